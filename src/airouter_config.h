@@ -1,0 +1,266 @@
+/*
+ * The configuration model: what router_config.yaml (and the providers.yaml
+ * beside it) say, validated and resolved.  Pure C, no nginx types, so the
+ * loader can be unit-tested and fuzzed alone.  Every string and array of a
+ * loaded config lives in one arena owned by the airouter_config_t;
+ * airouter_config_free() releases all of it.
+ *
+ * Written by airouter_config.c (the libyaml loader); read by the catalogue
+ * builder, the ranking and the nginx-facing module code.
+ */
+
+#ifndef AIROUTER_CONFIG_H
+#define AIROUTER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define AIROUTER_VERSION  "0.1.0"
+
+
+/* guarded: airouter_arena.h and airouter_config.h both declare it */
+#ifndef AIROUTER_ARENA_T_DECLARED
+#define AIROUTER_ARENA_T_DECLARED
+typedef struct airouter_arena_s  airouter_arena_t;
+#endif
+
+
+/* A position in a config file, for messages as file:line:column. */
+typedef struct {
+    const char               *file;
+    unsigned                  line;
+    unsigned                  column;
+} airouter_pos_t;
+
+
+typedef struct {
+    char                    **items;
+    size_t                    n;
+} airouter_strlist_t;
+
+
+/* The scores a strategy can weigh; names as the seed writes them. */
+typedef enum {
+    AIROUTER_SCORE_COST = 0,
+    AIROUTER_SCORE_FREE,
+    AIROUTER_SCORE_LOCAL,
+    AIROUTER_SCORE_PARAMETER,
+    AIROUTER_SCORE_CONTEXT,
+    AIROUTER_SCORE_QUALITY,
+    AIROUTER_SCORE_SPEED,
+    AIROUTER_SCORE_RELIABILITY,
+    AIROUTER_SCORE_N
+} airouter_score_e;
+
+
+typedef struct {
+    airouter_score_e          score;
+    double                    weight;
+    int                       descending;   /* "order: desc" (default) */
+} airouter_weight_t;
+
+
+typedef struct {
+    char                     *name;
+    airouter_weight_t        *weights;
+    size_t                    nweights;
+    int                       builtin;      /* one of the seed's six */
+    airouter_pos_t            pos;
+} airouter_strategy_t;
+
+
+typedef struct {
+    char                     *name;         /* key under providers: */
+    char                     *display_name;
+    char                     *base_url;     /* may be NULL */
+    char                     *auth_type;    /* "bearer" (default), "header" */
+    char                     *auth_header;  /* header name when not bearer */
+    airouter_strlist_t        capabilities;
+    int                       rate_limit;   /* requests per minute, 0: none */
+    int                       local;        /* runs on the user's machine */
+    int                       free;         /* everything it serves is free */
+    airouter_pos_t            pos;
+} airouter_provider_t;
+
+
+typedef struct {
+    char                     *alias;        /* what clients send */
+    char                     *target;       /* the channel's model id */
+} airouter_alias_t;
+
+
+typedef struct {
+    char                     *id;
+    char                     *name;
+    char                     *provider_name;
+    airouter_provider_t      *provider;     /* resolved, NULL if none named */
+
+    /*
+     * base_url is the effective one: the channel's own or its provider's.
+     * versioned is set when it ends in a version segment ("/v1",
+     * "/api/paas/v4", "/api/v3"): then only the part of an API path after
+     * "/v1" is appended; otherwise the whole "/v1/..." path is.
+     */
+    char                     *base_url;
+    int                       versioned;
+
+    char                     *model_name;   /* single-model channel */
+    airouter_strlist_t        api_keys;     /* api_key and/or api_keys */
+    int                       key_named;    /* the file names a key */
+    int                       enabled;
+    const char               *disabled_reason;  /* set when we disabled it */
+    int                       priority;     /* lower is preferred */
+    double                    weight;
+    airouter_strlist_t        tags;         /* lowercased */
+    airouter_strlist_t        configured_models; /* includes model_name */
+    airouter_alias_t         *aliases;
+    size_t                    naliases;
+    int                       has_cost;
+    double                    cost_input;   /* per token, in currency */
+    double                    cost_output;
+    char                     *currency;     /* "USD" unless said */
+    long                      daily_limit;  /* requests per day, 0: none */
+    airouter_strlist_t        capabilities; /* channel's own, else provider's */
+    int                       local;
+    int                       free;
+    double                    discovery_interval; /* seconds, 0: global */
+    airouter_pos_t            pos;
+} airouter_channel_t;
+
+
+typedef struct {
+    char                     *name;
+    char                     *token;
+    airouter_strlist_t        allowed_tags;
+    airouter_strlist_t        allowed_models;
+    double                    daily_budget;     /* 0: none */
+    double                    monthly_budget;
+    int                       rate_limit;       /* per minute, 0: none */
+} airouter_apikey_t;
+
+
+typedef struct {
+    int                       enabled;
+    airouter_apikey_t        *keys;         /* api_token becomes "default" */
+    size_t                    nkeys;
+    int                       admin_enabled;
+    char                     *admin_token;
+} airouter_auth_t;
+
+
+typedef struct {
+    long                      min_context_length;
+    double                    min_parameter_count;  /* millions */
+    int                       exclude_embedding_models;
+    int                       exclude_vision_only_models;
+} airouter_filters_t;
+
+
+typedef struct {
+    airouter_strlist_t        permanent_errors;
+    airouter_strlist_t        temporary_errors;
+    long                      cooldown_rate_limit;  /* seconds */
+    long                      cooldown_timeout;
+    long                      cooldown_server_error;
+    long                      blacklist_period;     /* permanent errors */
+} airouter_error_handling_t;
+
+
+typedef struct {
+    char                     *default_strategy;
+    int                       enable_fallback;
+    int                       max_retry_attempts;
+    long                      health_check_interval;
+    long                      error_cooldown_period;
+    long                      request_deadline;     /* seconds, total */
+    airouter_filters_t        filters;
+    airouter_strategy_t      *strategies;   /* the six built-ins + user's */
+    size_t                    nstrategies;
+    airouter_error_handling_t errors;
+} airouter_routing_t;
+
+
+typedef struct {
+    double                    global_daily_budget;  /* 0: none */
+    double                    alert_threshold;
+    int                       auto_disable_on_budget_exceeded;
+    char                     *currency;
+    double                    cny_to_usd;
+} airouter_cost_control_t;
+
+
+typedef struct {
+    int                       enabled;
+    double                    interval_hours;
+    int                       run_on_startup;
+} airouter_task_t;
+
+
+/* A seed key that nginx owns, noted so the start-up notice can say so. */
+typedef struct {
+    const char               *key;          /* "server.port" */
+    const char               *directive;    /* "listen" */
+} airouter_nginx_owned_t;
+
+
+typedef struct {
+    const char               *file;         /* router_config.yaml path */
+    char                     *providers_file;   /* NULL if none beside */
+
+    airouter_provider_t      *providers;
+    size_t                    nproviders;
+    airouter_channel_t       *channels;
+    size_t                    nchannels;
+    size_t                    nenabled;
+
+    airouter_auth_t           auth;
+    airouter_routing_t        routing;
+    airouter_cost_control_t   cost;
+    airouter_task_t           discovery;
+
+    airouter_nginx_owned_t    owned[8];
+    size_t                    nowned;
+
+    airouter_arena_t         *arena;
+} airouter_config_t;
+
+
+/*
+ * Diagnostics.  On failure, error holds "file:line:column: reason".
+ * Warnings (unknown keys) go to warn() one by one, already formatted the
+ * same way; warn may be NULL.
+ */
+typedef struct {
+    char                      error[1024];
+    void                    (*warn)(void *ctx, const char *msg);
+    void                     *ctx;
+} airouter_diag_t;
+
+
+/*
+ * Loads path and, if it exists, providers.yaml in the same directory.
+ * Returns NULL with diag->error set when the files are invalid.
+ */
+airouter_config_t *airouter_config_load(const char *path,
+    airouter_diag_t *diag);
+void airouter_config_free(airouter_config_t *cf);
+
+/* Lookups; NULL when absent.  Names compare case-sensitively. */
+const airouter_strategy_t *airouter_config_strategy(
+    const airouter_config_t *cf, const char *name);
+const airouter_channel_t *airouter_config_channel(
+    const airouter_config_t *cf, const char *id);
+
+/*
+ * Joins a channel base URL and an OpenAI API path ("/v1/chat/completions")
+ * by the two conventions described at airouter_channel_t.base_url.
+ * Writes at most size bytes (NUL included); returns the length it needed,
+ * NUL excluded, as snprintf does: a result >= size means buf was cut.
+ */
+size_t airouter_config_url(const airouter_channel_t *ch, const char *api_path,
+    char *buf, size_t size);
+
+const char *airouter_score_name(airouter_score_e score);
+
+#endif /* AIROUTER_CONFIG_H */

@@ -1,0 +1,852 @@
+/*
+ * Unit tests of the configuration loader (src/airouter_config.c): the
+ * seed template loads with the values it says, every invalid file fails
+ * with the exact file:line:column, and the conventions (${ENV}, the
+ * providers.yaml beside the file, base URL joining, model_aliases forms,
+ * strategy overrides, auth keys) hold.
+ *
+ * Run from the repository root.  The seed template is argv[1], or
+ * $AIROUTER_SHARED/fixtures/seed/router_config.yaml.template, or the same
+ * under ../shared.
+ */
+
+#define _POSIX_C_SOURCE  200112L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airouter_arena.h"
+#include "airouter_config.h"
+#include "unit.h"
+
+
+#define DATA  "tests/unit/data/config/"
+
+
+typedef struct {
+    int    n;
+    char   last[1024];
+} test_warnings_t;
+
+
+static void test_warn(void *ctx, const char *msg);
+static airouter_config_t *test_load(const char *file, airouter_diag_t *diag);
+static void test_fails(const char *file, const char *prefix);
+static int test_has(const airouter_strlist_t *l, const char *s);
+static int test_near(double a, double b);
+static const char *test_url(const airouter_config_t *cf, const char *id,
+    const char *api_path);
+
+static void test_arena(void);
+static void test_seed(const char *seed);
+static void test_builtins_match_seed(const char *seed);
+static void test_errors(void);
+static void test_unknown_keys(void);
+static void test_env(void);
+static void test_providers_file(void);
+static void test_urls(void);
+static void test_aliases(void);
+static void test_strategies(void);
+static void test_auth(void);
+
+
+int
+main(int argc, char **argv)
+{
+    char         seed[1024];
+    const char  *shared;
+
+    if (argc > 1) {
+        snprintf(seed, sizeof(seed), "%s", argv[1]);
+
+    } else {
+        shared = getenv("AIROUTER_SHARED");
+        snprintf(seed, sizeof(seed),
+                 "%s/fixtures/seed/router_config.yaml.template",
+                 shared ? shared : "../shared");
+    }
+
+    test_arena();
+    test_seed(seed);
+    test_builtins_match_seed(seed);
+    test_errors();
+    test_unknown_keys();
+    test_env();
+    test_providers_file();
+    test_urls();
+    test_aliases();
+    test_strategies();
+    test_auth();
+
+    UNIT_DONE("test_config");
+}
+
+
+static void
+test_warn(void *ctx, const char *msg)
+{
+    test_warnings_t  *w = ctx;
+
+    w->n++;
+    snprintf(w->last, sizeof(w->last), "%s", msg);
+}
+
+
+static airouter_config_t *
+test_load(const char *file, airouter_diag_t *diag)
+{
+    airouter_config_t  *cf;
+
+    cf = airouter_config_load(file, diag);
+    UNIT_CHECK(cf != NULL, "%s: %s", file, diag->error);
+
+    return cf;
+}
+
+
+static void
+test_fails(const char *file, const char *prefix)
+{
+    airouter_diag_t     diag;
+    airouter_config_t  *cf;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = airouter_config_load(file, &diag);
+    UNIT_CHECK(cf == NULL, "%s loaded, expected \"%s\"", file, prefix);
+    UNIT_CHECK(strncmp(diag.error, prefix, strlen(prefix)) == 0,
+               "got \"%s\", want prefix \"%s\"", diag.error, prefix);
+
+    airouter_config_free(cf);
+}
+
+
+static int
+test_has(const airouter_strlist_t *l, const char *s)
+{
+    size_t  i;
+
+    for (i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i], s) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+test_near(double a, double b)
+{
+    return fabs(a - b) <= 1e-12 * (fabs(a) + fabs(b) + 1e-300);
+}
+
+
+static const char *
+test_url(const airouter_config_t *cf, const char *id, const char *api_path)
+{
+    const airouter_channel_t  *ch;
+
+    static char  buf[512];
+
+    ch = airouter_config_channel(cf, id);
+    if (ch == NULL) {
+        return "(no such channel)";
+    }
+
+    airouter_config_url(ch, api_path, buf, sizeof(buf));
+
+    return buf;
+}
+
+
+static void
+test_arena(void)
+{
+    int               aligned, zeroed;
+    char             *s, *big;
+    size_t            i, j;
+    unsigned char    *p;
+    airouter_arena_t *a;
+
+    a = airouter_arena_create(64);
+    UNIT_CHECK(a != NULL, "arena");
+    if (a == NULL) {
+        return;
+    }
+
+    aligned = 1;
+    zeroed = 1;
+
+    for (i = 1; i < 200; i++) {
+        p = airouter_arena_alloc(a, i);
+        if (p == NULL || ((size_t) p & 7) != 0) {
+            aligned = 0;
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            zeroed &= p[j] == 0;
+        }
+
+        memset(p, 0xff, i);
+    }
+
+    UNIT_CHECK(aligned, "allocations are 8-byte aligned");
+    UNIT_CHECK(zeroed, "allocations are zeroed");
+
+    big = airouter_arena_alloc(a, 100000);
+    UNIT_CHECK(big != NULL && big[99999] == 0, "large allocation");
+
+    s = airouter_arena_strndup(a, "abcdef", 3);
+    UNIT_STREQ(s, "abc");
+    s = airouter_arena_strndup(a, "ab", 10);
+    UNIT_STREQ(s, "ab");
+    s = airouter_arena_strdup(a, "");
+    UNIT_STREQ(s, "");
+    UNIT_CHECK(airouter_arena_used(a) > 100000, "used %zu",
+               airouter_arena_used(a));
+
+    airouter_arena_destroy(a);
+    airouter_arena_destroy(NULL);
+}
+
+
+static void
+test_seed(const char *seed)
+{
+    size_t                      i;
+    airouter_diag_t             diag;
+    test_warnings_t             w;
+    airouter_config_t          *cf;
+    const airouter_channel_t   *ch;
+    const airouter_strategy_t  *st;
+    const airouter_provider_t  *pr;
+
+    memset(&diag, 0, sizeof(diag));
+    memset(&w, 0, sizeof(w));
+    diag.warn = test_warn;
+    diag.ctx = &w;
+
+    cf = test_load(seed, &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    UNIT_CHECK(w.n == 0, "the seed warns: %s", w.last);
+    UNIT_CHECK(cf->nchannels == 6, "channels %zu", cf->nchannels);
+    UNIT_CHECK(cf->nproviders == 4, "providers %zu", cf->nproviders);
+    UNIT_CHECK(cf->nenabled == 0, "enabled %zu", cf->nenabled);
+    UNIT_CHECK(cf->providers_file == NULL, "no providers.yaml beside");
+    UNIT_STREQ(cf->file, seed);
+
+    /* server keys nginx owns */
+    UNIT_CHECK(cf->nowned == 4, "owned %zu", cf->nowned);
+    if (cf->nowned == 4) {
+        UNIT_STREQ(cf->owned[0].key, "server.host");
+        UNIT_STREQ(cf->owned[0].directive, "listen");
+        UNIT_STREQ(cf->owned[1].key, "server.port");
+        UNIT_STREQ(cf->owned[1].directive, "listen");
+        UNIT_STREQ(cf->owned[2].key, "server.cors_origins");
+        UNIT_STREQ(cf->owned[2].directive,
+                   "add_header Access-Control-Allow-Origin");
+        UNIT_STREQ(cf->owned[3].key, "server.max_request_size");
+        UNIT_STREQ(cf->owned[3].directive, "client_max_body_size");
+    }
+
+    /* providers */
+    pr = NULL;
+    for (i = 0; i < cf->nproviders; i++) {
+        if (strcmp(cf->providers[i].name, "groq") == 0) {
+            pr = &cf->providers[i];
+        }
+    }
+
+    UNIT_CHECK(pr != NULL, "provider groq");
+    if (pr != NULL) {
+        UNIT_STREQ(pr->display_name, "Groq");
+        UNIT_STREQ(pr->base_url, "https://api.groq.com/openai");
+        UNIT_STREQ(pr->auth_type, "bearer");
+        UNIT_CHECK(pr->rate_limit == 30, "rate_limit %d", pr->rate_limit);
+        UNIT_CHECK(pr->capabilities.n == 3, "caps %zu", pr->capabilities.n);
+        UNIT_CHECK(pr->pos.line == 53 && pr->pos.column == 3,
+                   "groq at %u:%u", pr->pos.line, pr->pos.column);
+    }
+
+    /* a channel in full */
+    ch = airouter_config_channel(cf, "burn_hair_gpt4o_mini");
+    UNIT_CHECK(ch != NULL, "burn_hair_gpt4o_mini");
+    if (ch != NULL) {
+        UNIT_STREQ(ch->name, "Burn Hair GPT-4O Mini");
+        UNIT_STREQ(ch->provider_name, "burn_hair");
+        UNIT_CHECK(ch->provider != NULL
+                   && strcmp(ch->provider->name, "burn_hair") == 0,
+                   "provider resolved");
+        UNIT_STREQ(ch->base_url, "https://burn.hair");
+        UNIT_CHECK(ch->versioned == 0, "not versioned");
+        UNIT_STREQ(ch->model_name, "gpt-4o-mini");
+        UNIT_CHECK(ch->configured_models.n == 1
+                   && test_has(&ch->configured_models, "gpt-4o-mini"),
+                   "model_name in configured_models");
+        UNIT_CHECK(ch->api_keys.n == 1, "keys %zu", ch->api_keys.n);
+        if (ch->api_keys.n == 1) {
+            UNIT_STREQ(ch->api_keys.items[0], "YOUR_BURN_HAIR_API_KEY_HERE");
+        }
+        UNIT_CHECK(ch->enabled == 0, "disabled");
+        UNIT_CHECK(ch->priority == 1, "priority %d", ch->priority);
+        UNIT_CHECK(ch->weight == 100, "weight %g", ch->weight);
+        UNIT_CHECK(ch->tags.n == 2 && test_has(&ch->tags, "cost-effective")
+                   && test_has(&ch->tags, "gpt-4o-mini"), "tags");
+        UNIT_CHECK(ch->daily_limit == 1000, "daily_limit %ld",
+                   ch->daily_limit);
+        UNIT_CHECK(ch->has_cost, "has_cost");
+        UNIT_CHECK(test_near(ch->cost_input, 0.00000015), "input %g",
+                   ch->cost_input);
+        UNIT_CHECK(test_near(ch->cost_output, 0.0000006), "output %g",
+                   ch->cost_output);
+        UNIT_STREQ(ch->currency, "USD");
+        UNIT_CHECK(ch->capabilities.n == 3, "caps %zu", ch->capabilities.n);
+        UNIT_CHECK(ch->local == 0 && ch->free == 0, "remote, paid");
+        UNIT_CHECK(ch->discovery_interval == 0, "global interval");
+        UNIT_CHECK(ch->pos.line == 87 && ch->pos.column == 5,
+                   "channel at %u:%u", ch->pos.line, ch->pos.column);
+    }
+
+    ch = airouter_config_channel(cf, "openai_gpt4o_mini");
+    UNIT_CHECK(ch != NULL && ch->priority == 3 && ch->weight == 60,
+               "openai_gpt4o_mini priority/weight");
+
+    UNIT_STREQ(test_url(cf, "groq_llama3_8b", "/v1/chat/completions"),
+               "https://api.groq.com/openai/v1/chat/completions");
+    UNIT_STREQ(test_url(cf, "openai_gpt4o_mini", "/v1/models"),
+               "https://api.openai.com/v1/models");
+    UNIT_CHECK(airouter_config_channel(cf, "nope") == NULL, "no channel");
+
+    /* routing */
+    UNIT_STREQ(cf->routing.default_strategy, "cost_first");
+    UNIT_CHECK(cf->routing.enable_fallback == 1, "fallback");
+    UNIT_CHECK(cf->routing.max_retry_attempts == 3, "retries");
+    UNIT_CHECK(cf->routing.health_check_interval == 300, "health");
+    UNIT_CHECK(cf->routing.error_cooldown_period == 60, "cooldown");
+    UNIT_CHECK(cf->routing.request_deadline == 120, "deadline %ld",
+               cf->routing.request_deadline);
+    UNIT_CHECK(cf->routing.filters.min_context_length == 8192, "ctx");
+    UNIT_CHECK(cf->routing.filters.min_parameter_count == 0, "params");
+    UNIT_CHECK(cf->routing.filters.exclude_embedding_models == 1, "emb");
+    UNIT_CHECK(cf->routing.filters.exclude_vision_only_models == 1, "vis");
+    UNIT_CHECK(cf->routing.errors.cooldown_rate_limit == 60, "rl");
+    UNIT_CHECK(cf->routing.errors.cooldown_timeout == 30, "to");
+    UNIT_CHECK(cf->routing.errors.cooldown_server_error == 120, "5xx");
+    UNIT_CHECK(cf->routing.errors.blacklist_period == 3600, "blacklist");
+    UNIT_CHECK(cf->routing.errors.permanent_errors.n == 3
+               && test_has(&cf->routing.errors.permanent_errors,
+                           "invalid_api_key"), "permanent errors");
+    UNIT_CHECK(cf->routing.errors.temporary_errors.n == 3
+               && test_has(&cf->routing.errors.temporary_errors, "timeout"),
+               "temporary errors");
+
+    UNIT_CHECK(cf->routing.nstrategies == 6, "strategies %zu",
+               cf->routing.nstrategies);
+    for (i = 0; i < cf->routing.nstrategies; i++) {
+        UNIT_CHECK(cf->routing.strategies[i].builtin, "%s builtin",
+                   cf->routing.strategies[i].name);
+    }
+
+    st = airouter_config_strategy(cf, "balanced");
+    UNIT_CHECK(st != NULL && st->nweights == 5
+               && st->weights[4].score == AIROUTER_SCORE_RELIABILITY
+               && test_near(st->weights[4].weight, 0.1)
+               && st->weights[4].descending == 1, "balanced");
+    st = airouter_config_strategy(cf, "quality_optimized");
+    UNIT_CHECK(st != NULL && st->nweights == 4
+               && st->weights[2].score == AIROUTER_SCORE_QUALITY
+               && test_near(st->weights[2].weight, 0.2), "quality");
+    UNIT_CHECK(airouter_config_strategy(cf, "nope") == NULL, "no strategy");
+
+    /* auth, cost, tasks */
+    UNIT_CHECK(cf->auth.enabled == 0 && cf->auth.nkeys == 0, "auth off");
+    UNIT_CHECK(cf->auth.admin_enabled == 1 && cf->auth.admin_token == NULL,
+               "admin enabled without token");
+    UNIT_CHECK(test_near(cf->cost.global_daily_budget, 100), "budget");
+    UNIT_CHECK(test_near(cf->cost.alert_threshold, 0.8), "alert");
+    UNIT_CHECK(cf->cost.auto_disable_on_budget_exceeded == 1, "auto");
+    UNIT_STREQ(cf->cost.currency, "USD");
+    UNIT_CHECK(test_near(cf->cost.cny_to_usd, 0.14), "cny");
+    UNIT_CHECK(cf->discovery.enabled == 1
+               && test_near(cf->discovery.interval_hours, 6)
+               && cf->discovery.run_on_startup == 1, "model_discovery");
+
+    UNIT_STREQ(airouter_score_name(AIROUTER_SCORE_COST), "cost_score");
+    UNIT_STREQ(airouter_score_name(AIROUTER_SCORE_RELIABILITY),
+               "reliability_score");
+    UNIT_STREQ(airouter_score_name(AIROUTER_SCORE_N), "unknown");
+
+    airouter_config_free(cf);
+}
+
+
+/* The built-in strategies carry exactly the seed template's weights. */
+static void
+test_builtins_match_seed(const char *seed)
+{
+    size_t                      i, j;
+    airouter_diag_t             diag;
+    airouter_config_t          *a, *b;
+    const airouter_strategy_t  *sa, *sb;
+
+    memset(&diag, 0, sizeof(diag));
+
+    a = test_load(seed, &diag);
+    b = test_load(DATA "aliases.yaml", &diag);
+
+    if (a == NULL || b == NULL) {
+        airouter_config_free(a);
+        airouter_config_free(b);
+        return;
+    }
+
+    UNIT_CHECK(b->routing.nstrategies == 6, "six built-ins");
+
+    for (i = 0; i < b->routing.nstrategies; i++) {
+        sb = &b->routing.strategies[i];
+        sa = airouter_config_strategy(a, sb->name);
+
+        UNIT_CHECK(sa != NULL && sa->nweights == sb->nweights,
+                   "%s: weights", sb->name);
+        if (sa == NULL || sa->nweights != sb->nweights) {
+            continue;
+        }
+
+        for (j = 0; j < sa->nweights; j++) {
+            UNIT_CHECK(sa->weights[j].score == sb->weights[j].score
+                       && test_near(sa->weights[j].weight,
+                                    sb->weights[j].weight)
+                       && sa->weights[j].descending
+                          == sb->weights[j].descending,
+                       "%s[%zu] differs from the seed", sb->name, j);
+        }
+    }
+
+    airouter_config_free(a);
+    airouter_config_free(b);
+}
+
+
+static void
+test_errors(void)
+{
+    test_fails(DATA "nope.yaml",
+               DATA "nope.yaml: cannot open: No such file or directory");
+    test_fails(DATA "empty.yaml", DATA "empty.yaml:1:1: the file is empty");
+    test_fails(DATA "not_mapping.yaml",
+               DATA "not_mapping.yaml:1:1: the top level must be a mapping");
+    test_fails(DATA "syntax_error.yaml",
+               DATA "syntax_error.yaml:4:9: YAML syntax error: did not find "
+               "expected ',' or ']'");
+    test_fails(DATA "wrong_type.yaml",
+               DATA "wrong_type.yaml:7:23: \"routing.max_retry_attempts\" "
+               "must be an integer, got \"three\"");
+    test_fails(DATA "out_of_range.yaml",
+               DATA "out_of_range.yaml:2:23: \"routing.max_retry_attempts\" "
+               "must be between 1 and 20, got 50");
+    test_fails(DATA "bad_port.yaml",
+               DATA "bad_port.yaml:3:9: \"server.port\" must be an integer, "
+               "got \"eighty\"");
+    test_fails(DATA "unknown_strategy.yaml",
+               DATA "unknown_strategy.yaml:2:21: unknown strategy "
+               "\"cheapest_first\" (known: cost_first, free_first, "
+               "local_first, balanced, speed_optimized, quality_optimized, "
+               "my_own)");
+    test_fails(DATA "bad_score.yaml",
+               DATA "bad_score.yaml:6:16: \"routing.sorting_strategies."
+               "cost_first[1].field\": unknown score \"price_score\"");
+    test_fails(DATA "duplicate_id.yaml",
+               DATA "duplicate_id.yaml:7:9: duplicate channel id \"one\" "
+               "(first at 2:9)");
+    test_fails(DATA "dup_key.yaml",
+               DATA "dup_key.yaml:4:3: duplicate key "
+               "\"routing.max_retry_attempts\" (first at 2:3)");
+    test_fails(DATA "no_base_url.yaml",
+               DATA "no_base_url.yaml:7:5: channel \"lost\" has no base_url "
+               "(own or via its provider)");
+    test_fails(DATA "unknown_provider.yaml",
+               DATA "unknown_provider.yaml:8:17: unknown provider \"grok\"");
+    test_fails(DATA "auth_no_token.yaml",
+               DATA "auth_no_token.yaml:4:12: auth.enabled is true but no "
+               "api_token or api_keys is set: nginx cannot generate and "
+               "write one back; set a token");
+    test_fails(DATA "single_string_list.yaml",
+               DATA "single_string_list.yaml:4:11: \"channels[0].tags\" "
+               "expected a list");
+    test_fails(DATA "bad_url.yaml",
+               DATA "bad_url.yaml:3:15: \"channels[0].base_url\" must be an "
+               "http:// or https:// URL");
+    test_fails(DATA "bad_alias.yaml",
+               DATA "bad_alias.yaml:4:20: \"channels[0].model_aliases\" must "
+               "be a mapping");
+    test_fails(DATA "dup_provider/router_config.yaml",
+               DATA "dup_provider/providers.yaml:3:1: duplicate provider "
+               "\"openai\" (first at " DATA "dup_provider/router_config.yaml"
+               ":2:3)");
+    test_fails(DATA "recursive_merge.yaml",
+               DATA "recursive_merge.yaml:2:18: merge keys (<<) nested too "
+               "deeply");
+    test_fails(DATA "merge_bomb.yaml",
+               DATA "merge_bomb.yaml:3:7: too many nested aliases or merges");
+}
+
+
+static void
+test_unknown_keys(void)
+{
+    airouter_diag_t     diag;
+    test_warnings_t     w;
+    airouter_config_t  *cf;
+
+    memset(&diag, 0, sizeof(diag));
+    memset(&w, 0, sizeof(w));
+    diag.warn = test_warn;
+    diag.ctx = &w;
+
+    cf = test_load(DATA "unknown_key.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    UNIT_CHECK(w.n == 2, "warnings %d", w.n);
+    UNIT_STREQ(w.last, DATA "unknown_key.yaml:7:5: unknown key "
+               "\"channels[0].colour\" ignored");
+    UNIT_CHECK(cf->nchannels == 1 && cf->nowned == 1, "still loaded");
+    UNIT_STREQ(cf->routing.default_strategy, "balanced");
+
+    airouter_config_free(cf);
+
+    /* no warn callback: still loads */
+    diag.warn = NULL;
+    cf = test_load(DATA "unknown_key.yaml", &diag);
+    airouter_config_free(cf);
+}
+
+
+static void
+test_env(void)
+{
+    airouter_diag_t            diag;
+    airouter_config_t         *cf;
+    const airouter_channel_t  *ch;
+
+    memset(&diag, 0, sizeof(diag));
+
+    setenv("AIROUTER_TEST_PORT", "9090", 1);
+    setenv("AIROUTER_TEST_KEY", "abc", 1);
+    setenv("AIROUTER_TEST_PRIO", "7", 1);
+    setenv("AIROUTER_TEST_RETRIES", "", 1);     /* empty: ":-" default */
+    unsetenv("AIROUTER_TEST_URL");
+    unsetenv("AIROUTER_TEST_UNSET");
+    unsetenv("AIROUTER_TEST_LIMIT");
+
+    cf = test_load(DATA "env.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    ch = airouter_config_channel(cf, "envchan");
+    UNIT_CHECK(ch != NULL, "envchan");
+    if (ch != NULL) {
+        UNIT_STREQ(ch->base_url, "http://localhost:11434/v1");
+        UNIT_CHECK(ch->versioned && ch->local, "local, versioned");
+        UNIT_CHECK(ch->api_keys.n == 2, "keys %zu", ch->api_keys.n);
+        if (ch->api_keys.n == 2) {
+            UNIT_STREQ(ch->api_keys.items[0], "abc");
+            UNIT_STREQ(ch->api_keys.items[1], "sk-abc-2");
+        }
+        UNIT_CHECK(ch->daily_limit == 250, "limit %ld", ch->daily_limit);
+        UNIT_CHECK(ch->priority == 7, "priority %d", ch->priority);
+        UNIT_CHECK(ch->tags.n == 3, "tags %zu", ch->tags.n);
+        if (ch->tags.n == 3) {
+            UNIT_STREQ(ch->tags.items[0], "local");
+            UNIT_STREQ(ch->tags.items[1], "$literal");
+            UNIT_STREQ(ch->tags.items[2], "${not closed");
+        }
+    }
+
+    UNIT_CHECK(cf->routing.max_retry_attempts == 5, "retries %d",
+               cf->routing.max_retry_attempts);
+    UNIT_CHECK(cf->nowned == 1, "port owned");
+
+    airouter_config_free(cf);
+
+    setenv("AIROUTER_TEST_URL", "https://llm.example.com/", 1);
+    setenv("AIROUTER_TEST_RETRIES", "12", 1);
+
+    cf = test_load(DATA "env.yaml", &diag);
+    if (cf != NULL) {
+        ch = airouter_config_channel(cf, "envchan");
+        UNIT_CHECK(ch != NULL && strcmp(ch->base_url,
+                                        "https://llm.example.com") == 0
+                   && !ch->versioned && !ch->local, "env URL");
+        UNIT_CHECK(cf->routing.max_retry_attempts == 12, "retries %d",
+                   cf->routing.max_retry_attempts);
+        airouter_config_free(cf);
+    }
+
+    /* substitution comes before the type check */
+    setenv("AIROUTER_TEST_RETRIES", "many", 1);
+    test_fails(DATA "env.yaml",
+               DATA "env.yaml:12:23: \"routing.max_retry_attempts\" must be "
+               "an integer, got \"many\"");
+
+    setenv("AIROUTER_TEST_RETRIES", "2", 1);
+    setenv("AIROUTER_TEST_PORT", "http", 1);
+    test_fails(DATA "env.yaml",
+               DATA "env.yaml:2:9: \"server.port\" must be an integer, got "
+               "\"http\"");
+
+    setenv("AIROUTER_TEST_PORT", "80", 1);
+    unsetenv("AIROUTER_TEST_PRIO");
+    test_fails(DATA "env.yaml",
+               DATA "env.yaml:9:15: \"channels[0].priority\" must be an "
+               "integer, got \"\"");
+}
+
+
+static void
+test_providers_file(void)
+{
+    size_t                      i;
+    airouter_diag_t             diag;
+    airouter_config_t          *cf;
+    const airouter_channel_t   *ch;
+    const airouter_provider_t  *pr;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = test_load(DATA "merged/router_config.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    UNIT_STREQ(cf->providers_file, DATA "merged/providers.yaml");
+    UNIT_CHECK(cf->nproviders == 3, "providers %zu", cf->nproviders);
+
+    pr = NULL;
+    for (i = 0; i < cf->nproviders; i++) {
+        if (strcmp(cf->providers[i].name, "ollama") == 0) {
+            pr = &cf->providers[i];
+        }
+    }
+
+    UNIT_CHECK(pr != NULL && pr->pos.file == cf->providers_file
+               && pr->pos.line == 6, "ollama from providers.yaml");
+
+    ch = airouter_config_channel(cf, "b");
+    UNIT_CHECK(ch != NULL, "channel b");
+    if (ch != NULL) {
+        UNIT_STREQ(ch->base_url, "https://api.deepseek.com");
+        UNIT_STREQ(ch->provider->display_name, "DeepSeek");
+        UNIT_CHECK(ch->capabilities.n == 2
+                   && test_has(&ch->capabilities, "function_calling"),
+                   "capabilities from the provider");
+        UNIT_CHECK(ch->api_keys.n == 2, "api_key + api_keys, no repeat");
+        UNIT_STREQ(ch->name, "b");
+    }
+
+    UNIT_STREQ(test_url(cf, "a", "/v1/chat/completions"),
+               "https://api.openai.com/v1/chat/completions");
+
+    airouter_config_free(cf);
+}
+
+
+static void
+test_urls(void)
+{
+    char                       buf[16];
+    size_t                     n;
+    airouter_diag_t            diag;
+    airouter_config_t         *cf;
+    const airouter_channel_t  *ch;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = test_load(DATA "urls.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    UNIT_STREQ(test_url(cf, "openai", "/v1/chat/completions"),
+               "https://api.openai.com/v1/chat/completions");
+    UNIT_STREQ(test_url(cf, "groq", "/v1/chat/completions"),
+               "https://api.groq.com/openai/v1/chat/completions");
+    UNIT_STREQ(test_url(cf, "zhipu", "/v1/chat/completions"),
+               "https://open.bigmodel.cn/api/paas/v4/chat/completions");
+    UNIT_STREQ(test_url(cf, "doubao", "/v1/chat/completions"),
+               "https://ark.cn-beijing.volces.com/api/v3/chat/completions");
+    UNIT_STREQ(test_url(cf, "ollama", "/v1/models"),
+               "http://127.0.0.1:11434/v1/models");
+    UNIT_STREQ(test_url(cf, "gemini", "/v1/chat/completions"),
+               "https://generativelanguage.googleapis.com/v1beta/chat/"
+               "completions");
+    UNIT_STREQ(test_url(cf, "remote_v", "/v1/models"),
+               "https://example.com/video/v1x2/v1/models");
+
+    ch = airouter_config_channel(cf, "ollama");
+    UNIT_CHECK(ch != NULL && ch->local == 1 && ch->free == 1,
+               "ollama: loopback is local, provider free");
+    ch = airouter_config_channel(cf, "lmstudio");
+    UNIT_CHECK(ch != NULL && ch->local == 1 && ch->free == 0,
+               "[::1] is local, free: false kept");
+    ch = airouter_config_channel(cf, "remote_v");
+    UNIT_CHECK(ch != NULL && ch->local == 1 && !ch->versioned,
+               "local: true kept; v1x2 is no version");
+    ch = airouter_config_channel(cf, "openai");
+    UNIT_CHECK(ch != NULL && ch->local == 0, "remote");
+
+    /* truncation: like snprintf */
+    n = airouter_config_url(airouter_config_channel(cf, "openai"),
+                            "/v1/models", buf, sizeof(buf));
+    UNIT_CHECK(n == strlen("https://api.openai.com/v1/models"), "n %zu", n);
+    UNIT_STREQ(buf, "https://api.ope");
+
+    airouter_config_free(cf);
+}
+
+
+static void
+test_aliases(void)
+{
+    airouter_diag_t            diag;
+    airouter_config_t         *cf;
+    const airouter_channel_t  *ch;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = test_load(DATA "aliases.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    ch = airouter_config_channel(cf, "doubao");
+    UNIT_CHECK(ch != NULL && ch->naliases == 2, "mapping form");
+    if (ch != NULL && ch->naliases == 2) {
+        UNIT_STREQ(ch->aliases[0].alias, "doubao-1.5-pro-256k");
+        UNIT_STREQ(ch->aliases[0].target, "ep-20250101-abc");
+        UNIT_STREQ(ch->aliases[1].alias, "doubao-lite");
+        UNIT_STREQ(ch->aliases[1].target, "ep-20250101-def");
+    }
+
+    ch = airouter_config_channel(cf, "doubao_list");
+    UNIT_CHECK(ch != NULL && ch->naliases == 2, "list form");
+    if (ch != NULL && ch->naliases == 2) {
+        UNIT_STREQ(ch->aliases[0].alias, "pro");
+        UNIT_STREQ(ch->aliases[0].target, "ep-1");
+        UNIT_STREQ(ch->aliases[1].alias, "lite");
+        UNIT_STREQ(ch->aliases[1].target, "ep-2");
+    }
+
+    airouter_config_free(cf);
+}
+
+
+static void
+test_strategies(void)
+{
+    airouter_diag_t             diag;
+    test_warnings_t             w;
+    airouter_config_t          *cf;
+    const airouter_channel_t   *ch;
+    const airouter_strategy_t  *st;
+
+    memset(&diag, 0, sizeof(diag));
+    memset(&w, 0, sizeof(w));
+    diag.warn = test_warn;
+    diag.ctx = &w;
+
+    cf = test_load(DATA "strategies.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    UNIT_CHECK(w.n == 1, "only \"defaults\" warns: %d", w.n);
+    UNIT_STREQ(cf->routing.default_strategy, "mine");
+    UNIT_CHECK(cf->routing.nstrategies == 7, "strategies %zu",
+               cf->routing.nstrategies);
+
+    st = airouter_config_strategy(cf, "cost_first");
+    UNIT_CHECK(st != NULL && st->builtin && st->nweights == 1
+               && st->weights[0].score == AIROUTER_SCORE_COST
+               && st->weights[0].weight == 1
+               && st->weights[0].descending == 0, "cost_first replaced");
+
+    st = airouter_config_strategy(cf, "mine");
+    UNIT_CHECK(st != NULL && !st->builtin && st->nweights == 2
+               && st->weights[0].score == AIROUTER_SCORE_QUALITY
+               && st->weights[1].score == AIROUTER_SCORE_LOCAL
+               && test_near(st->weights[1].weight, 0.3)
+               && st->pos.line == 18, "user strategy");
+
+    st = airouter_config_strategy(cf, "free_first");
+    UNIT_CHECK(st != NULL && st->nweights == 4, "free_first untouched");
+
+    UNIT_CHECK(cf->routing.max_retry_attempts == 4, "retries");
+    UNIT_CHECK(cf->routing.request_deadline == 90, "request_timeout");
+    UNIT_CHECK(cf->routing.errors.blacklist_period == 7200, "blacklist");
+    UNIT_CHECK(cf->routing.errors.cooldown_timeout == 15, "timeout");
+    UNIT_CHECK(cf->routing.errors.cooldown_rate_limit == 60, "default");
+
+    /* "<<" merge keys, the channel's own keys winning */
+    ch = airouter_config_channel(cf, "or1");
+    UNIT_CHECK(ch != NULL && ch->enabled == 1 && ch->tags.n == 2
+               && test_has(&ch->tags, "openrouter"), "or1 merged");
+    ch = airouter_config_channel(cf, "or2");
+    UNIT_CHECK(ch != NULL && ch->enabled == 0 && ch->versioned, "or2");
+    UNIT_CHECK(cf->nenabled == 1, "enabled %zu", cf->nenabled);
+    UNIT_STREQ(test_url(cf, "or1", "/v1/models"),
+               "https://openrouter.ai/api/v1/models");
+
+    UNIT_CHECK(cf->discovery.enabled == 1
+               && test_near(cf->discovery.interval_hours, 2)
+               && cf->discovery.run_on_startup == 0, "tasks");
+    UNIT_CHECK(test_near(cf->cost.cny_to_usd, 0.15), "cny");
+
+    airouter_config_free(cf);
+}
+
+
+static void
+test_auth(void)
+{
+    airouter_diag_t     diag;
+    airouter_config_t  *cf;
+    airouter_auth_t    *a;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = test_load(DATA "auth_keys.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    a = &cf->auth;
+    UNIT_CHECK(a->enabled == 1 && a->nkeys == 3, "keys %zu", a->nkeys);
+    if (a->nkeys == 3) {
+        UNIT_STREQ(a->keys[0].name, "default");
+        UNIT_STREQ(a->keys[0].token, "sk-main");
+        UNIT_STREQ(a->keys[1].name, "alice");
+        UNIT_STREQ(a->keys[1].token, "sk-alice");
+        UNIT_CHECK(a->keys[1].allowed_tags.n == 2
+                   && test_has(&a->keys[1].allowed_tags, "free"),
+                   "allowed_tags lowercased");
+        UNIT_CHECK(test_near(a->keys[1].daily_budget, 1.5)
+                   && a->keys[1].rate_limit == 30, "budget, rate");
+        UNIT_STREQ(a->keys[2].name, "key2");
+        UNIT_STREQ(a->keys[2].token, "sk-anon");
+    }
+    UNIT_CHECK(a->admin_enabled == 1, "admin");
+    UNIT_STREQ(a->admin_token, "adm");
+
+    airouter_config_free(cf);
+}
