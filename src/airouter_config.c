@@ -146,6 +146,8 @@ static int airouter_config_defaults(airouter_config_ctx_t *ctx);
 static int airouter_config_parse(airouter_config_ctx_t *ctx,
     const char *file, yaml_document_t *doc, int optional);
 static int airouter_config_load_providers_file(airouter_config_ctx_t *ctx);
+static char *airouter_config_beside(airouter_config_ctx_t *ctx,
+    const char *name);
 static int airouter_config_finish(airouter_config_ctx_t *ctx);
 static int airouter_config_resolve_channel(airouter_config_ctx_t *ctx,
     airouter_channel_t *ch, airouter_config_chpos_t *cp);
@@ -418,6 +420,8 @@ static const airouter_config_field_t  airouter_config_channel_fields[] = {
     AIROUTER_CF_VAL("free", AIROUTER_CF_BOOL, airouter_channel_t, free),
     AIROUTER_CF_FN("discovery_interval_hours",
                    airouter_config_channel_interval),
+    AIROUTER_CF_VAL("models_file", AIROUTER_CF_STR, airouter_channel_t,
+                    models_file),
     AIROUTER_CF_LAST
 };
 
@@ -1085,28 +1089,44 @@ airouter_config_parse(airouter_config_ctx_t *ctx, const char *file,
 }
 
 
+/* name, taken relative to the directory of the main config file */
+static char *
+airouter_config_beside(airouter_config_ctx_t *ctx, const char *name)
+{
+    char        *file;
+    size_t       dlen, nlen;
+    const char  *slash;
+
+    slash = strrchr(ctx->cf->file, '/');
+    dlen = slash ? (size_t) (slash - ctx->cf->file) + 1 : 0;
+    nlen = strlen(name) + 1;
+
+    file = airouter_config_alloc(ctx, dlen + nlen);
+    if (file == NULL) {
+        return NULL;
+    }
+
+    memcpy(file, ctx->cf->file, dlen);
+    memcpy(file + dlen, name, nlen);
+
+    return file;
+}
+
+
 static int
 airouter_config_load_providers_file(airouter_config_ctx_t *ctx)
 {
     int               rc;
     char             *file;
-    size_t            dlen;
-    const char       *slash;
     yaml_node_t      *root, *key;
     yaml_node_pair_t *pair;
     yaml_document_t   doc;
     airouter_pos_t    pos;
 
-    slash = strrchr(ctx->cf->file, '/');
-    dlen = slash ? (size_t) (slash - ctx->cf->file) + 1 : 0;
-
-    file = airouter_config_alloc(ctx, dlen + sizeof("providers.yaml"));
+    file = airouter_config_beside(ctx, "providers.yaml");
     if (file == NULL) {
         return AIROUTER_CONFIG_ERROR;
     }
-
-    memcpy(file, ctx->cf->file, dlen);
-    memcpy(file + dlen, "providers.yaml", sizeof("providers.yaml"));
 
     ctx->file = file;
 
@@ -1297,6 +1317,13 @@ airouter_config_resolve_channel(airouter_config_ctx_t *ctx,
 
     if (ch->name == NULL) {
         ch->name = ch->id;
+    }
+
+    if (ch->models_file != NULL && ch->models_file[0] != '/') {
+        ch->models_file = airouter_config_beside(ctx, ch->models_file);
+        if (ch->models_file == NULL) {
+            return AIROUTER_CONFIG_ERROR;
+        }
     }
 
     if (ch->currency == NULL) {

@@ -125,6 +125,8 @@ typedef struct {
     int                       local;
     int                       free;
     double                    discovery_interval; /* seconds, 0: global */
+    char                     *models_file;  /* a saved /models answer,
+                                               read at start-up */
     airouter_pos_t            pos;
 } airouter_channel_t;
 

@@ -1,0 +1,769 @@
+/*
+ * Routing declared in airouter_rank.h: filters, scores, and the bounded
+ * selection of the best candidates.
+ *
+ * Two passes over the query's matches, because the cost score is relative
+ * to the candidate set: the first finds the price range of the entries
+ * that pass the static filters, the second filters again (now with live
+ * availability, called once per entry), scores and keeps the best
+ * cand_max in a heap built inside the caller's candidate array.  Nothing
+ * is allocated; a pass costs about one cache line per matched entry.
+ */
+
+#include <math.h>
+#include <string.h>
+
+#include "airouter_rank.h"
+
+
+#define AIROUTER_RANK_KEY_TAGS     64       /* allowed_tags looked at */
+
+
+typedef struct {
+    const airouter_catalog_t     *cat;
+    const airouter_config_t      *cf;
+    const airouter_route_req_t   *req;
+    const airouter_live_t        *live;
+    double                        w[AIROUTER_SCORE_N];  /* signed weights */
+    double                        base;     /* from ascending weights */
+    double                        lo;       /* log10 price range */
+    double                        hi;
+    int                           key_tags; /* allowed_tags given */
+    uint32_t                      tags[AIROUTER_RANK_KEY_TAGS];
+    size_t                        ntags;
+} airouter_rank_ctx_t;
+
+
+static void airouter_rank_prepare(airouter_rank_ctx_t *rc,
+    const airouter_catalog_t *cat, const airouter_config_t *cf,
+    const airouter_route_req_t *req, const airouter_live_t *live,
+    const airouter_strategy_t *st);
+static void airouter_rank_price_range(airouter_rank_ctx_t *rc,
+    const airouter_query_t *q);
+static void airouter_rank_removed(airouter_route_result_t *res,
+    const airouter_route_req_t *req, uint32_t channel, uint32_t x,
+    int reason);
+static size_t airouter_rank_keep(const airouter_catalog_t *cat,
+    airouter_candidate_t *h, size_t n, size_t max,
+    const airouter_candidate_t *c);
+static void airouter_rank_sort(airouter_rank_ctx_t *rc,
+    airouter_candidate_t *h, size_t n);
+static int airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x);
+static int airouter_rank_key_allows(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m);
+static double airouter_rank_live(const airouter_live_t *live,
+    airouter_score_e which, uint32_t channel, uint32_t model);
+static void airouter_rank_scores(airouter_rank_ctx_t *rc, uint32_t x,
+    double *s, int with_live);
+static double airouter_rank_total(airouter_rank_ctx_t *rc, const double *s);
+static int airouter_rank_better(const airouter_catalog_t *cat,
+    const airouter_candidate_t *a, const airouter_candidate_t *b);
+static void airouter_rank_sift(const airouter_catalog_t *cat,
+    airouter_candidate_t *h, size_t n, size_t i);
+
+
+airouter_route_status_e
+airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
+    const airouter_route_req_t *req, const airouter_live_t *live,
+    airouter_route_result_t *res)
+{
+    int                              reason;
+    size_t                           n;
+    double                           s[AIROUTER_SCORE_N];
+    uint32_t                         x;
+    const char                      *name;
+    airouter_query_t                 q;
+    airouter_candidate_t             c;
+    airouter_rank_ctx_t              rc;
+    airouter_query_iter_t            it;
+    const airouter_strategy_t       *st;
+    const airouter_catalog_model_t  *m;
+
+    if (res == NULL) {
+        return AIROUTER_ROUTE_ERROR;
+    }
+
+    res->status = AIROUTER_ROUTE_ERROR;
+    res->stage = AIROUTER_STAGE_NONE;
+    res->strategy = NULL;
+    res->ncand = 0;
+    res->nmatched = 0;
+    res->navailable = 0;
+    res->nremoved = 0;
+    res->nsimilar = 0;
+    res->why = NULL;
+    memset(res->filtered, 0, sizeof(res->filtered));
+
+    if (cat == NULL || cf == NULL || req == NULL
+        || cat->nchannels != cf->nchannels)
+    {
+        res->why = "the catalogue does not fit the configuration";
+        return res->status;
+    }
+
+    name = req->strategy ? req->strategy : cf->routing.default_strategy;
+    st = airouter_config_strategy(cf, name ? name : "cost_first");
+
+    if (st == NULL) {
+        res->status = AIROUTER_ROUTE_BAD_STRATEGY;
+        res->why = "unknown strategy";
+        return res->status;
+    }
+
+    res->strategy = st;
+
+    switch (airouter_query_resolve(cat, req->model, req->model_len, &q)) {
+
+    case AIROUTER_QUERY_BAD:
+        res->status = AIROUTER_ROUTE_BAD_QUERY;
+        res->why = q.why;
+        return res->status;
+
+    case AIROUTER_QUERY_NO_MATCH:
+        res->status = AIROUTER_ROUTE_NO_MATCH;
+        res->nsimilar = airouter_query_similar(cat, req->model,
+                                               req->model_len, res->similar,
+                                               AIROUTER_ROUTE_SIMILAR);
+        return res->status;
+
+    default:
+        break;
+    }
+
+    res->stage = q.stage;
+
+    airouter_rank_prepare(&rc, cat, cf, req, live, st);
+    airouter_rank_price_range(&rc, &q);
+
+    /* filter, score, keep the best cand_max */
+
+    n = 0;
+    airouter_query_iter_init(&it, &q);
+
+    while (airouter_query_next(&it, &x)) {
+        res->nmatched++;
+        m = airouter_catalog_model(cat, x);
+
+        reason = airouter_rank_filter(&rc, x);
+
+        if (reason < 0 && live != NULL && live->available != NULL
+            && !live->available(live->ctx, m->channel, x))
+        {
+            reason = AIROUTER_FILTER_UNAVAILABLE;
+        }
+
+        if (reason >= 0) {
+            airouter_rank_removed(res, req, m->channel, x, reason);
+            continue;
+        }
+
+        res->navailable++;
+
+        if (res->cand == NULL || res->cand_max == 0) {
+            continue;
+        }
+
+        airouter_rank_scores(&rc, x, s, 0);
+
+        c.channel = m->channel;
+        c.model = x;
+        c.id = NULL;
+        c.score = airouter_rank_total(&rc, s);
+
+        n = airouter_rank_keep(cat, res->cand, n, res->cand_max, &c);
+    }
+
+    if (res->navailable == 0) {
+        res->status = AIROUTER_ROUTE_ALL_FILTERED;
+        res->why = "every matching model was filtered out";
+        return res->status;
+    }
+
+    airouter_rank_sort(&rc, res->cand, n);
+
+    res->ncand = n;
+    res->status = AIROUTER_ROUTE_OK;
+
+    return res->status;
+}
+
+
+const char *
+airouter_route_filter_name(airouter_filter_e reason)
+{
+    static const char  *names[AIROUTER_FILTER_N] = {
+        "key_not_allowed",
+        "channel_disabled",
+        "wrong_kind",
+        "embedding_excluded",
+        "vision_only_excluded",
+        "min_context_length",
+        "min_parameter_count",
+        "needs_vision",
+        "needs_tools",
+        "context_too_small",
+        "unavailable"
+    };
+
+    if ((unsigned) reason >= AIROUTER_FILTER_N) {
+        return "unknown";
+    }
+
+    return names[reason];
+}
+
+
+const char *
+airouter_route_status_name(airouter_route_status_e status)
+{
+    switch (status) {
+    case AIROUTER_ROUTE_OK:
+        return "ok";
+    case AIROUTER_ROUTE_NO_MATCH:
+        return "no_match";
+    case AIROUTER_ROUTE_ALL_FILTERED:
+        return "all_filtered";
+    case AIROUTER_ROUTE_BAD_QUERY:
+        return "bad_query";
+    case AIROUTER_ROUTE_BAD_STRATEGY:
+        return "bad_strategy";
+    default:
+        return "error";
+    }
+}
+
+
+double
+airouter_rank_cost_score(double price, double lo, double hi)
+{
+    double  s;
+
+    if (!(price > 0)) {
+        return 1;
+    }
+
+    /*
+     * Paid entries span [0, AIROUTER_RANK_PAID_MAX]: the cheapest paid
+     * model must still lose the cost score to a free one.
+     */
+    if (hi - lo < 1e-12) {
+        return AIROUTER_RANK_PAID_MAX;
+    }
+
+    s = 1 - (log10(price) - lo) / (hi - lo);
+    s = s < 0 ? 0 : (s > 1 ? 1 : s);
+
+    return s * AIROUTER_RANK_PAID_MAX;
+}
+
+
+/*
+ * Folds the strategy into one weight per score: an ascending weight w on
+ * s contributes w * (1 - s) = w - w * s, so it becomes -w plus w in the
+ * constant base.  Resolves the key's allowed tags to tag indexes once.
+ */
+static void
+airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
+    const airouter_config_t *cf, const airouter_route_req_t *req,
+    const airouter_live_t *live, const airouter_strategy_t *st)
+{
+    long                      t;
+    size_t                    i;
+    const char               *name;
+    const airouter_weight_t  *wt;
+
+    memset(rc, 0, sizeof(airouter_rank_ctx_t));
+    rc->cat = cat;
+    rc->cf = cf;
+    rc->req = req;
+    rc->live = live;
+
+    for (i = 0; i < st->nweights; i++) {
+        wt = &st->weights[i];
+
+        if ((unsigned) wt->score >= AIROUTER_SCORE_N) {
+            continue;
+        }
+
+        if (wt->descending) {
+            rc->w[wt->score] += wt->weight;
+
+        } else {
+            rc->w[wt->score] -= wt->weight;
+            rc->base += wt->weight;
+        }
+    }
+
+    if (req->allowed_tags == NULL || req->allowed_tags->n == 0) {
+        return;
+    }
+
+    rc->key_tags = 1;
+
+    for (i = 0;
+         i < req->allowed_tags->n && rc->ntags < AIROUTER_RANK_KEY_TAGS;
+         i++)
+    {
+        name = req->allowed_tags->items[i];
+        t = name ? airouter_catalog_find_tag(cat, name, strlen(name)) : -1;
+
+        if (t >= 0) {
+            rc->tags[rc->ntags++] = (uint32_t) t;
+        }
+    }
+}
+
+
+/*
+ * The first pass: the log10 price range of the priced, non-free entries
+ * that pass the static filters.  Skipped when the strategy ignores cost.
+ */
+static void
+airouter_rank_price_range(airouter_rank_ctx_t *rc, const airouter_query_t *q)
+{
+    int                              priced;
+    double                           p;
+    uint32_t                         x;
+    airouter_query_iter_t            it;
+    const airouter_catalog_model_t  *m;
+
+    rc->lo = 0;
+    rc->hi = 0;
+
+    if (rc->w[AIROUTER_SCORE_COST] == 0) {
+        return;
+    }
+
+    priced = 0;
+    airouter_query_iter_init(&it, q);
+
+    while (airouter_query_next(&it, &x)) {
+        m = airouter_catalog_model(rc->cat, x);
+
+        if ((m->flags & AIROUTER_MODEL_FREE) || !(m->price_usd > 0)
+            || airouter_rank_filter(rc, x) >= 0)
+        {
+            continue;
+        }
+
+        p = log10(m->price_usd);
+
+        if (!priced || p < rc->lo) {
+            rc->lo = p;
+        }
+
+        if (!priced || p > rc->hi) {
+            rc->hi = p;
+        }
+
+        priced = 1;
+    }
+}
+
+
+static void
+airouter_rank_removed(airouter_route_result_t *res,
+    const airouter_route_req_t *req, uint32_t channel, uint32_t x,
+    int reason)
+{
+    airouter_removed_t  *r;
+
+    res->filtered[reason]++;
+
+    if (!req->explain || res->removed == NULL
+        || res->nremoved >= res->removed_max)
+    {
+        return;
+    }
+
+    r = &res->removed[res->nremoved++];
+    r->channel = channel;
+    r->model = x;
+    r->reason = (airouter_filter_e) reason;
+}
+
+
+/*
+ * Keeps the best max candidates in h[0..n), a heap whose root is the
+ * worst kept; returns the new n.
+ */
+static size_t
+airouter_rank_keep(const airouter_catalog_t *cat, airouter_candidate_t *h,
+    size_t n, size_t max, const airouter_candidate_t *c)
+{
+    size_t                i, parent;
+    airouter_candidate_t  tmp;
+
+    if (n < max) {
+        h[n] = *c;
+
+        for (i = n; i > 0; i = parent) {
+            parent = (i - 1) / 2;
+
+            if (!airouter_rank_better(cat, &h[parent], &h[i])) {
+                break;
+            }
+
+            tmp = h[i];
+            h[i] = h[parent];
+            h[parent] = tmp;
+        }
+
+        return n + 1;
+    }
+
+    if (airouter_rank_better(cat, c, &h[0])) {
+        h[0] = *c;
+        airouter_rank_sift(cat, h, n, 0);
+    }
+
+    return n;
+}
+
+
+/*
+ * Heap sort: the worst goes to the end each time, so the array ends best
+ * first; then the kept few get every component score, live ones too.
+ */
+static void
+airouter_rank_sort(airouter_rank_ctx_t *rc, airouter_candidate_t *h,
+    size_t n)
+{
+    size_t                           i;
+    airouter_candidate_t             tmp;
+    const airouter_catalog_model_t  *m;
+
+    for (i = n; i > 1; i--) {
+        tmp = h[0];
+        h[0] = h[i - 1];
+        h[i - 1] = tmp;
+        airouter_rank_sift(rc->cat, h, i - 1, 0);
+    }
+
+    for (i = 0; i < n; i++) {
+        m = airouter_catalog_model(rc->cat, h[i].model);
+        airouter_rank_scores(rc, h[i].model, h[i].scores, 1);
+        h[i].id = airouter_catalog_model_id(rc->cat, m);
+    }
+}
+
+
+/* The first filter that removes entry x, or -1. */
+static int
+airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x)
+{
+    int                                chat;
+    uint64_t                           need;
+    const airouter_filters_t          *mf;
+    const airouter_route_req_t        *req;
+    const airouter_catalog_model_t    *m;
+    const airouter_catalog_channel_t  *ch;
+
+    m = airouter_catalog_model(rc->cat, x);
+    ch = airouter_catalog_channel(rc->cat, m->channel);
+    req = rc->req;
+    mf = &rc->cf->routing.filters;
+
+    if (!airouter_rank_key_allows(rc, m)) {
+        return AIROUTER_FILTER_KEY;
+    }
+
+    if (!(ch->flags & AIROUTER_CHANNEL_ENABLED)) {
+        return AIROUTER_FILTER_DISABLED;
+    }
+
+    chat = 0;
+
+    switch (req->endpoint) {
+
+    case AIROUTER_ENDPOINT_CHAT:
+    case AIROUTER_ENDPOINT_COMPLETION:
+        if (!(m->caps & AIROUTER_CAP_CHAT)) {
+            return AIROUTER_FILTER_KIND;
+        }
+        chat = 1;
+        break;
+
+    case AIROUTER_ENDPOINT_EMBEDDING:
+        if (!(m->caps & AIROUTER_CAP_EMBEDDING)) {
+            return AIROUTER_FILTER_KIND;
+        }
+        break;
+
+    default:
+        chat = 1;
+        break;
+    }
+
+    /* model_filters choose chat models; embeddings keep their own sizes */
+
+    if (chat) {
+        if (mf->exclude_embedding_models
+            && (m->caps & AIROUTER_CAP_EMBEDDING))
+        {
+            return AIROUTER_FILTER_EMBEDDING;
+        }
+
+        if (mf->exclude_vision_only_models && !req->needs_vision
+            && (m->caps & AIROUTER_CAP_VISION_ONLY))
+        {
+            return AIROUTER_FILTER_VISION_ONLY;
+        }
+
+        /* unknown is not small: only known values are held against */
+
+        if (mf->min_context_length > 0 && m->context > 0
+            && m->context < (uint64_t) mf->min_context_length)
+        {
+            return AIROUTER_FILTER_MIN_CONTEXT;
+        }
+
+        if (mf->min_parameter_count > 0 && m->params_total > 0
+            && m->params_total < mf->min_parameter_count)
+        {
+            return AIROUTER_FILTER_MIN_PARAMS;
+        }
+    }
+
+    if (req->needs_vision && !(m->caps & AIROUTER_CAP_VISION)) {
+        return AIROUTER_FILTER_VISION;
+    }
+
+    if (req->needs_tools && (m->caps_known & AIROUTER_CAP_TOOLS)
+        && !(m->caps & AIROUTER_CAP_TOOLS))
+    {
+        return AIROUTER_FILTER_TOOLS;
+    }
+
+    need = req->prompt_tokens + req->max_tokens;
+
+    if (need > 0 && m->context > 0 && need > m->context) {
+        return AIROUTER_FILTER_CONTEXT;
+    }
+
+    return -1;
+}
+
+
+static int
+airouter_rank_key_allows(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m)
+{
+    size_t                     i, n;
+    const char                *a;
+    const airouter_strlist_t  *allowed;
+
+    allowed = rc->req->allowed_models;
+
+    if (allowed != NULL && allowed->n > 0) {
+        for (i = 0; i < allowed->n; i++) {
+            a = allowed->items[i];
+
+            if (a == NULL) {
+                continue;
+            }
+
+            n = strlen(a);
+
+            if (n > 0 && a[n - 1] == '*') {
+                n--;
+
+                if ((m->id_len >= n
+                     && airouter_tags_eq(airouter_catalog_model_id(rc->cat, m),
+                                         n, a, n))
+                    || (m->core_len >= n
+                        && airouter_tags_eq(
+                               airouter_catalog_model_core(rc->cat, m), n,
+                               a, n)))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (airouter_tags_eq(airouter_catalog_model_id(rc->cat, m),
+                                 m->id_len, a, n)
+                || airouter_tags_eq(airouter_catalog_model_core(rc->cat, m),
+                                    m->core_len, a, n))
+            {
+                break;
+            }
+        }
+
+        if (i == allowed->n) {
+            return 0;
+        }
+    }
+
+    if (rc->key_tags) {
+        for (i = 0; i < rc->ntags; i++) {
+            if (airouter_catalog_model_has_tag(rc->cat, m, rc->tags[i])) {
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static double
+airouter_rank_live(const airouter_live_t *live, airouter_score_e which,
+    uint32_t channel, uint32_t model)
+{
+    double    v;
+    double  (*fn)(void *ctx, uint32_t channel, uint32_t model);
+
+    if (live == NULL) {
+        return 0.5;
+    }
+
+    fn = (which == AIROUTER_SCORE_SPEED) ? live->speed : live->reliability;
+
+    if (fn == NULL) {
+        return 0.5;
+    }
+
+    v = fn(live->ctx, channel, model);
+
+    if (!(v >= 0)) {
+        return 0;
+    }
+
+    return v > 1 ? 1 : v;
+}
+
+
+/*
+ * Component scores of entry x.  Live scores are asked for only when the
+ * strategy weighs them or with_live is set (the final candidates), so a
+ * strategy without speed costs no callbacks per entry.
+ */
+static void
+airouter_rank_scores(airouter_rank_ctx_t *rc, uint32_t x, double *s,
+    int with_live)
+{
+    const airouter_catalog_model_t  *m;
+
+    m = airouter_catalog_model(rc->cat, x);
+
+    if (m->flags & AIROUTER_MODEL_FREE) {
+        s[AIROUTER_SCORE_COST] = 1;
+
+    } else if (m->price_usd < 0) {
+        s[AIROUTER_SCORE_COST] = 0.5;
+
+    } else {
+        s[AIROUTER_SCORE_COST] = airouter_rank_cost_score(m->price_usd,
+                                                          rc->lo, rc->hi);
+    }
+
+    s[AIROUTER_SCORE_FREE] = (m->flags & AIROUTER_MODEL_FREE) ? 1 : 0;
+    s[AIROUTER_SCORE_LOCAL] = (m->flags & AIROUTER_MODEL_LOCAL) ? 1 : 0;
+    s[AIROUTER_SCORE_PARAMETER] = m->param_score;
+    s[AIROUTER_SCORE_CONTEXT] = m->context_score;
+    s[AIROUTER_SCORE_QUALITY] = m->quality;
+
+    s[AIROUTER_SCORE_SPEED] =
+        (with_live || rc->w[AIROUTER_SCORE_SPEED] != 0)
+        ? airouter_rank_live(rc->live, AIROUTER_SCORE_SPEED, m->channel, x)
+        : 0.5;
+
+    s[AIROUTER_SCORE_RELIABILITY] =
+        (with_live || rc->w[AIROUTER_SCORE_RELIABILITY] != 0)
+        ? airouter_rank_live(rc->live, AIROUTER_SCORE_RELIABILITY, m->channel,
+                             x)
+        : 0.5;
+}
+
+
+static double
+airouter_rank_total(airouter_rank_ctx_t *rc, const double *s)
+{
+    int     i;
+    double  total;
+
+    total = rc->base;
+
+    for (i = 0; i < AIROUTER_SCORE_N; i++) {
+        total += rc->w[i] * s[i];
+    }
+
+    return total;
+}
+
+
+/*
+ * Is a ranked before b?  Scores compared in AIROUTER_RANK_EPSILON steps,
+ * then priority, weight, exact score, entry index.  A total order, so the
+ * heap and every run agree.
+ */
+static int
+airouter_rank_better(const airouter_catalog_t *cat,
+    const airouter_candidate_t *a, const airouter_candidate_t *b)
+{
+    double                             qa, qb;
+    const airouter_catalog_channel_t  *ca, *cb;
+
+    qa = floor(a->score / AIROUTER_RANK_EPSILON + 1e-9);
+    qb = floor(b->score / AIROUTER_RANK_EPSILON + 1e-9);
+
+    if (qa != qb) {
+        return qa > qb;
+    }
+
+    if (a->channel != b->channel) {
+        ca = airouter_catalog_channel(cat, a->channel);
+        cb = airouter_catalog_channel(cat, b->channel);
+
+        if (ca->priority != cb->priority) {
+            return ca->priority < cb->priority;
+        }
+
+        if (ca->weight != cb->weight) {
+            return ca->weight > cb->weight;
+        }
+    }
+
+    if (a->score != b->score) {
+        return a->score > b->score;
+    }
+
+    return a->model < b->model;
+}
+
+
+/* Restores the min-heap (root: the worst) below i. */
+static void
+airouter_rank_sift(const airouter_catalog_t *cat, airouter_candidate_t *h,
+    size_t n, size_t i)
+{
+    size_t                worst, l, r;
+    airouter_candidate_t  tmp;
+
+    for ( ;; ) {
+        worst = i;
+        l = 2 * i + 1;
+        r = l + 1;
+
+        if (l < n && airouter_rank_better(cat, &h[worst], &h[l])) {
+            worst = l;
+        }
+
+        if (r < n && airouter_rank_better(cat, &h[worst], &h[r])) {
+            worst = r;
+        }
+
+        if (worst == i) {
+            return;
+        }
+
+        tmp = h[i];
+        h[i] = h[worst];
+        h[worst] = tmp;
+        i = worst;
+    }
+}

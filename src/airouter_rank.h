@@ -1,0 +1,183 @@
+/*
+ * Routing one request: resolve the model query, filter the entries, score
+ * them with the strategy's weights and keep the best N.  airouter_route()
+ * is the one call the request handler makes; it allocates nothing: the
+ * caller gives the candidate (and, for explain, removed) arrays.
+ *
+ * Scores, each in [0, 1]:
+ *   cost         1 for free entries; otherwise log-scaled over the priced,
+ *                non-free candidates that passed the filters: cheapest
+ *                AIROUTER_RANK_PAID_MAX, dearest 0 (all the same price:
+ *                AIROUTER_RANK_PAID_MAX); unknown price 0.5
+ *   free, local  1 or 0 (see airouter_catalog.h for the rules)
+ *   parameter, context, quality   stored in the entry (airouter_quality.h)
+ *   speed, reliability            from live state; neutral 0.5 without
+ * final = sum of weight * (descending ? score : 1 - score).
+ *
+ * Order: the final score compared at a resolution of
+ * AIROUTER_RANK_EPSILON (scores in the same 0.01 step are a near-tie),
+ * then channel priority (lower first), channel weight (higher first), the
+ * exact score, and last the entry index, which is channel position then
+ * model id: two routes of one request always agree.
+ *
+ * Filters, in the order they are checked (an entry is counted under the
+ * first that removes it):
+ *   KEY          the API key's allowed_models (an id or core name,
+ *                case-insensitive, "prefix*" allowed) and allowed_tags
+ *                (the entry carries at least one); an empty list allows all
+ *   DISABLED     the channel is disabled
+ *   KIND         chat/completion get chat models only; embeddings get
+ *                embedding models only
+ *   EMBEDDING    model_filters.exclude_embedding_models (not on the
+ *                embeddings endpoint)
+ *   VISION_ONLY  model_filters.exclude_vision_only_models, unless the
+ *                request has images
+ *   MIN_CONTEXT, MIN_PARAMS  model_filters; an entry whose context or size
+ *                is unknown is kept: unknown is not small
+ *   VISION       the request has images: the entry must have vision
+ *   TOOLS        the request has tools: the entry must have tools or not
+ *                say (unknown is kept, as for the minimums)
+ *   CONTEXT      prompt_tokens + max_tokens > context (known contexts only)
+ *   UNAVAILABLE  live->available() said no
+ *
+ * Called by the nginx request handler and the explain endpoint.
+ */
+
+#ifndef AIROUTER_RANK_H
+#define AIROUTER_RANK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "airouter_config.h"
+#include "airouter_catalog.h"
+#include "airouter_query.h"
+
+
+#define AIROUTER_RANK_EPSILON      0.01
+#define AIROUTER_RANK_PAID_MAX     0.9     /* best cost score when paid */
+#define AIROUTER_ROUTE_SIMILAR     5
+
+
+/*
+ * Live state, implemented by the proxy from the shared zone.  model is an
+ * entry index.  A NULL live or NULL callback: 0.5 and available.
+ */
+typedef struct {
+    double                  (*speed)(void *ctx, uint32_t channel,
+                                     uint32_t model);
+    double                  (*reliability)(void *ctx, uint32_t channel,
+                                           uint32_t model);
+    int                     (*available)(void *ctx, uint32_t channel,
+                                         uint32_t model);
+    void                     *ctx;
+} airouter_live_t;
+
+
+typedef enum {
+    AIROUTER_ENDPOINT_CHAT = 0,
+    AIROUTER_ENDPOINT_COMPLETION,
+    AIROUTER_ENDPOINT_EMBEDDING,
+    AIROUTER_ENDPOINT_ANY             /* no kind filter (explain, listing) */
+} airouter_endpoint_e;
+
+
+typedef enum {
+    AIROUTER_FILTER_KEY = 0,
+    AIROUTER_FILTER_DISABLED,
+    AIROUTER_FILTER_KIND,
+    AIROUTER_FILTER_EMBEDDING,
+    AIROUTER_FILTER_VISION_ONLY,
+    AIROUTER_FILTER_MIN_CONTEXT,
+    AIROUTER_FILTER_MIN_PARAMS,
+    AIROUTER_FILTER_VISION,
+    AIROUTER_FILTER_TOOLS,
+    AIROUTER_FILTER_CONTEXT,
+    AIROUTER_FILTER_UNAVAILABLE,
+    AIROUTER_FILTER_N
+} airouter_filter_e;
+
+
+typedef enum {
+    AIROUTER_ROUTE_OK = 0,
+    AIROUTER_ROUTE_NO_MATCH,        /* 404 model_not_found, see similar */
+    AIROUTER_ROUTE_ALL_FILTERED,    /* matched; filtered[] says why none
+                                       is left */
+    AIROUTER_ROUTE_BAD_QUERY,       /* 400: empty, "tag:", too many tags */
+    AIROUTER_ROUTE_BAD_STRATEGY,    /* 400: unknown strategy name */
+    AIROUTER_ROUTE_ERROR            /* bad arguments, or the catalogue
+                                       does not fit cf */
+} airouter_route_status_e;
+
+
+typedef struct {
+    const char               *model;        /* the "model" field */
+    size_t                    model_len;
+    airouter_endpoint_e       endpoint;
+    int                       needs_vision; /* image parts in messages */
+    int                       needs_tools;  /* "tools" or "functions" */
+    uint64_t                  prompt_tokens;    /* estimate, 0: unknown */
+    uint64_t                  max_tokens;       /* 0: not given */
+    const char               *strategy;     /* NULL: routing default */
+
+    /* the API key's limits; NULL or empty: everything allowed */
+    const airouter_strlist_t *allowed_tags;
+    const airouter_strlist_t *allowed_models;
+
+    int                       explain;      /* fill removed[] */
+} airouter_route_req_t;
+
+
+typedef struct {
+    uint32_t                  channel;      /* position in cf->channels */
+    uint32_t                  model;        /* entry index */
+    const char               *id;           /* in the blob */
+    double                    score;
+    double                    scores[AIROUTER_SCORE_N];
+} airouter_candidate_t;
+
+
+typedef struct {
+    uint32_t                  channel;
+    uint32_t                  model;
+    airouter_filter_e         reason;
+} airouter_removed_t;
+
+
+typedef struct {
+    /* set by the caller */
+    airouter_candidate_t     *cand;
+    size_t                    cand_max;
+    airouter_removed_t       *removed;      /* explain only, may be NULL */
+    size_t                    removed_max;
+
+    /* set by airouter_route() */
+    airouter_route_status_e   status;
+    airouter_stage_e          stage;        /* the query stage that matched */
+    const airouter_strategy_t *strategy;
+    size_t                    ncand;        /* best first */
+    size_t                    nmatched;     /* entries the query matched */
+    size_t                    navailable;   /* left after every filter */
+    size_t                    nremoved;     /* written to removed[] */
+    size_t                    filtered[AIROUTER_FILTER_N];
+    airouter_similar_t        similar[AIROUTER_ROUTE_SIMILAR];
+    size_t                    nsimilar;
+    const char               *why;          /* a phrase for 400s */
+} airouter_route_result_t;
+
+
+airouter_route_status_e airouter_route(const airouter_catalog_t *cat,
+    const airouter_config_t *cf, const airouter_route_req_t *req,
+    const airouter_live_t *live, airouter_route_result_t *res);
+
+const char *airouter_route_filter_name(airouter_filter_e reason);
+const char *airouter_route_status_name(airouter_route_status_e status);
+
+
+/*
+ * The cost score of a USD price per token (prompt + completion) given the
+ * log10 range of the candidate set; exposed for tests.
+ */
+double airouter_rank_cost_score(double price, double lo, double hi);
+
+#endif /* AIROUTER_RANK_H */

@@ -1,0 +1,776 @@
+/*
+ * Ranking and routing (airouter_rank.c, airouter_quality.c): the order of
+ * every built-in strategy on a fixed catalogue, each filter, tie-breaking,
+ * live state, the bounded candidate list, explain output and statuses.
+ */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "airouter_catalog.h"
+#include "airouter_quality.h"
+#include "airouter_rank.h"
+#include "unit.h"
+
+
+static void   *allocs[4096];
+static size_t  nallocs;
+
+
+static void *
+talloc(size_t n)
+{
+    void  *p;
+
+    p = calloc(1, n);
+    allocs[nallocs++] = p;
+
+    return p;
+}
+
+
+static void
+tfree_all(void)
+{
+    while (nallocs > 0) {
+        free(allocs[--nallocs]);
+    }
+}
+
+
+/* The seed's six strategies, as the config loader fills them. */
+static void
+set_strategies(airouter_config_t *cf)
+{
+    size_t                i;
+    airouter_strategy_t  *st;
+    static const struct {
+        const char        *name;
+        size_t             n;
+        airouter_weight_t  w[5];
+    } seed[] = {
+        { "cost_first", 4, { { AIROUTER_SCORE_COST, 0.4, 1 },
+                             { AIROUTER_SCORE_PARAMETER, 0.25, 1 },
+                             { AIROUTER_SCORE_CONTEXT, 0.2, 1 },
+                             { AIROUTER_SCORE_SPEED, 0.15, 1 } } },
+        { "free_first", 4, { { AIROUTER_SCORE_FREE, 0.5, 1 },
+                             { AIROUTER_SCORE_COST, 0.3, 1 },
+                             { AIROUTER_SCORE_SPEED, 0.15, 1 },
+                             { AIROUTER_SCORE_RELIABILITY, 0.05, 1 } } },
+        { "local_first", 4, { { AIROUTER_SCORE_LOCAL, 0.6, 1 },
+                              { AIROUTER_SCORE_SPEED, 0.25, 1 },
+                              { AIROUTER_SCORE_COST, 0.1, 1 },
+                              { AIROUTER_SCORE_RELIABILITY, 0.05, 1 } } },
+        { "balanced", 5, { { AIROUTER_SCORE_COST, 0.3, 1 },
+                           { AIROUTER_SCORE_PARAMETER, 0.25, 1 },
+                           { AIROUTER_SCORE_CONTEXT, 0.2, 1 },
+                           { AIROUTER_SCORE_SPEED, 0.15, 1 },
+                           { AIROUTER_SCORE_RELIABILITY, 0.1, 1 } } },
+        { "speed_optimized", 4, { { AIROUTER_SCORE_SPEED, 0.4, 1 },
+                                  { AIROUTER_SCORE_COST, 0.3, 1 },
+                                  { AIROUTER_SCORE_PARAMETER, 0.2, 1 },
+                                  { AIROUTER_SCORE_CONTEXT, 0.1, 1 } } },
+        { "quality_optimized", 4, { { AIROUTER_SCORE_PARAMETER, 0.4, 1 },
+                                    { AIROUTER_SCORE_CONTEXT, 0.3, 1 },
+                                    { AIROUTER_SCORE_QUALITY, 0.2, 1 },
+                                    { AIROUTER_SCORE_COST, 0.1, 1 } } },
+        { "smallest", 1, { { AIROUTER_SCORE_PARAMETER, 1.0, 0 } } }
+    };
+
+    cf->routing.nstrategies = sizeof(seed) / sizeof(seed[0]);
+    cf->routing.strategies = talloc(cf->routing.nstrategies
+                                    * sizeof(airouter_strategy_t));
+
+    for (i = 0; i < cf->routing.nstrategies; i++) {
+        st = &cf->routing.strategies[i];
+        st->name = (char *) seed[i].name;
+        st->builtin = (i < 6);
+        st->nweights = seed[i].n;
+        st->weights = talloc(seed[i].n * sizeof(airouter_weight_t));
+        memcpy(st->weights, seed[i].w, seed[i].n * sizeof(airouter_weight_t));
+    }
+
+    cf->routing.default_strategy = "cost_first";
+}
+
+
+static airouter_config_t *
+make_config(size_t n)
+{
+    size_t              i;
+    char               *id;
+    airouter_config_t  *cf;
+
+    cf = talloc(sizeof(airouter_config_t));
+    cf->channels = talloc((n + 1) * sizeof(airouter_channel_t));
+    cf->nchannels = n;
+
+    for (i = 0; i < n; i++) {
+        id = talloc(32);
+        snprintf(id, 32, "ch%u", (unsigned) i);
+        cf->channels[i].id = id;
+        cf->channels[i].enabled = 1;
+        cf->channels[i].priority = 1;
+        cf->channels[i].weight = 100;
+    }
+
+    set_strategies(cf);
+
+    return cf;
+}
+
+
+static void
+add(airouter_catalog_builder_t *b, uint32_t ch, const char *id,
+    double in, double out, uint64_t ctx, uint32_t caps, uint32_t known)
+{
+    airouter_model_info_t  info;
+
+    memset(&info, 0, sizeof(info));
+    info.id = id;
+
+    if (in >= 0) {
+        info.has_price = 1;
+        info.price_prompt = in;
+        info.price_completion = out;
+    }
+
+    info.context = ctx;
+    info.caps = caps;
+    info.caps_known = known;
+
+    UNIT_CHECK(airouter_catalog_builder_add_model(b, ch, &info) == 0,
+               "add %s", id);
+}
+
+
+static const airouter_catalog_t *
+finish(airouter_catalog_builder_t *b)
+{
+    void    *blob;
+    size_t   len;
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    airouter_catalog_builder_destroy(b);
+    allocs[nallocs++] = blob;
+
+    return airouter_catalog_open(blob, len);
+}
+
+
+/* Routes and returns the candidates' ids, best first, comma-separated. */
+static const char *
+order(const airouter_catalog_t *cat, const airouter_config_t *cf,
+    airouter_route_req_t *req, const airouter_live_t *live,
+    airouter_route_result_t *res)
+{
+    static char            buf[4096];
+    static airouter_candidate_t  cand[64];
+    size_t                 i, used;
+
+    if (res->cand == NULL) {
+        res->cand = cand;
+        res->cand_max = 64;
+    }
+
+    if (req->model_len == 0 && req->model != NULL) {
+        req->model_len = strlen(req->model);
+    }
+
+    airouter_route(cat, cf, req, live, res);
+
+    used = 0;
+    buf[0] = '\0';
+
+    for (i = 0; i < res->ncand; i++) {
+        used += snprintf(buf + used, sizeof(buf) - used, "%s%s",
+                         i ? "," : "", res->cand[i].id);
+    }
+
+    return buf;
+}
+
+
+static const char *
+route_with(const airouter_catalog_t *cat, const airouter_config_t *cf,
+    const char *model, const char *strategy, const airouter_live_t *live)
+{
+    airouter_route_req_t     req;
+    airouter_route_result_t  res;
+
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    req.model = model;
+    req.strategy = strategy;
+
+    return order(cat, cf, &req, live, &res);
+}
+
+
+static const airouter_catalog_t *
+strategy_catalog(airouter_config_t **cfp)
+{
+    airouter_config_t           *cf;
+    airouter_catalog_builder_t  *b;
+
+    cf = make_config(3);
+    cf->channels[1].priority = 2;
+    cf->channels[2].priority = 3;
+    cf->channels[2].local = 1;
+
+    b = airouter_catalog_builder_create(cf);
+    add(b, 0, "openai/gpt-4o", 0.0000025, 0.00001, 128000, 0, 0);
+    add(b, 0, "qwen/qwen3-235b-a22b", 0.00000013, 0.0000006, 40960, 0, 0);
+    add(b, 0, "meta-llama/llama-3.1-8b-instruct", 0.00000002, 0.00000003,
+        131072, 0, 0);
+    add(b, 1, "qwen/qwen3-coder:free", 0, 0, 262144, 0, 0);
+    add(b, 1, "qwen/qwen3-4b:free", 0, 0, 40960, 0, 0);
+    add(b, 2, "qwen3:0.6b", -1, 0, 0, 0, 0);
+    add(b, 2, "qwen3:30b-a3b", -1, 0, 0, 0, 0);
+
+    *cfp = cf;
+
+    return finish(b);
+}
+
+
+static double
+speed_local_fast(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) ctx;
+    (void) model;
+
+    return channel == 2 ? 1.0 : 0.0;
+}
+
+
+static void
+test_strategies(void)
+{
+    airouter_config_t          *cf;
+    airouter_live_t             live;
+    const airouter_catalog_t   *cat;
+
+    cat = strategy_catalog(&cf);
+    UNIT_CHECK(cat != NULL, "catalogue");
+
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "cost_first", NULL),
+               "qwen/qwen3-coder:free,meta-llama/llama-3.1-8b-instruct,"
+               "qwen/qwen3-4b:free,qwen/qwen3-235b-a22b,qwen3:30b-a3b,"
+               "qwen3:0.6b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", NULL, NULL),
+               "qwen/qwen3-coder:free,meta-llama/llama-3.1-8b-instruct,"
+               "qwen/qwen3-4b:free,qwen/qwen3-235b-a22b,qwen3:30b-a3b,"
+               "qwen3:0.6b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "free_first", NULL),
+               "qwen/qwen3-4b:free,qwen/qwen3-coder:free,"
+               "meta-llama/llama-3.1-8b-instruct,qwen3:0.6b,qwen3:30b-a3b,"
+               "qwen/qwen3-235b-a22b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "local_first", NULL),
+               "qwen3:0.6b,qwen3:30b-a3b,qwen/qwen3-4b:free,"
+               "qwen/qwen3-coder:free,meta-llama/llama-3.1-8b-instruct,"
+               "qwen/qwen3-235b-a22b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "balanced", NULL),
+               "qwen/qwen3-coder:free,meta-llama/llama-3.1-8b-instruct,"
+               "qwen/qwen3-4b:free,qwen/qwen3-235b-a22b,qwen3:30b-a3b,"
+               "qwen3:0.6b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "speed_optimized", NULL),
+               "qwen/qwen3-coder:free,meta-llama/llama-3.1-8b-instruct,"
+               "qwen/qwen3-4b:free,qwen/qwen3-235b-a22b,qwen3:30b-a3b,"
+               "qwen3:0.6b,openai/gpt-4o");
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "quality_optimized", NULL),
+               "qwen/qwen3-coder:free,qwen/qwen3-235b-a22b,openai/gpt-4o,"
+               "meta-llama/llama-3.1-8b-instruct,qwen3:30b-a3b,"
+               "qwen/qwen3-4b:free,qwen3:0.6b");
+
+    /* "order: asc": lower raw score first; unknown sizes sit mid-way */
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "smallest", NULL),
+               "qwen3:0.6b,qwen/qwen3-4b:free,"
+               "meta-llama/llama-3.1-8b-instruct,openai/gpt-4o,"
+               "qwen/qwen3-coder:free,qwen3:30b-a3b,qwen/qwen3-235b-a22b");
+
+    /* live speed moves speed_optimized */
+    memset(&live, 0, sizeof(live));
+    live.speed = speed_local_fast;
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "speed_optimized", &live),
+               "qwen3:30b-a3b,qwen3:0.6b,qwen/qwen3-coder:free,"
+               "meta-llama/llama-3.1-8b-instruct,qwen/qwen3-4b:free,"
+               "qwen/qwen3-235b-a22b,openai/gpt-4o");
+    /* ... and does nothing to a strategy that does not weigh speed */
+    UNIT_STREQ(route_with(cat, cf, "tag:!none", "quality_optimized", &live),
+               "qwen/qwen3-coder:free,qwen/qwen3-235b-a22b,openai/gpt-4o,"
+               "meta-llama/llama-3.1-8b-instruct,qwen3:30b-a3b,"
+               "qwen/qwen3-4b:free,qwen3:0.6b");
+}
+
+
+static void
+test_scores(void)
+{
+    double                      q[8];
+    airouter_config_t          *cf;
+    airouter_route_req_t        req;
+    airouter_route_result_t     res;
+    const airouter_catalog_t   *cat;
+    const airouter_candidate_t *c;
+    size_t                      i;
+
+    /* quality: the order, and sizes all told apart */
+    q[0] = airouter_quality_score("qwen/qwen3-coder:free", 21, 0, 0);
+    q[1] = airouter_quality_score("qwen/qwen3-30b-a3b", 18, 30000, 3000);
+    q[2] = airouter_quality_score("qwen/qwen3-8b", 13, 8000, 8000);
+    q[3] = airouter_quality_score("qwen/qwen3-4b", 13, 4000, 4000);
+    UNIT_CHECK(q[0] > q[1] && q[1] > q[2] && q[2] > q[3],
+               "coder %g > 30b %g > 8b %g > 4b %g", q[0], q[1], q[2], q[3]);
+
+    q[0] = airouter_quality_score("qwen3-0.6b", 10, 600, 600);
+    q[1] = airouter_quality_score("qwen3-1.7b", 10, 1700, 1700);
+    q[2] = airouter_quality_score("qwen3-4b", 8, 4000, 4000);
+    q[3] = airouter_quality_score("qwen3-8b", 8, 8000, 8000);
+    q[4] = airouter_quality_score("qwen3-14b", 9, 14000, 14000);
+    q[5] = airouter_quality_score("qwen3-32b", 9, 32000, 32000);
+    q[6] = airouter_quality_score("qwen3-235b-a22b", 15, 235000, 22000);
+    for (i = 1; i < 7; i++) {
+        UNIT_CHECK(q[i] > q[i - 1] + 0.01, "size step %zu: %g %g", i,
+                   q[i - 1], q[i]);
+    }
+
+    UNIT_CHECK(airouter_quality_score("deepseek/deepseek-r1", 20, 0, 0)
+               > 0.85, "family");
+    UNIT_CHECK(airouter_quality_score("deepseek-r1-distill-qwen-7b", 27,
+                                      7000, 7000) < 0.5, "distill by size");
+    UNIT_CHECK(airouter_quality_score("openai/gpt-4o-mini", 18, 0, 0)
+               < airouter_quality_score("openai/gpt-4o-2024-08-06", 24, 0, 0),
+               "mini below gpt-4o");
+    UNIT_CHECK(airouter_quality_score("mystery", 7, 0, 0)
+               == AIROUTER_QUALITY_UNKNOWN, "unknown");
+
+    /* normalisations */
+    UNIT_CHECK(airouter_quality_param_score(500) == 0, "0.5B low");
+    UNIT_CHECK(airouter_quality_param_score(1000000) == 1, "1T");
+    UNIT_CHECK(airouter_quality_param_score(0) == 0.5, "unknown");
+    UNIT_CHECK(airouter_quality_context_score(4096) == 0, "4k low");
+    UNIT_CHECK(airouter_quality_context_score(2000000) == 1, "1M+");
+    UNIT_CHECK(airouter_quality_context_score(0) == 0.5, "unknown");
+    UNIT_CHECK(fabs(airouter_quality_effective_params(30000, 3000)
+                    - sqrt(90000000.0)) < 1e-6, "MoE blend");
+    UNIT_CHECK(airouter_rank_cost_score(0.01, -5, -2) == 0, "dearest");
+    UNIT_CHECK(airouter_rank_cost_score(0.00001, -5, -2)
+               == AIROUTER_RANK_PAID_MAX, "cheapest paid");
+    UNIT_CHECK(fabs(airouter_rank_cost_score(0.0001, -5, -2)
+                    - AIROUTER_RANK_PAID_MAX * 2.0 / 3) < 1e-9, "log scale");
+    UNIT_CHECK(airouter_rank_cost_score(0.01, -2, -2)
+               == AIROUTER_RANK_PAID_MAX, "one price");
+    UNIT_CHECK(airouter_rank_cost_score(0, -5, -2) == 1, "free");
+
+    /* the component scores a candidate reports */
+    cat = strategy_catalog(&cf);
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    req.model = "tag:!none";
+    req.strategy = "balanced";
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_OK && res.ncand == 7, "routed");
+
+    for (i = 0; i < res.ncand; i++) {
+        double  sum;
+
+        c = &res.cand[i];
+        sum = 0.3 * c->scores[AIROUTER_SCORE_COST]
+              + 0.25 * c->scores[AIROUTER_SCORE_PARAMETER]
+              + 0.2 * c->scores[AIROUTER_SCORE_CONTEXT]
+              + 0.15 * c->scores[AIROUTER_SCORE_SPEED]
+              + 0.1 * c->scores[AIROUTER_SCORE_RELIABILITY];
+        UNIT_CHECK(fabs(sum - c->score) < 1e-9, "score is the sum");
+        UNIT_CHECK(c->scores[AIROUTER_SCORE_SPEED] == 0.5
+                   && c->scores[AIROUTER_SCORE_RELIABILITY] == 0.5,
+                   "neutral live");
+
+        if (strcmp(c->id, "openai/gpt-4o") == 0) {
+            UNIT_CHECK(c->scores[AIROUTER_SCORE_COST] == 0, "dearest 0");
+        } else if (strcmp(c->id, "meta-llama/llama-3.1-8b-instruct") == 0) {
+            UNIT_CHECK(c->scores[AIROUTER_SCORE_COST]
+                       == AIROUTER_RANK_PAID_MAX, "cheapest paid");
+        } else if (strcmp(c->id, "qwen3:0.6b") == 0) {
+            UNIT_CHECK(c->scores[AIROUTER_SCORE_COST] == 0.5
+                       && c->scores[AIROUTER_SCORE_LOCAL] == 1
+                       && c->scores[AIROUTER_SCORE_FREE] == 0
+                       && c->scores[AIROUTER_SCORE_CONTEXT] == 0.5,
+                       "unknown price and context: middle");
+        } else if (strcmp(c->id, "qwen/qwen3-4b:free") == 0) {
+            UNIT_CHECK(c->scores[AIROUTER_SCORE_COST] == 1
+                       && c->scores[AIROUTER_SCORE_FREE] == 1, "free");
+        }
+    }
+}
+
+
+static double
+rel_by_channel(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) ctx;
+    (void) model;
+
+    return channel == 0 ? 0.0 : 1.0;
+}
+
+
+static void
+test_ties(void)
+{
+    airouter_config_t           *cf;
+    airouter_live_t              live;
+    airouter_route_req_t         req;
+    airouter_route_result_t      res;
+    airouter_candidate_t         cand[2];
+    airouter_catalog_builder_t  *b;
+    const airouter_catalog_t    *cat;
+    uint32_t                     i;
+
+    /* one model on five channels */
+    cf = make_config(5);
+    cf->channels[0].priority = 2;
+    cf->channels[1].weight = 50;
+    cf->channels[2].weight = 80;
+    cf->channels[3].weight = 80;
+    cf->channels[4].weight = 80;
+
+    b = airouter_catalog_builder_create(cf);
+    for (i = 0; i < 5; i++) {
+        add(b, i, "gpt-4o-mini", 0.00000015, 0.0000006, 128000, 0, 0);
+    }
+    cat = finish(b);
+
+    /* priority, then weight, then channel position */
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    req.model = "gpt-4o-mini";
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.ncand == 5 && res.cand[0].channel == 2
+               && res.cand[1].channel == 3 && res.cand[2].channel == 4
+               && res.cand[3].channel == 1 && res.cand[4].channel == 0,
+               "tie order %u %u %u %u %u", res.cand[0].channel,
+               res.cand[1].channel, res.cand[2].channel, res.cand[3].channel,
+               res.cand[4].channel);
+
+    /* a score gap beyond the epsilon beats priority */
+    memset(&live, 0, sizeof(live));
+    live.reliability = rel_by_channel;
+    memset(&res, 0, sizeof(res));
+    req.strategy = "balanced";
+    order(cat, cf, &req, &live, &res);
+    UNIT_CHECK(res.ncand == 5 && res.cand[4].channel == 0, "score first");
+
+    /* the best N are the first N of the full order */
+    memset(&res, 0, sizeof(res));
+    res.cand = cand;
+    res.cand_max = 2;
+    req.strategy = NULL;
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.ncand == 2 && res.navailable == 5
+               && cand[0].channel == 2 && cand[1].channel == 3, "top 2");
+
+    /* no candidate array: counts only */
+    memset(&res, 0, sizeof(res));
+    res.cand = cand;
+    res.cand_max = 0;
+    airouter_route(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_OK && res.ncand == 0
+               && res.navailable == 5, "count only");
+}
+
+
+static int
+unavailable_ch1(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) model;
+    (*(int *) ctx)++;
+
+    return channel != 1;
+}
+
+
+static const airouter_catalog_t *
+filter_catalog(airouter_config_t **cfp)
+{
+    airouter_config_t           *cf;
+    airouter_catalog_builder_t  *b;
+
+    cf = make_config(3);
+    cf->channels[1].enabled = 0;
+    cf->routing.filters.min_context_length = 8192;
+    cf->routing.filters.min_parameter_count = 1000;
+    cf->routing.filters.exclude_embedding_models = 1;
+    cf->routing.filters.exclude_vision_only_models = 1;
+
+    b = airouter_catalog_builder_create(cf);
+    add(b, 0, "text-embedding-3-small", -1, 0, 8191, 0, 0);
+    add(b, 0, "llava:7b", -1, 0, 0, 0, 0);
+    add(b, 0, "gpt-4o", -1, 0, 128000,
+        AIROUTER_CAP_CHAT | AIROUTER_CAP_VISION | AIROUTER_CAP_TOOLS,
+        AIROUTER_CAP_KIND | AIROUTER_CAP_VISION | AIROUTER_CAP_TOOLS);
+    add(b, 0, "short-context", -1, 0, 4096, 0, 0);
+    add(b, 0, "qwen3-0.6b", -1, 0, 32768, 0, 0);
+    add(b, 0, "no-tools-8b", -1, 0, 32768, 0, AIROUTER_CAP_TOOLS);
+    add(b, 0, "mystery", -1, 0, 0, 0, 0);
+    add(b, 0, "whisper-1", -1, 0, 0, 0, 0);
+    add(b, 1, "gpt-4o", -1, 0, 128000, 0, 0);
+    add(b, 2, "gpt-4o-mini", -1, 0, 128000, 0, 0);
+
+    *cfp = cf;
+
+    return finish(b);
+}
+
+
+static void
+test_filters(void)
+{
+    int                         calls;
+    size_t                      i;
+    airouter_config_t          *cf;
+    airouter_live_t             live;
+    airouter_strlist_t          allowed;
+    airouter_removed_t          removed[16];
+    airouter_route_req_t        req;
+    airouter_route_result_t     res;
+    const airouter_catalog_t   *cat;
+    char                       *items[3];
+
+    cat = filter_catalog(&cf);
+    UNIT_CHECK(cat != NULL, "catalogue");
+
+#define ROUTE()                                                               \
+    memset(&res, 0, sizeof(res));                                             \
+    res.removed = removed;                                                    \
+    res.removed_max = 16
+
+    memset(&req, 0, sizeof(req));
+    req.model = "tag:!none";
+    req.explain = 1;
+
+    /* chat: only chat models, model_filters applied, unknowns kept */
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res),
+               "gpt-4o,gpt-4o-mini,mystery,no-tools-8b");
+    UNIT_CHECK(res.nmatched == 10 && res.navailable == 4, "counts");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_KIND] == 2
+               && res.filtered[AIROUTER_FILTER_DISABLED] == 1
+               && res.filtered[AIROUTER_FILTER_VISION_ONLY] == 1
+               && res.filtered[AIROUTER_FILTER_MIN_CONTEXT] == 1
+               && res.filtered[AIROUTER_FILTER_MIN_PARAMS] == 1,
+               "filter counts");
+    UNIT_CHECK(res.nremoved == 6, "explain lists every removal");
+    for (i = 0; i < res.nremoved; i++) {
+        const char  *id;
+
+        id = airouter_catalog_model_id(cat,
+                 airouter_catalog_model(cat, removed[i].model));
+
+        if (strcmp(id, "llava:7b") == 0) {
+            UNIT_CHECK(removed[i].reason == AIROUTER_FILTER_VISION_ONLY,
+                       "llava reason");
+        } else if (strcmp(id, "gpt-4o") == 0) {
+            UNIT_CHECK(removed[i].reason == AIROUTER_FILTER_DISABLED
+                       && removed[i].channel == 1, "disabled channel");
+        } else if (strcmp(id, "qwen3-0.6b") == 0) {
+            UNIT_CHECK(removed[i].reason == AIROUTER_FILTER_MIN_PARAMS,
+                       "min params");
+        }
+    }
+    UNIT_STREQ(airouter_route_filter_name(AIROUTER_FILTER_MIN_PARAMS),
+               "min_parameter_count");
+
+    /* a short removed[] keeps counting */
+    ROUTE();
+    res.removed_max = 2;
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.nremoved == 2 && res.filtered[AIROUTER_FILTER_KIND] == 2,
+               "removed_max");
+
+    /* images: vision models only, and then llava is welcome */
+    req.needs_vision = 1;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res),
+               "gpt-4o,gpt-4o-mini,llava:7b");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_VISION] == 2
+               && res.filtered[AIROUTER_FILTER_VISION_ONLY] == 0, "vision");
+    req.needs_vision = 0;
+
+    /* tools: stated "no" is removed, unknown is kept */
+    req.needs_tools = 1;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res),
+               "gpt-4o,gpt-4o-mini,mystery");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_TOOLS] == 1, "tools");
+    req.needs_tools = 0;
+
+    /* prompt + max_tokens against known contexts */
+    req.prompt_tokens = 30000;
+    req.max_tokens = 4000;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res),
+               "gpt-4o,gpt-4o-mini,mystery");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_CONTEXT] == 1, "context");
+    req.prompt_tokens = 0;
+    req.max_tokens = 0;
+
+    /* embeddings endpoint: embedding models only, min filters do not apply */
+    req.endpoint = AIROUTER_ENDPOINT_EMBEDDING;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res), "text-embedding-3-small");
+    req.endpoint = AIROUTER_ENDPOINT_ANY;
+    ROUTE();
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_EMBEDDING] == 1
+               && res.filtered[AIROUTER_FILTER_KIND] == 0, "any endpoint");
+    req.endpoint = AIROUTER_ENDPOINT_CHAT;
+
+    /* live availability, asked once per entry that passed the rest */
+    memset(&live, 0, sizeof(live));
+    live.available = unavailable_ch1;
+    live.ctx = &calls;
+    calls = 0;
+    cf->channels[1].enabled = 1;
+    ROUTE();
+    /* the catalogue copied "disabled" at build time */
+    UNIT_STREQ(order(cat, cf, &req, &live, &res),
+               "gpt-4o,gpt-4o-mini,mystery,no-tools-8b");
+    UNIT_CHECK(calls == 4, "available() calls %d", calls);
+    cf->channels[1].enabled = 0;
+
+    /* the API key's allowed models and tags */
+    allowed.items = items;
+    allowed.n = 2;
+    items[0] = "GPT-4O";
+    items[1] = "myst*";
+    req.allowed_models = &allowed;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res), "gpt-4o,mystery");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_KEY] == 7, "key models %zu",
+               res.filtered[AIROUTER_FILTER_KEY]);
+    req.allowed_models = NULL;
+
+    items[0] = "mini";
+    items[1] = "nosuchtag";
+    req.allowed_tags = &allowed;
+    ROUTE();
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res), "gpt-4o-mini");
+    items[0] = "nosuchtag";
+    ROUTE();
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_ALL_FILTERED
+               && res.filtered[AIROUTER_FILTER_KEY] == 10,
+               "key allows nothing");
+    req.allowed_tags = NULL;
+
+    /* every candidate filtered */
+    req.model = "short-context";
+    req.model_len = 0;
+    ROUTE();
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_ALL_FILTERED
+               && res.stage == AIROUTER_STAGE_PHYSICAL && res.nmatched == 1
+               && res.filtered[AIROUTER_FILTER_MIN_CONTEXT] == 1,
+               "all filtered");
+
+#undef ROUTE
+}
+
+
+static void
+test_statuses(void)
+{
+    size_t                      i;
+    airouter_config_t          *cf, other;
+    airouter_route_req_t        req;
+    airouter_route_result_t     res;
+    const airouter_catalog_t   *cat;
+
+    cat = strategy_catalog(&cf);
+    memset(&req, 0, sizeof(req));
+
+    memset(&res, 0, sizeof(res));
+    req.model = "qwen3-235b-a22b-instruct";
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_NO_MATCH && res.nsimilar > 0
+               && strcmp(res.similar[0].name, "qwen3-235b-a22b") == 0,
+               "404 with hints");
+    UNIT_STREQ(airouter_route_status_name(res.status), "no_match");
+
+    memset(&res, 0, sizeof(res));
+    req.model = "tag:qwen9";
+    req.model_len = 0;
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_NO_MATCH && res.nsimilar == 2
+               && res.similar[0].tag && res.similar[1].tag
+               && strcmp(res.similar[0].name, "qwen") == 0
+               && strcmp(res.similar[1].name, "qwen3") == 0, "tag 404");
+
+    memset(&res, 0, sizeof(res));
+    req.model = "tag:";
+    req.model_len = 0;
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_BAD_QUERY && res.why != NULL,
+               "tag: is a bad query");
+
+    memset(&res, 0, sizeof(res));
+    req.model = "";
+    req.model_len = 0;
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_BAD_QUERY, "empty");
+
+    memset(&res, 0, sizeof(res));
+    req.model = "tag:!free";
+    req.model_len = 0;
+    UNIT_STREQ(order(cat, cf, &req, NULL, &res),
+               "meta-llama/llama-3.1-8b-instruct,qwen/qwen3-235b-a22b,"
+               "qwen3:30b-a3b,qwen3:0.6b,openai/gpt-4o");
+    UNIT_CHECK(res.stage == AIROUTER_STAGE_TAG, "negatives only");
+
+    memset(&res, 0, sizeof(res));
+    req.model = "gpt-4o";
+    req.model_len = 0;
+    req.strategy = "fastest_please";
+    order(cat, cf, &req, NULL, &res);
+    UNIT_CHECK(res.status == AIROUTER_ROUTE_BAD_STRATEGY, "strategy");
+    req.strategy = NULL;
+
+    /* a catalogue built for another configuration */
+    other = *cf;
+    other.nchannels = 2;
+    memset(&res, 0, sizeof(res));
+    UNIT_CHECK(airouter_route(cat, &other, &req, NULL, &res)
+               == AIROUTER_ROUTE_ERROR, "misfit");
+    UNIT_CHECK(airouter_route(NULL, cf, &req, NULL, &res)
+               == AIROUTER_ROUTE_ERROR, "no catalogue");
+
+    /* the same request routes the same way */
+    for (i = 0; i < 3; i++) {
+        char  first[4096];
+
+        memset(&res, 0, sizeof(res));
+        req.model = "tag:qwen3";
+        req.model_len = 0;
+        strcpy(first, order(cat, cf, &req, NULL, &res));
+        memset(&res, 0, sizeof(res));
+        UNIT_STREQ(order(cat, cf, &req, NULL, &res), first);
+    }
+}
+
+
+int
+main(void)
+{
+    test_strategies();
+    test_scores();
+    test_ties();
+    test_filters();
+    test_statuses();
+    tfree_all();
+
+    UNIT_DONE("test_rank");
+}
