@@ -24,7 +24,7 @@ DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
         libhiredis-dev redis-server libssl-dev gcc make pkg-config \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
-        nodejs npm curl
+        curl openssl
 
 PURE_SRCS   := $(wildcard src/airouter_*.c)
 NGX_SRCS    := ngx_http_airouter_module.c $(wildcard src/ngx_http_airouter_*.c)
@@ -55,6 +55,7 @@ deps:
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -88,18 +89,33 @@ $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
 
 unit: $(UNIT_BINS)
 
+# tiktoken's rank files, for the tokenizer's exact-count tests
+TIKTOKEN_DIR := $(BUILD)/npm/node_modules/tiktoken/encoders
+$(TIKTOKEN_DIR)/o200k_base.json:
+	npm install --prefix $(BUILD)/npm --no-save --no-audit --no-fund \
+	    --loglevel=error tiktoken@1.0.22
+
+# the official openai SDK for t/160-sdk.t (node_modules is never committed)
+SDK_DIR     := tests/sdk
+$(SDK_DIR)/node_modules/openai/package.json: $(SDK_DIR)/package.json
+	cd $(SDK_DIR) && npm install --no-save --no-package-lock --no-audit \
+	    --no-fund --loglevel=error
+	@touch $@
+
 # Each unit program prints "name: N passed, M failed"; t/ is run by prove.
 # tests/run-all adds both into the closing line.
-test: deps build unit
+test: deps build unit $(TIKTOKEN_DIR)/o200k_base.json \
+      $(SDK_DIR)/node_modules/openai/package.json
 	@AIROUTER_SHARED=$(SHARED) BUILD=$(BUILD) MODULE=$(MODULE) \
-	    ECHO_SO=$(ECHO_SO) NGINX=$(NGINX) ASAN_LIB=$(ASAN_LIB) \
+	    AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
+	    ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) ASAN_LIB=$(ASAN_LIB) \
 	    tests/run-all $(T)
 
 test-asan:
 	$(MAKE) test SANITIZE=1 BUILD=$(TOP)/build-asan
 
 demo: deps build
-	@PORT=$(PORT) LISTEN=$(LISTEN) MODULE=$(MODULE) ECHO_SO=$(ECHO_SO) NGINX=$(NGINX) \
+	@PORT=$(PORT) LISTEN=$(LISTEN) MODULE=$(MODULE) ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) \
 	    conf.example/run start
 
 stop:

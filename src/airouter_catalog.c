@@ -101,6 +101,8 @@ struct airouter_catalog_builder_s {
     size_t                    naliases;
     size_t                    aliases_cap;
 
+    unsigned char            *channel_off;  /* [nchannels], may be NULL */
+
     char                      error[256];
 };
 
@@ -287,6 +289,29 @@ airouter_catalog_builder_add_model(airouter_catalog_builder_t *b,
 
 
 int
+airouter_catalog_builder_disable_channel(airouter_catalog_builder_t *b,
+    uint32_t channel)
+{
+    if (b->cf == NULL || channel >= b->cf->nchannels) {
+        snprintf(b->error, sizeof(b->error), "no channel %u", channel);
+        return -1;
+    }
+
+    if (b->channel_off == NULL) {
+        b->channel_off = calloc(b->cf->nchannels, 1);
+        if (b->channel_off == NULL) {
+            snprintf(b->error, sizeof(b->error), "out of memory");
+            return -1;
+        }
+    }
+
+    b->channel_off[channel] = 1;
+
+    return 0;
+}
+
+
+int
 airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,
     uint32_t channel, const char *alias, const char *target)
 {
@@ -466,6 +491,7 @@ airouter_catalog_builder_destroy(airouter_catalog_builder_t *b)
 
     free(b->models);
     free(b->aliases);
+    free(b->channel_off);
     free(b->ids.ent);
     airouter_arena_destroy(b->arena);
     free(b);
@@ -1556,7 +1582,9 @@ airouter_catalog_layout(airouter_catalog_fin_t *f, size_t *lenp)
         ch->index = (uint32_t) i;
         ch->priority = cch->priority;
         ch->weight = cch->weight;
-        ch->flags = (cch->enabled ? AIROUTER_CHANNEL_ENABLED : 0)
+        ch->flags = (cch->enabled
+                     && !(f->b->channel_off && f->b->channel_off[i])
+                     ? AIROUTER_CHANNEL_ENABLED : 0)
                     | (airouter_catalog_channel_declares(cch, "local")
                        ? AIROUTER_CHANNEL_LOCAL : 0)
                     | (airouter_catalog_channel_declares(cch, "free")

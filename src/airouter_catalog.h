@@ -206,6 +206,11 @@ int airouter_catalog_builder_add_config(airouter_catalog_builder_t *b);
 int airouter_catalog_builder_add_model(airouter_catalog_builder_t *b,
     uint32_t channel, const airouter_model_info_t *info);
 
+/* Marks cf->channels[channel] as not routable in this catalogue (its
+ * key was refused), whatever the configuration says. */
+int airouter_catalog_builder_disable_channel(airouter_catalog_builder_t *b,
+    uint32_t channel);
+
 /* A name clients may use for target on that channel (target is added
  * when the channel does not list it yet). */
 int airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,

@@ -1,0 +1,97 @@
+# Where the time goes (sourced by bench/run when c/b misses its target,
+# or with BENCH_PROFILE=1).  Two views:
+#
+#  1. perf (cpu-clock sampling; this VM has no hardware counters): the
+#     worker of plain nginx (b) and of airouter (c), each under the same
+#     5 s wrk load, split by shared object, plus airouter's top symbols.
+#  2. callgrind: airouter alone (master_process off) under a short, light
+#     wrk load of case c, instrumentation switched on only for the load
+#     (start-up, i.e. the catalogue build, is not counted): the top
+#     functions by instructions, self and inclusive.
+#
+# Writes $OUT/profile/{perf-b,perf-c,callgrind-self,callgrind-incl}.txt;
+# report.sh quotes them.
+
+profile_airouter() {
+    local P=$OUT/profile pid i w
+    mkdir -p "$P/temp"
+
+    # --- 1. perf: DSO split of b's and c's worker, same load ---------------
+    if command -v perf >/dev/null 2>&1 \
+        && perf record -e cpu-clock -o "$P/perf-test.data" true >/dev/null 2>&1
+    then
+        for k in b c; do
+            if [ $k = b ]; then w=$(worker_pids plain | head -1); url=$URL_B; body=$BODY_PLAIN
+            else w=$(worker_pids airouter | head -1); url=$URL_AIR; body=$BODY_C; fi
+            log "profile: perf on the $k worker ($w), 5 s of wrk"
+            ( wrk_run 7 "$url" "$body" > "$P/perf-$k-wrk.txt" ) &
+            local wp=$!
+            sleep 1
+            local t0 t1 c0 c1
+            c0=$(awk '{print $14 + $15}' "/proc/$w/stat"); t0=$(date +%s%N)
+            timeout 30 perf record -e cpu-clock -F 999 -g -p "$w" -o "$P/perf-$k.data" \
+                -- sleep 5 >/dev/null 2>&1 || true
+            c1=$(awk '{print $14 + $15}' "/proc/$w/stat"); t1=$(date +%s%N)
+            wait "$wp" || true
+            # the worker's CPU time per request (clock ticks -> µs), and its
+            # busy share of one core, over the perf window
+            local hz rps
+            hz=$(getconf CLK_TCK)
+            rps=$(field "$(cat "$P/perf-$k-wrk.txt")" rps)
+            awk -v c="$((c1 - c0))" -v hz="$hz" -v ns="$((t1 - t0))" -v r="$rps" 'BEGIN {
+                    cpu = c / hz; wall = ns / 1e9;
+                    printf "%.1f %.0f\n", cpu * 1e6 / (r * wall), 100 * cpu / wall }' \
+                > "$P/perf-$k-cpu.txt"
+            perf report -i "$P/perf-$k.data" --no-children --sort dso --stdio -g none \
+                2>/dev/null | grep '%' | grep -v '^#' | head -12 > "$P/perf-$k.txt" || true
+            perf report -i "$P/perf-$k.data" --no-children --sort dso,symbol --stdio -g none \
+                2>/dev/null | grep '%' | grep -v '^#' | head -40 > "$P/perf-$k-symbols.txt" || true
+        done
+        PERF_OK=1
+    else
+        PERF_OK=0
+    fi
+
+    # --- 2. callgrind ---------------------------------------------------------
+    command -v valgrind >/dev/null 2>&1 || return 1
+    sed -e "s|$OUT/airouter|$P|g" -e "s|127.0.0.1:$AIR_PORT|127.0.0.1:$PROF_PORT|" \
+        -e "s|airouter_config .*;|airouter_config $OUT/airouter/router_config.yaml;|" \
+        -e "s|airouter_zone .*;|airouter_zone airouter_prof 32m;|" \
+        -e "s|^worker_processes.*|worker_processes 1;|" \
+        -e "s|load_module .*;|load_module $MODULE;|" \
+        "$OUT/airouter/nginx.conf" > "$P/nginx.conf"
+    log "profile: callgrind on airouter (master_process off), case c"
+    valgrind --tool=callgrind --collect-atstart=no --dump-instr=no \
+        --callgrind-out-file="$P/callgrind.out" \
+        "$NGINX" -p "$P" -c "$P/nginx.conf" -g 'daemon off; master_process off;' \
+        > "$P/valgrind.log" 2>&1 &
+    pid=$!
+    echo "valgrind $pid" >> "$OUT/pids"
+    for i in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PROF_PORT/health" && break
+        sleep 0.1
+    done
+    for i in $(seq 20); do
+        curl -s -o /dev/null -H 'Content-Type: application/json' -d "$BODY_C" \
+            "http://127.0.0.1:$PROF_PORT/v1/chat/completions" || true
+    done
+    callgrind_control -i on "$pid" >/dev/null 2>&1 || true
+    CG_LINE=$(CONNS=4 THREADS=1 wrk_run 8 \
+              "http://127.0.0.1:$PROF_PORT/v1/chat/completions" "$BODY_C")
+    callgrind_control -i off "$pid" >/dev/null 2>&1 || true
+    CG_REQUESTS=$(field "$CG_LINE" requests)
+    kill -QUIT "$pid" 2>/dev/null || true
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local f
+    f=$(ls -S "$P"/callgrind.out* 2>/dev/null | head -1)
+    [ -n "$f" ] || return 1
+    callgrind_annotate --inclusive=no "$f" 2>/dev/null \
+        | sed -n '/^-* *$/,$p' | grep -E '^ *[0-9,]+ ' | head -30 > "$P/callgrind-self.txt"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null \
+        | grep -E '^ *[0-9,]+ ' | head -45 > "$P/callgrind-incl.txt"
+    CG_TOTAL=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}')
+    return 0
+}

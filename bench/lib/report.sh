@@ -1,0 +1,245 @@
+# Writes bench/RESULTS.md and bench/results.png from the numbers bench/run
+# collected (sourced by bench/run; uses its variables).
+
+us() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else if (v >= 10000) printf "%.1f ms", v / 1000; else printf "%d µs", v }'; }
+num() { awk -v v="$1" 'BEGIN { if (v == "") { print "–"; exit } v = sprintf("%d", v); n = ""; while (length(v) > 3) { n = "," substr(v, length(v) - 2) n; v = substr(v, 1, length(v) - 3) } print v n }'; }
+mb() { awk -v v="$1" 'BEGIN { printf "%.1f MB", v / 1024 }'; }
+yes_no() { [ "$1" = 1 ] && echo "**met**" || echo "**missed**"; }
+
+write_report() {
+    local md=$here/RESULTS.md png=$here/results.png
+    local k line
+    local -A WHAT=(
+        [a]="mock upstream directly (no proxy)"
+        [b]="plain nginx \`proxy_pass\` + upstream keepalive"
+        [c]="airouter, physical model name (\`bench/physical-model\`, 1 channel)"
+        [d]="airouter, tag query \`$QUERY_D\` ($D_MATCHED matches) on the generated catalogue: 3,400 entries on 38 channels (the instance: $CAT_MODELS models, $CAT_CHANNELS channels)"
+        [e]="airouter, best candidate answers 503, falls back to the 2nd"
+        [f]="Portkey AI gateway $PK_VERSION (Node $(node --version 2>/dev/null))"
+    )
+    [ "$E_MODE" = cooldown ] && WHAT[e]="airouter, best candidate answers 503 (cooled down after its first failure: see below)"
+
+    # ratios and targets
+    local rps_d rps_f p50_d cb_ok p50_ok db fc_ok ttfb_ok rss_ok
+    rps_d=$(field "${R[d]}" rps)
+    rps_f=$( [ -n "${R[f]:-}" ] && field "${R[f]}" rps || echo "")
+    local cf; cf=$( [ -n "$rps_f" ] && ratio "$rps_c" "$rps_f" || echo "n/a")
+    db=$(ratio "$rps_d" "$rps_b")
+    cb_ok=$(awk -v r="$cb_rps" 'BEGIN { print (r >= 0.90) }')
+    p50_ok=$(awk -v d="$cb_p50" 'BEGIN { print (d <= 100) }')
+    fc_ok=$(awk -v r="$cf" 'BEGIN { print (r != "n/a" && r >= 50) }')
+    local tb tc ttfb_over
+    tb=$(echo "${S[b]}" | cut -d' ' -f1); tc=$(echo "${S[c]}" | cut -d' ' -f1)
+    ttfb_over=$((tc - tb))
+    ttfb_ok=$(awk -v d="$ttfb_over" 'BEGIN { print (d <= 1000) }')
+    # RSS growth after warm-up: the memory series from its 2nd sample on
+    local rss_first rss_last rss_growth
+    rss_first=$(awk '!/^#/ && $1 == 1 {print $3}' "$DATA/memory.dat")
+    rss_last=$(awk '!/^#/ {v = $3} END {print v}' "$DATA/memory.dat")
+    rss_growth=$((rss_last - rss_first))
+    rss_ok=$(awk -v g="$rss_growth" -v b="$rss_first" 'BEGIN { print (g <= b * 0.01 + 256) }')
+
+    {
+    echo "# airouter benchmark results"
+    echo
+    echo "Written by \`make bench\` (\`bench/run\`, see [README.md](README.md)) — do not edit by hand."
+    echo
+    echo "| | |"
+    echo "| --- | --- |"
+    echo "| date | $START_DATE ($(( $(date +%s) - started )) s for the whole run); load average before the run: $LOADAVG |"
+    echo "| machine | $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r) |"
+    echo "| software | $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), Node $(node --version), Portkey gateway $PK_VERSION, curl $(curl --version | head -1 | awk '{print $2}') |"
+    echo "| module | \`build/ngx_http_airouter_module.so\` sha1 $MODULE_SHA |"
+    echo "| command | \`make bench\` (BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CONNECTIONS=$CONNS BENCH_THREADS=$THREADS BENCH_WORKERS=$WORKERS BENCH_MOCK_WORKERS=$MOCK_WORKERS) |"
+    echo "| load | wrk, $THREADS threads, $CONNS keepalive connections, ${WARMUP} s warm-up then ${DURATION} s measured, per case; POST of a $(printf '%s' "$BODY_C" | wc -c)-byte chat request; the answer is a $(wc -c < "$DATA/a.b")-byte chat completion |"
+    echo "| processes | every nginx under test (b–e) and the mock: \`worker_processes $WORKERS\` / \`$MOCK_WORKERS\`, access log off; Portkey: one Node process; wrk, mock and proxy share the $(nproc) cores (nothing pinned) |"
+    echo
+    echo "## Throughput and latency"
+    echo
+    echo "| case | what | req/s | p50 | p90 | p99 | req/s vs b |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    for k in a b c d e f; do
+        line=${R[$k]:-}
+        if [ -z "$line" ]; then
+            [ "$k" = f ] && echo "| f | ${WHAT[f]} | not run: $PORTKEY_WHY | | | | |"
+            continue
+        fi
+        echo "| $k | ${WHAT[$k]} | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p90_us)") | $(us "$(field "$line" p99_us)") | $(ratio "$(field "$line" rps)" "$rps_b") |"
+    done
+    echo
+    echo "b and c were each measured twice, at both ends of the sequence (b c d e f b c); the table shows the better run. b: $(num "$(field "${R[b1]}" rps)") and $(num "$(field "${R[b2]}" rps)") req/s; c: $(num "$(field "${R[c1]}" rps)") and $(num "$(field "${R[c2]}" rps)") req/s."
+    echo
+    if [ -n "${R[f]:-}" ] && [ "$(field "${R[f]}" status_err)" != 0 ]; then
+        echo "Portkey answered $(field "${R[f]}" status_err) of $(field "${R[f]}" requests) requests with a non-2xx status."
+        echo
+    fi
+    echo "## Ratios against the targets"
+    echo
+    echo "| measure | measured | target | |"
+    echo "| --- | ---: | ---: | --- |"
+    echo "| c/b req/s | $cb_rps | ≥ 0.90 | $(yes_no "$cb_ok") |"
+    echo "| c − b p50 latency | $cb_p50 µs | ≤ +100 µs | $(yes_no "$p50_ok") |"
+    echo "| d/b req/s | $db | (report) | |"
+    echo "| c/f req/s | $cf | ≥ 50 | $( [ "$cf" = n/a ] && echo "–" || yes_no "$fc_ok") |"
+    echo "| streaming TTFB, c − b (median) | $ttfb_over µs | ≤ 1 ms | $(yes_no "$ttfb_ok") |"
+    echo "| worker RSS growth after warm-up | $rss_growth kB over $(num "$cum") requests | none | $(yes_no "$rss_ok") |"
+    echo
+    if [ "$E_MODE" = every ]; then
+        echo "Case e: every request fell back once ($(num "$E_FALLBACKS") fallbacks logged during its warm-up and measured run; \`X-Router-Attempts: 2\` checked before and after)."
+    else
+        echo "Case e: **the module cools a failing candidate down for at least 1 s** —"
+        echo "\`routing.error_handling.cooldown_periods.server_error: 0\` is accepted but means"
+        echo "the default (120 s) — so after the check request the failing channel is skipped"
+        echo "and requests go straight to the backup: $(num "$E_FALLBACKS") fallbacks in"
+        echo "$(num "$(field "${R[e]}" requests)") measured requests (plus warm-up). A request"
+        echo "that does fall back is measured below (idle latency, e: each of the $SEQ requests"
+        echo "names a fresh model, so each one falls back; $SEQ_E_FALLBACKS fallbacks logged)."
+    fi
+    echo
+    echo "## Idle latency (one request at a time)"
+    echo
+    echo "$SEQ sequential requests per case over one keepalive connection (curl \`time_total\`), nothing else running."
+    echo
+    echo "| case | median | p99 | median − b |"
+    echo "| --- | ---: | ---: | ---: |"
+    local qb; qb=$(echo "${Q[b]}" | cut -d' ' -f1)
+    for k in a b c d e; do
+        local m p
+        m=$(echo "${Q[$k]}" | cut -d' ' -f1); p=$(echo "${Q[$k]}" | cut -d' ' -f2)
+        local label=$k
+        [ "$k" = e ] && label="e (one fallback each)"
+        echo "| $label | $(us "$m") | $(us "$p") | $((m - qb)) µs |"
+    done
+    local qc qe; qc=$(echo "${Q[c]}" | cut -d' ' -f1); qe=$(echo "${Q[e]}" | cut -d' ' -f1)
+    echo
+    echo "One fallback (a 503 from the first candidate, then the second) costs $((qe - qc)) µs over case c at the median."
+    echo
+    echo "## Streaming"
+    echo
+    echo "$STREAMS sequential requests per path for a 50-chunk SSE stream (the mock flushes a chunk every ~1 ms, then a usage chunk and \`[DONE]\`), one keepalive connection; curl's \`time_starttransfer\` (TTFB) and \`time_total\`."
+    echo
+    echo "| path | TTFB median | TTFB p99 | total median | total p99 | TTFB − b |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    for k in b c f; do
+        [ -n "${S[$k]:-}" ] || continue
+        set -- ${S[$k]}
+        echo "| $k | $(us "$1") | $(us "$2") | $(us "$3") | $(us "$4") | $(( $1 - tb )) µs |"
+    done
+    echo
+    if [ -n "${PK_STOCK_STREAM:-}" ]; then
+        echo "f: the stock Portkey gateway answers every stream on Node $(node --version) with \`${PK_STOCK_STREAM}\` and logs \`TypeError: immutable\` (a known bug: Portkey-AI/gateway#1550, #1389). The f row is the same gateway with [lib/portkey-stream-fix.mjs](lib/portkey-stream-fix.mjs) preloaded, which gives it upstream responses with mutable headers (what its proposed fix, PR #1551, does); case f above runs the stock gateway."
+        echo
+    fi
+    echo "## Memory"
+    echo
+    echo "airouter's worker(s) (\`VmRSS\` from /proc) and its shared zone (\`GET /health\` → \`zone.used\`, of $(grep -o '"size":[0-9]*' "$DATA/health.json" | cut -d: -f2) bytes)."
+    echo
+    echo "| moment | worker RSS | zone used |"
+    echo "| --- | ---: | ---: |"
+    echo "| after start (catalogue loaded, no request yet) | $(mb "$rss_start") | $(num "$zone_start") B |"
+    echo "| after the checks and cases a, b | $(mb "$rss_before_c") | |"
+    echo "| after cases c–f | $(mb "$rss_after_cases") | |"
+    if [ -n "$mem100k" ]; then
+        set -- $mem100k
+        echo "| memory series, after $(num "$2") more requests | $(mb "$3") | $(num "$4") B |"
+    fi
+    echo "| end ($(num "$air_total") requests served by airouter in all) | $(mb "$rss_last") | $(num "$(awk '!/^#/ {v = $4} END {print v}' "$DATA/memory.dat")") B |"
+    echo
+    echo "Series: $MEM_RUNS wrk runs of $MEM_SECONDS s each, the bodies of c, d and e in turn, sampled after each run:"
+    echo
+    echo "| after | requests | worker RSS (kB) | zone used (B) |"
+    echo "| ---: | ---: | ---: | ---: |"
+    awk '!/^#/ { print $5, $2, $3, $4 }' "$DATA/memory.dat" | while read -r t n r z; do
+        echo "| $t s | $(num "$n") | $(num "$r") | $(num "$z") |"
+    done
+    echo
+    if [ "$PROFILED" = 1 ]; then
+        echo "## Where the time goes"
+        echo
+        if [ "${PERF_OK:-0}" = 1 ]; then
+            echo "\`perf record -e cpu-clock\` (no hardware counters on this VM) on the worker of b and of c, each under the same 5 s wrk load (${CONNS} connections). Share of the worker's CPU samples by object:"
+            echo
+            local cpub cpuc
+            cpub=$(cut -d' ' -f1 "$OUT/profile/perf-b-cpu.txt"); cpuc=$(cut -d' ' -f1 "$OUT/profile/perf-c-cpu.txt")
+            echo "| object | b: plain nginx | b: µs CPU / request | c: airouter | c: µs CPU / request |"
+            echo "| --- | ---: | ---: | ---: | ---: |"
+            awk -v cb="$cpub" -v cc="$cpuc" 'FNR == 1 { f++ }
+                 { p = $1; $1 = ""; sub(/^ +/, ""); sub(/ *\(deleted\)$/, ""); sub(/ +$/, ""); o[$0] = 1; v[f, $0] = p + 0 }
+                 END { for (k in o) printf "| %s | %s | %s | %s | %s |\n", k,
+                           (v[1, k] ? v[1, k] "%" : "–"), (v[1, k] ? sprintf("%.1f", v[1, k] * cb / 100) : "–"),
+                           (v[2, k] ? v[2, k] "%" : "–"), (v[2, k] ? sprintf("%.1f", v[2, k] * cc / 100) : "–") }' \
+                "$OUT/profile/perf-b.txt" "$OUT/profile/perf-c.txt" | sort -t'|' -k6 -g -r
+            echo "| **all** | 100% | **$cpub** | 100% | **$cpuc** |"
+            echo
+            echo "The worker's CPU time (utime + stime from /proc) over the profile, divided by the requests served in it; the worker was busy $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")% (b) and $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% (c) of the time, i.e. it is the bottleneck."
+            echo
+            echo "Request rates during the two profiles: b $(field "$(cat "$OUT/profile/perf-b-wrk.txt")" rps) req/s, c $(field "$(cat "$OUT/profile/perf-c-wrk.txt")" rps) req/s. Top symbols of c's worker:"
+            echo
+            echo '```'
+            head -25 "$OUT/profile/perf-c-symbols.txt" | sed 's/ *$//'
+            echo '```'
+            echo
+        fi
+        if [ -s "$OUT/profile/callgrind-self.txt" ]; then
+            echo "callgrind on airouter (\`master_process off\`, instrumentation on for the load only), $(num "$CG_REQUESTS") requests of case c: $(num "$(echo "$CG_TOTAL" | tr -d ,)") instructions, $(num "$(awk -v t="$(echo "$CG_TOTAL" | tr -d ,)" -v n="$CG_REQUESTS" 'BEGIN { if (n > 0) printf "%d", t / n }')") per request (kernel time not counted). Top functions by own instructions:"
+            echo
+            echo '```'
+            sed 's/ *$//' "$OUT/profile/callgrind-self.txt" | head -25
+            echo '```'
+            echo
+            echo "Inclusive (a function and what it calls):"
+            echo
+            echo '```'
+            sed 's/ *$//' "$OUT/profile/callgrind-incl.txt" | grep -v -E '\?\?\?|_dl_|valgrind|vgpreload' | head -35
+            echo '```'
+            echo
+        fi
+    fi
+    echo "![results](results.png)"
+    } > "$md"
+
+    # --- the chart -----------------------------------------------------------
+    {
+        for k in a b c d e f; do
+            line=${R[$k]:-}
+            [ -n "$line" ] || continue
+            echo "$k $(field "$line" rps) $(field "$line" p50_us) $(field "$line" p99_us)"
+        done
+    } > "$DATA/cases.dat"
+    gnuplot <<EOG 2>"$DATA/gnuplot.err" || log "gnuplot failed: $(cat "$DATA/gnuplot.err")"
+set terminal pngcairo size 1500,500 font "sans,10"
+set output "$png"
+set multiplot layout 1,3 title "airouter benchmark, $START_DATE, $(nproc) CPUs, wrk -t$THREADS -c$CONNS -d${DURATION}s"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set grid ytics
+set key top right
+set title "throughput (req/s, log scale)"
+set logscale y
+set yrange [10:*]
+plot "$DATA/cases.dat" using 2:xtic(1) title "req/s" lc rgb "#3b7dd8"
+unset logscale y
+set yrange [0:*]
+set title "latency (ms)"
+set style histogram clustered gap 1
+set logscale y
+set yrange [0.01:*]
+plot "$DATA/cases.dat" using (\$3/1000):xtic(1) title "p50" lc rgb "#56a64b", \
+     "" using (\$4/1000) title "p99" lc rgb "#d8703b"
+unset logscale y
+set style data linespoints
+set title "airouter worker RSS and zone over the memory series"
+set xlabel "requests (thousands)"
+set ylabel "RSS (MB)"
+set y2label "zone used (MB)"
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set autoscale xfix
+plot "$DATA/memory.dat" using (\$2/1000):(\$3/1024) title "worker RSS" lw 2 lc rgb "#3b7dd8", \
+     "" using (\$2/1000):(\$4/1048576) axes x1y2 title "zone used" lw 2 lc rgb "#d8703b"
+unset multiplot
+EOG
+}

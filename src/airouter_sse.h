@@ -1,0 +1,74 @@
+/*
+ * Reading usage out of a response on its way to the client.  Streams: an
+ * incremental scanner fed with each buffer as it passes; it keeps only the
+ * current line (in a buffer the caller owns), parses the "data:" lines that
+ * carry a usage object (the final chunk when stream_options.include_usage
+ * is set) and knows whether the stream stands at an event boundary, so an
+ * error event can be appended cleanly when the upstream dies mid-stream.
+ * Non-stream bodies: airouter_usage_from_json() on the whole body, or
+ * airouter_usage_from_tail() on its last bytes.
+ *
+ * Pure C; called by the proxy's input filters and its header processing.
+ */
+
+#ifndef AIROUTER_SSE_H
+#define AIROUTER_SSE_H
+
+#include <stddef.h>
+
+
+typedef struct {
+    long                      prompt_tokens;        /* -1: unknown */
+    long                      completion_tokens;
+    long                      total_tokens;
+} airouter_usage_t;
+
+
+typedef struct {
+    char                     *line;
+    size_t                    size;
+    size_t                    len;
+    unsigned                  overflow:1;   /* the current line is dropped */
+    unsigned                  done:1;       /* "data: [DONE]" seen */
+    unsigned                  error:1;      /* an event carried "error" */
+    unsigned                  newlines:2;   /* LFs ending the bytes so far */
+    unsigned                  started:1;
+    size_t                    events;       /* data lines seen */
+    airouter_usage_t          usage;
+} airouter_sse_t;
+
+
+/* buf holds the longest line worth reading; longer lines are skipped. */
+void airouter_sse_init(airouter_sse_t *s, char *buf, size_t size);
+void airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n);
+
+/* Nothing fed yet, or the last event was terminated by a blank line. */
+int airouter_sse_at_boundary(const airouter_sse_t *s);
+
+/*
+ * Fills u from {"usage": {"prompt_tokens", "completion_tokens",
+ * "total_tokens"}} (also "input_tokens"/"output_tokens").  Returns 1 when a
+ * usage object was found, 0 otherwise (u untouched).
+ */
+int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);
+
+void airouter_usage_init(airouter_usage_t *u);
+
+
+/*
+ * The end of a JSON body too large to keep whole (a big embeddings answer):
+ * OpenAI-style answers put "usage" last, so its last bytes are enough.
+ */
+#define AIROUTER_TAIL_SIZE  1024
+
+typedef struct {
+    char                      buf[AIROUTER_TAIL_SIZE];
+    size_t                    len;
+} airouter_tail_t;
+
+void airouter_tail_feed(airouter_tail_t *t, const char *p, size_t n);
+
+/* As airouter_usage_from_json(), from the last "usage" object in t. */
+int airouter_usage_from_tail(const airouter_tail_t *t, airouter_usage_t *u);
+
+#endif /* AIROUTER_SSE_H */

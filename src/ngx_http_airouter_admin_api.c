@@ -1,0 +1,556 @@
+/*
+ * Admin endpoints of the `airouter_admin` location (the admin token is
+ * checked by its handler before these run):
+ *
+ *   GET  /v1/admin/routing/strategy      the strategy every worker uses
+ *   POST /v1/admin/routing/strategy      {"strategy": "name"} switches it
+ *                                        for every worker at once; "" or
+ *                                        null goes back to the config's
+ *   GET  /v1/admin/cost/optimize         spend that a free or cheaper
+ *                                        variant of the same model (same
+ *                                        core name) would have saved
+ *   POST /v1/admin/channels/{id}/reset   blacklist and cooldowns cleared
+ *   POST /v1/admin/channels/{id}/disable off for every worker, until
+ *   POST /v1/admin/channels/{id}/enable  enabled again (kept in the stats
+ *                                        file across restarts)
+ *
+ * Called by ngx_http_airouter_admin.c; state is in the shared zone
+ * (ngx_http_airouter_stats.c, ngx_http_airouter_live.c).
+ */
+
+#include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_response.h"
+
+#include <math.h>
+
+
+#define NGX_HTTP_AIROUTER_ADMIN_BODY_MAX  65536
+
+
+static ngx_int_t ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r);
+static void ngx_http_airouter_admin_api_strategy_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_admin_api_switch(ngx_http_request_t *r,
+    json_t *body);
+static json_t *ngx_http_airouter_admin_api_strategies(
+    airouter_config_t *acf);
+static ngx_int_t ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_admin_api_channel(ngx_http_request_t *r,
+    ngx_str_t *rest);
+
+
+ngx_int_t
+ngx_http_airouter_admin_api_handler(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_int_t  rc;
+    ngx_str_t  rest;
+
+    if (path->len == sizeof("admin/routing/strategy") - 1
+        && ngx_strncmp(path->data, "admin/routing/strategy", path->len) == 0)
+    {
+        return ngx_http_airouter_admin_api_strategy(r);
+    }
+
+    if (path->len == sizeof("admin/cost/optimize") - 1
+        && ngx_strncmp(path->data, "admin/cost/optimize", path->len) == 0)
+    {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                       "invalid_request_error", "method_not_allowed",
+                       "Method %V is not allowed on %V", &r->method_name,
+                       &r->uri);
+        }
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_airouter_admin_api_optimize(r);
+    }
+
+    if (path->len > sizeof("admin/channels/") - 1
+        && ngx_strncmp(path->data, "admin/channels/",
+                       sizeof("admin/channels/") - 1) == 0)
+    {
+        rest.data = path->data + sizeof("admin/channels/") - 1;
+        rest.len = path->len - (sizeof("admin/channels/") - 1);
+
+        return ngx_http_airouter_admin_api_channel(r, &rest);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_airouter_admin_api_switch(r, NULL);
+    }
+
+    if (!(r->method & (NGX_HTTP_POST|NGX_HTTP_PUT))) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "invalid_request_error", "method_not_allowed",
+                   "Method %V is not allowed on %V", &r->method_name,
+                   &r->uri);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                  ngx_http_airouter_admin_api_strategy_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_airouter_admin_api_strategy_body(ngx_http_request_t *r)
+{
+    json_t     *body;
+    ngx_buf_t  *b;
+    ngx_int_t   rc;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL
+        || r->request_body->bufs->next != NULL
+        || r->request_body->bufs->buf->in_file)
+    {
+        ngx_http_finalize_request(r, ngx_http_airouter_send_error(r,
+                NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                "invalid_json", "Send {\"strategy\": \"<name>\"} "
+                "(at most %d bytes)", NGX_HTTP_AIROUTER_ADMIN_BODY_MAX));
+        return;
+    }
+
+    b = r->request_body->bufs->buf;
+
+    body = json_loadb((char *) b->pos, b->last - b->pos, 0, NULL);
+
+    if (!json_is_object(body)) {
+        json_decref(body);
+        ngx_http_finalize_request(r, ngx_http_airouter_send_error(r,
+                NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                "invalid_json", "Send {\"strategy\": \"<name>\"}"));
+        return;
+    }
+
+    rc = ngx_http_airouter_admin_api_switch(r, body);
+    json_decref(body);
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* body NULL: just say what is in force. */
+static ngx_int_t
+ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
+{
+    u_char                          buf[64], prev[64];
+    json_t                         *field, *root;
+    ngx_str_t                       name;
+    const char                     *current, *source;
+    airouter_config_t              *acf;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+
+    if (ngx_http_airouter_stats_strategy(amcf, prev, sizeof(prev))
+        != NGX_OK)
+    {
+        prev[0] = '\0';
+    }
+
+    if (body) {
+        field = json_object_get(body, "strategy");
+
+        if (!json_is_string(field) && !json_is_null(field)) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "invalid_strategy",
+                       "Send {\"strategy\": \"<name>\"}");
+        }
+
+        name.data = (u_char *) (json_is_string(field)
+                                ? json_string_value(field) : "");
+        name.len = ngx_strlen(name.data);
+
+        if (name.len
+            && airouter_config_strategy(acf, (char *) name.data) == NULL)
+        {
+            root = ngx_http_airouter_error_json("invalid_request_error",
+                       "invalid_strategy", "Unknown routing strategy \"%V\"",
+                       &name);
+            if (root) {
+                json_object_set_new(json_object_get(root, "error"),
+                                    "available",
+                                    ngx_http_airouter_admin_api_strategies(
+                                        acf));
+            }
+
+            return ngx_http_airouter_send_json(r, NGX_HTTP_BAD_REQUEST, root);
+        }
+
+        if (ngx_http_airouter_stats_set_strategy(amcf, &name) != NGX_OK) {
+            return ngx_http_airouter_send_error(r,
+                       NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                       "no_zone", "The strategy could not be stored");
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "airouter: routing strategy switched to \"%s\" by the "
+                      "admin API", name.len ? (char *) name.data
+                                   : acf->routing.default_strategy);
+    }
+
+    if (ngx_http_airouter_stats_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
+        current = (char *) buf;
+        source = "admin";
+
+    } else {
+        current = acf->routing.default_strategy;
+        source = "config";
+    }
+
+    root = json_pack("{s:s, s:s, s:s, s:o}",
+                     "strategy", current,
+                     "source", source,
+                     "default", acf->routing.default_strategy,
+                     "available", ngx_http_airouter_admin_api_strategies(acf));
+
+    if (root && body) {
+        json_object_set_new(root, "previous",
+                            json_string(prev[0] ? (char *) prev
+                                        : acf->routing.default_strategy));
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, root);
+}
+
+
+static json_t *
+ngx_http_airouter_admin_api_strategies(airouter_config_t *acf)
+{
+    size_t   i;
+    json_t  *arr;
+
+    arr = json_array();
+
+    for (i = 0; i < acf->routing.nstrategies; i++) {
+        json_array_append_new(arr,
+                              json_string(acf->routing.strategies[i].name));
+    }
+
+    return arr;
+}
+
+
+/* USD per token (prompt + completion) of an entry; < 0: unknown. */
+static double
+ngx_http_airouter_admin_api_price(const airouter_catalog_model_t *m)
+{
+    if (m->flags & AIROUTER_MODEL_FREE) {
+        return 0;
+    }
+
+    return m->price_usd;
+}
+
+
+/*
+ * For each model that cost money over the period: the cheapest entry
+ * with the same core name (a free variant, another provider) on an
+ * enabled channel, and what the spend would have been there at the same
+ * token mix (estimated from the summed prices).
+ */
+static ngx_int_t
+ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
+{
+    json_t                          *root, *list, *o;
+    double                           cur, price, best_price, spend, save;
+    double                           total, savings;
+    uint32_t                         today, k, idx;
+    ngx_str_t                        days_arg;
+    ngx_int_t                        days;
+    ngx_uint_t                       i, j;
+    ngx_array_t                      rows, sums;
+    const char                      *core;
+    airouter_config_t               *acf;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_slot_t   *slot, *cslot;
+    const airouter_catalog_model_t  *m, *m0, *best;
+    ngx_http_airouter_stats_row_t   *row, *s;
+    ngx_http_airouter_main_conf_t   *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+    cat = ngx_http_airouter_catalog_current(amcf);
+
+    days = 30;
+
+    if (ngx_http_arg(r, (u_char *) "days", 4, &days_arg) == NGX_OK) {
+        days = ngx_atoi(days_arg.data, days_arg.len);
+        if (days <= 0 || days > NGX_HTTP_AIROUTER_STATS_DAYS) {
+            days = 30;
+        }
+    }
+
+    today = ngx_http_airouter_stats_today();
+
+    if (ngx_http_airouter_stats_rows(amcf, r->pool, today - (days - 1), today,
+                                     NGX_HTTP_AIROUTER_STATS_MODEL, &rows)
+        != NGX_OK
+        || ngx_array_init(&sums, r->pool, 16,
+                          sizeof(ngx_http_airouter_stats_row_t))
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* sum the days per model */
+    row = rows.elts;
+
+    for (i = 0; i < rows.nelts; i++) {
+        s = sums.elts;
+
+        for (j = 0; j < sums.nelts; j++) {
+            if (s[j].name.len == row[i].name.len
+                && ngx_strncmp(s[j].name.data, row[i].name.data,
+                               row[i].name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == sums.nelts) {
+            s = ngx_array_push(&sums);
+            if (s == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            *s = row[i];
+            continue;
+        }
+
+        s[j].c.requests += row[i].c.requests;
+        s[j].c.prompt_tokens += row[i].c.prompt_tokens;
+        s[j].c.completion_tokens += row[i].c.completion_tokens;
+        s[j].c.cost += row[i].c.cost;
+    }
+
+    list = json_array();
+    total = 0;
+    savings = 0;
+    s = sums.elts;
+
+    for (i = 0; i < sums.nelts; i++) {
+        spend = s[i].c.cost;
+        total += spend;
+
+        if (spend <= 0 || cat == NULL) {
+            continue;
+        }
+
+        slot = airouter_catalog_lookup(cat, AIROUTER_KEY_PHYSICAL,
+                                       (char *) s[i].name.data,
+                                       s[i].name.len);
+        if (slot == NULL || slot->count == 0) {
+            continue;
+        }
+
+        /* the dearest known price among the entries of that id */
+        m0 = NULL;
+        cur = -1;
+
+        for (k = 0; k < slot->count; k++) {
+            idx = airouter_catalog_postings(cat, slot->value)[k];
+            m = airouter_catalog_model(cat, idx);
+            price = ngx_http_airouter_admin_api_price(m);
+
+            if (price > cur) {
+                cur = price;
+                m0 = m;
+            }
+        }
+
+        if (m0 == NULL || cur <= 0) {
+            continue;
+        }
+
+        core = airouter_catalog_model_core(cat, m0);
+        cslot = airouter_catalog_lookup(cat, AIROUTER_KEY_CORE, core,
+                                        ngx_strlen(core));
+        if (cslot == NULL) {
+            continue;
+        }
+
+        best = NULL;
+        best_price = cur;
+
+        for (k = 0; k < cslot->count; k++) {
+            idx = airouter_catalog_postings(cat, cslot->value)[k];
+            m = airouter_catalog_model(cat, idx);
+            price = ngx_http_airouter_admin_api_price(m);
+
+            if (price < 0 || price >= best_price
+                || m->channel >= acf->nchannels
+                || !acf->channels[m->channel].enabled)
+            {
+                continue;
+            }
+
+            best = m;
+            best_price = price;
+        }
+
+        if (best == NULL) {
+            continue;
+        }
+
+        save = spend * (1 - best_price / cur);
+        savings += save;
+
+        o = json_pack("{s:s, s:s, s:I, s:o, s:{s:s, s:s, s:b, s:o}, s:o,"
+                      " s:s}",
+                      "model", (char *) s[i].name.data,
+                      "core", core,
+                      "requests", (json_int_t) s[i].c.requests,
+                      "spend", json_real(floor(spend * 1e10 + 0.5) / 1e10),
+                      "alternative",
+                      "model", airouter_catalog_model_id(cat, best),
+                      "channel", acf->channels[best->channel].id,
+                      "free", best_price == 0 ? 1 : 0,
+                      "price_per_1m_tokens",
+                      json_real(floor(best_price * 1e6 * 1e6 + 0.5) / 1e6),
+                      "estimated_savings",
+                      json_real(floor(save * 1e10 + 0.5) / 1e10),
+                      "reason", best_price == 0
+                                ? "a free variant of the same model"
+                                : "the same model for less elsewhere");
+        if (o) {
+            json_array_append_new(list, o);
+        }
+    }
+
+    root = json_pack("{s:I, s:s, s:o, s:o, s:o}",
+                     "days", (json_int_t) days,
+                     "currency", "USD",
+                     "total_spend", json_real(floor(total * 1e10 + 0.5)
+                                              / 1e10),
+                     "estimated_savings", json_real(floor(savings * 1e10
+                                                          + 0.5) / 1e10),
+                     "suggestions", list);
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, root);
+}
+
+
+/* POST /v1/admin/channels/{id}/reset|disable|enable */
+static ngx_int_t
+ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
+{
+    u_char                         *p, *dst, *src, *id;
+    size_t                          len;
+    ngx_int_t                       rc;
+    ngx_str_t                       action;
+    ngx_uint_t                      index, cleared;
+    airouter_config_t              *acf;
+    const airouter_channel_t       *ch;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    p = ngx_strlchr(rest->data, rest->data + rest->len, '/');
+
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    action.data = p + 1;
+    action.len = rest->data + rest->len - action.data;
+    len = p - rest->data;
+
+    if (!(action.len == 5 && ngx_strncmp(action.data, "reset", 5) == 0)
+        && !(action.len == 7 && ngx_strncmp(action.data, "disable", 7) == 0)
+        && !(action.len == 6 && ngx_strncmp(action.data, "enable", 6) == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "invalid_request_error", "method_not_allowed",
+                   "Use POST on %V", &r->uri);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    id = ngx_pnalloc(r->pool, len + 1);
+    if (id == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dst = id;
+    src = rest->data;
+    ngx_unescape_uri(&dst, &src, len, 0);
+    *dst = '\0';
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+
+    ch = airouter_config_channel(acf, (char *) id);
+    if (ch == NULL) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "channel_not_found",
+                   "No channel \"%s\"", id);
+    }
+
+    index = ch - acf->channels;
+
+    if (action.data[0] == 'r') {
+        cleared = (ngx_http_airouter_live_reset(amcf, index) == NGX_OK);
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "airouter: channel \"%s\" reset by the admin API",
+                      ch->id);
+
+        return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+                   json_pack("{s:s, s:s, s:b}", "channel", ch->id,
+                             "action", "reset", "had_state", (int) cleared));
+    }
+
+    if (ngx_http_airouter_stats_channel_switch(amcf, ch->id,
+                                               action.data[0] == 'e')
+        != NGX_OK)
+    {
+        return ngx_http_airouter_send_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error", "no_zone",
+                   "The channel's state could not be stored");
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "airouter: channel \"%s\" %sd by the admin API", ch->id,
+                  action.data[0] == 'e' ? "enable" : "disable");
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:s, s:s, s:b, s:b}", "channel", ch->id,
+                         "action", action.data[0] == 'e' ? "enable"
+                                                         : "disable",
+                         "enabled", (int) (action.data[0] == 'e'
+                                           && ch->enabled),
+                         "config_enabled", ch->enabled ? 1 : 0));
+}

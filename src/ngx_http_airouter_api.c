@@ -1,0 +1,732 @@
+/*
+ * The `airouter` location: the OpenAI-compatible API.  GET requests
+ * (model listings) are answered at once; POST requests have their body
+ * read with nginx's request-body API, parsed with jansson and checked,
+ * then either explained (/v1/route) or routed and handed to the proxy.
+ *
+ * Called by the module's dispatcher; calls the brain (airouter_route),
+ * ngx_http_airouter_models.c, ngx_http_airouter_explain.c and
+ * ngx_http_airouter_proxy.c.
+ */
+
+#include "ngx_http_airouter_handlers.h"
+#include "ngx_http_airouter_api.h"
+#include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_auth.h"
+#include "ngx_http_airouter_stats.h"
+#include "airouter_tokenizer.h"
+
+
+#define NGX_HTTP_AIROUTER_BODY_MAX        (64 * 1024 * 1024)
+#define NGX_HTTP_AIROUTER_CANDIDATES      16
+#define NGX_HTTP_AIROUTER_MSG_OVERHEAD    4
+
+
+static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_api_post(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static json_t *ngx_http_airouter_api_load_body(ngx_http_request_t *r);
+static void ngx_http_airouter_api_cleanup(void *data);
+static ngx_int_t ngx_http_airouter_api_route(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static uint64_t ngx_http_airouter_api_estimate(
+    const airouter_tokenizer_t *tk, json_t *content);
+static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
+
+
+/*
+ * The part of the URI after "/v1/", so the API can sit under any prefix
+ * ("location /openai/v1/ { airouter; }").
+ */
+ngx_int_t
+ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path)
+{
+    u_char  *p;
+
+    p = ngx_strlcasestrn(r->uri.data, r->uri.data + r->uri.len,
+                         (u_char *) "/v1/", 4 - 1);
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    path->data = p + 4;
+    path->len = r->uri.data + r->uri.len - path->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 path;
+    ngx_http_airouter_ctx_t  *ctx;
+    const airouter_apikey_t  *key;
+
+    if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "unknown_url",
+                   "Unknown request URL: %V", &r->uri);
+    }
+
+    /* /v1/stats/...: behind the admin token, not an API key */
+    if (path.len >= sizeof("stats/") - 1
+        && ngx_strncmp(path.data, "stats/", sizeof("stats/") - 1) == 0)
+    {
+        return ngx_http_airouter_stats_api_handler(r, &path);
+    }
+
+    if (ngx_http_airouter_auth_api(r, &key, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_airouter_models_handler(r, &path);
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                   "invalid_request_error", "method_not_allowed",
+                   "Method %V is not allowed on %V", &r->method_name,
+                   &r->uri);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_airouter_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    ctx->key = key;
+    ctx->prompt_tokens = -1;
+    ctx->completion_tokens = -1;
+    ctx->cost = -1;
+
+    if (path.len == sizeof("chat/completions") - 1
+        && ngx_strncmp(path.data, "chat/completions", path.len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+
+    } else if (path.len == sizeof("completions") - 1
+               && ngx_strncmp(path.data, "completions", path.len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
+
+    } else if (path.len == sizeof("embeddings") - 1
+               && ngx_strncmp(path.data, "embeddings", path.len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+
+    } else if (path.len == sizeof("route") - 1
+               && ngx_strncmp(path.data, "route", path.len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+        ctx->explain = 1;
+
+    } else {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "unknown_url",
+                   "Unknown request URL: POST %V", &r->uri);
+    }
+
+    /* the API path the upstream gets, whatever prefix the client used */
+    ctx->api_path.len = sizeof("/v1/") - 1 + path.len;
+    ctx->api_path.data = ngx_pnalloc(r->pool, ctx->api_path.len);
+    if (ctx->api_path.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(ctx->api_path.data, "/v1/", 4), path.data,
+               path.len);
+
+    ngx_http_set_ctx(r, ctx, ngx_http_airouter_module);
+
+    rc = ngx_http_read_client_request_body(r,
+                                         ngx_http_airouter_api_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_airouter_api_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+
+    ngx_http_finalize_request(r, ngx_http_airouter_api_post(r, ctx));
+}
+
+
+static ngx_int_t
+ngx_http_airouter_api_post(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    json_t              *body, *model, *field;
+    ngx_pool_cleanup_t  *cln;
+
+    if (r->connection->error) {
+        return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    body = ngx_http_airouter_api_load_body(r);
+    if (body == NULL) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_json",
+                   "The request body is not valid JSON");
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_airouter_api_cleanup;
+    cln->data = body;
+    ctx->body = body;
+
+    if (!json_is_object(body)) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_json",
+                   "The request body must be a JSON object");
+    }
+
+    model = json_object_get(body, "model");
+
+    if (model == NULL || json_is_null(model)) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "missing_model",
+                   "You must provide a model parameter");
+    }
+
+    if (!json_is_string(model) || json_string_length(model) == 0) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_model",
+                   "The model parameter must be a non-empty string");
+    }
+
+    ctx->requested.data = (u_char *) json_string_value(model);
+    ctx->requested.len = json_string_length(model);
+
+    if (ctx->explain) {
+        /* explain takes any request shape; "endpoint" picks the kind */
+        field = json_object_get(body, "endpoint");
+
+        if (json_is_string(field)
+            && ngx_strcmp(json_string_value(field), "embeddings") == 0)
+        {
+            ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+
+        } else if (json_is_string(field)
+                   && ngx_strcmp(json_string_value(field), "completions")
+                      == 0)
+        {
+            ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
+        }
+
+        return ngx_http_airouter_api_route(r, ctx);
+    }
+
+    switch (ctx->endpoint) {
+
+    case NGX_HTTP_AIROUTER_EP_CHAT:
+        field = json_object_get(body, "messages");
+        if (!json_is_array(field) || json_array_size(field) == 0) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_messages",
+                       "You must provide a non-empty messages array");
+        }
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
+        field = json_object_get(body, "prompt");
+        if (field == NULL) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_prompt",
+                       "You must provide a prompt parameter");
+        }
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
+        field = json_object_get(body, "input");
+        if (field == NULL) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_input",
+                       "You must provide an input parameter");
+        }
+        break;
+    }
+
+    ctx->stream = json_is_true(json_object_get(body, "stream")) ? 1 : 0;
+
+    return ngx_http_airouter_api_route(r, ctx);
+}
+
+
+/*
+ * Fills a routing request from the client's body: what the request needs
+ * (images, tools, context room) decides which models may serve it.
+ */
+void
+ngx_http_airouter_api_needs(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req)
+{
+    size_t                       i;
+    json_t                      *body, *msgs, *msg, *v;
+    const airouter_tokenizer_t  *tk;
+
+    body = ctx->body;
+    tk = ctx->amcf->tokenizer;
+
+    ngx_memzero(req, sizeof(airouter_route_req_t));
+
+    req->model = (const char *) ctx->requested.data;
+    req->model_len = ctx->requested.len;
+
+    /* the key's ACL: what it may reach, whatever name the client uses */
+    if (ctx->key) {
+        req->allowed_tags = &ctx->key->allowed_tags;
+        req->allowed_models = &ctx->key->allowed_models;
+    }
+
+    switch (ctx->endpoint) {
+    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
+        req->endpoint = AIROUTER_ENDPOINT_COMPLETION;
+        req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
+                                 json_object_get(body, "prompt"));
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
+        req->endpoint = AIROUTER_ENDPOINT_EMBEDDING;
+        req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
+                                 json_object_get(body, "input"));
+        break;
+
+    default:
+        req->endpoint = AIROUTER_ENDPOINT_CHAT;
+        msgs = json_object_get(body, "messages");
+
+        json_array_foreach(msgs, i, msg) {
+            v = json_object_get(msg, "content");
+            req->prompt_tokens += NGX_HTTP_AIROUTER_MSG_OVERHEAD
+                                  + ngx_http_airouter_api_estimate(tk, v);
+
+            if (!req->needs_vision && ngx_http_airouter_api_has_image(v)) {
+                req->needs_vision = 1;
+            }
+        }
+    }
+
+    v = json_object_get(body, "tools");
+    if (json_array_size(v) > 0) {
+        req->needs_tools = 1;
+    }
+
+    v = json_object_get(body, "functions");
+    if (json_array_size(v) > 0) {
+        req->needs_tools = 1;
+    }
+
+    v = json_object_get(body, "max_completion_tokens");
+    if (!json_is_integer(v)) {
+        v = json_object_get(body, "max_tokens");
+    }
+
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        req->max_tokens = json_integer_value(v);
+    }
+
+    if (ctx->strategy.len) {
+        req->strategy = (const char *) ctx->strategy.data;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_airouter_api_route(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    size_t                          i;
+    double                          rate;
+    const char                     *currency;
+    ngx_int_t                       rc;
+    airouter_live_t                 live;
+    airouter_config_t              *acf;
+    airouter_route_req_t            req;
+    ngx_http_airouter_stats_filter_t  filter;
+    airouter_candidate_t            cand[NGX_HTTP_AIROUTER_CANDIDATES];
+    airouter_route_result_t         res;
+    const airouter_catalog_t       *cat;
+    ngx_http_airouter_candidate_t  *c;
+    const airouter_catalog_model_t *m;
+
+    if (ngx_http_airouter_api_strategy(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_airouter_api_needs(r, ctx, &req);
+
+    if (ctx->explain) {
+        return ngx_http_airouter_explain(r, ctx, &req);
+    }
+
+    /* budgets and the key's rate: refused before any upstream is called */
+    if (ngx_http_airouter_stats_admit(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    acf = ctx->amcf->config;
+    cat = ngx_http_airouter_catalog_current(ctx->amcf);
+    ngx_http_airouter_live_bind(ctx->amcf, &live);
+
+    /* channels whose daily_limit is used up, or that an admin switched off */
+    if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&res, sizeof(airouter_route_result_t));
+    res.cand = cand;
+    res.cand_max = NGX_HTTP_AIROUTER_CANDIDATES;
+
+    airouter_route(cat, acf, &req, &live, &res);
+
+    if (res.status != AIROUTER_ROUTE_OK) {
+        return ngx_http_airouter_api_route_error(r, ctx, &res);
+    }
+
+    if (ngx_array_init(&ctx->candidates, r->pool, res.ncand,
+                       sizeof(ngx_http_airouter_candidate_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < res.ncand; i++) {
+        c = ngx_array_push(&ctx->candidates);
+        if (c == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        m = airouter_catalog_model(cat, cand[i].model);
+
+        c->channel = cand[i].channel;
+        c->entry = cand[i].model;
+        c->score = cand[i].score;
+        c->model.len = ngx_strlen(cand[i].id);
+        c->model.data = ngx_pnalloc(r->pool, c->model.len);
+        if (c->model.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(c->model.data, cand[i].id, c->model.len);
+
+        currency = airouter_catalog_model_currency(cat, m);
+        rate = (ngx_strcasecmp((u_char *) currency, (u_char *) "CNY") == 0)
+               ? acf->cost.cny_to_usd : 1.0;
+
+        if (m->flags & AIROUTER_MODEL_FREE) {
+            c->price_prompt = 0;
+            c->price_completion = 0;
+
+        } else if (m->flags & AIROUTER_MODEL_PRICED) {
+            c->price_prompt = m->price_prompt * rate;
+            c->price_completion = m->price_completion * rate;
+
+        } else {
+            c->price_prompt = -1;
+            c->price_completion = -1;
+        }
+    }
+
+    return ngx_http_airouter_proxy_start(r, ctx);
+}
+
+
+/*
+ * The strategy for this request: an X-Router-Strategy header if the client
+ * sent one, else the current one (switched by the admin API for every
+ * worker, or the routing default).
+ */
+ngx_int_t
+ngx_http_airouter_api_strategy(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    u_char            buf[64];
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-Router-Strategy") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Router-Strategy",
+                               h[i].key.len) == 0)
+        {
+            ctx->strategy.data = ngx_pnalloc(r->pool, h[i].value.len + 1);
+            if (ctx->strategy.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->strategy.len = h[i].value.len;
+            ngx_cpystrn(ctx->strategy.data, h[i].value.data,
+                        h[i].value.len + 1);
+            return NGX_OK;
+        }
+    }
+
+    ngx_str_null(&ctx->strategy);
+
+    /* the strategy an admin switched every worker to, if any */
+    if (ngx_http_airouter_stats_strategy(ctx->amcf, buf, sizeof(buf))
+        == NGX_OK)
+    {
+        ctx->strategy.len = ngx_strlen(buf);
+        ctx->strategy.data = ngx_pnalloc(r->pool, ctx->strategy.len + 1);
+        if (ctx->strategy.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->strategy.data, buf, ctx->strategy.len + 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/* The OpenAI-style answer for a request that no candidate can serve. */
+ngx_int_t
+ngx_http_airouter_api_route_error(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res)
+{
+    u_char      buf[512], *p, *last;
+    size_t      i;
+    ngx_uint_t  first;
+
+    switch (res->status) {
+
+    case AIROUTER_ROUTE_NO_MATCH:
+        p = buf;
+        last = buf + sizeof(buf);
+
+        for (i = 0; i < res->nsimilar; i++) {
+            p = ngx_slprintf(p, last, "%s%s%s", i ? ", " : "",
+                             res->similar[i].tag ? "tag:" : "",
+                             res->similar[i].name);
+        }
+
+        if (res->nsimilar) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "invalid_request_error", "model_not_found",
+                       "The model \"%V\" does not exist on any channel. "
+                       "Did you mean: %*s?", &ctx->requested,
+                       (size_t) (p - buf), buf);
+        }
+
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "The model \"%V\" does not exist on any channel",
+                   &ctx->requested);
+
+    case AIROUTER_ROUTE_ALL_FILTERED:
+        p = buf;
+        last = buf + sizeof(buf);
+        first = 1;
+
+        for (i = 0; i < AIROUTER_FILTER_N; i++) {
+            if (res->filtered[i] == 0) {
+                continue;
+            }
+
+            p = ngx_slprintf(p, last, "%s%uz %s", first ? "" : ", ",
+                             res->filtered[i],
+                             airouter_route_filter_name(i));
+            first = 0;
+        }
+
+        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE] == res->nmatched) {
+            return ngx_http_airouter_send_error(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                       "no_channel_available",
+                       "Every channel serving \"%V\" is cooling down or "
+                       "blacklisted (%*s)", &ctx->requested,
+                       (size_t) (p - buf), buf);
+        }
+
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "No model matching \"%V\" can serve this request: "
+                   "%uz matched, removed by filters: %*s", &ctx->requested,
+                   res->nmatched, (size_t) (p - buf), buf);
+
+    case AIROUTER_ROUTE_BAD_QUERY:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_model",
+                   "Invalid model query \"%V\": %s", &ctx->requested,
+                   res->why ? res->why : "malformed");
+
+    case AIROUTER_ROUTE_BAD_STRATEGY:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_strategy",
+                   "Unknown routing strategy \"%V\"", &ctx->strategy);
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: routing failed for \"%V\"",
+                      &ctx->requested);
+        return ngx_http_airouter_send_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                   "routing_error", "Routing failed");
+    }
+}
+
+
+/*
+ * The whole body as one JSON document: nginx may have kept it in several
+ * buffers or in a temporary file.
+ */
+static json_t *
+ngx_http_airouter_api_load_body(ngx_http_request_t *r)
+{
+    off_t         len;
+    u_char       *data, *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NULL;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+    }
+
+    if (len == 0 || len > NGX_HTTP_AIROUTER_BODY_MAX) {
+        return NULL;
+    }
+
+    data = ngx_pnalloc(r->pool, len);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    p = data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                return NULL;
+            }
+
+            p += n;
+            continue;
+        }
+
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    return json_loadb((char *) data, len, 0, NULL);
+}
+
+
+static void
+ngx_http_airouter_api_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
+/*
+ * A prompt's size in tokens: exact with airouter_tokenizer, else the
+ * byte-based estimate.
+ */
+static uint64_t
+ngx_http_airouter_api_estimate(const airouter_tokenizer_t *tk,
+    json_t *content)
+{
+    size_t     i;
+    json_t    *part, *text;
+    uint64_t   n;
+
+    if (json_is_string(content)) {
+        return airouter_tokenizer_count(tk, json_string_value(content),
+                                        json_string_length(content));
+    }
+
+    n = 0;
+
+    json_array_foreach(content, i, part) {
+        if (json_is_string(part)) {
+            n += airouter_tokenizer_count(tk, json_string_value(part),
+                                          json_string_length(part));
+            continue;
+        }
+
+        text = json_object_get(part, "text");
+        if (json_is_string(text)) {
+            n += airouter_tokenizer_count(tk, json_string_value(text),
+                                          json_string_length(text));
+        }
+    }
+
+    return n;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_api_has_image(json_t *content)
+{
+    size_t       i;
+    json_t      *part;
+    const char  *type;
+
+    json_array_foreach(content, i, part) {
+        type = json_string_value(json_object_get(part, "type"));
+
+        if (type && (ngx_strcmp(type, "image_url") == 0
+                     || ngx_strcmp(type, "input_image") == 0
+                     || ngx_strcmp(type, "image") == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}

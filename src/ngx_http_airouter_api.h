@@ -1,0 +1,35 @@
+/*
+ * The API location's pieces shared between its files: the request's path
+ * under /v1/, the routing request built from a client's body, and the
+ * OpenAI-style answer when routing finds nothing.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_API_H
+#define NGX_HTTP_AIROUTER_API_H
+
+#include "ngx_http_airouter_request.h"
+#include "airouter_rank.h"
+
+
+ngx_int_t ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path);
+ngx_int_t ngx_http_airouter_api_strategy(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+void ngx_http_airouter_api_needs(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
+ngx_int_t ngx_http_airouter_api_route_error(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res);
+
+/* GET /v1/models, /v1/models/{id}, /v1/tags (ngx_http_airouter_models.c) */
+ngx_int_t ngx_http_airouter_models_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+
+/* One catalogue entry as an OpenAI model object with airouter's facts. */
+json_t *ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, uint32_t i);
+
+/* POST /v1/route and GET /v1/admin/route (ngx_http_airouter_explain.c) */
+ngx_int_t ngx_http_airouter_explain(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
+ngx_int_t ngx_http_airouter_explain_get(ngx_http_request_t *r);
+
+#endif /* NGX_HTTP_AIROUTER_API_H */

@@ -1,0 +1,255 @@
+/*
+ * API key and admin token checks; see ngx_http_airouter_auth.h.
+ */
+
+#include "ngx_http_airouter_auth.h"
+#include "ngx_http_airouter_request.h"
+#include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_stats.h"
+
+
+static ngx_int_t ngx_http_airouter_auth_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+static ngx_uint_t ngx_http_airouter_auth_equal(ngx_str_t *given,
+    const char *want);
+static ngx_int_t ngx_http_airouter_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_str_t  ngx_http_airouter_auth_var = ngx_string("airouter_key");
+
+
+ngx_int_t
+ngx_http_airouter_auth_api(ngx_http_request_t *r,
+    const airouter_apikey_t **key, ngx_int_t *rc)
+{
+    ngx_str_t                       token;
+    airouter_config_t              *acf;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    *key = NULL;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+
+    if (!acf->auth.enabled) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_airouter_auth_token(r, &token) != NGX_OK) {
+        ngx_http_airouter_stats_unauthorized(amcf);
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "invalid_request_error", "missing_api_key",
+                   "You didn't provide an API key: send it as "
+                   "\"Authorization: Bearer <key>\"");
+
+        return NGX_DECLINED;
+    }
+
+    *key = ngx_http_airouter_auth_find(r, acf);
+
+    if (*key == NULL) {
+        ngx_http_airouter_stats_unauthorized(amcf);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "airouter: request with an unknown API key refused");
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "invalid_request_error", "invalid_api_key",
+                   "Incorrect API key provided");
+
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every key is compared, whichever matches: the time taken says nothing
+ * about which key, or which prefix of one, is right.
+ */
+const airouter_apikey_t *
+ngx_http_airouter_auth_find(ngx_http_request_t *r, airouter_config_t *acf)
+{
+    size_t                    i;
+    ngx_str_t                 token;
+    ngx_uint_t                eq;
+    const airouter_apikey_t  *found;
+
+    if (ngx_http_airouter_auth_token(r, &token) != NGX_OK) {
+        return NULL;
+    }
+
+    found = NULL;
+
+    for (i = 0; i < acf->auth.nkeys; i++) {
+        eq = ngx_http_airouter_auth_equal(&token, acf->auth.keys[i].token);
+        found = eq ? &acf->auth.keys[i] : found;
+    }
+
+    return found;
+}
+
+
+/*
+ * With the admin API enabled, its token is required (and with no token
+ * configured nothing is allowed).  With it disabled, the admin API is open
+ * only while auth is off too (a local setup, as the demo); with auth on
+ * it stays closed.
+ */
+ngx_int_t
+ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
+{
+    ngx_str_t                       token;
+    airouter_config_t              *acf;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+
+    if (!acf->auth.admin_enabled) {
+        if (!acf->auth.enabled) {
+            return NGX_OK;
+        }
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "invalid_request_error", "admin_disabled",
+                   "The admin API is disabled (auth.admin.enabled)");
+
+        return NGX_DECLINED;
+    }
+
+    if (acf->auth.admin_token == NULL || acf->auth.admin_token[0] == '\0') {
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "invalid_request_error", "admin_disabled",
+                   "The admin API is enabled but no admin_token is "
+                   "configured");
+
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_airouter_auth_token(r, &token) == NGX_OK
+        && ngx_http_airouter_auth_equal(&token, acf->auth.admin_token))
+    {
+        return NGX_OK;
+    }
+
+    ngx_http_airouter_stats_unauthorized(amcf);
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "airouter: admin request without the admin token refused");
+
+    *rc = ngx_http_airouter_send_error(r, NGX_HTTP_UNAUTHORIZED,
+               "invalid_request_error", "invalid_api_key",
+               "A valid admin token is required");
+
+    return NGX_DECLINED;
+}
+
+
+/* "Authorization: Bearer <token>", or the bare token. */
+static ngx_int_t
+ngx_http_airouter_auth_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    if (r->headers_in.authorization == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *token = r->headers_in.authorization->value;
+
+    if (token->len > sizeof("Bearer ") - 1
+        && ngx_strncasecmp(token->data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1) == 0)
+    {
+        token->data += sizeof("Bearer ") - 1;
+        token->len -= sizeof("Bearer ") - 1;
+    }
+
+    while (token->len && token->data[0] == ' ') {
+        token->data++;
+        token->len--;
+    }
+
+    while (token->len && token->data[token->len - 1] == ' ') {
+        token->len--;
+    }
+
+    return token->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* Every byte is looked at whatever the content: no early exit. */
+static ngx_uint_t
+ngx_http_airouter_auth_equal(ngx_str_t *given, const char *want)
+{
+    size_t  i, len;
+    u_char  diff;
+
+    if (want == NULL || want[0] == '\0') {
+        return 0;
+    }
+
+    len = ngx_strlen(want);
+    diff = (u_char) (given->len != len);
+
+    for (i = 0; i < given->len; i++) {
+        diff |= given->data[i] ^ (u_char) want[i % len];
+    }
+
+    return diff == 0;
+}
+
+
+ngx_int_t
+ngx_http_airouter_auth_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_airouter_auth_var,
+                                NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_airouter_auth_variable;
+
+    return NGX_OK;
+}
+
+
+/* $airouter_key: the name of the caller's key, never the key. */
+static ngx_int_t
+ngx_http_airouter_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const airouter_apikey_t        *key;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_airouter_module);
+
+    key = NULL;
+
+    if (ctx && ctx->key) {
+        key = ctx->key;
+
+    } else if (amcf && amcf->config && amcf->config->auth.enabled) {
+        key = ngx_http_airouter_auth_find(r->main, amcf->config);
+    }
+
+    if (key == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = (u_char *) key->name;
+    v->len = ngx_strlen(key->name);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

@@ -1,0 +1,1839 @@
+/*
+ * Discovery (see ngx_http_airouter_discovery.h): the schedule, the lease,
+ * one fetch per (channel, key), the merge into a new catalogue, its
+ * publication and cache file, and the per-channel state in the zone.
+ *
+ * A run, step by step:
+ *   1. take the lease (zone mutex; a dead or expired owner's is taken);
+ *   2. start a fetch of /models for every due channel and each of its keys
+ *      (ngx_http_airouter_fetch.c), all at once;
+ *   3. when the last answer is in: build a catalogue from the configuration
+ *      plus, per channel, the fresh /models answers, or what the current
+ *      catalogue already had from discovery when the channel failed (so a
+ *      channel that never answered serves its configured_models);
+ *   4. publish it with this configuration's fingerprint, write the cache
+ *      file (temp file + rename), update the channel state, release the
+ *      lease, answer admin requests waiting for the run, re-arm the timer.
+ */
+
+#include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_fetch.h"
+#include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_response.h"
+#include "airouter_models_json.h"
+
+
+#define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)
+#define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
+#define NGX_HTTP_AIROUTER_DISC_RECHECK    3600      /* s, longest timer */
+#define NGX_HTTP_AIROUTER_DISC_BUSY_RETRY 30        /* s, lease held elsewhere */
+
+/* ngx_http_airouter_disc_chan_t.state */
+#define NGX_HTTP_AIROUTER_DISC_NEVER        0
+#define NGX_HTTP_AIROUTER_DISC_OK           1
+#define NGX_HTTP_AIROUTER_DISC_FAILED       2
+#define NGX_HTTP_AIROUTER_DISC_NO_ENDPOINT  3   /* /models is not served */
+#define NGX_HTTP_AIROUTER_DISC_KEY_INVALID  4   /* every key got 401 */
+
+
+/* One channel's discovery state, in the zone. */
+typedef struct {
+    time_t                       last_attempt;
+    time_t                       last_success;
+    time_t                       next_run;      /* 0: not scheduled yet */
+    ngx_uint_t                   state;
+    ngx_uint_t                   models;        /* in the catalogue */
+    ngx_uint_t                   discovered;    /* from /models, last OK */
+    ngx_uint_t                   failures;      /* in a row */
+    ngx_uint_t                   http_status;   /* of the last answer */
+    ngx_uint_t                   keys;
+    ngx_uint_t                   keys_invalid;
+    u_char                       error[160];    /* NUL-terminated */
+} ngx_http_airouter_disc_chan_t;
+
+
+/*
+ * The lease and the state of the configuration the zone serves
+ * (fingerprint).  A configuration with another fingerprint (old workers
+ * during a reload) neither reads nor writes channels.
+ */
+typedef struct {
+    ngx_pid_t                    owner;         /* 0: free */
+    time_t                       lease_until;
+    time_t                       last_run;      /* end of the last run */
+    ngx_msec_t                   last_duration;
+    ngx_uint_t                   runs;
+    uint64_t                     fingerprint;
+    ngx_uint_t                   nchannels;
+    ngx_http_airouter_disc_chan_t  *channels;
+} ngx_http_airouter_disc_sh_t;
+
+
+/* A channel as discovery asks it: one request per key. */
+typedef struct {
+    airouter_channel_t          *ch;           /* NULL: not enabled */
+    ngx_http_airouter_fetch_req_t  *reqs;
+    ngx_uint_t                   nreqs;
+    const char                  *error;        /* why it cannot be asked */
+    time_t                       interval;
+} ngx_http_airouter_disc_target_t;
+
+
+typedef struct ngx_http_airouter_disc_run_s  ngx_http_airouter_disc_run_t;
+
+/* Process-local, built at configuration time: amcf->discovery. */
+typedef struct {
+    ngx_http_airouter_main_conf_t  *amcf;
+    ngx_http_airouter_disc_target_t  *targets;   /* [nchannels] */
+    ngx_uint_t                   ntargets;
+#if (NGX_SSL)
+    ngx_ssl_t                   *ssl;
+    ngx_flag_t                   ssl_verify;
+#endif
+    ngx_event_t                  timer;
+    ngx_uint_t                   timer_owner;   /* worker 0 */
+    ngx_http_airouter_disc_run_t  *run;         /* this process's run */
+} ngx_http_airouter_disc_t;
+
+
+/* What one run learnt of one channel. */
+typedef struct {
+    ngx_uint_t                   fresh;         /* asked in this run */
+    ngx_uint_t                   asked;
+    ngx_uint_t                   ok;
+    ngx_uint_t                   invalid;
+    ngx_uint_t                   no_endpoint;
+    ngx_uint_t                   http_status;
+    airouter_model_info_t      **models;        /* [nreqs], malloc'd */
+    size_t                      *nmodels;
+    u_char                       error[160];
+} ngx_http_airouter_disc_result_t;
+
+
+struct ngx_http_airouter_disc_run_s {
+    ngx_pool_t                  *pool;
+    ngx_http_airouter_disc_t    *d;
+    ngx_uint_t                   pending;
+    ngx_msec_t                   start;
+    ngx_http_airouter_disc_result_t  *results;   /* [ntargets] */
+    ngx_array_t                  waiters;       /* ngx_http_request_t * */
+    ngx_event_t                  done;
+};
+
+
+typedef struct {
+    ngx_http_airouter_disc_run_t  *run;
+    ngx_uint_t                   channel;
+    ngx_uint_t                   key;
+} ngx_http_airouter_disc_ask_t;
+
+
+static ngx_int_t ngx_http_airouter_discovery_target(ngx_conf_t *cf,
+    ngx_http_airouter_disc_t *d, ngx_uint_t i);
+#if (NGX_SSL)
+static ngx_int_t ngx_http_airouter_discovery_ssl(ngx_conf_t *cf,
+    ngx_http_airouter_disc_t *d);
+#endif
+static void ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+static u_char *ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_discovery_write_cache(
+    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+    ngx_log_t *log);
+static ngx_http_airouter_disc_sh_t *ngx_http_airouter_discovery_sh(
+    ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_zone_t **zonep);
+static time_t ngx_http_airouter_discovery_interval(
+    ngx_http_airouter_main_conf_t *amcf, airouter_channel_t *ch);
+static void ngx_http_airouter_discovery_timer(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_schedule(ngx_http_airouter_disc_t *d,
+    time_t delay);
+static ngx_int_t ngx_http_airouter_discovery_start(
+    ngx_http_airouter_disc_t *d, ngx_uint_t forced, ngx_http_request_t *r);
+static void ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d);
+static void ngx_http_airouter_discovery_cleanup(void *data);
+static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
+static void ngx_http_airouter_discovery_done_event(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_finish(
+    ngx_http_airouter_disc_run_t *run);
+static void *ngx_http_airouter_discovery_build(
+    ngx_http_airouter_disc_run_t *run, const ngx_uint_t *invalid,
+    size_t *len);
+static ngx_int_t ngx_http_airouter_discovery_add_previous(
+    airouter_catalog_builder_t *b, const airouter_catalog_t *cat,
+    uint32_t channel);
+static void ngx_http_airouter_discovery_respond(
+    ngx_http_airouter_disc_run_t *run, ngx_uint_t nmodels);
+static ngx_int_t ngx_http_airouter_discovery_admin_run(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_discovery_admin_channels(
+    ngx_http_request_t *r);
+static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state);
+static json_t *ngx_http_airouter_discovery_time(time_t t);
+
+
+ngx_int_t
+ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char                    *p;
+    ngx_uint_t                 i;
+    airouter_config_t         *acf;
+    ngx_http_airouter_disc_t  *d;
+
+    ngx_conf_init_msec_value(amcf->discovery_delay, 10000);
+    ngx_conf_init_msec_value(amcf->discovery_timeout, 30000);
+
+    if (amcf->cache_dir.len) {
+        if (ngx_conf_full_name(cf->cycle, &amcf->cache_dir, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* NUL-terminated for ngx_create_dir() */
+        p = ngx_pnalloc(cf->pool, amcf->cache_dir.len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn(p, amcf->cache_dir.data, amcf->cache_dir.len + 1);
+        amcf->cache_dir.data = p;
+
+        if (ngx_create_dir(p, 0755) == NGX_FILE_ERROR
+            && ngx_errno != NGX_EEXIST)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "airouter_cache_dir \"%s\": "
+                               ngx_create_dir_n " failed", p);
+            return NGX_ERROR;
+        }
+    }
+
+    acf = amcf->config;
+
+    d = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_disc_t));
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->amcf = amcf;
+    d->ntargets = acf->nchannels;
+    d->targets = ngx_pcalloc(cf->pool, (acf->nchannels ? acf->nchannels : 1)
+                                       * sizeof(ngx_http_airouter_disc_target_t));
+    if (d->targets == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < acf->nchannels; i++) {
+        if (ngx_http_airouter_discovery_target(cf, d, i) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    d->timer.handler = ngx_http_airouter_discovery_timer;
+    d->timer.data = d;
+    d->timer.log = cf->cycle->log;
+    d->timer.cancelable = 1;
+
+    amcf->discovery = d;
+
+    ngx_http_airouter_discovery_load_cache(cf, amcf);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request(s) of channel i: its /models URL split into address, Host
+ * and path, one Authorization (or provider header) per key.  A host that
+ * does not resolve leaves the channel to its configured models, with the
+ * reason in its state.
+ */
+static ngx_int_t
+ngx_http_airouter_discovery_target(ngx_conf_t *cf,
+    ngx_http_airouter_disc_t *d, ngx_uint_t i)
+{
+    u_char                           *p, *url, *end;
+    size_t                            len, n;
+    ngx_str_t                         authority, uri, header;
+    ngx_url_t                         u;
+    ngx_uint_t                        k, https;
+    ngx_addr_t                       *addr;
+    const char                       *hdr, *prefix, *key;
+    airouter_channel_t               *ch;
+    const airouter_provider_t        *pv;
+    ngx_http_airouter_disc_target_t  *t;
+    ngx_http_airouter_fetch_req_t    *req;
+
+    ch = &d->amcf->config->channels[i];
+    t = &d->targets[i];
+
+    if (!ch->enabled) {
+        return NGX_OK;
+    }
+
+    t->ch = ch;
+    t->interval = ngx_http_airouter_discovery_interval(d->amcf, ch);
+
+    if (ch->base_url == NULL) {
+        t->error = "no base_url";
+        return NGX_OK;
+    }
+
+    len = airouter_config_url(ch, "/v1/models", NULL, 0);
+
+    url = ngx_pnalloc(cf->pool, len + 1);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) airouter_config_url(ch, "/v1/models", (char *) url, len + 1);
+    end = url + len;
+
+    if (ngx_strncasecmp(url, (u_char *) "https://", 8) == 0) {
+        https = 1;
+        p = url + 8;
+
+    } else if (ngx_strncasecmp(url, (u_char *) "http://", 7) == 0) {
+        https = 0;
+        p = url + 7;
+
+    } else {
+        t->error = "base_url is neither http:// nor https://";
+        return NGX_OK;
+    }
+
+    authority.data = p;
+
+    while (p < end && *p != '/' && *p != '?' && *p != '#') {
+        p++;
+    }
+
+    authority.len = p - authority.data;
+    uri.data = p;
+    uri.len = end - p;
+
+    if (uri.len == 0) {
+        ngx_str_set(&uri, "/");
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = authority;
+    u.default_port = https ? 443 : 80;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        t->error = "the host of base_url did not resolve at start-up";
+        return NGX_OK;
+    }
+
+    /* loopback names resolve to ::1 too; prefer IPv4 as the proxy does */
+    addr = &u.addrs[0];
+
+    for (k = 0; k < u.naddrs; k++) {
+        if (u.addrs[k].sockaddr->sa_family == AF_INET) {
+            addr = &u.addrs[k];
+            break;
+        }
+    }
+
+    if (https) {
+#if (NGX_SSL)
+        if (d->ssl == NULL && ngx_http_airouter_discovery_ssl(cf, d) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+#else
+        t->error = "nginx was built without TLS";
+        return NGX_OK;
+#endif
+    }
+
+    pv = ch->provider;
+    hdr = "Authorization";
+    prefix = "Bearer ";
+
+    if (pv && pv->auth_type && ngx_strcmp(pv->auth_type, "bearer") != 0
+        && pv->auth_header)
+    {
+        hdr = pv->auth_header;
+        prefix = "";
+    }
+
+    t->nreqs = ch->api_keys.n ? ch->api_keys.n : 1;
+    t->reqs = ngx_pcalloc(cf->pool,
+                          t->nreqs * sizeof(ngx_http_airouter_fetch_req_t));
+    if (t->reqs == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (k = 0; k < t->nreqs; k++) {
+        req = &t->reqs[k];
+
+        req->addr = addr;
+        req->host = authority;
+        req->uri = uri;
+        req->max_size = NGX_HTTP_AIROUTER_DISC_MAX_SIZE;
+        req->timeout = d->amcf->discovery_timeout;
+
+#if (NGX_SSL)
+        if (https) {
+            req->ssl = d->ssl;
+            req->verify = d->ssl_verify;
+            req->server_name.len = u.host.len;
+            req->server_name.data = ngx_pnalloc(cf->pool, u.host.len + 1);
+            if (req->server_name.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_cpystrn(req->server_name.data, u.host.data, u.host.len + 1);
+        }
+#endif
+
+        if (ch->api_keys.n == 0) {
+            continue;
+        }
+
+        key = ch->api_keys.items[k];
+
+        if (strpbrk(key, "\r\n") != NULL) {
+            continue;
+        }
+
+        n = ngx_strlen(hdr) + sizeof(": ") - 1 + ngx_strlen(prefix)
+            + ngx_strlen(key) + sizeof(CRLF) - 1;
+
+        header.data = ngx_pnalloc(cf->pool, n);
+        if (header.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        header.len = ngx_sprintf(header.data, "%s: %s%s" CRLF, hdr, prefix,
+                                 key)
+                     - header.data;
+        req->headers = header;
+    }
+
+    return NGX_OK;
+}
+
+
+#if (NGX_SSL)
+
+/*
+ * One client TLS context for every channel, verifying against the
+ * http-level airouter_ssl_trusted_certificate (default: Debian's bundle)
+ * unless airouter_ssl_verify is off there.
+ */
+static ngx_int_t
+ngx_http_airouter_discovery_ssl(ngx_conf_t *cf, ngx_http_airouter_disc_t *d)
+{
+    ngx_str_t                      ciphers, trusted;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_airouter_loc_conf_t  *alcf;
+
+    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_airouter_module);
+
+    d->ssl_verify = (alcf->ssl_verify == NGX_CONF_UNSET)
+                    ? 1 : alcf->ssl_verify;
+
+    if (alcf->ssl_trusted_certificate.data) {
+        trusted = alcf->ssl_trusted_certificate;
+
+    } else {
+        ngx_str_set(&trusted, "/etc/ssl/certs/ca-certificates.crt");
+    }
+
+    d->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (d->ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->ssl->log = cf->log;
+
+    if (ngx_ssl_create(d->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(d->ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = d->ssl;
+
+    ngx_str_set(&ciphers, "DEFAULT");
+
+    if (ngx_ssl_ciphers(cf, d->ssl, &ciphers, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (d->ssl_verify) {
+        if (ngx_conf_full_name(cf->cycle, &trusted, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_trusted_certificate(cf, d->ssl, &trusted, 9) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+#endif
+
+
+static time_t
+ngx_http_airouter_discovery_interval(ngx_http_airouter_main_conf_t *amcf,
+    airouter_channel_t *ch)
+{
+    double  s;
+
+    s = ch->discovery_interval > 0 ? ch->discovery_interval
+                                   : amcf->config->discovery.interval_hours
+                                     * 3600;
+
+    return s < 60 ? 60 : (time_t) s;
+}
+
+
+/*
+ * Cache file: the catalogue blob as published, named after the
+ * configuration's fingerprint, so a file written for another configuration
+ * is never picked up.
+ */
+static u_char *
+ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char  *path;
+
+    path = ngx_pnalloc(pool, amcf->cache_dir.len
+                             + sizeof("/airouter-.catalog") + 16);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(path, "%V/airouter-%016xL.catalog%Z", &amcf->cache_dir,
+                amcf->fingerprint);
+
+    return path;
+}
+
+
+static void
+ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char                    *path, *data;
+    ssize_t                    got;
+    ngx_fd_t                   fd;
+    ngx_file_info_t            fi;
+    const airouter_catalog_t  *cat;
+
+    if (amcf->cache_dir.len == 0) {
+        return;
+    }
+
+    path = ngx_http_airouter_discovery_cache_path(cf->pool, amcf);
+    if (path == NULL) {
+        return;
+    }
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return;                         /* none yet */
+    }
+
+    data = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) < (off_t) sizeof(airouter_catalog_t)
+        || ngx_file_size(&fi) > NGX_HTTP_AIROUTER_DISC_MAX_SIZE * 4)
+    {
+        goto ignored;
+    }
+
+    /* malloc'd: airouter_catalog_blob_free() releases it */
+    data = ngx_alloc(ngx_file_size(&fi), cf->log);
+    if (data == NULL) {
+        goto ignored;
+    }
+
+    got = ngx_read_fd(fd, data, ngx_file_size(&fi));
+
+    if (got != (ssize_t) ngx_file_size(&fi)) {
+        goto ignored;
+    }
+
+    cat = airouter_catalog_open(data, got);
+
+    if (cat == NULL || !airouter_catalog_fits(cat, amcf->config)) {
+        goto ignored;
+    }
+
+    ngx_close_file(fd);
+
+    airouter_catalog_blob_free(amcf->catalog_blob);
+    amcf->catalog_blob = data;
+    amcf->catalog_len = got;
+    amcf->catalog = cat;
+
+    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                       "airouter: serving the cached catalogue %s "
+                       "(%uD models) until discovery runs", path,
+                       airouter_catalog_nmodels(cat));
+    return;
+
+ignored:
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "airouter: cache file %s is not a catalogue of this "
+                       "configuration, ignored", path);
+
+    if (data) {
+        ngx_free(data);
+    }
+
+    ngx_close_file(fd);
+}
+
+
+/*
+ * Written by the worker that ran discovery, at most once per run: a
+ * blocking write of a few hundred kilobytes, then an atomic rename, so a
+ * reader sees the old file or the new one, never a part.
+ */
+static void
+ngx_http_airouter_discovery_write_cache(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_log_t *log)
+{
+    u_char     *path, *tmp, *p;
+    size_t      left;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_pool_t *pool;
+
+    if (amcf->cache_dir.len == 0) {
+        return;
+    }
+
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    path = ngx_http_airouter_discovery_cache_path(pool, amcf);
+    tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
+
+    if (path == NULL || tmp == NULL) {
+        goto done;
+    }
+
+    ngx_sprintf(tmp, "%s.%P.tmp%Z", path, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: cannot write the catalogue cache "
+                      ngx_open_file_n " \"%s\" failed", tmp);
+        goto done;
+    }
+
+    p = blob;
+    left = len;
+
+    while (left) {
+        n = ngx_write_fd(fd, p, left);
+        if (n <= 0) {
+            break;
+        }
+
+        p += n;
+        left -= n;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR || left) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: cannot write the catalogue cache \"%s\"",
+                      tmp);
+        (void) ngx_delete_file(tmp);
+        goto done;
+    }
+
+    if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: " ngx_rename_file_n " \"%s\" to \"%s\" "
+                      "failed", tmp, path);
+        (void) ngx_delete_file(tmp);
+    }
+
+done:
+
+    ngx_destroy_pool(pool);
+}
+
+
+ngx_int_t
+ngx_http_airouter_discovery_init_zone(ngx_http_airouter_zone_t *zone)
+{
+    ngx_uint_t                       n;
+    ngx_http_airouter_disc_sh_t     *ds;
+    ngx_http_airouter_main_conf_t   *amcf;
+    ngx_http_airouter_disc_chan_t   *chans;
+
+    amcf = zone->amcf;
+
+    if (amcf->config == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    ds = zone->sh->discovery;
+
+    if (ds == NULL) {
+        ds = ngx_slab_calloc_locked(zone->shpool,
+                                    sizeof(ngx_http_airouter_disc_sh_t));
+        if (ds == NULL) {
+            goto failed;
+        }
+
+        zone->sh->discovery = ds;
+    }
+
+    if (ds->channels == NULL || ds->fingerprint != amcf->fingerprint) {
+        /* another configuration: its channels are not ours, start over */
+        n = amcf->config->nchannels ? amcf->config->nchannels : 1;
+
+        chans = ngx_slab_calloc_locked(zone->shpool,
+                               n * sizeof(ngx_http_airouter_disc_chan_t));
+        if (chans == NULL) {
+            goto failed;
+        }
+
+        if (ds->channels) {
+            ngx_slab_free_locked(zone->shpool, ds->channels);
+        }
+
+        ds->channels = chans;
+        ds->nchannels = amcf->config->nchannels;
+        ds->fingerprint = amcf->fingerprint;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_EMERG, zone->amcf->shm_zone->shm.log, 0,
+                  "airouter: zone \"%V\" is too small for the discovery "
+                  "state", &amcf->zone_name);
+
+    return NGX_ERROR;
+}
+
+
+/* The zone's discovery state when it is this configuration's, else NULL. */
+static ngx_http_airouter_disc_sh_t *
+ngx_http_airouter_discovery_sh(ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_zone_t **zonep)
+{
+    ngx_http_airouter_zone_t     *zone;
+    ngx_http_airouter_disc_sh_t  *ds;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh == NULL || amcf->discovery == NULL) {
+        return NULL;
+    }
+
+    ds = zone->sh->discovery;
+    if (ds == NULL) {
+        return NULL;
+    }
+
+    *zonep = zone;
+
+    return ds;
+}
+
+
+ngx_int_t
+ngx_http_airouter_discovery_init_process(ngx_cycle_t *cycle)
+{
+    time_t                           now;
+    ngx_uint_t                       i;
+    airouter_config_t               *acf;
+    ngx_http_airouter_zone_t        *zone;
+    ngx_http_airouter_disc_t        *d;
+    ngx_http_airouter_disc_sh_t     *ds;
+    ngx_http_airouter_disc_chan_t   *cs;
+    ngx_http_airouter_main_conf_t   *amcf;
+
+    if (cycle->conf_ctx[ngx_http_module.index] == NULL) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_airouter_module);
+    if (amcf == NULL || amcf->config == NULL || amcf->discovery == NULL) {
+        return NGX_OK;
+    }
+
+    d = amcf->discovery;
+    d->timer.log = cycle->log;
+    acf = amcf->config;
+
+    if ((ngx_process != NGX_PROCESS_WORKER
+         && ngx_process != NGX_PROCESS_SINGLE)
+        || ngx_worker != 0 || !acf->discovery.enabled)
+    {
+        return NGX_OK;
+    }
+
+    ds = ngx_http_airouter_discovery_sh(amcf, &zone);
+    if (ds == NULL) {
+        return NGX_OK;
+    }
+
+    now = ngx_time();
+
+    /* first schedule of this configuration; a respawned worker 0 or a
+     * reload with the same configuration keeps the running one */
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (ds->fingerprint == amcf->fingerprint) {
+        for (i = 0; i < d->ntargets; i++) {
+            cs = &ds->channels[i];
+
+            if (d->targets[i].ch && cs->next_run == 0) {
+                cs->next_run = acf->discovery.run_on_startup
+                               ? now : now + d->targets[i].interval;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    d->timer_owner = 1;
+    ngx_add_timer(&d->timer, amcf->discovery_delay + ngx_random() % 1000);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_discovery_timer(ngx_event_t *ev)
+{
+    ngx_int_t                  rc;
+    ngx_http_airouter_disc_t  *d;
+
+    d = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    if (d->run) {
+        return;                         /* its end re-arms the timer */
+    }
+
+    rc = ngx_http_airouter_discovery_start(d, 0, NULL);
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    ngx_http_airouter_discovery_schedule(d,
+        rc == NGX_DECLINED ? 0 : NGX_HTTP_AIROUTER_DISC_BUSY_RETRY);
+}
+
+
+/*
+ * Worker 0's next wake-up: the earliest channel's next run (delay 0), or
+ * delay seconds from now; never later than an hour, so schedules changed
+ * by another process are picked up.
+ */
+static void
+ngx_http_airouter_discovery_schedule(ngx_http_airouter_disc_t *d,
+    time_t delay)
+{
+    time_t                          now, next;
+    ngx_uint_t                      i;
+    ngx_http_airouter_zone_t       *zone = NULL;
+    ngx_http_airouter_disc_sh_t    *ds;
+
+    if (!d->timer_owner || ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    now = ngx_time();
+
+    if (delay == 0) {
+        delay = NGX_HTTP_AIROUTER_DISC_RECHECK;
+
+        ds = ngx_http_airouter_discovery_sh(d->amcf, &zone);
+
+        if (ds) {
+            ngx_shmtx_lock(&zone->shpool->mutex);
+
+            if (ds->fingerprint == d->amcf->fingerprint) {
+                for (i = 0; i < d->ntargets; i++) {
+                    if (d->targets[i].ch == NULL) {
+                        continue;
+                    }
+
+                    next = ds->channels[i].next_run - now;
+                    delay = ngx_min(delay, ngx_max(next, 1));
+                }
+            }
+
+            ngx_shmtx_unlock(&zone->shpool->mutex);
+        }
+    }
+
+    ngx_add_timer(&d->timer, (ngx_msec_t) delay * 1000 + ngx_random() % 1000);
+}
+
+
+/*
+ * Starts a run of the due channels (every enabled one when forced), with
+ * r waiting for its end when given.  NGX_OK: running (r joined it);
+ * NGX_DECLINED: nothing due; NGX_BUSY: another process holds the lease.
+ */
+static ngx_int_t
+ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
+    ngx_uint_t forced, ngx_http_request_t *r)
+{
+    time_t                            now, lease;
+    ngx_uint_t                        i, k, due, busy;
+    ngx_pool_t                       *pool;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_request_t              **w;
+    ngx_http_airouter_zone_t         *zone;
+    ngx_http_airouter_disc_sh_t      *ds;
+    ngx_http_airouter_disc_run_t     *run;
+    ngx_http_airouter_disc_ask_t     *ask;
+    ngx_http_airouter_disc_target_t  *t;
+    ngx_http_airouter_disc_result_t  *res;
+
+    if (d->run) {
+        if (r) {
+            w = ngx_array_push(&d->run->waiters);
+            if (w == NULL) {
+                return NGX_ERROR;
+            }
+
+            *w = r;
+        }
+
+        return NGX_OK;
+    }
+
+    ds = ngx_http_airouter_discovery_sh(d->amcf, &zone);
+    if (ds == NULL) {
+        return NGX_DECLINED;
+    }
+
+    now = ngx_time();
+    lease = (time_t) (d->amcf->discovery_timeout / 1000) * 2 + 60;
+    due = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    busy = ds->owner != 0 && ds->owner != ngx_pid && ds->lease_until > now
+           && !(kill(ds->owner, 0) == -1 && ngx_errno == NGX_ESRCH);
+
+    if (!busy && ds->fingerprint == d->amcf->fingerprint) {
+        for (i = 0; i < d->ntargets; i++) {
+            if (d->targets[i].ch
+                && (forced || ds->channels[i].next_run <= now))
+            {
+                due++;
+            }
+        }
+
+        if (due) {
+            ds->owner = ngx_pid;
+            ds->lease_until = now + lease;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (busy) {
+        return NGX_BUSY;
+    }
+
+    if (due == 0) {
+        return NGX_DECLINED;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        ngx_http_airouter_discovery_release(d);
+        return NGX_ERROR;
+    }
+
+    run = ngx_pcalloc(pool, sizeof(ngx_http_airouter_disc_run_t));
+    if (run == NULL) {
+        goto failed;
+    }
+
+    run->pool = pool;
+    run->d = d;
+    run->start = ngx_current_msec;
+    run->done.handler = ngx_http_airouter_discovery_done_event;
+    run->done.data = run;
+    run->done.log = ngx_cycle->log;
+
+    run->results = ngx_pcalloc(pool, (d->ntargets ? d->ntargets : 1)
+                                     * sizeof(ngx_http_airouter_disc_result_t));
+    if (run->results == NULL
+        || ngx_array_init(&run->waiters, pool, 2, sizeof(ngx_http_request_t *))
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        goto failed;
+    }
+
+    cln->handler = ngx_http_airouter_discovery_cleanup;
+    cln->data = run;
+
+    if (r) {
+        w = ngx_array_push(&run->waiters);
+        if (w == NULL) {
+            goto failed;
+        }
+
+        *w = r;
+    }
+
+    d->run = run;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < d->ntargets; i++) {
+        if (d->targets[i].ch
+            && (forced || ds->channels[i].next_run <= now))
+        {
+            run->results[i].fresh = 1;
+            ds->channels[i].last_attempt = now;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    for (i = 0; i < d->ntargets; i++) {
+        t = &d->targets[i];
+        res = &run->results[i];
+
+        if (!res->fresh) {
+            continue;
+        }
+
+        if (t->error) {
+            ngx_sprintf(res->error, "%s%Z", t->error);
+            continue;
+        }
+
+        res->models = ngx_pcalloc(pool,
+                                  t->nreqs * sizeof(airouter_model_info_t *));
+        res->nmodels = ngx_pcalloc(pool, t->nreqs * sizeof(size_t));
+
+        if (res->models == NULL || res->nmodels == NULL) {
+            ngx_sprintf(res->error, "out of memory%Z");
+            continue;
+        }
+
+        for (k = 0; k < t->nreqs; k++) {
+            ask = ngx_palloc(pool, sizeof(ngx_http_airouter_disc_ask_t));
+            if (ask == NULL) {
+                ngx_sprintf(res->error, "out of memory%Z");
+                break;
+            }
+
+            ask->run = run;
+            ask->channel = i;
+            ask->key = k;
+
+            if (ngx_http_airouter_fetch_start(&t->reqs[k],
+                                     ngx_http_airouter_discovery_answer, ask,
+                                     ngx_cycle->log)
+                == NULL)
+            {
+                ngx_sprintf(res->error, "out of memory%Z");
+                break;
+            }
+
+            res->asked++;
+            run->pending++;
+        }
+    }
+
+    if (run->pending == 0) {
+        ngx_post_event(&run->done, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_destroy_pool(pool);
+    ngx_http_airouter_discovery_release(d);
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d)
+{
+    ngx_http_airouter_zone_t     *zone;
+    ngx_http_airouter_disc_sh_t  *ds;
+
+    ds = ngx_http_airouter_discovery_sh(d->amcf, &zone);
+    if (ds == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (ds->owner == ngx_pid) {
+        ds->owner = 0;
+        ds->lease_until = 0;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* The /models answers are malloc'd by airouter_models_json_parse(). */
+static void
+ngx_http_airouter_discovery_cleanup(void *data)
+{
+    ngx_http_airouter_disc_run_t *run = data;
+
+    ngx_uint_t                        i, k;
+    ngx_http_airouter_disc_result_t  *res;
+
+    for (i = 0; i < run->d->ntargets; i++) {
+        res = &run->results[i];
+
+        if (res->models == NULL) {
+            continue;
+        }
+
+        for (k = 0; k < run->d->targets[i].nreqs; k++) {
+            if (res->models[k]) {
+                airouter_models_json_free(res->models[k]);
+            }
+        }
+    }
+}
+
+
+/* One (channel, key) answered or failed. */
+static void
+ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
+{
+    char                              err[128];
+    size_t                            n;
+    ngx_http_airouter_disc_ask_t     *ask;
+    ngx_http_airouter_disc_run_t     *run;
+    airouter_model_info_t            *models;
+    ngx_http_airouter_disc_result_t  *res;
+
+    ask = f->data;
+    run = ask->run;
+    res = &run->results[ask->channel];
+
+    if (f->status) {
+        res->http_status = f->status;
+    }
+
+    if (f->error) {
+        ngx_sprintf(res->error, "%s%Z", f->error);
+
+    } else if (f->status == NGX_HTTP_UNAUTHORIZED) {
+        res->invalid++;
+        ngx_sprintf(res->error, "key %ui refused: 401%Z", ask->key + 1);
+
+    } else if (f->status == NGX_HTTP_NOT_FOUND
+               || f->status == NGX_HTTP_NOT_ALLOWED
+               || f->status == NGX_HTTP_NOT_IMPLEMENTED)
+    {
+        res->no_endpoint++;
+        ngx_sprintf(res->error, "no /models endpoint (%ui): "
+                    "configured_models serve%Z", f->status);
+
+    } else if (f->status != NGX_HTTP_OK) {
+        ngx_sprintf(res->error, "/models answered %ui%Z", f->status);
+
+    } else if (airouter_models_json_parse((char *) f->body.data, f->body.len,
+                                          &models, &n, err, sizeof(err))
+               != 0)
+    {
+        ngx_sprintf(res->error, "invalid /models answer: %s%Z", err);
+
+    } else {
+        res->models[ask->key] = models;
+        res->nmodels[ask->key] = n;
+        res->ok++;
+    }
+
+    if (f->error || f->status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_INFO, f->log, 0,
+                      "airouter: discovery of \"%s\": %s",
+                      run->d->targets[ask->channel].ch->id, res->error);
+    }
+
+    if (--run->pending == 0) {
+        ngx_http_airouter_discovery_finish(run);
+    }
+}
+
+
+static void
+ngx_http_airouter_discovery_done_event(ngx_event_t *ev)
+{
+    ngx_http_airouter_discovery_finish(ev->data);
+}
+
+
+static void
+ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
+{
+    void                             *blob;
+    size_t                            len;
+    time_t                            now, interval, backoff;
+    ngx_uint_t                        i, k, state, publish, ok, failed;
+    ngx_uint_t                        nmodels, *invalid;
+    const airouter_catalog_t         *cat;
+    ngx_http_airouter_zone_t         *zone = NULL;
+    ngx_http_airouter_disc_t         *d;
+    ngx_http_airouter_disc_sh_t      *ds;
+    ngx_http_airouter_disc_chan_t    *cs;
+    ngx_http_airouter_disc_result_t  *res;
+    ngx_http_airouter_main_conf_t    *amcf;
+
+    d = run->d;
+    amcf = d->amcf;
+    now = ngx_time();
+    blob = NULL;
+    cat = NULL;
+    len = 0;
+    ok = 0;
+    failed = 0;
+    nmodels = 0;
+
+    ds = ngx_http_airouter_discovery_sh(amcf, &zone);
+
+    invalid = ngx_pcalloc(run->pool, (d->ntargets ? d->ntargets : 1)
+                                     * sizeof(ngx_uint_t));
+
+    if (ds == NULL || invalid == NULL || ngx_exiting) {
+        goto done;
+    }
+
+    /*
+     * Publish when something changed: fresh models, or a channel whose
+     * keys were all refused (it leaves the catalogue) or come back.
+     */
+    publish = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < d->ntargets; i++) {
+        res = &run->results[i];
+
+        if (ds->fingerprint != amcf->fingerprint) {
+            break;
+        }
+
+        if (res->fresh) {
+            if (res->ok) {
+                publish = 1;
+            }
+
+            if (res->asked && res->invalid == res->asked) {
+                invalid[i] = 1;
+                publish = 1;
+
+            } else if (ds->channels[i].state
+                       == NGX_HTTP_AIROUTER_DISC_KEY_INVALID)
+            {
+                publish = 1;
+            }
+
+        } else if (d->targets[i].ch && ds->channels[i].state
+                                       == NGX_HTTP_AIROUTER_DISC_KEY_INVALID)
+        {
+            invalid[i] = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (publish) {
+        blob = ngx_http_airouter_discovery_build(run, invalid, &len);
+
+        if (blob) {
+            cat = airouter_catalog_open(blob, len);
+        }
+
+        if (cat == NULL) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "airouter: discovery could not build a catalogue");
+
+        } else if (ngx_http_airouter_zone_publish(zone, blob, len,
+                                                  amcf->fingerprint,
+                                                  ngx_cycle->log)
+                   == NGX_OK)
+        {
+            ngx_http_airouter_discovery_write_cache(amcf, blob, len,
+                                                    ngx_cycle->log);
+
+        } else {
+            cat = NULL;
+        }
+    }
+
+    if (cat == NULL) {
+        cat = ngx_http_airouter_catalog_current(amcf);
+    }
+
+    nmodels = airouter_catalog_nmodels(cat);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    if (ds->fingerprint == amcf->fingerprint) {
+
+        for (i = 0; i < d->ntargets; i++) {
+            res = &run->results[i];
+            cs = &ds->channels[i];
+
+            if (d->targets[i].ch == NULL) {
+                continue;
+            }
+
+            if (cat->nchannels == d->ntargets) {
+                cs->models = airouter_catalog_channel(cat, i)->nmodels;
+            }
+
+            if (!res->fresh) {
+                continue;
+            }
+
+            interval = d->targets[i].interval;
+
+            if (res->ok) {
+                state = NGX_HTTP_AIROUTER_DISC_OK;
+            } else if (invalid[i]) {
+                state = NGX_HTTP_AIROUTER_DISC_KEY_INVALID;
+            } else if (res->no_endpoint) {
+                state = NGX_HTTP_AIROUTER_DISC_NO_ENDPOINT;
+            } else {
+                state = NGX_HTTP_AIROUTER_DISC_FAILED;
+            }
+
+            cs->state = state;
+            cs->http_status = res->http_status;
+            cs->keys = d->targets[i].nreqs;
+            cs->keys_invalid = res->invalid;
+
+            if (state == NGX_HTTP_AIROUTER_DISC_OK) {
+                ok++;
+                cs->last_success = now;
+                cs->failures = 0;
+                cs->next_run = now + interval;
+                cs->discovered = 0;
+
+                for (k = 0; k < d->targets[i].nreqs; k++) {
+                    cs->discovered += res->nmodels[k];
+                }
+
+                /* some keys refused, or failed: say so, still OK */
+                if (res->ok == res->asked) {
+                    cs->error[0] = '\0';
+
+                } else {
+                    ngx_cpystrn(cs->error, res->error, sizeof(cs->error));
+                }
+
+            } else {
+                failed++;
+                cs->failures++;
+                ngx_cpystrn(cs->error, res->error, sizeof(cs->error));
+
+                /* /models that does not exist or a dead key: no hurry */
+                backoff = (state == NGX_HTTP_AIROUTER_DISC_FAILED)
+                          ? NGX_HTTP_AIROUTER_DISC_BACKOFF
+                            << ngx_min(cs->failures - 1, 10)
+                          : interval;
+
+                cs->next_run = now + ngx_min(backoff, interval);
+            }
+        }
+
+        ds->runs++;
+        ds->last_run = now;
+        ds->last_duration = ngx_current_msec - run->start;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                  "airouter: discovery: %ui channels answered, %ui failed, "
+                  "%ui models, %M ms", ok, failed, nmodels,
+                  ngx_current_msec - run->start);
+
+done:
+
+    ngx_http_airouter_discovery_release(d);
+
+    d->run = NULL;
+
+    ngx_http_airouter_discovery_respond(run, nmodels);
+
+    if (blob) {
+        airouter_catalog_blob_free(blob);
+    }
+
+    ngx_http_airouter_discovery_schedule(d, 0);
+
+    ngx_destroy_pool(run->pool);
+}
+
+
+/*
+ * The new catalogue: the configuration, then per channel its fresh
+ * /models answers (a model without a price takes the channel's
+ * cost_per_token), or what discovery had found of it before.
+ */
+static void *
+ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
+    const ngx_uint_t *invalid, size_t *len)
+{
+    void                             *blob;
+    size_t                            j;
+    ngx_uint_t                        i, k;
+    airouter_channel_t               *ch;
+    airouter_model_info_t             info;
+    const airouter_catalog_t         *cat;
+    airouter_catalog_builder_t       *b;
+    ngx_http_airouter_disc_t         *d;
+    ngx_http_airouter_disc_result_t  *res;
+
+    d = run->d;
+    cat = ngx_http_airouter_catalog_current(d->amcf);
+
+    if (cat && !airouter_catalog_fits(cat, d->amcf->config)) {
+        cat = NULL;
+    }
+
+    b = airouter_catalog_builder_create(d->amcf->config);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    blob = NULL;
+
+    if (airouter_catalog_builder_add_config(b) != 0) {
+        goto done;
+    }
+
+    for (i = 0; i < d->ntargets; i++) {
+        res = &run->results[i];
+        ch = &d->amcf->config->channels[i];
+
+        if (invalid[i]) {
+            if (airouter_catalog_builder_disable_channel(b, i) != 0) {
+                goto done;
+            }
+
+            continue;
+        }
+
+        if (!res->fresh || res->ok == 0) {
+            if (cat && ngx_http_airouter_discovery_add_previous(b, cat, i)
+                       != NGX_OK)
+            {
+                goto done;
+            }
+
+            continue;
+        }
+
+        for (k = 0; k < d->targets[i].nreqs; k++) {
+            for (j = 0; j < res->nmodels[k]; j++) {
+                info = res->models[k][j];
+
+                if (!info.has_price && ch->has_cost) {
+                    info.has_price = 1;
+                    info.price_prompt = ch->cost_input;
+                    info.price_completion = ch->cost_output;
+                    info.currency = ch->currency;
+                }
+
+                if (airouter_catalog_builder_add_model(b, i, &info) != 0) {
+                    goto done;
+                }
+            }
+        }
+    }
+
+    blob = airouter_catalog_builder_finish(b, len);
+
+done:
+
+    if (blob == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "airouter: discovery: %s",
+                      airouter_catalog_builder_error(b));
+    }
+
+    airouter_catalog_builder_destroy(b);
+
+    return blob;
+}
+
+
+/* What discovery (or a models_file) had given channel before, again. */
+static ngx_int_t
+ngx_http_airouter_discovery_add_previous(airouter_catalog_builder_t *b,
+    const airouter_catalog_t *cat, uint32_t channel)
+{
+    uint32_t                           i;
+    airouter_model_info_t              info;
+    const airouter_catalog_model_t    *m;
+    const airouter_catalog_channel_t  *ch;
+
+    ch = airouter_catalog_channel(cat, channel);
+
+    for (i = ch->first_model; i < ch->first_model + ch->nmodels; i++) {
+        m = airouter_catalog_model(cat, i);
+
+        if (!(m->flags & AIROUTER_MODEL_DISCOVERED)) {
+            continue;
+        }
+
+        ngx_memzero(&info, sizeof(airouter_model_info_t));
+
+        info.id = airouter_catalog_model_id(cat, m);
+        info.has_price = (m->flags & AIROUTER_MODEL_PRICED) ? 1 : 0;
+        info.price_prompt = m->price_prompt;
+        info.price_completion = m->price_completion;
+        info.currency = airouter_catalog_model_currency(cat, m);
+        info.context = m->context;
+        info.max_output = m->max_output;
+        info.params_total = m->params_total;
+        info.params_active = m->params_active;
+        info.caps = m->caps;
+        info.caps_known = m->caps_known;
+        info.free = (m->flags & AIROUTER_MODEL_FREE) ? 1 : 0;
+
+        if (airouter_catalog_builder_add_model(b, channel, &info) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_discovery_respond(ngx_http_airouter_disc_run_t *run,
+    ngx_uint_t nmodels)
+{
+    json_t               *body, *state;
+    ngx_int_t             rc;
+    ngx_uint_t            i;
+    ngx_connection_t     *c;
+    ngx_http_request_t  **w, *r;
+
+    w = run->waiters.elts;
+
+    for (i = 0; i < run->waiters.nelts; i++) {
+        r = w[i];
+        c = r->connection;
+
+        state = ngx_http_airouter_discovery_json(run->d->amcf);
+
+        body = json_pack("{s:s,s:I,s:I,s:o*}",
+                         "status", "done",
+                         "models", (json_int_t) nmodels,
+                         "duration_ms",
+                             (json_int_t) (ngx_current_msec - run->start),
+                         "discovery", state);
+
+        rc = ngx_http_airouter_send_json(r, NGX_HTTP_OK, body);
+
+        ngx_http_finalize_request(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static const char *
+ngx_http_airouter_discovery_state_name(ngx_uint_t state)
+{
+    switch (state) {
+    case NGX_HTTP_AIROUTER_DISC_OK:
+        return "ok";
+    case NGX_HTTP_AIROUTER_DISC_FAILED:
+        return "failed";
+    case NGX_HTTP_AIROUTER_DISC_NO_ENDPOINT:
+        return "configured_models";
+    case NGX_HTTP_AIROUTER_DISC_KEY_INVALID:
+        return "key_invalid";
+    default:
+        return "pending";
+    }
+}
+
+
+static json_t *
+ngx_http_airouter_discovery_time(time_t t)
+{
+    return t ? json_integer(t) : json_null();
+}
+
+
+json_t *
+ngx_http_airouter_discovery_channel_json(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                      mine;
+    ngx_http_airouter_zone_t       *zone = NULL;
+    ngx_http_airouter_disc_t       *d;
+    ngx_http_airouter_disc_sh_t    *ds;
+    ngx_http_airouter_disc_chan_t   cs;
+
+    d = amcf->discovery;
+
+    ds = ngx_http_airouter_discovery_sh(amcf, &zone);
+    if (ds == NULL || i >= d->ntargets || d->targets[i].ch == NULL) {
+        return NULL;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    mine = (ds->fingerprint == amcf->fingerprint);
+    if (mine) {
+        cs = ds->channels[i];
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (!mine) {
+        return NULL;
+    }
+
+    cs.error[sizeof(cs.error) - 1] = '\0';
+
+    return json_pack("{s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:s?}",
+                     "state", ngx_http_airouter_discovery_state_name(cs.state),
+                     "last_success",
+                         ngx_http_airouter_discovery_time(cs.last_success),
+                     "last_attempt",
+                         ngx_http_airouter_discovery_time(cs.last_attempt),
+                     "next_run",
+                         ngx_http_airouter_discovery_time(cs.next_run),
+                     "models", (json_int_t) cs.models,
+                     "discovered", (json_int_t) cs.discovered,
+                     "http_status", (json_int_t) cs.http_status,
+                     "keys", (json_int_t) cs.keys,
+                     "keys_invalid", (json_int_t) cs.keys_invalid,
+                     "last_error",
+                         cs.error[0] ? (char *) cs.error : NULL);
+}
+
+
+json_t *
+ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
+{
+    time_t                          last_run, lease_until;
+    json_t                         *channels, *one;
+    ngx_uint_t                      i, running;
+    ngx_msec_t                      duration;
+    ngx_http_airouter_zone_t       *zone = NULL;
+    ngx_http_airouter_disc_t       *d;
+    ngx_http_airouter_disc_sh_t    *ds;
+
+    d = amcf->discovery;
+
+    ds = ngx_http_airouter_discovery_sh(amcf, &zone);
+    if (ds == NULL) {
+        return NULL;
+    }
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    lease_until = ds->lease_until;
+    running = ds->owner != 0;
+    last_run = ds->last_run;
+    duration = ds->last_duration;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    running = running && lease_until > ngx_time();
+
+    channels = json_object();
+
+    for (i = 0; i < d->ntargets; i++) {
+        one = ngx_http_airouter_discovery_channel_json(amcf, i);
+
+        if (one) {
+            json_object_set_new(channels, d->targets[i].ch->id, one);
+        }
+    }
+
+    return json_pack("{s:b,s:b,s:o,s:I,s:o}",
+                     "enabled", amcf->config->discovery.enabled,
+                     "running", (int) running,
+                     "last_run", ngx_http_airouter_discovery_time(last_run),
+                     "last_duration_ms", (json_int_t) duration,
+                     "channels", channels);
+}
+
+
+ngx_int_t
+ngx_http_airouter_discovery_admin(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_int_t                       rc;
+    json_t                         *state;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    if (path->len == sizeof("admin/discovery") - 1
+        && ngx_strncmp(path->data, "admin/discovery", path->len) == 0)
+    {
+        if (r->method & NGX_HTTP_POST) {
+            return ngx_http_airouter_discovery_admin_run(r);
+        }
+
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return NGX_HTTP_NOT_ALLOWED;
+        }
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+        state = ngx_http_airouter_discovery_json(amcf);
+
+        return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+                                           state ? state : json_object());
+    }
+
+    if (path->len == sizeof("admin/channels") - 1
+        && ngx_strncmp(path->data, "admin/channels", path->len) == 0
+        && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+    {
+        return ngx_http_airouter_discovery_admin_channels(r);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_discovery_admin_channels(ngx_http_request_t *r)
+{
+    json_t                         *data, *one, *state;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i;
+    airouter_config_t              *acf;
+    airouter_channel_t             *ch;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    acf = amcf->config;
+    data = json_array();
+
+    for (i = 0; i < acf->nchannels; i++) {
+        ch = &acf->channels[i];
+        state = ngx_http_airouter_discovery_channel_json(amcf, i);
+
+        /* keys are counted, never shown */
+        one = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:s?,s:i,s:I,s:I,s:o*}",
+                        "id", ch->id,
+                        "name", ch->name,
+                        "provider", ch->provider_name,
+                        "base_url", ch->base_url,
+                        "enabled", ch->enabled,
+                        "disabled_reason", ch->disabled_reason,
+                        "priority", ch->priority,
+                        "keys", (json_int_t) ch->api_keys.n,
+                        "configured_models",
+                            (json_int_t) ch->configured_models.n,
+                        "discovery", state);
+
+        json_array_append_new(data, one);
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+
+static ngx_int_t
+ngx_http_airouter_discovery_admin_run(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_airouter_disc_t       *d;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    d = amcf->discovery;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (d == NULL) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "server_error", "discovery_unavailable",
+                   "Discovery is not available in this configuration");
+    }
+
+    rc = ngx_http_airouter_discovery_start(d, 1, r);
+
+    switch (rc) {
+
+    case NGX_OK:
+        r->main->count++;
+        return NGX_DONE;
+
+    case NGX_BUSY:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_CONFLICT,
+                   "invalid_request_error", "discovery_running",
+                   "Another nginx process is running discovery now");
+
+    case NGX_DECLINED:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_CONFLICT,
+                   "invalid_request_error", "discovery_unavailable",
+                   "No enabled channel to discover, or this worker serves "
+                   "an older configuration");
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}

@@ -1,0 +1,204 @@
+/*
+ * Explain: how a request would be routed, without calling any upstream.
+ * The ranked candidates with every score, and the entries the filters
+ * removed with the reason.  Served as POST /v1/route (a chat-shaped body)
+ * and GET /v1/admin/route?model=...
+ */
+
+#include "ngx_http_airouter_api.h"
+#include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_response.h"
+
+
+#define NGX_HTTP_AIROUTER_EXPLAIN_CANDIDATES   50
+#define NGX_HTTP_AIROUTER_EXPLAIN_REMOVED      200
+
+
+static json_t *ngx_http_airouter_explain_candidate(
+    const airouter_catalog_t *cat, const airouter_config_t *acf,
+    const airouter_candidate_t *c, size_t rank);
+
+
+ngx_int_t
+ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req)
+{
+    size_t                    i;
+    json_t                   *body, *cands, *removed, *filtered;
+    airouter_live_t           live;
+    airouter_config_t        *acf;
+    airouter_route_result_t   res;
+    const airouter_catalog_t *cat;
+
+    acf = ctx->amcf->config;
+    cat = ngx_http_airouter_catalog_current(ctx->amcf);
+    ngx_http_airouter_live_bind(ctx->amcf, &live);
+
+    ngx_memzero(&res, sizeof(airouter_route_result_t));
+
+    res.cand_max = NGX_HTTP_AIROUTER_EXPLAIN_CANDIDATES;
+    res.cand = ngx_palloc(r->pool,
+                          res.cand_max * sizeof(airouter_candidate_t));
+    res.removed_max = NGX_HTTP_AIROUTER_EXPLAIN_REMOVED;
+    res.removed = ngx_palloc(r->pool,
+                             res.removed_max * sizeof(airouter_removed_t));
+
+    if (res.cand == NULL || res.removed == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    req->explain = 1;
+
+    airouter_route(cat, acf, req, &live, &res);
+
+    if (res.status != AIROUTER_ROUTE_OK
+        && res.status != AIROUTER_ROUTE_ALL_FILTERED)
+    {
+        return ngx_http_airouter_api_route_error(r, ctx, &res);
+    }
+
+    cands = json_array();
+    removed = json_array();
+    filtered = json_object();
+
+    for (i = 0; i < res.ncand; i++) {
+        json_array_append_new(cands,
+            ngx_http_airouter_explain_candidate(cat, acf, &res.cand[i],
+                                                i + 1));
+    }
+
+    for (i = 0; i < res.nremoved; i++) {
+        json_array_append_new(removed, json_pack("{s:s,s:s,s:s}",
+            "channel", acf->channels[res.removed[i].channel].id,
+            "model", airouter_catalog_model_id(cat,
+                         airouter_catalog_model(cat, res.removed[i].model)),
+            "reason", airouter_route_filter_name(res.removed[i].reason)));
+    }
+
+    for (i = 0; i < AIROUTER_FILTER_N; i++) {
+        if (res.filtered[i]) {
+            json_object_set_new(filtered, airouter_route_filter_name(i),
+                                json_integer((json_int_t) res.filtered[i]));
+        }
+    }
+
+    body = json_pack("{s:s%,s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:o}",
+                     "model", (char *) ctx->requested.data,
+                     ctx->requested.len,
+                     "status", airouter_route_status_name(res.status),
+                     "stage", airouter_query_stage_name(res.stage),
+                     "strategy", res.strategy ? res.strategy->name : "",
+                     "matched", (json_int_t) res.nmatched,
+                     "available", (json_int_t) res.navailable,
+                     "candidates", cands,
+                     "filtered", filtered,
+                     "removed", removed);
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, body);
+}
+
+
+static json_t *
+ngx_http_airouter_explain_candidate(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, const airouter_candidate_t *c, size_t rank)
+{
+    int                        s;
+    json_t                    *scores;
+    const airouter_channel_t  *ch;
+
+    ch = &acf->channels[c->channel];
+    scores = json_object();
+
+    for (s = 0; s < AIROUTER_SCORE_N; s++) {
+        json_object_set_new(scores, airouter_score_name(s),
+                            json_real(c->scores[s]));
+    }
+
+    return json_pack("{s:I,s:s,s:s?,s:s,s:f,s:i,s:f,s:o,s:o}",
+                     "rank", (json_int_t) rank,
+                     "channel", ch->id,
+                     "provider", ch->provider_name,
+                     "model", c->id,
+                     "score", c->score,
+                     "priority", ch->priority,
+                     "weight", ch->weight,
+                     "scores", scores,
+                     "entry", ngx_http_airouter_models_entry(cat, acf,
+                                                             c->model));
+}
+
+
+/* GET /v1/admin/route?model=...&strategy=...&endpoint=... */
+ngx_int_t
+ngx_http_airouter_explain_get(ngx_http_request_t *r)
+{
+    u_char                   *dst, *src;
+    ngx_str_t                 arg;
+    airouter_route_req_t      req;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_airouter_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+
+    if (ngx_http_arg(r, (u_char *) "model", 5, &arg) != NGX_OK
+        || arg.len == 0)
+    {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "missing_model",
+                   "Add ?model=... to the URL");
+    }
+
+    ctx->requested.data = ngx_pnalloc(r->pool, arg.len + 1);
+    if (ctx->requested.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dst = ctx->requested.data;
+    src = arg.data;
+    ngx_unescape_uri(&dst, &src, arg.len, NGX_UNESCAPE_URI);
+    ctx->requested.len = dst - ctx->requested.data;
+    *dst = '\0';
+
+    ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+
+    if (ngx_http_arg(r, (u_char *) "endpoint", 8, &arg) == NGX_OK
+        && arg.len == sizeof("embeddings") - 1
+        && ngx_strncmp(arg.data, "embeddings", arg.len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "strategy", 8, &arg) == NGX_OK
+        && arg.len)
+    {
+        ctx->strategy.data = ngx_pnalloc(r->pool, arg.len + 1);
+        if (ctx->strategy.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->strategy.len = arg.len;
+        ngx_cpystrn(ctx->strategy.data, arg.data, arg.len + 1);
+
+    } else if (ngx_http_airouter_api_strategy(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->body = NULL;
+
+    ngx_memzero(&req, sizeof(airouter_route_req_t));
+    req.model = (const char *) ctx->requested.data;
+    req.model_len = ctx->requested.len;
+    req.endpoint = ctx->endpoint == NGX_HTTP_AIROUTER_EP_EMBEDDINGS
+                   ? AIROUTER_ENDPOINT_EMBEDDING : AIROUTER_ENDPOINT_CHAT;
+
+    if (ctx->strategy.len) {
+        req.strategy = (const char *) ctx->strategy.data;
+    }
+
+    return ngx_http_airouter_explain(r, ctx, &req);
+}

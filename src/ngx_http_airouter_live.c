@@ -1,0 +1,690 @@
+/*
+ * Live state in the shared zone; see ngx_http_airouter_live.h for what it
+ * holds and who calls it.
+ */
+
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_catalog.h"
+
+
+#define NGX_HTTP_AIROUTER_LIVE_SLOTS     8192
+#define NGX_HTTP_AIROUTER_LIVE_BUCKETS   10
+#define NGX_HTTP_AIROUTER_LIVE_BUCKET    30     /* seconds: a 5 min window */
+#define NGX_HTTP_AIROUTER_LIVE_PROBE     60     /* a probe's reservation */
+#define NGX_HTTP_AIROUTER_LIVE_ALPHA     0.2
+#define NGX_HTTP_AIROUTER_LIVE_FAST_MS   1000.0 /* speed 0.5 at 1 s TTFB */
+
+
+typedef struct {
+    uint64_t                     key;           /* 0: empty slot */
+    time_t                       until;         /* blocked until; 0: open */
+    time_t                       probe;         /* half-open probe since */
+    time_t                       period;        /* length of the last block */
+    uint32_t                     fault;         /* airouter_fault_e */
+    int32_t                      inflight;
+    uint32_t                     bucket[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
+    uint32_t                     ok[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
+    uint32_t                     err[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
+    uint32_t                     samples;
+    double                       ttfb;          /* EWMA, ms */
+    double                       total;
+} ngx_http_airouter_live_entry_t;
+
+
+typedef struct {
+    ngx_uint_t                   mask;          /* slots - 1 */
+    ngx_uint_t                   used;
+    ngx_http_airouter_live_entry_t  slots[1];
+} ngx_http_airouter_live_sh_t;
+
+
+static ngx_http_airouter_live_sh_t *ngx_http_airouter_live_table(
+    ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
+static uint64_t ngx_http_airouter_live_key(const char *channel,
+    const u_char *model, size_t len);
+static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_find(
+    ngx_http_airouter_live_sh_t *live, uint64_t key, ngx_uint_t create);
+static ngx_int_t ngx_http_airouter_live_open(
+    ngx_http_airouter_live_entry_t *e, time_t now, ngx_uint_t claim,
+    ngx_uint_t *probing);
+static void ngx_http_airouter_live_count(ngx_http_airouter_live_entry_t *e,
+    time_t now, ngx_uint_t ok);
+static void ngx_http_airouter_live_settle(ngx_http_airouter_live_entry_t *e,
+    time_t now, ngx_uint_t probed, ngx_uint_t ok);
+static void ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e,
+    time_t now, airouter_fault_e fault, long seconds);
+static ngx_int_t ngx_http_airouter_live_entries(void *ctx, uint32_t channel,
+    uint32_t model, ngx_http_airouter_live_entry_t **ce,
+    ngx_http_airouter_live_entry_t **me, ngx_slab_pool_t **shpool);
+static double ngx_http_airouter_live_speed(void *ctx, uint32_t channel,
+    uint32_t model);
+static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
+    uint32_t model);
+static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
+    uint32_t model);
+
+
+ngx_int_t
+ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone)
+{
+    size_t                        size;
+    ngx_uint_t                    n;
+    ngx_http_airouter_live_sh_t  *live;
+
+    /* at most an eighth of the zone: the catalogue needs the rest */
+    n = NGX_HTTP_AIROUTER_LIVE_SLOTS;
+
+    while (n > 64
+           && n * sizeof(ngx_http_airouter_live_entry_t)
+              > zone->amcf->zone_size / 8)
+    {
+        n /= 2;
+    }
+
+    size = sizeof(ngx_http_airouter_live_sh_t)
+           + (n - 1) * sizeof(ngx_http_airouter_live_entry_t);
+
+    live = ngx_slab_alloc(zone->shpool, size);
+    if (live == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(live, size);
+    live->mask = n - 1;
+
+    zone->sh->live = live;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
+    airouter_live_t *live)
+{
+    live->speed = ngx_http_airouter_live_speed;
+    live->reliability = ngx_http_airouter_live_reliability;
+    live->available = ngx_http_airouter_live_available;
+    live->ctx = amcf;
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t *probe,
+    ngx_http_airouter_live_block_t *block)
+{
+    time_t                           now;
+    ngx_int_t                        rc;
+    ngx_uint_t                       cprobe, mprobe;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    *probe = 0;
+    ngx_memzero(block, sizeof(ngx_http_airouter_live_block_t));
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL) {
+        return NGX_OK;
+    }
+
+    id = amcf->config->channels[channel].id;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ce = ngx_http_airouter_live_find(live,
+                              ngx_http_airouter_live_key(id, NULL, 0), 1);
+    me = ngx_http_airouter_live_find(live,
+                              ngx_http_airouter_live_key(id, model->data,
+                                                         model->len), 1);
+
+    cprobe = 0;
+    mprobe = 0;
+    rc = NGX_OK;
+
+    /* check both before claiming either probe */
+    if ((ce && ngx_http_airouter_live_open(ce, now, 0, &cprobe) != NGX_OK)
+        || (me && ngx_http_airouter_live_open(me, now, 0, &mprobe) != NGX_OK))
+    {
+        rc = NGX_DECLINED;
+
+        if (ce && ce->until > now) {
+            block->until = ce->until;
+            block->fault = ce->fault;
+
+        } else if (me && me->until > now) {
+            block->until = me->until;
+            block->fault = me->fault;
+
+        } else {
+            block->probing = 1;
+            block->fault = (ce && ce->probe) ? ce->fault
+                                             : (me ? me->fault : 0);
+        }
+
+    } else {
+        if (ce) {
+            (void) ngx_http_airouter_live_open(ce, now, 1, &cprobe);
+        }
+
+        if (me) {
+            (void) ngx_http_airouter_live_open(me, now, 1, &mprobe);
+            me->inflight++;
+        }
+
+        *probe = (cprobe ? NGX_HTTP_AIROUTER_PROBE_CHANNEL : 0)
+                 | (mprobe ? NGX_HTTP_AIROUTER_PROBE_MODEL : 0);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model,
+    ngx_http_airouter_live_report_t *report)
+{
+    time_t                           now;
+    double                           a;
+    ngx_uint_t                       ok;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    airouter_verdict_t              *v;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL) {
+        return;
+    }
+
+    id = amcf->config->channels[channel].id;
+    now = ngx_time();
+    ok = (report->fault == AIROUTER_FAULT_NONE);
+    v = &report->verdict;
+    a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ce = ngx_http_airouter_live_find(live,
+                              ngx_http_airouter_live_key(id, NULL, 0), 1);
+    me = ngx_http_airouter_live_find(live,
+                              ngx_http_airouter_live_key(id, model->data,
+                                                         model->len), 1);
+
+    /* the client's own mistakes say nothing about the upstream */
+    if (report->fault != AIROUTER_FAULT_BAD_REQUEST) {
+
+        if (ce) {
+            ngx_http_airouter_live_count(ce, now, ok);
+            ngx_http_airouter_live_settle(ce, now,
+                report->probe & NGX_HTTP_AIROUTER_PROBE_CHANNEL,
+                ok || v->scope != AIROUTER_SCOPE_CHANNEL);
+        }
+
+        if (me) {
+            ngx_http_airouter_live_count(me, now, ok);
+            ngx_http_airouter_live_settle(me, now,
+                report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL, ok);
+        }
+
+        if (v->scope == AIROUTER_SCOPE_CHANNEL && ce) {
+            ngx_http_airouter_live_block(ce, now, report->fault, v->cooldown);
+
+        } else if (v->scope == AIROUTER_SCOPE_MODEL && me) {
+            ngx_http_airouter_live_block(me, now, report->fault, v->cooldown);
+        }
+
+    } else {
+        /* nothing learned: let the next request probe again */
+        if (ce && (report->probe & NGX_HTTP_AIROUTER_PROBE_CHANNEL)) {
+            ce->probe = 0;
+        }
+
+        if (me && (report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL)) {
+            me->probe = 0;
+        }
+    }
+
+    if (me) {
+        if (me->inflight > 0) {
+            me->inflight--;
+        }
+
+        if (ok && report->ttfb != (ngx_msec_t) -1) {
+            if (me->samples++ == 0) {
+                me->ttfb = report->ttfb;
+                me->total = report->total;
+
+            } else {
+                me->ttfb = a * report->ttfb + (1 - a) * me->ttfb;
+                me->total = a * report->total + (1 - a) * me->total;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, ngx_http_airouter_live_info_t *info)
+{
+    time_t                           now;
+    uint32_t                         t;
+    ngx_uint_t                       i;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *e;
+
+    ngx_memzero(info, sizeof(ngx_http_airouter_live_info_t));
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return NGX_DECLINED;
+    }
+
+    id = amcf->config->channels[channel].id;
+    now = ngx_time();
+    t = (uint32_t) (now / NGX_HTTP_AIROUTER_LIVE_BUCKET);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    e = ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_key(id, model ? model->data : NULL,
+                                                model ? model->len : 0), 0);
+
+    if (e == NULL) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    info->until = e->until > now ? e->until : 0;
+    info->fault = e->fault;
+    info->probing = (e->probe && now - e->probe < NGX_HTTP_AIROUTER_LIVE_PROBE);
+    info->inflight = e->inflight;
+    info->ttfb = e->ttfb;
+    info->total = e->total;
+
+    for (i = 0; i < NGX_HTTP_AIROUTER_LIVE_BUCKETS; i++) {
+        if (t - e->bucket[i] < NGX_HTTP_AIROUTER_LIVE_BUCKETS) {
+            info->ok += e->ok[i];
+            info->errors += e->err[i];
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    uint32_t                         i;
+    ngx_uint_t                       found;
+    const char                      *id, *mid;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *e;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_model_t  *m;
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return NGX_DECLINED;
+    }
+
+    id = amcf->config->channels[channel].id;
+    cat = ngx_http_airouter_catalog_current(amcf);
+    found = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    /* i == nmodels stands for the channel's own entry */
+    for (i = 0; cat == NULL || i <= airouter_catalog_nmodels(cat); i++) {
+
+        if (cat == NULL || i == airouter_catalog_nmodels(cat)) {
+            e = ngx_http_airouter_live_find(live,
+                              ngx_http_airouter_live_key(id, NULL, 0), 0);
+
+        } else {
+            m = airouter_catalog_model(cat, i);
+
+            if (m->channel != channel) {
+                continue;
+            }
+
+            mid = airouter_catalog_model_id(cat, m);
+            e = ngx_http_airouter_live_find(live,
+                        ngx_http_airouter_live_key(id, (u_char *) mid,
+                                                   ngx_strlen(mid)), 0);
+        }
+
+        if (e) {
+            e->until = 0;
+            e->probe = 0;
+            e->fault = 0;
+            ngx_memzero(e->ok, sizeof(e->ok));
+            ngx_memzero(e->err, sizeof(e->err));
+            found = 1;
+        }
+
+        if (cat == NULL) {
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return found ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_http_airouter_live_sh_t *
+ngx_http_airouter_live_table(ngx_http_airouter_main_conf_t *amcf,
+    ngx_slab_pool_t **shpool)
+{
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh == NULL || zone->sh->live == NULL) {
+        return NULL;
+    }
+
+    *shpool = zone->shpool;
+
+    return zone->sh->live;
+}
+
+
+/* FNV-1a over "channel\0model"; 0 is the empty slot's key. */
+static uint64_t
+ngx_http_airouter_live_key(const char *channel, const u_char *model,
+    size_t len)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = 0xcbf29ce484222325ULL;
+
+    while (*channel) {
+        h = (h ^ (u_char) *channel++) * 0x100000001b3ULL;
+    }
+
+    h = (h ^ 0) * 0x100000001b3ULL;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ model[i]) * 0x100000001b3ULL;
+    }
+
+    return h ? h : 1;
+}
+
+
+/* Linear probing; the table is kept at most three quarters full. */
+static ngx_http_airouter_live_entry_t *
+ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
+    ngx_uint_t create)
+{
+    ngx_uint_t                       i;
+    ngx_http_airouter_live_entry_t  *e;
+
+    for (i = key & live->mask; /* void */; i = (i + 1) & live->mask) {
+        e = &live->slots[i];
+
+        if (e->key == key) {
+            return e;
+        }
+
+        if (e->key == 0) {
+            break;
+        }
+    }
+
+    if (!create || live->used >= (live->mask + 1) / 4 * 3) {
+        return NULL;
+    }
+
+    e->key = key;
+    live->used++;
+
+    return e;
+}
+
+
+/*
+ * NGX_OK when an attempt may go to this entry.  An entry whose block has
+ * run out is half-open: claim makes this caller its probe.
+ */
+static ngx_int_t
+ngx_http_airouter_live_open(ngx_http_airouter_live_entry_t *e, time_t now,
+    ngx_uint_t claim, ngx_uint_t *probing)
+{
+    *probing = 0;
+
+    if (e->until == 0) {
+        return NGX_OK;
+    }
+
+    if (e->until > now) {
+        return NGX_DECLINED;
+    }
+
+    if (e->probe && now - e->probe < NGX_HTTP_AIROUTER_LIVE_PROBE) {
+        return NGX_DECLINED;
+    }
+
+    if (claim) {
+        e->probe = now;
+        *probing = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_live_count(ngx_http_airouter_live_entry_t *e, time_t now,
+    ngx_uint_t ok)
+{
+    uint32_t    t;
+    ngx_uint_t  i;
+
+    t = (uint32_t) (now / NGX_HTTP_AIROUTER_LIVE_BUCKET);
+    i = t % NGX_HTTP_AIROUTER_LIVE_BUCKETS;
+
+    if (e->bucket[i] != t) {
+        e->bucket[i] = t;
+        e->ok[i] = 0;
+        e->err[i] = 0;
+    }
+
+    if (ok) {
+        e->ok[i]++;
+
+    } else {
+        e->err[i]++;
+    }
+}
+
+
+/* A probe's result decides the half-open entry it probed. */
+static void
+ngx_http_airouter_live_settle(ngx_http_airouter_live_entry_t *e, time_t now,
+    ngx_uint_t probed, ngx_uint_t ok)
+{
+    if (!probed) {
+        return;
+    }
+
+    e->probe = 0;
+
+    if (ok) {
+        e->until = 0;
+
+    } else {
+        e->until = now + e->period;
+    }
+}
+
+
+static void
+ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e, time_t now,
+    airouter_fault_e fault, long seconds)
+{
+    if (seconds <= 0) {
+        return;
+    }
+
+    e->until = now + seconds;
+    e->period = seconds;
+    e->fault = fault;
+    e->probe = 0;
+}
+
+
+/*
+ * The entries of (channel, catalogue entry) for the ranking's callbacks;
+ * the shared mutex is held on NGX_OK.
+ */
+static ngx_int_t
+ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
+    ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me,
+    ngx_slab_pool_t **shpool)
+{
+    ngx_http_airouter_main_conf_t *amcf = ctx;
+
+    const char                      *id, *mid;
+    ngx_http_airouter_live_sh_t     *live;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_model_t  *m;
+
+    live = ngx_http_airouter_live_table(amcf, shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return NGX_DECLINED;
+    }
+
+    cat = ngx_http_airouter_catalog_current(amcf);
+    if (cat == NULL || model >= airouter_catalog_nmodels(cat)) {
+        return NGX_DECLINED;
+    }
+
+    m = airouter_catalog_model(cat, model);
+    mid = airouter_catalog_model_id(cat, m);
+    id = amcf->config->channels[channel].id;
+
+    ngx_shmtx_lock(&(*shpool)->mutex);
+
+    *ce = ngx_http_airouter_live_find(live,
+                               ngx_http_airouter_live_key(id, NULL, 0), 0);
+    *me = ngx_http_airouter_live_find(live,
+                               ngx_http_airouter_live_key(id, (u_char *) mid,
+                                                          ngx_strlen(mid)),
+                               0);
+
+    return NGX_OK;
+}
+
+
+static double
+ngx_http_airouter_live_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    double                           speed;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+        != NGX_OK)
+    {
+        return 0.5;
+    }
+
+    speed = 0.5;
+
+    if (me && me->samples) {
+        speed = NGX_HTTP_AIROUTER_LIVE_FAST_MS
+                / (NGX_HTTP_AIROUTER_LIVE_FAST_MS + me->ttfb);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return speed;
+}
+
+
+static double
+ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
+    uint32_t model)
+{
+    time_t                           now;
+    uint32_t                         t, ok, err;
+    ngx_uint_t                       i;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+        != NGX_OK)
+    {
+        return 0.5;
+    }
+
+    now = ngx_time();
+    t = (uint32_t) (now / NGX_HTTP_AIROUTER_LIVE_BUCKET);
+    ok = 0;
+    err = 0;
+
+    if (me) {
+        for (i = 0; i < NGX_HTTP_AIROUTER_LIVE_BUCKETS; i++) {
+            if (t - me->bucket[i] < NGX_HTTP_AIROUTER_LIVE_BUCKETS) {
+                ok += me->ok[i];
+                err += me->err[i];
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    /* Laplace: no data is 0.5, one failure is not the end of the world */
+    return (ok + 1.0) / (ok + err + 2.0);
+}
+
+
+static int
+ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
+{
+    int                              available;
+    time_t                           now;
+    ngx_uint_t                       probing;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+        != NGX_OK)
+    {
+        return 1;
+    }
+
+    now = ngx_time();
+
+    available = (ce == NULL
+                 || ngx_http_airouter_live_open(ce, now, 0, &probing)
+                    == NGX_OK)
+                && (me == NULL
+                    || ngx_http_airouter_live_open(me, now, 0, &probing)
+                       == NGX_OK);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return available;
+}

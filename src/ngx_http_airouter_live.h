@@ -1,0 +1,100 @@
+/*
+ * Live state: what the last requests learned about each channel and each
+ * (channel, model), kept in the shared zone so every worker routes by it.
+ *
+ *   blocked until   a blacklist (channel scope) or a cooldown (model
+ *                   scope), with the fault that caused it
+ *   half-open       when the period is over, one request (the probe) may
+ *                   try; until it reports, the others stay away; its
+ *                   success reopens the entry, its failure closes it again
+ *   window          successes and errors over the last 5 minutes
+ *   latency         EWMA of time to first byte and of total time
+ *   in-flight       requests running now
+ *
+ * Entries are keyed by a 64-bit hash of the channel id and the model id
+ * (the model id empty for the channel itself), so they survive catalogue
+ * generations and reloads.  Layout: one open-addressing table allocated in
+ * the zone by ngx_http_airouter_live_init_zone(); entries are never removed.
+ * Locking: the zone's mutex, held for a lookup and a few stores.
+ *
+ * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
+ * written by the proxy after every attempt.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_LIVE_H
+#define NGX_HTTP_AIROUTER_LIVE_H
+
+#include "ngx_http_airouter_zone.h"
+#include "airouter_outcome.h"
+#include "airouter_rank.h"
+
+
+/* ngx_http_airouter_live_acquire() sets these in *probe */
+#define NGX_HTTP_AIROUTER_PROBE_CHANNEL  0x01
+#define NGX_HTTP_AIROUTER_PROBE_MODEL    0x02
+
+
+/* What the proxy reports about one finished attempt. */
+typedef struct {
+    airouter_fault_e             fault;
+    airouter_verdict_t           verdict;
+    ngx_msec_t                   ttfb;          /* (ngx_msec_t) -1: none */
+    ngx_msec_t                   total;
+    ngx_uint_t                   probe;         /* from acquire */
+} ngx_http_airouter_live_report_t;
+
+
+typedef struct {
+    time_t                       until;         /* 0: open */
+    airouter_fault_e             fault;
+    ngx_uint_t                   probing;
+} ngx_http_airouter_live_block_t;
+
+
+/* What live state knows of a channel (model NULL) or of one of its models. */
+typedef struct {
+    time_t                       until;         /* blocked until, 0: open */
+    airouter_fault_e             fault;         /* of the last block */
+    ngx_uint_t                   probing;       /* a half-open probe runs */
+    ngx_uint_t                   ok;            /* in the 5 min window */
+    ngx_uint_t                   errors;
+    ngx_int_t                    inflight;
+    double                       ttfb;          /* EWMA, ms; 0: no data */
+    double                       total;
+} ngx_http_airouter_live_info_t;
+
+
+ngx_int_t ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone);
+
+/* For the admin API and metrics: NGX_DECLINED when nothing is known. */
+ngx_int_t ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model,
+    ngx_http_airouter_live_info_t *info);
+
+/* The ranking's view: speed, reliability, availability by index. */
+void ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
+    airouter_live_t *live);
+
+/*
+ * Before an attempt: NGX_OK and the attempt counted in flight, or
+ * NGX_DECLINED with *block saying why (blocked, or another request is
+ * probing).  *probe tells release() which half-open entries this attempt
+ * probes.
+ */
+ngx_int_t ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t *probe,
+    ngx_http_airouter_live_block_t *block);
+
+/* After an attempt that acquire() let through. */
+void ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model,
+    ngx_http_airouter_live_report_t *report);
+
+/*
+ * The admin API's reset: the channel and each of its models open again,
+ * their error windows emptied.  NGX_DECLINED when nothing was known.
+ */
+ngx_int_t ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel);
+
+#endif /* NGX_HTTP_AIROUTER_LIVE_H */

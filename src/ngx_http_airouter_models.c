@@ -1,0 +1,277 @@
+/*
+ * The catalogue as clients list it: GET /v1/models (OpenAI's list format,
+ * one object per routable (channel, model) pair, with airouter's own facts
+ * under "airouter"), GET /v1/models/{id} and GET /v1/tags.
+ */
+
+#include "ngx_http_airouter_api.h"
+#include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_response.h"
+
+
+static ngx_int_t ngx_http_airouter_models_list(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf);
+static ngx_int_t ngx_http_airouter_models_one(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id);
+static ngx_int_t ngx_http_airouter_models_tags(ngx_http_request_t *r,
+    const airouter_catalog_t *cat);
+
+
+static const struct {
+    uint32_t     bit;
+    const char  *name;
+} ngx_http_airouter_caps[] = {
+    { AIROUTER_CAP_CHAT, "chat" },
+    { AIROUTER_CAP_EMBEDDING, "embedding" },
+    { AIROUTER_CAP_RERANK, "rerank" },
+    { AIROUTER_CAP_AUDIO, "audio" },
+    { AIROUTER_CAP_IMAGE_GEN, "image_generation" },
+    { AIROUTER_CAP_VISION, "vision" },
+    { AIROUTER_CAP_TOOLS, "tools" },
+    { AIROUTER_CAP_REASONING, "reasoning" },
+    { AIROUTER_CAP_CODE, "code" },
+    { AIROUTER_CAP_VISION_ONLY, "vision_only" }
+};
+
+
+ngx_int_t
+ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_str_t                       id;
+    const airouter_catalog_t       *cat;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    cat = ngx_http_airouter_catalog_current(amcf);
+
+    if (path->len == sizeof("models") - 1
+        && ngx_strncmp(path->data, "models", path->len) == 0)
+    {
+        return ngx_http_airouter_models_list(r, cat, amcf->config);
+    }
+
+    if (path->len > sizeof("models/") - 1
+        && ngx_strncmp(path->data, "models/", sizeof("models/") - 1) == 0)
+    {
+        id.data = path->data + sizeof("models/") - 1;
+        id.len = path->len - (sizeof("models/") - 1);
+
+        return ngx_http_airouter_models_one(r, cat, amcf->config, &id);
+    }
+
+    if (path->len == sizeof("tags") - 1
+        && ngx_strncmp(path->data, "tags", path->len) == 0)
+    {
+        return ngx_http_airouter_models_tags(r, cat);
+    }
+
+    return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+               "invalid_request_error", "unknown_url",
+               "Unknown request URL: GET %V", &r->uri);
+}
+
+
+/* One catalogue entry in OpenAI's model object, with our facts added. */
+json_t *
+ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, uint32_t i)
+{
+    size_t                           k;
+    json_t                          *tags, *caps, *ours, *pricing;
+    const uint32_t                  *t;
+    const airouter_channel_t        *ch;
+    const airouter_catalog_model_t  *m;
+
+    m = airouter_catalog_model(cat, i);
+    ch = &acf->channels[m->channel];
+
+    tags = json_array();
+    t = airouter_catalog_model_tags(cat, m);
+
+    for (k = 0; k < m->ntags; k++) {
+        json_array_append_new(tags,
+                              json_string(airouter_catalog_tag_name(cat,
+                                                                    t[k])));
+    }
+
+    caps = json_array();
+
+    for (k = 0; k < sizeof(ngx_http_airouter_caps)
+                    / sizeof(ngx_http_airouter_caps[0]); k++)
+    {
+        if (m->caps & ngx_http_airouter_caps[k].bit) {
+            json_array_append_new(caps,
+                json_string(ngx_http_airouter_caps[k].name));
+        }
+    }
+
+    if (m->flags & AIROUTER_MODEL_PRICED) {
+        pricing = json_pack("{s:f,s:f,s:s}",
+                            "prompt", m->price_prompt,
+                            "completion", m->price_completion,
+                            "currency", airouter_catalog_model_currency(cat,
+                                                                        m));
+    } else {
+        pricing = json_null();
+    }
+
+    ours = json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o,s:b,s:b,s:b}",
+                     "channel", ch->id,
+                     "provider", ch->provider_name,
+                     "core", airouter_catalog_model_core(cat, m),
+                     "tags", tags,
+                     "capabilities", caps,
+                     "pricing", pricing,
+                     "free", (m->flags & AIROUTER_MODEL_FREE) != 0,
+                     "local", (m->flags & AIROUTER_MODEL_LOCAL) != 0,
+                     "enabled", ch->enabled);
+    if (ours == NULL) {
+        return NULL;
+    }
+
+    if (m->context) {
+        json_object_set_new(ours, "context_length",
+                            json_integer((json_int_t) m->context));
+    }
+
+    if (m->params_total > 0) {
+        json_object_set_new(ours, "parameters_millions",
+                            json_real(m->params_total));
+    }
+
+    if (m->params_active > 0) {
+        json_object_set_new(ours, "active_parameters_millions",
+                            json_real(m->params_active));
+    }
+
+    json_object_set_new(ours, "quality", json_real(m->quality));
+
+    return json_pack("{s:s,s:s,s:i,s:s,s:o}",
+                     "id", airouter_catalog_model_id(cat, m),
+                     "object", "model",
+                     "created", 0,
+                     "owned_by", ch->id,
+                     "airouter", ours);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_models_list(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf)
+{
+    uint32_t                         i;
+    json_t                          *data, *entry;
+    const airouter_catalog_model_t  *m;
+
+    data = json_array();
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < airouter_catalog_nmodels(cat); i++) {
+        m = airouter_catalog_model(cat, i);
+
+        if (!acf->channels[m->channel].enabled) {
+            continue;
+        }
+
+        entry = ngx_http_airouter_models_entry(cat, acf, i);
+        if (entry == NULL || json_array_append_new(data, entry) != 0) {
+            json_decref(data);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+
+/*
+ * /v1/models/{id}: the id as a channel names it (any case); every channel
+ * serving it is listed under "channels".
+ */
+static ngx_int_t
+ngx_http_airouter_models_one(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id)
+{
+    u_char                         *src, *dst;
+    uint32_t                        k, idx;
+    json_t                         *first, *channels;
+    ngx_str_t                       decoded;
+    const uint32_t                 *list;
+    const airouter_catalog_slot_t  *slot;
+
+    /* ids such as "qwen/qwen3-8b:free" may arrive percent-encoded */
+    decoded.data = ngx_pnalloc(r->pool, id->len);
+    if (decoded.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    src = id->data;
+    dst = decoded.data;
+    ngx_unescape_uri(&dst, &src, id->len, 0);
+    decoded.len = dst - decoded.data;
+
+    slot = airouter_catalog_lookup(cat, AIROUTER_KEY_PHYSICAL,
+                                   (const char *) decoded.data, decoded.len);
+    first = NULL;
+    channels = json_array();
+
+    if (slot) {
+        list = airouter_catalog_postings(cat, slot->value);
+
+        for (k = 0; k < slot->count; k++) {
+            idx = list[k];
+
+            if (!acf->channels[airouter_catalog_model(cat, idx)->channel]
+                     .enabled)
+            {
+                continue;
+            }
+
+            if (first == NULL) {
+                first = ngx_http_airouter_models_entry(cat, acf, idx);
+            }
+
+            json_array_append_new(channels, json_string(
+                acf->channels[airouter_catalog_model(cat, idx)->channel].id));
+        }
+    }
+
+    if (first == NULL) {
+        json_decref(channels);
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "The model \"%V\" does not exist on any channel",
+                   &decoded);
+    }
+
+    json_object_set_new(json_object_get(first, "airouter"), "channels",
+                        channels);
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, first);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_models_tags(ngx_http_request_t *r,
+    const airouter_catalog_t *cat)
+{
+    uint32_t  t;
+    json_t   *data;
+
+    data = json_array();
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (t = 0; t < airouter_catalog_ntags(cat); t++) {
+        json_array_append_new(data, json_pack("{s:s,s:I}",
+            "tag", airouter_catalog_tag_name(cat, t),
+            "models", (json_int_t) airouter_catalog_tag(cat, t)->count));
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:s,s:o}", "object", "list", "data", data));
+}

@@ -1,0 +1,2601 @@
+/*
+ * The proxy: a routed request goes to its candidates one after another
+ * through nginx's upstream machinery, as a full upstream module of its own
+ * (the proxy module's request is built once; ours is rebuilt for every
+ * try, with the candidate's host, key and model id).
+ *
+ *   peer.init    tries = candidates, capped by routing.max_retry_attempts
+ *   peer.get     before every try: the next candidate live state lets
+ *                through; address, TLS name, request (line, Host, key,
+ *                body with the channel's model id); an idle connection
+ *                from the per-worker keepalive cache when one fits
+ *   process_header   status and headers, then waits (within the header
+ *                buffer) for the error body, the whole non-stream answer
+ *                or the first SSE event, and asks the outcome table: pass
+ *                it on, or NGX_HTTP_UPSTREAM_INVALID_HEADER -> next try
+ *   peer.free    reports the attempt to live state; keeps the connection
+ *   input filter unbuffered pass-through (chunked, length or close),
+ *                usage read from the SSE stream on the way
+ *   finalize     no candidate left: an OpenAI-style error naming every
+ *                attempt replaces nginx's error page (header/body filter);
+ *                a stream cut after the first byte gets an SSE error event
+ *
+ * Called by the API handler (ngx_http_airouter_proxy_start) and by nginx's
+ * upstream code; calls the outcome table, live state and the SSE scanner.
+ */
+
+#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_response.h"
+#include "airouter_outcome.h"
+#include "airouter_sse.h"
+
+
+#define NGX_HTTP_AIROUTER_SSE_LINE        (16 * 1024)
+#define NGX_HTTP_AIROUTER_KEEPALIVE_IDLE  60000
+
+
+/*
+ * A channel as the proxy reaches it, built at configuration time from its
+ * base_url.  The address is resolved once, then (ngx_parse_url with
+ * resolving, which blocks while nginx starts: acceptable for a handful of
+ * channels; a resolver refresh is future work).  next_auth and session are
+ * per worker: the configuration is copied into each worker at fork.
+ */
+typedef struct {
+    ngx_addr_t                      *addr;      /* NULL: not resolved */
+    ngx_str_t                        host;      /* Host: as in the URL */
+    ngx_str_t                        name;      /* TLS name (SNI, check) */
+    ngx_str_t                       *auth;      /* "Name: value\r\n" */
+    ngx_uint_t                       nauth;
+    ngx_uint_t                       next_auth;
+    ngx_uint_t                       https;
+#if (NGX_HTTP_SSL)
+    ngx_ssl_session_t               *session;
+#endif
+} ngx_http_airouter_channel_t;
+
+
+/* amcf->proxy */
+typedef struct {
+    ngx_http_airouter_channel_t     *channels;  /* [config->nchannels] */
+    airouter_outcome_table_t         outcomes;
+    ngx_uint_t                       max_tries;
+} ngx_http_airouter_proxy_main_t;
+
+
+/* alcf->proxy: per API location; the cache is per worker */
+typedef struct {
+    ngx_http_upstream_srv_conf_t     uscf;
+    ngx_uint_t                       max_cached;
+    ngx_queue_t                      cache;
+    ngx_queue_t                      free;
+    ngx_uint_t                       cache_ready;
+#if (NGX_HTTP_SSL)
+    ngx_ssl_t                       *ssl;
+#endif
+} ngx_http_airouter_proxy_conf_t;
+
+
+typedef struct {
+    ngx_http_airouter_proxy_conf_t  *conf;
+    ngx_queue_t                      queue;
+    ngx_connection_t                *connection;
+    ngx_http_airouter_channel_t     *channel;
+    socklen_t                        socklen;
+    ngx_sockaddr_t                   sockaddr;
+} ngx_http_airouter_keepalive_t;
+
+
+typedef struct {
+    ngx_uint_t                       channel;
+    ngx_str_t                        model;
+    airouter_fault_e                 fault;
+    ngx_uint_t                       status;    /* 0: no HTTP answer */
+    ngx_uint_t                       skipped;   /* live state said no */
+} ngx_http_airouter_attempt_t;
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_ST_STATUS = 0,
+    NGX_HTTP_AIROUTER_ST_HEADERS,
+    NGX_HTTP_AIROUTER_ST_BODY
+} ngx_http_airouter_parse_e;
+
+
+/* ctx->proxy: one request's attempts */
+typedef struct {
+    ngx_http_request_t              *request;
+    ngx_http_airouter_ctx_t         *ctx;
+    ngx_http_airouter_proxy_main_t  *pm;
+    ngx_http_airouter_proxy_conf_t  *pcf;
+    char                            *api_path;  /* NUL-terminated */
+
+    ngx_http_airouter_candidate_t   *cand;      /* the current attempt's */
+    ngx_http_airouter_channel_t     *channel;
+    ngx_uint_t                       next;      /* candidates looked at */
+    ngx_uint_t                       probe;
+    ngx_msec_t                       start;
+    ngx_msec_t                       ttfb;
+
+    ngx_http_airouter_parse_e        state;
+    ngx_http_status_t                status;
+    ngx_http_chunked_t               chunked;
+    off_t                            remaining; /* -1: until close */
+    u_char                          *dechunked;
+
+    airouter_fault_e                 fault;
+    airouter_verdict_t               verdict;
+    long                             retry_after;
+    ngx_array_t                      attempts;  /* ngx_http_airouter_attempt_t */
+
+    airouter_sse_t                   sse;
+    airouter_tail_t                 *tail;      /* a big non-stream answer */
+
+    ngx_str_t                        error;     /* replaces nginx's page */
+    ngx_uint_t                       error_status;
+
+    unsigned                         acquired:1;
+    unsigned                         classified:1;
+    unsigned                         aborted:1;
+    unsigned                         retry_same:1;
+    unsigned                         complete:1;
+    unsigned                         replace:1;
+    unsigned                         replaced:1;
+    unsigned                         error_sent:1;
+    unsigned                         answered:1;
+} ngx_http_airouter_proxy_ctx_t;
+
+
+static ngx_int_t ngx_http_airouter_proxy_create_request(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_proxy_reinit_request(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_proxy_process_header(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_preread(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body);
+static ngx_int_t ngx_http_airouter_proxy_first_event(ngx_http_request_t *r,
+    ngx_str_t *data);
+static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
+static void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
+    airouter_usage_t *usage);
+static void ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r);
+static void ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r,
+    ngx_int_t rc);
+static void ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc);
+static ngx_int_t ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc);
+static ngx_int_t ngx_http_airouter_proxy_filter_init(void *data);
+static ngx_int_t ngx_http_airouter_proxy_filter(void *data, ssize_t bytes);
+static ngx_int_t ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last);
+
+static ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t state);
+static void ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t nothing_learned);
+static void ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel, ngx_str_t *model, airouter_fault_e fault,
+    ngx_uint_t status, ngx_uint_t skipped);
+static ngx_int_t ngx_http_airouter_proxy_build(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
+
+static ngx_int_t ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
+    ngx_http_airouter_proxy_ctx_t *p);
+static void ngx_http_airouter_keepalive_save(ngx_peer_connection_t *pc,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t state);
+static void ngx_http_airouter_keepalive_dummy_handler(ngx_event_t *ev);
+static void ngx_http_airouter_keepalive_close_handler(ngx_event_t *ev);
+static void ngx_http_airouter_keepalive_close(ngx_connection_t *c);
+
+#if (NGX_HTTP_SSL)
+static ngx_int_t ngx_http_airouter_proxy_set_session(
+    ngx_peer_connection_t *pc, void *data);
+static void ngx_http_airouter_proxy_save_session(ngx_peer_connection_t *pc,
+    void *data);
+static ngx_int_t ngx_http_airouter_proxy_set_ssl(ngx_conf_t *cf,
+    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf);
+#endif
+
+static ngx_int_t ngx_http_airouter_proxy_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_airouter_proxy_router_headers(
+    ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_add_header(ngx_http_request_t *r,
+    const char *name, u_char *value, size_t len);
+static ngx_int_t ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *out);
+static size_t ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src,
+    size_t len);
+
+static ngx_int_t ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+static ngx_int_t ngx_http_airouter_proxy_channel(ngx_conf_t *cf,
+    const airouter_channel_t *ch, ngx_http_airouter_channel_t *pc);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+/* The upstream's headers that are not the client's business. */
+static ngx_str_t  ngx_http_airouter_hide_headers[] = {
+    ngx_string("Date"),
+    ngx_string("Server"),
+    ngx_string("X-Pad"),
+    ngx_string("X-Accel-Expires"),
+    ngx_string("X-Accel-Redirect"),
+    ngx_string("X-Accel-Limit-Rate"),
+    ngx_string("X-Accel-Buffering"),
+    ngx_string("X-Accel-Charset"),
+    ngx_string("Set-Cookie"),
+    ngx_string("Set-Cookie2"),
+    ngx_string("Alt-Svc"),
+    ngx_string("Keep-Alive"),
+    ngx_string("Proxy-Connection"),
+    ngx_string("Upgrade"),
+    ngx_string("Strict-Transport-Security"),
+    ngx_null_string
+};
+
+
+ngx_int_t
+ngx_http_airouter_proxy_start(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    ngx_http_upstream_t             *u;
+    ngx_http_airouter_proxy_ctx_t   *p;
+    ngx_http_airouter_loc_conf_t    *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+
+    if (alcf->proxy == NULL || ctx->amcf->proxy == NULL
+        || ctx->candidates.nelts == 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "airouter: proxy started without candidates");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_upstream_create(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pcalloc(r->pool, sizeof(ngx_http_airouter_proxy_ctx_t));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_array_init(&p->attempts, r->pool, 4,
+                       sizeof(ngx_http_airouter_attempt_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p->api_path = ngx_pnalloc(r->pool, ctx->api_path.len + 1);
+    if (p->api_path == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    (void) ngx_cpystrn((u_char *) p->api_path, ctx->api_path.data,
+                       ctx->api_path.len + 1);
+
+    /* ctx->requested points into the body, whose "model" each try replaces */
+    ctx->requested.data = ngx_pstrdup(r->pool, &ctx->requested);
+    if (ctx->requested.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p->request = r;
+    p->ctx = ctx;
+    p->pm = ctx->amcf->proxy;
+    p->pcf = alcf->proxy;
+    p->fault = AIROUTER_FAULT_NONE;
+    ctx->proxy = p;
+
+    u = r->upstream;
+
+    ngx_str_set(&u->schema, "airouter://");
+    u->output.tag = (ngx_buf_tag_t) &ngx_http_airouter_module;
+    u->conf = &alcf->upstream;
+
+    u->create_request = ngx_http_airouter_proxy_create_request;
+    u->reinit_request = ngx_http_airouter_proxy_reinit_request;
+    u->process_header = ngx_http_airouter_proxy_process_header;
+    u->abort_request = ngx_http_airouter_proxy_abort_request;
+    u->finalize_request = ngx_http_airouter_proxy_finalize_request;
+
+    /* one mode for every answer: small ones are read whole as headers */
+    u->buffering = 0;
+    u->input_filter_init = ngx_http_airouter_proxy_filter_init;
+    u->input_filter = ngx_http_airouter_proxy_filter;
+    u->input_filter_ctx = r;
+
+    r->main->count++;
+
+    ngx_http_upstream_init(r);
+
+    return NGX_DONE;
+}
+
+
+/* The request is built by peer.get, once per try. */
+static ngx_int_t
+ngx_http_airouter_proxy_create_request(ngx_http_request_t *r)
+{
+    r->upstream->request_bufs = NULL;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_reinit_request(ngx_http_request_t *r)
+{
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_process_header(ngx_http_request_t *r)
+{
+    size_t                          len;
+    ngx_int_t                       rc;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+
+    if (p->state == NGX_HTTP_AIROUTER_ST_STATUS) {
+
+        rc = ngx_http_parse_status_line(r, &u->buffer, &p->status);
+
+        if (rc == NGX_AGAIN) {
+            return rc;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "airouter: upstream sent no valid HTTP/1.x "
+                          "status line");
+            p->fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0,
+                                              NULL, 0);
+            p->classified = 1;
+            return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+        }
+
+        if (u->state && u->state->status == 0) {
+            u->state->status = p->status.code;
+        }
+
+        u->headers_in.status_n = p->status.code;
+
+        len = p->status.end - p->status.start;
+        u->headers_in.status_line.len = len;
+        u->headers_in.status_line.data = ngx_pnalloc(r->pool, len);
+        if (u->headers_in.status_line.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(u->headers_in.status_line.data, p->status.start, len);
+
+        if (p->status.http_version < NGX_HTTP_VERSION_11) {
+            u->headers_in.connection_close = 1;
+        }
+
+        p->ttfb = ngx_current_msec - p->start;
+        p->state = NGX_HTTP_AIROUTER_ST_HEADERS;
+    }
+
+    if (p->state == NGX_HTTP_AIROUTER_ST_HEADERS) {
+        rc = ngx_http_airouter_proxy_headers(r, p);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        p->state = NGX_HTTP_AIROUTER_ST_BODY;
+    }
+
+    return ngx_http_airouter_proxy_judge(r, p);
+}
+
+
+/* Header lines into u->headers_in, as the proxy module reads them. */
+static ngx_int_t
+ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_int_t                       rc;
+    ngx_table_elt_t                *h;
+    ngx_http_upstream_t            *u;
+    ngx_http_upstream_header_t     *hh;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_upstream_module);
+    u = r->upstream;
+
+    for ( ;; ) {
+
+        rc = ngx_http_parse_header_line(r, &u->buffer, 1);
+
+        if (rc == NGX_OK) {
+            h = ngx_list_push(&u->headers_in.headers);
+            if (h == NULL) {
+                return NGX_ERROR;
+            }
+
+            h->hash = r->header_hash;
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
+            h->key.len = r->header_name_end - r->header_name_start;
+            h->value.len = r->header_end - r->header_start;
+
+            h->key.data = ngx_pnalloc(r->pool,
+                               h->key.len + 1 + h->value.len + 1 + h->key.len);
+            if (h->key.data == NULL) {
+                h->hash = 0;
+                return NGX_ERROR;
+            }
+
+            h->value.data = h->key.data + h->key.len + 1;
+            h->lowcase_key = h->key.data + h->key.len + 1 + h->value.len + 1;
+
+            ngx_memcpy(h->key.data, r->header_name_start, h->key.len);
+            h->key.data[h->key.len] = '\0';
+            ngx_memcpy(h->value.data, r->header_start, h->value.len);
+            h->value.data[h->value.len] = '\0';
+
+            if (h->key.len == r->lowcase_index) {
+                ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
+
+            } else {
+                ngx_strlow(h->lowcase_key, h->key.data, h->key.len);
+            }
+
+            hh = ngx_hash_find(&umcf->headers_in_hash, h->hash,
+                               h->lowcase_key, h->key.len);
+
+            if (hh && hh->handler(r, h, hh->offset) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (rc == NGX_HTTP_PARSE_HEADER_DONE) {
+            if (u->headers_in.chunked) {
+                u->headers_in.content_length_n = -1;
+            }
+
+            return NGX_OK;
+        }
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: upstream sent an invalid header line");
+
+        p->fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0, NULL, 0);
+        p->classified = 1;
+
+        return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+    }
+}
+
+
+/*
+ * Pass the answer on, or try the next candidate.  Before deciding, wait
+ * (inside the header buffer, so nothing is committed) for what tells the
+ * truth: an error's body, a whole non-stream answer (its usage gives
+ * X-Router-Cost), or a stream's first event (a 200 whose first event is
+ * an error is a failure).  An answer that does not fit is judged by what
+ * arrived.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 body, *ct;
+    ngx_uint_t                status, sse;
+    airouter_usage_t          usage;
+    ngx_http_upstream_t      *u;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    u = r->upstream;
+    ctx = p->ctx;
+    status = u->headers_in.status_n;
+
+    ct = u->headers_in.content_type ? &u->headers_in.content_type->value
+                                    : NULL;
+    sse = (ct && ct->len >= 17
+           && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream", 17)
+              == 0);
+
+    if (status >= 200 && status < 300 && sse) {
+        rc = ngx_http_airouter_proxy_first_event(r, &body);
+
+        if (rc == NGX_AGAIN && u->buffer.last != u->buffer.end) {
+            return NGX_AGAIN;
+        }
+
+        p->fault = (rc == NGX_OK)
+                   ? airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                            (char *) body.data, body.len)
+                   : AIROUTER_FAULT_NONE;
+
+    } else {
+        rc = ngx_http_airouter_proxy_preread(r, p, &body);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                          (char *) body.data, body.len);
+
+        if (p->fault == AIROUTER_FAULT_NONE && rc == NGX_OK && !sse) {
+            airouter_usage_init(&usage);
+
+            if (airouter_usage_from_json((char *) body.data, body.len,
+                                         &usage))
+            {
+                ngx_http_airouter_proxy_usage(p, &usage);
+            }
+
+        } else if (p->fault == AIROUTER_FAULT_NONE && !ctx->stream) {
+            /* too big to judge whole: its usage comes from its end */
+            p->tail = ngx_pcalloc(r->pool, sizeof(airouter_tail_t));
+            if (p->tail == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    p->classified = 1;
+    p->retry_after = ngx_http_airouter_proxy_retry_after(r);
+    p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+                                          p->retry_after);
+    ctx->upstream_status = status;
+
+    if (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry) {
+        p->answered = 1;
+        return NGX_OK;
+    }
+
+    return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+}
+
+
+/*
+ * The body read so far.  NGX_OK: complete (chunked answers de-chunked
+ * into a copy); NGX_AGAIN: more is coming and fits; NGX_DECLINED: judge by
+ * this much (it ends at close, or it does not fit).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_preread(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body)
+{
+    off_t                 size;
+    ngx_int_t             rc;
+    ngx_buf_t             b;
+    ngx_uint_t            full;
+    ngx_http_chunked_t    ch;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+    full = (u->buffer.last == u->buffer.end);
+
+    body->data = u->buffer.pos;
+    body->len = u->buffer.last - u->buffer.pos;
+
+    if (u->headers_in.chunked) {
+
+        if (p->dechunked == NULL) {
+            p->dechunked = ngx_pnalloc(r->pool,
+                                       u->buffer.end - u->buffer.start);
+            if (p->dechunked == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        ngx_memzero(&b, sizeof(ngx_buf_t));
+        ngx_memzero(&ch, sizeof(ngx_http_chunked_t));
+        b.pos = u->buffer.pos;
+        b.last = u->buffer.last;
+        body->data = p->dechunked;
+        body->len = 0;
+
+        for ( ;; ) {
+            rc = ngx_http_parse_chunked(r, &b, &ch);
+
+            if (rc == NGX_OK) {
+                size = ngx_min(ch.size, b.last - b.pos);
+                ngx_memcpy(p->dechunked + body->len, b.pos, (size_t) size);
+                body->len += (size_t) size;
+                b.pos += (size_t) size;
+                ch.size -= size;
+                continue;
+            }
+
+            if (rc == NGX_DONE) {
+                return NGX_OK;
+            }
+
+            if (rc == NGX_AGAIN) {
+                return full ? NGX_DECLINED : NGX_AGAIN;
+            }
+
+            body->data = u->buffer.pos;
+            body->len = u->buffer.last - u->buffer.pos;
+
+            return NGX_DECLINED;
+        }
+    }
+
+    size = u->headers_in.content_length_n;
+
+    if (size < 0) {
+        return NGX_DECLINED;
+    }
+
+    if ((off_t) body->len >= size) {
+        body->len = (size_t) size;
+        return NGX_OK;
+    }
+
+    if (full || size > u->buffer.end - u->buffer.pos) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * The payload of the first "data:" line in the raw body (chunk-size lines
+ * are no SSE syntax, so searching the raw bytes is enough).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_first_event(ngx_http_request_t *r, ngx_str_t *data)
+{
+    u_char               *pos, *last, *lf;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+    pos = u->buffer.pos;
+    last = u->buffer.last;
+
+    pos = ngx_strlcasestrn(pos, last, (u_char *) "data:", 5 - 1);
+    if (pos == NULL) {
+        return NGX_AGAIN;
+    }
+
+    pos += 5;
+
+    lf = ngx_strlchr(pos, last, LF);
+    if (lf == NULL) {
+        return NGX_AGAIN;
+    }
+
+    while (pos < lf && *pos == ' ') {
+        pos++;
+    }
+
+    data->data = pos;
+    data->len = lf - pos;
+
+    return NGX_OK;
+}
+
+
+static long
+ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->upstream->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == sizeof("Retry-After") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After",
+                               sizeof("Retry-After") - 1) == 0)
+        {
+            return airouter_outcome_retry_after((char *) h[i].value.data,
+                                                h[i].value.len);
+        }
+    }
+
+    return -1;
+}
+
+
+/* Tokens, and the cost when the candidate's prices are known. */
+static void
+ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
+    airouter_usage_t *usage)
+{
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_candidate_t  *c;
+
+    ctx = p->ctx;
+    c = p->cand;
+
+    if (usage->prompt_tokens < 0) {
+        return;
+    }
+
+    ctx->prompt_tokens = usage->prompt_tokens;
+    ctx->completion_tokens = usage->completion_tokens >= 0
+                             ? usage->completion_tokens : 0;
+
+    if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
+        ctx->cost = ctx->prompt_tokens * c->price_prompt
+                    + ctx->completion_tokens * c->price_completion;
+    }
+}
+
+
+static void
+ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r)
+{
+    return;
+}
+
+
+static void
+ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
+{
+    airouter_usage_t                usage;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+
+    if (p->acquired && p->retry_same) {
+        /* a stale idle connection failed and nginx gave up the retry */
+        p->retry_same = 0;
+        ngx_http_airouter_proxy_report(p, 1);
+    }
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || r->connection->error) {
+        if (p->cand && !p->classified) {
+            p->aborted = 1;
+            p->classified = 1;
+        }
+
+        return;
+    }
+
+    if (!u->header_sent) {
+        if (p->cand && !p->classified) {
+            /* nginx gave up on this attempt (its deadline, an error) */
+            p->fault = rc == NGX_HTTP_GATEWAY_TIME_OUT ? AIROUTER_FAULT_TIMEOUT
+                                                     : AIROUTER_FAULT_SERVER;
+            p->classified = 1;
+        }
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_ERROR) {
+            if (ngx_http_airouter_proxy_fail(r, p, rc) == NGX_OK) {
+                p->replace = 1;
+            }
+        }
+
+        return;
+    }
+
+    /* the answer was committed: no other candidate can step in */
+
+    if (rc == 0 && !p->complete && p->remaining == -1
+        && !u->headers_in.chunked)
+    {
+        /* ended by close: a stream must have said [DONE] */
+        p->complete = !ctx->stream || p->sse.done;
+    }
+
+    if (p->cand && p->classified && p->fault == AIROUTER_FAULT_NONE) {
+
+        if (rc != 0 || !p->complete) {
+            p->fault = (rc == NGX_HTTP_GATEWAY_TIME_OUT)
+                       ? AIROUTER_FAULT_TIMEOUT : AIROUTER_FAULT_SERVER;
+            p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+                                                  -1);
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "airouter: \"%s\" ended the answer early",
+                          ctx->amcf->config->channels[p->cand->channel].id);
+
+            if (ctx->stream) {
+                ngx_http_airouter_proxy_stream_error(r, p, rc);
+            }
+        }
+    }
+
+    if (ctx->stream) {
+        ngx_http_airouter_proxy_usage(p, &p->sse.usage);
+
+    } else if (p->tail && p->complete && ctx->prompt_tokens < 0) {
+        airouter_usage_init(&usage);
+
+        if (airouter_usage_from_tail(p->tail, &usage)) {
+            ngx_http_airouter_proxy_usage(p, &usage);
+        }
+    }
+}
+
+
+/*
+ * The client has a 200 and part of a stream: end it as an SSE error event
+ * (after the event in progress, if the cut fell inside one), then [DONE].
+ * With rc 0 nginx sends the last chunk itself; otherwise it will close the
+ * connection, so this is the last buffer.
+ */
+static void
+ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc)
+{
+    size_t        len;
+    json_t       *err;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    err = ngx_http_airouter_error_json("upstream_error", "stream_interrupted",
+              "The upstream \"%s\" ended the stream early (%s)",
+              p->ctx->amcf->config->channels[p->cand->channel].id,
+              airouter_fault_name(p->fault));
+    if (err == NULL) {
+        return;
+    }
+
+    len = json_dumpb(err, NULL, 0, JSON_COMPACT);
+
+    b = ngx_create_temp_buf(r->pool,
+                            len + sizeof("\n\ndata: \n\ndata: [DONE]\n\n"));
+    if (b == NULL) {
+        json_decref(err);
+        return;
+    }
+
+    if (!airouter_sse_at_boundary(&p->sse)) {
+        b->last = ngx_cpymem(b->last, "\n\n", 2);
+    }
+
+    b->last = ngx_cpymem(b->last, "data: ", 6);
+    b->last += json_dumpb(err, (char *) b->last, len, JSON_COMPACT);
+    b->last = ngx_cpymem(b->last, "\n\ndata: [DONE]\n\n", 16);
+    json_decref(err);
+
+    b->flush = 1;
+    b->last_buf = (rc != 0);
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    (void) ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * No candidate answered: the OpenAI-style error that the header and body
+ * filters put in place of nginx's error page.  Its status is the last
+ * upstream's when one answered, else 504 after a timeout, else 503.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc)
+{
+    u_char                        *msg, *m, *end;
+    size_t                         len;
+    json_t                        *err, *list, *inner;
+    ngx_uint_t                     i, status, tried;
+    airouter_config_t             *acf;
+    ngx_http_airouter_attempt_t   *a;
+
+    acf = p->ctx->amcf->config;
+    a = p->attempts.elts;
+    status = 0;
+    tried = 0;
+
+    for (i = 0; i < p->attempts.nelts; i++) {
+        if (a[i].skipped) {
+            continue;
+        }
+
+        tried++;
+        status = a[i].status ? a[i].status
+                 : (a[i].fault == AIROUTER_FAULT_TIMEOUT
+                    ? NGX_HTTP_GATEWAY_TIME_OUT : NGX_HTTP_SERVICE_UNAVAILABLE);
+    }
+
+    if (p->attempts.nelts == 0) {
+        status = (rc == NGX_HTTP_BAD_GATEWAY || rc == NGX_HTTP_GATEWAY_TIME_OUT)
+                 ? NGX_HTTP_SERVICE_UNAVAILABLE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else if (status == 0) {
+        status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    len = 128;
+
+    for (i = 0; i < p->attempts.nelts; i++) {
+        len += ngx_strlen(acf->channels[a[i].channel].id) + a[i].model.len
+               + 64;
+    }
+
+    msg = ngx_pnalloc(r->pool, len);
+    if (msg == NULL) {
+        return NGX_ERROR;
+    }
+
+    end = msg + len;
+
+    m = tried ? ngx_slprintf(msg, end, "All %ui attempted candidates failed",
+                             tried)
+              : ngx_slprintf(msg, end, "No candidate is available");
+
+    list = json_array();
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < p->attempts.nelts; i++) {
+        m = ngx_slprintf(m, end, "%s %s (%V): %s%s", i ? ";" : ":",
+                         acf->channels[a[i].channel].id, &a[i].model,
+                         a[i].skipped ? "skipped, " : "",
+                         airouter_fault_name(a[i].fault));
+
+        if (a[i].status) {
+            m = ngx_slprintf(m, end, " %ui", a[i].status);
+        }
+
+        inner = json_pack("{s:s,s:s%,s:s,s:i,s:b}",
+                          "channel", acf->channels[a[i].channel].id,
+                          "model", (char *) a[i].model.data, a[i].model.len,
+                          "error", airouter_fault_name(a[i].fault),
+                          "status", (json_int_t) a[i].status,
+                          "skipped", (int) a[i].skipped);
+
+        if (inner == NULL || json_array_append_new(list, inner) != 0) {
+            json_decref(list);
+            return NGX_ERROR;
+        }
+    }
+
+    err = ngx_http_airouter_error_json("upstream_error",
+                                       "all_candidates_failed",
+                                       "%*s", (size_t) (m - msg), msg);
+    if (err == NULL) {
+        json_decref(list);
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(json_object_get(err, "error"), "attempts", list);
+
+    len = json_dumpb(err, NULL, 0, JSON_COMPACT);
+
+    p->error.data = ngx_pnalloc(r->pool, len + 1);
+    if (p->error.data == NULL) {
+        json_decref(err);
+        return NGX_ERROR;
+    }
+
+    p->error.len = json_dumpb(err, (char *) p->error.data, len, JSON_COMPACT);
+    p->error.data[p->error.len++] = LF;
+    json_decref(err);
+
+    p->error_status = status;
+    p->ctx->upstream_status = status;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_filter_init(void *data)
+{
+    ngx_http_request_t *r = data;
+
+    u_char                         *buf;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+
+    if (ctx->stream) {
+        buf = ngx_pnalloc(r->pool, NGX_HTTP_AIROUTER_SSE_LINE);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        airouter_sse_init(&p->sse, (char *) buf, NGX_HTTP_AIROUTER_SSE_LINE);
+    }
+
+    /*
+     * u->length stays -1 (read until told) and the body's end is ours to
+     * find: so a close before the end reaches finalize as rc 0, where an
+     * SSE error event can still end the stream cleanly.
+     */
+    u->length = -1;
+    p->remaining = -1;
+
+    if (u->headers_in.status_n == NGX_HTTP_NO_CONTENT
+        || u->headers_in.status_n == NGX_HTTP_NOT_MODIFIED
+        || (!u->headers_in.chunked && u->headers_in.content_length_n == 0))
+    {
+        u->length = 0;
+        p->complete = 1;
+        u->keepalive = !u->headers_in.connection_close;
+
+    } else if (u->headers_in.chunked) {
+        ngx_memzero(&p->chunked, sizeof(ngx_http_chunked_t));
+
+    } else if (u->headers_in.content_length_n > 0) {
+        p->remaining = u->headers_in.content_length_n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
+{
+    ngx_http_request_t *r = data;
+
+    u_char                         *last;
+    ngx_int_t                       rc;
+    ngx_buf_t                      *b;
+    ngx_chain_t                    *cl, **ll;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+    b = &u->buffer;
+
+    for (cl = u->out_bufs, ll = &u->out_bufs; cl; cl = cl->next) {
+        ll = &cl->next;
+    }
+
+    if (!u->headers_in.chunked) {
+
+        if (p->complete) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "airouter: upstream sent more data than "
+                          "specified in \"Content-Length\" header");
+            u->keepalive = 0;
+            return NGX_OK;
+        }
+
+        last = b->last + bytes;
+
+        if (p->remaining >= 0) {
+            if (bytes > p->remaining) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "airouter: upstream sent more data than "
+                              "specified in \"Content-Length\" header");
+                last = b->last + p->remaining;
+            }
+
+            p->remaining -= last - b->last;
+        }
+
+        if (ngx_http_airouter_proxy_emit(r, p, &ll, b->last, last)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->last += bytes;
+
+        if (p->remaining == 0) {
+            p->complete = 1;
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close
+                           && last == b->last;
+        }
+
+        return NGX_OK;
+    }
+
+    b->pos = b->last;
+    b->last += bytes;
+
+    for ( ;; ) {
+
+        rc = ngx_http_parse_chunked(r, b, &p->chunked);
+
+        if (rc == NGX_OK) {
+            last = b->pos + ngx_min(p->chunked.size, b->last - b->pos);
+
+            if (ngx_http_airouter_proxy_emit(r, p, &ll, b->pos, last)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            p->chunked.size -= last - b->pos;
+            b->pos = last;
+            continue;
+        }
+
+        if (rc == NGX_DONE) {
+            p->complete = 1;
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close
+                           && b->pos == b->last;
+            break;
+        }
+
+        if (rc == NGX_AGAIN) {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: upstream sent an invalid chunked answer");
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* One buffer to the client, flushed at once; streams feed the scanner. */
+static ngx_int_t
+ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last)
+{
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    u = r->upstream;
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    cl->buf->flush = 1;
+    cl->buf->memory = 1;
+    cl->buf->pos = pos;
+    cl->buf->last = last;
+    cl->buf->tag = u->output.tag;
+
+    if (p->ctx->stream) {
+        airouter_sse_feed(&p->sse, (char *) pos, last - pos);
+
+    } else if (p->tail) {
+        airouter_tail_feed(p->tail, (char *) pos, last - pos);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+
+    u->peer.data = p;
+    u->peer.get = ngx_http_airouter_proxy_peer_get;
+    u->peer.free = ngx_http_airouter_proxy_peer_free;
+    u->peer.tries = ngx_min(ctx->candidates.nelts, p->pm->max_tries);
+
+#if (NGX_HTTP_SSL)
+    u->peer.set_session = ngx_http_airouter_proxy_set_session;
+    u->peer.save_session = ngx_http_airouter_proxy_save_session;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Before every try: the next candidate that live state lets through.
+ * Candidates it holds back are noted as skipped, not tried.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    ngx_int_t                        rc;
+    ngx_uint_t                       probe;
+    ngx_http_request_t              *r;
+    ngx_http_upstream_t             *u;
+    ngx_http_airouter_ctx_t         *ctx;
+    ngx_http_airouter_channel_t     *ch;
+    ngx_http_airouter_candidate_t   *c;
+    ngx_http_airouter_live_block_t   block;
+
+    r = p->request;
+    u = r->upstream;
+    ctx = p->ctx;
+    pc->cached = 0;
+    pc->connection = NULL;
+
+    if (p->retry_same) {
+        /* a stale idle connection failed: same candidate, new connection */
+        p->retry_same = 0;
+        c = p->cand;
+        ch = p->channel;
+        goto again;
+    }
+
+    c = ctx->candidates.elts;
+
+    for ( /* void */ ; p->next < ctx->candidates.nelts; p->next++) {
+
+        ch = &p->pm->channels[c[p->next].channel];
+
+        if (ch->addr == NULL) {
+            ngx_http_airouter_proxy_record(p, c[p->next].channel,
+                                           &c[p->next].model,
+                                           AIROUTER_FAULT_CONNECT, 0, 1);
+            continue;
+        }
+
+        if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
+                                           &c[p->next].model, &probe, &block)
+            != NGX_OK)
+        {
+            ngx_http_airouter_proxy_record(p, c[p->next].channel,
+                                           &c[p->next].model,
+                                           block.fault ? block.fault
+                                           : AIROUTER_FAULT_SERVER, 0, 1);
+            continue;
+        }
+
+        ctx->current = p->next;
+        c = &c[p->next++];
+        p->probe = probe;
+        p->acquired = 1;
+        p->cand = c;
+        p->channel = ch;
+
+        goto found;
+    }
+
+    return NGX_BUSY;
+
+found:
+
+    ctx->attempts++;
+
+again:
+
+    p->start = ngx_current_msec;
+    p->ttfb = (ngx_msec_t) -1;
+    p->state = NGX_HTTP_AIROUTER_ST_STATUS;
+    ngx_memzero(&p->status, sizeof(ngx_http_status_t));
+    p->fault = AIROUTER_FAULT_NONE;
+    p->classified = 0;
+    p->complete = 0;
+
+    pc->sockaddr = ch->addr->sockaddr;
+    pc->socklen = ch->addr->socklen;
+    pc->name = &ch->addr->name;
+
+#if (NGX_HTTP_SSL)
+    u->ssl = ch->https;
+    u->ssl_name = ch->name;
+#endif
+
+    if (ngx_http_airouter_proxy_build(r, p) != NGX_OK) {
+        /* our failure, not the channel's */
+        ngx_http_airouter_proxy_report(p, 1);
+        pc->sockaddr = NULL;
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_airouter_keepalive_get(pc, p);
+
+    return rc;
+}
+
+
+static void
+ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    ngx_str_t                 empty = ngx_null_string;
+    ngx_uint_t                status;
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_http_upstream_t      *u;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    r = p->request;
+    u = r->upstream;
+    ctx = p->ctx;
+    c = pc->connection;
+
+    if (pc->tries) {
+        pc->tries--;
+    }
+
+    if (!p->acquired) {
+        return;
+    }
+
+    if ((state & NGX_PEER_FAILED) && pc->cached && !p->classified
+        && p->state == NGX_HTTP_AIROUTER_ST_STATUS
+        && c && !c->read->timedout && !c->write->timedout)
+    {
+        /* nginx gives this try back (u->peer.tries++): so do we */
+        p->retry_same = 1;
+        return;
+    }
+
+    if (!p->classified) {
+        if (c && (c->read->timedout || c->write->timedout)) {
+            p->fault = AIROUTER_FAULT_TIMEOUT;
+
+        } else if (p->state != NGX_HTTP_AIROUTER_ST_STATUS
+                   || u->request_sent)
+        {
+            /* it took the request, then failed it: not the whole host */
+            p->fault = AIROUTER_FAULT_SERVER;
+
+        } else {
+            p->fault = AIROUTER_FAULT_CONNECT;
+        }
+
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault, -1);
+        p->classified = 1;
+
+    } else {
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+                                              p->retry_after);
+    }
+
+    ngx_http_airouter_proxy_report(p, p->aborted);
+
+    if (p->fault != AIROUTER_FAULT_NONE
+        && p->fault != AIROUTER_FAULT_BAD_REQUEST && !p->aborted)
+    {
+        status = (p->state == NGX_HTTP_AIROUTER_ST_STATUS)
+                 ? 0 : u->headers_in.status_n;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "airouter: \"%s\" model \"%V\": %s%s%V, "
+                      "%s cooldown %l s",
+                      ctx->amcf->config->channels[p->cand->channel].id,
+                      &p->cand->model, airouter_fault_name(p->fault),
+                      status ? " " : "", status ? &u->headers_in.status_line
+                                                : &empty,
+                      airouter_scope_name(p->verdict.scope),
+                      p->verdict.cooldown);
+
+        if (!p->answered) {
+            ngx_http_airouter_proxy_record(p, p->cand->channel,
+                                           &p->cand->model, p->fault,
+                                           status, 0);
+        }
+    }
+
+    ngx_http_airouter_keepalive_save(pc, p, state);
+}
+
+
+/*
+ * The attempt's outcome to live state; an attempt that taught nothing (the
+ * client left, a stale idle connection) only gives back what it held.
+ */
+static void
+ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t nothing_learned)
+{
+    airouter_fault_e                  fault;
+    ngx_http_airouter_live_report_t   report;
+
+    fault = nothing_learned ? AIROUTER_FAULT_BAD_REQUEST : p->fault;
+
+    ngx_memzero(&report, sizeof(ngx_http_airouter_live_report_t));
+    report.fault = fault;
+    report.verdict = nothing_learned
+                     ? airouter_outcome_verdict(&p->pm->outcomes, fault, -1)
+                     : p->verdict;
+    report.ttfb = p->ttfb;
+    report.total = ngx_current_msec - p->start;
+    report.probe = p->probe;
+
+    ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
+                                   &p->cand->model, &report);
+    p->acquired = 0;
+}
+
+
+static void
+ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel, ngx_str_t *model, airouter_fault_e fault,
+    ngx_uint_t status, ngx_uint_t skipped)
+{
+    ngx_http_airouter_attempt_t  *a;
+
+    a = ngx_array_push(&p->attempts);
+    if (a == NULL) {
+        return;
+    }
+
+    a->channel = channel;
+    a->model = *model;
+    a->fault = fault;
+    a->status = status;
+    a->skipped = skipped;
+}
+
+
+/*
+ * The request for this try: line, Host, the channel's key, the client's
+ * Accept and User-Agent, and the body with the candidate's model id (for
+ * streams, asking for usage in the final chunk).  The client's own
+ * Authorization and everything else it sent stay here.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_build(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t                          len, blen, ulen;
+    u_char                         *url;
+    json_t                         *body, *so;
+    ngx_buf_t                      *b, *bb;
+    ngx_str_t                      *auth, *accept, *agent;
+    ngx_str_t                       path;
+    ngx_chain_t                    *cl, *bcl;
+    ngx_http_upstream_t            *u;
+    const airouter_channel_t       *ch;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_channel_t    *pch;
+    ngx_http_airouter_loc_conf_t   *alcf;
+
+    ctx = p->ctx;
+    u = r->upstream;
+    pch = p->channel;
+    ch = &ctx->amcf->config->channels[p->cand->channel];
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+
+    body = ctx->body;
+
+    if (json_object_set_new(body, "model",
+                            json_stringn((char *) p->cand->model.data,
+                                         p->cand->model.len))
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx->stream) {
+        so = json_object_get(body, "stream_options");
+
+        if (!json_is_object(so)) {
+            so = json_object();
+            if (so == NULL || json_object_set_new(body, "stream_options", so)
+                              != 0)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (json_object_set_new(so, "include_usage", json_true()) != 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    blen = json_dumpb(body, NULL, 0, JSON_COMPACT);
+
+    ulen = airouter_config_url(ch, p->api_path, NULL, 0);
+    url = ngx_pnalloc(r->pool, ulen + 1);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) airouter_config_url(ch, p->api_path, (char *) url, ulen + 1);
+
+    path.data = (u_char *) ngx_http_airouter_proxy_url_path(url);
+    path.len = ngx_strlen(path.data);
+
+    if (path.len == 0) {
+        ngx_str_set(&path, "/");
+    }
+
+    u->uri = path;
+
+    auth = pch->nauth ? &pch->auth[pch->next_auth++ % pch->nauth] : NULL;
+    accept = r->headers_in.accept ? &r->headers_in.accept->value : NULL;
+    agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
+                                     : NULL;
+
+    len = sizeof("POST  HTTP/1.1" CRLF) - 1 + path.len
+          + sizeof("Host: " CRLF) - 1 + pch->host.len
+          + (auth ? auth->len : 0)
+          + sizeof("Content-Type: application/json" CRLF) - 1
+          + sizeof("Accept: " CRLF) - 1
+          + (accept ? accept->len : sizeof("text/event-stream") - 1)
+          + (agent ? sizeof("User-Agent: " CRLF) - 1 + agent->len : 0)
+          + sizeof("Content-Length: " CRLF) - 1 + NGX_OFF_T_LEN
+          + sizeof("Connection: keep-alive" CRLF) - 1
+          + sizeof(CRLF) - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF,
+                          &path, &pch->host);
+
+    if (auth) {
+        b->last = ngx_cpymem(b->last, auth->data, auth->len);
+    }
+
+    b->last = ngx_cpymem(b->last, "Content-Type: application/json" CRLF,
+                         sizeof("Content-Type: application/json" CRLF) - 1);
+
+    if (accept) {
+        b->last = ngx_sprintf(b->last, "Accept: %V" CRLF, accept);
+
+    } else {
+        b->last = ngx_sprintf(b->last, "Accept: %s" CRLF,
+                              ctx->stream ? "text/event-stream"
+                                          : "application/json");
+    }
+
+    if (agent) {
+        b->last = ngx_sprintf(b->last, "User-Agent: %V" CRLF, agent);
+    }
+
+    b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
+                          CRLF CRLF, blen,
+                          alcf->keepalive ? "keep-alive" : "close");
+
+    bb = ngx_create_temp_buf(r->pool, blen ? blen : 1);
+    if (bb == NULL) {
+        return NGX_ERROR;
+    }
+
+    bb->last += json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
+    bb->flush = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    bcl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL || bcl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = bcl;
+    bcl->buf = bb;
+    bcl->next = NULL;
+
+    u->request_bufs = cl;
+
+    return NGX_OK;
+}
+
+
+/* "http://host:port/a/b" -> "/a/b" ("" when there is no path). */
+static const u_char *
+ngx_http_airouter_proxy_url_path(const u_char *url)
+{
+    const u_char  *p;
+
+    p = (u_char *) ngx_strstr(url, "://");
+    p = p ? p + 3 : url;
+
+    while (*p && *p != '/' && *p != '?') {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * The keepalive cache: idle connections per worker, as
+ * ngx_http_upstream_keepalive_module keeps them, keyed by address and TLS
+ * name (one host serves several channels; a TLS connection is bound to
+ * the name it was opened for).
+ */
+static ngx_int_t
+ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_uint_t                       i;
+    ngx_queue_t                     *q;
+    ngx_connection_t                *c;
+    ngx_http_airouter_keepalive_t   *item;
+    ngx_http_airouter_proxy_conf_t  *pcf;
+
+    pcf = p->pcf;
+
+    if (pcf->max_cached == 0) {
+        return NGX_OK;
+    }
+
+    if (!pcf->cache_ready) {
+        /* first use in this worker */
+        item = ngx_pcalloc(ngx_cycle->pool, pcf->max_cached
+                                    * sizeof(ngx_http_airouter_keepalive_t));
+        if (item == NULL) {
+            return NGX_OK;
+        }
+
+        ngx_queue_init(&pcf->cache);
+        ngx_queue_init(&pcf->free);
+
+        for (i = 0; i < pcf->max_cached; i++) {
+            item[i].conf = pcf;
+            ngx_queue_insert_head(&pcf->free, &item[i].queue);
+        }
+
+        pcf->cache_ready = 1;
+    }
+
+    for (q = ngx_queue_head(&pcf->cache);
+         q != ngx_queue_sentinel(&pcf->cache);
+         q = ngx_queue_next(q))
+    {
+        item = ngx_queue_data(q, ngx_http_airouter_keepalive_t, queue);
+
+        if (item->channel->https != p->channel->https
+            || item->channel->name.len != p->channel->name.len
+            || ngx_strncmp(item->channel->name.data, p->channel->name.data,
+                           p->channel->name.len) != 0
+            || ngx_memn2cmp((u_char *) &item->sockaddr,
+                            (u_char *) pc->sockaddr,
+                            item->socklen, pc->socklen) != 0)
+        {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_queue_insert_head(&pcf->free, q);
+
+        c = item->connection;
+
+        c->idle = 0;
+        c->sent = 0;
+        c->data = NULL;
+        c->log = pc->log;
+        c->read->log = pc->log;
+        c->write->log = pc->log;
+        c->pool->log = pc->log;
+
+        if (c->read->timer_set) {
+            ngx_del_timer(c->read);
+        }
+
+        pc->connection = c;
+        pc->cached = 1;
+
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_keepalive_save(ngx_peer_connection_t *pc,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t state)
+{
+    ngx_queue_t                     *q;
+    ngx_connection_t                *c;
+    ngx_http_upstream_t             *u;
+    ngx_http_airouter_keepalive_t   *item;
+    ngx_http_airouter_proxy_conf_t  *pcf;
+
+    pcf = p->pcf;
+    u = p->request->upstream;
+    c = pc->connection;
+
+    if (!pcf->cache_ready
+        || (state & NGX_PEER_FAILED)
+        || c == NULL
+        || c->read->eof
+        || c->read->error
+        || c->read->timedout
+        || c->write->error
+        || c->write->timedout
+        || !u->keepalive
+        || !u->request_body_sent
+        || ngx_terminate
+        || ngx_exiting
+        || ngx_handle_read_event(c->read, 0) != NGX_OK)
+    {
+        return;
+    }
+
+    if (ngx_queue_empty(&pcf->free)) {
+        q = ngx_queue_last(&pcf->cache);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_airouter_keepalive_t, queue);
+        ngx_http_airouter_keepalive_close(item->connection);
+
+    } else {
+        q = ngx_queue_head(&pcf->free);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_airouter_keepalive_t, queue);
+    }
+
+    ngx_queue_insert_head(&pcf->cache, q);
+
+    item->connection = c;
+    item->channel = p->channel;
+    item->socklen = pc->socklen;
+    ngx_memcpy(&item->sockaddr, pc->sockaddr, pc->socklen);
+
+    pc->connection = NULL;
+
+    c->read->delayed = 0;
+    ngx_add_timer(c->read, NGX_HTTP_AIROUTER_KEEPALIVE_IDLE);
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    c->write->handler = ngx_http_airouter_keepalive_dummy_handler;
+    c->read->handler = ngx_http_airouter_keepalive_close_handler;
+
+    c->data = item;
+    c->idle = 1;
+    c->log = ngx_cycle->log;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+    c->pool->log = ngx_cycle->log;
+
+    if (c->read->ready) {
+        ngx_http_airouter_keepalive_close_handler(c->read);
+    }
+}
+
+
+static void
+ngx_http_airouter_keepalive_dummy_handler(ngx_event_t *ev)
+{
+    return;
+}
+
+
+/* An idle connection that becomes readable is closing (or misbehaving). */
+static void
+ngx_http_airouter_keepalive_close_handler(ngx_event_t *ev)
+{
+    int                              n;
+    char                             buf[1];
+    ngx_connection_t                *c;
+    ngx_http_airouter_keepalive_t   *item;
+
+    c = ev->data;
+
+    if (c->close || c->read->timedout) {
+        goto close;
+    }
+
+    n = recv(c->fd, buf, 1, MSG_PEEK);
+
+    if (n == -1 && ngx_socket_errno == NGX_EAGAIN) {
+        ev->ready = 0;
+
+        if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+            goto close;
+        }
+
+        return;
+    }
+
+close:
+
+    item = c->data;
+
+    ngx_http_airouter_keepalive_close(c);
+
+    ngx_queue_remove(&item->queue);
+    ngx_queue_insert_head(&item->conf->free, &item->queue);
+}
+
+
+static void
+ngx_http_airouter_keepalive_close(ngx_connection_t *c)
+{
+#if (NGX_HTTP_SSL)
+
+    if (c->ssl) {
+        c->ssl->no_wait_shutdown = 1;
+        c->ssl->no_send_shutdown = 1;
+
+        if (ngx_ssl_shutdown(c) == NGX_AGAIN) {
+            c->ssl->handler = ngx_http_airouter_keepalive_close;
+            return;
+        }
+    }
+
+#endif
+
+    ngx_destroy_pool(c->pool);
+    ngx_close_connection(c);
+}
+
+
+#if (NGX_HTTP_SSL)
+
+/* One TLS session per channel and worker, resumed by the next handshake. */
+static ngx_int_t
+ngx_http_airouter_proxy_set_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    if (p->channel == NULL || p->channel->session == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_ssl_set_session(pc->connection, p->channel->session);
+}
+
+
+static void
+ngx_http_airouter_proxy_save_session(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    ngx_ssl_session_t  *session;
+
+    if (p->channel == NULL) {
+        return;
+    }
+
+    session = ngx_ssl_get_session(pc->connection);
+    if (session == NULL) {
+        return;
+    }
+
+    if (p->channel->session) {
+        ngx_ssl_free_session(p->channel->session);
+    }
+
+    p->channel->session = session;
+}
+
+#endif
+
+
+ngx_int_t
+ngx_http_airouter_proxy_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_airouter_proxy_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_airouter_proxy_body_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every proxied answer gets the X-Router-* headers; a failed one gets the
+ * error from ngx_http_airouter_proxy_fail() instead of nginx's page.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_header_filter(ngx_http_request_t *r)
+{
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    if (ctx == NULL || ctx->proxy == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    p = ctx->proxy;
+
+    if (p->replace && !p->replaced) {
+        p->replaced = 1;
+
+        r->headers_out.status = p->error_status;
+        r->headers_out.status_line.len = 0;
+        r->err_status = 0;
+
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        r->headers_out.content_type_lowcase = NULL;
+        r->headers_out.charset.len = 0;
+
+        r->headers_out.content_length_n = p->error.len;
+
+        if (r->headers_out.content_length) {
+            r->headers_out.content_length->hash = 0;
+            r->headers_out.content_length = NULL;
+        }
+
+        ngx_http_clear_accept_ranges(r);
+        ngx_http_clear_last_modified(r);
+        ngx_http_clear_etag(r);
+    }
+
+    if (ngx_http_airouter_proxy_router_headers(r, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t                      *b;
+    ngx_chain_t                     out;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    if (r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    if (ctx == NULL || ctx->proxy == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    p = ctx->proxy;
+
+    if (!p->replaced) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's error page is dropped; ours goes once, whole */
+    if (p->error_sent || r->header_only) {
+        return ngx_http_next_body_filter(r, NULL);
+    }
+
+    p->error_sent = 1;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = p->error.data;
+    b->last = p->error.data + p->error.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    u_char                    buf[NGX_INT_T_LEN + 64];
+    size_t                    len;
+    ngx_str_t                 fallbacks;
+    const char               *strategy;
+    airouter_config_t        *acf;
+    ngx_http_airouter_ctx_t  *ctx;
+    const airouter_channel_t *ch;
+
+    ctx = p->ctx;
+    acf = ctx->amcf->config;
+
+    if (p->answered && p->cand) {
+        ch = &acf->channels[p->cand->channel];
+
+        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Channel",
+                (u_char *) ch->id, ngx_strlen(ch->id)) != NGX_OK
+            || (ch->provider_name
+                && ngx_http_airouter_proxy_add_header(r, "X-Router-Provider",
+                       (u_char *) ch->provider_name,
+                       ngx_strlen(ch->provider_name)) != NGX_OK)
+            || ngx_http_airouter_proxy_add_header(r, "X-Router-Model",
+                p->cand->model.data, p->cand->model.len) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        len = ngx_sprintf(buf, "%.4f", p->cand->score) - buf;
+
+        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Score", buf, len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    strategy = ctx->strategy.len ? (char *) ctx->strategy.data
+                                 : acf->routing.default_strategy;
+
+    if (strategy
+        && ngx_http_airouter_proxy_add_header(r, "X-Router-Strategy",
+               (u_char *) strategy, ngx_strlen(strategy)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    len = ngx_sprintf(buf, "%ui", ctx->attempts) - buf;
+
+    if (ngx_http_airouter_proxy_add_header(r, "X-Router-Attempts", buf, len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_proxy_fallbacks(r, p, &fallbacks) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (fallbacks.len
+        && ngx_http_airouter_proxy_add_header(r, "X-Router-Fallbacks",
+                                              fallbacks.data, fallbacks.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (p->answered && ctx->cost >= 0) {
+        len = ngx_sprintf(buf, "%.8f", ctx->cost) - buf;
+
+        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Cost", buf, len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* Header values are kept to printable ASCII: the rest is %XX. */
+static ngx_int_t
+ngx_http_airouter_proxy_add_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len)
+{
+    u_char           *v;
+    ngx_table_elt_t  *h;
+
+    v = ngx_pnalloc(r->pool, len * 3 + 1);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = v;
+    h->value.len = ngx_http_airouter_proxy_ascii(v, value, len);
+    h->lowcase_key = NULL;
+
+    return NGX_OK;
+}
+
+
+/* "chan:fault status, ..." of the attempts that failed (not skipped). */
+static ngx_int_t
+ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *out)
+{
+    u_char                       *d, *end;
+    size_t                        len;
+    ngx_uint_t                    i, n;
+    airouter_config_t            *acf;
+    ngx_http_airouter_attempt_t  *a;
+
+    acf = p->ctx->amcf->config;
+    a = p->attempts.elts;
+    len = 0;
+
+    for (i = 0; i < p->attempts.nelts; i++) {
+        len += ngx_strlen(acf->channels[a[i].channel].id) + 48;
+    }
+
+    ngx_str_null(out);
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    d = out->data;
+    end = d + len;
+    n = 0;
+
+    for (i = 0; i < p->attempts.nelts; i++) {
+        if (a[i].skipped) {
+            continue;
+        }
+
+        d = ngx_slprintf(d, end, "%s%s:%s", n++ ? ", " : "",
+                         acf->channels[a[i].channel].id,
+                         airouter_fault_name(a[i].fault));
+
+        if (a[i].status) {
+            d = ngx_slprintf(d, end, " %ui", a[i].status);
+        }
+    }
+
+    out->len = d - out->data;
+    p->ctx->fallbacks = *out;
+
+    return NGX_OK;
+}
+
+
+static size_t
+ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src, size_t len)
+{
+    u_char       *d;
+    size_t        i;
+    static u_char hex[] = "0123456789ABCDEF";
+
+    d = dst;
+
+    for (i = 0; i < len; i++) {
+        if (src[i] < 0x20 || src[i] >= 0x7f || src[i] == '%') {
+            *d++ = '%';
+            *d++ = hex[src[i] >> 4];
+            *d++ = hex[src[i] & 0xf];
+
+        } else {
+            *d++ = src[i];
+        }
+    }
+
+    return d - dst;
+}
+
+
+ngx_int_t
+ngx_http_airouter_proxy_result(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_result_t *res)
+{
+    const char                     *name;
+    airouter_config_t              *acf;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ngx_memzero(res, sizeof(ngx_http_airouter_proxy_result_t));
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    if (ctx == NULL || ctx->proxy == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ctx->proxy;
+    acf = ctx->amcf->config;
+    res->attempts = ctx->attempts;
+
+    if (p->answered && p->cand) {
+        res->channel.data = (u_char *) acf->channels[p->cand->channel].id;
+        res->channel.len = ngx_strlen(res->channel.data);
+        res->model = p->cand->model;
+    }
+
+    if (p->aborted) {
+        name = "client_closed";
+
+    } else if (p->cand == NULL) {
+        name = "no_candidate";
+
+    } else {
+        name = airouter_fault_name(p->fault);
+    }
+
+    res->status.data = (u_char *) name;
+    res->status.len = ngx_strlen(name);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_airouter_proxy_create_conf(ngx_http_airouter_loc_conf_t *alcf)
+{
+    alcf->upstream.connect_timeout = NGX_CONF_UNSET_MSEC;
+    alcf->upstream.send_timeout = NGX_CONF_UNSET_MSEC;
+    alcf->upstream.read_timeout = NGX_CONF_UNSET_MSEC;
+    alcf->upstream.buffer_size = NGX_CONF_UNSET_SIZE;
+    alcf->upstream.hide_headers = NGX_CONF_UNSET_PTR;
+    alcf->upstream.pass_headers = NGX_CONF_UNSET_PTR;
+    alcf->keepalive = NGX_CONF_UNSET_UINT;
+    alcf->ssl_verify = NGX_CONF_UNSET;
+
+    /*
+     * set by ngx_pcalloc(), and meant: buffering, intercept_errors,
+     * ignore_client_abort and store off; no local address.
+     */
+}
+
+
+char *
+ngx_http_airouter_proxy_merge_conf(ngx_conf_t *cf,
+    ngx_http_airouter_loc_conf_t *prev, ngx_http_airouter_loc_conf_t *conf)
+{
+    ngx_hash_init_t                  hash;
+    airouter_config_t               *acf;
+    ngx_http_airouter_proxy_conf_t  *pcf;
+    ngx_http_airouter_main_conf_t   *amcf;
+    ngx_http_airouter_proxy_main_t  *pm;
+
+    ngx_conf_merge_msec_value(conf->upstream.connect_timeout,
+                              prev->upstream.connect_timeout, 10000);
+    ngx_conf_merge_msec_value(conf->upstream.send_timeout,
+                              prev->upstream.send_timeout, 60000);
+    ngx_conf_merge_msec_value(conf->upstream.read_timeout,
+                              prev->upstream.read_timeout, 300000);
+    ngx_conf_merge_size_value(conf->upstream.buffer_size,
+                              prev->upstream.buffer_size, 32 * 1024);
+    ngx_conf_merge_uint_value(conf->keepalive, prev->keepalive, 32);
+    ngx_conf_merge_value(conf->ssl_verify, prev->ssl_verify, 1);
+    ngx_conf_merge_str_value(conf->ssl_trusted_certificate,
+                             prev->ssl_trusted_certificate,
+                             "/etc/ssl/certs/ca-certificates.crt");
+
+    hash.max_size = 512;
+    hash.bucket_size = ngx_align(64, ngx_cacheline_size);
+    hash.name = "airouter_headers_hash";
+
+    if (ngx_http_upstream_hide_headers_hash(cf, &conf->upstream,
+            &prev->upstream, ngx_http_airouter_hide_headers, &hash)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_airouter_module);
+
+    if (conf->role != NGX_HTTP_AIROUTER_ROLE_API || amcf->config == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (amcf->proxy == NULL
+        && ngx_http_airouter_proxy_channels(cf, amcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    acf = amcf->config;
+    pm = amcf->proxy;
+
+    pcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_proxy_conf_t));
+    if (pcf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pcf->uscf.peer.init = ngx_http_airouter_proxy_peer_init;
+    ngx_str_set(&pcf->uscf.host, "airouter");
+    pcf->max_cached = conf->keepalive;
+
+    conf->upstream.upstream = &pcf->uscf;
+    ngx_str_set(&conf->upstream.module, "airouter");
+
+    /* the try budget is peer.tries (ngx_http_airouter_proxy_peer_init) */
+    conf->upstream.next_upstream = NGX_HTTP_UPSTREAM_FT_ERROR
+                                   |NGX_HTTP_UPSTREAM_FT_TIMEOUT
+                                   |NGX_HTTP_UPSTREAM_FT_INVALID_HEADER
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_500
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_502
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_503
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_504
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_403
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_404
+                                   |NGX_HTTP_UPSTREAM_FT_HTTP_429
+                                   |NGX_HTTP_UPSTREAM_FT_NON_IDEMPOTENT;
+    conf->upstream.next_upstream_tries = 0;
+    conf->upstream.next_upstream_timeout =
+                             (ngx_msec_t) acf->routing.request_deadline * 1000;
+
+    pm->max_tries = acf->routing.enable_fallback
+                    ? (ngx_uint_t) ngx_max(acf->routing.max_retry_attempts, 1)
+                    : 1;
+
+#if (NGX_HTTP_SSL)
+    if (ngx_http_airouter_proxy_set_ssl(cf, conf, pcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+#endif
+
+    conf->proxy = pcf;
+
+    return NGX_CONF_OK;
+}
+
+
+#if (NGX_HTTP_SSL)
+
+/* As ngx_http_proxy_set_ssl(): one client context for every channel. */
+static ngx_int_t
+ngx_http_airouter_proxy_set_ssl(ngx_conf_t *cf,
+    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf)
+{
+    ngx_str_t            ciphers;
+    ngx_pool_cleanup_t  *cln;
+
+    pcf->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (pcf->ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    pcf->ssl->log = cf->log;
+
+    if (ngx_ssl_create(pcf->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(pcf->ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = pcf->ssl;
+
+    ngx_str_set(&ciphers, "DEFAULT");
+
+    if (ngx_ssl_ciphers(cf, pcf->ssl, &ciphers, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (conf->ssl_verify) {
+        if (ngx_conf_full_name(cf->cycle, &conf->ssl_trusted_certificate, 1)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_trusted_certificate(cf, pcf->ssl,
+                                        &conf->ssl_trusted_certificate, 9)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_ssl_client_session_cache(cf, pcf->ssl, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    conf->upstream.ssl = pcf->ssl;
+    conf->upstream.ssl_server_name = 1;
+    conf->upstream.ssl_verify = conf->ssl_verify;
+    conf->upstream.ssl_session_reuse = 1;
+
+    return NGX_OK;
+}
+
+#endif
+
+
+static ngx_int_t
+ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    size_t                           i;
+    airouter_config_t               *acf;
+    ngx_http_airouter_proxy_main_t  *pm;
+
+    acf = amcf->config;
+
+    pm = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_proxy_main_t));
+    if (pm == NULL) {
+        return NGX_ERROR;
+    }
+
+    pm->channels = ngx_pcalloc(cf->pool, (acf->nchannels ? acf->nchannels : 1)
+                                         * sizeof(ngx_http_airouter_channel_t));
+    if (pm->channels == NULL) {
+        return NGX_ERROR;
+    }
+
+    airouter_outcome_table_init(&pm->outcomes, &acf->routing.errors,
+                                acf->routing.error_cooldown_period);
+
+    for (i = 0; i < acf->nchannels; i++) {
+        if (!acf->channels[i].enabled || acf->channels[i].base_url == NULL) {
+            continue;
+        }
+
+        if (ngx_http_airouter_proxy_channel(cf, &acf->channels[i],
+                                            &pm->channels[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    amcf->proxy = pm;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Address, Host, TLS name and key headers of one channel.  A host that
+ * does not resolve now leaves the channel out (with a warning) rather than
+ * failing nginx: providers' DNS should not decide whether nginx starts.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
+    ngx_http_airouter_channel_t *pc)
+{
+    u_char                     *p, *auth;
+    size_t                      i, len;
+    ngx_url_t                   u;
+    ngx_str_t                   authority;
+    const char                 *hdr, *prefix;
+    const airouter_provider_t  *pv;
+
+    p = (u_char *) ngx_strstr(ch->base_url, "://");
+    if (p == NULL) {
+        return NGX_OK;
+    }
+
+    pc->https = (p - (u_char *) ch->base_url == 5);
+    p += 3;
+
+    authority.data = p;
+
+    while (*p && *p != '/' && *p != '?' && *p != '#') {
+        p++;
+    }
+
+    authority.len = p - authority.data;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = authority;
+    u.default_port = pc->https ? 443 : 80;
+    u.no_resolve = 0;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter: channel \"%s\" is left out: \"%V\": %s",
+                           ch->id, &authority, u.err ? u.err : "no address");
+        return NGX_OK;
+    }
+
+    /* loopback names resolve to ::1 too; test mocks listen on IPv4 */
+    pc->addr = &u.addrs[0];
+
+    for (i = 0; i < u.naddrs; i++) {
+        if (u.addrs[i].sockaddr->sa_family == AF_INET) {
+            pc->addr = &u.addrs[i];
+            break;
+        }
+    }
+
+    pc->host = authority;
+    pc->name = u.host;
+
+    pv = ch->provider;
+    hdr = "Authorization";
+    prefix = "Bearer ";
+
+    if (pv && pv->auth_type && ngx_strcmp(pv->auth_type, "bearer") != 0
+        && pv->auth_header)
+    {
+        hdr = pv->auth_header;
+        prefix = "";
+    }
+
+    if (ch->api_keys.n == 0) {
+        return NGX_OK;
+    }
+
+    pc->auth = ngx_palloc(cf->pool, ch->api_keys.n * sizeof(ngx_str_t));
+    if (pc->auth == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ch->api_keys.n; i++) {
+        len = ngx_strlen(hdr) + sizeof(": ") - 1 + ngx_strlen(prefix)
+              + ngx_strlen(ch->api_keys.items[i]) + sizeof(CRLF) - 1;
+
+        auth = ngx_pnalloc(cf->pool, len);
+        if (auth == NULL) {
+            return NGX_ERROR;
+        }
+
+        pc->auth[i].data = auth;
+        pc->auth[i].len = ngx_sprintf(auth, "%s: %s%s" CRLF, hdr, prefix,
+                                      ch->api_keys.items[i]) - auth;
+    }
+
+    pc->nauth = ch->api_keys.n;
+
+    return NGX_OK;
+}

@@ -1,0 +1,65 @@
+/*
+ * The per-request context of the `airouter` location: what the API handler
+ * learned from the client's body and the ranked candidates that the proxy
+ * tries one after another.  Filled by ngx_http_airouter_api.c, consumed by
+ * ngx_http_airouter_proxy.c and read by the $airouter_* variables.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_REQUEST_H
+#define NGX_HTTP_AIROUTER_REQUEST_H
+
+#include <jansson.h>
+
+#include "ngx_http_airouter_module.h"
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_EP_CHAT = 0,
+    NGX_HTTP_AIROUTER_EP_COMPLETIONS,
+    NGX_HTTP_AIROUTER_EP_EMBEDDINGS
+} ngx_http_airouter_endpoint_e;
+
+
+/*
+ * One routable (channel, model) pair, copied out of the catalogue into the
+ * request pool: a catalogue swap during a long stream cannot pull it away.
+ */
+typedef struct {
+    ngx_uint_t                   channel;      /* index in config->channels */
+    ngx_uint_t                   entry;        /* catalogue entry index */
+    ngx_str_t                    model;        /* the channel's model id */
+    double                       score;
+    double                       price_prompt;     /* per token, USD */
+    double                       price_completion;
+} ngx_http_airouter_candidate_t;
+
+
+typedef struct {
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    /* the caller's API key (ngx_http_airouter_auth.c); NULL: auth off */
+    const airouter_apikey_t     *key;
+
+    json_t                      *body;         /* the client's JSON body */
+    ngx_http_airouter_endpoint_e endpoint;
+    ngx_str_t                    api_path;     /* "/v1/chat/completions" */
+    ngx_str_t                    requested;    /* the client's "model" */
+    ngx_str_t                    strategy;
+    unsigned                     stream:1;
+    unsigned                     explain:1;    /* POST /v1/route */
+
+    ngx_array_t                  candidates;   /* ngx_http_airouter_candidate_t */
+    ngx_uint_t                   current;      /* index into candidates */
+    ngx_uint_t                   attempts;
+
+    /* results, for X-Router-* headers and $airouter_* variables */
+    ngx_str_t                    fallbacks;    /* "chan:reason, ..." */
+    ngx_uint_t                   upstream_status;
+    ngx_int_t                    prompt_tokens;    /* -1: unknown */
+    ngx_int_t                    completion_tokens;
+    double                       cost;             /* -1: unknown */
+
+    void                        *proxy;        /* ngx_http_airouter_proxy.c */
+} ngx_http_airouter_ctx_t;
+
+#endif /* NGX_HTTP_AIROUTER_REQUEST_H */

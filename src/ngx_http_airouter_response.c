@@ -1,0 +1,122 @@
+/*
+ * JSON answers and OpenAI-style errors for every handler of the module.
+ */
+
+#include "ngx_http_airouter_response.h"
+
+
+/* compact, and reals short enough to read: 0.66, not 0.66000000000000003 */
+#define NGX_HTTP_AIROUTER_JSON_FLAGS  (JSON_COMPACT|JSON_REAL_PRECISION(10))
+
+
+static json_t *ngx_http_airouter_error_vjson(const char *type,
+    const char *code, const char *fmt, va_list args);
+
+
+ngx_int_t
+ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body)
+{
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = json_dumpb(body, NULL, 0, NGX_HTTP_AIROUTER_JSON_FLAGS);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        json_decref(body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last += json_dumpb(body, (char *) b->pos, len,
+                          NGX_HTTP_AIROUTER_JSON_FLAGS);
+    *b->last++ = LF;
+    json_decref(body);
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+json_t *
+ngx_http_airouter_error_json(const char *type, const char *code,
+    const char *fmt, ...)
+{
+    json_t   *err;
+    va_list   args;
+
+    va_start(args, fmt);
+    err = ngx_http_airouter_error_vjson(type, code, fmt, args);
+    va_end(args);
+
+    return err;
+}
+
+
+ngx_int_t
+ngx_http_airouter_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *code, const char *fmt, ...)
+{
+    json_t   *err;
+    va_list   args;
+
+    va_start(args, fmt);
+    err = ngx_http_airouter_error_vjson(type, code, fmt, args);
+    va_end(args);
+
+    return ngx_http_airouter_send_json(r, status, err);
+}
+
+
+static json_t *
+ngx_http_airouter_error_vjson(const char *type, const char *code,
+    const char *fmt, va_list args)
+{
+    u_char   msg[2048], *p, *q;
+    json_t  *inner;
+
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+
+    inner = json_pack("{s:s%,s:s,s:s?}", "message", (char *) msg,
+                      (size_t) (p - msg), "type", type, "code", code);
+
+    if (inner == NULL) {
+        /* a client's string that is not UTF-8: keep the message readable */
+        for (q = msg; q < p; q++) {
+            if (*q >= 0x80) {
+                *q = '?';
+            }
+        }
+
+        inner = json_pack("{s:s%,s:s,s:s?}", "message", (char *) msg,
+                          (size_t) (p - msg), "type", type, "code", code);
+        if (inner == NULL) {
+            return NULL;
+        }
+    }
+
+    return json_pack("{s:o}", "error", inner);
+}

@@ -1,0 +1,29 @@
+/*
+ * Sending JSON answers, and the one place that shapes OpenAI-style errors:
+ * {"error": {"message", "type", "code"}}.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_RESPONSE_H
+#define NGX_HTTP_AIROUTER_RESPONSE_H
+
+#include <jansson.h>
+
+#include "ngx_http_airouter_module.h"
+
+
+/* Sends body (its reference is taken) with the status; finalizes nothing. */
+ngx_int_t ngx_http_airouter_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *body);
+
+/*
+ * The error object alone, for callers that add fields (close matches,
+ * attempts) before sending it with ngx_http_airouter_send_json().
+ * fmt takes nginx's ngx_sprintf() conversions.
+ */
+json_t *ngx_http_airouter_error_json(const char *type, const char *code,
+    const char *fmt, ...);
+ngx_int_t ngx_http_airouter_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *type, const char *code,
+    const char *fmt, ...);
+
+#endif /* NGX_HTTP_AIROUTER_RESPONSE_H */

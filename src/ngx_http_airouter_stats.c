@@ -1,0 +1,1521 @@
+/*
+ * Usage counters, budgets, channel daily limits and the switched strategy
+ * in the shared zone; see ngx_http_airouter_stats.h.
+ */
+
+#include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_response.h"
+
+
+#define NGX_HTTP_AIROUTER_STATS_STRATEGY   64
+#define NGX_HTTP_AIROUTER_STATS_EVICT      8
+
+
+/*
+ * The node's fields start at the rbtree node's color byte, as in
+ * ngx_http_limit_req_module: the key (a hash of day, kind and name) is the
+ * rbtree node's, the rest is compared on a collision.
+ */
+typedef struct {
+    u_char                       color;
+    u_char                       kind;
+    u_char                       alerts;
+    u_char                       len;
+    uint32_t                     day;
+    ngx_queue_t                  queue;
+    ngx_http_airouter_stats_counters_t  c;
+    uint32_t                     minute;        /* RATE: the current one */
+    uint32_t                     count;         /* RATE: requests in it */
+    u_char                       name[1];
+} ngx_http_airouter_stats_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;         /* newest first */
+    ngx_uint_t                   dirty;         /* changed since saved */
+    u_char                       strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
+} ngx_http_airouter_stats_sh_t;
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_DENY_NONE = 0,
+    NGX_HTTP_AIROUTER_DENY_GLOBAL,
+    NGX_HTTP_AIROUTER_DENY_DAILY,
+    NGX_HTTP_AIROUTER_DENY_MONTHLY,
+    NGX_HTTP_AIROUTER_DENY_RATE
+} ngx_http_airouter_deny_e;
+
+
+static ngx_http_airouter_stats_sh_t *ngx_http_airouter_stats_sh(
+    ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
+static uint32_t ngx_http_airouter_stats_hash(uint32_t day, ngx_uint_t kind,
+    const u_char *name, size_t len);
+static ngx_http_airouter_stats_node_t *ngx_http_airouter_stats_lookup(
+    ngx_http_airouter_stats_sh_t *sh, uint32_t day, ngx_uint_t kind,
+    const u_char *name, size_t len);
+static ngx_http_airouter_stats_node_t *ngx_http_airouter_stats_get(
+    ngx_http_airouter_stats_sh_t *sh, ngx_slab_pool_t *shpool, uint32_t day,
+    ngx_uint_t kind, const u_char *name, size_t len);
+static void ngx_http_airouter_stats_delete(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, ngx_http_airouter_stats_node_t *sn);
+static void ngx_http_airouter_stats_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_http_airouter_stats_add(ngx_http_airouter_stats_node_t *sn,
+    ngx_http_airouter_stats_counters_t *c);
+static ngx_uint_t ngx_http_airouter_stats_alert(
+    ngx_http_airouter_stats_node_t *sn, double budget, double threshold);
+static void ngx_http_airouter_stats_log_alert(ngx_log_t *log,
+    ngx_uint_t alert, const char *name, double spent, double budget,
+    double threshold);
+static uint32_t ngx_http_airouter_stats_month_start(uint32_t day);
+static ngx_int_t ngx_http_airouter_stats_log_handler(ngx_http_request_t *r);
+static double ngx_http_airouter_stats_speed(void *ctx, uint32_t channel,
+    uint32_t model);
+static double ngx_http_airouter_stats_reliability(void *ctx,
+    uint32_t channel, uint32_t model);
+static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
+    uint32_t model);
+static void ngx_http_airouter_stats_load(ngx_http_airouter_zone_t *zone,
+    ngx_http_airouter_stats_sh_t *sh, ngx_log_t *log);
+static ngx_int_t ngx_http_airouter_stats_save(
+    ngx_http_airouter_main_conf_t *amcf, ngx_log_t *log);
+static void ngx_http_airouter_stats_prune(
+    ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_stats_timer(ngx_event_t *ev);
+
+
+static const char  *ngx_http_airouter_stats_kinds[] = {
+    "total", "key", "channel", "model", "rate", "off"
+};
+
+
+ngx_int_t
+ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone)
+{
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    sh = ngx_slab_alloc(zone->shpool, sizeof(ngx_http_airouter_stats_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(sh, sizeof(ngx_http_airouter_stats_sh_t));
+
+    ngx_rbtree_init(&sh->rbtree, &sh->sentinel,
+                    ngx_http_airouter_stats_rbtree_insert);
+    ngx_queue_init(&sh->queue);
+
+    if (zone->amcf->stats_file.len) {
+        ngx_http_airouter_stats_load(zone, sh, ngx_cycle->log);
+    }
+
+    zone->sh->stats = sh;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_airouter_stats_log_handler;
+
+    return NGX_OK;
+}
+
+
+uint32_t
+ngx_http_airouter_stats_today(void)
+{
+    return (uint32_t) (ngx_time() / 86400);
+}
+
+
+/*
+ * The log phase: what the request cost, on the day's total, its key, and
+ * the channel and model that answered.
+ */
+static ngx_int_t
+ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
+{
+    double                              budget, threshold;
+    double                              total_spent, key_spent;
+    uint32_t                            today;
+    ngx_uint_t                          ok, total_alert, key_alert;
+    ngx_slab_pool_t                    *shpool;
+    airouter_config_t                  *acf;
+    const airouter_apikey_t            *key;
+    ngx_http_airouter_ctx_t            *ctx;
+    ngx_http_airouter_loc_conf_t       *alcf;
+    ngx_http_airouter_stats_sh_t       *sh;
+    ngx_http_airouter_stats_node_t     *sn;
+    ngx_http_airouter_stats_counters_t  c;
+    ngx_http_airouter_proxy_result_t    res;
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+    if (alcf == NULL || alcf->role != NGX_HTTP_AIROUTER_ROLE_API) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    if (ctx == NULL || ctx->explain || ctx->requested.len == 0) {
+        return NGX_OK;
+    }
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    acf = ctx->amcf->config;
+    key = ctx->key;
+
+    ok = 0;
+
+    if (ngx_http_airouter_proxy_result(r, &res) == NGX_OK) {
+        ok = (res.status.len == 2
+              && ngx_strncmp(res.status.data, "ok", 2) == 0);
+
+    } else {
+        ngx_memzero(&res, sizeof(ngx_http_airouter_proxy_result_t));
+    }
+
+    ngx_memzero(&c, sizeof(ngx_http_airouter_stats_counters_t));
+    c.requests = 1;
+    c.errors = ok ? 0 : 1;
+
+    if (ctx->prompt_tokens >= 0) {
+        c.prompt_tokens = ctx->prompt_tokens;
+    }
+
+    if (ctx->completion_tokens >= 0) {
+        c.completion_tokens = ctx->completion_tokens;
+    }
+
+    if (ctx->cost > 0) {
+        c.cost = ctx->cost;
+    }
+
+    today = ngx_http_airouter_stats_today();
+    budget = acf->cost.global_daily_budget;
+    threshold = acf->cost.alert_threshold;
+    total_alert = 0;
+    key_alert = 0;
+    total_spent = 0;
+    key_spent = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                     NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                     (u_char *) "", 0);
+    if (sn) {
+        ngx_http_airouter_stats_add(sn, &c);
+        total_alert = ngx_http_airouter_stats_alert(sn, budget, threshold);
+        total_spent = sn->c.cost;
+    }
+
+    if (key) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_KEY,
+                                         (u_char *) key->name,
+                                         ngx_strlen(key->name));
+        if (sn) {
+            ngx_http_airouter_stats_add(sn, &c);
+            key_alert = ngx_http_airouter_stats_alert(sn, key->daily_budget,
+                                                      threshold);
+            key_spent = sn->c.cost;
+        }
+    }
+
+    if (res.channel.len) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_CHANNEL,
+                                         res.channel.data, res.channel.len);
+        if (sn) {
+            ngx_http_airouter_stats_add(sn, &c);
+        }
+    }
+
+    if (res.model.len) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_MODEL,
+                                         res.model.data, res.model.len);
+        if (sn) {
+            ngx_http_airouter_stats_add(sn, &c);
+        }
+    }
+
+    sh->dirty = 1;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (total_alert) {
+        ngx_http_airouter_stats_log_alert(r->connection->log, total_alert,
+                                          NULL, total_spent, budget,
+                                          threshold);
+    }
+
+    if (key_alert) {
+        ngx_http_airouter_stats_log_alert(r->connection->log, key_alert,
+                                          key->name, key_spent,
+                                          key->daily_budget, threshold);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_stats_add(ngx_http_airouter_stats_node_t *sn,
+    ngx_http_airouter_stats_counters_t *c)
+{
+    sn->c.requests += c->requests;
+    sn->c.errors += c->errors;
+    sn->c.prompt_tokens += c->prompt_tokens;
+    sn->c.completion_tokens += c->completion_tokens;
+    sn->c.unauthorized += c->unauthorized;
+    sn->c.throttled += c->throttled;
+    sn->c.cost += c->cost;
+}
+
+
+/* The alert bits a day's spend has just crossed (each once a day). */
+static ngx_uint_t
+ngx_http_airouter_stats_alert(ngx_http_airouter_stats_node_t *sn,
+    double budget, double threshold)
+{
+    ngx_uint_t  crossed;
+
+    if (budget <= 0) {
+        return 0;
+    }
+
+    crossed = 0;
+
+    if (threshold > 0 && sn->c.cost >= budget * threshold
+        && !(sn->alerts & NGX_HTTP_AIROUTER_ALERT_THRESHOLD))
+    {
+        crossed |= NGX_HTTP_AIROUTER_ALERT_THRESHOLD;
+    }
+
+    if (sn->c.cost >= budget
+        && !(sn->alerts & NGX_HTTP_AIROUTER_ALERT_EXCEEDED))
+    {
+        crossed |= NGX_HTTP_AIROUTER_ALERT_EXCEEDED;
+    }
+
+    sn->alerts |= crossed;
+
+    return crossed;
+}
+
+
+static void
+ngx_http_airouter_stats_log_alert(ngx_log_t *log, ngx_uint_t alert,
+    const char *name, double spent, double budget, double threshold)
+{
+    u_char  who[NGX_HTTP_AIROUTER_STATS_NAME + 32], *p;
+
+    if (name) {
+        p = ngx_snprintf(who, sizeof(who) - 1, "API key \"%s\"", name);
+
+    } else {
+        p = ngx_cpymem(who, "global", sizeof("global") - 1);
+    }
+
+    *p = '\0';
+
+    if (alert & NGX_HTTP_AIROUTER_ALERT_THRESHOLD) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "airouter: %s daily spend %.6f USD is over the alert "
+                      "threshold (%.0f%% of %.6f USD)",
+                      who, spent, threshold * 100, budget);
+    }
+
+    if (alert & NGX_HTTP_AIROUTER_ALERT_EXCEEDED) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "airouter: %s daily spend %.6f USD: the budget of "
+                      "%.6f USD is used up", who, spent, budget);
+    }
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_admit(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc)
+{
+    u_char                          *p;
+    double                           spent, budget;
+    uint32_t                         today, day, minute;
+    ngx_uint_t                       wait;
+    ngx_slab_pool_t                 *shpool;
+    airouter_config_t               *acf;
+    ngx_table_elt_t                 *h;
+    const airouter_apikey_t         *key;
+    ngx_http_airouter_deny_e         deny;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+    size_t                           len;
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    acf = ctx->amcf->config;
+    key = ctx->key;
+
+    if (!(acf->cost.global_daily_budget > 0
+          && acf->cost.auto_disable_on_budget_exceeded)
+        && (key == NULL
+            || (key->daily_budget <= 0 && key->monthly_budget <= 0
+                && key->rate_limit <= 0)))
+    {
+        return NGX_OK;
+    }
+
+    today = ngx_http_airouter_stats_today();
+    minute = (uint32_t) (ngx_time() / 60);
+    deny = NGX_HTTP_AIROUTER_DENY_NONE;
+    spent = 0;
+    budget = 0;
+    len = key ? ngx_strlen(key->name) : 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (acf->cost.global_daily_budget > 0
+        && acf->cost.auto_disable_on_budget_exceeded)
+    {
+        sn = ngx_http_airouter_stats_lookup(sh, today,
+                                            NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                            (u_char *) "", 0);
+        if (sn && sn->c.cost >= acf->cost.global_daily_budget) {
+            deny = NGX_HTTP_AIROUTER_DENY_GLOBAL;
+            spent = sn->c.cost;
+            budget = acf->cost.global_daily_budget;
+        }
+    }
+
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->daily_budget > 0) {
+        sn = ngx_http_airouter_stats_lookup(sh, today,
+                                            NGX_HTTP_AIROUTER_STATS_KEY,
+                                            (u_char *) key->name, len);
+        if (sn && sn->c.cost >= key->daily_budget) {
+            deny = NGX_HTTP_AIROUTER_DENY_DAILY;
+            spent = sn->c.cost;
+            budget = key->daily_budget;
+        }
+    }
+
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->monthly_budget > 0)
+    {
+        spent = 0;
+
+        for (day = ngx_http_airouter_stats_month_start(today);
+             day <= today;
+             day++)
+        {
+            sn = ngx_http_airouter_stats_lookup(sh, day,
+                                                NGX_HTTP_AIROUTER_STATS_KEY,
+                                                (u_char *) key->name, len);
+            if (sn) {
+                spent += sn->c.cost;
+            }
+        }
+
+        if (spent >= key->monthly_budget) {
+            deny = NGX_HTTP_AIROUTER_DENY_MONTHLY;
+            budget = key->monthly_budget;
+        }
+    }
+
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->rate_limit > 0) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, 0,
+                                         NGX_HTTP_AIROUTER_STATS_RATE,
+                                         (u_char *) key->name, len);
+        if (sn) {
+            if (sn->minute != minute) {
+                sn->minute = minute;
+                sn->count = 0;
+            }
+
+            if (sn->count >= (uint32_t) key->rate_limit) {
+                deny = NGX_HTTP_AIROUTER_DENY_RATE;
+
+            } else {
+                sn->count++;
+            }
+        }
+    }
+
+    if (deny != NGX_HTTP_AIROUTER_DENY_NONE) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                         (u_char *) "", 0);
+        if (sn) {
+            sn->c.throttled++;
+        }
+
+        if (key) {
+            sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                             NGX_HTTP_AIROUTER_STATS_KEY,
+                                             (u_char *) key->name, len);
+            if (sn) {
+                sn->c.throttled++;
+            }
+        }
+
+        sh->dirty = 1;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
+        return NGX_OK;
+    }
+
+    switch (deny) {
+
+    case NGX_HTTP_AIROUTER_DENY_GLOBAL:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "airouter: request refused: the global daily budget "
+                      "of %.6f USD is used up", budget);
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                   "insufficient_quota", "insufficient_quota",
+                   "The router's daily budget (%.6f USD) is used up: "
+                   "%.6f USD spent today", budget, spent);
+        break;
+
+    case NGX_HTTP_AIROUTER_DENY_DAILY:
+    case NGX_HTTP_AIROUTER_DENY_MONTHLY:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "airouter: request of API key \"%s\" refused: its "
+                      "%s budget of %.6f USD is used up", key->name,
+                      deny == NGX_HTTP_AIROUTER_DENY_DAILY
+                      ? "daily" : "monthly", budget);
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                   "insufficient_quota", "insufficient_quota",
+                   "You exceeded your %s budget of %.6f USD "
+                   "(%.6f USD spent)",
+                   deny == NGX_HTTP_AIROUTER_DENY_DAILY
+                   ? "daily" : "monthly", budget, spent);
+        break;
+
+    default: /* NGX_HTTP_AIROUTER_DENY_RATE */
+        wait = 60 - (ngx_uint_t) (ngx_time() % 60);
+
+        h = ngx_list_push(&r->headers_out.headers);
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+        if (h && p) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            h->value.data = p;
+            h->value.len = ngx_sprintf(p, "%ui", wait) - p;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "airouter: request of API key \"%s\" refused: over "
+                      "its rate limit of %d requests a minute", key->name,
+                      key->rate_limit);
+
+        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                   "requests", "rate_limit_exceeded",
+                   "Rate limit reached: %d requests per minute",
+                   key->rate_limit);
+        break;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+void
+ngx_http_airouter_stats_unauthorized(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sn = ngx_http_airouter_stats_get(sh, shpool,
+                                     ngx_http_airouter_stats_today(),
+                                     NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                     (u_char *) "", 0);
+    if (sn) {
+        sn->c.unauthorized++;
+        sh->dirty = 1;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* The first day of day's calendar month (UTC). */
+static uint32_t
+ngx_http_airouter_stats_month_start(uint32_t day)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime((time_t) day * 86400, &tm);
+
+    return day - (tm.ngx_tm_mday - 1);
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, airouter_live_t *live,
+    ngx_http_airouter_stats_filter_t *f)
+{
+    size_t                           i;
+    uint32_t                         today;
+    ngx_uint_t                       any;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    airouter_config_t               *acf;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    f->live = *live;
+    f->off = NULL;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    acf = amcf->config;
+
+    f->nchannels = acf->nchannels;
+    f->off = ngx_pcalloc(pool, acf->nchannels + 1);
+    if (f->off == NULL) {
+        return NGX_ERROR;
+    }
+
+    today = ngx_http_airouter_stats_today();
+    any = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < acf->nchannels; i++) {
+        id = acf->channels[i].id;
+
+        if (ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
+                                           (u_char *) id, ngx_strlen(id)))
+        {
+            f->off[i] = 1;
+            any = 1;
+            continue;
+        }
+
+        if (acf->channels[i].daily_limit <= 0) {
+            continue;
+        }
+
+        sn = ngx_http_airouter_stats_lookup(sh, today,
+                                            NGX_HTTP_AIROUTER_STATS_CHANNEL,
+                                            (u_char *) id, ngx_strlen(id));
+
+        if (sn && sn->c.requests >= (uint64_t) acf->channels[i].daily_limit) {
+            f->off[i] = 1;
+            any = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (!any) {
+        return NGX_OK;
+    }
+
+    live->speed = ngx_http_airouter_stats_speed;
+    live->reliability = ngx_http_airouter_stats_reliability;
+    live->available = ngx_http_airouter_stats_available;
+    live->ctx = f;
+
+    return NGX_OK;
+}
+
+
+static double
+ngx_http_airouter_stats_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    ngx_http_airouter_stats_filter_t *f = ctx;
+
+    return f->live.speed ? f->live.speed(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static double
+ngx_http_airouter_stats_reliability(void *ctx, uint32_t channel,
+    uint32_t model)
+{
+    ngx_http_airouter_stats_filter_t *f = ctx;
+
+    return f->live.reliability
+           ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static int
+ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
+    uint32_t model)
+{
+    ngx_http_airouter_stats_filter_t *f = ctx;
+
+    if (channel < f->nchannels && f->off[channel]) {
+        return 0;
+    }
+
+    return f->live.available ? f->live.available(f->live.ctx, channel, model)
+                             : 1;
+}
+
+
+uint64_t
+ngx_http_airouter_stats_channel_today(ngx_http_airouter_main_conf_t *amcf,
+    const char *id)
+{
+    uint64_t                         n;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    sn = ngx_http_airouter_stats_lookup(sh, ngx_http_airouter_stats_today(),
+                                        NGX_HTTP_AIROUTER_STATS_CHANNEL,
+                                        (u_char *) id, ngx_strlen(id));
+    n = sn ? sn->c.requests : 0;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return n;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_rows(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, uint32_t from, uint32_t to,
+    ngx_http_airouter_stats_kind_e kind, ngx_array_t *rows)
+{
+    ngx_int_t                        rc;
+    ngx_queue_t                     *q;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_row_t   *row;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    if (ngx_array_init(rows, pool, 64, sizeof(ngx_http_airouter_stats_row_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    /* oldest first: the order a saved file is read back in */
+    for (q = ngx_queue_last(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = ngx_queue_prev(q))
+    {
+        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+
+        if (sn->day < from || sn->day > to
+            || (kind != NGX_HTTP_AIROUTER_STATS_N && sn->kind != kind))
+        {
+            continue;
+        }
+
+        row = ngx_array_push(rows);
+        if (row == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        row->day = sn->day;
+        row->kind = sn->kind;
+        row->alerts = sn->alerts;
+        row->c = sn->c;
+        row->name.len = sn->len;
+        row->name.data = ngx_pnalloc(pool, sn->len + 1);
+        if (row->name.data == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        ngx_memcpy(row->name.data, sn->name, sn->len);
+        row->name.data[sn->len] = '\0';
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_strategy(ngx_http_airouter_main_conf_t *amcf,
+    u_char *buf, size_t size)
+{
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL || size == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_cpystrn(buf, sh->strategy, ngx_min(size, sizeof(sh->strategy)));
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (buf[0] == '\0'
+        || airouter_config_strategy(amcf->config, (char *) buf) == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_set_strategy(ngx_http_airouter_main_conf_t *amcf,
+    ngx_str_t *name)
+{
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (name->len >= sizeof(sh->strategy)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_memcpy(sh->strategy, name->data, name->len);
+    sh->strategy[name->len] = '\0';
+    sh->dirty = 1;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_channel_switch(ngx_http_airouter_main_conf_t *amcf,
+    const char *id, ngx_uint_t on)
+{
+    ngx_int_t                        rc;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (on) {
+        sn = ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
+                                            (u_char *) id, ngx_strlen(id));
+        if (sn) {
+            ngx_http_airouter_stats_delete(sh, shpool, sn);
+        }
+
+    } else {
+        sn = ngx_http_airouter_stats_get(sh, shpool, 0,
+                                         NGX_HTTP_AIROUTER_STATS_OFF,
+                                         (u_char *) id, ngx_strlen(id));
+        if (sn == NULL) {
+            rc = NGX_ERROR;
+        }
+    }
+
+    sh->dirty = 1;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+ngx_uint_t
+ngx_http_airouter_stats_channel_off(ngx_http_airouter_main_conf_t *amcf,
+    const char *id)
+{
+    ngx_uint_t                     off;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    off = ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
+                                         (u_char *) id, ngx_strlen(id))
+          != NULL;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return off;
+}
+
+
+static ngx_http_airouter_stats_sh_t *
+ngx_http_airouter_stats_sh(ngx_http_airouter_main_conf_t *amcf,
+    ngx_slab_pool_t **shpool)
+{
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh == NULL || zone->sh->stats == NULL) {
+        return NULL;
+    }
+
+    *shpool = zone->shpool;
+
+    return zone->sh->stats;
+}
+
+
+static uint32_t
+ngx_http_airouter_stats_hash(uint32_t day, ngx_uint_t kind,
+    const u_char *name, size_t len)
+{
+    uint32_t  crc;
+
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, (u_char *) &day, sizeof(uint32_t));
+    ngx_crc32_update(&crc, (u_char *) &kind, sizeof(ngx_uint_t));
+    ngx_crc32_update(&crc, (u_char *) name, len);
+    ngx_crc32_final(crc);
+
+    return crc;
+}
+
+
+static ngx_http_airouter_stats_node_t *
+ngx_http_airouter_stats_lookup(ngx_http_airouter_stats_sh_t *sh,
+    uint32_t day, ngx_uint_t kind, const u_char *name, size_t len)
+{
+    uint32_t                         hash;
+    ngx_int_t                        rc;
+    ngx_rbtree_node_t               *node, *sentinel;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    len = ngx_min(len, NGX_HTTP_AIROUTER_STATS_NAME);
+    hash = ngx_http_airouter_stats_hash(day, kind, name, len);
+
+    node = sh->rbtree.root;
+    sentinel = sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        sn = (ngx_http_airouter_stats_node_t *) &node->color;
+
+        rc = (ngx_int_t) sn->day - (ngx_int_t) day;
+
+        if (rc == 0) {
+            rc = (ngx_int_t) sn->kind - (ngx_int_t) kind;
+        }
+
+        if (rc == 0) {
+            rc = ngx_memn2cmp((u_char *) name, sn->name, len, (size_t) sn->len);
+        }
+
+        if (rc == 0) {
+            return sn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The node, created if absent.  A full zone gives up the oldest nodes
+ * first (never the rate and admin-switch nodes, which are day 0 and few).
+ */
+static ngx_http_airouter_stats_node_t *
+ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, uint32_t day, ngx_uint_t kind,
+    const u_char *name, size_t len)
+{
+    size_t                           size;
+    ngx_uint_t                       n;
+    ngx_queue_t                     *q;
+    ngx_rbtree_node_t               *node;
+    ngx_http_airouter_stats_node_t  *sn, *old;
+
+    sn = ngx_http_airouter_stats_lookup(sh, day, kind, name, len);
+    if (sn) {
+        return sn;
+    }
+
+    len = ngx_min(len, NGX_HTTP_AIROUTER_STATS_NAME);
+    size = offsetof(ngx_rbtree_node_t, color)
+           + offsetof(ngx_http_airouter_stats_node_t, name) + len;
+
+    node = ngx_slab_alloc_locked(shpool, size);
+
+    for (n = 0; node == NULL && n < NGX_HTTP_AIROUTER_STATS_EVICT; n++) {
+        old = NULL;
+
+        for (q = ngx_queue_last(&sh->queue);
+             q != ngx_queue_sentinel(&sh->queue);
+             q = ngx_queue_prev(q))
+        {
+            old = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+
+            if (old->day != 0) {
+                break;
+            }
+
+            old = NULL;
+        }
+
+        if (old == NULL) {
+            return NULL;
+        }
+
+        ngx_http_airouter_stats_delete(sh, shpool, old);
+
+        node = ngx_slab_alloc_locked(shpool, size);
+    }
+
+    if (node == NULL) {
+        return NULL;
+    }
+
+    sn = (ngx_http_airouter_stats_node_t *) &node->color;
+
+    ngx_memzero(&sn->kind,
+                offsetof(ngx_http_airouter_stats_node_t, name)
+                - offsetof(ngx_http_airouter_stats_node_t, kind));
+
+    node->key = ngx_http_airouter_stats_hash(day, kind, name, len);
+    sn->kind = (u_char) kind;
+    sn->len = (u_char) len;
+    sn->day = day;
+    ngx_memcpy(sn->name, name, len);
+
+    ngx_rbtree_insert(&sh->rbtree, node);
+    ngx_queue_insert_head(&sh->queue, &sn->queue);
+
+    return sn;
+}
+
+
+static void
+ngx_http_airouter_stats_delete(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, ngx_http_airouter_stats_node_t *sn)
+{
+    ngx_rbtree_node_t  *node;
+
+    node = (ngx_rbtree_node_t *)
+               ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
+
+    ngx_queue_remove(&sn->queue);
+    ngx_rbtree_delete(&sh->rbtree, node);
+    ngx_slab_free_locked(shpool, node);
+}
+
+
+static void
+ngx_http_airouter_stats_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_int_t                        rc;
+    ngx_rbtree_node_t              **p;
+    ngx_http_airouter_stats_node_t  *sn, *snt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            sn = (ngx_http_airouter_stats_node_t *) &node->color;
+            snt = (ngx_http_airouter_stats_node_t *) &temp->color;
+
+            rc = (ngx_int_t) sn->day - (ngx_int_t) snt->day;
+
+            if (rc == 0) {
+                rc = (ngx_int_t) sn->kind - (ngx_int_t) snt->kind;
+            }
+
+            if (rc == 0) {
+                rc = ngx_memn2cmp(sn->name, snt->name, sn->len, snt->len);
+            }
+
+            p = (rc < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+/* Persistence: airouter_stats_file. */
+
+char *
+ngx_http_airouter_stats_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_airouter_main_conf_t *amcf = conf;
+
+    ngx_str_t  *value;
+
+    if (amcf->stats_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    amcf->stats_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &amcf->stats_file, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->stats_interval = NGX_HTTP_AIROUTER_STATS_SAVE * 1000;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "interval=", 9) != 0) {
+            return "has an invalid parameter: \"interval=<time>\" expected";
+        }
+
+        value[2].data += 9;
+        value[2].len -= 9;
+
+        amcf->stats_interval = ngx_parse_time(&value[2], 0);
+        if (amcf->stats_interval == (ngx_msec_t) NGX_ERROR
+            || amcf->stats_interval == 0)
+        {
+            return "has an invalid interval";
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_stats_kind(const char *name)
+{
+    ngx_uint_t  i;
+
+    if (name == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < NGX_HTTP_AIROUTER_STATS_N; i++) {
+        if (ngx_strcmp(name, ngx_http_airouter_stats_kinds[i]) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+static uint64_t
+ngx_http_airouter_stats_json_uint(json_t *o, const char *name)
+{
+    json_int_t  n;
+
+    n = json_integer_value(json_object_get(o, name));
+
+    return n > 0 ? (uint64_t) n : 0;
+}
+
+
+/*
+ * Runs in the master when a new zone is created: the counters of the last
+ * run, as far as they are still within NGX_HTTP_AIROUTER_STATS_DAYS.
+ */
+static void
+ngx_http_airouter_stats_load(ngx_http_airouter_zone_t *zone,
+    ngx_http_airouter_stats_sh_t *sh, ngx_log_t *log)
+{
+    size_t                           i, n;
+    json_t                          *root, *nodes, *o;
+    uint32_t                         day, today;
+    ngx_int_t                        kind;
+    const char                      *name, *strategy;
+    json_error_t                     err;
+    ngx_file_info_t                  fi;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    root = json_load_file((char *) zone->amcf->stats_file.data, 0, &err);
+
+    if (root == NULL) {
+        if (ngx_file_info(zone->amcf->stats_file.data, &fi)
+            == NGX_FILE_ERROR)
+        {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "airouter: stats file \"%V\" not read: %s (line %d)",
+                      &zone->amcf->stats_file, err.text, err.line);
+        return;
+    }
+
+    today = ngx_http_airouter_stats_today();
+    nodes = json_object_get(root, "nodes");
+    n = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    strategy = json_string_value(json_object_get(root, "strategy"));
+    if (strategy && ngx_strlen(strategy) < sizeof(sh->strategy)) {
+        ngx_cpystrn(sh->strategy, (u_char *) strategy, sizeof(sh->strategy));
+    }
+
+    json_array_foreach(nodes, i, o) {
+        name = json_string_value(json_object_get(o, "name"));
+        kind = ngx_http_airouter_stats_kind(
+                   json_string_value(json_object_get(o, "kind")));
+        day = (uint32_t) ngx_http_airouter_stats_json_uint(o, "day");
+
+        if (name == NULL || kind < 0 || kind == NGX_HTTP_AIROUTER_STATS_RATE
+            || (day && day + NGX_HTTP_AIROUTER_STATS_DAYS < today))
+        {
+            continue;
+        }
+
+        sn = ngx_http_airouter_stats_get(sh, zone->shpool, day, kind,
+                                         (u_char *) name, ngx_strlen(name));
+        if (sn == NULL) {
+            break;
+        }
+
+        sn->alerts = (u_char) ngx_http_airouter_stats_json_uint(o, "alerts");
+        sn->c.requests = ngx_http_airouter_stats_json_uint(o, "requests");
+        sn->c.errors = ngx_http_airouter_stats_json_uint(o, "errors");
+        sn->c.prompt_tokens = ngx_http_airouter_stats_json_uint(o,
+                                                            "prompt_tokens");
+        sn->c.completion_tokens = ngx_http_airouter_stats_json_uint(o,
+                                                       "completion_tokens");
+        sn->c.unauthorized = ngx_http_airouter_stats_json_uint(o,
+                                                               "unauthorized");
+        sn->c.throttled = ngx_http_airouter_stats_json_uint(o, "throttled");
+        sn->c.cost = json_number_value(json_object_get(o, "cost"));
+        n++;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    json_decref(root);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "airouter: %uz usage counters read from \"%V\"", n,
+                  &zone->amcf->stats_file);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_stats_save(ngx_http_airouter_main_conf_t *amcf,
+    ngx_log_t *log)
+{
+    u_char                         *tmp;
+    json_t                         *root, *nodes, *o;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, dirty;
+    ngx_pool_t                     *pool;
+    ngx_array_t                     rows;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_airouter_stats_sh_t   *sh;
+    ngx_http_airouter_stats_row_t  *row;
+    u_char                          strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL || amcf->stats_file.len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    dirty = sh->dirty;
+    sh->dirty = 0;
+    ngx_memcpy(strategy, sh->strategy, sizeof(strategy));
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (!dirty) {
+        return NGX_OK;
+    }
+
+    pool = ngx_create_pool(4096, log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+    root = NULL;
+
+    if (ngx_http_airouter_stats_rows(amcf, pool, 0, (uint32_t) -1,
+                                     NGX_HTTP_AIROUTER_STATS_N, &rows)
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    root = json_object();
+    nodes = json_array();
+
+    if (root == NULL || nodes == NULL
+        || json_object_set_new(root, "version", json_integer(1)) != 0
+        || json_object_set_new(root, "saved", json_integer(ngx_time())) != 0
+        || json_object_set_new(root, "strategy",
+                               json_string((char *) strategy)) != 0
+        || json_object_set_new(root, "nodes", nodes) != 0)
+    {
+        json_decref(nodes);
+        goto done;
+    }
+
+    row = rows.elts;
+
+    for (i = 0; i < rows.nelts; i++) {
+        if (row[i].kind == NGX_HTTP_AIROUTER_STATS_RATE) {
+            continue;
+        }
+
+        o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                      " s:f}",
+                      "day", (json_int_t) row[i].day,
+                      "kind", ngx_http_airouter_stats_kinds[row[i].kind],
+                      "name", (char *) row[i].name.data,
+                      "alerts", (json_int_t) row[i].alerts,
+                      "requests", (json_int_t) row[i].c.requests,
+                      "errors", (json_int_t) row[i].c.errors,
+                      "prompt_tokens", (json_int_t) row[i].c.prompt_tokens,
+                      "completion_tokens",
+                      (json_int_t) row[i].c.completion_tokens,
+                      "unauthorized", (json_int_t) row[i].c.unauthorized,
+                      "throttled", (json_int_t) row[i].c.throttled,
+                      "cost", row[i].c.cost);
+
+        if (o == NULL || json_array_append_new(nodes, o) != 0) {
+            goto done;
+        }
+    }
+
+    tmp = ngx_pnalloc(pool, amcf->stats_file.len + sizeof(".tmp"));
+    if (tmp == NULL) {
+        goto done;
+    }
+
+    ngx_sprintf(tmp, "%V.tmp%Z", &amcf->stats_file);
+
+    if (json_dump_file(root, (char *) tmp, JSON_COMPACT) != 0) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: stats file \"%s\" not written", tmp);
+        goto done;
+    }
+
+    if (ngx_rename_file(tmp, amcf->stats_file.data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_rename_file_n " \"%s\" to \"%V\" failed", tmp,
+                      &amcf->stats_file);
+        (void) ngx_delete_file(tmp);
+        goto done;
+    }
+
+    rc = NGX_OK;
+
+done:
+
+    if (rc != NGX_OK) {
+        /* try again next time */
+        ngx_shmtx_lock(&shpool->mutex);
+        sh->dirty = 1;
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
+
+    json_decref(root);
+    ngx_destroy_pool(pool);
+
+    return rc;
+}
+
+
+/* Days past NGX_HTTP_AIROUTER_STATS_DAYS go; day 0 nodes stay. */
+static void
+ngx_http_airouter_stats_prune(ngx_http_airouter_main_conf_t *amcf)
+{
+    uint32_t                         today;
+    ngx_queue_t                     *q, *prev;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    today = ngx_http_airouter_stats_today();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_last(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+
+        if (sn->day && sn->day + NGX_HTTP_AIROUTER_STATS_DAYS < today) {
+            ngx_http_airouter_stats_delete(sh, shpool, sn);
+            sh->dirty = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* Worker 0 saves the file, on a timer and when it exits. */
+ngx_int_t
+ngx_http_airouter_stats_init_process(ngx_cycle_t *cycle)
+{
+    ngx_event_t                    *ev;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_worker != 0 || cycle->conf_ctx[ngx_http_module.index] == NULL) {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_airouter_module);
+    if (amcf == NULL || amcf->config == NULL) {
+        return NGX_OK;
+    }
+
+    ev = ngx_pcalloc(cycle->pool, sizeof(ngx_event_t));
+    if (ev == NULL) {
+        return NGX_ERROR;
+    }
+
+    ev->handler = ngx_http_airouter_stats_timer;
+    ev->data = amcf;
+    ev->log = cycle->log;
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, amcf->stats_interval ? amcf->stats_interval
+                      : NGX_HTTP_AIROUTER_STATS_SAVE * 1000);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_stats_timer(ngx_event_t *ev)
+{
+    ngx_http_airouter_main_conf_t *amcf = ev->data;
+
+    ngx_http_airouter_stats_prune(amcf);
+    (void) ngx_http_airouter_stats_save(amcf, ev->log);
+
+    if (!ngx_exiting && !ngx_terminate && !ngx_quit) {
+        ngx_add_timer(ev, amcf->stats_interval ? amcf->stats_interval
+                          : NGX_HTTP_AIROUTER_STATS_SAVE * 1000);
+    }
+}
+
+
+void
+ngx_http_airouter_stats_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    if (ngx_worker != 0 || cycle->conf_ctx[ngx_http_module.index] == NULL) {
+        return;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_airouter_module);
+    if (amcf == NULL || amcf->config == NULL) {
+        return;
+    }
+
+    (void) ngx_http_airouter_stats_save(amcf, cycle->log);
+}

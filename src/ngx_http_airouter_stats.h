@@ -1,0 +1,157 @@
+/*
+ * Usage counters, budgets and the switchable strategy, in the shared zone.
+ *
+ * Counters are kept per UTC day (day index = time / 86400) and per
+ * (kind, name): the day's total (name ""), each API key (by name), each
+ * channel (by id) and each model (by the channel's model id).  One node
+ * per (day, kind, name) in an rbtree in the slab, keyed by a hash and
+ * compared in full; a queue in insertion order lets the oldest go first
+ * when the zone is full or when they pass NGX_HTTP_AIROUTER_STATS_DAYS.
+ * A key's request rate has one node of its own (kind RATE, day 0): the
+ * current minute and its count.
+ *
+ * The log-phase handler records every routed request from its context
+ * (tokens, cost, the channel and model that answered); admission checks
+ * (budgets, rate) run before routing and answer 429 themselves; channel
+ * daily_limit wraps the live state's availability so a channel that used
+ * up its day leaves the candidates.  The strategy an admin switched to
+ * lives here too, so every worker routes by it from the next request.
+ *
+ * With airouter_stats_file, the counters and the strategy are written to
+ * that file (atomic rename) every NGX_HTTP_AIROUTER_STATS_SAVE seconds by
+ * worker 0 and when it exits, and read back when a new zone is created.
+ *
+ * Locking: the zone's mutex, for a lookup and a few additions.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_STATS_H
+#define NGX_HTTP_AIROUTER_STATS_H
+
+#include "ngx_http_airouter_zone.h"
+#include "ngx_http_airouter_request.h"
+#include "airouter_rank.h"
+
+
+#define NGX_HTTP_AIROUTER_STATS_DAYS     100
+#define NGX_HTTP_AIROUTER_STATS_SAVE     60      /* seconds */
+#define NGX_HTTP_AIROUTER_STATS_NAME     255     /* longest name kept */
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_STATS_TOTAL = 0,
+    NGX_HTTP_AIROUTER_STATS_KEY,
+    NGX_HTTP_AIROUTER_STATS_CHANNEL,
+    NGX_HTTP_AIROUTER_STATS_MODEL,
+    NGX_HTTP_AIROUTER_STATS_RATE,       /* day 0: a key's current minute */
+    NGX_HTTP_AIROUTER_STATS_OFF,        /* day 0: a channel an admin disabled */
+    NGX_HTTP_AIROUTER_STATS_N
+} ngx_http_airouter_stats_kind_e;
+
+
+/* alert bits of a TOTAL or KEY day */
+#define NGX_HTTP_AIROUTER_ALERT_THRESHOLD   0x01
+#define NGX_HTTP_AIROUTER_ALERT_EXCEEDED    0x02
+
+
+typedef struct {
+    uint64_t                     requests;
+    uint64_t                     errors;
+    uint64_t                     prompt_tokens;
+    uint64_t                     completion_tokens;
+    uint64_t                     unauthorized;  /* TOTAL only */
+    uint64_t                     throttled;     /* budget or rate 429s */
+    double                       cost;          /* USD */
+} ngx_http_airouter_stats_counters_t;
+
+
+/* One counter node copied out of the zone (ngx_http_airouter_stats_rows). */
+typedef struct {
+    uint32_t                     day;
+    ngx_http_airouter_stats_kind_e  kind;
+    ngx_uint_t                   alerts;
+    ngx_str_t                    name;
+    ngx_http_airouter_stats_counters_t  c;
+} ngx_http_airouter_stats_row_t;
+
+
+/* For the daily_limit filter: see ngx_http_airouter_stats_bind(). */
+typedef struct {
+    airouter_live_t              live;          /* what it wraps */
+    u_char                      *off;           /* per channel, or NULL */
+    ngx_uint_t                   nchannels;
+} ngx_http_airouter_stats_filter_t;
+
+
+/* module life cycle */
+ngx_int_t ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone);
+ngx_int_t ngx_http_airouter_stats_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_airouter_stats_init_process(ngx_cycle_t *cycle);
+void ngx_http_airouter_stats_exit_process(ngx_cycle_t *cycle);
+char *ngx_http_airouter_stats_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+uint32_t ngx_http_airouter_stats_today(void);
+
+/*
+ * Before routing: per-key daily and monthly budgets, the global daily
+ * budget (when auto_disable_on_budget_exceeded) and the key's request
+ * rate.  NGX_OK, or NGX_DECLINED when a 429 has been sent: *rc is then
+ * what the handler returns.
+ */
+ngx_int_t ngx_http_airouter_stats_admit(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc);
+
+/* A request refused for a bad token (counted on the day's total). */
+void ngx_http_airouter_stats_unauthorized(
+    ngx_http_airouter_main_conf_t *amcf);
+
+/*
+ * Wraps live (bound by ngx_http_airouter_live_bind) so that channels whose
+ * daily_limit is used up, or that an admin disabled, are unavailable.
+ * f must outlive the airouter_route() call that uses live.
+ */
+ngx_int_t ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, airouter_live_t *live,
+    ngx_http_airouter_stats_filter_t *f);
+
+/* Requests a channel was sent today (for the channel-status endpoint). */
+uint64_t ngx_http_airouter_stats_channel_today(
+    ngx_http_airouter_main_conf_t *amcf, const char *id);
+
+/*
+ * Every node of days [from, to] (and only of kind, unless kind is
+ * NGX_HTTP_AIROUTER_STATS_N), copied into pool.
+ */
+ngx_int_t ngx_http_airouter_stats_rows(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, uint32_t from, uint32_t to,
+    ngx_http_airouter_stats_kind_e kind, ngx_array_t *rows);
+
+/*
+ * The strategy switched to by the admin API: NGX_OK with its name (in
+ * buf, NUL-terminated), NGX_DECLINED when none is set or it does not
+ * name a strategy of this configuration.
+ */
+ngx_int_t ngx_http_airouter_stats_strategy(
+    ngx_http_airouter_main_conf_t *amcf, u_char *buf, size_t size);
+ngx_int_t ngx_http_airouter_stats_set_strategy(
+    ngx_http_airouter_main_conf_t *amcf, ngx_str_t *name);
+
+/* Admin switch of a channel: on (1) or off (0); off survives restarts. */
+ngx_int_t ngx_http_airouter_stats_channel_switch(
+    ngx_http_airouter_main_conf_t *amcf, const char *id, ngx_uint_t on);
+ngx_uint_t ngx_http_airouter_stats_channel_off(
+    ngx_http_airouter_main_conf_t *amcf, const char *id);
+
+
+/*
+ * The HTTP side, behind the admin token: /v1/stats/...
+ * (ngx_http_airouter_stats_api.c) and the admin endpoints of
+ * ngx_http_airouter_admin_api.c (NGX_DECLINED: not one of them).  path is
+ * the part of the URI after "/v1/".
+ */
+ngx_int_t ngx_http_airouter_stats_api_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+ngx_int_t ngx_http_airouter_admin_api_handler(ngx_http_request_t *r,
+    ngx_str_t *path);
+
+#endif /* NGX_HTTP_AIROUTER_STATS_H */

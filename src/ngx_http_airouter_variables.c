@@ -1,0 +1,168 @@
+/*
+ * The $airouter_* variables: what routing and the proxy decided for the
+ * request, read from the request's module context.  Empty ("-" in logs)
+ * when the request was not routed or the value is unknown.
+ *
+ *   $airouter_channel            id of the channel that answered
+ *   $airouter_model              the model id sent to it
+ *   $airouter_attempts           upstream attempts made
+ *   $airouter_prompt_tokens      usage from the answer
+ *   $airouter_completion_tokens
+ *   $airouter_cost               USD, when the prices are known
+ *   $airouter_status             "ok", or the fault of the last attempt
+ *                                ("rate_limit_exceeded", "no_candidate", ...)
+ */
+
+#include "ngx_http_airouter_variables.h"
+#include "ngx_http_airouter_proxy.h"
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_VAR_CHANNEL = 0,
+    NGX_HTTP_AIROUTER_VAR_MODEL,
+    NGX_HTTP_AIROUTER_VAR_ATTEMPTS,
+    NGX_HTTP_AIROUTER_VAR_PROMPT,
+    NGX_HTTP_AIROUTER_VAR_COMPLETION,
+    NGX_HTTP_AIROUTER_VAR_COST,
+    NGX_HTTP_AIROUTER_VAR_STATUS
+} ngx_http_airouter_var_e;
+
+
+static ngx_int_t ngx_http_airouter_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_airouter_variable_set(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, u_char *data, size_t len);
+
+
+static ngx_http_variable_t  ngx_http_airouter_vars[] = {
+
+    { ngx_string("airouter_channel"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_CHANNEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_model"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_MODEL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_attempts"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_ATTEMPTS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_prompt_tokens"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_PROMPT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_completion_tokens"), NULL,
+      ngx_http_airouter_variable, NGX_HTTP_AIROUTER_VAR_COMPLETION,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_cost"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_COST, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_status"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_airouter_variables_add(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_airouter_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                            *p;
+    ngx_int_t                          n;
+    ngx_http_airouter_ctx_t           *ctx;
+    ngx_http_airouter_proxy_result_t   res;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_airouter_module);
+
+    if (ctx == NULL
+        || ngx_http_airouter_proxy_result(r->main, &res) != NGX_OK)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_AIROUTER_VAR_CHANNEL:
+        return ngx_http_airouter_variable_set(r, v, res.channel.data,
+                                              res.channel.len);
+
+    case NGX_HTTP_AIROUTER_VAR_MODEL:
+        return ngx_http_airouter_variable_set(r, v, res.model.data,
+                                              res.model.len);
+
+    case NGX_HTTP_AIROUTER_VAR_STATUS:
+        return ngx_http_airouter_variable_set(r, v, res.status.data,
+                                              res.status.len);
+
+    case NGX_HTTP_AIROUTER_VAR_COST:
+        if (ctx->cost < 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 12);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_airouter_variable_set(r, v, p,
+                   ngx_sprintf(p, "%.8f", ctx->cost) - p);
+
+    default:
+        break;
+    }
+
+    n = (data == NGX_HTTP_AIROUTER_VAR_ATTEMPTS) ? (ngx_int_t) res.attempts
+        : (data == NGX_HTTP_AIROUTER_VAR_PROMPT) ? ctx->prompt_tokens
+        : ctx->completion_tokens;
+
+    if (n < 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_airouter_variable_set(r, v, p, ngx_sprintf(p, "%i", n) - p);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_variable_set(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, u_char *data, size_t len)
+{
+    if (len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = data;
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

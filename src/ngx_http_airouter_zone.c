@@ -1,0 +1,185 @@
+/*
+ * The shared zone's life cycle: creation, reuse across reloads, and the
+ * catalogue swap.  Layout and locking rule: ngx_http_airouter_zone.h.
+ */
+
+#include "ngx_http_airouter_zone.h"
+#include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_stats.h"
+
+
+static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
+    void *data);
+
+
+ngx_shm_zone_t *
+ngx_http_airouter_zone_add(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_shm_zone_t            *shm_zone;
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_zone_t));
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    zone->amcf = amcf;
+
+    shm_zone = ngx_shared_memory_add(cf, &amcf->zone_name, amcf->zone_size,
+                                     &ngx_http_airouter_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "airouter zone \"%V\" is already in use",
+                           &amcf->zone_name);
+        return NULL;
+    }
+
+    shm_zone->init = ngx_http_airouter_zone_init;
+    shm_zone->data = zone;
+
+    return shm_zone;
+}
+
+
+/*
+ * Runs in the master at start and at every reload.  On reload the old
+ * workers still read the zone, so nothing they use is changed in place: a
+ * new catalogue is published beside the old one.
+ */
+static ngx_int_t
+ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_airouter_zone_t *ozone = data;
+
+    ngx_http_airouter_zone_t       *zone;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    zone = shm_zone->data;
+    amcf = zone->amcf;
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (ozone) {
+        zone->sh = ozone->sh;
+
+    } else if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+
+    } else {
+        zone->sh = ngx_slab_alloc(zone->shpool,
+                                  sizeof(ngx_http_airouter_shctx_t));
+        if (zone->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(zone->sh, sizeof(ngx_http_airouter_shctx_t));
+        zone->sh->started = ngx_time();
+        zone->shpool->data = zone->sh;
+
+        zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool,
+                                    sizeof(" in airouter zone \"\"")
+                                    + shm_zone->shm.name.len);
+        if (zone->shpool->log_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(zone->shpool->log_ctx, " in airouter zone \"%V\"%Z",
+                    &shm_zone->shm.name);
+    }
+
+    if (zone->sh->live == NULL
+        && ngx_http_airouter_live_init_zone(zone) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_discovery_init_zone(zone) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (zone->sh->stats == NULL
+        && ngx_http_airouter_stats_init_zone(zone) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (amcf->catalog_blob == NULL
+        || (zone->sh->catalog && zone->sh->fingerprint == amcf->fingerprint))
+    {
+        /* same configuration: keep what the zone serves (maybe newer) */
+        return NGX_OK;
+    }
+
+    return ngx_http_airouter_zone_publish(zone, amcf->catalog_blob,
+                                          amcf->catalog_len,
+                                          amcf->fingerprint,
+                                          shm_zone->shm.log);
+}
+
+
+ngx_http_airouter_zone_t *
+ngx_http_airouter_zone_get(ngx_http_airouter_main_conf_t *amcf)
+{
+    if (amcf->shm_zone == NULL) {
+        return NULL;
+    }
+
+    return amcf->shm_zone->data;
+}
+
+
+ngx_int_t
+ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
+    const void *blob, size_t len, uint64_t fingerprint, ngx_log_t *log)
+{
+    u_char  *copy, *retired;
+
+    copy = ngx_slab_alloc(zone->shpool, len);
+    if (copy == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "airouter: zone \"%V\" is too small for a catalogue "
+                      "of %uz bytes: raise the size in \"airouter_zone\"",
+                      &zone->amcf->zone_name, len);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(copy, blob, len);
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    retired = zone->sh->retired;
+    zone->sh->retired = zone->sh->catalog;
+    zone->sh->catalog = copy;
+    zone->sh->catalog_len = len;
+    zone->sh->fingerprint = fingerprint;
+    zone->sh->generation++;
+
+    if (retired) {
+        ngx_slab_free_locked(zone->shpool, retired);
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_airouter_zone_usage(ngx_http_airouter_zone_t *zone, size_t *used,
+    size_t *total)
+{
+    size_t  free;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    free = zone->shpool->pfree << ngx_pagesize_shift;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    *total = zone->amcf->shm_zone->shm.size;
+    *used = *total > free ? *total - free : 0;
+}

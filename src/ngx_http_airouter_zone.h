@@ -1,0 +1,55 @@
+/*
+ * The shared zone: one slab pool that every worker maps at the same address
+ * (nginx maps it in the master before fork), holding what workers must agree
+ * on.  This header is the zone's whole layout.
+ *
+ * Locking rule: sh->lock (the slab pool's mutex) guards every field below
+ * and every slab allocation; hold it only to read or swap a few words, never
+ * across I/O or a call into the brain.
+ *
+ * Catalogue publication: a catalogue is one relocatable blob copied into the
+ * slab.  Publishing swaps sh->catalog and bumps sh->generation; the blob it
+ * replaces is kept as sh->retired until the next publication, so a reader
+ * that took the old pointer a moment before the swap never reads freed
+ * memory.  Readers check sh->fingerprint against their own configuration's:
+ * a catalogue indexes channels by position, so it only fits the config it
+ * was built for.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_ZONE_H
+#define NGX_HTTP_AIROUTER_ZONE_H
+
+#include "ngx_http_airouter_module.h"
+
+
+typedef struct {
+    ngx_atomic_t                 generation;
+    u_char                      *catalog;
+    size_t                       catalog_len;
+    uint64_t                     fingerprint;
+    u_char                      *retired;
+    time_t                       started;      /* zone first created */
+    void                        *live;         /* ngx_http_airouter_live.c */
+    void                        *discovery;    /* ..._discovery.c: lease,
+                                                  channel state */
+    void                        *stats;        /* ngx_http_airouter_stats.c */
+} ngx_http_airouter_shctx_t;
+
+
+typedef struct {
+    ngx_http_airouter_main_conf_t  *amcf;
+    ngx_http_airouter_shctx_t      *sh;
+    ngx_slab_pool_t                *shpool;
+} ngx_http_airouter_zone_t;
+
+
+ngx_shm_zone_t *ngx_http_airouter_zone_add(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+ngx_http_airouter_zone_t *ngx_http_airouter_zone_get(
+    ngx_http_airouter_main_conf_t *amcf);
+ngx_int_t ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
+    const void *blob, size_t len, uint64_t fingerprint, ngx_log_t *log);
+void ngx_http_airouter_zone_usage(ngx_http_airouter_zone_t *zone,
+    size_t *used, size_t *total);
+
+#endif /* NGX_HTTP_AIROUTER_ZONE_H */

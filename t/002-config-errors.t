@@ -1,0 +1,188 @@
+# Invalid configuration fails `nginx -t` (here: nginx start) with
+# file:line:column and a reason, never a half-configured router.
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a YAML syntax error names file, line and column
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1
+    configured_models: ["m1"]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:\d+:\d+: YAML syntax error: /
+
+
+
+=== TEST 2: a wrong type says which key and what it got
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+routing:
+  max_retry_attempts: three
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:5:23: "routing\.max_retry_attempts" must be an integer, got "three"/
+
+
+
+=== TEST 3: an unknown strategy name is refused
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+routing:
+  default_strategy: cheapest_first
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:5:21: unknown strategy "cheapest_first" \(known: .*cost_first/
+
+
+
+=== TEST 4: duplicate channel ids are refused, naming the first one
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+  - id: a
+    base_url: "http://127.0.0.1:10/v1"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:4:9: duplicate channel id "a" \(first at 2:9\)/
+
+
+
+=== TEST 5: a channel without a base URL, own or via its provider
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+providers:
+  p:
+    auth_type: bearer
+channels:
+  - id: nourl
+    provider: p
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:5:5: channel "nourl" has no base_url \(own or via its provider\)/
+
+
+
+=== TEST 6: an unknown provider is refused
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    provider: nosuch
+    base_url: "http://127.0.0.1:9/v1"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:3:15: unknown provider "nosuch"/
+
+
+
+=== TEST 7: a missing file is named with the system's reason
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/nosuch.yaml;
+--- config
+    location = /health { airouter_health; }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+nosuch\.yaml: cannot open: No such file or directory/
+
+
+
+=== TEST 8: auth enabled without any token refuses to start
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+auth:
+  enabled: true
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*auth\.enabled is true but no api_token or api_keys is set/
+
+
+
+=== TEST 9: providers.yaml beside the config is read, and its errors are its own
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    provider: p
+>>> providers.yaml
+providers:
+  p:
+    base_url: 42x
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+providers\.yaml:3:15: /
+
+
+
+=== TEST 10: the location handlers need airouter_config
+--- config
+    location = /health { airouter_health; }
+--- must_die
+--- error_log eval
+qr/\[emerg\].*"airouter_health" needs "airouter_config" earlier in the http block/
+
+
+
+=== TEST 11: a zone too small is refused by nginx -t
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+    airouter_zone   tiny 1k;
+--- config
+    location = /health { airouter_health; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*invalid zone size "1k"/

@@ -1,0 +1,180 @@
+# The proxy path: a routed request reaches its first candidate through
+# nginx's upstream machinery, rewritten for that channel, and comes back
+# with the X-Router-* headers.  Mock upstreams: t/lib/Airouter/Mock.pm.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Mock;
+
+no_shuffle();
+log_level('info');
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . ($block->extra_http_config // '') . mock_http_config())
+        unless defined $block->http_config;
+    $block->set_value("config", mock_config()) unless defined $block->config;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: success on the first candidate, with its answer and the router's headers
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "ok"], ["second", "echo"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- more_headers
+Content-Type: application/json
+--- response_headers
+X-Router-Channel: first
+X-Router-Model: first-model
+X-Router-Attempts: 1
+X-Router-Strategy: cost_first
+X-Router-Cost: 0.00002000
+!X-Router-Fallbacks
+!X-Router-Provider
+Content-Type: application/json
+--- raw_response_headers_like: X-Router-Score: \d\.\d{4}\r\n
+--- response_body_like: "content":"Hello!".*"usage":\{"prompt_tokens":10,"completion_tokens":5
+--- no_error_log
+[error]
+[warn]
+
+
+
+=== TEST 2: the body carries the channel's model id and key; the client's Authorization stays here
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
+--- more_headers
+Authorization: Bearer client-token-must-not-leak
+X-Client-Header: not-forwarded
+--- response_body
+auth=Bearer sk-first-secret
+x-api-key=
+client=
+{"model":"first-model","messages":[{"role":"user","content":"hi"}],"temperature":0.5}
+--- no_error_log
+[error]
+client-token-must-not-leak
+
+
+
+=== TEST 3: streams ask the upstream for usage in the final chunk
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "stream": true, "stream_options": {"foo": 1}, "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: ^auth=Bearer sk-first-secret\nx-api-key=\nclient=\n\{"model":"first-model","stream":true,"stream_options":\{"foo":1,"include_usage":true\},"messages":\[\{"role":"user","content":"hi"\}\]\}$
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a provider's own auth header (auth_type header)
+--- user_files eval
+">>> router_config.yaml\nproviders:\n  custom:\n    auth_type: header\n    auth_header: x-api-key\n"
+. yaml_channels("", ["first", "echo", "    provider: custom\n"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: ^auth=\nx-api-key=sk-first-secret\n
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: no retry on a 400: the client's fault comes back as it is
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "e400"], ["second", "ok"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 400
+--- response_headers
+X-Router-Channel: first
+X-Router-Attempts: 1
+!X-Router-Fallbacks
+--- response_body chomp
+{"error":{"message":"max_tokens is too large","type":"invalid_request_error","code":null}}
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: every candidate failed: one OpenAI-style error naming each attempt, never a key
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "e503"], ["second", "refused"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 503
+--- response_headers
+Content-Type: application/json
+X-Router-Attempts: 2
+X-Router-Fallbacks: first:server_error 503, second:connect_error
+!X-Router-Channel
+--- response_body_like: ^(?!.*sk-)\{"error":\{"message":"All 2 attempted candidates failed: first \(first-model\): server_error 503; second \(second-model\): connect_error","type":"upstream_error","code":"all_candidates_failed","attempts":\[\{"channel":"first","model":"first-model","error":"server_error","status":503,"skipped":false\},\{"channel":"second",
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: channel ids are ASCII in headers (percent-encoded)
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["渠道一", "ok"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Channel: %E6%B8%A0%E9%81%93%E4%B8%80
+X-Router-Model: %E6%B8%A0%E9%81%93%E4%B8%80-model
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: embeddings go through the same path
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "emb", "    capabilities: [embedding]\n"])
+--- request
+POST /v1/embeddings
+{"model": "first-model", "input": "hello"}
+--- response_headers
+X-Router-Channel: first
+--- response_body_like: "embedding"
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: keys stay out of the error log, even at debug level
+--- log_level: debug
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "e500"], ["second", "ok"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Channel: second
+--- no_error_log
+sk-first-secret
+sk-second-secret
+Bearer
+
+
+
+=== TEST 10: the provider's name is a header too
+--- user_files eval
+">>> router_config.yaml\nproviders:\n  acme:\n    display_name: Acme\n"
+. yaml_channels("", ["first", "ok", "    provider: acme\n"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Provider: acme

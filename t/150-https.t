@@ -1,0 +1,96 @@
+# HTTPS upstreams: SNI, certificate verification against
+# airouter_ssl_trusted_certificate (a test-only self-signed certificate for
+# localhost in t/cert/), airouter_ssl_verify off, and TLS keepalive.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Mock;
+use Cwd ();
+
+# prove runs from the repository's top
+$ENV{TEST_NGINX_CERT_DIR} = Cwd::abs_path("t/cert");
+
+no_shuffle();
+log_level('info');
+
+our $TlsMock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_3 ssl;
+        ssl_certificate     $TEST_NGINX_CERT_DIR/localhost.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/localhost.key;
+        default_type application/json;
+        access_log off;
+
+        location / {
+            echo_read_request_body;
+            echo "https=$https sni=$ssl_server_name host=$host $http_authorization requests=$connection_requests";
+        }
+    }
+_EOC_
+
+our $Yaml = <<'_EOY_';
+channels:
+  - id: secure
+    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/v1"
+    api_key: "sk-secure"
+    configured_models: ["gpt-test"]
+routing:
+  model_filters:
+    min_context_length: 0
+_EOY_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . ($block->extra_http_config // '') . $TlsMock)
+        unless defined $block->http_config;
+    $block->set_value("config", mock_config() =~ s/ airouter_usage//r)
+        unless defined $block->config;
+    $block->set_value("user_files", ">>> router_config.yaml\n$Yaml")
+        unless defined $block->user_files;
+    $block->set_value("request", "POST /v1/chat/completions\n"
+                      . '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}')
+        unless defined $block->request;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a verified HTTPS upstream, reached with SNI and the channel's key
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- response_body eval
+"https=on sni=localhost host=localhost Bearer sk-secure requests=1\n"
+--- response_headers
+X-Router-Channel: secure
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: an untrusted certificate fails verification: no answer from that channel
+--- extra_http_config
+    airouter_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+--- error_code: 503
+--- response_body_like: "error":"connect_error"
+--- error_log
+upstream SSL certificate verify error
+
+
+
+=== TEST 3: airouter_ssl_verify off accepts it
+--- extra_http_config
+    airouter_ssl_verify off;
+--- response_body_like: ^https=on sni=localhost
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: TLS connections are kept alive too
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- request eval
+["POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+ "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
+--- response_body_like eval
+["requests=1\$", "requests=2\$"]

@@ -1,0 +1,422 @@
+# Discovery: GET /models of every enabled channel from a timer (or POST
+# /v1/admin/discovery), concurrently, into a new catalogue generation in the
+# zone.  Mock channels are nginx locations on $TEST_NGINX_RAND_PORT_1
+# serving the real-shape fixtures: OpenRouter's 554 models, Ollama, LM
+# Studio, SiliconFlow, Groq, DeepSeek and Zhipu; a Doubao-like channel with
+# no /models (configured_models serve) and a channel whose key is refused.
+use Test::Nginx::Socket 'no_plan';
+use JSON::PP ();
+use IO::Socket::INET;
+use Time::HiRes ();
+
+master_on();
+no_shuffle();
+log_level('info');
+
+# A plain HTTP/1.0 exchange with nginx: (status, body).
+sub http_req {
+    my ($method, $path, $body) = @_;
+    $body //= '';
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT},
+                                  Timeout => 10) or return (0, '');
+    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n"
+        . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    local $/;
+    my $raw = <$s> // '';
+    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($status // 0, $content // '');
+}
+
+# Runs discovery now and waits for its end (the admin call answers then).
+sub run_discovery {
+    my ($status, $body) = http_req('POST', '/v1/admin/discovery');
+    die "POST /v1/admin/discovery: $status $body" unless $status == 200;
+}
+
+# Waits until worker 0's own run (the start-up one) has ended.
+sub wait_startup_run {
+    for (1 .. 100) {
+        my ($status, $body) = http_req('GET', '/health');
+        my $j = eval { JSON::PP::decode_json($body) };
+        return if $j && $j->{discovery} && $j->{discovery}{last_run};
+        Time::HiRes::sleep(0.1);
+    }
+    die "no discovery run within 10 s";
+}
+
+sub chan { $_[0]{discovery}{channels}{$_[1]} }
+
+sub master_pid {
+    open my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid" or die $!;
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
+}
+
+# After a HUP: waits until the old worker has gone (one worker left).
+sub wait_reloaded {
+    for (1 .. 100) {
+        Time::HiRes::sleep(0.1);
+        my $log = do { local (@ARGV, $/) = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log"; <> };
+        return if $log =~ /reconfiguring/ && $log =~ /worker process \d+ exited/;
+    }
+    die "no reload within 10 s";
+}
+
+# 38 channels whose /models answers after 1 s: 6 OpenRouter-sized ones
+# (554 models each), the others cycling through the providers' fixtures.
+our @Small = qw(ollama-v1-models lmstudio-v1-models siliconflow-v1-models
+                groq-openai-v1-models deepseek-models openai-v1-models
+                zhipu-v4-models);
+
+our $SlowMock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        access_log off;
+        error_log logs/mock_error.log info;
+
+        location ~ ^/slow/(?<fixture>[a-z0-9-]+)/\d+/v1/models$ {
+            echo_sleep 1;
+            echo_exec /fixture/$fixture.json;
+        }
+        location = /fixture/openrouter-models.json {
+            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+        }
+        location /fixture/ {
+            alias $TEST_NGINX_SHARED/fixtures/providers/;
+        }
+    }
+_EOC_
+
+sub slow_channels {
+    my ($n) = @_;
+    my $yaml = "channels:\n";
+    for my $i (1 .. $n) {
+        my $f = $i <= 6 ? 'openrouter-models' : $Small[$i % @Small];
+        $yaml .= "  - id: slow$i\n"
+               . "    base_url: \"http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/slow/$f/$i/v1\"\n"
+               . "    api_key: \"sk-$i\"\n";
+    }
+    return $yaml . "tasks:\n  model_discovery:\n    run_on_startup: false\n";
+}
+
+# --- check_json holds Perl run with $j = the decoded body; it must be true
+add_response_body_check(sub {
+    my ($block, $body) = @_;
+    my $code = $block->check_json;
+    return unless defined $code;
+    my $j = eval { JSON::PP::decode_json($body) };
+    my $ok = $j && eval $code;
+    Test::More::ok($ok, $block->name . " - check_json")
+        or Test::More::diag("check failed: " . ($@ || $code)
+                            . "\nbody: " . substr($body, 0, 3000));
+});
+
+our $Mock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        access_log off;
+        error_log logs/mock_error.log info;
+
+        location = /or/api/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+        }
+        location = /ollama/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/providers/ollama-v1-models.json;
+        }
+        location = /lms/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/providers/lmstudio-v1-models.json;
+        }
+        location = /sf/v1/models {
+            if ($http_authorization != "Bearer sk-sf") { return 401; }
+            alias $TEST_NGINX_SHARED/fixtures/providers/siliconflow-v1-models.json;
+        }
+        location = /groq/openai/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/providers/groq-openai-v1-models.json;
+        }
+        location = /ds/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/providers/deepseek-models.json;
+        }
+        location = /zp/api/paas/v4/models {
+            alias $TEST_NGINX_SHARED/fixtures/providers/zhipu-v4-models.json;
+        }
+        location = /revoked/v1/models {
+            return 401 '{"error":{"message":"invalid key","type":"invalid_api_key"}}';
+        }
+        location = /chunked/v1/models {
+            echo_sleep 0.1;
+            echo '{"object":"list","data":[{"id":"chunky-1","object":"model"},';
+            echo_flush;
+            echo_sleep 0.1;
+            echo '{"id":"chunky-2","object":"model"}]}';
+        }
+    }
+_EOC_
+
+our $Config = <<'_EOC_';
+channels:
+  - id: openrouter
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/or/api/v1"
+    api_key: "sk-or-test"
+  - id: ollama
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ollama/v1"
+  - id: lmstudio
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/lms/v1"
+  - id: siliconflow
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/sf/v1"
+    api_key: "sk-sf"
+    currency: CNY
+  - id: groq
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/groq/openai"
+    api_key: "gsk"
+  - id: deepseek
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ds"
+    api_key: "sk-ds"
+    cost_per_token: {input: 0.00000027, output: 0.0000011}
+  - id: zhipu
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/zp/api/paas/v4"
+    api_key: "zp"
+  - id: doubao
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/doubao/api/v3"
+    api_key: "ark"
+    configured_models: ["ep-20250101-abcde"]
+    model_aliases:
+      doubao-1.5-pro-256k: "ep-20250101-abcde"
+  - id: revoked
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/revoked/v1"
+    api_key: "sk-revoked"
+    configured_models: ["revoked-only-model"]
+  - id: chunked
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/chunked/v1"
+routing:
+  default_strategy: cost_first
+  model_filters:
+    min_context_length: 0
+tasks:
+  model_discovery:
+    enabled: true
+    interval_hours: 6
+    run_on_startup: false
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . "    airouter_zone   airouter_t 16m;\n"
+                      . ($block->extra_http_config // '') . $Mock)
+        unless defined $block->http_config;
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location /v1/       { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /health  { airouter_health; }
+_EOC_
+    $block->set_value("user_files", ">>> router_config.yaml\n$Config")
+        unless defined $block->user_files;
+    $block->set_value("no_error_log", "[error]\n[alert]")
+        unless defined $block->no_error_log;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: POST /v1/admin/discovery asks every channel and answers with the result
+--- request
+POST /v1/admin/discovery
+--- error_code: 200
+--- check_json
+my $c = $j->{discovery}{channels};
+$j->{status} eq 'done'
+&& $c->{openrouter}{state} eq 'ok' && $c->{openrouter}{discovered} == 554
+&& $c->{ollama}{state} eq 'ok' && $c->{ollama}{discovered} >= 3
+&& $c->{lmstudio}{state} eq 'ok'
+&& $c->{siliconflow}{state} eq 'ok'
+&& $c->{groq}{state} eq 'ok'
+&& $c->{deepseek}{state} eq 'ok' && $c->{deepseek}{discovered} == 2
+&& $c->{zhipu}{state} eq 'ok'
+&& $c->{chunked}{state} eq 'ok' && $c->{chunked}{discovered} == 2
+&& $c->{doubao}{state} eq 'configured_models'
+&& $c->{revoked}{state} eq 'key_invalid'
+&& $j->{models} > 554 + 20
+--- error_log
+airouter: discovery: 8 channels answered, 2 failed
+
+
+
+=== TEST 2: the discovered models are served by /v1/models
+--- init
+main::run_discovery();
+--- request
+GET /v1/models
+--- check_json
+my %ids = map { ($_->{id} => 1) } @{$j->{data}};
+$ids{'qwen/qwen3-235b-a22b:free'} && $ids{'chunky-1'} && $ids{'chunky-2'}
+&& $ids{'deepseek-chat'} && $ids{'glm-4-plus'}
+&& $ids{'ep-20250101-abcde'} && @{$j->{data}} > 554
+
+
+
+=== TEST 3: /v1/route finds a Groq model by its core name, with Groq's context_window
+--- init
+main::run_discovery();
+--- request
+POST /v1/route
+{"model":"llama-3.3-70b-versatile","messages":[{"role":"user","content":"hi"}]}
+--- check_json
+my $c = $j->{candidates}[0];
+$c->{channel} eq 'groq' && $c->{entry}{airouter}{context_length} == 131072
+
+
+
+=== TEST 4: a channel without /models serves its configured models (alias included)
+--- init
+main::run_discovery();
+--- request
+POST /v1/route
+{"model":"doubao-1.5-pro-256k","messages":[{"role":"user","content":"hi"}]}
+--- check_json
+$j->{candidates}[0]{channel} eq 'doubao'
+&& $j->{candidates}[0]{model} eq 'ep-20250101-abcde'
+
+
+
+=== TEST 5: /health says why: 404 falls back, 401 marks the key invalid
+--- init
+main::run_discovery();
+--- request
+GET /health
+--- check_json
+my $d = main::chan($j, 'doubao');
+my $r = main::chan($j, 'revoked');
+my $o = main::chan($j, 'openrouter');
+$d->{state} eq 'configured_models' && $d->{http_status} == 404
+&& $d->{last_error} =~ /no \/models endpoint \(404\)/ && $d->{models} == 1
+&& $r->{state} eq 'key_invalid' && $r->{keys_invalid} == 1
+&& $r->{last_error} =~ /key 1 refused: 401/
+&& $o->{state} eq 'ok' && $o->{last_success} > 0 && !defined $o->{last_error}
+&& $o->{next_run} >= $o->{last_success} + 6 * 3600 && $o->{models} == 554
+&& $j->{discovery}{last_run} > 0 && !$j->{discovery}{running}
+
+
+
+=== TEST 6: a channel whose key was refused is not routed to
+--- init
+main::run_discovery();
+--- request
+POST /v1/route
+{"model":"revoked-only-model","messages":[{"role":"user","content":"hi"}]}
+--- check_json
+!grep { $_->{channel} eq 'revoked' } @{$j->{candidates} // []}
+
+
+
+=== TEST 7: prices: OpenRouter's from /models, DeepSeek's from the channel's cost_per_token
+--- init
+main::run_discovery();
+--- request
+GET /v1/models
+--- check_json
+my %m = map { ("$_->{airouter}{channel}/$_->{id}" => $_->{airouter}) } @{$j->{data}};
+my $or = $m{'openrouter/openai/gpt-4o-mini'};
+my $ds = $m{'deepseek/deepseek-chat'};
+$or && $or->{pricing} && abs($or->{pricing}{prompt} - 0.00000015) < 1e-12
+&& $ds && $ds->{pricing} && abs($ds->{pricing}{prompt} - 0.00000027) < 1e-12
+&& abs($ds->{pricing}{completion} - 0.0000011) < 1e-12
+
+
+
+=== TEST 8: run_on_startup: worker 0 runs discovery after airouter_discovery_delay
+--- extra_http_config
+    airouter_discovery_delay 0;
+--- user_files eval
+(my $c = $main::Config) =~ s/run_on_startup: false/run_on_startup: true/;
+">>> router_config.yaml\n$c"
+--- init
+main::wait_startup_run();
+--- request
+GET /health
+--- check_json
+main::chan($j, 'openrouter')->{state} eq 'ok' && $j->{models} > 554
+--- error_log
+airouter: discovery: 8 channels answered
+
+
+
+=== TEST 9: GET /v1/admin/channels lists every channel with its discovery state
+--- init
+main::run_discovery();
+--- request
+GET /v1/admin/channels
+--- check_json
+my %c = map { ($_->{id} => $_) } @{$j->{data}};
+@{$j->{data}} == 10 && $c{groq}{discovery}{state} eq 'ok'
+&& $c{revoked}{discovery}{state} eq 'key_invalid' && $c{revoked}{keys} == 1
+&& $c{doubao}{configured_models} == 1
+--- no_error_log
+sk-revoked
+[error]
+
+
+
+=== TEST 10: a run writes the catalogue to airouter_cache_dir
+--- extra_http_config
+    airouter_cache_dir $TEST_NGINX_SERVER_ROOT/discovery-cache;
+--- init
+main::run_discovery();
+--- request
+GET /health
+--- check_json
+my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/discovery-cache/airouter-*.catalog");
+@f == 1 && -s $f[0] > 100000 && !glob("$ENV{TEST_NGINX_SERVER_ROOT}/discovery-cache/*.tmp")
+
+
+
+=== TEST 11: after a restart the cached catalogue serves at once, before any discovery (no channel answers)
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+    airouter_zone   airouter_t 16m;
+    airouter_cache_dir $TEST_NGINX_SERVER_ROOT/discovery-cache;
+--- request
+POST /v1/route
+{"model":"qwen/qwen3-235b-a22b:free","messages":[{"role":"user","content":"hi"}]}
+--- check_json
+$j->{candidates}[0]{channel} eq 'openrouter'
+--- error_log
+serving the cached catalogue
+--- no_error_log
+airouter: discovery:
+[error]
+
+
+
+=== TEST 12: nginx -s reload keeps the discovered catalogue and the channel state
+--- init
+main::run_discovery();
+kill 'HUP', main::master_pid();
+main::wait_reloaded();
+--- request
+GET /health
+--- check_json
+$j->{models} > 554 && main::chan($j, 'openrouter')->{state} eq 'ok'
+--- error_log
+reconfiguring
+
+
+
+=== TEST 13: 38 slow channels (1 s each, 3,400+ models) are discovered concurrently
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_t 32m;\n" . $main::SlowMock
+--- user_files eval
+">>> router_config.yaml\n" . main::slow_channels(38)
+--- request
+POST /v1/admin/discovery
+--- timeout: 20
+--- check_json
+my @c = values %{$j->{discovery}{channels}};
+@c == 38 && !grep({ $_->{state} ne 'ok' } @c)
+&& $j->{models} >= 3400 && $j->{duration_ms} >= 1000 && $j->{duration_ms} < 3000

@@ -1,0 +1,303 @@
+# API keys: no, wrong and right tokens; a key's allowed tags and models
+# enforced whatever name the client uses; the admin token guarding
+# /v1/admin/ and /v1/stats/; key names (never values) in the logs.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Check;
+
+no_shuffle();
+log_level('info');
+install_checks();
+
+our $Keys = <<'_EOY_';
+auth:
+  enabled: true
+  api_keys:
+    - name: alice
+      key: "sk-alice-value"
+    - name: freebie
+      key: "sk-free-value"
+      allowed_tags: [free]
+    - name: narrow
+      token: "sk-narrow-value"
+      allowed_models: ["cheap-model"]
+  admin:
+    enabled: true
+    admin_token: "adm-secret-value"
+_EOY_
+
+our $Channels = <<'_EOY_';
+channels:
+  - id: paid
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
+    api_key: "sk-up-paid"
+    priority: 1
+    configured_models: ["paid-model"]
+    model_aliases:
+      gpt-test: "paid-model"
+    cost_per_token: {input: 0.000001, output: 0.000002}
+  - id: freechan
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
+    api_key: "sk-up-free"
+    priority: 2
+    configured_models: ["cheap-model:free"]
+    model_aliases:
+      gpt-test: "cheap-model:free"
+routing:
+  default_strategy: quality_optimized
+  model_filters:
+    min_context_length: 0
+_EOY_
+
+our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", <<'_EOC_' . count_http_config())
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+    log_format keys '$status key=$airouter_key channel=$airouter_channel';
+_EOC_
+        unless defined $block->http_config;
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location /v1/ {
+        airouter;
+        access_log logs/access.log keys;
+    }
+    location /v1/admin/ { airouter_admin; }
+_EOC_
+    $block->set_value("user_files", ">>> router_config.yaml\n$Keys$Channels")
+        unless defined $block->user_files;
+    $block->set_value("request", "POST /v1/chat/completions\n$Chat")
+        unless defined $block->request;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: no token: 401 with an OpenAI-style error, nothing sent upstream
+--- error_code: 401
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":{"message":"You didn't provide an API key: send it as \"Authorization: Bearer <key>\"","type":"invalid_request_error","code":"missing_api_key"}}
+--- upstream_hits: 0
+--- access_log
+401 key=- channel=-
+
+
+
+=== TEST 2: a wrong token: 401 invalid_api_key; the token is never logged
+--- more_headers
+Authorization: Bearer sk-alice-valuf
+--- error_code: 401
+--- response_body
+{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}
+--- upstream_hits: 0
+--- error_log
+request with an unknown API key refused
+--- no_error_log
+sk-alice-valuf
+[error]
+
+
+
+=== TEST 3: a prefix of a right token is wrong
+--- more_headers
+Authorization: Bearer sk-alice
+--- error_code: 401
+--- upstream_hits: 0
+
+
+
+=== TEST 4: the right token as "Bearer": served; the key's name is logged, not its value
+--- more_headers
+Authorization: Bearer sk-alice-value
+--- error_code: 200
+--- response_body_like: "content":"Hello!"
+--- upstream_hits: 1
+--- access_log
+200 key=alice channel=
+--- no_access_log
+sk-alice-value
+--- no_error_log
+sk-alice-value
+[error]
+
+
+
+=== TEST 5: the bare token works too
+--- more_headers
+Authorization: sk-narrow-value
+--- request
+POST /v1/chat/completions
+{"model": "cheap-model:free", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 200
+--- access_log
+200 key=narrow channel=freechan
+
+
+
+=== TEST 6: auth.api_token is the key "default"
+--- user_files eval
+">>> router_config.yaml\nauth:\n  enabled: true\n  api_token: \"tok-default-value\"\n$::Channels"
+--- more_headers
+Authorization: Bearer tok-default-value
+--- error_code: 200
+--- access_log
+200 key=default channel=
+
+
+
+=== TEST 7: GET /v1/models needs a token as well
+--- request eval
+["GET /v1/models", "GET /v1/models"]
+--- more_headers eval
+["", "Authorization: Bearer sk-alice-value"]
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+["invalid_request_error", "paid-model"]
+
+
+
+=== TEST 8: a key allowed only tag "free" is routed to the free channel
+--- more_headers
+Authorization: Bearer sk-free-value
+--- error_code: 200
+--- response_headers
+X-Router-Channel: freechan
+X-Router-Model: cheap-model:free
+--- upstream_hits: 1
+
+
+
+=== TEST 9: that key cannot reach the paid model, not even by its physical name
+--- more_headers
+Authorization: Bearer sk-free-value
+--- request
+POST /v1/chat/completions
+{"model": "paid-model", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 404
+--- response_body_like: "code":"model_not_found"
+--- response_body_like: removed by filters: 1 key
+--- upstream_hits: 0
+
+
+
+=== TEST 10: nor by a tag query that names paid models
+--- more_headers
+Authorization: Bearer sk-free-value
+--- request
+POST /v1/chat/completions
+{"model": "tag:!free", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 404
+--- upstream_hits: 0
+
+
+
+=== TEST 11: nor through /v1/route's explanation
+--- more_headers
+Authorization: Bearer sk-free-value
+--- request
+POST /v1/route
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 200
+--- check_json
+my @c = @{$j->{candidates}};
+@c == 1 && $c[0]{channel} eq 'freechan'
+
+
+
+=== TEST 12: allowed_models limits a key to the models it names (core names match variants)
+--- more_headers
+Authorization: Bearer sk-narrow-value
+--- request eval
+["POST /v1/chat/completions\n$::Chat",
+ "POST /v1/chat/completions\n{\"model\": \"paid-model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
+--- error_code eval
+[200, 404]
+--- upstream_hits: 1
+
+
+
+=== TEST 13: admin endpoints refuse a normal key and take the admin token
+--- request eval
+["GET /v1/admin/route?model=gpt-test", "GET /v1/admin/route?model=gpt-test",
+ "GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["Authorization: Bearer sk-alice-value", "Authorization: Bearer adm-secret-value",
+ "Authorization: Bearer sk-alice-value", "Authorization: adm-secret-value"]
+--- error_code eval
+[401, 200, 401, 200]
+--- response_body_like eval
+["A valid admin token is required", "candidates", "admin token", "quality_optimized"]
+--- no_error_log
+adm-secret-value
+sk-alice-value
+
+
+
+=== TEST 14: /v1/stats/ takes the admin token, not an API key, in either location
+--- config
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location /v1/stats/ { airouter_admin; }
+--- request eval
+["GET /v1/stats/summary", "GET /v1/stats/summary", "GET /v1/stats/summary"]
+--- more_headers eval
+["", "Authorization: Bearer sk-alice-value", "Authorization: Bearer adm-secret-value"]
+--- error_code eval
+[401, 401, 200]
+--- check_json
+$j->{strategy}{current} eq 'quality_optimized' && exists $j->{today}{cost}
+
+
+
+=== TEST 15: the API location serves /v1/stats/ behind the admin token as well
+--- request eval
+["GET /v1/stats/summary", "GET /v1/stats/summary"]
+--- more_headers eval
+["Authorization: Bearer sk-alice-value", "Authorization: Bearer adm-secret-value"]
+--- error_code eval
+[401, 200]
+
+
+
+=== TEST 16: with auth on and the admin API not enabled, admin stays closed
+--- user_files eval
+">>> router_config.yaml\nauth:\n  enabled: true\n  api_token: \"tok\"\n$::Channels"
+--- request eval
+["GET /v1/admin/route?model=gpt-test", "GET /v1/stats/summary"]
+--- more_headers eval
+["Authorization: Bearer tok", "Authorization: Bearer tok"]
+--- error_code eval
+[403, 403]
+--- response_body_like eval
+["admin_disabled", "admin_disabled"]
+
+
+
+=== TEST 17: invalid tokens show in the stats as alerts
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat",
+ "GET /v1/stats/alerts"]
+--- more_headers eval
+["Authorization: Bearer nope", "", "Authorization: Bearer adm-secret-value"]
+--- error_code eval
+[401, 401, 200]
+--- check_json
+my ($a) = grep { $_->{type} eq 'invalid_key' } @{$j->{alerts}};
+$a && $a->{count} == 2
+
+
+
+=== TEST 18: $airouter_key is the key's name whatever the location
+--- config
+    location /v1/ { airouter; }
+    location = /whoami { return 200 "key=$airouter_key\n"; }
+--- request
+GET /whoami
+--- more_headers
+Authorization: Bearer sk-free-value
+--- response_body
+key=freebie

@@ -1,0 +1,313 @@
+# Stats and control: the strategy switch reaches every worker from the
+# next request; the stats endpoints (daily, weekly, monthly, summary, top
+# models and channels, cost breakdown, channel status); admin switches and
+# reset of channels; cost/optimize; counters that survive a restart
+# (airouter_stats_file).
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Mock;
+use Airouter::Check;
+
+no_shuffle();
+log_level('info');
+install_checks();
+
+our $Admin = "Authorization: Bearer adm-secret";
+our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+
+sub chat { my $m = shift // 'gpt-test';
+           "POST /v1/chat/completions\n{\"model\": \"$m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" }
+
+# channels: [id, base (kind on the counting upstream, or "mock:kind"),
+# price in and out per token, extra yaml]
+sub cfg {
+    my ($top, @channels) = @_;
+    my $y = "auth:\n  admin:\n    enabled: true\n    admin_token: \"adm-secret\"\n"
+        . ($top // '') . "channels:\n";
+    my $prio = 1;
+    for my $c (@channels) {
+        my ($id, $kind, $in, $out, $extra) = @$c;
+        my $port = $kind =~ s/^mock:// ? 1 : 3;
+        $y .= <<"_EOY_";
+  - id: "$id"
+    base_url: "http://127.0.0.1:\$TEST_NGINX_RAND_PORT_$port/$kind/v1"
+    api_key: "sk-up-$id"
+    priority: $prio
+_EOY_
+        $y .= "    cost_per_token: {input: $in, output: $out}\n" if defined $in;
+        $y .= $extra // "    configured_models: [\"$id-model\"]\n    model_aliases:\n      gpt-test: \"$id-model\"\n";
+        $prio++;
+    }
+    return ">>> router_config.yaml\n$y"
+        . "routing:\n  default_strategy: cost_first\n  model_filters:\n    min_context_length: 0\n";
+}
+
+our @Two = (["first", "ok", 0.000001, 0.000002], ["second", "ok", 0.000002, 0.000004]);
+
+# --- workers_see: after the block's requests, 40 requests on fresh
+# connections to the reuseport listener: every one must carry the
+# strategy, and at least two workers must have answered
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->workers_see;
+    return unless defined $want;
+    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
+    return if $idx != $n - 1;
+    $want =~ s/\s+//g;
+    my (%pids, @bad);
+    for (1 .. 40) {
+        my ($st, $h) = raw_post($ENV{TEST_NGINX_RAND_PORT_5},
+                                '/v1/chat/completions', $Chat);
+        $pids{$h->{'x-worker'} // '?'}++;
+        push @bad, "$st " . ($h->{'x-router-strategy'} // 'none')
+            if $st != 200 || ($h->{'x-router-strategy'} // '') ne $want;
+    }
+    Test::More::ok(!@bad, $block->name . " - every request routed by $want")
+        or Test::More::diag(join ", ", @bad);
+    Test::More::ok(keys %pids >= 2, $block->name . " - by more than one worker")
+        or Test::More::diag(join ", ", keys %pids);
+});
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . ($block->extra_http_config // '')
+                      . mock_http_config() . count_http_config())
+        unless defined $block->http_config;
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+_EOC_
+    $block->set_value("user_files", cfg(undef, @Two))
+        unless defined $block->user_files;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the strategy switch reaches every worker from the next request
+--- workers(2)
+--- master_on
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
+        location /v1/ {
+            airouter;
+            add_header X-Worker $pid always;
+        }
+    }
+--- request eval
+[main::chat(), "POST /v1/admin/routing/strategy\n{\"strategy\": \"quality_optimized\"}",
+ "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["", $::Admin, $::Admin]
+--- response_headers_like eval
+["X-Router-Strategy: cost_first", "Content-Type: application/json", "Content-Type: application/json"]
+--- response_body_like eval
+["Hello", '^\{"strategy":"quality_optimized","source":"admin","default":"cost_first","available":\[.*"quality_optimized".*\],"previous":"cost_first"\}$',
+ '^\{"strategy":"quality_optimized","source":"admin","default":"cost_first",']
+--- workers_see: quality_optimized
+--- error_log_once
+routing strategy switched to "quality_optimized" by the admin API
+
+
+
+=== TEST 2: an unknown strategy is refused with the list; null goes back to the config's
+--- request eval
+["POST /v1/admin/routing/strategy\n{\"strategy\": \"fastest_please\"}",
+ "POST /v1/admin/routing/strategy\n{\"strategy\": \"free_first\"}",
+ main::chat(),
+ "POST /v1/admin/routing/strategy\n{\"strategy\": null}",
+ main::chat()]
+--- more_headers eval
+[$::Admin, $::Admin, "", $::Admin, ""]
+--- error_code eval
+[400, 200, 200, 200, 200]
+--- response_headers_like eval
+["Content-Type: application/json", "Content-Type: application/json",
+ "X-Router-Strategy: free_first", "Content-Type: application/json",
+ "X-Router-Strategy: cost_first"]
+--- response_body_like eval
+['"code":"invalid_strategy","available":\["cost_first",', '"strategy":"free_first","source":"admin"',
+ "Hello", '"strategy":"cost_first","source":"config"', "Hello"]
+
+
+
+=== TEST 3: a client's X-Router-Strategy header still wins over the switched one
+--- request eval
+["POST /v1/admin/routing/strategy\n{\"strategy\": \"free_first\"}", main::chat()]
+--- more_headers eval
+[$::Admin, "X-Router-Strategy: quality_optimized"]
+--- response_headers_like eval
+["Content-Type: application/json", "X-Router-Strategy: quality_optimized"]
+
+
+
+=== TEST 4: the strategy endpoint needs the admin token
+--- request
+POST /v1/admin/routing/strategy
+{"strategy": "free_first"}
+--- error_code: 401
+
+
+
+=== TEST 5: weekly and monthly: every day of the period, with the breakdowns
+--- request eval
+[main::chat("first-model"), main::chat("second-model"), "GET /v1/stats/weekly", "GET /v1/stats/monthly"]
+--- more_headers eval
+["", "", $::Admin, $::Admin]
+--- response_body_like eval
+["Hello", "Hello", '"period":"weekly",.*"days":7,', '"period":"monthly"']
+--- check_json
+my @d = @{$j->{by_day}};
+@d == 30 && $d[-1]{requests} == 2 && $d[0]{requests} == 0
+&& abs($j->{total}{cost} - 0.00006) < 1e-12
+&& $j->{by_channel}{first}{requests} == 1 && $j->{by_channel}{second}{requests} == 1
+&& $j->{days} == 30
+
+
+
+=== TEST 6: top-models and top-channels: dearest first
+--- request eval
+[main::chat("first-model"), main::chat("first-model"), main::chat("second-model"),
+ "GET /v1/stats/top-channels", "GET /v1/stats/top-models?limit=1"]
+--- more_headers eval
+["", "", "", $::Admin, $::Admin]
+--- response_body_like eval
+["Hello", "Hello", "Hello", '"channels":\[\{"requests":1,.*"channel":"second"\},\{"requests":2,.*"channel":"first"\}\]', "models"]
+--- check_json
+my @m = @{$j->{models}};
+@m == 1 && $m[0]{model} eq 'second-model' && abs($m[0]{cost} - 0.00004) < 1e-12
+
+
+
+=== TEST 7: cost-breakdown: shares of the total per key, channel and model
+--- request eval
+[main::chat("first-model"), main::chat("second-model"), "GET /v1/stats/cost-breakdown"]
+--- more_headers eval
+["", "", $::Admin]
+--- check_json
+my %c = map { $_->{name} => $_ } @{$j->{by_channel}};
+abs($j->{total_cost} - 0.00006) < 1e-12
+&& abs($c{second}{share} - 0.6667) < 1e-9 && abs($c{first}{share} - 0.3333) < 1e-9
+&& @{$j->{by_model}} == 2 && $j->{currency} eq 'USD'
+
+
+
+=== TEST 8: an admin can switch a channel off and on for every worker
+--- request eval
+["POST /v1/admin/channels/first/disable", main::chat(), "GET /v1/stats/channel-status",
+ "POST /v1/admin/channels/first/enable", main::chat()]
+--- more_headers eval
+[$::Admin, "", $::Admin, $::Admin, ""]
+--- response_headers_like eval
+["Content-Type: application/json", "X-Router-Channel: second", "Content-Type: application/json",
+ "Content-Type: application/json", "X-Router-Channel: first"]
+--- response_body_like eval
+['^\{"channel":"first","action":"disable","enabled":false,"config_enabled":true\}$', "Hello",
+ '"id":"first","enabled":true,"admin_disabled":true,"available":false', '"enabled":true', "Hello"]
+--- error_log_all
+channel "first" disabled by the admin API
+
+
+
+=== TEST 9: reset clears a channel's blacklist
+--- user_files eval
+main::cfg(undef, ["revoked", "mock:e401"], ["good", "ok"])
+--- request eval
+[main::chat(), "GET /v1/stats/channel-status", "POST /v1/admin/channels/revoked/reset",
+ "GET /v1/stats/channel-status"]
+--- more_headers eval
+["", $::Admin, $::Admin, $::Admin]
+--- response_body_like eval
+["Hello", '"id":"revoked",[^}]*"blacklisted":true', '"action":"reset","had_state":true', '"id":"revoked",[^}]*"blacklisted":false']
+--- check_json
+my %c = map { $_->{id} => $_ } @{$j->{channels}};
+$c{revoked}{available} && !$c{revoked}{blacklisted}
+
+
+
+=== TEST 10: admin channel actions: unknown channel 404, GET refused
+--- request eval
+["POST /v1/admin/channels/nope/disable", "GET /v1/admin/channels/first/disable"]
+--- more_headers eval
+[$::Admin, $::Admin]
+--- error_code eval
+[404, 405]
+
+
+
+=== TEST 11: cost/optimize suggests the free variant of a model that cost money
+--- user_files eval
+main::cfg(undef,
+  ["paid", "ok", 0.000001, 0.000002, "    configured_models: [\"vendor/cheap-model\"]\n"],
+  ["relay", "ok", 0.0000005, 0.000001, "    configured_models: [\"vendor/cheap-model-20250101\"]\n"],
+  ["free", "ok", undef, undef, "    configured_models: [\"vendor/cheap-model:free\"]\n"],
+  ["other", "ok", 0.000003, 0.000003, "    configured_models: [\"unique-model\"]\n"])
+--- request eval
+[main::chat("vendor/cheap-model"), main::chat("unique-model"), "GET /v1/admin/cost/optimize"]
+--- more_headers eval
+["", "", $::Admin]
+--- check_json
+my @s = @{$j->{suggestions}};
+@s == 1 && $s[0]{model} eq 'vendor/cheap-model' && $s[0]{alternative}{free}
+&& $s[0]{alternative}{model} eq 'vendor/cheap-model:free'
+&& $s[0]{alternative}{channel} eq 'free'
+&& abs($s[0]{estimated_savings} - 0.00002) < 1e-12
+&& abs($j->{total_spend} - 0.00008) < 1e-12
+
+
+
+=== TEST 12: stats survive a restart: counters and the strategy are read from airouter_stats_file
+--- extra_http_config
+    airouter_stats_file html/stats.json;
+--- user_files eval
+cfg(undef, @::Two) . ">>> stats.json\n" . '{"version":1,"strategy":"free_first","nodes":['
+. '{"day":' . int(time / 86400) . ',"kind":"total","name":"","requests":3,"errors":1,"prompt_tokens":30,"completion_tokens":15,"cost":0.00006},'
+. '{"day":' . int(time / 86400) . ',"kind":"model","name":"first-model","requests":3,"prompt_tokens":30,"completion_tokens":15,"cost":0.00006},'
+. '{"day":' . (int(time / 86400) - 1) . ',"kind":"total","name":"","requests":5,"cost":1.5},'
+. '{"day":0,"kind":"off","name":"second"}]}'
+--- request eval
+[main::chat(), "GET /v1/stats/channel-status", "GET /v1/stats/weekly"]
+--- more_headers eval
+["", $::Admin, $::Admin]
+--- response_headers_like eval
+["X-Router-Strategy: free_first", "Content-Type: application/json", "Content-Type: application/json"]
+--- response_body_like eval
+["Hello", '"id":"second","enabled":true,"admin_disabled":true', "weekly"]
+--- check_json
+my @d = @{$j->{by_day}};
+$d[-1]{requests} == 4 && $d[-2]{requests} == 5 && abs($d[-1]{cost} - 0.00008) < 1e-12
+&& $j->{by_model}{'first-model'}{requests} == 4
+--- error_log_once
+usage counters read from
+
+
+
+=== TEST 13: ... and written there on a timer (and at exit), atomically
+--- extra_http_config
+    airouter_stats_file logs/stats.json interval=300ms;
+--- config
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /sleep { echo_sleep 1; echo ok; }
+    location = /saved { alias $TEST_NGINX_SERVER_ROOT/logs/stats.json; }
+--- request eval
+[main::chat(), "POST /v1/admin/routing/strategy\n{\"strategy\": \"free_first\"}", "GET /sleep", "GET /saved"]
+--- more_headers eval
+["", $::Admin, "", ""]
+--- check_json
+my %n = map { "$_->{kind}/$_->{name}" => $_ } @{$j->{nodes}};
+$j->{strategy} eq 'free_first' && $n{"total/"}{requests} == 1
+&& $n{"model/first-model"}{prompt_tokens} == 10
+&& abs($n{"channel/first"}{cost} - 0.00002) < 1e-15
+
+
+
+=== TEST 14: an unknown stats URL is a 404; stats are read-only
+--- request eval
+["GET /v1/stats/nothing", "POST /v1/stats/summary\n{}"]
+--- more_headers eval
+[$::Admin, $::Admin]
+--- error_code eval
+[404, 405]

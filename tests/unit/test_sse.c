@@ -1,0 +1,206 @@
+/*
+ * The SSE usage scanner: usage in the final chunk whatever way the stream
+ * is cut into buffers, long lines, boundaries, and non-stream bodies.
+ */
+
+#include "unit.h"
+#include "airouter_sse.h"
+
+
+static const char  stream[] =
+    "data: {\"id\":\"1\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],"
+    "\"usage\":null}\n\n"
+    ": keep-alive comment\n\n"
+    "data: {\"id\":\"1\",\"choices\":[{\"delta\":{},\"finish_reason\":"
+    "\"stop\"}],\"usage\": null}\r\n\r\n"
+    "data: {\"id\":\"1\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,"
+    "\"completion_tokens\":34,\"total_tokens\":46}}\n\n"
+    "data: [DONE]\n\n";
+
+
+static void
+test_every_split(void)
+{
+    char            buf[512];
+    size_t          len, cut;
+    airouter_sse_t  s;
+    int             ok;
+
+    len = sizeof(stream) - 1;
+    ok = 1;
+
+    for (cut = 0; cut <= len; cut++) {
+        airouter_sse_init(&s, buf, sizeof(buf));
+        airouter_sse_feed(&s, stream, cut);
+        airouter_sse_feed(&s, stream + cut, len - cut);
+
+        if (s.usage.prompt_tokens != 12 || s.usage.completion_tokens != 34
+            || s.usage.total_tokens != 46 || !s.done || s.events != 4
+            || !airouter_sse_at_boundary(&s))
+        {
+            ok = 0;
+            fprintf(stderr, "split at %zu: %ld %ld done %d events %zu\n",
+                    cut, s.usage.prompt_tokens, s.usage.completion_tokens,
+                    s.done, s.events);
+        }
+    }
+
+    UNIT_CHECK(ok, "usage found at every split point");
+
+    /* byte by byte */
+    airouter_sse_init(&s, buf, sizeof(buf));
+    for (cut = 0; cut < len; cut++) {
+        airouter_sse_feed(&s, stream + cut, 1);
+    }
+
+    UNIT_CHECK(s.usage.prompt_tokens == 12 && s.done, "byte by byte");
+}
+
+
+static void
+test_boundaries(void)
+{
+    char            buf[64];
+    airouter_sse_t  s;
+
+    airouter_sse_init(&s, buf, sizeof(buf));
+    UNIT_CHECK(airouter_sse_at_boundary(&s), "empty stream");
+
+    airouter_sse_feed(&s, "data: {\"a\":1}", 13);
+    UNIT_CHECK(!airouter_sse_at_boundary(&s), "mid-line");
+
+    airouter_sse_feed(&s, "\n", 1);
+    UNIT_CHECK(!airouter_sse_at_boundary(&s), "line ended, event not");
+
+    airouter_sse_feed(&s, "\n", 1);
+    UNIT_CHECK(airouter_sse_at_boundary(&s), "event ended");
+
+    airouter_sse_feed(&s, "data: {\"error\":{\"message\":\"x\"}}\n\n", 34);
+    UNIT_CHECK(s.error, "error event noticed");
+    UNIT_CHECK(s.usage.prompt_tokens == -1, "no usage");
+}
+
+
+static void
+test_long_lines(void)
+{
+    char            buf[32], big[200];
+    airouter_sse_t  s;
+
+    memset(big, 'x', sizeof(big));
+
+    airouter_sse_init(&s, buf, sizeof(buf));
+    airouter_sse_feed(&s, "data: ", 6);
+    airouter_sse_feed(&s, big, sizeof(big));
+    airouter_sse_feed(&s, "\n\n", 2);
+    UNIT_CHECK(s.events == 0 && airouter_sse_at_boundary(&s),
+               "a long line is skipped whole");
+
+    airouter_sse_feed(&s, "data: [DONE]\n\n", 14);
+    UNIT_CHECK(s.done && s.events == 1, "and the next one is read");
+}
+
+
+static void
+test_json(void)
+{
+    airouter_usage_t  u;
+    const char       *chat, *emb, *none, *anth;
+
+    chat = "{\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+           "\"completion_tokens\":7,\"total_tokens\":12}}";
+    emb = "{\"data\":[],\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}";
+    none = "{\"choices\":[]}";
+    anth = "{\"usage\":{\"input_tokens\":3,\"output_tokens\":4}}";
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(chat, strlen(chat), &u)
+               && u.prompt_tokens == 5 && u.completion_tokens == 7
+               && u.total_tokens == 12, "chat usage");
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(emb, strlen(emb), &u)
+               && u.prompt_tokens == 8 && u.completion_tokens == 0
+               && u.total_tokens == 8, "embedding usage");
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(!airouter_usage_from_json(none, strlen(none), &u)
+               && u.prompt_tokens == -1, "no usage");
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(anth, strlen(anth), &u)
+               && u.prompt_tokens == 3 && u.completion_tokens == 4
+               && u.total_tokens == 7, "input/output tokens");
+
+    UNIT_CHECK(!airouter_usage_from_json("{\"usage\":", 9, &u),
+               "truncated");
+}
+
+
+static void
+test_tail(void)
+{
+    char              big[5000];
+    size_t            i;
+    airouter_tail_t   t;
+    airouter_usage_t  u;
+    const char       *end;
+
+    /* an embeddings answer far larger than the tail, fed in pieces */
+    memset(&t, 0, sizeof(t));
+    end = "{\"data\":[{\"embedding\":[";
+    airouter_tail_feed(&t, end, strlen(end));
+
+    for (i = 0; i < sizeof(big); i += 2) {
+        big[i] = '1';
+        big[i + 1] = ',';
+    }
+
+    for (i = 0; i < 7; i++) {
+        airouter_tail_feed(&t, big, sizeof(big) - i * 100);
+    }
+
+    end = "1]}],\"model\":\"e\",\"usage\":{\"prompt_tokens\":42,"
+          "\"total_tokens\":42}}\n";
+
+    for (i = 0; end[i]; i++) {
+        airouter_tail_feed(&t, end + i, 1);
+    }
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_tail(&t, &u) && u.prompt_tokens == 42
+               && u.completion_tokens == 0 && t.len == AIROUTER_TAIL_SIZE,
+               "usage at the end of a big body: %ld", u.prompt_tokens);
+
+    /* the last "usage" wins, strings with braces do not confuse it */
+    memset(&t, 0, sizeof(t));
+    end = "{\"usage\":{\"prompt_tokens\":1},\"x\":{\"usage\":{\"note\":\"}{\","
+          "\"prompt_tokens\":2,\"completion_tokens\":3}}}";
+    airouter_tail_feed(&t, end, strlen(end));
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_tail(&t, &u) && u.prompt_tokens == 2
+               && u.completion_tokens == 3, "last usage: %ld", u.prompt_tokens);
+
+    memset(&t, 0, sizeof(t));
+    end = "{\"usage\":{\"prompt_tokens\":1";
+    airouter_tail_feed(&t, end, strlen(end));
+    UNIT_CHECK(!airouter_usage_from_tail(&t, &u), "cut usage object");
+
+    memset(&t, 0, sizeof(t));
+    end = "{\"choices\":[]}";
+    airouter_tail_feed(&t, end, strlen(end));
+    UNIT_CHECK(!airouter_usage_from_tail(&t, &u), "no usage");
+}
+
+
+int
+main(void)
+{
+    test_every_split();
+    test_boundaries();
+    test_long_lines();
+    test_json();
+    test_tail();
+
+    UNIT_DONE("test_sse");
+}
