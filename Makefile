@@ -122,7 +122,8 @@ stop:
 	@conf.example/run stop
 
 bench: deps build
-	@MODULE=$(MODULE) SHARED=$(SHARED) bench/run
+	@MODULE=$(MODULE) SHARED=$(SHARED) NGINX=$(NGINX) ECHO_SO=$(ECHO_SO) \
+	    bench/run
 
 clean:
 	rm -rf build build-asan t/servroot

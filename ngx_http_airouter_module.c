@@ -137,6 +137,20 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
       offsetof(ngx_http_airouter_main_conf_t, cache_dir),
       NULL },
 
+    { ngx_string("airouter_discovery_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_airouter_main_conf_t, discovery_max_size),
+      NULL },
+
+    { ngx_string("airouter_pricing_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_airouter_discovery_pricing_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("airouter_discovery_delay"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -213,6 +227,7 @@ ngx_http_airouter_create_main_conf(ngx_conf_t *cf)
     amcf->zone_size = NGX_CONF_UNSET_SIZE;
     amcf->discovery_delay = NGX_CONF_UNSET_MSEC;
     amcf->discovery_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->discovery_max_size = NGX_CONF_UNSET_SIZE;
 
     return amcf;
 }
@@ -350,6 +365,11 @@ ngx_http_airouter_tokenizer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     cln->handler = ngx_http_airouter_cleanup_tokenizer;
     cln->data = amcf->tokenizer;
+
+    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                       "airouter: tokenizer %s, %uz ranks",
+                       airouter_tokenizer_encoding_name(amcf->tokenizer),
+                       airouter_tokenizer_ranks(amcf->tokenizer));
 
     return NGX_CONF_OK;
 }

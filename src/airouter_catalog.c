@@ -76,6 +76,7 @@ typedef struct {
     int                       free;
     char                    **extra;        /* extra tags */
     size_t                    nextra;
+    uint32_t                  keys;         /* key bits, ORed */
     uint32_t                  index;        /* final index, in finish() */
 } airouter_catalog_bmodel_t;
 
@@ -285,6 +286,14 @@ airouter_catalog_builder_add_model(airouter_catalog_builder_t *b,
     uint32_t channel, const airouter_model_info_t *info)
 {
     return airouter_catalog_add(b, channel, info, AIROUTER_MODEL_DISCOVERED);
+}
+
+
+int
+airouter_catalog_builder_add_configured(airouter_catalog_builder_t *b,
+    uint32_t channel, const airouter_model_info_t *info)
+{
+    return airouter_catalog_add(b, channel, info, AIROUTER_MODEL_CONFIGURED);
 }
 
 
@@ -964,9 +973,10 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
         b->nmodels++;
     }
 
-    /* the first source to state a field wins */
+    /* the first source to state a field wins; key lists add up */
 
     m->flags |= flags;
+    m->keys |= info->keys;
 
     if (!m->has_price && info->has_price && info->price_prompt >= 0
         && info->price_completion >= 0)
@@ -1152,6 +1162,7 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
 
     r->caps = kind | feat;
     r->caps_known = m->caps_known | AIROUTER_CAP_KIND;
+    r->keys = m->keys;
 
     /* sizes: the source's, else the name's */
 

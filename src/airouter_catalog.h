@@ -101,6 +101,9 @@ typedef struct {
     int                       free;         /* the source says: no cost */
     const char *const        *tags;         /* extra tags, may be NULL */
     size_t                    ntags;
+    uint32_t                  keys;         /* bit k: the channel's key k
+                                               lists it (keys 0-31); 0:
+                                               not said, every key */
 } airouter_model_info_t;
 
 
@@ -155,7 +158,8 @@ typedef struct {
     uint32_t                  flags;        /* AIROUTER_MODEL_* */
     uint32_t                  caps;         /* AIROUTER_CAP_* */
     uint32_t                  caps_known;   /* always includes the kind */
-    uint32_t                  reserved;
+    uint32_t                  keys;         /* as airouter_model_info_t's:
+                                               the union of every source */
     double                    price_prompt;     /* per token, currency */
     double                    price_completion;
     double                    price_usd;    /* prompt + completion in USD,
@@ -204,6 +208,11 @@ int airouter_catalog_builder_add_config(airouter_catalog_builder_t *b);
 
 /* One model served by cf->channels[channel]. */
 int airouter_catalog_builder_add_model(airouter_catalog_builder_t *b,
+    uint32_t channel, const airouter_model_info_t *info);
+
+/* What another source (a price file) knows of a configured model: fills
+ * the fields the configuration left unknown, keeps the entry configured. */
+int airouter_catalog_builder_add_configured(airouter_catalog_builder_t *b,
     uint32_t channel, const airouter_model_info_t *info);
 
 /* Marks cf->channels[channel] as not routable in this catalogue (its

@@ -12,7 +12,10 @@
  *   "completion"}, "context_length"}}}.
  *
  * Prices are kept per token in the file's currency; the catalogue converts
- * CNY with cost_control.cny_to_usd.  A model id is looked up as given,
+ * CNY with cost_control.cny_to_usd.  A unified file that names its
+ * "provider" prices only the channels of that provider (by provider name
+ * or, for a channel without one, by channel id): SiliconFlow's prices are
+ * not Groq's for the same model.  A model id is looked up as given,
  * case-insensitively, then without its provider prefix ("deepseek/x" finds
  * "x" and "x" finds "deepseek/x").  With several files the first file that
  * names a model wins.
@@ -55,9 +58,10 @@ long airouter_pricing_add_json(airouter_pricing_t *p, const char *json,
 long airouter_pricing_add_file(airouter_pricing_t *p, const char *path,
     char *err, size_t errlen);
 
-/* The price of a model id, or NULL. */
+/* The price of a model id on a channel (its provider and id, either may
+ * be NULL), or NULL. */
 const airouter_price_t *airouter_pricing_find(const airouter_pricing_t *p,
-    const char *id);
+    const char *id, const char *provider, const char *channel);
 
 size_t airouter_pricing_count(const airouter_pricing_t *p);
 

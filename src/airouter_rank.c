@@ -49,6 +49,7 @@ static size_t airouter_rank_keep(const airouter_catalog_t *cat,
 static void airouter_rank_sort(airouter_rank_ctx_t *rc,
     airouter_candidate_t *h, size_t n);
 static int airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x);
+static void airouter_rank_key_tags(airouter_rank_ctx_t *rc);
 static int airouter_rank_key_allows(airouter_rank_ctx_t *rc,
     const airouter_catalog_model_t *m);
 static double airouter_rank_live(const airouter_live_t *live,
@@ -267,9 +268,7 @@ airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
     const airouter_config_t *cf, const airouter_route_req_t *req,
     const airouter_live_t *live, const airouter_strategy_t *st)
 {
-    long                      t;
     size_t                    i;
-    const char               *name;
     const airouter_weight_t  *wt;
 
     memset(rc, 0, sizeof(airouter_rank_ctx_t));
@@ -294,6 +293,21 @@ airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
         }
     }
 
+    airouter_rank_key_tags(rc);
+}
+
+
+/* The key's allowed tags as tag indexes, resolved once per route. */
+static void
+airouter_rank_key_tags(airouter_rank_ctx_t *rc)
+{
+    long                         t;
+    size_t                       i;
+    const char                  *name;
+    const airouter_route_req_t  *req;
+
+    req = rc->req;
+
     if (req->allowed_tags == NULL || req->allowed_tags->n == 0) {
         return;
     }
@@ -305,7 +319,8 @@ airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
          i++)
     {
         name = req->allowed_tags->items[i];
-        t = name ? airouter_catalog_find_tag(cat, name, strlen(name)) : -1;
+        t = name ? airouter_catalog_find_tag(rc->cat, name, strlen(name))
+                 : -1;
 
         if (t >= 0) {
             rc->tags[rc->ntags++] = (uint32_t) t;
@@ -766,4 +781,30 @@ airouter_rank_sift(const airouter_catalog_t *cat, airouter_candidate_t *h,
         h[worst] = tmp;
         i = worst;
     }
+}
+
+
+int
+airouter_route_key_allows(const airouter_catalog_t *cat,
+    const airouter_strlist_t *allowed_tags,
+    const airouter_strlist_t *allowed_models, uint32_t model)
+{
+    airouter_rank_ctx_t   rc;
+    airouter_route_req_t  req;
+
+    if (model >= airouter_catalog_nmodels(cat)) {
+        return 0;
+    }
+
+    memset(&rc, 0, sizeof(airouter_rank_ctx_t));
+    memset(&req, 0, sizeof(airouter_route_req_t));
+
+    req.allowed_tags = allowed_tags;
+    req.allowed_models = allowed_models;
+    rc.cat = cat;
+    rc.req = &req;
+
+    airouter_rank_key_tags(&rc);
+
+    return airouter_rank_key_allows(&rc, airouter_catalog_model(cat, model));
 }

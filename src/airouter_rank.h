@@ -171,6 +171,15 @@ airouter_route_status_e airouter_route(const airouter_catalog_t *cat,
     const airouter_live_t *live, airouter_route_result_t *res);
 
 const char *airouter_route_filter_name(airouter_filter_e reason);
+
+/*
+ * Whether an API key's allowed_tags / allowed_models (NULL or empty: all)
+ * let it reach entry model; the KEY filter of airouter_route(), for
+ * listings such as /v1/models.
+ */
+int airouter_route_key_allows(const airouter_catalog_t *cat,
+    const airouter_strlist_t *allowed_tags,
+    const airouter_strlist_t *allowed_models, uint32_t model);
 const char *airouter_route_status_name(airouter_route_status_e status);
 
 

@@ -8,7 +8,8 @@
  *                                        null goes back to the config's
  *   GET  /v1/admin/cost/optimize         spend that a free or cheaper
  *                                        variant of the same model (same
- *                                        core name) would have saved
+ *                                        core name; else a free model with
+ *                                        all of its tags) would have saved
  *   POST /v1/admin/channels/{id}/reset   blacklist and cooldowns cleared
  *   POST /v1/admin/channels/{id}/disable off for every worker, until
  *   POST /v1/admin/channels/{id}/enable  enabled again (kept in the stats
@@ -22,11 +23,16 @@
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
+#include "airouter_tags.h"
 
 #include <math.h>
 
 
 #define NGX_HTTP_AIROUTER_ADMIN_BODY_MAX  65536
+/* the capability bits that say what kind of model an entry is */
+#define NGX_HTTP_AIROUTER_ADMIN_KINDS                                         \
+    (AIROUTER_CAP_CHAT|AIROUTER_CAP_EMBEDDING|AIROUTER_CAP_RERANK             \
+     |AIROUTER_CAP_AUDIO|AIROUTER_CAP_IMAGE_GEN)
 
 
 static ngx_int_t ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r);
@@ -36,6 +42,11 @@ static ngx_int_t ngx_http_airouter_admin_api_switch(ngx_http_request_t *r,
 static json_t *ngx_http_airouter_admin_api_strategies(
     airouter_config_t *acf);
 static ngx_int_t ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r);
+static double ngx_http_airouter_admin_api_price(
+    const airouter_catalog_model_t *m);
+static const airouter_catalog_model_t *ngx_http_airouter_admin_api_twin(
+    const airouter_catalog_t *cat, airouter_config_t *acf,
+    const airouter_catalog_model_t *m0);
 static ngx_int_t ngx_http_airouter_admin_api_channel(ngx_http_request_t *r,
     ngx_str_t *rest);
 
@@ -273,8 +284,9 @@ ngx_http_airouter_admin_api_price(const airouter_catalog_model_t *m)
 /*
  * For each model that cost money over the period: the cheapest entry
  * with the same core name (a free variant, another provider) on an
- * enabled channel, and what the spend would have been there at the same
- * token mix (estimated from the summed prices).
+ * enabled channel, else a free entry carrying every tag of it, and what
+ * the spend would have been there at the same token mix (estimated from
+ * the summed prices).
  */
 static ngx_int_t
 ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
@@ -287,7 +299,7 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
     ngx_int_t                        days;
     ngx_uint_t                       i, j;
     ngx_array_t                      rows, sums;
-    const char                      *core;
+    const char                      *core, *reason;
     airouter_config_t               *acf;
     const airouter_catalog_t        *cat;
     const airouter_catalog_slot_t   *slot, *cslot;
@@ -393,14 +405,12 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
         core = airouter_catalog_model_core(cat, m0);
         cslot = airouter_catalog_lookup(cat, AIROUTER_KEY_CORE, core,
                                         ngx_strlen(core));
-        if (cslot == NULL) {
-            continue;
-        }
 
         best = NULL;
         best_price = cur;
+        reason = NULL;
 
-        for (k = 0; k < cslot->count; k++) {
+        for (k = 0; cslot && k < cslot->count; k++) {
             idx = airouter_catalog_postings(cat, cslot->value)[k];
             m = airouter_catalog_model(cat, idx);
             price = ngx_http_airouter_admin_api_price(m);
@@ -414,6 +424,14 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
 
             best = m;
             best_price = price;
+            reason = price == 0 ? "a free variant of the same model"
+                                : "the same model for less elsewhere";
+        }
+
+        if (best == NULL) {
+            best = ngx_http_airouter_admin_api_twin(cat, acf, m0);
+            best_price = 0;
+            reason = "a free model with the same tags";
         }
 
         if (best == NULL) {
@@ -437,9 +455,7 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
                       json_real(floor(best_price * 1e6 * 1e6 + 0.5) / 1e6),
                       "estimated_savings",
                       json_real(floor(save * 1e10 + 0.5) / 1e10),
-                      "reason", best_price == 0
-                                ? "a free variant of the same model"
-                                : "the same model for less elsewhere");
+                      "reason", reason);
         if (o) {
             json_array_append_new(list, o);
         }
@@ -455,6 +471,67 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
                      "suggestions", list);
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK, root);
+}
+
+
+/*
+ * A free entry on an enabled channel that carries every tag of m0 but
+ * "free" and "local" (m0 having at least one): the same model under
+ * another name.
+ */
+static const airouter_catalog_model_t *
+ngx_http_airouter_admin_api_twin(const airouter_catalog_t *cat,
+    airouter_config_t *acf, const airouter_catalog_model_t *m0)
+{
+    uint32_t                         i, t, n;
+    const char                      *name;
+    const uint32_t                  *tags;
+    const airouter_catalog_model_t  *m;
+
+    tags = airouter_catalog_model_tags(cat, m0);
+    n = 0;
+
+    for (t = 0; t < m0->ntags; t++) {
+        name = airouter_catalog_tag_name(cat, tags[t]);
+
+        if (ngx_strcmp(name, "free") != 0 && ngx_strcmp(name, "local") != 0) {
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NULL;
+    }
+
+    for (i = 0; i < airouter_catalog_nmodels(cat); i++) {
+        m = airouter_catalog_model(cat, i);
+
+        if (m == m0 || !(m->flags & AIROUTER_MODEL_FREE)
+            || (m->caps & NGX_HTTP_AIROUTER_ADMIN_KINDS)
+               != (m0->caps & NGX_HTTP_AIROUTER_ADMIN_KINDS)
+            || m->channel >= acf->nchannels
+            || !acf->channels[m->channel].enabled)
+        {
+            continue;
+        }
+
+        for (t = 0; t < m0->ntags; t++) {
+            name = airouter_catalog_tag_name(cat, tags[t]);
+
+            if (ngx_strcmp(name, "free") != 0
+                && ngx_strcmp(name, "local") != 0
+                && !airouter_catalog_model_has_tag(cat, m, tags[t]))
+            {
+                break;
+            }
+        }
+
+        if (t == m0->ntags) {
+            return m;
+        }
+    }
+
+    return NULL;
 }
 
 

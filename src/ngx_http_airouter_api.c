@@ -90,7 +90,7 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_airouter_models_handler(r, &path);
+        return ngx_http_airouter_models_handler(r, &path, key);
     }
 
     if (!(r->method & NGX_HTTP_POST)) {
@@ -577,8 +577,9 @@ ngx_http_airouter_api_route_error(ngx_http_request_t *r,
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
                        "no_channel_available",
-                       "Every channel serving \"%V\" is cooling down or "
-                       "blacklisted (%*s)", &ctx->requested,
+                       "Every channel serving \"%V\" is cooling down, "
+                       "blacklisted, switched off or over its daily limit "
+                       "(%*s)", &ctx->requested,
                        (size_t) (p - buf), buf);
         }
 

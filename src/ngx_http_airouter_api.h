@@ -19,9 +19,12 @@ void ngx_http_airouter_api_needs(ngx_http_request_t *r,
 ngx_int_t ngx_http_airouter_api_route_error(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res);
 
-/* GET /v1/models, /v1/models/{id}, /v1/tags (ngx_http_airouter_models.c) */
+/*
+ * GET /v1/models, /v1/models/{id}, /v1/tags (ngx_http_airouter_models.c);
+ * key (NULL without auth) hides what its ACL does not allow.
+ */
 ngx_int_t ngx_http_airouter_models_handler(ngx_http_request_t *r,
-    ngx_str_t *path);
+    ngx_str_t *path, const airouter_apikey_t *key);
 
 /* One catalogue entry as an OpenAI model object with airouter's facts. */
 json_t *ngx_http_airouter_models_entry(const airouter_catalog_t *cat,

@@ -226,10 +226,16 @@ ngx_http_airouter_auth_variable(ngx_http_request_t *r,
 {
     const airouter_apikey_t        *key;
     ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_loc_conf_t   *alcf;
     ngx_http_airouter_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_airouter_module);
+    alcf = ngx_http_get_module_loc_conf(r->main, ngx_http_airouter_module);
+
+    /* only the API location's context is a request context */
+    ctx = (alcf && alcf->role == NGX_HTTP_AIROUTER_ROLE_API)
+          ? ngx_http_get_module_ctx(r->main, ngx_http_airouter_module)
+          : NULL;
 
     key = NULL;
 

@@ -7,11 +7,13 @@
 
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_zone.h"
+#include "ngx_http_airouter_discovery.h"
 #include "airouter_models_json.h"
 
 
 static ngx_int_t ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
-    airouter_catalog_builder_t *b, uint32_t channel, const char *file);
+    ngx_http_airouter_main_conf_t *amcf, airouter_catalog_builder_t *b,
+    uint32_t channel, const char *file);
 
 
 ngx_int_t
@@ -31,7 +33,9 @@ ngx_http_airouter_catalog_build(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (airouter_catalog_builder_add_config(b) != 0) {
+    if (airouter_catalog_builder_add_config(b) != 0
+        || ngx_http_airouter_discovery_price_config(amcf, b) != NGX_OK)
+    {
         airouter_catalog_builder_destroy(b);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "airouter: cannot build the catalogue from %s",
@@ -43,7 +47,8 @@ ngx_http_airouter_catalog_build(ngx_conf_t *cf,
         ch = &amcf->config->channels[i];
 
         if (ch->models_file
-            && ngx_http_airouter_catalog_add_file(cf, b, i, ch->models_file)
+            && ngx_http_airouter_catalog_add_file(cf, amcf, b, i,
+                                                  ch->models_file)
                != NGX_OK)
         {
             airouter_catalog_builder_destroy(b);
@@ -117,7 +122,8 @@ ngx_http_airouter_catalog_current(ngx_http_airouter_main_conf_t *amcf)
  */
 static ngx_int_t
 ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
-    airouter_catalog_builder_t *b, uint32_t channel, const char *file)
+    ngx_http_airouter_main_conf_t *amcf, airouter_catalog_builder_t *b,
+    uint32_t channel, const char *file)
 {
     char                    err[256];
     u_char                 *data;
@@ -168,6 +174,9 @@ ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
     rc = NGX_OK;
 
     for (i = 0; i < n; i++) {
+        /* no price in the file: the channel's, then the price files */
+        ngx_http_airouter_discovery_price(amcf, channel, &models[i]);
+
         if (airouter_catalog_builder_add_model(b, channel, &models[i]) != 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "airouter: models_file %s: %s", file,

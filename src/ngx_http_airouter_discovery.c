@@ -21,9 +21,10 @@
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
 #include "airouter_models_json.h"
+#include "airouter_pricing.h"
 
 
-#define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)
+#define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)  /* default */
 #define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
 #define NGX_HTTP_AIROUTER_DISC_RECHECK    3600      /* s, longest timer */
 #define NGX_HTTP_AIROUTER_DISC_BUSY_RETRY 30        /* s, lease held elsewhere */
@@ -134,6 +135,7 @@ static ngx_int_t ngx_http_airouter_discovery_target(ngx_conf_t *cf,
 static ngx_int_t ngx_http_airouter_discovery_ssl(ngx_conf_t *cf,
     ngx_http_airouter_disc_t *d);
 #endif
+static void ngx_http_airouter_discovery_pricing_cleanup(void *data);
 static void ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
 static u_char *ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
@@ -168,6 +170,8 @@ static ngx_int_t ngx_http_airouter_discovery_admin_run(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_discovery_admin_channels(
     ngx_http_request_t *r);
+static json_t *ngx_http_airouter_discovery_key_models(
+    const airouter_catalog_t *cat, ngx_uint_t channel, size_t nkeys);
 static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state);
 static json_t *ngx_http_airouter_discovery_time(time_t t);
 
@@ -183,6 +187,8 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
 
     ngx_conf_init_msec_value(amcf->discovery_delay, 10000);
     ngx_conf_init_msec_value(amcf->discovery_timeout, 30000);
+    ngx_conf_init_size_value(amcf->discovery_max_size,
+                             NGX_HTTP_AIROUTER_DISC_MAX_SIZE);
 
     if (amcf->cache_dir.len) {
         if (ngx_conf_full_name(cf->cycle, &amcf->cache_dir, 0) != NGX_OK) {
@@ -236,6 +242,20 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
 
     amcf->discovery = d;
 
+    /*
+     * The start-up catalogue was built when airouter_config was read, maybe
+     * before the airouter_pricing_file lines: build it again with them.
+     */
+    if (amcf->pricing) {
+        airouter_catalog_blob_free(amcf->catalog_blob);
+        amcf->catalog_blob = NULL;
+        amcf->catalog = NULL;
+
+        if (ngx_http_airouter_catalog_build(cf, amcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     ngx_http_airouter_discovery_load_cache(cf, amcf);
 
     return NGX_OK;
@@ -261,6 +281,8 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
     const char                       *hdr, *prefix, *key;
     airouter_channel_t               *ch;
     const airouter_provider_t        *pv;
+    ngx_resolver_t                   *resolver;
+    ngx_http_core_loc_conf_t         *clcf;
     ngx_http_airouter_disc_target_t  *t;
     ngx_http_airouter_fetch_req_t    *req;
 
@@ -316,22 +338,43 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
         ngx_str_set(&uri, "/");
     }
 
+    /*
+     * With nginx's "resolver" at http level, names are resolved at every
+     * run (no blocking lookup now, and a provider that moves is followed);
+     * without, once here.  IP literals never need one.
+     */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* without the directive, core's merge has left a resolver of no
+     * servers at http level */
+    resolver = clcf->resolver;
+
+    if (resolver && resolver->connections.nelts == 0) {
+        resolver = NULL;
+    }
+
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = authority;
     u.default_port = https ? 443 : 80;
+    u.no_resolve = (resolver != NULL);
 
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK
+        || (u.naddrs == 0 && resolver == NULL))
+    {
         t->error = "the host of base_url did not resolve at start-up";
         return NGX_OK;
     }
 
-    /* loopback names resolve to ::1 too; prefer IPv4 as the proxy does */
-    addr = &u.addrs[0];
+    addr = NULL;
 
+    /* loopback names resolve to ::1 too; prefer IPv4 as the proxy does */
     for (k = 0; k < u.naddrs; k++) {
-        if (u.addrs[k].sockaddr->sa_family == AF_INET) {
+        if (addr == NULL || u.addrs[k].sockaddr->sa_family == AF_INET) {
             addr = &u.addrs[k];
-            break;
+
+            if (addr->sockaddr->sa_family == AF_INET) {
+                break;
+            }
         }
     }
 
@@ -369,9 +412,19 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
         req = &t->reqs[k];
 
         req->addr = addr;
+
+        if (addr == NULL) {
+            req->resolver = resolver;
+            req->resolver_timeout =
+                (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+                ? 30000 : clcf->resolver_timeout;
+            req->resolve_name = u.host;
+            req->port = u.port ? u.port : u.default_port;
+        }
+
         req->host = authority;
         req->uri = uri;
-        req->max_size = NGX_HTTP_AIROUTER_DISC_MAX_SIZE;
+        req->max_size = d->amcf->discovery_max_size;
         req->timeout = d->amcf->discovery_timeout;
 
 #if (NGX_SSL)
@@ -484,6 +537,145 @@ ngx_http_airouter_discovery_ssl(ngx_conf_t *cf, ngx_http_airouter_disc_t *d)
 }
 
 #endif
+
+
+char *
+ngx_http_airouter_discovery_pricing_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_airouter_main_conf_t *amcf = conf;
+
+    long                 n;
+    char                 err[256];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (amcf->pricing == NULL) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        amcf->pricing = airouter_pricing_create();
+        if (amcf->pricing == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_airouter_discovery_pricing_cleanup;
+        cln->data = amcf->pricing;
+    }
+
+    /* ngx_conf_full_name() returns a NUL-terminated string */
+    n = airouter_pricing_add_file(amcf->pricing, (char *) path.data, err,
+                                  sizeof(err));
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "airouter: \"%V\": %s",
+                           &path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (n == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter: \"%V\" holds no prices", &path);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_airouter_discovery_pricing_cleanup(void *data)
+{
+    airouter_pricing_free(data);
+}
+
+
+void
+ngx_http_airouter_discovery_price(ngx_http_airouter_main_conf_t *amcf,
+    uint32_t channel, airouter_model_info_t *info)
+{
+    const airouter_price_t    *pr;
+    const airouter_channel_t  *ch;
+
+    ch = &amcf->config->channels[channel];
+
+    if (!info->has_price && ch->has_cost) {
+        info->has_price = 1;
+        info->price_prompt = ch->cost_input;
+        info->price_completion = ch->cost_output;
+        info->currency = ch->currency;
+    }
+
+    if (amcf->pricing == NULL) {
+        return;
+    }
+
+    pr = airouter_pricing_find(amcf->pricing, info->id, ch->provider_name,
+                               ch->id);
+    if (pr == NULL) {
+        return;
+    }
+
+    if (!info->has_price) {
+        info->has_price = 1;
+        info->price_prompt = pr->prompt;
+        info->price_completion = pr->completion;
+        info->currency = pr->currency;
+    }
+
+    if (info->context == 0) {
+        info->context = pr->context;
+    }
+
+    if (info->max_output == 0) {
+        info->max_output = pr->max_output;
+    }
+}
+
+
+ngx_int_t
+ngx_http_airouter_discovery_price_config(ngx_http_airouter_main_conf_t *amcf,
+    airouter_catalog_builder_t *b)
+{
+    size_t                     k;
+    uint32_t                   i;
+    airouter_model_info_t      info;
+    const airouter_channel_t  *ch;
+
+    if (amcf->pricing == NULL) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        ch = &amcf->config->channels[i];
+
+        if (ch->has_cost) {
+            continue;                   /* the configuration's price wins */
+        }
+
+        for (k = 0; k < ch->configured_models.n; k++) {
+            ngx_memzero(&info, sizeof(airouter_model_info_t));
+            info.id = ch->configured_models.items[k];
+
+            ngx_http_airouter_discovery_price(amcf, i, &info);
+
+            if (info.has_price
+                && airouter_catalog_builder_add_configured(b, i, &info) != 0)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
 
 
 static time_t
@@ -1150,6 +1342,7 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
 {
     char                              err[128];
     size_t                            n;
+    ngx_uint_t                        level;
     ngx_http_airouter_disc_ask_t     *ask;
     ngx_http_airouter_disc_run_t     *run;
     airouter_model_info_t            *models;
@@ -1193,9 +1386,10 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
         res->ok++;
     }
 
+    /* a channel without /models (Doubao's endpoints) is no news */
     if (f->error || f->status != NGX_HTTP_OK) {
-        ngx_log_error(NGX_LOG_INFO, f->log, 0,
-                      "airouter: discovery of \"%s\": %s",
+        level = res->no_endpoint ? NGX_LOG_INFO : NGX_LOG_WARN;
+        ngx_log_error(level, f->log, 0, "airouter: discovery of \"%s\": %s",
                       run->d->targets[ask->channel].ch->id, res->error);
     }
 
@@ -1429,7 +1623,6 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
     void                             *blob;
     size_t                            j;
     ngx_uint_t                        i, k;
-    airouter_channel_t               *ch;
     airouter_model_info_t             info;
     const airouter_catalog_t         *cat;
     airouter_catalog_builder_t       *b;
@@ -1454,9 +1647,12 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
         goto done;
     }
 
+    if (ngx_http_airouter_discovery_price_config(d->amcf, b) != NGX_OK) {
+        goto done;
+    }
+
     for (i = 0; i < d->ntargets; i++) {
         res = &run->results[i];
-        ch = &d->amcf->config->channels[i];
 
         if (invalid[i]) {
             if (airouter_catalog_builder_disable_channel(b, i) != 0) {
@@ -1479,12 +1675,11 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
         for (k = 0; k < d->targets[i].nreqs; k++) {
             for (j = 0; j < res->nmodels[k]; j++) {
                 info = res->models[k][j];
+                ngx_http_airouter_discovery_price(d->amcf, i, &info);
 
-                if (!info.has_price && ch->has_cost) {
-                    info.has_price = 1;
-                    info.price_prompt = ch->cost_input;
-                    info.price_completion = ch->cost_output;
-                    info.currency = ch->currency;
+                /* which keys list it, when keys may differ */
+                if (d->targets[i].nreqs > 1 && k < 32) {
+                    info.keys = (uint32_t) 1 << k;
                 }
 
                 if (airouter_catalog_builder_add_model(b, i, &info) != 0) {
@@ -1543,6 +1738,7 @@ ngx_http_airouter_discovery_add_previous(airouter_catalog_builder_t *b,
         info.caps = m->caps;
         info.caps_known = m->caps_known;
         info.free = (m->flags & AIROUTER_MODEL_FREE) ? 1 : 0;
+        info.keys = m->keys;
 
         if (airouter_catalog_builder_add_model(b, channel, &info) != 0) {
             return NGX_ERROR;
@@ -1756,6 +1952,7 @@ ngx_http_airouter_discovery_admin_channels(ngx_http_request_t *r)
     ngx_uint_t                      i;
     airouter_config_t              *acf;
     airouter_channel_t             *ch;
+    const airouter_catalog_t       *cat;
     ngx_http_airouter_main_conf_t  *amcf;
 
     rc = ngx_http_discard_request_body(r);
@@ -1765,6 +1962,7 @@ ngx_http_airouter_discovery_admin_channels(ngx_http_request_t *r)
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     acf = amcf->config;
+    cat = ngx_http_airouter_catalog_current(amcf);
     data = json_array();
 
     for (i = 0; i < acf->nchannels; i++) {
@@ -1785,11 +1983,52 @@ ngx_http_airouter_discovery_admin_channels(ngx_http_request_t *r)
                             (json_int_t) ch->configured_models.n,
                         "discovery", state);
 
+        if (one && ch->api_keys.n > 1 && cat->nchannels == acf->nchannels) {
+            json_object_set_new(one, "key_models",
+                ngx_http_airouter_discovery_key_models(cat, i,
+                                                       ch->api_keys.n));
+        }
+
         json_array_append_new(data, one);
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
                json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+
+/*
+ * How many of the channel's models each of its keys lists (by the
+ * catalogue's key bits; a model no key was named for counts for all).
+ */
+static json_t *
+ngx_http_airouter_discovery_key_models(const airouter_catalog_t *cat,
+    ngx_uint_t channel, size_t nkeys)
+{
+    json_t                            *counts;
+    uint32_t                           i;
+    ngx_uint_t                         k, n;
+    const airouter_catalog_model_t    *m;
+    const airouter_catalog_channel_t  *ch;
+
+    ch = airouter_catalog_channel(cat, channel);
+    counts = json_array();
+
+    for (k = 0; k < nkeys; k++) {
+        n = 0;
+
+        for (i = ch->first_model; i < ch->first_model + ch->nmodels; i++) {
+            m = airouter_catalog_model(cat, i);
+
+            if (m->keys == 0 || (k < 32 && (m->keys & ((uint32_t) 1 << k)))) {
+                n++;
+            }
+        }
+
+        json_array_append_new(counts, json_integer(n));
+    }
+
+    return counts;
 }
 
 

@@ -20,6 +20,9 @@
 #define NGX_HTTP_AIROUTER_CHUNK_DONE        3
 
 
+static void ngx_http_airouter_fetch_resolve(ngx_http_airouter_fetch_t *f);
+static void ngx_http_airouter_fetch_resolved(ngx_resolver_ctx_t *ctx);
+static void ngx_http_airouter_fetch_connect(ngx_http_airouter_fetch_t *f);
 static void ngx_http_airouter_fetch_write_handler(ngx_event_t *wev);
 static void ngx_http_airouter_fetch_read_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_airouter_fetch_test_connect(ngx_connection_t *c);
@@ -46,10 +49,8 @@ ngx_http_airouter_fetch_start(ngx_http_airouter_fetch_req_t *req,
     ngx_http_airouter_fetch_handler_pt handler, void *data, ngx_log_t *log)
 {
     size_t                      len;
-    ngx_int_t                   rc;
     ngx_pool_t                 *pool;
     ngx_buf_t                  *b;
-    ngx_connection_t           *c;
     ngx_http_airouter_fetch_t  *f;
 
     pool = ngx_create_pool(4096, log);
@@ -97,26 +98,136 @@ ngx_http_airouter_fetch_start(ngx_http_airouter_fetch_req_t *req,
 
     ngx_add_timer(&f->timer, req->timeout);
 
+    if (req->addr == NULL) {
+        ngx_http_airouter_fetch_resolve(f);
+        return f;
+    }
+
     f->peer.sockaddr = req->addr->sockaddr;
     f->peer.socklen = req->addr->socklen;
     f->peer.name = &req->addr->name;
+
+    ngx_http_airouter_fetch_connect(f);
+
+    return f;
+}
+
+
+static void
+ngx_http_airouter_fetch_resolve(ngx_http_airouter_fetch_t *f)
+{
+    ngx_resolver_ctx_t  *ctx;
+
+    ctx = ngx_resolve_start(f->req.resolver, NULL);
+
+    if (ctx == NULL) {
+        ngx_http_airouter_fetch_finish(f, "out of memory");
+        return;
+    }
+
+    if (ctx == NGX_NO_RESOLVER) {
+        ngx_http_airouter_fetch_finish(f, "no resolver defined");
+        return;
+    }
+
+    ctx->name = f->req.resolve_name;
+    ctx->handler = ngx_http_airouter_fetch_resolved;
+    ctx->data = f;
+    ctx->timeout = f->req.resolver_timeout;
+
+    f->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        /* the resolver released ctx */
+        f->resolving = NULL;
+        ngx_http_airouter_fetch_finish(f, "cannot resolve the host");
+    }
+}
+
+
+static void
+ngx_http_airouter_fetch_resolved(ngx_resolver_ctx_t *ctx)
+{
+    size_t                      len;
+    u_char                     *text;
+    ngx_uint_t                  i;
+    struct sockaddr            *sa;
+    ngx_resolver_addr_t        *ra;
+    ngx_http_airouter_fetch_t  *f;
+
+    f = ctx->data;
+    f->resolving = NULL;
+
+    if (ctx->state || ctx->naddrs == 0) {
+        ngx_log_error(NGX_LOG_WARN, f->log, 0,
+                      "airouter: \"%V\" could not be resolved (%i: %s)",
+                      &ctx->name, ctx->state,
+                      ngx_resolver_strerror(ctx->state));
+        ngx_resolve_name_done(ctx);
+        ngx_http_airouter_fetch_finish(f, "the host did not resolve");
+        return;
+    }
+
+    ra = &ctx->addrs[0];
+
+    for (i = 0; i < ctx->naddrs; i++) {
+        if (ctx->addrs[i].sockaddr->sa_family == AF_INET) {
+            ra = &ctx->addrs[i];
+            break;
+        }
+    }
+
+    sa = ngx_palloc(f->pool, ra->socklen);
+    text = ngx_pnalloc(f->pool, NGX_SOCKADDR_STRLEN);
+    f->peer.name = ngx_palloc(f->pool, sizeof(ngx_str_t));
+
+    if (sa == NULL || text == NULL || f->peer.name == NULL) {
+        ngx_resolve_name_done(ctx);
+        ngx_http_airouter_fetch_finish(f, "out of memory");
+        return;
+    }
+
+    ngx_memcpy(sa, ra->sockaddr, ra->socklen);
+    ngx_inet_set_port(sa, f->req.port);
+
+    len = ngx_sock_ntop(sa, ra->socklen, text, NGX_SOCKADDR_STRLEN, 1);
+
+    f->peer.sockaddr = sa;
+    f->peer.socklen = ra->socklen;
+    f->peer.name->data = text;
+    f->peer.name->len = len;
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_http_airouter_fetch_connect(f);
+}
+
+
+static void
+ngx_http_airouter_fetch_connect(ngx_http_airouter_fetch_t *f)
+{
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
     f->peer.get = ngx_event_get_peer;
-    f->peer.log = log;
-    f->peer.log_error = NGX_ERROR_ERR;
+    f->peer.log = f->log;
+
+    /* the caller reports failures once, in its own words */
+    f->peer.log_error = NGX_ERROR_INFO;
 
     rc = ngx_event_connect_peer(&f->peer);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         ngx_http_airouter_fetch_finish(f, "cannot connect");
-        return f;
+        return;
     }
 
     c = f->peer.connection;
     c->data = f;
-    c->pool = pool;
-    c->log = log;
-    c->read->log = log;
-    c->write->log = log;
+    c->pool = f->pool;
+    c->log = f->log;
+    c->read->log = f->log;
+    c->write->log = f->log;
     c->read->handler = ngx_http_airouter_fetch_read_handler;
     c->write->handler = ngx_http_airouter_fetch_write_handler;
 
@@ -124,8 +235,6 @@ ngx_http_airouter_fetch_start(ngx_http_airouter_fetch_req_t *req,
         /* connected at once (loopback): go on from the event loop */
         ngx_post_event(c->write, &ngx_posted_events);
     }
-
-    return f;
 }
 
 
@@ -177,7 +286,6 @@ ngx_http_airouter_fetch_test_connect(ngx_connection_t *c)
     }
 
     if (err) {
-        c->log->action = "connecting for airouter";
         (void) ngx_connection_error(c, err, "connect() failed");
         return NGX_ERROR;
     }
@@ -204,8 +312,14 @@ ngx_http_airouter_fetch_ssl_init(ngx_http_airouter_fetch_t *f)
         return;
     }
 
-    /* server_name is NUL-terminated by the caller */
+    /* server_name is NUL-terminated by the caller; SNI carries names,
+     * not addresses (RFC 6066, 3) */
     if (f->req.server_name.len
+        && ngx_inet_addr(f->req.server_name.data, f->req.server_name.len)
+           == INADDR_NONE
+        && ngx_strlchr(f->req.server_name.data,
+                       f->req.server_name.data + f->req.server_name.len, ':')
+           == NULL
         && SSL_set_tlsext_host_name(c->ssl->connection,
                                     (char *) f->req.server_name.data)
            == 0)
@@ -242,7 +356,7 @@ ngx_http_airouter_fetch_ssl_handshake(ngx_connection_t *c)
         rc = SSL_get_verify_result(c->ssl->connection);
 
         if (rc != X509_V_OK) {
-            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+            ngx_log_error(NGX_LOG_WARN, f->log, 0,
                           "airouter: certificate of \"%V\" does not verify: "
                           "(%l:%s)", &f->req.server_name, rc,
                           X509_verify_cert_error_string(rc));
@@ -723,6 +837,11 @@ ngx_http_airouter_fetch_finish(ngx_http_airouter_fetch_t *f,
 
     if (f->timer.timer_set) {
         ngx_del_timer(&f->timer);
+    }
+
+    if (f->resolving) {
+        ngx_resolve_name_done(f->resolving);
+        f->resolving = NULL;
     }
 
     c = f->peer.connection;

@@ -4,7 +4,8 @@
  * GET /models now, balance queries and health probes later.
  *
  * One fetch is one connection: ngx_event_connect_peer() to an address
- * resolved at configuration time, TLS when asked (SNI, certificate and
+ * resolved at configuration time or now with nginx's resolver, TLS when
+ * asked (SNI, certificate and
  * host name verification), "GET" with the caller's header lines and
  * "Connection: close", then the status line, headers and body (chunked,
  * Content-Length or until close), capped at max_size.  One timer bounds
@@ -31,9 +32,17 @@ typedef void (*ngx_http_airouter_fetch_handler_pt)(
     ngx_http_airouter_fetch_t *f);
 
 
-/* What to fetch.  Every pointer must outlive the fetch. */
+/*
+ * What to fetch.  Every pointer must outlive the fetch.  The peer is addr,
+ * or, when addr is NULL, the first address resolver gives for
+ * resolve_name (IPv4 preferred), at port.
+ */
 typedef struct {
     ngx_addr_t                  *addr;
+    ngx_resolver_t              *resolver;
+    ngx_msec_t                   resolver_timeout;
+    ngx_str_t                    resolve_name;
+    in_port_t                    port;
     ngx_str_t                    host;         /* Host header: authority */
     ngx_str_t                    uri;          /* path and query */
     ngx_str_t                    headers;      /* "Name: value\r\n" lines */
@@ -59,6 +68,7 @@ struct ngx_http_airouter_fetch_s {
     ngx_pool_t                  *pool;
     ngx_log_t                   *log;
     ngx_http_airouter_fetch_req_t  req;
+    ngx_resolver_ctx_t          *resolving;
     ngx_peer_connection_t        peer;
     ngx_event_t                  timer;        /* deadline, then "done" */
     ngx_buf_t                   *out;          /* the request */

@@ -7,6 +7,7 @@
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_zone.h"
 #include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
 
 
@@ -17,6 +18,8 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
     json_t                         *body, *zone_json;
     ngx_int_t                       rc;
     airouter_config_t              *acf;
+    u_char                          name[64];
+    const char                     *strategy;
     ngx_http_airouter_zone_t       *zone;
     const airouter_catalog_t       *cat;
     ngx_http_airouter_main_conf_t  *amcf;
@@ -49,6 +52,13 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
 
     cat = ngx_http_airouter_catalog_current(amcf);
 
+    /* the strategy in force: the admin's switch, else the configured one */
+    strategy = acf->routing.default_strategy;
+
+    if (ngx_http_airouter_stats_strategy(amcf, name, sizeof(name)) == NGX_OK) {
+        strategy = (const char *) name;
+    }
+
     body = json_pack("{s:s,s:s,s:{s:I,s:I},s:I,s:I,s:s,s:b,s:o}",
                      "status", "ok",
                      "version", AIROUTER_VERSION,
@@ -57,7 +67,7 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
                          "total", (json_int_t) acf->nchannels,
                      "providers", (json_int_t) acf->nproviders,
                      "models", (json_int_t) airouter_catalog_nmodels(cat),
-                     "strategy", acf->routing.default_strategy,
+                     "strategy", strategy,
                      "auth_enabled", acf->auth.enabled,
                      "zone", zone_json);
 

@@ -44,6 +44,9 @@ static uint64_t ngx_http_airouter_live_key(const char *channel,
     const u_char *model, size_t len);
 static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_find(
     ngx_http_airouter_live_sh_t *live, uint64_t key, ngx_uint_t create);
+static void ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
+    const char *channel, const u_char *model, size_t len, ngx_uint_t create,
+    ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me);
 static ngx_int_t ngx_http_airouter_live_open(
     ngx_http_airouter_live_entry_t *e, time_t now, ngx_uint_t claim,
     ngx_uint_t *probing);
@@ -135,11 +138,8 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ce = ngx_http_airouter_live_find(live,
-                              ngx_http_airouter_live_key(id, NULL, 0), 1);
-    me = ngx_http_airouter_live_find(live,
-                              ngx_http_airouter_live_key(id, model->data,
-                                                         model->len), 1);
+    ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
+                                &ce, &me);
 
     cprobe = 0;
     mprobe = 0;
@@ -212,11 +212,8 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ce = ngx_http_airouter_live_find(live,
-                              ngx_http_airouter_live_key(id, NULL, 0), 1);
-    me = ngx_http_airouter_live_find(live,
-                              ngx_http_airouter_live_key(id, model->data,
-                                                         model->len), 1);
+    ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
+                                &ce, &me);
 
     /* the client's own mistakes say nothing about the upstream */
     if (report->fault != AIROUTER_FAULT_BAD_REQUEST) {
@@ -463,6 +460,19 @@ ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
 }
 
 
+/* The channel's entry and its model's; NULL where absent (or no room). */
+static void
+ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
+    const char *channel, const u_char *model, size_t len, ngx_uint_t create,
+    ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me)
+{
+    *ce = ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_key(channel, NULL, 0), create);
+    *me = ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_key(channel, model, len), create);
+}
+
+
 /*
  * NGX_OK when an attempt may go to this entry.  An entry whose block has
  * run out is half-open: claim makes this caller its probe.
@@ -586,12 +596,8 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 
     ngx_shmtx_lock(&(*shpool)->mutex);
 
-    *ce = ngx_http_airouter_live_find(live,
-                               ngx_http_airouter_live_key(id, NULL, 0), 0);
-    *me = ngx_http_airouter_live_find(live,
-                               ngx_http_airouter_live_key(id, (u_char *) mid,
-                                                          ngx_strlen(mid)),
-                               0);
+    ngx_http_airouter_live_pair(live, id, (u_char *) mid, ngx_strlen(mid), 0,
+                                ce, me);
 
     return NGX_OK;
 }

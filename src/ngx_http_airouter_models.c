@@ -10,9 +10,14 @@
 
 
 static ngx_int_t ngx_http_airouter_models_list(ngx_http_request_t *r,
-    const airouter_catalog_t *cat, airouter_config_t *acf);
+    const airouter_catalog_t *cat, airouter_config_t *acf,
+    const airouter_apikey_t *key);
 static ngx_int_t ngx_http_airouter_models_one(ngx_http_request_t *r,
-    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id);
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id,
+    const airouter_apikey_t *key);
+static ngx_int_t ngx_http_airouter_models_visible(
+    const airouter_catalog_t *cat, const airouter_config_t *acf,
+    const airouter_apikey_t *key, uint32_t i);
 static ngx_int_t ngx_http_airouter_models_tags(ngx_http_request_t *r,
     const airouter_catalog_t *cat);
 
@@ -35,7 +40,8 @@ static const struct {
 
 
 ngx_int_t
-ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path)
+ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path,
+    const airouter_apikey_t *key)
 {
     ngx_str_t                       id;
     const airouter_catalog_t       *cat;
@@ -47,7 +53,7 @@ ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path)
     if (path->len == sizeof("models") - 1
         && ngx_strncmp(path->data, "models", path->len) == 0)
     {
-        return ngx_http_airouter_models_list(r, cat, amcf->config);
+        return ngx_http_airouter_models_list(r, cat, amcf->config, key);
     }
 
     if (path->len > sizeof("models/") - 1
@@ -56,7 +62,7 @@ ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path)
         id.data = path->data + sizeof("models/") - 1;
         id.len = path->len - (sizeof("models/") - 1);
 
-        return ngx_http_airouter_models_one(r, cat, amcf->config, &id);
+        return ngx_http_airouter_models_one(r, cat, amcf->config, &id, key);
     }
 
     if (path->len == sizeof("tags") - 1
@@ -155,13 +161,28 @@ ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
 }
 
 
+/* Listed: its channel is on and the client's key may reach it. */
+static ngx_int_t
+ngx_http_airouter_models_visible(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, const airouter_apikey_t *key, uint32_t i)
+{
+    if (!acf->channels[airouter_catalog_model(cat, i)->channel].enabled) {
+        return 0;
+    }
+
+    return key == NULL
+           || airouter_route_key_allows(cat, &key->allowed_tags,
+                                        &key->allowed_models, i);
+}
+
+
 static ngx_int_t
 ngx_http_airouter_models_list(ngx_http_request_t *r,
-    const airouter_catalog_t *cat, airouter_config_t *acf)
+    const airouter_catalog_t *cat, airouter_config_t *acf,
+    const airouter_apikey_t *key)
 {
-    uint32_t                         i;
-    json_t                          *data, *entry;
-    const airouter_catalog_model_t  *m;
+    uint32_t   i;
+    json_t    *data, *entry;
 
     data = json_array();
     if (data == NULL) {
@@ -169,9 +190,7 @@ ngx_http_airouter_models_list(ngx_http_request_t *r,
     }
 
     for (i = 0; i < airouter_catalog_nmodels(cat); i++) {
-        m = airouter_catalog_model(cat, i);
-
-        if (!acf->channels[m->channel].enabled) {
+        if (!ngx_http_airouter_models_visible(cat, acf, key, i)) {
             continue;
         }
 
@@ -193,7 +212,8 @@ ngx_http_airouter_models_list(ngx_http_request_t *r,
  */
 static ngx_int_t
 ngx_http_airouter_models_one(ngx_http_request_t *r,
-    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id)
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id,
+    const airouter_apikey_t *key)
 {
     u_char                         *src, *dst;
     uint32_t                        k, idx;
@@ -224,9 +244,7 @@ ngx_http_airouter_models_one(ngx_http_request_t *r,
         for (k = 0; k < slot->count; k++) {
             idx = list[k];
 
-            if (!acf->channels[airouter_catalog_model(cat, idx)->channel]
-                     .enabled)
-            {
+            if (!ngx_http_airouter_models_visible(cat, acf, key, idx)) {
                 continue;
             }
 

@@ -57,6 +57,8 @@ typedef struct {
     ngx_str_t                    cache_dir;     /* empty: no cache file */
     ngx_msec_t                   discovery_delay;
     ngx_msec_t                   discovery_timeout;
+    size_t                       discovery_max_size;
+    void                        *pricing;       /* airouter_pricing_t */
     void                        *discovery;
 
     /* ngx_http_airouter_stats.c: airouter_stats_file */

@@ -15,7 +15,8 @@
  *                it on, or NGX_HTTP_UPSTREAM_INVALID_HEADER -> next try
  *   peer.free    reports the attempt to live state; keeps the connection
  *   input filter unbuffered pass-through (chunked, length or close),
- *                usage read from the SSE stream on the way
+ *                usage read on the way (SSE events, or the end of a JSON
+ *                answer too big to judge whole)
  *   finalize     no candidate left: an OpenAI-style error naming every
  *                attempt replaces nginx's error page (header/body filter);
  *                a stream cut after the first byte gets an SSE error event
@@ -37,10 +38,11 @@
 
 /*
  * A channel as the proxy reaches it, built at configuration time from its
- * base_url.  The address is resolved once, then (ngx_parse_url with
- * resolving, which blocks while nginx starts: acceptable for a handful of
- * channels; a resolver refresh is future work).  next_auth and session are
- * per worker: the configuration is copied into each worker at fork.
+ * base_url.  The address is resolved once, at configuration time
+ * (ngx_parse_url with resolving, which blocks while nginx starts:
+ * acceptable for a handful of channels; a refresh through nginx's resolver
+ * is future work), and lives in the cycle's pool.  next_auth and session
+ * are per worker: the configuration is copied into each worker at fork.
  */
 typedef struct {
     ngx_addr_t                      *addr;      /* NULL: not resolved */
@@ -801,7 +803,8 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || r->connection->error) {
-        if (p->cand && !p->classified) {
+        /* whatever the upstream was doing, it was not done */
+        if (p->cand && (!p->classified || p->fault == AIROUTER_FAULT_NONE)) {
             p->aborted = 1;
             p->classified = 1;
         }
@@ -2527,6 +2530,16 @@ ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
 
     pc->https = (p - (u_char *) ch->base_url == 5);
     p += 3;
+
+#if !(NGX_HTTP_SSL)
+    if (pc->https) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter: channel \"%s\" is left out: this nginx "
+                           "has no SSL support for \"%s\"",
+                           ch->id, ch->base_url);
+        return NGX_OK;
+    }
+#endif
 
     authority.data = p;
 

@@ -47,6 +47,7 @@ typedef struct {
     ngx_str_t                    strategy;
     unsigned                     stream:1;
     unsigned                     explain:1;    /* POST /v1/route */
+    unsigned                     refused:1;    /* 429 before routing */
 
     ngx_array_t                  candidates;   /* ngx_http_airouter_candidate_t */
     ngx_uint_t                   current;      /* index into candidates */

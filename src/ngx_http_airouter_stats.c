@@ -85,6 +85,9 @@ static ngx_int_t ngx_http_airouter_stats_save(
 static void ngx_http_airouter_stats_prune(
     ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_stats_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_airouter_stats_kind(const char *name);
+static uint64_t ngx_http_airouter_stats_json_uint(json_t *o,
+    const char *name);
 
 
 static const char  *ngx_http_airouter_stats_kinds[] = {
@@ -175,7 +178,10 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
-    if (ctx == NULL || ctx->explain || ctx->requested.len == 0) {
+    /* refused requests were counted as throttled when refused */
+    if (ctx == NULL || ctx->explain || ctx->refused
+        || ctx->requested.len == 0)
+    {
         return NGX_OK;
     }
 
@@ -491,6 +497,8 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
         return NGX_OK;
     }
+
+    ctx->refused = 1;
 
     switch (deny) {
 
@@ -1368,17 +1376,20 @@ ngx_http_airouter_stats_save(ngx_http_airouter_main_conf_t *amcf,
                       "throttled", (json_int_t) row[i].c.throttled,
                       "cost", row[i].c.cost);
 
-        if (o == NULL || json_array_append_new(nodes, o) != 0) {
+        /* a name jansson refuses (not UTF-8) costs its node, not the file */
+        if (o && json_array_append_new(nodes, o) != 0) {
             goto done;
         }
     }
 
-    tmp = ngx_pnalloc(pool, amcf->stats_file.len + sizeof(".tmp"));
+    /* old and new worker 0 overlap during a reload: a file each */
+    tmp = ngx_pnalloc(pool, amcf->stats_file.len + NGX_INT64_LEN
+                            + sizeof("..tmp"));
     if (tmp == NULL) {
         goto done;
     }
 
-    ngx_sprintf(tmp, "%V.tmp%Z", &amcf->stats_file);
+    ngx_sprintf(tmp, "%V.%P.tmp%Z", &amcf->stats_file, ngx_pid);
 
     if (json_dump_file(root, (char *) tmp, JSON_COMPACT) != 0) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
@@ -1507,7 +1518,11 @@ ngx_http_airouter_stats_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_airouter_main_conf_t  *amcf;
 
-    if (ngx_worker != 0 || cycle->conf_ctx[ngx_http_module.index] == NULL) {
+    if ((ngx_process != NGX_PROCESS_WORKER
+         && ngx_process != NGX_PROCESS_SINGLE)
+        || ngx_worker != 0
+        || cycle->conf_ctx[ngx_http_module.index] == NULL)
+    {
         return;
     }
 

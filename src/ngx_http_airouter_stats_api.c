@@ -27,54 +27,84 @@ typedef struct {
     ngx_uint_t                          kind;
     ngx_str_t                           name;
     ngx_http_airouter_stats_counters_t  c;
-} ngx_http_airouter_stats_sum_t;
+} ngx_http_airouter_stats_api_sum_t;
 
 
-typedef ngx_int_t (*ngx_http_airouter_stats_ep_pt)(ngx_http_request_t *r,
+typedef ngx_int_t (*ngx_http_airouter_stats_api_ep_pt)(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
 
 
 typedef struct {
     ngx_str_t                       name;
-    ngx_http_airouter_stats_ep_pt   handler;
-} ngx_http_airouter_stats_ep_t;
+    ngx_http_airouter_stats_api_ep_pt   handler;
+} ngx_http_airouter_stats_api_ep_t;
 
 
-static ngx_int_t ngx_http_airouter_stats_daily(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_daily(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_weekly(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_weekly(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_monthly(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_monthly(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_summary(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_summary(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_top_models(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_top_models(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_top_channels(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_top_channels(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_breakdown(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_breakdown(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
-static ngx_int_t ngx_http_airouter_stats_channels(ngx_http_request_t *r,
+static ngx_int_t ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
 
+static ngx_uint_t ngx_http_airouter_stats_api_arg(ngx_http_request_t *r,
+    const char *name, ngx_uint_t def, ngx_uint_t max);
+static json_t *ngx_http_airouter_stats_api_date(uint32_t day);
+static json_t *ngx_http_airouter_stats_api_money(double v);
+static json_t *ngx_http_airouter_stats_api_counters(
+    ngx_http_airouter_stats_counters_t *c);
+static void ngx_http_airouter_stats_api_add(
+    ngx_http_airouter_stats_counters_t *to,
+    ngx_http_airouter_stats_counters_t *c);
+static ngx_int_t ngx_http_airouter_stats_api_sum(ngx_http_request_t *r,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t days, ngx_array_t *sums);
+static ngx_http_airouter_stats_counters_t *ngx_http_airouter_stats_api_total(
+    ngx_array_t *sums, ngx_http_airouter_stats_counters_t *zero);
+static ngx_int_t ngx_http_airouter_stats_api_period(ngx_http_request_t *r,
+    ngx_http_airouter_main_conf_t *amcf, const char *period, ngx_uint_t days);
+static const char *ngx_http_airouter_stats_api_budget_state(double spent,
+    double budget, double threshold);
+static double ngx_http_airouter_stats_api_cost_of(ngx_array_t *sums,
+    ngx_uint_t kind, const char *name);
+static int ngx_http_airouter_stats_api_cmp(const void *one, const void *two);
+static ngx_int_t ngx_http_airouter_stats_api_sorted(ngx_http_request_t *r,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t kind, ngx_uint_t days,
+    ngx_array_t *out, double *total);
+static ngx_int_t ngx_http_airouter_stats_api_top(ngx_http_request_t *r,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t kind, const char *field,
+    const char *list);
+static void ngx_http_airouter_stats_api_alert(json_t *alerts,
+    const char *type, const char *level, json_t *detail, const char *fmt,
+    ...);
 
-static ngx_http_airouter_stats_ep_t  ngx_http_airouter_stats_eps[] = {
-    { ngx_string("daily"), ngx_http_airouter_stats_daily },
-    { ngx_string("weekly"), ngx_http_airouter_stats_weekly },
-    { ngx_string("monthly"), ngx_http_airouter_stats_monthly },
-    { ngx_string("summary"), ngx_http_airouter_stats_summary },
-    { ngx_string("top-models"), ngx_http_airouter_stats_top_models },
-    { ngx_string("top-channels"), ngx_http_airouter_stats_top_channels },
-    { ngx_string("cost-breakdown"), ngx_http_airouter_stats_breakdown },
-    { ngx_string("alerts"), ngx_http_airouter_stats_alerts },
-    { ngx_string("channel-status"), ngx_http_airouter_stats_channels },
+
+static ngx_http_airouter_stats_api_ep_t  ngx_http_airouter_stats_api_eps[] = {
+    { ngx_string("daily"), ngx_http_airouter_stats_api_daily },
+    { ngx_string("weekly"), ngx_http_airouter_stats_api_weekly },
+    { ngx_string("monthly"), ngx_http_airouter_stats_api_monthly },
+    { ngx_string("summary"), ngx_http_airouter_stats_api_summary },
+    { ngx_string("top-models"), ngx_http_airouter_stats_api_top_models },
+    { ngx_string("top-channels"), ngx_http_airouter_stats_api_top_channels },
+    { ngx_string("cost-breakdown"), ngx_http_airouter_stats_api_breakdown },
+    { ngx_string("alerts"), ngx_http_airouter_stats_api_alerts },
+    { ngx_string("channel-status"), ngx_http_airouter_stats_api_channels },
     { ngx_null_string, NULL }
 };
 
 
-static const char  *ngx_http_airouter_stats_by[] = {
+static const char  *ngx_http_airouter_stats_api_by[] = {
     "total", "by_key", "by_channel", "by_model"
 };
 
@@ -84,7 +114,7 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
     ngx_int_t                       rc;
     ngx_str_t                       name;
-    ngx_http_airouter_stats_ep_t   *ep;
+    ngx_http_airouter_stats_api_ep_t   *ep;
     ngx_http_airouter_main_conf_t  *amcf;
 
     if (ngx_http_airouter_auth_admin(r, &rc) != NGX_OK) {
@@ -108,7 +138,7 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
     name.data = path->data + sizeof("stats/") - 1;
     name.len = path->len - (sizeof("stats/") - 1);
 
-    for (ep = ngx_http_airouter_stats_eps; ep->handler; ep++) {
+    for (ep = ngx_http_airouter_stats_api_eps; ep->handler; ep++) {
         if (ep->name.len == name.len
             && ngx_strncmp(ep->name.data, name.data, name.len) == 0)
         {
@@ -124,7 +154,7 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
 
 /* ?name=N from the query string, within [1, max]; def when absent. */
 static ngx_uint_t
-ngx_http_airouter_stats_arg(ngx_http_request_t *r, const char *name,
+ngx_http_airouter_stats_api_arg(ngx_http_request_t *r, const char *name,
     ngx_uint_t def, ngx_uint_t max)
 {
     ngx_int_t  n;
@@ -146,7 +176,7 @@ ngx_http_airouter_stats_arg(ngx_http_request_t *r, const char *name,
 
 
 static json_t *
-ngx_http_airouter_stats_date(uint32_t day)
+ngx_http_airouter_stats_api_date(uint32_t day)
 {
     u_char    buf[16];
     ngx_tm_t  tm;
@@ -162,14 +192,14 @@ ngx_http_airouter_stats_date(uint32_t day)
 
 /* Costs to 1e-10 USD: what a reader compares, without float noise. */
 static json_t *
-ngx_http_airouter_stats_money(double v)
+ngx_http_airouter_stats_api_money(double v)
 {
     return json_real(floor(v * 1e10 + 0.5) / 1e10);
 }
 
 
 static json_t *
-ngx_http_airouter_stats_counters(ngx_http_airouter_stats_counters_t *c)
+ngx_http_airouter_stats_api_counters(ngx_http_airouter_stats_counters_t *c)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}",
                      "requests", (json_int_t) c->requests,
@@ -178,14 +208,14 @@ ngx_http_airouter_stats_counters(ngx_http_airouter_stats_counters_t *c)
                      "completion_tokens", (json_int_t) c->completion_tokens,
                      "total_tokens",
                      (json_int_t) (c->prompt_tokens + c->completion_tokens),
-                     "cost", ngx_http_airouter_stats_money(c->cost),
+                     "cost", ngx_http_airouter_stats_api_money(c->cost),
                      "unauthorized", (json_int_t) c->unauthorized,
                      "throttled", (json_int_t) c->throttled);
 }
 
 
 static void
-ngx_http_airouter_stats_add(ngx_http_airouter_stats_counters_t *to,
+ngx_http_airouter_stats_api_add(ngx_http_airouter_stats_counters_t *to,
     ngx_http_airouter_stats_counters_t *c)
 {
     to->requests += c->requests;
@@ -203,14 +233,14 @@ ngx_http_airouter_stats_add(ngx_http_airouter_stats_counters_t *to,
  * few names, so a linear search does.
  */
 static ngx_int_t
-ngx_http_airouter_stats_sum(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_sum(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t days, ngx_array_t *sums)
 {
     uint32_t                        today;
     ngx_uint_t                      i, j;
     ngx_array_t                     rows;
     ngx_http_airouter_stats_row_t  *row;
-    ngx_http_airouter_stats_sum_t  *s;
+    ngx_http_airouter_stats_api_sum_t  *s;
 
     today = ngx_http_airouter_stats_today();
 
@@ -218,7 +248,7 @@ ngx_http_airouter_stats_sum(ngx_http_request_t *r,
                                      NGX_HTTP_AIROUTER_STATS_N, &rows)
         != NGX_OK
         || ngx_array_init(sums, r->pool, 16,
-                          sizeof(ngx_http_airouter_stats_sum_t))
+                          sizeof(ngx_http_airouter_stats_api_sum_t))
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -249,7 +279,7 @@ ngx_http_airouter_stats_sum(ngx_http_request_t *r,
                 return NGX_ERROR;
             }
 
-            ngx_memzero(s, sizeof(ngx_http_airouter_stats_sum_t));
+            ngx_memzero(s, sizeof(ngx_http_airouter_stats_api_sum_t));
             s->kind = row[i].kind;
             s->name = row[i].name;
 
@@ -257,7 +287,7 @@ ngx_http_airouter_stats_sum(ngx_http_request_t *r,
             s = &s[j];
         }
 
-        ngx_http_airouter_stats_add(&s->c, &row[i].c);
+        ngx_http_airouter_stats_api_add(&s->c, &row[i].c);
     }
 
     return NGX_OK;
@@ -265,11 +295,11 @@ ngx_http_airouter_stats_sum(ngx_http_request_t *r,
 
 
 static ngx_http_airouter_stats_counters_t *
-ngx_http_airouter_stats_total(ngx_array_t *sums,
+ngx_http_airouter_stats_api_total(ngx_array_t *sums,
     ngx_http_airouter_stats_counters_t *zero)
 {
     ngx_uint_t                      i;
-    ngx_http_airouter_stats_sum_t  *s;
+    ngx_http_airouter_stats_api_sum_t  *s;
 
     s = sums->elts;
 
@@ -287,7 +317,7 @@ ngx_http_airouter_stats_total(ngx_array_t *sums,
 
 /* daily, weekly, monthly: one period, its days, and its breakdowns. */
 static ngx_int_t
-ngx_http_airouter_stats_period(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_period(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf, const char *period, ngx_uint_t days)
 {
     json_t                              *root, *by[4], *series, *o;
@@ -295,14 +325,14 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
     ngx_uint_t                           i, k;
     ngx_array_t                          sums, rows;
     ngx_http_airouter_stats_row_t       *row;
-    ngx_http_airouter_stats_sum_t       *s;
+    ngx_http_airouter_stats_api_sum_t       *s;
     ngx_http_airouter_stats_counters_t   zero;
 
-    days = ngx_http_airouter_stats_arg(r, "days", days,
+    days = ngx_http_airouter_stats_api_arg(r, "days", days,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
     today = ngx_http_airouter_stats_today();
 
-    if (ngx_http_airouter_stats_sum(r, amcf, days, &sums) != NGX_OK
+    if (ngx_http_airouter_stats_api_sum(r, amcf, days, &sums) != NGX_OK
         || ngx_http_airouter_stats_rows(amcf, r->pool, today - (days - 1),
                                         today, NGX_HTTP_AIROUTER_STATS_TOTAL,
                                         &rows)
@@ -313,11 +343,13 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
 
     root = json_pack("{s:s, s:o, s:o, s:I, s:o}",
                      "period", period,
-                     "from", ngx_http_airouter_stats_date(today - (days - 1)),
-                     "to", ngx_http_airouter_stats_date(today),
+                     "from",
+                     ngx_http_airouter_stats_api_date(today - (days - 1)),
+                     "to", ngx_http_airouter_stats_api_date(today),
                      "days", (json_int_t) days,
-                     "total", ngx_http_airouter_stats_counters(
-                                  ngx_http_airouter_stats_total(&sums, &zero)));
+                     "total",
+                     ngx_http_airouter_stats_api_counters(
+                         ngx_http_airouter_stats_api_total(&sums, &zero)));
     if (root == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -335,8 +367,8 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
             }
         }
 
-        o = ngx_http_airouter_stats_counters(&zero);
-        json_object_set_new(o, "date", ngx_http_airouter_stats_date(day));
+        o = ngx_http_airouter_stats_api_counters(&zero);
+        json_object_set_new(o, "date", ngx_http_airouter_stats_api_date(day));
         json_array_append_new(series, o);
     }
 
@@ -346,7 +378,7 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
          k++)
     {
         by[k] = json_object();
-        json_object_set_new(root, ngx_http_airouter_stats_by[k], by[k]);
+        json_object_set_new(root, ngx_http_airouter_stats_api_by[k], by[k]);
     }
 
     s = sums.elts;
@@ -357,7 +389,7 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
         }
 
         json_object_set_new(by[s[i].kind], (char *) s[i].name.data,
-                            ngx_http_airouter_stats_counters(&s[i].c));
+                            ngx_http_airouter_stats_api_counters(&s[i].c));
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK, root);
@@ -365,31 +397,31 @@ ngx_http_airouter_stats_period(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_airouter_stats_daily(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_daily(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    return ngx_http_airouter_stats_period(r, amcf, "daily", 1);
+    return ngx_http_airouter_stats_api_period(r, amcf, "daily", 1);
 }
 
 
 static ngx_int_t
-ngx_http_airouter_stats_weekly(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_weekly(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    return ngx_http_airouter_stats_period(r, amcf, "weekly", 7);
+    return ngx_http_airouter_stats_api_period(r, amcf, "weekly", 7);
 }
 
 
 static ngx_int_t
-ngx_http_airouter_stats_monthly(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_monthly(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    return ngx_http_airouter_stats_period(r, amcf, "monthly", 30);
+    return ngx_http_airouter_stats_api_period(r, amcf, "monthly", 30);
 }
 
 
 static const char *
-ngx_http_airouter_stats_budget_state(double spent, double budget,
+ngx_http_airouter_stats_api_budget_state(double spent, double budget,
     double threshold)
 {
     if (budget <= 0) {
@@ -409,12 +441,12 @@ ngx_http_airouter_stats_budget_state(double spent, double budget,
 
 
 static double
-ngx_http_airouter_stats_cost_of(ngx_array_t *sums, ngx_uint_t kind,
+ngx_http_airouter_stats_api_cost_of(ngx_array_t *sums, ngx_uint_t kind,
     const char *name)
 {
     size_t                          len;
     ngx_uint_t                      i;
-    ngx_http_airouter_stats_sum_t  *s;
+    ngx_http_airouter_stats_api_sum_t  *s;
 
     len = ngx_strlen(name);
     s = sums->elts;
@@ -432,7 +464,7 @@ ngx_http_airouter_stats_cost_of(ngx_array_t *sums, ngx_uint_t kind,
 
 
 static ngx_int_t
-ngx_http_airouter_stats_summary(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_summary(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
     u_char                               buf[64];
@@ -452,9 +484,9 @@ ngx_http_airouter_stats_summary(ngx_http_request_t *r,
     ngx_gmtime((time_t) today * 86400, &tm);
     mdays = tm.ngx_tm_mday;
 
-    if (ngx_http_airouter_stats_sum(r, amcf, 1, &day) != NGX_OK
-        || ngx_http_airouter_stats_sum(r, amcf, 7, &week) != NGX_OK
-        || ngx_http_airouter_stats_sum(r, amcf, mdays, &month) != NGX_OK)
+    if (ngx_http_airouter_stats_api_sum(r, amcf, 1, &day) != NGX_OK
+        || ngx_http_airouter_stats_api_sum(r, amcf, 7, &week) != NGX_OK
+        || ngx_http_airouter_stats_api_sum(r, amcf, mdays, &month) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -468,30 +500,30 @@ ngx_http_airouter_stats_summary(ngx_http_request_t *r,
         source = "config";
     }
 
-    spent = ngx_http_airouter_stats_total(&day, &z1)->cost;
+    spent = ngx_http_airouter_stats_api_total(&day, &z1)->cost;
     threshold = acf->cost.alert_threshold;
 
     root = json_pack("{s:o, s:o, s:o, s:o, s:{s:s, s:s}, s:{s:o, s:o, s:o,"
                      " s:f, s:s, s:b}}",
-                     "date", ngx_http_airouter_stats_date(today),
-                     "today", ngx_http_airouter_stats_counters(
-                                  ngx_http_airouter_stats_total(&day, &z1)),
-                     "week", ngx_http_airouter_stats_counters(
-                                 ngx_http_airouter_stats_total(&week, &z2)),
-                     "month", ngx_http_airouter_stats_counters(
-                                  ngx_http_airouter_stats_total(&month, &z3)),
+                     "date", ngx_http_airouter_stats_api_date(today),
+                     "today", ngx_http_airouter_stats_api_counters(
+                         ngx_http_airouter_stats_api_total(&day, &z1)),
+                     "week", ngx_http_airouter_stats_api_counters(
+                         ngx_http_airouter_stats_api_total(&week, &z2)),
+                     "month", ngx_http_airouter_stats_api_counters(
+                         ngx_http_airouter_stats_api_total(&month, &z3)),
                      "strategy", "current", strategy, "source", source,
                      "budget",
                      "global_daily_budget",
-                     ngx_http_airouter_stats_money(
+                     ngx_http_airouter_stats_api_money(
                          acf->cost.global_daily_budget),
-                     "spent_today", ngx_http_airouter_stats_money(spent),
+                     "spent_today", ngx_http_airouter_stats_api_money(spent),
                      "remaining_today",
-                     ngx_http_airouter_stats_money(
+                     ngx_http_airouter_stats_api_money(
                          acf->cost.global_daily_budget > spent
                          ? acf->cost.global_daily_budget - spent : 0),
                      "alert_threshold", threshold,
-                     "state", ngx_http_airouter_stats_budget_state(spent,
+                     "state", ngx_http_airouter_stats_api_budget_state(spent,
                                   acf->cost.global_daily_budget, threshold),
                      "enforced",
                      acf->cost.auto_disable_on_budget_exceeded ? 1 : 0);
@@ -504,28 +536,28 @@ ngx_http_airouter_stats_summary(ngx_http_request_t *r,
 
     for (i = 0; i < acf->auth.nkeys; i++) {
         key = &acf->auth.keys[i];
-        spent = ngx_http_airouter_stats_cost_of(&day,
+        spent = ngx_http_airouter_stats_api_cost_of(&day,
                                                 NGX_HTTP_AIROUTER_STATS_KEY,
                                                 key->name);
-        month_spent = ngx_http_airouter_stats_cost_of(&month,
+        month_spent = ngx_http_airouter_stats_api_cost_of(&month,
                                                 NGX_HTTP_AIROUTER_STATS_KEY,
                                                 key->name);
 
         json_array_append_new(keys,
             json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:i}",
                       "name", key->name,
-                      "spent_today", ngx_http_airouter_stats_money(spent),
+                      "spent_today", ngx_http_airouter_stats_api_money(spent),
                       "daily_budget",
-                      ngx_http_airouter_stats_money(key->daily_budget),
+                      ngx_http_airouter_stats_api_money(key->daily_budget),
                       "daily_state",
-                      ngx_http_airouter_stats_budget_state(spent,
+                      ngx_http_airouter_stats_api_budget_state(spent,
                           key->daily_budget, threshold),
                       "spent_month",
-                      ngx_http_airouter_stats_money(month_spent),
+                      ngx_http_airouter_stats_api_money(month_spent),
                       "monthly_budget",
-                      ngx_http_airouter_stats_money(key->monthly_budget),
+                      ngx_http_airouter_stats_api_money(key->monthly_budget),
                       "monthly_state",
-                      ngx_http_airouter_stats_budget_state(month_spent,
+                      ngx_http_airouter_stats_api_budget_state(month_spent,
                           key->monthly_budget, threshold),
                       "rate_limit", key->rate_limit));
     }
@@ -535,10 +567,10 @@ ngx_http_airouter_stats_summary(ngx_http_request_t *r,
 
 
 static int
-ngx_http_airouter_stats_cmp(const void *one, const void *two)
+ngx_http_airouter_stats_api_cmp(const void *one, const void *two)
 {
-    const ngx_http_airouter_stats_sum_t *a = one;
-    const ngx_http_airouter_stats_sum_t *b = two;
+    const ngx_http_airouter_stats_api_sum_t *a = one;
+    const ngx_http_airouter_stats_api_sum_t *b = two;
 
     if (a->c.cost != b->c.cost) {
         return a->c.cost < b->c.cost ? 1 : -1;
@@ -555,17 +587,17 @@ ngx_http_airouter_stats_cmp(const void *one, const void *two)
 
 /* The sums of one kind, dearest first (then busiest, then by name). */
 static ngx_int_t
-ngx_http_airouter_stats_sorted(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_sorted(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t kind, ngx_uint_t days,
     ngx_array_t *out, double *total)
 {
     ngx_uint_t                      i;
     ngx_array_t                     sums;
-    ngx_http_airouter_stats_sum_t  *s, *o;
+    ngx_http_airouter_stats_api_sum_t  *s, *o;
 
-    if (ngx_http_airouter_stats_sum(r, amcf, days, &sums) != NGX_OK
+    if (ngx_http_airouter_stats_api_sum(r, amcf, days, &sums) != NGX_OK
         || ngx_array_init(out, r->pool, 16,
-                          sizeof(ngx_http_airouter_stats_sum_t))
+                          sizeof(ngx_http_airouter_stats_api_sum_t))
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -591,15 +623,15 @@ ngx_http_airouter_stats_sorted(ngx_http_request_t *r,
         *o = s[i];
     }
 
-    ngx_qsort(out->elts, out->nelts, sizeof(ngx_http_airouter_stats_sum_t),
-              ngx_http_airouter_stats_cmp);
+    ngx_qsort(out->elts, out->nelts, sizeof(ngx_http_airouter_stats_api_sum_t),
+              ngx_http_airouter_stats_api_cmp);
 
     return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_airouter_stats_top(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_top(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t kind, const char *field,
     const char *list)
 {
@@ -607,14 +639,14 @@ ngx_http_airouter_stats_top(ngx_http_request_t *r,
     double                          total;
     ngx_uint_t                      i, days, limit;
     ngx_array_t                     sorted;
-    ngx_http_airouter_stats_sum_t  *s;
+    ngx_http_airouter_stats_api_sum_t  *s;
 
-    days = ngx_http_airouter_stats_arg(r, "days", 30,
+    days = ngx_http_airouter_stats_api_arg(r, "days", 30,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
-    limit = ngx_http_airouter_stats_arg(r, "limit",
+    limit = ngx_http_airouter_stats_api_arg(r, "limit",
                                         NGX_HTTP_AIROUTER_STATS_TOP, 1000);
 
-    if (ngx_http_airouter_stats_sorted(r, amcf, kind, days, &sorted, &total)
+    if (ngx_http_airouter_stats_api_sorted(r, amcf, kind, days, &sorted, &total)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -624,7 +656,7 @@ ngx_http_airouter_stats_top(ngx_http_request_t *r,
     s = sorted.elts;
 
     for (i = 0; i < sorted.nelts && i < limit; i++) {
-        o = ngx_http_airouter_stats_counters(&s[i].c);
+        o = ngx_http_airouter_stats_api_counters(&s[i].c);
         json_object_set_new(o, field, json_string((char *) s[i].name.data));
         json_array_append_new(arr, o);
     }
@@ -636,35 +668,36 @@ ngx_http_airouter_stats_top(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_airouter_stats_top_models(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_top_models(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    return ngx_http_airouter_stats_top(r, amcf, NGX_HTTP_AIROUTER_STATS_MODEL,
-                                       "model", "models");
+    return ngx_http_airouter_stats_api_top(r, amcf,
+                                           NGX_HTTP_AIROUTER_STATS_MODEL,
+                                           "model", "models");
 }
 
 
 static ngx_int_t
-ngx_http_airouter_stats_top_channels(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_top_channels(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    return ngx_http_airouter_stats_top(r, amcf,
+    return ngx_http_airouter_stats_api_top(r, amcf,
                                        NGX_HTTP_AIROUTER_STATS_CHANNEL,
                                        "channel", "channels");
 }
 
 
 static ngx_int_t
-ngx_http_airouter_stats_breakdown(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_breakdown(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
     json_t                         *root, *arr;
     double                          total;
     ngx_uint_t                      i, k, days;
     ngx_array_t                     sorted;
-    ngx_http_airouter_stats_sum_t  *s;
+    ngx_http_airouter_stats_api_sum_t  *s;
 
-    days = ngx_http_airouter_stats_arg(r, "days", 30,
+    days = ngx_http_airouter_stats_api_arg(r, "days", 30,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
     total = 0;
 
@@ -677,7 +710,8 @@ ngx_http_airouter_stats_breakdown(ngx_http_request_t *r,
     for (k = NGX_HTTP_AIROUTER_STATS_KEY; k <= NGX_HTTP_AIROUTER_STATS_MODEL;
          k++)
     {
-        if (ngx_http_airouter_stats_sorted(r, amcf, k, days, &sorted, &total)
+        if (ngx_http_airouter_stats_api_sorted(r, amcf, k, days, &sorted,
+                                               &total)
             != NGX_OK)
         {
             json_decref(root);
@@ -691,7 +725,8 @@ ngx_http_airouter_stats_breakdown(ngx_http_request_t *r,
             json_array_append_new(arr,
                 json_pack("{s:s, s:o, s:I, s:I, s:o}",
                           "name", (char *) s[i].name.data,
-                          "cost", ngx_http_airouter_stats_money(s[i].c.cost),
+                          "cost",
+                          ngx_http_airouter_stats_api_money(s[i].c.cost),
                           "requests", (json_int_t) s[i].c.requests,
                           "total_tokens",
                           (json_int_t) (s[i].c.prompt_tokens
@@ -702,18 +737,18 @@ ngx_http_airouter_stats_breakdown(ngx_http_request_t *r,
                                    : 0)));
         }
 
-        json_object_set_new(root, ngx_http_airouter_stats_by[k], arr);
+        json_object_set_new(root, ngx_http_airouter_stats_api_by[k], arr);
     }
 
     json_object_set_new(root, "total_cost",
-                        ngx_http_airouter_stats_money(total));
+                        ngx_http_airouter_stats_api_money(total));
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK, root);
 }
 
 
 static void
-ngx_http_airouter_stats_alert(json_t *alerts, const char *type,
+ngx_http_airouter_stats_api_alert(json_t *alerts, const char *type,
     const char *level, json_t *detail, const char *fmt, ...)
 {
     u_char   buf[512], *p;
@@ -736,7 +771,7 @@ ngx_http_airouter_stats_alert(json_t *alerts, const char *type,
 
 
 static ngx_int_t
-ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
     json_t                              *alerts;
@@ -747,7 +782,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
     const char                          *state, *id;
     airouter_config_t                   *acf;
     airouter_apikey_t                   *key;
-    ngx_http_airouter_stats_sum_t       *s;
+    ngx_http_airouter_stats_api_sum_t       *s;
     ngx_http_airouter_live_info_t        info;
     ngx_http_airouter_stats_counters_t   zero, *total;
 
@@ -755,47 +790,48 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
     threshold = acf->cost.alert_threshold;
     now = ngx_time();
 
-    if (ngx_http_airouter_stats_sum(r, amcf, 1, &day) != NGX_OK) {
+    if (ngx_http_airouter_stats_api_sum(r, amcf, 1, &day) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     alerts = json_array();
-    total = ngx_http_airouter_stats_total(&day, &zero);
+    total = ngx_http_airouter_stats_api_total(&day, &zero);
 
     /* budgets: the router's and each key's */
     budget = acf->cost.global_daily_budget;
-    state = ngx_http_airouter_stats_budget_state(total->cost, budget,
+    state = ngx_http_airouter_stats_api_budget_state(total->cost, budget,
                                                  threshold);
 
     if (ngx_strcmp(state, "alert") == 0 || ngx_strcmp(state, "exceeded") == 0)
     {
-        ngx_http_airouter_stats_alert(alerts, "budget",
+        ngx_http_airouter_stats_api_alert(alerts, "budget",
             state[0] == 'e' ? "critical" : "warning",
             json_pack("{s:s, s:o, s:o}", "scope", "global",
-                      "spent", ngx_http_airouter_stats_money(total->cost),
-                      "budget", ngx_http_airouter_stats_money(budget)),
+                      "spent", ngx_http_airouter_stats_api_money(total->cost),
+                      "budget", ngx_http_airouter_stats_api_money(budget)),
             "Global daily spend %.6f USD is %s the budget of %.6f USD",
             total->cost, state[0] == 'e' ? "over" : "near", budget);
     }
 
     for (i = 0; i < acf->auth.nkeys; i++) {
         key = &acf->auth.keys[i];
-        spent = ngx_http_airouter_stats_cost_of(&day,
+        spent = ngx_http_airouter_stats_api_cost_of(&day,
                                                 NGX_HTTP_AIROUTER_STATS_KEY,
                                                 key->name);
-        state = ngx_http_airouter_stats_budget_state(spent, key->daily_budget,
-                                                     threshold);
+        state = ngx_http_airouter_stats_api_budget_state(spent,
+                                                         key->daily_budget,
+                                                         threshold);
 
         if (ngx_strcmp(state, "alert") == 0
             || ngx_strcmp(state, "exceeded") == 0)
         {
-            ngx_http_airouter_stats_alert(alerts, "budget",
+            ngx_http_airouter_stats_api_alert(alerts, "budget",
                 state[0] == 'e' ? "critical" : "warning",
                 json_pack("{s:s, s:s, s:o, s:o}", "scope", "key",
                           "key", key->name,
-                          "spent", ngx_http_airouter_stats_money(spent),
+                          "spent", ngx_http_airouter_stats_api_money(spent),
                           "budget",
-                          ngx_http_airouter_stats_money(key->daily_budget)),
+                          ngx_http_airouter_stats_api_money(key->daily_budget)),
                 "API key \"%s\" spent %.6f USD today, %s its budget of "
                 "%.6f USD", key->name, spent,
                 state[0] == 'e' ? "over" : "near", key->daily_budget);
@@ -804,7 +840,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
 
     /* refused requests today */
     if (total->unauthorized) {
-        ngx_http_airouter_stats_alert(alerts, "invalid_key", "warning",
+        ngx_http_airouter_stats_api_alert(alerts, "invalid_key", "warning",
             json_pack("{s:I}", "count", (json_int_t) total->unauthorized),
             "%uL request(s) with a missing or invalid token today",
             total->unauthorized);
@@ -814,7 +850,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
 
     for (i = 0; i < day.nelts; i++) {
         if (s[i].kind == NGX_HTTP_AIROUTER_STATS_KEY && s[i].c.throttled) {
-            ngx_http_airouter_stats_alert(alerts, "quota_exhausted",
+            ngx_http_airouter_stats_api_alert(alerts, "quota_exhausted",
                 "warning",
                 json_pack("{s:s, s:I}", "key", (char *) s[i].name.data,
                           "count", (json_int_t) s[i].c.throttled),
@@ -827,7 +863,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
         && total->cost >= acf->cost.global_daily_budget
         && acf->cost.auto_disable_on_budget_exceeded)
     {
-        ngx_http_airouter_stats_alert(alerts, "quota_exhausted", "critical",
+        ngx_http_airouter_stats_api_alert(alerts, "quota_exhausted", "critical",
             json_pack("{s:s, s:I}", "scope", "global",
                       "count", (json_int_t) total->throttled),
             "The global daily budget is used up: requests are refused");
@@ -841,7 +877,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
             n = (ngx_uint_t) ngx_http_airouter_stats_channel_today(amcf, id);
 
             if (n >= (ngx_uint_t) acf->channels[i].daily_limit) {
-                ngx_http_airouter_stats_alert(alerts, "daily_limit",
+                ngx_http_airouter_stats_api_alert(alerts, "daily_limit",
                     "warning",
                     json_pack("{s:s, s:I, s:I}", "channel", id,
                               "requests", (json_int_t) n,
@@ -857,7 +893,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
         }
 
         if (info.until > now) {
-            ngx_http_airouter_stats_alert(alerts, "channel_blocked",
+            ngx_http_airouter_stats_api_alert(alerts, "channel_blocked",
                 "warning",
                 json_pack("{s:s, s:s, s:I}", "channel", id,
                           "fault", airouter_fault_name(info.fault),
@@ -872,7 +908,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
             rate = (double) info.errors / n;
 
             if (rate >= NGX_HTTP_AIROUTER_STATS_ERR_RATE) {
-                ngx_http_airouter_stats_alert(alerts, "error_rate",
+                ngx_http_airouter_stats_api_alert(alerts, "error_rate",
                     rate >= 0.9 ? "critical" : "warning",
                     json_pack("{s:s, s:I, s:I, s:f}", "channel", id,
                               "requests", (json_int_t) n,
@@ -891,7 +927,7 @@ ngx_http_airouter_stats_alerts(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_airouter_stats_channels(ngx_http_request_t *r,
+ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf)
 {
     json_t                         *arr, *o;

@@ -137,3 +137,30 @@ X-Router-Cost: 0.00002000
 upstream timed out
 --- no_error_log
 [alert]
+
+
+
+=== TEST 7: a client that leaves mid-stream costs the channel nothing
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "stream"])
+--- timeout: 0.1
+--- abort
+--- wait: 0.8
+--- access_log
+"channel":"first","model":"first-model","attempts":"1","prompt_tokens":"","completion_tokens":"","cost":"","result":"client_closed"
+--- no_error_log
+[alert]
+ended the answer early
+airouter: "first"
+
+
+
+=== TEST 8: a 200 stream whose first event is an error is a failure before anything is committed
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["broke", "sseerr"], ["first", "stream"])
+--- response_headers
+X-Router-Channel: first
+X-Router-Fallbacks: broke:quota_exceeded 200
+--- response_body_like: ^data: .*"content":"Hel".*data: \[DONE\]\n\n$
+--- error_log
+airouter: "broke" model "broke-model": quota_exceeded 200 OK, channel cooldown 3600 s

@@ -180,6 +180,7 @@ channels:
   - id: zhipu
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/zp/api/paas/v4"
     api_key: "zp"
+    discovery_interval_hours: 1
   - id: doubao
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/doubao/api/v3"
     api_key: "ark"
@@ -284,7 +285,7 @@ $j->{candidates}[0]{channel} eq 'doubao'
 
 
 
-=== TEST 5: /health says why: 404 falls back, 401 marks the key invalid
+=== TEST 5: /health says why: 404 falls back, 401 marks the key invalid; next runs by interval (global and the channel's)
 --- init
 main::run_discovery();
 --- request
@@ -299,6 +300,7 @@ $d->{state} eq 'configured_models' && $d->{http_status} == 404
 && $r->{last_error} =~ /key 1 refused: 401/
 && $o->{state} eq 'ok' && $o->{last_success} > 0 && !defined $o->{last_error}
 && $o->{next_run} >= $o->{last_success} + 6 * 3600 && $o->{models} == 554
+&& main::chan($j, 'zhipu')->{next_run} - main::chan($j, 'zhipu')->{last_success} == 3600
 && $j->{discovery}{last_run} > 0 && !$j->{discovery}{running}
 
 
@@ -420,3 +422,55 @@ POST /v1/admin/discovery
 my @c = values %{$j->{discovery}{channels}};
 @c == 38 && !grep({ $_->{state} ne 'ok' } @c)
 && $j->{models} >= 3400 && $j->{duration_ms} >= 1000 && $j->{duration_ms} < 3000
+
+
+
+=== TEST 14: prices in order: /models, then cost_per_token, then airouter_pricing_file (LiteLLM, seed unified in CNY)
+--- extra_http_config
+    airouter_pricing_file $TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;
+    airouter_pricing_file $TEST_NGINX_SHARED/fixtures/seed/siliconflow_unified.json;
+--- user_files eval
+(my $c = $main::Config) =~ s/(  - id: chunked\n)/$1    configured_models: ["claude-3-haiku-20240307"]\n/;
+">>> router_config.yaml\n$c"
+--- init
+main::run_discovery();
+--- request
+GET /v1/models
+--- check_json
+my %m = map { ("$_->{airouter}{channel}/$_->{id}" => $_->{airouter}{pricing}) } @{$j->{data}};
+my $near = sub { my ($p, $k, $v) = @_; $p && abs($p->{$k} - $v) < 1e-12 };
+$near->($m{'openrouter/openai/gpt-4o-mini'}, 'prompt', 0.00000015)
+&& $near->($m{'deepseek/deepseek-chat'}, 'prompt', 0.00000027)
+&& $near->($m{'siliconflow/Qwen/Qwen3-32B'}, 'prompt', 0.14e-6)
+&& $m{'siliconflow/Qwen/Qwen3-32B'}{currency} eq 'CNY'
+&& exists $m{'groq/qwen/qwen3-32b'} && !defined $m{'groq/qwen/qwen3-32b'}
+&& $near->($m{'chunked/claude-3-haiku-20240307'}, 'completion', 1.25e-6)
+&& $m{'chunked/claude-3-haiku-20240307'}{currency} eq 'USD'
+
+
+
+=== TEST 15: price files also price the start-up catalogue, whatever the directive order
+--- http_config eval
+"    airouter_pricing_file \$TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;\n"
+. "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_t 16m;\n"
+--- user_files eval
+(my $c = $main::Config) =~ s/(  - id: chunked\n)/$1    configured_models: ["claude-3-haiku-20240307"]\n/;
+">>> router_config.yaml\n$c"
+--- request
+GET /v1/models
+--- check_json
+my ($m) = grep { $_->{id} eq 'claude-3-haiku-20240307' } @{$j->{data}};
+$m && abs($m->{airouter}{pricing}{prompt} - 2.5e-7) < 1e-15
+&& $m->{airouter}{context_length} == 200000
+
+
+
+=== TEST 16: a price file that is not JSON stops nginx with its name
+--- extra_http_config
+    airouter_pricing_file $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- request
+GET /health
+--- must_die
+--- error_log
+router_config.yaml": line 1:

@@ -160,7 +160,21 @@ Authorization: Bearer tok-default-value
 
 
 
-=== TEST 8: a key allowed only tag "free" is routed to the free channel
+=== TEST 8: /v1/models shows a key only what its ACL lets it reach
+--- request eval
+["GET /v1/models", "GET /v1/models/paid-model", "GET /v1/models/cheap-model:free"]
+--- more_headers eval
+["Authorization: Bearer sk-free-value", "Authorization: Bearer sk-free-value",
+ "Authorization: Bearer sk-free-value"]
+--- error_code eval
+[200, 404, 200]
+--- response_body_like eval
+['^\{"object":"list","data":\[\{"id":"cheap-model:free",[^\[]*"tags":\[[^\]]*\][^\[]*"capabilities":\[[^\]]*\][^\[]*\}\]\}$',
+ '"code":"model_not_found"', '"id":"cheap-model:free"']
+
+
+
+=== TEST 9: a key allowed only tag "free" is routed to the free channel
 --- more_headers
 Authorization: Bearer sk-free-value
 --- error_code: 200
@@ -171,7 +185,7 @@ X-Router-Model: cheap-model:free
 
 
 
-=== TEST 9: that key cannot reach the paid model, not even by its physical name
+=== TEST 10: that key cannot reach the paid model, not even by its physical name
 --- more_headers
 Authorization: Bearer sk-free-value
 --- request
@@ -184,7 +198,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 10: nor by a tag query that names paid models
+=== TEST 11: nor by a tag query that names paid models
 --- more_headers
 Authorization: Bearer sk-free-value
 --- request
@@ -195,7 +209,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 11: nor through /v1/route's explanation
+=== TEST 12: nor through /v1/route's explanation
 --- more_headers
 Authorization: Bearer sk-free-value
 --- request
@@ -208,7 +222,7 @@ my @c = @{$j->{candidates}};
 
 
 
-=== TEST 12: allowed_models limits a key to the models it names (core names match variants)
+=== TEST 13: allowed_models limits a key to the models it names (core names match variants)
 --- more_headers
 Authorization: Bearer sk-narrow-value
 --- request eval
@@ -220,7 +234,7 @@ Authorization: Bearer sk-narrow-value
 
 
 
-=== TEST 13: admin endpoints refuse a normal key and take the admin token
+=== TEST 14: admin endpoints refuse a normal key and take the admin token
 --- request eval
 ["GET /v1/admin/route?model=gpt-test", "GET /v1/admin/route?model=gpt-test",
  "GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy"]
@@ -237,7 +251,7 @@ sk-alice-value
 
 
 
-=== TEST 14: /v1/stats/ takes the admin token, not an API key, in either location
+=== TEST 15: /v1/stats/ takes the admin token, not an API key, in either location
 --- config
     location /v1/ { airouter; }
     location /v1/admin/ { airouter_admin; }
@@ -253,7 +267,7 @@ $j->{strategy}{current} eq 'quality_optimized' && exists $j->{today}{cost}
 
 
 
-=== TEST 15: the API location serves /v1/stats/ behind the admin token as well
+=== TEST 16: the API location serves /v1/stats/ behind the admin token as well
 --- request eval
 ["GET /v1/stats/summary", "GET /v1/stats/summary"]
 --- more_headers eval
@@ -263,7 +277,7 @@ $j->{strategy}{current} eq 'quality_optimized' && exists $j->{today}{cost}
 
 
 
-=== TEST 16: with auth on and the admin API not enabled, admin stays closed
+=== TEST 17: with auth on and the admin API not enabled, admin stays closed
 --- user_files eval
 ">>> router_config.yaml\nauth:\n  enabled: true\n  api_token: \"tok\"\n$::Channels"
 --- request eval
@@ -277,7 +291,7 @@ $j->{strategy}{current} eq 'quality_optimized' && exists $j->{today}{cost}
 
 
 
-=== TEST 17: invalid tokens show in the stats as alerts
+=== TEST 18: invalid tokens show in the stats as alerts
 --- request eval
 ["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat",
  "GET /v1/stats/alerts"]
@@ -291,7 +305,7 @@ $a && $a->{count} == 2
 
 
 
-=== TEST 18: $airouter_key is the key's name whatever the location
+=== TEST 19: $airouter_key is the key's name whatever the location
 --- config
     location /v1/ { airouter; }
     location = /whoami { return 200 "key=$airouter_key\n"; }

@@ -256,6 +256,8 @@ main::chats(2)
 Authorization: Bearer sk-alice
 --- error_code eval
 [200, 503]
+--- response_body_like eval
+["Hello", '"code":"no_channel_available"']
 --- upstream_hits: 1
 
 
@@ -270,3 +272,33 @@ main::chats(1, "GET /v1/stats/alerts")
 --- check_json
 my ($a) = grep { $_->{type} eq 'daily_limit' } @{$j->{alerts}};
 $a && $a->{channel} eq 'limited' && $a->{requests} == 1
+
+
+
+=== TEST 14: an upstream that sends no usage: the request is still counted
+--- user_files eval
+main::cfg(undef, undef, ["paid", "nousage"])
+--- request eval
+main::chats(1, "GET /v1/stats/daily")
+--- more_headers eval
+["Authorization: Bearer sk-alice", $::Admin]
+--- access_log
+200 key=alice channel=paid
+--- check_json
+$j->{total}{requests} == 1 && $j->{by_channel}{paid}{requests} == 1
+
+
+
+=== TEST 15: refused requests count as throttled, not as requests
+--- user_files eval
+main::cfg("    - name: capped\n      key: \"sk-capped\"\n      daily_budget: 0.00001\n")
+--- request eval
+main::chats(3, "GET /v1/stats/daily")
+--- more_headers eval
+["Authorization: Bearer sk-capped", "Authorization: Bearer sk-capped", "Authorization: Bearer sk-capped", $::Admin]
+--- error_code eval
+[200, 429, 429, 200]
+--- check_json
+my $k = $j->{by_key}{capped};
+$k->{requests} == 1 && $k->{throttled} == 2 && $j->{total}{throttled} == 2
+&& $j->{total}{requests} == 1 && $j->{total}{errors} == 0

@@ -52,6 +52,20 @@ profile_airouter() {
         PERF_OK=0
     fi
 
+    # --- 1b. strace -c: system calls per request, b and c ---------------------
+    if command -v strace >/dev/null 2>&1; then
+        for k in b c; do
+            if [ $k = b ]; then w=$(worker_pids plain | head -1); url=$URL_B; body=$BODY_PLAIN
+            else w=$(worker_pids airouter | head -1); url=$URL_AIR; body=$BODY_C; fi
+            timeout -s INT 6 strace -c -p "$w" -o "$P/strace-$k.txt" 2>/dev/null &
+            local sp=$!
+            sleep 0.5
+            wrk_run 4 "$url" "$body" > "$P/strace-$k-wrk.txt"
+            wait "$sp" 2>/dev/null || true
+        done
+        STRACE_OK=1
+    fi
+
     # --- 2. callgrind ---------------------------------------------------------
     command -v valgrind >/dev/null 2>&1 || return 1
     sed -e "s|$OUT/airouter|$P|g" -e "s|127.0.0.1:$AIR_PORT|127.0.0.1:$PROF_PORT|" \
@@ -61,7 +75,7 @@ profile_airouter() {
         -e "s|load_module .*;|load_module $MODULE;|" \
         "$OUT/airouter/nginx.conf" > "$P/nginx.conf"
     log "profile: callgrind on airouter (master_process off), case c"
-    valgrind --tool=callgrind --collect-atstart=no --dump-instr=no \
+    valgrind --tool=callgrind --instr-atstart=no --dump-instr=no \
         --callgrind-out-file="$P/callgrind.out" \
         "$NGINX" -p "$P" -c "$P/nginx.conf" -g 'daemon off; master_process off;' \
         > "$P/valgrind.log" 2>&1 &
@@ -88,10 +102,13 @@ profile_airouter() {
     local f
     f=$(ls -S "$P"/callgrind.out* 2>/dev/null | head -1)
     [ -n "$f" ] || return 1
-    callgrind_annotate --inclusive=no "$f" 2>/dev/null \
-        | sed -n '/^-* *$/,$p' | grep -E '^ *[0-9,]+ ' | head -30 > "$P/callgrind-self.txt"
-    callgrind_annotate --inclusive=yes "$f" 2>/dev/null \
-        | grep -E '^ *[0-9,]+ ' | head -45 > "$P/callgrind-incl.txt"
+    # shorter paths: the module's sources, the libraries' directory
+    local short='s#/usr/share/nginx/src/\./##; s#\[[^]]*/([^/]*\.so[^]]*)\]#[\1]#; s#^( *[0-9,]+ \([ 0-9.]+%\)) +#\1  #'
+    callgrind_annotate --inclusive=no "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
+        | grep -v 'PROGRAM TOTALS' | sed -E "$short" | head -30 > "$P/callgrind-self.txt"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
+        | grep -v -E 'PROGRAM TOTALS|\?\?\?:0x|\?\?\?:[a-z_0-9.]+(\x27[0-9]+)?$' \
+        | sed -E "$short" | head -45 > "$P/callgrind-incl.txt"
     CG_TOTAL=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}')
     return 0
 }

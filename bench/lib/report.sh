@@ -180,6 +180,21 @@ write_report() {
             echo '```'
             echo
         fi
+        if [ "${STRACE_OK:-0}" = 1 ] && [ -s "$OUT/profile/strace-b.txt" ] && [ -s "$OUT/profile/strace-c.txt" ]; then
+            local nb nc
+            nb=$(field "$(cat "$OUT/profile/strace-b-wrk.txt")" requests)
+            nc=$(field "$(cat "$OUT/profile/strace-c-wrk.txt")" requests)
+            echo "System calls per request (\`strace -c\` on the worker during 4 s of the same load, slowed by strace; b served $(num "$nb") requests, c $(num "$nc")):"
+            echo
+            echo "| system call | b | c |"
+            echo "| --- | ---: | ---: |"
+            awk -v nb="$nb" -v nc="$nc" 'FNR == 1 { f++ }
+                 /^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+/ && $NF != "total" { c[f, $NF] = $4; o[$NF] = 1; t[f] += $4 }
+                 END { for (k in o) printf "| %s | %.2f | %.2f |\n", k, c[1, k] / nb, c[2, k] / nc;
+                       printf "| **all** | **%.2f** | **%.2f** |\n", t[1] / nb, t[2] / nc }' \
+                "$OUT/profile/strace-b.txt" "$OUT/profile/strace-c.txt" | sort -t'|' -k4 -g -r
+            echo
+        fi
         if [ -s "$OUT/profile/callgrind-self.txt" ]; then
             echo "callgrind on airouter (\`master_process off\`, instrumentation on for the load only), $(num "$CG_REQUESTS") requests of case c: $(num "$(echo "$CG_TOTAL" | tr -d ,)") instructions, $(num "$(awk -v t="$(echo "$CG_TOTAL" | tr -d ,)" -v n="$CG_REQUESTS" 'BEGIN { if (n > 0) printf "%d", t / n }')") per request (kernel time not counted). Top functions by own instructions:"
             echo
@@ -187,10 +202,15 @@ write_report() {
             sed 's/ *$//' "$OUT/profile/callgrind-self.txt" | head -25
             echo '```'
             echo
+            local jl jd jx pct
+            pct() { grep -m1 -E "[ :]$1 \\[" "$OUT/profile/callgrind-incl.txt" | sed -E 's/^[^(]*\( *([0-9.]+)%\).*/\1/'; }
+            jl=$(pct json_loadb); jd=$(pct json_dumpb); jx=$(pct json_delete)
+            echo "JSON through jansson, inclusive: \`json_loadb\` ${jl:-0}% (parsing), \`json_dumpb\` ${jd:-0}% (serialising), \`json_delete\` ${jx:-0}% (freeing) of airouter's user-space instructions per request."
+            echo
             echo "Inclusive (a function and what it calls):"
             echo
             echo '```'
-            sed 's/ *$//' "$OUT/profile/callgrind-incl.txt" | grep -v -E '\?\?\?|_dl_|valgrind|vgpreload' | head -35
+            sed 's/ *$//' "$OUT/profile/callgrind-incl.txt" | grep -v -E '\?\?\?:0x|_dl_|valgrind|vgpreload' | head -35
             echo '```'
             echo
         fi
@@ -229,6 +249,7 @@ plot "$DATA/cases.dat" using (\$3/1000):xtic(1) title "p50" lc rgb "#56a64b", \
      "" using (\$4/1000) title "p99" lc rgb "#d8703b"
 unset logscale y
 set style data linespoints
+set key bottom right
 set title "airouter worker RSS and zone over the memory series"
 set xlabel "requests (thousands)"
 set ylabel "RSS (MB)"

@@ -21,6 +21,7 @@ package Airouter::Mock;
 #   .../tool/v1     a tool call (get_weather, {"city":"Paris"})
 #   .../conn/v1     says how many requests its connection has carried
 #   .../stall/v1    one SSE event, then 2 s of silence
+#   .../sseerr/v1   a 200 stream whose first event is an error
 #
 # and $TEST_NGINX_RAND_PORT_2, where nothing listens (connection refused).
 # With --- config absent, the API location is "location /v1/ { airouter; }"
@@ -137,6 +138,13 @@ sub mock_http_config {
             default_type text/event-stream;
             echo_read_request_body;
 $stream        }
+
+        location /sseerr/ {
+            default_type text/event-stream;
+            echo_read_request_body;
+            echo 'data: {"error":{"message":"quota exhausted","code":"insufficient_quota"}}';
+            echo '';
+        }
 
         location /stall/ {
             default_type text/event-stream;

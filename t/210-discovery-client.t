@@ -1,0 +1,318 @@
+# Discovery's HTTP client and per-key discovery: HTTPS with SNI and
+# certificate verification, a certificate that does not verify, keys that
+# see different models, one refused key of two, a channel that times out
+# (and is retried with backoff), an answer over the size cap, a connection
+# refused, a provider's own auth header, Content-Length and chunked bodies.
+use Test::Nginx::Socket 'no_plan';
+use JSON::PP ();
+use IO::Socket::INET;
+use Cwd ();
+
+no_shuffle();
+log_level('info');
+
+# the test-only certificate for localhost (t/cert/README.md)
+$ENV{TEST_NGINX_CERT_DIR} = Cwd::abs_path('t/cert');
+
+sub http_req {
+    my ($method, $path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT},
+                                  Timeout => 10) or return (0, '');
+    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n";
+    local $/;
+    my $raw = <$s> // '';
+    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($status // 0, $content // '');
+}
+
+sub run_discovery {
+    my ($status, $body) = http_req('POST', '/v1/admin/discovery');
+    die "POST /v1/admin/discovery: $status $body" unless $status == 200;
+}
+
+# A DNS server for one name, on UDP 127.0.0.1:$port, in a child process:
+# mock.airouter.test A 127.0.0.1; other names NXDOMAIN; AAAA empty.
+our @Children;
+sub dns_server {
+    my ($port) = @_;
+    require IO::Socket::INET;
+    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+                                     Proto => 'udp') or die "dns: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid) {
+        push @Children, $pid;
+        return;
+    }
+    alarm 30;
+    while (1) {
+        my $q;
+        $sock->recv($q, 512) // next;
+        my ($id) = unpack 'n', $q;
+        my ($off, @labels) = (12);
+        while ((my $len = ord substr $q, $off, 1) > 0) {
+            push @labels, substr $q, $off + 1, $len;
+            $off += $len + 1;
+        }
+        my $question = substr $q, 12, $off + 5 - 12;
+        my ($qtype) = unpack 'n', substr $q, $off + 1, 2;
+        my $name = lc join '.', @labels;
+        my ($rcode, $answer) = (3, '');
+        if ($name eq 'mock.airouter.test') {
+            $rcode = 0;
+            $answer = pack('n n n N n C4', 0xc00c, 1, 1, 60, 4, 127, 0, 0, 1)
+                if $qtype == 1;
+        }
+        $sock->send(pack('n n n n n n', $id, 0x8180 | $rcode, 1,
+                         $answer ? 1 : 0, 0, 0) . $question . $answer);
+    }
+}
+add_cleanup_handler(sub { kill 'TERM', @Children if @Children; });
+
+add_response_body_check(sub {
+    my ($block, $body) = @_;
+    my $code = $block->check_json;
+    return unless defined $code;
+    my $j = eval { JSON::PP::decode_json($body) };
+    my $ok = $j && eval $code;
+    Test::More::ok($ok, $block->name . " - check_json")
+        or Test::More::diag("check failed: " . ($@ || $code)
+                            . "\nbody: " . substr($body, 0, 3000));
+});
+
+our $Mock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_3 ssl;
+        ssl_certificate     $TEST_NGINX_CERT_DIR/localhost.crt;
+        ssl_certificate_key $TEST_NGINX_CERT_DIR/localhost.key;
+        default_type application/json;
+        access_log off;
+        error_log logs/mock_error.log info;
+
+        # https: the answer says which name SNI asked for
+        location = /tls/v1/models {
+            echo '{"data":[{"id":"tls-model-$ssl_server_name"}]}';
+        }
+
+        # two keys, two views of the catalogue; a third key is refused
+        location = /keys/v1/models {
+            if ($http_authorization = "Bearer sk-a") {
+                echo '{"data":[{"id":"shared-model"},{"id":"only-key-a"}]}';
+                break;
+            }
+            if ($http_authorization = "Bearer sk-b") {
+                echo '{"data":[{"id":"shared-model"},{"id":"only-key-b"}]}';
+                break;
+            }
+            return 401;
+        }
+
+        # the provider's own header instead of Authorization: Bearer
+        location = /hdr/v1/models {
+            if ($http_x_api_key != "k-123") { return 401; }
+            alias $TEST_NGINX_SHARED/fixtures/providers/deepseek-models.json;
+        }
+
+        location = /slow/v1/models {
+            echo_sleep 2;
+            echo '{"data":[{"id":"too-late"}]}';
+        }
+
+        location = /big/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+        }
+
+        location = /garbage/v1/models {
+            echo 'this is not json';
+        }
+    }
+_EOC_
+
+our $Config = <<'_EOC_';
+providers:
+  headerauth:
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/hdr/v1"
+    auth_type: header
+    auth_header: X-Api-Key
+channels:
+  - id: tls
+    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/tls/v1"
+    api_key: "sk-tls"
+  - id: keys
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/keys/v1"
+    api_keys: ["sk-a", "sk-b", "sk-dead"]
+  - id: hdr
+    provider: headerauth
+    api_key: "k-123"
+  - id: slow
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/slow/v1"
+  - id: refused
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/v1"
+    configured_models: ["refused-configured"]
+  - id: garbage
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/garbage/v1"
+tasks:
+  model_discovery:
+    run_on_startup: false
+_EOC_
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . "    airouter_discovery_timeout 1s;\n"
+                      . ($block->extra_http_config // '') . $Mock)
+        unless defined $block->http_config;
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location /v1/       { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /health  { airouter_health; }
+_EOC_
+    $block->set_value("user_files", ">>> router_config.yaml\n$Config")
+        unless defined $block->user_files;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: HTTPS with SNI and a verified certificate; every key asked; the provider's auth header
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- check_json
+my $c = $j->{discovery}{channels};
+$c->{tls}{state} eq 'ok' && $c->{tls}{discovered} == 1
+&& $c->{keys}{state} eq 'ok' && $c->{keys}{keys} == 3 && $c->{keys}{keys_invalid} == 1
+&& $c->{keys}{discovered} == 4 && $c->{keys}{models} == 3
+&& $c->{keys}{last_error} =~ /key 3 refused: 401/
+&& $c->{hdr}{state} eq 'ok' && $c->{hdr}{discovered} == 2
+--- no_error_log
+[alert]
+sk-dead
+sk-tls
+
+
+
+=== TEST 2: the models each key sees are all served
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- init
+main::run_discovery();
+--- request
+GET /v1/models
+--- check_json
+my %ids = map { ("$_->{airouter}{channel}/$_->{id}" => 1) } @{$j->{data}};
+$ids{'keys/shared-model'} && $ids{'keys/only-key-a'} && $ids{'keys/only-key-b'}
+&& $ids{'tls/tls-model-localhost'} && $ids{'hdr/deepseek-chat'}
+
+
+
+=== TEST 3: GET /v1/admin/channels says how many models each key lists
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- init
+main::run_discovery();
+--- request
+GET /v1/admin/channels
+--- check_json
+my ($k) = grep { $_->{id} eq 'keys' } @{$j->{data}};
+my ($t) = grep { $_->{id} eq 'tls' } @{$j->{data}};
+join(',', @{$k->{key_models}}) eq '2,2,0' && !exists $t->{key_models}
+
+
+
+=== TEST 4: failures: timeout, refused connection, invalid JSON; retried with backoff, configured models kept
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- init
+main::run_discovery();
+--- request
+GET /health
+--- check_json
+my $c = $j->{discovery}{channels};
+my $s = $c->{slow};
+$s->{state} eq 'failed' && $s->{last_error} eq 'timed out'
+&& $s->{next_run} - $s->{last_attempt} >= 60 && $s->{next_run} - $s->{last_attempt} <= 61
+&& $c->{refused}{state} eq 'failed' && $c->{refused}{models} == 1
+&& $c->{garbage}{state} eq 'failed' && $c->{garbage}{last_error} =~ /^invalid \/models answer/
+&& $j->{discovery}{last_duration_ms} < 2000
+
+
+
+=== TEST 5: a certificate that does not verify fails that channel only
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- check_json
+my $c = $j->{discovery}{channels};
+$c->{tls}{state} eq 'failed' && $c->{tls}{last_error} eq 'certificate does not verify'
+&& $c->{keys}{state} eq 'ok'
+--- error_log
+does not verify
+
+
+
+=== TEST 6: airouter_ssl_verify off accepts it
+--- extra_http_config
+    airouter_ssl_verify off;
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- check_json
+$j->{discovery}{channels}{tls}{state} eq 'ok'
+
+
+
+=== TEST 7: an answer over the size cap is refused, not truncated
+--- user_files eval
+(my $c = $main::Config) =~ s{/garbage/v1}{/big/v1};
+">>> router_config.yaml\n$c"
+--- extra_http_config
+    airouter_discovery_max_size 64k;
+    airouter_ssl_verify off;
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- check_json
+my $g = $j->{discovery}{channels}{garbage};
+$g->{state} eq 'failed' && $g->{last_error} eq 'answer too large'
+
+
+
+=== TEST 8: the admin token guards POST /v1/admin/discovery
+--- user_files eval
+">>> router_config.yaml\n$main::Config"
+. "auth:\n  admin:\n    enabled: true\n    admin_token: \"adm-1\"\n"
+--- request
+POST /v1/admin/discovery
+--- error_code: 401
+--- no_error_log
+airouter: discovery:
+
+
+
+=== TEST 9: with nginx's resolver, names are resolved at every run; a name that does not resolve fails its channel only
+--- extra_http_config
+    resolver 127.0.0.1:$TEST_NGINX_RAND_PORT_4 ipv6=off;
+    resolver_timeout 2s;
+    airouter_ssl_verify off;
+--- user_files eval
+my $more = "  - id: byname\n    base_url: \"http://mock.airouter.test:\$TEST_NGINX_RAND_PORT_1/keys/v1\"\n    api_key: \"sk-a\"\n"
+         . "  - id: noname\n    base_url: \"http://nxdomain.airouter.test:\$TEST_NGINX_RAND_PORT_1/keys/v1\"\n    api_key: \"sk-a\"\n";
+(my $c = $main::Config) =~ s/^tasks:/${more}tasks:/m;
+">>> router_config.yaml\n$c"
+--- init
+main::dns_server($ENV{TEST_NGINX_RAND_PORT_4});
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- check_json
+my $c = $j->{discovery}{channels};
+$c->{byname}{state} eq 'ok' && $c->{byname}{discovered} == 2
+&& $c->{noname}{state} eq 'failed' && $c->{noname}{last_error} eq 'the host did not resolve'
+--- error_log
+"nxdomain.airouter.test" could not be resolved (3: Host not found)

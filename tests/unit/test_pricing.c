@@ -1,0 +1,207 @@
+/*
+ * airouter_pricing: both file formats on the shared fixtures (LiteLLM's
+ * model_prices_and_context_window.json and the seed's *_unified.json),
+ * lookups with and without provider prefixes, precedence between files,
+ * and the errors that reject a file.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "unit.h"
+#include "airouter_pricing.h"
+
+
+static char  fixture[1024];
+
+
+static const char *
+fx(const char *name)
+{
+    const char  *shared;
+
+    shared = getenv("AIROUTER_SHARED");
+    snprintf(fixture, sizeof(fixture), "%s/fixtures/%s",
+             shared ? shared : "../shared", name);
+
+    return fixture;
+}
+
+
+static int
+near(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fabs(b) + 1e-15;
+}
+
+
+static void
+test_litellm(void)
+{
+    long                     n;
+    char                     err[256];
+    airouter_pricing_t      *p;
+    const airouter_price_t  *pr;
+
+    p = airouter_pricing_create();
+    n = airouter_pricing_add_file(p, fx("litellm-model-prices.json"), err,
+                                  sizeof(err));
+    UNIT_CHECK(n > 150, "read %ld models: %s", n, n < 0 ? err : "");
+
+    pr = airouter_pricing_find(p, "claude-3-haiku-20240307", NULL, NULL);
+    UNIT_CHECK(pr != NULL, "claude-3-haiku found");
+    if (pr) {
+        UNIT_CHECK(near(pr->prompt, 2.5e-07), "prompt %g", pr->prompt);
+        UNIT_CHECK(near(pr->completion, 1.25e-06), "completion %g",
+                   pr->completion);
+        UNIT_STREQ(pr->currency, "USD");
+        UNIT_CHECK(pr->context == 200000, "context %llu",
+                   (unsigned long long) pr->context);
+        UNIT_CHECK(pr->max_output == 4096, "max_output %llu",
+                   (unsigned long long) pr->max_output);
+    }
+
+    /* any case, and with a provider prefix the file does not use */
+    UNIT_CHECK(airouter_pricing_find(p, "Claude-3-Haiku-20240307", NULL,
+                                     NULL) == pr, "case-insensitive");
+    UNIT_CHECK(airouter_pricing_find(p, "anthropic/claude-3-haiku-20240307",
+                                     NULL, NULL) == pr,
+               "provider prefix stripped");
+
+    /* LiteLLM's prices name no provider: every channel takes them */
+    UNIT_CHECK(airouter_pricing_find(p, "deepseek-chat", "deepseek", "ds")
+               != NULL, "deepseek-chat");
+    UNIT_CHECK(airouter_pricing_find(p, "no-such-model", NULL, NULL) == NULL,
+               "unknown model");
+
+    airouter_pricing_free(p);
+}
+
+
+static void
+test_unified(void)
+{
+    long                     n;
+    char                     err[256];
+    airouter_pricing_t      *p;
+    const airouter_price_t  *pr;
+
+    p = airouter_pricing_create();
+
+    n = airouter_pricing_add_file(p, fx("seed/siliconflow_unified.json"),
+                                  err, sizeof(err));
+    UNIT_CHECK(n == 127, "siliconflow: %ld %s", n, n < 0 ? err : "");
+
+    n = airouter_pricing_add_file(p, fx("seed/doubao_unified.json"), err,
+                                  sizeof(err));
+    UNIT_CHECK(n == 17, "doubao: %ld %s", n, n < 0 ? err : "");
+
+    n = airouter_pricing_add_file(p, fx("seed/openrouter_unified.json"), err,
+                                  sizeof(err));
+    UNIT_CHECK(n > 300, "openrouter: %ld %s", n, n < 0 ? err : "");
+
+    UNIT_CHECK(airouter_pricing_count(p) > 440, "count %zu",
+               airouter_pricing_count(p));
+
+    /* per million tokens in CNY becomes per token in CNY */
+    pr = airouter_pricing_find(p, "inclusionAI/Ling-mini-2.0", "siliconflow",
+                               NULL);
+    UNIT_CHECK(pr != NULL, "Ling-mini found");
+    if (pr) {
+        UNIT_CHECK(near(pr->prompt, 0.07e-6), "prompt %g", pr->prompt);
+        UNIT_CHECK(near(pr->completion, 0.28e-6), "completion %g",
+                   pr->completion);
+        UNIT_STREQ(pr->currency, "CNY");
+        UNIT_CHECK(pr->context == 131072, "context %llu",
+                   (unsigned long long) pr->context);
+    }
+
+    /* a stripped name finds the prefixed entry */
+    pr = airouter_pricing_find(p, "Ling-mini-2.0", NULL, "siliconflow");
+    UNIT_CHECK(pr && near(pr->prompt, 0.07e-6), "prefix-less lookup, "
+               "provider matched by channel id");
+
+    /* a provider's own file does not price another provider's channel */
+    UNIT_CHECK(airouter_pricing_find(p, "inclusionAI/Ling-mini-2.0", "groq",
+                                     "groq") == NULL, "not for groq");
+    UNIT_CHECK(airouter_pricing_find(p, "inclusionAI/Ling-mini-2.0", NULL,
+                                     NULL) == NULL, "not for no channel");
+
+    pr = airouter_pricing_find(p, "doubao-seed-1-6-250615", "Doubao", NULL);
+    UNIT_CHECK(pr != NULL && near(pr->prompt, 1.12e-6)
+               && near(pr->completion, 11.2e-6)
+               && strcmp(pr->currency, "CNY") == 0, "doubao price");
+
+    pr = airouter_pricing_find(p, "qwen/qwen3-next-80b-a3b-thinking",
+                               "openrouter", "or");
+    UNIT_CHECK(pr != NULL && near(pr->prompt, 0.14e-6)
+               && strcmp(pr->currency, "USD") == 0, "openrouter price");
+
+    airouter_pricing_free(p);
+}
+
+
+static void
+test_precedence_and_errors(void)
+{
+    long                     n;
+    char                     err[256];
+    const char              *a, *b;
+    airouter_pricing_t      *p;
+    const airouter_price_t  *pr;
+
+    a = "{\"m-1\": {\"input_cost_per_token\": 1e-6,"
+        " \"output_cost_per_token\": 2e-6},"
+        " \"vendor/m-2\": {\"input_cost_per_token\": 3e-6,"
+        " \"output_cost_per_token\": 4e-6},"
+        " \"sample_spec\": {\"input_cost_per_token\": \"x\"}}";
+    b = "{\"currency\": \"CNY\", \"unit\": \"per_million_tokens\","
+        " \"models\": {\"M-1\": {\"pricing\": {\"prompt\": 7,"
+        " \"completion\": 8}}, \"m-2\": {\"pricing\": {\"prompt\": 5,"
+        " \"completion\": 6}}}}";
+
+    p = airouter_pricing_create();
+
+    n = airouter_pricing_add_json(p, a, strlen(a), err, sizeof(err));
+    UNIT_CHECK(n == 2, "first file: %ld", n);
+    n = airouter_pricing_add_json(p, b, strlen(b), err, sizeof(err));
+    UNIT_CHECK(n == 2, "second file: %ld", n);
+
+    /* the first file that names a model wins */
+    pr = airouter_pricing_find(p, "m-1", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->prompt, 1e-6) && !strcmp(pr->currency, "USD"),
+               "first file wins");
+
+    /* an exact name beats a name found without its prefix */
+    pr = airouter_pricing_find(p, "m-2", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->prompt, 5e-6) && !strcmp(pr->currency, "CNY"),
+               "exact beats stripped");
+    pr = airouter_pricing_find(p, "vendor/m-2", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->prompt, 3e-6), "prefixed exact");
+
+    UNIT_CHECK(airouter_pricing_add_json(p, "[1]", 3, err, sizeof(err)) < 0,
+               "an array is refused");
+    UNIT_CHECK(airouter_pricing_add_json(p, "{", 1, err, sizeof(err)) < 0,
+               "bad JSON is refused");
+    a = "{\"unit\": \"per_hour\", \"models\": {}}";
+    UNIT_CHECK(airouter_pricing_add_json(p, a, strlen(a), err, sizeof(err))
+               < 0
+               && strstr(err, "per_hour") != NULL, "unknown unit: %s", err);
+    UNIT_CHECK(airouter_pricing_add_file(p, "/nonexistent/x.json", err,
+                                         sizeof(err)) < 0,
+               "missing file");
+    UNIT_CHECK(airouter_pricing_count(p) == 4, "failed files add nothing");
+
+    airouter_pricing_free(p);
+}
+
+
+int
+main(void)
+{
+    test_litellm();
+    test_unified();
+    test_precedence_and_errors();
+
+    UNIT_DONE("test_pricing");
+}
