@@ -3,9 +3,10 @@
 # /models answers of Ollama, LM Studio, SiliconFlow, Groq, DeepSeek, OpenAI
 # and Zhipu, loaded with each channel's models_file.
 use Test::Nginx::Socket 'no_plan';
-use JSON::PP ();
+use Airouter::Check;
 
 no_shuffle();
+install_checks();     # --- check_json: Perl on $j, the decoded body
 
 sub tags_of { @{ $_[0]{entry}{airouter}{tags} } }
 sub has_tag { my ($c, $t) = @_; scalar grep { $_ eq $t } tags_of($c) }
@@ -14,18 +15,6 @@ sub has_cap {
     scalar grep { $_ eq $cap } @{ $c->{entry}{airouter}{capabilities} };
 }
 sub is_free { $_[0]{entry}{airouter}{free} }
-
-# --- check_json holds Perl run with $j = the decoded body; it must be true
-add_response_body_check(sub {
-    my ($block, $body) = @_;
-    my $code = $block->check_json;
-    return unless defined $code;
-    my $j = eval { JSON::PP::decode_json($body) };
-    my $ok = $j && eval $code;
-    Test::More::ok($ok, $block->name . " - check_json")
-        or Test::More::diag("check failed: " . ($@ || $code)
-                            . "\nbody: " . substr($body, 0, 2000));
-});
 
 our $Config = <<'_EOC_';
 channels:
