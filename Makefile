@@ -122,7 +122,7 @@ stop:
 	@conf.example/run stop
 
 bench: deps build
-	@MODULE=$(MODULE) SHARED=$(SHARED) NGINX=$(NGINX) ECHO_SO=$(ECHO_SO) \
+	@MODULE=$(MODULE) SHARED=$(SHARED) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \
 	    bench/run
 
 clean:

@@ -18,6 +18,7 @@
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_redis.h"
 #include "airouter_tokenizer.h"
 
 
@@ -172,6 +173,13 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
       0,
       NULL },
 
+    { ngx_string("airouter_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_airouter_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("airouter_tokenizer"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_airouter_tokenizer,
@@ -315,13 +323,18 @@ ngx_http_airouter_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_airouter_stats_init_process(cycle);
+    if (ngx_http_airouter_stats_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_airouter_redis_init_process(cycle);
 }
 
 
 static void
 ngx_http_airouter_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_airouter_redis_exit_process(cycle);
     ngx_http_airouter_stats_exit_process(cycle);
 }
 

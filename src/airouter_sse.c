@@ -13,6 +13,13 @@ static void airouter_sse_line(airouter_sse_t *s, const char *p, size_t n);
 static int airouter_sse_has_usage(const char *p, size_t n);
 static long airouter_usage_field(json_t *usage, const char *name,
     const char *alt);
+static int airouter_usage_from_root(json_t *root, airouter_usage_t *u);
+static void airouter_text_content(json_t *content, airouter_text_pt text,
+    void *data);
+static void airouter_text_tools(json_t *calls, airouter_text_pt text,
+    void *data);
+static void airouter_text_choices(json_t *root, const char *field,
+    airouter_text_pt text, void *data);
 
 
 void
@@ -21,6 +28,8 @@ airouter_usage_init(airouter_usage_t *u)
     u->prompt_tokens = -1;
     u->completion_tokens = -1;
     u->total_tokens = -1;
+    u->cached_tokens = -1;
+    u->cost = -1;
 }
 
 
@@ -102,17 +111,54 @@ airouter_sse_at_boundary(const airouter_sse_t *s)
 int
 airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u)
 {
-    json_t  *root, *usage;
+    int      rc;
+    json_t  *root;
 
     root = json_loadb(p, n, 0, NULL);
     if (root == NULL) {
         return 0;
     }
 
+    rc = airouter_usage_from_root(root, u);
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+int
+airouter_answer_text(const char *p, size_t n, airouter_text_pt text,
+    void *data)
+{
+    json_t  *root;
+
+    root = json_loadb(p, n, 0, NULL);
+    if (root == NULL) {
+        return 0;
+    }
+
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return 0;
+    }
+
+    airouter_text_choices(root, "message", text, data);
+
+    json_decref(root);
+
+    return 1;
+}
+
+
+static int
+airouter_usage_from_root(json_t *root, airouter_usage_t *u)
+{
+    json_t  *usage, *v;
+
     usage = json_object_get(root, "usage");
 
     if (!json_is_object(usage)) {
-        json_decref(root);
         return 0;
     }
 
@@ -131,7 +177,13 @@ airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u)
         u->total_tokens = u->prompt_tokens + u->completion_tokens;
     }
 
-    json_decref(root);
+    v = json_object_get(usage, "prompt_tokens_details");
+    u->cached_tokens = airouter_usage_field(v, "cached_tokens", NULL);
+
+    /* OpenRouter says what it charged, in USD */
+    v = json_object_get(usage, "cost");
+    u->cost = json_is_number(v) && json_number_value(v) >= 0
+              ? json_number_value(v) : -1;
 
     return 1;
 }
@@ -241,6 +293,9 @@ airouter_usage_from_tail(const airouter_tail_t *t, airouter_usage_t *u)
 static void
 airouter_sse_line(airouter_sse_t *s, const char *p, size_t n)
 {
+    int      has_usage;
+    json_t  *root;
+
     if (n < 5 || memcmp(p, "data:", 5) != 0) {
         return;                 /* comments, event:, id:, retry: */
     }
@@ -266,7 +321,91 @@ airouter_sse_line(airouter_sse_t *s, const char *p, size_t n)
 
     /* most chunks say "usage":null or nothing: no need to parse those */
     if (airouter_sse_has_usage(p, n)) {
-        (void) airouter_usage_from_json(p, n, &s->usage);
+        has_usage = 1;
+
+    } else if (s->text == NULL) {
+        return;
+
+    } else {
+        has_usage = 0;
+    }
+
+    root = json_loadb(p, n, 0, NULL);
+    if (root == NULL) {
+        return;
+    }
+
+    if (has_usage) {
+        (void) airouter_usage_from_root(root, &s->usage);
+    }
+
+    if (s->text) {
+        airouter_text_choices(root, "delta", s->text, s->text_data);
+    }
+
+    json_decref(root);
+}
+
+
+/* choices[].<field> (message or delta), or choices[].text */
+static void
+airouter_text_choices(json_t *root, const char *field, airouter_text_pt text,
+    void *data)
+{
+    size_t   i;
+    json_t  *choice, *msg;
+
+    json_array_foreach(json_object_get(root, "choices"), i, choice) {
+        msg = json_object_get(choice, field);
+
+        if (json_is_object(msg)) {
+            airouter_text_content(json_object_get(msg, "content"), text,
+                                  data);
+            airouter_text_tools(json_object_get(msg, "tool_calls"), text,
+                                data);
+
+        } else {
+            airouter_text_content(json_object_get(choice, "text"), text,
+                                  data);
+        }
+    }
+}
+
+
+static void
+airouter_text_content(json_t *content, airouter_text_pt text, void *data)
+{
+    size_t   i;
+    json_t  *part;
+
+    if (json_is_string(content)) {
+        if (json_string_length(content)) {
+            text(data, json_string_value(content),
+                 json_string_length(content));
+        }
+
+        return;
+    }
+
+    json_array_foreach(content, i, part) {
+        airouter_text_content(json_is_string(part)
+                              ? part : json_object_get(part, "text"),
+                              text, data);
+    }
+}
+
+
+static void
+airouter_text_tools(json_t *calls, airouter_text_pt text, void *data)
+{
+    size_t   i;
+    json_t  *call;
+
+    json_array_foreach(calls, i, call) {
+        airouter_text_content(json_object_get(json_object_get(call,
+                                                              "function"),
+                                              "arguments"),
+                              text, data);
     }
 }
 

@@ -6,7 +6,9 @@
  * is set) and knows whether the stream stands at an event boundary, so an
  * error event can be appended cleanly when the upstream dies mid-stream.
  * Non-stream bodies: airouter_usage_from_json() on the whole body, or
- * airouter_usage_from_tail() on its last bytes.
+ * airouter_usage_from_tail() on its last bytes.  For answers that carry no
+ * usage, the answer's text goes to a callback (airouter_answer_text(), or
+ * each stream event's delta through airouter_sse_t.text) to be counted.
  *
  * Pure C; called by the proxy's input filters and its header processing.
  */
@@ -21,7 +23,17 @@ typedef struct {
     long                      prompt_tokens;        /* -1: unknown */
     long                      completion_tokens;
     long                      total_tokens;
+    long                      cached_tokens;        /* -1: unknown */
+    double                    cost;     /* usage.cost (OpenRouter), USD;
+                                           < 0: absent */
 } airouter_usage_t;
+
+
+/*
+ * Receives the answer's text, piece by piece: the content (and tool call
+ * arguments) of a non-stream answer, or each stream event's delta.
+ */
+typedef void (*airouter_text_pt)(void *data, const char *p, size_t n);
 
 
 typedef struct {
@@ -35,10 +47,16 @@ typedef struct {
     unsigned                  started:1;
     size_t                    events;       /* data lines seen */
     airouter_usage_t          usage;
+    airouter_text_pt          text;         /* NULL: text not wanted */
+    void                     *text_data;
 } airouter_sse_t;
 
 
-/* buf holds the longest line worth reading; longer lines are skipped. */
+/*
+ * buf holds the longest line worth reading; longer lines are skipped.
+ * Set s->text after init to receive every event's delta.content and
+ * delta.tool_calls[].function.arguments (or choices[].text).
+ */
 void airouter_sse_init(airouter_sse_t *s, char *buf, size_t size);
 void airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n);
 
@@ -47,10 +65,21 @@ int airouter_sse_at_boundary(const airouter_sse_t *s);
 
 /*
  * Fills u from {"usage": {"prompt_tokens", "completion_tokens",
- * "total_tokens"}} (also "input_tokens"/"output_tokens").  Returns 1 when a
- * usage object was found, 0 otherwise (u untouched).
+ * "total_tokens"}} (also "input_tokens"/"output_tokens"), with
+ * "prompt_tokens_details": {"cached_tokens"} and OpenRouter's "cost" when
+ * present.  Returns 1 when a usage object was found, 0 otherwise (u
+ * untouched).
  */
 int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);
+
+/*
+ * The text of a whole non-stream answer to text(): choices[].message's
+ * content (a string or text parts) and tool_calls[].function.arguments,
+ * or choices[].text (completions).  Returns 1 when the body is a JSON
+ * object, 0 otherwise.
+ */
+int airouter_answer_text(const char *p, size_t n, airouter_text_pt text,
+    void *data);
 
 void airouter_usage_init(airouter_usage_t *u);
 

@@ -21,6 +21,7 @@
 
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
 #include "airouter_tags.h"
@@ -220,6 +221,8 @@ ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
                        NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                        "no_zone", "The strategy could not be stored");
         }
+
+        ngx_http_airouter_redis_strategy(amcf, &name);
 
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "airouter: routing strategy switched to \"%s\" by the "

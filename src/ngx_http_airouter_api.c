@@ -354,6 +354,9 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
     if (ctx->strategy.len) {
         req->strategy = (const char *) ctx->strategy.data;
     }
+
+    /* the proxy's usage when the upstream reports none */
+    ctx->prompt_counted = (ngx_uint_t) req->prompt_tokens;
 }
 
 

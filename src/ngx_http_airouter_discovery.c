@@ -1862,7 +1862,7 @@ ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
 {
     time_t                          last_run, lease_until;
     json_t                         *channels, *one;
-    ngx_uint_t                      i, running;
+    ngx_uint_t                      i, running, runs;
     ngx_msec_t                      duration;
     ngx_http_airouter_zone_t       *zone = NULL;
     ngx_http_airouter_disc_t       *d;
@@ -1880,6 +1880,7 @@ ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
     running = ds->owner != 0;
     last_run = ds->last_run;
     duration = ds->last_duration;
+    runs = ds->runs;
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     running = running && lease_until > ngx_time();
@@ -1894,9 +1895,10 @@ ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
         }
     }
 
-    return json_pack("{s:b,s:b,s:o,s:I,s:o}",
+    return json_pack("{s:b,s:b,s:I,s:o,s:I,s:o}",
                      "enabled", amcf->config->discovery.enabled,
                      "running", (int) running,
+                     "runs", (json_int_t) runs,
                      "last_run", ngx_http_airouter_discovery_time(last_run),
                      "last_duration_ms", (json_int_t) duration,
                      "channels", channels);

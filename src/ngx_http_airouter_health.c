@@ -9,6 +9,7 @@
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_redis.h"
 
 
 ngx_int_t
@@ -74,6 +75,11 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
     if (body) {
         json_object_set_new(body, "discovery",
                             ngx_http_airouter_discovery_json(amcf));
+
+        if (amcf->redis) {
+            json_object_set_new(body, "redis",
+                                ngx_http_airouter_redis_json(amcf));
+        }
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK, body);

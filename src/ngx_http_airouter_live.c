@@ -5,6 +5,7 @@
 
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_redis.h"
 
 
 #define NGX_HTTP_AIROUTER_LIVE_SLOTS     8192
@@ -26,6 +27,7 @@ typedef struct {
     uint32_t                     ok[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     err[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     samples;
+    uint32_t                     next_key;      /* a channel's: whose turn */
     double                       ttfb;          /* EWMA, ms */
     double                       total;
 } ngx_http_airouter_live_entry_t;
@@ -42,6 +44,12 @@ static ngx_http_airouter_live_sh_t *ngx_http_airouter_live_table(
     ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
 static uint64_t ngx_http_airouter_live_key(const char *channel,
     const u_char *model, size_t len);
+static uint64_t ngx_http_airouter_live_key_hash(const char *channel,
+    ngx_uint_t key);
+static ngx_uint_t ngx_http_airouter_live_key_fault(airouter_fault_e fault);
+static ngx_int_t ngx_http_airouter_live_other_key(
+    ngx_http_airouter_live_sh_t *live, const char *channel,
+    ngx_uint_t nkeys, ngx_uint_t key, time_t now);
 static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_find(
     ngx_http_airouter_live_sh_t *live, uint64_t key, ngx_uint_t create);
 static void ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
@@ -192,12 +200,14 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 {
     time_t                           now;
     double                           a;
-    ngx_uint_t                       ok;
+    ngx_uint_t                       ok, shared;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
     airouter_verdict_t              *v;
     ngx_http_airouter_live_sh_t     *live;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_entry_t  *ce, *me, *ke;
+
+    report->keyed = 0;
 
     live = ngx_http_airouter_live_table(amcf, &shpool);
     if (live == NULL) {
@@ -209,14 +219,32 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ok = (report->fault == AIROUTER_FAULT_NONE);
     v = &report->verdict;
     a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
+    shared = 0;    /* what airouter_redis tells the other hosts */
 
     ngx_shmtx_lock(&shpool->mutex);
 
     ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
                                 &ce, &me);
 
+    if (report->nkeys > 1 && ngx_http_airouter_live_key_fault(report->fault)
+        && v->cooldown > 0)
+    {
+        ke = ngx_http_airouter_live_find(live,
+                 ngx_http_airouter_live_key_hash(id, report->key), 1);
+
+        if (ke) {
+            ngx_http_airouter_live_count(ke, now, 0);
+            ngx_http_airouter_live_block(ke, now, report->fault, v->cooldown);
+            shared |= NGX_HTTP_AIROUTER_PROBE_MODEL << 1;
+        }
+
+        /* the channel and its model stay open while another key lives */
+        report->keyed = ngx_http_airouter_live_other_key(live, id,
+                            report->nkeys, report->key, now) == NGX_OK;
+    }
+
     /* the client's own mistakes say nothing about the upstream */
-    if (report->fault != AIROUTER_FAULT_BAD_REQUEST) {
+    if (report->fault != AIROUTER_FAULT_BAD_REQUEST && !report->keyed) {
 
         if (ce) {
             ngx_http_airouter_live_count(ce, now, ok);
@@ -233,9 +261,11 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
         if (v->scope == AIROUTER_SCOPE_CHANNEL && ce) {
             ngx_http_airouter_live_block(ce, now, report->fault, v->cooldown);
+            shared |= NGX_HTTP_AIROUTER_PROBE_CHANNEL;
 
         } else if (v->scope == AIROUTER_SCOPE_MODEL && me) {
             ngx_http_airouter_live_block(me, now, report->fault, v->cooldown);
+            shared |= NGX_HTTP_AIROUTER_PROBE_MODEL;
         }
 
     } else {
@@ -267,6 +297,125 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (amcf->redis && shared && v->cooldown > 0) {
+        if (shared & (NGX_HTTP_AIROUTER_PROBE_MODEL << 1)) {
+            ngx_http_airouter_redis_block(amcf, id, NULL, report->key,
+                                          report->fault, v->cooldown);
+        }
+
+        if (shared & NGX_HTTP_AIROUTER_PROBE_CHANNEL) {
+            ngx_http_airouter_redis_block(amcf, id, NULL, -1, report->fault,
+                                          v->cooldown);
+        }
+
+        if (shared & NGX_HTTP_AIROUTER_PROBE_MODEL) {
+            ngx_http_airouter_redis_block(amcf, id, model, -1, report->fault,
+                                          v->cooldown);
+        }
+    }
+}
+
+
+void
+ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
+    const char *channel, ngx_str_t *model, ngx_int_t key,
+    airouter_fault_e fault, time_t until)
+{
+    time_t                           now;
+    uint64_t                         hash;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *e;
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    now = ngx_time();
+
+    if (live == NULL || until <= now) {
+        return;
+    }
+
+    hash = key >= 0
+           ? ngx_http_airouter_live_key_hash(channel, (ngx_uint_t) key)
+           : ngx_http_airouter_live_key(channel, model ? model->data : NULL,
+                                        model ? model->len : 0);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    e = ngx_http_airouter_live_find(live, hash, 1);
+
+    if (e && e->until < until) {
+        ngx_http_airouter_live_block(e, now, fault, until - now);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_uint_t nkeys, ngx_uint_t *key,
+    ngx_http_airouter_live_block_t *block)
+{
+    time_t                           now;
+    ngx_int_t                        rc;
+    ngx_uint_t                       i, k, start;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *ce, *ke;
+
+    *key = 0;
+    ngx_memzero(block, sizeof(ngx_http_airouter_live_block_t));
+
+    if (nkeys <= 1) {
+        return NGX_OK;
+    }
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL) {
+        return NGX_DONE;
+    }
+
+    id = amcf->config->channels[channel].id;
+    now = ngx_time();
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ce = ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_key(id, NULL, 0), 1);
+    start = ce ? ce->next_key : 0;
+
+    for (i = 0; i < nkeys; i++) {
+        k = (start + i) % nkeys;
+        ke = ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_key_hash(id, k), 0);
+
+        if (ke == NULL || ke->until <= now) {
+            *key = k;
+            rc = NGX_OK;
+            break;
+        }
+
+        /* all blocked: say until the first comes back */
+        if (block->until == 0 || ke->until < block->until) {
+            block->until = ke->until;
+            block->fault = ke->fault;
+        }
+    }
+
+    if (rc == NGX_OK) {
+        ngx_memzero(block, sizeof(ngx_http_airouter_live_block_t));
+
+        if (ce) {
+            ce->next_key = (uint32_t) ((*key + 1) % nkeys);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
 }
 
 
@@ -382,6 +531,17 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
         }
     }
 
+    for (i = 0; i < amcf->config->channels[channel].api_keys.n; i++) {
+        e = ngx_http_airouter_live_find(live,
+                          ngx_http_airouter_live_key_hash(id, i), 0);
+
+        if (e) {
+            e->until = 0;
+            e->fault = 0;
+            found = 1;
+        }
+    }
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return found ? NGX_OK : NGX_DECLINED;
@@ -426,6 +586,61 @@ ngx_http_airouter_live_key(const char *channel, const u_char *model,
     }
 
     return h ? h : 1;
+}
+
+
+/* The n-th key of a channel: "channel\0\0key<n>" (no model id has a NUL). */
+static uint64_t
+ngx_http_airouter_live_key_hash(const char *channel, ngx_uint_t key)
+{
+    u_char  buf[NGX_INT_T_LEN + 8], *last;
+
+    buf[0] = '\0';
+    last = ngx_sprintf(buf + 1, "key%ui", key);
+
+    return ngx_http_airouter_live_key(channel, buf, last - buf);
+}
+
+
+/* Faults that belong to the key that was sent, not to the channel. */
+static ngx_uint_t
+ngx_http_airouter_live_key_fault(airouter_fault_e fault)
+{
+    switch (fault) {
+    case AIROUTER_FAULT_RATE_LIMIT:
+    case AIROUTER_FAULT_INVALID_KEY:
+    case AIROUTER_FAULT_QUOTA:
+    case AIROUTER_FAULT_CREDITS:
+        return 1;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* NGX_OK when a key of the channel other than this one is not blocked. */
+static ngx_int_t
+ngx_http_airouter_live_other_key(ngx_http_airouter_live_sh_t *live,
+    const char *channel, ngx_uint_t nkeys, ngx_uint_t key, time_t now)
+{
+    ngx_uint_t                       k;
+    ngx_http_airouter_live_entry_t  *ke;
+
+    for (k = 0; k < nkeys; k++) {
+        if (k == key) {
+            continue;
+        }
+
+        ke = ngx_http_airouter_live_find(live,
+                          ngx_http_airouter_live_key_hash(channel, k), 0);
+
+        if (ke == NULL || ke->until <= now) {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 

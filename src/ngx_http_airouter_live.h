@@ -10,9 +10,14 @@
  *   window          successes and errors over the last 5 minutes
  *   latency         EWMA of time to first byte and of total time
  *   in-flight       requests running now
+ *   keys            for a channel with several api_keys, each key's own
+ *                   block: a key that hits 429, a quota or a 401 is kept
+ *                   away alone while another key of the channel lives;
+ *                   requests take the channel's live keys in turn
  *
  * Entries are keyed by a 64-bit hash of the channel id and the model id
- * (the model id empty for the channel itself), so they survive catalogue
+ * (the model id empty for the channel itself, "\0key<n>" for its n-th
+ * key: no model id holds a NUL), so they survive catalogue
  * generations and reloads.  Layout: one open-addressing table allocated in
  * the zone by ngx_http_airouter_live_init_zone(); entries are never removed.
  * Locking: the zone's mutex, held for a lookup and a few stores.
@@ -41,6 +46,11 @@ typedef struct {
     ngx_msec_t                   ttfb;          /* (ngx_msec_t) -1: none */
     ngx_msec_t                   total;
     ngx_uint_t                   probe;         /* from acquire */
+    ngx_uint_t                   key;           /* index in api_keys */
+    ngx_uint_t                   nkeys;         /* the channel's keys */
+    ngx_uint_t                   keyed;         /* set by release: the
+                                                   fault stayed with the
+                                                   key, another key lives */
 } ngx_http_airouter_live_report_t;
 
 
@@ -85,7 +95,23 @@ ngx_int_t ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model, ngx_uint_t *probe,
     ngx_http_airouter_live_block_t *block);
 
-/* After an attempt that acquire() let through. */
+/*
+ * Before acquire(), for a channel with nkeys > 1: the next of its keys
+ * that is not blocked, in turn across all workers.  NGX_DECLINED with
+ * *block when every key is blocked; NGX_DONE without live state (the
+ * caller picks).
+ */
+ngx_int_t ngx_http_airouter_live_pick_key(
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_uint_t nkeys, ngx_uint_t *key,
+    ngx_http_airouter_live_block_t *block);
+
+/*
+ * After an attempt that acquire() let through.  With report->nkeys > 1, a
+ * key's fault (rate limit, quota, credits, invalid key) blocks that key
+ * for the verdict's cooldown; the channel or model is blocked as the
+ * verdict says only when no other key of the channel lives.
+ */
 void ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model,
     ngx_http_airouter_live_report_t *report);
@@ -96,5 +122,14 @@ void ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
  */
 ngx_int_t ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel);
+
+/*
+ * A block another host set (airouter_redis): the channel (model NULL, key
+ * < 0), a (channel, model) or a channel's key is kept away until then,
+ * unless it already is for longer.
+ */
+void ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
+    const char *channel, ngx_str_t *model, ngx_int_t key,
+    airouter_fault_e fault, time_t until);
 
 #endif /* NGX_HTTP_AIROUTER_LIVE_H */

@@ -65,6 +65,9 @@ typedef struct {
     ngx_str_t                    stats_file;
     ngx_msec_t                   stats_interval;
 
+    /* ngx_http_airouter_redis.c: airouter_redis, NULL: not configured */
+    void                        *redis;
+
     /* airouter_tokenizer: an airouter_tokenizer_t, NULL: byte estimate */
     void                        *tokenizer;
 } ngx_http_airouter_main_conf_t;

@@ -6,17 +6,22 @@
  *
  *   peer.init    tries = candidates, capped by routing.max_retry_attempts
  *   peer.get     before every try: the next candidate live state lets
- *                through; address, TLS name, request (line, Host, key,
+ *                through, and for a channel with several keys its next
+ *                live key; address, TLS name, request (line, Host, key,
  *                body with the channel's model id); an idle connection
  *                from the per-worker keepalive cache when one fits
  *   process_header   status and headers, then waits (within the header
  *                buffer) for the error body, the whole non-stream answer
  *                or the first SSE event, and asks the outcome table: pass
  *                it on, or NGX_HTTP_UPSTREAM_INVALID_HEADER -> next try
- *   peer.free    reports the attempt to live state; keeps the connection
+ *   peer.free    reports the attempt to live state; keeps the connection;
+ *                a fault that stayed with the key (live state says so)
+ *                gives the same candidate one more try with another key
  *   input filter unbuffered pass-through (chunked, length or close),
  *                usage read on the way (SSE events, or the end of a JSON
- *                answer too big to judge whole)
+ *                answer too big to judge whole); an answer without usage
+ *                is counted (the prompt as routing sized it, the answer's
+ *                text with airouter_tokenizer or the byte estimate)
  *   finalize     no candidate left: an OpenAI-style error naming every
  *                attempt replaces nginx's error page (header/body filter);
  *                a stream cut after the first byte gets an SSE error event
@@ -30,6 +35,7 @@
 #include "ngx_http_airouter_response.h"
 #include "airouter_outcome.h"
 #include "airouter_sse.h"
+#include "airouter_tokenizer.h"
 
 
 #define NGX_HTTP_AIROUTER_SSE_LINE        (16 * 1024)
@@ -42,7 +48,9 @@
  * (ngx_parse_url with resolving, which blocks while nginx starts:
  * acceptable for a handful of channels; a refresh through nginx's resolver
  * is future work), and lives in the cycle's pool.  next_auth and session
- * are per worker: the configuration is copied into each worker at fork.
+ * are per worker: the configuration is copied into each worker at fork;
+ * next_auth only turns the keys when there is no live state (the shared
+ * turn and each key's state are in ngx_http_airouter_live.c).
  */
 typedef struct {
     ngx_addr_t                      *addr;      /* NULL: not resolved */
@@ -95,6 +103,7 @@ typedef struct {
     airouter_fault_e                 fault;
     ngx_uint_t                       status;    /* 0: no HTTP answer */
     ngx_uint_t                       skipped;   /* live state said no */
+    ngx_int_t                        key;       /* key#n, -1: one key */
 } ngx_http_airouter_attempt_t;
 
 
@@ -117,6 +126,8 @@ typedef struct {
     ngx_http_airouter_channel_t     *channel;
     ngx_uint_t                       next;      /* candidates looked at */
     ngx_uint_t                       probe;
+    ngx_uint_t                       key;       /* index in ch->auth */
+    ngx_uint_t                       key_retries;
     ngx_msec_t                       start;
     ngx_msec_t                       ttfb;
 
@@ -133,6 +144,8 @@ typedef struct {
 
     airouter_sse_t                   sse;
     airouter_tail_t                 *tail;      /* a big non-stream answer */
+    size_t                           counted;   /* the answer's tokens, by
+                                                   our own count */
 
     ngx_str_t                        error;     /* replaces nginx's page */
     ngx_uint_t                       error_status;
@@ -141,6 +154,8 @@ typedef struct {
     unsigned                         classified:1;
     unsigned                         aborted:1;
     unsigned                         retry_same:1;
+    unsigned                         retry_key:1;
+    unsigned                         keyed:1;   /* the fault was the key's */
     unsigned                         complete:1;
     unsigned                         replace:1;
     unsigned                         replaced:1;
@@ -166,6 +181,10 @@ static ngx_int_t ngx_http_airouter_proxy_first_event(ngx_http_request_t *r,
 static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
 static void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage);
+static void ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_str_t *body);
+static void ngx_http_airouter_proxy_text(void *data, const char *text,
+    size_t len);
 static void ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r);
 static void ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
@@ -568,6 +587,9 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
                                          &usage))
             {
                 ngx_http_airouter_proxy_usage(p, &usage);
+
+            } else {
+                ngx_http_airouter_proxy_count(p, &body);
             }
 
         } else if (p->fault == AIROUTER_FAULT_NONE && !ctx->stream) {
@@ -770,10 +792,57 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     ctx->completion_tokens = usage->completion_tokens >= 0
                              ? usage->completion_tokens : 0;
 
-    if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
+    /*
+     * What the upstream says it charged (OpenRouter's usage.cost) beats
+     * our prices.  usage.prompt_tokens_details.cached_tokens is read, but
+     * the catalogue has no cached-token price: cached tokens are charged
+     * at the prompt price until it has one.
+     */
+    if (usage->cost >= 0) {
+        ctx->cost = usage->cost;
+
+    } else if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
         ctx->cost = ctx->prompt_tokens * c->price_prompt
                     + ctx->completion_tokens * c->price_completion;
     }
+}
+
+
+/*
+ * An answer without usage: the prompt as the API handler counted it, the
+ * completion counted here from the answer's text (the whole body, or the
+ * stream's deltas already fed to ngx_http_airouter_proxy_text()), with
+ * airouter_tokenizer when configured, else the byte estimate.
+ */
+static void
+ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_str_t *body)
+{
+    airouter_usage_t  usage;
+
+    if (body) {
+        p->counted = 0;
+        (void) airouter_answer_text((char *) body->data, body->len,
+                                    ngx_http_airouter_proxy_text, p);
+    }
+
+    airouter_usage_init(&usage);
+    usage.prompt_tokens = (long) p->ctx->prompt_counted;
+    usage.completion_tokens = (long) p->counted;
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+
+    ngx_http_airouter_proxy_usage(p, &usage);
+    p->ctx->usage_counted = 1;
+}
+
+
+static void
+ngx_http_airouter_proxy_text(void *data, const char *text, size_t len)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    p->counted += airouter_tokenizer_count(p->ctx->amcf->tokenizer, text,
+                                           len);
 }
 
 
@@ -858,6 +927,12 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 
     if (ctx->stream) {
         ngx_http_airouter_proxy_usage(p, &p->sse.usage);
+
+        if (ctx->prompt_tokens < 0 && p->answered && p->cand
+            && u->headers_in.status_n >= 200 && u->headers_in.status_n < 300)
+        {
+            ngx_http_airouter_proxy_count(p, NULL);
+        }
 
     } else if (p->tail && p->complete && ctx->prompt_tokens < 0) {
         airouter_usage_init(&usage);
@@ -1005,6 +1080,10 @@ ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
             json_decref(list);
             return NGX_ERROR;
         }
+
+        if (a[i].key >= 0) {
+            json_object_set_new(inner, "key", json_integer(a[i].key));
+        }
     }
 
     err = ngx_http_airouter_error_json("upstream_error",
@@ -1057,6 +1136,9 @@ ngx_http_airouter_proxy_filter_init(void *data)
         }
 
         airouter_sse_init(&p->sse, (char *) buf, NGX_HTTP_AIROUTER_SSE_LINE);
+        p->sse.text = ngx_http_airouter_proxy_text;
+        p->sse.text_data = p;
+        p->counted = 0;
     }
 
     /*
@@ -1268,7 +1350,7 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     ngx_http_airouter_proxy_ctx_t *p = data;
 
     ngx_int_t                        rc;
-    ngx_uint_t                       probe;
+    ngx_uint_t                       probe, key;
     ngx_http_request_t              *r;
     ngx_http_upstream_t             *u;
     ngx_http_airouter_ctx_t         *ctx;
@@ -1290,6 +1372,12 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         goto again;
     }
 
+    if (p->retry_key) {
+        /* the last try's key failed alone: the same candidate again */
+        p->retry_key = 0;
+        p->next--;
+    }
+
     c = ctx->candidates.elts;
 
     for ( /* void */ ; p->next < ctx->candidates.nelts; p->next++) {
@@ -1301,6 +1389,22 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
                                            &c[p->next].model,
                                            AIROUTER_FAULT_CONNECT, 0, 1);
             continue;
+        }
+
+        rc = ngx_http_airouter_live_pick_key(ctx->amcf, c[p->next].channel,
+                                             ch->nauth, &key, &block);
+
+        if (rc == NGX_DECLINED) {
+            /* every key of the channel is cooling down or dead */
+            ngx_http_airouter_proxy_record(p, c[p->next].channel,
+                                           &c[p->next].model,
+                                           block.fault ? block.fault
+                                           : AIROUTER_FAULT_RATE_LIMIT, 0, 1);
+            continue;
+        }
+
+        if (rc == NGX_DONE) {
+            key = ch->next_auth++ % ch->nauth;
         }
 
         if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
@@ -1317,6 +1421,7 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         ctx->current = p->next;
         c = &c[p->next++];
         p->probe = probe;
+        p->key = key;
         p->acquired = 1;
         p->cand = c;
         p->channel = ch;
@@ -1368,7 +1473,9 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
 {
     ngx_http_airouter_proxy_ctx_t *p = data;
 
+    u_char                    kbuf[NGX_INT_T_LEN + 8];
     ngx_str_t                 empty = ngx_null_string;
+    ngx_str_t                 kname;
     ngx_uint_t                status;
     ngx_connection_t         *c;
     ngx_http_request_t       *r;
@@ -1427,20 +1534,37 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         status = (p->state == NGX_HTTP_AIROUTER_ST_STATUS)
                  ? 0 : u->headers_in.status_n;
 
+        /* a key is named by its index, never by its value */
+        kname = empty;
+
+        if (p->channel->nauth > 1) {
+            kname.data = kbuf;
+            kname.len = ngx_sprintf(kbuf, " key#%ui", p->key) - kbuf;
+        }
+
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "airouter: \"%s\" model \"%V\": %s%s%V, "
+                      "airouter: \"%s\" model \"%V\"%V: %s%s%V, "
                       "%s cooldown %l s",
                       ctx->amcf->config->channels[p->cand->channel].id,
-                      &p->cand->model, airouter_fault_name(p->fault),
+                      &p->cand->model, &kname, airouter_fault_name(p->fault),
                       status ? " " : "", status ? &u->headers_in.status_line
                                                 : &empty,
-                      airouter_scope_name(p->verdict.scope),
+                      p->keyed ? "key" : airouter_scope_name(p->verdict.scope),
                       p->verdict.cooldown);
 
         if (!p->answered) {
             ngx_http_airouter_proxy_record(p, p->cand->channel,
                                            &p->cand->model, p->fault,
                                            status, 0);
+        }
+
+        /* another key of the same channel may serve it: one more try */
+        if (p->keyed && !p->answered && p->verdict.retry
+            && p->key_retries + 1 < p->channel->nauth)
+        {
+            p->key_retries++;
+            p->retry_key = 1;
+            pc->tries++;
         }
     }
 
@@ -1469,10 +1593,13 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     report.ttfb = p->ttfb;
     report.total = ngx_current_msec - p->start;
     report.probe = p->probe;
+    report.key = p->key;
+    report.nkeys = p->channel->nauth;
 
     ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
                                    &p->cand->model, &report);
     p->acquired = 0;
+    p->keyed = report.keyed;
 }
 
 
@@ -1493,6 +1620,8 @@ ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
     a->fault = fault;
     a->status = status;
     a->skipped = skipped;
+    a->key = (!skipped && p->cand && p->cand->channel == channel
+              && p->channel->nauth > 1) ? (ngx_int_t) p->key : -1;
 }
 
 
@@ -1571,7 +1700,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
 
     u->uri = path;
 
-    auth = pch->nauth ? &pch->auth[pch->next_auth++ % pch->nauth] : NULL;
+    auth = pch->nauth ? &pch->auth[p->key % pch->nauth] : NULL;
     accept = r->headers_in.accept ? &r->headers_in.accept->value : NULL;
     agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
                                      : NULL;
@@ -2083,6 +2212,18 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         {
             return NGX_ERROR;
         }
+
+        /* which of the channel's keys: its index, never its value */
+        if (p->channel->nauth > 1) {
+            len = ngx_sprintf(buf, "key#%ui", p->key) - buf;
+
+            if (ngx_http_airouter_proxy_add_header(r, "X-Router-Key", buf,
+                                                   len)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
     }
 
     strategy = ctx->strategy.len ? (char *) ctx->strategy.data
@@ -2177,7 +2318,7 @@ ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
     len = 0;
 
     for (i = 0; i < p->attempts.nelts; i++) {
-        len += ngx_strlen(acf->channels[a[i].channel].id) + 48;
+        len += ngx_strlen(acf->channels[a[i].channel].id) + 64;
     }
 
     ngx_str_null(out);
@@ -2206,6 +2347,10 @@ ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
 
         if (a[i].status) {
             d = ngx_slprintf(d, end, " %ui", a[i].status);
+        }
+
+        if (a[i].key >= 0) {
+            d = ngx_slprintf(d, end, " (key#%i)", a[i].key);
         }
     }
 
@@ -2259,11 +2404,16 @@ ngx_http_airouter_proxy_result(ngx_http_request_t *r,
     p = ctx->proxy;
     acf = ctx->amcf->config;
     res->attempts = ctx->attempts;
+    res->key = -1;
 
     if (p->answered && p->cand) {
         res->channel.data = (u_char *) acf->channels[p->cand->channel].id;
         res->channel.len = ngx_strlen(res->channel.data);
         res->model = p->cand->model;
+
+        if (p->channel->nauth > 1) {
+            res->key = p->key;
+        }
     }
 
     if (p->aborted) {

@@ -36,6 +36,9 @@ typedef struct {
     ngx_str_t                    model;
     ngx_str_t                    status;       /* "ok" or a fault name */
     ngx_uint_t                   attempts;
+    ngx_int_t                    key;          /* index in the channel's
+                                                  api_keys of the last try,
+                                                  -1: one key or none */
 } ngx_http_airouter_proxy_result_t;
 
 ngx_int_t ngx_http_airouter_proxy_result(ngx_http_request_t *r,

@@ -59,6 +59,11 @@ typedef struct {
     ngx_int_t                    prompt_tokens;    /* -1: unknown */
     ngx_int_t                    completion_tokens;
     double                       cost;             /* -1: unknown */
+    unsigned                     usage_counted:1;  /* by us, not upstream */
+
+    /* the prompt's size as the API handler counted it (tokenizer or
+     * estimate): the usage of an answer that reports none */
+    ngx_uint_t                   prompt_counted;
 
     void                        *proxy;        /* ngx_http_airouter_proxy.c */
 } ngx_http_airouter_ctx_t;

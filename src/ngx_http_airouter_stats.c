@@ -25,6 +25,7 @@ typedef struct {
     uint32_t                     day;
     ngx_queue_t                  queue;
     ngx_http_airouter_stats_counters_t  c;
+    ngx_http_airouter_stats_counters_t  pending;  /* not yet in Redis */
     uint32_t                     minute;        /* RATE: the current one */
     uint32_t                     count;         /* RATE: requests in it */
     u_char                       name[1];
@@ -300,6 +301,14 @@ ngx_http_airouter_stats_add(ngx_http_airouter_stats_node_t *sn,
     sn->c.unauthorized += c->unauthorized;
     sn->c.throttled += c->throttled;
     sn->c.cost += c->cost;
+
+    sn->pending.requests += c->requests;
+    sn->pending.errors += c->errors;
+    sn->pending.prompt_tokens += c->prompt_tokens;
+    sn->pending.completion_tokens += c->completion_tokens;
+    sn->pending.unauthorized += c->unauthorized;
+    sn->pending.throttled += c->throttled;
+    sn->pending.cost += c->cost;
 }
 
 
@@ -478,6 +487,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
                                          (u_char *) "", 0);
         if (sn) {
             sn->c.throttled++;
+            sn->pending.throttled++;
         }
 
         if (key) {
@@ -486,6 +496,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
                                              (u_char *) key->name, len);
             if (sn) {
                 sn->c.throttled++;
+                sn->pending.throttled++;
             }
         }
 
@@ -578,6 +589,7 @@ ngx_http_airouter_stats_unauthorized(ngx_http_airouter_main_conf_t *amcf)
                                      (u_char *) "", 0);
     if (sn) {
         sn->c.unauthorized++;
+        sn->pending.unauthorized++;
         sh->dirty = 1;
     }
 
@@ -915,6 +927,177 @@ ngx_http_airouter_stats_channel_off(ngx_http_airouter_main_conf_t *amcf,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return off;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_take_pending(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, ngx_array_t *rows)
+{
+    ngx_int_t                        rc;
+    ngx_queue_t                     *q;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_row_t   *row;
+    ngx_http_airouter_stats_node_t  *sn;
+    ngx_http_airouter_stats_counters_t  zero;
+
+    if (ngx_array_init(rows, pool, 16, sizeof(ngx_http_airouter_stats_row_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&zero, sizeof(ngx_http_airouter_stats_counters_t));
+    rc = NGX_OK;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = ngx_queue_next(q))
+    {
+        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+
+        if (sn->kind > NGX_HTTP_AIROUTER_STATS_MODEL
+            || ngx_memcmp(&sn->pending, &zero, sizeof(zero)) == 0)
+        {
+            continue;
+        }
+
+        row = ngx_array_push(rows);
+        if (row == NULL) {
+            rc = NGX_ERROR;
+            break;
+        }
+
+        row->name.data = ngx_pnalloc(pool, sn->len + 1);
+        if (row->name.data == NULL) {
+            rows->nelts--;
+            rc = NGX_ERROR;
+            break;
+        }
+
+        ngx_memcpy(row->name.data, sn->name, sn->len);
+        row->name.data[sn->len] = '\0';
+        row->name.len = sn->len;
+        row->day = sn->day;
+        row->kind = sn->kind;
+        row->alerts = 0;
+        row->c = sn->pending;
+
+        sn->pending = zero;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
+    ngx_array_t *rows)
+{
+    ngx_uint_t                       i;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_row_t   *row;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    row = rows->elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < rows->nelts; i++) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, row[i].day, row[i].kind,
+                                         row[i].name.data, row[i].name.len);
+        if (sn == NULL) {
+            continue;
+        }
+
+        sn->pending.requests += row[i].c.requests;
+        sn->pending.errors += row[i].c.errors;
+        sn->pending.prompt_tokens += row[i].c.prompt_tokens;
+        sn->pending.completion_tokens += row[i].c.completion_tokens;
+        sn->pending.unauthorized += row[i].c.unauthorized;
+        sn->pending.throttled += row[i].c.throttled;
+        sn->pending.cost += row[i].c.cost;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+#define ngx_http_airouter_stats_raise(field)                                 \
+    if (row[i].c.field + sn->pending.field > sn->c.field) {                  \
+        sn->c.field = row[i].c.field + sn->pending.field;                    \
+        sh->dirty = 1;                                                       \
+    }
+
+void
+ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
+    ngx_array_t *rows)
+{
+    ngx_uint_t                       i;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_row_t   *row;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    row = rows->elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < rows->nelts; i++) {
+        if (row[i].kind > NGX_HTTP_AIROUTER_STATS_MODEL) {
+            continue;
+        }
+
+        sn = ngx_http_airouter_stats_get(sh, shpool, row[i].day, row[i].kind,
+                                         row[i].name.data, row[i].name.len);
+        if (sn == NULL) {
+            continue;
+        }
+
+        ngx_http_airouter_stats_raise(requests);
+        ngx_http_airouter_stats_raise(errors);
+        ngx_http_airouter_stats_raise(prompt_tokens);
+        ngx_http_airouter_stats_raise(completion_tokens);
+        ngx_http_airouter_stats_raise(unauthorized);
+        ngx_http_airouter_stats_raise(throttled);
+
+        /* a float sum read back may differ in its last bits */
+        if (row[i].c.cost + sn->pending.cost > sn->c.cost + 1e-9) {
+            sn->c.cost = row[i].c.cost + sn->pending.cost;
+            sh->dirty = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+const char *
+ngx_http_airouter_stats_kind_name(ngx_uint_t kind)
+{
+    return kind < NGX_HTTP_AIROUTER_STATS_N
+           ? ngx_http_airouter_stats_kinds[kind] : NULL;
 }
 
 

@@ -144,6 +144,24 @@ ngx_uint_t ngx_http_airouter_stats_channel_off(
 
 
 /*
+ * With airouter_redis (ngx_http_airouter_redis.c), every counter node also
+ * keeps its deltas not yet acknowledged by Redis ("pending").  take copies
+ * them out of the TOTAL, KEY, CHANNEL and MODEL nodes into rows and zeroes
+ * them; give_back adds rows back to pending (the write failed); merge
+ * raises each counter of each row's node to the row's value (Redis') plus
+ * what is still pending there, when that is larger.
+ */
+ngx_int_t ngx_http_airouter_stats_take_pending(
+    ngx_http_airouter_main_conf_t *amcf, ngx_pool_t *pool,
+    ngx_array_t *rows);
+void ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
+    ngx_array_t *rows);
+void ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
+    ngx_array_t *rows);
+const char *ngx_http_airouter_stats_kind_name(ngx_uint_t kind);
+
+
+/*
  * The HTTP side, behind the admin token: /v1/stats/...
  * (ngx_http_airouter_stats_api.c) and the admin endpoints of
  * ngx_http_airouter_admin_api.c (NGX_DECLINED: not one of them).  path is

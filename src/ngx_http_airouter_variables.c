@@ -9,6 +9,9 @@
  *   $airouter_prompt_tokens      usage from the answer
  *   $airouter_completion_tokens
  *   $airouter_cost               USD, when the prices are known
+ *   $airouter_usage_source       "upstream" (the answer's usage) or
+ *                                "counted" (the answer had none)
+ *   $airouter_channel_key        "key#N": which of the channel's api_keys
  *   $airouter_status             "ok", or the fault of the last attempt
  *                                ("rate_limit_exceeded", "no_candidate", ...)
  */
@@ -24,7 +27,9 @@ typedef enum {
     NGX_HTTP_AIROUTER_VAR_PROMPT,
     NGX_HTTP_AIROUTER_VAR_COMPLETION,
     NGX_HTTP_AIROUTER_VAR_COST,
-    NGX_HTTP_AIROUTER_VAR_STATUS
+    NGX_HTTP_AIROUTER_VAR_STATUS,
+    NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE,
+    NGX_HTTP_AIROUTER_VAR_KEY
 } ngx_http_airouter_var_e;
 
 
@@ -57,6 +62,12 @@ static ngx_http_variable_t  ngx_http_airouter_vars[] = {
 
     { ngx_string("airouter_status"), NULL, ngx_http_airouter_variable,
       NGX_HTTP_AIROUTER_VAR_STATUS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_usage_source"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_channel_key"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -126,6 +137,32 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
 
         return ngx_http_airouter_variable_set(r, v, p,
                    ngx_sprintf(p, "%.8f", ctx->cost) - p);
+
+    case NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE:
+        if (ctx->prompt_tokens < 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        return ctx->usage_counted
+               ? ngx_http_airouter_variable_set(r, v, (u_char *) "counted",
+                                                sizeof("counted") - 1)
+               : ngx_http_airouter_variable_set(r, v, (u_char *) "upstream",
+                                                sizeof("upstream") - 1);
+
+    case NGX_HTTP_AIROUTER_VAR_KEY:
+        if (res.key < 0) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof("key#") - 1 + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_airouter_variable_set(r, v, p,
+                   ngx_sprintf(p, "key#%i", res.key) - p);
 
     default:
         break;

@@ -7,6 +7,7 @@
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_redis.h"
 
 
 static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
@@ -105,6 +106,12 @@ ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     if (zone->sh->stats == NULL
         && ngx_http_airouter_stats_init_zone(zone) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (zone->sh->redis == NULL
+        && ngx_http_airouter_redis_init_zone(zone) != NGX_OK)
     {
         return NGX_ERROR;
     }

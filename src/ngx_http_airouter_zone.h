@@ -33,6 +33,7 @@ typedef struct {
     void                        *discovery;    /* ..._discovery.c: lease,
                                                   channel state */
     void                        *stats;        /* ngx_http_airouter_stats.c */
+    void                        *redis;        /* ..._redis.c: link state */
 } ngx_http_airouter_shctx_t;
 
 

@@ -6,6 +6,7 @@
 # no /models (configured_models serve) and a channel whose key is refused.
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
+use Airouter::Check;
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -65,6 +66,45 @@ sub wait_reloaded {
     die "no reload within 10 s";
 }
 
+# nginx's children, from /proc (no pgrep: it hangs under the sanitizer
+# run's LD_PRELOAD)
+sub worker_pids {
+    my $master = master_pid();
+    my @pids;
+    for my $stat (glob "/proc/[0-9]*/stat") {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        my ($pid, $ppid) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/ or next;
+        push @pids, $pid if $ppid == $master;
+    }
+    return @pids;
+}
+
+# Sends POST /v1/admin/discovery and leaves it running (the socket is kept
+# open until the block ends).
+our $Pending;
+sub start_discovery {
+    $Pending = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
+        or die "connect: $!";
+    print $Pending "POST /v1/admin/discovery HTTP/1.0\r\nHost: localhost\r\n"
+                 . "Content-Length: 0\r\n\r\n";
+}
+
+# Kills the only worker mid-run and waits for the master's new one.
+sub kill_worker {
+    my @old = worker_pids();
+    die "expected one worker, got @old" unless @old == 1;
+    kill 'KILL', @old;
+    for (1 .. 100) {
+        Time::HiRes::sleep(0.1);
+        my @now = grep { $_ != $old[0] } worker_pids();
+        my ($status) = http_req('GET', '/health');
+        return if @now && $status == 200;
+    }
+    die "no new worker within 10 s";
+}
+
 # 38 channels whose /models answers after 1 s: 6 OpenRouter-sized ones
 # (554 models each), the others cycling through the providers' fixtures.
 our @Small = qw(ollama-v1-models lmstudio-v1-models siliconflow-v1-models
@@ -103,17 +143,7 @@ sub slow_channels {
     return $yaml . "tasks:\n  model_discovery:\n    run_on_startup: false\n";
 }
 
-# --- check_json holds Perl run with $j = the decoded body; it must be true
-add_response_body_check(sub {
-    my ($block, $body) = @_;
-    my $code = $block->check_json;
-    return unless defined $code;
-    my $j = eval { JSON::PP::decode_json($body) };
-    my $ok = $j && eval $code;
-    Test::More::ok($ok, $block->name . " - check_json")
-        or Test::More::diag("check failed: " . ($@ || $code)
-                            . "\nbody: " . substr($body, 0, 3000));
-});
+install_checks();
 
 our $Mock = <<'_EOC_';
     server {
@@ -146,6 +176,10 @@ our $Mock = <<'_EOC_';
         }
         location = /revoked/v1/models {
             return 401 '{"error":{"message":"invalid key","type":"invalid_api_key"}}';
+        }
+        location = /slowish/v1/models {
+            echo_sleep 2;
+            echo '{"data":[{"id":"slowish-1"}]}';
         }
         location = /chunked/v1/models {
             echo_sleep 0.1;
@@ -474,3 +508,23 @@ GET /health
 --- must_die
 --- error_log
 router_config.yaml": line 1:
+
+
+
+=== TEST 17: a worker killed during a run does not keep the lease: the next worker runs discovery
+--- user_files eval
+(my $c = $main::Config) =~ s/^routing:/  - id: slowish\n    base_url: "http:\/\/127.0.0.1:\$TEST_NGINX_RAND_PORT_1\/slowish\/v1"\nrouting:/m;
+">>> router_config.yaml\n$c"
+--- init
+main::start_discovery();
+Time::HiRes::sleep(0.5);
+main::kill_worker();
+--- request
+POST /v1/admin/discovery
+--- timeout: 6
+--- check_json
+$j->{status} eq 'done' && $j->{discovery}{channels}{slowish}{state} eq 'ok'
+--- error_log eval
+[qr/\[alert\].*exited on signal 9/]
+--- no_error_log
+[error]

@@ -5,6 +5,7 @@
 # refused, a provider's own auth header, Content-Length and chunked bodies.
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
+use Airouter::Check;
 use IO::Socket::INET;
 use Cwd ();
 
@@ -70,16 +71,7 @@ sub dns_server {
 }
 add_cleanup_handler(sub { kill 'TERM', @Children if @Children; });
 
-add_response_body_check(sub {
-    my ($block, $body) = @_;
-    my $code = $block->check_json;
-    return unless defined $code;
-    my $j = eval { JSON::PP::decode_json($body) };
-    my $ok = $j && eval $code;
-    Test::More::ok($ok, $block->name . " - check_json")
-        or Test::More::diag("check failed: " . ($@ || $code)
-                            . "\nbody: " . substr($body, 0, 3000));
-});
+install_checks();
 
 our $Mock = <<'_EOC_';
     server {
@@ -124,6 +116,14 @@ our $Mock = <<'_EOC_';
             alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
         }
 
+        # OpenRouter's 287 KB answer, chunked (sub_filter drops the length)
+        location = /bigchunked/v1/models {
+            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+            sub_filter_types application/json;
+            sub_filter '"id"' '"id"';
+            sub_filter_once off;
+        }
+
         location = /garbage/v1/models {
             echo 'this is not json';
         }
@@ -153,6 +153,8 @@ channels:
     configured_models: ["refused-configured"]
   - id: garbage
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/garbage/v1"
+  - id: bigchunked
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/bigchunked/v1"
 tasks:
   model_discovery:
     run_on_startup: false
@@ -177,7 +179,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: HTTPS with SNI and a verified certificate; every key asked; the provider's auth header
+=== TEST 1: HTTPS with SNI and a verified certificate; every key asked; the provider's auth header; a large chunked answer
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- request
@@ -190,6 +192,7 @@ $c->{tls}{state} eq 'ok' && $c->{tls}{discovered} == 1
 && $c->{keys}{discovered} == 4 && $c->{keys}{models} == 3
 && $c->{keys}{last_error} =~ /key 3 refused: 401/
 && $c->{hdr}{state} eq 'ok' && $c->{hdr}{discovered} == 2
+&& $c->{bigchunked}{state} eq 'ok' && $c->{bigchunked}{discovered} == 554
 --- no_error_log
 [alert]
 sk-dead

@@ -109,6 +109,12 @@ profile_airouter() {
     callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
         | grep -v -E 'PROGRAM TOTALS|\?\?\?:0x|\?\?\?:[a-z_0-9.]+(\x27[0-9]+)?$' \
         | sed -E "$short" | head -45 > "$P/callgrind-incl.txt"
+    # who calls the JSON library: the callers of json_loadb and json_dumpb
+    callgrind_annotate --tree=caller --inclusive=yes "$f" 2>/dev/null \
+        | awk '/^ *[0-9,]+ .*< / { buf = buf $0 "\n"; next }
+               /\* .*json_(loadb|dumpb) \[/ { printf "%s%s\n\n", buf, $0 }
+               { buf = "" }' \
+        | grep -v -E '< \?\?\?:0x' | sed -E "$short" > "$P/callgrind-json-callers.txt"
     CG_TOTAL=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}')
     return 0
 }

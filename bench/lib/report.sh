@@ -79,6 +79,9 @@ write_report() {
     echo "| --- | ---: | ---: | --- |"
     echo "| c/b req/s | $cb_rps | ≥ 0.90 | $(yes_no "$cb_ok") |"
     echo "| c − b p50 latency | $cb_p50 µs | ≤ +100 µs | $(yes_no "$p50_ok") |"
+    local qb0 qc0
+    qb0=$(echo "${Q[b]}" | cut -d' ' -f1); qc0=$(echo "${Q[c]}" | cut -d' ' -f1)
+    echo "| c − b median latency, idle (one request at a time) | $((qc0 - qb0)) µs | ≤ +100 µs | $(yes_no "$(awk -v d="$((qc0 - qb0))" 'BEGIN { print (d <= 100) }')") |"
     echo "| d/b req/s | $db | (report) | |"
     echo "| c/f req/s | $cf | ≥ 50 | $( [ "$cf" = n/a ] && echo "–" || yes_no "$fc_ok") |"
     echo "| streaming TTFB, c − b (median) | $ttfb_over µs | ≤ 1 ms | $(yes_no "$ttfb_ok") |"
@@ -132,7 +135,7 @@ write_report() {
     fi
     echo "## Memory"
     echo
-    echo "airouter's worker(s) (\`VmRSS\` from /proc) and its shared zone (\`GET /health\` → \`zone.used\`, of $(grep -o '"size":[0-9]*' "$DATA/health.json" | cut -d: -f2) bytes)."
+    echo "airouter's worker(s) (\`VmRSS\` from /proc) and its shared zone (\`GET /health\` → \`zone.used\`, of $(num "$(grep -o '"size":[0-9]*' "$DATA/health.json" | cut -d: -f2)") bytes)."
     echo
     echo "| moment | worker RSS | zone used |"
     echo "| --- | ---: | ---: |"
@@ -157,6 +160,12 @@ write_report() {
         echo "## Where the time goes"
         echo
         if [ "${PERF_OK:-0}" = 1 ]; then
+            # obj F CPU PATTERN: µs of CPU per request spent in objects matching PATTERN
+            obj() { awk -v cpu="$2" -v pat="$3" '$0 ~ pat { s += $1 } END { printf "%.1f", s * cpu / 100 }' "$1"; }
+            local pb=$OUT/profile/perf-b.txt pc=$OUT/profile/perf-c.txt cb0 cc0
+            cb0=$(cut -d' ' -f1 "$OUT/profile/perf-b-cpu.txt"); cc0=$(cut -d' ' -f1 "$OUT/profile/perf-c-cpu.txt")
+            echo "**Summary.** At 50 connections the 2 cores are saturated (wrk, the mock and the proxy share them; airouter's worker is busy $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% of a core, plain nginx's $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")%), so throughput follows CPU per request: airouter's worker spends **$cc0 µs of CPU per request against $cb0 µs** for plain nginx's worker. By object, c vs b, µs per request: JSON library (jansson) $(obj "$pc" "$cc0" jansson) vs $(obj "$pb" "$cb0" jansson); libc (malloc, free, memcpy) $(obj "$pc" "$cc0" 'libc') vs $(obj "$pb" "$cb0" 'libc'); the module's own code $(obj "$pc" "$cc0" airouter) vs 0; nginx $(obj "$pc" "$cc0" '(^| )nginx') vs $(obj "$pb" "$cb0" '(^| )nginx'); kernel $(obj "$pc" "$cc0" kernel) vs $(obj "$pb" "$cb0" kernel). The kernel's share grows although the system calls per request are the same (table below): with a busier worker, more of the kernel time goes to wake-ups and scheduling (\`_raw_spin_unlock_irqrestore\` under \`sock_def_readable\`, \`finish_task_switch\`) on the 2 shared cores. callgrind (below) says which calls the user-space time goes to."
+            echo
             echo "\`perf record -e cpu-clock\` (no hardware counters on this VM) on the worker of b and of c, each under the same 5 s wrk load (${CONNS} connections). Share of the worker's CPU samples by object:"
             echo
             local cpub cpuc
@@ -171,7 +180,7 @@ write_report() {
                 "$OUT/profile/perf-b.txt" "$OUT/profile/perf-c.txt" | sort -t'|' -k6 -g -r
             echo "| **all** | 100% | **$cpub** | 100% | **$cpuc** |"
             echo
-            echo "The worker's CPU time (utime + stime from /proc) over the profile, divided by the requests served in it; the worker was busy $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")% (b) and $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% (c) of the time, i.e. it is the bottleneck."
+            echo "The worker's CPU time (utime + stime from /proc) over the profile, divided by the requests served in it; the worker was busy $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")% (b) and $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% (c) of the time."
             echo
             echo "Request rates during the two profiles: b $(field "$(cat "$OUT/profile/perf-b-wrk.txt")" rps) req/s, c $(field "$(cat "$OUT/profile/perf-c-wrk.txt")" rps) req/s. Top symbols of c's worker:"
             echo
@@ -207,6 +216,14 @@ write_report() {
             jl=$(pct json_loadb); jd=$(pct json_dumpb); jx=$(pct json_delete)
             echo "JSON through jansson, inclusive: \`json_loadb\` ${jl:-0}% (parsing), \`json_dumpb\` ${jd:-0}% (serialising), \`json_delete\` ${jx:-0}% (freeing) of airouter's user-space instructions per request."
             echo
+            if [ -s "$OUT/profile/callgrind-json-callers.txt" ]; then
+                echo "Who calls them (\`<\` caller, with its calls; \`*\` the function; inclusive instructions):"
+                echo
+                echo '```'
+                sed 's/ *$//' "$OUT/profile/callgrind-json-callers.txt"
+                echo '```'
+                echo
+            fi
             echo "Inclusive (a function and what it calls):"
             echo
             echo '```'
@@ -244,7 +261,8 @@ set yrange [0:*]
 set title "latency (ms)"
 set style histogram clustered gap 1
 set logscale y
-set yrange [0.01:*]
+set yrange [0.01:10000]
+set key top left
 plot "$DATA/cases.dat" using (\$3/1000):xtic(1) title "p50" lc rgb "#56a64b", \
      "" using (\$4/1000) title "p99" lc rgb "#d8703b"
 unset logscale y

@@ -137,6 +137,142 @@ test_json(void)
 }
 
 
+/* what the text callback saw, concatenated */
+typedef struct {
+    char    buf[256];
+    size_t  len;
+    size_t  calls;
+} text_sink_t;
+
+
+static void
+text_sink(void *data, const char *p, size_t n)
+{
+    text_sink_t  *t = data;
+
+    if (t->len + n < sizeof(t->buf)) {
+        memcpy(t->buf + t->len, p, n);
+        t->len += n;
+        t->buf[t->len] = '\0';
+    }
+
+    t->calls++;
+}
+
+
+static void
+test_cost_and_cache(void)
+{
+    airouter_usage_t  u;
+    const char       *or, *cached;
+
+    or = "{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7,"
+         "\"total_tokens\":12,\"cost\":0.000123}}";
+    cached = "{\"usage\":{\"prompt_tokens\":50,\"completion_tokens\":1,"
+             "\"prompt_tokens_details\":{\"cached_tokens\":32}}}";
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(or, strlen(or), &u)
+               && u.cost > 0.000122 && u.cost < 0.000124
+               && u.cached_tokens == -1, "usage.cost: %f", u.cost);
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(cached, strlen(cached), &u)
+               && u.cached_tokens == 32 && u.cost < 0,
+               "cached tokens: %ld", u.cached_tokens);
+}
+
+
+static void
+test_answer_text(void)
+{
+    text_sink_t  t;
+    const char  *msg, *tool, *parts, *compl;
+
+    msg = "{\"choices\":[{\"message\":{\"role\":\"assistant\","
+          "\"content\":\"Hello!\"}}]}";
+    tool = "{\"choices\":[{\"message\":{\"content\":null,\"tool_calls\":"
+           "[{\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}";
+    parts = "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\","
+            "\"text\":\"ab\"},{\"type\":\"text\",\"text\":\"cd\"}]}}]}";
+    compl = "{\"choices\":[{\"text\":\"once\"},{\"text\":\" more\"}]}";
+
+    memset(&t, 0, sizeof(t));
+    UNIT_CHECK(airouter_answer_text(msg, strlen(msg), text_sink, &t)
+               && strcmp(t.buf, "Hello!") == 0, "message content");
+
+    memset(&t, 0, sizeof(t));
+    UNIT_CHECK(airouter_answer_text(tool, strlen(tool), text_sink, &t)
+               && strcmp(t.buf, "{\"a\":1}") == 0, "tool call arguments: %s",
+               t.buf);
+
+    memset(&t, 0, sizeof(t));
+    UNIT_CHECK(airouter_answer_text(parts, strlen(parts), text_sink, &t)
+               && strcmp(t.buf, "abcd") == 0, "content parts");
+
+    memset(&t, 0, sizeof(t));
+    UNIT_CHECK(airouter_answer_text(compl, strlen(compl), text_sink, &t)
+               && strcmp(t.buf, "once more") == 0, "completions text");
+
+    memset(&t, 0, sizeof(t));
+    UNIT_CHECK(!airouter_answer_text("[1", 2, text_sink, &t) && t.calls == 0,
+               "not JSON");
+}
+
+
+static void
+test_stream_text(void)
+{
+    char            buf[512];
+    size_t          len, cut;
+    text_sink_t     t;
+    airouter_sse_t  s;
+    const char     *feed;
+    int             ok;
+
+    len = sizeof(stream) - 1;
+    ok = 1;
+
+    for (cut = 0; cut <= len; cut++) {
+        memset(&t, 0, sizeof(t));
+        airouter_sse_init(&s, buf, sizeof(buf));
+        s.text = text_sink;
+        s.text_data = &t;
+        airouter_sse_feed(&s, stream, cut);
+        airouter_sse_feed(&s, stream + cut, len - cut);
+
+        if (strcmp(t.buf, "Hi") != 0 || s.usage.prompt_tokens != 12
+            || !s.done)
+        {
+            ok = 0;
+            fprintf(stderr, "split at %zu: \"%s\"\n", cut, t.buf);
+        }
+    }
+
+    UNIT_CHECK(ok, "delta.content and usage at every split point");
+
+    /* tool call arguments arrive as deltas too */
+    memset(&t, 0, sizeof(t));
+    airouter_sse_init(&s, buf, sizeof(buf));
+    s.text = text_sink;
+    s.text_data = &t;
+    feed = "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,"
+           "\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]}}]}\n\n"
+           "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,"
+           "\"function\":{\"arguments\":\":1}\"}}]}}]}\n\n"
+           "data: {\"error\":{\"message\":\"x\"}}\n\n";
+    airouter_sse_feed(&s, feed, strlen(feed));
+    UNIT_CHECK(strcmp(t.buf, "{\"a\":1}") == 0 && t.calls == 2 && s.error,
+               "delta.tool_calls arguments: %s", t.buf);
+
+    /* without a callback nothing but usage is parsed */
+    airouter_sse_init(&s, buf, sizeof(buf));
+    airouter_sse_feed(&s, stream, len);
+    UNIT_CHECK(s.text == NULL && s.usage.completion_tokens == 34,
+               "no text callback");
+}
+
+
 static void
 test_tail(void)
 {
@@ -200,6 +336,9 @@ main(void)
     test_boundaries();
     test_long_lines();
     test_json();
+    test_cost_and_cache();
+    test_answer_text();
+    test_stream_text();
     test_tail();
 
     UNIT_DONE("test_sse");

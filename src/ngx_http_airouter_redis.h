@@ -1,0 +1,57 @@
+/*
+ * airouter_redis: several nginx hosts, one brain.
+ *
+ * Each worker keeps one hiredis async connection bound to nginx's event
+ * loop (the socket is an nginx connection whose read and write events
+ * drive redisAsyncHandleRead/Write); worker 0 also keeps a subscriber
+ * connection and runs the sync timer.  What is shared:
+ *
+ *   blocks      a blacklist or cooldown set by live state is written as
+ *               <prefix>block:<channel>[:<model>|#key<n>] with its TTL,
+ *               added to the sorted set <prefix>blocks (score: until) and
+ *               published on <prefix>events; peers apply it at once, and
+ *               read the sorted set when they (re)connect
+ *   counters    the stats nodes' deltas not yet acknowledged ("pending",
+ *               in the zone) go to the hash <prefix>stats:<YYYY-MM-DD> as
+ *               HINCRBY / HINCRBYFLOAT of "<kind>:<name>:<counter>" in one
+ *               MULTI/EXEC; a failed EXEC gives them back; the day's hash
+ *               is read back and merged (each counter: the larger of the
+ *               local value and Redis' plus what is still pending)
+ *   strategy    the admin's switch: SET <prefix>strategy + published
+ *
+ * Redis is never on a request's path: requests read the zone; a request
+ * that sets a block only queues a command on its worker's connection when
+ * that connection is up.  A dead or silent Redis (no PONG within the
+ * watchdog period) drops the connections; they come back with a backoff.
+ */
+
+#ifndef NGX_HTTP_AIROUTER_REDIS_H
+#define NGX_HTTP_AIROUTER_REDIS_H
+
+#include "ngx_http_airouter_zone.h"
+#include <jansson.h>
+
+
+char *ngx_http_airouter_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+ngx_int_t ngx_http_airouter_redis_init_zone(ngx_http_airouter_zone_t *zone);
+ngx_int_t ngx_http_airouter_redis_init_process(ngx_cycle_t *cycle);
+void ngx_http_airouter_redis_exit_process(ngx_cycle_t *cycle);
+
+/*
+ * Live state blocked a channel (model NULL, key < 0), a (channel, model)
+ * (key < 0) or a channel's key (model NULL): tell the other hosts.
+ */
+void ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
+    const char *channel, ngx_str_t *model, ngx_int_t key,
+    ngx_uint_t fault, time_t seconds);
+
+/* The admin switched the strategy (empty name: back to the configured). */
+void ngx_http_airouter_redis_strategy(ngx_http_airouter_main_conf_t *amcf,
+    ngx_str_t *name);
+
+/* For /health: NULL without airouter_redis. */
+json_t *ngx_http_airouter_redis_json(ngx_http_airouter_main_conf_t *amcf);
+
+#endif /* NGX_HTTP_AIROUTER_REDIS_H */
