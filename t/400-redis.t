@@ -328,6 +328,11 @@ add_response_body_check(sub {
     my $s = $block->scenario or return;
     chomp $s;
     $Scenario{$s}->($block->name);
+    # the harness reads host A's error log; B's is read here
+    my @bad = grep { /\[(alert|emerg)\]|AddressSanitizer|runtime error/ }
+              `cat $BDir/logs/error.log 2>/dev/null`;
+    Test::More::ok(!@bad, $block->name . " - no [alert], [emerg] or sanitizer report from host B")
+        or Test::More::diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
 });
 
 add_block_preprocessor(sub {
