@@ -15,6 +15,11 @@
 #define NGX_HTTP_AIROUTER_LIVE_ALPHA     0.2
 #define NGX_HTTP_AIROUTER_LIVE_FAST_MS   1000.0 /* speed 0.5 at 1 s TTFB */
 
+/* what release() blocked, for airouter_redis to tell the other hosts */
+#define NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL  0x01
+#define NGX_HTTP_AIROUTER_LIVE_SET_MODEL    0x02
+#define NGX_HTTP_AIROUTER_LIVE_SET_KEY      0x04
+
 
 typedef struct {
     uint64_t                     key;           /* 0: empty slot */
@@ -219,7 +224,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ok = (report->fault == AIROUTER_FAULT_NONE);
     v = &report->verdict;
     a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
-    shared = 0;    /* what airouter_redis tells the other hosts */
+    shared = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -235,7 +240,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
         if (ke) {
             ngx_http_airouter_live_count(ke, now, 0);
             ngx_http_airouter_live_block(ke, now, report->fault, v->cooldown);
-            shared |= NGX_HTTP_AIROUTER_PROBE_MODEL << 1;
+            shared |= NGX_HTTP_AIROUTER_LIVE_SET_KEY;
         }
 
         /* the channel and its model stay open while another key lives */
@@ -261,11 +266,11 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
         if (v->scope == AIROUTER_SCOPE_CHANNEL && ce) {
             ngx_http_airouter_live_block(ce, now, report->fault, v->cooldown);
-            shared |= NGX_HTTP_AIROUTER_PROBE_CHANNEL;
+            shared |= NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL;
 
         } else if (v->scope == AIROUTER_SCOPE_MODEL && me) {
             ngx_http_airouter_live_block(me, now, report->fault, v->cooldown);
-            shared |= NGX_HTTP_AIROUTER_PROBE_MODEL;
+            shared |= NGX_HTTP_AIROUTER_LIVE_SET_MODEL;
         }
 
     } else {
@@ -299,17 +304,17 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (amcf->redis && shared && v->cooldown > 0) {
-        if (shared & (NGX_HTTP_AIROUTER_PROBE_MODEL << 1)) {
+        if (shared & NGX_HTTP_AIROUTER_LIVE_SET_KEY) {
             ngx_http_airouter_redis_block(amcf, id, NULL, report->key,
                                           report->fault, v->cooldown);
         }
 
-        if (shared & NGX_HTTP_AIROUTER_PROBE_CHANNEL) {
+        if (shared & NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL) {
             ngx_http_airouter_redis_block(amcf, id, NULL, -1, report->fault,
                                           v->cooldown);
         }
 
-        if (shared & NGX_HTTP_AIROUTER_PROBE_MODEL) {
+        if (shared & NGX_HTTP_AIROUTER_LIVE_SET_MODEL) {
             ngx_http_airouter_redis_block(amcf, id, model, -1, report->fault,
                                           v->cooldown);
         }

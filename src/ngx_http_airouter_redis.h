@@ -13,10 +13,12 @@
  *               read the sorted set when they (re)connect
  *   counters    the stats nodes' deltas not yet acknowledged ("pending",
  *               in the zone) go to the hash <prefix>stats:<YYYY-MM-DD> as
- *               HINCRBY / HINCRBYFLOAT of "<kind>:<name>:<counter>" in one
- *               MULTI/EXEC; a failed EXEC gives them back; the day's hash
- *               is read back and merged (each counter: the larger of the
- *               local value and Redis' plus what is still pending)
+ *               HINCRBY / HINCRBYFLOAT of "<kind>:<name>:<counter>", in
+ *               one script call that applies a batch only once (its id,
+ *               SET NX); a batch without an answer goes again as it was,
+ *               one refused goes back to the zone; the day's hash is read
+ *               back and merged (each counter: the larger of the local
+ *               value and Redis' plus what is still pending)
  *   strategy    the admin's switch: SET <prefix>strategy + published
  *
  * Redis is never on a request's path: requests read the zone; a request

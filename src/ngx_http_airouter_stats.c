@@ -26,6 +26,7 @@ typedef struct {
     ngx_queue_t                  queue;
     ngx_http_airouter_stats_counters_t  c;
     ngx_http_airouter_stats_counters_t  pending;  /* not yet in Redis */
+    ngx_queue_t                  unsent;        /* in sh->unsent, or NULLs */
     uint32_t                     minute;        /* RATE: the current one */
     uint32_t                     count;         /* RATE: requests in it */
     u_char                       name[1];
@@ -36,6 +37,8 @@ typedef struct {
     ngx_rbtree_t                 rbtree;
     ngx_rbtree_node_t            sentinel;
     ngx_queue_t                  queue;         /* newest first */
+    ngx_queue_t                  unsent;        /* nodes that may have
+                                                   pending counts */
     ngx_uint_t                   dirty;         /* changed since saved */
     u_char                       strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
 } ngx_http_airouter_stats_sh_t;
@@ -111,6 +114,7 @@ ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone)
     ngx_rbtree_init(&sh->rbtree, &sh->sentinel,
                     ngx_http_airouter_stats_rbtree_insert);
     ngx_queue_init(&sh->queue);
+    ngx_queue_init(&sh->unsent);
 
     if (zone->amcf->stats_file.len) {
         ngx_http_airouter_stats_load(zone, sh, ngx_cycle->log);
@@ -958,15 +962,15 @@ ngx_http_airouter_stats_take_pending(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    for (q = ngx_queue_head(&sh->queue);
-         q != ngx_queue_sentinel(&sh->queue);
-         q = ngx_queue_next(q))
-    {
-        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+    while (!ngx_queue_empty(&sh->unsent)) {
+        q = ngx_queue_head(&sh->unsent);
+        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, unsent);
 
-        if (sn->kind > NGX_HTTP_AIROUTER_STATS_MODEL
-            || ngx_memcmp(&sn->pending, &zero, sizeof(zero)) == 0)
-        {
+        ngx_queue_remove(q);
+        q->next = NULL;
+        q->prev = NULL;
+
+        if (ngx_memcmp(&sn->pending, &zero, sizeof(zero)) == 0) {
             continue;
         }
 
@@ -1201,7 +1205,7 @@ ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
 
     sn = ngx_http_airouter_stats_lookup(sh, day, kind, name, len);
     if (sn) {
-        return sn;
+        goto found;
     }
 
     len = ngx_min(len, NGX_HTTP_AIROUTER_STATS_NAME);
@@ -1254,6 +1258,13 @@ ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
     ngx_rbtree_insert(&sh->rbtree, node);
     ngx_queue_insert_head(&sh->queue, &sn->queue);
 
+found:
+
+    /* every count goes through here: the Redis flush looks at these only */
+    if (kind <= NGX_HTTP_AIROUTER_STATS_MODEL && sn->unsent.next == NULL) {
+        ngx_queue_insert_tail(&sh->unsent, &sn->unsent);
+    }
+
     return sn;
 }
 
@@ -1268,6 +1279,11 @@ ngx_http_airouter_stats_delete(ngx_http_airouter_stats_sh_t *sh,
                ((u_char *) sn - offsetof(ngx_rbtree_node_t, color));
 
     ngx_queue_remove(&sn->queue);
+
+    if (sn->unsent.next) {
+        ngx_queue_remove(&sn->unsent);
+    }
+
     ngx_rbtree_delete(&sh->rbtree, node);
     ngx_slab_free_locked(shpool, node);
 }

@@ -101,7 +101,7 @@ write_report() {
     echo
     echo "## Idle latency (one request at a time)"
     echo
-    echo "$SEQ sequential requests per case over one keepalive connection (curl \`time_total\`), nothing else running."
+    echo "$SEQ sequential requests per case over one keepalive connection (curl \`time_total\`), no other benchmark load; in $ROUNDS rounds with the cases taking turns. At this scale (tens of µs) other work on the machine shows: compare medians, not p99."
     echo
     echo "| case | median | p99 | median − b |"
     echo "| --- | ---: | ---: | ---: |"
