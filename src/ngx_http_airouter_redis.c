@@ -1512,6 +1512,7 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
     u_char                          *f, *end, *p, *q;
     size_t                           i;
     uint32_t                         day, hash;
+    off_t                            n;
     ngx_int_t                        kind, k;
     ngx_str_t                        name;
     ngx_pool_t                      *pool;
@@ -1638,32 +1639,32 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
         }
 
         p = (u_char *) r->element[i + 1]->str;
+        n = ngx_atoof(p, r->element[i + 1]->len);
+        n = n > 0 ? n : 0;      /* a malformed number reads as nothing */
 
         switch (k) {
-        case 0: row->c.requests = ngx_atoof(p, ngx_strlen(p)); break;
-        case 1: row->c.errors = ngx_atoof(p, ngx_strlen(p)); break;
-        case 2: row->c.prompt_tokens = ngx_atoof(p, ngx_strlen(p)); break;
-        case 3: row->c.completion_tokens = ngx_atoof(p, ngx_strlen(p)); break;
-        case 4: row->c.unauthorized = ngx_atoof(p, ngx_strlen(p)); break;
-        case 5: row->c.throttled = ngx_atoof(p, ngx_strlen(p)); break;
-        default: row->c.cost = strtod((char *) p, NULL); break;
+        case 0:
+            row->c.requests = n;
+            break;
+        case 1:
+            row->c.errors = n;
+            break;
+        case 2:
+            row->c.prompt_tokens = n;
+            break;
+        case 3:
+            row->c.completion_tokens = n;
+            break;
+        case 4:
+            row->c.unauthorized = n;
+            break;
+        case 5:
+            row->c.throttled = n;
+            break;
+        default:
+            row->c.cost = strtod((char *) p, NULL);
+            break;
         }
-    }
-
-    /* a malformed number reads as -1 */
-    row = rows.elts;
-
-    for (i = 0; i < rows.nelts; i++) {
-        if ((int64_t) row[i].c.requests < 0) { row[i].c.requests = 0; }
-        if ((int64_t) row[i].c.errors < 0) { row[i].c.errors = 0; }
-        if ((int64_t) row[i].c.prompt_tokens < 0) {
-            row[i].c.prompt_tokens = 0;
-        }
-        if ((int64_t) row[i].c.completion_tokens < 0) {
-            row[i].c.completion_tokens = 0;
-        }
-        if ((int64_t) row[i].c.unauthorized < 0) { row[i].c.unauthorized = 0; }
-        if ((int64_t) row[i].c.throttled < 0) { row[i].c.throttled = 0; }
     }
 
     ngx_http_airouter_stats_merge(rd->amcf, &rows);

@@ -3,7 +3,8 @@
 # harness' nginx is host A, and the block's `--- init` starts host B (same
 # module, same router_config.yaml, its own prefix, port
 # $TEST_NGINX_RAND_PORT_5).  A block's `--- scenario` names the sub below
-# that drives both hosts once A has answered the block's request.
+# that drives both hosts once A has answered the block's request; host B's
+# error log is then checked as the harness checks A's.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use JSON::PP;
@@ -168,6 +169,21 @@ our %Scenario = (
         Test::More::ok($ttl > 590_000 && $ttl <= 600_000, "$name - the block's key has its TTL ($ttl ms)");
         Test::More::like(redis_cli('zrange', "${Prefix}blocks", 0, -1), qr/"revoked"/,
                          "$name - listed for hosts that connect later");
+    },
+
+    cooldown => sub {
+        my ($name) = @_;
+        my $A = Test::Nginx::Socket::server_port();
+        Test::More::ok(both_up(), "$name - both hosts connected");
+        my ($st, $h) = chat_on($A);
+        Test::More::like($h->{'x-router-fallbacks'} // '', qr/gone:model_not_found 404/,
+                         "$name - A saw the 404");
+        Test::More::ok(within(1, sub {
+            my ($st, $h) = chat_on($BPort);
+            $st == 200 && ($h->{'x-router-attempts'} // '') eq '1';
+        }), "$name - B skips that model within a second");
+        Test::More::cmp_ok(redis_cli('pttl', "${Prefix}block:gone:gone-model"), '>', 0,
+                           "$name - the cooldown's key, (channel, model)");
     },
 
     blacklist_late => sub {
@@ -400,7 +416,18 @@ GET /health
 
 
 
-=== TEST 3: a host that connects after the block reads it from Redis
+=== TEST 3: a model's cooldown (404) is shared too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: ::chans(["gone", "e404"], ["up", "ok"])
+--- request
+GET /health
+--- response_body_like: "status":"ok"
+--- scenario: cooldown
+
+
+
+=== TEST 4: a host that connects after the block reads it from Redis
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- user_files eval: ::chans(["revoked", "e401"], ["up", "ok"])
@@ -411,7 +438,7 @@ GET /health
 
 
 
-=== TEST 4: costs of requests spread over A and B sum in Redis and in both hosts' stats
+=== TEST 5: costs of requests spread over A and B sum in Redis and in both hosts' stats
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- user_files eval: ::chans(["first", "ok"])
@@ -422,7 +449,7 @@ GET /health
 
 
 
-=== TEST 5: Redis stopped during a burst: no request fails; restarted: the counters match
+=== TEST 6: Redis stopped during a burst: no request fails; restarted: the counters match
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- user_files eval: ::chans(["first", "ok"])
@@ -433,7 +460,7 @@ GET /health
 
 
 
-=== TEST 6: a silent Redis (SIGSTOP) is given up and reconnected; nothing counted twice
+=== TEST 7: a silent Redis (SIGSTOP) is given up and reconnected; nothing counted twice
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- user_files eval: ::chans(["first", "ok"])
@@ -444,7 +471,7 @@ GET /health
 
 
 
-=== TEST 7: a unix socket, a password and a database number
+=== TEST 8: a unix socket, a password and a database number
 --- redis_unix: 1
 --- config eval: $::Config
 --- user_files eval: ::chans(["first", "ok"])
@@ -455,7 +482,7 @@ GET /health
 
 
 
-=== TEST 8: the admin's strategy switch reaches the other host
+=== TEST 9: the admin's strategy switch reaches the other host
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- user_files eval: ::chans(["first", "ok"])
@@ -466,7 +493,7 @@ GET /health
 
 
 
-=== TEST 9: a host name is refused: hiredis would resolve it with a blocking getaddrinfo
+=== TEST 10: a host name is refused: hiredis would resolve it with a blocking getaddrinfo
 --- http_config
     airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
     airouter_redis localhost:6379;
@@ -478,7 +505,7 @@ GET /health
 
 
 
-=== TEST 10: unknown parameters fail nginx -t
+=== TEST 11: unknown parameters fail nginx -t
 --- http_config
     airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
     airouter_redis 127.0.0.1:6379 pasword=x;
