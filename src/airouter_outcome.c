@@ -63,7 +63,7 @@ static const airouter_marker_t  airouter_code_markers[] = {
 static airouter_fault_e airouter_outcome_status_fault(airouter_end_e end,
     int status);
 static airouter_fault_e airouter_outcome_body_fault(const char *body,
-    size_t len);
+    size_t len, json_t *root);
 static int airouter_outcome_error_object(const char *body, size_t len);
 static airouter_fault_e airouter_outcome_code_fault(const char *text);
 static airouter_fault_e airouter_outcome_message_fault(const char *text);
@@ -83,11 +83,16 @@ airouter_outcome_table_init(airouter_outcome_table_t *t,
 
     memset(t, 0, sizeof(airouter_outcome_table_t));
 
-    other = airouter_outcome_period(error_cooldown_period, 60);
-    rate = airouter_outcome_period(eh ? eh->cooldown_rate_limit : 0, 60);
-    timeout = airouter_outcome_period(eh ? eh->cooldown_timeout : 0, 30);
-    server = airouter_outcome_period(eh ? eh->cooldown_server_error : 0, 120);
-    blacklist = airouter_outcome_period(eh ? eh->blacklist_period : 0, 3600);
+    /*
+     * With a configuration, 0 means "no cooldown" (the loader fills in the
+     * defaults for absent keys); without one, the built-in defaults.
+     */
+    other = airouter_outcome_period(eh || error_cooldown_period > 0
+                                    ? error_cooldown_period : -1, 60);
+    rate = airouter_outcome_period(eh ? eh->cooldown_rate_limit : -1, 60);
+    timeout = airouter_outcome_period(eh ? eh->cooldown_timeout : -1, 30);
+    server = airouter_outcome_period(eh ? eh->cooldown_server_error : -1, 120);
+    blacklist = airouter_outcome_period(eh ? eh->blacklist_period : -1, 3600);
 
     v = t->verdict;
 
@@ -138,6 +143,34 @@ airouter_fault_e
 airouter_outcome_fault(airouter_end_e end, int status, const char *body,
     size_t len)
 {
+    json_t            *root;
+    airouter_fault_e   fault;
+
+    fault = airouter_outcome_status_fault(end, status);
+
+    if (end != AIROUTER_END_HTTP || body == NULL || len == 0
+        || (fault == AIROUTER_FAULT_NONE
+            && !airouter_outcome_error_object(body, len)))
+    {
+        return fault;
+    }
+
+    root = json_loadb(body, len, 0, NULL);
+
+    fault = airouter_outcome_fault_parsed(end, status, body, len, root);
+
+    if (root) {
+        json_decref(root);
+    }
+
+    return fault;
+}
+
+
+airouter_fault_e
+airouter_outcome_fault_parsed(airouter_end_e end, int status,
+    const char *body, size_t len, struct json_t *root)
+{
     airouter_fault_e  fault, refined;
 
     fault = airouter_outcome_status_fault(end, status);
@@ -146,17 +179,19 @@ airouter_outcome_fault(airouter_end_e end, int status, const char *body,
         return fault;
     }
 
-    refined = airouter_outcome_body_fault(body, len);
-
     if (fault == AIROUTER_FAULT_NONE) {
         /* a 200 whose body is an error object is a failure all the same */
         if (!airouter_outcome_error_object(body, len)) {
             return fault;
         }
 
+        refined = airouter_outcome_body_fault(body, len, root);
+
         return refined != AIROUTER_FAULT_NONE ? refined
                                               : AIROUTER_FAULT_SERVER;
     }
+
+    refined = airouter_outcome_body_fault(body, len, root);
 
     if (refined == AIROUTER_FAULT_NONE) {
         return fault;
@@ -292,16 +327,15 @@ airouter_outcome_status_fault(airouter_end_e end, int status)
 }
 
 
+/* root: the body parsed, NULL when it is not JSON (not owned) */
 static airouter_fault_e
-airouter_outcome_body_fault(const char *body, size_t len)
+airouter_outcome_body_fault(const char *body, size_t len, json_t *root)
 {
     char              text[AIROUTER_TEXT_MAX];
-    json_t           *root, *err, *v;
+    json_t           *err, *v;
     const char       *keys[] = { "code", "type", "status", NULL };
     airouter_fault_e  fault;
     size_t            i;
-
-    root = json_loadb(body, len, 0, NULL);
 
     if (root == NULL) {
         /* truncated or not JSON: markers in the raw text still count */
@@ -340,8 +374,6 @@ airouter_outcome_body_fault(const char *body, size_t len)
             fault = airouter_outcome_message_fault(text);
         }
     }
-
-    json_decref(root);
 
     return fault;
 }
@@ -480,5 +512,5 @@ airouter_outcome_listed(const airouter_strlist_t *list, airouter_fault_e fault)
 static long
 airouter_outcome_period(long configured, long dflt)
 {
-    return configured > 0 ? configured : dflt;
+    return configured >= 0 ? configured : dflt;
 }

@@ -84,6 +84,15 @@ void airouter_outcome_table_init(airouter_outcome_table_t *t,
 airouter_fault_e airouter_outcome_fault(airouter_end_e end, int status,
     const char *body, size_t len);
 
+/*
+ * As airouter_outcome_fault(), with the body already parsed by the caller
+ * (json_loadb(body, len, 0, ...)): root, or NULL when it did not parse.
+ * The caller keeps root.
+ */
+struct json_t;
+airouter_fault_e airouter_outcome_fault_parsed(airouter_end_e end, int status,
+    const char *body, size_t len, struct json_t *root);
+
 /* retry_after: seconds from the Retry-After header, < 0 when absent. */
 airouter_verdict_t airouter_outcome_verdict(const airouter_outcome_table_t *t,
     airouter_fault_e fault, long retry_after);

@@ -13,7 +13,6 @@ static void airouter_sse_line(airouter_sse_t *s, const char *p, size_t n);
 static int airouter_sse_has_usage(const char *p, size_t n);
 static long airouter_usage_field(json_t *usage, const char *name,
     const char *alt);
-static int airouter_usage_from_root(json_t *root, airouter_usage_t *u);
 static void airouter_text_content(json_t *content, airouter_text_pt text,
     void *data);
 static void airouter_text_tools(json_t *calls, airouter_text_pt text,
@@ -151,7 +150,7 @@ airouter_answer_text(const char *p, size_t n, airouter_text_pt text,
 }
 
 
-static int
+int
 airouter_usage_from_root(json_t *root, airouter_usage_t *u)
 {
     json_t  *usage, *v;

@@ -72,6 +72,10 @@ int airouter_sse_at_boundary(const airouter_sse_t *s);
  */
 int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);
 
+/* The same, from a body the caller has parsed (and keeps). */
+struct json_t;
+int airouter_usage_from_root(struct json_t *root, airouter_usage_t *u);
+
 /*
  * The text of a whole non-stream answer to text(): choices[].message's
  * content (a string or text parts) and tool_calls[].function.arguments,

@@ -538,6 +538,7 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
     ngx_int_t                 rc;
+    json_t                   *root;
     ngx_str_t                 body, *ct;
     ngx_uint_t                status, sse;
     airouter_usage_t          usage;
@@ -577,15 +578,18 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
-                                          (char *) body.data, body.len);
+        /* one parse for the fault and the usage */
+        root = body.len ? json_loadb((char *) body.data, body.len, 0, NULL)
+                        : NULL;
+
+        p->fault = airouter_outcome_fault_parsed(AIROUTER_END_HTTP, status,
+                                                 (char *) body.data, body.len,
+                                                 root);
 
         if (p->fault == AIROUTER_FAULT_NONE && rc == NGX_OK && !sse) {
             airouter_usage_init(&usage);
 
-            if (airouter_usage_from_json((char *) body.data, body.len,
-                                         &usage))
-            {
+            if (root && airouter_usage_from_root(root, &usage)) {
                 ngx_http_airouter_proxy_usage(p, &usage);
 
             } else {
@@ -596,8 +600,15 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
             /* too big to judge whole: its usage comes from its end */
             p->tail = ngx_pcalloc(r->pool, sizeof(airouter_tail_t));
             if (p->tail == NULL) {
+                if (root) {
+                    json_decref(root);
+                }
                 return NGX_ERROR;
             }
+        }
+
+        if (root) {
+            json_decref(root);
         }
     }
 
@@ -1635,7 +1646,7 @@ static ngx_int_t
 ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
-    size_t                          len, blen, ulen;
+    size_t                          len, blen, ulen, cap;
     u_char                         *url;
     json_t                         *body, *so;
     ngx_buf_t                      *b, *bb;
@@ -1681,7 +1692,40 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
         }
     }
 
-    blen = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    /*
+     * One pass into a buffer sized from the client's body; json_dumpb()
+     * says what it needed, so a rare longer output (reals printed with 17
+     * digits) is written again into a buffer of that size.
+     */
+    cap = (r->headers_in.content_length_n > 0
+           && r->headers_in.content_length_n < 1024 * 1024)
+          ? (size_t) r->headers_in.content_length_n
+            + (size_t) r->headers_in.content_length_n / 4
+            + p->cand->model.len + 128
+          : 4096;
+
+    bb = ngx_create_temp_buf(r->pool, cap);
+    if (bb == NULL) {
+        return NGX_ERROR;
+    }
+
+    blen = json_dumpb(body, (char *) bb->pos, cap, JSON_COMPACT);
+
+    if (blen > cap) {
+        bb = ngx_create_temp_buf(r->pool, blen);
+        if (bb == NULL) {
+            return NGX_ERROR;
+        }
+
+        blen = json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
+    }
+
+    if (blen == 0) {
+        return NGX_ERROR;
+    }
+
+    bb->last = bb->pos + blen;
+    bb->flush = 1;
 
     ulen = airouter_config_url(ch, p->api_path, NULL, 0);
     url = ngx_pnalloc(r->pool, ulen + 1);
@@ -1747,14 +1791,6 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
                           CRLF CRLF, blen,
                           alcf->keepalive ? "keep-alive" : "close");
-
-    bb = ngx_create_temp_buf(r->pool, blen ? blen : 1);
-    if (bb == NULL) {
-        return NGX_ERROR;
-    }
-
-    bb->last += json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
-    bb->flush = 1;
 
     cl = ngx_alloc_chain_link(r->pool);
     bcl = ngx_alloc_chain_link(r->pool);

@@ -217,3 +217,21 @@ X-Router-Fallbacks: revoked:invalid_api_key 401, broken:server_error 503
 --- response_body_like eval
 ["Hello",
  qr/"channel":"up".*"speed_score":(?:1\.0|0\.9\d*),"reliability_score":0\.666.*"removed":\[\{"channel":"broken","model":"broken-model","reason":"unavailable"\}\]/]
+
+
+
+=== TEST 16: cooldown_periods.server_error: 0 means no cooldown: the next request tries the channel again
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("  error_handling:\n    cooldown_periods:\n      server_error: 0\n", ["broken", "e503"])
+--- request eval
+["POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+ "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
+--- error_code eval
+[503, 503]
+--- response_headers eval
+["X-Router-Attempts: 1\nX-Router-Fallbacks: broken:server_error 503",
+ "X-Router-Attempts: 1\nX-Router-Fallbacks: broken:server_error 503"]
+--- response_body_like eval
+["All 1 attempted", "All 1 attempted"]
+--- error_log
+model cooldown 0 s

@@ -90,10 +90,10 @@ write_report() {
     if [ "$E_MODE" = every ]; then
         echo "Case e: every request fell back once ($(num "$E_FALLBACKS") fallbacks logged during its warm-up and measured run; \`X-Router-Attempts: 2\` checked before and after)."
     else
-        echo "Case e: **the module cools a failing candidate down for at least 1 s** —"
-        echo "\`routing.error_handling.cooldown_periods.server_error: 0\` is accepted but means"
-        echo "the default (120 s) — so after the check request the failing channel is skipped"
-        echo "and requests go straight to the backup: $(num "$E_FALLBACKS") fallbacks in"
+        echo "Case e: **after its first failure the failing candidate ranks below the backup** —"
+        echo "with \`cooldown_periods.server_error: 0\` it is not cooled down, but its"
+        echo "reliability score drops, so the strategy puts the healthy backup first"
+        echo "and requests go straight to it: $(num "$E_FALLBACKS") fallbacks in"
         echo "$(num "$(field "${R[e]}" requests)") measured requests (plus warm-up). A request"
         echo "that does fall back is measured below (idle latency, e: each of the $SEQ requests"
         echo "names a fresh model, so each one falls back; $SEQ_E_FALLBACKS fallbacks logged)."

@@ -3,6 +3,8 @@
  * verdicts, and the seed's error_handling moving faults between scopes.
  */
 
+#include <jansson.h>
+
 #include "unit.h"
 #include "airouter_outcome.h"
 
@@ -174,6 +176,46 @@ test_error_handling(void)
 
     v = airouter_outcome_verdict(&t, AIROUTER_FAULT_SERVER, -1);
     UNIT_CHECK(v.cooldown == 7, "server");
+
+    /* configured 0: no cooldown at all (absent keys get the defaults) */
+    memset(&eh, 0, sizeof(eh));
+    airouter_outcome_table_init(&t, &eh, 0);
+
+    v = airouter_outcome_verdict(&t, AIROUTER_FAULT_SERVER, -1);
+    UNIT_CHECK(v.retry && v.cooldown == 0, "server 0: %ld", v.cooldown);
+    v = airouter_outcome_verdict(&t, AIROUTER_FAULT_TIMEOUT, -1);
+    UNIT_CHECK(v.retry && v.cooldown == 0, "timeout 0: %ld", v.cooldown);
+    v = airouter_outcome_verdict(&t, AIROUTER_FAULT_INVALID_KEY, -1);
+    UNIT_CHECK(v.retry && v.cooldown == 0, "blacklist 0: %ld", v.cooldown);
+}
+
+
+/* the caller's parse gives the same fault as the body parsed inside */
+static void
+test_parsed(void)
+{
+    size_t             i;
+    json_t            *root;
+    airouter_fault_e   f;
+    static const struct { int status; const char *body; } c[] = {
+        { 200, "{\"id\":\"x\",\"usage\":{\"prompt_tokens\":1}}" },
+        { 200, "{\"error\":{\"code\":\"insufficient_quota\"}}" },
+        { 429, "{\"error\":{\"code\":\"insufficient_quota\"}}" },
+        { 500, "{\"error\":\"Invalid API key\"}" },
+        { 503, "{\"error\": {\"message\": \"model not found\"" },
+        { 400, "not json at all" },
+        { 200, "[1, 2]" },
+    };
+
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        root = json_loadb(c[i].body, strlen(c[i].body), 0, NULL);
+        f = airouter_outcome_fault_parsed(AIROUTER_END_HTTP, c[i].status,
+                                          c[i].body, strlen(c[i].body), root);
+        UNIT_CHECK(f == fault_of(c[i].status, c[i].body), "parsed %zu", i);
+        if (root) {
+            json_decref(root);
+        }
+    }
 }
 
 
@@ -201,6 +243,7 @@ main(void)
     test_bodies();
     test_verdicts();
     test_error_handling();
+    test_parsed();
     test_names();
 
     UNIT_DONE("test_outcome");
