@@ -18,6 +18,7 @@
 
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_fetch.h"
+#include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
 #include "airouter_models_json.h"
@@ -140,7 +141,10 @@ static void ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
 static u_char *ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
     ngx_http_airouter_main_conf_t *amcf);
-static void ngx_http_airouter_discovery_write_cache(
+static ngx_msec_t ngx_http_airouter_discovery_redis_ttl(
+    ngx_http_airouter_disc_t *d, ngx_uint_t lock);
+static void ngx_http_airouter_discovery_locked(void *data, ngx_int_t won);
+void ngx_http_airouter_discovery_write_cache(
     ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
     ngx_log_t *log);
 static ngx_http_airouter_disc_sh_t *ngx_http_airouter_discovery_sh(
@@ -678,6 +682,45 @@ ngx_http_airouter_discovery_price_config(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
+/*
+ * Redis: the lock lasts the shortest interval plus a lease (its holder
+ * takes it again while it lives); the stored catalogue three of the
+ * longest intervals.
+ */
+static ngx_msec_t
+ngx_http_airouter_discovery_redis_ttl(ngx_http_airouter_disc_t *d,
+    ngx_uint_t lock)
+{
+    time_t      s, lo, hi;
+    ngx_uint_t  i;
+
+    lo = 0;
+    hi = 0;
+
+    for (i = 0; i < d->ntargets; i++) {
+        if (d->targets[i].ch == NULL) {
+            continue;
+        }
+
+        s = ngx_http_airouter_discovery_interval(d->amcf, d->targets[i].ch);
+        lo = (lo == 0) ? s : ngx_min(lo, s);
+        hi = ngx_max(hi, s);
+    }
+
+    if (lo == 0) {
+        lo = 3600;
+        hi = 3600;
+    }
+
+    if (lock) {
+        return (ngx_msec_t) (lo + d->amcf->discovery_timeout / 1000 * 2 + 60)
+               * 1000;
+    }
+
+    return (ngx_msec_t) hi * 3 * 1000;
+}
+
+
 static time_t
 ngx_http_airouter_discovery_interval(ngx_http_airouter_main_conf_t *amcf,
     airouter_channel_t *ch)
@@ -799,7 +842,7 @@ ignored:
  * blocking write of a few hundred kilobytes, then an atomic rename, so a
  * reader sees the old file or the new one, never a part.
  */
-static void
+void
 ngx_http_airouter_discovery_write_cache(ngx_http_airouter_main_conf_t *amcf,
     void *blob, size_t len, ngx_log_t *log)
 {
@@ -1035,6 +1078,43 @@ ngx_http_airouter_discovery_timer(ngx_event_t *ev)
 
     if (d->run) {
         return;                         /* its end re-arms the timer */
+    }
+
+    /* with airouter_redis one host runs it: the lock's winner */
+    rc = ngx_http_airouter_redis_discovery_lock(d->amcf,
+             ngx_http_airouter_discovery_redis_ttl(d, 1),
+             ngx_http_airouter_discovery_locked, d);
+
+    if (rc == NGX_OK) {
+        return;                         /* the answer decides */
+    }
+
+    if (rc == NGX_AGAIN) {
+        ngx_add_timer(&d->timer, 200);
+        return;
+    }
+
+    ngx_http_airouter_discovery_locked(d, -1);
+}
+
+
+/* The lock's answer: 1 won, 0 lost, -1 no Redis: run locally. */
+static void
+ngx_http_airouter_discovery_locked(void *data, ngx_int_t won)
+{
+    ngx_int_t                  rc;
+    ngx_http_airouter_disc_t  *d = data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate || d->run) {
+        return;
+    }
+
+    if (won == 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: another host holds the lock");
+        ngx_http_airouter_discovery_schedule(d,
+                                         NGX_HTTP_AIROUTER_DISC_BUSY_RETRY);
+        return;
     }
 
     rc = ngx_http_airouter_discovery_start(d, 0, NULL);
@@ -1499,6 +1579,9 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
             ngx_http_airouter_discovery_write_cache(amcf, blob, len,
                                                     ngx_cycle->log);
 
+            ngx_http_airouter_redis_catalogue(amcf, blob, len,
+                ngx_http_airouter_discovery_redis_ttl(d, 0));
+
         } else {
             cat = NULL;
         }
@@ -1861,7 +1944,7 @@ json_t *
 ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
 {
     time_t                          last_run, lease_until;
-    json_t                         *channels, *one;
+    json_t                         *channels, *one, *o, *remote;
     ngx_uint_t                      i, running, runs;
     ngx_msec_t                      duration;
     ngx_http_airouter_zone_t       *zone = NULL;
@@ -1895,13 +1978,25 @@ ngx_http_airouter_discovery_json(ngx_http_airouter_main_conf_t *amcf)
         }
     }
 
-    return json_pack("{s:b,s:b,s:I,s:o,s:I,s:o}",
-                     "enabled", amcf->config->discovery.enabled,
-                     "running", (int) running,
-                     "runs", (json_int_t) runs,
-                     "last_run", ngx_http_airouter_discovery_time(last_run),
-                     "last_duration_ms", (json_int_t) duration,
-                     "channels", channels);
+    o = json_pack("{s:b,s:b,s:I,s:o,s:I,s:o,s:s}",
+                  "enabled", amcf->config->discovery.enabled,
+                  "running", (int) running,
+                  "runs", (json_int_t) runs,
+                  "last_run", ngx_http_airouter_discovery_time(last_run),
+                  "last_duration_ms", (json_int_t) duration,
+                  "channels", channels,
+                  "source", "local");
+
+    /* the catalogue came from another host's run (airouter_redis) */
+    remote = ngx_http_airouter_redis_catalogue_json(amcf);
+
+    if (o && remote) {
+        json_object_update(o, remote);
+    }
+
+    json_decref(remote);
+
+    return o;
 }
 
 

@@ -48,6 +48,11 @@ ngx_int_t ngx_http_airouter_discovery_price_config(
 ngx_int_t ngx_http_airouter_discovery_init_zone(
     ngx_http_airouter_zone_t *zone);
 
+/* Writes a published blob to the cache file (airouter_cache_dir). */
+void ngx_http_airouter_discovery_write_cache(
+    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+    ngx_log_t *log);
+
 /* init_process: arms the timer in worker 0. */
 ngx_int_t ngx_http_airouter_discovery_init_process(ngx_cycle_t *cycle);
 

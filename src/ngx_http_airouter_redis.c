@@ -8,6 +8,7 @@
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_discovery.h"
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
@@ -57,7 +58,21 @@ typedef struct {
     uint64_t                     flushes;
     uint64_t                     failures;
     u_char                       error[NGX_HTTP_AIROUTER_REDIS_ERROR];
+
+    /* the catalogue: the checksum of the last one stored or taken, and
+     * where the zone's came from (remote: another host's discovery) */
+    uint64_t                     cat_checksum;
+    ngx_atomic_t                 cat_remote;
+    time_t                       cat_at;
+    u_char                       cat_from[17];
 } ngx_http_airouter_redis_sh_t;
+
+
+/* A discovery lock asked for: who waits for the answer. */
+typedef struct {
+    ngx_http_airouter_redis_lock_pt   handler;
+    void                             *data;
+} ngx_http_airouter_redis_lock_t;
 
 
 struct ngx_http_airouter_redis_s {
@@ -84,6 +99,7 @@ struct ngx_http_airouter_redis_s {
     ngx_uint_t                   reading;    /* HGETALLs awaiting replies */
     uint32_t                     catch_up;   /* first day to read; 0: today */
     u_char                       host_id[17];
+    ngx_msec_t                   started;    /* init_process */
 };
 
 
@@ -158,6 +174,12 @@ static ngx_int_t ngx_http_airouter_redis_send(ngx_http_airouter_redis_t *rd,
 static ngx_int_t ngx_http_airouter_redis_arg(ngx_array_t *args,
     ngx_pool_t *pool, const char *fmt, ...);
 static u_char *ngx_http_airouter_redis_day(u_char *buf, uint32_t day);
+static void ngx_http_airouter_redis_lock_reply(redisAsyncContext *ac,
+    void *reply, void *data);
+static void ngx_http_airouter_redis_catalogue_get(
+    ngx_http_airouter_redis_t *rd);
+static void ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac,
+    void *reply, void *data);
 static void ngx_http_airouter_redis_error(ngx_http_airouter_redis_t *rd,
     const char *reason);
 
@@ -348,6 +370,7 @@ ngx_http_airouter_redis_init_process(ngx_cycle_t *cycle)
     rd->sh = zone->sh->redis;
     rd->log = cycle->log;
     rd->sync = (ngx_worker == 0);
+    rd->started = ngx_current_msec;
 
     ngx_sprintf(rd->host_id, "%016xL", rd->sh->host);
 
@@ -674,6 +697,9 @@ ngx_http_airouter_redis_up(ngx_http_airouter_redis_link_t *link)
 
     (void) redisAsyncCommand(link->ac, ngx_http_airouter_redis_strategy_reply,
                              NULL, "GET %s", key);
+
+    /* the catalogue another host discovered, if any */
+    ngx_http_airouter_redis_catalogue_get(rd);
 
     /* this month's counters, then the flush of what waited */
     rd->catch_up = ngx_http_airouter_stats_today();
@@ -1115,6 +1141,7 @@ ngx_http_airouter_redis_message(redisAsyncContext *ac, void *reply,
     ngx_http_airouter_redis_link_t  *link = ac->data;
 
     json_t                          *o;
+    u_char                           fp[17];
     const char                      *host, *strategy;
     json_error_t                     err;
 
@@ -1146,6 +1173,16 @@ ngx_http_airouter_redis_message(redisAsyncContext *ac, void *reply,
 
         if (strategy) {
             ngx_http_airouter_redis_apply_strategy(link->rd, strategy);
+        }
+
+        if (json_is_string(json_object_get(o, "catalogue"))) {
+            ngx_sprintf(fp, "%016xL%Z", link->rd->amcf->fingerprint);
+
+            if (ngx_strcmp(json_string_value(json_object_get(o, "catalogue")),
+                           fp) == 0)
+            {
+                ngx_http_airouter_redis_catalogue_get(link->rd);
+            }
         }
     }
 
@@ -1670,6 +1707,289 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
     ngx_http_airouter_stats_merge(rd->amcf, &rows);
 
     ngx_destroy_pool(pool);
+}
+
+
+/*
+ * The discovered catalogue: one host polls the providers.  The lock is
+ * <prefix>discovery:lock = host id, PX ttl; taken when free or already
+ * ours (so the winner keeps it while it lives); the catalogue is
+ * <prefix>catalogue:<fingerprint>, announced on <prefix>events.
+ */
+
+ngx_int_t
+ngx_http_airouter_redis_discovery_lock(ngx_http_airouter_main_conf_t *amcf,
+    ngx_msec_t ttl, ngx_http_airouter_redis_lock_pt handler, void *data)
+{
+    u_char                          key[NGX_HTTP_AIROUTER_REDIS_KEY];
+    ngx_http_airouter_redis_t      *rd;
+    ngx_http_airouter_redis_lock_t *lk;
+
+    rd = amcf->redis;
+
+    if (rd == NULL || rd->sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (rd->cmd.ac == NULL || !rd->cmd.ready) {
+        /* the first connection is under way: wait for it, not longer */
+        if (!rd->sh->up && !rd->sh->outage
+            && ngx_current_msec - rd->started < rd->connect_timeout + 1000)
+        {
+            return NGX_AGAIN;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    lk = ngx_alloc(sizeof(ngx_http_airouter_redis_lock_t), rd->log);
+    if (lk == NULL) {
+        return NGX_DECLINED;
+    }
+
+    lk->handler = handler;
+    lk->data = data;
+
+    ngx_sprintf(key, "%Vdiscovery:lock%Z", &rd->prefix);
+
+    if (redisAsyncCommand(rd->cmd.ac, ngx_http_airouter_redis_lock_reply, lk,
+            "EVAL %s 1 %s %s %llu",
+            "local v = redis.call('GET', KEYS[1]) "
+            "if v == false or v == ARGV[1] then "
+            "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+            "return 1 end return 0",
+            key, rd->host_id, (unsigned long long) ttl)
+        != REDIS_OK)
+    {
+        ngx_free(lk);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_airouter_redis_lock_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply                      *r = reply;
+    ngx_http_airouter_redis_lock_t   lk;
+
+    lk = *(ngx_http_airouter_redis_lock_t *) data;
+    ngx_free(data);
+
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+        lk.handler(lk.data, -1);            /* no answer: run locally */
+        return;
+    }
+
+    lk.handler(lk.data, r->integer == 1);
+}
+
+
+void
+ngx_http_airouter_redis_catalogue(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_msec_t ttl)
+{
+    char                       *msg;
+    json_t                     *o;
+    ngx_str_t                  *a;
+    ngx_pool_t                 *pool;
+    ngx_array_t                 args;
+    ngx_http_airouter_redis_t  *rd;
+
+    rd = amcf->redis;
+
+    if (rd == NULL || rd->sh == NULL) {
+        return;
+    }
+
+    rd->sh->cat_checksum = airouter_catalog_checksum(blob, len);
+    rd->sh->cat_remote = 0;
+
+    if (!rd->cmd.ready) {
+        return;
+    }
+
+    o = json_pack("{s:s,s:s,s:I}", "host", (char *) rd->host_id,
+                  "catalogue", "", "generation",
+                  (json_int_t) ((airouter_catalog_t *) blob)->generation);
+    pool = ngx_create_pool(512, rd->log);
+
+    if (o == NULL || pool == NULL
+        || ngx_array_init(&args, pool, 6, sizeof(ngx_str_t)) != NGX_OK)
+    {
+        goto done;
+    }
+
+    if (ngx_http_airouter_redis_arg(&args, pool, "SET") != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "%Vcatalogue:%016xL",
+                                       &rd->prefix, amcf->fingerprint)
+           != NGX_OK
+        || (a = ngx_array_push(&args)) == NULL
+        || ngx_http_airouter_redis_arg(&args, pool, "PX") != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "%M", ttl) != NGX_OK)
+    {
+        goto done;
+    }
+
+    a->data = blob;                     /* binary-safe: argv with lengths */
+    a->len = len;
+
+    if (ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool) != NGX_OK) {
+        goto done;
+    }
+
+    args.nelts = 0;
+
+    if (ngx_http_airouter_redis_arg(&args, pool, "SET") != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "%Vcatalogue:%016xL:host",
+                                       &rd->prefix, amcf->fingerprint)
+           != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "%s", rd->host_id)
+           != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "PX") != NGX_OK
+        || ngx_http_airouter_redis_arg(&args, pool, "%M", ttl) != NGX_OK
+        || ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool)
+           != NGX_OK)
+    {
+        goto done;
+    }
+
+    json_object_set_new(o, "catalogue", json_sprintf("%016llx",
+                        (unsigned long long) amcf->fingerprint));
+    msg = json_dumps(o, JSON_COMPACT);
+
+    args.nelts = 0;
+
+    if (msg
+        && ngx_http_airouter_redis_arg(&args, pool, "PUBLISH") == NGX_OK
+        && ngx_http_airouter_redis_arg(&args, pool, "%Vevents", &rd->prefix)
+           == NGX_OK
+        && ngx_http_airouter_redis_arg(&args, pool, "%s", msg) == NGX_OK)
+    {
+        (void) ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool);
+    }
+
+    free(msg);
+
+done:
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    json_decref(o);
+}
+
+
+static void
+ngx_http_airouter_redis_catalogue_get(ngx_http_airouter_redis_t *rd)
+{
+    u_char  key[NGX_HTTP_AIROUTER_REDIS_KEY];
+
+    if (!rd->sync || rd->cmd.ac == NULL || !rd->cmd.ready) {
+        return;
+    }
+
+    ngx_sprintf(key, "%Vcatalogue:%016xL%Z", &rd->prefix,
+                rd->amcf->fingerprint);
+
+    (void) redisAsyncCommand(rd->cmd.ac,
+                             ngx_http_airouter_redis_catalogue_reply, rd,
+                             "MGET %s %s:host", key, key);
+}
+
+
+static void
+ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac, void *reply,
+    void *data)
+{
+    redisReply                 *a = reply, *r, *h;
+    ngx_http_airouter_redis_t  *rd = data;
+
+    void                       *blob;
+    uint64_t                    sum;
+    ngx_http_airouter_zone_t   *zone;
+    const airouter_catalog_t   *cat;
+
+    if (a == NULL || a->type != REDIS_REPLY_ARRAY || a->elements != 2
+        || ngx_exiting || ngx_quit || ngx_terminate)
+    {
+        return;
+    }
+
+    r = a->element[0];
+    h = a->element[1];
+
+    if (r->type != REDIS_REPLY_STRING || r->len == 0) {
+        return;
+    }
+
+    sum = airouter_catalog_checksum(r->str, r->len);
+
+    if (sum == rd->sh->cat_checksum) {
+        return;                         /* ours, or taken already */
+    }
+
+    blob = ngx_alloc(r->len, rd->log);  /* malloc'd: aligned */
+    if (blob == NULL) {
+        return;
+    }
+
+    ngx_memcpy(blob, r->str, r->len);
+
+    cat = airouter_catalog_open(blob, r->len);
+    zone = ngx_http_airouter_zone_get(rd->amcf);
+
+    if (cat == NULL || !airouter_catalog_fits(cat, rd->amcf->config)
+        || zone == NULL)
+    {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "airouter: redis: the stored catalogue does not fit "
+                      "this configuration, ignored");
+        ngx_free(blob);
+        return;
+    }
+
+    if (ngx_http_airouter_zone_publish(zone, blob, r->len,
+                                       rd->amcf->fingerprint, rd->log)
+        == NGX_OK)
+    {
+        rd->sh->cat_checksum = sum;
+        rd->sh->cat_at = ngx_time();
+        ngx_cpystrn(rd->sh->cat_from,
+                    (u_char *) (h->type == REDIS_REPLY_STRING ? h->str : "?"),
+                    sizeof(rd->sh->cat_from));
+        rd->sh->cat_remote = 1;
+
+        ngx_http_airouter_discovery_write_cache(rd->amcf, blob, r->len,
+                                                rd->log);
+
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "airouter: redis: catalogue taken from another host's "
+                      "discovery (%uz models)", airouter_catalog_nmodels(cat));
+    }
+
+    ngx_free(blob);
+}
+
+
+json_t *
+ngx_http_airouter_redis_catalogue_json(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_http_airouter_redis_t  *rd;
+
+    rd = amcf->redis;
+
+    if (rd == NULL || rd->sh == NULL || !rd->sh->cat_remote) {
+        return NULL;
+    }
+
+    return json_pack("{s:s,s:s,s:I}", "source", "redis",
+                     "from", (char *) rd->sh->cat_from,
+                     "taken", (json_int_t) rd->sh->cat_at);
 }
 
 

@@ -53,6 +53,26 @@ void ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
 void ngx_http_airouter_redis_strategy(ngx_http_airouter_main_conf_t *amcf,
     ngx_str_t *name);
 
+/*
+ * The discovered catalogue.  discovery_lock asks Redis, without waiting,
+ * whether this host runs discovery: NGX_OK: handler(data, won) is called
+ * with 1 (run), 0 (another host holds the lock) or -1 (no answer: run
+ * locally); NGX_AGAIN: the first connection is under way, ask again soon;
+ * NGX_DECLINED: no Redis (or down): run locally.  catalogue stores a
+ * published blob for the other hosts and tells them; their worker 0 takes
+ * it (and takes the stored one after connecting).  catalogue_json: for
+ * /health, NULL unless the zone's catalogue came from another host.
+ */
+typedef void (*ngx_http_airouter_redis_lock_pt)(void *data, ngx_int_t won);
+
+ngx_int_t ngx_http_airouter_redis_discovery_lock(
+    ngx_http_airouter_main_conf_t *amcf, ngx_msec_t ttl,
+    ngx_http_airouter_redis_lock_pt handler, void *data);
+void ngx_http_airouter_redis_catalogue(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_msec_t ttl);
+json_t *ngx_http_airouter_redis_catalogue_json(
+    ngx_http_airouter_main_conf_t *amcf);
+
 /* For /health: NULL without airouter_redis. */
 json_t *ngx_http_airouter_redis_json(ngx_http_airouter_main_conf_t *amcf);
 

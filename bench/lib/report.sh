@@ -17,7 +17,7 @@ write_report() {
         [e]="airouter, best candidate answers 503, falls back to the 2nd"
         [f]="Portkey AI gateway $PK_VERSION (Node $(node --version 2>/dev/null))"
     )
-    [ "$E_MODE" = cooldown ] && WHAT[e]="airouter, best candidate answers 503 (cooled down after its first failure: see below)"
+    [ "$E_MODE" = cooldown ] && WHAT[e]="airouter, best candidate answers 503 (ranked second after its first failure: see below)"
 
     # ratios and targets
     local rps_d rps_f p50_d cb_ok p50_ok db fc_ok ttfb_ok rss_ok
