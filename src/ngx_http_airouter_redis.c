@@ -169,6 +169,9 @@ static void ngx_http_airouter_redis_flush_reply(redisAsyncContext *ac,
 static void ngx_http_airouter_redis_read_back(ngx_http_airouter_redis_t *rd);
 static void ngx_http_airouter_redis_day_reply(redisAsyncContext *ac,
     void *reply, void *data);
+static char *ngx_http_airouter_redis_dump(ngx_pool_t *pool, json_t *j);
+static void ngx_http_airouter_redis_publish(ngx_http_airouter_redis_t *rd,
+    ngx_array_t *args, ngx_pool_t *pool, const char *msg);
 static ngx_int_t ngx_http_airouter_redis_send(ngx_http_airouter_redis_t *rd,
     redisCallbackFn *fn, void *data, ngx_array_t *args, ngx_pool_t *pool);
 static ngx_int_t ngx_http_airouter_redis_arg(ngx_array_t *args,
@@ -978,14 +981,14 @@ ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
         return;
     }
 
-    member = json_dumps(block, JSON_COMPACT);
     o = json_pack("{s:s,s:O,s:I}", "host", (char *) rd->host_id,
                   "block", block, "ttl", (json_int_t) seconds);
-    msg = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
     pool = ngx_create_pool(1024, rd->log);
 
-    if (member == NULL || msg == NULL || pool == NULL
+    member = pool ? ngx_http_airouter_redis_dump(pool, block) : NULL;
+    msg = pool ? ngx_http_airouter_redis_dump(pool, o) : NULL;
+
+    if (member == NULL || msg == NULL
         || ngx_array_init(&args, pool, 8, sizeof(ngx_str_t)) != NGX_OK)
     {
         goto done;
@@ -1043,17 +1046,7 @@ ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
     }
 
     /* and those connected now learn it at once */
-    args.nelts = 0;
-
-    if (ngx_http_airouter_redis_arg(&args, pool, "PUBLISH") != NGX_OK
-        || ngx_http_airouter_redis_arg(&args, pool, "%Vevents", &rd->prefix)
-           != NGX_OK
-        || ngx_http_airouter_redis_arg(&args, pool, "%s", msg) != NGX_OK)
-    {
-        goto done;
-    }
-
-    (void) ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool);
+    ngx_http_airouter_redis_publish(rd, &args, pool, msg);
 
 done:
 
@@ -1061,8 +1054,6 @@ done:
         ngx_destroy_pool(pool);
     }
 
-    free(member);
-    free(msg);
     json_decref(o);
     json_decref(block);
 }
@@ -1086,10 +1077,10 @@ ngx_http_airouter_redis_strategy(ngx_http_airouter_main_conf_t *amcf,
 
     o = json_pack("{s:s,s:s#}", "host", (char *) rd->host_id,
                   "strategy", (char *) name->data, (int) name->len);
-    msg = o ? json_dumps(o, JSON_COMPACT) : NULL;
     pool = ngx_create_pool(512, rd->log);
+    msg = pool ? ngx_http_airouter_redis_dump(pool, o) : NULL;
 
-    if (msg == NULL || pool == NULL
+    if (msg == NULL
         || ngx_array_init(&args, pool, 4, sizeof(ngx_str_t)) != NGX_OK)
     {
         goto done;
@@ -1108,17 +1099,7 @@ ngx_http_airouter_redis_strategy(ngx_http_airouter_main_conf_t *amcf,
         goto done;
     }
 
-    args.nelts = 0;
-
-    if (ngx_http_airouter_redis_arg(&args, pool, "PUBLISH") != NGX_OK
-        || ngx_http_airouter_redis_arg(&args, pool, "%Vevents", &rd->prefix)
-           != NGX_OK
-        || ngx_http_airouter_redis_arg(&args, pool, "%s", msg) != NGX_OK)
-    {
-        goto done;
-    }
-
-    (void) ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool);
+    ngx_http_airouter_redis_publish(rd, &args, pool, msg);
 
 done:
 
@@ -1126,7 +1107,6 @@ done:
         ngx_destroy_pool(pool);
     }
 
-    free(msg);
     json_decref(o);
 }
 
@@ -1859,20 +1839,11 @@ ngx_http_airouter_redis_catalogue(ngx_http_airouter_main_conf_t *amcf,
 
     json_object_set_new(o, "catalogue", json_sprintf("%016llx",
                         (unsigned long long) amcf->fingerprint));
-    msg = json_dumps(o, JSON_COMPACT);
+    msg = ngx_http_airouter_redis_dump(pool, o);
 
-    args.nelts = 0;
-
-    if (msg
-        && ngx_http_airouter_redis_arg(&args, pool, "PUBLISH") == NGX_OK
-        && ngx_http_airouter_redis_arg(&args, pool, "%Vevents", &rd->prefix)
-           == NGX_OK
-        && ngx_http_airouter_redis_arg(&args, pool, "%s", msg) == NGX_OK)
-    {
-        (void) ngx_http_airouter_redis_send(rd, NULL, NULL, &args, pool);
+    if (msg) {
+        ngx_http_airouter_redis_publish(rd, &args, pool, msg);
     }
-
-    free(msg);
 
 done:
 
@@ -1996,6 +1967,51 @@ ngx_http_airouter_redis_catalogue_json(ngx_http_airouter_main_conf_t *amcf)
 /* Helpers */
 
 /* Queues a command whose arguments are the ngx_str_t of args. */
+/* A JSON value laid out in pool memory, NUL-terminated. */
+static char *
+ngx_http_airouter_redis_dump(ngx_pool_t *pool, json_t *j)
+{
+    char    *p;
+    size_t   len;
+
+    if (j == NULL) {
+        return NULL;
+    }
+
+    len = json_dumpb(j, NULL, 0, JSON_COMPACT);
+    if (len == 0) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) json_dumpb(j, p, len, JSON_COMPACT);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+/* Tells every host on <prefix>events; fire and forget. */
+static void
+ngx_http_airouter_redis_publish(ngx_http_airouter_redis_t *rd,
+    ngx_array_t *args, ngx_pool_t *pool, const char *msg)
+{
+    args->nelts = 0;
+
+    if (ngx_http_airouter_redis_arg(args, pool, "PUBLISH") == NGX_OK
+        && ngx_http_airouter_redis_arg(args, pool, "%Vevents", &rd->prefix)
+           == NGX_OK
+        && ngx_http_airouter_redis_arg(args, pool, "%s", msg) == NGX_OK)
+    {
+        (void) ngx_http_airouter_redis_send(rd, NULL, NULL, args, pool);
+    }
+}
+
+
 static ngx_int_t
 ngx_http_airouter_redis_send(ngx_http_airouter_redis_t *rd,
     redisCallbackFn *fn, void *data, ngx_array_t *args, ngx_pool_t *pool)
