@@ -32,7 +32,7 @@ typedef char airouter_catalog_check_header[
 typedef char airouter_catalog_check_channel[
     sizeof(airouter_catalog_channel_t) == 32 ? 1 : -1];
 typedef char airouter_catalog_check_model[
-    sizeof(airouter_catalog_model_t) == 128 ? 1 : -1];
+    sizeof(airouter_catalog_model_t) == 144 ? 1 : -1];
 typedef char airouter_catalog_check_tag[
     sizeof(airouter_catalog_tag_t) == 16 ? 1 : -1];
 typedef char airouter_catalog_check_slot[
@@ -66,6 +66,8 @@ typedef struct {
     int                       has_price;
     double                    price_prompt;
     double                    price_completion;
+    double                    price_cache_read;     /* -1: unknown */
+    double                    price_cache_write;
     char                     *currency;
     uint64_t                  context;
     uint64_t                  max_output;
@@ -163,6 +165,8 @@ static int airouter_catalog_lc(int c);
 static int airouter_catalog_streq(const char *a, size_t alen, const char *b,
     size_t blen, int icase);
 static int airouter_catalog_is(const char *s, const char *word);
+static int airouter_catalog_same_currency(const char *a, const char *b);
+static const char *airouter_catalog_currency_name(const char *c);
 
 static int airouter_catalog_map_grow(airouter_catalog_map_t *m);
 static airouter_catalog_mapent_t *airouter_catalog_map_find(
@@ -251,12 +255,7 @@ airouter_catalog_builder_add_config(airouter_catalog_builder_t *b)
             info.caps = caps;
             info.caps_known = known;
 
-            if (ch->has_cost) {
-                info.has_price = 1;
-                info.price_prompt = ch->cost_input;
-                info.price_completion = ch->cost_output;
-                info.currency = ch->currency;
-            }
+            airouter_catalog_channel_price(ch, &info);
 
             if (airouter_catalog_add(b, (uint32_t) c, &info,
                                      AIROUTER_MODEL_CONFIGURED)
@@ -348,12 +347,7 @@ airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,
             ch = &b->cf->channels[channel];
             info.caps = airouter_catalog_caps_from_list(&ch->capabilities,
                                                         &info.caps_known);
-            if (ch->has_cost) {
-                info.has_price = 1;
-                info.price_prompt = ch->cost_input;
-                info.price_completion = ch->cost_output;
-                info.currency = ch->currency;
-            }
+            airouter_catalog_channel_price(ch, &info);
         }
 
         if (airouter_catalog_add(b, channel, &info, AIROUTER_MODEL_CONFIGURED)
@@ -954,6 +948,8 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
 
         m = &b->models[b->nmodels];
         memset(m, 0, sizeof(airouter_catalog_bmodel_t));
+        m->price_cache_read = -1;
+        m->price_cache_write = -1;
 
         m->id = airouter_arena_strndup(b->arena, info->id, len);
         if (m->id == NULL) {
@@ -990,6 +986,27 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
             if (m->currency == NULL) {
                 goto nomem;
             }
+        }
+    }
+
+    /*
+     * Cache prices may come from a later source than the base prices (a
+     * price file knows them, the /models answer did not), but only in
+     * the currency the base prices are in.
+     */
+    if (m->has_price
+        && airouter_catalog_same_currency(m->currency, info->currency))
+    {
+        if (m->price_cache_read < 0 && info->has_cache_read
+            && info->price_cache_read >= 0)
+        {
+            m->price_cache_read = info->price_cache_read;
+        }
+
+        if (m->price_cache_write < 0 && info->has_cache_write
+            && info->price_cache_write >= 0)
+        {
+            m->price_cache_write = info->price_cache_write;
         }
     }
 
@@ -1139,11 +1156,15 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
         }
 
         r->price_usd = (m->price_prompt + m->price_completion) * rate;
+        r->price_cache_read = m->price_cache_read;
+        r->price_cache_write = m->price_cache_write;
 
     } else {
         r->price_prompt = -1;
         r->price_completion = -1;
         r->price_usd = free_ ? 0 : -1;
+        r->price_cache_read = -1;
+        r->price_cache_write = -1;
     }
 
     /* capabilities: what a source stated, the name for the rest */
@@ -1833,6 +1854,68 @@ static int
 airouter_catalog_is(const char *s, const char *word)
 {
     return airouter_tags_eq(s, strlen(s), word, strlen(word));
+}
+
+
+static const char *
+airouter_catalog_currency_name(const char *c)
+{
+    if (c == NULL || c[0] == '\0') {
+        return "USD";
+    }
+
+    return airouter_catalog_is(c, "RMB") ? "CNY" : c;
+}
+
+
+static int
+airouter_catalog_same_currency(const char *a, const char *b)
+{
+    return airouter_catalog_is(airouter_catalog_currency_name(a),
+                               airouter_catalog_currency_name(b));
+}
+
+
+void
+airouter_catalog_info_price(airouter_model_info_t *info, double prompt,
+    double completion, double cache_read, double cache_write,
+    const char *currency)
+{
+    if (!info->has_price) {
+        if (prompt < 0 || completion < 0) {
+            return;
+        }
+
+        info->has_price = 1;
+        info->price_prompt = prompt;
+        info->price_completion = completion;
+        info->currency = currency;
+
+    } else if (!airouter_catalog_same_currency(info->currency, currency)) {
+        return;
+    }
+
+    if (!info->has_cache_read && cache_read >= 0) {
+        info->has_cache_read = 1;
+        info->price_cache_read = cache_read;
+    }
+
+    if (!info->has_cache_write && cache_write >= 0) {
+        info->has_cache_write = 1;
+        info->price_cache_write = cache_write;
+    }
+}
+
+
+void
+airouter_catalog_channel_price(const airouter_channel_t *ch,
+    airouter_model_info_t *info)
+{
+    if (ch->has_cost) {
+        airouter_catalog_info_price(info, ch->cost_input, ch->cost_output,
+                                    ch->cost_cache_read,
+                                    ch->cost_cache_write, ch->currency);
+    }
 }
 
 

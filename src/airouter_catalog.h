@@ -57,7 +57,7 @@
 
 
 #define AIROUTER_CATALOG_MAGIC     0x43524941u     /* "AIRC" little-endian */
-#define AIROUTER_CATALOG_VERSION   1u
+#define AIROUTER_CATALOG_VERSION   2u     /* 2: cache-token prices */
 
 
 /* airouter_catalog_model_t.flags */
@@ -91,7 +91,14 @@ typedef struct {
     int                       has_price;
     double                    price_prompt;     /* per token */
     double                    price_completion; /* per token */
-    const char               *currency;     /* NULL: "USD" */
+    int                       has_cache_read;   /* price_cache_read set */
+    double                    price_cache_read; /* a prompt token read
+                                                   from the provider's
+                                                   cache, per token */
+    int                       has_cache_write;
+    double                    price_cache_write; /* one written to it */
+    const char               *currency;     /* NULL: "USD"; of all the
+                                               prices above */
     uint64_t                  context;      /* tokens, 0: unknown */
     uint64_t                  max_output;   /* tokens, 0: unknown */
     double                    params_total; /* millions, 0: unknown */
@@ -164,6 +171,9 @@ typedef struct {
     double                    price_completion;
     double                    price_usd;    /* prompt + completion in USD,
                                                -1: unknown */
+    double                    price_cache_read;  /* per token, currency,
+                                                    -1: unknown */
+    double                    price_cache_write;
     uint64_t                  context;      /* tokens, 0: unknown */
     uint64_t                  max_output;   /* tokens, 0: unknown */
     double                    params_total; /* millions, 0: unknown */
@@ -214,6 +224,19 @@ int airouter_catalog_builder_add_model(airouter_catalog_builder_t *b,
  * the fields the configuration left unknown, keeps the entry configured. */
 int airouter_catalog_builder_add_configured(airouter_catalog_builder_t *b,
     uint32_t channel, const airouter_model_info_t *info);
+
+/*
+ * Adds what one price source states (per token, negative: not stated) to
+ * info: everything when info has no price yet, else only the cache prices
+ * info lacks, and only when the currencies agree (NULL is USD).
+ */
+void airouter_catalog_info_price(airouter_model_info_t *info, double prompt,
+    double completion, double cache_read, double cache_write,
+    const char *currency);
+
+/* The same with the channel's cost_per_token, when it has one. */
+void airouter_catalog_channel_price(const airouter_channel_t *ch,
+    airouter_model_info_t *info);
 
 /* Marks cf->channels[channel] as not routable in this catalogue (its
  * key was refused), whatever the configuration says. */

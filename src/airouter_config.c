@@ -380,6 +380,10 @@ static const airouter_config_field_t  airouter_config_cost_fields[] = {
                     cost_input, 0, AIROUTER_CONFIG_NOMAX),
     AIROUTER_CF_NUM("output", AIROUTER_CF_DOUBLE, airouter_channel_t,
                     cost_output, 0, AIROUTER_CONFIG_NOMAX),
+    AIROUTER_CF_NUM("cache_read", AIROUTER_CF_DOUBLE, airouter_channel_t,
+                    cost_cache_read, 0, AIROUTER_CONFIG_NOMAX),
+    AIROUTER_CF_NUM("cache_write", AIROUTER_CF_DOUBLE, airouter_channel_t,
+                    cost_cache_write, 0, AIROUTER_CONFIG_NOMAX),
     AIROUTER_CF_LAST
 };
 
@@ -2375,6 +2379,8 @@ airouter_config_channels(airouter_config_ctx_t *ctx, yaml_node_t *node,
         ch->enabled = 1;
         ch->priority = 1;
         ch->weight = 100;
+        ch->cost_cache_read = -1;
+        ch->cost_cache_write = -1;
         ch->local = -1;         /* unset: decided from the URL later */
         ch->free = -1;
 

@@ -119,6 +119,8 @@ typedef struct {
     int                       has_cost;
     double                    cost_input;   /* per token, in currency */
     double                    cost_output;
+    double                    cost_cache_read;  /* -1: not said */
+    double                    cost_cache_write;
     char                     *currency;     /* "USD" unless said */
     long                      daily_limit;  /* requests per day, 0: none */
     airouter_strlist_t        capabilities; /* channel's own, else provider's */

@@ -299,6 +299,18 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
         info->has_price = 1;
         info->price_prompt = prompt;
         info->price_completion = completion;
+
+        /* OpenRouter's prompt-cache prices, per token like the rest */
+        info->has_cache_read = airouter_models_json_number(
+                                   json_object_get(pricing,
+                                                   "input_cache_read"),
+                                   &info->price_cache_read)
+                               && info->price_cache_read >= 0;
+        info->has_cache_write = airouter_models_json_number(
+                                    json_object_get(pricing,
+                                                    "input_cache_write"),
+                                    &info->price_cache_write)
+                                && info->price_cache_write >= 0;
     }
 
     arch = json_object_get(item, "architecture");

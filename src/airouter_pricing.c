@@ -56,6 +56,7 @@ static const airouter_pricing_entry_t *airouter_pricing_lookup(
 static int airouter_pricing_applies(const airouter_pricing_entry_t *e,
     const char *provider, const char *channel);
 static uint64_t airouter_pricing_tokens(json_t *v);
+static double airouter_pricing_number(json_t *v, double scale);
 
 
 airouter_pricing_t *
@@ -220,6 +221,10 @@ airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
         memset(&price, 0, sizeof(price));
         price.prompt = json_number_value(in);
         price.completion = json_number_value(out);
+        price.cache_read = airouter_pricing_number(json_object_get(v,
+                                         "cache_read_input_token_cost"), 1);
+        price.cache_write = airouter_pricing_number(json_object_get(v,
+                                     "cache_creation_input_token_cost"), 1);
         price.context = airouter_pricing_tokens(json_object_get(v,
                                                    "max_input_tokens"));
         price.max_output = airouter_pricing_tokens(json_object_get(v,
@@ -301,6 +306,10 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
         memset(&price, 0, sizeof(price));
         price.prompt = json_number_value(in) * scale;
         price.completion = json_number_value(out) * scale;
+        price.cache_read = airouter_pricing_number(json_object_get(pricing,
+                                             "input_cache_read"), scale);
+        price.cache_write = airouter_pricing_number(json_object_get(pricing,
+                                              "input_cache_write"), scale);
         price.context = airouter_pricing_tokens(json_object_get(v,
                                                     "context_length"));
 
@@ -313,6 +322,22 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
     }
 
     return n;
+}
+
+
+/* A price, scaled to per token; -1 when absent or negative. */
+static double
+airouter_pricing_number(json_t *v, double scale)
+{
+    double  d;
+
+    if (!json_is_number(v)) {
+        return -1;
+    }
+
+    d = json_number_value(v);
+
+    return d >= 0 ? d * scale : -1;
 }
 
 

@@ -5,11 +5,15 @@
  *
  *   LiteLLM's model_prices_and_context_window.json: an object keyed by
  *   model name, each with input_cost_per_token / output_cost_per_token
- *   (USD per token), max_input_tokens, max_output_tokens;
+ *   (USD per token), cache_read_input_token_cost and
+ *   cache_creation_input_token_cost when the provider caches prompts,
+ *   max_input_tokens, max_output_tokens;
  *
  *   the seed's *_unified.json: {"currency": "CNY"|"USD", "unit":
  *   "per_million_tokens", "models": {id: {"pricing": {"prompt",
- *   "completion"}, "context_length"}}}.
+ *   "completion", "input_cache_read", "input_cache_write"},
+ *   "context_length"}}} (the cache prices named as OpenRouter names
+ *   them).
  *
  * Prices are kept per token in the file's currency; the catalogue converts
  * CNY with cost_control.cny_to_usd.  A unified file that names its
@@ -35,6 +39,8 @@
 typedef struct {
     double                    prompt;       /* per token */
     double                    completion;   /* per token */
+    double                    cache_read;   /* per token, -1: unknown */
+    double                    cache_write;
     const char               *currency;     /* "USD", "CNY" */
     uint64_t                  context;      /* tokens, 0: unknown */
     uint64_t                  max_output;   /* tokens, 0: unknown */

@@ -28,6 +28,7 @@ airouter_usage_init(airouter_usage_t *u)
     u->completion_tokens = -1;
     u->total_tokens = -1;
     u->cached_tokens = -1;
+    u->cache_write_tokens = -1;
     u->cost = -1;
 }
 
@@ -177,7 +178,19 @@ airouter_usage_from_root(json_t *root, airouter_usage_t *u)
     }
 
     v = json_object_get(usage, "prompt_tokens_details");
+    if (!json_is_object(v)) {
+        v = json_object_get(usage, "input_tokens_details");
+    }
+
     u->cached_tokens = airouter_usage_field(v, "cached_tokens", NULL);
+    u->cache_write_tokens = airouter_usage_field(v, "cache_write_tokens",
+                                                 NULL);
+
+    if (u->cached_tokens < 0) {
+        u->cached_tokens = airouter_usage_field(usage,
+                                                "prompt_cache_hit_tokens",
+                                                NULL);
+    }
 
     /* OpenRouter says what it charged, in USD */
     v = json_object_get(usage, "cost");

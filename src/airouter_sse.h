@@ -23,7 +23,12 @@ typedef struct {
     long                      prompt_tokens;        /* -1: unknown */
     long                      completion_tokens;
     long                      total_tokens;
-    long                      cached_tokens;        /* -1: unknown */
+    long                      cached_tokens;        /* prompt tokens
+                                                       read from the
+                                                       provider's cache,
+                                                       -1: unknown */
+    long                      cache_write_tokens;   /* prompt tokens
+                                                       written to it */
     double                    cost;     /* usage.cost (OpenRouter), USD;
                                            < 0: absent */
 } airouter_usage_t;
@@ -65,9 +70,10 @@ int airouter_sse_at_boundary(const airouter_sse_t *s);
 
 /*
  * Fills u from {"usage": {"prompt_tokens", "completion_tokens",
- * "total_tokens"}} (also "input_tokens"/"output_tokens"), with
- * "prompt_tokens_details": {"cached_tokens"} and OpenRouter's "cost" when
- * present.  Returns 1 when a usage object was found, 0 otherwise (u
+ * "total_tokens"}} (also "input_tokens"/"output_tokens"), with OpenRouter's
+ * "cost" when present.  Cached prompt tokens are part of prompt_tokens:
+ * "prompt_tokens_details" (or "input_tokens_details") {"cached_tokens",
+ * "cache_write_tokens"}, else DeepSeek's "prompt_cache_hit_tokens".  Returns 1 when a usage object was found, 0 otherwise (u
  * untouched).
  */
 int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);

@@ -108,6 +108,7 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
     ctx->amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     ctx->key = key;
     ctx->prompt_tokens = -1;
+    ctx->cached_tokens = -1;
     ctx->completion_tokens = -1;
     ctx->cost = -1;
 
@@ -444,6 +445,9 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
         rate = (ngx_strcasecmp((u_char *) currency, (u_char *) "CNY") == 0)
                ? acf->cost.cny_to_usd : 1.0;
 
+        c->price_cache_read = -1;
+        c->price_cache_write = -1;
+
         if (m->flags & AIROUTER_MODEL_FREE) {
             c->price_prompt = 0;
             c->price_completion = 0;
@@ -451,6 +455,14 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
         } else if (m->flags & AIROUTER_MODEL_PRICED) {
             c->price_prompt = m->price_prompt * rate;
             c->price_completion = m->price_completion * rate;
+
+            if (m->price_cache_read >= 0) {
+                c->price_cache_read = m->price_cache_read * rate;
+            }
+
+            if (m->price_cache_write >= 0) {
+                c->price_cache_write = m->price_cache_write * rate;
+            }
 
         } else {
             c->price_prompt = -1;

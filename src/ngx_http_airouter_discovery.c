@@ -610,12 +610,7 @@ ngx_http_airouter_discovery_price(ngx_http_airouter_main_conf_t *amcf,
 
     ch = &amcf->config->channels[channel];
 
-    if (!info->has_price && ch->has_cost) {
-        info->has_price = 1;
-        info->price_prompt = ch->cost_input;
-        info->price_completion = ch->cost_output;
-        info->currency = ch->currency;
-    }
+    airouter_catalog_channel_price(ch, info);
 
     if (amcf->pricing == NULL) {
         return;
@@ -627,12 +622,9 @@ ngx_http_airouter_discovery_price(ngx_http_airouter_main_conf_t *amcf,
         return;
     }
 
-    if (!info->has_price) {
-        info->has_price = 1;
-        info->price_prompt = pr->prompt;
-        info->price_completion = pr->completion;
-        info->currency = pr->currency;
-    }
+    airouter_catalog_info_price(info, pr->prompt, pr->completion,
+                                pr->cache_read, pr->cache_write,
+                                pr->currency);
 
     if (info->context == 0) {
         info->context = pr->context;
@@ -1813,6 +1805,10 @@ ngx_http_airouter_discovery_add_previous(airouter_catalog_builder_t *b,
         info.has_price = (m->flags & AIROUTER_MODEL_PRICED) ? 1 : 0;
         info.price_prompt = m->price_prompt;
         info.price_completion = m->price_completion;
+        info.has_cache_read = m->price_cache_read >= 0;
+        info.price_cache_read = m->price_cache_read;
+        info.has_cache_write = m->price_cache_write >= 0;
+        info.price_cache_write = m->price_cache_write;
         info.currency = airouter_catalog_model_currency(cat, m);
         info.context = m->context;
         info.max_output = m->max_output;

@@ -117,6 +117,18 @@ ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
                             "completion", m->price_completion,
                             "currency", airouter_catalog_model_currency(cat,
                                                                         m));
+
+        /* named as OpenRouter names them; absent when unknown */
+        if (pricing != NULL && m->price_cache_read >= 0) {
+            json_object_set_new(pricing, "input_cache_read",
+                                json_real(m->price_cache_read));
+        }
+
+        if (pricing != NULL && m->price_cache_write >= 0) {
+            json_object_set_new(pricing, "input_cache_write",
+                                json_real(m->price_cache_write));
+        }
+
     } else {
         pricing = json_null();
     }

@@ -789,6 +789,8 @@ static void
 ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage)
 {
+    double                          read, write;
+    ngx_int_t                       cached, written, plain;
     ngx_http_airouter_ctx_t        *ctx;
     ngx_http_airouter_candidate_t  *c;
 
@@ -803,17 +805,29 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     ctx->completion_tokens = usage->completion_tokens >= 0
                              ? usage->completion_tokens : 0;
 
+    /* the cached parts are within prompt_tokens; a bad count is clamped */
+    cached = ngx_min(ngx_max(usage->cached_tokens, 0), ctx->prompt_tokens);
+    written = ngx_min(ngx_max(usage->cache_write_tokens, 0),
+                      ctx->prompt_tokens - cached);
+    plain = ctx->prompt_tokens - cached - written;
+
+    ctx->cached_tokens = usage->cached_tokens >= 0 ? cached : -1;
+
     /*
      * What the upstream says it charged (OpenRouter's usage.cost) beats
-     * our prices.  usage.prompt_tokens_details.cached_tokens is read, but
-     * the catalogue has no cached-token price: cached tokens are charged
-     * at the prompt price until it has one.
+     * our prices.  A cached token without a cache price of its own costs
+     * a prompt token: we never under-count spend.
      */
     if (usage->cost >= 0) {
         ctx->cost = usage->cost;
 
     } else if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
-        ctx->cost = ctx->prompt_tokens * c->price_prompt
+        read = c->price_cache_read >= 0 ? c->price_cache_read
+                                        : c->price_prompt;
+        write = c->price_cache_write >= 0 ? c->price_cache_write
+                                          : c->price_prompt;
+
+        ctx->cost = plain * c->price_prompt + cached * read + written * write
                     + ctx->completion_tokens * c->price_completion;
     }
 }

@@ -31,6 +31,9 @@ typedef struct {
     double                       score;
     double                       price_prompt;     /* per token, USD */
     double                       price_completion;
+    double                       price_cache_read; /* -1: unknown, the
+                                                      prompt price */
+    double                       price_cache_write;
 } ngx_http_airouter_candidate_t;
 
 
@@ -58,6 +61,8 @@ typedef struct {
     ngx_uint_t                   upstream_status;
     ngx_int_t                    prompt_tokens;    /* -1: unknown */
     ngx_int_t                    completion_tokens;
+    ngx_int_t                    cached_tokens;    /* of prompt_tokens,
+                                                      -1: not said */
     double                       cost;             /* -1: unknown */
     unsigned                     usage_counted:1;  /* by us, not upstream */
 

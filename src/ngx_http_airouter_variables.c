@@ -8,6 +8,8 @@
  *   $airouter_attempts           upstream attempts made
  *   $airouter_prompt_tokens      usage from the answer
  *   $airouter_completion_tokens
+ *   $airouter_cached_tokens      prompt tokens the provider read from its
+ *                                cache, when the answer says
  *   $airouter_cost               USD, when the prices are known
  *   $airouter_usage_source       "upstream" (the answer's usage) or
  *                                "counted" (the answer had none)
@@ -26,6 +28,7 @@ typedef enum {
     NGX_HTTP_AIROUTER_VAR_ATTEMPTS,
     NGX_HTTP_AIROUTER_VAR_PROMPT,
     NGX_HTTP_AIROUTER_VAR_COMPLETION,
+    NGX_HTTP_AIROUTER_VAR_CACHED,
     NGX_HTTP_AIROUTER_VAR_COST,
     NGX_HTTP_AIROUTER_VAR_STATUS,
     NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE,
@@ -55,6 +58,10 @@ static ngx_http_variable_t  ngx_http_airouter_vars[] = {
 
     { ngx_string("airouter_completion_tokens"), NULL,
       ngx_http_airouter_variable, NGX_HTTP_AIROUTER_VAR_COMPLETION,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_cached_tokens"), NULL,
+      ngx_http_airouter_variable, NGX_HTTP_AIROUTER_VAR_CACHED,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("airouter_cost"), NULL, ngx_http_airouter_variable,
@@ -170,6 +177,7 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
 
     n = (data == NGX_HTTP_AIROUTER_VAR_ATTEMPTS) ? (ngx_int_t) res.attempts
         : (data == NGX_HTTP_AIROUTER_VAR_PROMPT) ? ctx->prompt_tokens
+        : (data == NGX_HTTP_AIROUTER_VAR_CACHED) ? ctx->cached_tokens
         : ctx->completion_tokens;
 
     if (n < 0) {

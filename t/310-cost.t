@@ -3,7 +3,9 @@
 # budgets (per key daily and monthly, global daily) refuse with 429
 # insufficient_quota before any upstream is called; the alert threshold
 # warns once; a key's rate limit; a channel's daily_limit takes it out of
-# the candidates for the rest of the day.
+# the candidates for the rest of the day.  Prompt-cache prices: cached
+# prompt tokens cost the cache price (from cost_per_token, a LiteLLM price
+# file or an OpenRouter-shape /models answer) in streams and non-streams.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 
@@ -16,7 +18,8 @@ our $Stream = '{"model": "gpt-test", "stream": true, "messages": [{"role": "user
 our $Admin = "Authorization: Bearer adm-secret";
 
 # router_config.yaml: auth (keys given as yaml), cost_control, channels
-# [id, kind on the counting upstream, extra yaml]
+# [id, kind on the counting upstream, extra yaml, cost_per_token ('' for
+# none)]
 sub cfg {
     my ($keys, $cost, @channels) = @_;
     my $y = "auth:\n  enabled: true\n  api_keys:\n"
@@ -27,7 +30,8 @@ sub cfg {
     my $prio = 1;
     @channels = (["paid", "ok"]) unless @channels;
     for my $c (@channels) {
-        my ($id, $kind, $extra) = @$c;
+        my ($id, $kind, $extra, $cost) = @$c;
+        $cost //= "{input: 0.000001, output: 0.000002}";
         $y .= <<"_EOY_";
   - id: "$id"
     base_url: "http://127.0.0.1:\$TEST_NGINX_RAND_PORT_3/$kind/v1"
@@ -36,8 +40,8 @@ sub cfg {
     configured_models: ["$id-model"]
     model_aliases:
       gpt-test: "$id-model"
-    cost_per_token: {input: 0.000001, output: 0.000002}
 _EOY_
+        $y .= "    cost_per_token: $cost\n" if length $cost;
         $y .= $extra if defined $extra;
         $prio++;
     }
@@ -56,7 +60,7 @@ add_block_preprocessor(sub {
     airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
     log_format money '$status key=$airouter_key channel=$airouter_channel '
                      'tokens=$airouter_prompt_tokens+$airouter_completion_tokens '
-                     'cost=$airouter_cost';
+                     'cost=$airouter_cost cached=$airouter_cached_tokens';
 _EOC_
         unless defined $block->http_config;
     $block->set_value("config", <<'_EOC_') unless defined $block->config;
@@ -302,3 +306,108 @@ main::chats(3, "GET /v1/stats/daily")
 my $k = $j->{by_key}{capped};
 $k->{requests} == 1 && $k->{throttled} == 2 && $j->{total}{throttled} == 2
 && $j->{total}{requests} == 1 && $j->{total}{errors} == 0
+
+
+
+=== TEST 16: cached prompt tokens at cost_per_token's cache_read: 200 x 1 + 800 x 0.1 + 10 x 2 (per million)
+--- user_files eval
+main::cfg(undef, undef, ["paid", "cached", undef, "{input: 0.000001, output: 0.000002, cache_read: 0.0000001}"])
+--- request eval
+[ "POST /v1/chat/completions\n$::Chat", "GET /v1/stats/daily" ]
+--- more_headers eval
+[ "Authorization: Bearer sk-alice", $::Admin ]
+--- response_headers eval
+[ "X-Router-Cost: 0.00030000", "" ]
+--- access_log
+200 key=alice channel=paid tokens=1000+10 cost=0.00030000 cached=800
+--- check_json
+abs($j->{total}{cost} - 0.0003) < 1e-12 && $j->{total}{prompt_tokens} == 1000
+
+
+
+=== TEST 17: without a cache price, a cached token costs a prompt token (never under-counted)
+--- user_files eval
+main::cfg(undef, undef, ["paid", "cached"])
+--- request eval
+"POST /v1/chat/completions\n$::Chat"
+--- more_headers
+Authorization: Bearer sk-alice
+--- response_headers
+X-Router-Cost: 0.00102000
+--- access_log
+200 key=alice channel=paid tokens=1000+10 cost=0.00102000 cached=800
+
+
+
+=== TEST 18: cache writes at cache_write: 100 x 1 + 800 x 1.25 + 3 x 2 (per million)
+--- user_files eval
+main::cfg(undef, undef, ["paid", "cachewrite", undef, "{input: 0.000001, output: 0.000002, cache_read: 0.0000001, cache_write: 0.00000125}"])
+--- request eval
+"POST /v1/chat/completions\n$::Chat"
+--- more_headers
+Authorization: Bearer sk-alice
+--- response_headers
+X-Router-Cost: 0.00110600
+--- access_log
+200 key=alice channel=paid tokens=900+3 cost=0.00110600 cached=0
+
+
+
+=== TEST 19: a stream with DeepSeek's cache-hit count: 56 x 1 + 64 x 0.1 + 4 x 2 (per million), in the log and the stats
+--- user_files eval
+main::cfg(undef, undef, ["paid", "dsstream", undef, "{input: 0.000001, output: 0.000002, cache_read: 0.0000001}"])
+--- request eval
+[ "POST /v1/chat/completions\n$::Stream", "GET /v1/stats/daily" ]
+--- more_headers eval
+[ "Authorization: Bearer sk-alice", $::Admin ]
+--- response_body_like eval
+[ "data: \\[DONE\\]", "by_model" ]
+--- access_log
+200 key=alice channel=paid tokens=120+4 cost=0.00007040 cached=64
+--- check_json
+abs($j->{total}{cost} - 0.0000704) < 1e-12 && $j->{by_key}{alice}{requests} == 1
+
+
+
+=== TEST 20: cache prices from a LiteLLM price file (claude-3-haiku: 0.25 in, 0.03 cached, 1.25 out per million), shown by /v1/models
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_pricing_file \$TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;\n"
+. "    log_format money '\$status cost=\$airouter_cost cached=\$airouter_cached_tokens';\n"
+. main::count_http_config()
+--- user_files eval
+my $y = main::cfg(undef, undef, ["paid", "cached", undef, ""]);
+$y =~ s/paid-model/claude-3-haiku-20240307/g;
+$y
+--- request eval
+[ "POST /v1/chat/completions\n$::Chat", "GET /v1/models/claude-3-haiku-20240307" ]
+--- more_headers
+Authorization: Bearer sk-alice
+--- response_headers eval
+[ "X-Router-Cost: 0.00008650", "" ]
+--- access_log
+200 cost=0.00008650 cached=800
+--- check_json
+my $p = $j->{airouter}{pricing} // $j->{pricing};
+$p && abs($p->{input_cache_read} - 3e-8) < 1e-15
+&& abs($p->{input_cache_write} - 3e-7) < 1e-15
+&& abs($p->{prompt} - 2.5e-7) < 1e-15
+
+
+
+=== TEST 21: cache prices from an OpenRouter-shape /models answer (models_file)
+--- user_files eval
+my $y = main::cfg(undef, undef, ["paid", "cached", "    models_file: \"\$TEST_NGINX_HTML_DIR/or-models.json\"\n", ""]);
+$y .= ">>> or-models.json\n"
+    . '{"data":[{"id":"paid-model","context_length":200000,"pricing":'
+    . '{"prompt":"0.000002","completion":"0.000004",'
+    . '"input_cache_read":"0.0000005","input_cache_write":"0.0000025"}}]}' . "\n";
+$y
+--- request eval
+"POST /v1/chat/completions\n$::Chat"
+--- more_headers
+Authorization: Bearer sk-alice
+--- response_headers
+X-Router-Cost: 0.00084000
+--- access_log
+200 key=alice channel=paid tokens=1000+10 cost=0.00084000 cached=800

@@ -116,6 +116,8 @@ bench_config(size_t nchannels)
         cf->channels[i].enabled = 1;
         cf->channels[i].priority = (int) (i % 3);
         cf->channels[i].weight = 100;
+        cf->channels[i].cost_cache_read = -1;
+        cf->channels[i].cost_cache_write = -1;
         cf->channels[i].local = (i % 19 == 7);
     }
 

@@ -113,6 +113,8 @@ make_config(const chan_spec_t *spec, size_t n)
         ch->enabled = 1;
         ch->priority = 1;
         ch->weight = 100;
+        ch->cost_cache_read = -1;
+        ch->cost_cache_write = -1;
         ch->local = spec[i].local;
         ch->free = spec[i].free;
         split(spec[i].models, &ch->configured_models);
@@ -759,6 +761,35 @@ test_fixtures(void)
                                           sizeof(err)) != 0, "bad json");
     UNIT_CHECK(airouter_models_json_parse("{\"x\":1}", 7, &info, &n, err,
                                           sizeof(err)) != 0, "no list");
+
+    /* OpenRouter's prompt-cache prices, strings per token like the rest */
+    {
+        static const char  cached[] =
+            "{\"data\":[{\"id\":\"anthropic/claude-3-haiku\","
+            "\"pricing\":{\"prompt\":\"0.00000025\","
+            "\"completion\":\"0.00000125\","
+            "\"input_cache_read\":\"0.00000003\","
+            "\"input_cache_write\":\"0.0000003\"}},"
+            "{\"id\":\"x/plain\",\"pricing\":{\"prompt\":\"0.000001\","
+            "\"completion\":\"0.000002\"}}]}";
+
+        UNIT_CHECK(airouter_models_json_parse(cached, sizeof(cached) - 1,
+                                              &info, &n, err, sizeof(err))
+                   == 0 && n == 2, "cache prices parse: %s", err);
+        if (n == 2) {
+            UNIT_CHECK(info[0].has_cache_read && info[0].has_cache_write
+                       && info[0].price_cache_read > 2.9e-8
+                       && info[0].price_cache_read < 3.1e-8
+                       && info[0].price_cache_write > 2.9e-7
+                       && info[0].price_cache_write < 3.1e-7,
+                       "cache prices %g %g", info[0].price_cache_read,
+                       info[0].price_cache_write);
+            UNIT_CHECK(!info[1].has_cache_read && !info[1].has_cache_write,
+                       "no cache prices");
+        }
+
+        airouter_models_json_free(info);
+    }
 
     blob = airouter_catalog_builder_finish(b, &len);
     airouter_catalog_builder_destroy(b);

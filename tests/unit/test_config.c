@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "airouter_arena.h"
+#include "airouter_catalog.h"
 #include "airouter_config.h"
 #include "unit.h"
 
@@ -50,6 +51,7 @@ static void test_urls(void);
 static void test_aliases(void);
 static void test_strategies(void);
 static void test_auth(void);
+static void test_cache_prices(void);
 
 
 int
@@ -79,6 +81,7 @@ main(int argc, char **argv)
     test_aliases();
     test_strategies();
     test_auth();
+    test_cache_prices();
 
     UNIT_DONE("test_config");
 }
@@ -848,5 +851,95 @@ test_auth(void)
     UNIT_CHECK(a->admin_enabled == 1, "admin");
     UNIT_STREQ(a->admin_token, "adm");
 
+    airouter_config_free(cf);
+}
+
+
+/*
+ * cost_per_token's cache_read/cache_write reach the catalogue record; a
+ * later source adds cache prices only in the currency of the base prices.
+ */
+static void
+test_cache_prices(void)
+{
+    void                            *blob;
+    size_t                           len;
+    uint32_t                         i;
+    airouter_diag_t                  diag;
+    airouter_config_t               *cf;
+    airouter_model_info_t            info;
+    const airouter_channel_t        *ch;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_model_t  *m;
+    airouter_catalog_builder_t      *b;
+
+    memset(&diag, 0, sizeof(diag));
+
+    test_fails(DATA "bad_cache_price.yaml",
+               DATA "bad_cache_price.yaml:7:19: \"channels[0].cost_per_token."
+               "cache_read\" must be");
+
+    cf = test_load(DATA "cache_prices.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    ch = airouter_config_channel(cf, "claude");
+    UNIT_CHECK(ch && test_near(ch->cost_cache_read, 3e-8)
+               && test_near(ch->cost_cache_write, 3e-7), "claude cache");
+    ch = airouter_config_channel(cf, "deepseek");
+    UNIT_CHECK(ch && ch->cost_cache_read == -1 && ch->cost_cache_write == -1,
+               "not said: -1");
+
+    b = airouter_catalog_builder_create(cf);
+    UNIT_CHECK(b && airouter_catalog_builder_add_config(b) == 0, "config");
+
+    /* a USD price file knows deepseek's cache price: not in CNY, ignored */
+    memset(&info, 0, sizeof(info));
+    info.id = "deepseek-chat";
+    airouter_catalog_info_price(&info, 2.8e-7, 4.2e-7, 2.8e-8, -1, "USD");
+    UNIT_CHECK(info.has_cache_read && !info.has_cache_write, "info filled");
+    airouter_catalog_builder_add_configured(b, 1, &info);
+
+    /* a CNY one is taken */
+    memset(&info, 0, sizeof(info));
+    info.id = "deepseek-chat";
+    airouter_catalog_info_price(&info, 1e-6, 1e-6, -1, 5e-7, "cny");
+    airouter_catalog_builder_add_configured(b, 1, &info);
+
+    /* an info that has a CNY price takes no USD cache price */
+    airouter_catalog_info_price(&info, 1, 1, 9, 9, NULL);
+    UNIT_CHECK(!info.has_cache_read && test_near(info.price_prompt, 1e-6),
+               "other currency left out");
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    cat = blob ? airouter_catalog_open(blob, len) : NULL;
+    UNIT_CHECK(cat != NULL, "catalogue");
+
+    for (i = 0; cat && i < cat->nmodels; i++) {
+        m = airouter_catalog_model(cat, i);
+
+        switch (m->channel) {
+        case 0:
+            UNIT_CHECK(test_near(m->price_cache_read, 3e-8)
+                       && test_near(m->price_cache_write, 3e-7),
+                       "claude record %g %g", m->price_cache_read,
+                       m->price_cache_write);
+            break;
+        case 1:
+            UNIT_CHECK(test_near(m->price_prompt, 2e-6)
+                       && m->price_cache_read == -1
+                       && test_near(m->price_cache_write, 5e-7),
+                       "deepseek record %g %g", m->price_cache_read,
+                       m->price_cache_write);
+            break;
+        default:
+            UNIT_CHECK(m->price_cache_read == -1
+                       && m->price_cache_write == -1, "unpriced record");
+        }
+    }
+
+    airouter_catalog_blob_free(blob);
+    airouter_catalog_builder_destroy(b);
     airouter_config_free(cf);
 }

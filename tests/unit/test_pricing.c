@@ -41,7 +41,7 @@ test_litellm(void)
     long                     n;
     char                     err[256];
     airouter_pricing_t      *p;
-    const airouter_price_t  *pr;
+    const airouter_price_t  *pr, *q;
 
     p = airouter_pricing_create();
     n = airouter_pricing_add_file(p, fx("litellm-model-prices.json"), err,
@@ -59,7 +59,24 @@ test_litellm(void)
                    (unsigned long long) pr->context);
         UNIT_CHECK(pr->max_output == 4096, "max_output %llu",
                    (unsigned long long) pr->max_output);
+
+        /* Anthropic's prompt cache: reads cheaper, writes dearer */
+        UNIT_CHECK(near(pr->cache_read, 3e-08), "cache_read %g",
+                   pr->cache_read);
+        UNIT_CHECK(near(pr->cache_write, 3e-07), "cache_write %g",
+                   pr->cache_write);
     }
+
+    /* a cache read price without a write price: the write stays unknown */
+    q = airouter_pricing_find(p, "gpt-4o-mini", NULL, NULL);
+    UNIT_CHECK(q != NULL && near(q->cache_read, 7.5e-08)
+               && q->cache_write == -1, "gpt-4o-mini cache prices");
+
+    /* a model without cache prices */
+    q = airouter_pricing_find(p, "gpt-3.5-turbo", NULL, NULL);
+    UNIT_CHECK(q != NULL && q->cache_read == -1 && q->cache_write == -1,
+               "no cache prices: %g %g", q ? q->cache_read : 0,
+               q ? q->cache_write : 0);
 
     /* any case, and with a provider prefix the file does not use */
     UNIT_CHECK(airouter_pricing_find(p, "Claude-3-Haiku-20240307", NULL,
@@ -196,12 +213,51 @@ test_precedence_and_errors(void)
 }
 
 
+/* The unified format names cache prices as OpenRouter does, per million
+ * tokens like the rest of the file. */
+static void
+test_unified_cache(void)
+{
+    long                     n;
+    char                     err[256];
+    const char              *j;
+    airouter_pricing_t      *p;
+    const airouter_price_t  *pr;
+
+    j = "{\"currency\": \"CNY\", \"unit\": \"per_million_tokens\","
+        " \"models\": {\"m-cached\": {\"pricing\": {\"prompt\": 2,"
+        " \"completion\": 8, \"input_cache_read\": 0.5,"
+        " \"input_cache_write\": 2.5}},"
+        " \"m-plain\": {\"pricing\": {\"prompt\": 1, \"completion\": 2,"
+        " \"input_cache_read\": -1}}}}";
+
+    p = airouter_pricing_create();
+    n = airouter_pricing_add_json(p, j, strlen(j), err, sizeof(err));
+    UNIT_CHECK(n == 2, "read %ld: %s", n, n < 0 ? err : "");
+
+    pr = airouter_pricing_find(p, "m-cached", NULL, NULL);
+    UNIT_CHECK(pr != NULL && near(pr->cache_read, 0.5e-6)
+               && near(pr->cache_write, 2.5e-6)
+               && strcmp(pr->currency, "CNY") == 0,
+               "cache prices scaled: %g %g", pr ? pr->cache_read : 0,
+               pr ? pr->cache_write : 0);
+
+    /* a negative price is no price */
+    pr = airouter_pricing_find(p, "m-plain", NULL, NULL);
+    UNIT_CHECK(pr != NULL && pr->cache_read == -1 && pr->cache_write == -1,
+               "m-plain has no cache prices");
+
+    airouter_pricing_free(p);
+}
+
+
 int
 main(void)
 {
     test_litellm();
     test_unified();
     test_precedence_and_errors();
+    test_unified_cache();
 
     UNIT_DONE("test_pricing");
 }

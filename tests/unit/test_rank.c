@@ -115,6 +115,8 @@ make_config(size_t n)
         cf->channels[i].enabled = 1;
         cf->channels[i].priority = 1;
         cf->channels[i].weight = 100;
+        cf->channels[i].cost_cache_read = -1;
+        cf->channels[i].cost_cache_write = -1;
     }
 
     set_strategies(cf);

@@ -178,8 +178,35 @@ test_cost_and_cache(void)
 
     airouter_usage_init(&u);
     UNIT_CHECK(airouter_usage_from_json(cached, strlen(cached), &u)
-               && u.cached_tokens == 32 && u.cost < 0,
+               && u.cached_tokens == 32 && u.cache_write_tokens == -1
+               && u.cost < 0,
                "cached tokens: %ld", u.cached_tokens);
+
+    /* OpenRouter's cache writes (Anthropic models) */
+    cached = "{\"usage\":{\"prompt_tokens\":900,\"completion_tokens\":3,"
+             "\"prompt_tokens_details\":{\"cached_tokens\":0,"
+             "\"cache_write_tokens\":800}}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(cached, strlen(cached), &u)
+               && u.cached_tokens == 0 && u.cache_write_tokens == 800,
+               "cache writes: %ld", u.cache_write_tokens);
+
+    /* DeepSeek's names */
+    cached = "{\"usage\":{\"prompt_tokens\":120,\"completion_tokens\":4,"
+             "\"prompt_cache_hit_tokens\":64,"
+             "\"prompt_cache_miss_tokens\":56}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(cached, strlen(cached), &u)
+               && u.cached_tokens == 64 && u.prompt_tokens == 120,
+               "deepseek cache hits: %ld", u.cached_tokens);
+
+    /* the Responses API's names */
+    cached = "{\"usage\":{\"input_tokens\":70,\"output_tokens\":4,"
+             "\"input_tokens_details\":{\"cached_tokens\":20}}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(cached, strlen(cached), &u)
+               && u.cached_tokens == 20 && u.prompt_tokens == 70,
+               "responses cached tokens: %ld", u.cached_tokens);
 }
 
 

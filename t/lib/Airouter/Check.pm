@@ -16,7 +16,10 @@ package Airouter::Check;
 # count_http_config() is one more mock upstream on $TEST_NGINX_RAND_PORT_3
 # that logs every request it gets: /ok/v1 answers with usage 10 + 5
 # tokens, /stream/v1 streams usage 7 + 2 in its last chunk, /nousage/v1
-# answers without any usage.
+# answers without any usage.  Prompt caches: /cached/v1 answers 1000 + 10
+# tokens of which 800 were read from the cache (OpenAI's names),
+# /cachewrite/v1 900 + 3 with 800 written to it (OpenRouter's), and
+# /dsstream/v1 streams 120 + 4 with 64 cache hits (DeepSeek's).
 #
 
 use strict;
@@ -108,6 +111,18 @@ sub count_http_config {
     my $nousage = '{"id":"chatcmpl-2","object":"chat.completion","created":1,'
         . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
         . '"assistant","content":"Hello there, friend!"},"finish_reason":"stop"}]}';
+    my $answer = sub {
+        my ($usage) = @_;
+        return '{"id":"chatcmpl-3","object":"chat.completion","created":1,'
+            . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
+            . '"assistant","content":"Hello!"},"finish_reason":"stop"}],'
+            . "\"usage\":$usage}";
+    };
+    my $cached = $answer->('{"prompt_tokens":1000,"completion_tokens":10,'
+        . '"total_tokens":1010,"prompt_tokens_details":{"cached_tokens":800}}');
+    my $cachewrite = $answer->('{"prompt_tokens":900,"completion_tokens":3,'
+        . '"total_tokens":903,"prompt_tokens_details":{"cached_tokens":0,'
+        . '"cache_write_tokens":800}}');
     my $chunk = sub {
         my ($json) = @_;
         return "            echo 'data: $json';\n            echo '';\n";
@@ -118,6 +133,14 @@ sub count_http_config {
         . $chunk->('{"id":"s","object":"chat.completion.chunk","created":1,'
                    . '"model":"m","choices":[],"usage":{"prompt_tokens":7,'
                    . '"completion_tokens":2,"total_tokens":9}}')
+        . "            echo 'data: [DONE]';\n            echo '';\n";
+    my $dsstream = $chunk->('{"id":"d","object":"chat.completion.chunk","created":1,'
+                           . '"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},'
+                           . '"finish_reason":null}]}')
+        . $chunk->('{"id":"d","object":"chat.completion.chunk","created":1,'
+                   . '"model":"m","choices":[],"usage":{"prompt_tokens":120,'
+                   . '"completion_tokens":4,"total_tokens":124,'
+                   . '"prompt_cache_hit_tokens":64,"prompt_cache_miss_tokens":56}}')
         . "            echo 'data: [DONE]';\n            echo '';\n";
 
     return <<"_EOC_";
@@ -141,6 +164,21 @@ sub count_http_config {
             default_type text/event-stream;
             echo_read_request_body;
 $stream        }
+
+        location /cached/ {
+            echo_read_request_body;
+            echo '$cached';
+        }
+
+        location /cachewrite/ {
+            echo_read_request_body;
+            echo '$cachewrite';
+        }
+
+        location /dsstream/ {
+            default_type text/event-stream;
+            echo_read_request_body;
+$dsstream        }
     }
 _EOC_
 }

@@ -1226,6 +1226,8 @@ sub _check_raw_headers {
 sub _parse_header_spec {
     my ($s) = @_;
     my @out;
+    # a hash or an array here is a mistake in the test, not a header name
+    die "header spec must be a string, got " . ref($s) . "\n" if ref $s;
     for my $line (split /\n/, $s // '') {
         $line =~ s/^\s+|\s+$//g;
         next unless length $line;
