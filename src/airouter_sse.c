@@ -2,17 +2,45 @@
  * The SSE usage scanner and the JSON usage reader; see airouter_sse.h.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "airouter_json_scan.h"
 #include "airouter_sse.h"
 
 
 static void airouter_sse_line(airouter_sse_t *s, const char *p, size_t n);
 static int airouter_sse_has_usage(const char *p, size_t n);
-static long airouter_usage_field(json_t *usage, const char *name,
-    const char *alt);
+/* The fields of a usage object as found, before they are settled. */
+typedef struct {
+    int                       object;   /* the details member is one */
+    long                      cached;
+    long                      written;
+} airouter_usage_details_t;
+
+
+typedef struct {
+    long                      prompt;
+    long                      input;
+    long                      completion;
+    long                      output;
+    long                      total;
+    long                      hit;      /* DeepSeek's cache hits */
+    airouter_usage_details_t  details[2];   /* prompt_, input_tokens_details */
+    double                    cost;
+} airouter_usage_raw_t;
+
+
+static long airouter_usage_field(json_t *usage, const char *name);
+static void airouter_usage_raw_init(airouter_usage_raw_t *raw);
+static void airouter_usage_settle(const airouter_usage_raw_t *raw,
+    airouter_usage_t *u);
+static int airouter_usage_scan(const char *p, size_t n,
+    airouter_usage_raw_t *raw, airouter_usage_details_t *d);
+static long airouter_usage_integer(const char *p, size_t n);
+static double airouter_usage_real(const char *p, size_t n);
 static void airouter_text_content(json_t *content, airouter_text_pt text,
     void *data);
 static void airouter_text_tools(json_t *calls, airouter_text_pt text,
@@ -154,19 +182,106 @@ airouter_answer_text(const char *p, size_t n, airouter_text_pt text,
 int
 airouter_usage_from_root(json_t *root, airouter_usage_t *u)
 {
-    json_t  *usage, *v;
+    return airouter_usage_from_object(json_object_get(root, "usage"), u);
+}
 
-    usage = json_object_get(root, "usage");
+
+int
+airouter_usage_from_answer(const char *p, size_t n, airouter_usage_t *u)
+{
+    int                   rc;
+    airouter_json_span_t  span;
+    airouter_usage_raw_t  raw;
+
+    rc = airouter_json_member(p, n, "usage", &span);
+
+    if (rc != 1) {
+        return rc;
+    }
+
+    if (p[span.start] != '{') {
+        return 0;               /* "usage": null */
+    }
+
+    airouter_usage_raw_init(&raw);
+
+    if (airouter_usage_scan(p + span.start, span.end - span.start, &raw, 0)
+        != 0)
+    {
+        return -1;
+    }
+
+    airouter_usage_settle(&raw, u);
+
+    return 1;
+}
+
+
+int
+airouter_usage_from_object(json_t *usage, airouter_usage_t *u)
+{
+    json_t                *v;
+    airouter_usage_raw_t   raw;
 
     if (!json_is_object(usage)) {
         return 0;
     }
 
-    u->prompt_tokens = airouter_usage_field(usage, "prompt_tokens",
-                                            "input_tokens");
-    u->completion_tokens = airouter_usage_field(usage, "completion_tokens",
-                                                "output_tokens");
-    u->total_tokens = airouter_usage_field(usage, "total_tokens", NULL);
+    airouter_usage_raw_init(&raw);
+
+    raw.prompt = airouter_usage_field(usage, "prompt_tokens");
+    raw.input = airouter_usage_field(usage, "input_tokens");
+    raw.completion = airouter_usage_field(usage, "completion_tokens");
+    raw.output = airouter_usage_field(usage, "output_tokens");
+    raw.total = airouter_usage_field(usage, "total_tokens");
+    raw.hit = airouter_usage_field(usage, "prompt_cache_hit_tokens");
+
+    v = json_object_get(usage, "prompt_tokens_details");
+    raw.details[0].object = json_is_object(v);
+    raw.details[0].cached = airouter_usage_field(v, "cached_tokens");
+    raw.details[0].written = airouter_usage_field(v, "cache_write_tokens");
+
+    v = json_object_get(usage, "input_tokens_details");
+    raw.details[1].object = json_is_object(v);
+    raw.details[1].cached = airouter_usage_field(v, "cached_tokens");
+    raw.details[1].written = airouter_usage_field(v, "cache_write_tokens");
+
+    v = json_object_get(usage, "cost");
+    raw.cost = json_is_number(v) ? json_number_value(v) : -1;
+
+    airouter_usage_settle(&raw, u);
+
+    return 1;
+}
+
+
+static void
+airouter_usage_raw_init(airouter_usage_raw_t *raw)
+{
+    raw->prompt = -1;
+    raw->input = -1;
+    raw->completion = -1;
+    raw->output = -1;
+    raw->total = -1;
+    raw->hit = -1;
+    raw->details[0].object = 0;
+    raw->details[0].cached = -1;
+    raw->details[0].written = -1;
+    raw->details[1] = raw->details[0];
+    raw->cost = -1;
+}
+
+
+/* What the usage fields say, whichever reader found them. */
+static void
+airouter_usage_settle(const airouter_usage_raw_t *raw, airouter_usage_t *u)
+{
+    const airouter_usage_details_t  *d;
+
+    u->prompt_tokens = raw->prompt >= 0 ? raw->prompt : raw->input;
+    u->completion_tokens = raw->completion >= 0 ? raw->completion
+                                                : raw->output;
+    u->total_tokens = raw->total;
 
     /* embeddings report prompt and total only */
     if (u->completion_tokens < 0 && u->prompt_tokens >= 0) {
@@ -177,27 +292,140 @@ airouter_usage_from_root(json_t *root, airouter_usage_t *u)
         u->total_tokens = u->prompt_tokens + u->completion_tokens;
     }
 
-    v = json_object_get(usage, "prompt_tokens_details");
-    if (!json_is_object(v)) {
-        v = json_object_get(usage, "input_tokens_details");
-    }
+    d = raw->details[0].object ? &raw->details[0] : &raw->details[1];
 
-    u->cached_tokens = airouter_usage_field(v, "cached_tokens", NULL);
-    u->cache_write_tokens = airouter_usage_field(v, "cache_write_tokens",
-                                                 NULL);
-
-    if (u->cached_tokens < 0) {
-        u->cached_tokens = airouter_usage_field(usage,
-                                                "prompt_cache_hit_tokens",
-                                                NULL);
-    }
+    u->cached_tokens = d->cached >= 0 ? d->cached : raw->hit;
+    u->cache_write_tokens = d->written;
 
     /* OpenRouter says what it charged, in USD */
-    v = json_object_get(usage, "cost");
-    u->cost = json_is_number(v) && json_number_value(v) >= 0
-              ? json_number_value(v) : -1;
+    u->cost = raw->cost >= 0 ? raw->cost : -1;
+}
 
-    return 1;
+
+/*
+ * The fields of a usage object (nested 0) or of its *_tokens_details
+ * (nested 1, into d), read from the text.  Integers are what jansson
+ * calls integers: digits with an optional minus, nothing else.
+ */
+static int
+airouter_usage_scan(const char *p, size_t n, airouter_usage_raw_t *raw,
+    airouter_usage_details_t *d)
+{
+    int                    rc;
+    long                  *slot;
+    size_t                 len;
+    airouter_json_iter_t   it;
+    airouter_json_span_t   m;
+
+    if (airouter_json_iter_init(&it, p, n) != 0) {
+        return -1;
+    }
+
+    while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
+        slot = NULL;
+        len = m.end - m.start;
+
+        if (d != NULL) {
+            if (airouter_json_key_is(p, &m, "cached_tokens")) {
+                slot = &d->cached;
+
+            } else if (airouter_json_key_is(p, &m, "cache_write_tokens")) {
+                slot = &d->written;
+            }
+
+        } else if (airouter_json_key_is(p, &m, "prompt_tokens")) {
+            slot = &raw->prompt;
+
+        } else if (airouter_json_key_is(p, &m, "completion_tokens")) {
+            slot = &raw->completion;
+
+        } else if (airouter_json_key_is(p, &m, "total_tokens")) {
+            slot = &raw->total;
+
+        } else if (airouter_json_key_is(p, &m, "input_tokens")) {
+            slot = &raw->input;
+
+        } else if (airouter_json_key_is(p, &m, "output_tokens")) {
+            slot = &raw->output;
+
+        } else if (airouter_json_key_is(p, &m, "prompt_cache_hit_tokens")) {
+            slot = &raw->hit;
+
+        } else if (airouter_json_key_is(p, &m, "cost")) {
+            raw->cost = airouter_usage_real(p + m.start, len);
+
+        } else if (airouter_json_key_is(p, &m, "prompt_tokens_details")
+                   || airouter_json_key_is(p, &m, "input_tokens_details"))
+        {
+            d = &raw->details[p[m.key_start + 1] == 'p' ? 0 : 1];
+            d->object = (p[m.start] == '{');
+            d->cached = -1;
+            d->written = -1;
+
+            if (d->object
+                && airouter_usage_scan(p + m.start, len, raw, d) != 0)
+            {
+                return -1;
+            }
+
+            d = NULL;
+        }
+
+        if (slot != NULL) {
+            *slot = airouter_usage_integer(p + m.start, len);
+        }
+    }
+
+    return rc == 0 ? 0 : -1;
+}
+
+
+static long
+airouter_usage_integer(const char *p, size_t n)
+{
+    long    v;
+    size_t  i;
+    int     neg;
+
+    neg = (n > 0 && p[0] == '-');
+    i = neg;
+
+    /* at most 18 digits: no overflow, as any token count */
+    if (i == n || n - i > 18) {
+        return -1;
+    }
+
+    for (v = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        v = v * 10 + (p[i] - '0');
+    }
+
+    return neg ? -v : v;
+}
+
+
+/* A JSON number, -1 when it is not one. */
+static double
+airouter_usage_real(const char *p, size_t n)
+{
+    char    buf[64], *end;
+    double  v;
+
+    if (n == 0 || n >= sizeof(buf)
+        || !(p[0] == '-' || (p[0] >= '0' && p[0] <= '9')))
+    {
+        return -1;
+    }
+
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+
+    v = strtod(buf, &end);
+
+    return *end == '\0' ? v : -1;
 }
 
 
@@ -455,15 +683,11 @@ airouter_sse_has_usage(const char *p, size_t n)
 
 
 static long
-airouter_usage_field(json_t *usage, const char *name, const char *alt)
+airouter_usage_field(json_t *usage, const char *name)
 {
     json_t  *v;
 
     v = json_object_get(usage, name);
-
-    if (!json_is_integer(v) && alt) {
-        v = json_object_get(usage, alt);
-    }
 
     return json_is_integer(v) ? (long) json_integer_value(v) : -1;
 }

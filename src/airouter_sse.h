@@ -80,6 +80,16 @@ int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);
 
 /* The same, from a body the caller has parsed (and keeps). */
 struct json_t;
+
+/* The same from a "usage" object. */
+int airouter_usage_from_object(struct json_t *usage, airouter_usage_t *u);
+
+/*
+ * The same from a whole answer's text, parsing only its top-level "usage"
+ * member: 1 found, 0 the answer has none, -1 the text could not be
+ * followed (parse it whole to know).
+ */
+int airouter_usage_from_answer(const char *p, size_t n, airouter_usage_t *u);
 int airouter_usage_from_root(struct json_t *root, airouter_usage_t *u);
 
 /*

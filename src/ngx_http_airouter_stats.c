@@ -40,6 +40,8 @@ typedef struct {
     ngx_queue_t                  unsent;        /* nodes that may have
                                                    pending counts */
     ngx_uint_t                   dirty;         /* changed since saved */
+    ngx_uint_t                   noff;          /* channels switched off
+                                                   by the admin API */
     u_char                       strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
 } ngx_http_airouter_stats_sh_t;
 
@@ -636,6 +638,23 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     }
 
     acf = amcf->config;
+
+    /*
+     * The common case, nothing switched off and no daily limits, costs no
+     * lock and no lookup (noff is read unlocked: a switch made this very
+     * moment is seen by the next request).
+     */
+    if (sh->noff == 0) {
+        for (i = 0; i < acf->nchannels; i++) {
+            if (acf->channels[i].daily_limit > 0) {
+                break;
+            }
+        }
+
+        if (i == acf->nchannels) {
+            return NGX_OK;
+        }
+    }
 
     f->nchannels = acf->nchannels;
     f->off = ngx_pcalloc(pool, acf->nchannels + 1);
@@ -1258,6 +1277,10 @@ ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
     ngx_rbtree_insert(&sh->rbtree, node);
     ngx_queue_insert_head(&sh->queue, &sn->queue);
 
+    if (kind == NGX_HTTP_AIROUTER_STATS_OFF) {
+        sh->noff++;
+    }
+
 found:
 
     /* every count goes through here: the Redis flush looks at these only */
@@ -1282,6 +1305,10 @@ ngx_http_airouter_stats_delete(ngx_http_airouter_stats_sh_t *sh,
 
     if (sn->unsent.next) {
         ngx_queue_remove(&sn->unsent);
+    }
+
+    if (sn->kind == NGX_HTTP_AIROUTER_STATS_OFF && sh->noff > 0) {
+        sh->noff--;
     }
 
     ngx_rbtree_delete(&sh->rbtree, node);

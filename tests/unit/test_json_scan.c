@@ -1,0 +1,369 @@
+/*
+ * airouter_json_scan: the member finder against hand-written cases, and
+ * against jansson on random objects (what the scan finds must be what
+ * jansson reads for the same key; where it gives up, jansson is the
+ * caller's answer).  Also the answer-usage reader built on it.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "unit.h"
+#include "airouter_json_scan.h"
+#include "airouter_sse.h"
+
+
+static int member(const char *text, const char *key, char *out,
+    size_t size);
+static void test_cases(void);
+static void test_quote(void);
+static void test_random(void);
+static void test_usage(void);
+static void test_usage_random(void);
+static void random_value(char *buf, size_t *len, size_t cap, int depth);
+
+
+int
+main(void)
+{
+    test_cases();
+    test_quote();
+    test_random();
+    test_usage();
+    test_usage_random();
+
+    UNIT_DONE("test_json_scan");
+}
+
+
+/* The value's text, or "" with the return code of airouter_json_member. */
+static int
+member(const char *text, const char *key, char *out, size_t size)
+{
+    int                   rc;
+    size_t                n;
+    airouter_json_span_t  span;
+
+    out[0] = '\0';
+    rc = airouter_json_member(text, strlen(text), key, &span);
+
+    if (rc == 1) {
+        n = span.end - span.start;
+        n = n < size - 1 ? n : size - 1;
+        memcpy(out, text + span.start, n);
+        out[n] = '\0';
+    }
+
+    return rc;
+}
+
+
+static void
+test_cases(void)
+{
+    char  v[256];
+
+    UNIT_CHECK(member("{\"model\":\"gpt\"}", "model", v, sizeof(v)) == 1
+               && strcmp(v, "\"gpt\"") == 0, "plain: %s", v);
+
+    UNIT_CHECK(member(" { \"a\" : [1, {\"model\": 2}] ,\n \"model\" :\t"
+                      "\"x\\\"y\" } ", "model", v, sizeof(v)) == 1
+               && strcmp(v, "\"x\\\"y\"") == 0,
+               "nested model is not the top-level one: %s", v);
+
+    UNIT_CHECK(member("{\"s\":\"}{][\\\\\",\"model\":{\"k\":[]}}", "model",
+                      v, sizeof(v)) == 1
+               && strcmp(v, "{\"k\":[]}") == 0, "brackets in strings: %s", v);
+
+    UNIT_CHECK(member("{\"model\":1,\"model\":true}", "model", v, sizeof(v))
+               == 1 && strcmp(v, "true") == 0, "last one wins: %s", v);
+
+    UNIT_CHECK(member("{\"n\":-1.5e3,\"model\":null}", "model", v, sizeof(v))
+               == 1 && strcmp(v, "null") == 0, "literals: %s", v);
+
+    UNIT_CHECK(member("{\"x\":1}", "model", v, sizeof(v)) == 0, "absent");
+    UNIT_CHECK(member("{ }", "model", v, sizeof(v)) == 0, "empty object");
+    UNIT_CHECK(member("{\"models\":1,\"mode\":2}", "model", v, sizeof(v))
+               == 0, "prefixes are other keys");
+
+    UNIT_CHECK(member("{\"mod\\u0065l\":1}", "model", v, sizeof(v)) == -1,
+               "an escaped key: give up");
+    UNIT_CHECK(member("[1]", "model", v, sizeof(v)) == -1, "not an object");
+    UNIT_CHECK(member("{\"model\":1} x", "model", v, sizeof(v)) == -1,
+               "trailing bytes");
+    UNIT_CHECK(member("{\"model\":\"abc", "model", v, sizeof(v)) == -1,
+               "unterminated string");
+    UNIT_CHECK(member("{\"model\":[1,2", "model", v, sizeof(v)) == -1,
+               "unterminated array");
+    UNIT_CHECK(member("{\"model\" 1}", "model", v, sizeof(v)) == -1,
+               "no colon");
+    UNIT_CHECK(member("{\"model\":}", "model", v, sizeof(v)) == -1,
+               "no value");
+    UNIT_CHECK(member("", "model", v, sizeof(v)) == -1, "nothing");
+}
+
+
+static void
+test_quote(void)
+{
+    char    out[64];
+    size_t  n;
+
+    n = airouter_json_quote(out, "a\"b\\c\n", 6);
+    out[n] = '\0';
+
+    UNIT_CHECK(n == airouter_json_quoted_len("a\"b\\c\n", 6)
+               && strcmp(out, "\"a\\\"b\\\\c\\u000a\"") == 0,
+               "quoted: %s", out);
+
+    n = airouter_json_quote(out, "qwen/qwen3:free", 15);
+    UNIT_CHECK(n == 17 && memcmp(out, "\"qwen/qwen3:free\"", 17) == 0,
+               "plain id");
+}
+
+
+static void
+random_value(char *buf, size_t *len, size_t cap, int depth)
+{
+    int          k, i, n;
+    static const char *strs[] = {
+        "\"model\"", "\"a\\\"b\"", "\"}{\"", "\"\\\\\"", "\"\\u00e9\"",
+        "\"x,y\"", "\"\"", "\"[\""
+    };
+    static const char *scalars[] = {
+        "0", "-12", "3.25", "1e-7", "true", "false", "null"
+    };
+
+    if (*len + 64 >= cap) {
+        *len += (size_t) snprintf(buf + *len, cap - *len, "0");
+        return;
+    }
+
+    k = depth > 3 ? rand() % 2 : rand() % 4;
+
+    switch (k) {
+    case 0:
+        *len += (size_t) snprintf(buf + *len, cap - *len, "%s",
+                                  strs[rand() % 8]);
+        break;
+
+    case 1:
+        *len += (size_t) snprintf(buf + *len, cap - *len, "%s",
+                                  scalars[rand() % 7]);
+        break;
+
+    case 2:
+        buf[(*len)++] = '[';
+        n = rand() % 4;
+        for (i = 0; i < n; i++) {
+            if (i) {
+                buf[(*len)++] = ',';
+            }
+            random_value(buf, len, cap, depth + 1);
+        }
+        buf[(*len)++] = ']';
+        break;
+
+    default:
+        buf[(*len)++] = '{';
+        n = rand() % 4;
+        for (i = 0; i < n; i++) {
+            if (i) {
+                buf[(*len)++] = ',';
+            }
+            *len += (size_t) snprintf(buf + *len, cap - *len, "%s%s:%s",
+                                      rand() % 2 ? " " : "",
+                                      rand() % 3 ? "\"model\"" : "\"k\"",
+                                      rand() % 2 ? " " : "");
+            random_value(buf, len, cap, depth + 1);
+        }
+        buf[(*len)++] = '}';
+        break;
+    }
+
+    buf[*len] = '\0';
+}
+
+
+static void
+test_random(void)
+{
+    int                   i, rc, agree, found, parsed;
+    char                  buf[8192];
+    size_t                len;
+    json_t               *root, *want, *got;
+    airouter_json_span_t  span;
+
+    srand(42);
+    agree = 0;
+    found = 0;
+    parsed = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = 0;
+        buf[0] = '{';
+        len = 1;
+
+        /* a top-level object with one to four members */
+        {
+            int  m, n;
+
+            n = 1 + rand() % 4;
+            for (m = 0; m < n; m++) {
+                if (m) {
+                    buf[len++] = ',';
+                }
+                len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+                                         "%s:", rand() % 2 ? "\"model\""
+                                                           : "\"other\"");
+                random_value(buf, &len, sizeof(buf) - 8, 1);
+            }
+        }
+
+        buf[len++] = '}';
+        buf[len] = '\0';
+
+        root = json_loadb(buf, len, 0, NULL);
+        if (root == NULL) {
+            continue;               /* the generator wrote a bad one */
+        }
+
+        parsed++;
+
+        want = json_object_get(root, "model");
+        rc = airouter_json_member(buf, len, "model", &span);
+
+        if (rc == 1) {
+            got = json_loadb(buf + span.start, span.end - span.start,
+                             JSON_DECODE_ANY, NULL);
+            agree += (want != NULL && got != NULL && json_equal(want, got));
+            found++;
+            json_decref(got);
+
+        } else {
+            agree += (rc == 0 && want == NULL);
+        }
+
+        json_decref(root);
+    }
+
+    UNIT_CHECK(parsed > 15000 && found > 5000, "parsed %d, found in %d",
+               parsed, found);
+    UNIT_CHECK(agree == parsed, "scan and jansson agree on %d of %d",
+               agree, parsed);
+}
+
+
+static void
+test_usage(void)
+{
+    airouter_usage_t  u;
+    const char       *a;
+
+    a = "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":"
+        "\"\\\"usage\\\": {\\\"prompt_tokens\\\": 99}\"}}],"
+        "\"usage\":{\"prompt_tokens\":21,\"completion_tokens\":14,"
+        "\"total_tokens\":35,\"prompt_tokens_details\":"
+        "{\"cached_tokens\":5}}}";
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 1
+               && u.prompt_tokens == 21 && u.completion_tokens == 14
+               && u.cached_tokens == 5, "answer usage: %ld", u.prompt_tokens);
+
+    a = "{\"id\":\"x\",\"usage\":null}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 0
+               && u.prompt_tokens == -1, "usage null");
+
+    a = "{\"id\":\"x\"}";
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 0, "none");
+
+    a = "{\"id\":\"x\",\"usage\":{\"prompt_tokens\":1";
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == -1,
+               "truncated: parse it whole");
+}
+
+
+/* The scan and the jansson reader settle random usage objects alike. */
+static void
+test_usage_random(void)
+{
+    int               i, k, m, same, rc;
+    char              buf[2048];
+    size_t            len;
+    airouter_usage_t  a, b;
+    static const char *keys[] = {
+        "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens",
+        "output_tokens", "prompt_cache_hit_tokens", "cost", "x"
+    };
+    static const char *vals[] = {
+        "12", "0", "-3", "7.5", "1e2", "null", "\"9\"", "true", "40",
+        "0.00012"
+    };
+    static const char *details[] = { "prompt_tokens_details",
+                                     "input_tokens_details" };
+    static const char *dkeys[] = { "cached_tokens", "cache_write_tokens",
+                                   "y" };
+
+    srand(7);
+    same = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = (size_t) snprintf(buf, sizeof(buf),
+                                "{\"id\":\"c\",\"usage\":{");
+        m = rand() % 7;
+
+        for (k = 0; k < m; k++) {
+            if (k) {
+                buf[len++] = ',';
+            }
+
+            if (rand() % 4 == 0) {
+                len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+                                         "\"%s\":", details[rand() % 2]);
+                if (rand() % 5 == 0) {
+                    len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+                                             "null");
+                } else {
+                    len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+                                             "{\"%s\":%s,\"%s\":%s}",
+                                             dkeys[rand() % 3],
+                                             vals[rand() % 10],
+                                             dkeys[rand() % 3],
+                                             vals[rand() % 10]);
+                }
+
+            } else {
+                len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+                                         "\"%s\": %s", keys[rand() % 8],
+                                         vals[rand() % 10]);
+            }
+        }
+
+        len += (size_t) snprintf(buf + len, sizeof(buf) - len, "}}");
+
+        airouter_usage_init(&a);
+        airouter_usage_init(&b);
+
+        rc = airouter_usage_from_answer(buf, len, &a);
+        (void) airouter_usage_from_json(buf, len, &b);
+
+        if (rc == 1 && a.prompt_tokens == b.prompt_tokens
+            && a.completion_tokens == b.completion_tokens
+            && a.total_tokens == b.total_tokens
+            && a.cached_tokens == b.cached_tokens
+            && a.cache_write_tokens == b.cache_write_tokens
+            && a.cost == b.cost)
+        {
+            same++;
+
+        } else if (same == i) {
+            fprintf(stderr, "differs on %s\n", buf);
+        }
+    }
+
+    UNIT_CHECK(same == 20000, "scan and jansson agree on %d of 20000", same);
+}
