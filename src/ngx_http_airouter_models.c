@@ -19,7 +19,9 @@ static ngx_int_t ngx_http_airouter_models_visible(
     const airouter_catalog_t *cat, const airouter_config_t *acf,
     const airouter_apikey_t *key, uint32_t i);
 static ngx_int_t ngx_http_airouter_models_tags(ngx_http_request_t *r,
-    const airouter_catalog_t *cat);
+    const airouter_catalog_t *cat, const airouter_apikey_t *key);
+static uint32_t *ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, const airouter_apikey_t *key);
 
 
 static const struct {
@@ -68,7 +70,7 @@ ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path,
     if (path->len == sizeof("tags") - 1
         && ngx_strncmp(path->data, "tags", path->len) == 0)
     {
-        return ngx_http_airouter_models_tags(r, cat);
+        return ngx_http_airouter_models_tags(r, cat, key);
     }
 
     return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -284,12 +286,29 @@ ngx_http_airouter_models_one(ngx_http_request_t *r,
 }
 
 
+/*
+ * /v1/tags: each tag and how many catalogue models carry it.  A key with
+ * allowed_tags or allowed_models sees only the models it may reach, so
+ * tags it cannot reach at all are left out.
+ */
 static ngx_int_t
 ngx_http_airouter_models_tags(ngx_http_request_t *r,
-    const airouter_catalog_t *cat)
+    const airouter_catalog_t *cat, const airouter_apikey_t *key)
 {
-    uint32_t  t;
-    json_t   *data;
+    uint32_t   t, n, *counts;
+    json_t    *data;
+
+    counts = NULL;
+
+    if (key != NULL
+        && (key->allowed_tags.n > 0 || key->allowed_models.n > 0)
+        && airouter_catalog_ntags(cat) > 0)
+    {
+        counts = ngx_http_airouter_models_tag_counts(r, cat, key);
+        if (counts == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     data = json_array();
     if (data == NULL) {
@@ -297,11 +316,59 @@ ngx_http_airouter_models_tags(ngx_http_request_t *r,
     }
 
     for (t = 0; t < airouter_catalog_ntags(cat); t++) {
+        if (counts == NULL) {
+            n = airouter_catalog_tag(cat, t)->count;
+
+        } else if (counts[t] > 0) {
+            n = counts[t];
+
+        } else {
+            continue;
+        }
+
         json_array_append_new(data, json_pack("{s:s,s:I}",
             "tag", airouter_catalog_tag_name(cat, t),
-            "models", (json_int_t) airouter_catalog_tag(cat, t)->count));
+            "models", (json_int_t) n));
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
                json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+
+/*
+ * Per tag index, the models key's ACL lets it reach: counted as the
+ * catalogue's own tag counts are (disabled channels included), so a key
+ * whose ACL covers everything sees the unrestricted answer.
+ */
+static uint32_t *
+ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, const airouter_apikey_t *key)
+{
+    uint32_t                         i, k, *counts;
+    const uint32_t                  *t;
+    const airouter_catalog_model_t  *m;
+
+    counts = ngx_pcalloc(r->pool,
+                         airouter_catalog_ntags(cat) * sizeof(uint32_t));
+    if (counts == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < airouter_catalog_nmodels(cat); i++) {
+        if (!airouter_route_key_allows(cat, &key->allowed_tags,
+                                       &key->allowed_models, i))
+        {
+            continue;
+        }
+
+        m = airouter_catalog_model(cat, i);
+        t = airouter_catalog_model_tags(cat, m);
+
+        for (k = 0; k < m->ntags; k++) {
+            counts[t[k]]++;
+        }
+    }
+
+    return counts;
 }

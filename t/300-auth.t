@@ -48,6 +48,46 @@ routing:
     min_context_length: 0
 _EOY_
 
+# For /v1/tags: four models, two paid ones on a channel tagged "premium"
+# and two free ones, all "local" (127.0.0.1).  Unrestricted, the tags are
+# 8b:2 cheap:1 free:2 local:4 model:2 paid:1 premium:2 qwen3:2.
+our $TagKeys = <<'_EOY_';
+auth:
+  enabled: true
+  api_keys:
+    - name: all
+      key: "sk-all-value"
+    - name: freebie
+      key: "sk-free-value"
+      allowed_tags: [free]
+    - name: narrow
+      key: "sk-narrow-value"
+      allowed_models: ["cheap-model"]
+    - name: both
+      key: "sk-both-value"
+      allowed_tags: [premium]
+      allowed_models: ["qwen3*"]
+    - name: nothing
+      key: "sk-nothing-value"
+      allowed_tags: [no-such-tag]
+_EOY_
+
+our $TagChannels = <<'_EOY_';
+channels:
+  - id: paid
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
+    api_key: "sk-up-paid"
+    tags: [premium]
+    configured_models: ["paid-model", "qwen3-8b"]
+    cost_per_token: {input: 0.000001, output: 0.000002}
+  - id: freechan
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
+    api_key: "sk-up-free"
+    configured_models: ["cheap-model:free", "qwen3-8b:free"]
+routing:
+  default_strategy: quality_optimized
+_EOY_
+
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 
 add_block_preprocessor(sub {
@@ -315,3 +355,107 @@ GET /whoami
 Authorization: Bearer sk-free-value
 --- response_body
 key=freebie
+
+
+
+=== TEST 20: /v1/tags counts, for a key limited by tag, only the models it may reach
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-free-value
+--- error_code: 200
+--- response_body
+{"object":"list","data":[{"tag":"8b","models":1},{"tag":"cheap","models":1},{"tag":"free","models":2},{"tag":"local","models":2},{"tag":"model","models":1},{"tag":"qwen3","models":1}]}
+
+
+
+=== TEST 21: /v1/tags leaves out every tag a key cannot reach a model of
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-free-value
+--- check_json
+my %t = map { ($_->{tag} => $_->{models}) } @{$j->{data}};
+!exists $t{premium} && !exists $t{paid} && $t{free} == 2
+&& !grep { $_->{models} == 0 } @{$j->{data}}
+
+
+
+=== TEST 22: a key limited by allowed_models sees the tags of those models only
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-narrow-value
+--- error_code: 200
+--- response_body
+{"object":"list","data":[{"tag":"cheap","models":1},{"tag":"free","models":1},{"tag":"local","models":1},{"tag":"model","models":1}]}
+
+
+
+=== TEST 23: allowed_tags and allowed_models together: the models passing both
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-both-value
+--- response_body
+{"object":"list","data":[{"tag":"8b","models":1},{"tag":"local","models":1},{"tag":"premium","models":1},{"tag":"qwen3","models":1}]}
+
+
+
+=== TEST 24: a key that reaches no model sees no tag
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-nothing-value
+--- response_body
+{"object":"list","data":[]}
+
+
+
+=== TEST 25: a key without limits sees every tag and count, as with auth off
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request
+GET /v1/tags
+--- more_headers
+Authorization: Bearer sk-all-value
+--- response_body
+{"object":"list","data":[{"tag":"8b","models":2},{"tag":"cheap","models":1},{"tag":"free","models":2},{"tag":"local","models":4},{"tag":"model","models":2},{"tag":"paid","models":1},{"tag":"premium","models":2},{"tag":"qwen3","models":2}]}
+
+
+
+=== TEST 26: with auth off /v1/tags counts the whole catalogue
+--- user_files eval
+">>> router_config.yaml\n$::TagChannels"
+--- request
+GET /v1/tags
+--- response_body
+{"object":"list","data":[{"tag":"8b","models":2},{"tag":"cheap","models":1},{"tag":"free","models":2},{"tag":"local","models":4},{"tag":"model","models":2},{"tag":"paid","models":1},{"tag":"premium","models":2},{"tag":"qwen3","models":2}]}
+
+
+
+=== TEST 27: /v1/models/{id} of a model the key may not reach is the 404 of an unknown id
+--- user_files eval
+">>> router_config.yaml\n$::TagKeys$::TagChannels"
+--- request eval
+["GET /v1/models/qwen3-8b%3Afree", "GET /v1/models/no-such-model",
+ "GET /v1/models/cheap-model:free"]
+--- more_headers eval
+["Authorization: Bearer sk-narrow-value", "Authorization: Bearer sk-narrow-value",
+ "Authorization: Bearer sk-narrow-value"]
+--- error_code eval
+[404, 404, 200]
+--- response_body_like eval
+['^\{"error":\{"message":"The model \\\\"qwen3-8b:free\\\\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"\}\}$',
+ '^\{"error":\{"message":"The model \\\\"no-such-model\\\\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"\}\}$',
+ '"id":"cheap-model:free"']
