@@ -19,6 +19,7 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_redis.h"
+#include "ngx_http_airouter_resolve.h"
 #include "airouter_tokenizer.h"
 
 
@@ -187,6 +188,13 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
       0,
       NULL },
 
+    { ngx_string("airouter_resolve_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_airouter_resolve_interval,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -324,6 +332,10 @@ ngx_http_airouter_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_airouter_stats_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_resolve_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -213,24 +213,37 @@ airouter_json_ws(const char *p, size_t n, size_t i)
 static int
 airouter_json_string(const char *p, size_t n, size_t *i, int *escaped)
 {
-    size_t  k;
+    size_t       k, b;
+    const char  *q;
 
     *escaped = 0;
+    k = *i + 1;
 
-    for (k = *i + 1; k < n; k++) {
-        if (p[k] == '\\') {
-            *escaped = 1;
-            k++;
-            continue;
+    /* memchr to the next quote; it closes unless an odd run of
+     * backslashes precedes it */
+    for ( ;; ) {
+        q = memchr(p + k, '"', n - k);
+        if (q == NULL) {
+            return -1;
         }
 
-        if (p[k] == '"') {
-            *i = k + 1;
-            return 0;
+        k = q - p;
+
+        for (b = k; b > *i + 1 && p[b - 1] == '\\'; b--) {
+            /* void */
         }
+
+        if (((k - b) & 1) == 0) {
+            break;
+        }
+
+        k++;
     }
 
-    return -1;
+    *escaped = memchr(p + *i + 1, '\\', k - *i - 1) != NULL;
+    *i = k + 1;
+
+    return 0;
 }
 
 

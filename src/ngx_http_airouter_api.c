@@ -447,6 +447,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
 
         c->price_cache_read = -1;
         c->price_cache_write = -1;
+        c->keys = m->keys;
 
         if (m->flags & AIROUTER_MODEL_FREE) {
             c->price_prompt = 0;
@@ -633,11 +634,12 @@ ngx_http_airouter_api_route_error(ngx_http_request_t *r,
 static json_t *
 ngx_http_airouter_api_load_body(ngx_http_request_t *r)
 {
-    off_t         len;
-    u_char       *data, *p;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    off_t                     len;
+    u_char                   *data, *p;
+    ssize_t                   n;
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
+    ngx_http_airouter_ctx_t  *ctx;
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
         return NULL;
@@ -652,6 +654,17 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
 
     if (len == 0 || len > NGX_HTTP_AIROUTER_BODY_MAX) {
         return NULL;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    ctx->raw.len = (size_t) len;
+
+    /* the usual case, one buffer in memory: no copy */
+    b = r->request_body->bufs->buf;
+
+    if (r->request_body->bufs->next == NULL && !b->in_file) {
+        ctx->raw.data = b->pos;
+        return json_loadb((char *) b->pos, len, 0, NULL);
     }
 
     data = ngx_pnalloc(r->pool, len);
@@ -677,6 +690,8 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
 
         p = ngx_cpymem(p, b->pos, b->last - b->pos);
     }
+
+    ctx->raw.data = data;
 
     return json_loadb((char *) data, len, 0, NULL);
 }

@@ -359,7 +359,7 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
 
 ngx_int_t
 ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t channel, ngx_uint_t nkeys, ngx_uint_t *key,
+    ngx_uint_t channel, ngx_uint_t nkeys, uint32_t allowed, ngx_uint_t *key,
     ngx_http_airouter_live_block_t *block)
 {
     time_t                           now;
@@ -375,6 +375,11 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
 
     if (nkeys <= 1) {
         return NGX_OK;
+    }
+
+    /* a mask naming no key we have says nothing */
+    if (allowed && nkeys < 32 && (allowed & ((1u << nkeys) - 1)) == 0) {
+        allowed = 0;
     }
 
     live = ngx_http_airouter_live_table(amcf, &shpool);
@@ -394,6 +399,11 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
 
     for (i = 0; i < nkeys; i++) {
         k = (start + i) % nkeys;
+
+        if (!ngx_http_airouter_live_key_lists(allowed, k)) {
+            continue;
+        }
+
         ke = ngx_http_airouter_live_find(live,
                      ngx_http_airouter_live_key_hash(id, k), 0);
 
@@ -421,6 +431,17 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return rc;
+}
+
+
+/*
+ * Whether key k may serve a model whose discovery said which keys list it
+ * (bit k for keys 0-31; 0: not said).  Keys past 31 are not in the mask.
+ */
+ngx_uint_t
+ngx_http_airouter_live_key_lists(uint32_t allowed, ngx_uint_t k)
+{
+    return allowed == 0 || k >= 32 || (allowed & ((uint32_t) 1 << k));
 }
 
 

@@ -97,14 +97,16 @@ ngx_int_t ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
 
 /*
  * Before acquire(), for a channel with nkeys > 1: the next of its keys
- * that is not blocked, in turn across all workers.  NGX_DECLINED with
- * *block when every key is blocked; NGX_DONE without live state (the
- * caller picks).
+ * that is not blocked and lists the model (allowed: the catalogue entry's
+ * key bits, 0 for every key), in turn across all workers.  NGX_DECLINED
+ * with *block when every such key is blocked; NGX_DONE without live state
+ * (the caller picks, with ngx_http_airouter_live_key_lists()).
  */
 ngx_int_t ngx_http_airouter_live_pick_key(
     ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t channel, ngx_uint_t nkeys, ngx_uint_t *key,
+    ngx_uint_t channel, ngx_uint_t nkeys, uint32_t allowed, ngx_uint_t *key,
     ngx_http_airouter_live_block_t *block);
+ngx_uint_t ngx_http_airouter_live_key_lists(uint32_t allowed, ngx_uint_t k);
 
 /*
  * After an attempt that acquire() let through.  With report->nkeys > 1, a

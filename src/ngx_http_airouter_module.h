@@ -53,6 +53,9 @@ typedef struct {
     /* ngx_http_airouter_proxy.c: channel addresses, keys, outcome table */
     void                        *proxy;
 
+    /* ngx_http_airouter_resolve.c: names re-resolved by each worker */
+    void                        *resolve;
+
     /* ngx_http_airouter_discovery.c: directives, then what init builds */
     ngx_str_t                    cache_dir;     /* empty: no cache file */
     ngx_msec_t                   discovery_delay;

@@ -33,6 +33,8 @@
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_resolve.h"
+#include "airouter_json_scan.h"
 #include "airouter_outcome.h"
 #include "airouter_sse.h"
 #include "airouter_tokenizer.h"
@@ -44,10 +46,11 @@
 
 /*
  * A channel as the proxy reaches it, built at configuration time from its
- * base_url.  The address is resolved once, at configuration time
- * (ngx_parse_url with resolving, which blocks while nginx starts:
- * acceptable for a handful of channels; a refresh through nginx's resolver
- * is future work), and lives in the cycle's pool.  next_auth and session
+ * base_url.  The address is resolved at configuration time (blocking
+ * while nginx starts: acceptable for a handful of channels) and lives in
+ * the cycle's pool; with nginx's "resolver", each worker replaces it as
+ * the name's answer changes (ngx_http_airouter_resolve.c), and it may be
+ * NULL until the first answer.  next_auth and session
  * are per worker: the configuration is copied into each worker at fork;
  * next_auth only turns the keys when there is no live state (the shared
  * turn and each key's state are in ngx_http_airouter_live.c).
@@ -181,6 +184,12 @@ static ngx_int_t ngx_http_airouter_proxy_first_event(ngx_http_request_t *r,
 static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
 static void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage);
+static void ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t status, ngx_str_t *body);
+static ngx_buf_t *ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_buf_t *ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
 static void ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
     ngx_str_t *body);
 static void ngx_http_airouter_proxy_text(void *data, const char *text,
@@ -578,6 +587,11 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
+        if (status >= 200 && status < 300 && rc == NGX_OK && !sse) {
+            ngx_http_airouter_proxy_answer(p, status, &body);
+            goto judged;
+        }
+
         /* one parse for the fault and the usage */
         root = body.len ? json_loadb((char *) body.data, body.len, 0, NULL)
                         : NULL;
@@ -612,6 +626,8 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
         }
     }
 
+judged:
+
     p->classified = 1;
     p->retry_after = ngx_http_airouter_proxy_retry_after(r);
     p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
@@ -624,6 +640,50 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
     }
 
     return NGX_HTTP_UPSTREAM_INVALID_HEADER;
+}
+
+
+/*
+ * A whole 2xx answer, the common case, judged without a jansson tree: an
+ * error object in it is parsed (by airouter_outcome_fault), the usage
+ * member alone is parsed, and only an answer without usage is read whole
+ * (to count its text).
+ */
+static void
+ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t status, ngx_str_t *body)
+{
+    int                rc;
+    json_t            *root;
+    airouter_usage_t   usage;
+
+    p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                      (char *) body->data, body->len);
+
+    if (p->fault != AIROUTER_FAULT_NONE) {
+        return;
+    }
+
+    airouter_usage_init(&usage);
+
+    rc = airouter_usage_from_answer((char *) body->data, body->len, &usage);
+
+    if (rc == -1) {
+        /* a shape the scan does not follow: parse it whole */
+        root = json_loadb((char *) body->data, body->len, 0, NULL);
+        rc = (root != NULL && airouter_usage_from_root(root, &usage));
+
+        if (root) {
+            json_decref(root);
+        }
+    }
+
+    if (rc == 1) {
+        ngx_http_airouter_proxy_usage(p, &usage);
+
+    } else {
+        ngx_http_airouter_proxy_count(p, body);
+    }
 }
 
 
@@ -1375,7 +1435,7 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     ngx_http_airouter_proxy_ctx_t *p = data;
 
     ngx_int_t                        rc;
-    ngx_uint_t                       probe, key;
+    ngx_uint_t                       probe, key, i;
     ngx_http_request_t              *r;
     ngx_http_upstream_t             *u;
     ngx_http_airouter_ctx_t         *ctx;
@@ -1417,7 +1477,8 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         }
 
         rc = ngx_http_airouter_live_pick_key(ctx->amcf, c[p->next].channel,
-                                             ch->nauth, &key, &block);
+                                             ch->nauth, c[p->next].keys,
+                                             &key, &block);
 
         if (rc == NGX_DECLINED) {
             /* every key of the channel is cooling down or dead */
@@ -1429,7 +1490,17 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         }
 
         if (rc == NGX_DONE) {
-            key = ch->next_auth++ % ch->nauth;
+            /* no live state: this worker's own turn, among the keys
+             * that list the model */
+            key = ch->next_auth % ch->nauth;
+
+            for (i = 0; i < ch->nauth; i++) {
+                key = ch->next_auth++ % ch->nauth;
+
+                if (ngx_http_airouter_live_key_lists(c[p->next].keys, key)) {
+                    break;
+                }
+            }
         }
 
         if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
@@ -1651,6 +1722,149 @@ ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
 
 
 /*
+ * The client's body bytes with the candidate's model id in place of the
+ * model the client named, and for streams a request for usage in the
+ * final chunk.  Returns NGX_CONF_UNSET_PTR when the body needs the slow
+ * path (ngx_http_airouter_proxy_dump): a shape the scan does not follow,
+ * or stream_options the client set itself.
+ */
+static ngx_buf_t *
+ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    int                       rc;
+    size_t                    qlen, extra;
+    u_char                   *raw;
+    ngx_buf_t                *b;
+    airouter_json_span_t      model, so;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    static const char  usage[] = "\"stream_options\":{\"include_usage\":true},";
+
+    ctx = p->ctx;
+    raw = ctx->raw.data;
+
+    if (raw == NULL
+        || airouter_json_member((char *) raw, ctx->raw.len, "model", &model)
+           != 1)
+    {
+        return NGX_CONF_UNSET_PTR;
+    }
+
+    extra = 0;
+
+    if (ctx->stream) {
+        rc = airouter_json_member((char *) raw, ctx->raw.len,
+                                  "stream_options", &so);
+        if (rc != 0) {
+            return NGX_CONF_UNSET_PTR;
+        }
+
+        extra = sizeof(usage) - 1;
+    }
+
+    qlen = airouter_json_quoted_len((char *) p->cand->model.data,
+                                    p->cand->model.len);
+
+    b = ngx_create_temp_buf(r->pool, ctx->raw.len - (model.end - model.start)
+                                     + qlen + extra);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    /* "{", then the usage request (a member of its own, first) */
+    b->last = ngx_cpymem(b->last, raw, model.open);
+
+    if (extra) {
+        b->last = ngx_cpymem(b->last, usage, extra);
+    }
+
+    b->last = ngx_cpymem(b->last, raw + model.open,
+                         model.start - model.open);
+    b->last += airouter_json_quote((char *) b->last,
+                                   (char *) p->cand->model.data,
+                                   p->cand->model.len);
+    b->last = ngx_cpymem(b->last, raw + model.end, ctx->raw.len - model.end);
+
+    return b;
+}
+
+
+/*
+ * The slow path: the body rewritten in its jansson tree and serialised
+ * again, in one pass into a buffer sized from the client's body;
+ * json_dumpb() says what it needed, so a rare longer output (reals
+ * printed with 17 digits) is written again into a buffer of that size.
+ */
+static ngx_buf_t *
+ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t      blen, cap;
+    json_t     *body, *so;
+    ngx_buf_t  *bb;
+
+    body = p->ctx->body;
+
+    if (json_object_set_new(body, "model",
+                            json_stringn((char *) p->cand->model.data,
+                                         p->cand->model.len))
+        != 0)
+    {
+        return NULL;
+    }
+
+    if (p->ctx->stream) {
+        so = json_object_get(body, "stream_options");
+
+        if (!json_is_object(so)) {
+            so = json_object();
+            if (so == NULL || json_object_set_new(body, "stream_options", so)
+                              != 0)
+            {
+                return NULL;
+            }
+        }
+
+        if (json_object_set_new(so, "include_usage", json_true()) != 0) {
+            return NULL;
+        }
+    }
+
+    cap = (r->headers_in.content_length_n > 0
+           && r->headers_in.content_length_n < 1024 * 1024)
+          ? (size_t) r->headers_in.content_length_n
+            + (size_t) r->headers_in.content_length_n / 4
+            + p->cand->model.len + 128
+          : 4096;
+
+    bb = ngx_create_temp_buf(r->pool, cap);
+    if (bb == NULL) {
+        return NULL;
+    }
+
+    blen = json_dumpb(body, (char *) bb->pos, cap, JSON_COMPACT);
+
+    if (blen > cap) {
+        bb = ngx_create_temp_buf(r->pool, blen);
+        if (bb == NULL) {
+            return NULL;
+        }
+
+        blen = json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
+    }
+
+    if (blen == 0) {
+        return NULL;
+    }
+
+    bb->last = bb->pos + blen;
+
+    return bb;
+}
+
+
+/*
  * The request for this try: line, Host, the channel's key, the client's
  * Accept and User-Agent, and the body with the candidate's model id (for
  * streams, asking for usage in the final chunk).  The client's own
@@ -1660,9 +1874,8 @@ static ngx_int_t
 ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
-    size_t                          len, blen, ulen, cap;
+    size_t                          len, ulen;
     u_char                         *url;
-    json_t                         *body, *so;
     ngx_buf_t                      *b, *bb;
     ngx_str_t                      *auth, *accept, *agent;
     ngx_str_t                       path;
@@ -1679,66 +1892,19 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ch = &ctx->amcf->config->channels[p->cand->channel];
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
 
-    body = ctx->body;
+    bb = ngx_http_airouter_proxy_splice(r, p);
 
-    if (json_object_set_new(body, "model",
-                            json_stringn((char *) p->cand->model.data,
-                                         p->cand->model.len))
-        != 0)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ctx->stream) {
-        so = json_object_get(body, "stream_options");
-
-        if (!json_is_object(so)) {
-            so = json_object();
-            if (so == NULL || json_object_set_new(body, "stream_options", so)
-                              != 0)
-            {
-                return NGX_ERROR;
-            }
-        }
-
-        if (json_object_set_new(so, "include_usage", json_true()) != 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    /*
-     * One pass into a buffer sized from the client's body; json_dumpb()
-     * says what it needed, so a rare longer output (reals printed with 17
-     * digits) is written again into a buffer of that size.
-     */
-    cap = (r->headers_in.content_length_n > 0
-           && r->headers_in.content_length_n < 1024 * 1024)
-          ? (size_t) r->headers_in.content_length_n
-            + (size_t) r->headers_in.content_length_n / 4
-            + p->cand->model.len + 128
-          : 4096;
-
-    bb = ngx_create_temp_buf(r->pool, cap);
     if (bb == NULL) {
         return NGX_ERROR;
     }
 
-    blen = json_dumpb(body, (char *) bb->pos, cap, JSON_COMPACT);
-
-    if (blen > cap) {
-        bb = ngx_create_temp_buf(r->pool, blen);
+    if (bb == NGX_CONF_UNSET_PTR) {
+        bb = ngx_http_airouter_proxy_dump(r, p);
         if (bb == NULL) {
             return NGX_ERROR;
         }
-
-        blen = json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
     }
 
-    if (blen == 0) {
-        return NGX_ERROR;
-    }
-
-    bb->last = bb->pos + blen;
     bb->flush = 1;
 
     ulen = airouter_config_url(ch, p->api_path, NULL, 0);
@@ -1803,7 +1969,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     }
 
     b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
-                          CRLF CRLF, blen,
+                          CRLF CRLF, (size_t) (bb->last - bb->pos),
                           alcf->keepalive ? "keep-alive" : "close");
 
     cl = ngx_alloc_chain_link(r->pool);
@@ -2708,9 +2874,11 @@ ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
 
 
 /*
- * Address, Host, TLS name and key headers of one channel.  A host that
- * does not resolve now leaves the channel out (with a warning) rather than
- * failing nginx: providers' DNS should not decide whether nginx starts.
+ * Address, Host, TLS name and key headers of one channel.  Without nginx's
+ * "resolver", a host that does not resolve now leaves the channel out
+ * (with a warning) rather than failing nginx: providers' DNS should not
+ * decide whether nginx starts.  With it, a name's address is kept fresh
+ * by the workers (ngx_http_airouter_resolve.c).
  */
 static ngx_int_t
 ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
@@ -2721,6 +2889,7 @@ ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
     ngx_url_t                   u;
     ngx_str_t                   authority;
     const char                 *hdr, *prefix;
+    ngx_resolver_t             *resolver;
     const airouter_provider_t  *pv;
 
     p = (u_char *) ngx_strstr(ch->base_url, "://");
@@ -2752,22 +2921,53 @@ ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = authority;
     u.default_port = pc->https ? 443 : 80;
-    u.no_resolve = 0;
+    u.no_resolve = 1;
 
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "airouter: channel \"%s\" is left out: \"%V\": %s",
                            ch->id, &authority, u.err ? u.err : "no address");
         return NGX_OK;
     }
 
-    /* loopback names resolve to ::1 too; test mocks listen on IPv4 */
-    pc->addr = &u.addrs[0];
+    if (u.naddrs == 0) {
+        /*
+         * A name.  It is resolved now, blocking while nginx starts, so
+         * that new workers have an address at once; with nginx's
+         * "resolver", workers then keep it fresh, and a name that does
+         * not resolve now is skipped until they resolve it.
+         */
+        resolver = ngx_http_airouter_resolve_resolver(cf);
 
+        if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK) {
+            u.naddrs = 0;
+
+            if (resolver == NULL) {
+                ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                                   "airouter: channel \"%s\" is left out: "
+                                   "\"%V\": %s", ch->id, &authority,
+                                   u.err ? u.err : "no address");
+                return NGX_OK;
+            }
+        }
+
+        if (resolver
+            && ngx_http_airouter_resolve_add(cf, ch->id, &u.host, u.port,
+                                             &pc->addr)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* loopback names resolve to ::1 too; test mocks listen on IPv4 */
     for (i = 0; i < u.naddrs; i++) {
-        if (u.addrs[i].sockaddr->sa_family == AF_INET) {
+        if (pc->addr == NULL || u.addrs[i].sockaddr->sa_family == AF_INET) {
             pc->addr = &u.addrs[i];
-            break;
+
+            if (u.addrs[i].sockaddr->sa_family == AF_INET) {
+                break;
+            }
         }
     }
 

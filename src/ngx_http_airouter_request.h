@@ -34,6 +34,9 @@ typedef struct {
     double                       price_cache_read; /* -1: unknown, the
                                                       prompt price */
     double                       price_cache_write;
+    uint32_t                     keys;         /* which of the channel's
+                                                  keys list the model
+                                                  (bit k), 0: every key */
 } ngx_http_airouter_candidate_t;
 
 
@@ -44,6 +47,7 @@ typedef struct {
     const airouter_apikey_t     *key;
 
     json_t                      *body;         /* the client's JSON body */
+    ngx_str_t                    raw;          /* ... and its bytes */
     ngx_http_airouter_endpoint_e endpoint;
     ngx_str_t                    api_path;     /* "/v1/chat/completions" */
     ngx_str_t                    requested;    /* the client's "model" */

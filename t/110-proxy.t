@@ -44,7 +44,7 @@ Content-Type: application/json
 
 
 
-=== TEST 2: the body carries the channel's model id and key; the client's Authorization stays here
+=== TEST 2: the body carries the channel's model id and key (the client's bytes otherwise untouched); the client's Authorization stays here
 --- user_files eval
 ">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
 --- request
@@ -57,10 +57,48 @@ X-Client-Header: not-forwarded
 auth=Bearer sk-first-secret
 x-api-key=
 client=
-{"model":"first-model","messages":[{"role":"user","content":"hi"}],"temperature":0.5}
+{"model": "first-model", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
 --- no_error_log
 [error]
 client-token-must-not-leak
+
+
+
+=== TEST 2b: numbers, key order and white space reach the upstream as the client wrote them; only the model changes
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- request eval
+"POST /v1/chat/completions\n"
+. qq|{ "temperature" : 0.70000000000000001, "model" :"gpt-test" ,"seed": 123456789012,\n "messages": [{"role": "user", "content": "the \\"model\\": \\"x\\" inside a string"}]}|
+--- response_body eval
+"auth=Bearer sk-first-secret\nx-api-key=\nclient=\n"
+. qq|{ "temperature" : 0.70000000000000001, "model" :"first-model" ,"seed": 123456789012,\n "messages": [{"role": "user", "content": "the \\"model\\": \\"x\\" inside a string"}]}\n|
+--- no_error_log
+[error]
+
+
+
+=== TEST 2c: a stream without stream_options gets one asking for usage, the rest untouched
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- request
+POST /v1/chat/completions
+{"stream": true, "model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: ^auth=Bearer sk-first-secret\nx-api-key=\nclient=\n\{"stream_options":\{"include_usage":true\},"stream": true, "model": "first-model", "messages": \[\{"role": "user", "content": "hi"\}\]\}$
+--- no_error_log
+[error]
+
+
+
+=== TEST 2d: a model key written with an escape, or named twice, takes the slow path and still carries the channel's id once
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- request
+POST /v1/chat/completions
+{"model": "nothing-routes-this", "mod\u0065l": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: ^auth=Bearer sk-first-secret\nx-api-key=\nclient=\n\{"model":"first-model","messages":\[\{"role":"user","content":"hi"\}\]\}$
+--- no_error_log
+[error]
 
 
 

@@ -101,6 +101,19 @@ our $Mock = <<'_EOC_';
             return 401;
         }
 
+        # which key served a chat
+        location = /keys/v1/chat/completions {
+            if ($http_authorization = "Bearer sk-a") {
+                echo '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"served by key a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+                break;
+            }
+            if ($http_authorization = "Bearer sk-b") {
+                echo '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"served by key b"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+                break;
+            }
+            return 401;
+        }
+
         # the provider's own header instead of Authorization: Bearer
         location = /hdr/v1/models {
             if ($http_x_api_key != "k-123") { return 401; }
@@ -319,3 +332,21 @@ $c->{byname}{state} eq 'ok' && $c->{byname}{discovered} == 2
 && $c->{noname}{state} eq 'failed' && $c->{noname}{last_error} eq 'the host did not resolve'
 --- error_log
 "nxdomain.airouter.test" could not be resolved (3: Host not found)
+
+
+
+=== TEST 10: a model only one key lists is always asked for with that key; a model both list takes them in turn (the turn is the channel's, shared by all its models)
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- init
+main::run_discovery();
+--- request eval
+[ map({ "POST /v1/chat/completions\n{\"model\": \"only-key-b\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" } 1 .. 3),
+  map({ "POST /v1/chat/completions\n{\"model\": \"only-key-a\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" } 1 .. 2),
+  map({ "POST /v1/chat/completions\n{\"model\": \"shared-model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" } 1 .. 2) ]
+--- error_code eval
+[ (200) x 7 ]
+--- response_body_like eval
+[ ("served by key b") x 3, ("served by key a") x 2, "served by key b", "served by key a" ]
+--- response_headers eval
+[ ("X-Router-Attempts: 1") x 7 ]
