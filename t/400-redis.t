@@ -1,12 +1,10 @@
-# airouter_redis: several nginx hosts, one brain.  Every block starts its
-# own redis-server on a loopback port ($TEST_NGINX_RAND_PORT_4); the
-# harness' nginx is host A, and the block's `--- init` starts host B (same
-# module, same router_config.yaml, its own prefix, port
-# $TEST_NGINX_RAND_PORT_5).  A block's `--- scenario` names the sub below
-# that drives both hosts once A has answered the block's request; host B's
-# error log is then checked as the harness checks A's.
+# airouter_redis: several nginx hosts, one brain.  Blacklists, cooldowns,
+# counters and the strategy reach the other host; Redis down or frozen
+# loses nothing.  Two hosts and a redis-server per block: see
+# t/lib/Airouter/TwoHosts.pm.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::TwoHosts;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 use POSIX ();
@@ -15,133 +13,11 @@ no_shuffle();
 log_level('info');
 workers(2);
 
-our $Admin = "adm-secret";
-our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
-our $Prefix = 't400:';
-our ($RedisDir, $RedisPort, $BDir, $BPort);
-our ($RedisArgs, $CliArgs, $RedisLine) = ('', '', '');
-
-# --- redis-server of the block ---------------------------------------------
-
-sub redis_cli { my $out = `redis-cli -p $RedisPort $CliArgs @_ 2>&1`; chomp $out; $out }
-
-sub start_redis {
-    system("redis-server --port $RedisPort --bind 127.0.0.1 --save '' "
-           . "--appendonly no --daemonize yes --dir $RedisDir "
-           . "--pidfile $RedisDir/redis.pid --logfile $RedisDir/redis.log $RedisArgs") == 0
-        or die "redis-server did not start\n";
-    for (1 .. 200) { return if redis_cli('ping') eq 'PONG'; sleep 0.02 }
-    die "redis-server does not answer on $RedisPort\n";
-}
-
-# SHUTDOWN SAVE: its data comes back when it restarts, as a persistent
-# Redis' would
-sub stop_redis {
-    my ($how) = @_;
-    return unless $RedisPort;
-    redis_cli('shutdown', $how // 'nosave');
-    for (1 .. 200) { last if redis_cli('ping') ne 'PONG'; sleep 0.02 }
-}
-
-# --- host B ------------------------------------------------------------------
-
-sub b_pid { open my $f, '<', "$BDir/logs/nginx.pid" or return; my $p = <$f>; chomp $p if $p; $p }
-
-sub start_b {
-    my $extra = shift // "";
-    system("mkdir -p $BDir/logs $BDir/conf $BDir/tmp");
-    my $mods = join '', map { "load_module $_;\n" }
-                        grep { length } split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // '';
-    my $user = $> == 0 ? "user root;\n" : '';
-    my $html = Test::Nginx::Socket::html_dir();
-    open my $f, '>', "$BDir/conf/nginx.conf" or die;
-    print $f <<"_EOC_";
-$mods$user
-worker_processes 2;
-daemon on;
-master_process on;
-error_log $BDir/logs/error.log info;
-pid $BDir/logs/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $BDir/tmp;
-    proxy_temp_path $BDir/tmp;
-    airouter_config $html/router_config.yaml;
-    airouter_redis $RedisLine;
-    $extra
-    server {
-        listen 127.0.0.1:$BPort;
-        location /v1/ { airouter; }
-        location /v1/admin/ { airouter_admin; }
-        location = /health { airouter_health; }
-    }
-}
-_EOC_
-    close $f;
-    system($ENV{TEST_NGINX_BINARY} // 'nginx', '-p', "$BDir/", '-c',
-           "$BDir/conf/nginx.conf", '-e', "$BDir/logs/error.log") == 0
-        or die "host B did not start: " . `tail -5 $BDir/logs/error.log`;
-    for (1 .. 200) { last if b_pid(); sleep 0.02 }
-}
-
-sub stop_b {
-    my $pid = $BDir && b_pid() or return;
-    kill 'QUIT', $pid;
-    for (1 .. 250) { last unless kill 0, $pid; sleep 0.02 }
-    kill 'KILL', $pid if kill 0, $pid;
-    unlink "$BDir/logs/nginx.pid";
-}
-
-sub stop_all { stop_b(); stop_redis(); undef $RedisPort }
-
-END { stop_all() }
-
-# --- HTTP --------------------------------------------------------------------
-
-sub http_get {
-    my ($port, $path) = @_;
-    require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, '');
-    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $Admin\r\n\r\n";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
-    my ($st) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    return ($st // 0, $body // '');
-}
-
-sub json_of { my $j = eval { decode_json($_[0]) }; $j // {} }
-
-sub health { json_of((http_get($_[0], '/health'))[1]) }
-
-# waits until cond() holds (true) or the time is up (false)
-sub within {
-    my ($seconds, $cond) = @_;
-    my $end = time + $seconds;
-    while (1) {
-        return 1 if $cond->();
-        return 0 if time > $end;
-        sleep 0.05;
-    }
-}
-
-sub both_up {
-    within(5, sub { (health(Test::Nginx::Socket::server_port())->{redis}{status} // '') eq 'up'
-                    && (health($BPort)->{redis}{status} // '') eq 'up' });
-}
-
-sub today { POSIX::strftime('%Y-%m-%d', gmtime) }
-
-sub total { json_of((http_get($_[0], '/v1/stats/daily'))[1])->{total} // {} }
-
-sub chat_on { raw_post($_[0], '/v1/chat/completions', $Chat) }
+two_hosts('t400:');
 
 # --- scenarios ---------------------------------------------------------------
 
-our %Scenario = (
+%Scenario = (
 
     health => sub {
         my ($name) = @_;
@@ -325,60 +201,6 @@ our %Scenario = (
                        "$name - a host that connects later routes by it");
     },
 );
-
-sub raw_post_admin {
-    my ($port, $path, $body) = @_;
-    require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, '');
-    print $s "POST $path HTTP/1.0\r\nHost: localhost\r\nAuthorization: Bearer $Admin\r\n"
-        . "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $raw = <$s> // '';
-    my ($st) = $raw =~ m{^HTTP/\S+ (\d+)};
-    return ($st // 0, $raw);
-}
-
-add_response_body_check(sub {
-    my ($block, $body, $idx) = @_;
-    my $s = $block->scenario or return;
-    chomp $s;
-    $Scenario{$s}->($block->name);
-    # the harness reads host A's error log; B's is read here
-    my @bad = grep { /\[(alert|emerg)\]|AddressSanitizer|runtime error/ }
-              `cat $BDir/logs/error.log 2>/dev/null`;
-    Test::More::ok(!@bad, $block->name . " - no [alert], [emerg] or sanitizer report from host B")
-        or Test::More::diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
-});
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    stop_all();
-    return if defined $block->must_die;
-    $RedisPort = $ENV{TEST_NGINX_RAND_PORT_4};
-    $BPort = $ENV{TEST_NGINX_RAND_PORT_5};
-    $RedisDir = Test::Nginx::Socket::server_root() . "_redis";
-    $BDir = Test::Nginx::Socket::server_root() . "_b";
-    ($RedisArgs, $CliArgs) = ('', '');
-    $RedisLine = "127.0.0.1:$RedisPort prefix=$Prefix connect_timeout=500ms";
-    if (defined $block->redis_unix) {
-        $RedisArgs = "--unixsocket $RedisDir/redis.sock --unixsocketperm 777 --requirepass s3cret";
-        $CliArgs = "-a s3cret -n 3 --no-auth-warning";
-        $RedisLine = "unix:$RedisDir/redis.sock password=s3cret db=3 prefix=$Prefix";
-        $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                          . "    airouter_redis $RedisLine;\n" . mock_http_config());
-    }
-    system("rm -rf $RedisDir $BDir; mkdir -p $RedisDir");
-    start_redis();
-    $block->set_value("init", "start_b()") unless defined $block->init;
-});
-
-sub chans {
-    my $routing = "  default_strategy: cost_first\n"
-        . "  error_handling:\n    blacklist_period: 600\n";
-    return ">>> router_config.yaml\nauth:\n  admin:\n    enabled: true\n"
-        . "    admin_token: \"$Admin\"\n" . yaml_channels($routing, @_);
-}
 
 our $HttpConfig = "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
     . "    airouter_redis 127.0.0.1:\$TEST_NGINX_RAND_PORT_4 prefix=t400: connect_timeout=500ms;\n"
