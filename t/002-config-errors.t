@@ -3,15 +3,22 @@
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
+
+# unless a block says otherwise: the router's config file and a location
+# that needs it
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n")
+        unless defined $block->http_config;
+    $block->set_value("config", "    location = /health { airouter_health; }\n")
+        unless defined $block->config;
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a YAML syntax error names file, line and column
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -25,10 +32,6 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:\d+:\d+: YAML syntax error: /
 
 
 === TEST 2: a wrong type says which key and what it got
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -43,10 +46,6 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:5:23: "routing\.max_retry_attempt
 
 
 === TEST 3: an unknown strategy name is refused
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -61,10 +60,6 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:5:21: unknown strategy "cheapest_
 
 
 === TEST 4: duplicate channel ids are refused, naming the first one
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -79,10 +74,6 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:4:9: duplicate channel id "a" \(f
 
 
 === TEST 5: a channel without a base URL, own or via its provider
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 providers:
@@ -98,10 +89,6 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:5:5: channel "nourl" has no base_
 
 
 === TEST 6: an unknown provider is refused
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -126,10 +113,6 @@ qr/\[emerg\].*airouter: \S+nosuch\.yaml: cannot open: No such file or directory/
 
 
 === TEST 8: auth enabled without any token refuses to start
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 auth:
@@ -144,10 +127,6 @@ qr/\[emerg\].*auth\.enabled is true but no api_token or api_keys is set/
 
 
 === TEST 9: providers.yaml beside the config is read, and its errors are its own
---- http_config
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
---- config
-    location = /health { airouter_health; }
 --- user_files
 >>> router_config.yaml
 channels:
@@ -164,6 +143,7 @@ qr/\[emerg\].*airouter: \S+providers\.yaml:3:15: /
 
 
 === TEST 10: the location handlers need airouter_config
+--- http_config
 --- config
     location = /health { airouter_health; }
 --- must_die
