@@ -21,6 +21,7 @@
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_ssl.h"
 #include "airouter_models_json.h"
 #include "airouter_pricing.h"
 
@@ -483,8 +484,7 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_airouter_discovery_ssl(ngx_conf_t *cf, ngx_http_airouter_disc_t *d)
 {
-    ngx_str_t                      ciphers, trusted;
-    ngx_pool_cleanup_t            *cln;
+    ngx_str_t                      trusted;
     ngx_http_airouter_loc_conf_t  *alcf;
 
     alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_airouter_module);
@@ -499,45 +499,9 @@ ngx_http_airouter_discovery_ssl(ngx_conf_t *cf, ngx_http_airouter_disc_t *d)
         ngx_str_set(&trusted, "/etc/ssl/certs/ca-certificates.crt");
     }
 
-    d->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
-    if (d->ssl == NULL) {
-        return NGX_ERROR;
-    }
+    d->ssl = ngx_http_airouter_ssl_client(cf, d->ssl_verify, &trusted);
 
-    d->ssl->log = cf->log;
-
-    if (ngx_ssl_create(d->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        ngx_ssl_cleanup_ctx(d->ssl);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_ssl_cleanup_ctx;
-    cln->data = d->ssl;
-
-    ngx_str_set(&ciphers, "DEFAULT");
-
-    if (ngx_ssl_ciphers(cf, d->ssl, &ciphers, 0) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (d->ssl_verify) {
-        if (ngx_conf_full_name(cf->cycle, &trusted, 1) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_ssl_trusted_certificate(cf, d->ssl, &trusted, 9) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
+    return d->ssl ? NGX_OK : NGX_ERROR;
 }
 
 #endif

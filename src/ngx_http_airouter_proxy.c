@@ -34,6 +34,7 @@
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_resolve.h"
+#include "ngx_http_airouter_ssl.h"
 #include "airouter_json_scan.h"
 #include "airouter_outcome.h"
 #include "airouter_sse.h"
@@ -2769,50 +2770,10 @@ static ngx_int_t
 ngx_http_airouter_proxy_set_ssl(ngx_conf_t *cf,
     ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf)
 {
-    ngx_str_t            ciphers;
-    ngx_pool_cleanup_t  *cln;
-
-    pcf->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    pcf->ssl = ngx_http_airouter_ssl_client(cf, conf->ssl_verify,
+                                            &conf->ssl_trusted_certificate);
     if (pcf->ssl == NULL) {
         return NGX_ERROR;
-    }
-
-    pcf->ssl->log = cf->log;
-
-    if (ngx_ssl_create(pcf->ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        ngx_ssl_cleanup_ctx(pcf->ssl);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_ssl_cleanup_ctx;
-    cln->data = pcf->ssl;
-
-    ngx_str_set(&ciphers, "DEFAULT");
-
-    if (ngx_ssl_ciphers(cf, pcf->ssl, &ciphers, 0) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (conf->ssl_verify) {
-        if (ngx_conf_full_name(cf->cycle, &conf->ssl_trusted_certificate, 1)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (ngx_ssl_trusted_certificate(cf, pcf->ssl,
-                                        &conf->ssl_trusted_certificate, 9)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
     }
 
     if (ngx_ssl_client_session_cache(cf, pcf->ssl, 1) != NGX_OK) {
