@@ -189,6 +189,11 @@ static int airouter_config_field(airouter_config_ctx_t *ctx,
     const airouter_config_field_t *f, yaml_node_t *key, yaml_node_t *value,
     const char *path, void *obj);
 
+static int airouter_config_named_map(airouter_config_ctx_t *ctx,
+    yaml_node_t *node, const char *path, const char *what, size_t *n);
+static int airouter_config_map_name(airouter_config_ctx_t *ctx,
+    yaml_node_pair_t *pair, const char *path, const char *what,
+    yaml_node_t **value, const char **name, airouter_pos_t *pos);
 static int airouter_config_providers(airouter_config_ctx_t *ctx,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channels(airouter_config_ctx_t *ctx,
@@ -2195,13 +2200,76 @@ airouter_config_field(airouter_config_ctx_t *ctx,
 }
 
 
+/*
+ * A mapping keyed by names (providers, strategies): 1 with its number of
+ * pairs, 0 when there is nothing to read (an empty value), or an error.
+ */
+static int
+airouter_config_named_map(airouter_config_ctx_t *ctx, yaml_node_t *node,
+    const char *path, const char *what, size_t *n)
+{
+    const char      *s;
+    airouter_pos_t   pos;
+
+    if (node->type == YAML_SCALAR_NODE
+        && airouter_config_text(ctx, node, path, "a mapping", &s) == 0)
+    {
+        return 0;
+    }
+
+    if (node->type != YAML_MAPPING_NODE) {
+        pos = airouter_config_pos(ctx, node);
+        return airouter_config_error(ctx, &pos,
+                                     "\"%s\" must be a mapping of %s "
+                                     "names, got %s", path, what,
+                                     airouter_config_kind(node));
+    }
+
+    *n = (size_t) (node->data.mapping.pairs.top
+                   - node->data.mapping.pairs.start);
+
+    return *n ? 1 : 0;
+}
+
+
+/* One pair of such a mapping: 1 with its name, value and position, 0 for
+ * a pair to skip, or an error (a name that is not a non-empty string). */
+static int
+airouter_config_map_name(airouter_config_ctx_t *ctx, yaml_node_pair_t *pair,
+    const char *path, const char *what, yaml_node_t **value,
+    const char **name, airouter_pos_t *pos)
+{
+    yaml_node_t  *key;
+
+    key = yaml_document_get_node(ctx->doc, pair->key);
+    *value = yaml_document_get_node(ctx->doc, pair->value);
+
+    if (key == NULL || *value == NULL) {
+        return 0;
+    }
+
+    *pos = airouter_config_pos(ctx, key);
+
+    if (key->type != YAML_SCALAR_NODE || key->data.scalar.value[0] == '\0') {
+        return airouter_config_error(ctx, pos,
+                                     "a %s name in \"%s\" must be a "
+                                     "non-empty string", what, path);
+    }
+
+    *name = (const char *) key->data.scalar.value;
+
+    return 1;
+}
+
+
 static int
 airouter_config_providers(airouter_config_ctx_t *ctx, yaml_node_t *node,
     const char *path, void *obj)
 {
+    int                   rc;
     size_t                i, n;
-    const char           *s, *name;
-    yaml_node_t          *key, *value;
+    const char           *name;
+    yaml_node_t          *value;
     yaml_node_pair_t     *pair;
     airouter_pos_t        pos;
     airouter_config_t    *cf;
@@ -2210,25 +2278,9 @@ airouter_config_providers(airouter_config_ctx_t *ctx, yaml_node_t *node,
 
     cf = obj;
 
-    if (node->type == YAML_SCALAR_NODE
-        && airouter_config_text(ctx, node, path, "a mapping", &s) == 0)
-    {
-        return AIROUTER_CONFIG_OK;
-    }
-
-    if (node->type != YAML_MAPPING_NODE) {
-        pos = airouter_config_pos(ctx, node);
-        return airouter_config_error(ctx, &pos,
-                                     "\"%s\" must be a mapping of provider "
-                                     "names, got %s", path,
-                                     airouter_config_kind(node));
-    }
-
-    n = (size_t) (node->data.mapping.pairs.top
-                  - node->data.mapping.pairs.start);
-
-    if (n == 0) {
-        return AIROUTER_CONFIG_OK;
+    rc = airouter_config_named_map(ctx, node, path, "provider", &n);
+    if (rc != 1) {
+        return rc;
     }
 
     /* channels point at providers only after both files are read */
@@ -2249,24 +2301,15 @@ airouter_config_providers(airouter_config_ctx_t *ctx, yaml_node_t *node,
          pair < node->data.mapping.pairs.top;
          pair++)
     {
-        key = yaml_document_get_node(ctx->doc, pair->key);
-        value = yaml_document_get_node(ctx->doc, pair->value);
+        rc = airouter_config_map_name(ctx, pair, path, "provider", &value,
+                                      &name, &pos);
+        if (rc != 1) {
+            if (rc == 0) {
+                continue;
+            }
 
-        if (key == NULL || value == NULL) {
-            continue;
+            return rc;
         }
-
-        pos = airouter_config_pos(ctx, key);
-
-        if (key->type != YAML_SCALAR_NODE
-            || key->data.scalar.value[0] == '\0')
-        {
-            return airouter_config_error(ctx, &pos,
-                                         "a provider name in \"%s\" must be "
-                                         "a non-empty string", path);
-        }
-
-        name = (const char *) key->data.scalar.value;
 
         for (i = 0; i < cf->nproviders; i++) {
             if (strcmp(cf->providers[i].name, name) == 0) {
@@ -2874,9 +2917,10 @@ static int
 airouter_config_strategies(airouter_config_ctx_t *ctx, yaml_node_t *node,
     const char *path, void *obj)
 {
+    int                   rc;
     size_t                i, n;
-    const char           *s, *name;
-    yaml_node_t          *key, *value;
+    const char           *name;
+    yaml_node_t          *value;
     yaml_node_pair_t     *pair;
     airouter_pos_t        pos;
     airouter_routing_t   *rt;
@@ -2885,22 +2929,10 @@ airouter_config_strategies(airouter_config_ctx_t *ctx, yaml_node_t *node,
 
     rt = obj;
 
-    if (node->type == YAML_SCALAR_NODE
-        && airouter_config_text(ctx, node, path, "a mapping", &s) == 0)
-    {
-        return AIROUTER_CONFIG_OK;
+    rc = airouter_config_named_map(ctx, node, path, "strategy", &n);
+    if (rc != 1) {
+        return rc;
     }
-
-    if (node->type != YAML_MAPPING_NODE) {
-        pos = airouter_config_pos(ctx, node);
-        return airouter_config_error(ctx, &pos,
-                                     "\"%s\" must be a mapping of strategy "
-                                     "names, got %s", path,
-                                     airouter_config_kind(node));
-    }
-
-    n = (size_t) (node->data.mapping.pairs.top
-                  - node->data.mapping.pairs.start);
 
     all = airouter_config_alloc(ctx, (rt->nstrategies + n)
                                      * sizeof(airouter_strategy_t));
@@ -2915,24 +2947,15 @@ airouter_config_strategies(airouter_config_ctx_t *ctx, yaml_node_t *node,
          pair < node->data.mapping.pairs.top;
          pair++)
     {
-        key = yaml_document_get_node(ctx->doc, pair->key);
-        value = yaml_document_get_node(ctx->doc, pair->value);
+        rc = airouter_config_map_name(ctx, pair, path, "strategy", &value,
+                                      &name, &pos);
+        if (rc != 1) {
+            if (rc == 0) {
+                continue;
+            }
 
-        if (key == NULL || value == NULL) {
-            continue;
+            return rc;
         }
-
-        pos = airouter_config_pos(ctx, key);
-
-        if (key->type != YAML_SCALAR_NODE
-            || key->data.scalar.value[0] == '\0')
-        {
-            return airouter_config_error(ctx, &pos,
-                                         "a strategy name in \"%s\" must be "
-                                         "a non-empty string", path);
-        }
-
-        name = (const char *) key->data.scalar.value;
 
         for (i = 0; i < rt->nstrategies; i++) {
             if (strcmp(rt->strategies[i].name, name) == 0) {

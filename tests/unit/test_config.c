@@ -875,6 +875,13 @@ test_cache_prices(void)
 
     memset(&diag, 0, sizeof(diag));
 
+    test_fails(DATA "providers_list.yaml",
+               DATA "providers_list.yaml:2:3: \"providers\" must be a mapping "
+               "of provider names, got a list");
+    test_fails(DATA "strategy_name.yaml",
+               DATA "strategy_name.yaml:3:7: a strategy name in "
+               "\"routing.sorting_strategies\" must be a non-empty string");
+
     test_fails(DATA "bad_cache_price.yaml",
                DATA "bad_cache_price.yaml:7:19: \"channels[0].cost_per_token."
                "cache_read\" must be");
