@@ -11,6 +11,7 @@
 
 ngx_int_t ngx_http_airouter_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_health_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_airouter_metrics_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_admin_handler(ngx_http_request_t *r);
 

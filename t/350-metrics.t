@@ -1,0 +1,462 @@
+# GET /metrics (airouter_metrics): Prometheus text format 0.0.4 from the
+# shared zone — today's counters per channel, model and API key with exact
+# values, live state (cooldowns, blacklists, windows), the catalogue and the
+# zone; label values escaped; the admin token when admin is enabled; with
+# two workers, one sum.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Mock;
+use Airouter::Check;
+use Time::HiRes ();
+
+no_shuffle();
+workers(2);
+master_on();
+log_level('info');
+install_checks();
+
+our $Admin = "Authorization: Bearer adm-secret";
+our $Key = "Authorization: Bearer sk-team-a";
+
+sub chat { my $m = shift // 'gpt-test';
+           "POST /v1/chat/completions\n{\"model\": \"$m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" }
+
+# channels: [id, base (kind on the counting upstream, "mock:kind" on the
+# mock one, "N:kind" on $TEST_NGINX_RAND_PORT_N), price in and out per
+# token, extra yaml]; $top goes before "channels:"
+sub cfg {
+    my ($top, @channels) = @_;
+    my $y = ($top // '') . "channels:\n";
+    my $prio = 1;
+    for my $c (@channels) {
+        my ($id, $kind, $in, $out, $extra) = @$c;
+        my $port = $kind =~ s/^mock:// ? 1 : $kind =~ s/^(\d):// ? $1 : 3;
+        (my $model = "$id-model") =~ s/[^a-z0-9-]//g;
+        $y .= <<"_EOY_";
+  - id: '$id'
+    base_url: "http://127.0.0.1:\$TEST_NGINX_RAND_PORT_$port/$kind/v1"
+    api_key: "sk-up-$prio"
+    priority: $prio
+_EOY_
+        $y .= "    cost_per_token: {input: $in, output: $out}\n" if defined $in;
+        $y .= $extra // "    configured_models: [\"$model\"]\n";
+        $prio++;
+    }
+    return ">>> router_config.yaml\n$y"
+        . "routing:\n  default_strategy: cost_first\n  model_filters:\n    min_context_length: 0\n";
+}
+
+our $Auth = <<'_EOY_';
+auth:
+  enabled: true
+  api_keys:
+    - name: team-a
+      key: "sk-team-a"
+  admin:
+    enabled: true
+    admin_token: "adm-secret"
+_EOY_
+
+our @Two = (["first", "ok", 0.000001, 0.000002], ["second", "ok", 0.000002, 0.000004]);
+
+#
+# The exposition as Prometheus reads it: returns ({ 'name{labels}' =>
+# value }, [problems]).  Every line is a comment or a sample; every family
+# has one HELP and one TYPE, before its samples, which are contiguous; a
+# counter's name ends in _total; no sample twice.
+#
+sub parse_metrics {
+    my ($body) = @_;
+    my (%s, @bad, %help, %type, %done);
+    my $lv = qr/(?:[^"\\\n]|\\[\\"n])*/;
+    my $cur = '';
+    $body //= '';
+    push @bad, "no final newline" unless $body =~ /\n\z/;
+    my $copy = $body;
+    push @bad, "not UTF-8" unless utf8::decode($copy);
+    for my $line (split /\n/, $body) {
+        if ($line =~ /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/) {
+            my ($what, $name, $rest) = ($1, $2, $3);
+            my $seen = $what eq 'HELP' ? \%help : \%type;
+            push @bad, "$what $name twice" if $seen->{$name}++;
+            push @bad, "$what $name after its samples" if $done{$name};
+            if ($what eq 'TYPE') {
+                push @bad, "TYPE $name: $rest"
+                    unless $rest =~ /^(counter|gauge|untyped|histogram|summary)$/;
+                push @bad, "counter $name without _total"
+                    if $rest eq 'counter' && $name !~ /_total$/;
+            }
+            next;
+        }
+        if ($line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)((?:\{[a-zA-Z_][a-zA-Z0-9_]*="$lv"(?:,[a-zA-Z_][a-zA-Z0-9_]*="$lv")*\})?) (-?[0-9]+(?:\.[0-9]+)?)$/) {
+            my ($name, $labels, $v) = ($1, $2, $3);
+            push @bad, "$name has no TYPE" unless $type{$name};
+            push @bad, "$name has no HELP" unless $help{$name};
+            push @bad, "$name not contiguous" if $done{$name} && $cur ne $name;
+            push @bad, "$name$labels twice" if exists $s{"$name$labels"};
+            $done{$name} = 1;
+            $cur = $name;
+            $s{"$name$labels"} = $v;
+            next;
+        }
+        push @bad, "bad line: $line";
+    }
+    push @bad, "HELP without TYPE: $_" for grep { !$type{$_} } keys %help;
+    return (\%s, \@bad);
+}
+
+# get_json, given up after 5 s: (status, headers, body)
+sub timed_get {
+    my @args = @_;
+    my @r = (0, {}, '');
+    local $SIG{ALRM} = sub { die "timed out\n" };
+    alarm 5;
+    eval { @r = get_json(@args) };
+    alarm 0;
+    return @r;
+}
+
+# GET /metrics on a fresh connection: its body
+sub scrape { return (timed_get($_[0], '/metrics', 'adm-secret'))[2] }
+
+sub metrics_miss {
+    my ($s, $want) = @_;
+    my @miss;
+    for my $line (grep { /\S/ } split /\n/, $want) {
+        if ($line =~ /^!(\S+)$/) {
+            push @miss, "present: $1" if exists $s->{$1};
+            next;
+        }
+        my ($k, $v) = $line =~ /^(.+) (\S+)$/;
+        if (!exists $s->{$k}) {
+            push @miss, "missing: $k";
+        } elsif (abs($s->{$k} - $v) > 1e-12) {
+            push @miss, "$k is $s->{$k}, not $v";
+        }
+    }
+    return @miss;
+}
+
+# --- metrics: "name{labels} value" lines that must be in the body of the
+# block's last request, equal within 1e-12; "!name{labels}" must be absent.
+# A request is counted in its log phase, after its answer has gone: with
+# two workers the scrape that follows may come first, so on a mismatch
+# /metrics is scraped again, for up to 2 s, and must then match.
+# --- metrics_secret: strings that must not appear in it
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->metrics;
+    return unless defined $want;
+    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
+    return if $idx != $n - 1;
+    my ($s, $bad) = parse_metrics($body);
+    Test::More::ok(!@$bad, $block->name . " - the exposition parses")
+        or Test::More::diag(join "\n", @$bad[0 .. ($#$bad < 9 ? $#$bad : 9)]);
+    my @miss = metrics_miss($s, $want);
+    for (1 .. 10) {
+        last unless @miss;
+        Time::HiRes::sleep(0.2);
+        my $text = scrape($ENV{TEST_NGINX_SERVER_PORT});
+        ($s) = parse_metrics($text);
+        $body = $text;
+        @miss = metrics_miss($s, $want);
+    }
+    Test::More::ok(!@miss, $block->name . " - metrics")
+        or Test::More::diag(join("\n", @miss) . "\n" . substr($body, 0, 6000));
+    for my $secret (grep { length } split /\n/, $block->metrics_secret // '') {
+        Test::More::ok(index($body, $secret) < 0,
+                       $block->name . " - no \"$secret\" in the metrics");
+    }
+});
+
+# --- workers_sum: N chats on fresh connections to the reuseport listener
+# ($TEST_NGINX_RAND_PORT_5), answered by at least two workers; then every
+# one of 10 scrapes, whichever worker answers, counts N more requests than
+# a scrape before them
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->workers_sum;
+    return unless defined $want;
+    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
+    return if $idx != $n - 1;
+    # the block's own requests, once their log phases have run
+    Time::HiRes::sleep(0.3);
+    my ($before) = parse_metrics(scrape($ENV{TEST_NGINX_SERVER_PORT}));
+    my $chats = $want + 0;
+    my (%pids, @bad);
+    for (1 .. $chats) {
+        my ($st, $h) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+            '/v1/chat/completions', 'sk-team-a', 'POST',
+            '{"model": "first-model", "messages": [{"role": "user", "content": "hi"}]}');
+        $pids{$h->{'x-worker'} // '?'}++;
+        push @bad, "chat $st" if $st != 200;
+    }
+    Test::More::ok(!@bad && keys %pids >= 2,
+                   $block->name . " - chats answered by two workers")
+        or Test::More::diag(join(", ", @bad) . " workers: " . join(", ", keys %pids));
+    # the last chat's log phase may still run when its answer is read
+    Time::HiRes::sleep(0.3);
+    my %scrapers;
+    @bad = ();
+    for (1 .. 10) {
+        my ($st, $h, $text) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+                                        '/metrics', 'adm-secret');
+        $scrapers{$h->{'x-worker'} // '?'}++;
+        my ($s) = parse_metrics($text);
+        for my $k ('airouter_requests_total', 'airouter_channel_requests_total{channel="first"}',
+                   'airouter_key_requests_total{key="team-a"}',
+                   'airouter_model_requests_total{model="first-model"}') {
+            my $got = $s->{$k} // 'none';
+            my $exp = ($before->{$k} // 0) + $chats;
+            push @bad, "$k: $got, not $exp" if $got ne $exp;
+        }
+        my $tok = $s->{'airouter_channel_tokens_total{channel="first",type="prompt"}'} // 'none';
+        push @bad, "prompt tokens $tok" if $tok ne 10 * $s->{'airouter_requests_total'};
+    }
+    Test::More::ok(!@bad, $block->name . " - every scrape sums every worker")
+        or Test::More::diag(join "\n", @bad);
+    Test::More::ok(keys %scrapers >= 2, $block->name . " - scraped from two workers")
+        or Test::More::diag(join ", ", keys %scrapers);
+});
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+                      . ($block->extra_http_config // '')
+                      . mock_http_config() . count_http_config())
+        unless defined $block->http_config;
+    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+    location /v1/ { airouter; }
+    location = /metrics { airouter_metrics; }
+_EOC_
+    $block->set_value("user_files", cfg($::Auth, @::Two))
+        unless defined $block->user_files;
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: three chats: exact requests, tokens and cost per channel, model and key
+--- request eval
+[main::chat("first-model"), main::chat("first-model"), main::chat("first-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Key, $::Key, $::Admin]
+--- response_headers_like eval
+["X-Router-Channel: first", "X-Router-Channel: first", "X-Router-Channel: first",
+ 'Content-Type: text/plain; version=0\.0\.4; charset=utf-8']
+--- metrics
+airouter_requests_total 3
+airouter_errors_total 0
+airouter_tokens_total{type="prompt"} 30
+airouter_tokens_total{type="completion"} 15
+airouter_cost_usd_total 0.00006
+airouter_unauthorized_total 0
+airouter_throttled_total 0
+airouter_channel_requests_total{channel="first"} 3
+airouter_channel_requests_total{channel="second"} 0
+airouter_channel_errors_total{channel="first"} 0
+airouter_channel_tokens_total{channel="first",type="prompt"} 30
+airouter_channel_tokens_total{channel="first",type="completion"} 15
+airouter_channel_tokens_total{channel="second",type="prompt"} 0
+airouter_channel_cost_usd_total{channel="first"} 0.00006
+airouter_channel_cost_usd_total{channel="second"} 0
+airouter_model_requests_total{model="first-model"} 3
+airouter_model_tokens_total{model="first-model",type="prompt"} 30
+airouter_model_tokens_total{model="first-model",type="completion"} 15
+airouter_model_cost_usd_total{model="first-model"} 0.00006
+!airouter_model_requests_total{model="second-model"}
+airouter_key_requests_total{key="team-a"} 3
+airouter_key_errors_total{key="team-a"} 0
+airouter_key_tokens_total{key="team-a",type="prompt"} 30
+airouter_key_tokens_total{key="team-a",type="completion"} 15
+airouter_key_cost_usd_total{key="team-a"} 0.00006
+airouter_key_throttled_total{key="team-a"} 0
+airouter_channel_blocked{channel="first",reason="none"} 0
+airouter_channel_window_attempts{channel="first",result="ok"} 3
+airouter_channel_window_attempts{channel="first",result="error"} 0
+airouter_channel_window_attempts{channel="second",result="ok"} 0
+airouter_channel_inflight{channel="first"} 0
+airouter_model_inflight{channel="first",model="first-model"} 0
+!airouter_channel_ttfb_seconds{channel="first"}
+airouter_model_window_attempts{channel="first",model="first-model",result="ok"} 3
+airouter_model_blocked{channel="first",model="first-model",reason="none"} 0
+!airouter_model_blocked{channel="second",model="second-model",reason="none"}
+airouter_channels{state="total"} 2
+airouter_channels{state="enabled"} 2
+airouter_catalog_models 2
+airouter_catalog_channels 2
+airouter_catalog_channel_models{channel="first"} 1
+airouter_zone_size_bytes 16777216
+--- metrics_secret
+sk-team-a
+sk-up-
+adm-secret
+--- response_body_like eval
+["Hello", "Hello", "Hello", 'airouter_zone_used_bytes [1-9]\d*\n']
+
+
+
+=== TEST 2: with the admin API enabled, /metrics wants the admin token; GET and HEAD only
+--- request eval
+["GET /metrics", "GET /metrics", "GET /metrics", "HEAD /metrics", "POST /metrics\n{}"]
+--- more_headers eval
+["", $::Key, $::Admin, $::Admin, $::Admin]
+--- error_code eval
+[401, 401, 200, 200, 405]
+--- response_body_like eval
+['"code":"invalid_api_key"', '"code":"invalid_api_key"', '^# HELP airouter_info ', '^$', '405']
+
+
+
+=== TEST 3: without admin, /metrics is nginx's to guard (allow/deny); the counters see refused tokens
+--- user_files eval
+main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: team-a\n      key: \"sk-team-a\"\n", @::Two)
+--- config
+    location /v1/ { airouter; }
+    location = /metrics { airouter_metrics; }
+    location = /closed { deny all; airouter_metrics; }
+--- request eval
+[main::chat("first-model"), "GET /closed", "GET /metrics"]
+--- more_headers eval
+["Authorization: Bearer wrong", "", ""]
+--- error_code eval
+[401, 403, 200]
+--- metrics
+airouter_unauthorized_total 1
+airouter_requests_total 0
+airouter_key_requests_total{key="team-a"} 0
+
+
+
+=== TEST 4: a channel failing with 503 shows errors and its model's cooldown; a revoked key blacklists its channel
+--- user_files eval
+main::cfg($::Auth, ["busy", "mock:e503", 0.000001, 0.000002], ["revoked", "mock:e401", 0.0000001, 0.0000001],
+          ["good", "ok", 0.000001, 0.000002, "    configured_models: [\"revoked-model\"]\n"])
+--- request eval
+[main::chat("busy-model"), main::chat("revoked-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Key, $::Admin]
+--- error_code eval
+[503, 200, 200]
+--- metrics
+airouter_requests_total 2
+airouter_errors_total 1
+airouter_key_errors_total{key="team-a"} 1
+airouter_channel_requests_total{channel="busy"} 0
+airouter_channel_cost_usd_total{channel="busy"} 0
+!airouter_model_requests_total{model="busy-model"}
+airouter_channel_window_attempts{channel="busy",result="error"} 1
+airouter_channel_window_attempts{channel="revoked",result="error"} 1
+airouter_channel_requests_total{channel="good"} 1
+airouter_channel_errors_total{channel="good"} 0
+airouter_model_blocked{channel="busy",model="busy-model",reason="server_error"} 1
+airouter_model_window_attempts{channel="busy",model="busy-model",result="error"} 1
+airouter_model_window_attempts{channel="busy",model="busy-model",result="ok"} 0
+airouter_channel_blocked{channel="busy",reason="none"} 0
+airouter_channel_blocked{channel="revoked",reason="invalid_api_key"} 1
+airouter_channel_blocked{channel="good",reason="none"} 0
+airouter_model_blocked{channel="good",model="revoked-model",reason="none"} 0
+--- response_body_like eval
+['"error"', "Hello", 'airouter_model_blocked_seconds\{channel="busy",model="busy-model"\} [1-9]\d*\n(.|\n)*airouter_channel_blocked_seconds\{channel="revoked"\} [1-9]\d*\n|airouter_channel_blocked_seconds\{channel="revoked"\} [1-9]\d*\n(.|\n)*airouter_model_blocked_seconds\{channel="busy",model="busy-model"\} [1-9]\d*\n']
+
+
+
+=== TEST 5: label values are escaped: backslash, double quote, newline
+--- user_files eval
+main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: \"we\\\"ird\\\\key\\nline2\"\n      key: \"sk-weird\"\n",
+          ["odd\"ch\\an", "ok", 0.000001, 0.000002])
+--- request eval
+[main::chat("oddchan-model"), "GET /metrics"]
+--- more_headers eval
+["Authorization: Bearer sk-weird", ""]
+--- metrics
+airouter_key_requests_total{key="we\"ird\\key\nline2"} 1
+airouter_channel_requests_total{channel="odd\"ch\\an"} 1
+airouter_channel_tokens_total{channel="odd\"ch\\an",type="completion"} 5
+airouter_model_window_attempts{channel="odd\"ch\\an",model="oddchan-model",result="ok"} 1
+--- metrics_secret
+sk-weird
+
+
+
+=== TEST 6: with two workers, every scrape shows the sum of what both workers counted
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
+        add_header X-Worker $pid always;
+        location /v1/ { airouter; }
+        location = /metrics { airouter_metrics; }
+    }
+--- request eval
+[main::chat("first-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Admin]
+--- metrics
+airouter_requests_total 1
+--- workers_sum: 40
+
+
+
+=== TEST 7: discovery state per channel; Redis link when configured (down: 0)
+--- user_files eval
+main::cfg(undef, @::Two)
+--- extra_http_config
+    airouter_redis 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+--- request
+GET /metrics
+--- metrics
+airouter_redis_up 0
+airouter_discovery_running 0
+airouter_catalog_generation 1
+airouter_catalog_models 2
+--- response_body_like: airouter_discovery_state\{channel="first",state="(ok|pending|configured_models)"\} 1\n
+
+
+
+=== TEST 8: no airouter_redis, no Redis family; the strategy in force is labelled
+--- user_files eval
+main::cfg(undef, @::Two)
+--- request
+GET /metrics
+--- response_body_unlike: airouter_redis
+--- metrics
+airouter_info{version="0.1.0",strategy="cost_first"} 1
+
+
+
+=== TEST 9: latency: the moving averages of a (channel, model), in seconds
+--- user_files eval
+main::cfg(undef, ["slowish", "6:delay", 0.000001, 0.000002])
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_6;
+        default_type application/json;
+        location /delay/ {
+            echo_read_request_body;
+            echo_sleep 0.3;
+            echo '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+        }
+    }
+--- request eval
+[main::chat("slowish-model"), "GET /metrics"]
+--- metrics
+airouter_model_window_attempts{channel="slowish",model="slowish-model",result="ok"} 1
+airouter_channel_requests_total{channel="slowish"} 1
+--- response_body_like eval
+["Hello", 'airouter_model_ttfb_seconds\{channel="slowish",model="slowish-model"\} 0\.(29|3|4)\d*\n(.|\n)*airouter_model_duration_seconds\{channel="slowish",model="slowish-model"\} 0\.(29|3|4)\d*\n']
+
+
+
+=== TEST 10: names the stats cut at 255 bytes: a configured key keeps its name, a model id is valid UTF-8
+--- user_files eval
+main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: \"" . ("k" x 254) . "\xc3\xa9\"\n      key: \"sk-long\"\n",
+          ["long", "ok", 0.000001, 0.000002, "    configured_models: [\"" . ("m" x 254) . "\xc3\xa9\"]\n"])
+--- request eval
+["POST /v1/chat/completions\n{\"model\": \"" . ("m" x 254) . "\xc3\xa9\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", "GET /metrics"]
+--- more_headers eval
+["Authorization: Bearer sk-long", ""]
+--- metrics eval
+"airouter_key_requests_total{key=\"" . ("k" x 254) . "\xc3\xa9\"} 1\n"
+. "!airouter_key_requests_total{key=\"" . ("k" x 254) . "?\"}\n"
+. "airouter_model_requests_total{model=\"" . ("m" x 254) . "?\"} 1\n"
+. "airouter_model_window_attempts{channel=\"long\",model=\"" . ("m" x 254) . "\xc3\xa9\",result=\"ok\"} 1\n"
