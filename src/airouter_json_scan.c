@@ -99,7 +99,7 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
         return -1;
     }
 
-    it->i = (p[i] == '}' && it->done) ? i + 1 : i;
+    it->i = it->done ? i + 1 : i;      /* i may be n after a ',' */
 
     return 1;
 }

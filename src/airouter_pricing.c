@@ -178,8 +178,10 @@ airouter_pricing_add_json(airouter_pricing_t *p, const char *json,
         return -1;
     }
 
-    qsort(p->entries, p->n, sizeof(airouter_pricing_entry_t),
-          airouter_pricing_cmp);
+    if (p->n > 0) {             /* entries is NULL until the first one */
+        qsort(p->entries, p->n, sizeof(airouter_pricing_entry_t),
+              airouter_pricing_cmp);
+    }
 
     /* the currency strings live in the entries, which have moved */
     for (i = 0; i < p->n; i++) {

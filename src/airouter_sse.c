@@ -689,5 +689,8 @@ airouter_usage_field(json_t *usage, const char *name)
 
     v = json_object_get(usage, name);
 
-    return json_is_integer(v) ? (long) json_integer_value(v) : -1;
+    /* as the scan: at most 18 digits, so that sums cannot overflow */
+    return json_is_integer(v) && json_integer_value(v) < 1000000000000000000LL
+           && json_integer_value(v) > -1000000000000000000LL
+           ? (long) json_integer_value(v) : -1;
 }
