@@ -102,6 +102,10 @@ test_cases(void)
     UNIT_CHECK(member("{\"model\":}", "model", v, sizeof(v)) == -1,
                "no value");
     UNIT_CHECK(member("", "model", v, sizeof(v)) == -1, "nothing");
+    UNIT_CHECK(member("{\"a\":1,", "model", v, sizeof(v)) == -1,
+               "a trailing comma at the very end (read nothing past it)");
+    UNIT_CHECK(member("{\"a\":1 ,  ", "model", v, sizeof(v)) == -1,
+               "a trailing comma and white space");
 }
 
 
