@@ -102,6 +102,41 @@ POST /v1/chat/completions
 
 
 
+=== TEST 2e: a body nginx kept in a temporary file (client_body_buffer_size 1k) is spliced the same
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- config
+    location /v1/ {
+        client_body_buffer_size 1k;
+        airouter;
+    }
+--- request eval
+"POST /v1/chat/completions\n" . '{"model": "gpt-test", "messages": [{"role": "user", "content": "' . ("abcdefgh" x 500) . '"}]}'
+--- response_body eval
+"auth=Bearer sk-first-secret\nx-api-key=\nclient=\n"
+. '{"model": "first-model", "messages": [{"role": "user", "content": "' . ("abcdefgh" x 500) . '"}]}' . "\n"
+--- no_error_log
+[error]
+
+
+
+=== TEST 2f: a chunked request body (several buffers) is spliced the same
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
+--- raw_request eval
+my $body = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi there"}]}';
+my ($a, $b) = (substr($body, 0, 20), substr($body, 20));
+"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+. "Transfer-Encoding: chunked\r\n\r\n"
+. sprintf("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", length $a, $a, length $b, $b)
+--- response_body eval
+"auth=Bearer sk-first-secret\nx-api-key=\nclient=\n"
+. '{"model": "first-model", "messages": [{"role": "user", "content": "hi there"}]}' . "\n"
+--- no_error_log
+[error]
+
+
+
 === TEST 3: streams ask the upstream for usage in the final chunk
 --- user_files eval
 ">>> router_config.yaml\n" . yaml_channels("", ["first", "echo"])
