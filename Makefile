@@ -4,6 +4,8 @@
 #   make            build build/ngx_http_airouter_module.so
 #   make test       unit tests + Test::Nginx suites, one summary line at the end
 #   make test-asan  the same with AddressSanitizer + UBSan
+#   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
+#                   (make fuzz-clang: the same with libFuzzer)
 #   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT)
 #   make stop       stop the demo
 #   make bench      benchmarks (see bench/README.md)
@@ -45,7 +47,7 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean
+        bench clean fuzz fuzz-bins fuzz-clang
 
 all: build
 
@@ -89,6 +91,74 @@ $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
 
 unit: $(UNIT_BINS)
 
+# Fuzz targets (tests/fuzz/README.md).  With the standalone driver they
+# replay their seed corpus in `make test`; `make fuzz` runs each one in
+# random mode under ASan + UBSan for FUZZ_SECONDS; `make fuzz-clang` is
+# the same with libFuzzer.  FUZZ_ONLY="sse tags" picks targets.
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_DEPS    := tests/fuzz/driver.c tests/fuzz/util.c tests/fuzz/fuzz.h \
+                $(PURE_SRCS) $(HDRS)
+FUZZ_SECONDS ?= 60
+FUZZ_ONLY    ?= $(FUZZ_NAMES)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+FUZZ_OUT     := $(BUILD)/fuzz-out
+# fixtures that seed the random runs as they are (never copied)
+FUZZ_EXTRA_models_json := $(SHARED)/fixtures/providers \
+                          $(SHARED)/fixtures/openrouter-models.json
+FUZZ_EXTRA_pricing     := $(SHARED)/fixtures/seed/openrouter_unified.json \
+                          $(SHARED)/fixtures/seed/siliconflow_unified.json
+FUZZ_EXTRA_config      := $(SHARED)/fixtures/seed/router_config.yaml.template
+FUZZ_ENV      = AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
+                ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -Itests/fuzz $(if $(SAN_FLAGS),-DFUZZ_SANITIZED) \
+	    -DFUZZ_DEFAULT_CORPUS='"$(TOP)/tests/fuzz/corpus/$*"' -o $@ $< \
+	    tests/fuzz/driver.c tests/fuzz/util.c $(PURE_SRCS) $(UNIT_LIBS)
+
+$(BUILD)/fuzz-asan/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out $(SAN_FLAGS),$(UNIT_CFLAGS)) -Itests/fuzz \
+	    $(FUZZ_SAN) -DFUZZ_SANITIZED -o $@ $< \
+	    tests/fuzz/driver.c tests/fuzz/util.c $(PURE_SRCS) $(UNIT_LIBS)
+
+$(BUILD)/fuzz-clang/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	clang -std=c99 -O1 -g -Wall -Wextra -D_DEFAULT_SOURCE -Isrc \
+	    -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -o $@ $< tests/fuzz/util.c \
+	    $(PURE_SRCS) $(UNIT_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# one target's run: $(1) name; existing fixtures are added as seeds
+fuzz_dict     = $(wildcard tests/fuzz/dict/$(1).dict)
+fuzz_asan_run = $(FUZZ_ENV) $(BUILD)/fuzz-asan/fuzz_$(1) -t $(FUZZ_SECONDS) \
+    $(if $(fuzz_dict),-x $(fuzz_dict)) -a $(FUZZ_OUT) -m 8192 \
+    tests/fuzz/corpus/$(1) $(wildcard $(FUZZ_EXTRA_$(1))) || fail=1;
+fuzz_clang_run = mkdir -p $(BUILD)/fuzz-clang/corpus/$(1) && \
+    $(FUZZ_ENV) $(BUILD)/fuzz-clang/fuzz_$(1) \
+    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+    $(if $(fuzz_dict),-dict=$(fuzz_dict)) -artifact_prefix=$(FUZZ_OUT)/ \
+    $(BUILD)/fuzz-clang/corpus/$(1) tests/fuzz/corpus/$(1) \
+    $(foreach e,$(wildcard $(FUZZ_EXTRA_$(1))),$(if $(wildcard $(e)/.),$(e))) \
+    || fail=1;
+
+fuzz: $(patsubst %,$(BUILD)/fuzz-asan/fuzz_%,$(FUZZ_ONLY))
+	@mkdir -p $(FUZZ_OUT)
+	@fail=0; $(foreach t,$(FUZZ_ONLY),$(call fuzz_asan_run,$(t))) \
+	[ $$fail -eq 0 ]
+
+fuzz-clang: $(patsubst %,$(BUILD)/fuzz-clang/fuzz_%,$(FUZZ_ONLY))
+	@mkdir -p $(FUZZ_OUT)
+	@fail=0; $(foreach t,$(FUZZ_ONLY),$(call fuzz_clang_run,$(t))) \
+	[ $$fail -eq 0 ]
+
 # tiktoken's rank files, for the tokenizer's exact-count tests
 TIKTOKEN_DIR := $(BUILD)/npm/node_modules/tiktoken/encoders
 $(TIKTOKEN_DIR)/o200k_base.json:
@@ -104,7 +174,7 @@ $(SDK_DIR)/node_modules/openai/package.json: $(SDK_DIR)/package.json
 
 # Each unit program prints "name: N passed, M failed"; t/ is run by prove.
 # tests/run-all adds both into the closing line.
-test: deps build unit $(TIKTOKEN_DIR)/o200k_base.json \
+test: deps build unit fuzz-bins $(TIKTOKEN_DIR)/o200k_base.json \
       $(SDK_DIR)/node_modules/openai/package.json
 	@AIROUTER_SHARED=$(SHARED) BUILD=$(BUILD) MODULE=$(MODULE) \
 	    AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \

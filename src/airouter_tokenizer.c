@@ -563,7 +563,8 @@ airouter_tk_add(airouter_tokenizer_t *tk, const char *b64, size_t b64len,
     void                 *p;
     airouter_tk_token_t  *t;
 
-    if (tk->blob_cap - tk->blob_len < b64len) {
+    /* blob is NULL until the first token, even an empty one (NULL + 0) */
+    if (tk->blob == NULL || tk->blob_cap - tk->blob_len < b64len) {
         cap = tk->blob_cap ? tk->blob_cap : 1 << 20;
         while (cap - tk->blob_len < b64len) {
             cap *= 2;
