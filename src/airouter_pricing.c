@@ -216,8 +216,11 @@ airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
         in = json_object_get(v, "input_cost_per_token");
         out = json_object_get(v, "output_cost_per_token");
 
-        if (!json_is_number(in) || !json_is_number(out)) {
-            continue;           /* "sample_spec", image and audio models */
+        if (!json_is_number(in) || !json_is_number(out)
+            || json_number_value(in) < 0 || json_number_value(out) < 0)
+        {
+            continue;           /* "sample_spec", image and audio models;
+                                   a negative price is no price */
         }
 
         memset(&price, 0, sizeof(price));
@@ -263,7 +266,8 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
         currency = "USD";
     }
 
-    if (strlen(currency) >= sizeof(((airouter_pricing_entry_t *) 0)->currency))
+    if (currency[0] == '\0'
+        || strlen(currency) >= sizeof(((airouter_pricing_entry_t *) 0)->currency))
     {
         snprintf(err, errlen, "unknown currency \"%s\"", currency);
         return -1;
@@ -301,8 +305,10 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
         in = json_object_get(pricing, "prompt");
         out = json_object_get(pricing, "completion");
 
-        if (!json_is_number(in) || !json_is_number(out)) {
-            continue;
+        if (!json_is_number(in) || !json_is_number(out)
+            || json_number_value(in) < 0 || json_number_value(out) < 0)
+        {
+            continue;           /* a negative price is no price */
         }
 
         memset(&price, 0, sizeof(price));

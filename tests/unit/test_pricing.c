@@ -247,6 +247,23 @@ test_unified_cache(void)
     UNIT_CHECK(pr != NULL && pr->cache_read == -1 && pr->cache_write == -1,
                "m-plain has no cache prices");
 
+    /* a negative base price: the model is left out (fuzzing found it) */
+    j = "{\"neg\": {\"input_cost_per_token\": 1e-6,"
+        " \"output_cost_per_token\": -6.81e-3},"
+        " \"ok\": {\"input_cost_per_token\": 1e-6,"
+        " \"output_cost_per_token\": 2e-6}}";
+    n = airouter_pricing_add_json(p, j, strlen(j), err, sizeof(err));
+    UNIT_CHECK(n == 1 && airouter_pricing_find(p, "neg", NULL, NULL) == NULL
+               && airouter_pricing_find(p, "ok", NULL, NULL) != NULL,
+               "negative price left out: %ld", n);
+
+    /* an empty currency is not one */
+    j = "{\"currency\": \"\", \"models\": {\"m\": {\"pricing\":"
+        " {\"prompt\": 1, \"completion\": 2}}}}";
+    n = airouter_pricing_add_json(p, j, strlen(j), err, sizeof(err));
+    UNIT_CHECK(n == -1 && strstr(err, "unknown currency") != NULL,
+               "empty currency: %ld %s", n, err);
+
     airouter_pricing_free(p);
 }
 
