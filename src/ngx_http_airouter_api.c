@@ -688,7 +688,10 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
             continue;
         }
 
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        /* a chunked body ends in an empty buffer (pos NULL) */
+        if (b->last != b->pos) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
     }
 
     ctx->raw.data = data;
