@@ -252,6 +252,7 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
     size_t errlen)
 {
     long                     n;
+    size_t                   len;
     double                   scale;
     json_t                  *models, *v, *pricing, *in, *out;
     const char              *name, *currency, *unit, *provider;
@@ -266,8 +267,10 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
         currency = "USD";
     }
 
-    if (currency[0] == '\0'
-        || strlen(currency) >= sizeof(((airouter_pricing_entry_t *) 0)->currency))
+    len = strlen(currency);
+
+    if (len == 0
+        || len >= sizeof(((airouter_pricing_entry_t *) 0)->currency))
     {
         snprintf(err, errlen, "unknown currency \"%s\"", currency);
         return -1;

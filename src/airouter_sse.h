@@ -73,8 +73,8 @@ int airouter_sse_at_boundary(const airouter_sse_t *s);
  * "total_tokens"}} (also "input_tokens"/"output_tokens"), with OpenRouter's
  * "cost" when present.  Cached prompt tokens are part of prompt_tokens:
  * "prompt_tokens_details" (or "input_tokens_details") {"cached_tokens",
- * "cache_write_tokens"}, else DeepSeek's "prompt_cache_hit_tokens".  Returns 1 when a usage object was found, 0 otherwise (u
- * untouched).
+ * "cache_write_tokens"}, else DeepSeek's "prompt_cache_hit_tokens".
+ * Returns 1 when a usage object was found, 0 otherwise (u untouched).
  */
 int airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u);
 
