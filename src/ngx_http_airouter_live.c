@@ -499,6 +499,42 @@ ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
+/* The block on one of a channel's keys (api_keys[k]), if any. */
+ngx_int_t
+ngx_http_airouter_live_key_info(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_uint_t k, ngx_http_airouter_live_info_t *info)
+{
+    time_t                           now;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *e;
+
+    ngx_memzero(info, sizeof(ngx_http_airouter_live_info_t));
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return NGX_DECLINED;
+    }
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    e = ngx_http_airouter_live_find(live,
+            ngx_http_airouter_live_key_hash(amcf->config->channels[channel].id,
+                                            k), 0);
+
+    if (e != NULL && e->until > now) {
+        info->until = e->until;
+        info->fault = e->fault;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel)

@@ -108,6 +108,12 @@ ngx_int_t ngx_http_airouter_live_pick_key(
     ngx_http_airouter_live_block_t *block);
 ngx_uint_t ngx_http_airouter_live_key_lists(uint32_t allowed, ngx_uint_t k);
 
+/* Whether api_keys[k] of the channel is kept away now (info->until,
+ * info->fault; both 0 when it is not). */
+ngx_int_t ngx_http_airouter_live_key_info(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel, ngx_uint_t k,
+    ngx_http_airouter_live_info_t *info);
+
 /*
  * After an attempt that acquire() let through.  With report->nkeys > 1, a
  * key's fault (rate limit, quota, credits, invalid key) blocks that key

@@ -88,6 +88,8 @@ static ngx_int_t ngx_http_airouter_metrics_live(
 static void ngx_http_airouter_metrics_live_families(
     ngx_http_airouter_metrics_t *m, const char *scope, ngx_array_t *live,
     ngx_uint_t per_model);
+static void ngx_http_airouter_metrics_keys(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_catalog(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf, const airouter_catalog_t *cat);
 static void ngx_http_airouter_metrics_discovery(
@@ -143,6 +145,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_airouter_metrics_keys(&m, amcf);
     ngx_http_airouter_metrics_catalog(&m, amcf, cat);
     ngx_http_airouter_metrics_discovery(&m, amcf);
     ngx_http_airouter_metrics_redis(&m, amcf);
@@ -893,6 +896,68 @@ ngx_http_airouter_metrics_live_families(ngx_http_airouter_metrics_t *m,
                 }
                 break;
             }
+        }
+    }
+}
+
+
+/*
+ * The keys of channels with several (api_keys): one that hit its rate
+ * limit or quota, or was refused, is kept away alone (key#N as in
+ * X-Router-Key, never the value).
+ */
+static void
+ngx_http_airouter_metrics_keys(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char                              *p, kbuf[NGX_INT_T_LEN + 8];
+    time_t                               now;
+    ngx_uint_t                           i, k, any;
+    const airouter_channel_t            *ch;
+    ngx_http_airouter_live_info_t        info;
+    ngx_http_airouter_metrics_label_t    l[3];
+
+    static const char  name[] = "airouter_channel_key_blocked";
+
+    now = ngx_time();
+    any = 0;
+    l[0].name = "channel";
+    l[1].name = "key";
+    l[2].name = "reason";
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        ch = &amcf->config->channels[i];
+
+        if (ch->api_keys.n < 2) {
+            continue;
+        }
+
+        if (!any) {
+            ngx_http_airouter_metrics_family(m, name, "gauge",
+                "1 while one of a channel's api_keys (key#N, from 0) is "
+                "kept away alone, reason: the fault; else 0, reason none.");
+            any = 1;
+        }
+
+        ngx_http_airouter_metrics_str(&l[0].value, ch->id);
+
+        for (k = 0; k < ch->api_keys.n; k++) {
+            (void) ngx_http_airouter_live_key_info(amcf, i, k, &info);
+
+            p = ngx_sprintf(kbuf, "key#%ui", k);
+            l[1].value.data = kbuf;
+            l[1].value.len = p - kbuf;
+
+            if (info.until > now) {
+                ngx_http_airouter_metrics_str(&l[2].value,
+                                              airouter_fault_name(info.fault));
+
+            } else {
+                ngx_str_set(&l[2].value, "none");
+            }
+
+            ngx_http_airouter_metrics_sample(m, name, l, 3,
+                                             info.until > now ? 1 : 0, 1);
         }
     }
 }

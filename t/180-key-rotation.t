@@ -232,3 +232,19 @@ main::chats(4)
 --- upstream_hits: 5
 --- error_log_once
 "paid" model "paid-model" key#1: quota_exceeded 402 Payment Required, key cooldown 3600 s
+
+
+
+=== TEST 9: /metrics names the key kept away, by index and fault, never by value
+--- user_files eval
+main::cfg("k2limited")
+--- config
+    location /v1/ {
+        airouter;
+    }
+    location = /metrics { airouter_metrics; }
+--- request eval
+[ "POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat", "GET /metrics" ]
+--- response_body_like eval
+[ "Bearer k1", "Bearer k3",
+  qr/\A(?!.*\bk[123]\b).*airouter_channel_key_blocked\{channel="paid",key="key#0",reason="none"\} 0\nairouter_channel_key_blocked\{channel="paid",key="key#1",reason="rate_limit_exceeded"\} 1\nairouter_channel_key_blocked\{channel="paid",key="key#2",reason="none"\} 0\n/s ]
