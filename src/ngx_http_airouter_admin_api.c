@@ -297,17 +297,17 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
     json_t                          *root, *list, *o;
     double                           cur, price, best_price, spend, save;
     double                           total, savings;
-    uint32_t                         today, k, idx;
+    uint32_t                         k, idx;
     ngx_str_t                        days_arg;
     ngx_int_t                        days;
-    ngx_uint_t                       i, j;
-    ngx_array_t                      rows, sums;
+    ngx_uint_t                       i;
+    ngx_array_t                      sums;
     const char                      *core, *reason;
     airouter_config_t               *acf;
     const airouter_catalog_t        *cat;
     const airouter_catalog_slot_t   *slot, *cslot;
     const airouter_catalog_model_t  *m, *m0, *best;
-    ngx_http_airouter_stats_row_t   *row, *s;
+    ngx_http_airouter_stats_sum_t   *s;
     ngx_http_airouter_main_conf_t   *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
@@ -323,47 +323,12 @@ ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
         }
     }
 
-    today = ngx_http_airouter_stats_today();
-
-    if (ngx_http_airouter_stats_rows(amcf, r->pool, today - (days - 1), today,
-                                     NGX_HTTP_AIROUTER_STATS_MODEL, &rows)
-        != NGX_OK
-        || ngx_array_init(&sums, r->pool, 16,
-                          sizeof(ngx_http_airouter_stats_row_t))
-           != NGX_OK)
+    /* the days summed per model */
+    if (ngx_http_airouter_stats_sum(amcf, r->pool, days,
+                                    NGX_HTTP_AIROUTER_STATS_MODEL, &sums)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* sum the days per model */
-    row = rows.elts;
-
-    for (i = 0; i < rows.nelts; i++) {
-        s = sums.elts;
-
-        for (j = 0; j < sums.nelts; j++) {
-            if (s[j].name.len == row[i].name.len
-                && ngx_strncmp(s[j].name.data, row[i].name.data,
-                               row[i].name.len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j == sums.nelts) {
-            s = ngx_array_push(&sums);
-            if (s == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            *s = row[i];
-            continue;
-        }
-
-        s[j].c.requests += row[i].c.requests;
-        s[j].c.prompt_tokens += row[i].c.prompt_tokens;
-        s[j].c.completion_tokens += row[i].c.completion_tokens;
-        s[j].c.cost += row[i].c.cost;
     }
 
     list = json_array();

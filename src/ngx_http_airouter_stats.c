@@ -300,21 +300,22 @@ static void
 ngx_http_airouter_stats_add(ngx_http_airouter_stats_node_t *sn,
     ngx_http_airouter_stats_counters_t *c)
 {
-    sn->c.requests += c->requests;
-    sn->c.errors += c->errors;
-    sn->c.prompt_tokens += c->prompt_tokens;
-    sn->c.completion_tokens += c->completion_tokens;
-    sn->c.unauthorized += c->unauthorized;
-    sn->c.throttled += c->throttled;
-    sn->c.cost += c->cost;
+    ngx_http_airouter_stats_counters_add(&sn->c, c);
+    ngx_http_airouter_stats_counters_add(&sn->pending, c);
+}
 
-    sn->pending.requests += c->requests;
-    sn->pending.errors += c->errors;
-    sn->pending.prompt_tokens += c->prompt_tokens;
-    sn->pending.completion_tokens += c->completion_tokens;
-    sn->pending.unauthorized += c->unauthorized;
-    sn->pending.throttled += c->throttled;
-    sn->pending.cost += c->cost;
+
+void
+ngx_http_airouter_stats_counters_add(ngx_http_airouter_stats_counters_t *to,
+    const ngx_http_airouter_stats_counters_t *c)
+{
+    to->requests += c->requests;
+    to->errors += c->errors;
+    to->prompt_tokens += c->prompt_tokens;
+    to->completion_tokens += c->completion_tokens;
+    to->unauthorized += c->unauthorized;
+    to->throttled += c->throttled;
+    to->cost += c->cost;
 }
 
 
@@ -836,6 +837,70 @@ ngx_http_airouter_stats_rows(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
+/* few names: a linear search does */
+ngx_int_t
+ngx_http_airouter_stats_sum(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, ngx_uint_t days, ngx_http_airouter_stats_kind_e kind,
+    ngx_array_t *sums)
+{
+    uint32_t                        today;
+    ngx_uint_t                      i, j;
+    ngx_array_t                     rows;
+    ngx_http_airouter_stats_row_t  *row;
+    ngx_http_airouter_stats_sum_t  *s;
+
+    today = ngx_http_airouter_stats_today();
+
+    if (ngx_http_airouter_stats_rows(amcf, pool, today - (days - 1), today,
+                                     kind, &rows)
+        != NGX_OK
+        || ngx_array_init(sums, pool, 16,
+                          sizeof(ngx_http_airouter_stats_sum_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    row = rows.elts;
+
+    for (i = 0; i < rows.nelts; i++) {
+        if (row[i].kind > NGX_HTTP_AIROUTER_STATS_MODEL) {
+            continue;
+        }
+
+        s = sums->elts;
+
+        for (j = 0; j < sums->nelts; j++) {
+            if (s[j].kind == row[i].kind
+                && s[j].name.len == row[i].name.len
+                && ngx_strncmp(s[j].name.data, row[i].name.data,
+                               row[i].name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == sums->nelts) {
+            s = ngx_array_push(sums);
+            if (s == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memzero(s, sizeof(ngx_http_airouter_stats_sum_t));
+            s->kind = row[i].kind;
+            s->name = row[i].name;
+
+        } else {
+            s = &s[j];
+        }
+
+        ngx_http_airouter_stats_counters_add(&s->c, &row[i].c);
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_airouter_stats_strategy(ngx_http_airouter_main_conf_t *amcf,
     u_char *buf, size_t size)
@@ -1049,13 +1114,7 @@ ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
             continue;
         }
 
-        sn->pending.requests += row[i].c.requests;
-        sn->pending.errors += row[i].c.errors;
-        sn->pending.prompt_tokens += row[i].c.prompt_tokens;
-        sn->pending.completion_tokens += row[i].c.completion_tokens;
-        sn->pending.unauthorized += row[i].c.unauthorized;
-        sn->pending.throttled += row[i].c.throttled;
-        sn->pending.cost += row[i].c.cost;
+        ngx_http_airouter_stats_counters_add(&sn->pending, &row[i].c);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

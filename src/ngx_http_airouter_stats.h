@@ -74,6 +74,14 @@ typedef struct {
 } ngx_http_airouter_stats_row_t;
 
 
+/* One (kind, name)'s counters summed over days (ngx_http_airouter_stats_sum). */
+typedef struct {
+    ngx_uint_t                   kind;
+    ngx_str_t                    name;
+    ngx_http_airouter_stats_counters_t  c;
+} ngx_http_airouter_stats_sum_t;
+
+
 /* For the daily_limit filter: see ngx_http_airouter_stats_bind(). */
 typedef struct {
     airouter_live_t              live;          /* what it wraps */
@@ -125,6 +133,20 @@ uint64_t ngx_http_airouter_stats_channel_today(
 ngx_int_t ngx_http_airouter_stats_rows(ngx_http_airouter_main_conf_t *amcf,
     ngx_pool_t *pool, uint32_t from, uint32_t to,
     ngx_http_airouter_stats_kind_e kind, ngx_array_t *rows);
+
+/*
+ * The counters of the last days (today included) summed per (kind, name),
+ * of one kind or of every counted one (NGX_HTTP_AIROUTER_STATS_N): an
+ * array of ngx_http_airouter_stats_sum_t in pool.
+ */
+ngx_int_t ngx_http_airouter_stats_sum(ngx_http_airouter_main_conf_t *amcf,
+    ngx_pool_t *pool, ngx_uint_t days, ngx_http_airouter_stats_kind_e kind,
+    ngx_array_t *sums);
+
+/* to += c, every counter */
+void ngx_http_airouter_stats_counters_add(
+    ngx_http_airouter_stats_counters_t *to,
+    const ngx_http_airouter_stats_counters_t *c);
 
 /*
  * The strategy switched to by the admin API: NGX_OK with its name (in

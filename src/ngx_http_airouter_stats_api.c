@@ -23,13 +23,6 @@
 
 
 /* counters summed over a period for one (kind, name) */
-typedef struct {
-    ngx_uint_t                          kind;
-    ngx_str_t                           name;
-    ngx_http_airouter_stats_counters_t  c;
-} ngx_http_airouter_stats_api_sum_t;
-
-
 typedef ngx_int_t (*ngx_http_airouter_stats_api_ep_pt)(ngx_http_request_t *r,
     ngx_http_airouter_main_conf_t *amcf);
 
@@ -65,11 +58,6 @@ static json_t *ngx_http_airouter_stats_api_date(uint32_t day);
 static json_t *ngx_http_airouter_stats_api_money(double v);
 static json_t *ngx_http_airouter_stats_api_counters(
     ngx_http_airouter_stats_counters_t *c);
-static void ngx_http_airouter_stats_api_add(
-    ngx_http_airouter_stats_counters_t *to,
-    ngx_http_airouter_stats_counters_t *c);
-static ngx_int_t ngx_http_airouter_stats_api_sum(ngx_http_request_t *r,
-    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t days, ngx_array_t *sums);
 static ngx_http_airouter_stats_counters_t *ngx_http_airouter_stats_api_total(
     ngx_array_t *sums, ngx_http_airouter_stats_counters_t *zero);
 static ngx_int_t ngx_http_airouter_stats_api_period(ngx_http_request_t *r,
@@ -214,92 +202,12 @@ ngx_http_airouter_stats_api_counters(ngx_http_airouter_stats_counters_t *c)
 }
 
 
-static void
-ngx_http_airouter_stats_api_add(ngx_http_airouter_stats_counters_t *to,
-    ngx_http_airouter_stats_counters_t *c)
-{
-    to->requests += c->requests;
-    to->errors += c->errors;
-    to->prompt_tokens += c->prompt_tokens;
-    to->completion_tokens += c->completion_tokens;
-    to->unauthorized += c->unauthorized;
-    to->throttled += c->throttled;
-    to->cost += c->cost;
-}
-
-
-/*
- * The rows of the last days (today included) summed per (kind, name):
- * few names, so a linear search does.
- */
-static ngx_int_t
-ngx_http_airouter_stats_api_sum(ngx_http_request_t *r,
-    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t days, ngx_array_t *sums)
-{
-    uint32_t                        today;
-    ngx_uint_t                      i, j;
-    ngx_array_t                     rows;
-    ngx_http_airouter_stats_row_t  *row;
-    ngx_http_airouter_stats_api_sum_t  *s;
-
-    today = ngx_http_airouter_stats_today();
-
-    if (ngx_http_airouter_stats_rows(amcf, r->pool, today - (days - 1), today,
-                                     NGX_HTTP_AIROUTER_STATS_N, &rows)
-        != NGX_OK
-        || ngx_array_init(sums, r->pool, 16,
-                          sizeof(ngx_http_airouter_stats_api_sum_t))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    row = rows.elts;
-
-    for (i = 0; i < rows.nelts; i++) {
-        if (row[i].kind > NGX_HTTP_AIROUTER_STATS_MODEL) {
-            continue;
-        }
-
-        s = sums->elts;
-
-        for (j = 0; j < sums->nelts; j++) {
-            if (s[j].kind == row[i].kind
-                && s[j].name.len == row[i].name.len
-                && ngx_strncmp(s[j].name.data, row[i].name.data,
-                               row[i].name.len) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j == sums->nelts) {
-            s = ngx_array_push(sums);
-            if (s == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memzero(s, sizeof(ngx_http_airouter_stats_api_sum_t));
-            s->kind = row[i].kind;
-            s->name = row[i].name;
-
-        } else {
-            s = &s[j];
-        }
-
-        ngx_http_airouter_stats_api_add(&s->c, &row[i].c);
-    }
-
-    return NGX_OK;
-}
-
-
 static ngx_http_airouter_stats_counters_t *
 ngx_http_airouter_stats_api_total(ngx_array_t *sums,
     ngx_http_airouter_stats_counters_t *zero)
 {
     ngx_uint_t                      i;
-    ngx_http_airouter_stats_api_sum_t  *s;
+    ngx_http_airouter_stats_sum_t  *s;
 
     s = sums->elts;
 
@@ -325,14 +233,15 @@ ngx_http_airouter_stats_api_period(ngx_http_request_t *r,
     ngx_uint_t                           i, k;
     ngx_array_t                          sums, rows;
     ngx_http_airouter_stats_row_t       *row;
-    ngx_http_airouter_stats_api_sum_t       *s;
+    ngx_http_airouter_stats_sum_t       *s;
     ngx_http_airouter_stats_counters_t   zero;
 
     days = ngx_http_airouter_stats_api_arg(r, "days", days,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
     today = ngx_http_airouter_stats_today();
 
-    if (ngx_http_airouter_stats_api_sum(r, amcf, days, &sums) != NGX_OK
+    if (ngx_http_airouter_stats_sum(amcf, r->pool, days,
+                                    NGX_HTTP_AIROUTER_STATS_N, &sums) != NGX_OK
         || ngx_http_airouter_stats_rows(amcf, r->pool, today - (days - 1),
                                         today, NGX_HTTP_AIROUTER_STATS_TOTAL,
                                         &rows)
@@ -446,7 +355,7 @@ ngx_http_airouter_stats_api_cost_of(ngx_array_t *sums, ngx_uint_t kind,
 {
     size_t                          len;
     ngx_uint_t                      i;
-    ngx_http_airouter_stats_api_sum_t  *s;
+    ngx_http_airouter_stats_sum_t  *s;
 
     len = ngx_strlen(name);
     s = sums->elts;
@@ -484,9 +393,12 @@ ngx_http_airouter_stats_api_summary(ngx_http_request_t *r,
     ngx_gmtime((time_t) today * 86400, &tm);
     mdays = tm.ngx_tm_mday;
 
-    if (ngx_http_airouter_stats_api_sum(r, amcf, 1, &day) != NGX_OK
-        || ngx_http_airouter_stats_api_sum(r, amcf, 7, &week) != NGX_OK
-        || ngx_http_airouter_stats_api_sum(r, amcf, mdays, &month) != NGX_OK)
+    if (ngx_http_airouter_stats_sum(amcf, r->pool, 1,
+                                    NGX_HTTP_AIROUTER_STATS_N, &day) != NGX_OK
+        || ngx_http_airouter_stats_sum(amcf, r->pool, 7,
+                                    NGX_HTTP_AIROUTER_STATS_N, &week) != NGX_OK
+        || ngx_http_airouter_stats_sum(amcf, r->pool, mdays,
+                                    NGX_HTTP_AIROUTER_STATS_N, &month) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -569,8 +481,8 @@ ngx_http_airouter_stats_api_summary(ngx_http_request_t *r,
 static int
 ngx_http_airouter_stats_api_cmp(const void *one, const void *two)
 {
-    const ngx_http_airouter_stats_api_sum_t *a = one;
-    const ngx_http_airouter_stats_api_sum_t *b = two;
+    const ngx_http_airouter_stats_sum_t *a = one;
+    const ngx_http_airouter_stats_sum_t *b = two;
 
     if (a->c.cost != b->c.cost) {
         return a->c.cost < b->c.cost ? 1 : -1;
@@ -593,11 +505,12 @@ ngx_http_airouter_stats_api_sorted(ngx_http_request_t *r,
 {
     ngx_uint_t                      i;
     ngx_array_t                     sums;
-    ngx_http_airouter_stats_api_sum_t  *s, *o;
+    ngx_http_airouter_stats_sum_t  *s, *o;
 
-    if (ngx_http_airouter_stats_api_sum(r, amcf, days, &sums) != NGX_OK
+    if (ngx_http_airouter_stats_sum(amcf, r->pool, days,
+                                    NGX_HTTP_AIROUTER_STATS_N, &sums) != NGX_OK
         || ngx_array_init(out, r->pool, 16,
-                          sizeof(ngx_http_airouter_stats_api_sum_t))
+                          sizeof(ngx_http_airouter_stats_sum_t))
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -623,7 +536,7 @@ ngx_http_airouter_stats_api_sorted(ngx_http_request_t *r,
         *o = s[i];
     }
 
-    ngx_qsort(out->elts, out->nelts, sizeof(ngx_http_airouter_stats_api_sum_t),
+    ngx_qsort(out->elts, out->nelts, sizeof(ngx_http_airouter_stats_sum_t),
               ngx_http_airouter_stats_api_cmp);
 
     return NGX_OK;
@@ -639,7 +552,7 @@ ngx_http_airouter_stats_api_top(ngx_http_request_t *r,
     double                          total;
     ngx_uint_t                      i, days, limit;
     ngx_array_t                     sorted;
-    ngx_http_airouter_stats_api_sum_t  *s;
+    ngx_http_airouter_stats_sum_t  *s;
 
     days = ngx_http_airouter_stats_api_arg(r, "days", 30,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
@@ -695,7 +608,7 @@ ngx_http_airouter_stats_api_breakdown(ngx_http_request_t *r,
     double                          total;
     ngx_uint_t                      i, k, days;
     ngx_array_t                     sorted;
-    ngx_http_airouter_stats_api_sum_t  *s;
+    ngx_http_airouter_stats_sum_t  *s;
 
     days = ngx_http_airouter_stats_api_arg(r, "days", 30,
                                        NGX_HTTP_AIROUTER_STATS_DAYS);
@@ -782,7 +695,7 @@ ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     const char                          *state, *id;
     airouter_config_t                   *acf;
     airouter_apikey_t                   *key;
-    ngx_http_airouter_stats_api_sum_t       *s;
+    ngx_http_airouter_stats_sum_t       *s;
     ngx_http_airouter_live_info_t        info;
     ngx_http_airouter_stats_counters_t   zero, *total;
 
@@ -790,7 +703,8 @@ ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     threshold = acf->cost.alert_threshold;
     now = ngx_time();
 
-    if (ngx_http_airouter_stats_api_sum(r, amcf, 1, &day) != NGX_OK) {
+    if (ngx_http_airouter_stats_sum(amcf, r->pool, 1,
+                                    NGX_HTTP_AIROUTER_STATS_N, &day) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
