@@ -137,6 +137,8 @@ static void ngx_http_airouter_redis_retry_handler(ngx_event_t *ev);
 static void ngx_http_airouter_redis_timer_handler(ngx_event_t *ev);
 static void ngx_http_airouter_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_airouter_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_airouter_redis_event(ngx_event_t *ev, ngx_int_t event,
+    ngx_uint_t on);
 static void ngx_http_airouter_redis_add_read(void *data);
 static void ngx_http_airouter_redis_del_read(void *data);
 static void ngx_http_airouter_redis_add_write(void *data);
@@ -795,43 +797,43 @@ ngx_http_airouter_redis_write_handler(ngx_event_t *ev)
 static void
 ngx_http_airouter_redis_add_read(void *data)
 {
-    ngx_connection_t  *c = data;
-
-    if (!c->read->active) {
-        (void) ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_http_airouter_redis_event(((ngx_connection_t *) data)->read,
+                                  NGX_READ_EVENT, 1);
 }
 
 
 static void
 ngx_http_airouter_redis_del_read(void *data)
 {
-    ngx_connection_t  *c = data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_http_airouter_redis_event(((ngx_connection_t *) data)->read,
+                                  NGX_READ_EVENT, 0);
 }
 
 
 static void
 ngx_http_airouter_redis_add_write(void *data)
 {
-    ngx_connection_t  *c = data;
-
-    if (!c->write->active) {
-        (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
+    ngx_http_airouter_redis_event(((ngx_connection_t *) data)->write,
+                                  NGX_WRITE_EVENT, 1);
 }
 
 
 static void
 ngx_http_airouter_redis_del_write(void *data)
 {
-    ngx_connection_t  *c = data;
+    ngx_http_airouter_redis_event(((ngx_connection_t *) data)->write,
+                                  NGX_WRITE_EVENT, 0);
+}
 
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+
+static void
+ngx_http_airouter_redis_event(ngx_event_t *ev, ngx_int_t event, ngx_uint_t on)
+{
+    if (on && !ev->active) {
+        (void) ngx_add_event(ev, event, NGX_LEVEL_EVENT);
+
+    } else if (!on && ev->active) {
+        (void) ngx_del_event(ev, event, NGX_LEVEL_EVENT);
     }
 }
 
