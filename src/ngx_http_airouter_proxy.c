@@ -154,6 +154,11 @@ typedef struct {
     ngx_str_t                        error;     /* replaces nginx's page */
     ngx_uint_t                       error_status;
 
+    /* where the client's "model" value sits in its body: found once, for
+     * every attempt; splice 0: not looked yet, 1: spliceable, -1: not */
+    airouter_json_span_t             model;
+    ngx_int_t                        splice;
+
     unsigned                         acquired:1;
     unsigned                         classified:1;
     unsigned                         aborted:1;
@@ -190,6 +195,8 @@ static void ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
 static ngx_buf_t *ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_buf_t *ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_find_model(
     ngx_http_airouter_proxy_ctx_t *p);
 static void ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
     ngx_str_t *body);
@@ -1733,11 +1740,10 @@ static ngx_buf_t *
 ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
-    int                       rc;
     size_t                    qlen, extra;
     u_char                   *raw;
     ngx_buf_t                *b;
-    airouter_json_span_t      model, so;
+    airouter_json_span_t      model;
     ngx_http_airouter_ctx_t  *ctx;
 
     static const char  usage[] = "\"stream_options\":{\"include_usage\":true},";
@@ -1745,24 +1751,16 @@ ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     ctx = p->ctx;
     raw = ctx->raw.data;
 
-    if (raw == NULL
-        || airouter_json_member((char *) raw, ctx->raw.len, "model", &model)
-           != 1)
-    {
+    if (p->splice == 0) {
+        p->splice = ngx_http_airouter_proxy_find_model(p);
+    }
+
+    if (p->splice != 1) {
         return NGX_CONF_UNSET_PTR;
     }
 
-    extra = 0;
-
-    if (ctx->stream) {
-        rc = airouter_json_member((char *) raw, ctx->raw.len,
-                                  "stream_options", &so);
-        if (rc != 0) {
-            return NGX_CONF_UNSET_PTR;
-        }
-
-        extra = sizeof(usage) - 1;
-    }
+    model = p->model;
+    extra = ctx->stream ? sizeof(usage) - 1 : 0;
 
     qlen = airouter_json_quoted_len((char *) p->cand->model.data,
                                     p->cand->model.len);
@@ -1788,6 +1786,47 @@ ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     b->last = ngx_cpymem(b->last, raw + model.end, ctx->raw.len - model.end);
 
     return b;
+}
+
+
+/*
+ * One walk of the client's body: 1 when its "model" can be spliced (for a
+ * stream, only when the client sent no stream_options of its own), else
+ * -1.  The last "model" counts, as jansson keeps it.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_find_model(ngx_http_airouter_proxy_ctx_t *p)
+{
+    int                       rc, found;
+    airouter_json_iter_t      it;
+    airouter_json_span_t      m;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = p->ctx;
+
+    if (ctx->raw.data == NULL
+        || airouter_json_iter_init(&it, (char *) ctx->raw.data, ctx->raw.len)
+           != 0)
+    {
+        return -1;
+    }
+
+    found = 0;
+
+    while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
+        if (airouter_json_key_is((char *) ctx->raw.data, &m, "model")) {
+            p->model = m;
+            found = 1;
+
+        } else if (ctx->stream
+                   && airouter_json_key_is((char *) ctx->raw.data, &m,
+                                           "stream_options"))
+        {
+            return -1;
+        }
+    }
+
+    return (rc == 0 && found) ? 1 : -1;
 }
 
 
