@@ -19,6 +19,7 @@
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_fetch.h"
 #include "ngx_http_airouter_redis.h"
+#include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_ssl.h"
@@ -349,14 +350,7 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
      * without, once here.  IP literals never need one.
      */
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    /* without the directive, core's merge has left a resolver of no
-     * servers at http level */
-    resolver = clcf->resolver;
-
-    if (resolver && resolver->connections.nelts == 0) {
-        resolver = NULL;
-    }
+    resolver = ngx_http_airouter_resolve_resolver(cf);
 
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = authority;
