@@ -4,6 +4,7 @@
 #   make            build build/ngx_http_airouter_module.so
 #   make test       unit tests + Test::Nginx suites, one summary line at the end
 #   make test-asan  the same with AddressSanitizer + UBSan
+#   make callgraph  the cross-file call graph check alone, circles listed
 #   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
 #                   (make fuzz-clang: the same with libFuzzer)
 #   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT)
@@ -47,7 +48,7 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean fuzz fuzz-bins fuzz-clang
+        bench clean fuzz fuzz-bins fuzz-clang callgraph
 
 all: build
 
@@ -183,6 +184,10 @@ test: deps build unit fuzz-bins $(TIKTOKEN_DIR)/o200k_base.json \
 
 test-asan:
 	$(MAKE) test SANITIZE=1 BUILD=$(TOP)/build-asan
+
+# issue #14's layer check (also one counted test in `make test`)
+callgraph:
+	@perl tests/callgraph.pl -v
 
 demo: deps build
 	@PORT=$(PORT) LISTEN=$(LISTEN) MODULE=$(MODULE) ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) \
