@@ -12,6 +12,7 @@
 #include "ngx_http_airouter_module.h"
 #include "ngx_http_airouter_zone.h"
 #include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_pricing.h"
 #include "ngx_http_airouter_handlers.h"
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_variables.h"
@@ -155,7 +156,7 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
 
     { ngx_string("airouter_pricing_file"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_airouter_discovery_pricing_file,
+      ngx_http_airouter_pricing_file,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },

@@ -7,7 +7,7 @@
 
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_zone.h"
-#include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_pricing.h"
 #include "airouter_models_json.h"
 
 
@@ -34,7 +34,7 @@ ngx_http_airouter_catalog_build(ngx_conf_t *cf,
     }
 
     if (airouter_catalog_builder_add_config(b) != 0
-        || ngx_http_airouter_discovery_price_config(amcf, b) != NGX_OK)
+        || ngx_http_airouter_pricing_config(amcf, b) != NGX_OK)
     {
         airouter_catalog_builder_destroy(b);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -175,7 +175,7 @@ ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
 
     for (i = 0; i < n; i++) {
         /* no price in the file: the channel's, then the price files */
-        ngx_http_airouter_discovery_price(amcf, channel, &models[i]);
+        ngx_http_airouter_pricing_price(amcf, channel, &models[i]);
 
         if (airouter_catalog_builder_add_model(b, channel, &models[i]) != 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

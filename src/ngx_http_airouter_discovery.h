@@ -27,23 +27,6 @@
 ngx_int_t ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
 
-/* airouter_pricing_file: loads one price file into amcf->pricing. */
-char *ngx_http_airouter_discovery_pricing_file(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
-
-/*
- * Prices a model its source left unpriced: the channel's cost_per_token,
- * else the price files (which also give an unknown context).  Used for
- * /models answers and models_file entries.
- */
-void ngx_http_airouter_discovery_price(ngx_http_airouter_main_conf_t *amcf,
-    uint32_t channel, airouter_model_info_t *info);
-
-/* The price files' prices of configured models without cost_per_token
- * (after airouter_catalog_builder_add_config). */
-ngx_int_t ngx_http_airouter_discovery_price_config(
-    ngx_http_airouter_main_conf_t *amcf, airouter_catalog_builder_t *b);
-
 /* zone init (master): the lease and this configuration's channel state. */
 ngx_int_t ngx_http_airouter_discovery_init_zone(
     ngx_http_airouter_zone_t *zone);

@@ -62,8 +62,10 @@ typedef struct {
     ngx_msec_t                   discovery_delay;
     ngx_msec_t                   discovery_timeout;
     size_t                       discovery_max_size;
-    void                        *pricing;       /* airouter_pricing_t */
     void                        *discovery;
+
+    /* ngx_http_airouter_pricing.c: airouter_pricing_file, NULL: none */
+    void                        *pricing;       /* airouter_pricing_t */
 
     /* ngx_http_airouter_stats.c: airouter_stats_file */
     ngx_str_t                    stats_file;
