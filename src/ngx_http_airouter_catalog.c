@@ -1,8 +1,8 @@
 /*
- * Builds the start-up catalogue from the loaded configuration and picks the
- * catalogue a request reads.  The zone's copy is opened once per generation
- * and per process; the view is cached in the main configuration, which is
- * private to each process.
+ * Builds the start-up catalogue from the loaded configuration, publishes
+ * new ones (zone + cache file), and picks the catalogue a request reads.
+ * The zone's copy is opened once per generation and per process; the view
+ * is cached in the main configuration, which is private to each process.
  */
 
 #include "ngx_http_airouter_catalog.h"
@@ -11,9 +11,20 @@
 #include "airouter_models_json.h"
 
 
+/* a cache file larger than this is not one we wrote */
+#define NGX_HTTP_AIROUTER_CATALOG_CACHE_MAX  (128 * 1024 * 1024)
+
+
 static ngx_int_t ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf, airouter_catalog_builder_t *b,
     uint32_t channel, const char *file);
+static u_char *ngx_http_airouter_catalog_cache_path(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_catalog_load_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_catalog_write_cache(
+    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+    ngx_log_t *log);
 
 
 ngx_int_t
@@ -197,4 +208,254 @@ done:
     ngx_close_file(fd);
 
     return rc;
+}
+
+
+ngx_int_t
+ngx_http_airouter_catalog_init_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char  *p;
+
+    if (amcf->cache_dir.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &amcf->cache_dir, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* NUL-terminated for ngx_create_dir() */
+    p = ngx_pnalloc(cf->pool, amcf->cache_dir.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(p, amcf->cache_dir.data, amcf->cache_dir.len + 1);
+    amcf->cache_dir.data = p;
+
+    if (ngx_create_dir(p, 0755) == NGX_FILE_ERROR
+        && ngx_errno != NGX_EEXIST)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "airouter_cache_dir \"%s\": "
+                           ngx_create_dir_n " failed", p);
+        return NGX_ERROR;
+    }
+
+    ngx_http_airouter_catalog_load_cache(cf, amcf);
+
+    return NGX_OK;
+}
+
+
+/*
+ * One publication path for every source of a catalogue built for this
+ * configuration (a discovery run, another host's run through Redis): the
+ * zone first, then the cache file, so the file never holds a catalogue
+ * the zone refused.
+ */
+ngx_int_t
+ngx_http_airouter_catalog_publish(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_log_t *log)
+{
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_zone_publish(zone, blob, len, amcf->fingerprint,
+                                       log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "airouter: catalogue of %uz bytes published, "
+                   "generation %uA", len, zone->sh->generation);
+
+    ngx_http_airouter_catalog_write_cache(amcf, blob, len, log);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Cache file: the catalogue blob as published, named after the
+ * configuration's fingerprint, so a file written for another configuration
+ * is never picked up.
+ */
+static u_char *
+ngx_http_airouter_catalog_cache_path(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char  *path;
+
+    path = ngx_pnalloc(pool, amcf->cache_dir.len
+                             + sizeof("/airouter-.catalog") + 16);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(path, "%V/airouter-%016xL.catalog%Z", &amcf->cache_dir,
+                amcf->fingerprint);
+
+    return path;
+}
+
+
+static void
+ngx_http_airouter_catalog_load_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char                    *path, *data;
+    ssize_t                    got;
+    ngx_fd_t                   fd;
+    ngx_file_info_t            fi;
+    const airouter_catalog_t  *cat;
+
+    if (amcf->cache_dir.len == 0) {
+        return;
+    }
+
+    path = ngx_http_airouter_catalog_cache_path(cf->pool, amcf);
+    if (path == NULL) {
+        return;
+    }
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        return;                         /* none yet */
+    }
+
+    data = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) < (off_t) sizeof(airouter_catalog_t)
+        || ngx_file_size(&fi) > NGX_HTTP_AIROUTER_CATALOG_CACHE_MAX)
+    {
+        goto ignored;
+    }
+
+    /* malloc'd: airouter_catalog_blob_free() releases it */
+    data = ngx_alloc(ngx_file_size(&fi), cf->log);
+    if (data == NULL) {
+        goto ignored;
+    }
+
+    got = ngx_read_fd(fd, data, ngx_file_size(&fi));
+
+    if (got != (ssize_t) ngx_file_size(&fi)) {
+        goto ignored;
+    }
+
+    cat = airouter_catalog_open(data, got);
+
+    if (cat == NULL || !airouter_catalog_fits(cat, amcf->config)) {
+        goto ignored;
+    }
+
+    ngx_close_file(fd);
+
+    airouter_catalog_blob_free(amcf->catalog_blob);
+    amcf->catalog_blob = data;
+    amcf->catalog_len = got;
+    amcf->catalog = cat;
+
+    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                       "airouter: serving the cached catalogue %s "
+                       "(%uD models) until discovery runs", path,
+                       airouter_catalog_nmodels(cat));
+    return;
+
+ignored:
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "airouter: cache file %s is not a catalogue of this "
+                       "configuration, ignored", path);
+
+    if (data) {
+        ngx_free(data);
+    }
+
+    ngx_close_file(fd);
+}
+
+
+/*
+ * Written by the worker that ran discovery, at most once per run: a
+ * blocking write of a few hundred kilobytes, then an atomic rename, so a
+ * reader sees the old file or the new one, never a part.
+ */
+static void
+ngx_http_airouter_catalog_write_cache(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_log_t *log)
+{
+    u_char     *path, *tmp, *p;
+    size_t      left;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_pool_t *pool;
+
+    if (amcf->cache_dir.len == 0) {
+        return;
+    }
+
+    pool = ngx_create_pool(1024, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    path = ngx_http_airouter_catalog_cache_path(pool, amcf);
+    tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
+
+    if (path == NULL || tmp == NULL) {
+        goto done;
+    }
+
+    ngx_sprintf(tmp, "%s.%P.tmp%Z", path, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: cannot write the catalogue cache "
+                      ngx_open_file_n " \"%s\" failed", tmp);
+        goto done;
+    }
+
+    p = blob;
+    left = len;
+
+    while (left) {
+        n = ngx_write_fd(fd, p, left);
+        if (n <= 0) {
+            break;
+        }
+
+        p += n;
+        left -= n;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR || left) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: cannot write the catalogue cache \"%s\"",
+                      tmp);
+        (void) ngx_delete_file(tmp);
+        goto done;
+    }
+
+    if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      "airouter: " ngx_rename_file_n " \"%s\" to \"%s\" "
+                      "failed", tmp, path);
+        (void) ngx_delete_file(tmp);
+    }
+
+done:
+
+    ngx_destroy_pool(pool);
 }

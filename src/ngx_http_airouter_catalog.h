@@ -1,6 +1,13 @@
 /*
  * The catalogue as nginx sees it: built from the configuration at start-up,
- * published in the shared zone, and handed to request handlers.
+ * published in the shared zone (with a copy in the cache file of
+ * airouter_cache_dir that the next start serves first), and handed to
+ * request handlers.
+ *
+ * Layer: above the zone and pricing, below live state.  Called by the
+ * module's configuration (build), by discovery (init_cache, publish), by
+ * Redis (publish of another host's catalogue) and by every reader
+ * (current).
  */
 
 #ifndef NGX_HTTP_AIROUTER_CATALOG_H
@@ -19,5 +26,22 @@ ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
  */
 const airouter_catalog_t *ngx_http_airouter_catalog_current(
     ngx_http_airouter_main_conf_t *amcf);
+
+/*
+ * init_main_conf: creates airouter_cache_dir and, when the cache file of
+ * this configuration is there and fits, serves it instead of the start-up
+ * catalogue until discovery runs.
+ */
+ngx_int_t ngx_http_airouter_catalog_init_cache(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+
+/*
+ * Publishes a catalogue blob built for this configuration in the zone and
+ * writes it to the cache file (temp file + rename).  NGX_ERROR: the zone
+ * has no room for it (logged); nothing was written.
+ */
+ngx_int_t ngx_http_airouter_catalog_publish(
+    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+    ngx_log_t *log);
 
 #endif /* NGX_HTTP_AIROUTER_CATALOG_H */

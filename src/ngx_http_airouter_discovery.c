@@ -1,7 +1,8 @@
 /*
  * Discovery (see ngx_http_airouter_discovery.h): the schedule, the lease,
- * one fetch per (channel, key), the merge into a new catalogue, its
- * publication and cache file, and the per-channel state in the zone.
+ * one fetch per (channel, key), the merge into a new catalogue, and the
+ * per-channel state in the zone.  Publication and the cache file are
+ * ngx_http_airouter_catalog.c's.
  *
  * A run, step by step:
  *   1. take the lease (zone mutex; a dead or expired owner's is taken);
@@ -11,9 +12,9 @@
  *      plus, per channel, the fresh /models answers, or what the current
  *      catalogue already had from discovery when the channel failed (so a
  *      channel that never answered serves its configured_models);
- *   4. publish it with this configuration's fingerprint, write the cache
- *      file (temp file + rename), update the channel state, release the
- *      lease, answer admin requests waiting for the run, re-arm the timer.
+ *   4. publish it (zone + cache file) and hand it to Redis for the other
+ *      hosts, update the channel state, release the lease, answer admin
+ *      requests waiting for the run, re-arm the timer.
  */
 
 #include "ngx_http_airouter_discovery.h"
@@ -138,16 +139,9 @@ static ngx_int_t ngx_http_airouter_discovery_target(ngx_conf_t *cf,
 static ngx_int_t ngx_http_airouter_discovery_ssl(ngx_conf_t *cf,
     ngx_http_airouter_disc_t *d);
 #endif
-static void ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
-    ngx_http_airouter_main_conf_t *amcf);
-static u_char *ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
-    ngx_http_airouter_main_conf_t *amcf);
 static ngx_msec_t ngx_http_airouter_discovery_redis_ttl(
     ngx_http_airouter_disc_t *d, ngx_uint_t lock);
 static void ngx_http_airouter_discovery_locked(void *data, ngx_int_t won);
-void ngx_http_airouter_discovery_write_cache(
-    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
-    ngx_log_t *log);
 static ngx_http_airouter_disc_sh_t *ngx_http_airouter_discovery_sh(
     ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_zone_t **zonep);
 static time_t ngx_http_airouter_discovery_interval(
@@ -185,7 +179,6 @@ ngx_int_t
 ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf)
 {
-    u_char                    *p;
     ngx_uint_t                 i;
     airouter_config_t         *acf;
     ngx_http_airouter_disc_t  *d;
@@ -194,30 +187,6 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
     ngx_conf_init_msec_value(amcf->discovery_timeout, 30000);
     ngx_conf_init_size_value(amcf->discovery_max_size,
                              NGX_HTTP_AIROUTER_DISC_MAX_SIZE);
-
-    if (amcf->cache_dir.len) {
-        if (ngx_conf_full_name(cf->cycle, &amcf->cache_dir, 0) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        /* NUL-terminated for ngx_create_dir() */
-        p = ngx_pnalloc(cf->pool, amcf->cache_dir.len + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_cpystrn(p, amcf->cache_dir.data, amcf->cache_dir.len + 1);
-        amcf->cache_dir.data = p;
-
-        if (ngx_create_dir(p, 0755) == NGX_FILE_ERROR
-            && ngx_errno != NGX_EEXIST)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                               "airouter_cache_dir \"%s\": "
-                               ngx_create_dir_n " failed", p);
-            return NGX_ERROR;
-        }
-    }
 
     acf = amcf->config;
 
@@ -261,9 +230,7 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
         }
     }
 
-    ngx_http_airouter_discovery_load_cache(cf, amcf);
-
-    return NGX_OK;
+    return ngx_http_airouter_catalog_init_cache(cf, amcf);
 }
 
 
@@ -550,184 +517,6 @@ ngx_http_airouter_discovery_interval(ngx_http_airouter_main_conf_t *amcf,
                                      * 3600;
 
     return s < 60 ? 60 : (time_t) s;
-}
-
-
-/*
- * Cache file: the catalogue blob as published, named after the
- * configuration's fingerprint, so a file written for another configuration
- * is never picked up.
- */
-static u_char *
-ngx_http_airouter_discovery_cache_path(ngx_pool_t *pool,
-    ngx_http_airouter_main_conf_t *amcf)
-{
-    u_char  *path;
-
-    path = ngx_pnalloc(pool, amcf->cache_dir.len
-                             + sizeof("/airouter-.catalog") + 16);
-    if (path == NULL) {
-        return NULL;
-    }
-
-    ngx_sprintf(path, "%V/airouter-%016xL.catalog%Z", &amcf->cache_dir,
-                amcf->fingerprint);
-
-    return path;
-}
-
-
-static void
-ngx_http_airouter_discovery_load_cache(ngx_conf_t *cf,
-    ngx_http_airouter_main_conf_t *amcf)
-{
-    u_char                    *path, *data;
-    ssize_t                    got;
-    ngx_fd_t                   fd;
-    ngx_file_info_t            fi;
-    const airouter_catalog_t  *cat;
-
-    if (amcf->cache_dir.len == 0) {
-        return;
-    }
-
-    path = ngx_http_airouter_discovery_cache_path(cf->pool, amcf);
-    if (path == NULL) {
-        return;
-    }
-
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        return;                         /* none yet */
-    }
-
-    data = NULL;
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) < (off_t) sizeof(airouter_catalog_t)
-        || ngx_file_size(&fi) > NGX_HTTP_AIROUTER_DISC_MAX_SIZE * 4)
-    {
-        goto ignored;
-    }
-
-    /* malloc'd: airouter_catalog_blob_free() releases it */
-    data = ngx_alloc(ngx_file_size(&fi), cf->log);
-    if (data == NULL) {
-        goto ignored;
-    }
-
-    got = ngx_read_fd(fd, data, ngx_file_size(&fi));
-
-    if (got != (ssize_t) ngx_file_size(&fi)) {
-        goto ignored;
-    }
-
-    cat = airouter_catalog_open(data, got);
-
-    if (cat == NULL || !airouter_catalog_fits(cat, amcf->config)) {
-        goto ignored;
-    }
-
-    ngx_close_file(fd);
-
-    airouter_catalog_blob_free(amcf->catalog_blob);
-    amcf->catalog_blob = data;
-    amcf->catalog_len = got;
-    amcf->catalog = cat;
-
-    ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                       "airouter: serving the cached catalogue %s "
-                       "(%uD models) until discovery runs", path,
-                       airouter_catalog_nmodels(cat));
-    return;
-
-ignored:
-
-    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                       "airouter: cache file %s is not a catalogue of this "
-                       "configuration, ignored", path);
-
-    if (data) {
-        ngx_free(data);
-    }
-
-    ngx_close_file(fd);
-}
-
-
-/*
- * Written by the worker that ran discovery, at most once per run: a
- * blocking write of a few hundred kilobytes, then an atomic rename, so a
- * reader sees the old file or the new one, never a part.
- */
-void
-ngx_http_airouter_discovery_write_cache(ngx_http_airouter_main_conf_t *amcf,
-    void *blob, size_t len, ngx_log_t *log)
-{
-    u_char     *path, *tmp, *p;
-    size_t      left;
-    ssize_t     n;
-    ngx_fd_t    fd;
-    ngx_pool_t *pool;
-
-    if (amcf->cache_dir.len == 0) {
-        return;
-    }
-
-    pool = ngx_create_pool(1024, log);
-    if (pool == NULL) {
-        return;
-    }
-
-    path = ngx_http_airouter_discovery_cache_path(pool, amcf);
-    tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
-
-    if (path == NULL || tmp == NULL) {
-        goto done;
-    }
-
-    ngx_sprintf(tmp, "%s.%P.tmp%Z", path, ngx_pid);
-
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: cannot write the catalogue cache "
-                      ngx_open_file_n " \"%s\" failed", tmp);
-        goto done;
-    }
-
-    p = blob;
-    left = len;
-
-    while (left) {
-        n = ngx_write_fd(fd, p, left);
-        if (n <= 0) {
-            break;
-        }
-
-        p += n;
-        left -= n;
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR || left) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: cannot write the catalogue cache \"%s\"",
-                      tmp);
-        (void) ngx_delete_file(tmp);
-        goto done;
-    }
-
-    if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: " ngx_rename_file_n " \"%s\" to \"%s\" "
-                      "failed", tmp, path);
-        (void) ngx_delete_file(tmp);
-    }
-
-done:
-
-    ngx_destroy_pool(pool);
 }
 
 
@@ -1389,14 +1178,10 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "airouter: discovery could not build a catalogue");
 
-        } else if (ngx_http_airouter_zone_publish(zone, blob, len,
-                                                  amcf->fingerprint,
-                                                  ngx_cycle->log)
+        } else if (ngx_http_airouter_catalog_publish(amcf, blob, len,
+                                                     ngx_cycle->log)
                    == NGX_OK)
         {
-            ngx_http_airouter_discovery_write_cache(amcf, blob, len,
-                                                    ngx_cycle->log);
-
             ngx_http_airouter_redis_catalogue(amcf, blob, len,
                 ngx_http_airouter_discovery_redis_ttl(d, 0));
 

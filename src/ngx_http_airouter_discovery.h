@@ -1,8 +1,8 @@
 /*
  * Discovery: asks every enabled channel for GET {base_url}/models with its
  * key(s), concurrently and without blocking, merges what they say into a
- * new catalogue generation, publishes it in the shared zone and writes it
- * to the cache file (airouter_cache_dir) that the next start serves first.
+ * new catalogue generation and publishes it (ngx_http_airouter_catalog.c:
+ * the shared zone, and the cache file the next start serves first).
  *
  * Who runs it: worker 0's timer (schedule from tasks.model_discovery and
  * each channel's discovery_interval, failures retried with backoff), or
@@ -30,11 +30,6 @@ ngx_int_t ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
 /* zone init (master): the lease and this configuration's channel state. */
 ngx_int_t ngx_http_airouter_discovery_init_zone(
     ngx_http_airouter_zone_t *zone);
-
-/* Writes a published blob to the cache file (airouter_cache_dir). */
-void ngx_http_airouter_discovery_write_cache(
-    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
-    ngx_log_t *log);
 
 /* init_process: arms the timer in worker 0. */
 ngx_int_t ngx_http_airouter_discovery_init_process(ngx_cycle_t *cycle);

@@ -8,7 +8,7 @@
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_stats.h"
-#include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_catalog.h"
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
@@ -1884,7 +1884,6 @@ ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac, void *reply,
 
     void                       *blob;
     uint64_t                    sum;
-    ngx_http_airouter_zone_t   *zone;
     const airouter_catalog_t   *cat;
 
     if (a == NULL || a->type != REDIS_REPLY_ARRAY || a->elements != 2
@@ -1914,11 +1913,8 @@ ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac, void *reply,
     ngx_memcpy(blob, r->str, r->len);
 
     cat = airouter_catalog_open(blob, r->len);
-    zone = ngx_http_airouter_zone_get(rd->amcf);
 
-    if (cat == NULL || !airouter_catalog_fits(cat, rd->amcf->config)
-        || zone == NULL)
-    {
+    if (cat == NULL || !airouter_catalog_fits(cat, rd->amcf->config)) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "airouter: redis: the stored catalogue does not fit "
                       "this configuration, ignored");
@@ -1926,8 +1922,7 @@ ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (ngx_http_airouter_zone_publish(zone, blob, r->len,
-                                       rd->amcf->fingerprint, rd->log)
+    if (ngx_http_airouter_catalog_publish(rd->amcf, blob, r->len, rd->log)
         == NGX_OK)
     {
         rd->sh->cat_checksum = sum;
@@ -1936,9 +1931,6 @@ ngx_http_airouter_redis_catalogue_reply(redisAsyncContext *ac, void *reply,
                     (u_char *) (h->type == REDIS_REPLY_STRING ? h->str : "?"),
                     sizeof(rd->sh->cat_from));
         rd->sh->cat_remote = 1;
-
-        ngx_http_airouter_discovery_write_cache(rd->amcf, blob, r->len,
-                                                rd->log);
 
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "airouter: redis: catalogue taken from another host's "
