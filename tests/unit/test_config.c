@@ -1,9 +1,10 @@
 /*
- * Unit tests of the configuration loader (src/airouter_config.c): the
- * seed template loads with the values it says, every invalid file fails
- * with the exact file:line:column, and the conventions (${ENV}, the
- * providers.yaml beside the file, base URL joining, model_aliases forms,
- * strategy overrides, auth keys) hold.
+ * Unit tests of the configuration loader (the schema in
+ * src/airouter_config.c, walked by src/airouter_yaml.c): the seed template
+ * loads with the values it says, every invalid file fails with the exact
+ * file:line:column, and the conventions (${ENV}, the providers.yaml beside
+ * the file, base URL joining, model_aliases forms, strategy overrides, auth
+ * keys) hold.
  *
  * Run from the repository root.  The seed template is argv[1], or
  * $AIROUTER_SHARED/fixtures/seed/router_config.yaml.template, or the same
