@@ -177,6 +177,8 @@ static ngx_int_t ngx_http_airouter_proxy_create_request(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_proxy_reinit_request(
     ngx_http_request_t *r);
+static void ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
 static ngx_int_t ngx_http_airouter_proxy_process_header(
     ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
@@ -382,10 +384,36 @@ ngx_http_airouter_proxy_create_request(ngx_http_request_t *r)
 }
 
 
+/*
+ * Called by nginx before a try whose predecessor sent a request (so may
+ * have left an answer half read).  As ngx_http_proxy_reinit_request():
+ * the parsers start again from the first byte; r->state is the state of
+ * nginx's status line and header parsers, and a status line or header cut
+ * by a close, or headers larger than the buffer, would otherwise make the
+ * next candidate's answer be read from the middle of a line.
+ */
 static ngx_int_t
 ngx_http_airouter_proxy_reinit_request(ngx_http_request_t *r)
 {
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+
+    ngx_http_airouter_proxy_parse_reset(r, ctx->proxy);
+
     return NGX_OK;
+}
+
+
+/* The answer's parse state, before each try: peer.get and reinit. */
+static void
+ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    r->state = 0;
+    p->state = NGX_HTTP_AIROUTER_ST_STATUS;
+    ngx_memzero(&p->status, sizeof(ngx_http_status_t));
+    ngx_memzero(&p->chunked, sizeof(ngx_http_chunked_t));
 }
 
 
@@ -1543,8 +1571,7 @@ again:
 
     p->start = ngx_current_msec;
     p->ttfb = (ngx_msec_t) -1;
-    p->state = NGX_HTTP_AIROUTER_ST_STATUS;
-    ngx_memzero(&p->status, sizeof(ngx_http_status_t));
+    ngx_http_airouter_proxy_parse_reset(r, p);
     p->fault = AIROUTER_FAULT_NONE;
     p->classified = 0;
     p->complete = 0;

@@ -1,0 +1,199 @@
+# Faults, one block per kind: what the client gets, whether the next
+# candidate stepped in, and which block live state set and for how long.
+# The faulty upstream is a raw-socket mock (t/lib/Airouter/RawMock.pm) on
+# $TEST_NGINX_RAND_PORT_3 ("raw3" in a channel list), scripted per
+# connection; the healthy one on $TEST_NGINX_RAND_PORT_4 ("raw4") answers
+# every request with a chat completion (usage 10 + 5) unless the block
+# says otherwise.  Nothing listens on $TEST_NGINX_RAND_PORT_2 ("refused").
+#
+# Block sections of this file:
+#   --- raw_mocks eval   { 3 => [\@script, ...], 4 => [...] }
+#   --- hits             "3 1" lines: requests each raw mock read
+#   --- blocked          what GET /metrics says after the block's requests:
+#                          model <channel> <model> <fault> <seconds>
+#                          channel <channel> <fault> <seconds>
+#                          open <channel>   (neither it nor a model of it)
+#                        seconds: the block's length, give or take 5 s
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Mock;
+use Airouter::RawMock;
+use IO::Socket::INET ();
+
+no_shuffle();
+log_level('info');
+
+our $Ok = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
+    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
+    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
+    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+
+sub json_answer {
+    my ($body, $status) = @_;
+    return http_head($status // "200 OK", "Content-Type: application/json",
+                     "Content-Length: " . length $body) . $body;
+}
+
+our $Good = ['read', [send => json_answer($Ok)]];
+
+# yaml_channels() with "raw3"/"raw4" meaning the raw mocks
+sub chans {
+    my $yaml = yaml_channels(@_);
+    $yaml =~ s{\$TEST_NGINX_RAND_PORT_1/raw(\d)/v1}{\$TEST_NGINX_RAND_PORT_$1/v1}g;
+    return ">>> router_config.yaml\n$yaml";
+}
+
+our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+our $Stream = '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}';
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    raw_mock_stop();
+    my $mocks = $block->raw_mocks // {};
+    $mocks->{4} //= [$Good];
+    for my $n (sort keys %$mocks) {
+        raw_mock($ENV{"TEST_NGINX_RAND_PORT_$n"}, @{ $mocks->{$n} });
+    }
+    $block->set_value("http_config",
+        "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+        . "    airouter_read_timeout 1s;\n"
+        . ($block->extra_http_config // '') . mock_http_config())
+        unless defined $block->http_config;
+    $block->set_value("config", mock_config()
+                      . "    location = /metrics { airouter_metrics; }\n")
+        unless defined $block->config;
+    $block->set_value("request", "POST /v1/chat/completions\n$Chat")
+        unless defined $block->request;
+});
+
+sub http_get {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => server_port(), Timeout => 5)
+        or return '';
+    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    local $/;
+    my $raw = <$s> // '';
+    return (split /\r\n\r\n/, $raw, 2)[1] // '';
+}
+
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $n = ref $block->request eq 'ARRAY' ? @{ $block->request } : 1;
+    return if $idx != $n - 1;
+    my $name = $block->name;
+
+    for my $line (grep { /\S/ } split /\n/, $block->hits // '') {
+        my ($mock, $want) = split ' ', $line;
+        Test::More::is(raw_mock_hits($ENV{"TEST_NGINX_RAND_PORT_$mock"}),
+                       $want, "$name - raw mock $mock read $want request(s)");
+    }
+
+    return unless defined $block->blocked;
+    my $m = http_get("/metrics");
+
+    for my $line (grep { /\S/ } split /\n/, $block->blocked) {
+        my ($scope, @f) = split ' ', $line;
+        if ($scope eq 'open') {
+            my $ch = quotemeta $f[0];
+            my @hit = $m =~ /^(airouter_(?:channel|model)_blocked\{channel="$ch"[^}]*\} 1)$/mg;
+            Test::More::ok(!@hit, "$name - $f[0] is not blocked")
+                or Test::More::diag(join "\n", @hit);
+            next;
+        }
+        my ($labels, $fault, $secs) = $scope eq 'model'
+            ? ("channel=\"$f[0]\",model=\"$f[1]\"", $f[2], $f[3])
+            : ("channel=\"$f[0]\"", $f[1], $f[2]);
+        my $l = quotemeta $labels;
+        my ($left) = $m =~ /^airouter_${scope}_blocked_seconds\{$l\} (\d+)$/m;
+        my $ok = $m =~ /^airouter_${scope}_blocked\{$l,reason="\Q$fault\E"\} 1$/m
+                 && defined $left && $left <= $secs && $left >= $secs - 5;
+        Test::More::ok($ok, "$name - $scope $labels blocked: $fault, ${secs} s")
+            or Test::More::diag(join "\n", grep { /_blocked/ && /\Q$f[0]\E/ }
+                                           split /\n/, $m);
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: refused: the next candidate answers; the channel is kept away for the timeout period
+--- user_files eval
+chans("", ["down", "refused"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Attempts: 2
+X-Router-Fallbacks: down:connect_error
+--- response_body_like: "content":"Hello!"
+--- hits
+4 1
+--- blocked
+channel down connect_error 30
+open good
+
+
+
+=== TEST 2: accepted and never answered: a read timeout, the next candidate answers; the model cools down
+--- raw_mocks eval
+{ 3 => [['hang']] }
+--- user_files eval
+chans("", ["hung", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: hung:timeout
+--- response_body_like: "content":"Hello!"
+--- hits
+4 1
+--- blocked
+model hung hung-model timeout 30
+open good
+
+
+
+=== TEST 3: a close inside the status line does not poison the next candidate's answer
+--- raw_mocks eval
+{ 3 => [['read', [send => "HTTP/1.1 20"], 'close']] }
+--- user_files eval
+chans("", ["cut", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: cut:server_error
+--- response_body_like: "content":"Hello!"
+--- hits
+3 1
+4 1
+--- blocked
+model cut cut-model server_error 120
+open good
+
+
+
+=== TEST 4: a close inside a header line does not poison the next candidate's answer
+--- raw_mocks eval
+{ 3 => [['read', [send => "HTTP/1.1 200 OK\r\nContent-Type: applica"], 'close']] }
+--- user_files eval
+chans("", ["cut", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: cut:server_error 200
+--- response_body_like: "content":"Hello!"
+--- blocked
+model cut cut-model server_error 120
+open good
+
+
+
+=== TEST 5: 100 KB of headers (more than airouter_buffer_size) do not poison the next candidate's answer
+--- raw_mocks eval
+{ 3 => [['read', [send => "HTTP/1.1 200 OK\r\n" . join('', map { "X-Pad-$_: " . ('x' x 1000) . "\r\n" } 1 .. 100) . "\r\n"], 'hang']] }
+--- user_files eval
+chans("", ["huge", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: huge:server_error 200
+--- response_body_like: "content":"Hello!"
+--- error_log
+upstream sent too big header
+--- blocked
+model huge huge-model server_error 120
+open good
