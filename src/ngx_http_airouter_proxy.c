@@ -1120,7 +1120,9 @@ ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
 /*
  * No candidate answered: the OpenAI-style error that the header and body
  * filters put in place of nginx's error page.  Its status is the last
- * upstream's when one answered, else 504 after a timeout, else 503.
+ * upstream's error status (4xx, 5xx), else 504 after a timeout, else 502
+ * when the last answer was broken under another status (a 200 cut short,
+ * oversized headers): never a 2xx; else 503 (no answer at all).
  */
 static ngx_int_t
 ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
@@ -1144,9 +1146,17 @@ ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
         }
 
         tried++;
-        status = a[i].status ? a[i].status
-                 : (a[i].fault == AIROUTER_FAULT_TIMEOUT
-                    ? NGX_HTTP_GATEWAY_TIME_OUT : NGX_HTTP_SERVICE_UNAVAILABLE);
+
+        if (a[i].status >= NGX_HTTP_BAD_REQUEST) {
+            status = a[i].status;
+
+        } else if (a[i].fault == AIROUTER_FAULT_TIMEOUT) {
+            status = NGX_HTTP_GATEWAY_TIME_OUT;
+
+        } else {
+            status = a[i].status ? NGX_HTTP_BAD_GATEWAY
+                                 : NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
     }
 
     if (p->attempts.nelts == 0) {

@@ -197,3 +197,69 @@ upstream sent too big header
 --- blocked
 model huge huge-model server_error 120
 open good
+
+
+
+=== TEST 6: 100 KB of headers on the only channel: the client gets a 502, never a 200
+--- raw_mocks eval
+{ 3 => [['read', [send => "HTTP/1.1 200 OK\r\n" . join('', map { "X-Pad-$_: " . ('x' x 1000) . "\r\n" } 1 .. 100) . "\r\n"], 'hang']] }
+--- user_files eval
+chans("", ["huge", "raw3"])
+--- error_code: 502
+--- response_body_like: ^\{"error":\{"message":"All 1 attempted candidates failed: huge \(huge-model\): server_error 200","type":"upstream_error","code":"all_candidates_failed"
+--- blocked
+model huge huge-model server_error 120
+
+
+
+=== TEST 7: a body that stalls half way, on the only channel: 504, never a 200
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'hang']] }
+--- user_files eval
+chans("", ["stall", "raw3"])
+--- error_code: 504
+--- response_body_like: "code":"all_candidates_failed"
+--- blocked
+model stall stall-model timeout 30
+
+
+
+=== TEST 8: a body that stalls half way: the next candidate answers
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'hang']] }
+--- user_files eval
+chans("", ["stall", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: stall:timeout 200
+--- response_body_like: "content":"Hello!"
+--- blocked
+model stall stall-model timeout 30
+open good
+
+
+
+=== TEST 9: a body shorter than its Content-Length, on the only channel: 502, never a 200
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'close']] }
+--- user_files eval
+chans("", ["short", "raw3"])
+--- error_code: 502
+--- response_body_like: "code":"all_candidates_failed"
+--- blocked
+model short short-model server_error 120
+
+
+
+=== TEST 10: a body shorter than its Content-Length: the next candidate answers
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'close']] }
+--- user_files eval
+chans("", ["short", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: short:server_error 200
+--- response_body_like: "content":"Hello!"
+--- blocked
+model short short-model server_error 120
+open good
