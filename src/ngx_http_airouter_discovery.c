@@ -167,10 +167,6 @@ static void ngx_http_airouter_discovery_respond(
     ngx_http_airouter_disc_run_t *run, ngx_uint_t nmodels);
 static ngx_int_t ngx_http_airouter_discovery_admin_run(
     ngx_http_request_t *r);
-static ngx_int_t ngx_http_airouter_discovery_admin_channels(
-    ngx_http_request_t *r);
-static json_t *ngx_http_airouter_discovery_key_models(
-    const airouter_catalog_t *cat, ngx_uint_t channel, size_t nkeys);
 static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state);
 static json_t *ngx_http_airouter_discovery_time(time_t t);
 
@@ -1637,102 +1633,7 @@ ngx_http_airouter_discovery_admin(ngx_http_request_t *r, ngx_str_t *path)
                                            state ? state : json_object());
     }
 
-    if (path->len == sizeof("admin/channels") - 1
-        && ngx_strncmp(path->data, "admin/channels", path->len) == 0
-        && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
-    {
-        return ngx_http_airouter_discovery_admin_channels(r);
-    }
-
     return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_http_airouter_discovery_admin_channels(ngx_http_request_t *r)
-{
-    json_t                         *data, *one, *state;
-    ngx_int_t                       rc;
-    ngx_uint_t                      i;
-    airouter_config_t              *acf;
-    airouter_channel_t             *ch;
-    const airouter_catalog_t       *cat;
-    ngx_http_airouter_main_conf_t  *amcf;
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
-    acf = amcf->config;
-    cat = ngx_http_airouter_catalog_current(amcf);
-    data = json_array();
-
-    for (i = 0; i < acf->nchannels; i++) {
-        ch = &acf->channels[i];
-        state = ngx_http_airouter_discovery_channel_json(amcf, i);
-
-        /* keys are counted, never shown */
-        one = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:s?,s:i,s:I,s:I,s:o*}",
-                        "id", ch->id,
-                        "name", ch->name,
-                        "provider", ch->provider_name,
-                        "base_url", ch->base_url,
-                        "enabled", ch->enabled,
-                        "disabled_reason", ch->disabled_reason,
-                        "priority", ch->priority,
-                        "keys", (json_int_t) ch->api_keys.n,
-                        "configured_models",
-                            (json_int_t) ch->configured_models.n,
-                        "discovery", state);
-
-        if (one && ch->api_keys.n > 1 && cat->nchannels == acf->nchannels) {
-            json_object_set_new(one, "key_models",
-                ngx_http_airouter_discovery_key_models(cat, i,
-                                                       ch->api_keys.n));
-        }
-
-        json_array_append_new(data, one);
-    }
-
-    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
-               json_pack("{s:s,s:o}", "object", "list", "data", data));
-}
-
-
-/*
- * How many of the channel's models each of its keys lists (by the
- * catalogue's key bits; a model no key was named for counts for all).
- */
-static json_t *
-ngx_http_airouter_discovery_key_models(const airouter_catalog_t *cat,
-    ngx_uint_t channel, size_t nkeys)
-{
-    json_t                            *counts;
-    uint32_t                           i;
-    ngx_uint_t                         k, n;
-    const airouter_catalog_model_t    *m;
-    const airouter_catalog_channel_t  *ch;
-
-    ch = airouter_catalog_channel(cat, channel);
-    counts = json_array();
-
-    for (k = 0; k < nkeys; k++) {
-        n = 0;
-
-        for (i = ch->first_model; i < ch->first_model + ch->nmodels; i++) {
-            m = airouter_catalog_model(cat, i);
-
-            if (m->keys == 0 || (k < 32 && (m->keys & ((uint32_t) 1 << k)))) {
-                n++;
-            }
-        }
-
-        json_array_append_new(counts, json_integer(n));
-    }
-
-    return counts;
 }
 
 

@@ -11,8 +11,10 @@
  * over.  Per-channel state (last success, models, last error, next run)
  * lives in the zone for /health and GET /v1/admin/channels.
  *
- * Called by the module's configuration life cycle (init_conf, init_zone,
- * init_process), by the health and admin handlers, and by nothing else.
+ * Layer: above Redis, below the handlers.  Called by the module's
+ * configuration life cycle (init_conf, init_zone, init_process) and by
+ * the handlers that show its state or run it: /health, /metrics and the
+ * admin API.
  */
 
 #ifndef NGX_HTTP_AIROUTER_DISCOVERY_H
@@ -48,7 +50,9 @@ json_t *ngx_http_airouter_discovery_channel_json(
  *   POST admin/discovery   runs every channel now; answers when the run
  *                          is over, or 409 while another process runs one
  *   GET  admin/discovery   the state, as in /health
- *   GET  admin/channels    every channel with its discovery state
+ * GET admin/channels (each channel with the state that
+ * ngx_http_airouter_discovery_channel_json gives) is served by
+ * ngx_http_airouter_admin_api.c.
  */
 ngx_int_t ngx_http_airouter_discovery_admin(ngx_http_request_t *r,
     ngx_str_t *path);
