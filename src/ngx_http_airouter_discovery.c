@@ -720,6 +720,11 @@ ngx_http_airouter_discovery_locked(void *data, ngx_int_t won)
         return;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: discovery: %s",
+                   won == 1 ? "this host holds the Redis lock"
+                            : "no Redis lock: running locally");
+
     rc = ngx_http_airouter_discovery_start(d, 0, NULL);
 
     if (rc == NGX_OK) {
@@ -773,6 +778,9 @@ ngx_http_airouter_discovery_schedule(ngx_http_airouter_disc_t *d,
             ngx_shmtx_unlock(&zone->shpool->mutex);
         }
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: discovery: next wake-up in %T s", delay);
 
     ngx_add_timer(&d->timer, (ngx_msec_t) delay * 1000 + ngx_random() % 1000);
 }
@@ -844,12 +852,22 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
     if (busy) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: lease held by process %P",
+                       ds->owner);
         return NGX_BUSY;
     }
 
     if (due == 0) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: no channel due");
         return NGX_DECLINED;
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: discovery: lease taken until %T, "
+                   "%ui channel(s) due%s", now + lease, due,
+                   forced ? " (forced)" : "");
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
@@ -919,6 +937,9 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
         }
 
         if (t->error) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter: discovery: \"%s\" not asked: %s",
+                           t->ch->id, t->error);
             ngx_sprintf(res->error, "%s%Z", t->error);
             continue;
         }
@@ -942,6 +963,11 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
             ask->run = run;
             ask->channel = i;
             ask->key = k;
+
+            ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter: discovery: \"%s\" key %ui: "
+                           "GET %V%V", t->ch->id, k + 1, &t->reqs[k].host,
+                           &t->reqs[k].uri);
 
             if (ngx_http_airouter_fetch_start(&t->reqs[k],
                                      ngx_http_airouter_discovery_answer, ask,
@@ -988,6 +1014,9 @@ ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d)
     if (ds->owner == ngx_pid) {
         ds->owner = 0;
         ds->lease_until = 0;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: lease released");
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -1067,6 +1096,11 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
         res->models[ask->key] = models;
         res->nmodels[ask->key] = n;
         res->ok++;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "airouter: discovery: \"%s\" key %ui answered %ui: "
+                       "%uz models", run->d->targets[ask->channel].ch->id,
+                       ask->key + 1, f->status, n);
     }
 
     /* a channel without /models (Doubao's endpoints) is no news */
@@ -1074,6 +1108,12 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
         level = res->no_endpoint ? NGX_LOG_INFO : NGX_LOG_WARN;
         ngx_log_error(level, f->log, 0, "airouter: discovery of \"%s\": %s",
                       run->d->targets[ask->channel].ch->id, res->error);
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "airouter: discovery: \"%s\" key %ui failed "
+                       "(status %ui): %s",
+                       run->d->targets[ask->channel].ch->id, ask->key + 1,
+                       f->status, res->error);
     }
 
     if (--run->pending == 0) {
@@ -1170,6 +1210,11 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
             cat = airouter_catalog_open(blob, len);
         }
 
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: catalogue built: %uz bytes, "
+                       "%uD models", len,
+                       cat ? airouter_catalog_nmodels(cat) : 0);
+
         if (cat == NULL) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "airouter: discovery could not build a catalogue");
@@ -1178,6 +1223,9 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
                                                      ngx_cycle->log)
                    == NGX_OK)
         {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter: discovery: catalogue published");
+
             ngx_http_airouter_redis_catalogue(amcf, blob, len,
                 ngx_http_airouter_discovery_redis_ttl(d, 0));
 
@@ -1187,6 +1235,10 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
     }
 
     if (cat == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: discovery: %s, the current catalogue "
+                       "stays", publish ? "nothing published"
+                                        : "no news");
         cat = ngx_http_airouter_catalog_current(amcf);
     }
 

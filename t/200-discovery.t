@@ -528,3 +528,20 @@ $j->{status} eq 'done' && $j->{discovery}{channels}{slowish}{state} eq 'ok'
 [qr/\[alert\].*exited on signal 9/]
 --- no_error_log
 [error]
+
+
+
+=== TEST 18: error_log debug tells a run's story: lease, each fetch and its answer or failure, the catalogue built and published
+--- log_level: debug
+--- request
+POST /v1/admin/discovery
+--- error_code: 200
+--- error_log eval
+[qr/airouter: discovery: lease taken until \d+, 10 channel\(s\) due \(forced\)/,
+ qr/airouter: discovery: "openrouter" key 1: GET 127\.0\.0\.1:\d+\/or\/api\/v1\/models/,
+ 'airouter: discovery: "openrouter" key 1 answered 200: 554 models',
+ 'airouter: discovery: "revoked" key 1 failed (status 401): key 1 refused: 401',
+ qr/airouter: discovery: catalogue built: \d+ bytes, \d+ models/,
+ qr/airouter: catalogue of \d+ bytes published, generation \d+/,
+ 'airouter: discovery: catalogue published',
+ 'airouter: discovery: lease released']
