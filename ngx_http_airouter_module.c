@@ -20,6 +20,7 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_redis.h"
+#include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_resolve.h"
 #include "airouter_tokenizer.h"
 
@@ -45,6 +46,16 @@ static void ngx_http_airouter_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_airouter_tokenizer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_airouter_cleanup_tokenizer(void *data);
+
+
+/* the layers' parts of the shared zone, in the order they are set up */
+static const ngx_http_airouter_zone_init_pt  ngx_http_airouter_zone_parts[] = {
+    ngx_http_airouter_live_init_zone,
+    ngx_http_airouter_discovery_init_zone,
+    ngx_http_airouter_stats_init_zone,
+    ngx_http_airouter_redis_init_zone,
+    NULL
+};
 
 
 static ngx_command_t  ngx_http_airouter_commands[] = {
@@ -270,7 +281,8 @@ ngx_http_airouter_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&amcf->zone_name, "airouter");
         amcf->zone_size = NGX_HTTP_AIROUTER_ZONE_SIZE;
 
-        amcf->shm_zone = ngx_http_airouter_zone_add(cf, amcf);
+        amcf->shm_zone = ngx_http_airouter_zone_add(cf, amcf,
+                                         ngx_http_airouter_zone_parts);
         if (amcf->shm_zone == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -524,7 +536,8 @@ ngx_http_airouter_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     amcf->zone_name = value[1];
     amcf->zone_size = size;
 
-    amcf->shm_zone = ngx_http_airouter_zone_add(cf, amcf);
+    amcf->shm_zone = ngx_http_airouter_zone_add(cf, amcf,
+                                         ngx_http_airouter_zone_parts);
     if (amcf->shm_zone == NULL) {
         return NGX_CONF_ERROR;
     }

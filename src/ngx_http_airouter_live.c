@@ -5,7 +5,6 @@
 
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_catalog.h"
-#include "ngx_http_airouter_redis.h"
 
 
 #define NGX_HTTP_AIROUTER_LIVE_SLOTS     8192
@@ -15,7 +14,7 @@
 #define NGX_HTTP_AIROUTER_LIVE_ALPHA     0.2
 #define NGX_HTTP_AIROUTER_LIVE_FAST_MS   1000.0 /* speed 0.5 at 1 s TTFB */
 
-/* what release() blocked, for airouter_redis to tell the other hosts */
+/* what release() blocked, for the on_block slot */
 #define NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL  0x01
 #define NGX_HTTP_AIROUTER_LIVE_SET_MODEL    0x02
 #define NGX_HTTP_AIROUTER_LIVE_SET_KEY      0x04
@@ -36,6 +35,12 @@ typedef struct {
     double                       ttfb;          /* EWMA, ms */
     double                       total;
 } ngx_http_airouter_live_entry_t;
+
+
+/* amcf->live: what upper layers asked to hear of */
+typedef struct {
+    ngx_http_airouter_live_block_pt  on_block;
+} ngx_http_airouter_live_conf_t;
 
 
 typedef struct {
@@ -81,11 +86,39 @@ static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
 
 
 ngx_int_t
+ngx_http_airouter_live_on_block(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_block_pt handler)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = amcf->live;
+
+    if (lcf == NULL) {
+        lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_live_conf_t));
+        if (lcf == NULL) {
+            return NGX_ERROR;
+        }
+
+        amcf->live = lcf;
+    }
+
+    lcf->on_block = handler;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone)
 {
     size_t                        size;
     ngx_uint_t                    n;
     ngx_http_airouter_live_sh_t  *live;
+
+    if (zone->sh->live) {
+        return NGX_OK;              /* a reload: the table is kept */
+    }
 
     /* at most an eighth of the zone: the catalogue needs the rest */
     n = NGX_HTTP_AIROUTER_LIVE_SLOTS;
@@ -210,6 +243,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ngx_slab_pool_t                 *shpool;
     airouter_verdict_t              *v;
     ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_conf_t   *lcf;
     ngx_http_airouter_live_entry_t  *ce, *me, *ke;
 
     report->keyed = 0;
@@ -303,20 +337,20 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    if (amcf->redis && shared && v->cooldown > 0) {
+    lcf = amcf->live;
+
+    if (lcf && lcf->on_block && shared && v->cooldown > 0) {
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_KEY) {
-            ngx_http_airouter_redis_block(amcf, id, NULL, report->key,
-                                          report->fault, v->cooldown);
+            lcf->on_block(amcf, id, NULL, report->key, report->fault,
+                          v->cooldown);
         }
 
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL) {
-            ngx_http_airouter_redis_block(amcf, id, NULL, -1, report->fault,
-                                          v->cooldown);
+            lcf->on_block(amcf, id, NULL, -1, report->fault, v->cooldown);
         }
 
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_MODEL) {
-            ngx_http_airouter_redis_block(amcf, id, model, -1, report->fault,
-                                          v->cooldown);
+            lcf->on_block(amcf, id, model, -1, report->fault, v->cooldown);
         }
     }
 }

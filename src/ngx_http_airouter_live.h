@@ -23,7 +23,9 @@
  * Locking: the zone's mutex, held for a lookup and a few stores.
  *
  * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
- * written by the proxy after every attempt.
+ * written by the proxy after every attempt.  An upper layer that must
+ * hear of each block (airouter_redis, to tell the other hosts) sets the
+ * on_block slot at configuration time; live state names no upper layer.
  */
 
 #ifndef NGX_HTTP_AIROUTER_LIVE_H
@@ -73,6 +75,22 @@ typedef struct {
     double                       total;
 } ngx_http_airouter_live_info_t;
 
+
+/*
+ * The on_block slot: after release() blocked a channel (model NULL, key
+ * < 0), a (channel, model) (key < 0) or one of a channel's keys (model
+ * NULL) for seconds, outside the zone's lock, in the worker that saw the
+ * fault.  One listener; ngx_http_airouter_live_on_block() sets it while
+ * the configuration is read.
+ */
+typedef void (*ngx_http_airouter_live_block_pt)(
+    ngx_http_airouter_main_conf_t *amcf, const char *channel,
+    ngx_str_t *model, ngx_int_t key, airouter_fault_e fault,
+    time_t seconds);
+
+ngx_int_t ngx_http_airouter_live_on_block(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_block_pt handler);
 
 ngx_int_t ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone);
 

@@ -54,6 +54,9 @@ typedef struct {
     /* ngx_http_airouter_proxy.c: channel addresses, keys, outcome table */
     void                        *proxy;
 
+    /* ngx_http_airouter_live.c: the slots upper layers set (on_block) */
+    void                        *live;
+
     /* ngx_http_airouter_resolve.c: names re-resolved by each worker */
     void                        *resolve;
 

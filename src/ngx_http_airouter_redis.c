@@ -2,7 +2,8 @@
  * airouter_redis: the hiredis adapter on nginx's event loop, the life of
  * the connections and the sync of shared state; see
  * ngx_http_airouter_redis.h.  Called by the module's init/exit process
- * hooks, by live state (blocks), the admin API (strategy) and /health.
+ * hooks, through live state's on_block slot (blocks), by the admin API
+ * (strategy) and /health.
  */
 
 #include "ngx_http_airouter_redis.h"
@@ -154,6 +155,9 @@ static void ngx_http_airouter_redis_hello_reply(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_airouter_redis_pong(redisAsyncContext *ac, void *reply,
     void *data);
+static void ngx_http_airouter_redis_block(
+    ngx_http_airouter_main_conf_t *amcf, const char *channel,
+    ngx_str_t *model, ngx_int_t key, airouter_fault_e fault, time_t seconds);
 static void ngx_http_airouter_redis_message(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_airouter_redis_apply_block(ngx_http_airouter_redis_t *rd,
@@ -317,6 +321,13 @@ ngx_http_airouter_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_airouter_live_on_block(cf, amcf,
+                                        ngx_http_airouter_redis_block)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     amcf->redis = rd;
 
     return NGX_CONF_OK;
@@ -327,6 +338,10 @@ ngx_int_t
 ngx_http_airouter_redis_init_zone(ngx_http_airouter_zone_t *zone)
 {
     ngx_http_airouter_redis_sh_t  *sh;
+
+    if (zone->sh->redis) {
+        return NGX_OK;              /* a reload: the host id is kept */
+    }
 
     sh = ngx_slab_alloc(zone->shpool, sizeof(ngx_http_airouter_redis_sh_t));
     if (sh == NULL) {
@@ -958,10 +973,11 @@ ngx_http_airouter_redis_pong(redisAsyncContext *ac, void *reply, void *data)
 
 /* Shared state: what this host tells the others */
 
-void
+/* live state's on_block slot: tell the other hosts */
+static void
 ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
-    const char *channel, ngx_str_t *model, ngx_int_t key, ngx_uint_t fault,
-    time_t seconds)
+    const char *channel, ngx_str_t *model, ngx_int_t key,
+    airouter_fault_e fault, time_t seconds)
 {
     char                       *member, *msg;
     json_t                     *block, *o;

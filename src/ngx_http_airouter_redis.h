@@ -41,14 +41,6 @@ ngx_int_t ngx_http_airouter_redis_init_zone(ngx_http_airouter_zone_t *zone);
 ngx_int_t ngx_http_airouter_redis_init_process(ngx_cycle_t *cycle);
 void ngx_http_airouter_redis_exit_process(ngx_cycle_t *cycle);
 
-/*
- * Live state blocked a channel (model NULL, key < 0), a (channel, model)
- * (key < 0) or a channel's key (model NULL): tell the other hosts.
- */
-void ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
-    const char *channel, ngx_str_t *model, ngx_int_t key,
-    ngx_uint_t fault, time_t seconds);
-
 /* The admin switched the strategy (empty name: back to the configured). */
 void ngx_http_airouter_redis_strategy(ngx_http_airouter_main_conf_t *amcf,
     ngx_str_t *name);

@@ -106,6 +106,10 @@ ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone)
 {
     ngx_http_airouter_stats_sh_t  *sh;
 
+    if (zone->sh->stats) {
+        return NGX_OK;              /* a reload: the counters are kept */
+    }
+
     sh = ngx_slab_alloc(zone->shpool, sizeof(ngx_http_airouter_stats_sh_t));
     if (sh == NULL) {
         return NGX_ERROR;

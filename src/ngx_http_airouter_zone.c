@@ -1,13 +1,11 @@
 /*
  * The shared zone's life cycle: creation, reuse across reloads, and the
  * catalogue swap.  Layout and locking rule: ngx_http_airouter_zone.h.
+ * The lowest nginx-side layer: it calls only nginx and the init hooks the
+ * module gives it.
  */
 
 #include "ngx_http_airouter_zone.h"
-#include "ngx_http_airouter_live.h"
-#include "ngx_http_airouter_discovery.h"
-#include "ngx_http_airouter_stats.h"
-#include "ngx_http_airouter_redis.h"
 
 
 static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
@@ -16,7 +14,8 @@ static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
 
 ngx_shm_zone_t *
 ngx_http_airouter_zone_add(ngx_conf_t *cf,
-    ngx_http_airouter_main_conf_t *amcf)
+    ngx_http_airouter_main_conf_t *amcf,
+    const ngx_http_airouter_zone_init_pt *init)
 {
     ngx_shm_zone_t            *shm_zone;
     ngx_http_airouter_zone_t  *zone;
@@ -27,6 +26,7 @@ ngx_http_airouter_zone_add(ngx_conf_t *cf,
     }
 
     zone->amcf = amcf;
+    zone->init = init;
 
     shm_zone = ngx_shared_memory_add(cf, &amcf->zone_name, amcf->zone_size,
                                      &ngx_http_airouter_module);
@@ -58,8 +58,9 @@ ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_airouter_zone_t *ozone = data;
 
-    ngx_http_airouter_zone_t       *zone;
-    ngx_http_airouter_main_conf_t  *amcf;
+    ngx_http_airouter_zone_t              *zone;
+    ngx_http_airouter_main_conf_t         *amcf;
+    const ngx_http_airouter_zone_init_pt  *init;
 
     zone = shm_zone->data;
     amcf = zone->amcf;
@@ -94,26 +95,10 @@ ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone, void *data)
                     &shm_zone->shm.name);
     }
 
-    if (zone->sh->live == NULL
-        && ngx_http_airouter_live_init_zone(zone) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_airouter_discovery_init_zone(zone) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (zone->sh->stats == NULL
-        && ngx_http_airouter_stats_init_zone(zone) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (zone->sh->redis == NULL
-        && ngx_http_airouter_redis_init_zone(zone) != NGX_OK)
-    {
-        return NGX_ERROR;
+    for (init = zone->init; init && *init; init++) {
+        if ((*init)(zone) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     if (amcf->catalog_blob == NULL

@@ -14,6 +14,10 @@
  * memory.  Readers check sh->fingerprint against their own configuration's:
  * a catalogue indexes channels by position, so it only fits the config it
  * was built for.
+ *
+ * Parts owned by upper layers (live state, discovery, stats, Redis) hang
+ * off the void pointers below; the zone never calls those layers by name:
+ * the module hands ngx_http_airouter_zone_add() a table of init hooks.
  */
 
 #ifndef NGX_HTTP_AIROUTER_ZONE_H
@@ -37,15 +41,31 @@ typedef struct {
 } ngx_http_airouter_shctx_t;
 
 
-typedef struct {
+typedef struct ngx_http_airouter_zone_s  ngx_http_airouter_zone_t;
+
+/*
+ * An upper layer's part of the zone.  Runs in the master at every zone
+ * init (start and each reload), in the table's order, once the zone's
+ * header exists: it finds its part in zone->sh (NULL the first time) and
+ * creates it, or checks what an earlier configuration left; it must not
+ * change in place what the old workers still read.
+ */
+typedef ngx_int_t (*ngx_http_airouter_zone_init_pt)(
+    ngx_http_airouter_zone_t *zone);
+
+
+struct ngx_http_airouter_zone_s {
     ngx_http_airouter_main_conf_t  *amcf;
     ngx_http_airouter_shctx_t      *sh;
     ngx_slab_pool_t                *shpool;
-} ngx_http_airouter_zone_t;
+    const ngx_http_airouter_zone_init_pt  *init;   /* NULL-terminated */
+};
 
 
+/* init: the upper layers' hooks, NULL-terminated; it must outlive cf */
 ngx_shm_zone_t *ngx_http_airouter_zone_add(ngx_conf_t *cf,
-    ngx_http_airouter_main_conf_t *amcf);
+    ngx_http_airouter_main_conf_t *amcf,
+    const ngx_http_airouter_zone_init_pt *init);
 ngx_http_airouter_zone_t *ngx_http_airouter_zone_get(
     ngx_http_airouter_main_conf_t *amcf);
 ngx_int_t ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
