@@ -15,10 +15,12 @@ PORT        ?= 8080
 LISTEN      ?= 127.0.0.1
 NGX_SRC     ?= /usr/share/nginx/src
 NGINX       ?= /usr/sbin/nginx
-SHARED      ?= $(abspath $(CURDIR)/../shared)
 ECHO_SO     ?= /usr/lib/nginx/modules/ngx_http_echo_module.so
 
 TOP         := $(CURDIR)
+# the test and benchmark data: the repository's own (AIROUTER_FIXTURES in
+# the unit programs, bench/ and fuzz; TEST_NGINX_FIXTURES in t/*.t)
+FIXTURES    ?= $(TOP)/tests/fixtures
 BUILD       ?= $(TOP)/build
 SANITIZE    ?=
 MODULE      := $(BUILD)/ngx_http_airouter_module.so
@@ -107,11 +109,12 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=undefined
 FUZZ_OUT     := $(BUILD)/fuzz-out
 # fixtures that seed the random runs as they are (never copied)
-FUZZ_EXTRA_models_json := $(SHARED)/fixtures/providers \
-                          $(SHARED)/fixtures/openrouter-models.json
-FUZZ_EXTRA_pricing     := $(SHARED)/fixtures/seed/openrouter_unified.json \
-                          $(SHARED)/fixtures/seed/siliconflow_unified.json
-FUZZ_EXTRA_config      := $(SHARED)/fixtures/seed/router_config.yaml.template
+FUZZ_EXTRA_models_json := $(FIXTURES)/providers \
+                          $(FIXTURES)/openrouter-models.json
+FUZZ_EXTRA_pricing     := $(FIXTURES)/seed/openrouter_unified.json \
+                          $(FIXTURES)/seed/siliconflow_unified.json
+FUZZ_EXTRA_config      := $(FIXTURES)/seed/router_config.yaml \
+                          $(FIXTURES)/seed/providers.yaml
 FUZZ_ENV      = AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
                 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1
@@ -177,7 +180,7 @@ $(SDK_DIR)/node_modules/openai/package.json: $(SDK_DIR)/package.json
 # tests/run-all adds both into the closing line.
 test: deps build unit fuzz-bins $(TIKTOKEN_DIR)/o200k_base.json \
       $(SDK_DIR)/node_modules/openai/package.json
-	@AIROUTER_SHARED=$(SHARED) BUILD=$(BUILD) MODULE=$(MODULE) \
+	@AIROUTER_FIXTURES=$(FIXTURES) BUILD=$(BUILD) MODULE=$(MODULE) \
 	    AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
 	    ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) ASAN_LIB=$(ASAN_LIB) \
 	    tests/run-all $(T)
@@ -197,7 +200,7 @@ stop:
 	@conf.example/run stop
 
 bench: deps build
-	@MODULE=$(MODULE) SHARED=$(SHARED) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \
+	@MODULE=$(MODULE) AIROUTER_FIXTURES=$(FIXTURES) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \
 	    bench/run
 
 clean:

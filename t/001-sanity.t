@@ -49,17 +49,19 @@ qr/airouter 0\.1\.0: 2 channels \(1 enabled\), 1 providers, 3 models, strategy f
 
 
 
-=== TEST 2: the seed's router_config.yaml.template loads as our users have it
+=== TEST 2: a configuration in the seed's format loads as our users have it
 --- http_config
-    airouter_config $TEST_NGINX_SHARED/fixtures/seed/router_config.yaml.template;
+    airouter_config $TEST_NGINX_FIXTURES/seed/router_config.yaml;
 --- config
     location = /health { airouter_health; }
 --- request
 GET /health
 --- response_body_like eval
-qr/"channels":\{"enabled":0,"total":6\},"providers":4,.*"strategy":"cost_first","auth_enabled":false/
+qr/"channels":\{"enabled":1,"total":7\},"providers":6,"models":11,"strategy":"balanced","auth_enabled":false,.*"discovery":\{"enabled":true,.*"channels":\{"workstation_ollama":\{"state":"pending",/
 --- error_log eval
-[qr/"server\.port" in \S+router_config\.yaml\.template is nginx's to set: use the "listen" directive/,
+[qr/airouter 0\.1\.0: 7 channels \(1 enabled\), 6 providers, 11 models, strategy balanced, auth off/,
+ qr/"server\.host" in \S+\/seed\/router_config\.yaml is nginx's to set: use the "listen" directive/,
+ qr/"server\.port" in \S+\/seed\/router_config\.yaml is nginx's to set: use the "listen" directive/,
  qr/"server\.max_request_size" in \S+ is nginx's to set: use the "client_max_body_size" directive/,
  qr/"server\.cors_origins" in \S+ is nginx's to set: use the "add_header Access-Control-Allow-Origin" directive/]
 --- no_error_log

@@ -21,35 +21,35 @@ channels:
   - id: openrouter
     base_url: "https://openrouter.ai/api/v1"
     api_key: "sk-or-test"
-    models_file: "$TEST_NGINX_SHARED/fixtures/openrouter-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/openrouter-models.json"
   - id: ollama
     base_url: "http://127.0.0.1:11434/v1"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/ollama-v1-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/ollama-v1-models.json"
   - id: lmstudio
     base_url: "http://127.0.0.1:1234/v1"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/lmstudio-v1-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/lmstudio-v1-models.json"
   - id: siliconflow
     base_url: "https://api.siliconflow.cn/v1"
     api_key: "sk-sf"
     currency: CNY
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/siliconflow-v1-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/siliconflow-v1-models.json"
   - id: groq
     base_url: "https://api.groq.com/openai"
     api_key: "gsk"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/groq-openai-v1-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/groq-openai-v1-models.json"
   - id: deepseek
     base_url: "https://api.deepseek.com"
     api_key: "sk-ds"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/deepseek-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/deepseek-models.json"
     cost_per_token: {input: 0.00000027, output: 0.0000011}
   - id: openai
     base_url: "https://api.openai.com"
     api_key: "sk-oa"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/openai-v1-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/openai-v1-models.json"
   - id: zhipu
     base_url: "https://open.bigmodel.cn/api/paas/v4"
     api_key: "zp"
-    models_file: "$TEST_NGINX_SHARED/fixtures/providers/zhipu-v4-models.json"
+    models_file: "$TEST_NGINX_FIXTURES/providers/zhipu-v4-models.json"
   - id: relay
     base_url: "https://relay.example.com/v1"
     api_key: "sk-relay"

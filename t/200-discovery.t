@@ -123,10 +123,10 @@ our $SlowMock = <<'_EOC_';
             echo_exec /fixture/$fixture.json;
         }
         location = /fixture/openrouter-models.json {
-            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+            alias $TEST_NGINX_FIXTURES/openrouter-models.json;
         }
         location /fixture/ {
-            alias $TEST_NGINX_SHARED/fixtures/providers/;
+            alias $TEST_NGINX_FIXTURES/providers/;
         }
     }
 _EOC_
@@ -153,26 +153,26 @@ our $Mock = <<'_EOC_';
         error_log logs/mock_error.log info;
 
         location = /or/api/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+            alias $TEST_NGINX_FIXTURES/openrouter-models.json;
         }
         location = /ollama/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/providers/ollama-v1-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/ollama-v1-models.json;
         }
         location = /lms/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/providers/lmstudio-v1-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/lmstudio-v1-models.json;
         }
         location = /sf/v1/models {
             if ($http_authorization != "Bearer sk-sf") { return 401; }
-            alias $TEST_NGINX_SHARED/fixtures/providers/siliconflow-v1-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/siliconflow-v1-models.json;
         }
         location = /groq/openai/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/providers/groq-openai-v1-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/groq-openai-v1-models.json;
         }
         location = /ds/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/providers/deepseek-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/deepseek-models.json;
         }
         location = /zp/api/paas/v4/models {
-            alias $TEST_NGINX_SHARED/fixtures/providers/zhipu-v4-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/zhipu-v4-models.json;
         }
         location = /revoked/v1/models {
             return 401 '{"error":{"message":"invalid key","type":"invalid_api_key"}}';
@@ -461,8 +461,8 @@ my @c = values %{$j->{discovery}{channels}};
 
 === TEST 14: prices in order: /models, then cost_per_token, then airouter_pricing_file (LiteLLM, seed unified in CNY)
 --- extra_http_config
-    airouter_pricing_file $TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;
-    airouter_pricing_file $TEST_NGINX_SHARED/fixtures/seed/siliconflow_unified.json;
+    airouter_pricing_file $TEST_NGINX_FIXTURES/litellm-model-prices.json;
+    airouter_pricing_file $TEST_NGINX_FIXTURES/seed/siliconflow_unified.json;
 --- user_files eval
 (my $c = $main::Config) =~ s/(  - id: chunked\n)/$1    configured_models: ["claude-3-haiku-20240307"]\n/;
 ">>> router_config.yaml\n$c"
@@ -485,7 +485,7 @@ $near->($m{'openrouter/openai/gpt-4o-mini'}, 'prompt', 0.00000015)
 
 === TEST 15: price files also price the start-up catalogue, whatever the directive order
 --- http_config eval
-"    airouter_pricing_file \$TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;\n"
+"    airouter_pricing_file \$TEST_NGINX_FIXTURES/litellm-model-prices.json;\n"
 . "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
 . "    airouter_zone   airouter_t 16m;\n"
 --- user_files eval

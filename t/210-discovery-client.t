@@ -117,7 +117,7 @@ our $Mock = <<'_EOC_';
         # the provider's own header instead of Authorization: Bearer
         location = /hdr/v1/models {
             if ($http_x_api_key != "k-123") { return 401; }
-            alias $TEST_NGINX_SHARED/fixtures/providers/deepseek-models.json;
+            alias $TEST_NGINX_FIXTURES/providers/deepseek-models.json;
         }
 
         location = /slow/v1/models {
@@ -126,12 +126,12 @@ our $Mock = <<'_EOC_';
         }
 
         location = /big/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+            alias $TEST_NGINX_FIXTURES/openrouter-models.json;
         }
 
         # OpenRouter's 287 KB answer, chunked (sub_filter drops the length)
         location = /bigchunked/v1/models {
-            alias $TEST_NGINX_SHARED/fixtures/openrouter-models.json;
+            alias $TEST_NGINX_FIXTURES/openrouter-models.json;
             sub_filter_types application/json;
             sub_filter '"id"' '"id"';
             sub_filter_once off;

@@ -372,7 +372,7 @@ abs($j->{total}{cost} - 0.0000704) < 1e-12 && $j->{by_key}{alice}{requests} == 1
 === TEST 20: cache prices from a LiteLLM price file (claude-3-haiku: 0.25 in, 0.03 cached, 1.25 out per million), shown by /v1/models
 --- http_config eval
 "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-. "    airouter_pricing_file \$TEST_NGINX_SHARED/fixtures/litellm-model-prices.json;\n"
+. "    airouter_pricing_file \$TEST_NGINX_FIXTURES/litellm-model-prices.json;\n"
 . "    log_format money '\$status cost=\$airouter_cost cached=\$airouter_cached_tokens';\n"
 . main::count_http_config()
 --- user_files eval

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes the benchmark's router_config.yaml and its catalogue.
 //
-//   node gen_catalog.js SHARED_DIR OUT_DIR TEMPLATE MOCK_PORT [NCHANNELS] [NMODELS]
+//   node gen_catalog.js FIXTURES_DIR OUT_DIR TEMPLATE MOCK_PORT [NCHANNELS] [NMODELS]
 //
 // The catalogue is built as bench/micro builds its "3.4k" one: a pool of the
 // fixtures' models (OpenRouter's 554 + the provider /models answers, 605 in
@@ -16,12 +16,12 @@
 const fs = require('fs');
 const path = require('path');
 
-const [shared, out, template, mockPort] = process.argv.slice(2, 6);
+const [fixtures, out, template, mockPort] = process.argv.slice(2, 6);
 const nchannels = parseInt(process.argv[6] || '38', 10);
 const total = parseInt(process.argv[7] || '3400', 10);
 
-if (!shared || !out || !template || !mockPort) {
-    console.error('usage: gen_catalog.js SHARED OUT TEMPLATE MOCK_PORT [NCH] [NMODELS]');
+if (!fixtures || !out || !template || !mockPort) {
+    console.error('usage: gen_catalog.js FIXTURES OUT TEMPLATE MOCK_PORT [NCH] [NMODELS]');
     process.exit(2);
 }
 
@@ -38,7 +38,7 @@ const files = [
 
 const pool = [];
 for (const f of files) {
-    const j = JSON.parse(fs.readFileSync(path.join(shared, 'fixtures', f), 'utf8'));
+    const j = JSON.parse(fs.readFileSync(path.join(fixtures, f), 'utf8'));
     const list = Array.isArray(j) ? j : (j.data || j.models || []);
     for (const m of list) {
         if (m && typeof m.id === 'string' && m.active !== false) pool.push(m);

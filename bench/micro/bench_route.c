@@ -7,7 +7,8 @@
  * The pool is OpenRouter's 554 models and the provider fixtures; each
  * synthetic channel serves a contiguous slice of the pool, so every model
  * appears on several channels, as it does when many resellers are
- * configured.  Usage: bench_route [shared-dir]   (default ../shared)
+ * configured.  Usage: bench_route [fixtures-dir]
+ * (default $AIROUTER_FIXTURES, else tests/fixtures)
  */
 
 #include <stdint.h>
@@ -71,7 +72,7 @@ bench_read(const char *dir, const char *name, size_t *len)
     long   n;
     FILE  *f;
 
-    snprintf(path, sizeof(path), "%s/fixtures/%s", dir, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     f = fopen(path, "rb");
     if (f == NULL) {
         fprintf(stderr, "bench_route: cannot open %s\n", path);
@@ -295,9 +296,9 @@ main(int argc, char **argv)
     bench_source_t                 src[BENCH_NFILES];
     const airouter_model_info_t  **pool;
 
-    dir = argc > 1 ? argv[1] : getenv("AIROUTER_SHARED");
+    dir = argc > 1 ? argv[1] : getenv("AIROUTER_FIXTURES");
     if (dir == NULL) {
-        dir = "../shared";
+        dir = "tests/fixtures";
     }
 
     npool = 0;

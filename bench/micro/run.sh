@@ -1,10 +1,10 @@
 #!/bin/sh
 # Builds and runs the routing micro-benchmark (see README.md here).
-# Usage: bench/micro/run.sh [shared-dir]   from the repository root.
+# Usage: bench/micro/run.sh [fixtures-dir]   (default tests/fixtures)
 set -e
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${1:-${AIROUTER_SHARED:-$top/../shared}}
+fixtures=${1:-${AIROUTER_FIXTURES:-$top/tests/fixtures}}
 out=${BUILD:-$top/build}/bench
 mkdir -p "$out"
 
@@ -13,4 +13,4 @@ cc -std=c99 -O2 -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
     "$top/bench/micro/bench_route.c" "$top"/src/airouter_*.c \
     -ljansson -lyaml -lm
 
-"$out/bench_route" "$shared"
+"$out/bench_route" "$fixtures"

@@ -4,8 +4,8 @@
  * and local rules, field precedence, the blob's relocation, and open()
  * refusing every kind of corruption.
  *
- * Fixtures are read from $AIROUTER_SHARED/fixtures (default ../shared,
- * with the repository root as the working directory).
+ * Fixtures are read from $AIROUTER_FIXTURES (default tests/fixtures, with
+ * the repository root as the working directory).
  */
 
 #include <stdint.h>
@@ -620,13 +620,13 @@ test_corruption(void)
 
 
 static char *
-read_file(const char *dir, const char *name, size_t *len)
+read_file(const char *name, size_t *len)
 {
     char   path[1024], *buf;
     long   n;
     FILE  *f;
 
-    snprintf(path, sizeof(path), "%s/fixtures/%s", dir, name);
+    unit_fixture(path, sizeof(path), name);
     f = fopen(path, "rb");
     if (f == NULL) {
         return NULL;
@@ -707,11 +707,10 @@ matches(const airouter_catalog_t *cat, const char *query, char *out,
 static void
 test_fixtures(void)
 {
-    char                            *json, *out, err[256];
+    char                            *json, *out, err[256], path[1024];
     void                            *blob;
     size_t                           i, j, len, n, nfree, nall;
     uint32_t                         x;
-    const char                      *dir;
     airouter_stage_e                 stage;
     airouter_config_t               *cf;
     airouter_query_t                 q;
@@ -721,19 +720,14 @@ test_fixtures(void)
     const airouter_catalog_t        *cat;
     const airouter_catalog_model_t  *m;
 
-    dir = getenv("AIROUTER_SHARED");
-    if (dir == NULL) {
-        dir = "../shared";
-    }
-
     cf = make_config(fixture_spec, 8);
     b = airouter_catalog_builder_create(cf);
     nall = 0;
 
     for (i = 0; i < 8; i++) {
-        json = read_file(dir, fixture_file[i], &len);
-        UNIT_CHECK(json != NULL, "read %s/fixtures/%s", dir,
-                   fixture_file[i]);
+        json = read_file(fixture_file[i], &len);
+        UNIT_CHECK(json != NULL, "read %s",
+                   unit_fixture(path, sizeof(path), fixture_file[i]));
         if (json == NULL) {
             return;
         }

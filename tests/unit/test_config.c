@@ -1,14 +1,14 @@
 /*
  * Unit tests of the configuration loader (the schema in
- * src/airouter_config.c, walked by src/airouter_yaml.c): the seed template
- * loads with the values it says, every invalid file fails with the exact
- * file:line:column, and the conventions (${ENV}, the providers.yaml beside
- * the file, base URL joining, model_aliases forms, strategy overrides, auth
- * keys) hold.
+ * src/airouter_config.c, walked by src/airouter_yaml.c): our seed-format
+ * configuration loads with the values it says, every invalid file fails
+ * with the exact file:line:column, and the conventions (${ENV}, the
+ * providers.yaml beside the file, base URL joining, model_aliases forms,
+ * strategy overrides, auth keys) hold.
  *
- * Run from the repository root.  The seed template is argv[1], or
- * $AIROUTER_SHARED/fixtures/seed/router_config.yaml.template, or the same
- * under ../shared.
+ * Run from the repository root.  The seed-format file is argv[1], or
+ * seed/router_config.yaml under $AIROUTER_FIXTURES (default
+ * tests/fixtures), with the providers.yaml beside it.
  */
 
 #define _POSIX_C_SOURCE  200112L
@@ -58,17 +58,13 @@ static void test_cache_prices(void);
 int
 main(int argc, char **argv)
 {
-    char         seed[1024];
-    const char  *shared;
+    char  seed[1024];
 
     if (argc > 1) {
         snprintf(seed, sizeof(seed), "%s", argv[1]);
 
     } else {
-        shared = getenv("AIROUTER_SHARED");
-        snprintf(seed, sizeof(seed),
-                 "%s/fixtures/seed/router_config.yaml.template",
-                 shared ? shared : "../shared");
+        unit_fixture(seed, sizeof(seed), "seed/router_config.yaml");
     }
 
     test_arena();
@@ -223,6 +219,7 @@ static void
 test_seed(const char *seed)
 {
     size_t                      i;
+    char                        pfile[1024];
     airouter_diag_t             diag;
     test_warnings_t             w;
     airouter_config_t          *cf;
@@ -241,13 +238,17 @@ test_seed(const char *seed)
     }
 
     UNIT_CHECK(w.n == 0, "the seed warns: %s", w.last);
-    UNIT_CHECK(cf->nchannels == 6, "channels %zu", cf->nchannels);
-    UNIT_CHECK(cf->nproviders == 4, "providers %zu", cf->nproviders);
-    UNIT_CHECK(cf->nenabled == 0, "enabled %zu", cf->nenabled);
-    UNIT_CHECK(cf->providers_file == NULL, "no providers.yaml beside");
+    UNIT_CHECK(cf->nchannels == 7, "channels %zu", cf->nchannels);
+    UNIT_CHECK(cf->nproviders == 6, "providers %zu", cf->nproviders);
+    UNIT_CHECK(cf->nenabled == 1, "enabled %zu", cf->nenabled);
     UNIT_STREQ(cf->file, seed);
 
-    /* server keys nginx owns */
+    /* providers.yaml beside it, whose providers come after the inline ones */
+    snprintf(pfile, sizeof(pfile), "%.*sproviders.yaml",
+             (int) (strlen(seed) - strlen("router_config.yaml")), seed);
+    UNIT_STREQ(cf->providers_file, pfile);
+
+    /* server keys nginx owns, in the file's order */
     UNIT_CHECK(cf->nowned == 4, "owned %zu", cf->nowned);
     if (cf->nowned == 4) {
         UNIT_STREQ(cf->owned[0].key, "server.host");
@@ -261,96 +262,179 @@ test_seed(const char *seed)
         UNIT_STREQ(cf->owned[3].directive, "client_max_body_size");
     }
 
-    /* providers */
+    /* providers: inline ones first, then providers.yaml's */
+    UNIT_CHECK(cf->nproviders == 6
+               && strcmp(cf->providers[0].name, "deepseek") == 0
+               && strcmp(cf->providers[3].name, "openrouter") == 0
+               && strcmp(cf->providers[4].name, "siliconflow") == 0
+               && strcmp(cf->providers[5].name, "ollama") == 0,
+               "provider order");
+
     pr = NULL;
     for (i = 0; i < cf->nproviders; i++) {
-        if (strcmp(cf->providers[i].name, "groq") == 0) {
+        if (strcmp(cf->providers[i].name, "mistral") == 0) {
             pr = &cf->providers[i];
         }
     }
 
-    UNIT_CHECK(pr != NULL, "provider groq");
+    UNIT_CHECK(pr != NULL, "provider mistral");
     if (pr != NULL) {
-        UNIT_STREQ(pr->display_name, "Groq");
-        UNIT_STREQ(pr->base_url, "https://api.groq.com/openai");
+        UNIT_STREQ(pr->display_name, "Mistral La Plateforme");
+        UNIT_STREQ(pr->base_url, "https://api.mistral.ai");
         UNIT_STREQ(pr->auth_type, "bearer");
-        UNIT_CHECK(pr->rate_limit == 30, "rate_limit %d", pr->rate_limit);
-        UNIT_CHECK(pr->capabilities.n == 3, "caps %zu", pr->capabilities.n);
-        UNIT_CHECK(pr->pos.line == 53 && pr->pos.column == 3,
-                   "groq at %u:%u", pr->pos.line, pr->pos.column);
+        UNIT_CHECK(pr->rate_limit == 20, "rate_limit %d", pr->rate_limit);
+        UNIT_CHECK(pr->capabilities.n == 4
+                   && test_has(&pr->capabilities, "vision"),
+                   "caps %zu", pr->capabilities.n);
+        UNIT_CHECK(pr->local == 0, "remote");
+        UNIT_STREQ(pr->pos.file, seed);
+        UNIT_CHECK(pr->pos.line == 37 && pr->pos.column == 3,
+                   "mistral at %u:%u", pr->pos.line, pr->pos.column);
     }
 
-    /* a channel in full */
-    ch = airouter_config_channel(cf, "burn_hair_gpt4o_mini");
-    UNIT_CHECK(ch != NULL, "burn_hair_gpt4o_mini");
+    pr = cf->nproviders == 6 ? &cf->providers[5] : NULL;
+    if (pr != NULL) {
+        UNIT_STREQ(pr->display_name, "Ollama");
+        UNIT_STREQ(pr->base_url, "http://127.0.0.1:11434");
+        UNIT_CHECK(pr->local == 1, "ollama is local");
+        UNIT_STREQ(pr->pos.file, pfile);
+        UNIT_CHECK(pr->pos.line == 14 && pr->pos.column == 3,
+                   "ollama at %u:%u", pr->pos.line, pr->pos.column);
+    }
+
+    /* a single-model channel in full */
+    ch = airouter_config_channel(cf, "deepseek_chat");
+    UNIT_CHECK(ch != NULL, "deepseek_chat");
     if (ch != NULL) {
-        UNIT_STREQ(ch->name, "Burn Hair GPT-4O Mini");
-        UNIT_STREQ(ch->provider_name, "burn_hair");
+        UNIT_STREQ(ch->name, "DeepSeek V3 chat");
+        UNIT_STREQ(ch->provider_name, "deepseek");
         UNIT_CHECK(ch->provider != NULL
-                   && strcmp(ch->provider->name, "burn_hair") == 0,
+                   && strcmp(ch->provider->name, "deepseek") == 0,
                    "provider resolved");
-        UNIT_STREQ(ch->base_url, "https://burn.hair");
+        UNIT_STREQ(ch->base_url, "https://api.deepseek.com");
         UNIT_CHECK(ch->versioned == 0, "not versioned");
-        UNIT_STREQ(ch->model_name, "gpt-4o-mini");
+        UNIT_STREQ(ch->model_name, "deepseek-chat");
         UNIT_CHECK(ch->configured_models.n == 1
-                   && test_has(&ch->configured_models, "gpt-4o-mini"),
+                   && test_has(&ch->configured_models, "deepseek-chat"),
                    "model_name in configured_models");
         UNIT_CHECK(ch->api_keys.n == 1, "keys %zu", ch->api_keys.n);
         if (ch->api_keys.n == 1) {
-            UNIT_STREQ(ch->api_keys.items[0], "YOUR_BURN_HAIR_API_KEY_HERE");
+            UNIT_STREQ(ch->api_keys.items[0], "sk-fixture-deepseek-1");
         }
         UNIT_CHECK(ch->enabled == 0, "disabled");
-        UNIT_CHECK(ch->priority == 1, "priority %d", ch->priority);
-        UNIT_CHECK(ch->weight == 100, "weight %g", ch->weight);
-        UNIT_CHECK(ch->tags.n == 2 && test_has(&ch->tags, "cost-effective")
-                   && test_has(&ch->tags, "gpt-4o-mini"), "tags");
-        UNIT_CHECK(ch->daily_limit == 1000, "daily_limit %ld",
+        UNIT_CHECK(ch->priority == 2, "priority %d", ch->priority);
+        UNIT_CHECK(ch->weight == 75, "weight %g", ch->weight);
+        UNIT_CHECK(ch->tags.n == 3 && test_has(&ch->tags, "chinese")
+                   && test_has(&ch->tags, "deepseek-v3")
+                   && test_has(&ch->tags, "cheap"), "tags, lowercased");
+        UNIT_CHECK(ch->daily_limit == 2500, "daily_limit %ld",
                    ch->daily_limit);
         UNIT_CHECK(ch->has_cost, "has_cost");
-        UNIT_CHECK(test_near(ch->cost_input, 0.00000015), "input %g",
+        UNIT_CHECK(test_near(ch->cost_input, 0.00000027), "input %g",
                    ch->cost_input);
-        UNIT_CHECK(test_near(ch->cost_output, 0.0000006), "output %g",
+        UNIT_CHECK(test_near(ch->cost_output, 0.0000011), "output %g",
                    ch->cost_output);
         UNIT_STREQ(ch->currency, "USD");
-        UNIT_CHECK(ch->capabilities.n == 3, "caps %zu", ch->capabilities.n);
+        UNIT_CHECK(ch->capabilities.n == 2
+                   && test_has(&ch->capabilities, "function_calling"),
+                   "caps %zu", ch->capabilities.n);
         UNIT_CHECK(ch->local == 0 && ch->free == 0, "remote, paid");
         UNIT_CHECK(ch->discovery_interval == 0, "global interval");
-        UNIT_CHECK(ch->pos.line == 87 && ch->pos.column == 5,
+        UNIT_CHECK(ch->pos.line == 65 && ch->pos.column == 5,
                    "channel at %u:%u", ch->pos.line, ch->pos.column);
     }
 
-    ch = airouter_config_channel(cf, "openai_gpt4o_mini");
-    UNIT_CHECK(ch != NULL && ch->priority == 3 && ch->weight == 60,
-               "openai_gpt4o_mini priority/weight");
+    /* api_keys: every key, in order */
+    ch = airouter_config_channel(cf, "deepseek_reasoner");
+    UNIT_CHECK(ch != NULL && ch->api_keys.n == 2
+               && strcmp(ch->api_keys.items[0], "sk-fixture-deepseek-2") == 0
+               && strcmp(ch->api_keys.items[1], "sk-fixture-deepseek-3") == 0
+               && ch->priority == 3 && ch->weight == 40,
+               "deepseek_reasoner keys, priority, weight");
 
-    UNIT_STREQ(test_url(cf, "groq_llama3_8b", "/v1/chat/completions"),
-               "https://api.groq.com/openai/v1/chat/completions");
-    UNIT_STREQ(test_url(cf, "openai_gpt4o_mini", "/v1/models"),
-               "https://api.openai.com/v1/models");
+    /* configured_models with a map of aliases */
+    ch = airouter_config_channel(cf, "together_open");
+    UNIT_CHECK(ch != NULL, "together_open");
+    if (ch != NULL) {
+        UNIT_CHECK(ch->model_name == NULL, "no model_name");
+        UNIT_CHECK(ch->configured_models.n == 3
+                   && strcmp(ch->configured_models.items[2],
+                             "mistralai/Mixtral-8x7B-Instruct-v0.1") == 0,
+                   "configured_models %zu", ch->configured_models.n);
+        UNIT_CHECK(ch->naliases == 2, "aliases %zu", ch->naliases);
+        if (ch->naliases == 2) {
+            UNIT_STREQ(ch->aliases[0].alias, "llama-70b");
+            UNIT_STREQ(ch->aliases[0].target,
+                       "meta-llama/Llama-3.3-70B-Instruct-Turbo");
+            UNIT_STREQ(ch->aliases[1].alias, "qwen-coder");
+            UNIT_STREQ(ch->aliases[1].target,
+                       "Qwen/Qwen2.5-Coder-32B-Instruct");
+        }
+        UNIT_CHECK(ch->daily_limit == 1200, "daily_limit %ld",
+                   ch->daily_limit);
+    }
+
+    /* a provider from providers.yaml, a channel currency */
+    ch = airouter_config_channel(cf, "siliconflow_qwen3");
+    UNIT_CHECK(ch != NULL, "siliconflow_qwen3");
+    if (ch != NULL) {
+        UNIT_CHECK(ch->provider != NULL
+                   && strcmp(ch->provider->name, "siliconflow") == 0,
+                   "provider from providers.yaml");
+        UNIT_STREQ(ch->base_url, "https://api.siliconflow.cn/v1");
+        UNIT_CHECK(ch->versioned == 1, "versioned");
+        UNIT_STREQ(ch->currency, "CNY");
+        UNIT_CHECK(ch->capabilities.n == 2, "channel's own capabilities");
+    }
+
+    /* the enabled one: local through its provider, aliases as a list */
+    ch = airouter_config_channel(cf, "workstation_ollama");
+    UNIT_CHECK(ch != NULL, "workstation_ollama");
+    if (ch != NULL) {
+        UNIT_CHECK(ch->enabled == 1 && ch->disabled_reason == NULL,
+                   "enabled without a key");
+        UNIT_CHECK(ch->local == 1, "local from its provider");
+        UNIT_CHECK(ch->api_keys.n == 0, "no key");
+        UNIT_CHECK(ch->has_cost == 0, "no cost");
+        UNIT_CHECK(ch->naliases == 1
+                   && strcmp(ch->aliases[0].alias, "small") == 0
+                   && strcmp(ch->aliases[0].target, "gemma3:4b") == 0,
+                   "alias list");
+        UNIT_CHECK(ch->pos.line == 159 && ch->pos.column == 5,
+                   "channel at %u:%u", ch->pos.line, ch->pos.column);
+    }
+
+    UNIT_STREQ(test_url(cf, "mistral_small", "/v1/chat/completions"),
+               "https://api.mistral.ai/v1/chat/completions");
+    UNIT_STREQ(test_url(cf, "openrouter_free", "/v1/models"),
+               "https://openrouter.ai/api/v1/models");
+    UNIT_STREQ(test_url(cf, "workstation_ollama", "/v1/embeddings"),
+               "http://127.0.0.1:11434/v1/embeddings");
     UNIT_CHECK(airouter_config_channel(cf, "nope") == NULL, "no channel");
 
     /* routing */
-    UNIT_STREQ(cf->routing.default_strategy, "cost_first");
-    UNIT_CHECK(cf->routing.enable_fallback == 1, "fallback");
-    UNIT_CHECK(cf->routing.max_retry_attempts == 3, "retries");
-    UNIT_CHECK(cf->routing.health_check_interval == 300, "health");
-    UNIT_CHECK(cf->routing.error_cooldown_period == 60, "cooldown");
+    UNIT_STREQ(cf->routing.default_strategy, "balanced");
+    UNIT_CHECK(cf->routing.enable_fallback == 0, "fallback");
+    UNIT_CHECK(cf->routing.max_retry_attempts == 4, "retries");
+    UNIT_CHECK(cf->routing.health_check_interval == 600, "health");
+    UNIT_CHECK(cf->routing.error_cooldown_period == 45, "cooldown");
     UNIT_CHECK(cf->routing.request_deadline == 120, "deadline %ld",
                cf->routing.request_deadline);
-    UNIT_CHECK(cf->routing.filters.min_context_length == 8192, "ctx");
-    UNIT_CHECK(cf->routing.filters.min_parameter_count == 0, "params");
-    UNIT_CHECK(cf->routing.filters.exclude_embedding_models == 1, "emb");
+    UNIT_CHECK(cf->routing.filters.min_context_length == 16384, "ctx");
+    UNIT_CHECK(test_near(cf->routing.filters.min_parameter_count, 1000),
+               "params");
+    UNIT_CHECK(cf->routing.filters.exclude_embedding_models == 0, "emb");
     UNIT_CHECK(cf->routing.filters.exclude_vision_only_models == 1, "vis");
-    UNIT_CHECK(cf->routing.errors.cooldown_rate_limit == 60, "rl");
-    UNIT_CHECK(cf->routing.errors.cooldown_timeout == 30, "to");
-    UNIT_CHECK(cf->routing.errors.cooldown_server_error == 120, "5xx");
+    UNIT_CHECK(cf->routing.errors.cooldown_rate_limit == 90, "rl");
+    UNIT_CHECK(cf->routing.errors.cooldown_timeout == 20, "to");
+    UNIT_CHECK(cf->routing.errors.cooldown_server_error == 240, "5xx");
     UNIT_CHECK(cf->routing.errors.blacklist_period == 3600, "blacklist");
-    UNIT_CHECK(cf->routing.errors.permanent_errors.n == 3
+    UNIT_CHECK(cf->routing.errors.permanent_errors.n == 2
                && test_has(&cf->routing.errors.permanent_errors,
-                           "invalid_api_key"), "permanent errors");
-    UNIT_CHECK(cf->routing.errors.temporary_errors.n == 3
-               && test_has(&cf->routing.errors.temporary_errors, "timeout"),
-               "temporary errors");
+                           "insufficient_credits"), "permanent errors");
+    UNIT_CHECK(cf->routing.errors.temporary_errors.n == 4
+               && test_has(&cf->routing.errors.temporary_errors,
+                           "overloaded"), "temporary errors");
 
     UNIT_CHECK(cf->routing.nstrategies == 6, "strategies %zu",
                cf->routing.nstrategies);
@@ -368,20 +452,24 @@ test_seed(const char *seed)
     UNIT_CHECK(st != NULL && st->nweights == 4
                && st->weights[2].score == AIROUTER_SCORE_QUALITY
                && test_near(st->weights[2].weight, 0.2), "quality");
+    st = airouter_config_strategy(cf, "local_first");
+    UNIT_CHECK(st != NULL && st->nweights == 4
+               && st->weights[0].score == AIROUTER_SCORE_LOCAL
+               && test_near(st->weights[0].weight, 0.6), "local_first");
     UNIT_CHECK(airouter_config_strategy(cf, "nope") == NULL, "no strategy");
 
     /* auth, cost, tasks */
     UNIT_CHECK(cf->auth.enabled == 0 && cf->auth.nkeys == 0, "auth off");
-    UNIT_CHECK(cf->auth.admin_enabled == 1 && cf->auth.admin_token == NULL,
-               "admin enabled without token");
-    UNIT_CHECK(test_near(cf->cost.global_daily_budget, 100), "budget");
-    UNIT_CHECK(test_near(cf->cost.alert_threshold, 0.8), "alert");
-    UNIT_CHECK(cf->cost.auto_disable_on_budget_exceeded == 1, "auto");
-    UNIT_STREQ(cf->cost.currency, "USD");
+    UNIT_CHECK(cf->auth.admin_enabled == 1, "admin enabled");
+    UNIT_STREQ(cf->auth.admin_token, "adm-fixture-0042");
+    UNIT_CHECK(test_near(cf->cost.global_daily_budget, 25.5), "budget");
+    UNIT_CHECK(test_near(cf->cost.alert_threshold, 0.65), "alert");
+    UNIT_CHECK(cf->cost.auto_disable_on_budget_exceeded == 0, "auto");
+    UNIT_STREQ(cf->cost.currency, "EUR");
     UNIT_CHECK(test_near(cf->cost.cny_to_usd, 0.14), "cny");
     UNIT_CHECK(cf->discovery.enabled == 1
-               && test_near(cf->discovery.interval_hours, 6)
-               && cf->discovery.run_on_startup == 1, "model_discovery");
+               && test_near(cf->discovery.interval_hours, 3)
+               && cf->discovery.run_on_startup == 0, "model_discovery");
 
     UNIT_STREQ(airouter_score_name(AIROUTER_SCORE_COST), "cost_score");
     UNIT_STREQ(airouter_score_name(AIROUTER_SCORE_RELIABILITY),
@@ -392,7 +480,8 @@ test_seed(const char *seed)
 }
 
 
-/* The built-in strategies carry exactly the seed template's weights. */
+/* The built-in strategies carry exactly the seed's weights, as written in
+ * our seed-format file. */
 static void
 test_builtins_match_seed(const char *seed)
 {

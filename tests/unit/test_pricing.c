@@ -1,5 +1,5 @@
 /*
- * airouter_pricing: both file formats on the shared fixtures (LiteLLM's
+ * airouter_pricing: both file formats on the fixtures (LiteLLM's
  * model_prices_and_context_window.json and the seed's *_unified.json),
  * lookups with and without provider prefixes, precedence between files,
  * and the errors that reject a file.
@@ -18,13 +18,7 @@ static char  fixture[1024];
 static const char *
 fx(const char *name)
 {
-    const char  *shared;
-
-    shared = getenv("AIROUTER_SHARED");
-    snprintf(fixture, sizeof(fixture), "%s/fixtures/%s",
-             shared ? shared : "../shared", name);
-
-    return fixture;
+    return unit_fixture(fixture, sizeof(fixture), name);
 }
 
 

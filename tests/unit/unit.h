@@ -3,12 +3,17 @@
  * one program; UNIT_CHECK records a result, UNIT_DONE prints one line
  * "test_x: N passed, M failed" and exits non-zero on failure.  The Makefile
  * sums those lines into the run's closing summary.
+ *
+ * unit_fixture() names a file of the repository's test data: under
+ * $AIROUTER_FIXTURES, by default tests/fixtures (run from the repository
+ * root).
  */
 
 #ifndef AIROUTER_UNIT_H
 #define AIROUTER_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int  unit_passed;
@@ -40,5 +45,17 @@ static int  unit_failed;
         printf("%s: %d passed, %d failed\n", name, unit_passed, unit_failed); \
         return unit_failed ? 1 : 0;                                           \
     } while (0)
+
+static inline const char *
+unit_fixture(char *buf, size_t size, const char *name)
+{
+    const char  *dir;
+
+    dir = getenv("AIROUTER_FIXTURES");
+    snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "tests/fixtures",
+             name);
+
+    return buf;
+}
 
 #endif /* AIROUTER_UNIT_H */

@@ -154,6 +154,9 @@ our $StderrFile = "$LogDir/stderr.log";
 $ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
 $ENV{TEST_NGINX_HTML_DIR}  //= $HtmlDir;
+# airouter's test data (tests/run-all sets it; prove from the repository
+# root finds it without)
+$ENV{TEST_NGINX_FIXTURES} //= File::Spec->rel2abs('tests/fixtures');
 
 # ---------------------------------------------------------------------------
 # Exports.  `use Test::Nginx::Socket 'no_plan';`, `... tests => N;` and
