@@ -86,6 +86,8 @@ static int airouter_config_channel_cost(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_interval(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_auth_header(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_auth_enabled(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_auth_token(airouter_yaml_t *y, yaml_node_t *node,
@@ -226,8 +228,7 @@ static const airouter_yaml_field_t  airouter_config_provider_fields[] = {
                       base_url),
     AIROUTER_YAML_VAL("auth_type", AIROUTER_YAML_STR, airouter_provider_t,
                       auth_type),
-    AIROUTER_YAML_VAL("auth_header", AIROUTER_YAML_STR, airouter_provider_t,
-                      auth_header),
+    AIROUTER_YAML_FN("auth_header", airouter_config_auth_header),
     AIROUTER_YAML_NUM("rate_limit", AIROUTER_YAML_INT, airouter_provider_t,
                       rate_limit, 0, INT_MAX),
     AIROUTER_YAML_VAL("capabilities", AIROUTER_YAML_LIST, airouter_provider_t,
@@ -1535,6 +1536,10 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
                                            "non-empty string", path);
             }
 
+            if (airouter_yaml_key(y, key, path) != AIROUTER_YAML_OK) {
+                return AIROUTER_YAML_ERROR;
+            }
+
             airouter_yaml_subpath(sub, path,
                                   (const char *) key->data.scalar.value);
 
@@ -1649,6 +1654,64 @@ airouter_config_channel_interval(airouter_yaml_t *y,
     }
 
     ch->discovery_interval = hours * 3600;
+
+    return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * The header a provider's key goes in (auth_type other than bearer):
+ * written as "<name>: <key>", so only an HTTP token will do.  Empty (an
+ * unset ${ENV}) means not set.
+ */
+static int
+airouter_config_auth_header(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    char                 *name;
+    size_t                i;
+    unsigned char         c;
+    airouter_pos_t        pos;
+    airouter_provider_t  *pr;
+
+    pr = obj;
+    name = NULL;
+
+    if (airouter_yaml_string(y, node, path, &name) != AIROUTER_YAML_OK) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (name == NULL || name[0] == '\0') {
+        return AIROUTER_YAML_OK;
+    }
+
+    for (i = 0; name[i] != '\0'; i++) {
+        c = (unsigned char) name[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c))
+        {
+            continue;
+        }
+
+        pos = airouter_yaml_pos(y, node);
+
+        if (c > 0x20 && c < 0x7f) {
+            return airouter_yaml_error(y, &pos,
+                                       "\"%s\" must be an HTTP header name "
+                                       "(letters, digits and "
+                                       "!#$%%&'*+-.^_`|~), got a \"%c\" at "
+                                       "byte %zu", path, c, i + 1);
+        }
+
+        return airouter_yaml_error(y, &pos,
+                                   "\"%s\" must be an HTTP header name "
+                                   "(letters, digits and !#$%%&'*+-.^_`|~), "
+                                   "got byte 0x%02x at byte %zu", path, c,
+                                   i + 1);
+    }
+
+    pr->auth_header = name;
 
     return AIROUTER_YAML_OK;
 }

@@ -24,6 +24,8 @@
 
 static size_t airouter_yaml_expand(const char *s, size_t len, char *out,
     size_t cap);
+static int airouter_yaml_clean(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, int key, const char *s, size_t len);
 static int airouter_yaml_range(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, double v, double min, double max);
 static int airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
@@ -399,7 +401,8 @@ airouter_yaml_text(airouter_yaml_t *y, yaml_node_t *node,
 
     if (strstr(s, "${") == NULL) {
         *text = s;
-        return 1;
+        return airouter_yaml_clean(y, node, path, 0, s, len) == AIROUTER_YAML_OK
+               ? 1 : -1;
     }
 
     n = airouter_yaml_expand(s, len, NULL, 0);
@@ -414,7 +417,82 @@ airouter_yaml_text(airouter_yaml_t *y, yaml_node_t *node,
 
     *text = out;
 
-    return 1;
+    return airouter_yaml_clean(y, node, path, 0, out, n) == AIROUTER_YAML_OK
+           ? 1 : -1;
+}
+
+
+int
+airouter_yaml_key(airouter_yaml_t *y, yaml_node_t *key, const char *path)
+{
+    if (key->type != YAML_SCALAR_NODE) {
+        return AIROUTER_YAML_OK;
+    }
+
+    return airouter_yaml_clean(y, key, path, 1,
+                               (const char *) key->data.scalar.value,
+                               key->data.scalar.length);
+}
+
+
+/*
+ * Configuration values end up in HTTP requests (keys, URLs, header
+ * names), in answers (channel, provider and model names in X-Router-*
+ * headers) and in log lines: a control character in one (a CR or LF
+ * from a quoted escape, a ${ENV} value or a "|" block's last line break)
+ * could end a header early and smuggle a request.  Every scalar and key
+ * is checked here, once, after ${ENV} expansion; the value is never
+ * quoted back, as it may be a secret.  key: node is a key of the mapping
+ * at path.
+ */
+static int
+airouter_yaml_clean(airouter_yaml_t *y, yaml_node_t *node, const char *path,
+    int key, const char *s, size_t len)
+{
+    char            name[8], what[AIROUTER_YAML_PATH + 16];
+    size_t          i;
+    unsigned char   c;
+    airouter_pos_t  pos;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            break;
+        }
+    }
+
+    if (i == len) {
+        return AIROUTER_YAML_OK;
+    }
+
+    switch (c) {
+    case '\r':
+        snprintf(name, sizeof(name), "CR");
+        break;
+    case '\n':
+        snprintf(name, sizeof(name), "LF");
+        break;
+    case '\t':
+        snprintf(name, sizeof(name), "TAB");
+        break;
+    default:
+        snprintf(name, sizeof(name), "0x%02x", c);
+    }
+
+    snprintf(what, sizeof(what), key ? "a key in \"%s\"" : "\"%s\"", path);
+    pos = airouter_yaml_pos(y, node);
+
+    return airouter_yaml_error(y, &pos,
+                               "%s contains a control character (%s at "
+                               "byte %zu): refused, as it would reach an "
+                               "HTTP header or a log line%s", what, name,
+                               i + 1,
+                               (node->data.scalar.style
+                                == YAML_LITERAL_SCALAR_STYLE
+                                && c == '\n' && i == len - 1)
+                               ? "; a \"|\" block keeps its last line break: "
+                                 "write \"|-\"" : "");
 }
 
 
@@ -600,7 +678,7 @@ static int
 airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, char **out)
 {
-    char            *url;
+    char            *url, *p;
     size_t           len;
     const char      *host;
     airouter_pos_t   pos;
@@ -613,6 +691,18 @@ airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
 
     if (url == NULL || url[0] == '\0') {
         return AIROUTER_YAML_OK;
+    }
+
+    /* the URL goes into a request line and a Host header as it is */
+    for (p = url; *p != '\0'; p++) {
+        if (*p == ' ' || (unsigned char) *p >= 0x80) {
+            pos = airouter_yaml_pos(y, node);
+            return airouter_yaml_error(y, &pos,
+                                       "\"%s\" must not contain a space or "
+                                       "a byte outside ASCII (at byte %zu): "
+                                       "percent-encode it", path,
+                                       (size_t) (p - url) + 1);
+        }
     }
 
     host = airouter_yaml_url_host(url);
@@ -824,6 +914,12 @@ airouter_yaml_walk(airouter_yaml_t *y, yaml_node_t *node,
                                        "a key in \"%s\" must be a string, "
                                        "got %s", path,
                                        airouter_yaml_kind(key));
+        }
+
+        if (airouter_yaml_key(y, key, path[0] ? path : "top level")
+            != AIROUTER_YAML_OK)
+        {
+            return AIROUTER_YAML_ERROR;
         }
 
         k = (char *) key->data.scalar.value;
@@ -1052,6 +1148,10 @@ airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
         return airouter_yaml_error(y, pos,
                                    "a %s name in \"%s\" must be a "
                                    "non-empty string", what, path);
+    }
+
+    if (airouter_yaml_key(y, key, path) != AIROUTER_YAML_OK) {
+        return AIROUTER_YAML_ERROR;
     }
 
     *name = (const char *) key->data.scalar.value;

@@ -4,8 +4,9 @@
  * against a table of known keys (unknown ones warn, "<<" merges apply,
  * duplicates fail), expands ${ENV} and ${ENV:-default} in scalars, and
  * reads typed values (integers, numbers, booleans, strings, URLs, lists)
- * with range checks.  Every failure is one "file:line:column: reason" in
- * the caller's airouter_diag_t.
+ * with range checks, and refuses control characters in every scalar and
+ * key (values reach HTTP headers).  Every failure is one
+ * "file:line:column: reason" in the caller's airouter_diag_t.
  *
  * Pure C, no nginx types; strings live in the caller's arena.  Used by
  * the configuration schema (airouter_config.c), which says what the keys
@@ -131,8 +132,16 @@ int airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
     const char **name, airouter_pos_t *pos);
 
 /*
+ * A key of the mapping at path: AIROUTER_YAML_ERROR when it holds a
+ * control character (scalars are checked by the readers below).
+ */
+int airouter_yaml_key(airouter_yaml_t *y, yaml_node_t *key,
+    const char *path);
+
+/*
  * Typed readers.  text: 1 with the scalar's text after ${ENV}
- * expansion, 0 for a YAML null, -1 when node is not a scalar.  The
+ * expansion, 0 for a YAML null, -1 when node is not a scalar or its text
+ * holds a control character (CR, LF, TAB...: values reach HTTP headers).  The
  * others leave *out as it was for a null (the default stays) and return
  * AIROUTER_YAML_OK or AIROUTER_YAML_ERROR.
  */

@@ -4,6 +4,9 @@ use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();
 
+# for TEST 13: a key from the environment that ends a header early
+$ENV{AIROUTER_T_CTL_KEY} = "sk-x\nX-Injected: yes";
+
 # unless a block says otherwise: the router's config file and a location
 # that needs it
 add_block_preprocessor(sub {
@@ -166,3 +169,80 @@ channels:
 --- must_die
 --- error_log eval
 qr/\[emerg\].*invalid zone size "1k"/
+
+
+
+=== TEST 12: a channel key with CR LF is refused (it would end the upstream header)
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    api_key: "sk-x\r\nX-Injected: yes"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:4:14: "channels\[0\]\.api_key" contains a control character \(CR at byte 5\): refused, as it would reach an HTTP header or a log line/
+--- no_error_log
+X-Injected
+
+
+
+=== TEST 13: a ${ENV} key holding a line feed is refused, without quoting it
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    api_keys: ["sk-fine", "${AIROUTER_T_CTL_KEY}"]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*airouter: \S+router_config\.yaml:4:27: "channels\[0\]\.api_keys\[1\]" contains a control character \(LF at byte 5\)/
+--- no_error_log
+X-Injected
+
+
+
+=== TEST 14: a "|" block key keeps its last line break: refused, with the fix
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    api_key: |
+      sk-block
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:4:14: "channels\[0\]\.api_key" contains a control character \(LF at byte 9\).*; a "\|" block keeps its last line break: write "\|-"/
+
+
+
+=== TEST 15: a base URL that would split the request line is refused
+--- user_files
+>>> router_config.yaml
+providers:
+  p:
+    base_url: "http://127.0.0.1:9/v1 HTTP/1.1"
+channels:
+  - id: a
+    provider: p
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:3:15: "providers\.p\.base_url" must not contain a space or a byte outside ASCII \(at byte 22\): percent-encode it/
+
+
+
+=== TEST 16: a provider's auth_header must be a header name
+--- user_files
+>>> router_config.yaml
+providers:
+  p:
+    base_url: "http://127.0.0.1:9/v1"
+    auth_type: header
+    auth_header: "X-Key: x"
+channels:
+  - id: a
+    provider: p
+    api_key: sk-a
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:5:18: "providers\.p\.auth_header" must be an HTTP header name \(letters, digits and !#\$%&'\*\+-\.\^_`\|~\), got a ":" at byte 6/

@@ -8,7 +8,9 @@
  *     line:column ("file:line:column: reason");
  *   - success: every channel has an id and an effective base URL, ids are
  *     unique, counts agree (nenabled <= nchannels), the default strategy
- *     is one airouter_config_strategy() finds; airouter_config_url gives
+ *     is one airouter_config_strategy() finds; no id, key, base URL,
+ *     alias, provider or API key name holds a control character (they
+ *     reach HTTP headers); airouter_config_url gives
  *     the same length whatever the buffer and NUL-terminates; the outcome
  *     table built from routing.error_handling gives well-formed verdicts;
  *     and the catalogue built from the configuration (what nginx -t does)
@@ -33,6 +35,7 @@ static char  providers_path[512];
 
 
 static void on_warn(void *ctx, const char *msg);
+static int clean(const char *s);
 static void check_loaded(airouter_config_t *cf);
 
 
@@ -118,6 +121,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 
+static int
+clean(const char *s)
+{
+    for ( /* void */ ; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char) *s < 0x20 || *s == 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static void
 check_loaded(airouter_config_t *cf)
 {
@@ -151,13 +167,23 @@ check_loaded(airouter_config_t *cf)
         FUZZ_CHECK(airouter_config_channel(cf, ch->id) != NULL,
                    "channel %s not found by id", ch->id);
 
+        FUZZ_CHECK(clean(ch->id) && clean(ch->base_url)
+                   && clean(ch->model_name) && clean(ch->provider_name),
+                   "channel %zu: a control character", i);
+
+        for (k = 0; k < ch->api_keys.n; k++) {
+            FUZZ_CHECK(clean(ch->api_keys.items[k]),
+                       "channel %zu key %zu: a control character", i, k);
+        }
+
         for (k = 0; k < ch->tags.n; k++) {
             (void) strlen(ch->tags.items[k]);
         }
 
         for (k = 0; k < ch->naliases; k++) {
-            (void) strlen(ch->aliases[k].alias);
-            (void) strlen(ch->aliases[k].target);
+            FUZZ_CHECK(clean(ch->aliases[k].alias)
+                       && clean(ch->aliases[k].target),
+                       "channel %zu alias %zu: a control character", i, k);
         }
 
         for (k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
@@ -171,6 +197,18 @@ check_loaded(airouter_config_t *cf)
                            strlen(big), n1);
             }
         }
+    }
+
+    for (i = 0; i < cf->nproviders; i++) {
+        FUZZ_CHECK(clean(cf->providers[i].name)
+                   && clean(cf->providers[i].auth_header),
+                   "provider %zu: a control character", i);
+    }
+
+    for (i = 0; i < cf->auth.nkeys; i++) {
+        FUZZ_CHECK(clean(cf->auth.keys[i].name)
+                   && clean(cf->auth.keys[i].token),
+                   "api key %zu: a control character", i);
     }
 
     if (cf->routing.default_strategy != NULL) {

@@ -53,6 +53,7 @@ static void test_aliases(void);
 static void test_strategies(void);
 static void test_auth(void);
 static void test_cache_prices(void);
+static void test_control_chars(void);
 
 
 int
@@ -79,6 +80,7 @@ main(int argc, char **argv)
     test_strategies();
     test_auth();
     test_cache_prices();
+    test_control_chars();
 
     UNIT_DONE("test_config");
 }
@@ -1039,4 +1041,64 @@ test_cache_prices(void)
     airouter_catalog_blob_free(blob);
     airouter_catalog_builder_destroy(b);
     airouter_config_free(cf);
+}
+
+
+/*
+ * Values that reach HTTP requests, answers and logs: a control character
+ * anywhere (quoted escapes, a ${ENV} value, a "|" block's last line
+ * break, a key of a mapping) is refused with its position; a URL with a
+ * space and a header name that is not a token too.  The value itself is
+ * never quoted back (it may be a key).
+ */
+static void
+test_control_chars(void)
+{
+#define CTL  DATA "ctl/"
+#define WHY  ": refused, as it would reach an HTTP header or a log line"
+
+    test_fails(CTL "key_quoted.yaml",
+               CTL "key_quoted.yaml:4:14: \"channels[0].api_key\" contains "
+               "a control character (CR at byte 5)" WHY);
+
+    setenv("AIROUTER_TEST_CTL_KEY", "sk-x\nX-Injected: yes", 1);
+    test_fails(CTL "key_env.yaml",
+               CTL "key_env.yaml:4:14: \"channels[0].api_key\" contains "
+               "a control character (LF at byte 5)" WHY);
+    unsetenv("AIROUTER_TEST_CTL_KEY");
+
+    test_fails(CTL "key_block.yaml",
+               CTL "key_block.yaml:4:14: \"channels[0].api_key\" contains "
+               "a control character (LF at byte 5)" WHY "; a \"|\" block "
+               "keeps its last line break: write \"|-\"");
+    test_fails(CTL "keys_list.yaml",
+               CTL "keys_list.yaml:4:25: \"channels[0].api_keys[1]\" "
+               "contains a control character (TAB at byte 4)" WHY);
+    test_fails(CTL "url_crlf.yaml",
+               CTL "url_crlf.yaml:3:15: \"channels[0].base_url\" contains "
+               "a control character (CR at byte 22)" WHY);
+    test_fails(CTL "url_space.yaml",
+               CTL "url_space.yaml:3:15: \"channels[0].base_url\" must not "
+               "contain a space or a byte outside ASCII (at byte 22): "
+               "percent-encode it");
+    test_fails(CTL "auth_header.yaml",
+               CTL "auth_header.yaml:5:18: \"providers.p.auth_header\" must "
+               "be an HTTP header name (letters, digits and "
+               "!#$%&'*+-.^_`|~), got a \":\" at byte 6");
+    test_fails(CTL "provider_name.yaml",
+               CTL "provider_name.yaml:2:3: a key in \"providers\" contains "
+               "a control character (LF at byte 2)" WHY);
+    test_fails(CTL "alias_key.yaml",
+               CTL "alias_key.yaml:5:7: a key in "
+               "\"channels[0].model_aliases\" contains a control character "
+               "(CR at byte 2)" WHY);
+    test_fails(CTL "channel_id.yaml",
+               CTL "channel_id.yaml:2:9: \"channels[0].id\" contains a "
+               "control character (0x7f at byte 2)" WHY);
+    test_fails(CTL "client_key.yaml",
+               CTL "client_key.yaml:4:13: \"auth.api_keys[0].name\" "
+               "contains a control character (LF at byte 5)" WHY);
+
+#undef CTL
+#undef WHY
 }
