@@ -136,6 +136,24 @@ airouter_sse_at_boundary(const airouter_sse_t *s)
 }
 
 
+size_t
+airouter_sse_last_boundary(const char *p, size_t n, size_t from)
+{
+    size_t  i;
+
+    for (i = n; i > from && i >= 2; i--) {
+        if (p[i - 1] == '\n'
+            && (p[i - 2] == '\n'
+                || (i >= 3 && p[i - 2] == '\r' && p[i - 3] == '\n')))
+        {
+            return i;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 airouter_usage_from_json(const char *p, size_t n, airouter_usage_t *u)
 {

@@ -69,6 +69,13 @@ void airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n);
 int airouter_sse_at_boundary(const airouter_sse_t *s);
 
 /*
+ * The offset just past the last blank line (LF LF or LF CR LF: the end of
+ * an event) in p[0..n), 0 when there is none.  Only boundaries that end
+ * after offset from are looked for: the caller knows p[0..from) ends none.
+ */
+size_t airouter_sse_last_boundary(const char *p, size_t n, size_t from);
+
+/*
  * Fills u from {"usage": {"prompt_tokens", "completion_tokens",
  * "total_tokens"}} (also "input_tokens"/"output_tokens"), with OpenRouter's
  * "cost" when present.  Cached prompt tokens are part of prompt_tokens:

@@ -21,7 +21,9 @@
  *                usage read on the way (SSE events, or the end of a JSON
  *                answer too big to judge whole); an answer without usage
  *                is counted (the prompt as routing sized it, the answer's
- *                text with airouter_tokenizer or the byte estimate)
+ *                text with airouter_tokenizer or the byte estimate); the
+ *                channel's keys masked in what passes, a stream relayed
+ *                event by event (an unfinished event waits for its end)
  *   finalize     no candidate left: an OpenAI-style error naming every
  *                attempt replaces nginx's error page (header/body filter);
  *                a stream cut after the first byte gets an SSE error event
@@ -42,6 +44,12 @@
 
 
 #define NGX_HTTP_AIROUTER_SSE_LINE        (16 * 1024)
+
+/* an unfinished event longer than this goes to the client as it comes */
+#define NGX_HTTP_AIROUTER_HOLD_MAX        (64 * 1024)
+
+/* shorter keys are placeholders ("EMPTY", "ollama") masking would hurt */
+#define NGX_HTTP_AIROUTER_SCRUB_MIN       8
 #define NGX_HTTP_AIROUTER_KEEPALIVE_IDLE  60000
 
 
@@ -62,6 +70,9 @@ typedef struct {
     ngx_str_t                        name;      /* TLS name (SNI, check) */
     ngx_str_t                       *auth;      /* "Name: value\r\n" */
     ngx_uint_t                       nauth;
+    ngx_str_t                       *secrets;   /* the keys masked in
+                                                   what it answers */
+    ngx_uint_t                       nsecrets;
     ngx_uint_t                       next_auth;
     ngx_uint_t                       https;
 #if (NGX_HTTP_SSL)
@@ -148,6 +159,19 @@ typedef struct {
 
     airouter_sse_t                   sse;
     airouter_tail_t                 *tail;      /* a big non-stream answer */
+
+    /*
+     * The answer's bytes not relayed yet (ngx_http_airouter_proxy_emit):
+     * [hold_start, hold_last) in a block of ours up to hold_end.  sent is
+     * the buffer that took the last block to the client; the block is
+     * reused once it has gone.
+     */
+    u_char                          *hold_start;
+    u_char                          *hold_last;
+    u_char                          *hold_end;
+    ngx_buf_t                       *sent;
+    u_char                          *sent_start;
+    u_char                          *sent_end;
     size_t                           counted;   /* the answer's tokens, by
                                                    our own count */
 
@@ -170,6 +194,7 @@ typedef struct {
     unsigned                         replaced:1;
     unsigned                         error_sent:1;
     unsigned                         answered:1;
+    unsigned                         hold_on:1;
 } ngx_http_airouter_proxy_ctx_t;
 
 
@@ -216,6 +241,21 @@ static ngx_int_t ngx_http_airouter_proxy_filter(void *data, ssize_t bytes);
 static ngx_int_t ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
     u_char *last);
+static ngx_int_t ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block);
+static size_t ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p,
+    u_char *start, u_char *last, size_t from);
+static ngx_int_t ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last);
+static ngx_int_t ngx_http_airouter_proxy_release(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll);
+static ngx_uint_t ngx_http_airouter_proxy_held_done(
+    ngx_http_airouter_proxy_ctx_t *p);
+static void ngx_http_airouter_proxy_scrub(ngx_http_airouter_channel_t *ch,
+    u_char *pos, u_char *last);
+static size_t ngx_http_airouter_proxy_key_start(
+    ngx_http_airouter_channel_t *ch, u_char *pos, u_char *last);
 
 static ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
@@ -529,6 +569,10 @@ ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
             h->key.data[h->key.len] = '\0';
             ngx_memcpy(h->value.data, r->header_start, h->value.len);
             h->value.data[h->value.len] = '\0';
+
+            /* a key the upstream echoes goes no further */
+            ngx_http_airouter_proxy_scrub(p->channel, h->value.data,
+                                          h->value.data + h->value.len);
 
             if (h->key.len == r->lowcase_index) {
                 ngx_memcpy(h->lowcase_key, r->lowcase_header, h->key.len);
@@ -977,6 +1021,7 @@ ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r)
 static void
 ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 {
+    ngx_chain_t                    *out, **ll;
     airouter_usage_t                usage;
     ngx_http_upstream_t            *u;
     ngx_http_airouter_ctx_t        *ctx;
@@ -1025,8 +1070,22 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
         && !u->headers_in.chunked)
     {
         /* ended by close: a stream must have said [DONE] */
-        p->complete = !ctx->stream || p->sse.done;
+        p->complete = !ctx->stream || p->sse.done
+                      || (p->hold_last != p->hold_start
+                          && ngx_http_airouter_proxy_held_done(p));
+
+        out = NULL;
+        ll = &out;
+
+        if (p->complete
+            && ngx_http_airouter_proxy_release(r, p, &ll) == NGX_OK
+            && out)
+        {
+            (void) ngx_http_output_filter(r, out);
+        }
     }
+
+    /* what is still held is an event the upstream never finished: dropped */
 
     if (p->cand && p->classified && p->fault == AIROUTER_FAULT_NONE) {
 
@@ -1280,6 +1339,10 @@ ngx_http_airouter_proxy_filter_init(void *data)
     u->length = -1;
     p->remaining = -1;
 
+    /* a compressed answer is relayed as it came (nothing to read in it) */
+    p->hold_on = u->headers_in.content_encoding == NULL
+                 && (ctx->stream || p->channel->nsecrets);
+
     if (u->headers_in.status_n == NGX_HTTP_NO_CONTENT
         || u->headers_in.status_n == NGX_HTTP_NOT_MODIFIED
         || (!u->headers_in.chunked && u->headers_in.content_length_n == 0))
@@ -1357,6 +1420,8 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
             u->length = 0;
             u->keepalive = !u->headers_in.connection_close
                            && last == b->last;
+
+            return ngx_http_airouter_proxy_release(r, p, &ll);
         }
 
         return NGX_OK;
@@ -1388,7 +1453,8 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
             u->length = 0;
             u->keepalive = !u->headers_in.connection_close
                            && b->pos == b->last;
-            break;
+
+            return ngx_http_airouter_proxy_release(r, p, &ll);
         }
 
         if (rc == NGX_AGAIN) {
@@ -1405,11 +1471,85 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
 }
 
 
-/* One buffer to the client, flushed at once; streams feed the scanner. */
+/*
+ * One span of the answer's body as it came (de-chunked).  What may reach
+ * the client goes now, flushed; the rest waits in the hold for the bytes
+ * that follow: for a stream, the event in progress (the upstream may die
+ * before it ends, and a client must never get half an event), and
+ * anything that may be the start of one of the channel's keys (its end
+ * decides whether it is masked).  Keys are masked byte for byte, so the
+ * answer's length stays what the upstream said.
+ */
 static ngx_int_t
 ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
     u_char *last)
+{
+    size_t   cut, held;
+    u_char  *start;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    if (!p->hold_on) {
+        return ngx_http_airouter_proxy_relay(r, p, ll, pos, last, 0);
+    }
+
+    if (p->hold_last == p->hold_start) {
+        /* the common case: nothing held, the span is relayed in place */
+        ngx_http_airouter_proxy_scrub(p->channel, pos, last);
+
+        cut = ngx_http_airouter_proxy_cut(p, pos, last, 0);
+
+        if (ngx_http_airouter_proxy_relay(r, p, ll, pos, pos + cut, 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_airouter_proxy_hold(r, p, pos + cut, last);
+    }
+
+    held = p->hold_last - p->hold_start;
+
+    if (ngx_http_airouter_proxy_hold(r, p, pos, last) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    start = p->hold_start;
+
+    ngx_http_airouter_proxy_scrub(p->channel, start, p->hold_last);
+
+    cut = ngx_http_airouter_proxy_cut(p, start, p->hold_last, held);
+
+    if (cut == 0) {
+        return NGX_OK;
+    }
+
+    /* the block goes to the client; what stays moves to another one */
+    pos = start + cut;
+    last = p->hold_last;
+    p->hold_start = NULL;
+    p->hold_last = NULL;
+    p->hold_end = NULL;
+
+    if (ngx_http_airouter_proxy_relay(r, p, ll, start, pos, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_airouter_proxy_hold(r, p, pos, last);
+}
+
+
+/*
+ * Bytes to the client, flushed at once; streams feed the scanner.  block:
+ * they are a hold block, to be reused when they have gone.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block)
 {
     ngx_chain_t          *cl;
     ngx_http_upstream_t  *u;
@@ -1434,6 +1574,12 @@ ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     cl->buf->last = last;
     cl->buf->tag = u->output.tag;
 
+    if (block) {
+        p->sent = cl->buf;
+        p->sent_start = pos;
+        p->sent_end = last;
+    }
+
     if (p->ctx->stream) {
         airouter_sse_feed(&p->sse, (char *) pos, last - pos);
 
@@ -1442,6 +1588,209 @@ ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * How much of [start, last) may go: a stream up to its last finished
+ * event (all of it when the unfinished one is too long to hold), an
+ * answer up to where one of the keys might begin.  from: the bytes
+ * before it were looked at already.
+ */
+static size_t
+ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p, u_char *start,
+    u_char *last, size_t from)
+{
+    size_t  len, cut;
+
+    len = last - start;
+
+    if (!p->ctx->stream) {
+        return len - ngx_http_airouter_proxy_key_start(p->channel, start,
+                                                       last);
+    }
+
+    cut = airouter_sse_last_boundary((char *) start, len, from);
+
+    if (len - cut > NGX_HTTP_AIROUTER_HOLD_MAX) {
+        return len;
+    }
+
+    return cut;
+}
+
+
+/*
+ * Appends [pos, last) to the hold, in a block of ours: the last one sent
+ * when the client has it all, else a new one (doubled as it grows).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last)
+{
+    size_t   held, need, size;
+    u_char  *block, *end;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    held = p->hold_last - p->hold_start;
+    need = held + (last - pos);
+
+    if (p->hold_start == NULL || (size_t) (p->hold_end - p->hold_start) < need)
+    {
+        size = ngx_max(need, 2 * (size_t) (p->hold_end - p->hold_start));
+        size = ngx_max(size, 1024);
+
+        if (p->sent
+            && (p->sent->pos == p->sent->last
+                || p->sent->pos < p->sent_start
+                || p->sent->pos >= p->sent_end)
+            && (size_t) (p->sent_end - p->sent_start) >= need)
+        {
+            /* the last block sent has gone: its buffer is done with it */
+            block = p->sent_start;
+            end = p->sent_end;
+            p->sent = NULL;
+
+        } else {
+            block = ngx_pnalloc(r->pool, size);
+            if (block == NULL) {
+                return NGX_ERROR;
+            }
+
+            end = block + size;
+        }
+
+        if (held) {
+            ngx_memcpy(block, p->hold_start, held);
+        }
+
+        if (p->hold_start) {
+            (void) ngx_pfree(r->pool, p->hold_start);
+        }
+
+        p->hold_start = block;
+        p->hold_last = block + held;
+        p->hold_end = end;
+    }
+
+    p->hold_last = ngx_cpymem(p->hold_last, pos, last - pos);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The answer ended as it should: what is held goes too (a stream's last
+ * event without its blank line; an answer's end that began like a key is
+ * masked: nothing of a key may reach the client).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_release(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll)
+{
+    u_char  *start, *last;
+
+    start = p->hold_start;
+    last = p->hold_last;
+
+    if (start == last) {
+        return NGX_OK;
+    }
+
+    if (!p->ctx->stream) {
+        ngx_memset(start, '*', last - start);
+    }
+
+    p->hold_start = NULL;
+    p->hold_last = NULL;
+    p->hold_end = NULL;
+
+    return ngx_http_airouter_proxy_relay(r, p, ll, start, last, 1);
+}
+
+
+/* The held bytes finish the stream: they say [DONE]. */
+static ngx_uint_t
+ngx_http_airouter_proxy_held_done(ngx_http_airouter_proxy_ctx_t *p)
+{
+    char            line[64];
+    airouter_sse_t  s;
+
+    airouter_sse_init(&s, line, sizeof(line));
+    airouter_sse_feed(&s, (char *) p->hold_start,
+                      p->hold_last - p->hold_start);
+    airouter_sse_feed(&s, "\n", 1);
+
+    return s.done;
+}
+
+
+/* Every key of the channel in [pos, last) becomes as many '*'. */
+static void
+ngx_http_airouter_proxy_scrub(ngx_http_airouter_channel_t *ch, u_char *pos,
+    u_char *last)
+{
+    u_char      *q;
+    ngx_str_t   *k;
+    ngx_uint_t   i;
+
+    for (i = 0; i < ch->nsecrets; i++) {
+        k = &ch->secrets[i];
+
+        for (q = pos; (size_t) (last - q) >= k->len; q++) {
+            q = memchr(q, k->data[0], last - q - k->len + 1);
+
+            if (q == NULL) {
+                break;
+            }
+
+            if (ngx_memcmp(q, k->data, k->len) == 0) {
+                ngx_memset(q, '*', k->len);
+                q += k->len - 1;
+            }
+        }
+    }
+}
+
+
+/*
+ * The length of the longest end of [pos, last) that begins one of the
+ * channel's keys (0: none), so that a key cut between two reads is
+ * masked whole.
+ */
+static size_t
+ngx_http_airouter_proxy_key_start(ngx_http_airouter_channel_t *ch,
+    u_char *pos, u_char *last)
+{
+    size_t       best, len;
+    u_char      *q;
+    ngx_str_t   *k;
+    ngx_uint_t   i;
+
+    best = 0;
+
+    for (i = 0; i < ch->nsecrets; i++) {
+        k = &ch->secrets[i];
+        len = ngx_min((size_t) (last - pos), k->len - 1);
+
+        for (q = last - len; q < last - best; q++) {
+            q = ngx_strlchr(q, last - best, k->data[0]);
+
+            if (q == NULL) {
+                break;
+            }
+
+            if (ngx_memcmp(q, k->data, last - q) == 0) {
+                best = last - q;
+                break;
+            }
+        }
+    }
+
+    return best;
 }
 
 
@@ -3046,6 +3395,20 @@ ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
     }
 
     pc->nauth = ch->api_keys.n;
+
+    pc->secrets = ngx_palloc(cf->pool, ch->api_keys.n * sizeof(ngx_str_t));
+    if (pc->secrets == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ch->api_keys.n; i++) {
+        len = ngx_strlen(ch->api_keys.items[i]);
+
+        if (len >= NGX_HTTP_AIROUTER_SCRUB_MIN) {
+            pc->secrets[pc->nsecrets].data = (u_char *) ch->api_keys.items[i];
+            pc->secrets[pc->nsecrets++].len = len;
+        }
+    }
 
     return NGX_OK;
 }

@@ -42,6 +42,18 @@ sub chans {
     return ">>> router_config.yaml\n$yaml";
 }
 
+our $Chunk = '{"id":"c","object":"chat.completion.chunk","created":1,'
+    . '"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},'
+    . '"finish_reason":null}]}';
+our $UsageChunk = '{"id":"c","object":"chat.completion.chunk","created":1,'
+    . '"model":"m","choices":[],"usage":{"prompt_tokens":7,'
+    . '"completion_tokens":2,"total_tokens":9}}';
+
+sub chunked {
+    my ($data) = @_;
+    return sprintf("%x\r\n%s\r\n", length $data, $data);
+}
+
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 our $Stream = '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}';
 
@@ -263,3 +275,128 @@ X-Router-Fallbacks: short:server_error 200
 --- blocked
 model short short-model server_error 120
 open good
+
+
+
+=== TEST 11: a stream cut between two events: the events so far, then the stream_interrupted event and [DONE]
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . sse_event($::Chunk)], [sleep => 0.2], 'close']] }
+--- user_files eval
+chans("", ["cut", "raw3"], ["good", "raw4"])
+--- request eval
+"POST /v1/chat/completions\n$::Stream"
+--- response_headers
+X-Router-Channel: cut
+--- response_body eval
+"data: $::Chunk\n\n"
+. qq{data: {"error":{"message":"The upstream \\"cut\\" ended the stream early (server_error)","type":"upstream_error","code":"stream_interrupted"}}\n\ndata: [DONE]\n\n}
+--- hits
+4 0
+--- blocked
+model cut cut-model server_error 120
+
+
+
+=== TEST 12: a stream cut inside an event: the partial event never reaches the client
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . sse_event($::Chunk)], [sleep => 0.2], [send => 'data: {"id":"c","object":"chat.compl'], [sleep => 0.2], 'close']] }
+--- user_files eval
+chans("", ["cut", "raw3"], ["good", "raw4"])
+--- request eval
+"POST /v1/chat/completions\n$::Stream"
+--- response_body eval
+"data: $::Chunk\n\n"
+. qq{data: {"error":{"message":"The upstream \\"cut\\" ended the stream early (server_error)","type":"upstream_error","code":"stream_interrupted"}}\n\ndata: [DONE]\n\n}
+--- hits
+4 0
+--- blocked
+model cut cut-model server_error 120
+
+
+
+=== TEST 13: a chunked stream cut inside an event (no last chunk): the partial event never reaches the client
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Transfer-Encoding: chunked") . main::chunked(sse_event($::Chunk))], [sleep => 0.2], [send => main::chunked('data: {"id":"c","object":"chat.compl')], [sleep => 0.2], 'close']] }
+--- user_files eval
+chans("", ["cut", "raw3"], ["good", "raw4"])
+--- request eval
+"POST /v1/chat/completions\n$::Stream"
+--- response_body eval
+"data: $::Chunk\n\n"
+. qq{data: {"error":{"message":"The upstream \\"cut\\" ended the stream early (server_error)","type":"upstream_error","code":"stream_interrupted"}}\n\ndata: [DONE]\n\n}
+--- error_log
+airouter: "cut" ended the answer early
+--- blocked
+model cut cut-model server_error 120
+
+
+
+=== TEST 14: an event split over two reads reaches the client whole, and the stream ends as it should
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . "data: " . substr($::Chunk, 0, 30)], [sleep => 0.2], [send => substr($::Chunk, 30) . "\n\n" . sse_event($::UsageChunk) . "data: [DONE]\n\n"], 'close']] }
+--- user_files eval
+chans("", ["split", "raw3"])
+--- request eval
+"POST /v1/chat/completions\n$::Stream"
+--- response_body eval
+"data: $::Chunk\n\ndata: $::UsageChunk\n\ndata: [DONE]\n\n"
+--- access_log
+"channel":"split","model":"split-model","attempts":"1","prompt_tokens":"7","completion_tokens":"2","cost":"0.00001100","result":"ok"
+--- no_error_log
+[warn]
+[error]
+--- blocked
+open split
+
+
+
+=== TEST 15: a 400 that echoes the request's Authorization reaches the client with the key masked
+--- raw_mocks eval
+{ 3 => [['read', [send => sub { my ($auth) = $_[0] =~ /^Authorization: (.*?)\r$/mi; main::json_answer(qq{{"error":{"message":"Invalid request with header $auth","type":"invalid_request_error","code":null}}}, "400 Bad Request") }]]] }
+--- user_files eval
+chans("", ["echo", "raw3"], ["good", "raw4"])
+--- error_code: 400
+--- response_headers
+X-Router-Channel: echo
+--- response_body chomp
+{"error":{"message":"Invalid request with header Bearer **************","type":"invalid_request_error","code":null}}
+--- hits
+4 0
+
+
+
+=== TEST 16: a 200 that echoes the key, in its body and in a header: masked in both
+--- raw_mocks eval
+{ 3 => [['read', [send => sub { my ($key) = $_[0] =~ /^Authorization: Bearer (.*?)\r$/mi; my $b = qq{{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"$key and $key"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}}; http_head("200 OK", "Content-Type: application/json", "X-Echo: key=$key", "Content-Length: " . length $b) . $b }]]] }
+--- user_files eval
+chans("", ["echo", "raw3"])
+--- response_headers
+X-Echo: key=**************
+--- response_body chomp
+{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"************** and **************"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}
+
+
+
+=== TEST 17: a key split over two reads of a stream event is masked whole
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . 'data: {"choices":[{"index":0,"delta":{"content":"sk-echo-'], [sleep => 0.2], [send => qq|secret"}}]}\n\ndata: [DONE]\n\n|], 'close']] }
+--- user_files eval
+chans("", ["echo", "raw3"])
+--- request eval
+"POST /v1/chat/completions\n$::Stream"
+--- response_body eval
+qq|data: {"choices":[{"index":0,"delta":{"content":"**************"}}]}\n\ndata: [DONE]\n\n|
+
+
+
+=== TEST 18: a key split over two reads of a large answer (past airouter_buffer_size) is masked whole
+--- extra_http_config
+    airouter_buffer_size 4k;
+--- raw_mocks eval
+my $pad = 'x' x 6000;
+my $b = qq{{"id":"x","pad":"$pad","key":"sk-echo-secret","usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}};
+my $i = index($b, 'sk-echo-') + 8;
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $b) . substr($b, 0, $i)], [sleep => 0.2], [send => substr($b, $i)], 'close']] }
+--- user_files eval
+chans("", ["echo", "raw3"])
+--- response_body_like: "pad":"x{6000}","key":"\*{14}","usage"

@@ -82,6 +82,35 @@ test_boundaries(void)
 
 
 static void
+test_last_boundary(void)
+{
+    size_t       k, n, full;
+    const char  *t;
+
+    UNIT_CHECK(airouter_sse_last_boundary("", 0, 0) == 0, "empty");
+    UNIT_CHECK(airouter_sse_last_boundary("data: x\n", 8, 0) == 0,
+               "a line is not an event");
+    UNIT_CHECK(airouter_sse_last_boundary("data: x\n\n", 9, 0) == 9,
+               "LF LF");
+    UNIT_CHECK(airouter_sse_last_boundary("data: x\r\n\r\n", 11, 0) == 11,
+               "CR LF CR LF");
+    UNIT_CHECK(airouter_sse_last_boundary("data: x\r\n", 9, 0) == 0,
+               "one CR LF");
+
+    t = "data: a\n\ndata: b\n\ndata: {\"c\":";
+    n = strlen(t);
+    full = airouter_sse_last_boundary(t, n, 0);
+    UNIT_CHECK(full == 18, "the last of two events, the partial one after");
+
+    /* from: a boundary ending at or before it is not looked for */
+    for (k = 0; k <= n; k++) {
+        UNIT_CHECK(airouter_sse_last_boundary(t, n, k)
+                   == (full > k ? full : 0), "from %zu", k);
+    }
+}
+
+
+static void
 test_long_lines(void)
 {
     char            buf[32], big[200];
@@ -361,6 +390,7 @@ main(void)
 {
     test_every_split();
     test_boundaries();
+    test_last_boundary();
     test_long_lines();
     test_json();
     test_cost_and_cache();

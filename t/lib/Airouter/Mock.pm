@@ -6,7 +6,10 @@ package Airouter::Mock;
 # behaviour, so a channel's base_url says what it does:
 #
 #   http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1      a chat completion with usage
-#   .../echo/v1     echoes Authorization, X-Api-Key, X-Client-Header, body
+#   .../echo/v1     echoes Authorization, X-Api-Key, X-Client-Header, body;
+#                   a key is cut by a "|" after its third byte
+#                   ("Bearer sk-|first-secret"): the router masks its
+#                   channels' keys in what an upstream answers
 #   .../e500/v1 .../e502/v1 .../e503/v1                  server errors
 #   .../e429/v1     429 with Retry-After: 30
 #   .../e401/v1     401 invalid_api_key
@@ -67,6 +70,17 @@ sub mock_http_config {
         . "            echo_sleep 2;\n" . chunk("never");
 
     return <<"_EOC_";
+    map \$http_authorization \$echo_authorization {
+        "~^(?<auth_scheme>\\S+ )?(?<auth_head>.{3})(?<auth_tail>.*)\$"
+            "\$auth_scheme\$auth_head|\$auth_tail";
+        default  "";
+    }
+
+    map \$http_x_api_key \$echo_x_api_key {
+        "~^(?<xkey_head>.{3})(?<xkey_tail>.*)\$"  "\$xkey_head|\$xkey_tail";
+        default  "";
+    }
+
     log_format airouter_usage escape=json
         '{"status":\$status,"channel":"\$airouter_channel",'
         '"model":"\$airouter_model","attempts":"\$airouter_attempts",'
@@ -89,8 +103,8 @@ sub mock_http_config {
 
         location /echo/ {
             echo_read_request_body;
-            echo "auth=\$http_authorization";
-            echo "x-api-key=\$http_x_api_key";
+            echo "auth=\$echo_authorization";
+            echo "x-api-key=\$echo_x_api_key";
             echo "client=\$http_x_client_header";
             echo \$request_body;
         }
