@@ -1,24 +1,21 @@
 /*
  * airouter_redis: several nginx hosts, one brain.
  *
- * Each worker keeps one hiredis async connection bound to nginx's event
- * loop (the socket is an nginx connection whose read and write events
- * drive redisAsyncHandleRead/Write); worker 0 also keeps a subscriber
- * connection and runs the sync timer.  What is shared:
+ * Each worker keeps one connection to Redis on nginx's event loop (a
+ * "link", ngx_http_airouter_redis_link.c); worker 0 also keeps a
+ * subscriber link and flushes the counters
+ * (ngx_http_airouter_redis_counters.c).  What is shared:
  *
  *   blocks      a blacklist or cooldown set by live state is written as
  *               <prefix>block:<channel>[:<model>|#key<n>] with its TTL,
  *               added to the sorted set <prefix>blocks (score: until) and
  *               published on <prefix>events; peers apply it at once, and
  *               read the sorted set when they (re)connect
- *   counters    the stats nodes' deltas not yet acknowledged ("pending",
- *               in the zone) go to the hash <prefix>stats:<YYYY-MM-DD> as
- *               HINCRBY / HINCRBYFLOAT of "<kind>:<name>:<counter>", in
- *               one script call that applies a batch only once (its id,
- *               SET NX); a batch without an answer goes again as it was,
- *               one refused goes back to the zone; the day's hash is read
- *               back and merged (each counter: the larger of the local
- *               value and Redis' plus what is still pending)
+ *   counters    the day's hash <prefix>stats:<YYYY-MM-DD>, fields
+ *               "<kind>:<name>:<counter>", written and read back by
+ *               worker 0 (see ngx_http_airouter_redis_counters.h)
+ *   catalogue   the discovered one, with the lock that elects the host
+ *               that runs discovery
  *   strategy    the admin's switch: SET <prefix>strategy + published
  *
  * Redis is never on a request's path: requests read the zone; a request

@@ -336,3 +336,22 @@ GET /health
 --- must_die
 --- error_log
 invalid parameter "pasword=x" in "airouter_redis"
+
+
+
+=== TEST 12: error_log debug tells the links' story: connecting, up, a flush, a day read back
+--- log_level: debug
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- user_files eval: ::chans(["first", "ok"])
+--- request eval
+"POST /v1/chat/completions\n$::Chat"
+--- more_headers
+Content-Type: application/json
+--- wait: 1.5
+--- error_log eval
+[qr/airouter redis command link: connecting to "127\.0\.0\.1:\d+", timeout 500 ms/,
+ qr/airouter redis command link: up, fd \d+/,
+ qr/airouter redis subscriber link: up, fd \d+/,
+ qr/airouter redis: counters of 3 nodes sent, batch 1\b/,
+ qr/airouter redis: day \d+ read back, 3 nodes merged/]
