@@ -1,0 +1,362 @@
+/*
+ * The dialect table and what every translation shares: names, the SSE
+ * reader (line ends, comments, multi-line data, events too large, a last
+ * event without its blank line), the stream object's life (finish once,
+ * nothing after it), the same usage whichever dialect the client speaks,
+ * and the pairs that have no translation.
+ */
+
+#include "test_dialect.h"
+
+
+static const char  chat_stream[] =
+    "data: {\"id\":\"c\",\"model\":\"up\",\"choices\":[{\"index\":0,"
+    "\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+    "data: {\"id\":\"c\",\"model\":\"up\",\"choices\":[{\"index\":0,"
+    "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+    "data: {\"id\":\"c\",\"model\":\"up\",\"choices\":[],\"usage\":"
+    "{\"prompt_tokens\":1234,\"completion_tokens\":56,\"total_tokens\":1290,"
+    "\"prompt_tokens_details\":{\"cached_tokens\":1000,"
+    "\"cache_write_tokens\":200},\"cost\":0.5}}\n\n"
+    "data: [DONE]\n\n";
+
+
+static void
+test_names(void)
+{
+    int  d;
+
+    UNIT_STREQ(airouter_dialect_name(AIROUTER_DIALECT_OPENAI), "openai");
+    UNIT_STREQ(airouter_dialect_name(AIROUTER_DIALECT_ANTHROPIC),
+               "anthropic");
+    UNIT_STREQ(airouter_dialect_name(AIROUTER_DIALECT_RESPONSES),
+               "responses");
+    UNIT_STREQ(airouter_dialect_name(AIROUTER_DIALECT_GEMINI), "gemini");
+    UNIT_STREQ(airouter_dialect_name(AIROUTER_DIALECT_N), "none");
+
+    for (d = 0; d < AIROUTER_DIALECT_N; d++) {
+        UNIT_CHECK(airouter_dialect_by_name(airouter_dialect_name(d),
+                       strlen(airouter_dialect_name(d))) == d,
+                   "name %d reads back", d);
+    }
+
+    UNIT_CHECK(airouter_dialect_by_name("anthro", 6) == -1, "a prefix");
+    UNIT_CHECK(airouter_dialect_by_name("geminis", 7) == -1, "longer");
+
+    UNIT_CHECK(airouter_dialect_upstream(AIROUTER_DIALECT_OPENAI)
+               && airouter_dialect_upstream(AIROUTER_DIALECT_ANTHROPIC)
+               && !airouter_dialect_upstream(AIROUTER_DIALECT_RESPONSES)
+               && !airouter_dialect_upstream(AIROUTER_DIALECT_GEMINI)
+               && !airouter_dialect_upstream(AIROUTER_DIALECT_N),
+               "channels speak openai or anthropic");
+}
+
+
+/* the SSE reader through the chat reader: what counts as an event */
+static void
+test_sse_reader(void)
+{
+    char            *out;
+    airouter_dctx_t  ctx;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_OPENAI);
+
+    /* CR alone ends lines too; comments and unknown fields are skipped */
+    out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    ": hello\rid: 7\rretry: 10\rdata: {\"choices\":"
+                    "[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\r\r"
+                    "data:{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+                    "\"B\"}}]}\r\n\r\n", 0, 0, "x", 1);
+    UNIT_CHECK(strstr(out, "\"text\":\"A\"") && strstr(out, "\"text\":\"B\""),
+               "CR and CRLF line ends, data with no space: %s", out);
+    free(out);
+
+    /* a chunk split over two data lines (joined with a newline) */
+    out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    "data: {\"choices\":[{\"index\":0,\n"
+                    "data: \"delta\":{\"content\":\"C\"}}]}\n\n", 0, 0, "x",
+                    1);
+    UNIT_CHECK(strstr(out, "\"text\":\"C\"") != NULL, "multi-line data");
+    free(out);
+
+    /* the last event without its blank line still counts at the end */
+    out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+                    "\"D\"},\"finish_reason\":\"stop\"}]}", 0, 0, "x", 0);
+    UNIT_CHECK(strstr(out, "\"text\":\"D\"")
+               && strstr(out, "\"finishReason\":\"STOP\"")
+               && !strstr(out, "error"), "an unterminated last event: %s",
+               out);
+    free(out);
+
+    /* junk between events is skipped */
+    out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    "data: not json\n\ndata: [1,2]\n\nevent: x\n\n"
+                    "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":"
+                    "\"other choice\"}}]}\n\n", 0, 0, "end", 0);
+    UNIT_CHECK(!strstr(out, "other choice") && strstr(out, "\"end\""),
+               "junk, other choices: skipped; then the cut: %s", out);
+    free(out);
+}
+
+
+static void
+test_too_large(void)
+{
+    char                *big;
+    size_t               n;
+    airouter_dctx_t      ctx;
+    airouter_dbuf_t      out;
+    airouter_dstream_t  *s;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_ANTHROPIC);
+
+    n = 9 * 1024 * 1024;
+    big = malloc(n);
+    memset(big, 'a', n);
+    memcpy(big, "data: ", 6);
+
+    airouter_dbuf_init(&out);
+    s = airouter_dstream_create(AIROUTER_DIALECT_OPENAI,
+                                AIROUTER_DIALECT_ANTHROPIC, &ctx);
+    airouter_dstream_feed(s, big, n, &out);
+
+    UNIT_CHECK(airouter_dstream_state(s) == -1
+               && strstr(out.data, "event: error")
+               && strstr(out.data, "too large"),
+               "an event over 8 MiB ends the stream with an error");
+
+    out.len = 0;
+    airouter_dstream_feed(s, chat_stream, sizeof(chat_stream) - 1, &out);
+    airouter_dstream_finish(s, "x", &out);
+    UNIT_CHECK(out.len == 0, "nothing after the error");
+
+    airouter_dstream_destroy(s);
+    airouter_dbuf_free(&out);
+    free(big);
+}
+
+
+static void
+test_life(void)
+{
+    airouter_dctx_t      ctx;
+    airouter_dbuf_t      out;
+    airouter_dusage_t    u;
+    airouter_dstream_t  *s;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
+    airouter_dbuf_init(&out);
+
+    s = airouter_dstream_create(AIROUTER_DIALECT_OPENAI,
+                                AIROUTER_DIALECT_GEMINI, &ctx);
+    UNIT_CHECK(airouter_dstream_state(s) == 0
+               && airouter_dstream_usage(s, &u) == 0, "a new stream");
+
+    airouter_dstream_feed(s, chat_stream, 40, &out);
+    airouter_dstream_finish(s, "first", &out);
+    UNIT_CHECK(airouter_dstream_state(s) == -1
+               && strstr(out.data, "first"), "cut: error");
+
+    out.len = 0;
+    airouter_dstream_finish(s, "second", &out);
+    airouter_dstream_feed(s, chat_stream, sizeof(chat_stream) - 1, &out);
+    UNIT_CHECK(out.len == 0, "finish once; feeding after it does nothing");
+    airouter_dstream_destroy(s);
+
+    airouter_dstream_destroy(NULL);
+
+    UNIT_CHECK(airouter_dstream_create(AIROUTER_DIALECT_RESPONSES,
+                                       AIROUTER_DIALECT_OPENAI, &ctx) == NULL
+               && airouter_dstream_create(AIROUTER_DIALECT_GEMINI,
+                                          AIROUTER_DIALECT_N, &ctx) == NULL,
+               "no channel streams Responses or Gemini here");
+
+    airouter_dbuf_free(&out);
+}
+
+
+static int
+td_usage_eq(const airouter_usage_t *a, const airouter_usage_t *b)
+{
+    return a->prompt_tokens == b->prompt_tokens
+           && a->completion_tokens == b->completion_tokens
+           && a->total_tokens == b->total_tokens
+           && a->cached_tokens == b->cached_tokens
+           && a->cache_write_tokens == b->cache_write_tokens
+           && a->cost == b->cost;
+}
+
+
+/*
+ * Cost comes from the upstream's usage: whichever dialect the client
+ * speaks, the usage the proxy is handed is the one the existing chat
+ * readers find in the upstream's bytes.
+ */
+static void
+test_same_usage(void)
+{
+    int                  to;
+    char                 line[512];
+    char                *text;
+    airouter_sse_t       sse;
+    airouter_dctx_t      ctx;
+    airouter_dbuf_t      out;
+    airouter_usage_t     want;
+    airouter_dusage_t    u;
+    airouter_dstream_t  *s;
+    static const char    answer[] =
+        "{\"id\":\"c\",\"choices\":[{\"index\":0,\"message\":{\"content\":"
+        "\"Hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":"
+        "1234,\"completion_tokens\":56,\"total_tokens\":1290,"
+        "\"prompt_tokens_details\":{\"cached_tokens\":1000,"
+        "\"cache_write_tokens\":200},\"cost\":0.5}}";
+
+    airouter_sse_init(&sse, line, sizeof(line));
+    airouter_sse_feed(&sse, chat_stream, sizeof(chat_stream) - 1);
+    want = sse.usage;
+
+    UNIT_CHECK(want.prompt_tokens == 1234 && want.cached_tokens == 1000
+               && want.cost == 0.5, "the chat scanner's reading");
+
+    for (to = 0; to <= AIROUTER_DIALECT_N; to++) {
+        td_ctx(&ctx, to < AIROUTER_DIALECT_N ? to : AIROUTER_DIALECT_OPENAI);
+        airouter_dbuf_init(&out);
+
+        s = airouter_dstream_create(AIROUTER_DIALECT_OPENAI, to, &ctx);
+        airouter_dstream_feed(s, chat_stream, sizeof(chat_stream) - 1, &out);
+        airouter_dstream_finish(s, NULL, &out);
+
+        UNIT_CHECK(airouter_dstream_usage(s, &u) && td_usage_eq(&u.u, &want)
+                   && airouter_dstream_state(s) == 1,
+                   "stream to %s: the same usage",
+                   airouter_dialect_name(to));
+
+        airouter_dstream_destroy(s);
+        airouter_dbuf_free(&out);
+
+        if (to == AIROUTER_DIALECT_N) {
+            break;
+        }
+
+        text = td_answer(AIROUTER_DIALECT_OPENAI, to, &ctx, answer, &u);
+        UNIT_CHECK(text && td_usage_eq(&u.u, &want),
+                   "answer to %s: the same usage",
+                   airouter_dialect_name(to));
+        free(text);
+        airouter_dctx_free(&ctx);
+    }
+
+    /* and what each dialect's answer says is the same count again */
+    for (to = 0; to < AIROUTER_DIALECT_N; to++) {
+        td_ctx(&ctx, to);
+        text = td_answer(AIROUTER_DIALECT_OPENAI, to, &ctx, answer, NULL);
+
+        UNIT_CHECK(text
+                   && airouter_dialect_usage(to, text, strlen(text), &u) == 1
+                   && u.u.prompt_tokens == 1234
+                   && u.u.completion_tokens == 56
+                   && u.u.total_tokens == 1290
+                   && (to == AIROUTER_DIALECT_GEMINI
+                       || u.u.cached_tokens == 1000),
+                   "%s's own usage fields read back: %ld %ld %ld %ld",
+                   airouter_dialect_name(to), u.u.prompt_tokens,
+                   u.u.completion_tokens, u.u.total_tokens,
+                   u.u.cached_tokens);
+
+        free(text);
+    }
+}
+
+
+static void
+test_pairs(void)
+{
+    char             *s;
+    json_t           *req, *out;
+    airouter_dctx_t   ctx;
+    airouter_derr_t   err;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_OPENAI);
+
+    req = tj("{\"model\":\"m\",\"messages\":[]}");
+
+    UNIT_CHECK(airouter_dialect_request(AIROUTER_DIALECT_OPENAI,
+                                        AIROUTER_DIALECT_OPENAI, req, &ctx,
+                                        &out, &err) == 0
+               && out != req && json_equal(out, req),
+               "the same dialect: a copy");
+    json_decref(out);
+
+    UNIT_CHECK(airouter_dialect_request(AIROUTER_DIALECT_OPENAI,
+                                        AIROUTER_DIALECT_GEMINI, req, &ctx,
+                                        &out, &err) == -1
+               && strstr(err.message, "gemini"),
+               "no channel speaks gemini: %s", err.message);
+
+    UNIT_CHECK(airouter_dialect_request(AIROUTER_DIALECT_N,
+                                        AIROUTER_DIALECT_OPENAI, req, &ctx,
+                                        &out, &err) == -1, "no dialect");
+    json_decref(req);
+
+    req = tj("[1]");
+    UNIT_CHECK(airouter_dialect_request(AIROUTER_DIALECT_ANTHROPIC,
+                                        AIROUTER_DIALECT_OPENAI, req, &ctx,
+                                        &out, &err) == -1
+               && err.status == 400, "not an object");
+    json_decref(req);
+
+    s = td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_OPENAI, &ctx,
+                  "{\"choices\":[]}", NULL);
+    UNIT_STREQ(s, "{\"choices\":[]}");
+    free(s);
+
+    UNIT_CHECK(td_answer(AIROUTER_DIALECT_RESPONSES, AIROUTER_DIALECT_OPENAI,
+                         &ctx, "{}", NULL) == NULL,
+               "no Responses upstream to read");
+}
+
+
+static void
+test_count(void)
+{
+    airouter_dbuf_t  b;
+
+    airouter_dbuf_init(&b);
+    airouter_dialect_count_answer(42, &b);
+    UNIT_CHECK(td_json_is(b.data, b.len, "{\"input_tokens\":42}"),
+               "count_tokens' answer");
+    airouter_dbuf_free(&b);
+}
+
+
+static void
+test_dbuf(void)
+{
+    airouter_dbuf_t    b;
+    static const char  want[] = "\"a\\\"b\\\\c\\u000a\\u0001\"-42";
+
+    airouter_dbuf_init(&b);
+    airouter_dbuf_quote(&b, "a\"b\\c\n\x01", 7);
+    airouter_dbuf_long(&b, -42);
+    UNIT_CHECK(b.len == sizeof(want) - 1
+               && memcmp(b.data, want, b.len) == 0,
+               "quoting and numbers: %.*s", (int) b.len, b.data);
+    airouter_dbuf_free(&b);
+}
+
+
+int
+main(void)
+{
+    test_names();
+    test_sse_reader();
+    test_too_large();
+    test_life();
+    test_same_usage();
+    test_pairs();
+    test_count();
+    test_dbuf();
+
+    UNIT_DONE("test_dialect");
+}
