@@ -1,0 +1,139 @@
+// The official @google/genai SDK against airouter's
+// /v1beta/models/{model}:generateContent and :streamGenerateContent:
+// generateContent, a stream (chunks over time, usageMetadata at the end),
+// a function call, a model name with "/" in it, a stream cut by its
+// upstream (the SDK raises the error object), a failure (ApiError with
+// the status), and a tag: query.  Run by the t/7NN suites with the mock
+// channels of t/lib/Airouter/Mock.pm.
+import { GoogleGenAI, ApiError } from "@google/genai";
+import { origin, key, check, run } from "./lib.mjs";
+
+const client = new GoogleGenAI({ apiKey: key,
+                                 httpOptions: { baseUrl: origin,
+                                                timeout: 5000 } });
+
+async function generate() {
+    const r = await client.models.generateContent({
+        model: "gpt-test", contents: "hi",
+        config: { systemInstruction: "Be brief.", temperature: 0.2 } });
+
+    check(r.text === "Hello!", "generate: text", r.text);
+    check(r.candidates[0].finishReason === "STOP"
+          && r.candidates[0].content.role === "model",
+          "generate: the candidate", r.candidates);
+    check(r.usageMetadata.promptTokenCount === 10
+          && r.usageMetadata.candidatesTokenCount === 5
+          && r.usageMetadata.totalTokenCount === 15,
+          "generate: usageMetadata", r.usageMetadata);
+}
+
+async function stream() {
+    const s = await client.models.generateContentStream({
+        model: "stream-test", contents: "hi" });
+
+    let text = "", usage = null, finish = null, first = null, last = null;
+
+    for await (const c of s) {
+        if (c.text) {
+            text += c.text;
+            first ??= Date.now();
+            last = Date.now();
+        }
+        usage = c.usageMetadata ?? usage;
+        finish = c.candidates?.[0]?.finishReason ?? finish;
+    }
+
+    check(text === "Hello", "stream: text", text);
+    check(finish === "STOP" && usage?.promptTokenCount === 7
+          && usage?.candidatesTokenCount === 2,
+          "stream: finishReason and usageMetadata at the end",
+          { finish, usage });
+    check(first !== null && last - first >= 150,
+          "stream: chunks arrive as they are sent", { first, last });
+}
+
+async function tools() {
+    const r = await client.models.generateContent({
+        model: "tool-test", contents: "weather in Paris?",
+        config: { tools: [{ functionDeclarations: [{
+            name: "get_weather", description: "The weather",
+            parametersJsonSchema: { type: "object",
+                                    properties: { city: { type: "string" } }
+            } }] }] } });
+
+    const call = r.functionCalls?.[0];
+
+    check(call && call.name === "get_weather" && call.args.city === "Paris",
+          "tools: the function call", r.functionCalls);
+
+    // the conversation goes on with the function's response
+    const r2 = await client.models.generateContent({
+        model: "gpt-test",
+        contents: [
+            { role: "user", parts: [{ text: "weather in Paris?" }] },
+            { role: "model", parts: [{ functionCall: call }] },
+            { role: "user", parts: [{ functionResponse: {
+                name: "get_weather", id: call.id,
+                response: { result: "18 degrees" } } }] }] });
+
+    check(r2.text === "Hello!", "tools: the functionResponse round trip",
+          r2.text);
+}
+
+async function slash_model() {
+    const r = await client.models.generateContent({
+        model: "google/gemma-test", contents: "hi" });
+
+    check(r.text === "Hello!" && r.modelVersion === "upstream-model",
+          "a model name with a slash", { text: r.text,
+                                         modelVersion: r.modelVersion });
+}
+
+async function cut() {
+    let text = "", error = null;
+
+    try {
+        const s = await client.models.generateContentStream({
+            model: "cut-test", contents: "hi" });
+        for await (const c of s) {
+            text += c.text ?? "";
+        }
+    } catch (e) {
+        error = e;
+    }
+
+    check(text === "Hel" && error instanceof ApiError
+          && /ended the stream early/.test(error.message),
+          "cut: the SDK raises the error object",
+          { text, error: error && error.message });
+}
+
+async function failure() {
+    try {
+        await client.models.generateContent({ model: "broken-test",
+                                              contents: "hi" });
+        check(false, "failure: an ApiError");
+    } catch (e) {
+        let body = null;
+        try {
+            body = JSON.parse(e.message);
+        } catch (ignore) {
+            /* not JSON */
+        }
+
+        check(e instanceof ApiError && e.status === 503
+              && body?.error?.code === 503
+              && body?.error?.status === "UNAVAILABLE",
+              "failure: an ApiError in Google's shape",
+              { status: e.status, message: e.message });
+    }
+}
+
+async function tag() {
+    const r = await client.models.generateContent({ model: "tag:dialect",
+                                                    contents: "hi" });
+
+    check(r.text === "Hello!", "tag: a tag query routes", r.text);
+}
+
+await run({ generate, stream, tools, slash_model, cut, failure, tag });
