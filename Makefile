@@ -10,6 +10,11 @@
 #   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT)
 #   make stop       stop the demo
 #   make bench      benchmarks (see bench/README.md)
+#   make install    the module, its load_module snippet (enabled), the example
+#                   config (only where none is), examples and docs, in
+#                   Debian's nginx layout; DESTDIR and PREFIX honoured
+#                   (make uninstall)
+#   make deb        build/libnginx-mod-http-airouter_<version>_<arch>.deb
 
 PORT        ?= 8080
 LISTEN      ?= 127.0.0.1
@@ -29,6 +34,7 @@ DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
         libhiredis-dev redis-server libssl-dev gcc make pkg-config \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
+        dpkg-dev binutils \
         curl openssl
 
 PURE_SRCS   := $(wildcard src/airouter_*.c)
@@ -50,7 +56,8 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean fuzz fuzz-bins fuzz-clang callgraph
+        bench clean fuzz fuzz-bins fuzz-clang callgraph install uninstall \
+        deb
 
 all: build
 
@@ -202,6 +209,50 @@ stop:
 bench: deps build
 	@MODULE=$(MODULE) AIROUTER_FIXTURES=$(FIXTURES) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \
 	    bench/run
+
+# Installation in Debian's layout (packaging/install.sh says what goes
+# where and what uninstall keeps).  PREFIX moves what lives under /usr;
+# nginx reads /etc/nginx whatever the prefix.  INSTALL_PROGRAMS lists the
+# repository's programs (paths from the top) that go to BIN_DIR, in make
+# install and in the package.
+PREFIX          ?= /usr
+DESTDIR         ?=
+MODULE_DIR      ?= $(PREFIX)/lib/nginx/modules
+MODCONF_DIR     ?= $(PREFIX)/share/nginx/modules-available
+DOC_DIR         ?= $(PREFIX)/share/doc/libnginx-mod-http-airouter
+DATA_DIR        ?= $(PREFIX)/share/libnginx-mod-http-airouter
+BIN_DIR         ?= $(PREFIX)/bin
+NGINX_CONF_DIR  ?= /etc/nginx
+CONF_DIR        ?= $(NGINX_CONF_DIR)/airouter
+STATE_DIR       ?= /var/lib/airouter
+INSTALL_PROGRAMS ?=
+
+# the version, written once: AIROUTER_VERSION in src/airouter_config.h
+VERSION         := $(shell sed -n 's/^\#define AIROUTER_VERSION  *"\(.*\)"/\1/p' \
+                       src/airouter_config.h)
+DEB_DIR         ?= $(BUILD)
+DEB_WORK        ?= $(BUILD)/deb
+DEB_MAINTAINER  ?= airouter maintainers <airouter@localhost>
+DEB             := $(DEB_DIR)/libnginx-mod-http-airouter_$(VERSION)_$(shell \
+                       dpkg --print-architecture 2>/dev/null).deb
+
+INSTALL_ENV = DESTDIR="$(DESTDIR)" MODULE="$(MODULE)" SRC="$(TOP)" \
+    MODULE_DIR="$(MODULE_DIR)" MODCONF_DIR="$(MODCONF_DIR)" \
+    DOC_DIR="$(DOC_DIR)" DATA_DIR="$(DATA_DIR)" BIN_DIR="$(BIN_DIR)" \
+    NGINX_CONF_DIR="$(NGINX_CONF_DIR)" CONF_DIR="$(CONF_DIR)" \
+    STATE_DIR="$(STATE_DIR)" PROGRAMS="$(INSTALL_PROGRAMS)"
+
+install: build
+	@$(INSTALL_ENV) packaging/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) packaging/install.sh uninstall
+
+deb: build
+	@SRC="$(TOP)" MODULE="$(MODULE)" WORK="$(DEB_WORK)" \
+	    DEB_DIR="$(DEB_DIR)" VERSION="$(VERSION)" NGX_SRC="$(NGX_SRC)" \
+	    PROGRAMS="$(INSTALL_PROGRAMS)" DEB_MAINTAINER="$(DEB_MAINTAINER)" \
+	    packaging/mkdeb.sh
 
 clean:
 	rm -rf build build-asan t/servroot
