@@ -31,7 +31,7 @@
 #define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)  /* default */
 #define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
 #define NGX_HTTP_AIROUTER_DISC_RECHECK    3600      /* s, longest timer */
-#define NGX_HTTP_AIROUTER_DISC_BUSY_RETRY 30        /* s, lease held elsewhere */
+#define NGX_HTTP_AIROUTER_DISC_BUSY_RETRY 30        /* s, lease elsewhere */
 
 /* ngx_http_airouter_disc_chan_t.state */
 #define NGX_HTTP_AIROUTER_DISC_NEVER        0
@@ -193,8 +193,9 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
 
     d->amcf = amcf;
     d->ntargets = acf->nchannels;
-    d->targets = ngx_pcalloc(cf->pool, (acf->nchannels ? acf->nchannels : 1)
-                                       * sizeof(ngx_http_airouter_disc_target_t));
+    d->targets = ngx_pcalloc(cf->pool,
+                             (acf->nchannels ? acf->nchannels : 1)
+                             * sizeof(ngx_http_airouter_disc_target_t));
     if (d->targets == NULL) {
         return NGX_ERROR;
     }
