@@ -147,6 +147,12 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
 
         reason = airouter_rank_filter(&rc, x);
 
+        if (reason < 0 && live != NULL && live->reachable != NULL
+            && !live->reachable(live->ctx, m->channel))
+        {
+            reason = AIROUTER_FILTER_UNRESOLVED;
+        }
+
         if (reason < 0 && live != NULL && live->available != NULL
             && !live->available(live->ctx, m->channel, x))
         {
@@ -203,6 +209,7 @@ airouter_route_filter_name(airouter_filter_e reason)
         "needs_vision",
         "needs_tools",
         "context_too_small",
+        "host_unresolved",
         "unavailable"
     };
 

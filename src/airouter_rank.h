@@ -38,6 +38,8 @@
  *   TOOLS        the request has tools: the entry must have tools or not
  *                say (unknown is kept, as for the minimums)
  *   CONTEXT      prompt_tokens + max_tokens > context (known contexts only)
+ *   UNRESOLVED   live->reachable() said no: the channel has no address (its
+ *                host name did not resolve yet)
  *   UNAVAILABLE  live->available() said no
  *
  * Called by the nginx request handler and the explain endpoint.
@@ -60,14 +62,16 @@
 
 
 /*
- * Live state, implemented by the proxy from the shared zone.  model is an
- * entry index.  A NULL live or NULL callback: 0.5 and available.
+ * Live state, implemented by the nginx side from the shared zone.  model is
+ * an entry index.  A NULL live or NULL callback: 0.5, reachable and
+ * available.
  */
 typedef struct {
     double                  (*speed)(void *ctx, uint32_t channel,
                                      uint32_t model);
     double                  (*reliability)(void *ctx, uint32_t channel,
                                            uint32_t model);
+    int                     (*reachable)(void *ctx, uint32_t channel);
     int                     (*available)(void *ctx, uint32_t channel,
                                          uint32_t model);
     void                     *ctx;
@@ -93,6 +97,7 @@ typedef enum {
     AIROUTER_FILTER_VISION,
     AIROUTER_FILTER_TOOLS,
     AIROUTER_FILTER_CONTEXT,
+    AIROUTER_FILTER_UNRESOLVED,
     AIROUTER_FILTER_UNAVAILABLE,
     AIROUTER_FILTER_N
 } airouter_filter_e;

@@ -545,12 +545,14 @@ ngx_http_airouter_admin_api_channels(ngx_http_request_t *r)
         state = ngx_http_airouter_discovery_channel_json(amcf, i);
 
         /* keys are counted, never shown */
-        one = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:s?,s:i,s:I,s:I,s:o*}",
+        one = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:b,s:s?,s:i,s:I,s:I,s:o*}",
                         "id", ch->id,
                         "name", ch->name,
                         "provider", ch->provider_name,
                         "base_url", ch->base_url,
                         "enabled", ch->enabled,
+                        "reachable",
+                            (int) ngx_http_airouter_live_reachable(amcf, i),
                         "disabled_reason", ch->disabled_reason,
                         "priority", ch->priority,
                         "keys", (json_int_t) ch->api_keys.n,

@@ -589,7 +589,18 @@ ngx_http_airouter_api_route_error(ngx_http_request_t *r,
             first = 0;
         }
 
-        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE] == res->nmatched) {
+        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched) {
+            return ngx_http_airouter_send_error(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                       "no_channel_available",
+                       "No channel serving \"%V\" can be reached: the "
+                       "host name of its base_url has not resolved (%*s)",
+                       &ctx->requested, (size_t) (p - buf), buf);
+        }
+
+        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE]
+            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched)
+        {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
                        "no_channel_available",

@@ -9,6 +9,7 @@
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_redis.h"
 
 
@@ -18,6 +19,7 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
     size_t                          used, total;
     json_t                         *body, *zone_json;
     ngx_int_t                       rc;
+    ngx_uint_t                      unresolved;
     airouter_config_t              *acf;
     u_char                          name[64];
     const char                     *strategy;
@@ -60,11 +62,14 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
         strategy = (const char *) name;
     }
 
+    /* an enabled channel whose host has not resolved serves nothing */
+    unresolved = ngx_http_airouter_live_unresolved(amcf);
+
     body = json_pack("{s:s,s:s,s:{s:I,s:I},s:I,s:I,s:s,s:b,s:o}",
                      "status", "ok",
                      "version", AIROUTER_VERSION,
                      "channels",
-                         "enabled", (json_int_t) acf->nenabled,
+                         "enabled", (json_int_t) (acf->nenabled - unresolved),
                          "total", (json_int_t) acf->nchannels,
                      "providers", (json_int_t) acf->nproviders,
                      "models", (json_int_t) airouter_catalog_nmodels(cat),

@@ -37,9 +37,10 @@ typedef struct {
 } ngx_http_airouter_live_entry_t;
 
 
-/* amcf->live: what upper layers asked to hear of */
+/* amcf->live: the slots upper layers set */
 typedef struct {
-    ngx_http_airouter_live_block_pt  on_block;
+    ngx_http_airouter_live_block_pt      on_block;
+    ngx_http_airouter_live_reachable_pt  reachable;
 } ngx_http_airouter_live_conf_t;
 
 
@@ -81,8 +82,11 @@ static double ngx_http_airouter_live_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model);
+static int ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel);
 static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
     uint32_t model);
+static ngx_http_airouter_live_conf_t *ngx_http_airouter_live_conf(
+    ngx_conf_t *cf, ngx_http_airouter_main_conf_t *amcf);
 
 
 ngx_int_t
@@ -92,20 +96,80 @@ ngx_http_airouter_live_on_block(ngx_conf_t *cf,
 {
     ngx_http_airouter_live_conf_t  *lcf;
 
-    lcf = amcf->live;
-
+    lcf = ngx_http_airouter_live_conf(cf, amcf);
     if (lcf == NULL) {
-        lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_airouter_live_conf_t));
-        if (lcf == NULL) {
-            return NGX_ERROR;
-        }
-
-        amcf->live = lcf;
+        return NGX_ERROR;
     }
 
     lcf->on_block = handler;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_on_reachable(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_reachable_pt handler)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = ngx_http_airouter_live_conf(cf, amcf);
+    if (lcf == NULL) {
+        return NGX_ERROR;
+    }
+
+    lcf->reachable = handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_airouter_live_conf_t *
+ngx_http_airouter_live_conf(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    if (amcf->live == NULL) {
+        amcf->live = ngx_pcalloc(cf->pool,
+                                 sizeof(ngx_http_airouter_live_conf_t));
+    }
+
+    return amcf->live;
+}
+
+
+ngx_uint_t
+ngx_http_airouter_live_reachable(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = amcf->live;
+
+    if (lcf == NULL || lcf->reachable == NULL) {
+        return 1;
+    }
+
+    return lcf->reachable(amcf, channel);
+}
+
+
+ngx_uint_t
+ngx_http_airouter_live_unresolved(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        if (amcf->config->channels[i].enabled
+            && !ngx_http_airouter_live_reachable(amcf, i))
+        {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 
@@ -153,6 +217,7 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
 {
     live->speed = ngx_http_airouter_live_speed;
     live->reliability = ngx_http_airouter_live_reliability;
+    live->reachable = ngx_http_airouter_live_reachable_cb;
     live->available = ngx_http_airouter_live_available;
     live->ctx = amcf;
 }
@@ -974,6 +1039,13 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
 
     /* Laplace: no data is 0.5, one failure is not the end of the world */
     return (ok + 1.0) / (ok + err + 2.0);
+}
+
+
+static int
+ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel)
+{
+    return ngx_http_airouter_live_reachable(ctx, channel) ? 1 : 0;
 }
 
 

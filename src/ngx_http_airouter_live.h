@@ -92,6 +92,27 @@ ngx_int_t ngx_http_airouter_live_on_block(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_block_pt handler);
 
+/*
+ * The reachable slot: whether this process has an address for channel now
+ * (its host name resolved at start-up or since).  The layer that keeps
+ * the addresses (the proxy) sets it while the configuration is read;
+ * without it every channel is reachable.
+ */
+typedef ngx_uint_t (*ngx_http_airouter_live_reachable_pt)(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
+
+ngx_int_t ngx_http_airouter_live_on_reachable(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_reachable_pt handler);
+
+/* The slot's answer for /health and the stats API, 1 without the slot. */
+ngx_uint_t ngx_http_airouter_live_reachable(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
+
+/* How many enabled channels are not reachable now (/health, /metrics). */
+ngx_uint_t ngx_http_airouter_live_unresolved(
+    ngx_http_airouter_main_conf_t *amcf);
+
 ngx_int_t ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone);
 
 /* For the admin API and metrics: NGX_DECLINED when nothing is known. */
@@ -99,7 +120,8 @@ ngx_int_t ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model,
     ngx_http_airouter_live_info_t *info);
 
-/* The ranking's view: speed, reliability, availability by index. */
+/* The ranking's view: speed, reliability, reachability and availability
+ * by index. */
 void ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
     airouter_live_t *live);
 

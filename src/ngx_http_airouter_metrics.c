@@ -967,7 +967,7 @@ static void
 ngx_http_airouter_metrics_catalog(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf, const airouter_catalog_t *cat)
 {
-    ngx_uint_t                           i, nchannels, served;
+    ngx_uint_t                           i, nchannels, served, unresolved;
     airouter_config_t                   *acf;
     ngx_http_airouter_zone_t            *zone;
     ngx_http_airouter_metrics_label_t    l;
@@ -986,14 +986,20 @@ ngx_http_airouter_metrics_catalog(ngx_http_airouter_metrics_t *m,
     }
 
     ngx_http_airouter_metrics_family(m, "airouter_channels", "gauge",
-        "Channels in the configuration, by state (total, enabled).");
+        "Channels in the configuration, by state (total; enabled, as "
+        "/health counts them; unresolved: enabled, but the host name of "
+        "the base_url has not resolved).");
+    unresolved = ngx_http_airouter_live_unresolved(amcf);
     l.name = "state";
     ngx_str_set(&l.value, "total");
     ngx_http_airouter_metrics_sample(m, "airouter_channels", &l, 1,
                                      (double) acf->nchannels, 1);
     ngx_str_set(&l.value, "enabled");
     ngx_http_airouter_metrics_sample(m, "airouter_channels", &l, 1,
-                                     (double) acf->nenabled, 1);
+                                     (double) (acf->nenabled - unresolved), 1);
+    ngx_str_set(&l.value, "unresolved");
+    ngx_http_airouter_metrics_sample(m, "airouter_channels", &l, 1,
+                                     (double) unresolved, 1);
 
     ngx_http_airouter_metrics_family(m, "airouter_catalog_models", "gauge",
         "Routable (channel, model) entries in the catalogue.");

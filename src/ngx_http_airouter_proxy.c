@@ -304,6 +304,8 @@ static size_t ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src,
 
 static ngx_int_t ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
+static ngx_uint_t ngx_http_airouter_proxy_reachable(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static ngx_int_t ngx_http_airouter_proxy_channel(ngx_conf_t *cf,
     const airouter_channel_t *ch, ngx_http_airouter_channel_t *pc);
 
@@ -3255,7 +3257,22 @@ ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
 
     amcf->proxy = pm;
 
-    return NGX_OK;
+    /* ranking, /health and the stats API skip a channel without address */
+    return ngx_http_airouter_live_on_reachable(cf, amcf,
+                                       ngx_http_airouter_proxy_reachable);
+}
+
+
+static ngx_uint_t
+ngx_http_airouter_proxy_reachable(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    ngx_http_airouter_proxy_main_t  *pm;
+
+    pm = amcf->proxy;
+
+    return channel >= amcf->config->nchannels
+           || pm->channels[channel].addr != NULL;
 }
 
 

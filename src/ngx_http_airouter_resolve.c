@@ -20,8 +20,9 @@
  *   - a failure keeps the address the channel has, and is logged once per
  *     channel until a resolution succeeds again;
  *   - a channel that has no address yet (its name did not resolve at
- *     start-up, or the worker's first answer is still on its way) is
- *     skipped by the proxy as a connect error, without live state.
+ *     start-up, or the worker's first answer is still on its way) is not
+ *     reachable: routing, /health and the stats API leave it out (live
+ *     state's reachable slot, which the proxy answers from the address).
  *
  * nginx's resolver caches an answer for its TTL (or resolver's valid=), so
  * a refresh within that time costs nothing and returns the same addresses:

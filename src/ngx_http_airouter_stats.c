@@ -82,6 +82,7 @@ static double ngx_http_airouter_stats_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_stats_reliability(void *ctx,
     uint32_t channel, uint32_t model);
+static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
 static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
     uint32_t model);
 static void ngx_http_airouter_stats_load(ngx_http_airouter_zone_t *zone,
@@ -705,6 +706,7 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
 
     live->speed = ngx_http_airouter_stats_speed;
     live->reliability = ngx_http_airouter_stats_reliability;
+    live->reachable = ngx_http_airouter_stats_reachable;
     live->available = ngx_http_airouter_stats_available;
     live->ctx = f;
 
@@ -729,6 +731,15 @@ ngx_http_airouter_stats_reliability(void *ctx, uint32_t channel,
 
     return f->live.reliability
            ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static int
+ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel)
+{
+    ngx_http_airouter_stats_filter_t *f = ctx;
+
+    return f->live.reachable ? f->live.reachable(f->live.ctx, channel) : 1;
 }
 
 

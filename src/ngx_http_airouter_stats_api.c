@@ -873,7 +873,8 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
                       "enabled", ch->enabled ? 1 : 0,
                       "admin_disabled", off ? 1 : 0,
                       "available",
-                      (ch->enabled && !off && !exhausted && !blocked) ? 1 : 0,
+                      (ch->enabled && !off && !exhausted && !blocked
+                       && ngx_http_airouter_live_reachable(amcf, i)) ? 1 : 0,
                       "requests_today", (json_int_t) used,
                       "daily_limit_reached", exhausted ? 1 : 0,
                       "blacklisted", blocked ? 1 : 0);

@@ -1,7 +1,9 @@
 # The routing brain through /v1/route (explain: nothing is sent upstream),
 # on a catalogue of the real-shape fixtures: OpenRouter's 554 models and the
 # /models answers of Ollama, LM Studio, SiliconFlow, Groq, DeepSeek, OpenAI
-# and Zhipu, loaded with each channel's models_file.
+# and Zhipu, loaded with each channel's models_file.  The providers' hosts
+# are documentation addresses (192.0.2.0/24), never reached: a host name
+# that does not resolve would take its channel out of routing.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 
@@ -19,7 +21,7 @@ sub is_free { $_[0]{entry}{airouter}{free} }
 our $Config = <<'_EOC_';
 channels:
   - id: openrouter
-    base_url: "https://openrouter.ai/api/v1"
+    base_url: "https://192.0.2.1/api/v1"
     api_key: "sk-or-test"
     models_file: "$TEST_NGINX_FIXTURES/openrouter-models.json"
   - id: ollama
@@ -29,29 +31,29 @@ channels:
     base_url: "http://127.0.0.1:1234/v1"
     models_file: "$TEST_NGINX_FIXTURES/providers/lmstudio-v1-models.json"
   - id: siliconflow
-    base_url: "https://api.siliconflow.cn/v1"
+    base_url: "https://192.0.2.2/v1"
     api_key: "sk-sf"
     currency: CNY
     models_file: "$TEST_NGINX_FIXTURES/providers/siliconflow-v1-models.json"
   - id: groq
-    base_url: "https://api.groq.com/openai"
+    base_url: "https://192.0.2.3/openai"
     api_key: "gsk"
     models_file: "$TEST_NGINX_FIXTURES/providers/groq-openai-v1-models.json"
   - id: deepseek
-    base_url: "https://api.deepseek.com"
+    base_url: "https://192.0.2.4"
     api_key: "sk-ds"
     models_file: "$TEST_NGINX_FIXTURES/providers/deepseek-models.json"
     cost_per_token: {input: 0.00000027, output: 0.0000011}
   - id: openai
-    base_url: "https://api.openai.com"
+    base_url: "https://192.0.2.5"
     api_key: "sk-oa"
     models_file: "$TEST_NGINX_FIXTURES/providers/openai-v1-models.json"
   - id: zhipu
-    base_url: "https://open.bigmodel.cn/api/paas/v4"
+    base_url: "https://192.0.2.6/api/paas/v4"
     api_key: "zp"
     models_file: "$TEST_NGINX_FIXTURES/providers/zhipu-v4-models.json"
   - id: relay
-    base_url: "https://relay.example.com/v1"
+    base_url: "https://192.0.2.7/v1"
     api_key: "sk-relay"
     configured_models: ["claude-3-haiku-20240307", "gpt-4o-mini"]
     model_aliases:

@@ -12,6 +12,8 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::DNS;
 use Time::HiRes qw(sleep time);
+use JSON::PP ();
+use IO::Socket::INET;
 
 no_shuffle();
 log_level('info');
@@ -86,6 +88,45 @@ add_block_preprocessor(sub {
 # --- then_sleep: seconds to let refreshes happen;
 # --- then_channel / then_body: within 8 s, a request is answered by that
 # channel with that body (a regex), and the 3 requests after it too
+# What /health, /v1/route and a chat say of "gpt-test" now: (channels
+# enabled, /v1/route's available, the chat's status and body).  They must
+# agree (#13 item 10).
+sub views {
+    my ($st, $h, $health) = raw_get(server_port(), "/health");
+    my $hj = eval { JSON::PP::decode_json($health) } // {};
+    my ($rst, $rh, $route) = raw_post(server_port(), "/v1/route", $Req);
+    my $rj = eval { JSON::PP::decode_json($route) } // {};
+    my ($cst, $ch, $chat) = raw_post(server_port(), "/v1/chat/completions", $Req);
+    return ($hj->{channels}{enabled} // -1, $rj->{available} // -1, $cst, $chat);
+}
+
+sub raw_get {
+    my ($port, $path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 5) or return (0, {}, '');
+    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    local $/;
+    my ($head, $content) = split /\r\n\r\n/, <$s> // '', 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($status // 0, {}, $content // '');
+}
+
+# --- unresolved_views: before anything else, /health, /v1/route and a chat
+# agree that the block's only channel cannot be reached, the chat with a 503
+# that says why
+add_response_body_check(sub {
+    my ($block, $content, $idx) = @_;
+    return unless defined $block->unresolved_views && $idx == 0;
+    my $name = $block->name;
+    my ($enabled, $available, $cst, $chat) = views();
+    ok($enabled == 0 && $available == 0,
+       "$name - /health and /v1/route: not available")
+        or diag("enabled $enabled, available $available");
+    ok($cst == 503 && $chat =~ /"code":"no_channel_available"/
+       && $chat =~ /host name of its base_url has not resolved \(1 host_unresolved\)/,
+       "$name - the chat: a 503 that says why") or diag("$cst $chat");
+});
+
 add_response_body_check(sub {
     my ($block, $content, $idx) = @_;
     return unless defined $block->then_channel && $idx == 0;
@@ -117,6 +158,11 @@ add_response_body_check(sub {
     my $all = 1;
     for (1 .. 3) { $all &&= $match->(); }
     ok($all, "$name - and by it again");
+
+    return unless defined $block->then_views;
+    my @v = views();
+    is(join(' ', @v[0 .. 2]), $block->then_views,
+       "$name - /health (enabled), /v1/route (available) and the chat agree");
 });
 
 run_tests();
@@ -180,12 +226,15 @@ is left out
 
 
 
-=== TEST 4: with only that channel, the error names it as a connect error
+=== TEST 4: with only that channel, the 503 says that its host has not resolved, as /v1/route and /health do
 --- user_files eval
 ">>> router_config.yaml\n"
 . main::yaml_urls(["lost", 'http://nowhere.airouter.test:$TEST_NGINX_RAND_PORT_1/ok/v1'])
+--- config eval
+main::mock_config() . "    location = /health { airouter_health; }\n"
 --- error_code: 503
---- response_body_like: lost.*connect_error
+--- response_body_like: has not resolved \(1 host_unresolved\).*"code":"no_channel_available"
+--- unresolved_views
 --- no_error_log
 is left out
 
@@ -243,3 +292,52 @@ airouter: channel "byname" is left out: "llm.airouter.test:
 --- no_error_log
 could not be resolved
 "llm.airouter.test" is
+
+
+
+=== TEST 8: a channel whose host has not resolved is not available to /health, /v1/route or a chat; when DNS learns the name, it is, in all three
+--- user_files eval
+">>> router_config.yaml\n"
+. main::yaml_urls(["late", 'http://late.airouter.test:$TEST_NGINX_RAND_PORT_1/ok/v1'])
+--- config eval
+main::mock_config() . "    location = /health { airouter_health; }\n"
+--- request
+POST /v1/route
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: "available":0,.*"filtered":\{"host_unresolved":1\}
+--- unresolved_views
+--- then_zone
+late.airouter.test 127.0.0.2
+--- then_channel: late
+--- then_body: Hello from two!
+--- then_views: 1 1 200
+
+
+
+=== TEST 9: without a resolver, a channel left out at start-up is not available either, and the chat's 503 says why
+--- resolver: off
+--- user_files eval
+">>> router_config.yaml\n"
+. main::yaml_urls(["byname", 'http://nowhere.airouter.test:$TEST_NGINX_RAND_PORT_1/ok/v1'])
+--- config eval
+main::mock_config() . "    location = /health { airouter_health; }\n"
+--- request
+GET /health
+--- response_body_like: "channels":\{"enabled":0,"total":1\}
+--- unresolved_views
+--- error_log
+airouter: channel "byname" is left out: "nowhere.airouter.test:
+
+
+
+=== TEST 10: GET /v1/admin/channels says which channel has no address
+--- resolver: off
+--- user_files eval
+">>> router_config.yaml\n"
+. main::yaml_urls(["byname", 'http://nowhere.airouter.test:$TEST_NGINX_RAND_PORT_1/ok/v1'],
+                  ["up", 'http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1'])
+--- config eval
+main::mock_config() . "    location /v1/admin/ { airouter_admin; }\n"
+--- request
+GET /v1/admin/channels
+--- response_body_like: "id":"byname",[^}]*"enabled":true,"reachable":false,.*"id":"up",[^}]*"enabled":true,"reachable":true,

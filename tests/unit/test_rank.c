@@ -495,6 +495,15 @@ unavailable_ch1(void *ctx, uint32_t channel, uint32_t model)
 }
 
 
+static int
+unreachable_ch0(void *ctx, uint32_t channel)
+{
+    (void) ctx;
+
+    return channel != 0;
+}
+
+
 static const airouter_catalog_t *
 filter_catalog(airouter_config_t **cfp)
 {
@@ -642,6 +651,18 @@ test_filters(void)
     UNIT_STREQ(order(cat, cf, &req, &live, &res),
                "gpt-4o,gpt-4o-mini,mystery,no-tools-8b");
     UNIT_CHECK(calls == 4, "available() calls %d", calls);
+
+    /* a channel without an address: counted as such, before availability */
+    live.reachable = unreachable_ch0;
+    calls = 0;
+    UNIT_STREQ(order(cat, cf, &req, &live, &res), "gpt-4o-mini");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_UNRESOLVED] == 3
+               && res.navailable == 1, "unresolved %zu, available %zu",
+               res.filtered[AIROUTER_FILTER_UNRESOLVED], res.navailable);
+    UNIT_CHECK(calls == 1, "available() asked after reachable(): %d", calls);
+    UNIT_STREQ(airouter_route_filter_name(AIROUTER_FILTER_UNRESOLVED),
+               "host_unresolved");
+    live.reachable = NULL;
     cf->channels[1].enabled = 0;
 
     /* the API key's allowed models and tags */
