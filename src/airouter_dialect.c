@@ -109,6 +109,102 @@ airouter_dialect_upstream(airouter_dialect_e d)
 }
 
 
+int
+airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
+{
+    size_t       i, k, v;
+    const char  *colon;
+    static const struct {
+        const char         *suffix;
+        airouter_dialect_e  dialect;
+        int                 count;
+    } ends[] = {
+        { "/v1/messages", AIROUTER_DIALECT_ANTHROPIC, 0 },
+        { "/v1/messages/count_tokens", AIROUTER_DIALECT_ANTHROPIC, 1 },
+        { "/v1/responses", AIROUTER_DIALECT_RESPONSES, 0 },
+    };
+    static const char  *versions[] = {
+        "/v1beta/models/", "/v1/models/", "/v1alpha/models/"
+    };
+
+    memset(rt, 0, sizeof(airouter_droute_t));
+    v = 0;
+
+    for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        k = strlen(ends[i].suffix);
+
+        if (n >= k && memcmp(path + n - k, ends[i].suffix, k) == 0) {
+            rt->dialect = ends[i].dialect;
+            rt->count = ends[i].count;
+            return 1;
+        }
+    }
+
+    /* the first version segment: a model name may hold "/v1/models/" */
+    for (i = 0; i + 8 < n; i++) {
+        if (path[i] != '/') {
+            continue;
+        }
+
+        for (v = 0; v < sizeof(versions) / sizeof(versions[0]); v++) {
+            k = strlen(versions[v]);
+
+            if (n - i > k && memcmp(path + i, versions[v], k) == 0) {
+                break;
+            }
+        }
+
+        if (v < sizeof(versions) / sizeof(versions[0])) {
+            break;
+        }
+    }
+
+    if (i + 8 >= n) {
+        return 0;
+    }
+
+    /* the method follows the last ':' */
+    for (colon = NULL, k = n; k > i; k--) {
+        if (path[k - 1] == ':') {
+            colon = path + k - 1;
+            break;
+        }
+    }
+
+    if (colon == NULL) {
+        return 0;
+    }
+
+    k = n - (colon + 1 - path);
+
+    if (k == sizeof("generateContent") - 1
+        && memcmp(colon + 1, "generateContent", k) == 0)
+    {
+        rt->stream = 0;
+
+    } else if (k == sizeof("streamGenerateContent") - 1
+               && memcmp(colon + 1, "streamGenerateContent", k) == 0)
+    {
+        rt->stream = 1;
+
+    } else {
+        return 0;
+    }
+
+    rt->model = i + strlen(versions[v]);
+
+    if ((size_t) (colon - path) <= rt->model) {
+        return 0;
+    }
+
+    rt->model_len = (colon - path) - rt->model;
+
+    rt->dialect = AIROUTER_DIALECT_GEMINI;
+
+    return 1;
+}
+
+
 void
 airouter_dctx_init(airouter_dctx_t *ctx, airouter_dialect_e client)
 {

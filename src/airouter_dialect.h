@@ -99,6 +99,20 @@ typedef struct {
 } airouter_dusage_t;
 
 
+/*
+ * What a request's path says: the dialect it speaks, and for Gemini the
+ * model and whether it streams (both are in the URL).
+ */
+typedef struct {
+    airouter_dialect_e        dialect;
+    unsigned                  count:1;      /* .../messages/count_tokens */
+    unsigned                  stream:1;     /* :streamGenerateContent */
+    size_t                    model;        /* Gemini: offset of the model
+                                               in the path ... */
+    size_t                    model_len;    /* ... and its length */
+} airouter_droute_t;
+
+
 typedef struct airouter_dstream_s  airouter_dstream_t;
 
 
@@ -110,6 +124,16 @@ int airouter_dialect_by_name(const char *name, size_t n);
 /* 1 when channels speaking d can be reached (its requests written, its
  * answers and streams read): openai and anthropic. */
 int airouter_dialect_upstream(airouter_dialect_e d);
+
+/*
+ * The dialect route a (decoded) request path names, wherever the API is
+ * mounted: .../v1/messages, .../v1/messages/count_tokens,
+ * .../v1/responses, .../v1beta/models/{model}:generateContent or
+ * :streamGenerateContent ({model} may hold "/" and ":"; also under /v1/
+ * and /v1alpha/).  Returns 1 with *rt filled, 0 for anything else (chat
+ * and the router's own URLs).
+ */
+int airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt);
 
 void airouter_dctx_init(airouter_dctx_t *ctx, airouter_dialect_e client);
 void airouter_dctx_free(airouter_dctx_t *ctx);

@@ -4,8 +4,10 @@
  * upstream's (chat or Messages); byte 1: bit 0 a stream (Gemini's comes
  * from the URL), bit 1 a count_tokens request.  The rest is the body;
  * text that is not JSON is skipped (the API handler refuses it first).
+ * The whole input is also read as a request path (airouter_dialect_route).
  * Oracles:
  *
+ *   - a Gemini route's model lies inside the path, right before a ':';
  *   - a refusal is a 400 invalid_request_error with a code and a message;
  *   - a chat request has messages, each an object with a known role;
  *   - a Messages request has a positive max_tokens and user/assistant
@@ -35,6 +37,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t           *req, *out, *out2, *back;
     airouter_dctx_t   ctx, again, rb;
     airouter_derr_t   err, err2;
+    airouter_droute_t route;
+
+    /* the input as a request path too */
+    if (airouter_dialect_route((const char *) data, size, &route)) {
+        FUZZ_CHECK(route.dialect < AIROUTER_DIALECT_N
+                   && (route.dialect != AIROUTER_DIALECT_GEMINI
+                       || (route.model_len > 0
+                           && route.model + route.model_len < size
+                           && data[route.model + route.model_len] == ':')),
+                   "a route's model lies in the path, before a ':'");
+    }
 
     if (size < 2) {
         return 0;

@@ -318,6 +318,74 @@ test_pairs(void)
 
 
 static void
+test_route(void)
+{
+    size_t             i;
+    airouter_droute_t  rt;
+    static const struct {
+        const char  *path;
+        int          found;
+        int          dialect;
+        int          count;
+        int          stream;
+        const char  *model;
+    } cases[] = {
+        { "/v1/messages", 1, AIROUTER_DIALECT_ANTHROPIC, 0, 0, NULL },
+        { "/v1/messages/count_tokens", 1, AIROUTER_DIALECT_ANTHROPIC, 1, 0,
+          NULL },
+        { "/anthropic/v1/messages", 1, AIROUTER_DIALECT_ANTHROPIC, 0, 0,
+          NULL },
+        { "/v1/responses", 1, AIROUTER_DIALECT_RESPONSES, 0, 0, NULL },
+        { "/v1/responses/resp_1", 0, 0, 0, 0, NULL },
+        { "/v1/chat/completions", 0, 0, 0, 0, NULL },
+        { "/v1/messages/x", 0, 0, 0, 0, NULL },
+        { "/v1beta/models/gemini-pro:generateContent", 1,
+          AIROUTER_DIALECT_GEMINI, 0, 0, "gemini-pro" },
+        { "/v1beta/models/google/gemma-3-12b:streamGenerateContent", 1,
+          AIROUTER_DIALECT_GEMINI, 0, 1, "google/gemma-3-12b" },
+        { "/v1beta/models/tag:free,qwen3:generateContent", 1,
+          AIROUTER_DIALECT_GEMINI, 0, 0, "tag:free,qwen3" },
+        { "/gw/v1/models/m:generateContent", 1, AIROUTER_DIALECT_GEMINI, 0,
+          0, "m" },
+        { "/v1alpha/models/a/v1/models/b:generateContent", 1,
+          AIROUTER_DIALECT_GEMINI, 0, 0, "a/v1/models/b" },
+        { "/v1beta/models/:generateContent", 0, 0, 0, 0, NULL },
+        { "/v1beta/models/m:countTokens", 0, 0, 0, 0, NULL },
+        { "/v1beta/models/m", 0, 0, 0, 0, NULL },
+        { "/v1/models", 0, 0, 0, 0, NULL },
+        { "", 0, 0, 0, 0, NULL },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&rt, 0x5a, sizeof(rt));
+
+        if (airouter_dialect_route(cases[i].path, strlen(cases[i].path),
+                                   &rt) != cases[i].found)
+        {
+            UNIT_CHECK(0, "%s: found %d", cases[i].path, !cases[i].found);
+            continue;
+        }
+
+        if (!cases[i].found) {
+            UNIT_CHECK(1, "not a dialect route");
+            continue;
+        }
+
+        UNIT_CHECK((int) rt.dialect == cases[i].dialect
+                   && rt.count == cases[i].count
+                   && rt.stream == cases[i].stream
+                   && (cases[i].model == NULL
+                       || (rt.model_len == strlen(cases[i].model)
+                           && memcmp(cases[i].path + rt.model,
+                                     cases[i].model, rt.model_len) == 0)),
+                   "%s: dialect %d count %d stream %d model %.*s",
+                   cases[i].path, rt.dialect, rt.count, rt.stream,
+                   (int) rt.model_len, cases[i].path + rt.model);
+    }
+}
+
+
+static void
 test_count(void)
 {
     airouter_dbuf_t  b;
@@ -355,6 +423,7 @@ main(void)
     test_life();
     test_same_usage();
     test_pairs();
+    test_route();
     test_count();
     test_dbuf();
 
