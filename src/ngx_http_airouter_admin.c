@@ -47,11 +47,6 @@ ngx_http_airouter_admin_handler(ngx_http_request_t *r)
         && ngx_strncmp(path.data, "admin/route", path.len) == 0
         && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
     {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
         return ngx_http_airouter_explain_get(r);
     }
 

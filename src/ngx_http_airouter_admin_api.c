@@ -63,7 +63,6 @@ static ngx_int_t ngx_http_airouter_admin_api_channel(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_airouter_admin_api_handler(ngx_http_request_t *r, ngx_str_t *path)
 {
-    ngx_int_t  rc;
     ngx_str_t  rest;
 
     if (path->len == sizeof("admin/routing/strategy") - 1
@@ -80,11 +79,6 @@ ngx_http_airouter_admin_api_handler(ngx_http_request_t *r, ngx_str_t *path)
                        "invalid_request_error", "method_not_allowed",
                        "Method %V is not allowed on %V", &r->method_name,
                        &r->uri);
-        }
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
         }
 
         return ngx_http_airouter_admin_api_optimize(r);
@@ -117,11 +111,6 @@ ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r)
     ngx_int_t  rc;
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
         return ngx_http_airouter_admin_api_switch(r, NULL);
     }
 
@@ -523,17 +512,11 @@ static ngx_int_t
 ngx_http_airouter_admin_api_channels(ngx_http_request_t *r)
 {
     json_t                         *data, *one, *state;
-    ngx_int_t                       rc;
     ngx_uint_t                      i;
     airouter_config_t              *acf;
     airouter_channel_t             *ch;
     const airouter_catalog_t       *cat;
     ngx_http_airouter_main_conf_t  *amcf;
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     acf = amcf->config;
@@ -614,7 +597,6 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
 {
     u_char                         *p, *dst, *src, *id;
     size_t                          len;
-    ngx_int_t                       rc;
     ngx_str_t                       action;
     ngx_uint_t                      index, cleared;
     airouter_config_t              *acf;
@@ -642,11 +624,6 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
         return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
                    "invalid_request_error", "method_not_allowed",
                    "Use POST on %V", &r->uri);
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     id = ngx_pnalloc(r->pool, len + 1);

@@ -85,11 +85,6 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
     }
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
         return ngx_http_airouter_models_handler(r, &path, key);
     }
 

@@ -18,7 +18,6 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
 {
     size_t                          used, total;
     json_t                         *body, *zone_json;
-    ngx_int_t                       rc;
     ngx_uint_t                      unresolved;
     airouter_config_t              *acf;
     u_char                          name[64];
@@ -29,11 +28,6 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);

@@ -9,6 +9,7 @@
 #define NGX_HTTP_AIROUTER_JSON_FLAGS  (JSON_COMPACT|JSON_REAL_PRECISION(10))
 
 
+static void ngx_http_airouter_discard_body(ngx_http_request_t *r);
 static json_t *ngx_http_airouter_error_vjson(const char *type,
     const char *code, const char *fmt, va_list args);
 
@@ -25,6 +26,8 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
     if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_airouter_discard_body(r);
 
     len = json_dumpb(body, NULL, 0, NGX_HTTP_AIROUTER_JSON_FLAGS);
 
@@ -58,6 +61,26 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * Every answer goes out through here, and many go out before the request
+ * body was read (a refused token, a wrong method or URL, a GET with a
+ * body).  The body is then read and dropped, as nginx does for its own
+ * error pages: left unread on a keepalive connection, it would be parsed
+ * as the next request, and a client could smuggle one past a refusal.
+ * When the body was read (or is being discarded) this does nothing.
+ */
+static void
+ngx_http_airouter_discard_body(ngx_http_request_t *r)
+{
+    /* no "100 Continue" for a body that is not wanted */
+    r->expect_tested = 1;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
 }
 
 

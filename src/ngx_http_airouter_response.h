@@ -11,7 +11,10 @@
 #include "ngx_http_airouter_module.h"
 
 
-/* Sends body (its reference is taken) with the status; finalizes nothing. */
+/*
+ * Sends body (its reference is taken) with the status; finalizes nothing.
+ * A request body not read yet is discarded first (see response.c).
+ */
 ngx_int_t ngx_http_airouter_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body);
 
