@@ -7,8 +7,9 @@
 #   make callgraph  the cross-file call graph check alone, circles listed
 #   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
 #                   (make fuzz-clang: the same with libFuzzer)
-#   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT)
-#   make stop       stop the demo
+#   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT), its
+#                   demo channels on DEMO_PORTS, in DEMO_DIR (run/demo)
+#   make stop       stop the demo (the one in DEMO_DIR)
 #   make bench      benchmarks (see bench/README.md)
 #   make install    the module, its load_module snippet (enabled), the example
 #                   config (only where none is), examples and docs, in
@@ -18,6 +19,10 @@
 
 PORT        ?= 8080
 LISTEN      ?= 127.0.0.1
+# the demo's three loopback channels (free relay, paid API, local) and the
+# directory it runs in: several demos can run side by side
+DEMO_PORTS  ?= 18901 18902 18903
+DEMO_DIR    ?= $(TOP)/run/demo
 NGX_SRC     ?= /usr/share/nginx/src
 NGINX       ?= /usr/sbin/nginx
 ECHO_SO     ?= /usr/lib/nginx/modules/ngx_http_echo_module.so
@@ -200,11 +205,12 @@ callgraph:
 	@perl tests/callgraph.pl -v
 
 demo: deps build
-	@PORT=$(PORT) LISTEN=$(LISTEN) MODULE=$(MODULE) ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) \
-	    conf.example/run start
+	@PORT=$(PORT) LISTEN=$(LISTEN) DEMO_PORTS="$(DEMO_PORTS)" \
+	    DEMO_DIR=$(DEMO_DIR) MODULE=$(MODULE) ECHO_SO=$(ECHO_SO) \
+	    NGINX_BIN=$(NGINX) conf.example/run start
 
 stop:
-	@conf.example/run stop
+	@DEMO_DIR=$(DEMO_DIR) conf.example/run stop
 
 bench: deps build
 	@MODULE=$(MODULE) AIROUTER_FIXTURES=$(FIXTURES) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \

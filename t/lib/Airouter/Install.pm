@@ -1,11 +1,12 @@
 package Airouter::Install;
 
 #
-# Helpers for the installation suites (t/960-install.t, t/961-deb.t): run
-# the repository's make targets into a scratch root, snapshot the machine's
-# /etc/nginx (which these suites must never change), and run Debian's nginx
-# against what landed in a scratch root, laid out as Debian's nginx.conf
-# expects (modules-enabled/*.conf, sites-enabled/* inside http {}).
+# Helpers for the installation suites (t/960-install.t, t/961-deb.t) and
+# the demo's (t/962-demo.t): run the repository's make targets into a
+# scratch root, snapshot the machine's /etc/nginx (which these suites must
+# never change), and run Debian's nginx against what landed in a scratch
+# root, laid out as Debian's nginx.conf expects (modules-enabled/*.conf,
+# sites-enabled/* inside http {}).
 #
 #   my ($rc, $out) = make_in('install', DESTDIR => $d);
 #   my $n = Airouter::Install::Nginx->new($root);   $n->test; $n->start ...
@@ -26,12 +27,13 @@ our @EXPORT = qw(make_in etc_nginx_snapshot scratch_dir slurp spit
 
 our $Top = getcwd();
 
-# make TARGET VAR=value...: the module is already built by make test (-o
-# build keeps a sanitizer build as it is)
+# make TARGET VAR=value...: the module is already built and the packages
+# are there (make test saw to both; -o build keeps a sanitizer build as it
+# is)
 sub make_in {
     my ($target, %vars) = @_;
-    my @args = ('make', '-s', '--no-print-directory', '-C', $Top, '-o',
-                'build');
+    my @args = ('make', '-s', '--no-print-directory', '-C', $Top,
+                '-o', 'build', '-o', 'deps');
     push @args, "BUILD=$ENV{BUILD}" if $ENV{BUILD};
     push @args, map { "$_=$vars{$_}" } sort keys %vars;
     push @args, $target;
@@ -96,7 +98,7 @@ sub http {
     my $h = join ' ', map { "-H '$_'" } @headers;
     my $out = `curl -s -m 10 $h -w '\\n%{http_code}' 'http://127.0.0.1:$port$path'`;
     my ($body, $code) = $out =~ /\A(.*)\n(\d+)\z/s;
-    return ($code // 0, $body // '');
+    return (($code // 0) + 0, $body // '');
 }
 
 
