@@ -18,6 +18,8 @@
 #include "ngx_http_airouter_variables.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_stats_file.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_live.h"
@@ -53,6 +55,8 @@ static const ngx_http_airouter_zone_init_pt  ngx_http_airouter_zone_parts[] = {
     ngx_http_airouter_live_init_zone,
     ngx_http_airouter_discovery_init_zone,
     ngx_http_airouter_stats_init_zone,
+    ngx_http_airouter_switch_init_zone,
+    ngx_http_airouter_stats_file_init_zone,  /* reads into the two above */
     ngx_http_airouter_redis_init_zone,
     NULL
 };
@@ -351,7 +355,7 @@ ngx_http_airouter_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_airouter_stats_init_process(cycle) != NGX_OK) {
+    if (ngx_http_airouter_stats_file_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -367,7 +371,7 @@ static void
 ngx_http_airouter_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_airouter_redis_exit_process(cycle);
-    ngx_http_airouter_stats_exit_process(cycle);
+    ngx_http_airouter_stats_file_exit_process(cycle);
 }
 
 

@@ -23,6 +23,7 @@
  */
 
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_catalog.h"
@@ -185,7 +186,7 @@ ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     acf = amcf->config;
 
-    if (ngx_http_airouter_stats_strategy(amcf, prev, sizeof(prev))
+    if (ngx_http_airouter_switch_strategy(amcf, prev, sizeof(prev))
         != NGX_OK)
     {
         prev[0] = '\0';
@@ -220,7 +221,7 @@ ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
             return ngx_http_airouter_send_json(r, NGX_HTTP_BAD_REQUEST, root);
         }
 
-        if (ngx_http_airouter_stats_set_strategy(amcf, &name) != NGX_OK) {
+        if (ngx_http_airouter_switch_set_strategy(amcf, &name) != NGX_OK) {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                        "no_zone", "The strategy could not be stored");
@@ -234,7 +235,7 @@ ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
                                    : acf->routing.default_strategy);
     }
 
-    if (ngx_http_airouter_stats_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
+    if (ngx_http_airouter_switch_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
         current = (char *) buf;
         source = "admin";
 
@@ -660,7 +661,7 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
                              "action", "reset", "had_state", (int) cleared));
     }
 
-    if (ngx_http_airouter_stats_channel_switch(amcf, ch->id,
+    if (ngx_http_airouter_switch_channel(amcf, ch->id,
                                                action.data[0] == 'e')
         != NGX_OK)
     {

@@ -17,6 +17,7 @@
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "airouter_tokenizer.h"
 
 
@@ -518,7 +519,7 @@ ngx_http_airouter_api_strategy(ngx_http_request_t *r,
     ngx_str_null(&ctx->strategy);
 
     /* the strategy an admin switched every worker to, if any */
-    if (ngx_http_airouter_stats_strategy(ctx->amcf, buf, sizeof(buf))
+    if (ngx_http_airouter_switch_strategy(ctx->amcf, buf, sizeof(buf))
         == NGX_OK)
     {
         ctx->strategy.len = ngx_strlen(buf);

@@ -7,7 +7,7 @@
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_zone.h"
 #include "ngx_http_airouter_catalog.h"
-#include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_redis.h"
@@ -52,7 +52,7 @@ ngx_http_airouter_health_handler(ngx_http_request_t *r)
     /* the strategy in force: the admin's switch, else the configured one */
     strategy = acf->routing.default_strategy;
 
-    if (ngx_http_airouter_stats_strategy(amcf, name, sizeof(name)) == NGX_OK) {
+    if (ngx_http_airouter_switch_strategy(amcf, name, sizeof(name)) == NGX_OK) {
         strategy = (const char *) name;
     }
 

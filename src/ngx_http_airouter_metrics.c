@@ -17,6 +17,7 @@
 #include "ngx_http_airouter_zone.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_redis.h"
@@ -419,7 +420,7 @@ ngx_http_airouter_metrics_info(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_metrics_str(&l[1].value,
                                   acf->routing.default_strategy);
 
-    if (ngx_http_airouter_stats_strategy(amcf, name, sizeof(name)) == NGX_OK)
+    if (ngx_http_airouter_switch_strategy(amcf, name, sizeof(name)) == NGX_OK)
     {
         ngx_http_airouter_metrics_str(&l[1].value, (char *) name);
     }

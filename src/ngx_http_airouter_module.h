@@ -70,7 +70,7 @@ typedef struct {
     /* ngx_http_airouter_pricing.c: airouter_pricing_file, NULL: none */
     void                        *pricing;       /* airouter_pricing_t */
 
-    /* ngx_http_airouter_stats.c: airouter_stats_file */
+    /* ngx_http_airouter_stats_file.c: airouter_stats_file */
     ngx_str_t                    stats_file;
     ngx_msec_t                   stats_interval;
 

@@ -16,7 +16,7 @@
 #include "ngx_http_airouter_redis_link.h"
 #include "ngx_http_airouter_redis_counters.h"
 #include "ngx_http_airouter_live.h"
-#include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_catalog.h"
 
 
@@ -727,7 +727,7 @@ ngx_http_airouter_redis_apply_strategy(ngx_http_airouter_redis_t *rd,
     s.data = (u_char *) name;
     s.len = ngx_strlen(name);
 
-    if (ngx_http_airouter_stats_set_strategy(rd->amcf, &s) == NGX_OK) {
+    if (ngx_http_airouter_switch_set_strategy(rd->amcf, &s) == NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                       "airouter: redis: routing strategy \"%s\" set by "
                       "another host", *name ? name : "(configured)");

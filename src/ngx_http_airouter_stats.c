@@ -1,14 +1,14 @@
 /*
- * Usage counters, budgets, channel daily limits and the switched strategy
- * in the shared zone; see ngx_http_airouter_stats.h.
+ * Usage counters, budgets and channel daily limits in the shared zone;
+ * see ngx_http_airouter_stats.h.
  */
 
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_response.h"
 
 
-#define NGX_HTTP_AIROUTER_STATS_STRATEGY   64
 #define NGX_HTTP_AIROUTER_STATS_EVICT      8
 
 
@@ -39,10 +39,8 @@ typedef struct {
     ngx_queue_t                  queue;         /* newest first */
     ngx_queue_t                  unsent;        /* nodes that may have
                                                    pending counts */
-    ngx_uint_t                   dirty;         /* changed since saved */
-    ngx_uint_t                   noff;          /* channels switched off
-                                                   by the admin API */
-    u_char                       strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
+    ngx_uint_t                   changed;       /* since the stats file
+                                                   took it */
 } ngx_http_airouter_stats_sh_t;
 
 
@@ -85,20 +83,10 @@ static double ngx_http_airouter_stats_reliability(void *ctx,
 static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
 static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
     uint32_t model);
-static void ngx_http_airouter_stats_load(ngx_http_airouter_zone_t *zone,
-    ngx_http_airouter_stats_sh_t *sh, ngx_log_t *log);
-static ngx_int_t ngx_http_airouter_stats_save(
-    ngx_http_airouter_main_conf_t *amcf, ngx_log_t *log);
-static void ngx_http_airouter_stats_prune(
-    ngx_http_airouter_main_conf_t *amcf);
-static void ngx_http_airouter_stats_timer(ngx_event_t *ev);
-static ngx_int_t ngx_http_airouter_stats_kind(const char *name);
-static uint64_t ngx_http_airouter_stats_json_uint(json_t *o,
-    const char *name);
 
 
 static const char  *ngx_http_airouter_stats_kinds[] = {
-    "total", "key", "channel", "model", "rate", "off"
+    "total", "key", "channel", "model", "rate"
 };
 
 
@@ -122,10 +110,6 @@ ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone)
                     ngx_http_airouter_stats_rbtree_insert);
     ngx_queue_init(&sh->queue);
     ngx_queue_init(&sh->unsent);
-
-    if (zone->amcf->stats_file.len) {
-        ngx_http_airouter_stats_load(zone, sh, ngx_cycle->log);
-    }
 
     zone->sh->stats = sh;
 
@@ -281,7 +265,7 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
         }
     }
 
-    sh->dirty = 1;
+    sh->changed = 1;
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -512,7 +496,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
             }
         }
 
-        sh->dirty = 1;
+        sh->changed = 1;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -602,7 +586,7 @@ ngx_http_airouter_stats_unauthorized(ngx_http_airouter_main_conf_t *amcf)
     if (sn) {
         sn->c.unauthorized++;
         sn->pending.unauthorized++;
-        sh->dirty = 1;
+        sh->changed = 1;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -628,7 +612,7 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
 {
     size_t                           i;
     uint32_t                         today;
-    ngx_uint_t                       any;
+    ngx_uint_t                       any, limits;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
     airouter_config_t               *acf;
@@ -645,21 +629,20 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
 
     acf = amcf->config;
 
+    for (i = 0; i < acf->nchannels; i++) {
+        if (acf->channels[i].daily_limit > 0) {
+            break;
+        }
+    }
+
+    limits = (i < acf->nchannels);
+
     /*
      * The common case, nothing switched off and no daily limits, costs no
-     * lock and no lookup (noff is read unlocked: a switch made this very
-     * moment is seen by the next request).
+     * lock and no lookup.
      */
-    if (sh->noff == 0) {
-        for (i = 0; i < acf->nchannels; i++) {
-            if (acf->channels[i].daily_limit > 0) {
-                break;
-            }
-        }
-
-        if (i == acf->nchannels) {
-            return NGX_OK;
-        }
+    if (!limits && ngx_http_airouter_switch_off_channels(amcf, NULL) == 0) {
+        return NGX_OK;
     }
 
     f->nchannels = acf->nchannels;
@@ -668,23 +651,20 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
         return NGX_ERROR;
     }
 
+    any = ngx_http_airouter_switch_off_channels(amcf, f->off);
+
+    if (!limits) {
+        goto done;
+    }
+
     today = ngx_http_airouter_stats_today();
-    any = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     for (i = 0; i < acf->nchannels; i++) {
         id = acf->channels[i].id;
 
-        if (ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
-                                           (u_char *) id, ngx_strlen(id)))
-        {
-            f->off[i] = 1;
-            any = 1;
-            continue;
-        }
-
-        if (acf->channels[i].daily_limit <= 0) {
+        if (f->off[i] || acf->channels[i].daily_limit <= 0) {
             continue;
         }
 
@@ -699,6 +679,8 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+done:
 
     if (!any) {
         return NGX_OK;
@@ -917,123 +899,6 @@ ngx_http_airouter_stats_sum(ngx_http_airouter_main_conf_t *amcf,
 
 
 ngx_int_t
-ngx_http_airouter_stats_strategy(ngx_http_airouter_main_conf_t *amcf,
-    u_char *buf, size_t size)
-{
-    ngx_slab_pool_t               *shpool;
-    ngx_http_airouter_stats_sh_t  *sh;
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL || size == 0) {
-        return NGX_DECLINED;
-    }
-
-    ngx_shmtx_lock(&shpool->mutex);
-    ngx_cpystrn(buf, sh->strategy, ngx_min(size, sizeof(sh->strategy)));
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (buf[0] == '\0'
-        || airouter_config_strategy(amcf->config, (char *) buf) == NULL)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_airouter_stats_set_strategy(ngx_http_airouter_main_conf_t *amcf,
-    ngx_str_t *name)
-{
-    ngx_slab_pool_t               *shpool;
-    ngx_http_airouter_stats_sh_t  *sh;
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (name->len >= sizeof(sh->strategy)) {
-        return NGX_DECLINED;
-    }
-
-    ngx_shmtx_lock(&shpool->mutex);
-    ngx_memcpy(sh->strategy, name->data, name->len);
-    sh->strategy[name->len] = '\0';
-    sh->dirty = 1;
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_airouter_stats_channel_switch(ngx_http_airouter_main_conf_t *amcf,
-    const char *id, ngx_uint_t on)
-{
-    ngx_int_t                        rc;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_stats_sh_t    *sh;
-    ngx_http_airouter_stats_node_t  *sn;
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_OK;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (on) {
-        sn = ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
-                                            (u_char *) id, ngx_strlen(id));
-        if (sn) {
-            ngx_http_airouter_stats_delete(sh, shpool, sn);
-        }
-
-    } else {
-        sn = ngx_http_airouter_stats_get(sh, shpool, 0,
-                                         NGX_HTTP_AIROUTER_STATS_OFF,
-                                         (u_char *) id, ngx_strlen(id));
-        if (sn == NULL) {
-            rc = NGX_ERROR;
-        }
-    }
-
-    sh->dirty = 1;
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return rc;
-}
-
-
-ngx_uint_t
-ngx_http_airouter_stats_channel_off(ngx_http_airouter_main_conf_t *amcf,
-    const char *id)
-{
-    ngx_uint_t                     off;
-    ngx_slab_pool_t               *shpool;
-    ngx_http_airouter_stats_sh_t  *sh;
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL) {
-        return 0;
-    }
-
-    ngx_shmtx_lock(&shpool->mutex);
-    off = ngx_http_airouter_stats_lookup(sh, 0, NGX_HTTP_AIROUTER_STATS_OFF,
-                                         (u_char *) id, ngx_strlen(id))
-          != NULL;
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return off;
-}
-
-
-ngx_int_t
 ngx_http_airouter_stats_take_pending(ngx_http_airouter_main_conf_t *amcf,
     ngx_pool_t *pool, ngx_array_t *rows)
 {
@@ -1139,7 +1004,7 @@ ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
 #define ngx_http_airouter_stats_raise(field)                                 \
     if (row[i].c.field + sn->pending.field > sn->c.field) {                  \
         sn->c.field = row[i].c.field + sn->pending.field;                    \
-        sh->dirty = 1;                                                       \
+        sh->changed = 1;                                                       \
     }
 
 void
@@ -1182,7 +1047,7 @@ ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
         /* a float sum read back may differ in its last bits */
         if (row[i].c.cost + sn->pending.cost > sn->c.cost + 1e-9) {
             sn->c.cost = row[i].c.cost + sn->pending.cost;
-            sh->dirty = 1;
+            sh->changed = 1;
         }
     }
 
@@ -1195,6 +1060,116 @@ ngx_http_airouter_stats_kind_name(ngx_uint_t kind)
 {
     return kind < NGX_HTTP_AIROUTER_STATS_N
            ? ngx_http_airouter_stats_kinds[kind] : NULL;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_kind_from(const u_char *name, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_AIROUTER_STATS_N; i++) {
+        if (ngx_strlen(ngx_http_airouter_stats_kinds[i]) == len
+            && ngx_strncmp(name, ngx_http_airouter_stats_kinds[i], len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_restore(ngx_http_airouter_main_conf_t *amcf,
+    ngx_array_t *rows)
+{
+    ngx_uint_t                       i;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_row_t   *row;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return 0;
+    }
+
+    row = rows->elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < rows->nelts; i++) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, row[i].day, row[i].kind,
+                                         row[i].name.data, row[i].name.len);
+        if (sn == NULL) {
+            break;                      /* the zone is full */
+        }
+
+        sn->alerts = (u_char) row[i].alerts;
+        sn->c = row[i].c;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return i;
+}
+
+
+ngx_uint_t
+ngx_http_airouter_stats_take_changed(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_uint_t                     changed;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    changed = sh->changed;
+    sh->changed = 0;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
+
+
+/* Days past NGX_HTTP_AIROUTER_STATS_DAYS go; day 0 nodes stay. */
+void
+ngx_http_airouter_stats_prune(ngx_http_airouter_main_conf_t *amcf)
+{
+    uint32_t                         today;
+    ngx_queue_t                     *q, *prev;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    today = ngx_http_airouter_stats_today();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (q = ngx_queue_last(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = prev)
+    {
+        prev = ngx_queue_prev(q);
+        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
+
+        if (sn->day && sn->day + NGX_HTTP_AIROUTER_STATS_DAYS < today) {
+            ngx_http_airouter_stats_delete(sh, shpool, sn);
+            sh->changed = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
@@ -1283,7 +1258,7 @@ ngx_http_airouter_stats_lookup(ngx_http_airouter_stats_sh_t *sh,
 
 /*
  * The node, created if absent.  A full zone gives up the oldest nodes
- * first (never the rate and admin-switch nodes, which are day 0 and few).
+ * first (never the rate nodes, which are day 0 and few).
  */
 static ngx_http_airouter_stats_node_t *
 ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
@@ -1351,10 +1326,6 @@ ngx_http_airouter_stats_get(ngx_http_airouter_stats_sh_t *sh,
     ngx_rbtree_insert(&sh->rbtree, node);
     ngx_queue_insert_head(&sh->queue, &sn->queue);
 
-    if (kind == NGX_HTTP_AIROUTER_STATS_OFF) {
-        sh->noff++;
-    }
-
 found:
 
     /* every count goes through here: the Redis flush looks at these only */
@@ -1379,10 +1350,6 @@ ngx_http_airouter_stats_delete(ngx_http_airouter_stats_sh_t *sh,
 
     if (sn->unsent.next) {
         ngx_queue_remove(&sn->unsent);
-    }
-
-    if (sn->kind == NGX_HTTP_AIROUTER_STATS_OFF && sh->noff > 0) {
-        sh->noff--;
     }
 
     ngx_rbtree_delete(&sh->rbtree, node);
@@ -1435,402 +1402,4 @@ ngx_http_airouter_stats_rbtree_insert(ngx_rbtree_node_t *temp,
     node->left = sentinel;
     node->right = sentinel;
     ngx_rbt_red(node);
-}
-
-
-/* Persistence: airouter_stats_file. */
-
-char *
-ngx_http_airouter_stats_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_airouter_main_conf_t *amcf = conf;
-
-    ngx_str_t  *value;
-
-    if (amcf->stats_file.data) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    amcf->stats_file = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &amcf->stats_file, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    amcf->stats_interval = NGX_HTTP_AIROUTER_STATS_SAVE * 1000;
-
-    if (cf->args->nelts == 3) {
-        if (ngx_strncmp(value[2].data, "interval=", 9) != 0) {
-            return "has an invalid parameter: \"interval=<time>\" expected";
-        }
-
-        value[2].data += 9;
-        value[2].len -= 9;
-
-        amcf->stats_interval = ngx_parse_time(&value[2], 0);
-        if (amcf->stats_interval == (ngx_msec_t) NGX_ERROR
-            || amcf->stats_interval == 0)
-        {
-            return "has an invalid interval";
-        }
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_airouter_stats_kind(const char *name)
-{
-    ngx_uint_t  i;
-
-    if (name == NULL) {
-        return -1;
-    }
-
-    for (i = 0; i < NGX_HTTP_AIROUTER_STATS_N; i++) {
-        if (ngx_strcmp(name, ngx_http_airouter_stats_kinds[i]) == 0) {
-            return i;
-        }
-    }
-
-    return -1;
-}
-
-
-static uint64_t
-ngx_http_airouter_stats_json_uint(json_t *o, const char *name)
-{
-    json_int_t  n;
-
-    n = json_integer_value(json_object_get(o, name));
-
-    return n > 0 ? (uint64_t) n : 0;
-}
-
-
-/*
- * Runs in the master when a new zone is created: the counters of the last
- * run, as far as they are still within NGX_HTTP_AIROUTER_STATS_DAYS.
- */
-static void
-ngx_http_airouter_stats_load(ngx_http_airouter_zone_t *zone,
-    ngx_http_airouter_stats_sh_t *sh, ngx_log_t *log)
-{
-    size_t                           i, n;
-    json_t                          *root, *nodes, *o;
-    uint32_t                         day, today;
-    ngx_int_t                        kind;
-    const char                      *name, *strategy;
-    json_error_t                     err;
-    ngx_file_info_t                  fi;
-    ngx_http_airouter_stats_node_t  *sn;
-
-    root = json_load_file((char *) zone->amcf->stats_file.data, 0, &err);
-
-    if (root == NULL) {
-        if (ngx_file_info(zone->amcf->stats_file.data, &fi)
-            == NGX_FILE_ERROR)
-        {
-            return;
-        }
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "airouter: stats file \"%V\" not read: %s (line %d)",
-                      &zone->amcf->stats_file, err.text, err.line);
-        return;
-    }
-
-    today = ngx_http_airouter_stats_today();
-    nodes = json_object_get(root, "nodes");
-    n = 0;
-
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
-    strategy = json_string_value(json_object_get(root, "strategy"));
-    if (strategy && ngx_strlen(strategy) < sizeof(sh->strategy)) {
-        ngx_cpystrn(sh->strategy, (u_char *) strategy, sizeof(sh->strategy));
-    }
-
-    json_array_foreach(nodes, i, o) {
-        name = json_string_value(json_object_get(o, "name"));
-        kind = ngx_http_airouter_stats_kind(
-                   json_string_value(json_object_get(o, "kind")));
-        day = (uint32_t) ngx_http_airouter_stats_json_uint(o, "day");
-
-        if (name == NULL || kind < 0 || kind == NGX_HTTP_AIROUTER_STATS_RATE
-            || (day && day + NGX_HTTP_AIROUTER_STATS_DAYS < today))
-        {
-            continue;
-        }
-
-        sn = ngx_http_airouter_stats_get(sh, zone->shpool, day, kind,
-                                         (u_char *) name, ngx_strlen(name));
-        if (sn == NULL) {
-            break;
-        }
-
-        sn->alerts = (u_char) ngx_http_airouter_stats_json_uint(o, "alerts");
-        sn->c.requests = ngx_http_airouter_stats_json_uint(o, "requests");
-        sn->c.errors = ngx_http_airouter_stats_json_uint(o, "errors");
-        sn->c.prompt_tokens = ngx_http_airouter_stats_json_uint(o,
-                                                            "prompt_tokens");
-        sn->c.completion_tokens = ngx_http_airouter_stats_json_uint(o,
-                                                       "completion_tokens");
-        sn->c.unauthorized = ngx_http_airouter_stats_json_uint(o,
-                                                               "unauthorized");
-        sn->c.throttled = ngx_http_airouter_stats_json_uint(o, "throttled");
-        sn->c.cost = json_number_value(json_object_get(o, "cost"));
-        n++;
-    }
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
-
-    json_decref(root);
-
-    ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "airouter: %uz usage counters read from \"%V\"", n,
-                  &zone->amcf->stats_file);
-}
-
-
-static ngx_int_t
-ngx_http_airouter_stats_save(ngx_http_airouter_main_conf_t *amcf,
-    ngx_log_t *log)
-{
-    u_char                         *tmp;
-    json_t                         *root, *nodes, *o;
-    ngx_int_t                       rc;
-    ngx_uint_t                      i, dirty;
-    ngx_pool_t                     *pool;
-    ngx_array_t                     rows;
-    ngx_slab_pool_t                *shpool;
-    ngx_http_airouter_stats_sh_t   *sh;
-    ngx_http_airouter_stats_row_t  *row;
-    u_char                          strategy[NGX_HTTP_AIROUTER_STATS_STRATEGY];
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL || amcf->stats_file.len == 0) {
-        return NGX_OK;
-    }
-
-    ngx_shmtx_lock(&shpool->mutex);
-    dirty = sh->dirty;
-    sh->dirty = 0;
-    ngx_memcpy(strategy, sh->strategy, sizeof(strategy));
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (!dirty) {
-        return NGX_OK;
-    }
-
-    pool = ngx_create_pool(4096, log);
-    if (pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = NGX_ERROR;
-    root = NULL;
-
-    if (ngx_http_airouter_stats_rows(amcf, pool, 0, (uint32_t) -1,
-                                     NGX_HTTP_AIROUTER_STATS_N, &rows)
-        != NGX_OK)
-    {
-        goto done;
-    }
-
-    root = json_object();
-    nodes = json_array();
-
-    if (root == NULL || nodes == NULL
-        || json_object_set_new(root, "version", json_integer(1)) != 0
-        || json_object_set_new(root, "saved", json_integer(ngx_time())) != 0
-        || json_object_set_new(root, "strategy",
-                               json_string((char *) strategy)) != 0
-        || json_object_set_new(root, "nodes", nodes) != 0)
-    {
-        json_decref(nodes);
-        goto done;
-    }
-
-    row = rows.elts;
-
-    for (i = 0; i < rows.nelts; i++) {
-        if (row[i].kind == NGX_HTTP_AIROUTER_STATS_RATE) {
-            continue;
-        }
-
-        o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                      " s:f}",
-                      "day", (json_int_t) row[i].day,
-                      "kind", ngx_http_airouter_stats_kinds[row[i].kind],
-                      "name", (char *) row[i].name.data,
-                      "alerts", (json_int_t) row[i].alerts,
-                      "requests", (json_int_t) row[i].c.requests,
-                      "errors", (json_int_t) row[i].c.errors,
-                      "prompt_tokens", (json_int_t) row[i].c.prompt_tokens,
-                      "completion_tokens",
-                      (json_int_t) row[i].c.completion_tokens,
-                      "unauthorized", (json_int_t) row[i].c.unauthorized,
-                      "throttled", (json_int_t) row[i].c.throttled,
-                      "cost", row[i].c.cost);
-
-        /* a name jansson refuses (not UTF-8) costs its node, not the file */
-        if (o && json_array_append_new(nodes, o) != 0) {
-            goto done;
-        }
-    }
-
-    /* old and new worker 0 overlap during a reload: a file each */
-    tmp = ngx_pnalloc(pool, amcf->stats_file.len + NGX_INT64_LEN
-                            + sizeof("..tmp"));
-    if (tmp == NULL) {
-        goto done;
-    }
-
-    ngx_sprintf(tmp, "%V.%P.tmp%Z", &amcf->stats_file, ngx_pid);
-
-    if (json_dump_file(root, (char *) tmp, JSON_COMPACT) != 0) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: stats file \"%s\" not written", tmp);
-        goto done;
-    }
-
-    if (ngx_rename_file(tmp, amcf->stats_file.data) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      ngx_rename_file_n " \"%s\" to \"%V\" failed", tmp,
-                      &amcf->stats_file);
-        (void) ngx_delete_file(tmp);
-        goto done;
-    }
-
-    rc = NGX_OK;
-
-done:
-
-    if (rc != NGX_OK) {
-        /* try again next time */
-        ngx_shmtx_lock(&shpool->mutex);
-        sh->dirty = 1;
-        ngx_shmtx_unlock(&shpool->mutex);
-    }
-
-    json_decref(root);
-    ngx_destroy_pool(pool);
-
-    return rc;
-}
-
-
-/* Days past NGX_HTTP_AIROUTER_STATS_DAYS go; day 0 nodes stay. */
-static void
-ngx_http_airouter_stats_prune(ngx_http_airouter_main_conf_t *amcf)
-{
-    uint32_t                         today;
-    ngx_queue_t                     *q, *prev;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_stats_sh_t    *sh;
-    ngx_http_airouter_stats_node_t  *sn;
-
-    sh = ngx_http_airouter_stats_sh(amcf, &shpool);
-    if (sh == NULL) {
-        return;
-    }
-
-    today = ngx_http_airouter_stats_today();
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    for (q = ngx_queue_last(&sh->queue);
-         q != ngx_queue_sentinel(&sh->queue);
-         q = prev)
-    {
-        prev = ngx_queue_prev(q);
-        sn = ngx_queue_data(q, ngx_http_airouter_stats_node_t, queue);
-
-        if (sn->day && sn->day + NGX_HTTP_AIROUTER_STATS_DAYS < today) {
-            ngx_http_airouter_stats_delete(sh, shpool, sn);
-            sh->dirty = 1;
-        }
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-/* Worker 0 saves the file, on a timer and when it exits. */
-ngx_int_t
-ngx_http_airouter_stats_init_process(ngx_cycle_t *cycle)
-{
-    ngx_event_t                    *ev;
-    ngx_http_airouter_main_conf_t  *amcf;
-
-    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
-    }
-
-    if (ngx_worker != 0 || cycle->conf_ctx[ngx_http_module.index] == NULL) {
-        return NGX_OK;
-    }
-
-    amcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_airouter_module);
-    if (amcf == NULL || amcf->config == NULL) {
-        return NGX_OK;
-    }
-
-    ev = ngx_pcalloc(cycle->pool, sizeof(ngx_event_t));
-    if (ev == NULL) {
-        return NGX_ERROR;
-    }
-
-    ev->handler = ngx_http_airouter_stats_timer;
-    ev->data = amcf;
-    ev->log = cycle->log;
-    ev->cancelable = 1;
-
-    ngx_add_timer(ev, amcf->stats_interval ? amcf->stats_interval
-                      : NGX_HTTP_AIROUTER_STATS_SAVE * 1000);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_airouter_stats_timer(ngx_event_t *ev)
-{
-    ngx_http_airouter_main_conf_t *amcf = ev->data;
-
-    ngx_http_airouter_stats_prune(amcf);
-    (void) ngx_http_airouter_stats_save(amcf, ev->log);
-
-    if (!ngx_exiting && !ngx_terminate && !ngx_quit) {
-        ngx_add_timer(ev, amcf->stats_interval ? amcf->stats_interval
-                          : NGX_HTTP_AIROUTER_STATS_SAVE * 1000);
-    }
-}
-
-
-void
-ngx_http_airouter_stats_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_http_airouter_main_conf_t  *amcf;
-
-    if ((ngx_process != NGX_PROCESS_WORKER
-         && ngx_process != NGX_PROCESS_SINGLE)
-        || ngx_worker != 0
-        || cycle->conf_ctx[ngx_http_module.index] == NULL)
-    {
-        return;
-    }
-
-    amcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_airouter_module);
-    if (amcf == NULL || amcf->config == NULL) {
-        return;
-    }
-
-    (void) ngx_http_airouter_stats_save(amcf, cycle->log);
 }

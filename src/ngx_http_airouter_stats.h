@@ -1,5 +1,5 @@
 /*
- * Usage counters, budgets and the switchable strategy, in the shared zone.
+ * Usage counters, budgets and channel daily limits, in the shared zone.
  *
  * Counters are kept per UTC day (day index = time / 86400) and per
  * (kind, name): the day's total (name ""), each API key (by name), each
@@ -14,12 +14,12 @@
  * (tokens, cost, the channel and model that answered); admission checks
  * (budgets, rate) run before routing and answer 429 themselves; channel
  * daily_limit wraps the live state's availability so a channel that used
- * up its day leaves the candidates.  The strategy an admin switched to
- * lives here too, so every worker routes by it from the next request.
+ * up its day (or that an admin switched off: ngx_http_airouter_switch.c)
+ * leaves the candidates.
  *
- * With airouter_stats_file, the counters and the strategy are written to
- * that file (atomic rename) every NGX_HTTP_AIROUTER_STATS_SAVE seconds by
- * worker 0 and when it exits, and read back when a new zone is created.
+ * airouter_stats_file (ngx_http_airouter_stats_file.c) keeps the
+ * counters across restarts; airouter_redis
+ * (ngx_http_airouter_redis_counters.c) shares them between hosts.
  *
  * Locking: the zone's mutex, for a lookup and a few additions.
  */
@@ -43,7 +43,6 @@ typedef enum {
     NGX_HTTP_AIROUTER_STATS_CHANNEL,
     NGX_HTTP_AIROUTER_STATS_MODEL,
     NGX_HTTP_AIROUTER_STATS_RATE,       /* day 0: a key's current minute */
-    NGX_HTTP_AIROUTER_STATS_OFF,        /* day 0: a channel an admin disabled */
     NGX_HTTP_AIROUTER_STATS_N
 } ngx_http_airouter_stats_kind_e;
 
@@ -90,13 +89,9 @@ typedef struct {
 } ngx_http_airouter_stats_filter_t;
 
 
-/* module life cycle */
+/* module life cycle: the zone's init hook; the log-phase handler */
 ngx_int_t ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone);
 ngx_int_t ngx_http_airouter_stats_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_airouter_stats_init_process(ngx_cycle_t *cycle);
-void ngx_http_airouter_stats_exit_process(ngx_cycle_t *cycle);
-char *ngx_http_airouter_stats_file(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 uint32_t ngx_http_airouter_stats_today(void);
 
@@ -148,22 +143,6 @@ void ngx_http_airouter_stats_counters_add(
     ngx_http_airouter_stats_counters_t *to,
     const ngx_http_airouter_stats_counters_t *c);
 
-/*
- * The strategy switched to by the admin API: NGX_OK with its name (in
- * buf, NUL-terminated), NGX_DECLINED when none is set or it does not
- * name a strategy of this configuration.
- */
-ngx_int_t ngx_http_airouter_stats_strategy(
-    ngx_http_airouter_main_conf_t *amcf, u_char *buf, size_t size);
-ngx_int_t ngx_http_airouter_stats_set_strategy(
-    ngx_http_airouter_main_conf_t *amcf, ngx_str_t *name);
-
-/* Admin switch of a channel: on (1) or off (0); off survives restarts. */
-ngx_int_t ngx_http_airouter_stats_channel_switch(
-    ngx_http_airouter_main_conf_t *amcf, const char *id, ngx_uint_t on);
-ngx_uint_t ngx_http_airouter_stats_channel_off(
-    ngx_http_airouter_main_conf_t *amcf, const char *id);
-
 
 /*
  * With airouter_redis (ngx_http_airouter_redis.c), every counter node also
@@ -180,7 +159,22 @@ void ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
     ngx_array_t *rows);
 void ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
     ngx_array_t *rows);
+
+/* "total", "key", ... and back (-1: not a kind) */
 const char *ngx_http_airouter_stats_kind_name(ngx_uint_t kind);
+ngx_int_t ngx_http_airouter_stats_kind_from(const u_char *name, size_t len);
+
+/*
+ * For airouter_stats_file: restore sets each row's node (counters and
+ * alerts) as saved, and returns how many it set before the zone was
+ * full; take_changed says whether any counter changed since it was last
+ * asked; prune drops the days past NGX_HTTP_AIROUTER_STATS_DAYS.
+ */
+ngx_int_t ngx_http_airouter_stats_restore(
+    ngx_http_airouter_main_conf_t *amcf, ngx_array_t *rows);
+ngx_uint_t ngx_http_airouter_stats_take_changed(
+    ngx_http_airouter_main_conf_t *amcf);
+void ngx_http_airouter_stats_prune(ngx_http_airouter_main_conf_t *amcf);
 
 
 /*

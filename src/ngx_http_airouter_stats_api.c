@@ -10,6 +10,7 @@
  */
 
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
@@ -403,7 +404,7 @@ ngx_http_airouter_stats_api_summary(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_airouter_stats_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
+    if (ngx_http_airouter_switch_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
         strategy = (char *) buf;
         source = "admin";
 
@@ -859,7 +860,7 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
     for (i = 0; i < acf->nchannels; i++) {
         ch = &acf->channels[i];
         used = ngx_http_airouter_stats_channel_today(amcf, ch->id);
-        off = ngx_http_airouter_stats_channel_off(amcf, ch->id);
+        off = ngx_http_airouter_switch_channel_off(amcf, ch->id);
         exhausted = ch->daily_limit > 0 && used >= (uint64_t) ch->daily_limit;
 
         if (ngx_http_airouter_live_info(amcf, i, NULL, &info) != NGX_OK) {

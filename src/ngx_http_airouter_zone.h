@@ -15,7 +15,7 @@
  * a catalogue indexes channels by position, so it only fits the config it
  * was built for.
  *
- * Parts owned by upper layers (live state, discovery, stats, Redis) hang
+ * Parts owned by upper layers (live state, discovery, stats, Redis...) hang
  * off the void pointers below; the zone never calls those layers by name:
  * the module hands ngx_http_airouter_zone_add() a table of init hooks.
  */
@@ -37,6 +37,8 @@ typedef struct {
     void                        *discovery;    /* ..._discovery.c: lease,
                                                   channel state */
     void                        *stats;        /* ngx_http_airouter_stats.c */
+    void                        *switches;     /* ..._switch.c */
+    void                        *stats_file;   /* ..._stats_file.c */
     void                        *redis;        /* ..._redis.c: link state */
 } ngx_http_airouter_shctx_t;
 
