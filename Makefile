@@ -1,7 +1,8 @@
 # airouter: build, test and demo against Debian's nginx.
 #
 #   make deps       install what is missing from Debian (no-op when present)
-#   make            build build/ngx_http_airouter_module.so
+#   make            build build/ngx_http_airouter_module.so and
+#                   build/airouter-import (tools/airouter-import)
 #   make test       unit tests + Test::Nginx suites, one summary line at the end
 #   make test-asan  the same with AddressSanitizer + UBSan
 #   make callgraph  the cross-file call graph check alone, circles listed
@@ -40,7 +41,7 @@ DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
         dpkg-dev binutils \
-        curl openssl
+        curl openssl libsqlite3-dev libcurl4-openssl-dev sqlite3
 
 PURE_SRCS   := $(wildcard src/airouter_*.c)
 NGX_SRCS    := ngx_http_airouter_module.c $(wildcard src/ngx_http_airouter_*.c)
@@ -98,11 +99,41 @@ $(BUILD)/Makefile: config $(NGX_SRCS) $(PURE_SRCS) $(HDRS)
 $(MODULE): $(BUILD)/Makefile $(NGX_SRCS) $(PURE_SRCS) $(HDRS)
 	$(MAKE) -s -f $(BUILD)/Makefile -C $(NGX_SRC) modules
 
-build: $(MODULE)
+# airouter-import: One-API / New-API / One-Hub channels to router_config.yaml
+# (tools/airouter-import; it reads configs with the module's own loader)
+IMPORT_DIR  := tools/airouter-import
+IMPORT_BIN  := $(BUILD)/airouter-import
+IMPORT_LIB  := $(filter-out $(IMPORT_DIR)/airouter_import.c \
+                   $(IMPORT_DIR)/airouter_import_sqlite.c \
+                   $(IMPORT_DIR)/airouter_import_http.c, \
+                   $(wildcard $(IMPORT_DIR)/*.c)) \
+               src/airouter_config.c src/airouter_arena.c
+IMPORT_SRCS := $(wildcard $(IMPORT_DIR)/*.c) src/airouter_config.c \
+               src/airouter_arena.c
+IMPORT_DEPS := $(IMPORT_SRCS) $(wildcard $(IMPORT_DIR)/*.h) \
+               src/airouter_config.h src/airouter_arena.h
+IMPORT_CFLAGS := -std=c99 -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
+               $(shell dpkg-buildflags --get CPPFLAGS 2>/dev/null) \
+               $(shell dpkg-buildflags --get CFLAGS 2>/dev/null) \
+               -Isrc -I$(IMPORT_DIR) $(SAN_FLAGS)
+IMPORT_LIBS := -lsqlite3 -lcurl -ljansson -lyaml -lm
+
+$(IMPORT_BIN): $(IMPORT_DEPS)
+	@mkdir -p $(BUILD)
+	$(CC) $(IMPORT_CFLAGS) -o $@ $(IMPORT_SRCS) \
+	    $(shell dpkg-buildflags --get LDFLAGS 2>/dev/null) $(IMPORT_LIBS)
+
+build: $(MODULE) $(IMPORT_BIN)
 
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS) $(UNIT_LIBS)
+
+# the importer's unit test links its pure parts (no SQLite, no HTTP)
+$(BUILD)/unit/test_import: tests/unit/test_import.c $(IMPORT_DEPS) \
+                           tests/unit/unit.h
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(UNIT_CFLAGS) -I$(IMPORT_DIR) -o $@ $< $(IMPORT_LIB) $(UNIT_LIBS)
 
 unit: $(UNIT_BINS)
 
