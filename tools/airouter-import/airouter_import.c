@@ -308,9 +308,12 @@ airouter_import_prepare(airouter_import_run_t *run)
     }
 
     if (o->merge != NULL) {
-        /* ${NAME} in the target resolve as nginx will resolve them */
+        /*
+         * ${NAME} in the target resolve as nginx will resolve them once
+         * the keys file is loaded into its environment (the file wins)
+         */
         for (i = 0; i < run->env.n; i++) {
-            setenv(run->env.vars[i].name, run->env.vars[i].value, 0);
+            setenv(run->env.vars[i].name, run->env.vars[i].value, 1);
         }
 
         if (airouter_import_target_load(run->arena, o->merge, &run->target)

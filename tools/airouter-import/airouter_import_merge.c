@@ -208,7 +208,17 @@ airouter_import_target_has(airouter_arena_t *a,
 
     cf = t->cf;
 
-    if (cf == NULL || ch->base_url == NULL) {
+    if (cf == NULL) {
+        return 0;
+    }
+
+    /* a channel written commented out by an earlier import: its id line */
+    if (ch->commented) {
+        mine = airouter_import_printf(a, "# - id: \"%s\"\n", ch->id);
+        return mine != NULL && strstr(t->text, mine) != NULL;
+    }
+
+    if (ch->base_url == NULL) {
         return 0;
     }
 
@@ -335,12 +345,21 @@ airouter_import_splice(airouter_arena_t *a, const airouter_import_target_t *t,
             airouter_import_buf_add(out, "\n", 1);
         }
 
+        /* a blank line between the last old entry and the first new one */
+        if (s[i]->kind == SECTION_BLOCK && out->len > 1
+            && out->data[out->len - 2] != '\n')
+        {
+            airouter_import_buf_add(out, "\n", 1);
+        }
+
         if (head[i][0] != '\0' && s[i]->kind == SECTION_EMPTY) {
             /* skip the old "key: []" line */
             pos = airouter_import_line_start(&lo, s[i]->key_line + 1,
                                              t->len);
 
-        } else if (head[i][0] != '\0' && out->len > 0) {
+        } else if (head[i][0] != '\0' && out->len > 1
+                   && out->data[out->len - 2] != '\n')
+        {
             airouter_import_buf_add(out, "\n", 1);
         }
 
