@@ -106,12 +106,9 @@ IMPORT_BIN  := $(BUILD)/airouter-import
 IMPORT_LIB  := $(filter-out $(IMPORT_DIR)/airouter_import.c \
                    $(IMPORT_DIR)/airouter_import_sqlite.c \
                    $(IMPORT_DIR)/airouter_import_http.c, \
-                   $(wildcard $(IMPORT_DIR)/*.c)) \
-               src/airouter_config.c src/airouter_arena.c
-IMPORT_SRCS := $(wildcard $(IMPORT_DIR)/*.c) src/airouter_config.c \
-               src/airouter_arena.c
-IMPORT_DEPS := $(IMPORT_SRCS) $(wildcard $(IMPORT_DIR)/*.h) \
-               src/airouter_config.h src/airouter_arena.h
+                   $(wildcard $(IMPORT_DIR)/*.c)) $(PURE_SRCS)
+IMPORT_SRCS := $(wildcard $(IMPORT_DIR)/*.c) $(PURE_SRCS)
+IMPORT_DEPS := $(IMPORT_SRCS) $(wildcard $(IMPORT_DIR)/*.h) $(HDRS)
 IMPORT_CFLAGS := -std=c99 -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                $(shell dpkg-buildflags --get CPPFLAGS 2>/dev/null) \
                $(shell dpkg-buildflags --get CFLAGS 2>/dev/null) \
