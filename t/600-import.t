@@ -448,7 +448,9 @@ add_block_preprocessor(sub {
 # Waits for worker 0's start-up discovery run (the blocks' requests read
 # what it found).
 sub wait_discovery {
-    for (1 .. 100) {
+    # up to 30 s: a loaded machine (2 cores, several suites at once) can
+    # take that long to start nginx's first run
+    for (1 .. 300) {
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
             or next;
@@ -459,7 +461,7 @@ sub wait_discovery {
         return if $j && $j->{discovery} && $j->{discovery}{last_run};
         Time::HiRes::sleep(0.1);
     }
-    die "no discovery run within 10 s";
+    die "no discovery run within 30 s";
 }
 
 sub ids { join ',', sort map { $_->{id} } @{$_[0]{data}} }
