@@ -1,6 +1,7 @@
 # make demo / make stop on ports and directories of the test's own: the
 # demo channels listen on DEMO_PORTS, a chat and embeddings go through
-# (the official openai SDK's default base64 embeddings included), a start
+# (the official openai SDK's default base64 embeddings included), the
+# tour's discovery, tags and logs are clean, a start
 # that cannot happen (port in use, a demo already running in DEMO_DIR, a
 # demo channel's port in use) fails without stopping the demo that runs,
 # two demos run side by side, and make stop stops only its own.
@@ -69,52 +70,69 @@ for (split /\n/, $sdk) {
     like($_, qr/^ok /, "TEST 2: sdk: " . s/^(not )?ok - //r) if /^(not )?ok /;
 }
 
-# --- TEST 3: a start that cannot happen stops nothing ----------------------
+# --- TEST 3: what the README tour shows is clean --------------------------
+
+my $disc = `curl -s -m 10 -X POST http://127.0.0.1:$port/v1/admin/discovery`;
+like($disc, qr/"demo_free":\{"state":"ok".*"demo_paid":\{"state":"ok".*"demo_local":\{"state":"ok"/s,
+     'TEST 3: every demo channel answers /models');
+my $route = `curl -s -m 10 http://127.0.0.1:$port/v1/route -d '{"model":"tag:local","messages":[{"role":"user","content":"hi"}]}'`;
+ok($route =~ /"matched":2,/ && $route !~ /"channel":"demo_(free|paid)"/,
+   'TEST 3: tag:local is the local demo channel only (the relays play remote ones)')
+    or diag $route;
+my @log = split /\n/, slurp("$dir/logs/access.log") // '';
+ok(@log && !grep({ !m{"uri":"/(v1/|health)} } @log),
+   'TEST 3: the access log is the router\'s usage log alone') or diag "@log";
+ok(grep({ m{"uri":"/v1/chat/completions".*"channel":"demo_free"} } @log),
+   'TEST 3: with the chat and its channel');
+unlike(slurp("$dir/logs/error.log") // '', qr/\[(error|warn|alert|crit)\]/,
+       'TEST 3: the error log has no error or warning');
+
+# --- TEST 4: a start that cannot happen stops nothing ----------------------
 
 my $pid = pid_of($dir);
-ok($pid && kill(0, $pid), 'TEST 3: the first demo runs');
+ok($pid && kill(0, $pid), 'TEST 4: the first demo runs');
 my (@dp2) = ports(3);
 
 ($rc, $out) = demo(PORT => $port, DEMO_PORTS => "@dp2", DEMO_DIR => "$tmp/demo2");
-isnt($rc, 0, 'TEST 3: make demo on a busy port fails');
-like($out, qr/port $port is in use: make demo PORT=/, 'TEST 3: and says which port');
+isnt($rc, 0, 'TEST 4: make demo on a busy port fails');
+like($out, qr/port $port is in use: make demo PORT=/, 'TEST 4: and says which port');
 
 my ($port2) = ports(1);
 ($rc, $out) = demo(PORT => $port2, DEMO_PORTS => "@dp2", DEMO_DIR => $dir);
-isnt($rc, 0, 'TEST 3: make demo again in the same DEMO_DIR fails');
+isnt($rc, 0, 'TEST 4: make demo again in the same DEMO_DIR fails');
 like($out, qr/a demo already runs from \Q$dir\E \(pid $pid\); make stop first/,
-     'TEST 3: and says make stop first');
+     'TEST 4: and says make stop first');
 
 ($rc, $out) = demo(PORT => $port2, DEMO_PORTS => "$dp2[0] $dp[1] $dp2[2]",
                    DEMO_DIR => "$tmp/demo2");
-isnt($rc, 0, 'TEST 3: make demo with a demo channel\'s port in use fails');
+isnt($rc, 0, 'TEST 4: make demo with a demo channel\'s port in use fails');
 like($out, qr/port $dp[1] \(a demo channel\) is in use: make demo DEMO_PORTS=/,
-     'TEST 3: and names DEMO_PORTS');
+     'TEST 4: and names DEMO_PORTS');
 
-is(pid_of($dir), $pid, 'TEST 3: the first demo\'s master is the same process');
-ok(kill(0, $pid), 'TEST 3: still alive');
+is(pid_of($dir), $pid, 'TEST 4: the first demo\'s master is the same process');
+ok(kill(0, $pid), 'TEST 4: still alive');
 ($st) = http($port, '/health');
-is($st, 200, 'TEST 3: and still answers');
+is($st, 200, 'TEST 4: and still answers');
 
-# --- TEST 4: two demos side by side, make stop stops its own --------------
+# --- TEST 5: two demos side by side, make stop stops its own --------------
 
 ($rc, $out) = demo(PORT => $port2, DEMO_PORTS => "@dp2", DEMO_DIR => "$tmp/demo2");
-is($rc, 0, 'TEST 4: a second demo on other ports and another DEMO_DIR starts')
+is($rc, 0, 'TEST 5: a second demo on other ports and another DEMO_DIR starts')
     or diag $out;
 like($chat->($port2, 'tag:free'), qr/Hello from the free demo channel\./,
-     'TEST 4: it answers');
+     'TEST 5: it answers');
 ($rc, $out) = make_in('stop', DEMO_DIR => "$tmp/demo2");
-like($out, qr/airouter demo stopped/, 'TEST 4: make stop stops it');
+like($out, qr/airouter demo stopped/, 'TEST 5: make stop stops it');
 ($st) = http($port2, '/health');
-is($st, 0, 'TEST 4: it no longer answers');
+is($st, 0, 'TEST 5: it no longer answers');
 ($st) = http($port, '/health');
-is($st, 200, 'TEST 4: the first demo still does');
+is($st, 200, 'TEST 5: the first demo still does');
 ($rc, $out) = make_in('stop', DEMO_DIR => $dir);
-like($out, qr/airouter demo stopped/, 'TEST 4: make stop stops the first');
+like($out, qr/airouter demo stopped/, 'TEST 5: make stop stops the first');
 ($st) = http($port, '/health');
-is($st, 0, 'TEST 4: gone');
+is($st, 0, 'TEST 5: gone');
 ($rc, $out) = make_in('stop', DEMO_DIR => $dir);
-like($out, qr/airouter demo is not running/, 'TEST 4: a second make stop says so');
+like($out, qr/airouter demo is not running/, 'TEST 5: a second make stop says so');
 @started = ();
 
 done_testing();
