@@ -5,11 +5,14 @@
 # The files are the ones `make install` puts in place (install.sh stage,
 # Debian's paths); the postinst makes the modules-enabled link and copies
 # the example configuration into /etc/nginx/airouter/ where there is none
-# (not conffiles: a configuration already there must never be asked about
-# or joined by a providers.yaml it did not expect).  Depends is read from this
-# machine: the nginx ABI the module was built against (nginx-dev's
-# debian/libnginx-mod.abisubstvars, as dh_nginx reads it) and the library
-# packages of every ELF file in the package (dpkg-shlibdeps).
+# (not conffiles: a configuration already there must never be asked
+# about, or joined by a providers.yaml it did not expect).
+#
+# Depends is read from this machine: the nginx ABI the module was built
+# against (nginx-dev's debian/libnginx-mod.abisubstvars, as dh_nginx reads
+# it) and the library packages of every ELF file in the package
+# (dpkg-shlibdeps); with ca-certificates, whose bundle is the default
+# airouter_ssl_trusted_certificate (nginx -t fails without the file).
 #
 # Environment (set by make): SRC, MODULE, WORK (scratch directory),
 # DEB_DIR (where the .deb goes), VERSION, NGX_SRC, PROGRAMS,
@@ -66,7 +69,7 @@ Version: $VERSION
 Architecture: $arch
 Maintainer: $DEB_MAINTAINER
 Installed-Size: $size
-Depends: $abi, $libs
+Depends: $abi, $libs, ca-certificates
 Recommends: nginx
 Section: httpd
 Priority: optional

@@ -62,6 +62,9 @@ ok(exists $dep{$abi}, "TEST 1: Depends on $abi") or diag $f{Depends};
 for my $lib ('libjansson4', 'libyaml-0-2', $hiredis_pkg) {
     ok(exists $dep{$lib}, "TEST 1: Depends on $lib") or diag $f{Depends};
 }
+ok(exists $dep{'ca-certificates'},
+   'TEST 1: Depends on ca-certificates (airouter_ssl_trusted_certificate\'s '
+   . 'default bundle)') or diag $f{Depends};
 my ($irc, $info) = sh("dpkg-deb -I '$deb'");
 like($info, qr/^ Depends: \Q$abi\E, /m, 'TEST 1: dpkg-deb -I shows the ABI first');
 
