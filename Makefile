@@ -40,7 +40,7 @@ DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
         libhiredis-dev redis-server libssl-dev gcc make pkg-config \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
-        dpkg-dev binutils \
+        dpkg-dev binutils ca-certificates \
         curl openssl libsqlite3-dev libcurl4-openssl-dev sqlite3
 
 PURE_SRCS   := $(wildcard src/airouter_*.c)
