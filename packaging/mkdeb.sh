@@ -26,6 +26,7 @@ abifile=$NGX_SRC/debian/libnginx-mod.abisubstvars
 die() { printf 'make deb: %s\n' "$*" >&2; exit 1; }
 
 [ -f "$MODULE" ] || die "no module at $MODULE: run make first"
+[ -n "$VERSION" ] || die "no version: AIROUTER_VERSION in src/airouter_config.h"
 [ -f "$abifile" ] || die "no $abifile: install nginx-dev (make deps)"
 abi=$(sed -n 's/^nginx:abi=//p' "$abifile")
 [ -n "$abi" ] || die "no nginx:abi in $abifile"
