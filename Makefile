@@ -259,7 +259,7 @@ BIN_DIR         ?= $(PREFIX)/bin
 NGINX_CONF_DIR  ?= /etc/nginx
 CONF_DIR        ?= $(NGINX_CONF_DIR)/airouter
 STATE_DIR       ?= /var/lib/airouter
-INSTALL_PROGRAMS ?=
+INSTALL_PROGRAMS ?= $(patsubst $(TOP)/%,%,$(IMPORT_BIN))
 
 # the version, written once: AIROUTER_VERSION in src/airouter_config.h
 VERSION         := $(shell sed -n 's/^\#define AIROUTER_VERSION  *"\(.*\)"/\1/p' \

@@ -26,6 +26,7 @@ my @layout = (
     "$data/airouter-site.conf",
     "$data/providers.yaml",
     "$data/router_config.yaml",
+    'usr/bin/airouter-import',
     'usr/lib/nginx/modules/ngx_http_airouter_module.so',
     'usr/share/nginx/modules-available/mod-http-airouter.conf',
     'var/lib/airouter/installed-config.md5sums',

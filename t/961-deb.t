@@ -59,7 +59,9 @@ is($f{Architecture}, $arch, 'TEST 1: Architecture');
 is($f{Section}, 'httpd', 'TEST 1: Section as Debian\'s nginx modules');
 my %dep = map { /^(\S+)/ ? ($1 => $_) : () } split /,\s*/, $f{Depends};
 ok(exists $dep{$abi}, "TEST 1: Depends on $abi") or diag $f{Depends};
-for my $lib ('libjansson4', 'libyaml-0-2', $hiredis_pkg) {
+# the module's libraries, and airouter-import's (SQLite, curl)
+for my $lib ('libjansson4', 'libyaml-0-2', $hiredis_pkg, 'libsqlite3-0',
+             'libcurl4') {
     ok(exists $dep{$lib}, "TEST 1: Depends on $lib") or diag $f{Depends};
 }
 ok(exists $dep{'ca-certificates'},
@@ -76,7 +78,7 @@ my @files = sort map { (split ' ', $_)[5] =~ s{^\./}{}r }
 is_deeply(\@files, [sort(
     "$doc/README.md", "$doc/directives.md",
     "$data/airouter-site.conf", "$data/providers.yaml",
-    "$data/router_config.yaml",
+    "$data/router_config.yaml", 'usr/bin/airouter-import',
     'usr/lib/nginx/modules/ngx_http_airouter_module.so',
     'usr/share/nginx/modules-available/mod-http-airouter.conf')],
     'TEST 2: the .so, the modules-available snippet, examples, docs; nothing '
