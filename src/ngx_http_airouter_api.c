@@ -5,19 +5,20 @@
  * then either explained (/v1/route) or routed and handed to the proxy.
  *
  * Called by the module's dispatcher; calls the brain (airouter_route),
+ * the routing helpers (ngx_http_airouter_route.c),
  * ngx_http_airouter_models.c, ngx_http_airouter_explain.c and
  * ngx_http_airouter_proxy.c.
  */
 
 #include "ngx_http_airouter_handlers.h"
 #include "ngx_http_airouter_api.h"
+#include "ngx_http_airouter_route.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
-#include "ngx_http_airouter_switch.h"
 #include "airouter_tokenizer.h"
 
 
@@ -33,6 +34,8 @@ static json_t *ngx_http_airouter_api_load_body(ngx_http_request_t *r);
 static void ngx_http_airouter_api_cleanup(void *data);
 static ngx_int_t ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
+static void ngx_http_airouter_api_needs(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
 static uint64_t ngx_http_airouter_api_estimate(
     const airouter_tokenizer_t *tk, json_t *content);
 static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
@@ -279,7 +282,7 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
  * Fills a routing request from the client's body: what the request needs
  * (images, tools, context room) decides which models may serve it.
  */
-void
+static void
 ngx_http_airouter_api_needs(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req)
 {
@@ -375,7 +378,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_candidate_t  *c;
     const airouter_catalog_model_t *m;
 
-    if (ngx_http_airouter_api_strategy(r, ctx) != NGX_OK) {
+    if (ngx_http_airouter_route_strategy(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -408,7 +411,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     airouter_route(cat, acf, &req, &live, &res);
 
     if (res.status != AIROUTER_ROUTE_OK) {
-        return ngx_http_airouter_api_route_error(r, ctx, &res);
+        return ngx_http_airouter_route_error(r, ctx, &res);
     }
 
     if (ngx_array_init(&ctx->candidates, r->pool, res.ncand,
@@ -468,169 +471,6 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     }
 
     return ngx_http_airouter_proxy_start(r, ctx);
-}
-
-
-/*
- * The strategy for this request: an X-Router-Strategy header if the client
- * sent one, else the current one (switched by the admin API for every
- * worker, or the routing default).
- */
-ngx_int_t
-ngx_http_airouter_api_strategy(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx)
-{
-    u_char            buf[64];
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("X-Router-Strategy") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Router-Strategy",
-                               h[i].key.len) == 0)
-        {
-            ctx->strategy.data = ngx_pnalloc(r->pool, h[i].value.len + 1);
-            if (ctx->strategy.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ctx->strategy.len = h[i].value.len;
-            ngx_cpystrn(ctx->strategy.data, h[i].value.data,
-                        h[i].value.len + 1);
-            return NGX_OK;
-        }
-    }
-
-    ngx_str_null(&ctx->strategy);
-
-    /* the strategy an admin switched every worker to, if any */
-    if (ngx_http_airouter_switch_strategy(ctx->amcf, buf, sizeof(buf))
-        == NGX_OK)
-    {
-        ctx->strategy.len = ngx_strlen(buf);
-        ctx->strategy.data = ngx_pnalloc(r->pool, ctx->strategy.len + 1);
-        if (ctx->strategy.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(ctx->strategy.data, buf, ctx->strategy.len + 1);
-    }
-
-    return NGX_OK;
-}
-
-
-/* The OpenAI-style answer for a request that no candidate can serve. */
-ngx_int_t
-ngx_http_airouter_api_route_error(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res)
-{
-    u_char      buf[512], *p, *last;
-    size_t      i;
-    ngx_uint_t  first;
-
-    switch (res->status) {
-
-    case AIROUTER_ROUTE_NO_MATCH:
-        p = buf;
-        last = buf + sizeof(buf);
-
-        for (i = 0; i < res->nsimilar; i++) {
-            p = ngx_slprintf(p, last, "%s%s%s", i ? ", " : "",
-                             res->similar[i].tag ? "tag:" : "",
-                             res->similar[i].name);
-        }
-
-        if (res->nsimilar) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                       "invalid_request_error", "model_not_found",
-                       "The model \"%V\" does not exist on any channel. "
-                       "Did you mean: %*s?", &ctx->requested,
-                       (size_t) (p - buf), buf);
-        }
-
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "invalid_request_error", "model_not_found",
-                   "The model \"%V\" does not exist on any channel",
-                   &ctx->requested);
-
-    case AIROUTER_ROUTE_ALL_FILTERED:
-        p = buf;
-        last = buf + sizeof(buf);
-        first = 1;
-
-        for (i = 0; i < AIROUTER_FILTER_N; i++) {
-            if (res->filtered[i] == 0) {
-                continue;
-            }
-
-            p = ngx_slprintf(p, last, "%s%uz %s", first ? "" : ", ",
-                             res->filtered[i],
-                             airouter_route_filter_name(i));
-            first = 0;
-        }
-
-        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched) {
-            return ngx_http_airouter_send_error(r,
-                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
-                       "no_channel_available",
-                       "No channel serving \"%V\" can be reached: the "
-                       "host name of its base_url has not resolved (%*s)",
-                       &ctx->requested, (size_t) (p - buf), buf);
-        }
-
-        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE]
-            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched)
-        {
-            return ngx_http_airouter_send_error(r,
-                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
-                       "no_channel_available",
-                       "Every channel serving \"%V\" is cooling down, "
-                       "blacklisted, switched off or over its daily limit "
-                       "(%*s)", &ctx->requested,
-                       (size_t) (p - buf), buf);
-        }
-
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "invalid_request_error", "model_not_found",
-                   "No model matching \"%V\" can serve this request: "
-                   "%uz matched, removed by filters: %*s", &ctx->requested,
-                   res->nmatched, (size_t) (p - buf), buf);
-
-    case AIROUTER_ROUTE_BAD_QUERY:
-        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_request_error", "invalid_model",
-                   "Invalid model query \"%V\": %s", &ctx->requested,
-                   res->why ? res->why : "malformed");
-
-    case AIROUTER_ROUTE_BAD_STRATEGY:
-        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_request_error", "invalid_strategy",
-                   "Unknown routing strategy \"%V\"", &ctx->strategy);
-
-    default:
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "airouter: routing failed for \"%V\"",
-                      &ctx->requested);
-        return ngx_http_airouter_send_error(r,
-                   NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
-                   "routing_error", "Routing failed");
-    }
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * The API location's pieces shared between its files: the request's path
- * under /v1/, the routing request built from a client's body, and the
- * OpenAI-style answer when routing finds nothing.
+ * under /v1/, the model listings (models.c) and explain (explain.c).  The
+ * routing helpers api.c and explain.c share are in
+ * ngx_http_airouter_route.h.
  */
 
 #ifndef NGX_HTTP_AIROUTER_API_H
@@ -12,12 +13,6 @@
 
 
 ngx_int_t ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path);
-ngx_int_t ngx_http_airouter_api_strategy(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx);
-void ngx_http_airouter_api_needs(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
-ngx_int_t ngx_http_airouter_api_route_error(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res);
 
 /*
  * GET /v1/models, /v1/models/{id}, /v1/tags (ngx_http_airouter_models.c);

@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_airouter_api.h"
+#include "ngx_http_airouter_route.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
@@ -55,7 +56,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     if (res.status != AIROUTER_ROUTE_OK
         && res.status != AIROUTER_ROUTE_ALL_FILTERED)
     {
-        return ngx_http_airouter_api_route_error(r, ctx, &res);
+        return ngx_http_airouter_route_error(r, ctx, &res);
     }
 
     cands = json_array();
@@ -184,7 +185,7 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
         ctx->strategy.len = arg.len;
         ngx_cpystrn(ctx->strategy.data, arg.data, arg.len + 1);
 
-    } else if (ngx_http_airouter_api_strategy(r, ctx) != NGX_OK) {
+    } else if (ngx_http_airouter_route_strategy(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -1,0 +1,174 @@
+/*
+ * Routing helpers that the API (ngx_http_airouter_api.c) and explain
+ * (ngx_http_airouter_explain.c) share: the strategy a request routes by,
+ * and the OpenAI-style answer when routing finds no candidate.  Called by
+ * both; calls only the admin switches (the strategy every worker uses)
+ * and the response helper.
+ */
+
+#include "ngx_http_airouter_route.h"
+#include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_switch.h"
+
+
+/*
+ * The strategy for this request: an X-Router-Strategy header if the client
+ * sent one, else the current one (switched by the admin API for every
+ * worker, or the routing default).
+ */
+ngx_int_t
+ngx_http_airouter_route_strategy(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    u_char            buf[64];
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-Router-Strategy") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Router-Strategy",
+                               h[i].key.len) == 0)
+        {
+            ctx->strategy.data = ngx_pnalloc(r->pool, h[i].value.len + 1);
+            if (ctx->strategy.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ctx->strategy.len = h[i].value.len;
+            ngx_cpystrn(ctx->strategy.data, h[i].value.data,
+                        h[i].value.len + 1);
+            return NGX_OK;
+        }
+    }
+
+    ngx_str_null(&ctx->strategy);
+
+    /* the strategy an admin switched every worker to, if any */
+    if (ngx_http_airouter_switch_strategy(ctx->amcf, buf, sizeof(buf))
+        == NGX_OK)
+    {
+        ctx->strategy.len = ngx_strlen(buf);
+        ctx->strategy.data = ngx_pnalloc(r->pool, ctx->strategy.len + 1);
+        if (ctx->strategy.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->strategy.data, buf, ctx->strategy.len + 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/* The OpenAI-style answer for a request that no candidate can serve. */
+ngx_int_t
+ngx_http_airouter_route_error(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res)
+{
+    u_char      buf[512], *p, *last;
+    size_t      i;
+    ngx_uint_t  first;
+
+    switch (res->status) {
+
+    case AIROUTER_ROUTE_NO_MATCH:
+        p = buf;
+        last = buf + sizeof(buf);
+
+        for (i = 0; i < res->nsimilar; i++) {
+            p = ngx_slprintf(p, last, "%s%s%s", i ? ", " : "",
+                             res->similar[i].tag ? "tag:" : "",
+                             res->similar[i].name);
+        }
+
+        if (res->nsimilar) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "invalid_request_error", "model_not_found",
+                       "The model \"%V\" does not exist on any channel. "
+                       "Did you mean: %*s?", &ctx->requested,
+                       (size_t) (p - buf), buf);
+        }
+
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "The model \"%V\" does not exist on any channel",
+                   &ctx->requested);
+
+    case AIROUTER_ROUTE_ALL_FILTERED:
+        p = buf;
+        last = buf + sizeof(buf);
+        first = 1;
+
+        for (i = 0; i < AIROUTER_FILTER_N; i++) {
+            if (res->filtered[i] == 0) {
+                continue;
+            }
+
+            p = ngx_slprintf(p, last, "%s%uz %s", first ? "" : ", ",
+                             res->filtered[i],
+                             airouter_route_filter_name(i));
+            first = 0;
+        }
+
+        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched) {
+            return ngx_http_airouter_send_error(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                       "no_channel_available",
+                       "No channel serving \"%V\" can be reached: the "
+                       "host name of its base_url has not resolved (%*s)",
+                       &ctx->requested, (size_t) (p - buf), buf);
+        }
+
+        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE]
+            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched)
+        {
+            return ngx_http_airouter_send_error(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
+                       "no_channel_available",
+                       "Every channel serving \"%V\" is cooling down, "
+                       "blacklisted, switched off or over its daily limit "
+                       "(%*s)", &ctx->requested,
+                       (size_t) (p - buf), buf);
+        }
+
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "No model matching \"%V\" can serve this request: "
+                   "%uz matched, removed by filters: %*s", &ctx->requested,
+                   res->nmatched, (size_t) (p - buf), buf);
+
+    case AIROUTER_ROUTE_BAD_QUERY:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_model",
+                   "Invalid model query \"%V\": %s", &ctx->requested,
+                   res->why ? res->why : "malformed");
+
+    case AIROUTER_ROUTE_BAD_STRATEGY:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_strategy",
+                   "Unknown routing strategy \"%V\"", &ctx->strategy);
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: routing failed for \"%V\"",
+                      &ctx->requested);
+        return ngx_http_airouter_send_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
+                   "routing_error", "Routing failed");
+    }
+}
