@@ -369,6 +369,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     const char                     *currency;
     ngx_int_t                       rc;
     airouter_live_t                 live;
+    ngx_http_airouter_live_view_t   view;
     airouter_config_t              *acf;
     airouter_route_req_t            req;
     ngx_http_airouter_stats_filter_t  filter;
@@ -395,7 +396,9 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
 
     acf = ctx->amcf->config;
     cat = ngx_http_airouter_catalog_current(ctx->amcf);
-    ngx_http_airouter_live_bind(ctx->amcf, &live);
+    ngx_http_airouter_live_bind(ctx->amcf,
+                                ngx_http_airouter_live_scope(ctx->endpoint),
+                                &view, &live);
 
     /* channels whose daily_limit is used up, or that an admin switched off */
     if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)

@@ -23,6 +23,7 @@
 #include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_pricing.h"
+#include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_ssl.h"
 #include "airouter_models_json.h"
@@ -32,6 +33,9 @@
 #define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
 #define NGX_HTTP_AIROUTER_DISC_RECHECK    3600      /* s, longest timer */
 #define NGX_HTTP_AIROUTER_DISC_BUSY_RETRY 30        /* s, lease elsewhere */
+#define NGX_HTTP_AIROUTER_DISC_SUSPECTS   64        /* waiting, per process */
+#define NGX_HTTP_AIROUTER_DISC_SUSPECT_LEN  256     /* longest model id */
+#define NGX_HTTP_AIROUTER_DISC_SUSPECT_TTL  300     /* s, then given up */
 
 /* ngx_http_airouter_disc_chan_t.state */
 #define NGX_HTTP_AIROUTER_DISC_NEVER        0
@@ -86,6 +90,19 @@ typedef struct {
 
 typedef struct ngx_http_airouter_disc_run_s  ngx_http_airouter_disc_run_t;
 
+
+/*
+ * A model a channel answered model_not_found for (live state's on_suspect
+ * slot): the next run of this process asks the channel's /models and
+ * tells live state whether the model is still listed.
+ */
+typedef struct {
+    ngx_uint_t                   channel;
+    time_t                       since;
+    size_t                       len;
+    u_char                       model[NGX_HTTP_AIROUTER_DISC_SUSPECT_LEN];
+} ngx_http_airouter_disc_suspect_t;
+
 /* Process-local, built at configuration time: amcf->discovery. */
 typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
@@ -98,6 +115,8 @@ typedef struct {
     ngx_event_t                  timer;
     ngx_uint_t                   timer_owner;   /* worker 0 */
     ngx_http_airouter_disc_run_t  *run;         /* this process's run */
+    ngx_array_t                  suspects;      /* ..._disc_suspect_t */
+    ngx_event_t                  confirm;       /* runs for the suspects */
 } ngx_http_airouter_disc_t;
 
 
@@ -168,6 +187,14 @@ static void ngx_http_airouter_discovery_respond(
 static ngx_int_t ngx_http_airouter_discovery_admin_run(
     ngx_http_request_t *r);
 static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state);
+static void ngx_http_airouter_discovery_suspect(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_str_t *model);
+static void ngx_http_airouter_discovery_confirm_event(ngx_event_t *ev);
+static ngx_uint_t ngx_http_airouter_discovery_suspected(
+    ngx_http_airouter_disc_t *d, ngx_uint_t channel);
+static void ngx_http_airouter_discovery_confirm(
+    ngx_http_airouter_disc_run_t *run);
 static json_t *ngx_http_airouter_discovery_time(time_t t);
 
 
@@ -211,7 +238,29 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
     d->timer.log = cf->cycle->log;
     d->timer.cancelable = 1;
 
+    if (ngx_array_init(&d->suspects, cf->pool,
+                       NGX_HTTP_AIROUTER_DISC_SUSPECTS,
+                       sizeof(ngx_http_airouter_disc_suspect_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    d->confirm.handler = ngx_http_airouter_discovery_confirm_event;
+    d->confirm.data = d;
+    d->confirm.log = cf->cycle->log;
+    d->confirm.cancelable = 1;
+
     amcf->discovery = d;
+
+    /* a model_not_found is checked against the channel's /models */
+    if (acf->discovery.enabled
+        && ngx_http_airouter_live_on_suspect(cf, amcf,
+                                       ngx_http_airouter_discovery_suspect)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     /*
      * The start-up catalogue was built when airouter_config was read, maybe
@@ -628,6 +677,7 @@ ngx_http_airouter_discovery_init_process(ngx_cycle_t *cycle)
 
     d = amcf->discovery;
     d->timer.log = cycle->log;
+    d->confirm.log = cycle->log;
     acf = amcf->config;
 
     if ((ngx_process != NGX_PROCESS_WORKER
@@ -838,7 +888,8 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     if (!busy && ds->fingerprint == d->amcf->fingerprint) {
         for (i = 0; i < d->ntargets; i++) {
             if (d->targets[i].ch
-                && (forced || ds->channels[i].next_run <= now))
+                && (forced || ds->channels[i].next_run <= now
+                    || ngx_http_airouter_discovery_suspected(d, i)))
             {
                 due++;
             }
@@ -920,7 +971,8 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
 
     for (i = 0; i < d->ntargets; i++) {
         if (d->targets[i].ch
-            && (forced || ds->channels[i].next_run <= now))
+            && (forced || ds->channels[i].next_run <= now
+                || ngx_http_airouter_discovery_suspected(d, i)))
         {
             run->results[i].fresh = 1;
             ds->channels[i].last_attempt = now;
@@ -1328,6 +1380,8 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
                   "%ui models, %M ms", ok, failed, nmodels,
                   ngx_current_msec - run->start);
 
+    ngx_http_airouter_discovery_confirm(run);
+
 done:
 
     ngx_http_airouter_discovery_release(d);
@@ -1341,6 +1395,11 @@ done:
     }
 
     ngx_http_airouter_discovery_schedule(d, 0);
+
+    /* suspects of channels this run did not ask: another run */
+    if (d->suspects.nelts && !ngx_exiting) {
+        ngx_add_timer(&d->confirm, 1000);
+    }
 
     ngx_destroy_pool(run->pool);
 }
@@ -1518,6 +1577,196 @@ ngx_http_airouter_discovery_respond(ngx_http_airouter_disc_run_t *run,
         ngx_http_finalize_request(r, rc);
         ngx_http_run_posted_requests(c);
     }
+}
+
+
+/*
+ * Live state's on_suspect slot, in the request that saw the 404: note the
+ * model, and start a run of its channel from the event loop.
+ */
+static void
+ngx_http_airouter_discovery_suspect(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model)
+{
+    ngx_uint_t                         i;
+    ngx_http_airouter_disc_t          *d;
+    ngx_http_airouter_disc_suspect_t  *s;
+
+    d = amcf->discovery;
+
+    if (d == NULL || channel >= d->ntargets || d->targets[channel].ch == NULL
+        || model->len > NGX_HTTP_AIROUTER_DISC_SUSPECT_LEN)
+    {
+        return;
+    }
+
+    s = d->suspects.elts;
+
+    for (i = 0; i < d->suspects.nelts; i++) {
+        if (s[i].channel == channel && s[i].len == model->len
+            && ngx_memcmp(s[i].model, model->data, model->len) == 0)
+        {
+            return;                     /* already waiting */
+        }
+    }
+
+    /* never grows: the array's first allocation is all it has */
+    if (d->suspects.nelts == d->suspects.nalloc) {
+        return;
+    }
+
+    s = ngx_array_push(&d->suspects);
+
+    s->channel = channel;
+    s->since = ngx_time();
+    s->len = model->len;
+    ngx_memcpy(s->model, model->data, model->len);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: discovery: \"%s\" does not know \"%V\": "
+                   "asking its /models", d->targets[channel].ch->id, model);
+
+    if (!d->confirm.timer_set && !d->confirm.posted) {
+        ngx_post_event(&d->confirm, &ngx_posted_events);
+    }
+}
+
+
+/* Starts a run for the suspects, or waits for the lease. */
+static void
+ngx_http_airouter_discovery_confirm_event(ngx_event_t *ev)
+{
+    time_t                             now;
+    ngx_int_t                          rc;
+    ngx_uint_t                         i, n;
+    ngx_http_airouter_disc_t          *d;
+    ngx_http_airouter_disc_suspect_t  *s;
+
+    d = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    /* suspects too old to matter any more: their short blocks are over */
+    now = ngx_time();
+    s = d->suspects.elts;
+    n = 0;
+
+    for (i = 0; i < d->suspects.nelts; i++) {
+        if (now - s[i].since < NGX_HTTP_AIROUTER_DISC_SUSPECT_TTL) {
+            s[n++] = s[i];
+        }
+    }
+
+    d->suspects.nelts = n;
+
+    if (n == 0 || d->run) {
+        return;                         /* a run's end looks at them */
+    }
+
+    rc = ngx_http_airouter_discovery_start(d, 0, NULL);
+
+    if (rc == NGX_OK) {
+        return;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* another configuration serves the zone now */
+        d->suspects.nelts = 0;
+        return;
+    }
+
+    ngx_add_timer(&d->confirm, 1000);
+}
+
+
+static ngx_uint_t
+ngx_http_airouter_discovery_suspected(ngx_http_airouter_disc_t *d,
+    ngx_uint_t channel)
+{
+    ngx_uint_t                         i;
+    ngx_http_airouter_disc_suspect_t  *s;
+
+    s = d->suspects.elts;
+
+    for (i = 0; i < d->suspects.nelts; i++) {
+        if (s[i].channel == channel) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * After a run: each suspect whose channel answered is confirmed (the
+ * model is gone from /models: live state blocks it for the verdict's
+ * period) or cleared (still listed: the short block stands); a channel
+ * that failed cannot say, and leaves the short block too.
+ */
+static void
+ngx_http_airouter_discovery_confirm(ngx_http_airouter_disc_run_t *run)
+{
+    size_t                             j;
+    ngx_str_t                          model;
+    ngx_uint_t                         i, k, n, listed;
+    airouter_model_info_t             *m;
+    ngx_http_airouter_disc_t          *d;
+    ngx_http_airouter_disc_result_t   *res;
+    ngx_http_airouter_disc_suspect_t  *s;
+
+    d = run->d;
+    s = d->suspects.elts;
+    n = 0;
+
+    for (i = 0; i < d->suspects.nelts; i++) {
+        res = &run->results[s[i].channel];
+
+        if (!res->fresh) {
+            s[n++] = s[i];              /* not asked in this run */
+            continue;
+        }
+
+        model.data = s[i].model;
+        model.len = s[i].len;
+
+        if (res->ok == 0) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter: discovery: \"%s\" could not say "
+                           "whether it has \"%V\"",
+                           d->targets[s[i].channel].ch->id, &model);
+            continue;
+        }
+
+        listed = 0;
+
+        for (k = 0; !listed && k < d->targets[s[i].channel].nreqs; k++) {
+            m = res->models[k];
+
+            for (j = 0; m && j < res->nmodels[k]; j++) {
+                if (ngx_strlen(m[j].id) == model.len
+                    && ngx_memcmp(m[j].id, model.data, model.len) == 0)
+                {
+                    listed = 1;
+                    break;
+                }
+            }
+        }
+
+        (void) ngx_http_airouter_live_confirm(d->amcf, s[i].channel, &model,
+                                              listed);
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "airouter: discovery: \"%s\" %s \"%V\"%s",
+                      d->targets[s[i].channel].ch->id,
+                      listed ? "still lists" : "no longer lists", &model,
+                      listed ? ": its model_not_found block stays short"
+                             : ": blocked for the blacklist period");
+    }
+
+    d->suspects.nelts = n;
 }
 
 

@@ -28,13 +28,16 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     size_t                    i;
     json_t                   *body, *cands, *removed, *filtered;
     airouter_live_t           live;
+    ngx_http_airouter_live_view_t  view;
     airouter_config_t        *acf;
     airouter_route_result_t   res;
     const airouter_catalog_t *cat;
 
     acf = ctx->amcf->config;
     cat = ngx_http_airouter_catalog_current(ctx->amcf);
-    ngx_http_airouter_live_bind(ctx->amcf, &live);
+    ngx_http_airouter_live_bind(ctx->amcf,
+                                ngx_http_airouter_live_scope(ctx->endpoint),
+                                &view, &live);
 
     ngx_memzero(&res, sizeof(airouter_route_result_t));
 

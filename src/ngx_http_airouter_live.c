@@ -5,6 +5,7 @@
 
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_request.h"
 
 
 #define NGX_HTTP_AIROUTER_LIVE_SLOTS     8192
@@ -13,11 +14,14 @@
 #define NGX_HTTP_AIROUTER_LIVE_PROBE     60     /* a probe's reservation */
 #define NGX_HTTP_AIROUTER_LIVE_ALPHA     0.2
 #define NGX_HTTP_AIROUTER_LIVE_FAST_MS   1000.0 /* speed 0.5 at 1 s TTFB */
+/* a model_not_found block until discovery confirms the model is gone */
+#define NGX_HTTP_AIROUTER_LIVE_UNCONFIRMED  60
 
 /* what release() blocked, for the on_block slot */
 #define NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL  0x01
 #define NGX_HTTP_AIROUTER_LIVE_SET_MODEL    0x02
 #define NGX_HTTP_AIROUTER_LIVE_SET_KEY      0x04
+#define NGX_HTTP_AIROUTER_LIVE_SET_SCOPED   0x08
 
 
 typedef struct {
@@ -25,6 +29,9 @@ typedef struct {
     time_t                       until;         /* blocked until; 0: open */
     time_t                       probe;         /* half-open probe since */
     time_t                       period;        /* length of the last block */
+    time_t                       confirm;       /* scoped: the block it gets
+                                                   once discovery confirms
+                                                   the fault; 0: none */
     uint32_t                     fault;         /* airouter_fault_e */
     int32_t                      inflight;
     uint32_t                     bucket[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
@@ -41,6 +48,7 @@ typedef struct {
 typedef struct {
     ngx_http_airouter_live_block_pt      on_block;
     ngx_http_airouter_live_reachable_pt  reachable;
+    ngx_http_airouter_live_suspect_pt    on_suspect;
 } ngx_http_airouter_live_conf_t;
 
 
@@ -55,6 +63,10 @@ static ngx_http_airouter_live_sh_t *ngx_http_airouter_live_table(
     ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
 static uint64_t ngx_http_airouter_live_key(const char *channel,
     const u_char *model, size_t len);
+static uint64_t ngx_http_airouter_live_scope_key(const char *channel,
+    const u_char *model, size_t len, ngx_uint_t scope);
+static uint64_t ngx_http_airouter_live_fnv(uint64_t h, const u_char *p,
+    size_t len);
 static uint64_t ngx_http_airouter_live_key_hash(const char *channel,
     ngx_uint_t key);
 static ngx_uint_t ngx_http_airouter_live_key_fault(airouter_fault_e fault);
@@ -77,7 +89,8 @@ static void ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e,
     time_t now, airouter_fault_e fault, long seconds);
 static ngx_int_t ngx_http_airouter_live_entries(void *ctx, uint32_t channel,
     uint32_t model, ngx_http_airouter_live_entry_t **ce,
-    ngx_http_airouter_live_entry_t **me, ngx_slab_pool_t **shpool);
+    ngx_http_airouter_live_entry_t **me, ngx_http_airouter_live_entry_t **se,
+    ngx_slab_pool_t **shpool);
 static double ngx_http_airouter_live_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
@@ -120,6 +133,24 @@ ngx_http_airouter_live_on_reachable(ngx_conf_t *cf,
     }
 
     lcf->reachable = handler;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_on_suspect(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_suspect_pt handler)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = ngx_http_airouter_live_conf(cf, amcf);
+    if (lcf == NULL) {
+        return NGX_ERROR;
+    }
+
+    lcf->on_suspect = handler;
 
     return NGX_OK;
 }
@@ -213,28 +244,32 @@ ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone)
 
 void
 ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
     airouter_live_t *live)
 {
+    view->amcf = amcf;
+    view->scope = scope;
+
     live->speed = ngx_http_airouter_live_speed;
     live->reliability = ngx_http_airouter_live_reliability;
     live->reachable = ngx_http_airouter_live_reachable_cb;
     live->available = ngx_http_airouter_live_available;
-    live->ctx = amcf;
+    live->ctx = view;
 }
 
 
 ngx_int_t
 ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t *probe,
-    ngx_http_airouter_live_block_t *block)
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t scope,
+    ngx_uint_t *probe, ngx_http_airouter_live_block_t *block)
 {
     time_t                           now;
     ngx_int_t                        rc;
-    ngx_uint_t                       cprobe, mprobe;
+    ngx_uint_t                       cprobe, mprobe, sprobe;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_entry_t  *ce, *me, *se;
 
     *probe = 0;
     ngx_memzero(block, sizeof(ngx_http_airouter_live_block_t));
@@ -252,13 +287,21 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
                                 &ce, &me);
 
+    /* only a scoped block creates the scoped entry */
+    se = scope ? ngx_http_airouter_live_find(live,
+                     ngx_http_airouter_live_scope_key(id, model->data,
+                                                      model->len, scope), 0)
+               : NULL;
+
     cprobe = 0;
     mprobe = 0;
+    sprobe = 0;
     rc = NGX_OK;
 
-    /* check both before claiming either probe */
+    /* check all before claiming any probe */
     if ((ce && ngx_http_airouter_live_open(ce, now, 0, &cprobe) != NGX_OK)
-        || (me && ngx_http_airouter_live_open(me, now, 0, &mprobe) != NGX_OK))
+        || (me && ngx_http_airouter_live_open(me, now, 0, &mprobe) != NGX_OK)
+        || (se && ngx_http_airouter_live_open(se, now, 0, &sprobe) != NGX_OK))
     {
         rc = NGX_DECLINED;
 
@@ -270,10 +313,15 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
             block->until = me->until;
             block->fault = me->fault;
 
+        } else if (se && se->until > now) {
+            block->until = se->until;
+            block->fault = se->fault;
+
         } else {
             block->probing = 1;
             block->fault = (ce && ce->probe) ? ce->fault
-                                             : (me ? me->fault : 0);
+                           : (me && me->probe) ? me->fault
+                           : (se ? se->fault : 0);
         }
 
     } else {
@@ -286,11 +334,30 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
             me->inflight++;
         }
 
+        if (se) {
+            (void) ngx_http_airouter_live_open(se, now, 1, &sprobe);
+        }
+
         *probe = (cprobe ? NGX_HTTP_AIROUTER_PROBE_CHANNEL : 0)
-                 | (mprobe ? NGX_HTTP_AIROUTER_PROBE_MODEL : 0);
+                 | (mprobe ? NGX_HTTP_AIROUTER_PROBE_MODEL : 0)
+                 | (sprobe ? NGX_HTTP_AIROUTER_PROBE_SCOPED : 0);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: live: \"%s\" \"%V\" kept away: %s%s, "
+                       "%T s left", id, model,
+                       block->probing ? "a probe runs after " : "",
+                       airouter_fault_name(block->fault),
+                       block->until > now ? block->until - now : 0);
+
+    } else if (*probe) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: live: \"%s\" \"%V\" half-open: this "
+                       "attempt probes (%ui)", id, model, *probe);
+    }
 
     return rc;
 }
@@ -301,17 +368,18 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model,
     ngx_http_airouter_live_report_t *report)
 {
-    time_t                           now;
+    time_t                           now, shortened;
     double                           a;
-    ngx_uint_t                       ok, shared;
+    ngx_uint_t                       ok, shared, scoped;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
     airouter_verdict_t              *v;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_conf_t   *lcf;
-    ngx_http_airouter_live_entry_t  *ce, *me, *ke;
+    ngx_http_airouter_live_entry_t  *ce, *me, *ke, *se;
 
     report->keyed = 0;
+    report->scoped = 0;
 
     live = ngx_http_airouter_live_table(amcf, &shpool);
     if (live == NULL) {
@@ -325,10 +393,31 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
     shared = 0;
 
+    /*
+     * A model the channel says it does not have on this endpoint is kept
+     * away from this endpoint only (a chat model may well 404 on
+     * /v1/completions), and only briefly until discovery confirms that
+     * the channel's /models no longer lists it.
+     */
+    scoped = report->scope != 0 && v->scope == AIROUTER_SCOPE_MODEL
+             && report->fault == AIROUTER_FAULT_MODEL_NOT_FOUND;
+    shortened = ngx_min(v->cooldown, NGX_HTTP_AIROUTER_LIVE_UNCONFIRMED);
+
     ngx_shmtx_lock(&shpool->mutex);
 
     ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
                                 &ce, &me);
+
+    se = NULL;
+
+    if (report->scope
+        && (scoped || (report->probe & NGX_HTTP_AIROUTER_PROBE_SCOPED)))
+    {
+        se = ngx_http_airouter_live_find(live,
+                 ngx_http_airouter_live_scope_key(id, model->data,
+                                                  model->len, report->scope),
+                 1);
+    }
 
     if (report->nkeys > 1 && ngx_http_airouter_live_key_fault(report->fault)
         && v->cooldown > 0)
@@ -359,13 +448,37 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
         if (me) {
             ngx_http_airouter_live_count(me, now, ok);
-            ngx_http_airouter_live_settle(me, now,
-                report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL, ok);
+
+            if (scoped) {
+                /* says nothing of the model on its other endpoints */
+                if (report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL) {
+                    me->probe = 0;
+                }
+
+            } else {
+                ngx_http_airouter_live_settle(me, now,
+                    report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL, ok);
+            }
+        }
+
+        if (se) {
+            ngx_http_airouter_live_settle(se, now,
+                report->probe & NGX_HTTP_AIROUTER_PROBE_SCOPED, ok);
+
+            if (ok) {
+                se->confirm = 0;
+            }
         }
 
         if (v->scope == AIROUTER_SCOPE_CHANNEL && ce) {
             ngx_http_airouter_live_block(ce, now, report->fault, v->cooldown);
             shared |= NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL;
+
+        } else if (scoped && se) {
+            ngx_http_airouter_live_block(se, now, report->fault, shortened);
+            se->confirm = v->cooldown > shortened ? v->cooldown : 0;
+            report->scoped = shortened;
+            shared |= NGX_HTTP_AIROUTER_LIVE_SET_SCOPED;
 
         } else if (v->scope == AIROUTER_SCOPE_MODEL && me) {
             ngx_http_airouter_live_block(me, now, report->fault, v->cooldown);
@@ -380,6 +493,10 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
         if (me && (report->probe & NGX_HTTP_AIROUTER_PROBE_MODEL)) {
             me->probe = 0;
+        }
+
+        if (se && (report->probe & NGX_HTTP_AIROUTER_PROBE_SCOPED)) {
+            se->probe = 0;
         }
     }
 
@@ -402,28 +519,69 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
+    if (shared == 0 || v->cooldown <= 0) {
+        if (report->probe && ok) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter: live: \"%s\" \"%V\" probe "
+                           "succeeded: open again", id, model);
+        }
+
+        return;
+    }
+
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: live: \"%s\" \"%V\": %s, %s blocked for "
+                   "%T s%s", id, model, airouter_fault_name(report->fault),
+                   (shared & NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL)
+                   ? "the channel"
+                   : (shared & NGX_HTTP_AIROUTER_LIVE_SET_SCOPED)
+                   ? "the model on this endpoint"
+                   : (shared & NGX_HTTP_AIROUTER_LIVE_SET_MODEL)
+                   ? "the model" : "the key",
+                   (shared & NGX_HTTP_AIROUTER_LIVE_SET_SCOPED)
+                   ? shortened : v->cooldown,
+                   (shared & NGX_HTTP_AIROUTER_LIVE_SET_SCOPED)
+                   ? " until discovery confirms" : "");
+
     lcf = amcf->live;
 
-    if (lcf && lcf->on_block && shared && v->cooldown > 0) {
+    if (lcf == NULL) {
+        return;
+    }
+
+    if (lcf->on_block) {
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_KEY) {
-            lcf->on_block(amcf, id, NULL, report->key, report->fault,
+            lcf->on_block(amcf, id, NULL, report->key, 0, report->fault,
                           v->cooldown);
         }
 
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_CHANNEL) {
-            lcf->on_block(amcf, id, NULL, -1, report->fault, v->cooldown);
+            lcf->on_block(amcf, id, NULL, -1, 0, report->fault,
+                          v->cooldown);
         }
 
         if (shared & NGX_HTTP_AIROUTER_LIVE_SET_MODEL) {
-            lcf->on_block(amcf, id, model, -1, report->fault, v->cooldown);
+            lcf->on_block(amcf, id, model, -1, 0, report->fault,
+                          v->cooldown);
         }
+
+        if (shared & NGX_HTTP_AIROUTER_LIVE_SET_SCOPED) {
+            lcf->on_block(amcf, id, model, -1, report->scope, report->fault,
+                          shortened);
+        }
+    }
+
+    if ((shared & NGX_HTTP_AIROUTER_LIVE_SET_SCOPED) && lcf->on_suspect
+        && v->cooldown > shortened)
+    {
+        lcf->on_suspect(amcf, channel, model);
     }
 }
 
 
 void
 ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
-    const char *channel, ngx_str_t *model, ngx_int_t key,
+    const char *channel, ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
     airouter_fault_e fault, time_t until)
 {
     time_t                           now;
@@ -441,6 +599,9 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
 
     hash = key >= 0
            ? ngx_http_airouter_live_key_hash(channel, (ngx_uint_t) key)
+           : (scope && model)
+           ? ngx_http_airouter_live_scope_key(channel, model->data,
+                                              model->len, scope)
            : ngx_http_airouter_live_key(channel, model ? model->data : NULL,
                                         model ? model->len : 0);
 
@@ -453,6 +614,89 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+ngx_uint_t
+ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t listed)
+{
+    time_t                           now, period[NGX_HTTP_AIROUTER_LIVE_SCOPES];
+    ngx_uint_t                       s, n;
+    const char                      *id;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_conf_t   *lcf;
+    ngx_http_airouter_live_entry_t  *se;
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return 0;
+    }
+
+    id = amcf->config->channels[channel].id;
+    now = ngx_time();
+    n = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
+        period[s - 1] = 0;
+
+        se = ngx_http_airouter_live_find(live,
+                 ngx_http_airouter_live_scope_key(id, model->data,
+                                                  model->len, s), 0);
+
+        if (se == NULL || se->confirm == 0) {
+            continue;
+        }
+
+        if (!listed) {
+            ngx_http_airouter_live_block(se, now,
+                                         AIROUTER_FAULT_MODEL_NOT_FOUND,
+                                         se->confirm);
+            period[s - 1] = se->confirm;
+            n++;
+        }
+
+        se->confirm = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    lcf = amcf->live;
+
+    for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
+        if (period[s - 1] == 0) {
+            continue;
+        }
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: live: \"%s\" \"%V\" is gone from "
+                       "/models: blocked on %s for %T s", id, model,
+                       ngx_http_airouter_live_scope_name(s), period[s - 1]);
+
+        if (lcf && lcf->on_block) {
+            lcf->on_block(amcf, id, model, -1, s,
+                          AIROUTER_FAULT_MODEL_NOT_FOUND, period[s - 1]);
+        }
+    }
+
+    return n;
+}
+
+
+const char *
+ngx_http_airouter_live_scope_name(ngx_uint_t scope)
+{
+    static const char  *names[NGX_HTTP_AIROUTER_LIVE_SCOPES + 1] = {
+        [0] = "any",
+        [NGX_HTTP_AIROUTER_EP_CHAT + 1] = "chat",
+        [NGX_HTTP_AIROUTER_EP_COMPLETIONS + 1] = "completions",
+        [NGX_HTTP_AIROUTER_EP_EMBEDDINGS + 1] = "embeddings"
+    };
+
+    return scope <= NGX_HTTP_AIROUTER_LIVE_SCOPES ? names[scope] : "unknown";
 }
 
 
@@ -548,6 +792,15 @@ ngx_int_t
 ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model, ngx_http_airouter_live_info_t *info)
 {
+    return ngx_http_airouter_live_scope_info(amcf, channel, model, 0, info);
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_scope_info(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t scope,
+    ngx_http_airouter_live_info_t *info)
+{
     time_t                           now;
     uint32_t                         t;
     ngx_uint_t                       i;
@@ -570,8 +823,11 @@ ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
     ngx_shmtx_lock(&shpool->mutex);
 
     e = ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_key(id, model ? model->data : NULL,
-                                                model ? model->len : 0), 0);
+            (scope && model)
+            ? ngx_http_airouter_live_scope_key(id, model->data, model->len,
+                                               scope)
+            : ngx_http_airouter_live_key(id, model ? model->data : NULL,
+                                         model ? model->len : 0), 0);
 
     if (e == NULL) {
         ngx_shmtx_unlock(&shpool->mutex);
@@ -639,11 +895,11 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel)
 {
     uint32_t                         i;
-    ngx_uint_t                       found;
+    ngx_uint_t                       found, s;
     const char                      *id, *mid;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
-    ngx_http_airouter_live_entry_t  *e;
+    ngx_http_airouter_live_entry_t  *e, *se;
     const airouter_catalog_t        *cat;
     const airouter_catalog_model_t  *m;
 
@@ -676,6 +932,21 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
             e = ngx_http_airouter_live_find(live,
                         ngx_http_airouter_live_key(id, (u_char *) mid,
                                                    ngx_strlen(mid)), 0);
+
+            /* and the model's blocks on single endpoints */
+            for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
+                se = ngx_http_airouter_live_find(live,
+                         ngx_http_airouter_live_scope_key(id, (u_char *) mid,
+                                                   ngx_strlen(mid), s), 0);
+
+                if (se) {
+                    se->until = 0;
+                    se->probe = 0;
+                    se->fault = 0;
+                    se->confirm = 0;
+                    found = 1;
+                }
+            }
         }
 
         if (e) {
@@ -731,22 +1002,51 @@ static uint64_t
 ngx_http_airouter_live_key(const char *channel, const u_char *model,
     size_t len)
 {
-    size_t    i;
     uint64_t  h;
 
-    h = 0xcbf29ce484222325ULL;
-
-    while (*channel) {
-        h = (h ^ (u_char) *channel++) * 0x100000001b3ULL;
-    }
-
-    h = (h ^ 0) * 0x100000001b3ULL;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ model[i]) * 0x100000001b3ULL;
-    }
+    h = ngx_http_airouter_live_fnv(0xcbf29ce484222325ULL,
+                                   (const u_char *) channel,
+                                   ngx_strlen(channel) + 1);
+    h = ngx_http_airouter_live_fnv(h, model, len);
 
     return h ? h : 1;
+}
+
+
+/*
+ * A (channel, model) on one scope: "channel\0model\0s<scope>" (a model
+ * id holds no NUL, so no model's own key is one of these).
+ */
+static uint64_t
+ngx_http_airouter_live_scope_key(const char *channel, const u_char *model,
+    size_t len, ngx_uint_t scope)
+{
+    u_char    buf[NGX_INT_T_LEN + 2], *last;
+    uint64_t  h;
+
+    h = ngx_http_airouter_live_fnv(0xcbf29ce484222325ULL,
+                                   (const u_char *) channel,
+                                   ngx_strlen(channel) + 1);
+    h = ngx_http_airouter_live_fnv(h, model, len);
+
+    buf[0] = '\0';
+    last = ngx_sprintf(buf + 1, "s%ui", scope);
+    h = ngx_http_airouter_live_fnv(h, buf, last - buf);
+
+    return h ? h : 1;
+}
+
+
+static uint64_t
+ngx_http_airouter_live_fnv(uint64_t h, const u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    }
+
+    return h;
 }
 
 
@@ -947,14 +1247,17 @@ ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e, time_t now,
 static ngx_int_t
 ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
     ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me,
-    ngx_slab_pool_t **shpool)
+    ngx_http_airouter_live_entry_t **se, ngx_slab_pool_t **shpool)
 {
-    ngx_http_airouter_main_conf_t *amcf = ctx;
+    ngx_http_airouter_live_view_t *view = ctx;
 
     const char                      *id, *mid;
     ngx_http_airouter_live_sh_t     *live;
     const airouter_catalog_t        *cat;
+    ngx_http_airouter_main_conf_t   *amcf;
     const airouter_catalog_model_t  *m;
+
+    amcf = view->amcf;
 
     live = ngx_http_airouter_live_table(amcf, shpool);
     if (live == NULL || channel >= amcf->config->nchannels) {
@@ -975,6 +1278,15 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
     ngx_http_airouter_live_pair(live, id, (u_char *) mid, ngx_strlen(mid), 0,
                                 ce, me);
 
+    if (se) {
+        *se = view->scope
+              ? ngx_http_airouter_live_find(live,
+                    ngx_http_airouter_live_scope_key(id, (u_char *) mid,
+                                                     ngx_strlen(mid),
+                                                     view->scope), 0)
+              : NULL;
+    }
+
     return NGX_OK;
 }
 
@@ -986,7 +1298,8 @@ ngx_http_airouter_live_speed(void *ctx, uint32_t channel, uint32_t model)
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_entry_t  *ce, *me;
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
+                                       &shpool)
         != NGX_OK)
     {
         return 0.5;
@@ -1015,7 +1328,8 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_entry_t  *ce, *me;
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
+                                       &shpool)
         != NGX_OK)
     {
         return 0.5;
@@ -1045,7 +1359,9 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
 static int
 ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel)
 {
-    return ngx_http_airouter_live_reachable(ctx, channel) ? 1 : 0;
+    ngx_http_airouter_live_view_t *view = ctx;
+
+    return ngx_http_airouter_live_reachable(view->amcf, channel) ? 1 : 0;
 }
 
 
@@ -1056,9 +1372,10 @@ ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
     time_t                           now;
     ngx_uint_t                       probing;
     ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_entry_t  *ce, *me, *se;
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &shpool)
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &se,
+                                       &shpool)
         != NGX_OK)
     {
         return 1;
@@ -1071,6 +1388,9 @@ ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
                     == NGX_OK)
                 && (me == NULL
                     || ngx_http_airouter_live_open(me, now, 0, &probing)
+                       == NGX_OK)
+                && (se == NULL
+                    || ngx_http_airouter_live_open(se, now, 0, &probing)
                        == NGX_OK);
 
     ngx_shmtx_unlock(&shpool->mutex);

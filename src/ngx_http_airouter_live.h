@@ -3,7 +3,12 @@
  * (channel, model), kept in the shared zone so every worker routes by it.
  *
  *   blocked until   a blacklist (channel scope) or a cooldown (model
- *                   scope), with the fault that caused it
+ *                   scope), with the fault that caused it; a
+ *                   model_not_found blocks the model on the endpoint that
+ *                   failed only (its scope), briefly until discovery
+ *                   confirms that the channel's /models no longer lists
+ *                   it (ngx_http_airouter_live_confirm), then for the
+ *                   verdict's period
  *   half-open       when the period is over, one request (the probe) may
  *                   try; until it reports, the others stay away; its
  *                   success reopens the entry, its failure closes it again
@@ -17,15 +22,20 @@
  *
  * Entries are keyed by a 64-bit hash of the channel id and the model id
  * (the model id empty for the channel itself, "\0key<n>" for its n-th
- * key: no model id holds a NUL), so they survive catalogue
+ * key, the model id and "\0s<scope>" for a scoped block: no model id
+ * holds a NUL), so they survive catalogue
  * generations and reloads.  Layout: one open-addressing table allocated in
  * the zone by ngx_http_airouter_live_init_zone(); entries are never removed.
  * Locking: the zone's mutex, held for a lookup and a few stores.
  *
  * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
- * written by the proxy after every attempt.  An upper layer that must
- * hear of each block (airouter_redis, to tell the other hosts) sets the
- * on_block slot at configuration time; live state names no upper layer.
+ * by /health, /metrics and the stats API; written by the proxy after
+ * every attempt, by the admin API's reset, by airouter_redis (another
+ * host's blocks) and by discovery (confirmations).  Upper layers hear of
+ * what happens here through slots set at configuration time (on_block:
+ * airouter_redis tells the other hosts; on_suspect: discovery checks a
+ * model_not_found; reachable: the proxy says which channels have an
+ * address); live state names no upper layer.
  */
 
 #ifndef NGX_HTTP_AIROUTER_LIVE_H
@@ -39,6 +49,18 @@
 /* ngx_http_airouter_live_acquire() sets these in *probe */
 #define NGX_HTTP_AIROUTER_PROBE_CHANNEL  0x01
 #define NGX_HTTP_AIROUTER_PROBE_MODEL    0x02
+#define NGX_HTTP_AIROUTER_PROBE_SCOPED   0x04
+
+
+/*
+ * The scope of a block below its (channel, model): the endpoint a request
+ * used, NGX_HTTP_AIROUTER_EP_* + 1 (0: no scope, the model on every
+ * endpoint).  The request's dialect (issue #15) is meant to join it here:
+ * a wider scope number, one more name in ngx_http_airouter_live_scope_name,
+ * the rest (keys, Redis, metrics) follows.
+ */
+#define NGX_HTTP_AIROUTER_LIVE_SCOPES    3
+#define ngx_http_airouter_live_scope(endpoint)  ((ngx_uint_t) (endpoint) + 1)
 
 
 /* What the proxy reports about one finished attempt. */
@@ -50,9 +72,14 @@ typedef struct {
     ngx_uint_t                   probe;         /* from acquire */
     ngx_uint_t                   key;           /* index in api_keys */
     ngx_uint_t                   nkeys;         /* the channel's keys */
+    ngx_uint_t                   scope;         /* the request's */
     ngx_uint_t                   keyed;         /* set by release: the
                                                    fault stayed with the
                                                    key, another key lives */
+    time_t                       scoped;        /* set by release: the
+                                                   block's seconds when it
+                                                   holds for this scope
+                                                   only, else 0 */
 } ngx_http_airouter_live_report_t;
 
 
@@ -78,15 +105,16 @@ typedef struct {
 
 /*
  * The on_block slot: after release() blocked a channel (model NULL, key
- * < 0), a (channel, model) (key < 0) or one of a channel's keys (model
- * NULL) for seconds, outside the zone's lock, in the worker that saw the
- * fault.  One listener; ngx_http_airouter_live_on_block() sets it while
+ * < 0), a (channel, model) (key < 0; scope 0, or the endpoint it holds
+ * for) or one of a channel's keys (model NULL) for seconds, and after
+ * confirm() lengthened a scoped block, outside the zone's lock, in the
+ * worker that saw the fault.  One listener; ngx_http_airouter_live_on_block() sets it while
  * the configuration is read.
  */
 typedef void (*ngx_http_airouter_live_block_pt)(
     ngx_http_airouter_main_conf_t *amcf, const char *channel,
-    ngx_str_t *model, ngx_int_t key, airouter_fault_e fault,
-    time_t seconds);
+    ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
+    airouter_fault_e fault, time_t seconds);
 
 ngx_int_t ngx_http_airouter_live_on_block(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf,
@@ -105,6 +133,33 @@ ngx_int_t ngx_http_airouter_live_on_reachable(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_reachable_pt handler);
 
+/*
+ * The on_suspect slot: release() blocked (channel, model) on one endpoint
+ * for a model_not_found, briefly; the listener (discovery) asks the
+ * channel's /models and calls ngx_http_airouter_live_confirm().  Called
+ * outside the zone's lock from the request that saw the fault: do not
+ * block, do not call back into the proxy.
+ */
+typedef void (*ngx_http_airouter_live_suspect_pt)(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_str_t *model);
+
+ngx_int_t ngx_http_airouter_live_on_suspect(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf,
+    ngx_http_airouter_live_suspect_pt handler);
+
+/*
+ * What discovery found: listed 0 gives every scoped model_not_found block
+ * of (channel, model) still waiting for confirmation the verdict's full
+ * period; listed 1 leaves them short.  Returns how many it lengthened.
+ */
+ngx_uint_t ngx_http_airouter_live_confirm(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_str_t *model, ngx_uint_t listed);
+
+/* "chat", "completions", "embeddings"; "any" for 0. */
+const char *ngx_http_airouter_live_scope_name(ngx_uint_t scope);
+
 /* The slot's answer for /health and the stats API, 1 without the slot. */
 ngx_uint_t ngx_http_airouter_live_reachable(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
@@ -120,9 +175,24 @@ ngx_int_t ngx_http_airouter_live_info(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model,
     ngx_http_airouter_live_info_t *info);
 
-/* The ranking's view: speed, reliability, reachability and availability
- * by index. */
+/* The same for (channel, model) on one scope (its scoped blocks). */
+ngx_int_t ngx_http_airouter_live_scope_info(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_str_t *model, ngx_uint_t scope, ngx_http_airouter_live_info_t *info);
+
+/* What the ranking's callbacks read: the caller's storage. */
+typedef struct {
+    ngx_http_airouter_main_conf_t  *amcf;
+    ngx_uint_t                      scope;
+} ngx_http_airouter_live_view_t;
+
+/*
+ * The ranking's view: speed, reliability, reachability and availability
+ * by index, for requests of scope (a model blocked on another endpoint
+ * stays available).  view must live as long as live is used.
+ */
 void ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
     airouter_live_t *live);
 
 /*
@@ -132,8 +202,8 @@ void ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
  * probes.
  */
 ngx_int_t ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t *probe,
-    ngx_http_airouter_live_block_t *block);
+    ngx_uint_t channel, ngx_str_t *model, ngx_uint_t scope,
+    ngx_uint_t *probe, ngx_http_airouter_live_block_t *block);
 
 /*
  * Before acquire(), for a channel with nkeys > 1: the next of its keys
@@ -173,11 +243,11 @@ ngx_int_t ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
 
 /*
  * A block another host set (airouter_redis): the channel (model NULL, key
- * < 0), a (channel, model) or a channel's key is kept away until then,
- * unless it already is for longer.
+ * < 0), a (channel, model) (on every endpoint, or on scope's), or a
+ * channel's key is kept away until then, unless it already is for longer.
  */
 void ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
-    const char *channel, ngx_str_t *model, ngx_int_t key,
+    const char *channel, ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
     airouter_fault_e fault, time_t until);
 
 #endif /* NGX_HTTP_AIROUTER_LIVE_H */

@@ -91,6 +91,8 @@ static void ngx_http_airouter_metrics_live_families(
     ngx_uint_t per_model);
 static void ngx_http_airouter_metrics_keys(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_metrics_scoped(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf, const airouter_catalog_t *cat);
 static void ngx_http_airouter_metrics_catalog(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf, const airouter_catalog_t *cat);
 static void ngx_http_airouter_metrics_discovery(
@@ -147,6 +149,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
     }
 
     ngx_http_airouter_metrics_keys(&m, amcf);
+    ngx_http_airouter_metrics_scoped(&m, amcf, cat);
     ngx_http_airouter_metrics_catalog(&m, amcf, cat);
     ngx_http_airouter_metrics_discovery(&m, amcf);
     ngx_http_airouter_metrics_redis(&m, amcf);
@@ -959,6 +962,99 @@ ngx_http_airouter_metrics_keys(ngx_http_airouter_metrics_t *m,
 
             ngx_http_airouter_metrics_sample(m, name, l, 3,
                                              info.until > now ? 1 : 0, 1);
+        }
+    }
+}
+
+
+/*
+ * A model blocked on one endpoint only (model_not_found there): the
+ * (channel, model, endpoint) entries live state has seen, as the
+ * per-model families show a model's own block.
+ */
+static void
+ngx_http_airouter_metrics_scoped(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf, const airouter_catalog_t *cat)
+{
+    time_t                              now, left;
+    ngx_str_t                           model;
+    ngx_uint_t                          i, n, s, k, any;
+    airouter_config_t                  *acf;
+    const airouter_catalog_model_t     *cm;
+    ngx_http_airouter_live_info_t       info;
+    ngx_http_airouter_metrics_label_t   l[4];
+
+    static const char  *names[] = {
+        "airouter_model_endpoint_blocked",
+        "airouter_model_endpoint_blocked_seconds"
+    };
+    static const char  *helps[] = {
+        "1 while a (channel, model) is kept away from one endpoint only "
+            "(model_not_found there), reason: the fault; else 0, reason "
+            "none.",
+        "Seconds until that block ends (0: open): short until discovery "
+            "confirms the model is gone from the channel's /models."
+    };
+
+    acf = amcf->config;
+    n = cat ? airouter_catalog_nmodels(cat) : 0;
+    now = ngx_time();
+    l[0].name = "channel";
+    l[1].name = "model";
+    l[2].name = "endpoint";
+    l[3].name = "reason";
+
+    for (k = 0; k < 2; k++) {
+        any = 0;
+
+        for (i = 0; i < n; i++) {
+            cm = airouter_catalog_model(cat, i);
+
+            if (cm->channel >= acf->nchannels) {
+                continue;
+            }
+
+            model.data = (u_char *) airouter_catalog_model_id(cat, cm);
+            model.len = cm->id_len;
+
+            for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
+                if (ngx_http_airouter_live_scope_info(amcf, cm->channel,
+                                                      &model, s, &info)
+                    != NGX_OK)
+                {
+                    continue;
+                }
+
+                if (!any) {
+                    ngx_http_airouter_metrics_family(m, names[k], "gauge",
+                                                     helps[k]);
+                    any = 1;
+                }
+
+                ngx_http_airouter_metrics_str(&l[0].value,
+                                              acf->channels[cm->channel].id);
+                l[1].value = model;
+                ngx_http_airouter_metrics_str(&l[2].value,
+                                         ngx_http_airouter_live_scope_name(s));
+                left = info.until > now ? info.until - now : 0;
+
+                if (k == 1) {
+                    ngx_http_airouter_metrics_sample(m, names[k], l, 3,
+                                                     (double) left, 1);
+                    continue;
+                }
+
+                if (left) {
+                    ngx_http_airouter_metrics_str(&l[3].value,
+                        airouter_fault_name(info.fault));
+
+                } else {
+                    ngx_str_set(&l[3].value, "none");
+                }
+
+                ngx_http_airouter_metrics_sample(m, names[k], l, 4,
+                                                 left ? 1 : 0, 1);
+            }
         }
     }
 }

@@ -154,6 +154,8 @@ typedef struct {
 
     airouter_fault_e                 fault;
     airouter_verdict_t               verdict;
+    time_t                           scoped;    /* the endpoint-only block
+                                                   live state set, 0: none */
     long                             retry_after;
     ngx_array_t                      attempts;  /* ngx_http_airouter_attempt_t */
 
@@ -1901,7 +1903,9 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         }
 
         if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
-                                           &c[p->next].model, &probe, &block)
+                                  &c[p->next].model,
+                                  ngx_http_airouter_live_scope(ctx->endpoint),
+                                  &probe, &block)
             != NGX_OK)
         {
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
@@ -2041,8 +2045,10 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
                       &p->cand->model, &kname, airouter_fault_name(p->fault),
                       status ? " " : "", status ? &u->headers_in.status_line
                                                 : &empty,
-                      p->keyed ? "key" : airouter_scope_name(p->verdict.scope),
-                      p->verdict.cooldown);
+                      p->keyed ? "key"
+                      : p->scoped ? "endpoint (until discovery confirms)"
+                      : airouter_scope_name(p->verdict.scope),
+                      p->scoped ? (long) p->scoped : p->verdict.cooldown);
 
         if (!p->answered) {
             ngx_http_airouter_proxy_record(p, p->cand->channel,
@@ -2087,11 +2093,13 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     report.probe = p->probe;
     report.key = p->key;
     report.nkeys = p->channel->nauth;
+    report.scope = ngx_http_airouter_live_scope(p->ctx->endpoint);
 
     ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
                                    &p->cand->model, &report);
     p->acquired = 0;
     p->keyed = report.keyed;
+    p->scoped = report.scoped;
 }
 
 

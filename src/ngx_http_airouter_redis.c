@@ -73,7 +73,8 @@ static void ngx_http_airouter_redis_down(ngx_http_airouter_redis_link_t *link,
     ngx_uint_t was_ready, ngx_uint_t dropped, const char *reason);
 static void ngx_http_airouter_redis_block(
     ngx_http_airouter_main_conf_t *amcf, const char *channel,
-    ngx_str_t *model, ngx_int_t key, airouter_fault_e fault, time_t seconds);
+    ngx_str_t *model, ngx_int_t key, ngx_uint_t scope, airouter_fault_e fault,
+    time_t seconds);
 static void ngx_http_airouter_redis_message(redisAsyncContext *ac,
     void *reply, void *data);
 static void ngx_http_airouter_redis_apply_block(ngx_http_airouter_redis_t *rd,
@@ -448,10 +449,14 @@ ngx_http_airouter_redis_down(ngx_http_airouter_redis_link_t *link,
 
 /* Shared state: what this host tells the others */
 
-/* live state's on_block slot: tell the other hosts */
+/*
+ * live state's on_block slot: tell the other hosts.  A block of a model on
+ * one endpoint carries its scope as a fifth element; the key an operator
+ * sees is the (channel, model)'s either way, its value says which.
+ */
 static void
 ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
-    const char *channel, ngx_str_t *model, ngx_int_t key,
+    const char *channel, ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
     airouter_fault_e fault, time_t seconds)
 {
     char                       *member, *msg;
@@ -472,6 +477,10 @@ ngx_http_airouter_redis_block(ngx_http_airouter_main_conf_t *amcf,
                       (json_int_t) key, (int) fault);
     if (block == NULL) {
         return;
+    }
+
+    if (scope && model) {
+        json_array_append_new(block, json_integer((json_int_t) scope));
     }
 
     o = json_pack("{s:s,s:O,s:I}", "host", (char *) rd->host_id,
@@ -666,7 +675,7 @@ ngx_http_airouter_redis_message(redisAsyncContext *ac, void *reply,
 }
 
 
-/* [channel, model, key, fault] */
+/* [channel, model, key, fault] or [channel, model, key, fault, scope] */
 static void
 ngx_http_airouter_redis_apply_block(ngx_http_airouter_redis_t *rd,
     json_t *block, time_t until)
@@ -674,14 +683,18 @@ ngx_http_airouter_redis_apply_block(ngx_http_airouter_redis_t *rd,
     size_t              i;
     ngx_str_t           model;
     ngx_int_t           key;
+    json_int_t          scope;
     const char         *channel;
     airouter_config_t  *acf;
 
     channel = json_string_value(json_array_get(block, 0));
     model.data = (u_char *) json_string_value(json_array_get(block, 1));
     key = (ngx_int_t) json_integer_value(json_array_get(block, 2));
+    scope = json_integer_value(json_array_get(block, 4));
 
-    if (channel == NULL || model.data == NULL || until <= ngx_time()) {
+    if (channel == NULL || model.data == NULL || until <= ngx_time()
+        || scope < 0 || scope > NGX_HTTP_AIROUTER_LIVE_SCOPES)
+    {
         return;
     }
 
@@ -703,14 +716,19 @@ ngx_http_airouter_redis_apply_block(ngx_http_airouter_redis_t *rd,
 
     ngx_http_airouter_live_apply(rd->amcf, channel,
                                  model.len ? &model : NULL, key,
+                                 model.len ? (ngx_uint_t) scope : 0,
                                  (airouter_fault_e) json_integer_value(
                                      json_array_get(block, 3)),
                                  until);
 
     ngx_log_error(NGX_LOG_INFO, rd->log, 0,
                   "airouter: redis: another host blocked channel \"%s\"%s%s"
-                  " for %T s", channel, model.len ? " model " : "",
-                  model.len ? (char *) model.data : "", until - ngx_time());
+                  "%s%s for %T s", channel, model.len ? " model " : "",
+                  model.len ? (char *) model.data : "",
+                  (model.len && scope) ? " on " : "",
+                  (model.len && scope)
+                  ? ngx_http_airouter_live_scope_name((ngx_uint_t) scope) : "",
+                  until - ngx_time());
 }
 
 
