@@ -149,11 +149,16 @@ airouter_models_json_list(json_t *root)
 }
 
 
-/* The entry's id, or NULL to skip it (no id; Groq's inactive models). */
+/*
+ * The entry's id, or NULL to skip it (no id; Groq's inactive models; an
+ * id with a control character, which would reach X-Router-Model and the
+ * logs).
+ */
 static const char *
 airouter_models_json_id(json_t *item)
 {
-    const char  *id;
+    const char     *id;
+    const uint8_t  *p;
 
     if (!json_is_object(item)) {
         return NULL;
@@ -173,7 +178,17 @@ airouter_models_json_id(json_t *item)
         id = json_string_value(json_object_get(item, "name"));
     }
 
-    return (id != NULL && id[0] != '\0') ? id : NULL;
+    if (id == NULL || id[0] == '\0') {
+        return NULL;
+    }
+
+    for (p = (const uint8_t *) id; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            return NULL;
+        }
+    }
+
+    return id;
 }
 
 

@@ -756,6 +756,20 @@ test_fixtures(void)
     UNIT_CHECK(airouter_models_json_parse("{\"x\":1}", 7, &info, &n, err,
                                           sizeof(err)) != 0, "no list");
 
+    /* an id with a control character never reaches a header: skipped */
+    {
+        static const char  ctl[] =
+            "{\"data\":[{\"id\":\"evil\\r\\nX-Injected: 1\"},"
+            "{\"id\":\"tab\\there\"},{\"id\":\"del\\u007f\"},"
+            "{\"id\":\"fine-model\"}]}";
+
+        UNIT_CHECK(airouter_models_json_parse(ctl, sizeof(ctl) - 1, &info,
+                                              &n, err, sizeof(err)) == 0
+                   && n == 1 && strcmp(info[0].id, "fine-model") == 0,
+                   "control characters: %zu left", n);
+        airouter_models_json_free(info);
+    }
+
     /* OpenRouter's prompt-cache prices, strings per token like the rest */
     {
         static const char  cached[] =
