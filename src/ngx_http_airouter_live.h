@@ -108,8 +108,9 @@ typedef struct {
  * < 0), a (channel, model) (key < 0; scope 0, or the endpoint it holds
  * for) or one of a channel's keys (model NULL) for seconds, and after
  * confirm() lengthened a scoped block, outside the zone's lock, in the
- * worker that saw the fault.  One listener; ngx_http_airouter_live_on_block() sets it while
- * the configuration is read.
+ * worker that saw the fault.  One listener;
+ * ngx_http_airouter_live_on_block() sets it while the configuration is
+ * read.
  */
 typedef void (*ngx_http_airouter_live_block_pt)(
     ngx_http_airouter_main_conf_t *amcf, const char *channel,

@@ -3,7 +3,8 @@
  * at http level, every worker re-resolves each channel's host name on a
  * timer and writes the answer into the proxy's address pointer.
  *
- * Called by the proxy's configuration (ngx_http_airouter_resolve_resolver,
+ * Called by the proxy's and discovery's configuration
+ * (ngx_http_airouter_resolve_resolver; the proxy also registers names with
  * ngx_http_airouter_resolve_add) and by the module (the directive, and
  * init_process).
  */
