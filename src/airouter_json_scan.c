@@ -11,6 +11,29 @@ static size_t airouter_json_ws(const char *p, size_t n, size_t i);
 static int airouter_json_string(const char *p, size_t n, size_t *i,
     int *escaped);
 static int airouter_json_skip(const char *p, size_t n, size_t *i);
+static int airouter_json_value(const char *p, size_t n, size_t *i);
+static int airouter_json_string_valid(const char *p, size_t n, size_t *i);
+static int airouter_json_escape(const char *p, size_t n, size_t *i);
+static int airouter_json_utf8(const char *p, size_t n, size_t *i);
+static int airouter_json_number(const char *p, size_t n, size_t *i);
+static long airouter_json_hex4(const char *p, size_t n, size_t i);
+
+
+/* 1: a byte that stands for itself in a string (not '"', '\\', < 0x20,
+ * or the start of a multi-byte UTF-8 sequence) */
+static const unsigned char  airouter_json_plain[256] = {
+#define AIROUTER_JSON_P16(a) a, a, a, a, a, a, a, a, a, a, a, a, a, a, a, a
+    AIROUTER_JSON_P16(0), AIROUTER_JSON_P16(0),            /* 0x00 - 0x1f */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,        /* 0x20: '"' */
+    AIROUTER_JSON_P16(1), AIROUTER_JSON_P16(1),            /* 0x30 - 0x4f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,        /* 0x50: '\\' */
+    AIROUTER_JSON_P16(1), AIROUTER_JSON_P16(1),            /* 0x60 - 0x7f */
+    AIROUTER_JSON_P16(0), AIROUTER_JSON_P16(0),            /* 0x80 - ... */
+    AIROUTER_JSON_P16(0), AIROUTER_JSON_P16(0),
+    AIROUTER_JSON_P16(0), AIROUTER_JSON_P16(0),
+    AIROUTER_JSON_P16(0), AIROUTER_JSON_P16(0)
+#undef AIROUTER_JSON_P16
+};
 
 
 int
@@ -29,12 +52,27 @@ airouter_json_iter_init(airouter_json_iter_t *it, const char *p, size_t n)
     it->open = i + 1;
     it->i = airouter_json_ws(p, n, i + 1);
     it->done = 0;
+    it->strict = 0;
 
     /* "{}" */
     if (it->i < n && p[it->i] == '}') {
         it->done = 1;
         it->i++;
     }
+
+    return 0;
+}
+
+
+int
+airouter_json_iter_init_strict(airouter_json_iter_t *it, const char *p,
+    size_t n)
+{
+    if (airouter_json_iter_init(it, p, n) != 0) {
+        return -1;
+    }
+
+    it->strict = 1;
 
     return 0;
 }
@@ -62,7 +100,19 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
 
     span->key_start = i;
 
-    if (airouter_json_string(p, n, &i, &escaped) != 0 || escaped) {
+    if (it->strict) {
+        if (airouter_json_string_valid(p, n, &i) != 0) {
+            return -1;
+        }
+
+        escaped = memchr(p + span->key_start, '\\', i - span->key_start)
+                  != NULL;
+
+    } else if (airouter_json_string(p, n, &i, &escaped) != 0) {
+        return -1;
+    }
+
+    if (escaped) {
         return -1;
     }
 
@@ -76,7 +126,10 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
     i = airouter_json_ws(p, n, i + 1);
     span->start = i;
 
-    if (airouter_json_skip(p, n, &i) != 0) {
+    if ((it->strict ? airouter_json_value(p, n, &i)
+                    : airouter_json_skip(p, n, &i))
+        != 0)
+    {
         return -1;
     }
 
@@ -140,6 +193,54 @@ airouter_json_member(const char *p, size_t n, const char *key,
     }
 
     return rc == 0 ? found : -1;
+}
+
+
+int
+airouter_json_member_valid(const char *p, size_t n, const char *key,
+    airouter_json_span_t *span)
+{
+    int                   rc, found;
+    airouter_json_iter_t  it;
+    airouter_json_span_t  m;
+
+    if (airouter_json_iter_init_strict(&it, p, n) != 0) {
+        return -1;
+    }
+
+    found = 0;
+
+    while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
+        if (airouter_json_key_is(p, &m, key)) {
+            *span = m;
+            found = 1;
+        }
+    }
+
+    return rc == 0 ? found : -1;
+}
+
+
+int
+airouter_json_valid(const char *p, size_t n)
+{
+    int     rc;
+    size_t  i;
+
+    i = airouter_json_ws(p, n, 0);
+
+    /* as jansson reads an answer: an object or an array */
+    if (i < n && p[i] != '{' && p[i] != '[') {
+        return -1;
+    }
+
+    rc = airouter_json_value(p, n, &i);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return airouter_json_ws(p, n, i) == n ? 0 : -1;
 }
 
 
@@ -299,6 +400,432 @@ airouter_json_skip(const char *p, size_t n, size_t *i)
 
     if (k == *i) {
         return -1;
+    }
+
+    *i = k;
+
+    return 0;
+}
+
+
+/*
+ * One value from *i, validated; leaves *i one past it.  0: valid, -1:
+ * not JSON, -2: the text ends inside it.  Containers are followed with a
+ * stack of one bit per level (1: an object), not by recursion.
+ */
+static int
+airouter_json_value(const char *p, size_t n, size_t *i)
+{
+    int            rc, object;
+    size_t         k, depth;
+    unsigned char  c, stack[AIROUTER_JSON_MAX_DEPTH / 8];
+
+    k = *i;
+    depth = 0;
+
+    for ( ;; ) {
+
+        /* a value starts at k */
+
+        if (k == n) {
+            return -2;
+        }
+
+        c = (unsigned char) p[k];
+
+        if (c == '{' || c == '[') {
+            if (depth == AIROUTER_JSON_MAX_DEPTH) {
+                return -1;
+            }
+
+            if (c == '{') {
+                stack[depth / 8] |= (unsigned char) (1 << (depth % 8));
+
+            } else {
+                stack[depth / 8] &= (unsigned char) ~(1 << (depth % 8));
+            }
+
+            depth++;
+            k = airouter_json_ws(p, n, k + 1);
+
+            if (k == n) {
+                return -2;
+            }
+
+            if (p[k] == (c == '{' ? '}' : ']')) {
+                k++;
+                depth--;
+                goto next;
+            }
+
+            if (c == '{') {
+                goto key;
+            }
+
+            continue;
+        }
+
+        if (c == '"') {
+            rc = airouter_json_string_valid(p, n, &k);
+
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            rc = airouter_json_number(p, n, &k);
+
+        } else {
+            switch (c) {
+            case 't':
+                rc = n - k >= 4 ? (memcmp(p + k, "true", 4) ? -1 : 0)
+                                : (memcmp(p + k, "true", n - k) ? -1 : -2);
+                k += 4;
+                break;
+            case 'f':
+                rc = n - k >= 5 ? (memcmp(p + k, "false", 5) ? -1 : 0)
+                                : (memcmp(p + k, "false", n - k) ? -1 : -2);
+                k += 5;
+                break;
+            case 'n':
+                rc = n - k >= 4 ? (memcmp(p + k, "null", 4) ? -1 : 0)
+                                : (memcmp(p + k, "null", n - k) ? -1 : -2);
+                k += 4;
+                break;
+            default:
+                rc = -1;
+            }
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+    next:
+
+        /* a value ended at k: what its container says next */
+
+        if (depth == 0) {
+            *i = k;
+            return 0;
+        }
+
+        object = (stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+        k = airouter_json_ws(p, n, k);
+
+        if (k == n) {
+            return -2;
+        }
+
+        if (p[k] == (object ? '}' : ']')) {
+            k++;
+            depth--;
+            goto next;
+        }
+
+        if (p[k] != ',') {
+            return -1;
+        }
+
+        k = airouter_json_ws(p, n, k + 1);
+
+        if (!object) {
+            continue;
+        }
+
+    key:
+
+        /* a member: its key, a colon, then its value at the loop's top */
+
+        if (k == n) {
+            return -2;
+        }
+
+        if (p[k] != '"') {
+            return -1;
+        }
+
+        rc = airouter_json_string_valid(p, n, &k);
+        if (rc != 0) {
+            return rc;
+        }
+
+        k = airouter_json_ws(p, n, k);
+
+        if (k == n) {
+            return -2;
+        }
+
+        if (p[k] != ':') {
+            return -1;
+        }
+
+        k = airouter_json_ws(p, n, k + 1);
+    }
+}
+
+
+/* *i at an opening quote; leaves it one past the closing one. */
+static int
+airouter_json_string_valid(const char *p, size_t n, size_t *i)
+{
+    int            rc;
+    size_t         k;
+    unsigned char  c;
+
+    k = *i + 1;
+
+    for ( ;; ) {
+        /* the plain bytes, four at a time */
+        while (n - k >= 4 && airouter_json_plain[(unsigned char) p[k]]
+               && airouter_json_plain[(unsigned char) p[k + 1]]
+               && airouter_json_plain[(unsigned char) p[k + 2]]
+               && airouter_json_plain[(unsigned char) p[k + 3]])
+        {
+            k += 4;
+        }
+
+        while (k < n && airouter_json_plain[(unsigned char) p[k]]) {
+            k++;
+        }
+
+        if (k == n) {
+            return -2;
+        }
+
+        c = (unsigned char) p[k];
+
+        if (c == '"') {
+            *i = k + 1;
+            return 0;
+        }
+
+        if (c < 0x20) {
+            return -1;
+        }
+
+        rc = (c == '\\') ? airouter_json_escape(p, n, &k)
+                         : airouter_json_utf8(p, n, &k);
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+}
+
+
+/*
+ * *i at a backslash.  As jansson: \u0000 is refused, and a surrogate
+ * must be a high one followed by an escaped low one.
+ */
+static int
+airouter_json_escape(const char *p, size_t n, size_t *i)
+{
+    long    u, low;
+    size_t  k;
+
+    k = *i + 1;
+
+    if (k == n) {
+        return -2;
+    }
+
+    switch (p[k]) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+    case 't':
+        *i = k + 1;
+        return 0;
+
+    case 'u':
+        break;
+
+    default:
+        return -1;
+    }
+
+    u = airouter_json_hex4(p, n, k + 1);
+
+    if (u < 0) {
+        return (int) u;
+    }
+
+    k += 5;
+
+    if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF)) {
+        return -1;
+    }
+
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        if (n - k < 2) {
+            return (n - k == 0 || p[k] == '\\') ? -2 : -1;
+        }
+
+        if (p[k] != '\\' || p[k + 1] != 'u') {
+            return -1;
+        }
+
+        low = airouter_json_hex4(p, n, k + 2);
+
+        if (low < 0) {
+            return (int) low;
+        }
+
+        if (low < 0xDC00 || low > 0xDFFF) {
+            return -1;
+        }
+
+        k += 6;
+    }
+
+    *i = k;
+
+    return 0;
+}
+
+
+/* Four hex digits at p[i]: their value, -1 not hex, -2 the text ends. */
+static long
+airouter_json_hex4(const char *p, size_t n, size_t i)
+{
+    long    v;
+    size_t  k;
+    char    c;
+
+    v = 0;
+
+    for (k = i; k < i + 4; k++) {
+        if (k == n) {
+            return -2;
+        }
+
+        c = p[k];
+
+        if (c >= '0' && c <= '9') {
+            v = v * 16 + (c - '0');
+
+        } else if (c >= 'a' && c <= 'f') {
+            v = v * 16 + (c - 'a' + 10);
+
+        } else if (c >= 'A' && c <= 'F') {
+            v = v * 16 + (c - 'A' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
+}
+
+
+/*
+ * *i at a byte >= 0x80: one UTF-8 sequence, shortest form, no surrogate,
+ * at most U+10FFFF.
+ */
+static int
+airouter_json_utf8(const char *p, size_t n, size_t *i)
+{
+    size_t         k, len, j;
+    unsigned char  c, lo, hi;
+
+    k = *i;
+    c = (unsigned char) p[k];
+    lo = 0x80;
+    hi = 0xBF;
+
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = (c == 0xE0) ? 0xA0 : 0x80;
+        hi = (c == 0xED) ? 0x9F : 0xBF;
+
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = (c == 0xF0) ? 0x90 : 0x80;
+        hi = (c == 0xF4) ? 0x8F : 0xBF;
+
+    } else {
+        return -1;
+    }
+
+    for (j = 1; j < len; j++) {
+        if (k + j == n) {
+            return -2;
+        }
+
+        c = (unsigned char) p[k + j];
+
+        if (c < (j == 1 ? lo : 0x80) || c > (j == 1 ? hi : 0xBF)) {
+            return -1;
+        }
+    }
+
+    *i = k + len;
+
+    return 0;
+}
+
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? from *i. */
+static int
+airouter_json_number(const char *p, size_t n, size_t *i)
+{
+    size_t  k, d;
+
+    k = *i;
+
+    if (p[k] == '-') {
+        k++;
+    }
+
+    if (k == n) {
+        return -2;
+    }
+
+    if (p[k] == '0') {
+        k++;
+
+    } else if (p[k] >= '1' && p[k] <= '9') {
+        while (k < n && p[k] >= '0' && p[k] <= '9') {
+            k++;
+        }
+
+    } else {
+        return -1;
+    }
+
+    if (k < n && p[k] == '.') {
+        d = ++k;
+
+        while (k < n && p[k] >= '0' && p[k] <= '9') {
+            k++;
+        }
+
+        if (k == d) {
+            return k == n ? -2 : -1;
+        }
+    }
+
+    if (k < n && (p[k] == 'e' || p[k] == 'E')) {
+        k++;
+
+        if (k < n && (p[k] == '+' || p[k] == '-')) {
+            k++;
+        }
+
+        d = k;
+
+        while (k < n && p[k] >= '0' && p[k] <= '9') {
+            k++;
+        }
+
+        if (k == d) {
+            return k == n ? -2 : -1;
+        }
+    }
+
+    /* a number the text ends in may go on in what follows */
+    if (k == n) {
+        *i = k;
+        return -2;
     }
 
     *i = k;

@@ -8,7 +8,10 @@
  * The walk is exact about strings (escapes, quotes inside values) and
  * nesting, and lenient about what it skips: it does not validate numbers
  * or literals, so callers use it on text jansson accepted, or treat a
- * wrong answer as "not found".
+ * wrong answer as "not found".  The strict walk (airouter_json_member_valid)
+ * validates everything it passes, as jansson would read it, so that one
+ * pass over an upstream's answer both finds a member and says whether the
+ * answer is JSON at all.
  *
  * Pure C.
  */
@@ -35,7 +38,12 @@ typedef struct {
     size_t                    i;
     size_t                    open;
     int                       done;
+    int                       strict;       /* values validated */
 } airouter_json_iter_t;
+
+
+/* Nesting deeper than this is refused, as jansson refuses it. */
+#define AIROUTER_JSON_MAX_DEPTH  2048
 
 
 /* Returns 0, or -1 when p does not start (after white space) with '{'. */
@@ -49,6 +57,10 @@ int airouter_json_iter_init(airouter_json_iter_t *it, const char *p,
  */
 int airouter_json_iter_next(airouter_json_iter_t *it,
     airouter_json_span_t *span);
+
+/* As airouter_json_iter_init(), for a walk that validates what it skips. */
+int airouter_json_iter_init_strict(airouter_json_iter_t *it, const char *p,
+    size_t n);
 
 /* The member's key is key (no escapes: airouter_json_iter_next says). */
 int airouter_json_key_is(const char *p, const airouter_json_span_t *span,
@@ -64,6 +76,22 @@ int airouter_json_key_is(const char *p, const airouter_json_span_t *span,
  */
 int airouter_json_member(const char *p, size_t n, const char *key,
     airouter_json_span_t *span);
+
+/*
+ * As airouter_json_member(), and -1 also when the text is not one valid
+ * JSON object: syntax, string escapes, UTF-8 and nesting depth as jansson
+ * reads them (numbers by their syntax alone: jansson also refuses an
+ * integer that overflows 64 bits).
+ */
+int airouter_json_member_valid(const char *p, size_t n, const char *key,
+    airouter_json_span_t *span);
+
+/*
+ * Whether p is one JSON object or array with only white space around it:
+ * 0 yes, -1 no, -2 it is the start of one (the text ends too early).  The
+ * checks are airouter_json_member_valid()'s.
+ */
+int airouter_json_valid(const char *p, size_t n);
 
 /*
  * Writes s as a JSON string (quotes included) into out, which must hold

@@ -211,7 +211,7 @@ airouter_usage_from_answer(const char *p, size_t n, airouter_usage_t *u)
     airouter_json_span_t  span;
     airouter_usage_raw_t  raw;
 
-    rc = airouter_json_member(p, n, "usage", &span);
+    rc = airouter_json_member_valid(p, n, "usage", &span);
 
     if (rc != 1) {
         return rc;
@@ -450,7 +450,38 @@ airouter_usage_real(const char *p, size_t n)
 void
 airouter_tail_feed(airouter_tail_t *t, const char *p, size_t n)
 {
-    size_t  keep;
+    size_t  i, keep;
+    char    c;
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+
+        if (t->in_string) {
+            if (t->escaped) {
+                t->escaped = 0;
+
+            } else if (c == '\\') {
+                t->escaped = 1;
+
+            } else if (c == '"') {
+                t->in_string = 0;
+            }
+
+        } else if (c == '"') {
+            t->in_string = 1;
+
+        } else if (c == '{' || c == '[') {
+            t->depth++;
+
+        } else if (c == '}' || c == ']') {
+            if (t->depth == 0) {
+                t->unbalanced = 1;
+
+            } else {
+                t->depth--;
+            }
+        }
+    }
 
     if (n >= AIROUTER_TAIL_SIZE) {
         memcpy(t->buf, p + n - AIROUTER_TAIL_SIZE, AIROUTER_TAIL_SIZE);
@@ -467,6 +498,31 @@ airouter_tail_feed(airouter_tail_t *t, const char *p, size_t n)
 
     memcpy(t->buf + t->len, p, n);
     t->len += n;
+}
+
+
+int
+airouter_tail_closed(const airouter_tail_t *t)
+{
+    size_t  i;
+
+    if (t->depth || t->in_string || t->unbalanced) {
+        return 0;
+    }
+
+    for (i = t->len; i > 0; i--) {
+        switch (t->buf[i - 1]) {
+        case ' ': case '\t': case '\r': case '\n':
+            continue;
+        case '}': case ']':
+            return 1;
+        default:
+            return 0;
+        }
+    }
+
+    /* nothing but white space: nothing was opened */
+    return 0;
 }
 
 

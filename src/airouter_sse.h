@@ -93,8 +93,9 @@ int airouter_usage_from_object(struct json_t *usage, airouter_usage_t *u);
 
 /*
  * The same from a whole answer's text, parsing only its top-level "usage"
- * member: 1 found, 0 the answer has none, -1 the text could not be
- * followed (parse it whole to know).
+ * member, in one pass that also validates the answer: 1 found, 0 the
+ * answer has none (both: the answer is JSON), -1 it is not JSON or could
+ * not be followed (a key with an escape: parse it whole to know).
  */
 int airouter_usage_from_answer(const char *p, size_t n, airouter_usage_t *u);
 int airouter_usage_from_root(struct json_t *root, airouter_usage_t *u);
@@ -120,9 +121,21 @@ void airouter_usage_init(airouter_usage_t *u);
 typedef struct {
     char                      buf[AIROUTER_TAIL_SIZE];
     size_t                    len;
+    size_t                    depth;        /* '{' and '[' not closed */
+    unsigned                  in_string:1;
+    unsigned                  escaped:1;
+    unsigned                  unbalanced:1; /* a close with none open */
 } airouter_tail_t;
 
+/* t starts zeroed; the whole body goes through it, in order. */
 void airouter_tail_feed(airouter_tail_t *t, const char *p, size_t n);
+
+/*
+ * The body fed closed what it opened, outside strings, and ends (white
+ * space aside) with '}' or ']': a JSON answer whose writer did not stop
+ * half way.  The rest of JSON's syntax is not checked.
+ */
+int airouter_tail_closed(const airouter_tail_t *t);
 
 /* As airouter_usage_from_json(), from the last "usage" object in t. */
 int airouter_usage_from_tail(const airouter_tail_t *t, airouter_usage_t *u);

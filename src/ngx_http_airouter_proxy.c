@@ -219,8 +219,8 @@ static ngx_int_t ngx_http_airouter_proxy_first_event(ngx_http_request_t *r,
 static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
 static void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage);
-static void ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
-    ngx_uint_t status, ngx_str_t *body);
+static void ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t status, ngx_str_t *body);
 static ngx_buf_t *ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_buf_t *ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
@@ -671,9 +671,20 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        if (status >= 200 && status < 300 && rc == NGX_OK && !sse) {
-            ngx_http_airouter_proxy_answer(p, status, &body);
-            goto judged;
+        if (status >= 200 && status < 300 && !sse) {
+            if (rc == NGX_OK) {
+                ngx_http_airouter_proxy_answer(r, p, status, &body);
+                goto judged;
+            }
+
+            /* too big to judge whole: what came must begin a JSON answer */
+            if (airouter_json_valid((char *) body.data, body.len) == -1) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "airouter: upstream answered %ui with a body "
+                              "that is not JSON", status);
+                p->fault = AIROUTER_FAULT_SERVER;
+                goto judged;
+            }
         }
 
         /* one parse for the fault and the usage */
@@ -730,12 +741,13 @@ judged:
 /*
  * A whole 2xx answer, the common case, judged without a jansson tree: an
  * error object in it is parsed (by airouter_outcome_fault), the usage
- * member alone is parsed, and only an answer without usage is read whole
- * (to count its text).
+ * member alone is parsed in the pass that validates the answer, and only
+ * an answer without usage is read whole (to count its text).  An answer
+ * that is not JSON is a server_error: the next candidate is tried.
  */
 static void
-ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
-    ngx_uint_t status, ngx_str_t *body)
+ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t status, ngx_str_t *body)
 {
     int                rc;
     json_t            *root;
@@ -753,13 +765,19 @@ ngx_http_airouter_proxy_answer(ngx_http_airouter_proxy_ctx_t *p,
     rc = airouter_usage_from_answer((char *) body->data, body->len, &usage);
 
     if (rc == -1) {
-        /* a shape the scan does not follow: parse it whole */
+        /* not JSON, or a shape the scan does not follow: jansson says */
         root = json_loadb((char *) body->data, body->len, 0, NULL);
-        rc = (root != NULL && airouter_usage_from_root(root, &usage));
 
-        if (root) {
-            json_decref(root);
+        if (root == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "airouter: upstream answered %ui with a body "
+                          "that is not JSON", status);
+            p->fault = AIROUTER_FAULT_SERVER;
+            return;
         }
+
+        rc = airouter_usage_from_root(root, &usage);
+        json_decref(root);
     }
 
     if (rc == 1) {
@@ -1093,7 +1111,19 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
 
     if (p->cand && p->classified && p->fault == AIROUTER_FAULT_NONE) {
 
-        if (rc != 0 || !p->complete) {
+        if (rc == 0 && p->complete && p->tail
+            && !airouter_tail_closed(p->tail))
+        {
+            /* it began as JSON, and ended as something else */
+            p->fault = AIROUTER_FAULT_SERVER;
+            p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+                                                  -1);
+
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "airouter: \"%s\" sent an answer that is not JSON",
+                          ctx->amcf->config->channels[p->cand->channel].id);
+
+        } else if (rc != 0 || !p->complete) {
             p->fault = (rc == NGX_HTTP_GATEWAY_TIME_OUT)
                        ? AIROUTER_FAULT_TIMEOUT : AIROUTER_FAULT_SERVER;
             p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
@@ -1118,7 +1148,9 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
             ngx_http_airouter_proxy_count(p, NULL);
         }
 
-    } else if (p->tail && p->complete && ctx->prompt_tokens < 0) {
+    } else if (p->tail && p->complete && p->fault == AIROUTER_FAULT_NONE
+               && ctx->prompt_tokens < 0)
+    {
         airouter_usage_init(&usage);
 
         if (airouter_usage_from_tail(p->tail, &usage)) {

@@ -54,10 +54,7 @@ POST /v1/chat/completions
 Authorization: Bearer client-token-must-not-leak
 X-Client-Header: not-forwarded
 --- response_body
-auth=Bearer sk-|first-secret
-x-api-key=
-client=
-{"model": "first-model", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
+{"auth":"Bearer sk-|first-secret","x-api-key":"","client":"","body":{"model": "first-model", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}}
 --- no_error_log
 [error]
 client-token-must-not-leak
@@ -71,8 +68,8 @@ client-token-must-not-leak
 "POST /v1/chat/completions\n"
 . qq|{ "temperature" : 0.70000000000000001, "model" :"gpt-test" ,"seed": 123456789012,\n "messages": [{"role": "user", "content": "the \\"model\\": \\"x\\" inside a string"}]}|
 --- response_body eval
-"auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n"
-. qq|{ "temperature" : 0.70000000000000001, "model" :"first-model" ,"seed": 123456789012,\n "messages": [{"role": "user", "content": "the \\"model\\": \\"x\\" inside a string"}]}\n|
+'{"auth":"Bearer sk-|first-secret","x-api-key":"","client":"","body":'
+. qq|{ "temperature" : 0.70000000000000001, "model" :"first-model" ,"seed": 123456789012,\n "messages": [{"role": "user", "content": "the \\"model\\": \\"x\\" inside a string"}]}}\n|
 --- no_error_log
 [error]
 
@@ -84,7 +81,7 @@ client-token-must-not-leak
 --- request
 POST /v1/chat/completions
 {"stream": true, "model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
---- response_body_like: ^auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n\{"stream_options":\{"include_usage":true\},"stream": true, "model": "first-model", "messages": \[\{"role": "user", "content": "hi"\}\]\}$
+--- response_body_like: ^\{"auth":"Bearer sk-\|first-secret","x-api-key":"","client":"","body":\{"stream_options":\{"include_usage":true\},"stream": true, "model": "first-model", "messages": \[\{"role": "user", "content": "hi"\}\]\}\}$
 --- no_error_log
 [error]
 
@@ -96,7 +93,7 @@ POST /v1/chat/completions
 --- request
 POST /v1/chat/completions
 {"model": "nothing-routes-this", "mod\u0065l": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
---- response_body_like: ^auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n\{"model":"first-model","messages":\[\{"role":"user","content":"hi"\}\]\}$
+--- response_body_like: ^\{"auth":"Bearer sk-\|first-secret","x-api-key":"","client":"","body":\{"model":"first-model","messages":\[\{"role":"user","content":"hi"\}\]\}\}$
 --- no_error_log
 [error]
 
@@ -113,8 +110,8 @@ POST /v1/chat/completions
 --- request eval
 "POST /v1/chat/completions\n" . '{"model": "gpt-test", "messages": [{"role": "user", "content": "' . ("abcdefgh" x 500) . '"}]}'
 --- response_body eval
-"auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n"
-. '{"model": "first-model", "messages": [{"role": "user", "content": "' . ("abcdefgh" x 500) . '"}]}' . "\n"
+'{"auth":"Bearer sk-|first-secret","x-api-key":"","client":"","body":'
+. '{"model": "first-model", "messages": [{"role": "user", "content": "' . ("abcdefgh" x 500) . '"}]}}' . "\n"
 --- no_error_log
 [error]
 
@@ -130,8 +127,8 @@ my ($a, $b) = (substr($body, 0, 20), substr($body, 20));
 . "Transfer-Encoding: chunked\r\n\r\n"
 . sprintf("%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n", length $a, $a, length $b, $b)
 --- response_body eval
-"auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n"
-. '{"model": "first-model", "messages": [{"role": "user", "content": "hi there"}]}' . "\n"
+'{"auth":"Bearer sk-|first-secret","x-api-key":"","client":"","body":'
+. '{"model": "first-model", "messages": [{"role": "user", "content": "hi there"}]}}' . "\n"
 --- no_error_log
 [error]
 
@@ -143,7 +140,7 @@ my ($a, $b) = (substr($body, 0, 20), substr($body, 20));
 --- request
 POST /v1/chat/completions
 {"model": "gpt-test", "stream": true, "stream_options": {"foo": 1}, "messages": [{"role": "user", "content": "hi"}]}
---- response_body_like: ^auth=Bearer sk-|first-secret\nx-api-key=\nclient=\n\{"model":"first-model","stream":true,"stream_options":\{"foo":1,"include_usage":true\},"messages":\[\{"role":"user","content":"hi"\}\]\}$
+--- response_body_like: ^\{"auth":"Bearer sk-\|first-secret","x-api-key":"","client":"","body":\{"model":"first-model","stream":true,"stream_options":\{"foo":1,"include_usage":true\},"messages":\[\{"role":"user","content":"hi"\}\]\}\}$
 --- no_error_log
 [error]
 
@@ -156,7 +153,7 @@ POST /v1/chat/completions
 --- request
 POST /v1/chat/completions
 {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
---- response_body_like: ^auth=\nx-api-key=sk-|first-secret\n
+--- response_body_like: ^\{"auth":"","x-api-key":"sk-\|first-secret","client":"","body":\{
 --- no_error_log
 [error]
 

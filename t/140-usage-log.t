@@ -73,7 +73,7 @@ POST /v1/embeddings
 ["POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
  "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
 --- response_body eval
-["requests on this connection: 1\n", "requests on this connection: 2\n"]
+["{\"requests_on_this_connection\":1}\n", "{\"requests_on_this_connection\":2}\n"]
 
 
 
@@ -86,7 +86,7 @@ POST /v1/embeddings
 ["POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
  "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
 --- response_body eval
-["requests on this connection: 1\n", "requests on this connection: 1\n"]
+["{\"requests_on_this_connection\":1}\n", "{\"requests_on_this_connection\":1}\n"]
 
 
 

@@ -28,7 +28,7 @@ our $TlsMock = <<'_EOC_';
 
         location / {
             echo_read_request_body;
-            echo "https=$https sni=$ssl_server_name host=$host $echo_authorization requests=$connection_requests";
+            echo '{"https":"$https","sni":"$ssl_server_name","host":"$host","auth":"$echo_authorization","requests":$connection_requests}';
         }
     }
 _EOC_
@@ -66,7 +66,7 @@ __DATA__
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- response_body eval
-"https=on sni=localhost host=localhost Bearer sk-|secure requests=1\n"
+qq|{"https":"on","sni":"localhost","host":"localhost","auth":"Bearer sk-\|secure","requests":1}\n|
 --- response_headers
 X-Router-Channel: secure
 --- no_error_log
@@ -87,7 +87,7 @@ upstream SSL certificate verify error
 === TEST 3: airouter_ssl_verify off accepts it
 --- extra_http_config
     airouter_ssl_verify off;
---- response_body_like: ^https=on sni=localhost
+--- response_body_like: ^\{"https":"on","sni":"localhost"
 --- no_error_log
 [error]
 
@@ -100,4 +100,4 @@ upstream SSL certificate verify error
 ["POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
  "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
 --- response_body_like eval
-["requests=1\$", "requests=2\$"]
+['"requests":1\}$', '"requests":2\}$']

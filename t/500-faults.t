@@ -9,6 +9,7 @@
 # Block sections of this file:
 #   --- raw_mocks eval   { 3 => [\@script, ...], 4 => [...] }
 #   --- hits             "3 1" lines: requests each raw mock read
+#   --- metrics          lines GET /metrics must have, as they are
 #   --- blocked          what GET /metrics says after the block's requests:
 #                          model <channel> <model> <fault> <seconds>
 #                          channel <channel> <fault> <seconds>
@@ -100,10 +101,17 @@ add_response_body_check(sub {
                        $want, "$name - raw mock $mock read $want request(s)");
     }
 
-    return unless defined $block->blocked;
+    return unless defined $block->blocked || defined $block->metrics;
     my $m = http_get("/metrics");
 
-    for my $line (grep { /\S/ } split /\n/, $block->blocked) {
+    for my $line (grep { /\S/ } split /\n/, $block->metrics // '') {
+        my ($family) = split /[{ ]/, $line;
+        Test::More::ok(index("\n$m", "\n$line\n") >= 0, "$name - metrics: $line")
+            or Test::More::diag(join "\n", grep { index($_, $family) == 0 }
+                                           split /\n/, $m);
+    }
+
+    for my $line (grep { /\S/ } split /\n/, $block->blocked // '') {
         my ($scope, @f) = split ' ', $line;
         if ($scope eq 'open') {
             my $ch = quotemeta $f[0];
@@ -400,3 +408,102 @@ my $i = index($b, 'sk-echo-') + 8;
 --- user_files eval
 chans("", ["echo", "raw3"])
 --- response_body_like: "pad":"x{6000}","key":"\*{14}","usage"
+
+
+
+=== TEST 19: a 200 whose body is not JSON (cut short, its length right): the next candidate answers; the model cools down; nothing billed to it
+--- raw_mocks eval
+{ 3 => [['read', [send => main::json_answer('{"id":"x","choices":[{"message":{"content":"Hel')]]] }
+--- user_files eval
+chans("", ["bad", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: bad:server_error 200
+--- response_body_like: "content":"Hello!"
+--- error_log
+airouter: upstream answered 200 with a body that is not JSON
+--- blocked
+model bad bad-model server_error 120
+open good
+--- metrics
+airouter_channel_tokens_total{channel="bad",type="prompt"} 0
+airouter_channel_cost_usd_total{channel="bad"} 0.000000000000
+airouter_channel_tokens_total{channel="good",type="prompt"} 10
+
+
+
+=== TEST 20: a 200 whose body is an HTML page, on the only channel: 502, nothing billed
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: text/html", "Content-Length: 38") . "<html><body>It works!</body></html>\r\n\r\n"]]] }
+--- user_files eval
+chans("", ["bad", "raw3"])
+--- error_code: 502
+--- response_body_like: "All 1 attempted candidates failed: bad \(bad-model\): server_error 200"
+--- blocked
+model bad bad-model server_error 120
+--- metrics
+airouter_tokens_total{type="prompt"} 0
+airouter_cost_usd_total 0.000000000000
+
+
+
+=== TEST 21: a 500 with an HTML page: the next candidate answers; the model cools down
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("500 Internal Server Error", "Content-Type: text/html", "Content-Length: 44") . "<html><body>Internal Server Error</body></html>"]]] }
+--- user_files eval
+chans("", ["bad", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: bad:server_error 500
+--- blocked
+model bad bad-model server_error 120
+open good
+
+
+
+=== TEST 22: 429 with Retry-After: the next candidate answers; the model cools down for what the upstream said
+--- raw_mocks eval
+{ 3 => [['read', [send => main::json_answer('{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}', "429 Too Many Requests") =~ s/\r\n/\r\nRetry-After: 17\r\n/r]]] }
+--- user_files eval
+chans("", ["busy", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: busy:rate_limit_exceeded 429
+--- blocked
+model busy busy-model rate_limit_exceeded 17
+open good
+
+
+
+=== TEST 23: a 200 past airouter_buffer_size whose start is not JSON: judged by its start, the next candidate answers
+--- extra_http_config
+    airouter_buffer_size 4k;
+--- raw_mocks eval
+{ 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: 8013") . "<html>" . ("x" x 8000) . "</html>\n"]]] }
+--- user_files eval
+chans("", ["bad", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: good
+X-Router-Fallbacks: bad:server_error 200
+--- blocked
+model bad bad-model server_error 120
+
+
+
+=== TEST 24: a 200 past airouter_buffer_size that begins as JSON and does not end as JSON: relayed (committed), then the model cools down and nothing is billed
+--- extra_http_config
+    airouter_buffer_size 4k;
+--- raw_mocks eval
+my $b = '{"id":"x","data":[' . ("0.5," x 3000) . '0.5],"usage":{"prompt_tokens":3,"total_tokens":3}';
+{ 3 => [['read', [send => main::json_answer($b)]]] }
+--- user_files eval
+chans("", ["bad", "raw3"], ["good", "raw4"])
+--- response_headers
+X-Router-Channel: bad
+--- response_body_like: "prompt_tokens":3,"total_tokens":3\}$
+--- error_log
+airouter: "bad" sent an answer that is not JSON
+--- blocked
+model bad bad-model server_error 120
+--- metrics
+airouter_tokens_total{type="prompt"} 0

@@ -10,7 +10,13 @@
  *   - the member iterator: every span lies inside the text, in order, and
  *     on an object jansson reads without escapes it visits every key;
  *   - airouter_json_quote: the quoted input, read back by jansson, is the
- *     input (for valid UTF-8), and its length is airouter_json_quoted_len.
+ *     input (for valid UTF-8), and its length is airouter_json_quoted_len;
+ *   - airouter_json_valid: 0 exactly when jansson reads the text (but for
+ *     a number jansson finds too big: syntax is all the check looks at;
+ *     and a raw NUL jansson lets pass after a number),
+ *     and -2 only for a text some continuation would make valid;
+ *     airouter_json_member_valid: what airouter_json_member says on text
+ *     jansson reads as an object, -1 on text it does not.
  */
 
 #include <string.h>
@@ -25,6 +31,7 @@ static void check_member(const char *p, size_t n, json_t *root,
     const char *key);
 static void check_iter(const char *p, size_t n, json_t *root);
 static void check_quote(const uint8_t *data, size_t size);
+static void check_valid(const char *p, size_t n);
 static int valid_utf8(const uint8_t *p, size_t n);
 
 
@@ -54,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_iter(p, size, root);
     check_quote(data, size);
+    check_valid(p, size);
 
     json_decref(root);
 
@@ -106,6 +114,52 @@ check_member(const char *p, size_t n, json_t *root, const char *key)
         FUZZ_CHECK(memchr(p, '\\', n) != NULL, "key \"%s\": scan gave up "
                    "on an object jansson reads and that has no escape", key);
     }
+}
+
+
+static void
+check_valid(const char *p, size_t n)
+{
+    int                   v, m, lenient;
+    json_t               *root;
+    json_error_t          err;
+    airouter_json_span_t  a, b;
+
+    root = json_loadb(p, n, 0, &err);
+    v = airouter_json_valid(p, n);
+
+    FUZZ_CHECK(v == 0 || v == -1 || v == -2, "valid rc %d", v);
+
+    if (root != NULL && memchr(p, '\0', n) == NULL) {
+        /* jansson swallows a raw NUL after a number ("[1\0]"): not JSON */
+        FUZZ_CHECK(v == 0, "jansson reads it, valid says %d", v);
+
+    } else if (v == 0) {
+        FUZZ_CHECK(strstr(err.text, "too big") != NULL
+                   || strstr(err.text, "overflow") != NULL,
+                   "valid says yes, jansson: %s", err.text);
+    }
+
+    if (v == -2) {
+        FUZZ_CHECK(root == NULL || memchr(p, '\0', n) != NULL,
+                   "valid says cut short, jansson reads it");
+    }
+
+    m = airouter_json_member_valid(p, n, "usage", &a);
+    lenient = airouter_json_member(p, n, "usage", &b);
+
+    if (m != -1) {
+        FUZZ_CHECK(m == lenient && (m == 0 || (a.start == b.start
+                                               && a.end == b.end)),
+                   "member_valid %d, member %d", m, lenient);
+        FUZZ_CHECK(v == 0, "member_valid read what valid refuses (%d)", v);
+
+    } else if (json_is_object(root) && memchr(p, '\0', n) == NULL) {
+        FUZZ_CHECK(memchr(p, '\\', n) != NULL, "member_valid gave up on an "
+                   "object jansson reads and that has no escape");
+    }
+
+    json_decref(root);
 }
 
 

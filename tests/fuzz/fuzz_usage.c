@@ -10,7 +10,8 @@
  *     strings (only their count and total size are checked);
  *   - airouter_tail_feed keeps the last AIROUTER_TAIL_SIZE bytes however
  *     the body is cut, so airouter_usage_from_tail gives the same result
- *     for the body fed whole or in pieces.
+ *     for the body fed whole or in pieces; airouter_tail_closed too, and
+ *     it holds for every body jansson reads.
  */
 
 #include <string.h>
@@ -100,6 +101,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt2 = airouter_usage_from_tail(&tail2, &t2);
 
     FUZZ_CHECK(rt1 == rt2 && same_usage(&t1, &t2), "tail usage differs");
+
+    /* the end check: the same however cut, and true of what jansson reads */
+    FUZZ_CHECK(airouter_tail_closed(&tail1) == airouter_tail_closed(&tail2),
+               "tail_closed differs by cut (step %zu)", step);
+
+    root = json_loadb(p, size, 0, NULL);
+    FUZZ_CHECK(root == NULL || memchr(p, '\0', size) != NULL
+               || airouter_tail_closed(&tail1),
+               "jansson reads it, tail_closed says no");
+    json_decref(root);
 
     return 0;
 }

@@ -2,7 +2,8 @@
  * airouter_json_scan: the member finder against hand-written cases, and
  * against jansson on random objects (what the scan finds must be what
  * jansson reads for the same key; where it gives up, jansson is the
- * caller's answer).  Also the answer-usage reader built on it.
+ * caller's answer).  Also the answer-usage reader built on it, and the
+ * validating walk (airouter_json_valid, airouter_json_member_valid).
  */
 
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static void test_quote(void);
 static void test_random(void);
 static void test_usage(void);
 static void test_usage_random(void);
+static void test_valid(void);
 static void random_value(char *buf, size_t *len, size_t cap, int depth);
 
 
@@ -33,6 +35,7 @@ main(void)
     test_random();
     test_usage();
     test_usage_random();
+    test_valid();
 
     UNIT_DONE("test_json_scan");
 }
@@ -370,4 +373,62 @@ test_usage_random(void)
     }
 
     UNIT_CHECK(same == 20000, "scan and jansson agree on %d of 20000", same);
+}
+
+
+/* What jansson refuses, the validating walk refuses; a cut text is -2. */
+static void
+test_valid(void)
+{
+    size_t                i, k, n;
+    airouter_json_span_t  span;
+
+    static const char  *good[] = {
+        "{}", "[]", " {\"a\":[1,-0.5e+3,true,false,null,\"x\"]} \n",
+        "{\"s\":\"\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\",\"e\":\"\xe2\x82\xac\"}",
+        "[[[[{\"a\":{}}]]]]", "{\"a\":{\"b\":[{},[]]},\"c\":0}",
+        NULL
+    };
+    static const char  *bad[] = {
+        "", "x", "\"str\"", "12", "<html>502</html>", "{\"a\":tru}",
+        "{\"a\":1,}", "[1,2,]", "{\"a\" 1}", "{\"a\":1} x", "{\"a\":01}",
+        "{\"a\":1.}", "{\"a\":-}", "{\"a\":.5}", "{\"a\":\"\t\"}",
+        "{\"a\":\"\\x\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":[}", "{\"a\":1]", "{1:2}",
+        NULL
+    };
+
+    for (i = 0; good[i]; i++) {
+        n = strlen(good[i]);
+        UNIT_CHECK(airouter_json_valid(good[i], n) == 0, "valid: %s", good[i]);
+
+        /* every proper prefix is the start of a value, never wrong */
+        for (k = 1; k < n && good[i][k - 1] != '}' ; k++) {
+            UNIT_CHECK(airouter_json_valid(good[i], k) == -2,
+                       "prefix %zu of %s", k, good[i]);
+        }
+    }
+
+    for (i = 0; bad[i]; i++) {
+        n = strlen(bad[i]);
+        UNIT_CHECK(airouter_json_valid(bad[i], n) != 0, "invalid: %s", bad[i]);
+        UNIT_CHECK(json_loadb(bad[i], n, 0, NULL) == NULL,
+                   "jansson agrees: %s", bad[i]);
+    }
+
+    UNIT_CHECK(airouter_json_valid("{\"a\":[1,", 8) == -2, "cut in an array");
+    UNIT_CHECK(airouter_json_valid("<html", 5) == -1, "HTML is wrong at once");
+
+    /* the member walk: found, absent, and not JSON at all */
+    UNIT_CHECK(airouter_json_member_valid("{\"usage\":{\"a\":1},\"b\":[2]}", 25,
+                                          "usage", &span) == 1
+               && span.start == 9 && span.end == 16, "member found");
+    UNIT_CHECK(airouter_json_member_valid("{\"b\":[2]}", 9, "usage", &span)
+               == 0, "member absent");
+    UNIT_CHECK(airouter_json_member_valid("{\"b\":[2,]}", 10, "usage", &span)
+               == -1, "a bad value after the member's");
+    UNIT_CHECK(airouter_json_member_valid("{\"usage\":1,\"b\":tru}", 19,
+                                          "usage", &span) == -1,
+               "a bad literal: not JSON");
 }

@@ -363,6 +363,24 @@ test_tail(void)
     UNIT_CHECK(airouter_usage_from_tail(&t, &u) && u.prompt_tokens == 42
                && u.completion_tokens == 0 && t.len == AIROUTER_TAIL_SIZE,
                "usage at the end of a big body: %ld", u.prompt_tokens);
+    UNIT_CHECK(airouter_tail_closed(&t), "a JSON answer's end");
+
+    airouter_tail_feed(&t, "\n  ", 3);
+    UNIT_CHECK(airouter_tail_closed(&t), "white space after it");
+
+    airouter_tail_feed(&t, "<html>", 6);
+    UNIT_CHECK(!airouter_tail_closed(&t), "something else after it");
+
+    memset(&t, 0, sizeof(t));
+    airouter_tail_feed(&t, "{\"id\":\"x\",\"data\":[0.1,0.", 25);
+    UNIT_CHECK(!airouter_tail_closed(&t), "an answer cut short");
+
+    memset(&t, 0, sizeof(t));
+    end = "{\"a\":\"} ]\\\"\",\"u\":{\"p\":1}";
+    airouter_tail_feed(&t, end, strlen(end));
+    UNIT_CHECK(!airouter_tail_closed(&t), "cut after an inner object");
+    airouter_tail_feed(&t, "}", 1);
+    UNIT_CHECK(airouter_tail_closed(&t), "closed, brackets in strings aside");
 
     /* the last "usage" wins, strings with braces do not confuse it */
     memset(&t, 0, sizeof(t));

@@ -6,8 +6,10 @@ package Airouter::Mock;
 # behaviour, so a channel's base_url says what it does:
 #
 #   http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1      a chat completion with usage
-#   .../echo/v1     echoes Authorization, X-Api-Key, X-Client-Header, body;
-#                   a key is cut by a "|" after its third byte
+#   .../echo/v1     echoes Authorization, X-Api-Key, X-Client-Header, body
+#                   as {"auth","x-api-key","client","body"}, in JSON (the
+#                   router refuses a 200 that is not); a key is cut by a
+#                   "|" after its third byte
 #                   ("Bearer sk-|first-secret"): the router masks its
 #                   channels' keys in what an upstream answers
 #   .../e500/v1 .../e502/v1 .../e503/v1                  server errors
@@ -103,10 +105,10 @@ sub mock_http_config {
 
         location /echo/ {
             echo_read_request_body;
-            echo "auth=\$echo_authorization";
-            echo "x-api-key=\$echo_x_api_key";
-            echo "client=\$http_x_client_header";
-            echo \$request_body;
+            echo -n '{"auth":"\$echo_authorization","x-api-key":"\$echo_x_api_key",';
+            echo -n '"client":"\$http_x_client_header","body":';
+            echo -n \$request_body;
+            echo '}';
         }
 
         location /e500/ {
@@ -178,7 +180,7 @@ $stall        }
 
         location /conn/ {
             echo_read_request_body;
-            echo "requests on this connection: \$connection_requests";
+            echo '{"requests_on_this_connection":\$connection_requests}';
         }
 
         location /bigemb/ {
