@@ -25,7 +25,7 @@ ngx_int_t
 ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req)
 {
-    size_t                    i;
+    size_t                    i, matched;
     json_t                   *body, *cands, *removed, *filtered;
     airouter_live_t           live;
     ngx_http_airouter_live_view_t  view;
@@ -56,11 +56,18 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
 
     airouter_route(cat, acf, req, &live, &res);
 
-    if (res.status != AIROUTER_ROUTE_OK
-        && res.status != AIROUTER_ROUTE_ALL_FILTERED)
+    /*
+     * What the caller's key may not use does not exist for it (see
+     * ngx_http_airouter_route_error): those entries are left out.
+     */
+    if ((res.status != AIROUTER_ROUTE_OK
+         && res.status != AIROUTER_ROUTE_ALL_FILTERED)
+        || res.nmatched == res.filtered[AIROUTER_FILTER_KEY])
     {
         return ngx_http_airouter_route_error(r, ctx, &res);
     }
+
+    matched = res.nmatched - res.filtered[AIROUTER_FILTER_KEY];
 
     cands = json_array();
     removed = json_array();
@@ -73,6 +80,10 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     }
 
     for (i = 0; i < res.nremoved; i++) {
+        if (res.removed[i].reason == AIROUTER_FILTER_KEY) {
+            continue;
+        }
+
         json_array_append_new(removed, json_pack("{s:s,s:s,s:s}",
             "channel", acf->channels[res.removed[i].channel].id,
             "model", airouter_catalog_model_id(cat,
@@ -81,7 +92,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     }
 
     for (i = 0; i < AIROUTER_FILTER_N; i++) {
-        if (res.filtered[i]) {
+        if (res.filtered[i] && i != AIROUTER_FILTER_KEY) {
             json_object_set_new(filtered, airouter_route_filter_name(i),
                                 json_integer((json_int_t) res.filtered[i]));
         }
@@ -93,7 +104,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
                      "status", airouter_route_status_name(res.status),
                      "stage", airouter_query_stage_name(res.stage),
                      "strategy", res.strategy ? res.strategy->name : "",
-                     "matched", (json_int_t) res.nmatched,
+                     "matched", (json_int_t) matched,
                      "available", (json_int_t) res.navailable,
                      "candidates", cands,
                      "filtered", filtered,

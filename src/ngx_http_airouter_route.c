@@ -11,6 +11,10 @@
 #include "ngx_http_airouter_switch.h"
 
 
+static ngx_int_t ngx_http_airouter_route_not_found(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+
+
 /*
  * The strategy for this request: an X-Router-Strategy header if the client
  * sent one, else the current one (switched by the admin API for every
@@ -75,14 +79,25 @@ ngx_http_airouter_route_strategy(ngx_http_request_t *r,
 }
 
 
-/* The OpenAI-style answer for a request that no candidate can serve. */
+/*
+ * The OpenAI-style answer for a request that no candidate can serve.
+ *
+ * A key limited by allowed_tags or allowed_models sees the catalogue as
+ * /v1/models shows it to that key: models it may not use do not exist for
+ * it.  So what the key filter removed is neither counted nor named, a
+ * request whose every match the key may not use gets the "does not exist"
+ * answer, and no close names are suggested to such a key (they could be
+ * names it may not see).
+ */
 ngx_int_t
 ngx_http_airouter_route_error(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res)
 {
     u_char      buf[512], *p, *last;
-    size_t      i;
-    ngx_uint_t  first;
+    size_t      i, matched;
+    ngx_uint_t  first, limited;
+
+    limited = ngx_http_airouter_route_key_limited(ctx);
 
     switch (res->status) {
 
@@ -90,13 +105,13 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
         p = buf;
         last = buf + sizeof(buf);
 
-        for (i = 0; i < res->nsimilar; i++) {
+        for (i = 0; i < res->nsimilar && !limited; i++) {
             p = ngx_slprintf(p, last, "%s%s%s", i ? ", " : "",
                              res->similar[i].tag ? "tag:" : "",
                              res->similar[i].name);
         }
 
-        if (res->nsimilar) {
+        if (p > buf) {
             return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
                        "invalid_request_error", "model_not_found",
                        "The model \"%V\" does not exist on any channel. "
@@ -104,18 +119,21 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
                        (size_t) (p - buf), buf);
         }
 
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "invalid_request_error", "model_not_found",
-                   "The model \"%V\" does not exist on any channel",
-                   &ctx->requested);
+        return ngx_http_airouter_route_not_found(r, ctx);
 
     case AIROUTER_ROUTE_ALL_FILTERED:
+        matched = res->nmatched - res->filtered[AIROUTER_FILTER_KEY];
+
+        if (matched == 0) {
+            return ngx_http_airouter_route_not_found(r, ctx);
+        }
+
         p = buf;
         last = buf + sizeof(buf);
         first = 1;
 
         for (i = 0; i < AIROUTER_FILTER_N; i++) {
-            if (res->filtered[i] == 0) {
+            if (res->filtered[i] == 0 || i == AIROUTER_FILTER_KEY) {
                 continue;
             }
 
@@ -125,7 +143,7 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
             first = 0;
         }
 
-        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched) {
+        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == matched) {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
                        "no_channel_available",
@@ -135,7 +153,7 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
         }
 
         if (res->filtered[AIROUTER_FILTER_UNAVAILABLE]
-            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == res->nmatched)
+            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == matched)
         {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
@@ -150,7 +168,7 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
                    "invalid_request_error", "model_not_found",
                    "No model matching \"%V\" can serve this request: "
                    "%uz matched, removed by filters: %*s", &ctx->requested,
-                   res->nmatched, (size_t) (p - buf), buf);
+                   matched, (size_t) (p - buf), buf);
 
     case AIROUTER_ROUTE_BAD_QUERY:
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
@@ -171,4 +189,25 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR, "server_error",
                    "routing_error", "Routing failed");
     }
+}
+
+
+/* The key has an ACL (allowed_tags or allowed_models). */
+ngx_uint_t
+ngx_http_airouter_route_key_limited(ngx_http_airouter_ctx_t *ctx)
+{
+    return ctx->key != NULL
+           && (ctx->key->allowed_tags.n || ctx->key->allowed_models.n);
+}
+
+
+/* As GET /v1/models/{id} answers for a model the key cannot see. */
+static ngx_int_t
+ngx_http_airouter_route_not_found(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+               "invalid_request_error", "model_not_found",
+               "The model \"%V\" does not exist on any channel",
+               &ctx->requested);
 }

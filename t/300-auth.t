@@ -225,15 +225,15 @@ X-Router-Model: cheap-model:free
 
 
 
-=== TEST 10: that key cannot reach the paid model, not even by its physical name
+=== TEST 10: that key cannot reach the paid model, not even by its physical name: for it the model does not exist, as GET /v1/models/paid-model says
 --- more_headers
 Authorization: Bearer sk-free-value
 --- request
 POST /v1/chat/completions
 {"model": "paid-model", "messages": [{"role": "user", "content": "hi"}]}
 --- error_code: 404
---- response_body_like: "code":"model_not_found"
---- response_body_like: removed by filters: 1 key
+--- response_body
+{"error":{"message":"The model \"paid-model\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"}}
 --- upstream_hits: 0
 
 
@@ -249,7 +249,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 12: nor through /v1/route's explanation
+=== TEST 12: nor through /v1/route's explanation, which does not show it either
 --- more_headers
 Authorization: Bearer sk-free-value
 --- request
@@ -258,7 +258,9 @@ POST /v1/route
 --- error_code: 200
 --- check_json
 my @c = @{$j->{candidates}};
-@c == 1 && $c[0]{channel} eq 'freechan'
+@c == 1 && $c[0]{channel} eq 'freechan' && $j->{matched} == 1
+    && !@{$j->{removed}} && !%{$j->{filtered}}
+--- response_body_unlike: paid|key_not_allowed
 
 
 
@@ -459,3 +461,43 @@ GET /v1/tags
 ['^\{"error":\{"message":"The model \\\\"qwen3-8b:free\\\\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"\}\}$',
  '^\{"error":\{"message":"The model \\\\"no-such-model\\\\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"\}\}$',
  '"id":"cheap-model:free"']
+
+
+
+=== TEST 28: a restricted key gets no "did you mean" (the close names could be models it may not see); an unrestricted key does
+--- request eval
+["POST /v1/chat/completions\n{\"model\": \"paid-modl\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+ "POST /v1/chat/completions\n{\"model\": \"paid-modl\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
+--- more_headers eval
+["Authorization: Bearer sk-free-value", "Authorization: Bearer sk-alice-value"]
+--- error_code eval
+[404, 404]
+--- response_body_like eval
+['^\{"error":\{"message":"The model \\\\"paid-modl\\\\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"\}\}$',
+ 'Did you mean: [^"]*paid-model']
+--- upstream_hits: 0
+
+
+
+=== TEST 29: POST /v1/route of a model the key may not use: the 404 of a model that does not exist
+--- more_headers
+Authorization: Bearer sk-free-value
+--- request
+POST /v1/route
+{"model": "paid-model", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 404
+--- response_body
+{"error":{"message":"The model \"paid-model\" does not exist on any channel","type":"invalid_request_error","code":"model_not_found"}}
+
+
+
+=== TEST 30: when the models a key may use are filtered, only they are counted and named
+--- more_headers
+Authorization: Bearer sk-free-value
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]}
+--- error_code: 404
+--- response_body
+{"error":{"message":"No model matching \"gpt-test\" can serve this request: 1 matched, removed by filters: 1 needs_vision","type":"invalid_request_error","code":"model_not_found"}}
+--- upstream_hits: 0
