@@ -3,20 +3,13 @@
 # blacklisted channel is not tried by the next request at all.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . mock_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config()) unless defined $block->config;
-    $block->set_value("request", "POST /v1/chat/completions\n"
-                      . '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}')
-        unless defined $block->request;
-});
+airouter_blocks(mock => mock_http_config(), config => mock_config(),
+                request => "POST /v1/chat/completions\n" . chat_body());
 
 # --- probe: after the blacklist period one request probes the channel
 # again, and its failure closes it again (the other channel cools down for
@@ -24,7 +17,7 @@ add_block_preprocessor(sub {
 add_response_body_check(sub {
     my ($block) = @_;
     return unless defined $block->probe;
-    my $req = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+    my $req = chat_body();
     my $name = $block->name;
     my (undef, $h) = raw_post(server_port(), "/v1/chat/completions", $req);
     Test::More::ok(!$h->{'x-router-attempts'}, "$name - nothing to try while blacklisted")

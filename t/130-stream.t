@@ -4,6 +4,7 @@
 # an SSE error event and a clean end, never a silent 200.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes qw(time);
@@ -13,15 +14,8 @@ log_level('info');
 
 our $StreamBody = '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}';
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . mock_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config()) unless defined $block->config;
-    $block->set_value("request", "POST /v1/chat/completions\n$StreamBody")
-        unless defined $block->request;
-});
+airouter_blocks(mock => mock_http_config(), config => mock_config(),
+                request => "POST /v1/chat/completions\n$StreamBody");
 
 # --- arrival: a second request on a raw socket; the first content event
 # must reach the client well before the last (the mock pauses 2 x 200 ms)

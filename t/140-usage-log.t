@@ -2,20 +2,13 @@
 # the usage log, one JSON line per request.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . mock_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config()) unless defined $block->config;
-    $block->set_value("request", "POST /v1/chat/completions\n"
-                      . '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}')
-        unless defined $block->request;
-});
+airouter_blocks(mock => mock_http_config(), config => mock_config(),
+                request => "POST /v1/chat/completions\n" . chat_body());
 
 run_tests();
 

@@ -3,6 +3,7 @@
 # localhost in t/cert/), airouter_ssl_verify off, and TLS keepalive.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 use Cwd ();
 
 # prove runs from the repository's top
@@ -44,19 +45,9 @@ routing:
     min_context_length: 0
 _EOY_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . $TlsMock)
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config() =~ s/ airouter_usage//r)
-        unless defined $block->config;
-    $block->set_value("user_files", ">>> router_config.yaml\n$Yaml")
-        unless defined $block->user_files;
-    $block->set_value("request", "POST /v1/chat/completions\n"
-                      . '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}')
-        unless defined $block->request;
-});
+airouter_blocks(mock => $TlsMock, config => mock_config() =~ s/ airouter_usage//r,
+                user_files => ">>> router_config.yaml\n$Yaml",
+                request => "POST /v1/chat/completions\n" . chat_body());
 
 run_tests();
 

@@ -7,6 +7,7 @@
 # usage.cost beats the prices.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
@@ -93,20 +94,13 @@ our $Mock = <<'_EOC_';
     }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . $Mock)
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(mock => $Mock, config => <<'_EOC_',
     location /v1/ {
         airouter;
         access_log logs/access.log usage;
     }
 _EOC_
-    $block->set_value("request", "POST /v1/chat/completions\n$Chat")
-        unless defined $block->request;
-});
+                request => "POST /v1/chat/completions\n$Chat");
 
 if (!-f "$ENV{TEST_NGINX_TIKTOKEN_DIR}/o200k_base.json") {
     plan skip_all => 'no tiktoken rank files (make test installs them)';

@@ -6,6 +6,7 @@
 # the error log), never by value.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
@@ -102,18 +103,12 @@ our $Mock = <<'_EOC_';
     }
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . $Mock)
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(mock => $Mock, config => <<'_EOC_');
     location /v1/ {
         airouter;
         access_log logs/access.log keys;
     }
 _EOC_
-});
 
 run_tests();
 

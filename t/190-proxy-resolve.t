@@ -10,6 +10,7 @@
 # second upstream listens on 127.0.0.2 (Linux routes 127.0.0.0/8 to lo).
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 use Airouter::DNS;
 use Time::HiRes qw(sleep time);
 use JSON::PP ();
@@ -71,18 +72,11 @@ _EOY_
     return $yaml . "routing:\n  model_filters:\n    min_context_length: 0\n";
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    my $resolver = ($block->resolver // 'on') eq 'off' ? '' : $Resolver;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . $resolver . mock_http_config() . $Two)
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config()) unless defined $block->config;
-    $block->set_value("request", "POST /v1/chat/completions\n$Req")
-        unless defined $block->request;
-    # the worker's first resolution is a second after nginx starts
-    $block->set_value("init", "sleep 1.3;") unless defined $block->init;
-});
+# the worker's first resolution is a second after nginx starts (init)
+airouter_blocks(
+    http => sub { ($_[0]->resolver // 'on') eq 'off' ? '' : $Resolver },
+    mock => mock_http_config() . $Two, config => mock_config(),
+    request => "POST /v1/chat/completions\n$Req", init => "sleep 1.3;");
 
 # --- then_zone: the DNS answer changes (after the block's request);
 # --- then_sleep: seconds to let refreshes happen;

@@ -7,6 +7,7 @@
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
 use Airouter::Check;
+use Airouter::Blocks;
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -238,22 +239,12 @@ tasks:
     run_on_startup: false
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . "    airouter_zone   airouter_t 16m;\n"
-                      . ($block->extra_http_config // '') . $Mock)
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
-    location /v1/       { airouter; }
-    location /v1/admin/ { airouter_admin; }
-    location = /health  { airouter_health; }
-_EOC_
-    $block->set_value("user_files", ">>> router_config.yaml\n$Config")
-        unless defined $block->user_files;
-    $block->set_value("no_error_log", "[error]\n[alert]")
-        unless defined $block->no_error_log;
-});
+# one zone for the whole file: under `make test-hup` a reload carries the
+# catalogue and the discovery state from block to block
+airouter_blocks(zone => 'airouter_t 16m', mock => $Mock,
+                config => $Airouter::Blocks::AdminConfig,
+                user_files => ">>> router_config.yaml\n$Config",
+                no_error_log => "[error]\n[alert]");
 
 run_tests();
 

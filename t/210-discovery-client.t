@@ -6,6 +6,7 @@
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
 use Airouter::Check;
+use Airouter::Blocks;
 use IO::Socket::INET;
 use Cwd ();
 
@@ -173,20 +174,9 @@ tasks:
     run_on_startup: false
 _EOC_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . "    airouter_discovery_timeout 1s;\n"
-                      . ($block->extra_http_config // '') . $Mock)
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
-    location /v1/       { airouter; }
-    location /v1/admin/ { airouter_admin; }
-    location = /health  { airouter_health; }
-_EOC_
-    $block->set_value("user_files", ">>> router_config.yaml\n$Config")
-        unless defined $block->user_files;
-});
+airouter_blocks(http => "    airouter_discovery_timeout 1s;\n", mock => $Mock,
+                config => $Airouter::Blocks::AdminConfig,
+                user_files => ">>> router_config.yaml\n$Config");
 
 run_tests();
 

@@ -3,6 +3,7 @@
 # /v1/admin/ and /v1/stats/; key names (never values) in the logs.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
@@ -90,25 +91,17 @@ _EOY_
 
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", <<'_EOC_' . count_http_config())
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
-    log_format keys '$status key=$airouter_key channel=$airouter_channel';
-_EOC_
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(
+    http => "    log_format keys '\$status key=\$airouter_key channel=\$airouter_channel';\n",
+    mock => count_http_config(), config => <<'_EOC_',
     location /v1/ {
         airouter;
         access_log logs/access.log keys;
     }
     location /v1/admin/ { airouter_admin; }
 _EOC_
-    $block->set_value("user_files", ">>> router_config.yaml\n$Keys$Channels")
-        unless defined $block->user_files;
-    $block->set_value("request", "POST /v1/chat/completions\n$Chat")
-        unless defined $block->request;
-});
+    user_files => ">>> router_config.yaml\n$Keys$Channels",
+    request => "POST /v1/chat/completions\n$Chat");
 
 run_tests();
 

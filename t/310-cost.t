@@ -8,6 +8,7 @@
 # file or an OpenRouter-shape /models answer) in streams and non-streams.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
@@ -54,23 +55,17 @@ sub chats {
     return [ (map { "POST /v1/chat/completions\n$Chat" } 1 .. $n), @more ];
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", <<'_EOC_' . count_http_config())
-    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+airouter_blocks(http => <<'_EOC_', mock => count_http_config(), config => <<'_EOC_',
     log_format money '$status key=$airouter_key channel=$airouter_channel '
                      'tokens=$airouter_prompt_tokens+$airouter_completion_tokens '
                      'cost=$airouter_cost cached=$airouter_cached_tokens';
 _EOC_
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
     location /v1/ {
         airouter;
         access_log logs/access.log money;
     }
 _EOC_
-    $block->set_value("user_files", cfg()) unless defined $block->user_files;
-});
+                user_files => sub { cfg() });
 
 run_tests();
 

@@ -4,6 +4,7 @@
 # (digits go in threes); the only model has a 1200-token context.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 log_level('info');
@@ -14,14 +15,10 @@ $ENV{TEST_NGINX_TIKTOKEN_DIR} = $ENV{AIROUTER_TIKTOKEN_DIR} // '';
 our $Digits = '1234567890' x 300;
 our $Body = "{\"model\": \"ctx-model\", \"messages\": [{\"role\": \"user\", \"content\": \"$Digits\"}]}";
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '') . count_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", "    location /v1/ { airouter; }\n")
-        unless defined $block->config;
-    $block->set_value("user_files", <<'_EOF_') unless defined $block->user_files;
+airouter_blocks(mock => count_http_config(),
+                config => "    location /v1/ { airouter; }\n",
+                request => "POST /v1/chat/completions\n$Body",
+                user_files => <<'_EOF_');
 >>> router_config.yaml
 channels:
   - id: small
@@ -34,9 +31,6 @@ routing:
 >>> models.json
 {"data": [{"id": "ctx-model", "context_length": 1200, "pricing": {"prompt": "0.000001", "completion": "0.000002"}}]}
 _EOF_
-    $block->set_value("request", "POST /v1/chat/completions\n$Body")
-        unless defined $block->request;
-});
 
 if (!-f "$ENV{TEST_NGINX_TIKTOKEN_DIR}/o200k_base.json") {
     plan skip_all => 'no tiktoken rank files (make test installs them)';

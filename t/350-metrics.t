@@ -6,6 +6,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::Check;
+use Airouter::Blocks;
 use Time::HiRes ();
 
 no_shuffle();
@@ -218,19 +219,12 @@ add_response_body_check(sub {
         or Test::More::diag(join ", ", keys %scrapers);
 });
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '')
-                      . mock_http_config() . count_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(mock => mock_http_config() . count_http_config(),
+                config => <<'_EOC_',
     location /v1/ { airouter; }
     location = /metrics { airouter_metrics; }
 _EOC_
-    $block->set_value("user_files", cfg($::Auth, @::Two))
-        unless defined $block->user_files;
-});
+                user_files => sub { cfg($::Auth, @::Two) });
 
 run_tests();
 

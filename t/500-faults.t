@@ -17,6 +17,7 @@
 #                        seconds: the block's length, give or take 5 s
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
+use Airouter::Blocks;
 use Airouter::RawMock;
 use IO::Socket::INET ();
 
@@ -58,6 +59,12 @@ sub chunked {
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 our $Stream = '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}';
 
+airouter_blocks(http => "    airouter_read_timeout 1s;\n",
+                mock => mock_http_config(),
+                config => mock_config()
+                          . "    location = /metrics { airouter_metrics; }\n",
+                request => "POST /v1/chat/completions\n$Chat");
+
 add_block_preprocessor(sub {
     my $block = shift;
     raw_mock_stop();
@@ -66,16 +73,6 @@ add_block_preprocessor(sub {
     for my $n (sort keys %$mocks) {
         raw_mock($ENV{"TEST_NGINX_RAND_PORT_$n"}, @{ $mocks->{$n} });
     }
-    $block->set_value("http_config",
-        "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-        . "    airouter_read_timeout 1s;\n"
-        . ($block->extra_http_config // '') . mock_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", mock_config()
-                      . "    location = /metrics { airouter_metrics; }\n")
-        unless defined $block->config;
-    $block->set_value("request", "POST /v1/chat/completions\n$Chat")
-        unless defined $block->request;
 });
 
 sub http_get {

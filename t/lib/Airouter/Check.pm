@@ -28,6 +28,7 @@ use warnings;
 use Exporter 'import';
 use JSON::PP ();
 use Test::Nginx::Socket ();
+use Airouter::Blocks qw(block_error_log);
 
 our @EXPORT = qw(install_checks count_http_config get_json);
 
@@ -54,13 +55,7 @@ sub install_checks {
         for my $sec (qw(error_log_once error_log_all)) {
             my $pats = $block->$sec;
             next unless defined $pats;
-            my $log = Test::Nginx::Socket::server_root() . "/logs/error.log";
-            my $text = '';
-            if (open my $fh, '<', $log) {
-                local $/;
-                $text = <$fh> // '';
-                close $fh;
-            }
+            my $text = join '', block_error_log();
             for my $pat (grep { length } split /\n/, $pats) {
                 my $n = () = $text =~ /\Q$pat\E/g;
                 my $ok = $sec eq 'error_log_once' ? $n == 1 : $n >= 1;

@@ -24,6 +24,7 @@ use Exporter 'import';
 use Test::Nginx::Socket ();
 use Airouter::Mock;
 use Airouter::Check;
+use Airouter::Blocks;
 
 our @EXPORT = qw($Admin $Chat @Two chat cfg control_suite);
 
@@ -82,19 +83,12 @@ Test::Nginx::Socket::add_response_body_check(sub {
         or Test::More::diag(join ", ", keys %pids);
 });
 
-Test::Nginx::Socket::add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . ($block->extra_http_config // '')
-                      . mock_http_config() . count_http_config())
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(mock => mock_http_config() . count_http_config(),
+                config => <<'_EOC_',
     location /v1/ { airouter; }
     location /v1/admin/ { airouter_admin; }
 _EOC_
-    $block->set_value("user_files", cfg(undef, @Two))
-        unless defined $block->user_files;
-});
+                user_files => sub { cfg(undef, @Two) });
 }
 
 1;

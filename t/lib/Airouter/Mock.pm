@@ -37,7 +37,8 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-our @EXPORT = qw(mock_http_config mock_config yaml_channels raw_post);
+our @EXPORT = qw(mock_http_config mock_config yaml_channels raw_post
+                 chat_body);
 
 my $ok_body = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
     . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
@@ -196,6 +197,11 @@ $stall        }
         }
     }
 _EOC_
+}
+
+# the chat request body most blocks send: "gpt-test", one user message
+sub chat_body {
+    return '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 }
 
 sub mock_config {
