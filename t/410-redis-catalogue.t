@@ -13,15 +13,6 @@ no_shuffle();
 log_level('info');
 workers(2);
 
-two_hosts('t410:');
-
-our $Config = <<'_EOC_';
-    location /v1/ { airouter; }
-    location /v1/admin/ { airouter_admin; }
-    location = /health { airouter_health; }
-_EOC_
-
-
 sub models_on { json_of((http_get($_[0], '/v1/models'))[1]) }
 
 sub has_model {
@@ -31,33 +22,6 @@ sub has_model {
 }
 
 sub fetches { my ($n) = `cat $ENV{TEST_NGINX_SERVER_ROOT}/logs/models.log 2>/dev/null | wc -l` =~ /(\d+)/; $n // 0 }
-
-%Scenario = (
-    one_poller => sub {
-        my ($name) = @_;
-        my $A = Test::Nginx::Socket::server_port();
-        Test::More::ok(both_up(), "$name - both hosts connected");
-        Test::More::ok(within(5, sub { has_model($A) && has_model($BPort) }),
-                       "$name - both hosts serve the discovered models");
-        sleep 1.5;
-        Test::More::is(fetches(), 2, "$name - one host fetched /models (2 channels, not 4)");
-        my $k = redis_cli('exists', "${Prefix}discovery:lock");
-        Test::More::is($k, 1, "$name - the lock is in Redis");
-        my %src = map { ($_ => health($_)->{discovery}{source} // '') } $A, $BPort;
-        Test::More::is(join(' ', sort values %src), 'local redis',
-                       "$name - one host ran it, the other took it from Redis");
-        my ($other) = grep { $src{$_} eq 'redis' } keys %src;
-        Test::More::like(health($other)->{discovery}{from} // '', qr/^[0-9a-f]{16}$/,
-                         "$name - /health names the host it came from");
-    },
-    redis_down => sub {
-        my ($name) = @_;
-        Test::More::ok(within(8, sub { has_model($BPort) }),
-                       "$name - host B ran discovery itself while Redis was down");
-        Test::More::is(health($BPort)->{discovery}{source}, 'local', "$name - source local");
-        Test::More::cmp_ok(health($BPort)->{discovery}{runs} // 0, '>=', 1, "$name - a run");
-    },
-);
 
 our $Mock6 = <<'_EOC_';
     server {
@@ -69,12 +33,6 @@ our $Mock6 = <<'_EOC_';
         }
     }
 _EOC_
-
-our $Extra = "airouter_zone airouter_t 16m; airouter_discovery_delay 0;";
-
-our $HttpConfig = "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-    . "    airouter_redis 127.0.0.1:\$TEST_NGINX_RAND_PORT_4 prefix=t410: connect_timeout=500ms;\n"
-    . "    $Extra\n" . $Mock6;
 
 our $Yaml = <<'_EOC_';
 >>> router_config.yaml
@@ -100,30 +58,42 @@ tasks:
     run_on_startup: true
 _EOC_
 
+two_hosts(prefix => 't410:', mock => $Mock6, user_files => $Yaml,
+          extra => 'airouter_discovery_delay 0;');
+
 run_tests();
 
 __DATA__
 
 === TEST 1: two hosts, one Redis: one host polls the providers, both serve the catalogue
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- user_files eval: $::Yaml
---- init
-start_b($::Extra)
 --- request
 GET /health
 --- response_body_like: "status":"ok"
---- scenario: one_poller
+--- scenario
+Test::More::ok(both_up(), "$name - both hosts connected");
+Test::More::ok(within(5, sub { has_model($A) && has_model($BPort) }),
+               "$name - both hosts serve the discovered models");
+sleep 1.5;
+Test::More::is(fetches(), 2, "$name - one host fetched /models (2 channels, not 4)");
+my $k = redis_cli('exists', "${Prefix}discovery:lock");
+Test::More::is($k, 1, "$name - the lock is in Redis");
+my %src = map { ($_ => health($_)->{discovery}{source} // '') } $A, $BPort;
+Test::More::is(join(' ', sort values %src), 'local redis',
+               "$name - one host ran it, the other took it from Redis");
+my ($other) = grep { $src{$_} eq 'redis' } keys %src;
+Test::More::like(health($other)->{discovery}{from} // '', qr/^[0-9a-f]{16}$/,
+                 "$name - /health names the host it came from");
 
 
 
 === TEST 2: Redis down: discovery still runs locally
---- http_config eval: $::HttpConfig
---- config eval: $::Config
---- user_files eval: $::Yaml
 --- init
-stop_redis(); start_b($::Extra)
+stop_redis(); start_b()
 --- request
 GET /health
 --- response_body_like: "status":"ok"
---- scenario: redis_down
+--- scenario
+Test::More::ok(within(8, sub { has_model($BPort) }),
+               "$name - host B ran discovery itself while Redis was down");
+Test::More::is(health($BPort)->{discovery}{source}, 'local', "$name - source local");
+Test::More::cmp_ok(health($BPort)->{discovery}{runs} // 0, '>=', 1, "$name - a run");

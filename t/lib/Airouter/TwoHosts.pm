@@ -5,14 +5,21 @@ package Airouter::TwoHosts;
 # (t/400, t/410).  The harness' nginx is host A; every block gets its own
 # redis-server on $TEST_NGINX_RAND_PORT_4 and, by default (`--- init`
 # start_b()), host B: the same module and router_config.yaml, on
-# $TEST_NGINX_RAND_PORT_5.  A block's `--- scenario` names an entry of
-# %Scenario that drives both hosts once A has answered the block's
-# request; host B's error log is then checked as the harness checks A's.
-# `--- redis_unix` runs Redis on a unix socket with a password and db 3.
+# $TEST_NGINX_RAND_PORT_5.  A block's `--- scenario` is Perl code that
+# drives both hosts once A has answered the block's request, with $name
+# (the block's name) and $A (host A's port) set; host B's error log is
+# then checked as the harness checks A's.  `--- redis_unix` runs Redis on
+# a unix socket with a password and db 3.
 #
 #   use Airouter::TwoHosts;
-#   two_hosts('t400:');             # the Redis key prefix of the suite
-#   %Scenario = (name => sub { my ($block_name) = @_; ... });
+#   two_hosts(prefix => 't400:',         # the Redis key prefix of the suite
+#             mock   => mock_http_config(),   # host A's mock upstreams
+#             extra  => 'airouter_discovery_delay 0;',  # both hosts, optional
+#             user_files => ...);        # optional default
+#
+# A block without --- http_config gets airouter_config, a zone of its own
+# (Airouter::Blocks), airouter_redis and the mock; without --- config the
+# API, admin and health locations.
 #
 
 use strict;
@@ -24,19 +31,20 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::Nginx::Socket ();
 use Airouter::Mock;
+use Airouter::Blocks;
 
 our $Admin = "adm-secret";
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
 our $Prefix = 'airouter:';
-our %Scenario;
+our $Extra = '';            # http-level lines of both hosts
 our ($RedisDir, $RedisPort, $BDir, $BPort);
 our ($RedisArgs, $CliArgs, $RedisLine) = ('', '', '');
 
-our @EXPORT = qw($Admin $Chat $Prefix %Scenario $RedisDir $RedisPort $BDir
+our @EXPORT = qw($Admin $Chat $Prefix $RedisDir $RedisPort $BDir
                  $BPort $RedisArgs $CliArgs $RedisLine
                  two_hosts redis_cli start_redis stop_redis b_pid start_b
                  stop_b stop_all http_get json_of health within both_up
-                 today total chat_on raw_post_admin chans);
+                 today total chat_on raw_post_admin chans a_log_count);
 
 # --- redis-server of the block ---------------------------------------------
 
@@ -65,7 +73,7 @@ sub stop_redis {
 sub b_pid { open my $f, '<', "$BDir/logs/nginx.pid" or return; my $p = <$f>; chomp $p if $p; $p }
 
 sub start_b {
-    my $extra = shift // "";
+    my $extra = shift // $Extra;
     system("mkdir -p $BDir/logs $BDir/conf $BDir/tmp");
     my $mods = join '', map { "load_module $_;\n" }
                         grep { length } split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // '';
@@ -169,14 +177,67 @@ sub raw_post_admin {
     return ($st // 0, $raw);
 }
 
+# The airouter_redis parameters of a block: host A's (with
+# $TEST_NGINX_RAND_PORT_4 as text, for the harness to expand) or, with
+# $port, host B's.
+sub redis_line {
+    my ($block, $port) = @_;
+    return "unix:" . Test::Nginx::Socket::server_root()
+           . "_redis/redis.sock password=s3cret db=3 prefix=$Prefix"
+        if defined $block->redis_unix;
+    return "127.0.0.1:" . ($port // '$TEST_NGINX_RAND_PORT_4')
+           . " prefix=$Prefix connect_timeout=500ms";
+}
+
+# How many lines of host A's error.log (this block's nginx, not the
+# workers of the previous configuration under `make test-hup`) hold $text.
+sub a_log_count {
+    my ($text) = @_;
+    return scalar grep { index($_, $text) >= 0 } block_error_log();
+}
+
+# The block's --- scenario as a sub of ($name, $A), compiled in package
+# main with the file's line numbers.
+sub scenario_sub {
+    my ($block, $code) = @_;
+    (my $title = $block->name) =~ s/^\Q$0\E //;
+    my $line = 0;
+    if (open my $fh, '<', $0) {
+        my $in = 0;
+        while (my $l = <$fh>) {
+            $in = 1 if $l eq "=== $title\n";
+            if ($in && $l =~ /^--- scenario\s*$/) {
+                $line = $. + 1;
+                last;
+            }
+        }
+        close $fh;
+    }
+    my $sub = eval "package main; sub { my (\$name, \$A) = \@_;\n"
+                   . "#line $line \"$0\"\n$code\n}";
+    die $block->name . " - --- scenario does not compile: $@" unless $sub;
+    return $sub;
+}
+
 sub two_hosts {
-    ($Prefix) = @_;
+    my (%o) = @_;
+    $Prefix = $o{prefix};
+    $Extra = $o{extra} // '';
+
+airouter_blocks(
+    http => sub { "    airouter_redis " . redis_line($_[0]) . ";\n"
+                  . ($Extra ne '' ? "    $Extra\n" : '') },
+    mock => $o{mock}, user_files => $o{user_files}, config => <<'_EOC_');
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /health { airouter_health; }
+_EOC_
 
 Test::Nginx::Socket::add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
-    my $s = $block->scenario or return;
-    chomp $s;
-    $Scenario{$s}->($block->name);
+    my $code = $block->scenario or return;
+    scenario_sub($block, $code)->($block->name,
+                                  Test::Nginx::Socket::server_port());
     # the harness reads host A's error log; B's is read here
     my @bad = grep { /\[(alert|emerg)\]|AddressSanitizer|runtime error/ }
               `cat $BDir/logs/error.log 2>/dev/null`;
@@ -193,13 +254,10 @@ Test::Nginx::Socket::add_block_preprocessor(sub {
     $RedisDir = Test::Nginx::Socket::server_root() . "_redis";
     $BDir = Test::Nginx::Socket::server_root() . "_b";
     ($RedisArgs, $CliArgs) = ('', '');
-    $RedisLine = "127.0.0.1:$RedisPort prefix=$Prefix connect_timeout=500ms";
+    $RedisLine = redis_line($block, $RedisPort);
     if (defined $block->redis_unix) {
         $RedisArgs = "--unixsocket $RedisDir/redis.sock --unixsocketperm 777 --requirepass s3cret";
         $CliArgs = "-a s3cret -n 3 --no-auth-warning";
-        $RedisLine = "unix:$RedisDir/redis.sock password=s3cret db=3 prefix=$Prefix";
-        $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                          . "    airouter_redis $RedisLine;\n" . mock_http_config());
     }
     system("rm -rf $RedisDir $BDir; mkdir -p $RedisDir");
     start_redis();
