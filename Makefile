@@ -5,6 +5,7 @@
 #                   build/airouter-import (tools/airouter-import)
 #   make test       unit tests + Test::Nginx suites, one summary line at the end
 #   make test-asan  the same with AddressSanitizer + UBSan
+#   make test-hup   the same with a reload (HUP) between blocks, not a restart
 #   make callgraph  the cross-file call graph check alone, circles listed
 #   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
 #                   (make fuzz-clang: the same with libFuzzer)
@@ -62,8 +63,8 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean fuzz fuzz-bins fuzz-clang callgraph install uninstall \
-        deb
+        bench clean fuzz fuzz-bins fuzz-clang callgraph test-hup install \
+        uninstall deb
 
 all: build
 
@@ -227,6 +228,12 @@ test: deps build unit fuzz-bins $(TIKTOKEN_DIR)/o200k_base.json \
 
 test-asan:
 	$(MAKE) test SANITIZE=1 BUILD=$(TOP)/build-asan
+
+# every t/ suite with `nginx -s reload` between blocks instead of a stop and
+# start, to find state carried wrongly across reloads (t/lib/README.md,
+# "HUP mode"); a block marked --- no_hup still gets an nginx of its own
+test-hup:
+	TEST_NGINX_USE_HUP=1 $(MAKE) test
 
 # issue #14's layer check (also one counted test in `make test`)
 callgraph:

@@ -149,6 +149,7 @@ unknown directive "no_such_directive"
     location /proxy/ {
         proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
     }
+--- no_hup: it reads the ports of this block in the environment nginx started with
 --- init
 # the random ports are also exported into nginx's environment (checked via
 # /proc, which only works without a master process: nginx's setproctitle()

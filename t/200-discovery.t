@@ -357,6 +357,7 @@ $or && $or->{pricing} && abs($or->{pricing}{prompt} - 0.00000015) < 1e-12
 
 
 === TEST 8: run_on_startup: worker 0 runs discovery after airouter_discovery_delay
+--- no_hup: start-up only; a reload with the same channels keeps the zone's schedule
 --- extra_http_config
     airouter_discovery_delay 0;
 --- user_files eval

@@ -22,6 +22,8 @@ package Test::Nginx::Socket;
 #   5. stops nginx (QUIT, then TERM, then KILL of the whole process group),
 #      then scans error.log + stderr.log for [alert], [emerg] and
 #      sanitizer reports, failing the block if any is found.
+#      In HUP mode (TEST_NGINX_USE_HUP=1) the next block reloads it instead
+#      (see _reload_nginx).
 #
 # See t/lib/README.md for the full list of supported sections/functions and
 # for the (few, documented) differences from the real Test::Nginx.
@@ -74,6 +76,10 @@ our $ServerAddr        = '127.0.0.1';
 our $ServerName        = 'localhost';
 our $StartTimeout      = $ENV{TEST_NGINX_START_TIMEOUT} || 30;
 our $StopTimeout       = $ENV{TEST_NGINX_STOP_TIMEOUT} || 5;
+our $UseHup            = $ENV{TEST_NGINX_USE_HUP} || 0;
+our $ReloadTimeout     = $ENV{TEST_NGINX_RELOAD_TIMEOUT} || 10;
+our $ConfMaster;        # the last nginx.conf written has a master process
+our $NginxMaster;       # ... and so has the running nginx
 
 our @EnvToNginx;            # env_to_nginx() arguments
 our @BlockPreprocessors;    # add_block_preprocessor() callbacks
@@ -171,7 +177,7 @@ our @EXPORT = qw(
     env_to_nginx add_block_preprocessor add_cleanup_handler
     add_response_body_check config_preamble no_root_location timeout
     server_port server_port_for_client server_name server_addr server_root
-    html_dir bail_out is_str check_accum_error_log blocks filters
+    html_dir bail_out is_str check_accum_error_log blocks filters use_hup
 );
 
 our @TEST_MORE_EXPORT = qw(
@@ -203,6 +209,7 @@ sub no_shuffle () { $NoShuffle = 1 }
 sub no_long_string () { $NoLongString = 1 }
 sub log_level { $LogLevel = shift if @_; return $LogLevel }
 sub master_on () { $MasterProcess = 'on' }
+sub use_hup () { $UseHup = 1 }
 sub master_off () { $MasterProcess = 'off' }
 sub master_process_enabled {
     $MasterProcess = $_[0] ? 'on' : 'off' if @_;
@@ -511,8 +518,12 @@ sub _nginx_info {
 # ---------------------------------------------------------------------------
 
 sub _setup_server_root {
+    my ($reload) = @_;
     # Only remove what we create, in case TEST_NGINX_SERVROOT is mis-set.
-    remove_tree($ConfDir, $LogDir, $HtmlDir, "$ServRoot/cache",
+    # Before a reload, the running nginx keeps its pid file; the log files
+    # go, and _reload_nginx() has nginx open them again.
+    my @logs = $reload ? grep { $_ ne $PidFile } glob("$LogDir/*") : ($LogDir);
+    remove_tree($ConfDir, @logs, $HtmlDir, "$ServRoot/cache",
                 glob("$ServRoot/*_temp"), glob("$ServRoot/*_cache"));
     make_path($ServRoot, $LogDir, $HtmlDir, $ConfDir);
     _write_file("$HtmlDir/index.html",
@@ -580,10 +591,15 @@ sub _write_config {
         $top .= "user root;\n";     # workers must read/write the servroot
     }
 
+    # a reload needs a master process (as in Test::Nginx); a --- no_hup
+    # block runs as without HUP mode
+    my $master = $UseHup && !defined $block->no_hup ? 'on' : $MasterProcess;
+    $ConfMaster = $master eq 'on';
+
     $top .= <<"_EOC_";
 worker_processes  $Workers;
 daemon on;
-master_process $MasterProcess;
+master_process $master;
 error_log $ErrLogFile $level;
 pid       $PidFile;
 lock_file $LogDir/nginx.lock;
@@ -799,6 +815,7 @@ sub _start_nginx {
         sleep 0.005;
     }
     $NginxPid = $pid;
+    $NginxMaster = $ConfMaster;
     return (1);
 }
 
@@ -836,6 +853,83 @@ sub _stop_nginx {
     return $killed;
 }
 
+# HUP mode (TEST_NGINX_USE_HUP=1, or use_hup()): the nginx of the previous
+# block takes the next block's configuration with a reload, as with
+# `nginx -s reload`, instead of a stop and a start, so whatever outlives a
+# reload (the shared zone, which nginx reuses when its name and size match,
+# files, the workers of the old configuration while they finish) meets the
+# next block.  _setup_server_root() has removed the log files; USR1 makes
+# the master open them again, so that what it logs while it reads the new
+# configuration goes to the new block's error.log; then HUP.  The reload is
+# done when every worker of the old configuration has exited and the new
+# ones run.  What the old workers log on their way out is in the new
+# error.log, tagged by their pids (%OldWorkers): it counts for the new
+# block's [alert]/sanitizer check, not for its --- error_log patterns.
+# Returns (1), (1, complaint) when old workers outlive $ReloadTimeout, or
+# (0, reason) when the reload failed.
+our %OldWorkers;
+
+sub _worker_pids {
+    my ($master) = @_;
+    return grep { $_ != $master } _group_members($master);
+}
+
+sub _reload_nginx {
+    my ($name) = @_;
+    my $master = $NginxPid;
+    my @old = _worker_pids($master);
+    %OldWorkers = map { $_ => 1 } @old;
+
+    kill 'USR1', $master or return (0, "cannot signal nginx ($master): $!");
+    my $deadline = time + 5;
+    until (-e $ErrLogFile) {
+        return (0, "nginx did not reopen its log files within 5s")
+            if time > $deadline;
+        sleep 0.005;
+    }
+    kill 'HUP', $master or return (0, "cannot signal nginx ($master): $!");
+
+    my $start = time;
+    $deadline = $start + $ReloadTimeout;
+    while (1) {
+        return (0, "nginx exited during the reload") unless _alive($master);
+        my @now  = _worker_pids($master);
+        my @left = grep { $OldWorkers{$_} } @now;
+        my $new  = grep { !$OldWorkers{$_} } @now;
+        return (1) if !@left && $new >= $Workers;
+
+        # a configuration the master refused: the old workers keep serving
+        if (!$new && time > $start + 0.5) {
+            my ($lines) = _read_lines($ErrLogFile, 0);
+            my ($emerg) = grep { /\[emerg\]/ } @$lines;
+            return (0, "nginx refused the configuration: $emerg") if $emerg;
+        }
+        if (time > $deadline) {
+            return (0, "no new worker ${ReloadTimeout}s after the reload")
+                if $new < $Workers;
+            return (1, "worker(s) @left of the previous configuration still "
+                       . "running ${ReloadTimeout}s after the reload");
+        }
+        sleep 0.01;
+    }
+}
+
+# error.log lines without those of the old workers (see _reload_nginx).
+# An entry's continuation lines (no timestamp) go with the entry.
+sub _without_old_workers {
+    my ($lines) = @_;
+    return $lines unless %OldWorkers;
+    my @out;
+    my $old = 0;
+    for my $line (@$lines) {
+        if ($line =~ m{^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\w+\] (\d+)#}) {
+            $old = $OldWorkers{$1} ? 1 : 0;
+        }
+        push @out, $line unless $old;
+    }
+    return \@out;
+}
+
 sub _cleanup {
     return unless $$ == $HarnessPid;
     $_->() for @CleanupHandlers;
@@ -871,7 +965,7 @@ sub _error_log_data {
     my ($lines, $end) = _read_lines($ErrLogFile,
                                     $CheckAccumErrLog ? 0 : $ErrLogPos);
     $ErrLogPos = $end unless $CheckAccumErrLog;
-    return $lines;
+    return _without_old_workers($lines);
 }
 
 sub _access_log_data {
@@ -1471,9 +1565,15 @@ sub _check_access_log {
 # error.log or stderr.log fails the block (one failing assertion).  A block
 # whose own error_log/no_error_log patterns mention a marker is exempt from
 # that marker, and must_die blocks are exempt from [emerg].
+#
+# In HUP mode a block whose nginx keeps running for the next one is checked
+# up to the end of its logs so far ($from, a hash of file => offset, is
+# then filled in); if the next block stops that nginx instead of reloading
+# it, the lines logged by the stop are checked from there, with $when set.
 sub _sanity_check_logs {
-    my ($block, $must_die) = @_;
+    my ($block, $must_die, $from, $when) = @_;
     my $name = $block->name;
+    $from //= {};
 
     my $own = join "\n", map { "$_" } _patterns(scalar $block->error_log),
                                      _patterns(scalar $block->no_error_log),
@@ -1485,16 +1585,20 @@ sub _sanity_check_logs {
 
     my @bad;
     for my $file ($ErrLogFile, $StderrFile) {
-        my ($lines) = _read_lines($file, 0);
+        my ($lines, $end) = _read_lines($file, $from->{$file} // 0);
+        $from->{$file} = $end;
         for my $line (@$lines) {
-            push @bad, $line if grep { $line =~ $_->[1] } @markers;
+            next unless grep { $line =~ $_->[1] } @markers;
+            push @bad, $line =~ m{^\S+ \S+ \[\w+\] (\d+)#}
+                       && $OldWorkers{$1}
+                ? "(a worker of the previous block, exiting) $line" : $line;
         }
     }
     return 0 unless @bad;
     my $n = @bad;
     splice @bad, 10 if @bad > 10;
     Test::More::fail("$name - no [alert], [emerg] or sanitizer reports "
-                     . "in error.log/stderr.log");
+                     . "in error.log/stderr.log" . ($when ? " $when" : ''));
     Test::More::diag("$n offending line(s), first ones:\n" . join '', @bad);
     return 1;
 }
@@ -1533,6 +1637,8 @@ sub _skip_spec {
 }
 
 our $PrevCfg;       # config sections of the last block that had --- config
+our $RunningBlock;  # HUP mode: the block whose nginx is still running
+our %RunningLogPos; # ... and how far its logs were checked
 
 sub run_tests () {
     _nginx_info();
@@ -1594,6 +1700,20 @@ sub _run_block {
     my $must_die = $block->must_die;
     my $started = 0;
     my $start_failed = 0;   # already reported, with nginx's output
+
+    # HUP mode: reload the previous block's nginx, unless this block must
+    # start one of its own (--- must_die, --- no_hup)
+    my $reload = $UseHup && $NginxPid && $NginxMaster && _alive($NginxPid)
+                 && !defined $must_die && !defined $block->no_hup;
+    if ($UseHup && $NginxPid && !$reload) {
+        _stop_nginx($name);
+        _sanity_check_logs($RunningBlock, 0, \%RunningLogPos,
+                           "(when it was stopped)")
+            if $RunningBlock;
+    }
+    undef $RunningBlock;
+    %OldWorkers = ();
+
     my $ok = eval {
         my $cfg;
         if (defined $block->config) {
@@ -1607,7 +1727,7 @@ sub _run_block {
         }
 
         $ErrLogPos = 0;
-        _setup_server_root();
+        _setup_server_root($reload);
         _write_user_files($block, scalar $block->user_files);
         _write_config($block, $cfg);
 
@@ -1616,7 +1736,19 @@ sub _run_block {
             return 1;
         }
 
-        my ($up, $why) = _start_nginx($name);
+        my ($up, $why);
+        if ($reload) {
+            ($up, $why) = _reload_nginx($name);
+            if (!$up) {
+                Test::More::fail("$name - nginx reloaded ($why)");
+                Test::More::diag("nginx output:\n" . _tail_interesting(30));
+                _stop_nginx($name);
+                %OldWorkers = ();
+            } elsif (defined $why) {
+                Test::More::fail("$name - $why");
+            }
+        }
+        ($up, $why) = _start_nginx($name) unless $up;
         if (!$up) {
             Test::More::fail("$name - nginx started ($why)");
             Test::More::diag("nginx output:\n" . _tail_interesting(30));
@@ -1638,11 +1770,14 @@ sub _run_block {
     };
     my $err = $ok ? undef : ($@ || 'unknown error');
 
+    my $keep = 0;
     if ($started) {
         my $alive = _alive($NginxPid);
         if ($NoClean && $last) {
             Test::More::diag("TEST_NGINX_NO_CLEAN: leaving nginx ($NginxPid) "
                              . "running in $ServRoot");
+        } elsif ($UseHup && !$last && $alive) {
+            $keep = 1;          # the next block reloads it
         } else {
             _stop_nginx($name);
         }
@@ -1663,8 +1798,10 @@ sub _run_block {
 
     return if $start_failed;
     my $reported = 0;
-    $reported = _sanity_check_logs($block, defined $must_die)
+    %RunningLogPos = ();
+    $reported = _sanity_check_logs($block, defined $must_die, \%RunningLogPos)
         unless $NoClean && $last;
+    $RunningBlock = $block if $keep;
 
     if (!$reported && (grep { !$_ } $tb->summary) > $failed_before) {
         my $tail = _tail_interesting(20);
