@@ -123,9 +123,10 @@ $(IMPORT_BIN): $(IMPORT_DEPS)
 
 build: $(MODULE) $(IMPORT_BIN)
 
-$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(HDRS) tests/unit/unit.h
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h \
+                 $(PURE_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(PURE_SRCS) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/unit.c $(PURE_SRCS) $(UNIT_LIBS)
 
 # the importer's unit test links its pure parts (no SQLite, no HTTP)
 $(BUILD)/unit/test_import: tests/unit/test_import.c $(IMPORT_DEPS) \

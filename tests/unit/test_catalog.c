@@ -33,32 +33,6 @@ typedef struct {
 } chan_spec_t;
 
 
-/* The test's own allocations, released together at the end. */
-static void   *allocs[4096];
-static size_t  nallocs;
-
-
-static void *
-talloc(size_t n)
-{
-    void  *p;
-
-    p = calloc(1, n);
-    allocs[nallocs++] = p;
-
-    return p;
-}
-
-
-static void
-tfree_all(void)
-{
-    while (nallocs > 0) {
-        free(allocs[--nallocs]);
-    }
-}
-
-
 static void
 split(const char *s, airouter_strlist_t *l)
 {
@@ -72,14 +46,14 @@ split(const char *s, airouter_strlist_t *l)
         return;
     }
 
-    copy = talloc(strlen(s) + 1);
+    copy = unit_alloc(strlen(s) + 1);
     strcpy(copy, s);
     n = 1;
     for (p = copy; *p; p++) {
         n += (*p == ',');
     }
 
-    l->items = talloc(n * sizeof(char *));
+    l->items = unit_alloc(n * sizeof(char *));
 
     for (p = copy; p != NULL; p = q) {
         q = strchr(p, ',');
@@ -100,8 +74,8 @@ make_config(const chan_spec_t *spec, size_t n)
     airouter_channel_t  *ch;
     airouter_config_t   *cf;
 
-    cf = talloc(sizeof(airouter_config_t));
-    cf->channels = talloc((n + 1) * sizeof(airouter_channel_t));
+    cf = unit_alloc(sizeof(airouter_config_t));
+    cf->channels = unit_alloc((n + 1) * sizeof(airouter_channel_t));
     cf->nchannels = n;
     cf->nenabled = n;
     cf->cost.cny_to_usd = 0.14;
@@ -130,7 +104,7 @@ make_config(const chan_spec_t *spec, size_t n)
         ch->currency = (char *) (spec[i].currency ? spec[i].currency : "USD");
 
         split(spec[i].aliases, &al);
-        ch->aliases = talloc((al.n + 1) * sizeof(airouter_alias_t));
+        ch->aliases = unit_alloc((al.n + 1) * sizeof(airouter_alias_t));
         ch->naliases = al.n;
 
         for (j = 0; j < al.n; j++) {
@@ -142,25 +116,6 @@ make_config(const chan_spec_t *spec, size_t n)
     }
 
     return cf;
-}
-
-
-static const airouter_catalog_model_t *
-find(const airouter_catalog_t *cat, uint32_t channel, const char *id)
-{
-    uint32_t                         i;
-    const airouter_catalog_model_t  *m;
-
-    for (i = 0; i < cat->nmodels; i++) {
-        m = airouter_catalog_model(cat, i);
-        if (m->channel == channel
-            && strcmp(airouter_catalog_model_id(cat, m), id) == 0)
-        {
-            return m;
-        }
-    }
-
-    return NULL;
 }
 
 
@@ -299,7 +254,7 @@ test_config_build(void)
     UNIT_CHECK(airouter_catalog_fits(cat, cf), "fits");
 
     /* name tags + channel tags; free by the :free variant */
-    m = find(cat, 0, "qwen/qwen3-30b-a3b:free");
+    m = unit_find_model(cat, 0, "qwen/qwen3-30b-a3b:free");
     UNIT_CHECK(m != NULL, "qwen3-30b");
     UNIT_STREQ(tags_joined(cat, m), "30b,a3b,cloud,free,qwen,qwen3");
     UNIT_CHECK(m->flags & AIROUTER_MODEL_FREE, "free variant");
@@ -308,7 +263,7 @@ test_config_build(void)
     UNIT_STREQ(airouter_catalog_model_core(cat, m), "qwen3-30b-a3b");
 
     /* merged: the id's first spelling stays; discovery filled the rest */
-    m = find(cat, 0, "openai/gpt-4o-mini");
+    m = unit_find_model(cat, 0, "openai/gpt-4o-mini");
     UNIT_CHECK(m != NULL, "gpt-4o-mini");
     UNIT_STREQ(tags_joined(cat, m), "4o,cloud,gpt,mini,openai");
     UNIT_CHECK(!(m->flags & AIROUTER_MODEL_FREE), "priced, not free");
@@ -320,15 +275,15 @@ test_config_build(void)
     UNIT_CHECK(m->caps & AIROUTER_CAP_TOOLS, "tools from discovery");
 
     /* a "free" / "local" name token is not the tag */
-    m = find(cat, 0, "some-free-model");
+    m = unit_find_model(cat, 0, "some-free-model");
     UNIT_CHECK(m != NULL && !has_tag(cat, m, "free")
                && !(m->flags & AIROUTER_MODEL_FREE), "free token");
-    m = find(cat, 0, "x-local-model");
+    m = unit_find_model(cat, 0, "x-local-model");
     UNIT_CHECK(m != NULL && !has_tag(cat, m, "local")
                && !(m->flags & AIROUTER_MODEL_LOCAL), "local token");
 
     /* configured CNY price converted; tools from channel capabilities */
-    m = find(cat, 1, "ep-20250613210739-qjxdl");
+    m = unit_find_model(cat, 1, "ep-20250613210739-qjxdl");
     UNIT_CHECK(m != NULL, "doubao ep");
     UNIT_CHECK(m->price_prompt == 0.0000008, "config price wins");
     UNIT_STREQ(airouter_catalog_model_currency(cat, m), "CNY");
@@ -348,17 +303,17 @@ test_config_build(void)
                && airouter_catalog_model(cat,
                       *airouter_catalog_postings(cat, sl->value)) == m,
                "alias");
-    UNIT_CHECK(find(cat, 1, "ep-20250101000000-lite") != NULL,
+    UNIT_CHECK(unit_find_model(cat, 1, "ep-20250101000000-lite") != NULL,
                "alias target added");
 
     /* local channel: local, not free */
-    m = find(cat, 2, "google/gemma-3-12b");
+    m = unit_find_model(cat, 2, "google/gemma-3-12b");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_LOCAL)
                && !(m->flags & AIROUTER_MODEL_FREE), "lmstudio gemma");
     UNIT_STREQ(tags_joined(cat, m), "12b,3,gemma,google,local");
 
     /* local and free channel */
-    m = find(cat, 3, "qwen3:8b");
+    m = unit_find_model(cat, 3, "qwen3:8b");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_LOCAL)
                && (m->flags & AIROUTER_MODEL_FREE), "ollama qwen3");
     UNIT_CHECK(m->params_total == 8000, "8b");
@@ -366,14 +321,14 @@ test_config_build(void)
     sl = airouter_catalog_lookup(cat, AIROUTER_KEY_CORE, "qwen3-8b", 8);
     UNIT_CHECK(sl != NULL && sl->count == 1, "qwen3:8b as qwen3-8b");
 
-    m = find(cat, 3, "nomic-embed-text:latest");
+    m = unit_find_model(cat, 3, "nomic-embed-text:latest");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_KIND)
                == AIROUTER_CAP_EMBEDDING, "embedding kind");
-    m = find(cat, 3, "llava:7b");
+    m = unit_find_model(cat, 3, "llava:7b");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_VISION_ONLY), "llava");
 
     /* channel tags "free"/"local" declare the channel so */
-    m = find(cat, 4, "gpt-4o-mini");
+    m = unit_find_model(cat, 4, "gpt-4o-mini");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_FREE)
                && (m->flags & AIROUTER_MODEL_LOCAL), "declared by tags");
     UNIT_STREQ(tags_joined(cat, m), "4o,cost-effective,free,gpt,local,mini");
@@ -383,7 +338,7 @@ test_config_build(void)
                && (ch->flags & AIROUTER_CHANNEL_ENABLED), "channel flags");
 
     /* a known zero price is free */
-    m = find(cat, 5, "zero-model");
+    m = unit_find_model(cat, 5, "zero-model");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_FREE), "zero price");
 
     /* channels' entries are contiguous, in id order */
@@ -619,31 +574,6 @@ test_corruption(void)
 }
 
 
-static char *
-read_file(const char *name, size_t *len)
-{
-    char   path[1024], *buf;
-    long   n;
-    FILE  *f;
-
-    unit_fixture(path, sizeof(path), name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc(n + 1);
-    *len = fread(buf, 1, n, f);
-    buf[*len] = '\0';
-    fclose(f);
-
-    return buf;
-}
-
-
 static const chan_spec_t  fixture_spec[] = {
     { "openrouter", "", 0, 0, -1, 0, NULL, NULL, NULL, NULL },
     { "deepseek", "", 0, 0, -1, 0, NULL, NULL, NULL, NULL },
@@ -725,9 +655,9 @@ test_fixtures(void)
     nall = 0;
 
     for (i = 0; i < 8; i++) {
-        json = read_file(fixture_file[i], &len);
-        UNIT_CHECK(json != NULL, "read %s",
-                   unit_fixture(path, sizeof(path), fixture_file[i]));
+        json = unit_read_file(unit_fixture(path, sizeof(path),
+                                           fixture_file[i]), &len);
+        UNIT_CHECK(json != NULL, "read %s", path);
         if (json == NULL) {
             return;
         }
@@ -812,25 +742,25 @@ test_fixtures(void)
     out = malloc(65536);
 
     /* OpenRouter's facts came through */
-    m = find(cat, 0, "openai/gpt-4o");
+    m = unit_find_model(cat, 0, "openai/gpt-4o");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_VISION)
                && (m->caps & AIROUTER_CAP_TOOLS) && m->context == 128000
                && (m->flags & AIROUTER_MODEL_PRICED), "gpt-4o facts");
-    m = find(cat, 0, "qwen/qwen3-30b-a3b:free");
+    m = unit_find_model(cat, 0, "qwen/qwen3-30b-a3b:free");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_FREE)
                && m->context > 0, "qwen3-30b free");
-    m = find(cat, 2, "llama-3.1-8b-instant");
+    m = unit_find_model(cat, 2, "llama-3.1-8b-instant");
     UNIT_CHECK(m != NULL && m->context == 131072, "groq context_window");
-    m = find(cat, 2, "whisper-large-v3");
+    m = unit_find_model(cat, 2, "whisper-large-v3");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_KIND)
                == AIROUTER_CAP_AUDIO, "whisper");
-    m = find(cat, 6, "BAAI/bge-reranker-v2-m3");
+    m = unit_find_model(cat, 6, "BAAI/bge-reranker-v2-m3");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_KIND)
                == AIROUTER_CAP_RERANK, "reranker");
-    m = find(cat, 0, "openrouter/andromeda-alpha");
+    m = unit_find_model(cat, 0, "openrouter/andromeda-alpha");
     UNIT_CHECK(m != NULL && (m->flags & AIROUTER_MODEL_FREE),
                "zero price without :free is free");
-    m = find(cat, 0, "allenai/llama-3.1-tulu-3-405b");
+    m = unit_find_model(cat, 0, "allenai/llama-3.1-tulu-3-405b");
     UNIT_CHECK(m != NULL && !(m->flags & AIROUTER_MODEL_PRICED)
                && !(m->flags & AIROUTER_MODEL_FREE), "no pricing: unknown");
 
@@ -944,7 +874,7 @@ main(void)
     test_empty();
     test_corruption();
     test_fixtures();
-    tfree_all();
+    unit_free_all();
 
     UNIT_DONE("test_catalog");
 }

@@ -28,27 +28,6 @@ static const char  yaml[] =
     "    cost_per_token: {input: 0.000001, output: 0.000002}\n";
 
 
-static const airouter_catalog_model_t *
-find(const airouter_catalog_t *cat, uint32_t channel, const char *id)
-{
-    uint32_t                           i;
-    const airouter_catalog_model_t    *m;
-    const airouter_catalog_channel_t  *ch;
-
-    ch = airouter_catalog_channel(cat, channel);
-
-    for (i = ch->first_model; i < ch->first_model + ch->nmodels; i++) {
-        m = airouter_catalog_model(cat, i);
-
-        if (strcmp(airouter_catalog_model_id(cat, m), id) == 0) {
-            return m;
-        }
-    }
-
-    return NULL;
-}
-
-
 int
 main(void)
 {
@@ -125,7 +104,7 @@ main(void)
         UNIT_CHECK(!(airouter_catalog_channel(cat, 1)->flags
                      & AIROUTER_CHANNEL_ENABLED), "b is disabled");
 
-        m = find(cat, 0, "conf-free-price");
+        m = unit_find_model(cat, 0, "conf-free-price");
         UNIT_CHECK(m && (m->flags & AIROUTER_MODEL_PRICED)
                    && (m->flags & AIROUTER_MODEL_CONFIGURED)
                    && !(m->flags & AIROUTER_MODEL_DISCOVERED)
@@ -133,18 +112,18 @@ main(void)
                    && strcmp(airouter_catalog_model_currency(cat, m), "CNY")
                       == 0, "price file fills a configured model");
 
-        m = find(cat, 1, "conf-priced");
+        m = unit_find_model(cat, 1, "conf-priced");
         UNIT_CHECK(m && m->price_prompt == 1e-6 && m->price_completion == 2e-6,
                    "cost_per_token wins over a price file");
 
-        m = find(cat, 0, "shared");
+        m = unit_find_model(cat, 0, "shared");
         UNIT_CHECK(m && m->keys == ((1u << 0) | (1u << 2)),
                    "key bits add up: %u", m ? m->keys : 0);
 
-        m = find(cat, 0, "only-k2");
+        m = unit_find_model(cat, 0, "only-k2");
         UNIT_CHECK(m && m->keys == (1u << 1), "one key");
 
-        m = find(cat, 0, "conf-free-price");
+        m = unit_find_model(cat, 0, "conf-free-price");
         UNIT_CHECK(m && m->keys == 0, "configured: every key");
     }
 

@@ -14,56 +14,6 @@
 #include "unit.h"
 
 
-static void   *allocs[65536];
-static size_t  nallocs;
-
-
-static void *
-talloc(size_t n)
-{
-    void  *p;
-
-    p = calloc(1, n);
-    allocs[nallocs++] = p;
-
-    return p;
-}
-
-
-static void
-tfree_all(void)
-{
-    while (nallocs > 0) {
-        free(allocs[--nallocs]);
-    }
-}
-
-
-static airouter_config_t *
-make_config(size_t n)
-{
-    size_t              i;
-    char               *id;
-    airouter_config_t  *cf;
-
-    cf = talloc(sizeof(airouter_config_t));
-    cf->channels = talloc((n + 1) * sizeof(airouter_channel_t));
-    cf->nchannels = n;
-
-    for (i = 0; i < n; i++) {
-        id = talloc(32);
-        snprintf(id, 32, "ch%u", (unsigned) i);
-        cf->channels[i].id = id;
-        cf->channels[i].enabled = 1;
-        cf->channels[i].weight = 100;
-        cf->channels[i].cost_cache_read = -1;
-        cf->channels[i].cost_cache_write = -1;
-    }
-
-    return cf;
-}
-
-
 static void
 add(airouter_catalog_builder_t *b, uint32_t ch, const char *id, int price0)
 {
@@ -91,7 +41,7 @@ small_catalog(void **blobp)
     airouter_config_t           *cf;
     airouter_catalog_builder_t  *b;
 
-    cf = make_config(3);
+    cf = unit_config(3);
     cf->channels[2].local = 1;
 
     b = airouter_catalog_builder_create(cf);
@@ -375,7 +325,7 @@ test_iterator(void)
         "ll", "mm", "nn", "oo", "pp"
     };
 
-    cf = make_config(4);
+    cf = unit_config(4);
     b = airouter_catalog_builder_create(cf);
     seed = 42;
 
@@ -503,7 +453,7 @@ main(void)
 
     free(blob);
     test_iterator();
-    tfree_all();
+    unit_free_all();
 
     UNIT_DONE("test_query");
 }

@@ -16,31 +16,6 @@
 #include "unit.h"
 
 
-static void   *allocs[4096];
-static size_t  nallocs;
-
-
-static void *
-talloc(size_t n)
-{
-    void  *p;
-
-    p = calloc(1, n);
-    allocs[nallocs++] = p;
-
-    return p;
-}
-
-
-static void
-tfree_all(void)
-{
-    while (nallocs > 0) {
-        free(allocs[--nallocs]);
-    }
-}
-
-
 /* The seed's six strategies, as the config loader fills them. */
 static void
 set_strategies(airouter_config_t *cf)
@@ -81,7 +56,7 @@ set_strategies(airouter_config_t *cf)
     };
 
     cf->routing.nstrategies = sizeof(seed) / sizeof(seed[0]);
-    cf->routing.strategies = talloc(cf->routing.nstrategies
+    cf->routing.strategies = unit_alloc(cf->routing.nstrategies
                                     * sizeof(airouter_strategy_t));
 
     for (i = 0; i < cf->routing.nstrategies; i++) {
@@ -89,7 +64,7 @@ set_strategies(airouter_config_t *cf)
         st->name = (char *) seed[i].name;
         st->builtin = (i < 6);
         st->nweights = seed[i].n;
-        st->weights = talloc(seed[i].n * sizeof(airouter_weight_t));
+        st->weights = unit_alloc(seed[i].n * sizeof(airouter_weight_t));
         memcpy(st->weights, seed[i].w, seed[i].n * sizeof(airouter_weight_t));
     }
 
@@ -101,22 +76,12 @@ static airouter_config_t *
 make_config(size_t n)
 {
     size_t              i;
-    char               *id;
     airouter_config_t  *cf;
 
-    cf = talloc(sizeof(airouter_config_t));
-    cf->channels = talloc((n + 1) * sizeof(airouter_channel_t));
-    cf->nchannels = n;
+    cf = unit_config(n);
 
     for (i = 0; i < n; i++) {
-        id = talloc(32);
-        snprintf(id, 32, "ch%u", (unsigned) i);
-        cf->channels[i].id = id;
-        cf->channels[i].enabled = 1;
         cf->channels[i].priority = 1;
-        cf->channels[i].weight = 100;
-        cf->channels[i].cost_cache_read = -1;
-        cf->channels[i].cost_cache_write = -1;
     }
 
     set_strategies(cf);
@@ -157,7 +122,7 @@ finish(airouter_catalog_builder_t *b)
 
     blob = airouter_catalog_builder_finish(b, &len);
     airouter_catalog_builder_destroy(b);
-    allocs[nallocs++] = blob;
+    unit_keep(blob);
 
     return airouter_catalog_open(blob, len);
 }
@@ -793,7 +758,7 @@ main(void)
     test_ties();
     test_filters();
     test_statuses();
-    tfree_all();
+    unit_free_all();
 
     UNIT_DONE("test_rank");
 }

@@ -39,7 +39,6 @@ typedef struct {
 } count_case_t;
 
 
-static char *read_file(const char *path, size_t *len);
 static const char *data_dir(void);
 static json_t *load_expected(void);
 static size_t next_line(const char *text, size_t len, size_t pos);
@@ -56,41 +55,6 @@ static size_t check_corpus(const airouter_tokenizer_t *tk, const char *enc,
 static char *json_to_tiktoken(const char *path, size_t *len);
 static void bench(const char *dir);
 static int check_cases(const char *dir, const char *path);
-
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE  *f;
-    char  *buf;
-    long   n;
-
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fclose(f);
-        return NULL;
-    }
-
-    buf = malloc((size_t) n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n) {
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-
-    fclose(f);
-
-    buf[n] = '\0';
-    *len = (size_t) n;
-
-    return buf;
-}
 
 
 static const char *
@@ -233,7 +197,7 @@ test_estimate_error(json_t *expected, int verbose)
 
             snprintf(path, sizeof(path), "%s/%s", data_dir(), file);
 
-            text = read_file(path, &len);
+            text = unit_read_file(path, &len);
             UNIT_CHECK(text != NULL, "cannot read %s", path);
             if (text == NULL) {
                 continue;
@@ -535,7 +499,7 @@ check_corpus(const airouter_tokenizer_t *tk, const char *enc,
     json_object_foreach(files, file, entry) {
         snprintf(path, sizeof(path), "%s/%s", data_dir(), file);
 
-        text = read_file(path, &len);
+        text = unit_read_file(path, &len);
         UNIT_CHECK(text != NULL, "cannot read %s", path);
         if (text == NULL) {
             bad++;
@@ -755,7 +719,7 @@ bench(const char *dir)
     while (corpus != NULL && total < 100000) {
         json_object_foreach(files, file, entry) {
             snprintf(path, sizeof(path), "%s/%s", data_dir(), file);
-            text = read_file(path, &len);
+            text = unit_read_file(path, &len);
             if (text != NULL && total + len < cap) {
                 memcpy(corpus + total, text, len);
                 total += len;

@@ -6,18 +6,43 @@
  *
  * unit_fixture() names a file of the repository's test data: under
  * $AIROUTER_FIXTURES, by default tests/fixtures (run from the repository
- * root).
+ * root).  The helpers several programs need are in unit.c, linked into
+ * every one.
  */
 
 #ifndef AIROUTER_UNIT_H
 #define AIROUTER_UNIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "airouter_catalog.h"
+#include "airouter_config.h"
+
+
+/* zeroed memory, freed with everything else by unit_free_all() */
+void *unit_alloc(size_t n);
+/* p (malloc'd, may be NULL) is freed by unit_free_all(); returns p */
+void *unit_keep(void *p);
+void unit_free_all(void);
+
+/* the whole file, malloc'd and NUL-terminated; NULL if it cannot be read */
+char *unit_read_file(const char *path, size_t *len);
+
+/* n enabled channels "ch0".."ch<n-1>", weight 100, no cache prices
+ * (unit_alloc'd) */
+airouter_config_t *unit_config(size_t n);
+
+/* the model id of that channel in the catalogue, or NULL */
+const airouter_catalog_model_t *unit_find_model(const airouter_catalog_t *cat,
+    uint32_t channel, const char *id);
+
+#ifndef AIROUTER_UNIT_LIB              /* unit.c has no results of its own */
 static int  unit_passed;
 static int  unit_failed;
+#endif
 
 #define UNIT_CHECK(cond, ...)                                                 \
     do {                                                                      \
