@@ -7,6 +7,7 @@
 # connection must still serve /after; once with Content-Length, once
 # chunked (where leftover chunk lines would break /after instead).
 use Test::Nginx::Socket 'no_plan';
+use Airouter::Blocks;
 
 no_shuffle();
 
@@ -51,13 +52,7 @@ channels:
     configured_models: ["m1"]
 _EOY_
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value("http_config",
-        "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n")
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(config => <<'_EOC_',
     location /v1/ { airouter; }
     location /v1/admin/ { airouter_admin; }
     location /openai/ { airouter; }
@@ -66,13 +61,9 @@ add_block_preprocessor(sub {
     location = /smuggled { return 200 "smuggled\n"; }
     location = /after { return 200 "after\n"; }
 _EOC_
-    $block->set_value("user_files", ">>> router_config.yaml\n$Config")
-        unless defined $block->user_files;
-    $block->set_value("no_access_log", "GET /smuggled")
-        unless defined $block->no_access_log;
-    $block->set_value("access_log", qr{"GET /after HTTP/1\.1" 200})
-        unless defined $block->access_log;
-});
+                user_files => ">>> router_config.yaml\n$Config",
+                no_access_log => "GET /smuggled",
+                access_log => qr{"GET /after HTTP/1\.1" 200});
 
 run_tests();
 

@@ -10,6 +10,7 @@
 # reached nginx.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 use File::Temp ();
 use IO::Socket::INET;
 use JSON::PP ();
@@ -512,8 +513,6 @@ our $Mock = <<'_EOC_';
         }
         location / { return 404; }
     }
-    airouter_config  $TEST_NGINX_IMPORT_DIR/channels.yaml;
-    airouter_zone    airouter 16m;
 _EOC_
 
 our $Config = <<'_EOC_';
@@ -522,14 +521,16 @@ our $Config = <<'_EOC_';
     location = /health { airouter_health; }
 _EOC_
 
+airouter_blocks(config_file => '$TEST_NGINX_IMPORT_DIR/channels.yaml',
+                mock => $Mock, config => $Config);
+
 run_tests();
 
 __DATA__
 
 === TEST 1: One-API 0.6 database: nginx serves the imported channels' models (configured and discovered with the imported keys); not the disabled or commented-out ones
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_oneapi06
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -545,8 +546,6 @@ lists($j, [qw(deepseek-chat deepseek-reasoner deepseek-discovered qwen-max
 
 === TEST 2: One-API 0.6: the channels as airouter sees them (provider, base URL with the OpenAI-compatible path, priority ranked, disabled kept, keys counted)
 --- setup: setup_oneapi06
---- http_config eval: $::Mock
---- config eval: $::Config
 --- request
 GET /v1/admin/channels
 --- check_json
@@ -566,8 +565,6 @@ keys %c == 4
 
 === TEST 3: One-API 0.6: a model_mapping entry is an alias: routing gpt-4o-mini goes to the DeepSeek channel's deepseek-chat
 --- setup: setup_oneapi06
---- http_config eval: $::Mock
---- config eval: $::Config
 --- request
 GET /v1/admin/route?model=gpt-4o-mini
 --- response_body_like: "oneapi_1"
@@ -577,9 +574,8 @@ GET /v1/admin/route?model=gpt-4o-mini
 
 
 === TEST 4: One-API 0.5 database (older layout): Moonshot and Azure (its api-key header, deployment names without dots) reach nginx
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_oneapi05
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -593,9 +589,8 @@ lists($j, [qw(moonshot-v1-8k kimi-discovered gpt-35-turbo)],
 
 
 === TEST 5: New-API database: its numbering (40 SiliconFlow, 43 DeepSeek, 45 Volcengine), a multi-key channel without its disabled key
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_newapi
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -612,8 +607,6 @@ $c{newapi_1}{provider} eq 'siliconflow' && $c{newapi_1}{keys} == 2
 
 === TEST 6: New-API database: /v1/models lists what the SiliconFlow channel's keys discovered
 --- setup: setup_newapi
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -626,9 +619,8 @@ lists($j, [qw(sf-discovered Qwen/Qwen3-8B deepseek-discovered)])
 
 
 === TEST 7: One-Hub database: its numbering (28 Deepseek), soft-deleted channels left out
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_onehub
---- http_config eval: $::Mock
---- config eval: $::Config
 --- request
 GET /v1/admin/channels
 --- check_json
@@ -640,9 +632,8 @@ GET /v1/admin/channels
 
 
 === TEST 8: --merge: the hand-written channel stays, the new ones come along, the duplicate does not
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_merge
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -655,9 +646,8 @@ ids($j) eq 'mine,oneapi_2,oneapi_3,oneapi_5'
 
 
 === TEST 9: a mock One-API admin API (array pages from p=0): the channels serve once their keys are filled in
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_http_oneapi
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request
@@ -670,9 +660,8 @@ lists($j, [qw(deepseek-discovered qwen-discovered)], [qw(gpt-4o)])
 
 
 === TEST 10: a mock New-API admin API (items pages from p=1, New-Api-User): New-API's numbering applies (4 is Ollama)
+--- no_hup: the imported keys are ${ENV} values, which the master reads when it starts, not on a reload
 --- setup: setup_http_newapi
---- http_config eval: $::Mock
---- config eval: $::Config
 --- init
 wait_discovery();
 --- request

@@ -11,20 +11,21 @@ package Airouter::Blocks;
 #                                          # --- extra_http_config: mock servers
 #       http    => "    airouter_read_timeout 1s;\n",   # before it (optional)
 #       zone    => 'airouter_t 16m',       # optional, see block_zone()
+#       config_file => '$TEST_NGINX_HTML_DIR/router_config.yaml',  # default
 #       config  => mock_config(),          # --- config when the block has none
 #       request => "POST /v1/chat/completions\n{...}",
-#       user_files => ..., no_error_log => ..., init => ...,
+#       user_files => ..., no_error_log => ..., init => ...,   # any section
 #   );
 #
 # A block without --- http_config gets
 #
-#     airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+#     airouter_config <config_file>;
 #     airouter_zone   <block_zone() or the suite's zone>;
 #     <http> <the block's --- extra_http_config> <mock>
 #
-# and each of config, request, user_files, no_error_log and init that it
-# lacks from the defaults.  A default is a string or a sub, which is called
-# with the block.
+# and each other section it lacks (config, request, user_files, init...)
+# from the defaults.  A default is a string or a sub, which is called with
+# the block.
 #
 # block_zone($block) is a zone of the block's own ("airouter_b<n> 16m",
 # n the block's number in the file).  Without a restart between blocks
@@ -83,15 +84,18 @@ sub airouter_blocks {
         if (!defined $block->http_config) {
             my $zone = defined $d{zone}
                        ? "    airouter_zone   $d{zone};\n" : block_zone($block);
+            my $file = $d{config_file}
+                       // '$TEST_NGINX_HTML_DIR/router_config.yaml';
             $block->set_value("http_config",
-                "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                . $zone . (_value($d{http}, $block) // '')
+                "    airouter_config $file;\n" . $zone . (_value($d{http}, $block) // '')
                 . ($block->extra_http_config // '')
                 . (_value($d{mock}, $block) // ''));
         }
 
-        for my $sec (qw(config request user_files no_error_log init)) {
-            next if !defined $d{$sec} || defined $block->$sec;
+        for my $sec (sort keys %d) {
+            next if $sec =~ /^(?:zone|http|mock|config_file)$/
+                    || !defined $d{$sec}
+                    || defined $block->$sec;
             $block->set_value($sec, _value($d{$sec}, $block));
         }
     });
