@@ -12,6 +12,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Time::HiRes qw(sleep time);
 use Airouter::Check;
+use Airouter::Blocks;
 
 no_shuffle();
 install_checks();     # --- error_log_all: after the last request
@@ -111,18 +112,11 @@ add_response_body_check(sub {
        $block->name . " - error.log: " . $block->wait_log);
 });
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-                      . $Mock)
-        unless defined $block->http_config;
-    $block->set_value("config", <<'_EOC_') unless defined $block->config;
+airouter_blocks(mock => $Mock, config => <<'_EOC_', no_error_log => "[error]");
     location /v1/       { airouter; }
     location /v1/admin/ { airouter_admin; }
     location = /metrics { airouter_metrics; }
 _EOC_
-    $block->set_value("no_error_log", "[error]") unless defined $block->no_error_log;
-});
 
 run_tests();
 

@@ -12,8 +12,6 @@ use Time::HiRes qw(sleep time);
 no_shuffle();
 log_level('info');
 
-two_hosts('t206:');
-
 my $chat_body = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
     . '"model":"m","choices":[{"index":0,"message":{"role":"assistant",'
     . '"content":"Hello!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":'
@@ -85,40 +83,13 @@ _EOY_
 
 our $Text = '{"model": "gpt-test", "prompt": "hi"}';
 
-%Scenario = (
-    scoped => sub {
-        my ($name) = @_;
-        my $A = Test::Nginx::Socket::server_port();
-        Test::More::ok(both_up(), "$name - both hosts connected");
-        my ($st, $h) = raw_post($A, '/v1/completions', $Text);
-        Test::More::is("$st " . ($h->{'x-router-fallbacks'} // ''),
-                       "200 gone:model_not_found 404", "$name - A saw the 404 on completions");
-        Test::More::ok(within(2, sub {
-            my ($st, $h) = raw_post($BPort, '/v1/completions', $Text);
-            $st == 200 && ($h->{'x-router-attempts'} // '') eq '1'
-                && ($h->{'x-router-channel'} // '') eq 'up';
-        }), "$name - B keeps gone-model away from completions");
-        ($st, $h) = chat_on($BPort);
-        Test::More::is("$st " . ($h->{'x-router-channel'} // '') . " " . ($h->{'x-router-attempts'} // ''),
-                       "200 gone 1", "$name - and still sends chat to it");
-        Test::More::like(redis_cli('zrange', "${Prefix}blocks", 0, -1),
-                         qr/\["gone","gone-model",-1,8,2\]/,
-                         "$name - the shared block names its endpoint (scope 2: completions)");
-        my $ttl = redis_cli('pttl', "${Prefix}block:gone:gone-model");
-        Test::More::ok($ttl > 0 && $ttl <= 60_000, "$name - short until discovery confirms ($ttl ms)");
-    },
-);
-
-our $HttpConfig = "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
-    . "    airouter_redis 127.0.0.1:\$TEST_NGINX_RAND_PORT_4 prefix=t206: connect_timeout=500ms;\n"
-    . $Mock;
+two_hosts(prefix => 't206:', mock => $Mock);
 
 run_tests();
 
 __DATA__
 
 === TEST 1: a model_not_found on completions reaches the other host for completions only
---- http_config eval: $::HttpConfig
 --- config
     location /v1/ { airouter; }
     location = /health { airouter_health; }
@@ -127,4 +98,21 @@ __DATA__
 --- request
 GET /health
 --- response_body_like: "status":"ok"
---- scenario: scoped
+--- scenario
+Test::More::ok(both_up(), "$name - both hosts connected");
+my ($st, $h) = raw_post($A, '/v1/completions', $Text);
+Test::More::is("$st " . ($h->{'x-router-fallbacks'} // ''),
+               "200 gone:model_not_found 404", "$name - A saw the 404 on completions");
+Test::More::ok(within(2, sub {
+    my ($st, $h) = raw_post($BPort, '/v1/completions', $Text);
+    $st == 200 && ($h->{'x-router-attempts'} // '') eq '1'
+        && ($h->{'x-router-channel'} // '') eq 'up';
+}), "$name - B keeps gone-model away from completions");
+($st, $h) = chat_on($BPort);
+Test::More::is("$st " . ($h->{'x-router-channel'} // '') . " " . ($h->{'x-router-attempts'} // ''),
+               "200 gone 1", "$name - and still sends chat to it");
+Test::More::like(redis_cli('zrange', "${Prefix}blocks", 0, -1),
+                 qr/\["gone","gone-model",-1,8,2\]/,
+                 "$name - the shared block names its endpoint (scope 2: completions)");
+my $ttl = redis_cli('pttl', "${Prefix}block:gone:gone-model");
+Test::More::ok($ttl > 0 && $ttl <= 60_000, "$name - short until discovery confirms ($ttl ms)");

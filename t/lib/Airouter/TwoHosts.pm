@@ -213,7 +213,9 @@ sub scenario_sub {
         }
         close $fh;
     }
-    my $sub = eval "package main; sub { my (\$name, \$A) = \@_;\n"
+    # the .t file's own "our" variables are not in scope here
+    my $sub = eval "package main; no strict 'vars';\n"
+                   . "sub { my (\$name, \$A) = \@_;\n"
                    . "#line $line \"$0\"\n$code\n}";
     die $block->name . " - --- scenario does not compile: $@" unless $sub;
     return $sub;
