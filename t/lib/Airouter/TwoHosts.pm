@@ -200,6 +200,9 @@ sub a_log_count {
 # main with the file's line numbers.
 sub scenario_sub {
     my ($block, $code) = @_;
+    die $block->name . " - --- scenario is the code itself now, not the name"
+        . " of a %Scenario entry (t/lib/Airouter/TwoHosts.pm)\n"
+        if $code =~ /^\s*\w+\s*$/;
     (my $title = $block->name) =~ s/^\Q$0\E //;
     my $line = 0;
     if (open my $fh, '<', $0) {
@@ -222,7 +225,7 @@ sub scenario_sub {
 }
 
 sub two_hosts {
-    my (%o) = @_;
+    my (%o) = @_ == 1 ? (prefix => $_[0]) : @_;
     $Prefix = $o{prefix};
     $Extra = $o{extra} // '';
 
