@@ -9,6 +9,9 @@
 # also checks that no pure src/airouter_* file includes an nginx header (or
 # an nginx-side airouter header) or names an nginx-side function.
 #
+# It also reads the layer table of docs/architecture.md: every file of src/
+# is in it, and no edge goes from a layer to a higher one.
+#
 # Circles that existed when the check was written are listed in
 # tests/callgraph.allow while the refactor that cuts them is under way.  The
 # check fails on a circle edge missing from that list and on a listed edge
@@ -16,11 +19,12 @@
 # empty the file is deleted.
 #
 # Usage: perl tests/callgraph.pl [-v] [--edges] [--defs] [--dot]
-#                                [--allow FILE] [ROOT]
+#                                [--allow FILE] [--arch FILE] [ROOT]
 #   -v       list the circles (and their edges) even when all are allowed
 #   --edges  print every cross-file edge with the functions behind it
 #   --defs   print every exported function with its file and line, and exit
 #   --dot    print the file graph in Graphviz format and exit
+#   --arch   the layer table (default docs/architecture.md)
 # Prints "callgraph: 1 passed, 0 failed" (or 0/1) as its last line, the
 # format tests/run-all sums; exits 1 on failure.
 #
@@ -35,8 +39,8 @@ use warnings;
 
 $| = 1;
 
-my ($opt_dot, $opt_edges, $opt_defs, $opt_verbose, $allow_file)
-    = (0, 0, 0, 0, undef);
+my ($opt_dot, $opt_edges, $opt_defs, $opt_verbose, $allow_file, $arch_file)
+    = (0, 0, 0, 0, undef, undef);
 my @args;
 while (@ARGV) {
     my $a = shift @ARGV;
@@ -45,6 +49,7 @@ while (@ARGV) {
     elsif ($a eq "--defs")  { $opt_defs = 1 }
     elsif ($a eq '-v')      { $opt_verbose = 1 }
     elsif ($a eq '--allow') { $allow_file = shift @ARGV }
+    elsif ($a eq '--arch')  { $arch_file = shift @ARGV }
     else                    { push @args, $a }
 }
 my $root = $args[0] // do {
@@ -54,6 +59,7 @@ my $root = $args[0] // do {
 };
 chdir $root or die "$root: $!\n";
 $allow_file //= "tests/callgraph.allow";
+$arch_file  //= "docs/architecture.md";
 
 my @files = (sort(glob("src/*.c")), "ngx_http_airouter_module.c");
 
@@ -282,6 +288,62 @@ for my $e (sort { $allowed{$a} <=> $allowed{$b} } keys %allowed) {
                                            : 'no longer exists';
     push @problems, "$allow_file:$allowed{$e}: edge $e $why: delete the line"
         . (keys %allowed == 1 ? " (it is the last: delete the file)" : '');
+}
+
+# The layer table of docs/architecture.md (between "<!-- layers" and
+# "<!-- /layers -->"): rows "| N name | `unit` `unit` ... | ... |".  Every
+# file of src/ and the module file is in it, it names no other, and every
+# cross-file edge goes to the caller's own layer or a lower one.
+my (%layer, %layer_line);
+if (open my $fh, '<', $arch_file) {
+    my $in = 0;
+    while (my $l = <$fh>) {
+        if ($l =~ /^<!-- layers\b/) { $in = 1; next }
+        last if $l =~ m{^<!-- /layers};
+        next unless $in && $l =~ /^\|\s*(\d+)\b[^|]*\|([^|]*)\|/;
+        my $n = $1;
+        for my $u ($2 =~ /`(\w+)`/g) {
+            if (exists $layer{$u}) {
+                push @problems, "$arch_file:$.: `$u` is also in the row of "
+                    . "line $layer_line{$u}";
+                next;
+            }
+            ($layer{$u}, $layer_line{$u}) = ($n, $.);
+        }
+    }
+    close $fh;
+    push @problems, "$arch_file: no layer table (<!-- layers --> ... "
+        . "<!-- /layers -->)" unless %layer;
+} else {
+    push @problems, "$arch_file: $!";
+}
+if (%layer) {
+    my %unit_file;
+    for my $f (sort(glob("src/*.[ch]")), "ngx_http_airouter_module.c") {
+        $unit_file{ unit_name($f) } //= $f;
+    }
+    for my $u (sort keys %unit_file) {
+        if (!exists $layer{$u}) {
+            push @problems, "$unit_file{$u} is not in ${arch_file}'s layer "
+                . "table: add `$u` to the row of its layer";
+        } elsif (is_pure($u) != ($layer{$u} == 0)) {
+            push @problems, "$arch_file:$layer_line{$u}: `$u` is in layer "
+                . "$layer{$u}: pure files (and only they) are layer 0";
+        }
+    }
+    for my $u (sort { $layer_line{$a} <=> $layer_line{$b} } keys %layer) {
+        push @problems, "$arch_file:$layer_line{$u}: `$u` names no file "
+            . "in src/: remove it" unless $unit_file{$u};
+    }
+    for my $b (sort keys %edges) {
+        for my $a (sort keys %{ $edges{$b} }) {
+            next unless exists $layer{$a} && exists $layer{$b};
+            next if $layer{$b} >= $layer{$a};
+            push @problems, "edge goes up, from layer $layer{$b} to "
+                . "$layer{$a}: " . edge_text($b, $a) . ": calls go down "
+                . "only; use a slot ($arch_file)";
+        }
+    }
 }
 
 # Pure files: no nginx header, no nginx-side function.
