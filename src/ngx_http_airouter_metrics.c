@@ -81,8 +81,8 @@ static ngx_int_t ngx_http_airouter_metrics_usage_group(ngx_pool_t *pool,
     ngx_array_t *rows, ngx_uint_t kind, const char *const *names,
     ngx_uint_t nnames, ngx_array_t *out);
 static void ngx_http_airouter_metrics_usage_families(
-    ngx_http_airouter_metrics_t *m, const char *scope, const char *label,
-    ngx_array_t *usage, ngx_uint_t throttled);
+    ngx_http_airouter_metrics_t *m, ngx_uint_t kind, const char *scope,
+    ngx_array_t *usage);
 static ngx_int_t ngx_http_airouter_metrics_live(
     ngx_http_airouter_metrics_t *m, ngx_http_airouter_main_conf_t *amcf,
     const airouter_catalog_t *cat);
@@ -453,12 +453,9 @@ ngx_http_airouter_metrics_usage(ngx_http_airouter_metrics_t *m,
 {
     uint32_t                             today;
     ngx_uint_t                           i;
-    ngx_array_t                          rows, keys, channels, models;
+    ngx_array_t                          rows, total, keys, channels, models;
     const char                         **names;
     airouter_config_t                   *acf;
-    ngx_http_airouter_stats_row_t       *row;
-    ngx_http_airouter_stats_counters_t   total;
-    ngx_http_airouter_metrics_label_t    l;
 
     acf = amcf->config;
     today = ngx_http_airouter_stats_today();
@@ -470,19 +467,19 @@ ngx_http_airouter_metrics_usage(ngx_http_airouter_metrics_t *m,
         return NGX_ERROR;
     }
 
-    ngx_memzero(&total, sizeof(ngx_http_airouter_stats_counters_t));
-    row = rows.elts;
-
-    for (i = 0; i < rows.nelts; i++) {
-        if (row[i].kind == NGX_HTTP_AIROUTER_STATS_TOTAL) {
-            total = row[i].c;
-        }
-    }
-
-    /* configured keys and channels show from the day's start, at 0 */
+    /* the total, configured keys and channels show from the day's start */
     names = ngx_palloc(m->r->pool, (acf->auth.nkeys + acf->nchannels + 1)
                                    * sizeof(char *));
     if (names == NULL) {
+        return NGX_ERROR;
+    }
+
+    names[0] = "";
+
+    if (ngx_http_airouter_metrics_usage_group(m->r->pool, &rows,
+            NGX_HTTP_AIROUTER_STATS_TOTAL, names, 1, &total)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -511,50 +508,15 @@ ngx_http_airouter_metrics_usage(ngx_http_airouter_metrics_t *m,
         return NGX_ERROR;
     }
 
-    ngx_http_airouter_metrics_family(m, "airouter_requests_total", "counter",
-        "Routed requests today (UTC day; resets at 00:00 UTC).");
-    ngx_http_airouter_metrics_sample(m, "airouter_requests_total", NULL, 0,
-                                     (double) total.requests, 1);
-
-    ngx_http_airouter_metrics_family(m, "airouter_errors_total", "counter",
-        "Routed requests that ended without an answer from any channel "
-        "today (resets at 00:00 UTC).");
-    ngx_http_airouter_metrics_sample(m, "airouter_errors_total", NULL, 0,
-                                     (double) total.errors, 1);
-
-    ngx_http_airouter_metrics_family(m, "airouter_tokens_total", "counter",
-        "Tokens used today, by type (prompt, completion; resets at "
-        "00:00 UTC).");
-    l.name = "type";
-    ngx_str_set(&l.value, "prompt");
-    ngx_http_airouter_metrics_sample(m, "airouter_tokens_total", &l, 1,
-                                     (double) total.prompt_tokens, 1);
-    ngx_str_set(&l.value, "completion");
-    ngx_http_airouter_metrics_sample(m, "airouter_tokens_total", &l, 1,
-                                     (double) total.completion_tokens, 1);
-
-    ngx_http_airouter_metrics_family(m, "airouter_cost_usd_total", "counter",
-        "What today's requests cost, in USD (resets at 00:00 UTC).");
-    ngx_http_airouter_metrics_sample(m, "airouter_cost_usd_total", NULL, 0,
-                                     total.cost, 0);
-
-    ngx_http_airouter_metrics_family(m, "airouter_unauthorized_total",
-        "counter",
-        "Requests refused today for a missing or wrong token (resets at "
-        "00:00 UTC).");
-    ngx_http_airouter_metrics_sample(m, "airouter_unauthorized_total", NULL,
-                                     0, (double) total.unauthorized, 1);
-
-    ngx_http_airouter_metrics_family(m, "airouter_throttled_total", "counter",
-        "Requests refused today with 429 for a budget or a key's rate "
-        "(resets at 00:00 UTC).");
-    ngx_http_airouter_metrics_sample(m, "airouter_throttled_total", NULL, 0,
-                                     (double) total.throttled, 1);
-
-    ngx_http_airouter_metrics_usage_families(m, "channel", "channel",
-                                             &channels, 0);
-    ngx_http_airouter_metrics_usage_families(m, "model", "model", &models, 0);
-    ngx_http_airouter_metrics_usage_families(m, "key", "key", &keys, 1);
+    ngx_http_airouter_metrics_usage_families(m, NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                             NULL, &total);
+    ngx_http_airouter_metrics_usage_families(m,
+                                             NGX_HTTP_AIROUTER_STATS_CHANNEL,
+                                             "channel", &channels);
+    ngx_http_airouter_metrics_usage_families(m, NGX_HTTP_AIROUTER_STATS_MODEL,
+                                             "model", &models);
+    ngx_http_airouter_metrics_usage_families(m, NGX_HTTP_AIROUTER_STATS_KEY,
+                                             "key", &keys);
 
     return NGX_OK;
 }
@@ -629,93 +591,68 @@ ngx_http_airouter_metrics_usage_group(ngx_pool_t *pool, ngx_array_t *rows,
 }
 
 
+/*
+ * The families of one kind's counters (the day's total: one entry, no
+ * scope), generated from the counter list: each counter shown in that
+ * kind's scope, counters that share a metric (tokens) in one family told
+ * apart by their "type" label.
+ */
 static void
 ngx_http_airouter_metrics_usage_families(ngx_http_airouter_metrics_t *m,
-    const char *scope, const char *label, ngx_array_t *usage,
-    ngx_uint_t throttled)
+    ngx_uint_t kind, const char *scope, ngx_array_t *usage)
 {
-    u_char                              *p, name[4][64], help[4][160];
-    ngx_uint_t                           i;
-    ngx_http_airouter_metrics_label_t    l[2];
-    ngx_http_airouter_metrics_usage_t   *u;
-
-    static const char  *what[4] = { "requests", "errors", "tokens",
-                                    "cost_usd" };
-    static const char  *says[4] = {
-        "Routed requests today",
-        "Routed requests that ended in an error today",
-        "Tokens used today, by type (prompt, completion)",
-        "What today's requests cost, in USD"
-    };
-
-    for (i = 0; i < 4; i++) {
-        p = ngx_snprintf(name[i], sizeof(name[i]) - 1, "airouter_%s_%s_total",
-                         scope, what[i]);
-        *p = '\0';
-        p = ngx_snprintf(help[i], sizeof(help[i]) - 1,
-                         "%s, per %s (UTC day; resets at 00:00 UTC).",
-                         says[i], scope);
-        *p = '\0';
-    }
+    u_char                                   *p, name[80], help[256];
+    ngx_uint_t                                i, n;
+    ngx_http_airouter_metrics_label_t         l[2];
+    ngx_http_airouter_metrics_usage_t        *u;
+    const ngx_http_airouter_stats_counter_t  *d, *prev;
 
     u = usage->elts;
-    l[0].name = label;
-    l[1].name = "type";
+    prev = NULL;
 
-    ngx_http_airouter_metrics_family(m, (char *) name[0], "counter",
-                                     (char *) help[0]);
-    for (i = 0; i < usage->nelts; i++) {
-        l[0].value = u[i].name;
-        ngx_http_airouter_metrics_sample(m, (char *) name[0], l, 1,
-                                         (double) u[i].c.requests, 1);
-    }
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        if (!(d->scopes & (1 << kind))) {
+            continue;
+        }
 
-    ngx_http_airouter_metrics_family(m, (char *) name[1], "counter",
-                                     (char *) help[1]);
-    for (i = 0; i < usage->nelts; i++) {
-        l[0].value = u[i].name;
-        ngx_http_airouter_metrics_sample(m, (char *) name[1], l, 1,
-                                         (double) u[i].c.errors, 1);
-    }
+        p = scope ? ngx_snprintf(name, sizeof(name) - 1,
+                                 "airouter_%s_%s_total", scope, d->metric)
+                  : ngx_snprintf(name, sizeof(name) - 1, "airouter_%s_total",
+                                 d->metric);
+        *p = '\0';
 
-    ngx_http_airouter_metrics_family(m, (char *) name[2], "counter",
-                                     (char *) help[2]);
-    for (i = 0; i < usage->nelts; i++) {
-        l[0].value = u[i].name;
-        ngx_str_set(&l[1].value, "prompt");
-        ngx_http_airouter_metrics_sample(m, (char *) name[2], l, 2,
-                                         (double) u[i].c.prompt_tokens, 1);
-        ngx_str_set(&l[1].value, "completion");
-        ngx_http_airouter_metrics_sample(m, (char *) name[2], l, 2,
-                                         (double) u[i].c.completion_tokens, 1);
-    }
+        if (prev == NULL || ngx_strcmp(prev->metric, d->metric) != 0) {
+            p = scope ? ngx_snprintf(help, sizeof(help) - 1,
+                            "%s today, per %s (UTC day; resets at 00:00 UTC).",
+                            d->help, scope)
+                      : ngx_snprintf(help, sizeof(help) - 1,
+                            "%s today (UTC day; resets at 00:00 UTC).",
+                            d->help);
+            *p = '\0';
 
-    ngx_http_airouter_metrics_family(m, (char *) name[3], "counter",
-                                     (char *) help[3]);
-    for (i = 0; i < usage->nelts; i++) {
-        l[0].value = u[i].name;
-        ngx_http_airouter_metrics_sample(m, (char *) name[3], l, 1,
-                                         u[i].c.cost, 0);
-    }
+            ngx_http_airouter_metrics_family(m, (char *) name, "counter",
+                                             (char *) help);
+        }
 
-    if (!throttled) {
-        return;
-    }
+        prev = d;
 
-    p = ngx_snprintf(name[0], sizeof(name[0]) - 1,
-                     "airouter_%s_throttled_total", scope);
-    *p = '\0';
-    p = ngx_snprintf(help[0], sizeof(help[0]) - 1,
-                     "Requests refused today with 429 for a budget or the "
-                     "rate, per %s (resets at 00:00 UTC).", scope);
-    *p = '\0';
+        for (i = 0; i < usage->nelts; i++) {
+            n = 0;
 
-    ngx_http_airouter_metrics_family(m, (char *) name[0], "counter",
-                                     (char *) help[0]);
-    for (i = 0; i < usage->nelts; i++) {
-        l[0].value = u[i].name;
-        ngx_http_airouter_metrics_sample(m, (char *) name[0], l, 1,
-                                         (double) u[i].c.throttled, 1);
+            if (scope) {
+                l[n].name = scope;
+                l[n++].value = u[i].name;
+            }
+
+            if (d->label) {
+                l[n].name = "type";
+                ngx_http_airouter_metrics_str(&l[n++].value, d->label);
+            }
+
+            ngx_http_airouter_metrics_sample(m, (char *) name, l, n,
+                ngx_http_airouter_stats_value(&u[i].c, d),
+                d->type == NGX_HTTP_AIROUTER_STATS_COUNT);
+        }
     }
 }
 

@@ -52,19 +52,12 @@ static const char  *ngx_http_airouter_redis_flush_lua =
     "if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then "
     "return 0 end "
     "for i = 2, #ARGV, 3 do "
-    "if string.sub(ARGV[i + 1], -5) == ':cost' then "
+    "if string.find(ARGV[i + 2], '.', 1, true) then "
     "redis.call('HINCRBYFLOAT', ARGV[i], ARGV[i + 1], ARGV[i + 2]) "
     "else redis.call('HINCRBY', ARGV[i], ARGV[i + 1], ARGV[i + 2]) end "
     "redis.call('EXPIRE', ARGV[i], ARGV[1]) "
     "end "
     "return 1";
-
-
-/* counters as they are named in the day's hash */
-static const char  *ngx_http_airouter_redis_counters[] = {
-    "requests", "errors", "prompt_tokens", "completion_tokens",
-    "unauthorized", "throttled", "cost", NULL
-};
 
 
 void
@@ -134,12 +127,12 @@ static void
 ngx_http_airouter_redis_flush(ngx_http_airouter_redis_counters_t *c)
 {
     u_char                           day[16], *last;
-    ngx_uint_t                       i, k;
-    ngx_pool_t                      *pool;
-    const char                      *kind;
-    ngx_http_airouter_stats_row_t   *row;
-    ngx_http_airouter_redis_batch_t *b;
-    uint64_t                         n[6];
+    ngx_uint_t                                i;
+    ngx_pool_t                               *pool;
+    const char                               *kind;
+    ngx_http_airouter_stats_row_t            *row;
+    ngx_http_airouter_redis_batch_t          *b;
+    const ngx_http_airouter_stats_counter_t  *d;
 
     if (c->flushing) {
         return;
@@ -214,29 +207,22 @@ ngx_http_airouter_redis_flush(ngx_http_airouter_redis_counters_t *c)
         *last = '\0';
         kind = ngx_http_airouter_stats_kind_name(row[i].kind);
 
-        n[0] = row[i].c.requests;
-        n[1] = row[i].c.errors;
-        n[2] = row[i].c.prompt_tokens;
-        n[3] = row[i].c.completion_tokens;
-        n[4] = row[i].c.unauthorized;
-        n[5] = row[i].c.throttled;
-
-        for (k = 0; k < 7; k++) {
-            if ((k < 6 && n[k] == 0) || (k == 6 && row[i].c.cost == 0)) {
+        for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+            if (ngx_http_airouter_stats_value(&row[i].c, d) == 0) {
                 continue;
             }
 
+            /* the script tells HINCRBYFLOAT's values by their point */
             if (ngx_http_airouter_redis_arg(&b->args, pool, "%Vstats:%s",
                                             &c->prefix, day) != NGX_OK
                 || ngx_http_airouter_redis_arg(&b->args, pool, "%s:%V:%s",
-                                    kind, &row[i].name,
-                                    ngx_http_airouter_redis_counters[k])
+                                               kind, &row[i].name, d->name)
                    != NGX_OK
-                || (k < 6
-                    ? ngx_http_airouter_redis_arg(&b->args, pool, "%uL",
-                                                  n[k])
-                    : ngx_http_airouter_redis_arg(&b->args, pool, "%.12f",
-                                                  row[i].c.cost))
+                || (d->type == NGX_HTTP_AIROUTER_STATS_USD
+                    ? ngx_http_airouter_redis_arg(&b->args, pool, "%.12f",
+                          ngx_http_airouter_stats_usd(&row[i].c, d))
+                    : ngx_http_airouter_redis_arg(&b->args, pool, "%uL",
+                          ngx_http_airouter_stats_count(&row[i].c, d)))
                    != NGX_OK)
             {
                 goto failed;
@@ -355,17 +341,17 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
     redisReply                          *r = reply;
     ngx_http_airouter_redis_counters_t  *c = data;
 
-    u_char                          *f, *end, *p, *q;
-    size_t                           i;
-    uint32_t                         day, hash;
-    off_t                            n;
-    ngx_int_t                        kind, k;
-    ngx_str_t                        name;
-    ngx_pool_t                      *pool;
-    ngx_array_t                      rows;
-    const char                      *kn;
-    ngx_http_airouter_stats_row_t   *row;
-    ngx_http_airouter_redis_acc_t  **buckets, *a;
+    u_char                                   *f, *end, *p, *q;
+    size_t                                    i;
+    uint32_t                                  day, hash;
+    off_t                                     n;
+    ngx_int_t                                 kind;
+    ngx_str_t                                 name;
+    ngx_pool_t                               *pool;
+    ngx_array_t                               rows;
+    ngx_http_airouter_stats_row_t            *row;
+    ngx_http_airouter_redis_acc_t           **buckets, *a;
+    const ngx_http_airouter_stats_counter_t  *d;
 
     day = c->next_day++;
 
@@ -411,28 +397,19 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
             continue;
         }
 
-        for (kind = 0; kind <= NGX_HTTP_AIROUTER_STATS_MODEL; kind++) {
-            kn = ngx_http_airouter_stats_kind_name(kind);
+        kind = ngx_http_airouter_stats_kind_from(f, p - f);
 
-            if ((size_t) (p - f) == ngx_strlen(kn)
-                && ngx_strncmp(f, kn, p - f) == 0)
+        for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+            if ((size_t) (end - q - 1) == ngx_strlen(d->name)
+                && ngx_strncmp(q + 1, d->name, end - q - 1) == 0)
             {
                 break;
             }
         }
 
-        for (k = 0; ngx_http_airouter_redis_counters[k]; k++) {
-            if ((size_t) (end - q - 1)
-                   == ngx_strlen(ngx_http_airouter_redis_counters[k])
-                && ngx_strncmp(q + 1, ngx_http_airouter_redis_counters[k],
-                               end - q - 1) == 0)
-            {
-                break;
-            }
-        }
-
-        if (kind > NGX_HTTP_AIROUTER_STATS_MODEL
-            || ngx_http_airouter_redis_counters[k] == NULL)
+        /* another version's counter, or not a counter */
+        if (kind < 0 || kind > NGX_HTTP_AIROUTER_STATS_MODEL
+            || d->name == NULL)
         {
             continue;
         }
@@ -478,32 +455,16 @@ ngx_http_airouter_redis_day_reply(redisAsyncContext *ac, void *reply,
         }
 
         p = (u_char *) r->element[i + 1]->str;
+
+        if (d->type == NGX_HTTP_AIROUTER_STATS_USD) {
+            ngx_http_airouter_stats_usd(&row->c, d) = strtod((char *) p, NULL);
+            continue;
+        }
+
         n = ngx_atoof(p, r->element[i + 1]->len);
         n = n > 0 ? n : 0;      /* a malformed number reads as nothing */
 
-        switch (k) {
-        case 0:
-            row->c.requests = n;
-            break;
-        case 1:
-            row->c.errors = n;
-            break;
-        case 2:
-            row->c.prompt_tokens = n;
-            break;
-        case 3:
-            row->c.completion_tokens = n;
-            break;
-        case 4:
-            row->c.unauthorized = n;
-            break;
-        case 5:
-            row->c.throttled = n;
-            break;
-        default:
-            row->c.cost = strtod((char *) p, NULL);
-            break;
-        }
+        ngx_http_airouter_stats_count(&row->c, d) = (uint64_t) n;
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,

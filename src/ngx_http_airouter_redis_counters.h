@@ -4,7 +4,9 @@
  *
  *   flush       the stats nodes' deltas not yet acknowledged ("pending",
  *               in the zone) go to the hash <prefix>stats:<YYYY-MM-DD> as
- *               HINCRBY / HINCRBYFLOAT of "<kind>:<name>:<counter>", in
+ *               HINCRBY / HINCRBYFLOAT (a value with a decimal point:
+ *               USD counters) of "<kind>:<name>:<counter>", one field per
+ *               counter of the list (ngx_http_airouter_stats.h), in
  *               one script call that applies a batch only once (its id,
  *               SET NX); a batch without an answer goes again as it was,
  *               one refused goes back to the zone

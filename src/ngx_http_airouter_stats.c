@@ -76,6 +76,8 @@ static void ngx_http_airouter_stats_log_alert(ngx_log_t *log,
     double threshold);
 static uint32_t ngx_http_airouter_stats_month_start(uint32_t day);
 static ngx_int_t ngx_http_airouter_stats_log_handler(ngx_http_request_t *r);
+static void ngx_http_airouter_stats_from(ngx_http_airouter_stats_counters_t *c,
+    ngx_http_airouter_ctx_t *ctx);
 static double ngx_http_airouter_stats_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_stats_reliability(void *ctx,
@@ -83,6 +85,18 @@ static double ngx_http_airouter_stats_reliability(void *ctx,
 static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
 static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
     uint32_t model);
+
+
+#define NGX_HTTP_AIROUTER_STATS_DESCRIBE(name, type, from, scopes, metric,   \
+                                         label, help)                        \
+    { #name, offsetof(ngx_http_airouter_stats_counters_t, name),             \
+      NGX_HTTP_AIROUTER_STATS_##type, from,                                  \
+      NGX_HTTP_AIROUTER_STATS_IN_##scopes, metric, label, help },
+
+const ngx_http_airouter_stats_counter_t  ngx_http_airouter_stats_counters[] = {
+    NGX_HTTP_AIROUTER_STATS_COUNTERS(NGX_HTTP_AIROUTER_STATS_DESCRIBE)
+    { NULL, 0, 0, 0, 0, NULL, NULL, NULL }
+};
 
 
 static const char  *ngx_http_airouter_stats_kinds[] = {
@@ -199,21 +213,9 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
         ngx_memzero(&res, sizeof(ngx_http_airouter_proxy_result_t));
     }
 
-    ngx_memzero(&c, sizeof(ngx_http_airouter_stats_counters_t));
+    ngx_http_airouter_stats_from(&c, ctx);
     c.requests = 1;
     c.errors = ok ? 0 : 1;
-
-    if (ctx->prompt_tokens >= 0) {
-        c.prompt_tokens = ctx->prompt_tokens;
-    }
-
-    if (ctx->completion_tokens >= 0) {
-        c.completion_tokens = ctx->completion_tokens;
-    }
-
-    if (ctx->cost > 0) {
-        c.cost = ctx->cost;
-    }
 
     today = ngx_http_airouter_stats_today();
     budget = acf->cost.global_daily_budget;
@@ -298,13 +300,56 @@ void
 ngx_http_airouter_stats_counters_add(ngx_http_airouter_stats_counters_t *to,
     const ngx_http_airouter_stats_counters_t *c)
 {
-    to->requests += c->requests;
-    to->errors += c->errors;
-    to->prompt_tokens += c->prompt_tokens;
-    to->completion_tokens += c->completion_tokens;
-    to->unauthorized += c->unauthorized;
-    to->throttled += c->throttled;
-    to->cost += c->cost;
+    const ngx_http_airouter_stats_counter_t  *d;
+
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        if (d->type == NGX_HTTP_AIROUTER_STATS_USD) {
+            ngx_http_airouter_stats_usd(to, d) +=
+                                         ngx_http_airouter_stats_usd(c, d);
+
+        } else {
+            ngx_http_airouter_stats_count(to, d) +=
+                                         ngx_http_airouter_stats_count(c, d);
+        }
+    }
+}
+
+
+/* What a routed request adds: the list's members of its context. */
+static void
+ngx_http_airouter_stats_from(ngx_http_airouter_stats_counters_t *c,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    double                                    v;
+    ngx_int_t                                 n;
+    const ngx_http_airouter_stats_counter_t  *d;
+
+    ngx_memzero(c, sizeof(ngx_http_airouter_stats_counters_t));
+
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        if (d->from < 0) {
+            continue;
+        }
+
+        if (d->type == NGX_HTTP_AIROUTER_STATS_USD) {
+            v = *(double *) ((u_char *) ctx + d->from);
+            ngx_http_airouter_stats_usd(c, d) = v > 0 ? v : 0;
+
+        } else {
+            n = *(ngx_int_t *) ((u_char *) ctx + d->from);
+            ngx_http_airouter_stats_count(c, d) = n > 0 ? (uint64_t) n : 0;
+        }
+    }
+}
+
+
+double
+ngx_http_airouter_stats_value(const ngx_http_airouter_stats_counters_t *c,
+    const ngx_http_airouter_stats_counter_t *d)
+{
+    return d->type == NGX_HTTP_AIROUTER_STATS_USD
+           ? ngx_http_airouter_stats_usd(c, d)
+           : (double) ngx_http_airouter_stats_count(c, d);
 }
 
 
@@ -1001,21 +1046,18 @@ ngx_http_airouter_stats_give_back(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
-#define ngx_http_airouter_stats_raise(field)                                 \
-    if (row[i].c.field + sn->pending.field > sn->c.field) {                  \
-        sn->c.field = row[i].c.field + sn->pending.field;                    \
-        sh->changed = 1;                                                       \
-    }
-
 void
 ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
     ngx_array_t *rows)
 {
-    ngx_uint_t                       i;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_stats_sh_t    *sh;
-    ngx_http_airouter_stats_row_t   *row;
-    ngx_http_airouter_stats_node_t  *sn;
+    double                                    v;
+    uint64_t                                  n;
+    ngx_uint_t                                i;
+    ngx_slab_pool_t                          *shpool;
+    ngx_http_airouter_stats_sh_t             *sh;
+    ngx_http_airouter_stats_row_t            *row;
+    ngx_http_airouter_stats_node_t           *sn;
+    const ngx_http_airouter_stats_counter_t  *d;
 
     sh = ngx_http_airouter_stats_sh(amcf, &shpool);
     if (sh == NULL) {
@@ -1037,17 +1079,27 @@ ngx_http_airouter_stats_merge(ngx_http_airouter_main_conf_t *amcf,
             continue;
         }
 
-        ngx_http_airouter_stats_raise(requests);
-        ngx_http_airouter_stats_raise(errors);
-        ngx_http_airouter_stats_raise(prompt_tokens);
-        ngx_http_airouter_stats_raise(completion_tokens);
-        ngx_http_airouter_stats_raise(unauthorized);
-        ngx_http_airouter_stats_raise(throttled);
+        for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+            if (d->type == NGX_HTTP_AIROUTER_STATS_USD) {
+                v = ngx_http_airouter_stats_usd(&row[i].c, d)
+                    + ngx_http_airouter_stats_usd(&sn->pending, d);
 
-        /* a float sum read back may differ in its last bits */
-        if (row[i].c.cost + sn->pending.cost > sn->c.cost + 1e-9) {
-            sn->c.cost = row[i].c.cost + sn->pending.cost;
-            sh->changed = 1;
+                /* a float sum read back may differ in its last bits */
+                if (v > ngx_http_airouter_stats_usd(&sn->c, d) + 1e-9) {
+                    ngx_http_airouter_stats_usd(&sn->c, d) = v;
+                    sh->changed = 1;
+                }
+
+                continue;
+            }
+
+            n = ngx_http_airouter_stats_count(&row[i].c, d)
+                + ngx_http_airouter_stats_count(&sn->pending, d);
+
+            if (n > ngx_http_airouter_stats_count(&sn->c, d)) {
+                ngx_http_airouter_stats_count(&sn->c, d) = n;
+                sh->changed = 1;
+            }
         }
     }
 

@@ -52,15 +52,102 @@ typedef enum {
 #define NGX_HTTP_AIROUTER_ALERT_EXCEEDED    0x02
 
 
+/*
+ * The usage counters: this list is the only place they are written out.
+ * Each line is X(name, type, from, scopes, metric, label, help):
+ *
+ *   name     the member of ngx_http_airouter_stats_counters_t, and the
+ *            counter's name in the stats file, in Redis
+ *            ("<kind>:<name>:<counter>") and in the stats API's JSON
+ *   type     COUNT (uint64_t) or USD (double)
+ *   from     what each routed request adds in the log phase: the request
+ *            context's member (NGX_HTTP_AIROUTER_FROM(member), an
+ *            ngx_int_t for a COUNT, a double for USD; < 0: unknown), or
+ *            NGX_HTTP_AIROUTER_NONE: counted by its own code
+ *   scopes   where /metrics shows it: ALL (the day's total, each key,
+ *            channel and model), TOTAL, or TOTAL_KEY
+ *   metric   its /metrics family: airouter[_<scope>]_<metric>_total
+ *   label    the family's "type" label when counters share it, or NULL
+ *   help     the family's HELP text, before " today ..."
+ *
+ * The zone's record, the stats file, Redis' fields, the stats API and
+ * /metrics are generated from it: a counter is one line here.
+ */
+#define NGX_HTTP_AIROUTER_STATS_COUNTERS(X)                                  \
+    X(requests, COUNT, NGX_HTTP_AIROUTER_NONE, ALL, "requests", NULL,        \
+      "Routed requests")                                                     \
+    X(errors, COUNT, NGX_HTTP_AIROUTER_NONE, ALL, "errors", NULL,            \
+      "Routed requests that ended in an error")                              \
+    X(prompt_tokens, COUNT, NGX_HTTP_AIROUTER_FROM(prompt_tokens), ALL,      \
+      "tokens", "prompt", "Tokens used, by type (prompt, completion)")       \
+    X(completion_tokens, COUNT, NGX_HTTP_AIROUTER_FROM(completion_tokens),   \
+      ALL, "tokens", "completion",                                           \
+      "Tokens used, by type (prompt, completion)")                           \
+    X(cached_tokens, COUNT, NGX_HTTP_AIROUTER_FROM(cached_tokens), ALL,      \
+      "cached_tokens", NULL,                                                 \
+      "Prompt tokens the provider read from its prompt cache (part of the "  \
+      "prompt tokens)")                                                      \
+    X(cost, USD, NGX_HTTP_AIROUTER_FROM(cost), ALL, "cost_usd", NULL,        \
+      "What requests cost, in USD")                                          \
+    X(unauthorized, COUNT, NGX_HTTP_AIROUTER_NONE, TOTAL, "unauthorized",    \
+      NULL, "Requests refused for a missing or wrong token")                 \
+    X(throttled, COUNT, NGX_HTTP_AIROUTER_NONE, TOTAL_KEY, "throttled",      \
+      NULL, "Requests refused with 429 for a budget or a key's rate")
+
+#define NGX_HTTP_AIROUTER_FROM(member)                                       \
+    ((ssize_t) offsetof(ngx_http_airouter_ctx_t, member))
+#define NGX_HTTP_AIROUTER_NONE       ((ssize_t) -1)
+
+#define NGX_HTTP_AIROUTER_STATS_COUNT_T  uint64_t
+#define NGX_HTTP_AIROUTER_STATS_USD_T    double
+
+#define NGX_HTTP_AIROUTER_STATS_MEMBER(name, type, from, scopes, metric,     \
+                                       label, help)                          \
+    NGX_HTTP_AIROUTER_STATS_##type##_T  name;
+
 typedef struct {
-    uint64_t                     requests;
-    uint64_t                     errors;
-    uint64_t                     prompt_tokens;
-    uint64_t                     completion_tokens;
-    uint64_t                     unauthorized;  /* TOTAL only */
-    uint64_t                     throttled;     /* budget or rate 429s */
-    double                       cost;          /* USD */
+    NGX_HTTP_AIROUTER_STATS_COUNTERS(NGX_HTTP_AIROUTER_STATS_MEMBER)
 } ngx_http_airouter_stats_counters_t;
+
+
+typedef enum {
+    NGX_HTTP_AIROUTER_STATS_COUNT = 0,
+    NGX_HTTP_AIROUTER_STATS_USD
+} ngx_http_airouter_stats_type_e;
+
+
+/* scopes: bits of the kinds */
+#define NGX_HTTP_AIROUTER_STATS_IN_TOTAL      0x01
+#define NGX_HTTP_AIROUTER_STATS_IN_TOTAL_KEY  0x03
+#define NGX_HTTP_AIROUTER_STATS_IN_ALL        0x0f
+
+
+/* One counter as the list describes it (ngx_http_airouter_stats_counters). */
+typedef struct {
+    const char                  *name;
+    size_t                       offset;    /* in ..._stats_counters_t */
+    ngx_http_airouter_stats_type_e  type;
+    ssize_t                      from;      /* in ..._ctx_t, or -1 */
+    ngx_uint_t                   scopes;    /* 1 << kind, each kind */
+    const char                  *metric;
+    const char                  *label;
+    const char                  *help;
+} ngx_http_airouter_stats_counter_t;
+
+
+/* The list, ended by a NULL name. */
+extern const ngx_http_airouter_stats_counter_t
+    ngx_http_airouter_stats_counters[];
+
+#define ngx_http_airouter_stats_count(c, d)                                  \
+    (*(uint64_t *) ((u_char *) (c) + (d)->offset))
+#define ngx_http_airouter_stats_usd(c, d)                                    \
+    (*(double *) ((u_char *) (c) + (d)->offset))
+
+/* A counter's value as a number, whatever its type. */
+double ngx_http_airouter_stats_value(
+    const ngx_http_airouter_stats_counters_t *c,
+    const ngx_http_airouter_stats_counter_t *d);
 
 
 /* One counter node copied out of the zone (ngx_http_airouter_stats_rows). */

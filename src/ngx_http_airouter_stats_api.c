@@ -187,19 +187,32 @@ ngx_http_airouter_stats_api_money(double v)
 }
 
 
+/* Every counter of the list, and total_tokens, which readers expect. */
 static json_t *
 ngx_http_airouter_stats_api_counters(ngx_http_airouter_stats_counters_t *c)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}",
-                     "requests", (json_int_t) c->requests,
-                     "errors", (json_int_t) c->errors,
-                     "prompt_tokens", (json_int_t) c->prompt_tokens,
-                     "completion_tokens", (json_int_t) c->completion_tokens,
-                     "total_tokens",
-                     (json_int_t) (c->prompt_tokens + c->completion_tokens),
-                     "cost", ngx_http_airouter_stats_api_money(c->cost),
-                     "unauthorized", (json_int_t) c->unauthorized,
-                     "throttled", (json_int_t) c->throttled);
+    json_t                                   *o, *v;
+    const ngx_http_airouter_stats_counter_t  *d;
+
+    o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        v = (d->type == NGX_HTTP_AIROUTER_STATS_USD)
+            ? ngx_http_airouter_stats_api_money(
+                  ngx_http_airouter_stats_usd(c, d))
+            : json_integer((json_int_t) ngx_http_airouter_stats_count(c, d));
+
+        json_object_set_new(o, d->name, v);
+    }
+
+    json_object_set_new(o, "total_tokens",
+                        json_integer((json_int_t) (c->prompt_tokens
+                                                   + c->completion_tokens)));
+
+    return o;
 }
 
 

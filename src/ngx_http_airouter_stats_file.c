@@ -175,11 +175,12 @@ static ngx_int_t
 ngx_http_airouter_stats_file_node(json_t *o, ngx_pool_t *pool,
     ngx_array_t *rows, ngx_array_t *off)
 {
-    uint32_t                        day;
-    ngx_int_t                       kind;
-    ngx_str_t                      *id;
-    const char                     *name, *kn;
-    ngx_http_airouter_stats_row_t  *row;
+    uint32_t                                  day;
+    ngx_int_t                                 kind;
+    ngx_str_t                                *id;
+    const char                               *name, *kn;
+    ngx_http_airouter_stats_row_t            *row;
+    const ngx_http_airouter_stats_counter_t  *d;
 
     name = json_string_value(json_object_get(o, "name"));
     kn = json_string_value(json_object_get(o, "kind"));
@@ -224,16 +225,17 @@ ngx_http_airouter_stats_file_node(json_t *o, ngx_pool_t *pool,
     row->alerts = (ngx_uint_t) ngx_http_airouter_stats_file_uint(o,
                                                                  "alerts");
 
-    row->c.requests = ngx_http_airouter_stats_file_uint(o, "requests");
-    row->c.errors = ngx_http_airouter_stats_file_uint(o, "errors");
-    row->c.prompt_tokens = ngx_http_airouter_stats_file_uint(o,
-                                                             "prompt_tokens");
-    row->c.completion_tokens = ngx_http_airouter_stats_file_uint(o,
-                                                       "completion_tokens");
-    row->c.unauthorized = ngx_http_airouter_stats_file_uint(o,
-                                                            "unauthorized");
-    row->c.throttled = ngx_http_airouter_stats_file_uint(o, "throttled");
-    row->c.cost = json_number_value(json_object_get(o, "cost"));
+    /* a counter the file does not have (an older version's) reads as 0 */
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        if (d->type == NGX_HTTP_AIROUTER_STATS_USD) {
+            ngx_http_airouter_stats_usd(&row->c, d) =
+                              json_number_value(json_object_get(o, d->name));
+
+        } else {
+            ngx_http_airouter_stats_count(&row->c, d) =
+                              ngx_http_airouter_stats_file_uint(o, d->name);
+        }
+    }
 
     return NGX_OK;
 }
@@ -409,20 +411,31 @@ static json_t *
 ngx_http_airouter_stats_file_row(ngx_http_airouter_stats_row_t *row,
     const char *kind)
 {
-    return json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                     " s:f}",
-                     "day", (json_int_t) row->day,
-                     "kind", kind,
-                     "name", (char *) row->name.data,
-                     "alerts", (json_int_t) row->alerts,
-                     "requests", (json_int_t) row->c.requests,
-                     "errors", (json_int_t) row->c.errors,
-                     "prompt_tokens", (json_int_t) row->c.prompt_tokens,
-                     "completion_tokens",
-                     (json_int_t) row->c.completion_tokens,
-                     "unauthorized", (json_int_t) row->c.unauthorized,
-                     "throttled", (json_int_t) row->c.throttled,
-                     "cost", row->c.cost);
+    json_t                                   *o, *v;
+    const ngx_http_airouter_stats_counter_t  *d;
+
+    o = json_pack("{s:I, s:s, s:s, s:I}",
+                  "day", (json_int_t) row->day,
+                  "kind", kind,
+                  "name", (char *) row->name.data,
+                  "alerts", (json_int_t) row->alerts);
+    if (o == NULL) {
+        return NULL;
+    }
+
+    for (d = ngx_http_airouter_stats_counters; d->name; d++) {
+        v = (d->type == NGX_HTTP_AIROUTER_STATS_USD)
+            ? json_real(ngx_http_airouter_stats_usd(&row->c, d))
+            : json_integer((json_int_t)
+                           ngx_http_airouter_stats_count(&row->c, d));
+
+        if (json_object_set_new(o, d->name, v) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+
+    return o;
 }
 
 

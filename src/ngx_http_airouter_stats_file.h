@@ -8,8 +8,11 @@
  * master reads the file when it creates a new zone (this file's zone
  * part is then new too).  The format: one JSON object, {"version": 1,
  * "saved", "strategy", "nodes": [{"day", "kind", "name", "alerts", and
- * one member per counter}]}; channels switched off are nodes of kind
- * "off".
+ * one member per counter of the counter list}]}; channels switched off
+ * are nodes of kind "off".  Counters are found by name, so the format
+ * needs no new version when the list grows: a counter a file lacks (one
+ * written before the counter existed) reads as 0, and a member no
+ * counter has is ignored.
  *
  * Called by the module: the directive, the zone's init hooks, and the
  * init/exit process hooks.

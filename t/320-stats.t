@@ -194,3 +194,52 @@ my @s = @{$j->{suggestions}};
 @s == 1 && $s[0]{alternative}{model} eq 'acme-turbo-7b-instruct'
 && $s[0]{reason} eq 'a free model with the same tags'
 && abs($s[0]{estimated_savings} - 0.00002) < 1e-12
+
+
+
+=== TEST 12: cached prompt tokens are counted per day, channel and model, and written to the stats file
+--- extra_http_config
+    airouter_stats_file logs/stats.json interval=300ms;
+--- config
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /sleep { echo_sleep 1; echo ok; }
+    location = /saved { alias $TEST_NGINX_SERVER_ROOT/logs/stats.json; }
+--- user_files eval
+main::cfg(undef, ["cache", "cached", 0.000001, 0.000002])
+--- request eval
+[main::chat("cache-model"), main::chat("cache-model"), "GET /v1/stats/daily", "GET /sleep", "GET /saved"]
+--- more_headers eval
+["", "", $::Admin, "", ""]
+--- response_body_like eval
+["Hello", "Hello",
+ '"total":\{[^}]*"cached_tokens":1600[,}].*"by_channel":\{"cache":\{[^}]*"cached_tokens":1600[,}].*"by_model":\{"cache-model":\{[^}]*"cached_tokens":1600[,}]',
+ "ok", "nodes"]
+--- check_json
+my %n = map {; "$_->{kind}/$_->{name}" => $_ } @{$j->{nodes}};
+$n{"total/"}{cached_tokens} == 1600 && $n{"total/"}{prompt_tokens} == 2000
+&& $n{"channel/cache"}{cached_tokens} == 1600
+&& $n{"model/cache-model"}{cached_tokens} == 1600
+
+
+
+=== TEST 13: the stats file is read back with cached tokens; a node without them (an older file) reads as 0
+--- extra_http_config
+    airouter_stats_file html/stats.json;
+--- user_files eval
+cfg(undef, @::Two) . ">>> stats.json\n" . '{"version":1,"strategy":"","nodes":['
+. '{"day":' . int(time / 86400) . ',"kind":"total","name":"","requests":2,"prompt_tokens":3000,"cached_tokens":2500,"cost":0.001},'
+. '{"day":' . int(time / 86400) . ',"kind":"channel","name":"first","requests":2,"prompt_tokens":3000,"cached_tokens":2500,"cost":0.001},'
+. '{"day":' . (int(time / 86400) - 1) . ',"kind":"total","name":"","requests":5,"prompt_tokens":70,"cost":1.5}]}'
+--- request eval
+["GET /v1/stats/weekly"]
+--- more_headers eval
+[$::Admin]
+--- check_json
+my @d = @{$j->{by_day}};
+$d[-1]{cached_tokens} == 2500 && $d[-1]{prompt_tokens} == 3000
+&& $d[-2]{cached_tokens} == 0 && $d[-2]{prompt_tokens} == 70 && $d[-2]{requests} == 5
+&& $j->{total}{cached_tokens} == 2500
+&& $j->{by_channel}{first}{cached_tokens} == 2500
+--- error_log_once
+usage counters read from

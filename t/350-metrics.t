@@ -454,3 +454,22 @@ main::cfg("auth:\n  enabled: true\n  api_keys:\n    - name: \"" . ("k" x 254) . 
 . "!airouter_key_requests_total{key=\"" . ("k" x 254) . "?\"}\n"
 . "airouter_model_requests_total{model=\"" . ("m" x 254) . "?\"} 1\n"
 . "airouter_model_window_attempts{channel=\"long\",model=\"" . ("m" x 254) . "\xc3\xa9\",result=\"ok\"} 1\n"
+
+
+
+=== TEST 11: cached prompt tokens: a family of their own, per channel, model and key
+--- user_files eval
+main::cfg($::Auth, ["cache", "cached", 0.000001, 0.000002], ["first", "ok", 0.000001, 0.000002])
+--- request eval
+[main::chat("cache-model"), main::chat("first-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Key, $::Admin]
+--- metrics
+airouter_cached_tokens_total 800
+airouter_tokens_total{type="prompt"} 1010
+airouter_channel_cached_tokens_total{channel="cache"} 800
+airouter_channel_cached_tokens_total{channel="first"} 0
+airouter_model_cached_tokens_total{model="cache-model"} 800
+airouter_model_cached_tokens_total{model="first-model"} 0
+airouter_key_cached_tokens_total{key="team-a"} 800
+!airouter_tokens_total{type="cached"}

@@ -5,6 +5,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::TwoHosts;
+use Airouter::Check ();
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 use POSIX ();
@@ -277,3 +278,24 @@ Content-Type: application/json
  qr/airouter redis subscriber link: up, fd \d+/,
  qr/airouter redis: counters of 3 nodes sent, batch 1\b/,
  qr/airouter redis: day \d+ read back, 3 nodes merged/]
+
+
+
+=== TEST 13: cached prompt tokens go to Redis and reach the other host's stats
+--- extra_http_config eval: Airouter::Check::count_http_config()
+--- user_files eval
+(my $y = ::chans(["cache", "cached"])) =~ s{RAND_PORT_1/cached/}{RAND_PORT_3/cached/};
+$y
+--- request eval
+"POST /v1/chat/completions\n$::Chat"
+--- more_headers
+Content-Type: application/json
+--- response_body_like: Hello
+--- scenario
+my $day = "${Prefix}stats:" . today();
+Test::More::ok(within(3, sub { redis_cli('hget', $day, 'total::cached_tokens') eq '800' }),
+               "$name - Redis counts the cached tokens");
+Test::More::is(redis_cli('hget', $day, 'channel:cache:cached_tokens'), '800',
+               "$name - per channel");
+Test::More::ok(within(3, sub { (total($BPort)->{cached_tokens} // 0) == 800 }),
+               "$name - host B's /v1/stats/daily has them");
