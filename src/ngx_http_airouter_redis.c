@@ -278,6 +278,13 @@ ngx_http_airouter_redis_init_process(ngx_cycle_t *cycle)
     rd->sh = zone->sh->redis;
     rd->log = cycle->log;
     rd->sync = (ngx_worker == 0);
+
+    /*
+     * nginx's cached clock is as old as the master's last update: reading
+     * the configuration (and a reload's pause) can take longer than the
+     * connect timeout, which would then fire at the first loop turn.
+     */
+    ngx_time_update();
     rd->started = ngx_current_msec;
 
     ngx_sprintf(rd->host_id, "%016xL", rd->sh->host);
