@@ -24,6 +24,7 @@
 
 #include "airouter_arena.h"
 #include "airouter_config.h"
+#include "airouter_dialect.h"
 #include "airouter_yaml.h"
 
 
@@ -86,6 +87,14 @@ static int airouter_config_channel_cost(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_interval(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_adapter_class(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_provider_api(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_channel_api(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_api(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, int *dialect);
 static int airouter_config_auth_header(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_auth_enabled(airouter_yaml_t *y,
@@ -220,7 +229,10 @@ static const airouter_yaml_field_t  airouter_config_apikey_fields[] = {
 
 static const airouter_yaml_field_t  airouter_config_provider_fields[] = {
     AIROUTER_YAML_SKIP("name"),
-    AIROUTER_YAML_SKIP("adapter_class"),
+    AIROUTER_YAML_FN("adapter_class", airouter_config_adapter_class),
+    AIROUTER_YAML_FN("api", airouter_config_provider_api),
+    AIROUTER_YAML_VAL("responses_api", AIROUTER_YAML_BOOL,
+                      airouter_provider_t, responses_api),
     AIROUTER_YAML_SKIP("description"),
     AIROUTER_YAML_VAL("display_name", AIROUTER_YAML_STR, airouter_provider_t,
                       display_name),
@@ -289,6 +301,9 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
                      airouter_config_channel_interval),
     AIROUTER_YAML_VAL("models_file", AIROUTER_YAML_STR, airouter_channel_t,
                       models_file),
+    AIROUTER_YAML_FN("api", airouter_config_channel_api),
+    AIROUTER_YAML_VAL("responses_api", AIROUTER_YAML_BOOL,
+                      airouter_channel_t, responses_api),
     AIROUTER_YAML_LAST
 };
 
@@ -984,6 +999,15 @@ airouter_config_resolve_channel(airouter_yaml_t *y,
         ch->free = pr != NULL && pr->free;
     }
 
+    if (ch->dialect < 0) {
+        ch->dialect = (pr != NULL && pr->dialect >= 0)
+                      ? pr->dialect : AIROUTER_DIALECT_OPENAI;
+    }
+
+    if (ch->responses_api < 0) {
+        ch->responses_api = pr != NULL && pr->responses_api > 0;
+    }
+
     /*
      * A key that was named but came out empty ("${OPENROUTER_API_KEY}"
      * unset) cannot work: the channel sits out instead of failing every
@@ -1203,6 +1227,8 @@ airouter_config_providers(airouter_yaml_t *y, yaml_node_t *node,
         }
 
         pr->pos = pos;
+        pr->dialect = -1;
+        pr->responses_api = -1;
         cf->nproviders++;
 
         airouter_yaml_subpath(sub, path, name);
@@ -1302,6 +1328,8 @@ airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
         ch->cost_cache_write = -1;
         ch->local = -1;         /* unset: decided from the URL later */
         ch->free = -1;
+        ch->dialect = -1;       /* unset: the provider's, else openai */
+        ch->responses_api = -1;
 
         cf->nchannels++;
 
@@ -1654,6 +1682,98 @@ airouter_config_channel_interval(airouter_yaml_t *y,
     }
 
     ch->discovery_interval = hours * 3600;
+
+    return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * The seed's adapter_class: "AnthropicAdapter" makes the provider's
+ * channels native Anthropic ones; "OpenAIAdapter" is the default; another
+ * adapter (the seed has more) warns and is read as OpenAI-compatible.
+ */
+static int
+airouter_config_adapter_class(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    char                 *name;
+    airouter_pos_t        pos;
+    airouter_provider_t  *pr;
+
+    pr = obj;
+    name = NULL;
+
+    if (airouter_yaml_string(y, node, path, &name) != AIROUTER_YAML_OK) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (name == NULL || name[0] == '\0' || pr->dialect >= 0) {
+        /* "api" said it already */
+        return AIROUTER_YAML_OK;
+    }
+
+    if (strcmp(name, "AnthropicAdapter") == 0) {
+        pr->dialect = AIROUTER_DIALECT_ANTHROPIC;
+
+    } else if (strcmp(name, "OpenAIAdapter") != 0) {
+        pos = airouter_yaml_pos(y, node);
+        airouter_yaml_warn(y, &pos, "\"%s\": \"%s\" is read as an "
+                           "OpenAI-compatible API (AnthropicAdapter and "
+                           "OpenAIAdapter are known)", path, name);
+    }
+
+    return AIROUTER_YAML_OK;
+}
+
+
+static int
+airouter_config_provider_api(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_provider_t  *pr = obj;
+
+    return airouter_config_api(y, node, path, &pr->dialect);
+}
+
+
+static int
+airouter_config_channel_api(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_channel_t  *ch = obj;
+
+    return airouter_config_api(y, node, path, &ch->dialect);
+}
+
+
+/* "api": the wire format a channel speaks, openai or anthropic. */
+static int
+airouter_config_api(airouter_yaml_t *y, yaml_node_t *node, const char *path,
+    int *dialect)
+{
+    int             d;
+    char           *name;
+    airouter_pos_t  pos;
+
+    name = NULL;
+
+    if (airouter_yaml_string(y, node, path, &name) != AIROUTER_YAML_OK) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (name == NULL || name[0] == '\0') {
+        return AIROUTER_YAML_OK;
+    }
+
+    d = airouter_dialect_by_name(name, strlen(name));
+
+    if (d < 0 || !airouter_dialect_upstream(d)) {
+        pos = airouter_yaml_pos(y, node);
+        return airouter_yaml_error(y, &pos, "\"%s\" must be openai or "
+                                   "anthropic, got \"%s\"", path, name);
+    }
+
+    *dialect = d;
 
     return AIROUTER_YAML_OK;
 }

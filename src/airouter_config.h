@@ -80,6 +80,11 @@ typedef struct {
     int                       rate_limit;   /* requests per minute, 0: none */
     int                       local;        /* runs on the user's machine */
     int                       free;         /* everything it serves is free */
+    int                       dialect;      /* what its API speaks (an
+                                               airouter_dialect_e), -1:
+                                               not said (adapter_class) */
+    int                       responses_api;    /* serves /v1/responses
+                                                   too, -1: not said */
     airouter_pos_t            pos;
 } airouter_provider_t;
 
@@ -129,6 +134,12 @@ typedef struct {
     double                    discovery_interval; /* seconds, 0: global */
     char                     *models_file;  /* a saved /models answer,
                                                read at start-up */
+    int                       dialect;      /* what its API speaks: an
+                                               airouter_dialect_e, openai
+                                               or anthropic (own "api",
+                                               else the provider's) */
+    int                       responses_api;    /* passes /v1/responses
+                                                   requests through */
     airouter_pos_t            pos;
 } airouter_channel_t;
 

@@ -104,7 +104,10 @@ airouter_dialect_by_name(const char *name, size_t n)
 int
 airouter_dialect_upstream(airouter_dialect_e d)
 {
-    return d < AIROUTER_DIALECT_N && airouter_dialects[d]->parse_answer
+    return d < AIROUTER_DIALECT_N
+           && (d == AIROUTER_DIALECT_OPENAI
+               || airouter_dialects[d]->from_chat != NULL)
+           && airouter_dialects[d]->parse_answer
            && airouter_dialects[d]->parse_event;
 }
 
@@ -202,6 +205,33 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
     rt->dialect = AIROUTER_DIALECT_GEMINI;
 
     return 1;
+}
+
+
+void
+airouter_dialect_auth(const airouter_channel_t *ch, const char **header,
+    const char **prefix, const char **version)
+{
+    const airouter_provider_t  *pv;
+
+    *header = "Authorization";
+    *prefix = "Bearer ";
+    *version = NULL;
+
+    if (ch->dialect == AIROUTER_DIALECT_ANTHROPIC) {
+        *header = "x-api-key";
+        *prefix = "";
+        *version = AIROUTER_DIALECT_ANTHROPIC_VERSION;
+    }
+
+    pv = ch->provider;
+
+    if (pv && pv->auth_type && strcmp(pv->auth_type, "bearer") != 0
+        && pv->auth_header)
+    {
+        *header = pv->auth_header;
+        *prefix = "";
+    }
 }
 
 
@@ -441,6 +471,11 @@ airouter_dstream_create(airouter_dialect_e from, airouter_dialect_e to,
     if (from >= AIROUTER_DIALECT_N || to > AIROUTER_DIALECT_N
         || airouter_dialects[from]->parse_event == NULL)
     {
+        return NULL;
+    }
+
+    if (to != AIROUTER_DIALECT_N && !airouter_dialect_upstream(from)) {
+        /* read for its usage only (a stream passed through) */
         return NULL;
     }
 

@@ -26,7 +26,12 @@
 
 #include <jansson.h>
 
+#include "airouter_config.h"
 #include "airouter_sse.h"
+
+
+/* the Messages API version a native Anthropic channel is asked for */
+#define AIROUTER_DIALECT_ANTHROPIC_VERSION  "2023-06-01"
 
 
 /*
@@ -135,6 +140,16 @@ int airouter_dialect_upstream(airouter_dialect_e d);
  */
 int airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt);
 
+/*
+ * How a channel's key travels: *header: *prefix<key>, for the proxy and
+ * discovery alike: "Authorization: Bearer " by default, "x-api-key: " for
+ * a native Anthropic channel, the provider's auth_header when its
+ * auth_type says so; *version: the anthropic-version a native Anthropic
+ * channel wants (NULL for others).
+ */
+void airouter_dialect_auth(const airouter_channel_t *ch, const char **header,
+    const char **prefix, const char **version);
+
 void airouter_dctx_init(airouter_dctx_t *ctx, airouter_dialect_e client);
 void airouter_dctx_free(airouter_dctx_t *ctx);
 
@@ -159,7 +174,8 @@ int airouter_dialect_answer(airouter_dialect_e from, airouter_dialect_e to,
 
 /*
  * An upstream SSE stream in dialect from becomes one in dialect to (or,
- * with to == AIROUTER_DIALECT_N, is only read for its usage).  Feed it
+ * with to == AIROUTER_DIALECT_N, is only read for its usage: the only way
+ * a Responses stream, passed through, is read).  Feed it
  * the upstream's bytes cut anywhere; each call appends the client's bytes
  * to out.  finish() is called once when the upstream stops: a complete
  * stream gets its closing events if they are not out yet, an incomplete
@@ -202,6 +218,14 @@ void airouter_dialect_error_translate(airouter_dialect_e from,
 /* The usage of a whole answer in dialect d: 1 found, 0 none. */
 int airouter_dialect_usage(airouter_dialect_e d, const char *p, size_t n,
     airouter_dusage_t *usage);
+
+/* Fills err as a 400 invalid_request_error with code; returns -1. */
+int airouter_derr_set(airouter_derr_t *err, const char *code,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* Anthropic's count_tokens answer. */
 void airouter_dialect_count_answer(long tokens, airouter_dbuf_t *out);

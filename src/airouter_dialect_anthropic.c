@@ -266,8 +266,6 @@ airouter_anth_to_chat(json_t *req, airouter_dctx_t *ctx, json_t **chat,
     if (json_is_true(json_object_get(req, "stream"))) {
         ctx->stream = 1;
         json_object_set_new(out, "stream", json_true());
-        json_object_set_new(out, "stream_options",
-                            json_pack("{s:b}", "include_usage", 1));
     }
 
     *chat = out;
@@ -1201,15 +1199,20 @@ airouter_anth_error(int status, const char *type, const char *code,
 }
 
 
-/* Anthropic's error types (the SDK's ErrorType); others by status. */
+/*
+ * Anthropic's error type (the SDK's ErrorType): an upstream's own specific
+ * type is kept (overloaded_error in a stream); otherwise the status says
+ * it, as Anthropic's statuses do (the router's OpenAI types are too
+ * coarse: a 404 is not an invalid request there).
+ */
 static const char *
 airouter_anth_error_type(int status, const char *type)
 {
     size_t              i;
     static const char  *known[] = {
-        "invalid_request_error", "authentication_error", "billing_error",
-        "permission_error", "not_found_error", "rate_limit_error",
-        "timeout_error", "api_error", "overloaded_error"
+        "authentication_error", "billing_error", "permission_error",
+        "not_found_error", "rate_limit_error", "timeout_error", "api_error",
+        "overloaded_error"
     };
 
     for (i = 0; type && i < sizeof(known) / sizeof(known[0]); i++) {

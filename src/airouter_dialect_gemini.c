@@ -163,8 +163,6 @@ airouter_gem_to_chat(json_t *req, airouter_dctx_t *ctx, json_t **chat,
 
     if (ctx->stream) {
         json_object_set_new(out, "stream", json_true());
-        json_object_set_new(out, "stream_options",
-                            json_pack("{s:b}", "include_usage", 1));
     }
 
     json_decref(pairs.calls);

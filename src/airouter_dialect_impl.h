@@ -214,12 +214,6 @@ json_t *airouter_dj_args_object(const char *p, size_t n);
 int airouter_dusage_from_chat(json_t *usage, airouter_dusage_t *u);
 void airouter_dusage_init(airouter_dusage_t *u);
 
-int airouter_derr_set(airouter_derr_t *err, const char *code,
-    const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 /* An SSE event: "event: name\n" when name is set, "data: " + json,
  * then the blank line. */

@@ -75,8 +75,16 @@ static void airouter_resp_failed(airouter_resp_sink_t *s,
 static void airouter_resp_error(int status, const char *type,
     const char *code, const char *message, int stream, airouter_dbuf_t *out);
 static int airouter_resp_usage(json_t *root, airouter_dusage_t *u);
+static void airouter_resp_parse_event(airouter_dparse_t *ps,
+    const char *event, size_t elen, const char *p, size_t n,
+    const airouter_dctx_t *ctx, airouter_dsink_t *k);
 
 
+/*
+ * A channel serving /v1/responses itself is read for its usage and its
+ * end only (a Responses client's stream passed through); no request is
+ * written for it, so it is no upstream for other dialects.
+ */
 const airouter_dialect_ops_t  airouter_dialect_responses = {
     "responses",
     airouter_resp_to_chat,
@@ -86,7 +94,7 @@ const airouter_dialect_ops_t  airouter_dialect_responses = {
     airouter_resp_usage,
     NULL,
     NULL,
-    NULL,
+    airouter_resp_parse_event,
     NULL
 };
 
@@ -208,8 +216,6 @@ airouter_resp_to_chat(json_t *req, airouter_dctx_t *ctx, json_t **chat,
     if (json_is_true(json_object_get(req, "stream"))) {
         ctx->stream = 1;
         json_object_set_new(out, "stream", json_true());
-        json_object_set_new(out, "stream_options",
-                            json_pack("{s:b}", "include_usage", 1));
     }
 
     if (ctx->echo) {
@@ -1346,4 +1352,68 @@ airouter_resp_usage(json_t *root, airouter_dusage_t *u)
     }
 
     return airouter_dusage_from_chat(usage, u);
+}
+
+
+/*
+ * A passed-through Responses stream, read for its life and its usage:
+ * response.created starts it, response.completed or response.incomplete
+ * carries the usage and ends it, response.failed and error end it badly.
+ */
+static void
+airouter_resp_parse_event(airouter_dparse_t *ps, const char *event,
+    size_t elen, const char *p, size_t n, const airouter_dctx_t *ctx,
+    airouter_dsink_t *k)
+{
+    json_t             *root, *r, *err;
+    const char         *type, *msg;
+    airouter_dusage_t   u;
+
+    (void) event;
+    (void) elen;
+    (void) ctx;
+
+    root = json_loadb(p, n, 0, NULL);
+    type = airouter_dj_str(root, "type");
+
+    if (type == NULL) {
+        json_decref(root);
+        return;
+    }
+
+    r = json_object_get(root, "response");
+
+    if (strcmp(type, "response.created") == 0) {
+        airouter_dev_start(ps, k, airouter_dj_str(r, "id"),
+                           airouter_dj_str(r, "model"));
+
+    } else if (strcmp(type, "response.completed") == 0
+               || strcmp(type, "response.incomplete") == 0)
+    {
+        airouter_dev_start(ps, k, NULL, NULL);
+
+        if (airouter_dusage_from_chat(json_object_get(r, "usage"), &u)) {
+            airouter_dev_usage(k, &u);
+        }
+
+        airouter_dev_finish(ps, k, strcmp(type, "response.completed") == 0
+                                   ? AIROUTER_FINISH_STOP
+                                   : AIROUTER_FINISH_LENGTH);
+        airouter_dev_done(ps, k);
+
+    } else if (strcmp(type, "response.failed") == 0
+               || strcmp(type, "error") == 0)
+    {
+        err = (strcmp(type, "error") == 0) ? root
+                                           : json_object_get(r, "error");
+        msg = airouter_dj_str(err, "message");
+        if (msg == NULL) {
+            msg = airouter_dj_str(json_object_get(err, "error"), "message");
+        }
+
+        airouter_dev_error(ps, k, 502, NULL,
+                           msg ? msg : "the upstream's response failed");
+    }
+
+    json_decref(root);
 }

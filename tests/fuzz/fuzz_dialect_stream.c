@@ -4,7 +4,9 @@
  * upstream (chat or Messages), the rest the client's dialect (chat,
  * Messages, Responses, Gemini, or none: usage only); byte 1 seeds the
  * cuts; byte 2: bit 0 includeThoughts, bit 1 finish() without a message.
- * The rest is the upstream's bytes.  Oracles:
+ * With bit 7 of byte 0 set, a Responses stream is read for its usage only
+ * (a Responses client's stream passed through).  The rest is the
+ * upstream's bytes.  Oracles:
  *
  *   - split invariance: fed whole, byte by byte and in random pieces
  *     (with empty feeds), the client gets the same bytes, and the stream
@@ -60,6 +62,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     from = (data[0] & 1) ? AIROUTER_DIALECT_ANTHROPIC
                          : AIROUTER_DIALECT_OPENAI;
     to = (data[0] >> 1) % (AIROUTER_DIALECT_N + 1);
+
+    if (data[0] & 0x80) {
+        /* a Responses stream passed through: read for its usage only */
+        from = AIROUTER_DIALECT_RESPONSES;
+        to = AIROUTER_DIALECT_N;
+    }
     seed = 0x9e3779b9u ^ data[1];
     message = (data[2] & 2) ? NULL : "cut";
 

@@ -170,7 +170,7 @@ test_life(void)
                                        AIROUTER_DIALECT_OPENAI, &ctx) == NULL
                && airouter_dstream_create(AIROUTER_DIALECT_GEMINI,
                                           AIROUTER_DIALECT_N, &ctx) == NULL,
-               "no channel streams Responses or Gemini here");
+               "Responses is read for usage only; Gemini not at all");
 
     airouter_dbuf_free(&out);
 }
@@ -317,6 +317,58 @@ test_pairs(void)
 }
 
 
+/* a Responses stream passed through: its end and usage read */
+static void
+test_responses_usage(void)
+{
+    airouter_dctx_t      ctx;
+    airouter_dbuf_t      out;
+    airouter_dusage_t    u;
+    airouter_dstream_t  *s;
+    static const char    stream[] =
+        "event: response.created\ndata: {\"type\":\"response.created\","
+        "\"response\":{\"id\":\"resp_1\",\"model\":\"m\"},"
+        "\"sequence_number\":0}\n\n"
+        "event: response.output_text.delta\ndata: {\"type\":"
+        "\"response.output_text.delta\",\"delta\":\"Hi\"}\n\n"
+        "event: response.completed\ndata: {\"type\":\"response.completed\","
+        "\"response\":{\"id\":\"resp_1\",\"usage\":{\"input_tokens\":9,"
+        "\"input_tokens_details\":{\"cached_tokens\":4},"
+        "\"output_tokens\":3,\"total_tokens\":12}}}\n\n";
+
+    td_ctx(&ctx, AIROUTER_DIALECT_RESPONSES);
+    airouter_dbuf_init(&out);
+
+    s = airouter_dstream_create(AIROUTER_DIALECT_RESPONSES,
+                                AIROUTER_DIALECT_N, &ctx);
+    airouter_dstream_feed(s, stream, sizeof(stream) - 1, &out);
+
+    UNIT_CHECK(out.len == 0 && airouter_dstream_state(s) == 1
+               && airouter_dstream_usage(s, &u) && u.u.prompt_tokens == 9
+               && u.u.cached_tokens == 4 && u.u.completion_tokens == 3,
+               "completed, with its usage");
+    airouter_dstream_destroy(s);
+
+    s = airouter_dstream_create(AIROUTER_DIALECT_RESPONSES,
+                                AIROUTER_DIALECT_N, &ctx);
+    airouter_dstream_feed(s, stream, 120, &out);
+    airouter_dstream_finish(s, "cut", &out);
+    UNIT_CHECK(out.len == 0 && airouter_dstream_state(s) == -1,
+               "cut before response.completed: failed");
+    airouter_dstream_destroy(s);
+
+    s = airouter_dstream_create(AIROUTER_DIALECT_RESPONSES,
+                                AIROUTER_DIALECT_N, &ctx);
+    airouter_dstream_feed(s, "data: {\"type\":\"response.failed\","
+                          "\"response\":{\"error\":{\"message\":\"x\"}}}"
+                          "\n\n", 71, &out);
+    UNIT_CHECK(airouter_dstream_state(s) == -1, "response.failed");
+    airouter_dstream_destroy(s);
+
+    airouter_dbuf_free(&out);
+}
+
+
 static void
 test_route(void)
 {
@@ -424,6 +476,7 @@ main(void)
     test_same_usage();
     test_pairs();
     test_route();
+    test_responses_usage();
     test_count();
     test_dbuf();
 

@@ -163,8 +163,7 @@ test_request(void)
         "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":"
         "\"string\"}}}}}],"
         "\"tool_choice\":\"required\",\"parallel_tool_calls\":false,"
-        "\"reasoning_effort\":\"medium\","
-        "\"stream\":true,\"stream_options\":{\"include_usage\":true}}"),
+        "\"reasoning_effort\":\"medium\",\"stream\":true}"),
         "every field of a Messages request");
     UNIT_CHECK(ctx.stream, "the context knows it streams");
     json_decref(chat);
@@ -514,7 +513,9 @@ test_errors(void)
         { 401, "invalid_api_key", "authentication_error" },
         { 402, NULL, "billing_error" },
         { 403, NULL, "permission_error" },
-        { 404, "invalid_request_error", "invalid_request_error" },
+        { 404, "invalid_request_error", "not_found_error" },
+        { 502, "overloaded_error", "overloaded_error" },
+        { 400, "rate_limit_error", "rate_limit_error" },
         { 404, "model_not_found", "not_found_error" },
         { 429, "rate_limit_exceeded", "rate_limit_error" },
         { 500, "server_error", "api_error" },

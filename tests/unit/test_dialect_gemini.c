@@ -112,8 +112,7 @@ test_request(void)
         "\"properties\":{\"a\":{\"type\":\"number\"}}}}},{\"type\":"
         "\"function\",\"function\":{\"name\":\"g\",\"parameters\":{\"type\":"
         "\"object\"}}}],"
-        "\"tool_choice\":\"auto\","
-        "\"stream\":true,\"stream_options\":{\"include_usage\":true}}"),
+        "\"tool_choice\":\"auto\",\"stream\":true}"),
         "every field of a generateContent request");
     UNIT_CHECK(ctx.thoughts, "includeThoughts noted");
     json_decref(chat);

@@ -116,8 +116,8 @@ test_request(void)
         "\"lookup\"}},\"parallel_tool_calls\":false,"
         "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
         "{\"name\":\"ans\",\"schema\":{\"type\":\"object\"},\"strict\":true}},"
-        "\"reasoning_effort\":\"low\",\"stream\":true,\"stream_options\":"
-        "{\"include_usage\":true}}"), "every field of a Responses request");
+        "\"reasoning_effort\":\"low\",\"stream\":true}"),
+        "every field of a Responses request");
     UNIT_CHECK(ctx.stream, "streams");
     UNIT_CHECK(td_tree_is(ctx.echo,
         "{\"instructions\":\"Be brief.\",\"max_output_tokens\":300,"
