@@ -1827,7 +1827,7 @@ ngx_http_airouter_discovery_channel_json(ngx_http_airouter_main_conf_t *amcf,
 
     cs.error[sizeof(cs.error) - 1] = '\0';
 
-    return json_pack("{s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:s?}",
+    return json_pack("{s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}",
                      "state", ngx_http_airouter_discovery_state_name(cs.state),
                      "last_success",
                          ngx_http_airouter_discovery_time(cs.last_success),
@@ -1840,6 +1840,7 @@ ngx_http_airouter_discovery_channel_json(ngx_http_airouter_main_conf_t *amcf,
                      "http_status", (json_int_t) cs.http_status,
                      "keys", (json_int_t) cs.keys,
                      "keys_invalid", (json_int_t) cs.keys_invalid,
+                     "failures", (json_int_t) cs.failures,
                      "last_error",
                          cs.error[0] ? (char *) cs.error : NULL);
 }

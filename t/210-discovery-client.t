@@ -1,8 +1,9 @@
 # Discovery's HTTP client and per-key discovery: HTTPS with SNI and
 # certificate verification, a certificate that does not verify, keys that
 # see different models, one refused key of two, a channel that times out
-# (and is retried with backoff), an answer over the size cap, a connection
-# refused, a provider's own auth header, Content-Length and chunked bodies.
+# (and is retried with a doubling backoff), an answer over the size cap, a
+# connection refused, a provider's own auth header, Content-Length and
+# chunked bodies.
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
 use Airouter::Check;
@@ -239,13 +240,20 @@ main::run_discovery();
 --- request
 GET /health
 --- check_json
-my $c = $j->{discovery}{channels};
+# last_attempt is the run's start, next_run counts from its end (last_run):
+# both in whole seconds, so only next_run - last_run is exact
+my $d = $j->{discovery};
+my $c = $d->{channels};
 my $s = $c->{slow};
-$s->{state} eq 'failed' && $s->{last_error} eq 'timed out'
-&& $s->{next_run} - $s->{last_attempt} >= 60 && $s->{next_run} - $s->{last_attempt} <= 61
+$s->{state} eq 'failed' && $s->{last_error} eq 'timed out' && $s->{failures} == 1
+&& $s->{next_run} - $d->{last_run} == 60
+&& $s->{last_attempt} <= $d->{last_run}
+&& $d->{last_run} - $s->{last_attempt} <= int($d->{last_duration_ms} / 1000) + 1
 && $c->{refused}{state} eq 'failed' && $c->{refused}{models} == 1
+&& $c->{refused}{failures} == 1 && $c->{refused}{next_run} - $d->{last_run} == 60
 && $c->{garbage}{state} eq 'failed' && $c->{garbage}{last_error} =~ /^invalid \/models answer/
-&& $j->{discovery}{last_duration_ms} < 2000
+&& $c->{tls}{state} eq 'ok' && $c->{tls}{failures} == 0
+&& $d->{last_duration_ms} < 2000
 
 
 
@@ -340,3 +348,21 @@ main::run_discovery();
 [ ("served by key b") x 3, ("served by key a") x 2, "served by key b", "served by key a" ]
 --- response_headers eval
 [ ("X-Router-Attempts: 1") x 7 ]
+
+
+
+=== TEST 11: a second failure in a row doubles the wait (60 s, then 120 s, from the run's end); a success resets it
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- init
+main::run_discovery();
+main::run_discovery();
+--- request
+GET /health
+--- check_json
+my $d = $j->{discovery};
+my $c = $d->{channels};
+$d->{runs} == 2
+&& $c->{slow}{failures} == 2 && $c->{slow}{next_run} - $d->{last_run} == 120
+&& $c->{refused}{failures} == 2 && $c->{refused}{next_run} - $d->{last_run} == 120
+&& $c->{tls}{failures} == 0 && $c->{tls}{state} eq 'ok'
