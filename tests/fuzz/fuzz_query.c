@@ -132,6 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.prompt_tokens = size > 2 ? (uint64_t) data[2] << (data[1] % 16) : 0;
     req.explain = size > 1 && (data[1] & 4);
 
+    /* every callback the router may call, or NULL: never stack garbage */
+    memset(&live, 0, sizeof(live));
     live.speed = live_speed;
     live.reliability = live_speed;
     live.available = live_available;
