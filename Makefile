@@ -38,7 +38,7 @@ SANITIZE    ?=
 MODULE      := $(BUILD)/ngx_http_airouter_module.so
 
 DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
-        libhiredis-dev redis-server libssl-dev gcc make pkg-config \
+        zlib1g-dev libhiredis-dev redis-server libssl-dev gcc make pkg-config \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
         dpkg-dev binutils ca-certificates \
@@ -81,11 +81,11 @@ deps:
 	        apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-# configure is re-run when the list of sources changes (nginx's generated
-# Makefile names every file).
+# configure is re-run when the list of sources or `config` changes (nginx's
+# generated Makefile names every file and library).
 $(BUILD)/Makefile: config $(NGX_SRCS) $(PURE_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)
-	@echo "$(NGX_SRCS) $(PURE_SRCS) $(HDRS) $(SAN_FLAGS)" > $(BUILD)/.srcs.new
+	@echo "$(NGX_SRCS) $(PURE_SRCS) $(HDRS) $(SAN_FLAGS) $$(cksum < config)" > $(BUILD)/.srcs.new
 	@if ! cmp -s $(BUILD)/.srcs.new $(BUILD)/.srcs || [ ! -f $@ ]; then \
 	    cd $(NGX_SRC) && bash -c '. ./conf_flags; ./configure \
 	        "$${NGX_CONF_FLAGS[@]}" \

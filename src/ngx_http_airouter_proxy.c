@@ -23,7 +23,9 @@
  *                is counted (the prompt as routing sized it, the answer's
  *                text with airouter_tokenizer or the byte estimate); the
  *                channel's keys masked in what passes, a stream relayed
- *                event by event (an unfinished event waits for its end)
+ *                event by event (an unfinished event waits for its end);
+ *                an answer compressed despite "Accept-Encoding: identity"
+ *                relayed as it came and read from an inflated copy
  *   finalize     no candidate left: an OpenAI-style error naming every
  *                attempt replaces nginx's error page (header/body filter);
  *                a stream cut after the first byte gets an SSE error event
@@ -31,6 +33,8 @@
  * Called by the API handler (ngx_http_airouter_proxy_start) and by nginx's
  * upstream code; calls the outcome table, live state and the SSE scanner.
  */
+
+#include <zlib.h>
 
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_live.h"
@@ -50,7 +54,20 @@
 
 /* shorter keys are placeholders ("EMPTY", "ollama") masking would hurt */
 #define NGX_HTTP_AIROUTER_SCRUB_MIN       8
+
 #define NGX_HTTP_AIROUTER_KEEPALIVE_IDLE  60000
+
+/* a compressed answer is inflated (to read it) up to this much whole */
+#define NGX_HTTP_AIROUTER_INFLATE_MAX     (1024 * 1024)
+#define NGX_HTTP_AIROUTER_INFLATE_STEP    (8 * 1024)
+
+
+/* The answer's Content-Encoding, as far as reading it goes. */
+typedef enum {
+    NGX_HTTP_AIROUTER_ENC_IDENTITY = 0,
+    NGX_HTTP_AIROUTER_ENC_INFLATE,          /* gzip, x-gzip, deflate */
+    NGX_HTTP_AIROUTER_ENC_UNKNOWN           /* br, zstd, ...: unreadable */
+} ngx_http_airouter_encoding_e;
 
 
 /*
@@ -163,6 +180,18 @@ typedef struct {
     airouter_tail_t                 *tail;      /* a big non-stream answer */
 
     /*
+     * A compressed answer (sent despite "Accept-Encoding: identity") goes
+     * to the client as it came; a copy is inflated for reading: whole in
+     * process_header, and as it passes for streams and the tail.
+     */
+    ngx_http_airouter_encoding_e     encoding;
+    z_stream                        *zstream;
+    u_char                          *zout;      /* inflated piece, passing */
+    unsigned                         zraw:1;    /* deflate without zlib's
+                                                   header */
+    unsigned                         zreading:1;
+
+    /*
      * The answer's bytes not relayed yet (ngx_http_airouter_proxy_emit):
      * [hold_start, hold_last) in a block of ours up to hold_end.  sent is
      * the buffer that took the last block to the client; the block is
@@ -214,8 +243,21 @@ static ngx_int_t ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_int_t ngx_http_airouter_proxy_preread(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body);
-static ngx_int_t ngx_http_airouter_proxy_first_event(ngx_http_request_t *r,
-    ngx_str_t *data);
+static ngx_int_t ngx_http_airouter_proxy_first_event(u_char *pos,
+    u_char *last, ngx_str_t *data);
+static ngx_http_airouter_encoding_e ngx_http_airouter_proxy_encoding(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_proxy_zstart(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_inflate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body, ngx_int_t rc);
+static void ngx_http_airouter_proxy_inflate_read(
+    ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last);
+static void ngx_http_airouter_proxy_read(ngx_http_airouter_proxy_ctx_t *p,
+    u_char *pos, u_char *last);
+static void *ngx_http_airouter_proxy_zalloc(void *opaque, u_int items,
+    u_int size);
+static void ngx_http_airouter_proxy_zfree(void *opaque, void *address);
 static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
 static void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage);
@@ -458,6 +500,11 @@ ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
     p->state = NGX_HTTP_AIROUTER_ST_STATUS;
     ngx_memzero(&p->status, sizeof(ngx_http_status_t));
     ngx_memzero(&p->chunked, sizeof(ngx_http_chunked_t));
+
+    /* each candidate's answer says its own encoding */
+    p->encoding = NGX_HTTP_AIROUTER_ENC_IDENTITY;
+    p->zraw = 0;
+    p->zreading = 0;
 }
 
 
@@ -648,8 +695,36 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
            && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream", 17)
               == 0);
 
+    p->encoding = ngx_http_airouter_proxy_encoding(r);
+
     if (status >= 200 && status < 300 && sse) {
-        rc = ngx_http_airouter_proxy_first_event(r, &body);
+
+        if (p->encoding == NGX_HTTP_AIROUTER_ENC_UNKNOWN) {
+            /* no event can be read in it: its status says it all */
+            p->fault = AIROUTER_FAULT_NONE;
+            goto judged;
+        }
+
+        if (p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY) {
+            rc = ngx_http_airouter_proxy_first_event(u->buffer.pos,
+                                                     u->buffer.last, &body);
+
+        } else {
+            /* its first event, de-chunked and inflated */
+            rc = ngx_http_airouter_proxy_preread(r, p, &body);
+
+            if (rc != NGX_ERROR) {
+                rc = ngx_http_airouter_proxy_inflate(r, p, &body, rc);
+            }
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
+
+            rc = ngx_http_airouter_proxy_first_event(body.data,
+                                                     body.data + body.len,
+                                                     &body);
+        }
 
         if (rc == NGX_AGAIN && u->buffer.last != u->buffer.end) {
             return NGX_AGAIN;
@@ -669,6 +744,27 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
+        }
+
+        if (p->encoding == NGX_HTTP_AIROUTER_ENC_UNKNOWN) {
+            /* nothing in it can be read: its status says it all */
+            p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                              NULL, 0);
+
+            if (p->fault == AIROUTER_FAULT_NONE && !ctx->stream) {
+                p->counted = 0;
+                ngx_http_airouter_proxy_count(p, NULL);
+            }
+
+            goto judged;
+        }
+
+        if (p->encoding == NGX_HTTP_AIROUTER_ENC_INFLATE) {
+            rc = ngx_http_airouter_proxy_inflate(r, p, &body, rc);
+
+            if (rc == NGX_ERROR) {
+                return NGX_ERROR;
+            }
         }
 
         if (status >= 200 && status < 300 && !sse) {
@@ -875,18 +971,19 @@ ngx_http_airouter_proxy_preread(ngx_http_request_t *r,
 
 
 /*
- * The payload of the first "data:" line in the raw body (chunk-size lines
- * are no SSE syntax, so searching the raw bytes is enough).
+ * The payload of the first "data:" line in [pos, last): the raw body
+ * (chunk-size lines are no SSE syntax, so searching the raw bytes is
+ * enough), or an inflated copy.
  */
 static ngx_int_t
-ngx_http_airouter_proxy_first_event(ngx_http_request_t *r, ngx_str_t *data)
+ngx_http_airouter_proxy_first_event(u_char *pos, u_char *last,
+    ngx_str_t *data)
 {
-    u_char               *pos, *last, *lf;
-    ngx_http_upstream_t  *u;
+    u_char  *lf;
 
-    u = r->upstream;
-    pos = u->buffer.pos;
-    last = u->buffer.last;
+    if (pos == NULL) {
+        return NGX_AGAIN;
+    }
 
     pos = ngx_strlcasestrn(pos, last, (u_char *) "data:", 5 - 1);
     if (pos == NULL) {
@@ -1133,7 +1230,10 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
                           "airouter: \"%s\" ended the answer early",
                           ctx->amcf->config->channels[p->cand->channel].id);
 
-            if (ctx->stream) {
+            /* (a compressed stream can take no plain event after it) */
+            if (ctx->stream
+                && p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY)
+            {
                 ngx_http_airouter_proxy_stream_error(r, p, rc);
             }
         }
@@ -1375,9 +1475,22 @@ ngx_http_airouter_proxy_filter_init(void *data)
     u->length = -1;
     p->remaining = -1;
 
-    /* a compressed answer is relayed as it came (nothing to read in it) */
-    p->hold_on = u->headers_in.content_encoding == NULL
+    /*
+     * A compressed answer is relayed as it came (no key can be found in
+     * it, no event boundary); a copy is inflated to read its usage.
+     */
+    p->hold_on = p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY
                  && (ctx->stream || p->channel->nsecrets);
+
+    if (p->encoding == NGX_HTTP_AIROUTER_ENC_INFLATE
+        && (ctx->stream || p->tail))
+    {
+        if (ngx_http_airouter_proxy_zstart(r, p) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p->zreading = 1;
+    }
 
     if (u->headers_in.status_n == NGX_HTTP_NO_CONTENT
         || u->headers_in.status_n == NGX_HTTP_NOT_MODIFIED
@@ -1616,14 +1729,28 @@ ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
         p->sent_end = last;
     }
 
+    if (p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY) {
+        ngx_http_airouter_proxy_read(p, pos, last);
+
+    } else if (p->zreading) {
+        ngx_http_airouter_proxy_inflate_read(p, pos, last);
+    }
+
+    return NGX_OK;
+}
+
+
+/* What passes, as the upstream meant it: to the stream's or tail's reader. */
+static void
+ngx_http_airouter_proxy_read(ngx_http_airouter_proxy_ctx_t *p, u_char *pos,
+    u_char *last)
+{
     if (p->ctx->stream) {
         airouter_sse_feed(&p->sse, (char *) pos, last - pos);
 
     } else if (p->tail) {
         airouter_tail_feed(p->tail, (char *) pos, last - pos);
     }
-
-    return NGX_OK;
 }
 
 
@@ -1827,6 +1954,235 @@ ngx_http_airouter_proxy_key_start(ngx_http_airouter_channel_t *ch,
     }
 
     return best;
+}
+
+
+/* How the answer is encoded, as far as reading it goes. */
+static ngx_http_airouter_encoding_e
+ngx_http_airouter_proxy_encoding(ngx_http_request_t *r)
+{
+    ngx_str_t        *v;
+    ngx_table_elt_t  *h;
+
+    h = r->upstream->headers_in.content_encoding;
+
+    if (h == NULL) {
+        return NGX_HTTP_AIROUTER_ENC_IDENTITY;
+    }
+
+    v = &h->value;
+
+    if ((v->len == 4 && ngx_strncasecmp(v->data, (u_char *) "gzip", 4) == 0)
+        || (v->len == 6
+            && ngx_strncasecmp(v->data, (u_char *) "x-gzip", 6) == 0)
+        || (v->len == 7
+            && ngx_strncasecmp(v->data, (u_char *) "deflate", 7) == 0))
+    {
+        return NGX_HTTP_AIROUTER_ENC_INFLATE;
+    }
+
+    if (v->len == 8
+        && ngx_strncasecmp(v->data, (u_char *) "identity", 8) == 0)
+    {
+        return NGX_HTTP_AIROUTER_ENC_IDENTITY;
+    }
+
+    return NGX_HTTP_AIROUTER_ENC_UNKNOWN;
+}
+
+
+/*
+ * The request's one inflater, (re)started: gzip or zlib's format (told
+ * apart by their headers), or raw deflate once zlib's was refused.  Its
+ * memory is the request pool's.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_zstart(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    int        bits, rc;
+    z_stream  *z;
+
+    bits = p->zraw ? -MAX_WBITS : MAX_WBITS + 32;
+
+    if (p->zstream) {
+        return inflateReset2(p->zstream, bits) == Z_OK ? NGX_OK : NGX_ERROR;
+    }
+
+    z = ngx_pcalloc(r->pool, sizeof(z_stream));
+    p->zout = ngx_pnalloc(r->pool, NGX_HTTP_AIROUTER_INFLATE_STEP);
+    if (z == NULL || p->zout == NULL) {
+        return NGX_ERROR;
+    }
+
+    z->zalloc = ngx_http_airouter_proxy_zalloc;
+    z->zfree = ngx_http_airouter_proxy_zfree;
+    z->opaque = r->pool;
+
+    rc = inflateInit2(z, bits);
+
+    if (rc != Z_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "airouter: inflateInit2() failed: %d", rc);
+        return NGX_ERROR;
+    }
+
+    p->zstream = z;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The body read so far (preread's rc and body), inflated into a copy:
+ * NGX_OK when it is all there and inflates whole within
+ * NGX_HTTP_AIROUTER_INFLATE_MAX, else NGX_DECLINED with what it gave (or
+ * rc's NGX_AGAIN).  Data that does not inflate gives an empty body: no
+ * answer at all.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_inflate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body, ngx_int_t rc)
+{
+    int        zrc;
+    size_t     size, len;
+    u_char    *out, *more;
+    z_stream  *z;
+
+    if (rc == NGX_AGAIN && body->len == 0) {
+        ngx_str_null(body);
+        return NGX_AGAIN;
+    }
+
+again:
+
+    if (ngx_http_airouter_proxy_zstart(r, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    z = p->zstream;
+    size = ngx_max(4 * body->len, NGX_HTTP_AIROUTER_INFLATE_STEP);
+    size = ngx_min(size, NGX_HTTP_AIROUTER_INFLATE_MAX);
+
+    out = ngx_pnalloc(r->pool, size);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    z->next_in = body->data;
+    z->avail_in = body->len;
+    len = 0;
+
+    for ( ;; ) {
+        z->next_out = out + len;
+        z->avail_out = size - len;
+
+        zrc = inflate(z, Z_NO_FLUSH);
+        len = size - z->avail_out;
+
+        if (zrc == Z_STREAM_END) {
+            break;
+        }
+
+        if (zrc == Z_DATA_ERROR && !p->zraw && len == 0
+            && r->upstream->headers_in.content_encoding->value.len == 7)
+        {
+            /* "deflate" as some servers send it: without zlib's header */
+            p->zraw = 1;
+            goto again;
+        }
+
+        if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "airouter: upstream's answer does not inflate "
+                          "(%d: %s)", zrc, z->msg ? z->msg : "-");
+            body->data = out;
+            body->len = 0;
+            return NGX_OK;
+        }
+
+        if (z->avail_out != 0) {
+            /* all of what came is inflated; the rest is still coming */
+            body->data = out;
+            body->len = len;
+            return rc == NGX_AGAIN ? NGX_AGAIN : NGX_DECLINED;
+        }
+
+        if (size == NGX_HTTP_AIROUTER_INFLATE_MAX) {
+            body->data = out;
+            body->len = len;
+            return NGX_DECLINED;
+        }
+
+        size = ngx_min(2 * size, NGX_HTTP_AIROUTER_INFLATE_MAX);
+
+        more = ngx_pnalloc(r->pool, size);
+        if (more == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(more, out, len);
+        (void) ngx_pfree(r->pool, out);
+        out = more;
+    }
+
+    body->data = out;
+    body->len = len;
+
+    /* inflated whole: whole when the compressed body was */
+    return rc;
+}
+
+
+/* What passes, inflated piece by piece for the stream's or tail's reader. */
+static void
+ngx_http_airouter_proxy_inflate_read(ngx_http_airouter_proxy_ctx_t *p,
+    u_char *pos, u_char *last)
+{
+    int        zrc;
+    z_stream  *z;
+
+    z = p->zstream;
+    z->next_in = pos;
+    z->avail_in = last - pos;
+
+    do {
+        z->next_out = p->zout;
+        z->avail_out = NGX_HTTP_AIROUTER_INFLATE_STEP;
+
+        zrc = inflate(z, Z_NO_FLUSH);
+
+        ngx_http_airouter_proxy_read(p, p->zout,
+                               p->zout + NGX_HTTP_AIROUTER_INFLATE_STEP
+                               - z->avail_out);
+
+        if (zrc != Z_OK) {
+            /* its end, or data that does not inflate: read no further */
+            if (zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+                p->zreading = 0;
+                p->tail = NULL;
+            }
+
+            return;
+        }
+
+    } while (z->avail_out == 0 || z->avail_in != 0);
+}
+
+
+static void *
+ngx_http_airouter_proxy_zalloc(void *opaque, u_int items, u_int size)
+{
+    ngx_pool_t *pool = opaque;
+
+    return ngx_palloc(pool, items * size);
+}
+
+
+static void
+ngx_http_airouter_proxy_zfree(void *opaque, void *address)
+{
+    return;
 }
 
 
@@ -2334,9 +2690,10 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
 
 /*
  * The request for this try: line, Host, the channel's key, the client's
- * Accept and User-Agent, and the body with the candidate's model id (for
- * streams, asking for usage in the final chunk).  The client's own
- * Authorization and everything else it sent stay here.
+ * Accept and User-Agent, a plain answer asked for, and the body with the
+ * candidate's model id (for streams, asking for usage in the final
+ * chunk).  The client's own Authorization and everything else it sent
+ * stay here.
  */
 static ngx_int_t
 ngx_http_airouter_proxy_build(ngx_http_request_t *r,
@@ -2404,6 +2761,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
           + sizeof("Accept: " CRLF) - 1
           + (accept ? accept->len : sizeof("text/event-stream") - 1)
           + (agent ? sizeof("User-Agent: " CRLF) - 1 + agent->len : 0)
+          + sizeof("Accept-Encoding: identity" CRLF) - 1
           + sizeof("Content-Length: " CRLF) - 1 + NGX_OFF_T_LEN
           + sizeof("Connection: keep-alive" CRLF) - 1
           + sizeof(CRLF) - 1;
@@ -2435,6 +2793,10 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     if (agent) {
         b->last = ngx_sprintf(b->last, "User-Agent: %V" CRLF, agent);
     }
+
+    /* the answer is read on its way (usage, keys, events): plain, please */
+    b->last = ngx_cpymem(b->last, "Accept-Encoding: identity" CRLF,
+                         sizeof("Accept-Encoding: identity" CRLF) - 1);
 
     b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
                           CRLF CRLF, (size_t) (bb->last - bb->pos),
