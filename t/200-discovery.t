@@ -57,12 +57,17 @@ sub master_pid {
     return $pid;
 }
 
-# After a HUP: waits until the old worker has gone (one worker left).
-sub wait_reloaded {
-    for (1 .. 100) {
-        Time::HiRes::sleep(0.1);
-        my $log = do { local (@ARGV, $/) = "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log"; <> };
-        return if $log =~ /reconfiguring/ && $log =~ /worker process \d+ exited/;
+# Reloads nginx (HUP) and waits until the workers of the old configuration
+# have gone and a new one runs.  (Not by error.log's "reconfiguring": under
+# make test-hup the harness's own reload before the block wrote it too.)
+sub reload {
+    my %old = map { ($_ => 1) } worker_pids();
+    kill 'HUP', master_pid();
+    for (1 .. 200) {
+        Time::HiRes::sleep(0.05);
+        my @now = worker_pids();
+        next if grep { $old{$_} } @now;
+        return if @now;
     }
     die "no reload within 10 s";
 }
@@ -92,6 +97,18 @@ sub start_discovery {
                  . "Content-Length: 0\r\n\r\n";
 }
 
+# Waits until a run is in progress (the lease is taken), so that what
+# follows happens during it.
+sub wait_running {
+    for (1 .. 200) {
+        my ($status, $body) = http_req('GET', '/health');
+        my $j = eval { JSON::PP::decode_json($body) };
+        return if $j && $j->{discovery} && $j->{discovery}{running};
+        Time::HiRes::sleep(0.02);
+    }
+    die "no discovery run in progress within 4 s";
+}
+
 # Kills the only worker mid-run and waits for the master's new one.
 sub kill_worker {
     my @old = worker_pids();
@@ -106,7 +123,7 @@ sub kill_worker {
     die "no new worker within 10 s";
 }
 
-# 38 channels whose /models answers after 1 s: 6 OpenRouter-sized ones
+# 38 channels whose /models answers after 2 s: 6 OpenRouter-sized ones
 # (554 models each), the others cycling through the providers' fixtures.
 our @Small = qw(ollama-v1-models lmstudio-v1-models siliconflow-v1-models
                 groq-openai-v1-models deepseek-models openai-v1-models
@@ -120,7 +137,7 @@ our $SlowMock = <<'_EOC_';
         error_log logs/mock_error.log info;
 
         location ~ ^/slow/(?<fixture>[a-z0-9-]+)/\d+/v1/models$ {
-            echo_sleep 1;
+            echo_sleep 2;
             echo_exec /fixture/$fixture.json;
         }
         location = /fixture/openrouter-models.json {
@@ -424,8 +441,7 @@ airouter: discovery:
 === TEST 12: nginx -s reload keeps the discovered catalogue and the channel state
 --- init
 main::run_discovery();
-kill 'HUP', main::master_pid();
-main::wait_reloaded();
+main::reload();
 --- request
 GET /health
 --- check_json
@@ -435,7 +451,7 @@ reconfiguring
 
 
 
-=== TEST 13: 38 slow channels (1 s each, 3,400+ models) are discovered concurrently
+=== TEST 13: 38 slow channels (2 s each, 3,400+ models) are discovered concurrently
 --- http_config eval
 "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
 . "    airouter_zone   airouter_t 32m;\n" . $main::SlowMock
@@ -445,9 +461,11 @@ reconfiguring
 POST /v1/admin/discovery
 --- timeout: 20
 --- check_json
+# one after another: 76 s; under 5 s: no more than two rounds, with room
+# for a loaded machine's parsing and building
 my @c = values %{$j->{discovery}{channels}};
 @c == 38 && !grep({ $_->{state} ne 'ok' } @c)
-&& $j->{models} >= 3400 && $j->{duration_ms} >= 1000 && $j->{duration_ms} < 3000
+&& $j->{models} >= 3400 && $j->{duration_ms} >= 2000 && $j->{duration_ms} < 5000
 
 
 
@@ -509,7 +527,7 @@ router_config.yaml": line 1:
 ">>> router_config.yaml\n$c"
 --- init
 main::start_discovery();
-Time::HiRes::sleep(0.5);
+main::wait_running();
 main::kill_worker();
 --- request
 POST /v1/admin/discovery

@@ -73,6 +73,19 @@ sub dns_server {
 }
 add_cleanup_handler(sub { kill 'TERM', @Children if @Children; });
 
+# "slow": a listener on $port that never accepts nor answers (the kernel
+# completes the handshake and keeps what is sent), so only discovery's own
+# timeout ends that fetch; no nginx worker is held.  Open until the next
+# call (the block's end does not matter: nobody else uses the port).
+our $Silent;
+sub silent_server {
+    my ($port) = @_;
+    $Silent = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                    LocalPort => $port, Listen => 16,
+                                    ReuseAddr => 1)
+        or die "silent server on $port: $!";
+}
+
 install_checks();
 
 our $Mock = <<'_EOC_';
@@ -122,11 +135,6 @@ our $Mock = <<'_EOC_';
             alias $TEST_NGINX_FIXTURES/providers/deepseek-models.json;
         }
 
-        location = /slow/v1/models {
-            echo_sleep 2;
-            echo '{"data":[{"id":"too-late"}]}';
-        }
-
         location = /big/v1/models {
             alias $TEST_NGINX_FIXTURES/openrouter-models.json;
         }
@@ -162,7 +170,7 @@ channels:
     provider: headerauth
     api_key: "k-123"
   - id: slow
-    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/slow/v1"
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_5/slow/v1"
   - id: refused
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_2/v1"
     configured_models: ["refused-configured"]
@@ -236,10 +244,12 @@ join(',', @{$k->{key_models}}) eq '2,2,0' && !exists $t->{key_models}
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- init
+main::silent_server($ENV{TEST_NGINX_RAND_PORT_5});
 main::run_discovery();
 --- request
 GET /health
 --- check_json
+# "slow" never answers: the run ends because the fetch timed out (1 s)
 # last_attempt is the run's start, next_run counts from its end (last_run):
 # both in whole seconds, so only next_run - last_run is exact
 my $d = $j->{discovery};
@@ -253,7 +263,7 @@ $s->{state} eq 'failed' && $s->{last_error} eq 'timed out' && $s->{failures} == 
 && $c->{refused}{failures} == 1 && $c->{refused}{next_run} - $d->{last_run} == 60
 && $c->{garbage}{state} eq 'failed' && $c->{garbage}{last_error} =~ /^invalid \/models answer/
 && $c->{tls}{state} eq 'ok' && $c->{tls}{failures} == 0
-&& $d->{last_duration_ms} < 2000
+&& $d->{last_duration_ms} >= 1000 && $d->{last_duration_ms} < 5000
 
 
 
@@ -355,6 +365,7 @@ main::run_discovery();
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- init
+main::silent_server($ENV{TEST_NGINX_RAND_PORT_5});
 main::run_discovery();
 main::run_discovery();
 --- request
