@@ -123,10 +123,18 @@ $(IMPORT_BIN): $(IMPORT_DEPS)
 
 build: $(MODULE) $(IMPORT_BIN)
 
+# the pure sources, compiled once for every unit program and fuzz replay
+PURE_OBJS   := $(patsubst src/%.c,$(BUILD)/pure/%.o,$(PURE_SRCS))
+.PRECIOUS: $(BUILD)/pure/%.o
+
+$(BUILD)/pure/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
+
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h \
-                 $(PURE_SRCS) $(HDRS)
+                 $(PURE_OBJS) $(HDRS)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/unit.c $(PURE_SRCS) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< tests/unit/unit.c $(PURE_OBJS) $(UNIT_LIBS)
 
 # the importer's unit test links its pure parts (no SQLite, no HTTP)
 $(BUILD)/unit/test_import: tests/unit/test_import.c $(IMPORT_DEPS) \
@@ -145,6 +153,8 @@ FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_DEPS    := tests/fuzz/driver.c tests/fuzz/util.c tests/fuzz/fuzz.h \
                 $(PURE_SRCS) $(HDRS)
+FUZZ_BIN_DEPS := tests/fuzz/driver.c tests/fuzz/util.c tests/fuzz/fuzz.h \
+                 $(PURE_OBJS) $(HDRS)
 FUZZ_SECONDS ?= 60
 FUZZ_ONLY    ?= $(FUZZ_NAMES)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -161,11 +171,11 @@ FUZZ_ENV      = AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
                 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:abort_on_error=1
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BIN_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -Itests/fuzz $(if $(SAN_FLAGS),-DFUZZ_SANITIZED) \
 	    -DFUZZ_DEFAULT_CORPUS='"$(TOP)/tests/fuzz/corpus/$*"' -o $@ $< \
-	    tests/fuzz/driver.c tests/fuzz/util.c $(PURE_SRCS) $(UNIT_LIBS)
+	    tests/fuzz/driver.c tests/fuzz/util.c $(PURE_OBJS) $(UNIT_LIBS)
 
 $(BUILD)/fuzz-asan/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)
