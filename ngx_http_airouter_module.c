@@ -21,6 +21,7 @@
 #include "ngx_http_airouter_stats_file.h"
 #include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_resolve.h"
@@ -54,6 +55,7 @@ static void ngx_http_airouter_cleanup_tokenizer(void *data);
 static const ngx_http_airouter_zone_init_pt  ngx_http_airouter_zone_parts[] = {
     ngx_http_airouter_live_init_zone,
     ngx_http_airouter_discovery_init_zone,
+    ngx_http_airouter_balance_init_zone,
     ngx_http_airouter_stats_init_zone,
     ngx_http_airouter_switch_init_zone,
     ngx_http_airouter_stats_file_init_zone,  /* reads into the two above */
@@ -296,6 +298,10 @@ ngx_http_airouter_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_airouter_balance_init_conf(cf, amcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -352,6 +358,10 @@ static ngx_int_t
 ngx_http_airouter_init_process(ngx_cycle_t *cycle)
 {
     if (ngx_http_airouter_discovery_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_balance_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 

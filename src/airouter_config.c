@@ -83,6 +83,10 @@ static int airouter_config_channel_keys(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_aliases(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_channel_balance(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_balance_kind_field(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_cost(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_interval(airouter_yaml_t *y,
@@ -268,6 +272,29 @@ static const airouter_yaml_field_t  airouter_config_alias_fields[] = {
     AIROUTER_YAML_LAST
 };
 
+/* a check less often than a minute apart would only load the provider */
+static const airouter_yaml_field_t  airouter_config_balance_fields[] = {
+    AIROUTER_YAML_FN("kind", airouter_config_balance_kind_field),
+    AIROUTER_YAML_NUM("interval", AIROUTER_YAML_LONG, airouter_balance_conf_t,
+                      interval, 60, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_NUM("low_threshold", AIROUTER_YAML_DOUBLE,
+                      airouter_balance_conf_t, low_threshold, 0,
+                      AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_VAL("hold", AIROUTER_YAML_BOOL, airouter_balance_conf_t,
+                      hold),
+    AIROUTER_YAML_VAL("url", AIROUTER_YAML_STR, airouter_balance_conf_t, url),
+    AIROUTER_YAML_VAL("path", AIROUTER_YAML_STR, airouter_balance_conf_t,
+                      path),
+    AIROUTER_YAML_VAL("currency", AIROUTER_YAML_STR, airouter_balance_conf_t,
+                      currency),
+    AIROUTER_YAML_LAST
+};
+
+static const char  *airouter_config_balance_kinds[AIROUTER_BALANCE_N] = {
+    "none", "openrouter", "deepseek", "siliconflow", "moonshot", "oneapi",
+    "json"
+};
+
 static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
     AIROUTER_YAML_FN("id", airouter_config_channel_id),
     AIROUTER_YAML_VAL("name", AIROUTER_YAML_STR, airouter_channel_t, name),
@@ -293,6 +320,10 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
                       currency),
     AIROUTER_YAML_NUM("daily_limit", AIROUTER_YAML_LONG, airouter_channel_t,
                       daily_limit, 0, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_NUM("daily_token_limit", AIROUTER_YAML_LONG,
+                      airouter_channel_t, daily_token_limit, 0,
+                      AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_FN("balance", airouter_config_channel_balance),
     AIROUTER_YAML_VAL("capabilities", AIROUTER_YAML_LIST, airouter_channel_t,
                       capabilities),
     AIROUTER_YAML_VAL("local", AIROUTER_YAML_BOOL, airouter_channel_t, local),
@@ -2317,4 +2348,129 @@ airouter_config_url_loopback(const char *url)
     return airouter_yaml_streq_ci(host, "localhost")
            || strncmp(host, "127.", 4) == 0
            || strcmp(host, "::1") == 0;
+}
+
+
+/*
+ * balance: a mapping ({kind, interval, low_threshold, hold, url, path,
+ * currency}), a kind name alone, true (the kind from the provider) or
+ * false.  Checks every 10 minutes unless told; at 0 or below the paid
+ * models leave the candidate lists unless hold: false.
+ */
+static int
+airouter_config_channel_balance(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    int                       rc;
+    const char               *text;
+    airouter_pos_t            pos;
+    airouter_channel_t       *ch;
+    airouter_balance_conf_t  *b;
+
+    ch = obj;
+    b = &ch->balance;
+
+    b->enabled = 1;
+    b->interval = 600;
+    b->low_threshold = -1;
+    b->hold = 1;
+
+    if (node->type == YAML_MAPPING_NODE) {
+        rc = airouter_yaml_walk(y, node, path, airouter_config_balance_fields,
+                                b);
+        if (rc != AIROUTER_YAML_OK) {
+            return rc;
+        }
+
+        if (b->kind == AIROUTER_BALANCE_JSON
+            && (b->url == NULL || b->path == NULL))
+        {
+            pos = airouter_yaml_pos(y, node);
+            return airouter_yaml_error(y, &pos, "\"%s\" of kind json needs "
+                                       "url and path", path);
+        }
+
+        return AIROUTER_YAML_OK;
+    }
+
+    rc = airouter_yaml_text(y, node, path, "a mapping", &text);
+    if (rc < 0) {
+        pos = airouter_yaml_pos(y, node);
+        return airouter_yaml_error(y, &pos, "\"%s\" must be a mapping, a "
+                                   "kind or a boolean", path);
+    }
+
+    if (rc == 0 || airouter_yaml_streq_ci(text, "true")) {
+        return AIROUTER_YAML_OK;
+    }
+
+    if (airouter_yaml_streq_ci(text, "false")) {
+        b->enabled = 0;
+        return AIROUTER_YAML_OK;
+    }
+
+    return airouter_config_balance_kind_field(y, node, path, b);
+}
+
+
+static int
+airouter_config_balance_kind_field(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    int                       rc;
+    const char               *text;
+    airouter_pos_t            pos;
+    airouter_balance_conf_t  *b;
+
+    b = obj;
+
+    rc = airouter_yaml_text(y, node, path, "a kind", &text);
+    if (rc <= 0) {
+        pos = airouter_yaml_pos(y, node);
+        return rc == 0 ? AIROUTER_YAML_OK
+               : airouter_yaml_error(y, &pos, "\"%s\" must be a string",
+                                     path);
+    }
+
+    b->kind = airouter_config_balance_kind(text);
+
+    if (b->kind == AIROUTER_BALANCE_NONE
+        && !airouter_yaml_streq_ci(text, "none"))
+    {
+        pos = airouter_yaml_pos(y, node);
+        return airouter_yaml_error(y, &pos, "\"%s\": unknown balance kind "
+                                   "\"%.32s\" (openrouter, deepseek, "
+                                   "siliconflow, moonshot, oneapi, json)",
+                                   path, text);
+    }
+
+    return AIROUTER_YAML_OK;
+}
+
+
+airouter_balance_kind_e
+airouter_config_balance_kind(const char *name)
+{
+    int  i;
+
+    /* New-API and its relays answer One-API's billing endpoints */
+    if (airouter_yaml_streq_ci(name, "newapi")) {
+        return AIROUTER_BALANCE_ONEAPI;
+    }
+
+    for (i = 1; i < AIROUTER_BALANCE_N; i++) {
+        if (airouter_yaml_streq_ci(name, airouter_config_balance_kinds[i])) {
+            return (airouter_balance_kind_e) i;
+        }
+    }
+
+    return AIROUTER_BALANCE_NONE;
+}
+
+
+const char *
+airouter_config_balance_kind_name(airouter_balance_kind_e kind)
+{
+    return ((unsigned) kind < AIROUTER_BALANCE_N)
+           ? airouter_config_balance_kinds[kind] : "none";
 }

@@ -89,6 +89,34 @@ typedef struct {
 } airouter_provider_t;
 
 
+/* The balance queries a channel can have (airouter_balance.h). */
+typedef enum {
+    AIROUTER_BALANCE_NONE = 0,              /* balance: without a kind:
+                                               from the provider */
+    AIROUTER_BALANCE_OPENROUTER,
+    AIROUTER_BALANCE_DEEPSEEK,
+    AIROUTER_BALANCE_SILICONFLOW,
+    AIROUTER_BALANCE_MOONSHOT,
+    AIROUTER_BALANCE_ONEAPI,                /* One-API / New-API billing */
+    AIROUTER_BALANCE_JSON,                  /* url + JSON path */
+    AIROUTER_BALANCE_N
+} airouter_balance_kind_e;
+
+
+/* A channel's balance: key. */
+typedef struct {
+    int                       enabled;      /* the channel has balance: */
+    airouter_balance_kind_e   kind;
+    long                      interval;     /* seconds between checks */
+    double                    low_threshold;    /* < 0: no alert */
+    int                       hold;         /* at 0 or below, the paid
+                                               models leave the lists */
+    char                     *url;          /* kind json: URL or path */
+    char                     *path;         /* kind json: "data.balance" */
+    char                     *currency;     /* kind json */
+} airouter_balance_conf_t;
+
+
 typedef struct {
     char                     *alias;        /* what clients send */
     char                     *target;       /* the channel's model id */
@@ -128,6 +156,8 @@ typedef struct {
     double                    cost_cache_write;
     char                     *currency;     /* "USD" unless said */
     long                      daily_limit;  /* requests per day, 0: none */
+    long                      daily_token_limit;    /* tokens per day */
+    airouter_balance_conf_t   balance;
     airouter_strlist_t        capabilities; /* channel's own, else provider's */
     int                       local;
     int                       free;
@@ -277,5 +307,9 @@ size_t airouter_config_url(const airouter_channel_t *ch, const char *api_path,
     char *buf, size_t size);
 
 const char *airouter_score_name(airouter_score_e score);
+
+/* "deepseek" -> AIROUTER_BALANCE_DEEPSEEK; NONE for another name */
+airouter_balance_kind_e airouter_config_balance_kind(const char *name);
+const char *airouter_config_balance_kind_name(airouter_balance_kind_e kind);
 
 #endif /* AIROUTER_CONFIG_H */

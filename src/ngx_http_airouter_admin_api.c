@@ -22,6 +22,7 @@
  * ngx_http_airouter_discovery.c).
  */
 
+#include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_live.h"
@@ -55,6 +56,8 @@ static const airouter_catalog_model_t *ngx_http_airouter_admin_api_twin(
     const airouter_catalog_model_t *m0);
 static ngx_int_t ngx_http_airouter_admin_api_channels(
     ngx_http_request_t *r);
+static json_t *ngx_http_airouter_admin_api_balance(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static json_t *ngx_http_airouter_admin_api_key_models(
     const airouter_catalog_t *cat, ngx_uint_t channel, size_t nkeys);
 static ngx_int_t ngx_http_airouter_admin_api_channel(ngx_http_request_t *r,
@@ -544,6 +547,11 @@ ngx_http_airouter_admin_api_channels(ngx_http_request_t *r)
                             (json_int_t) ch->configured_models.n,
                         "discovery", state);
 
+        if (one) {
+            json_object_set_new(one, "balance",
+                                ngx_http_airouter_admin_api_balance(amcf, i));
+        }
+
         if (one && ch->api_keys.n > 1 && cat->nchannels == acf->nchannels) {
             json_object_set_new(one, "key_models",
                 ngx_http_airouter_admin_api_key_models(cat, i,
@@ -681,4 +689,44 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
                          "enabled", (int) (action.data[0] == 'e'
                                            && ch->enabled),
                          "config_enabled", ch->enabled ? 1 : 0));
+}
+
+
+/* a channel's balance: null without balance:, never its key */
+static json_t *
+ngx_http_airouter_admin_api_balance(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    json_t                            *o;
+    ngx_http_airouter_balance_info_t   info;
+
+    if (ngx_http_airouter_balance_info(amcf, channel, &info) != NGX_OK) {
+        return json_null();
+    }
+
+    o = json_pack("{s:s,s:b,s:b,s:b,s:b}",
+                  "kind", info.kind,
+                  "known", (int) info.known,
+                  "ok", (int) info.ok,
+                  "low", (int) info.low,
+                  "held", (int) info.held);
+    if (o == NULL) {
+        return json_null();
+    }
+
+    if (info.known) {
+        json_object_set_new(o, "amount", json_real(info.amount));
+        json_object_set_new(o, "currency",
+                            json_string((char *) info.currency));
+    }
+
+    if (info.checked) {
+        json_object_set_new(o, "checked", json_integer(info.checked));
+    }
+
+    if (info.error[0] != '\0') {
+        json_object_set_new(o, "error", json_string((char *) info.error));
+    }
+
+    return o;
 }

@@ -19,6 +19,7 @@
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_balance.h"
 #include "airouter_tokenizer.h"
 
 
@@ -373,6 +374,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     airouter_config_t              *acf;
     airouter_route_req_t            req;
     ngx_http_airouter_stats_filter_t  filter;
+    ngx_http_airouter_balance_filter_t  bfilter;
     airouter_candidate_t            cand[NGX_HTTP_AIROUTER_CANDIDATES];
     airouter_route_result_t         res;
     const airouter_catalog_t       *cat;
@@ -402,6 +404,14 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
 
     /* channels whose daily_limit is used up, or that an admin switched off */
     if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the paid models of channels whose balance is spent */
+    if (ngx_http_airouter_balance_bind(ctx->amcf, r->pool, cat, &live,
+                                       &bfilter)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -13,6 +13,7 @@
  * Called by the module's dispatcher only.
  */
 
+#include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_handlers.h"
 #include "ngx_http_airouter_zone.h"
 #include "ngx_http_airouter_catalog.h"
@@ -99,6 +100,8 @@ static void ngx_http_airouter_metrics_discovery(
     ngx_http_airouter_metrics_t *m, ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_redis(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_metrics_balance(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_zone(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
 
@@ -152,6 +155,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
     ngx_http_airouter_metrics_scoped(&m, amcf, cat);
     ngx_http_airouter_metrics_catalog(&m, amcf, cat);
     ngx_http_airouter_metrics_discovery(&m, amcf);
+    ngx_http_airouter_metrics_balance(&m, amcf);
     ngx_http_airouter_metrics_redis(&m, amcf);
     ngx_http_airouter_metrics_zone(&m, amcf);
 
@@ -1214,4 +1218,64 @@ ngx_http_airouter_metrics_zone(ngx_http_airouter_metrics_t *m,
         "Bytes of the shared zone in use (whole slab pages).");
     ngx_http_airouter_metrics_sample(m, "airouter_zone_used_bytes", NULL, 0,
                                      (double) used, 1);
+}
+
+
+/* each checked channel's last known balance and when it was checked */
+static void
+ngx_http_airouter_metrics_balance(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_uint_t                          i, any;
+    ngx_http_airouter_metrics_label_t   l[2];
+    ngx_http_airouter_balance_info_t    info;
+
+    any = 0;
+    l[0].name = "channel";
+    l[1].name = "currency";
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        if (ngx_http_airouter_balance_info(amcf, i, &info) != NGX_OK
+            || !info.known)
+        {
+            continue;
+        }
+
+        if (!any) {
+            ngx_http_airouter_metrics_family(m, "airouter_channel_balance",
+                "gauge", "The money left on the channel at its last "
+                "successful balance check.");
+            any = 1;
+        }
+
+        ngx_http_airouter_metrics_str(&l[0].value,
+                                      amcf->config->channels[i].id);
+        ngx_http_airouter_metrics_str(&l[1].value, (char *) info.currency);
+        ngx_http_airouter_metrics_sample(m, "airouter_channel_balance", l, 2,
+                                         info.amount, 0);
+    }
+
+    any = 0;
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        if (ngx_http_airouter_balance_info(amcf, i, &info) != NGX_OK
+            || info.checked == 0)
+        {
+            continue;
+        }
+
+        if (!any) {
+            ngx_http_airouter_metrics_family(m,
+                "airouter_channel_balance_checked_timestamp_seconds",
+                "gauge", "When the channel's balance was last checked "
+                "(successfully or not), Unix time.");
+            any = 1;
+        }
+
+        ngx_http_airouter_metrics_str(&l[0].value,
+                                      amcf->config->channels[i].id);
+        ngx_http_airouter_metrics_sample(m,
+            "airouter_channel_balance_checked_timestamp_seconds", l, 1,
+            (double) info.checked, 1);
+    }
 }

@@ -67,6 +67,9 @@ typedef struct {
     size_t                       discovery_max_size;
     void                        *discovery;
 
+    /* ngx_http_airouter_balance.c: the balance checks, NULL: none */
+    void                        *balance;
+
     /* ngx_http_airouter_pricing.c: airouter_pricing_file, NULL: none */
     void                        *pricing;       /* airouter_pricing_t */
 

@@ -40,6 +40,7 @@ typedef struct {
     void                        *switches;     /* ..._switch.c */
     void                        *stats_file;   /* ..._stats_file.c */
     void                        *redis;        /* ..._redis.c: link state */
+    void                        *balance;      /* ..._balance.c */
 } ngx_http_airouter_shctx_t;
 
 
