@@ -5,6 +5,7 @@
  * and GET /v1/admin/route?model=...
  */
 
+#include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_api.h"
 #include "ngx_http_airouter_route.h"
 #include "ngx_http_airouter_catalog.h"
@@ -30,6 +31,8 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     airouter_live_t           live;
     ngx_http_airouter_live_view_t  view;
     airouter_config_t        *acf;
+    const char               *reason;
+    ngx_http_airouter_balance_filter_t  bfilter;
     airouter_route_result_t   res;
     const airouter_catalog_t *cat;
 
@@ -38,6 +41,14 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     ngx_http_airouter_live_bind(ctx->amcf,
                                 ngx_http_airouter_live_scope(ctx->endpoint),
                                 &view, &live);
+
+    /* a spent channel's paid models leave, as they do for a request */
+    if (ngx_http_airouter_balance_bind(ctx->amcf, r->pool, cat, &live,
+                                       &bfilter)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_memzero(&res, sizeof(airouter_route_result_t));
 
@@ -84,11 +95,22 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
             continue;
         }
 
+        reason = airouter_route_filter_name(res.removed[i].reason);
+
+        /* "unavailable" says more when the balance is why */
+        if (res.removed[i].reason == AIROUTER_FILTER_UNAVAILABLE
+            && ngx_http_airouter_balance_held(ctx->amcf, cat,
+                                              res.removed[i].channel,
+                                              res.removed[i].model))
+        {
+            reason = "balance";
+        }
+
         json_array_append_new(removed, json_pack("{s:s,s:s,s:s}",
             "channel", acf->channels[res.removed[i].channel].id,
             "model", airouter_catalog_model_id(cat,
                          airouter_catalog_model(cat, res.removed[i].model)),
-            "reason", airouter_route_filter_name(res.removed[i].reason)));
+            "reason", reason));
     }
 
     for (i = 0; i < AIROUTER_FILTER_N; i++) {

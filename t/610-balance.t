@@ -1,0 +1,174 @@
+# Balance checks (balance: on a channel): mock providers answer in their own
+# shapes (DeepSeek /user/balance, OpenRouter /api/v1/credits and
+# /api/v1/key, SiliconFlow /v1/user/info, Moonshot /v1/users/me/balance,
+# One-API billing subscription and usage, a JSON path; the origin-relative
+# ones at the mock's root, as at the providers'); the results reach
+# /v1/admin/channels and /metrics, and a spent channel's paid models leave
+# routing while its free ones stay.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Check;
+use JSON::PP ();
+use IO::Socket::INET;
+use Time::HiRes ();
+
+master_on();
+no_shuffle();
+log_level('info');
+install_checks();
+
+# waits until every checked channel has been asked once
+sub wait_checks {
+    my $n = shift;
+    for (1 .. 300) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
+            or next;
+        print $s "GET /v1/admin/channels HTTP/1.0\r\nHost: localhost\r\n\r\n";
+        local $/;
+        my ($body) = (<$s> // '') =~ /\r\n\r\n(.*)/s;
+        my $j = eval { JSON::PP::decode_json($body // '') };
+        my $done = $j ? grep { ref $_->{balance} && $_->{balance}{checked} }
+                             @{$j->{data}} : 0;
+        return if $done >= $n;
+        Time::HiRes::sleep(0.1);
+    }
+    die "the balance checks did not all run within 30 s";
+}
+
+our $Mock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        location = /user/balance {
+            if ($http_authorization != "Bearer sk-ds") { return 401; }
+            echo '{"is_available":true,"balance_infos":[{"currency":"CNY","total_balance":"110.00","granted_balance":"10.00","topped_up_balance":"100.00"}]}';
+        }
+        location = /api/v1/credits {
+            echo '{"data":{"total_credits":10,"total_usage":10}}';
+        }
+        location = /api/v1/key {
+            echo '{"data":{"label":"sk-or-v1-abc...def","limit":null,"usage":10,"limit_remaining":null,"is_free_tier":false}}';
+        }
+        location = /v1/user/info {
+            echo '{"code":20000,"message":"OK","status":true,"data":{"id":"u","balance":"0.88","chargeBalance":"88.00","totalBalance":"88.88"}}';
+        }
+        location = /v1/users/me/balance {
+            echo '{"code":0,"data":{"available_balance":3.5,"voucher_balance":0.5,"cash_balance":3.0},"scode":"0x0","status":true}';
+        }
+        location = /relay/v1/dashboard/billing/subscription {
+            echo '{"object":"billing_subscription","has_payment_method":true,"soft_limit_usd":12.5,"hard_limit_usd":12.5,"system_hard_limit_usd":12.5,"access_until":0}';
+        }
+        location = /relay/v1/dashboard/billing/usage {
+            echo '{"object":"list","total_usage":250}';
+        }
+        location = /custom/b {
+            echo '{"wallet":{"left":"7.25"}}';
+        }
+        location / { return 404; }
+    }
+    airouter_config  $TEST_NGINX_HTML_DIR/router_config.yaml;
+    airouter_zone    airouter 16m;
+_EOC_
+
+our $Config = <<'_EOC_';
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+    location = /metrics { airouter_metrics; }
+_EOC_
+
+our $Yaml = <<'_EOY_';
+>>> router_config.yaml
+providers:
+  deepseek: {base_url: "https://api.deepseek.com"}
+  openrouter: {base_url: "https://openrouter.ai/api/v1"}
+channels:
+  - id: ds
+    provider: deepseek
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ds"
+    api_key: "sk-ds"
+    configured_models: ["deepseek-chat"]
+    balance: {low_threshold: 200}
+  - id: or
+    provider: openrouter
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/api/v1"
+    api_key: "sk-or"
+    local: false          # the mock is on loopback; OpenRouter is not
+    configured_models: ["qwen/qwen3-8b", "qwen/qwen3-8b:free"]
+    balance: {}
+  - id: sf
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/sf/v1"
+    api_key: "sk-sf"
+    configured_models: ["Qwen/Qwen3-32B"]
+    balance: siliconflow
+  - id: moon
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/moon"
+    api_key: "sk-moon"
+    configured_models: ["kimi-k2"]
+    balance: moonshot
+  - id: relay
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/relay"
+    api_key: "sk-relay"
+    configured_models: ["gpt-4o-mini"]
+    balance: {kind: oneapi}
+  - id: custom
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/custom"
+    api_key: "sk-c"
+    configured_models: ["m-custom"]
+    balance: {kind: json, url: /custom/b, path: wallet.left, currency: EUR}
+tasks:
+  model_discovery:
+    enabled: false
+_EOY_
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: every kind's answer reaches /v1/admin/channels; keys never do
+--- http_config eval: $::Mock
+--- config eval: $::Config
+--- user_files eval: $::Yaml
+--- init
+wait_checks(6);
+--- request
+GET /v1/admin/channels
+--- check_json
+my %b = map { $_->{id} => $_->{balance} } @{$j->{data}};
+$b{ds}{amount} == 110 && $b{ds}{currency} eq 'CNY' && $b{ds}{low}
+&& $b{ds}{kind} eq 'deepseek'
+&& $b{or}{amount} == 0 && $b{or}{held} && $b{or}{kind} eq 'openrouter'
+&& $b{sf}{amount} == 88.88 && $b{moon}{amount} == 3.5
+&& $b{relay}{amount} == 10 && $b{relay}{currency} eq 'USD'
+&& $b{custom}{amount} == 7.25 && $b{custom}{currency} eq 'EUR'
+--- response_body_unlike: sk-(ds|or|sf|moon|relay|c)\b
+--- error_log
+balance of channel "ds": 110.00 CNY (below low_threshold)
+
+
+
+=== TEST 2: /metrics has airouter_channel_balance{channel,currency} and the check time
+--- http_config eval: $::Mock
+--- config eval: $::Config
+--- user_files eval: $::Yaml
+--- init
+wait_checks(6);
+--- request
+GET /metrics
+--- response_body_like: airouter_channel_balance\{channel="ds",currency="CNY"\} 110(\.0+)?\n.*airouter_channel_balance\{channel="custom",currency="EUR"\} 7\.25.*airouter_channel_balance_checked_timestamp_seconds\{channel="or"\} \d+
+
+
+
+=== TEST 3: a spent channel keeps its free models, its paid ones leave the lists, and the explain endpoint says why
+--- http_config eval: $::Mock
+--- config eval: $::Config
+--- user_files eval: $::Yaml
+--- init
+wait_checks(6);
+--- request
+POST /v1/route
+{"model":"qwen3-8b","messages":[{"role":"user","content":"hi"}]}
+--- check_json
+my @c = map { $_->{model} // $_->{id} } @{$j->{candidates}};
+my ($r) = grep { $_->{model} eq 'qwen/qwen3-8b' } @{$j->{removed}};
+(grep { $_ eq 'qwen/qwen3-8b:free' } @c) && !(grep { $_ eq 'qwen/qwen3-8b' } @c)
+&& $r && $r->{channel} eq 'or' && $r->{reason} eq 'balance'
