@@ -290,11 +290,12 @@ airouter_balance_parse(const airouter_channel_t *ch,
             v = json_object_get(root, "message");
         }
 
-        /* a provider's message never holds the key it was sent */
         snprintf(part->error, sizeof(part->error), "no balance in the "
                  "answer%s%.80s", json_is_string(v) ? ": " : "",
                  json_is_string(v) ? json_string_value(v) : "");
     }
+
+    airouter_balance_clean(ch, part->error);
 
     json_decref(root);
 }
@@ -370,6 +371,56 @@ airouter_balance_combine(airouter_balance_kind_e kind,
     }
 
     snprintf(res->error, sizeof(res->error), "no answer");
+}
+
+
+void
+airouter_balance_clean(const airouter_channel_t *ch, char *text)
+{
+    size_t         i, k, len, klen, n;
+    char          *p;
+    unsigned char  c;
+
+    len = strlen(text);
+
+    /* keys shorter than 4 bytes would mask ordinary words */
+    for (k = 0; ch != NULL && k < ch->api_keys.n; k++) {
+        klen = strlen(ch->api_keys.items[k]);
+        if (klen < 4) {
+            continue;
+        }
+
+        for (p = strstr(text, ch->api_keys.items[k]); p != NULL;
+             p = strstr(p + klen, ch->api_keys.items[k]))
+        {
+            memset(p, '*', klen);
+        }
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) text[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            text[i] = ' ';
+        }
+    }
+
+    /* the last sequence: its lead byte says how long it must be */
+    for (i = len; i > 0 && len - i < 3
+                  && ((unsigned char) text[i - 1] & 0xc0) == 0x80; i--)
+    {
+        /* void */
+    }
+
+    if (i > 0 && ((unsigned char) text[i - 1] & 0x80)) {
+        c = (unsigned char) text[i - 1];
+        n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+            : (c & 0xf8) == 0xf0 ? 4 : 0;
+
+        if (n != len - (i - 1)) {
+            text[i - 1] = '\0';
+        }
+    }
 }
 
 

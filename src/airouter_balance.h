@@ -77,6 +77,15 @@ void airouter_balance_parse(const airouter_channel_t *ch,
     airouter_balance_kind_e kind, size_t i, const char *body, size_t len,
     airouter_balance_part_t *part);
 
+/*
+ * Makes text (a check's error, NUL-terminated) fit for a log line and a
+ * JSON string: each of the channel's keys masked with '*' (a provider or a
+ * relay may quote the key it was sent), control characters made spaces, a
+ * UTF-8 sequence cut at the end dropped.  The parse and combine steps do
+ * it themselves; the nginx side calls it for the errors it writes.
+ */
+void airouter_balance_clean(const airouter_channel_t *ch, char *text);
+
 /* Combines the parts (one per request, NULL where a request failed). */
 void airouter_balance_combine(airouter_balance_kind_e kind,
     airouter_balance_part_t **parts, size_t n,

@@ -226,6 +226,19 @@ airouter_outcome_verdict(const airouter_outcome_table_t *t,
 }
 
 
+void
+airouter_outcome_channel(airouter_verdict_t *v, airouter_fault_e fault,
+    const airouter_channel_t *ch)
+{
+    if ((fault == AIROUTER_FAULT_QUOTA || fault == AIROUTER_FAULT_CREDITS)
+        && v->scope == AIROUTER_SCOPE_CHANNEL && ch != NULL
+        && ch->balance.enabled && ch->balance.hold)
+    {
+        v->scope = AIROUTER_SCOPE_MODEL;
+    }
+}
+
+
 const char *
 airouter_fault_name(airouter_fault_e fault)
 {

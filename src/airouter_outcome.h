@@ -97,6 +97,18 @@ airouter_fault_e airouter_outcome_fault_parsed(airouter_end_e end, int status,
 airouter_verdict_t airouter_outcome_verdict(const airouter_outcome_table_t *t,
     airouter_fault_e fault, long retry_after);
 
+/*
+ * The verdict for the channel that answered: one whose balance is checked
+ * and held (balance: with hold, the default) keeps its free models when
+ * an answer says its money or quota is spent (quota_exceeded,
+ * insufficient_credits): the model that answered cools down for the
+ * verdict's period instead of the whole channel, and the balance hold
+ * (ngx_http_airouter_balance.c, told through live state's on_block slot)
+ * keeps its other paid models out until a check finds money.
+ */
+void airouter_outcome_channel(airouter_verdict_t *v, airouter_fault_e fault,
+    const airouter_channel_t *ch);
+
 /* "rate_limit_exceeded"; NULL for an unknown value. */
 const char *airouter_fault_name(airouter_fault_e fault);
 const char *airouter_scope_name(airouter_scope_e scope);

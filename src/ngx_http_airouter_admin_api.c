@@ -724,6 +724,11 @@ ngx_http_airouter_admin_api_balance(ngx_http_airouter_main_conf_t *amcf,
         json_object_set_new(o, "checked", json_integer(info.checked));
     }
 
+    if (info.marked) {
+        json_object_set_new(o, "marked_by", json_string(info.mark_fault));
+        json_object_set_new(o, "marked_at", json_integer(info.marked));
+    }
+
     if (info.error[0] != '\0') {
         json_object_set_new(o, "error", json_string((char *) info.error));
     }

@@ -12,6 +12,7 @@
  */
 
 #include "ngx_http_airouter_balance.h"
+#include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_fetch.h"
 #include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_ssl.h"
@@ -33,6 +34,8 @@ typedef struct {
     ngx_uint_t                   ok;
     ngx_uint_t                   checks;
     ngx_uint_t                   failures;      /* in a row */
+    time_t                       marked;        /* an answer said spent */
+    airouter_fault_e             mark_fault;
     u_char                       error[128];    /* NUL-terminated */
 } ngx_http_airouter_bal_chan_t;
 
@@ -59,6 +62,7 @@ typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
     ngx_http_airouter_bal_target_t  *targets;   /* [nchannels] */
     ngx_uint_t                   nchecked;
+    ngx_http_airouter_live_block_pt  next_on_block;   /* wrapped */
 #if (NGX_SSL)
     ngx_ssl_t                   *ssl;
     ngx_flag_t                   ssl_verify;
@@ -72,6 +76,7 @@ typedef struct {
     ngx_pool_t                  *pool;
     ngx_http_airouter_bal_t     *b;
     ngx_uint_t                   channel;
+    time_t                       started;
     ngx_uint_t                   pending;
     ngx_uint_t                   got[AIROUTER_BALANCE_MAX_REQUESTS];
     airouter_balance_part_t      parts[AIROUTER_BALANCE_MAX_REQUESTS];
@@ -104,6 +109,14 @@ static double ngx_http_airouter_balance_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_balance_reliability(void *ctx,
     uint32_t channel, uint32_t model);
+static int ngx_http_airouter_balance_reachable(void *ctx, uint32_t channel);
+static void ngx_http_airouter_balance_on_block(
+    ngx_http_airouter_main_conf_t *amcf, const char *channel,
+    ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
+    airouter_fault_e fault, time_t seconds);
+static ngx_uint_t ngx_http_airouter_balance_holds(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_http_airouter_bal_chan_t *cs);
 
 
 ngx_int_t
@@ -155,6 +168,16 @@ ngx_http_airouter_balance_init_conf(ngx_conf_t *cf,
 
     amcf->balance = b;
 
+    /* an answer saying the money is spent holds the channel at once */
+    b->next_on_block = ngx_http_airouter_live_block_listener(amcf);
+
+    if (ngx_http_airouter_live_on_block(cf, amcf,
+                                        ngx_http_airouter_balance_on_block)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -164,6 +187,8 @@ static ngx_int_t
 ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
     ngx_uint_t i)
 {
+    int                              hold;
+    ngx_int_t                        rc;
     ngx_uint_t                       k, n;
     airouter_channel_t              *ch;
     airouter_balance_kind_e          kind;
@@ -172,6 +197,13 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
 
     ch = &b->amcf->config->channels[i];
     t = &b->targets[i];
+
+    /*
+     * A channel no check can ever clear is not held (t->kind stays NONE):
+     * hold is on only once the channel's requests are built.
+     */
+    hold = ch->balance.hold;
+    ch->balance.hold = 0;
 
     if (!ch->balance.enabled || !ch->enabled || ch->base_url == NULL) {
         return NGX_OK;
@@ -195,10 +227,13 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
     n = airouter_balance_requests(ch, kind, reqs);
 
     for (k = 0; k < n; k++) {
-        if (ngx_http_airouter_balance_req(cf, b, ch, reqs[k].url,
-                                          &t->reqs[k])
-            != NGX_OK)
-        {
+        rc = ngx_http_airouter_balance_req(cf, b, ch, reqs[k].url,
+                                           &t->reqs[k]);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                                "airouter: channel \"%s\": the balance URL "
                                "cannot be asked (not http(s), or its host "
@@ -209,6 +244,7 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
 
     t->kind = kind;
     t->nreqs = n;
+    ch->balance.hold = hold;
     b->nchecked++;
 
     return NGX_OK;
@@ -596,6 +632,7 @@ ngx_http_airouter_balance_start(ngx_http_airouter_bal_t *b,
     c->pool = pool;
     c->b = b;
     c->channel = channel;
+    c->started = ngx_time();
     c->pending = t->nreqs;
     t->running = 1;
 
@@ -630,6 +667,8 @@ ngx_http_airouter_balance_start(ngx_http_airouter_bal_t *b,
 static void
 ngx_http_airouter_balance_answer(ngx_http_airouter_fetch_t *f)
 {
+    u_char                          *q;
+    ngx_str_t                        path;
     airouter_channel_t              *ch;
     ngx_http_airouter_bal_ask_t     *ask;
     ngx_http_airouter_bal_check_t   *c;
@@ -641,11 +680,20 @@ ngx_http_airouter_balance_answer(ngx_http_airouter_fetch_t *f)
     t = &c->b->targets[c->channel];
 
     if (f->error) {
-        ngx_sprintf(c->error, "%s%Z", f->error);
+        q = ngx_snprintf(c->error, sizeof(c->error) - 1, "%s", f->error);
+        *q = '\0';
 
     } else if (f->status != NGX_HTTP_OK) {
-        ngx_sprintf(c->error, "HTTP %ui from %V%V%Z", f->status,
-                    &t->reqs[ask->index].host, &t->reqs[ask->index].uri);
+        /* the path only: a query may carry a secret */
+        path = t->reqs[ask->index].uri;
+        q = ngx_strlchr(path.data, path.data + path.len, '?');
+        if (q != NULL) {
+            path.len = q - path.data;
+        }
+
+        q = ngx_snprintf(c->error, sizeof(c->error) - 1, "HTTP %ui from %V%V",
+                         f->status, &t->reqs[ask->index].host, &path);
+        *q = '\0';
 
     } else {
         airouter_balance_parse(ch, t->kind, ask->index,
@@ -695,6 +743,8 @@ ngx_http_airouter_balance_done(ngx_http_airouter_bal_check_t *c)
         ngx_cpystrn((u_char *) res.error, c->error, sizeof(res.error));
     }
 
+    airouter_balance_clean(ch, res.error);
+
     now = ngx_time();
     bs = ngx_http_airouter_balance_sh(c->b->amcf, &zone);
 
@@ -708,6 +758,11 @@ ngx_http_airouter_balance_done(ngx_http_airouter_bal_check_t *c)
         cs->ok = res.ok;
 
         if (res.ok) {
+            /* a check asked after an answer said "spent" overrules it */
+            if (cs->marked && cs->marked <= c->started) {
+                cs->marked = 0;
+            }
+
             cs->known = 1;
             cs->amount = res.amount;
             cs->last_success = now;
@@ -796,6 +851,9 @@ ngx_http_airouter_balance_info(ngx_http_airouter_main_conf_t *amcf,
     info->checked = cs->checked;
     info->last_success = cs->last_success;
     info->ok = cs->ok;
+    info->marked = cs->marked;
+    info->mark_fault = cs->marked ? airouter_fault_name(cs->mark_fault)
+                                  : NULL;
     ngx_memcpy(info->currency, cs->currency, sizeof(info->currency));
     ngx_memcpy(info->error, cs->error, sizeof(info->error));
 
@@ -803,7 +861,8 @@ ngx_http_airouter_balance_info(ngx_http_airouter_main_conf_t *amcf,
 
     info->low = info->known && ch->balance.low_threshold >= 0
                 && info->amount < ch->balance.low_threshold;
-    info->held = info->known && ch->balance.hold && info->amount <= 0;
+    info->held = ch->balance.hold
+                 && ((info->known && info->amount <= 0) || info->marked);
 
     return NGX_OK;
 }
@@ -815,7 +874,6 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_balance_filter_t *filter)
 {
     ngx_uint_t                     i, any;
-    airouter_config_t             *acf;
     ngx_http_airouter_zone_t      *zone;
     ngx_http_airouter_bal_sh_t    *bs;
     ngx_http_airouter_bal_chan_t  *cs;
@@ -829,14 +887,13 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
         return NGX_OK;
     }
 
-    acf = amcf->config;
     any = 0;
 
     /* read without the lock: a check landing now is seen next request */
     for (i = 0; i < bs->nchannels; i++) {
         cs = &bs->channels[i];
 
-        if (acf->channels[i].balance.hold && cs->known && cs->amount <= 0) {
+        if (ngx_http_airouter_balance_holds(amcf, i, cs)) {
             if (filter->held == NULL) {
                 filter->held = ngx_pcalloc(pool, bs->nchannels);
                 if (filter->held == NULL) {
@@ -855,6 +912,7 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
 
     live->speed = ngx_http_airouter_balance_speed;
     live->reliability = ngx_http_airouter_balance_reliability;
+    live->reachable = ngx_http_airouter_balance_reachable;
     live->available = ngx_http_airouter_balance_available;
     live->ctx = filter;
 
@@ -919,4 +977,86 @@ ngx_http_airouter_balance_reliability(void *ctx, uint32_t channel,
 
     return f->live.reliability
            ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static int
+ngx_http_airouter_balance_reachable(void *ctx, uint32_t channel)
+{
+    ngx_http_airouter_balance_filter_t  *f = ctx;
+
+    return f->live.reachable ? f->live.reachable(f->live.ctx, channel) : 1;
+}
+
+
+/* Whether the channel's paid models are out now (read without the lock). */
+static ngx_uint_t
+ngx_http_airouter_balance_holds(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_http_airouter_bal_chan_t *cs)
+{
+    return amcf->config->channels[channel].balance.hold
+           && ((cs->known && cs->amount <= 0) || cs->marked);
+}
+
+
+/*
+ * Live state's on_block slot, wrapped: a channel (or one of its models,
+ * airouter_outcome_channel) blocked because the provider said the money or
+ * the quota is spent is held at once, until a check asked afterwards finds
+ * money.  A single key's block (key >= 0) is not the channel's.
+ */
+static void
+ngx_http_airouter_balance_on_block(ngx_http_airouter_main_conf_t *amcf,
+    const char *channel, ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
+    airouter_fault_e fault, time_t seconds)
+{
+    ngx_uint_t                     i;
+    airouter_config_t             *acf;
+    ngx_http_airouter_bal_t       *b;
+    ngx_http_airouter_zone_t      *zone;
+    ngx_http_airouter_bal_sh_t    *bs;
+    ngx_http_airouter_bal_chan_t  *cs;
+
+    b = amcf->balance;
+
+    if (b->next_on_block) {
+        b->next_on_block(amcf, channel, model, key, scope, fault, seconds);
+    }
+
+    if (key >= 0
+        || (fault != AIROUTER_FAULT_QUOTA && fault != AIROUTER_FAULT_CREDITS))
+    {
+        return;
+    }
+
+    acf = amcf->config;
+
+    for (i = 0; i < acf->nchannels; i++) {
+        if (ngx_strcmp(acf->channels[i].id, channel) == 0) {
+            break;
+        }
+    }
+
+    if (i == acf->nchannels || !acf->channels[i].balance.hold) {
+        return;
+    }
+
+    bs = ngx_http_airouter_balance_sh(amcf, &zone);
+    if (bs == NULL) {
+        return;
+    }
+
+    cs = &bs->channels[i];
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    cs->marked = ngx_time();
+    cs->mark_fault = fault;
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "airouter: channel \"%s\" answered %s: its paid models "
+                  "are held until a balance check finds money", channel,
+                  airouter_fault_name(fault));
 }

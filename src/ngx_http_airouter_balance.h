@@ -30,6 +30,8 @@ typedef struct {
     ngx_uint_t                   ok;           /* the last check read one */
     ngx_uint_t                   low;          /* below low_threshold */
     ngx_uint_t                   held;         /* paid models left out */
+    time_t                       marked;       /* an answer said spent */
+    const char                  *mark_fault;   /* its fault's name */
     u_char                       error[128];   /* of the last check */
 } ngx_http_airouter_balance_info_t;
 

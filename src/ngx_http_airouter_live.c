@@ -120,6 +120,17 @@ ngx_http_airouter_live_on_block(ngx_conf_t *cf,
 }
 
 
+ngx_http_airouter_live_block_pt
+ngx_http_airouter_live_block_listener(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = amcf->live;
+
+    return lcf ? lcf->on_block : NULL;
+}
+
+
 ngx_int_t
 ngx_http_airouter_live_on_reachable(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf,

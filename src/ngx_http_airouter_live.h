@@ -108,7 +108,8 @@ typedef struct {
  * < 0), a (channel, model) (key < 0; scope 0, or the endpoint it holds
  * for) or one of a channel's keys (model NULL) for seconds, and after
  * confirm() lengthened a scoped block, outside the zone's lock, in the
- * worker that saw the fault.  One listener;
+ * worker that saw the fault.  One listener (airouter_redis tells the
+ * other hosts; the balance checks wrap it: see below);
  * ngx_http_airouter_live_on_block() sets it while the configuration is
  * read.
  */
@@ -120,6 +121,14 @@ typedef void (*ngx_http_airouter_live_block_pt)(
 ngx_int_t ngx_http_airouter_live_on_block(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_block_pt handler);
+
+/*
+ * The on_block listener set so far, NULL when none: a second layer that
+ * wants to hear of blocks wraps it (calls it from its own handler and
+ * sets that), as nginx's keepalive module wraps peer.get.
+ */
+ngx_http_airouter_live_block_pt ngx_http_airouter_live_block_listener(
+    ngx_http_airouter_main_conf_t *amcf);
 
 /*
  * The reachable slot: whether this process has an address for channel now

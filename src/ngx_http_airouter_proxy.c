@@ -2476,6 +2476,13 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     report.verdict = nothing_learned
                      ? airouter_outcome_verdict(&p->pm->outcomes, fault, -1)
                      : p->verdict;
+
+    /* a channel with balance checks keeps its free models when spent */
+    airouter_outcome_channel(&report.verdict, fault,
+                             &p->ctx->amcf->config->channels[p->cand->channel]);
+    if (!nothing_learned) {
+        p->verdict = report.verdict;
+    }
     report.ttfb = p->ttfb;
     report.total = ngx_current_msec - p->start;
     report.probe = p->probe;

@@ -10,6 +10,7 @@
  */
 
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_live.h"
@@ -77,6 +78,8 @@ static ngx_int_t ngx_http_airouter_stats_api_top(ngx_http_request_t *r,
 static void ngx_http_airouter_stats_api_alert(json_t *alerts,
     const char *type, const char *level, json_t *detail, const char *fmt,
     ...);
+static void ngx_http_airouter_stats_api_balance_alert(json_t *alerts,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 
 
 static ngx_http_airouter_stats_api_ep_t  ngx_http_airouter_stats_api_eps[] = {
@@ -816,6 +819,8 @@ ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
             }
         }
 
+        ngx_http_airouter_stats_api_balance_alert(alerts, amcf, i);
+
         if (ngx_http_airouter_live_info(amcf, i, NULL, &info) != NGX_OK) {
             continue;
         }
@@ -922,4 +927,48 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
                                        json_pack("{s:o}", "channels", arr));
+}
+
+
+/*
+ * A checked channel's balance: spent (its paid models are out of routing)
+ * is critical, below its low_threshold a warning.
+ */
+static void
+ngx_http_airouter_stats_api_balance_alert(json_t *alerts,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel)
+{
+    const char                        *id;
+    airouter_channel_t                *ch;
+    ngx_http_airouter_balance_info_t   info;
+
+    if (ngx_http_airouter_balance_info(amcf, channel, &info) != NGX_OK) {
+        return;
+    }
+
+    ch = &amcf->config->channels[channel];
+    id = ch->id;
+
+    if (info.held) {
+        ngx_http_airouter_stats_api_alert(alerts, "balance_spent", "critical",
+            info.known
+            ? json_pack("{s:s, s:f, s:s}", "channel", id,
+                        "balance", info.amount,
+                        "currency", (char *) info.currency)
+            : json_pack("{s:s}", "channel", id),
+            "Channel \"%s\" has no money left%s%s: its paid models are out "
+            "of routing until a balance check finds some", id,
+            info.marked ? ", its answer said " : "",
+            info.marked ? info.mark_fault : "");
+
+    } else if (info.low) {
+        ngx_http_airouter_stats_api_alert(alerts, "low_balance", "warning",
+            json_pack("{s:s, s:f, s:s, s:f}", "channel", id,
+                      "balance", info.amount,
+                      "currency", (char *) info.currency,
+                      "low_threshold", ch->balance.low_threshold),
+            "Channel \"%s\" has %.2f %s left, below its low_threshold of "
+            "%.2f", id, info.amount, info.currency,
+            ch->balance.low_threshold);
+    }
 }
