@@ -931,8 +931,8 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
 
 
 /*
- * A checked channel's balance: spent (its paid models are out of routing)
- * is critical, below its low_threshold a warning.
+ * A checked channel's balance: none left is critical (its paid models are
+ * out of routing, unless hold: false), below its low_threshold a warning.
  */
 static void
 ngx_http_airouter_stats_api_balance_alert(json_t *alerts,
@@ -949,17 +949,20 @@ ngx_http_airouter_stats_api_balance_alert(json_t *alerts,
     ch = &amcf->config->channels[channel];
     id = ch->id;
 
-    if (info.held) {
+    if (info.held || (info.known && info.amount <= 0)) {
         ngx_http_airouter_stats_api_alert(alerts, "balance_spent", "critical",
             info.known
-            ? json_pack("{s:s, s:f, s:s}", "channel", id,
+            ? json_pack("{s:s, s:f, s:s, s:b}", "channel", id,
                         "balance", info.amount,
-                        "currency", (char *) info.currency)
-            : json_pack("{s:s}", "channel", id),
-            "Channel \"%s\" has no money left%s%s: its paid models are out "
-            "of routing until a balance check finds some", id,
+                        "currency", (char *) info.currency,
+                        "held", info.held ? 1 : 0)
+            : json_pack("{s:s, s:b}", "channel", id, "held", 1),
+            "Channel \"%s\" has no money left%s%s: %s", id,
             info.marked ? ", its answer said " : "",
-            info.marked ? info.mark_fault : "");
+            info.marked ? info.mark_fault : "",
+            info.held ? "its paid models are out of routing until a "
+                        "balance check finds some"
+                      : "it stays in routing (hold: false)");
 
     } else if (info.low) {
         ngx_http_airouter_stats_api_alert(alerts, "low_balance", "warning",

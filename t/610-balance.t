@@ -3,10 +3,12 @@
 # /api/v1/key, SiliconFlow /v1/user/info, Moonshot /v1/users/me/balance,
 # One-API billing subscription and usage, a JSON path; the origin-relative
 # ones at the mock's root, as at the providers'); the results reach
-# /v1/admin/channels and /metrics, and a spent channel's paid models leave
-# routing while its free ones stay.
+# /v1/admin/channels, /metrics and the stats alerts, a spent channel's paid
+# models leave routing while its free ones stay (unless hold: false), and a
+# provider's "Insufficient Balance" answer holds them at once.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
+use Airouter::Blocks;
 use JSON::PP ();
 use IO::Socket::INET;
 use Time::HiRes ();
@@ -64,10 +66,12 @@ our $Mock = <<'_EOC_';
         location = /custom/b {
             echo '{"wallet":{"left":"7.25"}}';
         }
+        # DeepSeek's answer when the account has no money left
+        location = /spent/v1/chat/completions {
+            return 402 '{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}';
+        }
         location / { return 404; }
     }
-    airouter_config  $TEST_NGINX_HTML_DIR/router_config.yaml;
-    airouter_zone    airouter 16m;
 _EOC_
 
 our $Config = <<'_EOC_';
@@ -95,6 +99,13 @@ channels:
     local: false          # the mock is on loopback; OpenRouter is not
     configured_models: ["qwen/qwen3-8b", "qwen/qwen3-8b:free"]
     balance: {}
+  - id: or-nohold         # spent too, but told to stay in routing
+    provider: openrouter
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/api/v1"
+    api_key: "sk-or2"
+    local: false
+    configured_models: ["qwen/qwen3-8b"]
+    balance: {hold: false}
   - id: sf
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/sf/v1"
     api_key: "sk-sf"
@@ -120,16 +131,37 @@ tasks:
     enabled: false
 _EOY_
 
+# A DeepSeek channel with money (the check says 110 CNY) whose chat answers
+# "Insufficient Balance" (402), as DeepSeek does when the account is empty.
+our $SpentYaml = <<'_EOY_';
+>>> router_config.yaml
+providers:
+  deepseek: {base_url: "https://api.deepseek.com"}
+channels:
+  - id: spent
+    provider: deepseek
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/spent"
+    api_key: "sk-ds"
+    local: false          # the mock is on loopback; DeepSeek is not
+    configured_models: ["deepseek-reasoner", "deepseek/deepseek-chat",
+                        "deepseek/deepseek-chat:free"]
+    balance: {}
+tasks:
+  model_discovery:
+    enabled: false
+_EOY_
+
+our $Reasoner = 'POST /v1/chat/completions
+{"model":"deepseek-reasoner","messages":[{"role":"user","content":"hi"}]}';
+
+airouter_blocks(mock => $Mock, config => $Config, user_files => $Yaml,
+                init => sub { "wait_checks(7);" });
+
 run_tests();
 
 __DATA__
 
 === TEST 1: every kind's answer reaches /v1/admin/channels; keys never do
---- http_config eval: $::Mock
---- config eval: $::Config
---- user_files eval: $::Yaml
---- init
-wait_checks(6);
 --- request
 GET /v1/admin/channels
 --- check_json
@@ -140,18 +172,14 @@ $b{ds}{amount} == 110 && $b{ds}{currency} eq 'CNY' && $b{ds}{low}
 && $b{sf}{amount} == 88.88 && $b{moon}{amount} == 3.5
 && $b{relay}{amount} == 10 && $b{relay}{currency} eq 'USD'
 && $b{custom}{amount} == 7.25 && $b{custom}{currency} eq 'EUR'
---- response_body_unlike: sk-(ds|or|sf|moon|relay|c)\b
+&& !$b{ds}{held} && !$b{'or-nohold'}{held} && $b{'or-nohold'}{amount} == 0
+--- response_body_unlike: sk-(ds|or|or2|sf|moon|relay|c)\b
 --- error_log
 balance of channel "ds": 110.00 CNY (below low_threshold)
 
 
 
 === TEST 2: /metrics has airouter_channel_balance{channel,currency} and the check time
---- http_config eval: $::Mock
---- config eval: $::Config
---- user_files eval: $::Yaml
---- init
-wait_checks(6);
 --- request
 GET /metrics
 --- response_body_like: airouter_channel_balance\{channel="ds",currency="CNY"\} 110(\.0+)?\n.*airouter_channel_balance\{channel="custom",currency="EUR"\} 7\.25.*airouter_channel_balance_checked_timestamp_seconds\{channel="or"\} \d+
@@ -159,16 +187,68 @@ GET /metrics
 
 
 === TEST 3: a spent channel keeps its free models, its paid ones leave the lists, and the explain endpoint says why
---- http_config eval: $::Mock
---- config eval: $::Config
---- user_files eval: $::Yaml
---- init
-wait_checks(6);
 --- request
 POST /v1/route
 {"model":"qwen3-8b","messages":[{"role":"user","content":"hi"}]}
 --- check_json
 my @c = map { $_->{model} // $_->{id} } @{$j->{candidates}};
 my ($r) = grep { $_->{model} eq 'qwen/qwen3-8b' } @{$j->{removed}};
-(grep { $_ eq 'qwen/qwen3-8b:free' } @c) && !(grep { $_ eq 'qwen/qwen3-8b' } @c)
+my @or = map { $_->{model} } grep { $_->{channel} eq 'or' } @{$j->{candidates}};
+my @kept = grep { $_->{channel} eq 'or-nohold' } @{$j->{candidates}};
+(grep { $_ eq 'qwen/qwen3-8b:free' } @or) && !(grep { $_ eq 'qwen/qwen3-8b' } @or)
 && $r && $r->{channel} eq 'or' && $r->{reason} eq 'balance'
+&& @kept == 1 && $kept[0]{model} eq 'qwen/qwen3-8b'
+
+
+
+=== TEST 4: the stats alerts: a spent channel is critical (held or not), one below its low_threshold a warning, the others none
+--- request
+GET /v1/stats/alerts
+--- check_json
+my %a = map { $_->{channel} => $_ } grep { $_->{type} =~ /balance/ } @{$j->{alerts}};
+keys %a == 3
+&& $a{ds}{type} eq 'low_balance' && $a{ds}{level} eq 'warning'
+&& $a{ds}{balance} == 110 && $a{ds}{low_threshold} == 200
+&& $a{ds}{message} =~ /110\.00 CNY left, below its low_threshold of 200\.00/
+&& $a{or}{type} eq 'balance_spent' && $a{or}{level} eq 'critical' && $a{or}{held}
+&& $a{'or-nohold'}{type} eq 'balance_spent' && !$a{'or-nohold'}{held}
+&& $a{'or-nohold'}{message} =~ /stays in routing/
+
+
+
+=== TEST 5: an "Insufficient Balance" answer holds the channel's other paid models at once (the check still says 110 CNY); its free model stays and the explain endpoint says why
+--- user_files eval: $::SpentYaml
+--- init
+wait_checks(1);
+--- error_code eval
+[402, 200]
+--- request eval
+[$::Reasoner, 'POST /v1/route
+{"model":"deepseek-chat","messages":[{"role":"user","content":"hi"}]}']
+--- check_json
+my @c = map { $_->{model} } @{$j->{candidates}};
+my ($r) = grep { $_->{model} eq 'deepseek/deepseek-chat' } @{$j->{removed}};
+"@c" eq 'deepseek/deepseek-chat:free'
+&& $r && $r->{channel} eq 'spent' && $r->{reason} eq 'balance'
+--- error_log_once
+channel "spent" answered insufficient_credits: its paid models are held until a balance check finds money
+
+
+
+=== TEST 6: the mark is in the alerts and in /v1/admin/channels (marked_by, held), and no key is
+--- user_files eval: $::SpentYaml
+--- init
+wait_checks(1);
+--- request eval
+[$::Reasoner, 'GET /v1/stats/alerts', 'GET /v1/admin/channels']
+--- error_code eval
+[402, 200, 200]
+--- response_body_like eval
+[qr/^(?!.*sk-ds)/s,
+ qr/^(?!.*sk-ds).*"type":\s*"balance_spent".*its answer said insufficient_credits/s,
+ qr/^(?!.*sk-ds)/s]
+--- check_json
+my ($c) = grep { $_->{id} eq 'spent' } @{$j->{data}};
+my $b = $c->{balance};
+$b->{marked_by} eq 'insufficient_credits' && $b->{marked_at} > 0
+&& $b->{held} && $b->{amount} == 110 && $b->{currency} eq 'CNY'
