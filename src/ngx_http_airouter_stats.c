@@ -22,6 +22,8 @@ typedef struct {
     u_char                       kind;
     u_char                       alerts;
     u_char                       len;
+    u_char                       refused;       /* refusals logged in the
+                                                   period: REFUSED_* */
     uint32_t                     day;
     ngx_queue_t                  queue;
     ngx_http_airouter_stats_counters_t  c;
@@ -42,6 +44,17 @@ typedef struct {
     ngx_uint_t                   changed;       /* since the stats file
                                                    took it */
 } ngx_http_airouter_stats_sh_t;
+
+
+/*
+ * A refusal is logged once per condition and period (a budget: the day's
+ * node of the total or the key; a rate limit: the key's minute), the
+ * others at debug level; not saved: a restart logs it again.
+ */
+#define NGX_HTTP_AIROUTER_REFUSED_GLOBAL   0x01
+#define NGX_HTTP_AIROUTER_REFUSED_DAILY    0x02
+#define NGX_HTTP_AIROUTER_REFUSED_MONTHLY  0x04
+#define NGX_HTTP_AIROUTER_REFUSED_RATE     0x08
 
 
 typedef enum {
@@ -421,7 +434,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     u_char                          *p;
     double                           spent, budget;
     uint32_t                         today, day, minute;
-    ngx_uint_t                       wait;
+    ngx_uint_t                       wait, level, bit, mask;
     ngx_slab_pool_t                 *shpool;
     airouter_config_t               *acf;
     ngx_table_elt_t                 *h;
@@ -453,6 +466,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     deny = NGX_HTTP_AIROUTER_DENY_NONE;
     spent = 0;
     budget = 0;
+    bit = 0;
     len = key ? ngx_strlen(key->name) : 0;
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -511,10 +525,14 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
             if (sn->minute != minute) {
                 sn->minute = minute;
                 sn->count = 0;
+                sn->refused = 0;
             }
 
             if (sn->count >= (uint32_t) key->rate_limit) {
                 deny = NGX_HTTP_AIROUTER_DENY_RATE;
+                bit = (sn->refused & NGX_HTTP_AIROUTER_REFUSED_RATE)
+                      ? 0 : NGX_HTTP_AIROUTER_REFUSED_RATE;
+                sn->refused |= NGX_HTTP_AIROUTER_REFUSED_RATE;
 
             } else {
                 sn->count++;
@@ -529,6 +547,13 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
         if (sn) {
             sn->c.throttled++;
             sn->pending.throttled++;
+
+            if (deny == NGX_HTTP_AIROUTER_DENY_GLOBAL
+                && !(sn->refused & NGX_HTTP_AIROUTER_REFUSED_GLOBAL))
+            {
+                sn->refused |= NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
+                bit = NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
+            }
         }
 
         if (key) {
@@ -538,6 +563,20 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
             if (sn) {
                 sn->c.throttled++;
                 sn->pending.throttled++;
+
+                /* a month's refusal too is logged once a day */
+                if (deny == NGX_HTTP_AIROUTER_DENY_DAILY
+                    || deny == NGX_HTTP_AIROUTER_DENY_MONTHLY)
+                {
+                    mask = (deny == NGX_HTTP_AIROUTER_DENY_DAILY)
+                           ? NGX_HTTP_AIROUTER_REFUSED_DAILY
+                           : NGX_HTTP_AIROUTER_REFUSED_MONTHLY;
+
+                    if (!(sn->refused & mask)) {
+                        sn->refused |= mask;
+                        bit = mask;
+                    }
+                }
             }
         }
 
@@ -552,10 +591,13 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
 
     ctx->refused = 1;
 
+    /* the first refusal of its period is logged, the others at debug */
+    level = bit ? NGX_LOG_WARN : NGX_LOG_DEBUG;
+
     switch (deny) {
 
     case NGX_HTTP_AIROUTER_DENY_GLOBAL:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(level, r->connection->log, 0,
                       "airouter: request refused: the global daily budget "
                       "of %.6f USD is used up", budget);
 
@@ -567,7 +609,7 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
 
     case NGX_HTTP_AIROUTER_DENY_DAILY:
     case NGX_HTTP_AIROUTER_DENY_MONTHLY:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(level, r->connection->log, 0,
                       "airouter: request of API key \"%s\" refused: its "
                       "%s budget of %.6f USD is used up", key->name,
                       deny == NGX_HTTP_AIROUTER_DENY_DAILY
@@ -594,7 +636,9 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
             h->value.len = ngx_sprintf(p, "%ui", wait) - p;
         }
 
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+        level = bit ? NGX_LOG_INFO : NGX_LOG_DEBUG;
+
+        ngx_log_error(level, r->connection->log, 0,
                       "airouter: request of API key \"%s\" refused: over "
                       "its rate limit of %d requests a minute", key->name,
                       key->rate_limit);

@@ -7,14 +7,29 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_switch.h"
 
+#include <libgen.h>
+
+
+/* what the file holds is trusted: only its owner (and group) may write it */
+#define NGX_HTTP_AIROUTER_STATS_FILE_MODE  0600
+
 
 /* This file's part of the zone: how the last write went. */
 typedef struct {
-    ngx_uint_t                   failing;   /* retried every interval */
+    ngx_uint_t                   failing;   /* retried every interval,
+                                               logged once per streak */
 } ngx_http_airouter_stats_file_sh_t;
 
 
-static void ngx_http_airouter_stats_file_load(
+static char *ngx_http_airouter_stats_file_check(ngx_conf_t *cf,
+    ngx_str_t *name);
+static void ngx_http_airouter_stats_file_check_dir(ngx_conf_t *cf,
+    ngx_str_t *name);
+static ngx_int_t ngx_http_airouter_stats_file_write(json_t *root,
+    u_char *tmp, ngx_log_t *log);
+
+
+static ngx_int_t ngx_http_airouter_stats_file_load(
     ngx_http_airouter_main_conf_t *amcf, ngx_log_t *log);
 static ngx_int_t ngx_http_airouter_stats_file_node(json_t *o,
     ngx_pool_t *pool, ngx_array_t *rows, ngx_array_t *off);
@@ -66,7 +81,130 @@ ngx_http_airouter_stats_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
+    return ngx_http_airouter_stats_file_check(cf, &amcf->stats_file);
+}
+
+
+/*
+ * nginx -t (and every start and reload) looks at the file and its
+ * directory: a file others may write is refused (its counters, strategy
+ * and disabled channels would be anyone's), a directory the workers
+ * cannot write to is a warning (the counters would not be kept).
+ */
+static char *
+ngx_http_airouter_stats_file_check(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_file_info_t  fi;
+
+    if (ngx_file_info(name->data, &fi) == NGX_FILE_ERROR) {
+        if (ngx_errno != NGX_ENOENT) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "airouter_stats_file \"%V\" cannot be read",
+                               name);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (!ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "airouter_stats_file \"%V\" is not a regular "
+                           "file", name);
+        return NGX_CONF_ERROR;
+
+    } else if (ngx_file_access(&fi) & S_IWOTH) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "airouter_stats_file \"%V\" is writable by "
+                           "others (mode 0%ui%ui%ui): not loaded; remove "
+                           "that write permission (chmod o-w) or the file",
+                           name, (ngx_uint_t) (ngx_file_access(&fi) >> 6) & 7,
+                           (ngx_uint_t) (ngx_file_access(&fi) >> 3) & 7,
+                           (ngx_uint_t) ngx_file_access(&fi) & 7);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_http_airouter_stats_file_check_dir(cf, name);
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * Whether the workers' user (the "user" directive, nobody when root
+ * starts nginx without it, else whoever runs it) may create files in the
+ * directory, by its mode bits; root may anyway.
+ */
+static void
+ngx_http_airouter_stats_file_check_dir(ngx_conf_t *cf, ngx_str_t *name)
+{
+    u_char           *dir;
+    uid_t             uid;
+    gid_t             gid;
+    ngx_uint_t        ok;
+    struct passwd    *pw;
+    ngx_file_info_t   fi;
+    ngx_core_conf_t  *ccf;
+
+    dir = ngx_pnalloc(cf->temp_pool, name->len + 1);
+    if (dir == NULL) {
+        return;
+    }
+
+    ngx_memcpy(dir, name->data, name->len + 1);
+    dir = (u_char *) dirname((char *) dir);
+
+    if (ngx_file_info(dir, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, ngx_errno,
+                           "airouter_stats_file \"%V\": its directory "
+                           "\"%s\" cannot be used: the counters will not "
+                           "be kept until it can", name, dir);
+        return;
+    }
+
+    if (!ngx_is_dir(&fi)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter_stats_file \"%V\": \"%s\" is not a "
+                           "directory: the counters will not be kept", name,
+                           dir);
+        return;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf->user != (uid_t) NGX_CONF_UNSET_UINT) {
+        uid = ccf->user;
+        gid = ccf->group;
+
+    } else if (geteuid() == 0) {
+        pw = getpwnam(NGX_USER);
+        uid = pw ? pw->pw_uid : (uid_t) -1;
+        gid = pw ? pw->pw_gid : (gid_t) -1;
+
+    } else {
+        uid = geteuid();
+        gid = getegid();
+    }
+
+    if (uid == 0) {
+        return;
+    }
+
+    if (fi.st_uid == uid) {
+        ok = (fi.st_mode & (S_IWUSR|S_IXUSR)) == (S_IWUSR|S_IXUSR);
+
+    } else if (fi.st_gid == gid) {
+        ok = (fi.st_mode & (S_IWGRP|S_IXGRP)) == (S_IWGRP|S_IXGRP);
+
+    } else {
+        ok = (fi.st_mode & (S_IWOTH|S_IXOTH)) == (S_IWOTH|S_IXOTH);
+    }
+
+    if (!ok) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter_stats_file \"%V\": its directory "
+                           "\"%s\" is not writable by the workers' user "
+                           "(uid %d): the counters will not be kept", name,
+                           dir, (int) uid);
+    }
 }
 
 
@@ -93,37 +231,57 @@ ngx_http_airouter_stats_file_init_zone(ngx_http_airouter_zone_t *zone)
     zone->sh->stats_file = fsh;
 
     if (zone->amcf->stats_file.len && zone->amcf->config) {
-        ngx_http_airouter_stats_file_load(zone->amcf, ngx_cycle->log);
+        return ngx_http_airouter_stats_file_load(zone->amcf, ngx_cycle->log);
     }
 
     return NGX_OK;
 }
 
 
-/* The counters of the last run, as far as they are still kept. */
-static void
+/*
+ * The counters of the last run, as far as they are still kept.  The
+ * file's mode is checked again on the open file: the directive's check
+ * may be a while ago.
+ */
+static ngx_int_t
 ngx_http_airouter_stats_file_load(ngx_http_airouter_main_conf_t *amcf,
     ngx_log_t *log)
 {
     size_t            i;
     json_t           *root, *nodes, *o;
+    ngx_fd_t          fd;
     ngx_int_t         n;
     ngx_pool_t       *pool;
     ngx_array_t       rows, off;
     json_error_t      err;
     ngx_file_info_t   fi;
 
-    root = json_load_file((char *) amcf->stats_file.data, 0, &err);
+    fd = ngx_open_file(amcf->stats_file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                       0);
+    if (fd == NGX_INVALID_FILE) {
+        return NGX_OK;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || (ngx_file_access(&fi) & S_IWOTH))
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "airouter_stats_file \"%V\" is writable by others: "
+                      "not loaded; remove that write permission "
+                      "(chmod o-w) or the file", &amcf->stats_file);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    root = json_loadfd(fd, 0, &err);
+
+    (void) ngx_close_file(fd);
 
     if (root == NULL) {
-        if (ngx_file_info(amcf->stats_file.data, &fi) == NGX_FILE_ERROR) {
-            return;
-        }
-
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "airouter: stats file \"%V\" not read: %s (line %d)",
                       &amcf->stats_file, err.text, err.line);
-        return;
+        return NGX_OK;
     }
 
     pool = ngx_create_pool(4096, log);
@@ -167,6 +325,8 @@ done:
     }
 
     json_decref(root);
+
+    return NGX_OK;
 }
 
 
@@ -311,18 +471,31 @@ ngx_http_airouter_stats_file_save(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_sprintf(tmp, "%V.%P.tmp%Z", &amcf->stats_file, ngx_pid);
 
-    if (json_dump_file(root, (char *) tmp, JSON_COMPACT) != 0) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: stats file \"%s\" not written", tmp);
+    /* a failure is logged when a streak starts, then at debug level */
+    if (ngx_http_airouter_stats_file_write(root, tmp,
+                                           fsh->failing ? NULL : log)
+        != NGX_OK)
+    {
         goto done;
     }
 
     if (ngx_rename_file(tmp, amcf->stats_file.data) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      ngx_rename_file_n " \"%s\" to \"%V\" failed", tmp,
-                      &amcf->stats_file);
+        if (!fsh->failing) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "airouter: stats file \"%V\" not written: "
+                          ngx_rename_file_n " \"%s\" failed; tried again "
+                          "every interval, logged again once it works",
+                          &amcf->stats_file, tmp);
+        }
+
         (void) ngx_delete_file(tmp);
         goto done;
+    }
+
+    if (fsh->failing) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "airouter: stats file \"%V\" written again",
+                      &amcf->stats_file);
     }
 
     rc = NGX_OK;
@@ -330,12 +503,70 @@ ngx_http_airouter_stats_file_save(ngx_http_airouter_main_conf_t *amcf,
 done:
 
     /* a failed write is tried again next time, changed or not */
+    if (rc != NGX_OK && fsh->failing) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "airouter: stats file \"%V\" still not written",
+                       &amcf->stats_file);
+    }
+
     fsh->failing = (rc != NGX_OK);
 
     json_decref(root);
     ngx_destroy_pool(pool);
 
     return rc;
+}
+
+
+/*
+ * The temporary file, created afresh with the file's mode (whatever the
+ * umask, and whatever an older file left there); log is NULL when the
+ * failure is not to be logged.
+ */
+static ngx_int_t
+ngx_http_airouter_stats_file_write(json_t *root, u_char *tmp,
+    ngx_log_t *log)
+{
+    ngx_fd_t   fd;
+    ngx_err_t  err;
+
+    if (ngx_delete_file(tmp) == NGX_FILE_ERROR && ngx_errno != NGX_ENOENT) {
+        err = ngx_errno;
+        goto failed;
+    }
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                       NGX_HTTP_AIROUTER_STATS_FILE_MODE);
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+        goto failed;
+    }
+
+    if (json_dumpfd(root, fd, JSON_COMPACT) != 0) {
+        err = ngx_errno;
+        (void) ngx_close_file(fd);
+        (void) ngx_delete_file(tmp);
+        goto failed;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+        (void) ngx_delete_file(tmp);
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    if (log) {
+        ngx_log_error(NGX_LOG_ERR, log, err,
+                      "airouter: stats file \"%s\" not written; tried "
+                      "again every interval, logged again once it works",
+                      tmp);
+    }
+
+    return NGX_ERROR;
 }
 
 

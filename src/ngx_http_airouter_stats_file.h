@@ -14,6 +14,11 @@
  * written before the counter existed) reads as 0, and a member no
  * counter has is ignored.
  *
+ * The file is trusted input: it is written 0600, and one that others may
+ * write is refused (the directive, i.e. nginx -t, and the load check it);
+ * the directive warns about a directory the workers cannot write to, and
+ * a streak of failed writes is logged once (zone part: failing).
+ *
  * Called by the module: the directive, the zone's init hooks, and the
  * init/exit process hooks.
  */
