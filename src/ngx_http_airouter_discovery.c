@@ -18,9 +18,9 @@
  */
 
 #include "ngx_http_airouter_discovery.h"
+#include "ngx_http_airouter_endpoint.h"
 #include "ngx_http_airouter_fetch.h"
 #include "ngx_http_airouter_redis.h"
-#include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_pricing.h"
 #include "ngx_http_airouter_live.h"
@@ -83,6 +83,7 @@ typedef struct {
     airouter_channel_t          *ch;           /* NULL: not enabled */
     ngx_http_airouter_fetch_req_t  *reqs;
     ngx_uint_t                   nreqs;
+    ngx_http_airouter_endpoint_t  *ep;         /* NULL: error says why */
     const char                  *error;        /* why it cannot be asked */
     time_t                       interval;
 } ngx_http_airouter_disc_target_t;
@@ -281,26 +282,22 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
 
 
 /*
- * The request(s) of channel i: its /models URL split into address, Host
- * and path, one Authorization (or provider header) per key.  A host that
- * does not resolve leaves the channel to its configured models, with the
- * reason in its state.
+ * The request(s) of channel i: its endpoint (address, Host, TLS name, one
+ * block of key headers per key, ngx_http_airouter_endpoint.c) and the path
+ * of its /models URL.  A channel without an endpoint is left to its
+ * configured models, with the reason in its state.
  */
 static ngx_int_t
 ngx_http_airouter_discovery_target(ngx_conf_t *cf,
     ngx_http_airouter_disc_t *d, ngx_uint_t i)
 {
     u_char                           *p, *url, *end;
-    size_t                            len, n;
-    ngx_str_t                         authority, uri, header;
-    ngx_url_t                         u;
-    ngx_uint_t                        k, https;
-    ngx_addr_t                       *addr;
-    const char                       *hdr, *prefix, *key;
+    size_t                            len;
+    ngx_str_t                         uri;
+    ngx_uint_t                        k;
     airouter_channel_t               *ch;
-    const airouter_provider_t        *pv;
-    ngx_resolver_t                   *resolver;
     ngx_http_core_loc_conf_t         *clcf;
+    ngx_http_airouter_endpoint_t     *ep;
     ngx_http_airouter_disc_target_t  *t;
     ngx_http_airouter_fetch_req_t    *req;
 
@@ -314,10 +311,17 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
     t->ch = ch;
     t->interval = ngx_http_airouter_discovery_interval(d->amcf, ch);
 
-    if (ch->base_url == NULL) {
-        t->error = "no base_url";
+    ep = ngx_http_airouter_endpoint(cf, d->amcf, i);
+    if (ep == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ep->error) {
+        t->error = ep->error;
         return NGX_OK;
     }
+
+    t->ep = ep;
 
     len = airouter_config_url(ch, "/v1/models", NULL, 0);
 
@@ -329,26 +333,14 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
     (void) airouter_config_url(ch, "/v1/models", (char *) url, len + 1);
     end = url + len;
 
-    if (ngx_strncasecmp(url, (u_char *) "https://", 8) == 0) {
-        https = 1;
-        p = url + 8;
-
-    } else if (ngx_strncasecmp(url, (u_char *) "http://", 7) == 0) {
-        https = 0;
-        p = url + 7;
-
-    } else {
-        t->error = "base_url is neither http:// nor https://";
-        return NGX_OK;
-    }
-
-    authority.data = p;
+    /* the path: what follows the authority */
+    p = (u_char *) ngx_strstr(url, "://");
+    p = (p == NULL) ? end : p + 3;
 
     while (p < end && *p != '/' && *p != '?' && *p != '#') {
         p++;
     }
 
-    authority.len = p - authority.data;
     uri.data = p;
     uri.len = end - p;
 
@@ -356,63 +348,18 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
         ngx_str_set(&uri, "/");
     }
 
-    /*
-     * With nginx's "resolver" at http level, names are resolved at every
-     * run (no blocking lookup now, and a provider that moves is followed);
-     * without, once here.  IP literals never need one.
-     */
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    resolver = ngx_http_airouter_resolve_resolver(cf);
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = authority;
-    u.default_port = https ? 443 : 80;
-    u.no_resolve = (resolver != NULL);
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK
-        || (u.naddrs == 0 && resolver == NULL))
-    {
-        t->error = "the host of base_url did not resolve at start-up";
-        return NGX_OK;
-    }
-
-    addr = NULL;
-
-    /* loopback names resolve to ::1 too; prefer IPv4 as the proxy does */
-    for (k = 0; k < u.naddrs; k++) {
-        if (addr == NULL || u.addrs[k].sockaddr->sa_family == AF_INET) {
-            addr = &u.addrs[k];
-
-            if (addr->sockaddr->sa_family == AF_INET) {
-                break;
-            }
-        }
-    }
-
-    if (https) {
+    if (ep->https) {
 #if (NGX_SSL)
         if (d->ssl == NULL && ngx_http_airouter_discovery_ssl(cf, d) != NGX_OK)
         {
             return NGX_ERROR;
         }
-#else
-        t->error = "nginx was built without TLS";
-        return NGX_OK;
 #endif
     }
 
-    pv = ch->provider;
-    hdr = "Authorization";
-    prefix = "Bearer ";
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (pv && pv->auth_type && ngx_strcmp(pv->auth_type, "bearer") != 0
-        && pv->auth_header)
-    {
-        hdr = pv->auth_header;
-        prefix = "";
-    }
-
-    t->nreqs = ch->api_keys.n ? ch->api_keys.n : 1;
+    t->nreqs = ep->nauth ? ep->nauth : 1;
     t->reqs = ngx_pcalloc(cf->pool,
                           t->nreqs * sizeof(ngx_http_airouter_fetch_req_t));
     if (t->reqs == NULL) {
@@ -422,58 +369,30 @@ ngx_http_airouter_discovery_target(ngx_conf_t *cf,
     for (k = 0; k < t->nreqs; k++) {
         req = &t->reqs[k];
 
-        req->addr = addr;
+        /* the address is the endpoint's at each run (kept fresh) */
+        req->resolver = ep->resolver;
+        req->resolver_timeout =
+            (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+            ? 30000 : clcf->resolver_timeout;
+        req->resolve_name = ep->name;
+        req->port = ep->port;
 
-        if (addr == NULL) {
-            req->resolver = resolver;
-            req->resolver_timeout =
-                (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
-                ? 30000 : clcf->resolver_timeout;
-            req->resolve_name = u.host;
-            req->port = u.port ? u.port : u.default_port;
-        }
-
-        req->host = authority;
+        req->host = ep->host;
         req->uri = uri;
         req->max_size = d->amcf->discovery_max_size;
         req->timeout = d->amcf->discovery_timeout;
 
 #if (NGX_SSL)
-        if (https) {
+        if (ep->https) {
             req->ssl = d->ssl;
             req->verify = d->ssl_verify;
-            req->server_name.len = u.host.len;
-            req->server_name.data = ngx_pnalloc(cf->pool, u.host.len + 1);
-            if (req->server_name.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_cpystrn(req->server_name.data, u.host.data, u.host.len + 1);
+            req->server_name = ep->name;
         }
 #endif
 
-        if (ch->api_keys.n == 0) {
-            continue;
+        if (ep->nauth) {
+            req->headers = ep->auth[k];
         }
-
-        key = ch->api_keys.items[k];
-
-        if (strpbrk(key, "\r\n") != NULL) {
-            continue;
-        }
-
-        n = ngx_strlen(hdr) + sizeof(": ") - 1 + ngx_strlen(prefix)
-            + ngx_strlen(key) + sizeof(CRLF) - 1;
-
-        header.data = ngx_pnalloc(cf->pool, n);
-        if (header.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        header.len = ngx_sprintf(header.data, "%s: %s%s" CRLF, hdr, prefix,
-                                 key)
-                     - header.data;
-        req->headers = header;
     }
 
     return NGX_OK;
@@ -1016,6 +935,8 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
             ask->run = run;
             ask->channel = i;
             ask->key = k;
+
+            t->reqs[k].addr = t->ep->addr;
 
             ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                            "airouter: discovery: \"%s\" key %ui: "

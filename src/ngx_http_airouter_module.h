@@ -60,6 +60,9 @@ typedef struct {
     /* ngx_http_airouter_resolve.c: names re-resolved by each worker */
     void                        *resolve;
 
+    /* ngx_http_airouter_endpoint.c: each channel's endpoint, built once */
+    void                        *endpoints;
+
     /* ngx_http_airouter_discovery.c: directives, then what init builds */
     ngx_str_t                    cache_dir;     /* empty: no cache file */
     ngx_msec_t                   discovery_delay;

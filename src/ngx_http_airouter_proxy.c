@@ -39,7 +39,7 @@
 #include "ngx_http_airouter_proxy.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
-#include "ngx_http_airouter_resolve.h"
+#include "ngx_http_airouter_endpoint.h"
 #include "ngx_http_airouter_ssl.h"
 #include "airouter_json_scan.h"
 #include "airouter_outcome.h"
@@ -71,27 +71,20 @@ typedef enum {
 
 
 /*
- * A channel as the proxy reaches it, built at configuration time from its
- * base_url.  The address is resolved at configuration time (blocking
- * while nginx starts: acceptable for a handful of channels) and lives in
- * the cycle's pool; with nginx's "resolver", each worker replaces it as
- * the name's answer changes (ngx_http_airouter_resolve.c), and it may be
- * NULL until the first answer.  next_auth and session
- * are per worker: the configuration is copied into each worker at fork;
- * next_auth only turns the keys when there is no live state (the shared
- * turn and each key's state are in ngx_http_airouter_live.c).
+ * A channel as the proxy reaches it: its endpoint (address, Host, TLS
+ * name, key headers: ngx_http_airouter_endpoint.c, shared with discovery;
+ * a channel left out has pm->none, without address) and the keys masked
+ * in what it answers.  next_auth and session are per worker: the
+ * configuration is copied into each worker at fork; next_auth only turns
+ * the keys when there is no live state (the shared turn and each key's
+ * state are in ngx_http_airouter_live.c).
  */
 typedef struct {
-    ngx_addr_t                      *addr;      /* NULL: not resolved */
-    ngx_str_t                        host;      /* Host: as in the URL */
-    ngx_str_t                        name;      /* TLS name (SNI, check) */
-    ngx_str_t                       *auth;      /* "Name: value\r\n" */
-    ngx_uint_t                       nauth;
+    ngx_http_airouter_endpoint_t    *ep;
     ngx_str_t                       *secrets;   /* the keys masked in
                                                    what it answers */
     ngx_uint_t                       nsecrets;
     ngx_uint_t                       next_auth;
-    ngx_uint_t                       https;
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t               *session;
 #endif
@@ -101,6 +94,7 @@ typedef struct {
 /* amcf->proxy */
 typedef struct {
     ngx_http_airouter_channel_t     *channels;  /* [config->nchannels] */
+    ngx_http_airouter_endpoint_t     none;      /* of channels left out */
     airouter_outcome_table_t         outcomes;
     ngx_uint_t                       max_tries;
 } ngx_http_airouter_proxy_main_t;
@@ -351,7 +345,8 @@ static ngx_int_t ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
 static ngx_uint_t ngx_http_airouter_proxy_reachable(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static ngx_int_t ngx_http_airouter_proxy_channel(ngx_conf_t *cf,
-    const airouter_channel_t *ch, ngx_http_airouter_channel_t *pc);
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t i,
+    ngx_http_airouter_channel_t *pc);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -2256,7 +2251,7 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
 
         ch = &p->pm->channels[c[p->next].channel];
 
-        if (ch->addr == NULL) {
+        if (ch->ep->addr == NULL) {
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
                                            &c[p->next].model,
                                            AIROUTER_FAULT_CONNECT, 0, 1);
@@ -2264,7 +2259,7 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         }
 
         rc = ngx_http_airouter_live_pick_key(ctx->amcf, c[p->next].channel,
-                                             ch->nauth, c[p->next].keys,
+                                             ch->ep->nauth, c[p->next].keys,
                                              &key, &block);
 
         if (rc == NGX_DECLINED) {
@@ -2279,10 +2274,10 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         if (rc == NGX_DONE) {
             /* no live state: this worker's own turn, among the keys
              * that list the model */
-            key = ch->next_auth % ch->nauth;
+            key = ch->next_auth % ch->ep->nauth;
 
-            for (i = 0; i < ch->nauth; i++) {
-                key = ch->next_auth++ % ch->nauth;
+            for (i = 0; i < ch->ep->nauth; i++) {
+                key = ch->next_auth++ % ch->ep->nauth;
 
                 if (ngx_http_airouter_live_key_lists(c[p->next].keys, key)) {
                     break;
@@ -2329,13 +2324,13 @@ again:
     p->classified = 0;
     p->complete = 0;
 
-    pc->sockaddr = ch->addr->sockaddr;
-    pc->socklen = ch->addr->socklen;
-    pc->name = &ch->addr->name;
+    pc->sockaddr = ch->ep->addr->sockaddr;
+    pc->socklen = ch->ep->addr->socklen;
+    pc->name = &ch->ep->addr->name;
 
 #if (NGX_HTTP_SSL)
-    u->ssl = ch->https;
-    u->ssl_name = ch->name;
+    u->ssl = ch->ep->https;
+    u->ssl_name = ch->ep->name;
 #endif
 
     if (ngx_http_airouter_proxy_build(r, p) != NGX_OK) {
@@ -2421,7 +2416,7 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         /* a key is named by its index, never by its value */
         kname = empty;
 
-        if (p->channel->nauth > 1) {
+        if (p->channel->ep->nauth > 1) {
             kname.data = kbuf;
             kname.len = ngx_sprintf(kbuf, " key#%ui", p->key) - kbuf;
         }
@@ -2446,7 +2441,7 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
 
         /* another key of the same channel may serve it: one more try */
         if (p->keyed && !p->answered && p->verdict.retry
-            && p->key_retries + 1 < p->channel->nauth)
+            && p->key_retries + 1 < p->channel->ep->nauth)
         {
             p->key_retries++;
             p->retry_key = 1;
@@ -2487,7 +2482,7 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     report.total = ngx_current_msec - p->start;
     report.probe = p->probe;
     report.key = p->key;
-    report.nkeys = p->channel->nauth;
+    report.nkeys = p->channel->ep->nauth;
     report.scope = ngx_http_airouter_live_scope(p->ctx->endpoint);
 
     ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
@@ -2516,7 +2511,7 @@ ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
     a->status = status;
     a->skipped = skipped;
     a->key = (!skipped && p->cand && p->cand->channel == channel
-              && p->channel->nauth > 1) ? (ngx_int_t) p->key : -1;
+              && p->channel->ep->nauth > 1) ? (ngx_int_t) p->key : -1;
 }
 
 
@@ -2756,13 +2751,13 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
 
     u->uri = path;
 
-    auth = pch->nauth ? &pch->auth[p->key % pch->nauth] : NULL;
+    auth = pch->ep->nauth ? &pch->ep->auth[p->key % pch->ep->nauth] : NULL;
     accept = r->headers_in.accept ? &r->headers_in.accept->value : NULL;
     agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
                                      : NULL;
 
     len = sizeof("POST  HTTP/1.1" CRLF) - 1 + path.len
-          + sizeof("Host: " CRLF) - 1 + pch->host.len
+          + sizeof("Host: " CRLF) - 1 + pch->ep->host.len
           + (auth ? auth->len : 0)
           + sizeof("Content-Type: application/json" CRLF) - 1
           + sizeof("Accept: " CRLF) - 1
@@ -2779,7 +2774,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     }
 
     b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF,
-                          &path, &pch->host);
+                          &path, &pch->ep->host);
 
     if (auth) {
         b->last = ngx_cpymem(b->last, auth->data, auth->len);
@@ -2890,10 +2885,10 @@ ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
     {
         item = ngx_queue_data(q, ngx_http_airouter_keepalive_t, queue);
 
-        if (item->channel->https != p->channel->https
-            || item->channel->name.len != p->channel->name.len
-            || ngx_strncmp(item->channel->name.data, p->channel->name.data,
-                           p->channel->name.len) != 0
+        if (item->channel->ep->https != p->channel->ep->https
+            || item->channel->ep->name.len != p->channel->ep->name.len
+            || ngx_strncmp(item->channel->ep->name.data, p->channel->ep->name.data,
+                           p->channel->ep->name.len) != 0
             || ngx_memn2cmp((u_char *) &item->sockaddr,
                             (u_char *) pc->sockaddr,
                             item->socklen, pc->socklen) != 0)
@@ -3267,7 +3262,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         }
 
         /* which of the channel's keys: its index, never its value */
-        if (p->channel->nauth > 1) {
+        if (p->channel->ep->nauth > 1) {
             len = ngx_sprintf(buf, "key#%ui", p->key) - buf;
 
             if (ngx_http_airouter_proxy_add_header(r, "X-Router-Key", buf,
@@ -3464,7 +3459,7 @@ ngx_http_airouter_proxy_result(ngx_http_request_t *r,
         res->channel.len = ngx_strlen(res->channel.data);
         res->model = p->cand->model;
 
-        if (p->channel->nauth > 1) {
+        if (p->channel->ep->nauth > 1) {
             res->key = p->key;
         }
     }
@@ -3652,12 +3647,13 @@ ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
                                 acf->routing.error_cooldown_period);
 
     for (i = 0; i < acf->nchannels; i++) {
+        pm->channels[i].ep = &pm->none;
+
         if (!acf->channels[i].enabled || acf->channels[i].base_url == NULL) {
             continue;
         }
 
-        if (ngx_http_airouter_proxy_channel(cf, &acf->channels[i],
-                                            &pm->channels[i])
+        if (ngx_http_airouter_proxy_channel(cf, amcf, i, &pm->channels[i])
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -3681,157 +3677,40 @@ ngx_http_airouter_proxy_reachable(ngx_http_airouter_main_conf_t *amcf,
     pm = amcf->proxy;
 
     return channel >= amcf->config->nchannels
-           || pm->channels[channel].addr != NULL;
+           || pm->channels[channel].ep->addr != NULL;
 }
 
 
-/*
- * Address, Host, TLS name and key headers of one channel.  Without nginx's
- * "resolver", a host that does not resolve now leaves the channel out
- * (with a warning) rather than failing nginx: providers' DNS should not
- * decide whether nginx starts.  With it, a name's address is kept fresh
- * by the workers (ngx_http_airouter_resolve.c).
- */
+/* The endpoint of channel i, and the keys masked in what it answers. */
 static ngx_int_t
-ngx_http_airouter_proxy_channel(ngx_conf_t *cf, const airouter_channel_t *ch,
+ngx_http_airouter_proxy_channel(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t i,
     ngx_http_airouter_channel_t *pc)
 {
-    u_char                     *p, *auth;
-    size_t                      i, len;
-    ngx_url_t                   u;
-    ngx_str_t                   authority;
-    const char                 *hdr, *prefix;
-    ngx_resolver_t             *resolver;
-    const airouter_provider_t  *pv;
+    size_t                     k, len;
+    const airouter_channel_t  *ch;
 
-    p = (u_char *) ngx_strstr(ch->base_url, "://");
-    if (p == NULL) {
-        return NGX_OK;
-    }
+    ch = &amcf->config->channels[i];
 
-    pc->https = (p - (u_char *) ch->base_url == 5);
-    p += 3;
-
-#if !(NGX_HTTP_SSL)
-    if (pc->https) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "airouter: channel \"%s\" is left out: this nginx "
-                           "has no SSL support for \"%s\"",
-                           ch->id, ch->base_url);
-        return NGX_OK;
-    }
-#endif
-
-    authority.data = p;
-
-    while (*p && *p != '/' && *p != '?' && *p != '#') {
-        p++;
-    }
-
-    authority.len = p - authority.data;
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = authority;
-    u.default_port = pc->https ? 443 : 80;
-    u.no_resolve = 1;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "airouter: channel \"%s\" is left out: \"%V\": %s",
-                           ch->id, &authority, u.err ? u.err : "no address");
-        return NGX_OK;
-    }
-
-    if (u.naddrs == 0) {
-        /*
-         * A name.  It is resolved now, blocking while nginx starts, so
-         * that new workers have an address at once; with nginx's
-         * "resolver", workers then keep it fresh, and a name that does
-         * not resolve now is skipped until they resolve it.
-         */
-        resolver = ngx_http_airouter_resolve_resolver(cf);
-
-        if (ngx_inet_resolve_host(cf->pool, &u) != NGX_OK) {
-            u.naddrs = 0;
-
-            if (resolver == NULL) {
-                ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                                   "airouter: channel \"%s\" is left out: "
-                                   "\"%V\": %s", ch->id, &authority,
-                                   u.err ? u.err : "no address");
-                return NGX_OK;
-            }
-        }
-
-        if (resolver
-            && ngx_http_airouter_resolve_add(cf, ch->id, &u.host, u.port,
-                                             &pc->addr)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    /* loopback names resolve to ::1 too; test mocks listen on IPv4 */
-    for (i = 0; i < u.naddrs; i++) {
-        if (pc->addr == NULL || u.addrs[i].sockaddr->sa_family == AF_INET) {
-            pc->addr = &u.addrs[i];
-
-            if (u.addrs[i].sockaddr->sa_family == AF_INET) {
-                break;
-            }
-        }
-    }
-
-    pc->host = authority;
-    pc->name = u.host;
-
-    pv = ch->provider;
-    hdr = "Authorization";
-    prefix = "Bearer ";
-
-    if (pv && pv->auth_type && ngx_strcmp(pv->auth_type, "bearer") != 0
-        && pv->auth_header)
-    {
-        hdr = pv->auth_header;
-        prefix = "";
+    pc->ep = ngx_http_airouter_endpoint(cf, amcf, i);
+    if (pc->ep == NULL) {
+        return NGX_ERROR;
     }
 
     if (ch->api_keys.n == 0) {
         return NGX_OK;
     }
 
-    pc->auth = ngx_palloc(cf->pool, ch->api_keys.n * sizeof(ngx_str_t));
-    if (pc->auth == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < ch->api_keys.n; i++) {
-        len = ngx_strlen(hdr) + sizeof(": ") - 1 + ngx_strlen(prefix)
-              + ngx_strlen(ch->api_keys.items[i]) + sizeof(CRLF) - 1;
-
-        auth = ngx_pnalloc(cf->pool, len);
-        if (auth == NULL) {
-            return NGX_ERROR;
-        }
-
-        pc->auth[i].data = auth;
-        pc->auth[i].len = ngx_sprintf(auth, "%s: %s%s" CRLF, hdr, prefix,
-                                      ch->api_keys.items[i]) - auth;
-    }
-
-    pc->nauth = ch->api_keys.n;
-
     pc->secrets = ngx_palloc(cf->pool, ch->api_keys.n * sizeof(ngx_str_t));
     if (pc->secrets == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < ch->api_keys.n; i++) {
-        len = ngx_strlen(ch->api_keys.items[i]);
+    for (k = 0; k < ch->api_keys.n; k++) {
+        len = ngx_strlen(ch->api_keys.items[k]);
 
         if (len >= NGX_HTTP_AIROUTER_SCRUB_MIN) {
-            pc->secrets[pc->nsecrets].data = (u_char *) ch->api_keys.items[i];
+            pc->secrets[pc->nsecrets].data = (u_char *) ch->api_keys.items[k];
             pc->secrets[pc->nsecrets++].len = len;
         }
     }

@@ -3,10 +3,10 @@
  * at http level, every worker re-resolves each channel's host name on a
  * timer and writes the answer into the proxy's address pointer.
  *
- * Called by the proxy's and discovery's configuration
- * (ngx_http_airouter_resolve_resolver; the proxy also registers names with
- * ngx_http_airouter_resolve_add) and by the module (the directive, and
- * init_process).
+ * Called by the channel endpoints' configuration
+ * (ngx_http_airouter_endpoint.c: ngx_http_airouter_resolve_resolver, and
+ * ngx_http_airouter_resolve_add for names) and by the module (the
+ * directive, and init_process).
  */
 
 #ifndef NGX_HTTP_AIROUTER_RESOLVE_H
