@@ -56,6 +56,8 @@ static const airouter_catalog_model_t *ngx_http_airouter_admin_api_twin(
     const airouter_catalog_model_t *m0);
 static ngx_int_t ngx_http_airouter_admin_api_channels(
     ngx_http_request_t *r);
+static json_t *ngx_http_airouter_admin_api_quota(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static json_t *ngx_http_airouter_admin_api_balance(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static json_t *ngx_http_airouter_admin_api_key_models(
@@ -550,6 +552,8 @@ ngx_http_airouter_admin_api_channels(ngx_http_request_t *r)
         if (one) {
             json_object_set_new(one, "balance",
                                 ngx_http_airouter_admin_api_balance(amcf, i));
+            json_object_set_new(one, "quota",
+                                ngx_http_airouter_admin_api_quota(amcf, i));
         }
 
         if (one && ch->api_keys.n > 1 && cat->nchannels == acf->nchannels) {
@@ -689,6 +693,52 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
                          "enabled", (int) (action.data[0] == 'e'
                                            && ch->enabled),
                          "config_enabled", ch->enabled ? 1 : 0));
+}
+
+
+/*
+ * A channel's day against its daily_limit / daily_token_limit: null when
+ * it has neither; "exhausted" when one is used up (it is out of routing
+ * until the UTC day ends).
+ */
+static json_t *
+ngx_http_airouter_admin_api_quota(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    json_t                           *o;
+    airouter_channel_t               *ch;
+    ngx_http_airouter_stats_quota_t   q;
+
+    ch = &amcf->config->channels[channel];
+
+    if (ch->daily_limit <= 0 && ch->daily_token_limit <= 0) {
+        return json_null();
+    }
+
+    ngx_http_airouter_stats_quota(amcf, channel, &q);
+
+    o = json_pack("{s:I, s:I, s:b}",
+                  "requests_today", (json_int_t) q.requests,
+                  "tokens_today", (json_int_t) q.tokens,
+                  "exhausted", q.spent ? 1 : 0);
+    if (o == NULL) {
+        return json_null();
+    }
+
+    if (ch->daily_limit > 0) {
+        json_object_set_new(o, "daily_limit",
+                            json_integer(ch->daily_limit));
+        json_object_set_new(o, "requests_left",
+                            json_integer(q.requests_left));
+    }
+
+    if (ch->daily_token_limit > 0) {
+        json_object_set_new(o, "daily_token_limit",
+                            json_integer(ch->daily_token_limit));
+        json_object_set_new(o, "tokens_left", json_integer(q.tokens_left));
+    }
+
+    return o;
 }
 
 

@@ -102,6 +102,8 @@ static void ngx_http_airouter_metrics_redis(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_balance(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_metrics_quota(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_zone(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
 
@@ -156,6 +158,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
     ngx_http_airouter_metrics_catalog(&m, amcf, cat);
     ngx_http_airouter_metrics_discovery(&m, amcf);
     ngx_http_airouter_metrics_balance(&m, amcf);
+    ngx_http_airouter_metrics_quota(&m, amcf);
     ngx_http_airouter_metrics_redis(&m, amcf);
     ngx_http_airouter_metrics_zone(&m, amcf);
 
@@ -1277,5 +1280,55 @@ ngx_http_airouter_metrics_balance(ngx_http_airouter_metrics_t *m,
         ngx_http_airouter_metrics_sample(m,
             "airouter_channel_balance_checked_timestamp_seconds", l, 1,
             (double) info.checked, 1);
+    }
+}
+
+
+/* what is left of each limited channel's day (daily_limit, daily_token_limit) */
+static void
+ngx_http_airouter_metrics_quota(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_uint_t                          i, any;
+    airouter_channel_t                 *ch;
+    ngx_http_airouter_stats_quota_t     q;
+    ngx_http_airouter_metrics_label_t   l[2];
+
+    any = 0;
+    l[0].name = "channel";
+    l[1].name = "unit";
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        ch = &amcf->config->channels[i];
+
+        if (ch->daily_limit <= 0 && ch->daily_token_limit <= 0) {
+            continue;
+        }
+
+        if (!any) {
+            ngx_http_airouter_metrics_family(m,
+                "airouter_channel_quota_remaining", "gauge",
+                "What is left of the channel's daily_limit (unit "
+                "\"requests\") or daily_token_limit (unit \"tokens\") "
+                "today (UTC); at 0 it is out of routing.");
+            any = 1;
+        }
+
+        ngx_http_airouter_stats_quota(amcf, i, &q);
+        ngx_http_airouter_metrics_str(&l[0].value, ch->id);
+
+        if (q.requests_left >= 0) {
+            ngx_http_airouter_metrics_str(&l[1].value, "requests");
+            ngx_http_airouter_metrics_sample(m,
+                "airouter_channel_quota_remaining", l, 2,
+                (double) q.requests_left, 1);
+        }
+
+        if (q.tokens_left >= 0) {
+            ngx_http_airouter_metrics_str(&l[1].value, "tokens");
+            ngx_http_airouter_metrics_sample(m,
+                "airouter_channel_quota_remaining", l, 2,
+                (double) q.tokens_left, 1);
+        }
     }
 }

@@ -98,6 +98,8 @@ static double ngx_http_airouter_stats_reliability(void *ctx,
 static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
 static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
     uint32_t model);
+static void ngx_http_airouter_stats_quota_node(const airouter_channel_t *ch,
+    ngx_http_airouter_stats_node_t *sn, ngx_http_airouter_stats_quota_t *q);
 
 
 #define NGX_HTTP_AIROUTER_STATS_DESCRIBE(name, type, from, scopes, metric,   \
@@ -707,6 +709,7 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     airouter_config_t               *acf;
     ngx_http_airouter_stats_sh_t    *sh;
     ngx_http_airouter_stats_node_t  *sn;
+    ngx_http_airouter_stats_quota_t  quota;
 
     f->live = *live;
     f->off = NULL;
@@ -719,7 +722,9 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     acf = amcf->config;
 
     for (i = 0; i < acf->nchannels; i++) {
-        if (acf->channels[i].daily_limit > 0) {
+        if (acf->channels[i].daily_limit > 0
+            || acf->channels[i].daily_token_limit > 0)
+        {
             break;
         }
     }
@@ -753,7 +758,9 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     for (i = 0; i < acf->nchannels; i++) {
         id = acf->channels[i].id;
 
-        if (f->off[i] || acf->channels[i].daily_limit <= 0) {
+        if (f->off[i] || (acf->channels[i].daily_limit <= 0
+                          && acf->channels[i].daily_token_limit <= 0))
+        {
             continue;
         }
 
@@ -761,7 +768,9 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
                                             NGX_HTTP_AIROUTER_STATS_CHANNEL,
                                             (u_char *) id, ngx_strlen(id));
 
-        if (sn && sn->c.requests >= (uint64_t) acf->channels[i].daily_limit) {
+        ngx_http_airouter_stats_quota_node(&acf->channels[i], sn, &quota);
+
+        if (quota.spent) {
             f->off[i] = 1;
             any = 1;
         }
@@ -829,30 +838,57 @@ ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
 }
 
 
-uint64_t
-ngx_http_airouter_stats_channel_today(ngx_http_airouter_main_conf_t *amcf,
-    const char *id)
+void
+ngx_http_airouter_stats_quota(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_http_airouter_stats_quota_t *q)
 {
-    uint64_t                         n;
+    airouter_channel_t              *ch;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_stats_sh_t    *sh;
     ngx_http_airouter_stats_node_t  *sn;
 
+    ch = &amcf->config->channels[channel];
+
     sh = ngx_http_airouter_stats_sh(amcf, &shpool);
     if (sh == NULL) {
-        return 0;
+        ngx_http_airouter_stats_quota_node(ch, NULL, q);
+        return;
     }
 
     ngx_shmtx_lock(&shpool->mutex);
 
     sn = ngx_http_airouter_stats_lookup(sh, ngx_http_airouter_stats_today(),
                                         NGX_HTTP_AIROUTER_STATS_CHANNEL,
-                                        (u_char *) id, ngx_strlen(id));
-    n = sn ? sn->c.requests : 0;
+                                        (u_char *) ch->id,
+                                        ngx_strlen(ch->id));
+    ngx_http_airouter_stats_quota_node(ch, sn, q);
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
 
-    return n;
+
+/* The quota from the channel's node of today (NULL: none yet), locked. */
+static void
+ngx_http_airouter_stats_quota_node(const airouter_channel_t *ch,
+    ngx_http_airouter_stats_node_t *sn, ngx_http_airouter_stats_quota_t *q)
+{
+    q->requests = sn ? sn->c.requests : 0;
+    q->tokens = sn ? sn->c.prompt_tokens + sn->c.completion_tokens : 0;
+    q->requests_left = -1;
+    q->tokens_left = -1;
+    q->spent = 0;
+
+    if (ch->daily_limit > 0) {
+        q->requests_left = q->requests >= (uint64_t) ch->daily_limit
+                           ? 0 : (int64_t) (ch->daily_limit - q->requests);
+        q->spent |= (q->requests_left == 0);
+    }
+
+    if (ch->daily_token_limit > 0) {
+        q->tokens_left = q->tokens >= (uint64_t) ch->daily_token_limit
+                         ? 0 : (int64_t) (ch->daily_token_limit - q->tokens);
+        q->spent |= (q->tokens_left == 0);
+    }
 }
 
 

@@ -13,8 +13,9 @@
  * The log-phase handler records every routed request from its context
  * (tokens, cost, the channel and model that answered); admission checks
  * (budgets, rate) run before routing and answer 429 themselves; channel
- * daily_limit wraps the live state's availability so a channel that used
- * up its day (or that an admin switched off: ngx_http_airouter_switch.c)
+ * daily_limit (requests) and daily_token_limit (prompt + completion
+ * tokens) wrap the live state's availability so a channel that used up
+ * its day (or that an admin switched off: ngx_http_airouter_switch.c)
  * leaves the candidates.
  *
  * airouter_stats_file (ngx_http_airouter_stats_file.c) keeps the
@@ -168,7 +169,21 @@ typedef struct {
 } ngx_http_airouter_stats_sum_t;
 
 
-/* For the daily_limit filter: see ngx_http_airouter_stats_bind(). */
+/*
+ * A channel's day against its daily_limit and daily_token_limit
+ * (ngx_http_airouter_stats_quota): what the admin API, /metrics, the
+ * alerts and the routing filter all read.
+ */
+typedef struct {
+    uint64_t                     requests;      /* sent today */
+    uint64_t                     tokens;        /* prompt + completion */
+    int64_t                      requests_left; /* -1: no daily_limit */
+    int64_t                      tokens_left;   /* -1: no daily_token_limit */
+    ngx_uint_t                   spent;         /* a limit is used up */
+} ngx_http_airouter_stats_quota_t;
+
+
+/* For the daily limits' filter: see ngx_http_airouter_stats_bind(). */
 typedef struct {
     airouter_live_t              live;          /* what it wraps */
     u_char                      *off;           /* per channel, or NULL */
@@ -197,16 +212,21 @@ void ngx_http_airouter_stats_unauthorized(
 
 /*
  * Wraps live (bound by ngx_http_airouter_live_bind) so that channels whose
- * daily_limit is used up, or that an admin disabled, are unavailable.
+ * daily_limit or daily_token_limit is used up, or that an admin
+ * disabled, are unavailable.
  * f must outlive the airouter_route() call that uses live.
  */
 ngx_int_t ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_pool_t *pool, airouter_live_t *live,
     ngx_http_airouter_stats_filter_t *f);
 
-/* Requests a channel was sent today (for the channel-status endpoint). */
-uint64_t ngx_http_airouter_stats_channel_today(
-    ngx_http_airouter_main_conf_t *amcf, const char *id);
+/*
+ * A channel's requests and tokens today against its daily limits.  A
+ * request's tokens count when it ends (the log phase): requests already
+ * on their way when the limit is reached may pass it.
+ */
+void ngx_http_airouter_stats_quota(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_http_airouter_stats_quota_t *q);
 
 /*
  * Every node of days [from, to] (and only of kind, unless kind is

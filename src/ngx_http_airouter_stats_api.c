@@ -714,6 +714,7 @@ ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     airouter_apikey_t                   *key;
     ngx_http_airouter_stats_sum_t       *s;
     ngx_http_airouter_live_info_t        info;
+    ngx_http_airouter_stats_quota_t      quota;
     ngx_http_airouter_stats_counters_t   zero, *total;
 
     acf = amcf->config;
@@ -804,19 +805,28 @@ ngx_http_airouter_stats_api_alerts(ngx_http_request_t *r,
     for (i = 0; i < acf->nchannels; i++) {
         id = acf->channels[i].id;
 
-        if (acf->channels[i].daily_limit > 0) {
-            n = (ngx_uint_t) ngx_http_airouter_stats_channel_today(amcf, id);
+        ngx_http_airouter_stats_quota(amcf, i, &quota);
 
-            if (n >= (ngx_uint_t) acf->channels[i].daily_limit) {
-                ngx_http_airouter_stats_api_alert(alerts, "daily_limit",
-                    "warning",
-                    json_pack("{s:s, s:I, s:I}", "channel", id,
-                              "requests", (json_int_t) n,
-                              "daily_limit",
-                              (json_int_t) acf->channels[i].daily_limit),
-                    "Channel \"%s\" used its daily limit of %l requests",
-                    id, acf->channels[i].daily_limit);
-            }
+        if (quota.requests_left == 0) {
+            ngx_http_airouter_stats_api_alert(alerts, "daily_limit",
+                "warning",
+                json_pack("{s:s, s:I, s:I}", "channel", id,
+                          "requests", (json_int_t) quota.requests,
+                          "daily_limit",
+                          (json_int_t) acf->channels[i].daily_limit),
+                "Channel \"%s\" used its daily limit of %l requests",
+                id, acf->channels[i].daily_limit);
+        }
+
+        if (quota.tokens_left == 0) {
+            ngx_http_airouter_stats_api_alert(alerts, "daily_token_limit",
+                "warning",
+                json_pack("{s:s, s:I, s:I}", "channel", id,
+                          "tokens", (json_int_t) quota.tokens,
+                          "daily_token_limit",
+                          (json_int_t) acf->channels[i].daily_token_limit),
+                "Channel \"%s\" used its daily limit of %l tokens",
+                id, acf->channels[i].daily_token_limit);
         }
 
         ngx_http_airouter_stats_api_balance_alert(alerts, amcf, i);
@@ -870,6 +880,7 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
     airouter_config_t              *acf;
     airouter_channel_t             *ch;
     ngx_http_airouter_live_info_t   info;
+    ngx_http_airouter_stats_quota_t  quota;
 
     acf = amcf->config;
     now = ngx_time();
@@ -877,9 +888,10 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
 
     for (i = 0; i < acf->nchannels; i++) {
         ch = &acf->channels[i];
-        used = ngx_http_airouter_stats_channel_today(amcf, ch->id);
+        ngx_http_airouter_stats_quota(amcf, i, &quota);
+        used = quota.requests;
         off = ngx_http_airouter_switch_channel_off(amcf, ch->id);
-        exhausted = ch->daily_limit > 0 && used >= (uint64_t) ch->daily_limit;
+        exhausted = quota.spent;
 
         if (ngx_http_airouter_live_info(amcf, i, NULL, &info) != NGX_OK) {
             ngx_memzero(&info, sizeof(ngx_http_airouter_live_info_t));
@@ -910,6 +922,12 @@ ngx_http_airouter_stats_api_channels(ngx_http_request_t *r,
         json_object_set_new(o, "daily_limit", ch->daily_limit > 0
                                 ? json_integer(ch->daily_limit)
                                 : json_null());
+        json_object_set_new(o, "tokens_today",
+                            json_integer((json_int_t) quota.tokens));
+        json_object_set_new(o, "daily_token_limit",
+                            ch->daily_token_limit > 0
+                            ? json_integer(ch->daily_token_limit)
+                            : json_null());
 
         if (blocked) {
             json_object_set_new(o, "blacklisted_for",
