@@ -10,8 +10,10 @@
 
 
 static void ngx_http_airouter_discard_body(ngx_http_request_t *r);
+static json_t *ngx_http_airouter_error_inner(u_char *msg, u_char *end,
+    const char *type, const char *param, const char *code);
 static json_t *ngx_http_airouter_error_vjson(const char *type,
-    const char *code, const char *fmt, va_list args);
+    const char *param, const char *code, const char *fmt, va_list args);
 
 
 ngx_int_t
@@ -92,7 +94,7 @@ ngx_http_airouter_error_json(const char *type, const char *code,
     va_list   args;
 
     va_start(args, fmt);
-    err = ngx_http_airouter_error_vjson(type, code, fmt, args);
+    err = ngx_http_airouter_error_vjson(type, NULL, code, fmt, args);
     va_end(args);
 
     return err;
@@ -107,24 +109,43 @@ ngx_http_airouter_send_error(ngx_http_request_t *r, ngx_uint_t status,
     va_list   args;
 
     va_start(args, fmt);
-    err = ngx_http_airouter_error_vjson(type, code, fmt, args);
+    err = ngx_http_airouter_error_vjson(type, NULL, code, fmt, args);
     va_end(args);
 
     return ngx_http_airouter_send_json(r, status, err);
 }
 
 
+ngx_int_t
+ngx_http_airouter_send_param_error(ngx_http_request_t *r, const char *param,
+    const char *code, const char *fmt, ...)
+{
+    json_t   *err;
+    va_list   args;
+
+    va_start(args, fmt);
+    err = ngx_http_airouter_error_vjson("invalid_request_error", param, code,
+                                        fmt, args);
+    va_end(args);
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_BAD_REQUEST, err);
+}
+
+
+/*
+ * OpenAI's member order: message, type, param (only for an error about
+ * one parameter of the request), code.
+ */
 static json_t *
-ngx_http_airouter_error_vjson(const char *type, const char *code,
-    const char *fmt, va_list args)
+ngx_http_airouter_error_vjson(const char *type, const char *param,
+    const char *code, const char *fmt, va_list args)
 {
     u_char   msg[2048], *p, *q;
     json_t  *inner;
 
     p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
 
-    inner = json_pack("{s:s%,s:s,s:s?}", "message", (char *) msg,
-                      (size_t) (p - msg), "type", type, "code", code);
+    inner = ngx_http_airouter_error_inner(msg, p, type, param, code);
 
     if (inner == NULL) {
         /* a client's string that is not UTF-8: keep the message readable */
@@ -134,12 +155,26 @@ ngx_http_airouter_error_vjson(const char *type, const char *code,
             }
         }
 
-        inner = json_pack("{s:s%,s:s,s:s?}", "message", (char *) msg,
-                          (size_t) (p - msg), "type", type, "code", code);
+        inner = ngx_http_airouter_error_inner(msg, p, type, param, code);
         if (inner == NULL) {
             return NULL;
         }
     }
 
     return json_pack("{s:o}", "error", inner);
+}
+
+
+static json_t *
+ngx_http_airouter_error_inner(u_char *msg, u_char *end, const char *type,
+    const char *param, const char *code)
+{
+    if (param == NULL) {
+        return json_pack("{s:s%,s:s,s:s?}", "message", (char *) msg,
+                         (size_t) (end - msg), "type", type, "code", code);
+    }
+
+    return json_pack("{s:s%,s:s,s:s,s:s?}", "message", (char *) msg,
+                     (size_t) (end - msg), "type", type, "param", param,
+                     "code", code);
 }

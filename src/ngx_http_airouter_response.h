@@ -1,6 +1,6 @@
 /*
  * Sending JSON answers, and the one place that shapes OpenAI-style errors:
- * {"error": {"message", "type", "code"}}.
+ * {"error": {"message", "type", "param", "code"}}.
  */
 
 #ifndef NGX_HTTP_AIROUTER_RESPONSE_H
@@ -28,5 +28,12 @@ json_t *ngx_http_airouter_error_json(const char *type, const char *code,
 ngx_int_t ngx_http_airouter_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *type, const char *code,
     const char *fmt, ...);
+
+/*
+ * A 400 invalid_request_error about one parameter of the request, with
+ * OpenAI's "param" member naming it (e.g. "messages[1].role").
+ */
+ngx_int_t ngx_http_airouter_send_param_error(ngx_http_request_t *r,
+    const char *param, const char *code, const char *fmt, ...);
 
 #endif /* NGX_HTTP_AIROUTER_RESPONSE_H */
