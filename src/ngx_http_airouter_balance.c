@@ -13,8 +13,8 @@
 
 #include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_endpoint.h"
 #include "ngx_http_airouter_fetch.h"
-#include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_ssl.h"
 #include "airouter_balance.h"
 
@@ -51,6 +51,7 @@ typedef struct {
 /* What a channel's check asks, built at configuration time. */
 typedef struct {
     airouter_balance_kind_e      kind;          /* NONE: not checked */
+    ngx_http_airouter_endpoint_t  *ep;
     ngx_uint_t                   nreqs;
     ngx_http_airouter_fetch_req_t  reqs[AIROUTER_BALANCE_MAX_REQUESTS];
     ngx_uint_t                   running;
@@ -93,8 +94,8 @@ typedef struct {
 static ngx_int_t ngx_http_airouter_balance_target(ngx_conf_t *cf,
     ngx_http_airouter_bal_t *b, ngx_uint_t i);
 static ngx_int_t ngx_http_airouter_balance_req(ngx_conf_t *cf,
-    ngx_http_airouter_bal_t *b, airouter_channel_t *ch, const char *url,
-    ngx_http_airouter_fetch_req_t *req);
+    ngx_http_airouter_bal_t *b, ngx_http_airouter_endpoint_t *ep,
+    const char *url, ngx_http_airouter_fetch_req_t *req);
 static ngx_http_airouter_bal_sh_t *ngx_http_airouter_balance_sh(
     ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_zone_t **zone);
 static void ngx_http_airouter_balance_timer(ngx_event_t *ev);
@@ -193,6 +194,7 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
     airouter_channel_t              *ch;
     airouter_balance_kind_e          kind;
     airouter_balance_request_t       reqs[AIROUTER_BALANCE_MAX_REQUESTS];
+    ngx_http_airouter_endpoint_t    *ep;
     ngx_http_airouter_bal_target_t  *t;
 
     ch = &b->amcf->config->channels[i];
@@ -224,10 +226,22 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
         return NGX_OK;
     }
 
+    ep = ngx_http_airouter_endpoint(cf, b->amcf, i);
+    if (ep == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ep->error) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "airouter: channel \"%s\": no balance check: %s",
+                           ch->id, ep->error);
+        return NGX_OK;
+    }
+
     n = airouter_balance_requests(ch, kind, reqs);
 
     for (k = 0; k < n; k++) {
-        rc = ngx_http_airouter_balance_req(cf, b, ch, reqs[k].url,
+        rc = ngx_http_airouter_balance_req(cf, b, ep, reqs[k].url,
                                            &t->reqs[k]);
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -235,13 +249,15 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
 
         if (rc != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                               "airouter: channel \"%s\": the balance URL "
-                               "cannot be asked (not http(s), or its host "
-                               "did not resolve)", ch->id);
+                               "airouter: channel \"%s\": no balance check: "
+                               "its URL is not on the channel's own scheme "
+                               "and host (the key goes nowhere else)",
+                               ch->id);
             return NGX_OK;
         }
     }
 
+    t->ep = ep;
     t->kind = kind;
     t->nreqs = n;
     ch->balance.hold = hold;
@@ -252,25 +268,22 @@ ngx_http_airouter_balance_target(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
 
 
 /*
- * An absolute URL as a fetch: the host resolved now (or by the resolver
- * at every check when nginx has one), TLS with SNI for https, the
- * channel's first key as the provider wants it.  NGX_DECLINED when the
- * URL cannot be asked.
+ * One request of a check, on the channel's endpoint (address, Host, TLS
+ * name and key header lines: ngx_http_airouter_endpoint.c, as the proxy
+ * and discovery send them; the channel's first key).  The URL must be on
+ * the channel's own scheme and authority: a balance check never sends the
+ * key to another host.  NGX_DECLINED when it is not.
  */
 static ngx_int_t
 ngx_http_airouter_balance_req(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
-    airouter_channel_t *ch, const char *url, ngx_http_airouter_fetch_req_t *req)
+    ngx_http_airouter_endpoint_t *ep, const char *url,
+    ngx_http_airouter_fetch_req_t *req)
 {
-    u_char                     *p, *end, *s;
-    size_t                      len, n;
-    ngx_url_t                   u;
-    ngx_str_t                   authority, uri;
-    ngx_uint_t                  k, https;
-    ngx_addr_t                 *addr;
-    const char                 *hdr, *prefix, *key;
-    ngx_resolver_t             *resolver;
-    const airouter_provider_t  *pv;
-    ngx_http_core_loc_conf_t   *clcf;
+    u_char                    *p, *end, *s;
+    size_t                     len;
+    ngx_str_t                  authority, uri;
+    ngx_uint_t                 https;
+    ngx_http_core_loc_conf_t  *clcf;
 
     len = ngx_strlen(url);
     s = ngx_pnalloc(cf->pool, len + 1);
@@ -307,121 +320,66 @@ ngx_http_airouter_balance_req(ngx_conf_t *cf, ngx_http_airouter_bal_t *b,
         ngx_str_set(&uri, "/");
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    resolver = ngx_http_airouter_resolve_resolver(cf);
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.url = authority;
-    u.default_port = https ? 443 : 80;
-    u.no_resolve = (resolver != NULL);
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK
-        || (u.naddrs == 0 && resolver == NULL))
+    if (https != ep->https || authority.len != ep->host.len
+        || ngx_strncasecmp(authority.data, ep->host.data, authority.len) != 0)
     {
         return NGX_DECLINED;
     }
 
-    addr = NULL;
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    for (k = 0; k < u.naddrs; k++) {
-        if (addr == NULL || u.addrs[k].sockaddr->sa_family == AF_INET) {
-            addr = &u.addrs[k];
+    /* the address is the endpoint's at each check (kept fresh) */
+    req->resolver = ep->resolver;
+    req->resolver_timeout = (clcf->resolver_timeout == NGX_CONF_UNSET_MSEC)
+                            ? 30000 : clcf->resolver_timeout;
+    req->resolve_name = ep->name;
+    req->port = ep->port;
 
-            if (addr->sockaddr->sa_family == AF_INET) {
-                break;
-            }
-        }
-    }
-
-    req->addr = addr;
-
-    if (addr == NULL) {
-        req->resolver = resolver;
-        req->resolver_timeout = (clcf->resolver_timeout
-                                 == NGX_CONF_UNSET_MSEC)
-                                ? 30000 : clcf->resolver_timeout;
-        req->resolve_name = u.host;
-        req->port = u.port ? u.port : u.default_port;
-    }
-
-    req->host = authority;
+    req->host = ep->host;
     req->uri = uri;
     req->max_size = NGX_HTTP_AIROUTER_BAL_MAX_SIZE;
     req->timeout = b->amcf->discovery_timeout;
 
-    if (https) {
+    if (ep->nauth) {
+        req->headers = ep->auth[0];
+    }
+
+    if (!https) {
+        return NGX_OK;
+    }
+
 #if (NGX_SSL)
-        ngx_str_t                      trusted;
-        ngx_http_airouter_loc_conf_t  *alcf;
+    {
+    ngx_str_t                      trusted;
+    ngx_http_airouter_loc_conf_t  *alcf;
 
-        if (b->ssl == NULL) {
-            alcf = ngx_http_conf_get_module_loc_conf(cf,
-                                                     ngx_http_airouter_module);
-            b->ssl_verify = (alcf->ssl_verify == NGX_CONF_UNSET)
-                            ? 1 : alcf->ssl_verify;
+    if (b->ssl == NULL) {
+        alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_airouter_module);
+        b->ssl_verify = (alcf->ssl_verify == NGX_CONF_UNSET)
+                        ? 1 : alcf->ssl_verify;
 
-            if (alcf->ssl_trusted_certificate.data) {
-                trusted = alcf->ssl_trusted_certificate;
+        if (alcf->ssl_trusted_certificate.data) {
+            trusted = alcf->ssl_trusted_certificate;
 
-            } else {
-                ngx_str_set(&trusted, "/etc/ssl/certs/ca-certificates.crt");
-            }
-
-            b->ssl = ngx_http_airouter_ssl_client(cf, b->ssl_verify,
-                                                  &trusted);
-            if (b->ssl == NULL) {
-                return NGX_ERROR;
-            }
+        } else {
+            ngx_str_set(&trusted, "/etc/ssl/certs/ca-certificates.crt");
         }
 
-        req->ssl = b->ssl;
-        req->verify = b->ssl_verify;
-        req->server_name.len = u.host.len;
-        req->server_name.data = ngx_pnalloc(cf->pool, u.host.len + 1);
-        if (req->server_name.data == NULL) {
+        b->ssl = ngx_http_airouter_ssl_client(cf, b->ssl_verify, &trusted);
+        if (b->ssl == NULL) {
             return NGX_ERROR;
         }
-
-        ngx_cpystrn(req->server_name.data, u.host.data, u.host.len + 1);
-#else
-        return NGX_DECLINED;
-#endif
     }
 
-    if (ch->api_keys.n == 0) {
-        return NGX_OK;
+    req->ssl = b->ssl;
+    req->verify = b->ssl_verify;
+    req->server_name = ep->name;
     }
-
-    pv = ch->provider;
-    hdr = "Authorization";
-    prefix = "Bearer ";
-
-    if (pv && pv->auth_type && ngx_strcmp(pv->auth_type, "bearer") != 0
-        && pv->auth_header)
-    {
-        hdr = pv->auth_header;
-        prefix = "";
-    }
-
-    key = ch->api_keys.items[0];
-
-    if (strpbrk(key, "\r\n") != NULL) {
-        return NGX_OK;
-    }
-
-    n = ngx_strlen(hdr) + sizeof(": ") - 1 + ngx_strlen(prefix)
-        + ngx_strlen(key) + sizeof(CRLF) - 1;
-
-    req->headers.data = ngx_pnalloc(cf->pool, n);
-    if (req->headers.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    req->headers.len = ngx_sprintf(req->headers.data, "%s: %s%s" CRLF, hdr,
-                                   prefix, key)
-                       - req->headers.data;
 
     return NGX_OK;
+#else
+    return NGX_DECLINED;
+#endif
 }
 
 
@@ -639,6 +597,7 @@ ngx_http_airouter_balance_start(ngx_http_airouter_bal_t *b,
     for (k = 0; k < t->nreqs; k++) {
         ask[k].check = c;
         ask[k].index = k;
+        t->reqs[k].addr = t->ep->addr;
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter balance: channel \"%s\" GET %V%V",

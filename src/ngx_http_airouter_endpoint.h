@@ -1,7 +1,7 @@
 /*
  * A channel's upstream endpoint, built once at configuration time for
  * every part of the module that talks to the channel: the proxy's tries
- * and discovery's /models requests (balance checks later).
+ * and discovery's /models requests and the balance checks.
  *
  * From the channel's base_url: the scheme, the authority (the Host
  * header), the host alone (TLS name and resolver's name), the port, the
@@ -11,8 +11,9 @@
  * says the channel's dialect and provider want it.  Keys with a control
  * character never get here: the configuration refuses them at load.
  *
- * Called by the proxy's and discovery's configuration code; calls the
- * resolver helpers and airouter_dialect_auth.
+ * Called by the proxy's, discovery's and the balance checks'
+ * configuration code; calls the resolver helpers and
+ * airouter_dialect_auth.
  */
 
 #ifndef NGX_HTTP_AIROUTER_ENDPOINT_H

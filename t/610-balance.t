@@ -126,6 +126,11 @@ channels:
     api_key: "sk-c"
     configured_models: ["m-custom"]
     balance: {kind: json, url: /custom/b, path: wallet.left, currency: EUR}
+  - id: elsewhere         # its key would go to another host: never asked
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/custom"
+    api_key: "sk-c"
+    configured_models: ["m-custom"]
+    balance: {kind: json, url: "http://localhost:$TEST_NGINX_RAND_PORT_1/custom/b", path: wallet.left}
 tasks:
   model_discovery:
     enabled: false
@@ -161,7 +166,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: every kind's answer reaches /v1/admin/channels; keys never do
+=== TEST 1: every kind's answer reaches /v1/admin/channels; keys never do, nor to another host
 --- request
 GET /v1/admin/channels
 --- check_json
@@ -173,9 +178,11 @@ $b{ds}{amount} == 110 && $b{ds}{currency} eq 'CNY' && $b{ds}{low}
 && $b{relay}{amount} == 10 && $b{relay}{currency} eq 'USD'
 && $b{custom}{amount} == 7.25 && $b{custom}{currency} eq 'EUR'
 && !$b{ds}{held} && !$b{'or-nohold'}{held} && $b{'or-nohold'}{amount} == 0
+&& !$b{elsewhere}{checked} && $b{elsewhere}{error} =~ /not checked/
 --- response_body_unlike: sk-(ds|or|or2|sf|moon|relay|c)\b
 --- error_log
 balance of channel "ds": 110.00 CNY (below low_threshold)
+channel "elsewhere": no balance check: its URL is not on the channel's own scheme and host
 
 
 
