@@ -294,6 +294,10 @@ ngx_http_airouter_init_main_conf(ngx_conf_t *cf, void *conf)
         }
     }
 
+    if (ngx_http_airouter_live_init_conf(cf, amcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (ngx_http_airouter_discovery_init_conf(cf, amcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }

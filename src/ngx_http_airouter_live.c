@@ -26,6 +26,9 @@
 
 typedef struct {
     uint64_t                     key;           /* 0: empty slot */
+    uint64_t                     owner;         /* the definition it is of:
+                                                   the channel's, or the
+                                                   key's for a key's block */
     time_t                       until;         /* blocked until; 0: open */
     time_t                       probe;         /* half-open probe since */
     time_t                       period;        /* length of the last block */
@@ -44,11 +47,21 @@ typedef struct {
 } ngx_http_airouter_live_entry_t;
 
 
-/* amcf->live: the slots upper layers set */
+/*
+ * amcf->live: the slots upper layers set, and each channel's definition as
+ * a hash (id, base_url, api_keys; and each key's own: id, base_url, key),
+ * the seed of its entries' keys: a channel redefined by a reload starts
+ * afresh, a key kept keeps its block wherever it moved in the list.
+ */
 typedef struct {
     ngx_http_airouter_live_block_pt      on_block;
     ngx_http_airouter_live_reachable_pt  reachable;
     ngx_http_airouter_live_suspect_pt    on_suspect;
+    ngx_uint_t                           nchannels;
+    uint64_t                            *channels;  /* [nchannels] */
+    uint64_t                           **keys;      /* [nchannels][nkeys] */
+    uint64_t                            *owners;    /* all the above, sorted */
+    ngx_uint_t                           nowners;
 } ngx_http_airouter_live_conf_t;
 
 
@@ -61,22 +74,34 @@ typedef struct {
 
 static ngx_http_airouter_live_sh_t *ngx_http_airouter_live_table(
     ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
-static uint64_t ngx_http_airouter_live_key(const char *channel,
+static uint64_t ngx_http_airouter_live_channel(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
+static uint64_t ngx_http_airouter_live_api_key(
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel, ngx_uint_t k);
+static uint64_t ngx_http_airouter_live_define(const airouter_channel_t *ch,
+    ngx_int_t k);
+static int ngx_libc_cdecl ngx_http_airouter_live_cmp(const void *one,
+    const void *two);
+static ngx_uint_t ngx_http_airouter_live_owned(
+    ngx_http_airouter_live_conf_t *lcf, uint64_t owner);
+static void ngx_http_airouter_live_purge(ngx_http_airouter_zone_t *zone);
+static void ngx_http_airouter_live_remove(ngx_http_airouter_live_sh_t *live,
+    ngx_uint_t i);
+static uint64_t ngx_http_airouter_live_key(uint64_t channel,
     const u_char *model, size_t len);
-static uint64_t ngx_http_airouter_live_scope_key(const char *channel,
+static uint64_t ngx_http_airouter_live_scope_key(uint64_t channel,
     const u_char *model, size_t len, ngx_uint_t scope);
 static uint64_t ngx_http_airouter_live_fnv(uint64_t h, const u_char *p,
     size_t len);
-static uint64_t ngx_http_airouter_live_key_hash(const char *channel,
-    ngx_uint_t key);
+static uint64_t ngx_http_airouter_live_key_hash(uint64_t key);
 static ngx_uint_t ngx_http_airouter_live_key_fault(airouter_fault_e fault);
 static ngx_int_t ngx_http_airouter_live_other_key(
-    ngx_http_airouter_live_sh_t *live, const char *channel,
-    ngx_uint_t nkeys, ngx_uint_t key, time_t now);
+    ngx_http_airouter_live_sh_t *live, ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_uint_t nkeys, ngx_uint_t key, time_t now);
 static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_find(
-    ngx_http_airouter_live_sh_t *live, uint64_t key, ngx_uint_t create);
+    ngx_http_airouter_live_sh_t *live, uint64_t key, uint64_t owner);
 static void ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
-    const char *channel, const u_char *model, size_t len, ngx_uint_t create,
+    uint64_t channel, const u_char *model, size_t len, ngx_uint_t create,
     ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me);
 static ngx_int_t ngx_http_airouter_live_open(
     ngx_http_airouter_live_entry_t *e, time_t now, ngx_uint_t claim,
@@ -180,6 +205,186 @@ ngx_http_airouter_live_conf(ngx_conf_t *cf,
 }
 
 
+ngx_int_t
+ngx_http_airouter_live_init_conf(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_uint_t                      i, k, n;
+    airouter_channel_t             *ch;
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = ngx_http_airouter_live_conf(cf, amcf);
+    if (lcf == NULL) {
+        return NGX_ERROR;
+    }
+
+    lcf->nchannels = amcf->config->nchannels;
+    n = lcf->nchannels;
+
+    for (i = 0; i < lcf->nchannels; i++) {
+        n += amcf->config->channels[i].api_keys.n;
+    }
+
+    lcf->channels = ngx_palloc(cf->pool,
+                               (lcf->nchannels + 1) * sizeof(uint64_t));
+    lcf->keys = ngx_palloc(cf->pool,
+                           (lcf->nchannels + 1) * sizeof(uint64_t *));
+    lcf->owners = ngx_palloc(cf->pool, (n + 1) * sizeof(uint64_t));
+
+    if (lcf->channels == NULL || lcf->keys == NULL || lcf->owners == NULL) {
+        return NGX_ERROR;
+    }
+
+    lcf->nowners = 0;
+
+    for (i = 0; i < lcf->nchannels; i++) {
+        ch = &amcf->config->channels[i];
+
+        lcf->channels[i] = ngx_http_airouter_live_define(ch, -1);
+        lcf->owners[lcf->nowners++] = lcf->channels[i];
+
+        lcf->keys[i] = ngx_palloc(cf->pool,
+                                  (ch->api_keys.n + 1) * sizeof(uint64_t));
+        if (lcf->keys[i] == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (k = 0; k < ch->api_keys.n; k++) {
+            lcf->keys[i][k] = ngx_http_airouter_live_define(ch, k);
+            lcf->owners[lcf->nowners++] = lcf->keys[i][k];
+        }
+    }
+
+    ngx_qsort(lcf->owners, lcf->nowners, sizeof(uint64_t),
+              ngx_http_airouter_live_cmp);
+
+    return NGX_OK;
+}
+
+
+/*
+ * What a channel is, for its live state: its id, base_url and keys (k <
+ * 0), or one of its keys (k): the id, base_url and that key.  Never 0.
+ */
+static uint64_t
+ngx_http_airouter_live_define(const airouter_channel_t *ch, ngx_int_t k)
+{
+    size_t      i;
+    uint64_t    h;
+    const char  *url;
+
+    url = ch->base_url ? ch->base_url : "";
+
+    h = ngx_http_airouter_live_fnv(0xcbf29ce484222325ULL,
+                                   (const u_char *) ch->id,
+                                   ngx_strlen(ch->id) + 1);
+    h = ngx_http_airouter_live_fnv(h, (const u_char *) url,
+                                   ngx_strlen(url) + 1);
+
+    if (k >= 0) {
+        /* "\0k": no channel's own hash ends so */
+        h = ngx_http_airouter_live_fnv(h, (const u_char *) "\0k", 2);
+        h = ngx_http_airouter_live_fnv(h,
+                (const u_char *) ch->api_keys.items[k],
+                ngx_strlen(ch->api_keys.items[k]) + 1);
+
+    } else {
+        for (i = 0; i < ch->api_keys.n; i++) {
+            h = ngx_http_airouter_live_fnv(h,
+                    (const u_char *) ch->api_keys.items[i],
+                    ngx_strlen(ch->api_keys.items[i]) + 1);
+        }
+    }
+
+    return h ? h : 1;
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_airouter_live_cmp(const void *one, const void *two)
+{
+    uint64_t  a, b;
+
+    a = *(const uint64_t *) one;
+    b = *(const uint64_t *) two;
+
+    return (a > b) - (a < b);
+}
+
+
+/* Whether owner is the definition of a channel or key of this config. */
+static ngx_uint_t
+ngx_http_airouter_live_owned(ngx_http_airouter_live_conf_t *lcf,
+    uint64_t owner)
+{
+    ngx_uint_t  lo, hi, mid;
+
+    lo = 0;
+    hi = lcf->nowners;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+
+        if (lcf->owners[mid] == owner) {
+            return 1;
+        }
+
+        if (lcf->owners[mid] < owner) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The seed of channel's entries (the definition the config gives it). */
+static uint64_t
+ngx_http_airouter_live_channel(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel)
+{
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = amcf->live;
+
+    if (lcf && lcf->channels && channel < lcf->nchannels) {
+        return lcf->channels[channel];
+    }
+
+    return ngx_http_airouter_live_define(&amcf->config->channels[channel],
+                                         -1);
+}
+
+
+/* The seed of the block of channel's api_keys[k]. */
+static uint64_t
+ngx_http_airouter_live_api_key(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_uint_t k)
+{
+    airouter_channel_t             *ch;
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    lcf = amcf->live;
+    ch = &amcf->config->channels[channel];
+
+    if (k >= ch->api_keys.n) {
+        /* not a key of this config: an entry no one else finds */
+        return ngx_http_airouter_live_fnv(
+                   ngx_http_airouter_live_channel(amcf, channel),
+                   (const u_char *) &k, sizeof(ngx_uint_t));
+    }
+
+    if (lcf && lcf->keys && channel < lcf->nchannels) {
+        return lcf->keys[channel][k];
+    }
+
+    return ngx_http_airouter_live_define(ch, (ngx_int_t) k);
+}
+
+
 ngx_uint_t
 ngx_http_airouter_live_reachable(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel)
@@ -223,7 +428,9 @@ ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone)
     ngx_http_airouter_live_sh_t  *live;
 
     if (zone->sh->live) {
-        return NGX_OK;              /* a reload: the table is kept */
+        /* a reload: the table is kept, less what the new config redefined */
+        ngx_http_airouter_live_purge(zone);
+        return NGX_OK;
     }
 
     /* at most an eighth of the zone: the catalogue needs the rest */
@@ -253,6 +460,94 @@ ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone)
 }
 
 
+/*
+ * At a reload, in the master: the entries of a channel or key that is no
+ * longer defined as it was (another base_url, other keys, gone) go, so
+ * that a channel blacklisted for its dead keys serves at once with new
+ * ones.  The old workers may still look for them: they find nothing, as
+ * for a channel that never failed.
+ */
+static void
+ngx_http_airouter_live_purge(ngx_http_airouter_zone_t *zone)
+{
+    ngx_uint_t                      i, n;
+    ngx_http_airouter_live_sh_t    *live;
+    ngx_http_airouter_live_conf_t  *lcf;
+
+    live = zone->sh->live;
+    lcf = zone->amcf->live;
+
+    if (lcf == NULL || lcf->owners == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i <= live->mask; /* void */) {
+
+        if (live->slots[i].key == 0
+            || ngx_http_airouter_live_owned(lcf, live->slots[i].owner))
+        {
+            i++;
+            continue;
+        }
+
+        /* another entry may move into slot i: look at it again */
+        ngx_http_airouter_live_remove(live, i);
+        n++;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "airouter: live: %ui entries of channels or keys the "
+                      "new configuration redefines dropped", n);
+    }
+}
+
+
+/*
+ * Linear probing's deletion: empty slot i, then move back each entry of
+ * the run after it that could no longer be found past the hole.
+ */
+static void
+ngx_http_airouter_live_remove(ngx_http_airouter_live_sh_t *live,
+    ngx_uint_t i)
+{
+    ngx_uint_t  j, home;
+
+    j = i;
+
+    for ( ;; ) {
+        ngx_memzero(&live->slots[i], sizeof(ngx_http_airouter_live_entry_t));
+
+        for ( ;; ) {
+            j = (j + 1) & live->mask;
+
+            if (live->slots[j].key == 0) {
+                live->used--;
+                return;
+            }
+
+            home = live->slots[j].key & live->mask;
+
+            /* j stays where it is when home is cyclically in (i, j] */
+            if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) {
+                continue;
+            }
+
+            break;
+        }
+
+        live->slots[i] = live->slots[j];
+        i = j;
+    }
+}
+
+
 void
 ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
@@ -275,6 +570,7 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t *probe, ngx_http_airouter_live_block_t *block)
 {
     time_t                           now;
+    uint64_t                         cid;
     ngx_int_t                        rc;
     ngx_uint_t                       cprobe, mprobe, sprobe;
     const char                      *id;
@@ -291,16 +587,17 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     }
 
     id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
+    ngx_http_airouter_live_pair(live, cid, model->data, model->len, 1,
                                 &ce, &me);
 
     /* only a scoped block creates the scoped entry */
     se = scope ? ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_scope_key(id, model->data,
+                     ngx_http_airouter_live_scope_key(cid, model->data,
                                                       model->len, scope), 0)
                : NULL;
 
@@ -381,6 +678,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 {
     time_t                           now, shortened;
     double                           a;
+    uint64_t                         cid, kid;
     ngx_uint_t                       ok, shared, scoped;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
@@ -398,6 +696,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     }
 
     id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
     ok = (report->fault == AIROUTER_FAULT_NONE);
     v = &report->verdict;
@@ -416,7 +715,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ngx_http_airouter_live_pair(live, id, model->data, model->len, 1,
+    ngx_http_airouter_live_pair(live, cid, model->data, model->len, 1,
                                 &ce, &me);
 
     se = NULL;
@@ -425,16 +724,17 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
         && (scoped || (report->probe & NGX_HTTP_AIROUTER_PROBE_SCOPED)))
     {
         se = ngx_http_airouter_live_find(live,
-                 ngx_http_airouter_live_scope_key(id, model->data,
+                 ngx_http_airouter_live_scope_key(cid, model->data,
                                                   model->len, report->scope),
-                 1);
+                 cid);
     }
 
     if (report->nkeys > 1 && ngx_http_airouter_live_key_fault(report->fault)
         && v->cooldown > 0)
     {
+        kid = ngx_http_airouter_live_api_key(amcf, channel, report->key);
         ke = ngx_http_airouter_live_find(live,
-                 ngx_http_airouter_live_key_hash(id, report->key), 1);
+                 ngx_http_airouter_live_key_hash(kid), kid);
 
         if (ke) {
             ngx_http_airouter_live_count(ke, now, 0);
@@ -443,7 +743,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
         }
 
         /* the channel and its model stay open while another key lives */
-        report->keyed = ngx_http_airouter_live_other_key(live, id,
+        report->keyed = ngx_http_airouter_live_other_key(live, amcf, channel,
                             report->nkeys, report->key, now) == NGX_OK;
     }
 
@@ -596,7 +896,8 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
     airouter_fault_e fault, time_t until)
 {
     time_t                           now;
-    uint64_t                         hash;
+    uint64_t                         hash, owner;
+    ngx_uint_t                       i;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_entry_t  *e;
@@ -608,17 +909,33 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
         return;
     }
 
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        if (ngx_strcmp(amcf->config->channels[i].id, channel) == 0) {
+            break;
+        }
+    }
+
+    if (i == amcf->config->nchannels
+        || (key >= 0 && (size_t) key >= amcf->config->channels[i].api_keys.n))
+    {
+        return;
+    }
+
+    owner = key >= 0
+            ? ngx_http_airouter_live_api_key(amcf, i, (ngx_uint_t) key)
+            : ngx_http_airouter_live_channel(amcf, i);
+
     hash = key >= 0
-           ? ngx_http_airouter_live_key_hash(channel, (ngx_uint_t) key)
+           ? ngx_http_airouter_live_key_hash(owner)
            : (scope && model)
-           ? ngx_http_airouter_live_scope_key(channel, model->data,
+           ? ngx_http_airouter_live_scope_key(owner, model->data,
                                               model->len, scope)
-           : ngx_http_airouter_live_key(channel, model ? model->data : NULL,
+           : ngx_http_airouter_live_key(owner, model ? model->data : NULL,
                                         model ? model->len : 0);
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    e = ngx_http_airouter_live_find(live, hash, 1);
+    e = ngx_http_airouter_live_find(live, hash, owner);
 
     if (e && e->until < until) {
         ngx_http_airouter_live_block(e, now, fault, until - now);
@@ -633,6 +950,7 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model, ngx_uint_t listed)
 {
     time_t                           now, period[NGX_HTTP_AIROUTER_LIVE_SCOPES];
+    uint64_t                         cid;
     ngx_uint_t                       s, n;
     const char                      *id;
     ngx_slab_pool_t                 *shpool;
@@ -646,6 +964,7 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
     }
 
     id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
     n = 0;
 
@@ -655,7 +974,7 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
         period[s - 1] = 0;
 
         se = ngx_http_airouter_live_find(live,
-                 ngx_http_airouter_live_scope_key(id, model->data,
+                 ngx_http_airouter_live_scope_key(cid, model->data,
                                                   model->len, s), 0);
 
         if (se == NULL || se->confirm == 0) {
@@ -717,9 +1036,9 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_block_t *block)
 {
     time_t                           now;
+    uint64_t                         cid;
     ngx_int_t                        rc;
     ngx_uint_t                       i, k, start;
-    const char                      *id;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_entry_t  *ce, *ke;
@@ -741,14 +1060,14 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
         return NGX_DONE;
     }
 
-    id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
     rc = NGX_DECLINED;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     ce = ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_key(id, NULL, 0), 1);
+                     ngx_http_airouter_live_key(cid, NULL, 0), cid);
     start = ce ? ce->next_key : 0;
 
     for (i = 0; i < nkeys; i++) {
@@ -759,7 +1078,8 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
         }
 
         ke = ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_key_hash(id, k), 0);
+                 ngx_http_airouter_live_key_hash(
+                     ngx_http_airouter_live_api_key(amcf, channel, k)), 0);
 
         if (ke == NULL || ke->until <= now) {
             *key = k;
@@ -814,8 +1134,8 @@ ngx_http_airouter_live_scope_info(ngx_http_airouter_main_conf_t *amcf,
 {
     time_t                           now;
     uint32_t                         t;
+    uint64_t                         cid;
     ngx_uint_t                       i;
-    const char                      *id;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_entry_t  *e;
@@ -827,7 +1147,7 @@ ngx_http_airouter_live_scope_info(ngx_http_airouter_main_conf_t *amcf,
         return NGX_DECLINED;
     }
 
-    id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
     t = (uint32_t) (now / NGX_HTTP_AIROUTER_LIVE_BUCKET);
 
@@ -835,9 +1155,9 @@ ngx_http_airouter_live_scope_info(ngx_http_airouter_main_conf_t *amcf,
 
     e = ngx_http_airouter_live_find(live,
             (scope && model)
-            ? ngx_http_airouter_live_scope_key(id, model->data, model->len,
+            ? ngx_http_airouter_live_scope_key(cid, model->data, model->len,
                                                scope)
-            : ngx_http_airouter_live_key(id, model ? model->data : NULL,
+            : ngx_http_airouter_live_key(cid, model ? model->data : NULL,
                                          model ? model->len : 0), 0);
 
     if (e == NULL) {
@@ -887,8 +1207,8 @@ ngx_http_airouter_live_key_info(ngx_http_airouter_main_conf_t *amcf,
     ngx_shmtx_lock(&shpool->mutex);
 
     e = ngx_http_airouter_live_find(live,
-            ngx_http_airouter_live_key_hash(amcf->config->channels[channel].id,
-                                            k), 0);
+            ngx_http_airouter_live_key_hash(
+                ngx_http_airouter_live_api_key(amcf, channel, k)), 0);
 
     if (e != NULL && e->until > now) {
         info->until = e->until;
@@ -906,8 +1226,9 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel)
 {
     uint32_t                         i;
+    uint64_t                         cid;
     ngx_uint_t                       found, s;
-    const char                      *id, *mid;
+    const char                      *mid;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_entry_t  *e, *se;
@@ -919,7 +1240,7 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
         return NGX_DECLINED;
     }
 
-    id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
     cat = ngx_http_airouter_catalog_current(amcf);
     found = 0;
 
@@ -930,7 +1251,7 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
 
         if (cat == NULL || i == airouter_catalog_nmodels(cat)) {
             e = ngx_http_airouter_live_find(live,
-                              ngx_http_airouter_live_key(id, NULL, 0), 0);
+                              ngx_http_airouter_live_key(cid, NULL, 0), 0);
 
         } else {
             m = airouter_catalog_model(cat, i);
@@ -941,13 +1262,13 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
 
             mid = airouter_catalog_model_id(cat, m);
             e = ngx_http_airouter_live_find(live,
-                        ngx_http_airouter_live_key(id, (u_char *) mid,
+                        ngx_http_airouter_live_key(cid, (u_char *) mid,
                                                    ngx_strlen(mid)), 0);
 
             /* and the model's blocks on single endpoints */
             for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
                 se = ngx_http_airouter_live_find(live,
-                         ngx_http_airouter_live_scope_key(id, (u_char *) mid,
+                         ngx_http_airouter_live_scope_key(cid, (u_char *) mid,
                                                    ngx_strlen(mid), s), 0);
 
                 if (se) {
@@ -976,7 +1297,8 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
 
     for (i = 0; i < amcf->config->channels[channel].api_keys.n; i++) {
         e = ngx_http_airouter_live_find(live,
-                          ngx_http_airouter_live_key_hash(id, i), 0);
+                 ngx_http_airouter_live_key_hash(
+                     ngx_http_airouter_live_api_key(amcf, channel, i)), 0);
 
         if (e) {
             e->until = 0;
@@ -1008,37 +1330,35 @@ ngx_http_airouter_live_table(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
-/* FNV-1a over "channel\0model"; 0 is the empty slot's key. */
+/*
+ * FNV-1a of the model id on from the channel's definition (the channel's
+ * own entry: no model); 0 is the empty slot's key.
+ */
 static uint64_t
-ngx_http_airouter_live_key(const char *channel, const u_char *model,
+ngx_http_airouter_live_key(uint64_t channel, const u_char *model,
     size_t len)
 {
     uint64_t  h;
 
-    h = ngx_http_airouter_live_fnv(0xcbf29ce484222325ULL,
-                                   (const u_char *) channel,
-                                   ngx_strlen(channel) + 1);
-    h = ngx_http_airouter_live_fnv(h, model, len);
+    h = ngx_http_airouter_live_fnv(channel, model, len);
 
     return h ? h : 1;
 }
 
 
 /*
- * A (channel, model) on one scope: "channel\0model\0s<scope>" (a model
- * id holds no NUL, so no model's own key is one of these).
+ * A (channel, model) on one scope: "model\0s<scope>" from the channel's
+ * definition (a model id holds no NUL, so no model's own key is one of
+ * these).
  */
 static uint64_t
-ngx_http_airouter_live_scope_key(const char *channel, const u_char *model,
+ngx_http_airouter_live_scope_key(uint64_t channel, const u_char *model,
     size_t len, ngx_uint_t scope)
 {
     u_char    buf[NGX_INT_T_LEN + 2], *last;
     uint64_t  h;
 
-    h = ngx_http_airouter_live_fnv(0xcbf29ce484222325ULL,
-                                   (const u_char *) channel,
-                                   ngx_strlen(channel) + 1);
-    h = ngx_http_airouter_live_fnv(h, model, len);
+    h = ngx_http_airouter_live_fnv(channel, model, len);
 
     buf[0] = '\0';
     last = ngx_sprintf(buf + 1, "s%ui", scope);
@@ -1061,16 +1381,14 @@ ngx_http_airouter_live_fnv(uint64_t h, const u_char *p, size_t len)
 }
 
 
-/* The n-th key of a channel: "channel\0\0key<n>" (no model id has a NUL). */
+/*
+ * The block of one api key: "\0key" from the key's definition (not its
+ * index: a key keeps its block wherever a reload moves it in the list).
+ */
 static uint64_t
-ngx_http_airouter_live_key_hash(const char *channel, ngx_uint_t key)
+ngx_http_airouter_live_key_hash(uint64_t key)
 {
-    u_char  buf[NGX_INT_T_LEN + 8], *last;
-
-    buf[0] = '\0';
-    last = ngx_sprintf(buf + 1, "key%ui", key);
-
-    return ngx_http_airouter_live_key(channel, buf, last - buf);
+    return ngx_http_airouter_live_key(key, (const u_char *) "\0key", 4);
 }
 
 
@@ -1094,7 +1412,8 @@ ngx_http_airouter_live_key_fault(airouter_fault_e fault)
 /* NGX_OK when a key of the channel other than this one is not blocked. */
 static ngx_int_t
 ngx_http_airouter_live_other_key(ngx_http_airouter_live_sh_t *live,
-    const char *channel, ngx_uint_t nkeys, ngx_uint_t key, time_t now)
+    ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
+    ngx_uint_t nkeys, ngx_uint_t key, time_t now)
 {
     ngx_uint_t                       k;
     ngx_http_airouter_live_entry_t  *ke;
@@ -1105,7 +1424,8 @@ ngx_http_airouter_live_other_key(ngx_http_airouter_live_sh_t *live,
         }
 
         ke = ngx_http_airouter_live_find(live,
-                          ngx_http_airouter_live_key_hash(channel, k), 0);
+                 ngx_http_airouter_live_key_hash(
+                     ngx_http_airouter_live_api_key(amcf, channel, k)), 0);
 
         if (ke == NULL || ke->until <= now) {
             return NGX_OK;
@@ -1116,10 +1436,14 @@ ngx_http_airouter_live_other_key(ngx_http_airouter_live_sh_t *live,
 }
 
 
-/* Linear probing; the table is kept at most three quarters full. */
+/*
+ * Linear probing; the table is kept at most three quarters full.  A
+ * missing entry is created for owner (the definition it is of), not when
+ * owner is 0.
+ */
 static ngx_http_airouter_live_entry_t *
 ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
-    ngx_uint_t create)
+    uint64_t owner)
 {
     ngx_uint_t                       i;
     ngx_http_airouter_live_entry_t  *e;
@@ -1136,11 +1460,12 @@ ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
         }
     }
 
-    if (!create || live->used >= (live->mask + 1) / 4 * 3) {
+    if (owner == 0 || live->used >= (live->mask + 1) / 4 * 3) {
         return NULL;
     }
 
     e->key = key;
+    e->owner = owner;
     live->used++;
 
     return e;
@@ -1150,13 +1475,15 @@ ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
 /* The channel's entry and its model's; NULL where absent (or no room). */
 static void
 ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
-    const char *channel, const u_char *model, size_t len, ngx_uint_t create,
+    uint64_t channel, const u_char *model, size_t len, ngx_uint_t create,
     ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me)
 {
     *ce = ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_key(channel, NULL, 0), create);
+                     ngx_http_airouter_live_key(channel, NULL, 0),
+                     create ? channel : 0);
     *me = ngx_http_airouter_live_find(live,
-                     ngx_http_airouter_live_key(channel, model, len), create);
+                     ngx_http_airouter_live_key(channel, model, len),
+                     create ? channel : 0);
 }
 
 
@@ -1262,7 +1589,8 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 {
     ngx_http_airouter_live_view_t *view = ctx;
 
-    const char                      *id, *mid;
+    uint64_t                         cid;
+    const char                      *mid;
     ngx_http_airouter_live_sh_t     *live;
     const airouter_catalog_t        *cat;
     ngx_http_airouter_main_conf_t   *amcf;
@@ -1282,17 +1610,17 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 
     m = airouter_catalog_model(cat, model);
     mid = airouter_catalog_model_id(cat, m);
-    id = amcf->config->channels[channel].id;
+    cid = ngx_http_airouter_live_channel(amcf, channel);
 
     ngx_shmtx_lock(&(*shpool)->mutex);
 
-    ngx_http_airouter_live_pair(live, id, (u_char *) mid, ngx_strlen(mid), 0,
-                                ce, me);
+    ngx_http_airouter_live_pair(live, cid, (u_char *) mid, ngx_strlen(mid),
+                                0, ce, me);
 
     if (se) {
         *se = view->scope
               ? ngx_http_airouter_live_find(live,
-                    ngx_http_airouter_live_scope_key(id, (u_char *) mid,
+                    ngx_http_airouter_live_scope_key(cid, (u_char *) mid,
                                                      ngx_strlen(mid),
                                                      view->scope), 0)
               : NULL;

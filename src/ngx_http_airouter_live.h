@@ -20,13 +20,17 @@
  *                   away alone while another key of the channel lives;
  *                   requests take the channel's live keys in turn
  *
- * Entries are keyed by a 64-bit hash of the channel id and the model id
- * (the model id empty for the channel itself, "\0key<n>" for its n-th
- * key, the model id and "\0s<scope>" for a scoped block: no model id
- * holds a NUL), so they survive catalogue
- * generations and reloads.  Layout: one open-addressing table allocated in
- * the zone by ngx_http_airouter_live_init_zone(); entries are never removed.
- * Locking: the zone's mutex, held for a lookup and a few stores.
+ * Entries are keyed by a 64-bit hash of the channel's definition (its id,
+ * base_url and api keys) and the model id (empty for the channel itself,
+ * the model id and "\0s<scope>" for a scoped block: no model id holds a
+ * NUL); a key's block by a hash of that key's definition (id, base_url,
+ * the key), not its place in the list.  So they survive catalogue
+ * generations and reloads that keep the channel as it was, and a reload
+ * that redefines a channel (another base_url, other keys) starts it
+ * afresh: ngx_http_airouter_live_init_zone() drops the entries no channel
+ * or key of the new configuration owns.  Layout: one open-addressing
+ * table allocated in the zone; entries are removed only then.  Locking:
+ * the zone's mutex, held for a lookup and a few stores.
  *
  * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
  * by /health, /metrics and the stats API; written by the proxy after
@@ -178,6 +182,14 @@ ngx_uint_t ngx_http_airouter_live_reachable(
 ngx_uint_t ngx_http_airouter_live_unresolved(
     ngx_http_airouter_main_conf_t *amcf);
 
+/*
+ * While the configuration is read, after it is parsed: each channel's and
+ * each key's definition, the seeds of their entries.
+ */
+ngx_int_t ngx_http_airouter_live_init_conf(ngx_conf_t *cf,
+    ngx_http_airouter_main_conf_t *amcf);
+
+/* The table at start; at a reload, the entries of redefined channels go. */
 ngx_int_t ngx_http_airouter_live_init_zone(ngx_http_airouter_zone_t *zone);
 
 /* For the admin API and metrics: NGX_DECLINED when nothing is known. */
