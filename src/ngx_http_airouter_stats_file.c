@@ -259,6 +259,12 @@ ngx_http_airouter_stats_file_load(ngx_http_airouter_main_conf_t *amcf,
     fd = ngx_open_file(amcf->stats_file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
                        0);
     if (fd == NGX_INVALID_FILE) {
+        if (ngx_errno != NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                          "airouter: stats file \"%V\" not read",
+                          &amcf->stats_file);
+        }
+
         return NGX_OK;
     }
 
