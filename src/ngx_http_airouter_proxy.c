@@ -324,7 +324,8 @@ static ngx_int_t ngx_http_airouter_proxy_set_session(
 static void ngx_http_airouter_proxy_save_session(ngx_peer_connection_t *pc,
     void *data);
 static ngx_int_t ngx_http_airouter_proxy_set_ssl(ngx_conf_t *cf,
-    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf);
+    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf,
+    ngx_http_airouter_main_conf_t *amcf);
 #endif
 
 static ngx_int_t ngx_http_airouter_proxy_header_filter(
@@ -3583,7 +3584,7 @@ ngx_http_airouter_proxy_merge_conf(ngx_conf_t *cf,
                     : 1;
 
 #if (NGX_HTTP_SSL)
-    if (ngx_http_airouter_proxy_set_ssl(cf, conf, pcf) != NGX_OK) {
+    if (ngx_http_airouter_proxy_set_ssl(cf, conf, pcf, amcf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 #endif
@@ -3596,11 +3597,30 @@ ngx_http_airouter_proxy_merge_conf(ngx_conf_t *cf,
 
 #if (NGX_HTTP_SSL)
 
-/* As ngx_http_proxy_set_ssl(): one client context for every channel. */
+/*
+ * As ngx_http_proxy_set_ssl(): one client context for every channel; none
+ * (and no CA bundle read) when no channel the proxy can reach is https.
+ */
 static ngx_int_t
 ngx_http_airouter_proxy_set_ssl(ngx_conf_t *cf,
-    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf)
+    ngx_http_airouter_loc_conf_t *conf, ngx_http_airouter_proxy_conf_t *pcf,
+    ngx_http_airouter_main_conf_t *amcf)
 {
+    ngx_uint_t                       i;
+    ngx_http_airouter_proxy_main_t  *pm;
+
+    pm = amcf->proxy;
+
+    for (i = 0; i < amcf->config->nchannels; i++) {
+        if (pm->channels[i].ep->https && pm->channels[i].ep->error == NULL) {
+            break;
+        }
+    }
+
+    if (i == amcf->config->nchannels) {
+        return NGX_OK;
+    }
+
     pcf->ssl = ngx_http_airouter_ssl_client(cf, conf->ssl_verify,
                                             &conf->ssl_trusted_certificate);
     if (pcf->ssl == NULL) {

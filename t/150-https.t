@@ -92,3 +92,34 @@ upstream SSL certificate verify error
  "POST /v1/chat/completions\n{\"model\": \"gpt-test\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
 --- response_body_like eval
 ['"requests":1\}$', '"requests":2\}$']
+
+
+
+=== TEST 5: without an https channel the CA bundle is not read: a bundle that is not there does not stop nginx
+--- extra_http_config
+    airouter_ssl_trusted_certificate /nonexistent/airouter-ca.crt;
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: plain
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/v1"
+    api_key: "sk-plain"
+    configured_models: ["gpt-test"]
+routing:
+  model_filters:
+    min_context_length: 0
+--- request
+POST /v1/route
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_body_like: "channel":"plain"
+--- no_error_log
+airouter-ca.crt
+
+
+
+=== TEST 6: with one, it is read when nginx starts: a bundle that is not there is an error then
+--- extra_http_config
+    airouter_ssl_trusted_certificate /nonexistent/airouter-ca.crt;
+--- must_die
+--- error_log
+airouter-ca.crt
