@@ -106,6 +106,10 @@ struct airouter_catalog_builder_s {
 
     unsigned char            *channel_off;  /* [nchannels], may be NULL */
 
+    /* a finish in steps (finish_start/_step/_end), NULL when none runs */
+    struct airouter_catalog_fin_s  *fin;
+    size_t                    fin_next;     /* next model to derive */
+
     char                      error[256];
 };
 
@@ -133,8 +137,8 @@ typedef struct {
 } airouter_catalog_strtab_t;
 
 
-/* Scratch state of one finish() call. */
-typedef struct {
+/* Scratch state of one finish (in one call, or in steps). */
+typedef struct airouter_catalog_fin_s {
     airouter_catalog_builder_t *b;
     airouter_catalog_bmodel_t **order;
     airouter_catalog_model_t   *models;
@@ -190,6 +194,7 @@ static int airouter_catalog_key_add(airouter_catalog_fin_t *f, uint32_t kind,
     char *s, size_t len, uint32_t model);
 static void *airouter_catalog_layout(airouter_catalog_fin_t *f, size_t *len);
 static void airouter_catalog_fin_free(airouter_catalog_fin_t *f);
+static void airouter_catalog_fin_release(airouter_catalog_builder_t *b);
 static void airouter_catalog_sort_names(uint32_t *ids, size_t n,
     char **names);
 static uint32_t airouter_catalog_hash_exact(uint32_t kind, const char *key,
@@ -394,51 +399,125 @@ airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,
 void *
 airouter_catalog_builder_finish(airouter_catalog_builder_t *b, size_t *len)
 {
-    void                    *blob;
+    if (airouter_catalog_builder_finish_start(b) != 0
+        || airouter_catalog_builder_finish_step(b, (size_t) -1) < 0)
+    {
+        return NULL;
+    }
+
+    return airouter_catalog_builder_finish_end(b, len);
+}
+
+
+int
+airouter_catalog_builder_finish_start(airouter_catalog_builder_t *b)
+{
     size_t                   i;
-    airouter_catalog_fin_t   f;
+    airouter_catalog_fin_t  *f;
 
-    memset(&f, 0, sizeof(f));
-    f.b = b;
-    f.st.map.icase = 0;
-    f.tagmap.icase = 1;
-    f.keymap.icase = 1;
-    blob = NULL;
+    if (b->fin != NULL) {
+        snprintf(b->error, sizeof(b->error), "a finish is running");
+        return -1;
+    }
 
-    f.order = malloc((b->nmodels + 1) * sizeof(airouter_catalog_bmodel_t *));
-    f.models = calloc(b->nmodels + 1, sizeof(airouter_catalog_model_t));
+    f = calloc(1, sizeof(airouter_catalog_fin_t));
+    if (f == NULL) {
+        goto nomem;
+    }
 
-    if (f.order == NULL || f.models == NULL) {
+    b->fin = f;
+    b->fin_next = 0;
+
+    f->b = b;
+    f->st.map.icase = 0;
+    f->tagmap.icase = 1;
+    f->keymap.icase = 1;
+
+    f->order = malloc((b->nmodels + 1) * sizeof(airouter_catalog_bmodel_t *));
+    f->models = calloc(b->nmodels + 1, sizeof(airouter_catalog_model_t));
+
+    if (f->order == NULL || f->models == NULL) {
         goto nomem;
     }
 
     for (i = 0; i < b->nmodels; i++) {
-        f.order[i] = &b->models[i];
+        f->order[i] = &b->models[i];
     }
 
     /* entry order = channel position, then id: the final tie-break */
     if (b->nmodels > 1) {
-        qsort(f.order, b->nmodels, sizeof(airouter_catalog_bmodel_t *),
+        qsort(f->order, b->nmodels, sizeof(airouter_catalog_bmodel_t *),
               airouter_catalog_cmp_model);
     }
 
     for (i = 0; i < b->nmodels; i++) {
-        f.order[i]->index = (uint32_t) i;
+        f->order[i]->index = (uint32_t) i;
     }
 
     /* the empty string at offset 0 */
-    if (airouter_catalog_str_add(&f.st, "", 0) < 0) {
+    if (airouter_catalog_str_add(&f->st, "", 0) < 0) {
         goto nomem;
     }
 
-    for (i = 0; i < b->nmodels; i++) {
-        if (airouter_catalog_derive(&f, (uint32_t) i) != 0) {
-            goto nomem;
+    return 0;
+
+nomem:
+
+    snprintf(b->error, sizeof(b->error), "out of memory");
+    airouter_catalog_fin_release(b);
+
+    return -1;
+}
+
+
+int
+airouter_catalog_builder_finish_step(airouter_catalog_builder_t *b,
+    size_t budget)
+{
+    size_t  i, n;
+
+    if (b->fin == NULL) {
+        snprintf(b->error, sizeof(b->error), "no finish is running");
+        return -1;
+    }
+
+    n = b->nmodels - b->fin_next;
+
+    if (budget < n) {
+        n = budget;
+    }
+
+    for (i = b->fin_next; i < b->fin_next + n; i++) {
+        if (airouter_catalog_derive(b->fin, (uint32_t) i) != 0) {
+            snprintf(b->error, sizeof(b->error), "out of memory");
+            airouter_catalog_fin_release(b);
+            return -1;
         }
     }
 
+    b->fin_next += n;
+
+    return b->fin_next < b->nmodels ? 1 : 0;
+}
+
+
+void *
+airouter_catalog_builder_finish_end(airouter_catalog_builder_t *b,
+    size_t *len)
+{
+    void                    *blob;
+    size_t                   i;
+    airouter_catalog_fin_t  *f;
+
+    f = b->fin;
+
+    if (f == NULL || b->fin_next < b->nmodels) {
+        snprintf(b->error, sizeof(b->error), "the finish has steps left");
+        return NULL;
+    }
+
     for (i = 0; i < b->naliases; i++) {
-        if (airouter_catalog_key_add(&f, AIROUTER_KEY_ALIAS,
+        if (airouter_catalog_key_add(f, AIROUTER_KEY_ALIAS,
                                      b->aliases[i].alias, b->aliases[i].len,
                                      b->models[b->aliases[i].model].index)
             != 0)
@@ -447,19 +526,19 @@ airouter_catalog_builder_finish(airouter_catalog_builder_t *b, size_t *len)
         }
     }
 
-    blob = airouter_catalog_layout(&f, len);
+    blob = airouter_catalog_layout(f, len);
     if (blob == NULL) {
         goto nomem;
     }
 
-    airouter_catalog_fin_free(&f);
+    airouter_catalog_fin_release(b);
 
     return blob;
 
 nomem:
 
     snprintf(b->error, sizeof(b->error), "out of memory");
-    airouter_catalog_fin_free(&f);
+    airouter_catalog_fin_release(b);
 
     return NULL;
 }
@@ -487,6 +566,8 @@ airouter_catalog_builder_destroy(airouter_catalog_builder_t *b)
     if (b == NULL) {
         return;
     }
+
+    airouter_catalog_fin_release(b);
 
     for (i = 0; i < b->nmodels; i++) {
         free(b->models[i].extra);
@@ -1716,6 +1797,17 @@ done:
     free(keyoff);
 
     return blob;
+}
+
+
+static void
+airouter_catalog_fin_release(airouter_catalog_builder_t *b)
+{
+    if (b->fin != NULL) {
+        airouter_catalog_fin_free(b->fin);
+        free(b->fin);
+        b->fin = NULL;
+    }
 }
 
 

@@ -256,6 +256,20 @@ int airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,
 void *airouter_catalog_builder_finish(airouter_catalog_builder_t *b,
     size_t *len);
 
+/*
+ * The same finish in steps, for a caller that must not hold its thread
+ * for the whole of it (discovery in a worker serving requests): start
+ * (sorts the entries), then step until it returns 0 (each call derives at
+ * most budget entries: names, tags, keys; 1: more left, -1: failed), then
+ * end (the aliases and the layout: the blob, or NULL).  No other builder
+ * call may come between start and end.
+ */
+int airouter_catalog_builder_finish_start(airouter_catalog_builder_t *b);
+int airouter_catalog_builder_finish_step(airouter_catalog_builder_t *b,
+    size_t budget);
+void *airouter_catalog_builder_finish_end(airouter_catalog_builder_t *b,
+    size_t *len);
+
 const char *airouter_catalog_builder_error(airouter_catalog_builder_t *b);
 
 /* Releases a blob airouter_catalog_builder_finish() returned. */

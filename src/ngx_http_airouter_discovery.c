@@ -36,6 +36,8 @@
 #define NGX_HTTP_AIROUTER_DISC_SUSPECTS   64        /* waiting, per process */
 #define NGX_HTTP_AIROUTER_DISC_SUSPECT_LEN  256     /* longest model id */
 #define NGX_HTTP_AIROUTER_DISC_SUSPECT_TTL  300     /* s, then given up */
+/* catalogue entries derived per turn of the event loop (about 1 ms) */
+#define NGX_HTTP_AIROUTER_DISC_SLICE      256
 
 /* ngx_http_airouter_disc_chan_t.state */
 #define NGX_HTTP_AIROUTER_DISC_NEVER        0
@@ -143,6 +145,17 @@ struct ngx_http_airouter_disc_run_s {
     ngx_http_airouter_disc_result_t  *results;   /* [ntargets] */
     ngx_array_t                  waiters;       /* ngx_http_request_t * */
     ngx_event_t                  done;
+
+    /*
+     * After the answers: the new catalogue is derived in slices, one per
+     * turn of the event loop (step), so the requests this worker serves
+     * wait for a slice at most, never for the whole build.
+     */
+    ngx_uint_t                  *invalid;       /* [ntargets] */
+    ngx_uint_t                   publish;
+    airouter_catalog_builder_t  *builder;
+    ngx_uint_t                   slices;
+    ngx_event_t                  step;
 };
 
 
@@ -177,9 +190,11 @@ static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
 static void ngx_http_airouter_discovery_done_event(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_finish(
     ngx_http_airouter_disc_run_t *run);
-static void *ngx_http_airouter_discovery_build(
-    ngx_http_airouter_disc_run_t *run, const ngx_uint_t *invalid,
-    size_t *len);
+static airouter_catalog_builder_t *ngx_http_airouter_discovery_build(
+    ngx_http_airouter_disc_run_t *run, const ngx_uint_t *invalid);
+static void ngx_http_airouter_discovery_step(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_complete(
+    ngx_http_airouter_disc_run_t *run, void *blob, size_t len);
 static ngx_int_t ngx_http_airouter_discovery_add_previous(
     airouter_catalog_builder_t *b, const airouter_catalog_t *cat,
     uint32_t channel);
@@ -857,6 +872,9 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     run->done.handler = ngx_http_airouter_discovery_done_event;
     run->done.data = run;
     run->done.log = ngx_cycle->log;
+    run->step.handler = ngx_http_airouter_discovery_step;
+    run->step.data = run;
+    run->step.log = ngx_cycle->log;
 
     run->results = ngx_pcalloc(pool, (d->ntargets ? d->ntargets : 1)
                                      * sizeof(ngx_http_airouter_disc_result_t));
@@ -1006,6 +1024,15 @@ ngx_http_airouter_discovery_cleanup(void *data)
     ngx_uint_t                        i, k;
     ngx_http_airouter_disc_result_t  *res;
 
+    if (run->builder) {
+        airouter_catalog_builder_destroy(run->builder);
+        run->builder = NULL;
+    }
+
+    if (run->step.posted) {
+        ngx_delete_posted_event(&run->step);
+    }
+
     for (i = 0; i < run->d->ntargets; i++) {
         res = &run->results[i];
 
@@ -1103,39 +1130,33 @@ ngx_http_airouter_discovery_done_event(ngx_event_t *ev)
 }
 
 
+/*
+ * Every answer is in: decide whether the catalogue changes, and if so
+ * start building the new one (ngx_http_airouter_discovery_step goes on
+ * with it, a slice per turn of the event loop).
+ */
 static void
 ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
 {
-    void                             *blob;
-    size_t                            len;
-    time_t                            now, interval, backoff;
-    ngx_uint_t                        i, k, state, publish, ok, failed;
-    ngx_uint_t                        nmodels, *invalid;
-    const airouter_catalog_t         *cat;
+    ngx_uint_t                        i, publish, *invalid;
     ngx_http_airouter_zone_t         *zone = NULL;
     ngx_http_airouter_disc_t         *d;
     ngx_http_airouter_disc_sh_t      *ds;
-    ngx_http_airouter_disc_chan_t    *cs;
     ngx_http_airouter_disc_result_t  *res;
     ngx_http_airouter_main_conf_t    *amcf;
 
     d = run->d;
     amcf = d->amcf;
-    now = ngx_time();
-    blob = NULL;
-    cat = NULL;
-    len = 0;
-    ok = 0;
-    failed = 0;
-    nmodels = 0;
 
     ds = ngx_http_airouter_discovery_sh(amcf, &zone);
 
     invalid = ngx_pcalloc(run->pool, (d->ntargets ? d->ntargets : 1)
                                      * sizeof(ngx_uint_t));
+    run->invalid = invalid;
 
     if (ds == NULL || invalid == NULL || ngx_exiting) {
-        goto done;
+        ngx_http_airouter_discovery_complete(run, NULL, 0);
+        return;
     }
 
     /*
@@ -1177,17 +1198,108 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    if (publish) {
-        blob = ngx_http_airouter_discovery_build(run, invalid, &len);
+    run->publish = publish;
 
-        if (blob) {
-            cat = airouter_catalog_open(blob, len);
+    if (publish) {
+        run->builder = ngx_http_airouter_discovery_build(run, invalid);
+    }
+
+    if (run->builder == NULL) {
+        ngx_http_airouter_discovery_complete(run, NULL, 0);
+        return;
+    }
+
+    /* after the events that are ready now: requests go first */
+    ngx_post_event(&run->step, &ngx_posted_next_events);
+}
+
+
+/* One slice of the new catalogue; the last one lays it out. */
+static void
+ngx_http_airouter_discovery_step(ngx_event_t *ev)
+{
+    void                          *blob;
+    size_t                         len;
+    ngx_int_t                      rc;
+    ngx_http_airouter_disc_run_t  *run;
+
+    run = ev->data;
+    blob = NULL;
+    len = 0;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        rc = -1;                        /* the current catalogue stays */
+
+    } else {
+        rc = airouter_catalog_builder_finish_step(run->builder,
+                                                  NGX_HTTP_AIROUTER_DISC_SLICE);
+        run->slices++;
+
+        if (rc == 1) {
+            ngx_post_event(&run->step, &ngx_posted_next_events);
+            return;
         }
 
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+        if (rc == 0) {
+            blob = airouter_catalog_builder_finish_end(run->builder, &len);
+        }
+
+        if (blob == NULL) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "airouter: discovery: %s",
+                          airouter_catalog_builder_error(run->builder));
+        }
+    }
+
+    airouter_catalog_builder_destroy(run->builder);
+    run->builder = NULL;
+
+    ngx_http_airouter_discovery_complete(run, blob, len);
+}
+
+
+/*
+ * The end of a run: publish the new catalogue (blob, when one was built),
+ * update each channel's state, confirm the suspects, release the lease,
+ * answer the admin requests that wait, re-arm the timer.
+ */
+static void
+ngx_http_airouter_discovery_complete(ngx_http_airouter_disc_run_t *run,
+    void *blob, size_t len)
+{
+    time_t                            now, interval, backoff;
+    ngx_uint_t                        i, k, state, ok, failed, nmodels;
+    ngx_uint_t                       *invalid;
+    const airouter_catalog_t         *cat;
+    ngx_http_airouter_zone_t         *zone = NULL;
+    ngx_http_airouter_disc_t         *d;
+    ngx_http_airouter_disc_sh_t      *ds;
+    ngx_http_airouter_disc_chan_t    *cs;
+    ngx_http_airouter_disc_result_t  *res;
+    ngx_http_airouter_main_conf_t    *amcf;
+
+    d = run->d;
+    amcf = d->amcf;
+    now = ngx_time();
+    cat = NULL;
+    ok = 0;
+    failed = 0;
+    nmodels = 0;
+    invalid = run->invalid;
+
+    ds = ngx_http_airouter_discovery_sh(amcf, &zone);
+
+    if (ds == NULL || invalid == NULL || ngx_exiting) {
+        goto done;
+    }
+
+    if (blob) {
+        cat = airouter_catalog_open(blob, len);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter: discovery: catalogue built: %uz bytes, "
-                       "%uD models", len,
-                       cat ? airouter_catalog_nmodels(cat) : 0);
+                       "%uD models, %ui slices", len,
+                       cat ? airouter_catalog_nmodels(cat) : 0, run->slices);
 
         if (cat == NULL) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -1211,8 +1323,8 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
     if (cat == NULL) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter: discovery: %s, the current catalogue "
-                       "stays", publish ? "nothing published"
-                                        : "no news");
+                       "stays", run->publish ? "nothing published"
+                                             : "no news");
         cat = ngx_http_airouter_catalog_current(amcf);
     }
 
@@ -1329,14 +1441,16 @@ done:
 /*
  * The new catalogue: the configuration, then per channel its fresh
  * /models answers (a model without a price takes the channel's
- * cost_per_token), or what discovery had found of it before.
+ * cost_per_token), or what discovery had found of it before; all in one
+ * go (the current catalogue is read only now), then the finish starts.
+ * NULL when it could not be built (logged).
  */
-static void *
+static airouter_catalog_builder_t *
 ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
-    const ngx_uint_t *invalid, size_t *len)
+    const ngx_uint_t *invalid)
 {
-    void                             *blob;
     size_t                            j;
+    ngx_int_t                         rc;
     ngx_uint_t                        i, k;
     airouter_model_info_t             info;
     const airouter_catalog_t         *cat;
@@ -1356,7 +1470,7 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
         return NULL;
     }
 
-    blob = NULL;
+    rc = NGX_ERROR;
 
     if (airouter_catalog_builder_add_config(b) != 0) {
         goto done;
@@ -1404,19 +1518,21 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
         }
     }
 
-    blob = airouter_catalog_builder_finish(b, len);
+    if (airouter_catalog_builder_finish_start(b) == 0) {
+        rc = NGX_OK;
+    }
 
 done:
 
-    if (blob == NULL) {
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "airouter: discovery: %s",
                       airouter_catalog_builder_error(b));
+        airouter_catalog_builder_destroy(b);
+        return NULL;
     }
 
-    airouter_catalog_builder_destroy(b);
-
-    return blob;
+    return b;
 }
 
 

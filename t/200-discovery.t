@@ -555,3 +555,13 @@ POST /v1/admin/discovery
  qr/airouter: catalogue of \d+ bytes published, generation \d+/,
  'airouter: discovery: catalogue published',
  'airouter: discovery: lease released']
+
+
+
+=== TEST 19: the new catalogue is derived in slices of 256 entries, one per turn of the event loop, so requests wait for a slice at most
+--- log_level: debug
+--- request
+POST /v1/admin/discovery
+--- error_code: 200
+--- error_log eval
+qr/airouter: discovery: catalogue built: \d+ bytes, 5\d\d models, 3 slices/

@@ -867,6 +867,99 @@ test_fixtures(void)
 }
 
 
+/*
+ * A finish in steps (discovery's slices) lays out the very blob one
+ * finish() call does, whatever the budget; a step out of turn is refused.
+ */
+static void
+test_finish_steps(void)
+{
+    int                          rc;
+    char                        *json, err[256], path[1024];
+    void                        *one, *sliced;
+    size_t                       i, j, len, len1, n, steps, budget;
+    airouter_config_t           *cf;
+    airouter_model_info_t       *info;
+    airouter_catalog_builder_t  *b, *b1;
+
+    static const size_t  budgets[] = { 1, 7, 256, 100000 };
+
+    for (j = 0; j < sizeof(budgets) / sizeof(budgets[0]); j++) {
+        budget = budgets[j];
+        cf = make_config(fixture_spec, 8);
+        b1 = airouter_catalog_builder_create(cf);
+        b = airouter_catalog_builder_create(cf);
+
+        for (i = 0; i < 8; i++) {
+            json = unit_read_file(unit_fixture(path, sizeof(path),
+                                               fixture_file[i]), &len);
+            if (json == NULL
+                || airouter_models_json_parse(json, len, &info, &n, err,
+                                              sizeof(err)) != 0)
+            {
+                UNIT_CHECK(0, "fixture %s", fixture_file[i]);
+                free(json);
+                return;
+            }
+
+            while (n > 0) {
+                (void) airouter_catalog_builder_add_model(b1, (uint32_t) i,
+                                                          &info[n - 1]);
+                (void) airouter_catalog_builder_add_model(b, (uint32_t) i,
+                                                          &info[n - 1]);
+                n--;
+            }
+
+            airouter_models_json_free(info);
+            free(json);
+        }
+
+        UNIT_CHECK(airouter_catalog_builder_finish_step(b, 1) == -1,
+                   "a step before start is refused");
+        UNIT_CHECK(airouter_catalog_builder_finish_end(b, &len) == NULL,
+                   "an end before start is refused");
+
+        one = airouter_catalog_builder_finish(b1, &len1);
+
+        UNIT_CHECK(airouter_catalog_builder_finish_start(b) == 0, "start");
+        UNIT_CHECK(airouter_catalog_builder_finish_start(b) == -1,
+                   "one finish at a time");
+        UNIT_CHECK(airouter_catalog_builder_finish_end(b, &len) == NULL,
+                   "an end with steps left is refused, the finish goes on");
+
+        steps = 0;
+
+        do {
+            rc = airouter_catalog_builder_finish_step(b, budget);
+            steps++;
+        } while (rc == 1);
+
+        UNIT_CHECK(rc == 0, "steps of %zu: %s", budget,
+                   airouter_catalog_builder_error(b));
+        UNIT_CHECK(budget != 256 || steps >= 2, "%zu steps of 256", steps);
+
+        sliced = airouter_catalog_builder_finish_end(b, &len);
+
+        UNIT_CHECK(one != NULL && sliced != NULL && len == len1
+                   && memcmp(one, sliced, len) == 0,
+                   "steps of %zu give the same blob (%zu, %zu bytes)",
+                   budget, len, len1);
+
+        airouter_catalog_blob_free(one);
+        airouter_catalog_blob_free(sliced);
+        airouter_catalog_builder_destroy(b1);
+        airouter_catalog_builder_destroy(b);
+    }
+
+    /* a builder destroyed in the middle of a finish releases it */
+    b = airouter_catalog_builder_create(make_config(fixture_spec, 8));
+    UNIT_CHECK(airouter_catalog_builder_add_config(b) == 0
+               && airouter_catalog_builder_finish_start(b) == 0,
+               "start on the configuration");
+    airouter_catalog_builder_destroy(b);
+}
+
+
 int
 main(void)
 {
@@ -874,6 +967,7 @@ main(void)
     test_empty();
     test_corruption();
     test_fixtures();
+    test_finish_steps();
     unit_free_all();
 
     UNIT_DONE("test_catalog");
