@@ -146,6 +146,12 @@ struct ngx_http_airouter_disc_run_s {
     ngx_array_t                  waiters;       /* ngx_http_request_t * */
     ngx_event_t                  done;
 
+    /* 200 answers waiting to be parsed, one per turn of the event loop:
+     * several large ones arriving together would hold the worker for all
+     * of them at once */
+    ngx_queue_t                  answers;
+    ngx_event_t                  parse;
+
     /*
      * After the answers: the new catalogue is derived in slices, one per
      * turn of the event loop (step), so the requests this worker serves
@@ -155,6 +161,8 @@ struct ngx_http_airouter_disc_run_s {
     ngx_uint_t                   publish;
     airouter_catalog_builder_t  *builder;
     ngx_uint_t                   slices;
+    void                        *blob;          /* laid out, to publish */
+    size_t                       len;
     ngx_event_t                  step;
 };
 
@@ -163,6 +171,9 @@ typedef struct {
     ngx_http_airouter_disc_run_t  *run;
     ngx_uint_t                   channel;
     ngx_uint_t                   key;
+    ngx_str_t                    body;          /* 200: waits to be parsed,
+                                                   ngx_alloc'd */
+    ngx_queue_t                  queue;         /* in run->answers */
 } ngx_http_airouter_disc_ask_t;
 
 
@@ -187,12 +198,14 @@ static ngx_int_t ngx_http_airouter_discovery_start(
 static void ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d);
 static void ngx_http_airouter_discovery_cleanup(void *data);
 static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
+static void ngx_http_airouter_discovery_parse(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_done_event(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_finish(
     ngx_http_airouter_disc_run_t *run);
 static airouter_catalog_builder_t *ngx_http_airouter_discovery_build(
     ngx_http_airouter_disc_run_t *run, const ngx_uint_t *invalid);
 static void ngx_http_airouter_discovery_step(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_publish(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_complete(
     ngx_http_airouter_disc_run_t *run, void *blob, size_t len);
 static ngx_int_t ngx_http_airouter_discovery_add_previous(
@@ -875,6 +888,10 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     run->step.handler = ngx_http_airouter_discovery_step;
     run->step.data = run;
     run->step.log = ngx_cycle->log;
+    run->parse.handler = ngx_http_airouter_discovery_parse;
+    run->parse.data = run;
+    run->parse.log = ngx_cycle->log;
+    ngx_queue_init(&run->answers);
 
     run->results = ngx_pcalloc(pool, (d->ntargets ? d->ntargets : 1)
                                      * sizeof(ngx_http_airouter_disc_result_t));
@@ -944,7 +961,7 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
         }
 
         for (k = 0; k < t->nreqs; k++) {
-            ask = ngx_palloc(pool, sizeof(ngx_http_airouter_disc_ask_t));
+            ask = ngx_pcalloc(pool, sizeof(ngx_http_airouter_disc_ask_t));
             if (ask == NULL) {
                 ngx_sprintf(res->error, "out of memory%Z");
                 break;
@@ -1022,6 +1039,8 @@ ngx_http_airouter_discovery_cleanup(void *data)
     ngx_http_airouter_disc_run_t *run = data;
 
     ngx_uint_t                        i, k;
+    ngx_queue_t                      *q;
+    ngx_http_airouter_disc_ask_t     *ask;
     ngx_http_airouter_disc_result_t  *res;
 
     if (run->builder) {
@@ -1031,6 +1050,22 @@ ngx_http_airouter_discovery_cleanup(void *data)
 
     if (run->step.posted) {
         ngx_delete_posted_event(&run->step);
+    }
+
+    if (run->parse.posted) {
+        ngx_delete_posted_event(&run->parse);
+    }
+
+    if (run->blob) {
+        airouter_catalog_blob_free(run->blob);
+        run->blob = NULL;
+    }
+
+    while (!ngx_queue_empty(&run->answers)) {
+        q = ngx_queue_head(&run->answers);
+        ngx_queue_remove(q);
+        ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+        ngx_free(ask->body.data);
     }
 
     for (i = 0; i < run->d->ntargets; i++) {
@@ -1053,12 +1088,9 @@ ngx_http_airouter_discovery_cleanup(void *data)
 static void
 ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
 {
-    char                              err[128];
-    size_t                            n;
     ngx_uint_t                        level;
     ngx_http_airouter_disc_ask_t     *ask;
     ngx_http_airouter_disc_run_t     *run;
-    airouter_model_info_t            *models;
     ngx_http_airouter_disc_result_t  *res;
 
     ask = f->data;
@@ -1087,21 +1119,25 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
     } else if (f->status != NGX_HTTP_OK) {
         ngx_sprintf(res->error, "/models answered %ui%Z", f->status);
 
-    } else if (airouter_models_json_parse((char *) f->body.data, f->body.len,
-                                          &models, &n, err, sizeof(err))
-               != 0)
-    {
-        ngx_sprintf(res->error, "invalid /models answer: %s%Z", err);
-
     } else {
-        res->models[ask->key] = models;
-        res->nmodels[ask->key] = n;
-        res->ok++;
+        /* the fetch frees its body when this handler returns */
+        ask->body.data = ngx_alloc(f->body.len + 1, f->log);
 
-        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
-                       "airouter: discovery: \"%s\" key %ui answered %ui: "
-                       "%uz models", run->d->targets[ask->channel].ch->id,
-                       ask->key + 1, f->status, n);
+        if (ask->body.data == NULL) {
+            ngx_sprintf(res->error, "out of memory%Z");
+
+        } else {
+            ngx_memcpy(ask->body.data, f->body.data, f->body.len);
+            ask->body.len = f->body.len;
+
+            ngx_queue_insert_tail(&run->answers, &ask->queue);
+
+            if (!run->parse.posted) {
+                ngx_post_event(&run->parse, &ngx_posted_next_events);
+            }
+
+            return;                     /* pending until it is parsed */
+        }
     }
 
     /* a channel without /models (Doubao's endpoints) is no news */
@@ -1115,6 +1151,59 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
                        "(status %ui): %s",
                        run->d->targets[ask->channel].ch->id, ask->key + 1,
                        f->status, res->error);
+    }
+
+    if (--run->pending == 0) {
+        ngx_http_airouter_discovery_finish(run);
+    }
+}
+
+
+/* One queued 200 answer parsed per turn; the last one ends the fetches. */
+static void
+ngx_http_airouter_discovery_parse(ngx_event_t *ev)
+{
+    char                              err[128];
+    size_t                            n;
+    ngx_queue_t                      *q;
+    airouter_model_info_t            *models;
+    ngx_http_airouter_disc_ask_t     *ask;
+    ngx_http_airouter_disc_run_t     *run;
+    ngx_http_airouter_disc_result_t  *res;
+
+    run = ev->data;
+
+    if (ngx_queue_empty(&run->answers)) {
+        return;
+    }
+
+    q = ngx_queue_head(&run->answers);
+    ngx_queue_remove(q);
+    ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+    res = &run->results[ask->channel];
+
+    if (airouter_models_json_parse((char *) ask->body.data, ask->body.len,
+                                   &models, &n, err, sizeof(err))
+        != 0)
+    {
+        ngx_sprintf(res->error, "invalid /models answer: %s%Z", err);
+
+    } else {
+        res->models[ask->key] = models;
+        res->nmodels[ask->key] = n;
+        res->ok++;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "airouter: discovery: \"%s\" key %ui answered %ui: "
+                       "%uz models", run->d->targets[ask->channel].ch->id,
+                       ask->key + 1, (ngx_uint_t) NGX_HTTP_OK, n);
+    }
+
+    ngx_free(ask->body.data);
+    ngx_str_null(&ask->body);
+
+    if (!ngx_queue_empty(&run->answers)) {
+        ngx_post_event(&run->parse, &ngx_posted_next_events);
     }
 
     if (--run->pending == 0) {
@@ -1218,14 +1307,10 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
 static void
 ngx_http_airouter_discovery_step(ngx_event_t *ev)
 {
-    void                          *blob;
-    size_t                         len;
     ngx_int_t                      rc;
     ngx_http_airouter_disc_run_t  *run;
 
     run = ev->data;
-    blob = NULL;
-    len = 0;
 
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         rc = -1;                        /* the current catalogue stays */
@@ -1241,10 +1326,11 @@ ngx_http_airouter_discovery_step(ngx_event_t *ev)
         }
 
         if (rc == 0) {
-            blob = airouter_catalog_builder_finish_end(run->builder, &len);
+            run->blob = airouter_catalog_builder_finish_end(run->builder,
+                                                            &run->len);
         }
 
-        if (blob == NULL) {
+        if (run->blob == NULL) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "airouter: discovery: %s",
                           airouter_catalog_builder_error(run->builder));
@@ -1254,7 +1340,28 @@ ngx_http_airouter_discovery_step(ngx_event_t *ev)
     airouter_catalog_builder_destroy(run->builder);
     run->builder = NULL;
 
-    ngx_http_airouter_discovery_complete(run, blob, len);
+    if (run->blob) {
+        /* the layout was this turn's share: publish in the next one */
+        run->step.handler = ngx_http_airouter_discovery_publish;
+        ngx_post_event(&run->step, &ngx_posted_next_events);
+        return;
+    }
+
+    ngx_http_airouter_discovery_complete(run, NULL, 0);
+}
+
+
+static void
+ngx_http_airouter_discovery_publish(ngx_event_t *ev)
+{
+    void                          *blob;
+    ngx_http_airouter_disc_run_t  *run;
+
+    run = ev->data;
+    blob = run->blob;
+    run->blob = NULL;                   /* complete() frees it */
+
+    ngx_http_airouter_discovery_complete(run, blob, run->len);
 }
 
 
