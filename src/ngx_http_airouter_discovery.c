@@ -171,8 +171,9 @@ typedef struct {
     ngx_http_airouter_disc_run_t  *run;
     ngx_uint_t                   channel;
     ngx_uint_t                   key;
-    ngx_str_t                    body;          /* 200: waits to be parsed,
-                                                   ngx_alloc'd */
+    ngx_str_t                    body;          /* 200: waits to be parsed
+                                                   (run->pool, freed once
+                                                   parsed) */
     ngx_queue_t                  queue;         /* in run->answers */
 } ngx_http_airouter_disc_ask_t;
 
@@ -1061,11 +1062,12 @@ ngx_http_airouter_discovery_cleanup(void *data)
         run->blob = NULL;
     }
 
+    /* the bodies still queued go with run->pool */
     while (!ngx_queue_empty(&run->answers)) {
         q = ngx_queue_head(&run->answers);
         ngx_queue_remove(q);
         ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
-        ngx_free(ask->body.data);
+        ngx_str_null(&ask->body);
     }
 
     for (i = 0; i < run->d->ntargets; i++) {
@@ -1121,7 +1123,7 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
 
     } else {
         /* the fetch frees its body when this handler returns */
-        ask->body.data = ngx_alloc(f->body.len + 1, f->log);
+        ask->body.data = ngx_palloc(run->pool, f->body.len + 1);
 
         if (ask->body.data == NULL) {
             ngx_sprintf(res->error, "out of memory%Z");
@@ -1199,7 +1201,8 @@ ngx_http_airouter_discovery_parse(ngx_event_t *ev)
                        ask->key + 1, (ngx_uint_t) NGX_HTTP_OK, n);
     }
 
-    ngx_free(ask->body.data);
+    /* a large answer is a large allocation: it goes back at once */
+    (void) ngx_pfree(run->pool, ask->body.data);
     ngx_str_null(&ask->body);
 
     if (!ngx_queue_empty(&run->answers)) {
