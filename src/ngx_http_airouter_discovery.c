@@ -8,13 +8,22 @@
  *   1. take the lease (zone mutex; a dead or expired owner's is taken);
  *   2. start a fetch of /models for every due channel and each of its keys
  *      (ngx_http_airouter_fetch.c), all at once;
- *   3. when the last answer is in: build a catalogue from the configuration
- *      plus, per channel, the fresh /models answers, or what the current
- *      catalogue already had from discovery when the channel failed (so a
- *      channel that never answered serves its configured_models);
- *   4. publish it (zone + cache file) and hand it to Redis for the other
- *      hosts, update the channel state, release the lease, answer admin
- *      requests waiting for the run, re-arm the timer.
+ *   3. each 200 answer is queued and parsed in a turn of the event loop
+ *      of its own (several large ones arriving together would otherwise
+ *      hold the worker for all of them at once);
+ *   4. when the last answer is parsed: build a catalogue from the
+ *      configuration plus, per channel, the fresh /models answers, or what
+ *      the current catalogue already had from discovery when the channel
+ *      failed (so a channel that never answered serves its
+ *      configured_models): the models are added in one turn, then the
+ *      entries derived in slices of 256, one slice per turn, then laid out;
+ *   5. publish it in the next turn (zone + cache file) and hand it to
+ *      Redis for the other hosts, update the channel state, release the
+ *      lease, answer admin requests waiting for the run, re-arm the timer.
+ *
+ * A model_not_found a request saw (live state's on_suspect slot) makes the
+ * worker that saw it ask that channel's /models at once and tell live
+ * state whether the model is still listed.
  */
 
 #include "ngx_http_airouter_discovery.h"
