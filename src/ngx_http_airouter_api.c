@@ -20,6 +20,7 @@
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_balance.h"
+#include "ngx_http_airouter_dialect.h"
 #include "airouter_tokenizer.h"
 #include "airouter_params.h"
 
@@ -44,6 +45,8 @@ static ngx_int_t ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_api_needs(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
+static ngx_int_t ngx_http_airouter_api_count(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
 static uint64_t ngx_http_airouter_api_estimate(
     const airouter_tokenizer_t *tk, json_t *content);
 static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
@@ -74,19 +77,30 @@ ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path)
 ngx_int_t
 ngx_http_airouter_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 path;
-    ngx_http_airouter_ctx_t  *ctx;
-    const airouter_apikey_t  *key;
+    ngx_int_t                     rc;
+    ngx_str_t                     path;
+    ngx_http_airouter_ctx_t      *ctx;
+    const airouter_apikey_t      *key;
+    ngx_http_airouter_dialect_t  *d;
 
-    if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
+    /* Messages, Responses, Gemini: translated to chat once read */
+    d = NULL;
+
+    if (ngx_http_airouter_dialect_route(r, &d) == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (d) {
+        ngx_str_set(&path, "chat/completions");
+
+    } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
                    "invalid_request_error", "unknown_url",
                    "Unknown request URL: %V", &r->uri);
     }
 
     /* /v1/stats/...: behind the admin token, not an API key */
-    if (path.len >= sizeof("stats/") - 1
+    if (d == NULL && path.len >= sizeof("stats/") - 1
         && ngx_strncmp(path.data, "stats/", sizeof("stats/") - 1) == 0)
     {
         return ngx_http_airouter_stats_api_handler(r, &path);
@@ -96,7 +110,7 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+    if (d == NULL && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_airouter_models_handler(r, &path, key);
     }
 
@@ -118,8 +132,13 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
     ctx->cached_tokens = -1;
     ctx->completion_tokens = -1;
     ctx->cost = -1;
+    ctx->dialect = d;
 
-    if (path.len == sizeof("chat/completions") - 1
+    if (d) {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+        ctx->count = d->route.count;
+
+    } else if (path.len == sizeof("chat/completions") - 1
         && ngx_strncmp(path.data, "chat/completions", path.len) == 0)
     {
         ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
@@ -184,7 +203,10 @@ static ngx_int_t
 ngx_http_airouter_api_post(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
-    json_t                   *body, *model, *field;
+    json_t                   *body, *model, *field, *chat;
+    ngx_int_t                 rc;
+    ngx_str_t                 raw;
+    airouter_derr_t           derr;
     ngx_pool_cleanup_t       *cln;
     airouter_params_error_t   err;
 
@@ -213,6 +235,23 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request_error", "invalid_json",
                    "The request body must be a JSON object");
+    }
+
+    if (ctx->dialect) {
+        /* from here on the request is chat, whatever the client spoke */
+        rc = ngx_http_airouter_dialect_to_chat(r, ctx->dialect, body,
+                                               &ctx->raw, &chat, &raw, &derr);
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_airouter_send_error(r, derr.status, derr.type,
+                                                derr.code, "%s", derr.message);
+        }
+
+        ctx->body = body = chat;
+        ctx->raw = raw;
     }
 
     model = json_object_get(body, "model");
@@ -287,6 +326,10 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
     }
 
     ctx->stream = json_is_true(json_object_get(body, "stream")) ? 1 : 0;
+
+    if (ctx->count) {
+        return ngx_http_airouter_api_count(r, ctx);
+    }
 
     return ngx_http_airouter_api_route(r, ctx);
 }
@@ -421,6 +464,42 @@ ngx_http_airouter_api_value(json_t *v, airouter_json_value_t *out)
     if (v == NULL) {
         out->kind = 0;
     }
+}
+
+
+/*
+ * POST .../messages/count_tokens: the prompt as routing sizes it (the
+ * tokenizer, or the estimate), the tools' definitions included.  No
+ * upstream is asked.
+ */
+static ngx_int_t
+ngx_http_airouter_api_count(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    char                  *tools;
+    json_t                *v;
+    uint64_t               n;
+    airouter_route_req_t   req;
+
+    ngx_http_airouter_api_needs(r, ctx, &req);
+
+    n = req.prompt_tokens;
+
+    v = json_object_get(ctx->body, "tools");
+    if (json_array_size(v)) {
+        tools = json_dumps(v, JSON_COMPACT);
+        if (tools == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n += airouter_tokenizer_count(ctx->amcf->tokenizer, tools,
+                                      ngx_strlen(tools));
+        free(tools);
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+                                       json_pack("{s:I}", "input_tokens",
+                                                 (json_int_t) n));
 }
 
 

@@ -3,6 +3,7 @@
  */
 
 #include "ngx_http_airouter_auth.h"
+#include "ngx_http_airouter_dialect.h"
 #include "ngx_http_airouter_request.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_stats.h"
@@ -153,7 +154,14 @@ ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
 static ngx_int_t
 ngx_http_airouter_auth_token(ngx_http_request_t *r, ngx_str_t *token)
 {
+    airouter_droute_t  rt;
+
     if (r->headers_in.authorization == NULL) {
+        /* the headers (or Gemini's key=) the dialects' SDKs use */
+        if (airouter_dialect_route((char *) r->uri.data, r->uri.len, &rt)) {
+            return ngx_http_airouter_dialect_key(r, token);
+        }
+
         return NGX_DECLINED;
     }
 

@@ -54,6 +54,7 @@ typedef struct {
     ngx_str_t                    strategy;
     unsigned                     stream:1;
     unsigned                     explain:1;    /* POST /v1/route */
+    unsigned                     count:1;      /* .../messages/count_tokens */
     unsigned                     refused:1;    /* 429 before routing */
 
     ngx_array_t                  candidates;   /* ngx_http_airouter_candidate_t */
@@ -75,6 +76,9 @@ typedef struct {
     ngx_uint_t                   prompt_counted;
 
     void                        *proxy;        /* ngx_http_airouter_proxy.c */
+
+    /* the client's dialect (ngx_http_airouter_dialect_t), NULL: chat */
+    void                        *dialect;
 } ngx_http_airouter_ctx_t;
 
 #endif /* NGX_HTTP_AIROUTER_REQUEST_H */

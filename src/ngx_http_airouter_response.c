@@ -3,6 +3,7 @@
  */
 
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_dialect.h"
 
 
 /* compact, and reals short enough to read: 0.66, not 0.66000000000000003 */
@@ -30,6 +31,11 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     ngx_http_airouter_discard_body(r);
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        /* a client speaking another dialect gets its error shape */
+        body = ngx_http_airouter_dialect_error_json(r, status, body);
+    }
 
     len = json_dumpb(body, NULL, 0, NGX_HTTP_AIROUTER_JSON_FLAGS);
 
