@@ -190,14 +190,6 @@ ngx_http_airouter_dialect_header(ngx_http_request_t *r, const char *name,
 
 
 ngx_int_t
-ngx_http_airouter_dialect_version(ngx_http_request_t *r, ngx_str_t *version)
-{
-    return ngx_http_airouter_dialect_header(r, "anthropic-version", 17,
-                                            version);
-}
-
-
-ngx_int_t
 ngx_http_airouter_dialect_to_chat(ngx_http_request_t *r,
     ngx_http_airouter_dialect_t *d, json_t *body, ngx_str_t *body_raw,
     json_t **chat, ngx_str_t *raw, airouter_derr_t *err)

@@ -70,10 +70,6 @@ ngx_int_t ngx_http_airouter_dialect_chat(ngx_http_request_t *r,
 ngx_int_t ngx_http_airouter_dialect_key(ngx_http_request_t *r,
     ngx_str_t *token);
 
-/* The client's anthropic-version header: NGX_DECLINED when none. */
-ngx_int_t ngx_http_airouter_dialect_version(ngx_http_request_t *r,
-    ngx_str_t *version);
-
 /*
  * The client's body (parsed) to chat: *chat is a new tree the request's
  * pool cleans up, *raw its bytes.  NGX_DECLINED with err filled: a 400

@@ -41,6 +41,7 @@
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_endpoint.h"
 #include "ngx_http_airouter_ssl.h"
+#include "ngx_http_airouter_dialect.h"
 #include "airouter_json_scan.h"
 #include "airouter_outcome.h"
 #include "airouter_sse.h"
@@ -197,6 +198,8 @@ typedef struct {
     ngx_buf_t                       *sent;
     u_char                          *sent_start;
     u_char                          *sent_end;
+    ngx_buf_t                        consumed;  /* sent: a block whose
+                                                   bytes were translated */
     size_t                           counted;   /* the answer's tokens, by
                                                    our own count */
 
@@ -208,6 +211,18 @@ typedef struct {
     airouter_json_span_t             model;
     ngx_int_t                        splice;
 
+    /*
+     * The attempt's channel speaks upstream; a relay writes its answer in
+     * the client's dialect (translate), or only reads its usage.  The
+     * same span cache as above for the one non-chat body of the request.
+     */
+    airouter_dialect_e               upstream;
+    ngx_http_airouter_dialect_relay_t  *relay;
+    u_char                          *native_raw;
+    airouter_json_span_t             native_model;
+    ngx_int_t                        native_splice;
+
+    unsigned                         translate:1;
     unsigned                         acquired:1;
     unsigned                         classified:1;
     unsigned                         aborted:1;
@@ -263,6 +278,25 @@ static ngx_buf_t *ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_int_t ngx_http_airouter_proxy_find_model(
     ngx_http_airouter_proxy_ctx_t *p);
+static airouter_dialect_e ngx_http_airouter_proxy_upstream(
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t channel);
+static ngx_int_t ngx_http_airouter_proxy_native(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, airouter_dialect_e upstream,
+    ngx_str_t *body);
+static ngx_buf_t *ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block);
+static ngx_int_t ngx_http_airouter_proxy_translated_end(
+    ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p,
+    ngx_chain_t ***ll);
+static ngx_uint_t ngx_http_airouter_proxy_stream_done(
+    ngx_http_airouter_proxy_ctx_t *p);
+static void ngx_http_airouter_proxy_dialect_error(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc);
 static void ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
     ngx_str_t *body);
 static void ngx_http_airouter_proxy_text(void *data, const char *text,
@@ -822,8 +856,18 @@ judged:
     ctx->upstream_status = status;
 
     if (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry) {
-        p->answered = 1;
-        return NGX_OK;
+        /* before the client's header goes: a translation changes it */
+        rc = ngx_http_airouter_proxy_relay_init(r, p);
+
+        if (rc != NGX_DECLINED) {
+            p->answered = 1;
+            return rc;
+        }
+
+        /* an answer that cannot be translated: as a broken one */
+        p->fault = AIROUTER_FAULT_SERVER;
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+                                              p->retry_after);
     }
 
     return NGX_HTTP_UPSTREAM_INVALID_HEADER;
@@ -844,6 +888,7 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
     int                rc;
     json_t            *root;
     airouter_usage_t   usage;
+    airouter_dusage_t  du;
 
     p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
                                       (char *) body->data, body->len);
@@ -853,6 +898,17 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
     }
 
     airouter_usage_init(&usage);
+
+    if (p->upstream != AIROUTER_DIALECT_OPENAI) {
+        /* a Messages (or Responses) answer: its own usage fields */
+        if (airouter_dialect_usage(p->upstream, (char *) body->data,
+                                   body->len, &du))
+        {
+            ngx_http_airouter_proxy_usage(p, &du.u);
+        }
+
+        return;
+    }
 
     rc = airouter_usage_from_answer((char *) body->data, body->len, &usage);
 
@@ -1185,7 +1241,7 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
         && !u->headers_in.chunked)
     {
         /* ended by close: a stream must have said [DONE] */
-        p->complete = !ctx->stream || p->sse.done
+        p->complete = !ctx->stream || ngx_http_airouter_proxy_stream_done(p)
                       || (p->hold_last != p->hold_start
                           && ngx_http_airouter_proxy_held_done(p));
 
@@ -1236,7 +1292,17 @@ ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
     }
 
     if (ctx->stream) {
-        ngx_http_airouter_proxy_usage(p, &p->sse.usage);
+        if (p->relay && p->relay->stream
+            && p->upstream != AIROUTER_DIALECT_OPENAI)
+        {
+            /* a channel of another dialect: its own usage fields */
+            airouter_usage_init(&usage);
+            (void) ngx_http_airouter_dialect_usage(p->relay, &usage);
+            ngx_http_airouter_proxy_usage(p, &usage);
+
+        } else {
+            ngx_http_airouter_proxy_usage(p, &p->sse.usage);
+        }
 
         if (ctx->prompt_tokens < 0 && p->answered && p->cand
             && u->headers_in.status_n >= 200 && u->headers_in.status_n < 300)
@@ -1271,6 +1337,15 @@ ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
+    if (p->ctx->dialect && (p->translate
+                            || ((ngx_http_airouter_dialect_t *)
+                                   p->ctx->dialect)->client
+                               != AIROUTER_DIALECT_OPENAI))
+    {
+        ngx_http_airouter_proxy_dialect_error(r, p, rc);
+        return;
+    }
+
     err = ngx_http_airouter_error_json("upstream_error", "stream_interrupted",
               "The upstream \"%s\" ended the stream early (%s)",
               p->ctx->amcf->config->channels[p->cand->channel].id,
@@ -1298,6 +1373,76 @@ ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
     json_decref(err);
 
     b->flush = 1;
+    b->last_buf = (rc != 0);
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    (void) ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * The same for a client of another dialect: the translator ends the
+ * stream with the dialect's error event (a Messages client gets
+ * "event: error", a Responses one error and response.failed, a Gemini
+ * one an error object); a stream passed through from a channel of the
+ * client's own dialect gets that event after the last whole event.
+ */
+static void
+ngx_http_airouter_proxy_dialect_error(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc)
+{
+    u_char                        msg[512], *m;
+    ngx_buf_t                    *b;
+    ngx_chain_t                   out;
+    airouter_dbuf_t               ev;
+    ngx_http_airouter_dialect_t  *d;
+
+    d = p->ctx->dialect;
+
+    m = ngx_snprintf(msg, sizeof(msg) - 1,
+                     "The upstream \"%s\" ended the stream early (%s)",
+                     p->ctx->amcf->config->channels[p->cand->channel].id,
+                     airouter_fault_name(p->fault));
+    *m = '\0';
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return;
+    }
+
+    if (p->translate) {
+        if (ngx_http_airouter_dialect_finish(p->relay, (char *) msg, b)
+            != NGX_OK)
+        {
+            return;
+        }
+
+    } else {
+        airouter_dbuf_init(&ev);
+
+        if (!airouter_sse_at_boundary(&p->sse)) {
+            airouter_dbuf_str(&ev, "\n\n");
+        }
+
+        airouter_dialect_error(d->client, NGX_HTTP_BAD_GATEWAY,
+                               "upstream_error", "stream_interrupted",
+                               (char *) msg, 1, &ev);
+
+        b->pos = ngx_pnalloc(r->pool, ev.len);
+        if (ev.failed || b->pos == NULL) {
+            airouter_dbuf_free(&ev);
+            return;
+        }
+
+        b->last = ngx_cpymem(b->pos, ev.data, ev.len);
+        b->memory = 1;
+        b->flush = 1;
+        airouter_dbuf_free(&ev);
+    }
+
     b->last_buf = (rc != 0);
     b->last_in_chain = 1;
 
@@ -1417,6 +1562,9 @@ ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
     }
 
     json_object_set_new(json_object_get(err, "error"), "attempts", list);
+
+    /* a client of another dialect: in its error shape */
+    err = ngx_http_airouter_dialect_error_json(r, status, err);
 
     len = json_dumpb(err, NULL, 0, JSON_COMPACT);
 
@@ -1705,6 +1853,10 @@ ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
 
     u = r->upstream;
 
+    if (p->translate) {
+        return ngx_http_airouter_proxy_translate(r, p, ll, pos, last, block);
+    }
+
     cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
     if (cl == NULL) {
         return NGX_ERROR;
@@ -1741,12 +1893,77 @@ static void
 ngx_http_airouter_proxy_read(ngx_http_airouter_proxy_ctx_t *p, u_char *pos,
     u_char *last)
 {
+    if (p->relay && p->relay->stream) {
+        /* the client's dialect, not chat: its usage is read on the way */
+        (void) ngx_http_airouter_dialect_feed(p->relay, pos, last - pos,
+                                              NULL);
+    }
+
     if (p->ctx->stream) {
         airouter_sse_feed(&p->sse, (char *) pos, last - pos);
 
     } else if (p->tail) {
         airouter_tail_feed(p->tail, (char *) pos, last - pos);
     }
+}
+
+
+/*
+ * Bytes of an answer the client gets in another dialect: a stream's go
+ * through the translator, which hands back whole events of the client's
+ * dialect (in blocks of its own); a whole answer is gathered until its
+ * end (ngx_http_airouter_proxy_release).  The upstream's bytes are done
+ * with at once, so a hold block they came from is free again.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block)
+{
+    ngx_int_t             rc;
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    if (block) {
+        p->sent = &p->consumed;
+        p->sent_start = pos;
+        p->sent_end = last;
+    }
+
+    if (p->relay->stream == NULL) {
+        return ngx_http_airouter_dialect_collect(p->relay, pos, last - pos);
+    }
+
+    if (p->upstream == AIROUTER_DIALECT_OPENAI) {
+        /* usage and the answer's text, as for a chat client */
+        airouter_sse_feed(&p->sse, (char *) pos, last - pos);
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_airouter_dialect_feed(p->relay, pos, last - pos, cl->buf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        cl->next = u->free_bufs;
+        u->free_bufs = cl;
+        return NGX_OK;
+    }
+
+    cl->buf->tag = u->output.tag;
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    return NGX_OK;
 }
 
 
@@ -1856,7 +2073,8 @@ ngx_http_airouter_proxy_release(ngx_http_request_t *r,
     last = p->hold_last;
 
     if (start == last) {
-        return NGX_OK;
+        return p->translate ? ngx_http_airouter_proxy_translated_end(r, p, ll)
+                            : NGX_OK;
     }
 
     if (!p->ctx->stream) {
@@ -1867,7 +2085,72 @@ ngx_http_airouter_proxy_release(ngx_http_request_t *r,
     p->hold_last = NULL;
     p->hold_end = NULL;
 
-    return ngx_http_airouter_proxy_relay(r, p, ll, start, last, 1);
+    if (ngx_http_airouter_proxy_relay(r, p, ll, start, last, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return p->translate ? ngx_http_airouter_proxy_translated_end(r, p, ll)
+                        : NGX_OK;
+}
+
+
+/*
+ * A translated answer ended as it should: a whole one is written now; a
+ * stream that said why it stopped gets its closing events if the
+ * upstream's final marker never came.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_translated_end(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll)
+{
+    ngx_int_t             rc;
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (p->relay->stream) {
+        rc = ngx_http_airouter_dialect_finish(p->relay, NULL, cl->buf);
+
+    } else {
+        rc = ngx_http_airouter_dialect_whole(p->relay,
+                                             u->headers_in.status_n,
+                                             cl->buf);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        cl->next = u->free_bufs;
+        u->free_bufs = cl;
+        return NGX_OK;
+    }
+
+    cl->buf->tag = u->output.tag;
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* A stream said it was done: chat's [DONE], or the relay's reading. */
+static ngx_uint_t
+ngx_http_airouter_proxy_stream_done(ngx_http_airouter_proxy_ctx_t *p)
+{
+    if (p->relay && p->relay->stream) {
+        return airouter_dstream_state(p->relay->stream) == 1;
+    }
+
+    return p->sse.done;
 }
 
 
@@ -2218,7 +2501,9 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     ngx_http_airouter_proxy_ctx_t *p = data;
 
     ngx_int_t                        rc;
+    ngx_str_t                        native;
     ngx_uint_t                       probe, key, i;
+    airouter_dialect_e               up;
     ngx_http_request_t              *r;
     ngx_http_upstream_t             *u;
     ngx_http_airouter_ctx_t         *ctx;
@@ -2251,6 +2536,18 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     for ( /* void */ ; p->next < ctx->candidates.nelts; p->next++) {
 
         ch = &p->pm->channels[c[p->next].channel];
+
+        up = ngx_http_airouter_proxy_upstream(p, c[p->next].channel);
+
+        if (up != AIROUTER_DIALECT_OPENAI
+            && ngx_http_airouter_proxy_native(r, p, up, &native) != NGX_OK)
+        {
+            /* the request has no words in that channel's dialect */
+            ngx_http_airouter_proxy_record(p, c[p->next].channel,
+                                           &c[p->next].model,
+                                           AIROUTER_FAULT_BAD_REQUEST, 0, 1);
+            continue;
+        }
 
         if (ch->ep->addr == NULL) {
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
@@ -2618,6 +2915,209 @@ ngx_http_airouter_proxy_find_model(ngx_http_airouter_proxy_ctx_t *p)
 
 
 /*
+ * The dialect an attempt speaks to a channel: the channel's own (openai
+ * or anthropic), or Responses passed through when the client speaks it
+ * and the channel serves /v1/responses itself.
+ */
+static airouter_dialect_e
+ngx_http_airouter_proxy_upstream(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel)
+{
+    const airouter_channel_t     *ch;
+    ngx_http_airouter_dialect_t  *d;
+
+    ch = &p->ctx->amcf->config->channels[channel];
+    d = p->ctx->dialect;
+
+    if (d && d->client == AIROUTER_DIALECT_RESPONSES && ch->responses_api) {
+        return AIROUTER_DIALECT_RESPONSES;
+    }
+
+    return (airouter_dialect_e) ch->dialect;
+}
+
+
+/*
+ * The request in a channel's dialect other than chat: the client's own
+ * bytes when it speaks that dialect, else chat translated (made once per
+ * request).  NGX_DECLINED: it has no words there (audio for Messages).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_native(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, airouter_dialect_e upstream,
+    ngx_str_t *body)
+{
+    ngx_int_t                     rc;
+    airouter_derr_t               err;
+    ngx_http_airouter_ctx_t      *ctx;
+    ngx_http_airouter_dialect_t  *d;
+
+    ctx = p->ctx;
+
+    if (ctx->dialect == NULL) {
+        if (ngx_http_airouter_dialect_chat(r, &d) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->dialect = d;
+    }
+
+    rc = ngx_http_airouter_dialect_body(r, ctx->dialect, upstream, ctx->body,
+                                        &ctx->raw, body, &err);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "airouter: a %s channel cannot take this request: %s",
+                      airouter_dialect_name(upstream), err.message);
+    }
+
+    return rc;
+}
+
+
+/* That body with the candidate's model id in it, as the chat splice. */
+static ngx_buf_t *
+ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t                qlen, blen;
+    json_t               *tree;
+    ngx_buf_t            *b;
+    ngx_str_t             raw;
+    airouter_json_span_t  m;
+
+    if (ngx_http_airouter_proxy_native(r, p, p->upstream, &raw) != NGX_OK) {
+        return NULL;
+    }
+
+    if (raw.data != p->native_raw) {
+        p->native_raw = raw.data;
+        p->native_splice = airouter_json_member((char *) raw.data, raw.len,
+                                                "model", &p->native_model);
+    }
+
+    if (p->native_splice == 1) {
+        m = p->native_model;
+        qlen = airouter_json_quoted_len((char *) p->cand->model.data,
+                                        p->cand->model.len);
+
+        b = ngx_create_temp_buf(r->pool, raw.len - (m.end - m.start) + qlen);
+        if (b == NULL) {
+            return NULL;
+        }
+
+        b->last = ngx_cpymem(b->last, raw.data, m.start);
+        b->last += airouter_json_quote((char *) b->last,
+                                       (char *) p->cand->model.data,
+                                       p->cand->model.len);
+        b->last = ngx_cpymem(b->last, raw.data + m.end, raw.len - m.end);
+
+        return b;
+    }
+
+    /* a body the scan cannot follow: parsed, rewritten, serialised */
+    tree = json_loadb((char *) raw.data, raw.len, 0, NULL);
+    if (tree == NULL
+        || json_object_set_new(tree, "model",
+                               json_stringn((char *) p->cand->model.data,
+                                            p->cand->model.len))
+           != 0)
+    {
+        json_decref(tree);
+        return NULL;
+    }
+
+    blen = json_dumpb(tree, NULL, 0, JSON_COMPACT);
+
+    b = ngx_create_temp_buf(r->pool, blen);
+    if (b == NULL) {
+        json_decref(tree);
+        return NULL;
+    }
+
+    b->last += json_dumpb(tree, (char *) b->pos, blen, JSON_COMPACT);
+    json_decref(tree);
+
+    return b;
+}
+
+
+/*
+ * The answer is accepted: a chat client on a chat channel needs nothing;
+ * otherwise a relay writes it in the client's dialect, or (the same
+ * dialect on both sides, not chat) reads a stream's usage.  NGX_DECLINED:
+ * it cannot be translated (compressed), the next candidate is tried.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_str_t                    *ct;
+    ngx_uint_t                    status, stream;
+    airouter_dialect_e            client;
+    ngx_http_upstream_t          *u;
+    ngx_http_airouter_dialect_t  *d;
+
+    u = r->upstream;
+    d = p->ctx->dialect;
+    client = d ? d->client : AIROUTER_DIALECT_OPENAI;
+
+    p->relay = NULL;
+    p->translate = 0;
+
+    if (client == AIROUTER_DIALECT_OPENAI
+        && p->upstream == AIROUTER_DIALECT_OPENAI)
+    {
+        return NGX_OK;
+    }
+
+    status = u->headers_in.status_n;
+    ct = u->headers_in.content_type ? &u->headers_in.content_type->value
+                                    : NULL;
+
+    stream = p->ctx->stream && status >= 200 && status < 300
+             && ct && ct->len >= 17
+             && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
+                                17) == 0;
+
+    if (client == p->upstream && !stream) {
+        /* a whole answer in the client's dialect: its usage is read when
+         * it is judged */
+        return NGX_OK;
+    }
+
+    if (client != p->upstream
+        && p->encoding != NGX_HTTP_AIROUTER_ENC_IDENTITY)
+    {
+        /* the translator reads plain bytes; the upstream ignored our
+         * Accept-Encoding: identity */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: the upstream's answer is compressed: it "
+                      "cannot be translated from %s to %s",
+                      airouter_dialect_name(p->upstream),
+                      airouter_dialect_name(client));
+        return NGX_DECLINED;
+    }
+
+    p->relay = ngx_http_airouter_dialect_relay(r, p->upstream, client,
+                                               &d->dctx, stream);
+    if (p->relay == NULL) {
+        return NGX_ERROR;
+    }
+
+    p->translate = (client != p->upstream);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: answer from a %s channel %s %s",
+                   airouter_dialect_name(p->upstream),
+                   p->translate ? "written as" : "passed to a",
+                   airouter_dialect_name(client));
+
+    return NGX_OK;
+}
+
+
+/*
  * The slow path: the body rewritten in its jansson tree and serialised
  * again, in one pass into a buffer sized from the client's body;
  * json_dumpb() says what it needed, so a rare longer output (reals
@@ -2707,6 +3207,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_buf_t                      *b, *bb;
     ngx_str_t                      *auth, *accept, *agent;
     ngx_str_t                       path;
+    const char                     *api;
     ngx_chain_t                    *cl, *bcl;
     ngx_http_upstream_t            *u;
     const airouter_channel_t       *ch;
@@ -2719,6 +3220,21 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     pch = p->channel;
     ch = &ctx->amcf->config->channels[p->cand->channel];
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+
+    p->upstream = ngx_http_airouter_proxy_upstream(p, p->cand->channel);
+
+    if (p->upstream != AIROUTER_DIALECT_OPENAI) {
+        bb = ngx_http_airouter_proxy_native_body(r, p);
+        if (bb == NULL) {
+            return NGX_ERROR;
+        }
+
+        api = (p->upstream == AIROUTER_DIALECT_ANTHROPIC) ? "/v1/messages"
+                                                          : "/v1/responses";
+        goto body;
+    }
+
+    api = p->api_path;
 
     bb = ngx_http_airouter_proxy_splice(r, p);
 
@@ -2733,15 +3249,17 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
         }
     }
 
+body:
+
     bb->flush = 1;
 
-    ulen = airouter_config_url(ch, p->api_path, NULL, 0);
+    ulen = airouter_config_url(ch, api, NULL, 0);
     url = ngx_pnalloc(r->pool, ulen + 1);
     if (url == NULL) {
         return NGX_ERROR;
     }
 
-    (void) airouter_config_url(ch, p->api_path, (char *) url, ulen + 1);
+    (void) airouter_config_url(ch, api, (char *) url, ulen + 1);
 
     path.data = (u_char *) ngx_http_airouter_proxy_url_path(url);
     path.len = ngx_strlen(path.data);
@@ -3166,6 +3684,16 @@ ngx_http_airouter_proxy_header_filter(ngx_http_request_t *r)
         ngx_http_clear_accept_ranges(r);
         ngx_http_clear_last_modified(r);
         ngx_http_clear_etag(r);
+    }
+
+    if (p->translate && !p->replace) {
+        /* written in the client's dialect: another length */
+        r->headers_out.content_length_n = -1;
+
+        if (r->headers_out.content_length) {
+            r->headers_out.content_length->hash = 0;
+            r->headers_out.content_length = NULL;
+        }
     }
 
     if (ngx_http_airouter_proxy_router_headers(r, p) != NGX_OK) {

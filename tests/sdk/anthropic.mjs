@@ -5,8 +5,9 @@
 // APIError in Anthropic's shape), a native Anthropic channel reached
 // untranslated (answer and stream), and a tag: query.  Run by the
 // t/7NN suites with the mock channels of t/lib/Airouter/Mock.pm
-// (gpt-test, stream-test, tool-test, cut-test, broken-test) and
-// t/lib/Airouter/AnthropicMock.pm (claude-native, claude-native-stream).
+// (gpt-test, tool-test, cut-test, broken-test) and
+// t/lib/Airouter/AnthropicMock.pm (claude-native, claude-native-stream,
+// slow-stream-test: 1 s between two deltas).
 import Anthropic from "@anthropic-ai/sdk";
 import { origin, key, check, run } from "./lib.mjs";
 
@@ -40,7 +41,7 @@ async function create() {
 }
 
 async function stream() {
-    const s = client.messages.stream({ model: "stream-test", max_tokens: 64,
+    const s = client.messages.stream({ model: "slow-stream-test", max_tokens: 64,
                                        messages: hi });
     const types = [];
     let text = "", first = null, last = null;
@@ -65,7 +66,7 @@ async function stream() {
           "stream: usage in message_delta", msg.usage);
     check(msg.stop_reason === "end_turn", "stream: stop_reason",
           msg.stop_reason);
-    check(first !== null && last - first >= 150,
+    check(first !== null && last - first >= 500,
           "stream: text arrives as it is sent", { first, last });
 }
 
