@@ -28,6 +28,8 @@
 #define NGX_HTTP_AIROUTER_BODY_MAX        (64 * 1024 * 1024)
 #define NGX_HTTP_AIROUTER_CANDIDATES      16
 #define NGX_HTTP_AIROUTER_MSG_OVERHEAD    4
+/* an answer's length when neither the request nor the model bounds it */
+#define NGX_HTTP_AIROUTER_RESERVE_OUTPUT  4096
 
 
 static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
@@ -50,6 +52,9 @@ static ngx_int_t ngx_http_airouter_api_count(ngx_http_request_t *r,
 static uint64_t ngx_http_airouter_api_estimate(
     const airouter_tokenizer_t *tk, json_t *content);
 static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
+static double ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req, const airouter_catalog_model_t *m,
+    ngx_http_airouter_candidate_t *c);
 
 
 /*
@@ -590,7 +595,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
     size_t                          i;
-    double                          rate;
+    double                          rate, worst, cost;
     const char                     *currency;
     ngx_int_t                       rc;
     airouter_live_t                 live;
@@ -658,6 +663,8 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    worst = 0;
+
     for (i = 0; i < res.ncand; i++) {
         c = ngx_array_push(&ctx->candidates);
         if (c == NULL) {
@@ -705,9 +712,63 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
             c->price_prompt = -1;
             c->price_completion = -1;
         }
+
+        cost = ngx_http_airouter_api_worst_cost(ctx, &req, m, c);
+        worst = ngx_max(worst, cost);
+    }
+
+    /* any candidate may end up answering: the dearest one is held */
+    if (ngx_http_airouter_stats_reserve(r, ctx, worst, &rc) != NGX_OK) {
+        return rc;
     }
 
     return ngx_http_airouter_proxy_start(r, ctx);
+}
+
+
+/*
+ * The most a candidate can cost this request: the prompt as counted, and
+ * the longest answer it may give (max_tokens, else the model's output
+ * limit or what its context leaves, else a default), times "n".  An
+ * unpriced model costs nothing here, as in the proxy's accounting.
+ */
+static double
+ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req, const airouter_catalog_model_t *m,
+    ngx_http_airouter_candidate_t *c)
+{
+    double     out, prompt;
+    json_t    *n;
+
+    if (c->price_prompt < 0 || c->price_completion < 0) {
+        return 0;
+    }
+
+    prompt = (double) ctx->prompt_counted;
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_EMBEDDINGS) {
+        return prompt * c->price_prompt;
+    }
+
+    if (req->max_tokens > 0) {
+        out = (double) req->max_tokens;
+
+    } else if (m->max_output) {
+        out = (double) m->max_output;
+
+    } else if (m->context > ctx->prompt_counted) {
+        out = (double) (m->context - ctx->prompt_counted);
+
+    } else {
+        out = NGX_HTTP_AIROUTER_RESERVE_OUTPUT;
+    }
+
+    n = json_object_get(ctx->body, "n");
+    if (json_is_integer(n) && json_integer_value(n) > 1) {
+        out *= (double) json_integer_value(n);
+    }
+
+    return prompt * c->price_prompt + out * c->price_completion;
 }
 
 

@@ -75,6 +75,11 @@ typedef struct {
      * estimate): the usage of an answer that reports none */
     ngx_uint_t                   prompt_counted;
 
+    /* what the request's worst case holds on its budgets until the log
+     * phase settles it (ngx_http_airouter_stats_reserve) */
+    double                       reserved;         /* USD, 0: none */
+    uint32_t                     reserved_day;
+
     void                        *proxy;        /* ngx_http_airouter_proxy.c */
 
     /* the client's dialect (ngx_http_airouter_dialect_t), NULL: chat */

@@ -31,6 +31,9 @@ typedef struct {
     ngx_queue_t                  unsent;        /* in sh->unsent, or NULLs */
     uint32_t                     minute;        /* RATE: the current one */
     uint32_t                     count;         /* RATE: requests in it */
+    double                       reserved;      /* TOTAL, KEY: USD held by
+                                                   requests in progress
+                                                   (never saved or shared) */
     u_char                       name[1];
 } ngx_http_airouter_stats_node_t;
 
@@ -55,6 +58,14 @@ typedef struct {
 #define NGX_HTTP_AIROUTER_REFUSED_DAILY    0x02
 #define NGX_HTTP_AIROUTER_REFUSED_MONTHLY  0x04
 #define NGX_HTTP_AIROUTER_REFUSED_RATE     0x08
+
+
+/* A budget's state when a request is refused for it. */
+typedef struct {
+    double                       spent;
+    double                       held;          /* reserved, in progress */
+    double                       budget;
+} ngx_http_airouter_stats_use_t;
 
 
 typedef enum {
@@ -88,6 +99,22 @@ static void ngx_http_airouter_stats_log_alert(ngx_log_t *log,
     ngx_uint_t alert, const char *name, double spent, double budget,
     double threshold);
 static uint32_t ngx_http_airouter_stats_month_start(uint32_t day);
+static ngx_uint_t ngx_http_airouter_stats_limited(airouter_config_t *acf,
+    const airouter_apikey_t *key, ngx_uint_t rate);
+static ngx_http_airouter_deny_e ngx_http_airouter_stats_budgets_locked(
+    ngx_http_airouter_stats_sh_t *sh, airouter_config_t *acf,
+    const airouter_apikey_t *key, uint32_t today,
+    ngx_http_airouter_stats_use_t *use);
+static void ngx_http_airouter_stats_unreserve_locked(
+    ngx_http_airouter_stats_sh_t *sh, ngx_http_airouter_ctx_t *ctx);
+static void ngx_http_airouter_stats_release(void *data);
+static ngx_uint_t ngx_http_airouter_stats_throttled_locked(
+    ngx_http_airouter_stats_sh_t *sh, ngx_slab_pool_t *shpool,
+    const airouter_apikey_t *key, uint32_t today,
+    ngx_http_airouter_deny_e deny);
+static ngx_int_t ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_deny_e deny,
+    ngx_http_airouter_stats_use_t *use, ngx_uint_t bit);
 static ngx_int_t ngx_http_airouter_stats_log_handler(ngx_http_request_t *r);
 static void ngx_http_airouter_stats_from(ngx_http_airouter_stats_counters_t *c,
     ngx_http_airouter_ctx_t *ctx);
@@ -241,6 +268,9 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
     key_spent = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    /* the cost replaces the hold in one step: no moment counts neither */
+    ngx_http_airouter_stats_unreserve_locked(sh, ctx);
 
     sn = ngx_http_airouter_stats_get(sh, shpool, today,
                                      NGX_HTTP_AIROUTER_STATS_TOTAL,
@@ -429,49 +459,42 @@ ngx_http_airouter_stats_log_alert(ngx_log_t *log, ngx_uint_t alert,
 }
 
 
-ngx_int_t
-ngx_http_airouter_stats_admit(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc)
+/* Is any budget or rate enforced for this request? */
+static ngx_uint_t
+ngx_http_airouter_stats_limited(airouter_config_t *acf,
+    const airouter_apikey_t *key, ngx_uint_t rate)
 {
-    u_char                          *p;
-    double                           spent, budget;
-    uint32_t                         today, day, minute;
-    ngx_uint_t                       wait, level, bit, mask;
-    ngx_slab_pool_t                 *shpool;
-    airouter_config_t               *acf;
-    ngx_table_elt_t                 *h;
-    const airouter_apikey_t         *key;
-    ngx_http_airouter_deny_e         deny;
-    ngx_http_airouter_stats_sh_t    *sh;
-    ngx_http_airouter_stats_node_t  *sn;
-    size_t                           len;
-
-    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
-    if (sh == NULL) {
-        return NGX_OK;
-    }
-
-    acf = ctx->amcf->config;
-    key = ctx->key;
-
-    if (!(acf->cost.global_daily_budget > 0
-          && acf->cost.auto_disable_on_budget_exceeded)
-        && (key == NULL
-            || (key->daily_budget <= 0 && key->monthly_budget <= 0
-                && key->rate_limit <= 0)))
+    if (acf->cost.global_daily_budget > 0
+        && acf->cost.auto_disable_on_budget_exceeded)
     {
-        return NGX_OK;
+        return 1;
     }
 
-    today = ngx_http_airouter_stats_today();
-    minute = (uint32_t) (ngx_time() / 60);
-    deny = NGX_HTTP_AIROUTER_DENY_NONE;
-    spent = 0;
-    budget = 0;
-    bit = 0;
-    len = key ? ngx_strlen(key->name) : 0;
+    return key != NULL
+           && (key->daily_budget > 0 || key->monthly_budget > 0
+               || (rate && key->rate_limit > 0));
+}
 
-    ngx_shmtx_lock(&shpool->mutex);
+
+/*
+ * The budgets the request would overspend, under the zone's lock: what
+ * was spent plus what requests in progress hold (their reservations).  A
+ * budget is used up once that reaches it, so concurrent requests overshoot
+ * it by at most one request's worst case.
+ */
+static ngx_http_airouter_deny_e
+ngx_http_airouter_stats_budgets_locked(ngx_http_airouter_stats_sh_t *sh,
+    airouter_config_t *acf, const airouter_apikey_t *key, uint32_t today,
+    ngx_http_airouter_stats_use_t *use)
+{
+    size_t                           len;
+    double                           held;
+    uint32_t                         day;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    use->spent = 0;
+    use->held = 0;
+    use->budget = 0;
 
     if (acf->cost.global_daily_budget > 0
         && acf->cost.auto_disable_on_budget_exceeded)
@@ -479,28 +502,36 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
         sn = ngx_http_airouter_stats_lookup(sh, today,
                                             NGX_HTTP_AIROUTER_STATS_TOTAL,
                                             (u_char *) "", 0);
-        if (sn && sn->c.cost >= acf->cost.global_daily_budget) {
-            deny = NGX_HTTP_AIROUTER_DENY_GLOBAL;
-            spent = sn->c.cost;
-            budget = acf->cost.global_daily_budget;
+        if (sn && sn->c.cost + sn->reserved >= acf->cost.global_daily_budget)
+        {
+            use->spent = sn->c.cost;
+            use->held = sn->reserved;
+            use->budget = acf->cost.global_daily_budget;
+            return NGX_HTTP_AIROUTER_DENY_GLOBAL;
         }
     }
 
-    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->daily_budget > 0) {
-        sn = ngx_http_airouter_stats_lookup(sh, today,
-                                            NGX_HTTP_AIROUTER_STATS_KEY,
-                                            (u_char *) key->name, len);
-        if (sn && sn->c.cost >= key->daily_budget) {
-            deny = NGX_HTTP_AIROUTER_DENY_DAILY;
-            spent = sn->c.cost;
-            budget = key->daily_budget;
-        }
+    if (key == NULL) {
+        return NGX_HTTP_AIROUTER_DENY_NONE;
     }
 
-    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->monthly_budget > 0)
+    len = ngx_strlen(key->name);
+
+    sn = ngx_http_airouter_stats_lookup(sh, today,
+                                        NGX_HTTP_AIROUTER_STATS_KEY,
+                                        (u_char *) key->name, len);
+    held = sn ? sn->reserved : 0;
+
+    if (key->daily_budget > 0 && sn
+        && sn->c.cost + held >= key->daily_budget)
     {
-        spent = 0;
+        use->spent = sn->c.cost;
+        use->held = held;
+        use->budget = key->daily_budget;
+        return NGX_HTTP_AIROUTER_DENY_DAILY;
+    }
 
+    if (key->monthly_budget > 0) {
         for (day = ngx_http_airouter_stats_month_start(today);
              day <= today;
              day++)
@@ -509,20 +540,62 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
                                                 NGX_HTTP_AIROUTER_STATS_KEY,
                                                 (u_char *) key->name, len);
             if (sn) {
-                spent += sn->c.cost;
+                use->spent += sn->c.cost;
             }
         }
 
-        if (spent >= key->monthly_budget) {
-            deny = NGX_HTTP_AIROUTER_DENY_MONTHLY;
-            budget = key->monthly_budget;
+        if (use->spent + held >= key->monthly_budget) {
+            use->held = held;
+            use->budget = key->monthly_budget;
+            return NGX_HTTP_AIROUTER_DENY_MONTHLY;
         }
+
+        use->spent = 0;
     }
+
+    return NGX_HTTP_AIROUTER_DENY_NONE;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_admit(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc)
+{
+    uint32_t                         today, minute;
+    ngx_uint_t                       bit;
+    ngx_slab_pool_t                 *shpool;
+    airouter_config_t               *acf;
+    const airouter_apikey_t         *key;
+    ngx_http_airouter_deny_e         deny;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+    ngx_http_airouter_stats_use_t    use;
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    acf = ctx->amcf->config;
+    key = ctx->key;
+    bit = 0;
+
+    if (!ngx_http_airouter_stats_limited(acf, key, 1)) {
+        return NGX_OK;
+    }
+
+    today = ngx_http_airouter_stats_today();
+    minute = (uint32_t) (ngx_time() / 60);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, &use);
 
     if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->rate_limit > 0) {
         sn = ngx_http_airouter_stats_get(sh, shpool, 0,
                                          NGX_HTTP_AIROUTER_STATS_RATE,
-                                         (u_char *) key->name, len);
+                                         (u_char *) key->name,
+                                         ngx_strlen(key->name));
         if (sn) {
             if (sn->minute != minute) {
                 sn->minute = minute;
@@ -543,46 +616,8 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     }
 
     if (deny != NGX_HTTP_AIROUTER_DENY_NONE) {
-        sn = ngx_http_airouter_stats_get(sh, shpool, today,
-                                         NGX_HTTP_AIROUTER_STATS_TOTAL,
-                                         (u_char *) "", 0);
-        if (sn) {
-            sn->c.throttled++;
-            sn->pending.throttled++;
-
-            if (deny == NGX_HTTP_AIROUTER_DENY_GLOBAL
-                && !(sn->refused & NGX_HTTP_AIROUTER_REFUSED_GLOBAL))
-            {
-                sn->refused |= NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
-                bit = NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
-            }
-        }
-
-        if (key) {
-            sn = ngx_http_airouter_stats_get(sh, shpool, today,
-                                             NGX_HTTP_AIROUTER_STATS_KEY,
-                                             (u_char *) key->name, len);
-            if (sn) {
-                sn->c.throttled++;
-                sn->pending.throttled++;
-
-                /* a month's refusal too is logged once a day */
-                if (deny == NGX_HTTP_AIROUTER_DENY_DAILY
-                    || deny == NGX_HTTP_AIROUTER_DENY_MONTHLY)
-                {
-                    mask = (deny == NGX_HTTP_AIROUTER_DENY_DAILY)
-                           ? NGX_HTTP_AIROUTER_REFUSED_DAILY
-                           : NGX_HTTP_AIROUTER_REFUSED_MONTHLY;
-
-                    if (!(sn->refused & mask)) {
-                        sn->refused |= mask;
-                        bit = mask;
-                    }
-                }
-            }
-        }
-
-        sh->changed = 1;
+        bit |= ngx_http_airouter_stats_throttled_locked(sh, shpool, key,
+                                                        today, deny);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -591,7 +626,246 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    *rc = ngx_http_airouter_stats_refuse(r, ctx, deny, &use, bit);
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_reserve(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, double estimate, ngx_int_t *rc)
+{
+    uint32_t                         today;
+    ngx_uint_t                       bit;
+    ngx_slab_pool_t                 *shpool;
+    airouter_config_t               *acf;
+    ngx_pool_cleanup_t              *cln;
+    const airouter_apikey_t         *key;
+    ngx_http_airouter_deny_e         deny;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+    ngx_http_airouter_stats_use_t    use;
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    if (sh == NULL) {
+        return NGX_OK;
+    }
+
+    acf = ctx->amcf->config;
+    key = ctx->key;
+
+    if (!ngx_http_airouter_stats_limited(acf, key, 0)) {
+        return NGX_OK;
+    }
+
+    /* the release, should the log phase not run for this request */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    cln->handler = ngx_http_airouter_stats_release;
+    cln->data = ctx;
+
+    today = ngx_http_airouter_stats_today();
+    bit = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    /* checked again: others may have spent or reserved since admission */
+    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, &use);
+
+    if (deny != NGX_HTTP_AIROUTER_DENY_NONE) {
+        bit = ngx_http_airouter_stats_throttled_locked(sh, shpool, key, today,
+                                                       deny);
+
+    } else if (estimate > 0) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                         (u_char *) "", 0);
+        if (sn) {
+            sn->reserved += estimate;
+        }
+
+        if (key) {
+            sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                             NGX_HTTP_AIROUTER_STATS_KEY,
+                                             (u_char *) key->name,
+                                             ngx_strlen(key->name));
+            if (sn) {
+                sn->reserved += estimate;
+            }
+        }
+
+        ctx->reserved = estimate;
+        ctx->reserved_day = today;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter: %.8f USD reserved on day %uD",
+                       estimate, today);
+        return NGX_OK;
+    }
+
+    *rc = ngx_http_airouter_stats_refuse(r, ctx, deny, &use, bit);
+
+    return NGX_DECLINED;
+}
+
+
+/* A reservation given back: under the zone's lock. */
+static void
+ngx_http_airouter_stats_unreserve_locked(ngx_http_airouter_stats_sh_t *sh,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    ngx_http_airouter_stats_node_t  *sn;
+
+    if (ctx->reserved <= 0) {
+        return;
+    }
+
+    sn = ngx_http_airouter_stats_lookup(sh, ctx->reserved_day,
+                                        NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                        (u_char *) "", 0);
+    if (sn) {
+        sn->reserved -= ctx->reserved;
+
+        /* float sums of many holds: never below zero */
+        if (sn->reserved < 1e-12) {
+            sn->reserved = 0;
+        }
+    }
+
+    if (ctx->key) {
+        sn = ngx_http_airouter_stats_lookup(sh, ctx->reserved_day,
+                                            NGX_HTTP_AIROUTER_STATS_KEY,
+                                            (u_char *) ctx->key->name,
+                                            ngx_strlen(ctx->key->name));
+        if (sn) {
+            sn->reserved -= ctx->reserved;
+
+            if (sn->reserved < 1e-12) {
+                sn->reserved = 0;
+            }
+        }
+    }
+
+    ctx->reserved = 0;
+}
+
+
+/* The request pool's cleanup: a reservation the log phase did not settle. */
+static void
+ngx_http_airouter_stats_release(void *data)
+{
+    ngx_http_airouter_ctx_t *ctx = data;
+
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+
+    if (ctx->reserved <= 0) {
+        return;
+    }
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    if (sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_stats_unreserve_locked(sh, ctx);
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * A refused request counts as throttled on the day's total and its key;
+ * returns the REFUSED_* bit when it is the budget's first refusal of the
+ * day (logged as a warning; the others at debug).
+ */
+static ngx_uint_t
+ngx_http_airouter_stats_throttled_locked(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, const airouter_apikey_t *key, uint32_t today,
+    ngx_http_airouter_deny_e deny)
+{
+    ngx_uint_t                       bit, mask;
+    ngx_http_airouter_stats_node_t  *sn;
+
+    bit = 0;
+
+    sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                     NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                     (u_char *) "", 0);
+    if (sn) {
+        sn->c.throttled++;
+        sn->pending.throttled++;
+
+        if (deny == NGX_HTTP_AIROUTER_DENY_GLOBAL
+            && !(sn->refused & NGX_HTTP_AIROUTER_REFUSED_GLOBAL))
+        {
+            sn->refused |= NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
+            bit = NGX_HTTP_AIROUTER_REFUSED_GLOBAL;
+        }
+    }
+
+    if (key) {
+        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                         NGX_HTTP_AIROUTER_STATS_KEY,
+                                         (u_char *) key->name,
+                                         ngx_strlen(key->name));
+        if (sn) {
+            sn->c.throttled++;
+            sn->pending.throttled++;
+
+            /* a month's refusal too is logged once a day */
+            if (deny == NGX_HTTP_AIROUTER_DENY_DAILY
+                || deny == NGX_HTTP_AIROUTER_DENY_MONTHLY)
+            {
+                mask = (deny == NGX_HTTP_AIROUTER_DENY_DAILY)
+                       ? NGX_HTTP_AIROUTER_REFUSED_DAILY
+                       : NGX_HTTP_AIROUTER_REFUSED_MONTHLY;
+
+                if (!(sn->refused & mask)) {
+                    sn->refused |= mask;
+                    bit = mask;
+                }
+            }
+        }
+    }
+
+    sh->changed = 1;
+
+    return bit;
+}
+
+
+/* The 429 of a budget or rate refusal; returns what the handler returns. */
+static ngx_int_t
+ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_deny_e deny,
+    ngx_http_airouter_stats_use_t *use, ngx_uint_t bit)
+{
+    u_char                   *p, held[64];
+    ngx_uint_t                wait, level;
+    ngx_table_elt_t          *h;
+    const airouter_apikey_t  *key;
+
+    key = ctx->key;
     ctx->refused = 1;
+
+    /* what requests in progress hold, when that is what tips it */
+    p = held;
+
+    if (use->held > 0) {
+        p = ngx_snprintf(held, sizeof(held),
+                         ", %.6f USD held by requests in progress",
+                         use->held);
+    }
 
     /* the first refusal of its period is logged, the others at debug */
     level = bit ? NGX_LOG_WARN : NGX_LOG_DEBUG;
@@ -601,13 +875,13 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     case NGX_HTTP_AIROUTER_DENY_GLOBAL:
         ngx_log_error(level, r->connection->log, 0,
                       "airouter: request refused: the global daily budget "
-                      "of %.6f USD is used up", budget);
+                      "of %.6f USD is used up", use->budget);
 
-        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+        return ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                    "insufficient_quota", "insufficient_quota",
                    "The router's daily budget (%.6f USD) is used up: "
-                   "%.6f USD spent today", budget, spent);
-        break;
+                   "%.6f USD spent today%*s", use->budget, use->spent,
+                   (size_t) (p - held), held);
 
     case NGX_HTTP_AIROUTER_DENY_DAILY:
     case NGX_HTTP_AIROUTER_DENY_MONTHLY:
@@ -615,15 +889,15 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
                       "airouter: request of API key \"%s\" refused: its "
                       "%s budget of %.6f USD is used up", key->name,
                       deny == NGX_HTTP_AIROUTER_DENY_DAILY
-                      ? "daily" : "monthly", budget);
+                      ? "daily" : "monthly", use->budget);
 
-        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+        return ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                    "insufficient_quota", "insufficient_quota",
                    "You exceeded your %s budget of %.6f USD "
-                   "(%.6f USD spent)",
+                   "(%.6f USD spent%*s)",
                    deny == NGX_HTTP_AIROUTER_DENY_DAILY
-                   ? "daily" : "monthly", budget, spent);
-        break;
+                   ? "daily" : "monthly", use->budget, use->spent,
+                   (size_t) (p - held), held);
 
     default: /* NGX_HTTP_AIROUTER_DENY_RATE */
         wait = 60 - (ngx_uint_t) (ngx_time() % 60);
@@ -645,14 +919,11 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
                       "its rate limit of %d requests a minute", key->name,
                       key->rate_limit);
 
-        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+        return ngx_http_airouter_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                    "requests", "rate_limit_exceeded",
                    "Rate limit reached: %d requests per minute",
                    key->rate_limit);
-        break;
     }
-
-    return NGX_DECLINED;
 }
 
 

@@ -206,6 +206,17 @@ uint32_t ngx_http_airouter_stats_today(void);
 ngx_int_t ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc);
 
+/*
+ * After routing, when the candidates' prices are known: the budgets are
+ * checked again counting what requests in progress hold, and estimate
+ * (the request's worst-case cost, USD) is held on the day's total and the
+ * key until the log phase replaces it with the actual cost (or the
+ * request pool's cleanup gives it back).  NGX_OK, or NGX_DECLINED when a
+ * 429 has been sent: *rc is then what the handler returns.
+ */
+ngx_int_t ngx_http_airouter_stats_reserve(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, double estimate, ngx_int_t *rc);
+
 /* A request refused for a bad token (counted on the day's total). */
 void ngx_http_airouter_stats_unauthorized(
     ngx_http_airouter_main_conf_t *amcf);
