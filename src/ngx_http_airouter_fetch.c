@@ -231,6 +231,14 @@ ngx_http_airouter_fetch_connect(ngx_http_airouter_fetch_t *f)
     c->read->handler = ngx_http_airouter_fetch_read_handler;
     c->write->handler = ngx_http_airouter_fetch_write_handler;
 
+    /*
+     * The timer is cancelable (a reload does not wait for a fetch), so a
+     * worker that starts exiting must close the connection itself, or it
+     * exits with the socket open ("open socket left" alert): nginx calls
+     * the read handler of each idle connection then, with c->close set.
+     */
+    c->idle = 1;
+
     if (rc == NGX_OK) {
         /* connected at once (loopback): go on from the event loop */
         ngx_post_event(c->write, &ngx_posted_events);
@@ -432,6 +440,11 @@ ngx_http_airouter_fetch_read_handler(ngx_event_t *rev)
 
     c = rev->data;
     f = c->data;
+
+    if (c->close) {
+        ngx_http_airouter_fetch_finish(f, "the worker is exiting");
+        return;
+    }
 
     if (f->in == NULL) {
         /* readable before the request went out: a refused connect shows

@@ -109,6 +109,15 @@ sub wait_running {
     die "no discovery run in progress within 4 s";
 }
 
+# A listener that never accepts nor answers (the kernel completes the
+# handshake and keeps what is sent): a fetch to it waits for its timeout.
+# Open for the whole file, from before any nginx starts (a start-up run
+# must not find it missing); the kernel picks its port.
+our $Silent = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                    Listen => 64)
+    or die "silent listener: $!";
+our $SilentPort = $Silent->sockport;
+
 # Kills the only worker mid-run and waits for the master's new one.
 sub kill_worker {
     my @old = worker_pids();
@@ -565,3 +574,23 @@ POST /v1/admin/discovery
 --- error_code: 200
 --- error_log eval
 qr/airouter: discovery: catalogue built: \d+ bytes, 5\d\d models, 3 slices/
+
+
+
+=== TEST 20: a reload during a run no request waits for: the old worker closes discovery's connections as it leaves (no "open socket left" alert)
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_b20 16m;\n"
+. "    airouter_discovery_delay 100ms;\n"
+--- user_files eval
+">>> router_config.yaml\nchannels:\n  - id: silent\n"
+. "    base_url: \"http://127.0.0.1:$main::SilentPort/v1\"\n"
+. "    api_key: \"sk-s\"\n    configured_models: [\"silent-1\"]\n"
+--- init
+main::wait_running();
+main::reload();
+--- request
+GET /health
+--- error_code: 200
+--- no_error_log
+open socket
