@@ -6,6 +6,7 @@
 #   make test       unit tests + Test::Nginx suites, one summary line at the end
 #   make test-asan  the same with AddressSanitizer + UBSan
 #   make test-hup   the same with a reload (HUP) between blocks, not a restart
+#   make test-valgrind  the same with nginx under valgrind (slow: use T=...)
 #   make callgraph  the cross-file call graph check alone, circles listed
 #   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
 #                   (make fuzz-clang: the same with libFuzzer)
@@ -42,7 +43,8 @@ DEBS := nginx nginx-dev libnginx-mod-http-echo libjansson-dev libyaml-dev \
         libtest-base-perl libtext-diff-perl libwww-perl libipc-run-perl \
         libtest-longstring-perl liblist-moreutils-perl libjson-pp-perl \
         dpkg-dev binutils ca-certificates \
-        curl openssl libsqlite3-dev libcurl4-openssl-dev sqlite3
+        curl openssl libsqlite3-dev libcurl4-openssl-dev sqlite3 \
+        $(EXTRA_DEBS)
 
 PURE_SRCS   := $(wildcard src/airouter_*.c)
 NGX_SRCS    := ngx_http_airouter_module.c $(wildcard src/ngx_http_airouter_*.c)
@@ -63,8 +65,8 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean fuzz fuzz-bins fuzz-clang callgraph test-hup install \
-        uninstall deb
+        bench clean fuzz fuzz-bins fuzz-clang callgraph test-hup \
+        test-valgrind install uninstall deb
 
 all: build
 
@@ -245,6 +247,18 @@ test-asan:
 # "HUP mode"); a block marked --- no_hup still gets an nginx of its own
 test-hup:
 	TEST_NGINX_USE_HUP=1 $(MAKE) test
+
+# every t/ suite with nginx under valgrind's memcheck (t/lib/README.md,
+# "Valgrind mode"): a block fails on an invalid access, a use of an
+# uninitialised value or a definite leak with an airouter frame; nginx's
+# and its libraries' own noise is in tests/valgrind.supp.  The unit
+# programs and fuzz replays run as in `make test`.  Slow: run chosen
+# suites with T=...; the reports of failed blocks go to $(BUILD)/valgrind
+test-valgrind:
+	TEST_NGINX_USE_VALGRIND=1 \
+	TEST_NGINX_VALGRIND_SUPPRESSIONS=$(TOP)/tests/valgrind.supp \
+	TEST_NGINX_VALGRIND_KEEP=$(BUILD)/valgrind $(MAKE) test \
+	    EXTRA_DEBS=valgrind
 
 # issue #14's layer check (also one counted test in `make test`)
 callgraph:

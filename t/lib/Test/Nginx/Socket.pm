@@ -79,6 +79,20 @@ our $StopTimeout       = $ENV{TEST_NGINX_STOP_TIMEOUT} || 5;
 our $UseHup            = $ENV{TEST_NGINX_USE_HUP} || 0;
 our $ReloadTimeout     = $ENV{TEST_NGINX_RELOAD_TIMEOUT} || 10;
 our $ConfMaster;        # the last nginx.conf written has a master process
+our $UseValgrind       = $ENV{TEST_NGINX_USE_VALGRIND} || 0;
+our $ValgrindKeep      = $ENV{TEST_NGINX_VALGRIND_KEEP};
+our @ValgrindOpts      = split ' ', $ENV{TEST_NGINX_VALGRIND_OPTS} // '';
+our $ValgrindStrict    = $ENV{TEST_NGINX_VALGRIND_STRICT} || 0;
+our $TimeoutScale      = 1;    # a block's --- timeout is multiplied by it
+if ($UseValgrind) {
+    $UseHup = 0;                # one mode at a time, as in Test::Nginx
+    # 20 to 50 times slower: longer limits unless they were set
+    $StartTimeout = 120 unless $ENV{TEST_NGINX_START_TIMEOUT};
+    $StopTimeout  = 60  unless $ENV{TEST_NGINX_STOP_TIMEOUT};
+    $Timeout      = 30  unless $ENV{TEST_NGINX_TIMEOUT};
+    $Sleep        = 0.1 unless $ENV{TEST_NGINX_SLEEP};
+    $TimeoutScale = $ENV{TEST_NGINX_VALGRIND_TIMEOUT_SCALE} || 10;
+}
 our $NginxMaster;       # ... and so has the running nginx
 
 our @EnvToNginx;            # env_to_nginx() arguments
@@ -209,7 +223,7 @@ sub no_shuffle () { $NoShuffle = 1 }
 sub no_long_string () { $NoLongString = 1 }
 sub log_level { $LogLevel = shift if @_; return $LogLevel }
 sub master_on () { $MasterProcess = 'on' }
-sub use_hup () { $UseHup = 1 }
+sub use_hup () { $UseHup = 1 unless $UseValgrind }
 sub master_off () { $MasterProcess = 'off' }
 sub master_process_enabled {
     $MasterProcess = $_[0] ? 'on' : 'off' if @_;
@@ -596,9 +610,13 @@ sub _write_config {
     my $master = $UseHup && !defined $block->no_hup ? 'on' : $MasterProcess;
     $ConfMaster = $master eq 'on';
 
+    # under valgrind the launcher is nginx itself (daemon off): a daemon's
+    # launcher would run memcheck's leak check for nothing on its way out
+    my $daemon = $UseValgrind ? 'off' : 'on';
+
     $top .= <<"_EOC_";
 worker_processes  $Workers;
-daemon on;
+daemon $daemon;
 master_process $master;
 error_log $ErrLogFile $level;
 pid       $PidFile;
@@ -675,7 +693,9 @@ _EOC_
 # are open, so its exit status tells whether nginx started.  When possible
 # the harness makes itself a "child subreaper" so the daemonized master is
 # re-parented to it and can be reaped (and its exit status seen); otherwise
-# zombies are recognised through /proc.
+# zombies are recognised through /proc.  In valgrind mode nginx runs with
+# "daemon off" as the harness' child, which has started once its pid is in
+# the pid file.
 # ---------------------------------------------------------------------------
 
 our $NginxPid;          # master (or single) process of the running nginx
@@ -762,8 +782,10 @@ sub _is_nginx_process {
 # Runs the nginx launcher; returns its wait status (or undef on timeout).
 sub _run_nginx_launcher {
     my ($name) = @_;
+    unlink $PidFile if $UseValgrind;    # its pid in it says it started
     my @cmd = ($NginxBinary, '-p', "$ServRoot/", '-c', $ConfFile);
     push @cmd, '-e', $ErrLogFile if $NginxVersion >= _canon_version(1, 19, 5);
+    unshift @cmd, _valgrind_command() if $UseValgrind;
 
     my %env = (%RandPorts, TEST_NGINX_SERVER_PORT => $ServerPort,
                TEST_NGINX_SERVER_ROOT => $ServRoot);
@@ -787,6 +809,9 @@ sub _run_nginx_launcher {
     while (1) {
         my $r = waitpid($pid, WNOHANG);
         return $? if $r == $pid;
+        # valgrind mode (daemon off): nginx writes its pid file once its
+        # configuration is read and its sockets listen
+        return 0 if $UseValgrind && (_read_pid_file() // 0) == $pid;
         if (time > $deadline) {
             kill 'KILL', $pid;
             waitpid($pid, 0);
@@ -1714,6 +1739,12 @@ sub _run_block {
     undef $RunningBlock;
     %OldWorkers = ();
 
+    # valgrind mode: what the block asserts still runs, as TODO tests
+    # (20-50 times slower, timing-bound checks may miss); memcheck's
+    # verdict below is what counts
+    my $todo = $UseValgrind && !$ValgrindStrict;
+    $tb->todo_start("under valgrind: only memcheck's verdict counts")
+        if $todo;
     my $ok = eval {
         my $cfg;
         if (defined $block->config) {
@@ -1769,6 +1800,7 @@ sub _run_block {
         1;
     };
     my $err = $ok ? undef : ($@ || 'unknown error');
+    $tb->todo_end if $todo;
 
     my $keep = 0;
     if ($started) {
@@ -1793,8 +1825,13 @@ sub _run_block {
 
     if (defined $err) {
         chomp $err;
+        $tb->todo_start("under valgrind: only memcheck's verdict counts")
+            if $todo;
         Test::More::fail("$name - harness error: $err");
+        $tb->todo_end if $todo;
     }
+
+    _valgrind_check($block) if $UseValgrind && !($NoClean && $last);
 
     return if $start_failed;
     my $reported = 0;
@@ -1808,6 +1845,86 @@ sub _run_block {
         Test::More::diag("$name - nginx warnings/errors (servroot $ServRoot):\n$tail")
             if length $tail;
     }
+}
+
+# Valgrind mode (TEST_NGINX_USE_VALGRIND=1, `make test-valgrind`): nginx
+# runs under memcheck as the suite configures it (one process, or a master
+# and its workers: valgrind follows fork() by itself; nginx never exec()s),
+# one report per process in logs/valgrind.<pid>.log.  Once the block's
+# nginx has stopped, each report is read: an invalid read, write or free,
+# a use of an uninitialised value, a crash, or a definite leak with an
+# airouter frame in its stack fails the block once, with the records
+# (definite leaks of nginx's own are not ours to fix).  The suppressions
+# in $TEST_NGINX_VALGRIND_SUPPRESSIONS (tests/valgrind.supp) take nginx's
+# and its libraries' known noise out first.  Reports that failed a block
+# are copied to $TEST_NGINX_VALGRIND_KEEP when it is set.
+sub _valgrind_command {
+    my @cmd = ('valgrind', '--tool=memcheck', '-q', '--leak-check=full',
+               '--show-leak-kinds=definite',
+               '--errors-for-leak-kinds=definite', '--num-callers=40',
+               '--gen-suppressions=all', '--keep-debuginfo=yes',
+               "--log-file=$LogDir/valgrind.%p.log");
+    if (my $supp = $ENV{TEST_NGINX_VALGRIND_SUPPRESSIONS}) {
+        push @cmd, "--suppressions=$_" for split ' ', $supp;
+    }
+    return (@cmd, @ValgrindOpts);
+}
+
+# The error records of one valgrind report: [first line, whole text].
+sub _valgrind_records {
+    my ($file) = @_;
+    my ($lines) = _read_lines($file, 0);
+    my (@records, $cur);
+    for my $line (@$lines) {
+        next unless $line =~ /^==\d+== ?(.*)$/;    # not a suppression text
+        my $text = $1;
+        if ($text !~ /\S/) {
+            push @records, $cur if $cur;
+            undef $cur;
+            next;
+        }
+        $cur ? ($cur->[1] .= "$line") : ($cur = [$text, $line]);
+    }
+    push @records, $cur if $cur;
+    return @records;
+}
+
+sub _valgrind_check {
+    my ($block) = @_;
+    my $name = $block->name;
+    my (@bad, @files);
+
+    for my $file (sort glob "$LogDir/valgrind.*.log") {
+        my $n = @bad;
+        for my $r (_valgrind_records($file)) {
+            my ($first, $text) = @$r;
+            if ($first =~ /are definitely lost/) {
+                push @bad, $text if $text =~ /airouter/;
+            } elsif ($first =~ /^(?:Invalid (?:read|write|free)|Mismatched free|
+                                   .*uninitialised|Source and destination overlap|
+                                   Process terminating|Argument .* fishy|
+                                   Jump to the invalid address)/x)
+            {
+                push @bad, $text;
+            }
+        }
+        push @files, $file if @bad > $n;
+    }
+    return unless @bad;
+
+    if ($ValgrindKeep) {
+        make_path($ValgrindKeep);
+        (my $tag = $name) =~ s/[^\w.-]+/_/g;
+        for my $file (@files) {
+            (my $base = $file) =~ s{.*/}{};
+            system('cp', $file, "$ValgrindKeep/" . substr($tag, 0, 120)
+                                . "-$base");
+        }
+    }
+    my $n = @bad;
+    splice @bad, 5 if @bad > 5;
+    Test::More::fail("$name - valgrind: $n error(s) (memcheck)");
+    Test::More::diag("valgrind, first records:\n" . join "\n", @bad);
 }
 
 sub _run_must_die {
@@ -1858,7 +1975,8 @@ sub _run_requests {
     my $name = $block->name;
 
     my @reqs = _requests_from_block($block);
-    my $timeout = _parse_time(scalar $block->timeout) // $Timeout;
+    my $timeout = _parse_time(scalar $block->timeout);
+    $timeout = defined $timeout ? $timeout * $TimeoutScale : $Timeout;
     my $wait = _parse_time(scalar $block->wait);
     my $pipelined = $block->pipelined_requests;
     my $need_array = $pipelined ? 1 : @reqs > 1;
