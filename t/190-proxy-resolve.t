@@ -12,9 +12,9 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::Blocks;
 use Airouter::DNS;
+use Airouter::HTTP;
 use Time::HiRes qw(sleep time);
 use JSON::PP ();
-use IO::Socket::INET;
 
 no_shuffle();
 log_level('info');
@@ -94,16 +94,7 @@ sub views {
     return ($hj->{channels}{enabled} // -1, $rj->{available} // -1, $cst, $chat);
 }
 
-sub raw_get {
-    my ($port, $path) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, {}, '');
-    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    local $/;
-    my ($head, $content) = split /\r\n\r\n/, <$s> // '', 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    return ($status // 0, {}, $content // '');
-}
+sub raw_get { (http_request($_[0], 'GET', $_[1]))[0 .. 2] }
 
 # --- unresolved_views: before anything else, /health, /v1/route and a chat
 # agree that the block's only channel cannot be reached, the chat with a 503

@@ -8,6 +8,7 @@ use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
 use Airouter::Check;
 use Airouter::Blocks;
+use Airouter::HTTP;
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -18,17 +19,8 @@ log_level('info');
 # A plain HTTP/1.0 exchange with nginx: (status, body).
 sub http_req {
     my ($method, $path, $body) = @_;
-    $body //= '';
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT},
-                                  Timeout => 10) or return (0, '');
-    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n"
-        . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    return ($status // 0, $content // '');
+    return (http_request($ENV{TEST_NGINX_SERVER_PORT}, $method, $path,
+                         body => $body // ''))[0, 2];
 }
 
 # Runs discovery now and waits for its end (the admin call answers then).

@@ -8,6 +8,7 @@ use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
 use Airouter::Check;
 use Airouter::Blocks;
+use Airouter::HTTP;
 use IO::Socket::INET;
 use Cwd ();
 
@@ -17,17 +18,11 @@ log_level('info');
 # the test-only certificate for localhost (t/cert/README.md)
 $ENV{TEST_NGINX_CERT_DIR} = Cwd::abs_path('t/cert');
 
+# A plain HTTP/1.0 exchange with nginx: (status, body).
 sub http_req {
     my ($method, $path) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT},
-                                  Timeout => 10) or return (0, '');
-    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    return ($status // 0, $content // '');
+    return (http_request($ENV{TEST_NGINX_SERVER_PORT}, $method, $path,
+                         body => ''))[0, 2];
 }
 
 sub run_discovery {

@@ -19,7 +19,7 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::Blocks;
 use Airouter::RawMock;
-use IO::Socket::INET ();
+use Airouter::HTTP;
 
 no_shuffle();
 log_level('info');
@@ -75,16 +75,8 @@ add_block_preprocessor(sub {
     }
 });
 
-sub http_get {
-    my ($path) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => server_port(), Timeout => 5)
-        or return '';
-    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    local $/;
-    my $raw = <$s> // '';
-    return (split /\r\n\r\n/, $raw, 2)[1] // '';
-}
+# the body of a GET
+sub http_get { (http_request(server_port(), 'GET', $_[0]))[2] }
 
 add_response_body_check(sub {
     my ($block, $body, $idx) = @_;

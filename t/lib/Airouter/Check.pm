@@ -29,6 +29,7 @@ use Exporter 'import';
 use JSON::PP ();
 use Test::Nginx::Socket ();
 use Airouter::Blocks qw(block_error_log);
+use Airouter::HTTP;
 
 our @EXPORT = qw(install_checks count_http_config get_json);
 
@@ -77,25 +78,13 @@ sub install_checks {
     });
 }
 
-# A GET on a fresh connection; returns (status, { header => value }, body).
+# A GET (or $method) with a JSON body on a fresh connection; returns
+# (status, { header => value }, body).
 sub get_json {
     my ($port, $path, $token, $method, $body) = @_;
-    require IO::Socket::INET;
-    $method //= 'GET';
-    $body //= '';
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, {}, '');
-    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n"
-        . ($token ? "Authorization: Bearer $token\r\n" : '')
-        . "Content-Type: application/json\r\n"
-        . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () }
-            split /\r\n/, $head // '';
-    return ($status // 0, \%h, $content // '');
+    return (http_request($port, $method // 'GET', $path, token => $token,
+                         type => 'application/json', body => $body // ''))
+           [0 .. 2];
 }
 
 sub count_http_config {

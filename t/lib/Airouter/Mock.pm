@@ -37,6 +37,7 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use Airouter::HTTP;
 our @EXPORT = qw(mock_http_config mock_config yaml_channels raw_post
                  chat_body);
 
@@ -250,19 +251,8 @@ _EOY_
 #
 sub raw_post {
     my ($port, $path, $body) = @_;
-    require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, {}, '');
-    print $s "POST $path HTTP/1.0\r\nHost: localhost\r\n"
-        . "Content-Type: application/json\r\n"
-        . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () }
-            split /\r\n/, $head // '';
-    return ($status // 0, \%h, $content // '');
+    return (http_request($port, 'POST', $path, type => 'application/json',
+                         body => $body))[0 .. 2];
 }
 
 1;

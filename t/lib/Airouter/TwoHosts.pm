@@ -31,6 +31,7 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::Nginx::Socket ();
 use Airouter::Mock;
+use Airouter::HTTP;
 use Airouter::Blocks;
 
 our $Admin = "adm-secret";
@@ -124,18 +125,10 @@ END { local $?; stop_all() }
 
 # --- HTTP --------------------------------------------------------------------
 
+# (status, body) of an admin GET
 sub http_get {
     my ($port, $path) = @_;
-    require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, '');
-    print $s "GET $path HTTP/1.0\r\nHost: localhost\r\n"
-        . "Authorization: Bearer $Admin\r\n\r\n";
-    local $/;
-    my $raw = <$s> // '';
-    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
-    my ($st) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
-    return ($st // 0, $body // '');
+    return (http_request($port, 'GET', $path, token => $Admin))[0, 2];
 }
 
 sub json_of { my $j = eval { decode_json($_[0]) }; $j // {} }
@@ -164,17 +157,11 @@ sub total { json_of((http_get($_[0], '/v1/stats/daily'))[1])->{total} // {} }
 
 sub chat_on { raw_post($_[0], '/v1/chat/completions', $Chat) }
 
+# (status, whole answer) of an admin POST
 sub raw_post_admin {
     my ($port, $path, $body) = @_;
-    require IO::Socket::INET;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 5) or return (0, '');
-    print $s "POST $path HTTP/1.0\r\nHost: localhost\r\nAuthorization: Bearer $Admin\r\n"
-        . "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n\r\n$body";
-    local $/;
-    my $raw = <$s> // '';
-    my ($st) = $raw =~ m{^HTTP/\S+ (\d+)};
-    return ($st // 0, $raw);
+    return (http_request($port, 'POST', $path, token => $Admin,
+                         type => 'application/json', body => $body))[0, 3];
 }
 
 # The airouter_redis parameters of a block: host A's (with
