@@ -855,6 +855,16 @@ judged:
                                           p->retry_after);
     ctx->upstream_status = status;
 
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: answer %ui from \"%s\"%s: %s, %s (%s)",
+                   status, ctx->amcf->config->channels[p->cand->channel].id,
+                   p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY
+                   ? "" : " (compressed)",
+                   airouter_fault_name(p->fault),
+                   (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry)
+                   ? "passed on" : "next candidate",
+                   airouter_scope_name(p->verdict.scope));
+
     if (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry) {
         /* before the client's header goes: a translation changes it */
         rc = ngx_http_airouter_proxy_relay_init(r, p);
@@ -2550,6 +2560,12 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
         }
 
         if (ch->ep->addr == NULL) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "airouter: peer get: \"%s\" model \"%V\" "
+                           "skipped: no address",
+                           ctx->amcf->config->channels[c[p->next].channel].id,
+                           &c[p->next].model);
+
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
                                            &c[p->next].model,
                                            AIROUTER_FAULT_CONNECT, 0, 1);
@@ -2562,12 +2578,24 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
 
         if (rc == NGX_DECLINED) {
             /* every key of the channel is cooling down or dead */
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "airouter: peer get: \"%s\" model \"%V\" "
+                           "skipped: every key is cooling down",
+                           ctx->amcf->config->channels[c[p->next].channel].id,
+                           &c[p->next].model);
+
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
                                            &c[p->next].model,
                                            block.fault ? block.fault
                                            : AIROUTER_FAULT_RATE_LIMIT, 0, 1);
             continue;
         }
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter: key choice: \"%s\" key#%ui of %ui "
+                       "(live state's turn)",
+                       ctx->amcf->config->channels[c[p->next].channel].id,
+                       key, ch->ep->nauth);
 
         if (rc == NGX_DONE) {
             /* no live state: this worker's own turn, among the keys
@@ -2581,6 +2609,11 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
                     break;
                 }
             }
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "airouter: key choice: no live state, key#%ui "
+                           "by this worker's turn of %ui", key,
+                           ch->ep->nauth);
         }
 
         if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
@@ -2589,6 +2622,12 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
                                   &probe, &block)
             != NGX_OK)
         {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "airouter: peer get: \"%s\" model \"%V\" "
+                           "skipped: live state keeps it away",
+                           ctx->amcf->config->channels[c[p->next].channel].id,
+                           &c[p->next].model);
+
             ngx_http_airouter_proxy_record(p, c[p->next].channel,
                                            &c[p->next].model,
                                            block.fault ? block.fault
@@ -2625,6 +2664,13 @@ again:
     pc->sockaddr = ch->ep->addr->sockaddr;
     pc->socklen = ch->ep->addr->socklen;
     pc->name = &ch->ep->addr->name;
+
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: peer get: attempt %ui \"%s\" model \"%V\" "
+                   "key#%ui at %V%s", ctx->attempts,
+                   ctx->amcf->config->channels[p->cand->channel].id,
+                   &p->cand->model, p->key, pc->name,
+                   p->probe ? " (probe)" : "");
 
 #if (NGX_HTTP_SSL)
     u->ssl = ch->ep->https;
@@ -2702,6 +2748,14 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
                                               p->retry_after);
     }
+
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: peer free: \"%s\" state %ui: %s, retry %ui, "
+                   "cooldown %l s%s",
+                   ctx->amcf->config->channels[p->cand->channel].id, state,
+                   airouter_fault_name(p->fault),
+                   (ngx_uint_t) p->verdict.retry, p->verdict.cooldown,
+                   p->aborted ? " (client gone: nothing learned)" : "");
 
     ngx_http_airouter_proxy_report(p, p->aborted);
 
@@ -3406,7 +3460,8 @@ ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
 
         if (item->channel->ep->https != p->channel->ep->https
             || item->channel->ep->name.len != p->channel->ep->name.len
-            || ngx_strncmp(item->channel->ep->name.data, p->channel->ep->name.data,
+            || ngx_strncmp(item->channel->ep->name.data,
+                           p->channel->ep->name.data,
                            p->channel->ep->name.len) != 0
             || ngx_memn2cmp((u_char *) &item->sockaddr,
                             (u_char *) pc->sockaddr,
@@ -3435,8 +3490,16 @@ ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
         pc->connection = c;
         pc->cached = 1;
 
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                       "airouter: keepalive get: idle connection %p "
+                       "to %V", c, pc->name);
+
         return NGX_DONE;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "airouter: keepalive get: no idle connection to %V, "
+                   "a new one", pc->name);
 
     return NGX_OK;
 }
@@ -3470,8 +3533,16 @@ ngx_http_airouter_keepalive_save(ngx_peer_connection_t *pc,
         || ngx_exiting
         || ngx_handle_read_event(c->read, 0) != NGX_OK)
     {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                       "airouter: keepalive save: connection %p not kept "
+                       "(state %ui)", c, state);
         return;
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, pc->log, 0,
+                   "airouter: keepalive save: connection %p to %V kept%s",
+                   c, pc->name, ngx_queue_empty(&pcf->free)
+                                ? ", the oldest closed" : "");
 
     if (ngx_queue_empty(&pcf->free)) {
         q = ngx_queue_last(&pcf->cache);

@@ -4,10 +4,12 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::Blocks;
+use Airouter::Check;
 
 no_shuffle();
 log_level('info');
 
+install_checks();
 airouter_blocks(mock => mock_http_config(), config => mock_config(),
                 request => "POST /v1/chat/completions\n" . chat_body());
 
@@ -228,3 +230,25 @@ X-Router-Fallbacks: revoked:invalid_api_key 401, broken:server_error 503
 ["All 1 attempted", "All 1 attempted"]
 --- error_log
 model cooldown 0 s
+
+
+
+=== TEST 17: error_log debug tells each try's story: peer get (candidate, key, address), the answer's verdict, peer free, the key choice, keepalive get and save
+--- log_level: debug
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["broken", "e500"], ["up", "ok"])
+--- request eval
+["POST /v1/chat/completions\n" . main::chat_body(), "POST /v1/chat/completions\n" . main::chat_body()]
+--- response_headers eval
+["X-Router-Channel: up", "X-Router-Channel: up"]
+--- error_log_all
+airouter: peer get: attempt 1 "broken" model "broken-model" key#0 at 127.0.0.1:
+airouter: answer 500 from "broken": server_error, next candidate (model)
+airouter: peer free: "broken" state 
+: server_error, retry 1, cooldown 120 s
+airouter: peer get: attempt 2 "up" model "up-model" key#0 at 127.0.0.1:
+airouter: key choice: "up" key#0 of 1 (live state's turn)
+airouter: answer 200 from "up": ok, passed on
+airouter: keepalive get: no idle connection to 127.0.0.1:
+airouter: keepalive save: connection 
+airouter: keepalive get: idle connection 
