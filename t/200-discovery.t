@@ -9,6 +9,7 @@ use JSON::PP ();
 use Airouter::Check;
 use Airouter::Blocks;
 use Airouter::HTTP;
+use Airouter::Process;
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -42,40 +43,11 @@ sub wait_startup_run {
 
 sub chan { $_[0]{discovery}{channels}{$_[1]} }
 
-sub master_pid {
-    open my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid" or die $!;
-    my $pid = <$fh>;
-    chomp $pid;
-    return $pid;
-}
-
 # Reloads nginx (HUP) and waits until the workers of the old configuration
 # have gone and a new one runs.  (Not by error.log's "reconfiguring": under
 # make test-hup the harness's own reload before the block wrote it too.)
 sub reload {
-    my %old = map { ($_ => 1) } worker_pids();
-    kill 'HUP', master_pid();
-    for (1 .. 200) {
-        Time::HiRes::sleep(0.05);
-        my @now = worker_pids();
-        next if grep { $old{$_} } @now;
-        return if @now;
-    }
-    die "no reload within 10 s";
-}
-
-# nginx's children, from /proc (no pgrep: it hangs under the sanitizer
-# run's LD_PRELOAD)
-sub worker_pids {
-    my $master = master_pid();
-    my @pids;
-    for my $stat (glob "/proc/[0-9]*/stat") {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        my ($pid, $ppid) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/ or next;
-        push @pids, $pid if $ppid == $master;
-    }
-    return @pids;
+    hup_and_wait();
 }
 
 # Sends POST /v1/admin/discovery and leaves it running (the socket is kept

@@ -6,6 +6,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 use Airouter::Blocks;
+use Airouter::Process;
 use IO::Socket::INET;
 use Time::HiRes ();
 
@@ -66,27 +67,6 @@ sub chat_expect {
         or die "expected $status after $attempts attempt(s), got:\n$head\n$body";
 }
 
-sub master_pid {
-    open my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid" or die $!;
-    my $pid = <$fh>;
-    chomp $pid;
-    return $pid;
-}
-
-# nginx's children, from /proc (no pgrep: it hangs under the sanitizer
-# run's LD_PRELOAD)
-sub worker_pids {
-    my $master = master_pid();
-    my @pids;
-    for my $stat (glob "/proc/[0-9]*/stat") {
-        open my $fh, '<', $stat or next;
-        my $line = <$fh> // next;
-        my ($pid, $ppid) = $line =~ /^(\d+) \(.*\) \S+ (\d+)/ or next;
-        push @pids, $pid if $ppid == $master;
-    }
-    return @pids;
-}
-
 # Writes the configuration file anew and reloads: returns when the workers
 # of the old configuration have gone and a new one answers.
 sub reload_with {
@@ -95,15 +75,7 @@ sub reload_with {
     open my $fh, '>', $file or die "$file: $!";
     print $fh $yaml;
     close $fh;
-    my %old = map { ($_ => 1) } worker_pids();
-    kill 'HUP', master_pid();
-    for (1 .. 200) {
-        Time::HiRes::sleep(0.05);
-        my @now = worker_pids();
-        next if grep { $old{$_} } @now;
-        return if @now;
-    }
-    die "no reload within 10 s";
+    hup_and_wait();
 }
 
 # the answer names the key it was sent with (the mock's side: tests only)
