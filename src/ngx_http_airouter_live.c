@@ -1023,7 +1023,9 @@ ngx_http_airouter_live_scope_name(ngx_uint_t scope)
         [0] = "any",
         [NGX_HTTP_AIROUTER_EP_CHAT + 1] = "chat",
         [NGX_HTTP_AIROUTER_EP_COMPLETIONS + 1] = "completions",
-        [NGX_HTTP_AIROUTER_EP_EMBEDDINGS + 1] = "embeddings"
+        [NGX_HTTP_AIROUTER_EP_EMBEDDINGS + 1] = "embeddings",
+        [NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES] = "messages",
+        [NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES] = "responses"
     };
 
     return scope <= NGX_HTTP_AIROUTER_LIVE_SCOPES ? names[scope] : "unknown";

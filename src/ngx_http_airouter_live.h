@@ -57,13 +57,17 @@
 
 
 /*
- * The scope of a block below its (channel, model): the endpoint a request
- * used, NGX_HTTP_AIROUTER_EP_* + 1 (0: no scope, the model on every
- * endpoint).  The request's dialect (issue #15) is meant to join it here:
- * a wider scope number, one more name in ngx_http_airouter_live_scope_name,
- * the rest (keys, Redis, metrics) follows.
+ * The scope of a block below its (channel, model): the upstream endpoint
+ * an attempt used (0: no scope, the model on every endpoint).  An OpenAI
+ * channel's are the request's, NGX_HTTP_AIROUTER_EP_* + 1; a channel of
+ * another dialect (issue #15) has its own: Anthropic's /v1/messages
+ * (whichever dialect the client speaks), /v1/responses (a Responses
+ * request passed through).  A new one: a number here, a name in
+ * ngx_http_airouter_live_scope_name; keys, Redis and metrics follow.
  */
-#define NGX_HTTP_AIROUTER_LIVE_SCOPES    3
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES   4
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES  5
+#define NGX_HTTP_AIROUTER_LIVE_SCOPES           5
 #define ngx_http_airouter_live_scope(endpoint)  ((ngx_uint_t) (endpoint) + 1)
 
 

@@ -280,6 +280,8 @@ static ngx_int_t ngx_http_airouter_proxy_find_model(
     ngx_http_airouter_proxy_ctx_t *p);
 static airouter_dialect_e ngx_http_airouter_proxy_upstream(
     ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t channel);
+static ngx_uint_t ngx_http_airouter_proxy_scope(
+    ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t channel);
 static ngx_int_t ngx_http_airouter_proxy_native(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, airouter_dialect_e upstream,
     ngx_str_t *body);
@@ -2618,7 +2620,8 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
 
         if (ngx_http_airouter_live_acquire(ctx->amcf, c[p->next].channel,
                                   &c[p->next].model,
-                                  ngx_http_airouter_live_scope(ctx->endpoint),
+                                  ngx_http_airouter_proxy_scope(p,
+                                                     c[p->next].channel),
                                   &probe, &block)
             != NGX_OK)
         {
@@ -2835,7 +2838,7 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     report.probe = p->probe;
     report.key = p->key;
     report.nkeys = p->channel->ep->nauth;
-    report.scope = ngx_http_airouter_live_scope(p->ctx->endpoint);
+    report.scope = ngx_http_airouter_proxy_scope(p, p->cand->channel);
 
     ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
                                    &p->cand->model, &report);
@@ -2988,6 +2991,32 @@ ngx_http_airouter_proxy_upstream(ngx_http_airouter_proxy_ctx_t *p,
     }
 
     return (airouter_dialect_e) ch->dialect;
+}
+
+
+/*
+ * The live scope of an attempt: the upstream endpoint it asks, which a
+ * model_not_found concerns (a model missing from a channel's
+ * /v1/responses may still be on its /chat/completions): the request's
+ * own for an OpenAI channel, Anthropic's /v1/messages whichever dialect
+ * the client speaks, /v1/responses for a Responses request passed
+ * through.
+ */
+static ngx_uint_t
+ngx_http_airouter_proxy_scope(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel)
+{
+    switch (ngx_http_airouter_proxy_upstream(p, channel)) {
+
+    case AIROUTER_DIALECT_ANTHROPIC:
+        return NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES;
+
+    case AIROUTER_DIALECT_RESPONSES:
+        return NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES;
+
+    default:
+        return ngx_http_airouter_live_scope(p->ctx->endpoint);
+    }
 }
 
 
