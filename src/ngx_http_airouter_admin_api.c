@@ -22,6 +22,7 @@
  * ngx_http_airouter_discovery.c).
  */
 
+#include "ngx_http_airouter_admin_api.h"
 #include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_switch.h"
@@ -42,77 +43,26 @@
      |AIROUTER_CAP_AUDIO|AIROUTER_CAP_IMAGE_GEN)
 
 
-static ngx_int_t ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r);
 static void ngx_http_airouter_admin_api_strategy_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_admin_api_switch(ngx_http_request_t *r,
     json_t *body);
 static json_t *ngx_http_airouter_admin_api_strategies(
     airouter_config_t *acf);
-static ngx_int_t ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r);
 static double ngx_http_airouter_admin_api_price(
     const airouter_catalog_model_t *m);
 static const airouter_catalog_model_t *ngx_http_airouter_admin_api_twin(
     const airouter_catalog_t *cat, airouter_config_t *acf,
     const airouter_catalog_model_t *m0);
-static ngx_int_t ngx_http_airouter_admin_api_channels(
-    ngx_http_request_t *r);
 static json_t *ngx_http_airouter_admin_api_quota(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static json_t *ngx_http_airouter_admin_api_balance(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel);
 static json_t *ngx_http_airouter_admin_api_key_models(
     const airouter_catalog_t *cat, ngx_uint_t channel, size_t nkeys);
-static ngx_int_t ngx_http_airouter_admin_api_channel(ngx_http_request_t *r,
-    ngx_str_t *rest);
 
 
 ngx_int_t
-ngx_http_airouter_admin_api_handler(ngx_http_request_t *r, ngx_str_t *path)
-{
-    ngx_str_t  rest;
-
-    if (path->len == sizeof("admin/routing/strategy") - 1
-        && ngx_strncmp(path->data, "admin/routing/strategy", path->len) == 0)
-    {
-        return ngx_http_airouter_admin_api_strategy(r);
-    }
-
-    if (path->len == sizeof("admin/cost/optimize") - 1
-        && ngx_strncmp(path->data, "admin/cost/optimize", path->len) == 0)
-    {
-        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                       "invalid_request_error", "method_not_allowed",
-                       "Method %V is not allowed on %V", &r->method_name,
-                       &r->uri);
-        }
-
-        return ngx_http_airouter_admin_api_optimize(r);
-    }
-
-    if (path->len == sizeof("admin/channels") - 1
-        && ngx_strncmp(path->data, "admin/channels", path->len) == 0
-        && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
-    {
-        return ngx_http_airouter_admin_api_channels(r);
-    }
-
-    if (path->len > sizeof("admin/channels/") - 1
-        && ngx_strncmp(path->data, "admin/channels/",
-                       sizeof("admin/channels/") - 1) == 0)
-    {
-        rest.data = path->data + sizeof("admin/channels/") - 1;
-        rest.len = path->len - (sizeof("admin/channels/") - 1);
-
-        return ngx_http_airouter_admin_api_channel(r, &rest);
-    }
-
-    return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r)
+ngx_http_airouter_admin_api_strategy(ngx_http_request_t *r, ngx_str_t *path)
 {
     ngx_int_t  rc;
 
@@ -301,8 +251,8 @@ ngx_http_airouter_admin_api_price(const airouter_catalog_model_t *m)
  * the spend would have been there at the same token mix (estimated from
  * the summed prices).
  */
-static ngx_int_t
-ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_airouter_admin_api_optimize(ngx_http_request_t *r, ngx_str_t *path)
 {
     json_t                          *root, *list, *o;
     double                           cur, price, best_price, spend, save;
@@ -514,8 +464,8 @@ ngx_http_airouter_admin_api_twin(const airouter_catalog_t *cat,
 
 
 /* POST /v1/admin/channels/{id}/reset|disable|enable */
-static ngx_int_t
-ngx_http_airouter_admin_api_channels(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_airouter_admin_api_channels(ngx_http_request_t *r, ngx_str_t *path)
 {
     json_t                         *data, *one, *state;
     ngx_uint_t                      i;
@@ -605,26 +555,30 @@ ngx_http_airouter_admin_api_key_models(const airouter_catalog_t *cat,
 }
 
 
-static ngx_int_t
-ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
+ngx_int_t
+ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *path)
 {
     u_char                         *p, *dst, *src, *id;
     size_t                          len;
-    ngx_str_t                       action;
+    ngx_str_t                       rest, action;
     ngx_uint_t                      index, cleared;
     airouter_config_t              *acf;
     const airouter_channel_t       *ch;
     ngx_http_airouter_main_conf_t  *amcf;
 
-    p = ngx_strlchr(rest->data, rest->data + rest->len, '/');
+    /* path is "admin/channels/{id}/{action}" */
+    rest.data = path->data + sizeof("admin/channels/") - 1;
+    rest.len = path->len - (sizeof("admin/channels/") - 1);
+
+    p = ngx_strlchr(rest.data, rest.data + rest.len, '/');
 
     if (p == NULL) {
         return NGX_DECLINED;
     }
 
     action.data = p + 1;
-    action.len = rest->data + rest->len - action.data;
-    len = p - rest->data;
+    action.len = rest.data + rest.len - action.data;
+    len = p - rest.data;
 
     if (!(action.len == 5 && ngx_strncmp(action.data, "reset", 5) == 0)
         && !(action.len == 7 && ngx_strncmp(action.data, "disable", 7) == 0)
@@ -633,11 +587,6 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
         return NGX_DECLINED;
     }
 
-    if (!(r->method & NGX_HTTP_POST)) {
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                   "invalid_request_error", "method_not_allowed",
-                   "Use POST on %V", &r->uri);
-    }
 
     id = ngx_pnalloc(r->pool, len + 1);
     if (id == NULL) {
@@ -645,7 +594,7 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *rest)
     }
 
     dst = id;
-    src = rest->data;
+    src = rest.data;
     ngx_unescape_uri(&dst, &src, len, 0);
     *dst = '\0';
 

@@ -297,13 +297,10 @@ void ngx_http_airouter_stats_prune(ngx_http_airouter_main_conf_t *amcf);
 
 /*
  * The HTTP side, behind the admin token: /v1/stats/...
- * (ngx_http_airouter_stats_api.c) and the admin endpoints of
- * ngx_http_airouter_admin_api.c (NGX_DECLINED: not one of them).  path is
- * the part of the URI after "/v1/".
+ * (ngx_http_airouter_stats_api.c).  path is the part of the URI after
+ * "/v1/".
  */
 ngx_int_t ngx_http_airouter_stats_api_handler(ngx_http_request_t *r,
-    ngx_str_t *path);
-ngx_int_t ngx_http_airouter_admin_api_handler(ngx_http_request_t *r,
     ngx_str_t *path);
 
 #endif /* NGX_HTTP_AIROUTER_STATS_H */

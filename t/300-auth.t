@@ -494,3 +494,19 @@ POST /v1/chat/completions
 --- response_body
 {"error":{"message":"No model matching \"gpt-test\" can serve this request: 1 matched, removed by filters: 1 needs_vision","type":"invalid_request_error","code":"model_not_found"}}
 --- upstream_hits: 0
+
+
+
+=== TEST 31: the admin URL table: a known path with another method is a JSON 405, an unknown path a 404
+--- request eval
+["POST /v1/admin/channels", "DELETE /v1/admin/discovery",
+ "GET /v1/admin/channels/paid/reset", "POST /v1/admin/route",
+ "PUT /v1/admin/cost/optimize", "GET /v1/admin/nothing-here",
+ "GET /v1/admin/channels"]
+--- more_headers
+Authorization: Bearer adm-secret-value
+--- error_code eval
+[405, 405, 405, 405, 405, 404, 200]
+--- response_body_like eval
+[('^\{"error":\{"message":"Method \w+ is not allowed on /v1/admin/[a-z/]+","type":"invalid_request_error","code":"method_not_allowed"\}\}$') x 5,
+ '"code":"unknown_url"', '"object":"list"']
