@@ -44,7 +44,9 @@ Test::More::is("$st $h->{'x-router-channel'}", "200 up", "$name - A falls back")
 Test::More::like($h->{'x-router-fallbacks'} // '', qr/revoked:invalid_api_key 401/,
                  "$name - A saw the 401");
 my $t0 = time;
-my $skipped = within(1, sub {
+# pub/sub is the only way B can learn it without a reconnect; the window
+# leaves room for a loaded machine (speed is for the benchmarks)
+my $skipped = within(5, sub {
     my ($st, $h) = chat_on($BPort);
     $st == 200 && ($h->{'x-router-attempts'} // '') eq '1'
         && ($h->{'x-router-channel'} // '') eq 'up';
@@ -67,10 +69,10 @@ Test::More::ok(both_up(), "$name - both hosts connected");
 my ($st, $h) = chat_on($A);
 Test::More::like($h->{'x-router-fallbacks'} // '', qr/gone:model_not_found 404/,
                  "$name - A saw the 404");
-Test::More::ok(within(1, sub {
+Test::More::ok(within(5, sub {
     my ($st, $h) = chat_on($BPort);
     $st == 200 && ($h->{'x-router-attempts'} // '') eq '1';
-}), "$name - B skips that model within a second");
+}), "$name - B skips that model (published)");
 Test::More::cmp_ok(redis_cli('pttl', "${Prefix}block:gone:gone-model"), '>', 0,
                    "$name - the cooldown's key, (channel, model)");
 
@@ -229,8 +231,8 @@ GET /health
 Test::More::ok(both_up(), "$name - both hosts connected");
 my ($st) = raw_post_admin($A, '/v1/admin/routing/strategy', '{"strategy":"quality_optimized"}');
 Test::More::is($st, 200, "$name - switched on A");
-Test::More::ok(within(1, sub { (health($BPort)->{strategy} // '') eq 'quality_optimized' }),
-               "$name - B routes by it within a second");
+Test::More::ok(within(5, sub { (health($BPort)->{strategy} // '') eq 'quality_optimized' }),
+               "$name - B routes by it (published)");
 Test::More::is(redis_cli('get', "${Prefix}strategy"), 'quality_optimized', "$name - kept in Redis");
 # a host that starts later reads it
 stop_b();
