@@ -2261,7 +2261,11 @@ airouter_config_weight_order(airouter_yaml_t *y, yaml_node_t *node,
 
 /*
  * The last path segment is a version: "v" digits, then optional letters
- * ("/v1", "/api/paas/v4", "/api/v3", "/v1beta").
+ * ("/v1", "/api/paas/v4", "/api/v3", "/v1beta"); or the last is "openai"
+ * and the one before it a version: the OpenAI-compatible endpoints under a
+ * provider's own versioned API (Gemini's "/v1beta/openai", Novita's
+ * "/v3/openai"), which take "/chat/completions" with no "/v1" of their
+ * own.  Groq's "/openai" alone is no version ("/openai/v1/...").
  */
 static int
 airouter_config_url_versioned(const char *url)
@@ -2288,6 +2292,17 @@ airouter_config_url_versioned(const char *url)
 
     while (seg > path && seg[-1] != '/') {
         seg--;
+    }
+
+    if (end - seg == 6 && strncmp(seg, "openai", 6) == 0
+        && seg - 1 > path)
+    {
+        end = seg - 1;
+        seg = end;
+
+        while (seg > path && seg[-1] != '/') {
+            seg--;
+        }
     }
 
     if (end - seg < 2 || seg[0] != 'v' || seg[1] < '0' || seg[1] > '9') {

@@ -787,6 +787,13 @@ test_urls(void)
                "completions");
     UNIT_STREQ(test_url(cf, "remote_v", "/v1/models"),
                "https://example.com/video/v1x2/v1/models");
+    UNIT_STREQ(test_url(cf, "gemini_openai", "/v1/chat/completions"),
+               "https://generativelanguage.googleapis.com/v1beta/openai/"
+               "chat/completions");
+    UNIT_STREQ(test_url(cf, "novita", "/v1/models"),
+               "https://api.novita.ai/v3/openai/models");
+    UNIT_STREQ(test_url(cf, "openai_only", "/v1/chat/completions"),
+               "https://example.com/openai/v1/chat/completions");
 
     ch = airouter_config_channel(cf, "ollama");
     UNIT_CHECK(ch != NULL && ch->local == 1 && ch->free == 1,
