@@ -186,10 +186,19 @@ channel "elsewhere": no balance check: its URL is not on the channel's own schem
 
 
 
-=== TEST 2: /metrics has airouter_channel_balance{channel,currency} and the check time
+=== TEST 2: /metrics has every kind's airouter_channel_balance{channel,currency} and the check time, none for a channel never checked
 --- request
 GET /metrics
---- response_body_like: airouter_channel_balance\{channel="ds",currency="CNY"\} 110(\.0+)?\n.*airouter_channel_balance\{channel="custom",currency="EUR"\} 7\.25.*airouter_channel_balance_checked_timestamp_seconds\{channel="or"\} \d+
+--- response_body_like eval
+# the amounts: 110 CNY, 0 USD, 0 USD, 88.88 CNY, 3.5 CNY, 10 USD, 7.25 EUR
+my @c = (["ds", "CNY", "110(?:\\.0*)?"], ["or", "USD", "0(?:\\.0*)?"],
+         ["or-nohold", "USD", "0(?:\\.0*)?"], ["sf", "CNY", "88\\.880*"],
+         ["moon", "CNY", "3\\.50*"], ["relay", "USD", "10(?:\\.0*)?"],
+         ["custom", "EUR", "7\\.250*"]);
+join('', map { "airouter_channel_balance\\{channel=\"$_->[0]\",currency=\"$_->[1]\"\\} $_->[2]\\n" } @c)
+. ".*# TYPE airouter_channel_balance_checked_timestamp_seconds gauge\\n"
+. join('', map { "airouter_channel_balance_checked_timestamp_seconds\\{channel=\"$_->[0]\"\\} \\d{10}\\n" } @c)
+. "(?!airouter_channel_balance)";
 
 
 
