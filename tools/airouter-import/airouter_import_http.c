@@ -59,7 +59,7 @@ int
 airouter_import_http(airouter_arena_t *a, const airouter_import_opts_t *opts,
     airouter_import_source_t *src)
 {
-    int                        rc, page, pages, added;
+    int                        rc, page, pages, added, all;
     long                       status;
     char                      *token, *url, *hdr, *base;
     size_t                     i, len, got;
@@ -204,13 +204,14 @@ airouter_import_http(airouter_arena_t *a, const airouter_import_opts_t *opts,
         }
 
         got += (size_t) added;
+
+        /* total belongs to root: read it before root goes */
+        all = json_is_integer(total)
+              && (json_int_t) got >= json_integer_value(total);
         json_decref(root);
 
         /* a server that ignores our paging repeats a page: stop there */
-        if (added == 0
-            || (json_is_integer(total)
-                && (json_int_t) got >= json_integer_value(total)))
-        {
+        if (added == 0 || all) {
             break;
         }
 
