@@ -481,9 +481,9 @@ static ngx_int_t
 ngx_http_airouter_api_count(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
-    char                  *tools;
     json_t                *v;
     uint64_t               n;
+    ngx_str_t              tools;
     airouter_route_req_t   req;
 
     ngx_http_airouter_api_needs(r, ctx, &req);
@@ -492,14 +492,12 @@ ngx_http_airouter_api_count(ngx_http_request_t *r,
 
     v = json_object_get(ctx->body, "tools");
     if (json_array_size(v)) {
-        tools = json_dumps(v, JSON_COMPACT);
-        if (tools == NULL) {
+        if (ngx_http_airouter_dialect_dump(r, v, &tools) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        n += airouter_tokenizer_count(ctx->amcf->tokenizer, tools,
-                                      ngx_strlen(tools));
-        free(tools);
+        n += airouter_tokenizer_count(ctx->amcf->tokenizer,
+                                      (const char *) tools.data, tools.len);
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,

@@ -27,8 +27,6 @@ static ngx_int_t ngx_http_airouter_dialect_new(ngx_http_request_t *r,
     airouter_dialect_e client, ngx_http_airouter_dialect_t **dp);
 static void ngx_http_airouter_dialect_cleanup(void *data);
 static void ngx_http_airouter_dialect_relay_cleanup(void *data);
-static ngx_int_t ngx_http_airouter_dialect_dump(ngx_http_request_t *r,
-    json_t *j, ngx_str_t *out);
 static ngx_int_t ngx_http_airouter_dialect_out(
     ngx_http_airouter_dialect_relay_t *rl, ngx_buf_t *b);
 static ngx_int_t ngx_http_airouter_dialect_header(ngx_http_request_t *r,
@@ -318,7 +316,8 @@ ngx_http_airouter_dialect_body(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+/* A JSON value written compactly into the request's pool. */
+ngx_int_t
 ngx_http_airouter_dialect_dump(ngx_http_request_t *r, json_t *j,
     ngx_str_t *out)
 {

@@ -52,6 +52,8 @@ typedef struct {
  * The dialect route the request's URI names: NGX_OK with *d set up (in
  * r->pool), NGX_DECLINED for chat and the router's own URLs.
  */
+ngx_int_t ngx_http_airouter_dialect_dump(ngx_http_request_t *r, json_t *j,
+    ngx_str_t *out);
 ngx_int_t ngx_http_airouter_dialect_route(ngx_http_request_t *r,
     ngx_http_airouter_dialect_t **d);
 
