@@ -108,6 +108,13 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
       NGX_HTTP_AIROUTER_ROLE_METRICS,
       NULL },
 
+    { ngx_string("airouter_dashboard"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_airouter_role,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_AIROUTER_ROLE_DASHBOARD,
+      NULL },
+
     { ngx_string("airouter_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -663,6 +670,9 @@ ngx_http_airouter_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_AIROUTER_ROLE_ADMIN:
         return ngx_http_airouter_admin_handler(r);
+
+    case NGX_HTTP_AIROUTER_ROLE_DASHBOARD:
+        return ngx_http_airouter_dashboard_handler(r);
 
     case NGX_HTTP_AIROUTER_ROLE_API:
         return ngx_http_airouter_api_handler(r);

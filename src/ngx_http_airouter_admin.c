@@ -31,6 +31,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_airouter_admin_route(ngx_http_request_t *r,
     ngx_str_t *path);
+static ngx_int_t ngx_http_airouter_admin_tags(ngx_http_request_t *r,
+    ngx_str_t *path);
 
 
 static ngx_http_airouter_admin_url_t  ngx_http_airouter_admin_urls[] = {
@@ -59,6 +61,10 @@ static ngx_http_airouter_admin_url_t  ngx_http_airouter_admin_urls[] = {
     /* GET ?model=...: what POST /v1/route explains */
     { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/route"),
       ngx_http_airouter_admin_route },
+
+    /* GET: /v1/tags over the whole catalogue (the dashboard's tag cloud) */
+    { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/tags"),
+      ngx_http_airouter_admin_tags },
 
     { 0, ngx_null_string, NULL }
 };
@@ -127,4 +133,14 @@ static ngx_int_t
 ngx_http_airouter_admin_route(ngx_http_request_t *r, ngx_str_t *path)
 {
     return ngx_http_airouter_explain_get(r);
+}
+
+
+/* the admin sees every model: no API key narrows the list */
+static ngx_int_t
+ngx_http_airouter_admin_tags(ngx_http_request_t *r, ngx_str_t *path)
+{
+    ngx_str_t  tags = ngx_string("tags");
+
+    return ngx_http_airouter_models_handler(r, &tags, NULL);
 }

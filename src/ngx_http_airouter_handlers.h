@@ -14,5 +14,6 @@ ngx_int_t ngx_http_airouter_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_metrics_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_admin_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_airouter_dashboard_handler(ngx_http_request_t *r);
 
 #endif /* NGX_HTTP_AIROUTER_HANDLERS_H */

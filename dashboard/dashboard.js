@@ -1,0 +1,631 @@
+/*
+ * airouter dashboard.  Reads the admin, stats and health APIs of the server
+ * that served the page; every value from them is shown as text (never as
+ * HTML).  The admin token is kept in sessionStorage only and sent in the
+ * Authorization header of same-origin requests.
+ */
+'use strict';
+
+(function () {
+
+  var TOKEN_KEY = 'airouter.admin_token';
+  var REFRESH_MS = 5000;
+
+  var state = {
+    token: null,
+    open: false,            /* the admin API answers without a token */
+    timer: null,
+    busy: false,
+    channels: {},           /* id -> /v1/admin/channels entry */
+    status: {},             /* id -> /v1/stats/channel-status entry */
+    daily: null,
+    summary: null,
+    latency: {},            /* id -> {ttfb, duration} from /metrics */
+    metrics: true,          /* false once /metrics is not there */
+    lastCount: null         /* {requests, at} for the request rate */
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  /* an element with attributes and children (strings become text nodes) */
+  function el(tag, attrs) {
+    var e = document.createElement(tag), i, k, c;
+    if (attrs) {
+      for (k in attrs) {
+        if (attrs[k] !== null && attrs[k] !== undefined) {
+          e.setAttribute(k, attrs[k]);
+        }
+      }
+    }
+    for (i = 2; i < arguments.length; i++) {
+      c = arguments[i];
+      if (c === null || c === undefined) { continue; }
+      e.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+
+  function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
+
+  function show(e, on) { e.hidden = !on; }
+
+  function num(n) {
+    if (n === null || n === undefined) { return '\u2013'; }
+    if (n >= 1e6) { return (n / 1e6).toFixed(1) + 'M'; }
+    if (n >= 1e4) { return (n / 1e3).toFixed(1) + 'k'; }
+    return String(n);
+  }
+
+  function usd(n) {
+    if (n === null || n === undefined) { return '\u2013'; }
+    if (n === 0) { return '$0'; }
+    if (n < 0.01) { return '$' + n.toFixed(6); }
+    return '$' + n.toFixed(n < 1 ? 4 : 2);
+  }
+
+  function ms(sec) {
+    if (sec === null || sec === undefined) { return '\u2013'; }
+    return sec < 1 ? Math.round(sec * 1000) + ' ms' : sec.toFixed(2) + ' s';
+  }
+
+  function pct(a, b) {
+    return b > 0 ? (100 * a / b).toFixed(1) + '%' : '0%';
+  }
+
+  /* --- talking to the server --- */
+
+  function api(method, path, body) {
+    var opt = { method: method, headers: {}, cache: 'no-store' };
+    if (state.token) { opt.headers.Authorization = 'Bearer ' + state.token; }
+    if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    return fetch(path, opt).then(function (res) {
+      var ct = res.headers.get('Content-Type') || '';
+      var read = ct.indexOf('json') >= 0 ? res.json() : res.text();
+      return read.then(function (data) {
+        return { status: res.status, data: data };
+      }, function () {
+        return { status: res.status, data: null };
+      });
+    });
+  }
+
+  function errorText(r) {
+    if (r.data && r.data.error && r.data.error.message) {
+      return r.status + ': ' + r.data.error.message;
+    }
+    return 'HTTP ' + r.status;
+  }
+
+  function notice(text) {
+    $('notice').textContent = text || '';
+    show($('notice'), !!text);
+  }
+
+  /* --- signing in --- */
+
+  function signinView(message) {
+    stop();
+    show($('app'), false);
+    show($('admin-tools'), false);
+    show($('signin'), true);
+    $('signin-error').textContent = message || '';
+    $('token').focus();
+  }
+
+  function start() {
+    show($('signin'), false);
+    show($('app'), true);
+    show($('admin-tools'), true);
+    show($('signout'), !state.open);
+    loadStrategy();
+    loadTags();
+    refresh();
+  }
+
+  function stop() {
+    if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+  }
+
+  /* try the admin API with the token we have (or none) */
+  function probe(token) {
+    state.token = token;
+    return api('GET', '/v1/admin/channels').then(function (r) {
+      if (r.status === 200) {
+        takeChannels(r.data);
+        return 'ok';
+      }
+      if (r.status === 403) { return 'disabled: ' + errorText(r); }
+      return 'refused';
+    });
+  }
+
+  function boot() {
+    var saved = sessionStorage.getItem(TOKEN_KEY);
+    probe(saved).then(function (res) {
+      if (res === 'ok') {
+        state.open = !saved;
+        start();
+      } else if (res.indexOf('disabled') === 0) {
+        notice('The admin API refuses every request (' + res.slice(10) +
+               '): set auth.admin.admin_token to use the dashboard.');
+      } else {
+        sessionStorage.removeItem(TOKEN_KEY);
+        state.token = null;
+        signinView(saved ? 'The saved token was refused.' : '');
+      }
+    }, function () {
+      notice('The server does not answer.');
+    });
+  }
+
+  $('signin-form').addEventListener('submit', function (ev) {
+    var token = $('token').value.trim();
+    ev.preventDefault();
+    if (!token) { return; }
+    probe(token).then(function (res) {
+      if (res === 'ok') {
+        sessionStorage.setItem(TOKEN_KEY, token);
+        $('token').value = '';
+        state.open = false;
+        start();
+      } else {
+        state.token = null;
+        $('signin-error').textContent = res === 'refused'
+          ? 'This token was refused.' : res;
+      }
+    });
+  });
+
+  $('signout').addEventListener('click', function () {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    signinView('Signed out.');
+  });
+
+  /* --- refreshing --- */
+
+  function refresh() {
+    var jobs;
+    stop();
+    if (state.busy) { return; }
+    state.busy = true;
+    jobs = [
+      api('GET', '/v1/admin/channels'),
+      api('GET', '/v1/stats/channel-status'),
+      api('GET', '/v1/stats/summary'),
+      api('GET', '/v1/stats/daily'),
+      api('GET', '/v1/stats/alerts'),
+      api('GET', '/health'),
+      state.metrics ? api('GET', '/metrics') : Promise.resolve(null)
+    ];
+    Promise.all(jobs).then(function (r) {
+      if (r[0].status === 401) {
+        state.busy = false;
+        sessionStorage.removeItem(TOKEN_KEY);
+        signinView('The token was refused.');
+        return;
+      }
+      if (r[0].status === 200) { takeChannels(r[0].data); }
+      if (r[1].status === 200) { takeStatus(r[1].data); }
+      if (r[2].status === 200) { state.summary = r[2].data; }
+      if (r[3].status === 200) { state.daily = r[3].data; }
+      takeHealth(r[5]);
+      if (r[6]) {
+        if (r[6].status === 200 && typeof r[6].data === 'string') {
+          state.latency = parseLatency(r[6].data);
+        } else {
+          state.metrics = false;
+        }
+      }
+      notice(r[0].status === 200 ? '' : 'Admin API: ' + errorText(r[0]));
+      renderTotals();
+      renderChannels();
+      renderKeys();
+      if (r[4].status === 200) { renderAlerts(r[4].data); }
+      document.body.setAttribute('data-updated', String(Date.now()));
+    }, function () {
+      $('health').textContent = 'unreachable';
+      $('health').className = 'pill bad';
+    }).then(function () {
+      state.busy = false;
+      state.timer = setTimeout(refresh, REFRESH_MS);
+    });
+  }
+
+  function takeChannels(data) {
+    var i, list = (data && data.data) || [];
+    state.channels = {};
+    state.order = [];
+    for (i = 0; i < list.length; i++) {
+      state.channels[list[i].id] = list[i];
+      state.order.push(list[i].id);
+    }
+  }
+
+  function takeStatus(data) {
+    var i, list = (data && data.channels) || [];
+    state.status = {};
+    for (i = 0; i < list.length; i++) { state.status[list[i].id] = list[i]; }
+  }
+
+  function takeHealth(r) {
+    var h = $('health');
+    if (!r || r.status !== 200 || !r.data) {
+      h.textContent = r && r.status === 404 ? 'no /health' : 'health?';
+      h.className = 'pill muted';
+      return;
+    }
+    h.textContent = r.data.status + ' \u00b7 ' + r.data.models + ' models';
+    h.className = 'pill ' + (r.data.status === 'ok' ? 'ok' : 'bad');
+    $('version').textContent = 'v' + r.data.version;
+  }
+
+  /*
+   * The moving averages of /metrics (airouter_model_ttfb_seconds and
+   * airouter_model_duration_seconds, per channel and model), averaged over
+   * each channel's models.
+   */
+  function parseLatency(text) {
+    var out = {}, lines = text.split('\n'), i, m, c, kind, acc = {};
+    var re = /^airouter_model_(ttfb|duration)_seconds\{([^}]*)\} ([0-9.eE+-]+)$/;
+    var chre = /(?:^|,)channel="((?:[^"\\]|\\.)*)"/;
+    for (i = 0; i < lines.length; i++) {
+      m = re.exec(lines[i]);
+      if (!m) { continue; }
+      c = chre.exec(m[2]);
+      if (!c) { continue; }
+      kind = m[1];
+      c = c[1].replace(/\\(.)/g, '$1');
+      acc[c] = acc[c] || { ttfb: [0, 0], duration: [0, 0] };
+      acc[c][kind][0] += parseFloat(m[3]);
+      acc[c][kind][1] += 1;
+    }
+    for (c in acc) {
+      out[c] = {
+        ttfb: acc[c].ttfb[1] ? acc[c].ttfb[0] / acc[c].ttfb[1] : null,
+        duration: acc[c].duration[1]
+          ? acc[c].duration[0] / acc[c].duration[1] : null
+      };
+    }
+    return out;
+  }
+
+  /* --- totals --- */
+
+  function card(label, value, sub, cls) {
+    return el('div', { 'class': 'card', 'data-total': label },
+              el('span', null, label), el('b', { 'class': cls || null }, value),
+              sub ? el('span', null, sub) : null);
+  }
+
+  function renderTotals() {
+    var t = $('totals'), s = state.summary, today, b, rate = null, now;
+    var cls;
+    clear(t);
+    if (!s) { return; }
+    today = s.today;
+    now = Date.now();
+    if (state.lastCount && now > state.lastCount.at) {
+      rate = (today.requests - state.lastCount.requests) * 1000 /
+             (now - state.lastCount.at);
+      if (rate < 0) { rate = 0; }
+    }
+    if (!state.lastCount || now - state.lastCount.at >= REFRESH_MS) {
+      state.lastCount = { requests: today.requests, at: now };
+    }
+    t.appendChild(card('requests today', num(today.requests),
+                       rate === null ? null : rate.toFixed(2) + ' req/s'));
+    t.appendChild(card('errors today', num(today.errors),
+                       pct(today.errors, today.requests) + ' error rate',
+                       today.errors ? 'bad' : null));
+    t.appendChild(card('tokens today', num(today.total_tokens),
+                       num(today.prompt_tokens) + ' in \u00b7 ' +
+                       num(today.completion_tokens) + ' out'));
+    t.appendChild(card('cost today', usd(today.cost),
+                       usd(s.month.cost) + ' this month'));
+    t.appendChild(card('refused today', num(today.unauthorized + today.throttled),
+                       today.unauthorized + ' unauthorized \u00b7 ' +
+                       today.throttled + ' throttled'));
+    b = s.budget;
+    if (b && b.global_daily_budget) {
+      cls = b.state === 'exceeded' ? 'bad' : b.state === 'alert' ? 'warn' : 'ok';
+      t.appendChild(card('global budget', usd(b.spent_today) + ' / ' +
+                         usd(b.global_daily_budget), b.state +
+                         (b.enforced ? '' : ' (not enforced)'), cls));
+    }
+    t.appendChild(card('strategy', s.strategy.current, s.strategy.source));
+  }
+
+  /* --- alerts --- */
+
+  function renderAlerts(data) {
+    var ul = $('alerts'), list = (data && data.alerts) || [], i, a;
+    clear(ul);
+    $('alert-count').textContent = list.length ? '(' + list.length + ')' : '';
+    if (!list.length) {
+      ul.appendChild(el('li', { 'class': 'none' }, 'No alerts.'));
+      return;
+    }
+    for (i = 0; i < list.length; i++) {
+      a = list[i];
+      ul.appendChild(el('li', { 'class': a.level || null },
+                        el('b', null, a.type || 'alert'), ' ',
+                        a.message || ''));
+    }
+  }
+
+  /* --- channels --- */
+
+  /* what a channel's row says about it: [text, class, why] */
+  function channelState(ch, st) {
+    if (!ch.enabled && ch.disabled_reason) {
+      return ['off', 'off', ch.disabled_reason];
+    }
+    if (st && st.admin_disabled) { return ['disabled', 'off', 'by the admin']; }
+    if (!ch.enabled) { return ['off', 'off', null]; }
+    if (st && st.blacklisted) {
+      return ['blacklisted', 'bad', (st.fault || 'blocked') +
+              (st.blacklisted_for ? ', ' + Math.ceil(st.blacklisted_for) +
+               ' s left' : '')];
+    }
+    if (st && st.daily_limit_reached) {
+      return ['quota used', 'warn', 'daily limit reached'];
+    }
+    if (ch.reachable === false) { return ['unresolved', 'bad', 'no address'];
+    }
+    if (st && st.errors_5m && st.errors_5m >= st.ok_5m) {
+      return ['failing', 'bad', st.errors_5m + ' errors in 5 min'];
+    }
+    if (st && st.errors_5m) {
+      return ['cooling down', 'warn', st.errors_5m + ' errors in 5 min'];
+    }
+    return ['ok', 'ok', null];
+  }
+
+  /* a channel's `balance:` check, where it has one: [text, class] */
+  function balanceText(b) {
+    var t;
+    if (!b) { return ['\u2013', null]; }
+    if (b.amount === null || b.amount === undefined) {
+      return [b.error ? 'check failed' : 'not checked yet', 'muted'];
+    }
+    t = (+b.amount).toFixed(2) + (b.currency ? ' ' + b.currency : '');
+    if (b.held) { return [t + ' (paid models held)', 'bad']; }
+    return [t + (b.low ? ' (low)' : ''), b.low ? 'warn' : null];
+  }
+
+  function actionButton(id, action, label) {
+    var b = el('button', { type: 'button', 'data-action': action,
+                           'data-channel': id }, label);
+    b.addEventListener('click', function () { channelAction(id, action, b); });
+    return b;
+  }
+
+  function renderChannels() {
+    var tb = $('channels').tBodies[0], ids = state.order || [], i, id, ch, st;
+    var by = (state.daily && state.daily.by_channel) || {}, d, s, disc, lat;
+    var acts, models, bal;
+    clear(tb);
+    for (i = 0; i < ids.length; i++) {
+      id = ids[i];
+      ch = state.channels[id];
+      st = state.status[id];
+      d = by[id] || {};
+      s = channelState(ch, st);
+      disc = ch.discovery;
+      lat = state.latency[id] || {};
+      bal = balanceText(ch.balance);
+      models = disc && disc.models ? disc.models : ch.configured_models;
+
+      acts = el('td');
+      if (ch.enabled || (st && st.admin_disabled)) {
+        if (st && st.admin_disabled) {
+          acts.appendChild(actionButton(id, 'enable', 'Enable'));
+        } else {
+          acts.appendChild(actionButton(id, 'disable', 'Disable'));
+        }
+        acts.appendChild(actionButton(id, 'reset', 'Reset'));
+      }
+
+      tb.appendChild(el('tr', { 'data-channel': id, 'data-state': s[0] },
+        el('td', null, el('b', null, id),
+           el('small', null, (ch.name && ch.name !== id ? ch.name + ' \u00b7 ' : '') +
+              ch.provider)),
+        el('td', null, el('span', { 'class': 'pill ' + s[1] }, s[0]),
+           s[2] ? el('small', null, s[2]) : null),
+        el('td', null, disc ? disc.state : '\u2013',
+           disc && disc.last_error ? el('small', null, disc.last_error) : null),
+        el('td', { 'class': 'num' }, models === undefined ? '\u2013' : String(models)),
+        el('td', { 'class': 'num', 'data-col': 'requests' },
+           num(d.requests || (st ? st.requests_today : 0) || 0)),
+        el('td', { 'class': 'num' + (d.errors ? ' bad' : '') },
+           num(d.errors || 0)),
+        el('td', { 'class': 'num' }, usd(d.cost || 0)),
+        el('td', { 'class': 'num' }, st ? st.ok_5m + ' / ' + st.errors_5m : '\u2013'),
+        el('td', { 'class': 'num' }, st ? String(st.inflight) : '\u2013'),
+        el('td', { 'class': 'num' }, ms(lat.ttfb)),
+        el('td', { 'class': 'num' }, ms(lat.duration)),
+        el('td', { 'class': bal[1] }, bal[0]),
+        acts));
+    }
+  }
+
+  function channelAction(id, action, button) {
+    button.disabled = true;
+    api('POST', '/v1/admin/channels/' + encodeURIComponent(id) + '/' + action)
+      .then(function (r) {
+        notice(r.status === 200 ? '' : action + ' ' + id + ': ' + errorText(r));
+        refresh();
+      }, function () { button.disabled = false; });
+  }
+
+  /* --- keys --- */
+
+  function meter(spent, budget) {
+    var f, m;
+    if (!budget) { return el('span', { 'class': 'muted' }, 'none'); }
+    f = Math.min(1, spent / budget);
+    m = el('span', { 'class': 'meter' + (f >= 1 ? ' bad' : f >= 0.8 ? ' warn' : '') },
+           el('i'));
+    m.firstChild.style.width = (f * 100).toFixed(1) + '%';
+    return el('span', null, m, usd(budget) + ' (' + (f * 100).toFixed(0) + '%)');
+  }
+
+  function renderKeys() {
+    var tb = $('keys').tBodies[0], keys, by, i, k, d;
+    clear(tb);
+    keys = (state.summary && state.summary.keys) || [];
+    by = (state.daily && state.daily.by_key) || {};
+    if (!keys.length) {
+      tb.appendChild(el('tr', null, el('td', { colspan: '6', 'class': 'muted' },
+                                       'No API keys with names (auth off).')));
+      return;
+    }
+    for (i = 0; i < keys.length; i++) {
+      k = keys[i];
+      d = by[k.name] || {};
+      tb.appendChild(el('tr', { 'data-key': k.name },
+        el('td', null, k.name),
+        el('td', { 'class': 'num' }, num(d.requests || 0)),
+        el('td', { 'class': 'num' }, usd(k.spent_today)),
+        el('td', null, meter(k.spent_today, k.daily_budget)),
+        el('td', { 'class': 'num' }, usd(k.spent_month)),
+        el('td', null, meter(k.spent_month, k.monthly_budget))));
+    }
+  }
+
+  /* --- strategy and discovery --- */
+
+  function loadStrategy() {
+    api('GET', '/v1/admin/routing/strategy').then(function (r) {
+      var sel = $('strategy'), i, list;
+      if (r.status !== 200) { return; }
+      clear(sel);
+      list = r.data.available || [];
+      for (i = 0; i < list.length; i++) {
+        sel.appendChild(el('option', { value: list[i] }, list[i]));
+      }
+      sel.value = r.data.strategy;
+    });
+  }
+
+  $('strategy').addEventListener('change', function () {
+    var sel = this;
+    sel.disabled = true;
+    api('POST', '/v1/admin/routing/strategy', { strategy: sel.value })
+      .then(function (r) {
+        sel.disabled = false;
+        notice(r.status === 200 ? '' : 'strategy: ' + errorText(r));
+        loadStrategy();
+        refresh();
+      });
+  });
+
+  $('discover').addEventListener('click', function () {
+    var b = this;
+    b.disabled = true;
+    b.textContent = 'Discovering\u2026';
+    api('POST', '/v1/admin/discovery').then(function (r) {
+      b.disabled = false;
+      b.textContent = 'Run discovery';
+      notice(r.status === 200
+        ? 'Discovery done: ' + r.data.models + ' models in ' +
+          r.data.duration_ms + ' ms.'
+        : 'discovery: ' + errorText(r));
+      loadTags();
+      refresh();
+    });
+  });
+
+  /* --- explain and tags --- */
+
+  function explain(query) {
+    var out = $('explain');
+    $('query').value = query;
+    api('GET', '/v1/admin/route?model=' + encodeURIComponent(query))
+      .then(function (r) {
+        var d = r.data, tb, i, c, reasons = [], k;
+        clear(out);
+        if (r.status !== 200 || !d) {
+          out.appendChild(el('p', { 'class': 'bad' }, errorText(r)));
+          return;
+        }
+        out.appendChild(el('p', null, el('b', null, d.status), ' \u00b7 stage ',
+          String(d.stage), ' \u00b7 strategy ', String(d.strategy), ' \u00b7 ',
+          String(d.matched), ' matched, ', String(d.available), ' available'));
+        if (d.filtered) {
+          for (k in d.filtered) { reasons.push(k + ': ' + d.filtered[k]); }
+          if (reasons.length) {
+            out.appendChild(el('p', { 'class': 'muted' },
+                               'filtered out \u2013 ' + reasons.join(', ')));
+          }
+        }
+        if (d.error && d.error.message) {
+          out.appendChild(el('p', { 'class': 'bad' }, d.error.message));
+        }
+        if (!d.candidates || !d.candidates.length) { return; }
+        tb = el('tbody');
+        for (i = 0; i < d.candidates.length; i++) {
+          c = d.candidates[i];
+          tb.appendChild(el('tr', null,
+            el('td', { 'class': 'num' }, String(c.rank)),
+            el('td', null, c.channel), el('td', null, c.model),
+            el('td', { 'class': 'num' }, c.score.toFixed(3)),
+            el('td', null, c.entry && c.entry.airouter && c.entry.airouter.free
+                             ? 'free' : pricing(c.entry))));
+        }
+        out.appendChild(el('table', { id: 'explain-table' },
+          el('thead', null, el('tr', null, el('th', { 'class': 'num' }, 'rank'),
+             el('th', null, 'channel'), el('th', null, 'model'),
+             el('th', { 'class': 'num' }, 'score'), el('th', null, 'price'))),
+          tb));
+      });
+  }
+
+  function pricing(entry) {
+    var p = entry && entry.airouter && entry.airouter.pricing;
+    if (!p) { return '\u2013'; }
+    return '$' + (p.prompt * 1e6).toPrecision(3) + ' / $' +
+           (p.completion * 1e6).toPrecision(3) + ' per M';
+  }
+
+  $('explain-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    if ($('query').value.trim()) { explain($('query').value.trim()); }
+  });
+
+  function loadTags() {
+    api('GET', '/v1/admin/tags').then(function (r) {
+      var box = $('tags'), list, max = 1, i, t, size;
+      clear(box);
+      if (r.status !== 200 || !r.data) {
+        box.appendChild(el('span', { 'class': 'muted' }, errorText(r)));
+        return;
+      }
+      list = r.data.data || [];
+      for (i = 0; i < list.length; i++) { max = Math.max(max, list[i].models); }
+      for (i = 0; i < list.length; i++) {
+        t = list[i];
+        size = 1 + Math.round(3 * Math.log(t.models) / Math.log(max + 1));
+        box.appendChild(tagButton(t.tag, t.models, size));
+        box.appendChild(document.createTextNode(' '));
+      }
+    });
+  }
+
+  function tagButton(tag, n, size) {
+    var b = el('button', { type: 'button', 'class': 't' + size,
+                           title: n + (n === 1 ? ' model' : ' models') }, tag);
+    b.addEventListener('click', function () { explain('tag:' + tag); });
+    return b;
+  }
+
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && !$('app').hidden) { refresh(); }
+  });
+
+  boot();
+}());

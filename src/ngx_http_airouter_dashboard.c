@@ -1,0 +1,125 @@
+/*
+ * The `airouter_dashboard` location: one status page for operators, its
+ * HTML, CSS and JavaScript compiled into the module (no file to install, no
+ * CDN).  The page is static and carries no secret: it signs in with the
+ * admin token the operator types (kept in the browser's sessionStorage) and
+ * reads the admin, stats and health APIs of the same server.
+ *
+ * The readable sources are dashboard/ (index.html, dashboard.css,
+ * dashboard.js); dashboard/gen.pl writes them into
+ * ngx_http_airouter_dashboard_page.h together with the page's
+ * Content-Security-Policy, whose script and style sources are the hashes of
+ * the inlined code, so nothing else can run in the page.  t/805 fails when
+ * the header is older than the sources.  Called by the module's dispatcher.
+ */
+
+#include "ngx_http_airouter_handlers.h"
+#include "ngx_http_airouter_dashboard_page.h"
+
+
+static ngx_int_t ngx_http_airouter_dashboard_header(ngx_http_request_t *r,
+    const char *name, size_t name_len, const char *value, size_t value_len);
+
+
+/* sent with the page, besides the CSP; the values are constants */
+static const struct {
+    ngx_str_t  name;
+    ngx_str_t  value;
+} ngx_http_airouter_dashboard_headers[] = {
+    { ngx_string("Content-Security-Policy"),
+      ngx_string(NGX_HTTP_AIROUTER_DASHBOARD_CSP) },
+    { ngx_string("X-Content-Type-Options"), ngx_string("nosniff") },
+    { ngx_string("X-Frame-Options"), ngx_string("DENY") },
+    { ngx_string("Referrer-Policy"), ngx_string("no-referrer") },
+    { ngx_string("Cache-Control"), ngx_string("no-cache") }
+};
+
+
+ngx_int_t
+ngx_http_airouter_dashboard_handler(ngx_http_request_t *r)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_uint_t    i;
+    ngx_chain_t   out;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    for (i = 0; i < sizeof(ngx_http_airouter_dashboard_headers)
+                    / sizeof(ngx_http_airouter_dashboard_headers[0]); i++)
+    {
+        if (ngx_http_airouter_dashboard_header(r,
+                (const char *) ngx_http_airouter_dashboard_headers[i].name.data,
+                ngx_http_airouter_dashboard_headers[i].name.len,
+                (const char *) ngx_http_airouter_dashboard_headers[i].value.data,
+                ngx_http_airouter_dashboard_headers[i].value.len)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
+    r->headers_out.content_type_len = sizeof("text/html") - 1;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n =
+        sizeof(ngx_http_airouter_dashboard_page) - 1;
+
+    if (r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the page is a constant of the module: sent from where it lies */
+    b->pos = (u_char *) ngx_http_airouter_dashboard_page;
+    b->last = b->pos + sizeof(ngx_http_airouter_dashboard_page) - 1;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_airouter_dashboard_header(ngx_http_request_t *r, const char *name,
+    size_t name_len, const char *value, size_t value_len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) name;
+    h->key.len = name_len;
+    h->value.data = (u_char *) value;
+    h->value.len = value_len;
+
+    return NGX_OK;
+}
