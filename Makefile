@@ -82,6 +82,13 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	        apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# promtool (Debian: prometheus) checks /metrics in t/801; without it
+	@# that check is skipped, saying so, and nothing else needs it
+	@command -v promtool >/dev/null 2>&1 \
+	    || { echo "installing: prometheus (for promtool)"; \
+	         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	             --no-install-recommends prometheus >/dev/null 2>&1 \
+	         || echo "promtool: the Debian package prometheus cannot be installed: t/801 skips its promtool checks"; }
 
 # configure is re-run when the list of sources or `config` changes (nginx's
 # generated Makefile names every file and library).

@@ -25,6 +25,8 @@
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_resolve.h"
+#include "ngx_http_airouter_reqlog.h"
+#include "ngx_http_airouter_history.h"
 #include "airouter_tokenizer.h"
 
 
@@ -60,6 +62,8 @@ static const ngx_http_airouter_zone_init_pt  ngx_http_airouter_zone_parts[] = {
     ngx_http_airouter_switch_init_zone,
     ngx_http_airouter_stats_file_init_zone,  /* reads into the two above */
     ngx_http_airouter_redis_init_zone,
+    ngx_http_airouter_reqlog_init_zone,
+    ngx_http_airouter_history_init_zone,
     NULL
 };
 
@@ -227,6 +231,20 @@ static ngx_command_t  ngx_http_airouter_commands[] = {
       0,
       NULL },
 
+    { ngx_string("airouter_request_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_airouter_reqlog_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("airouter_histogram_buckets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_airouter_history_buckets,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -276,6 +294,7 @@ ngx_http_airouter_create_main_conf(ngx_conf_t *cf)
     amcf->discovery_delay = NGX_CONF_UNSET_MSEC;
     amcf->discovery_timeout = NGX_CONF_UNSET_MSEC;
     amcf->discovery_max_size = NGX_CONF_UNSET_SIZE;
+    amcf->request_log = NGX_CONF_UNSET_UINT;
 
     return amcf;
 }
@@ -299,6 +318,12 @@ ngx_http_airouter_init_main_conf(ngx_conf_t *cf, void *conf)
         if (amcf->shm_zone == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    if (ngx_http_airouter_reqlog_init_conf(cf, amcf) != NGX_OK
+        || ngx_http_airouter_history_init_conf(cf, amcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_http_airouter_live_init_conf(cf, amcf) != NGX_OK) {
@@ -357,7 +382,9 @@ ngx_http_airouter_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
 {
-    if (ngx_http_airouter_stats_init(cf) != NGX_OK) {
+    if (ngx_http_airouter_stats_init(cf) != NGX_OK
+        || ngx_http_airouter_reqlog_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

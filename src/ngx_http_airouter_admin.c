@@ -5,7 +5,8 @@
  * below: its methods, its path (after "/v1/"; a row ending in '/' takes
  * every path under it) and the handler that serves it, in
  * ngx_http_airouter_admin_api.c, ngx_http_airouter_stats_api.c,
- * ngx_http_airouter_discovery.c or ngx_http_airouter_explain.c.
+ * ngx_http_airouter_discovery.c, ngx_http_airouter_explain.c,
+ * ngx_http_airouter_reqlog.c or ngx_http_airouter_history.c.
  */
 
 #include "ngx_http_airouter_handlers.h"
@@ -15,6 +16,8 @@
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_stats.h"
+#include "ngx_http_airouter_reqlog.h"
+#include "ngx_http_airouter_history.h"
 
 
 typedef struct {
@@ -65,6 +68,14 @@ static ngx_http_airouter_admin_url_t  ngx_http_airouter_admin_urls[] = {
     /* GET: /v1/tags over the whole catalogue (the dashboard's tag cloud) */
     { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/tags"),
       ngx_http_airouter_admin_tags },
+
+    /* GET ?limit=&channel=&key=&model=&status=&since=: the last requests */
+    { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/requests"),
+      ngx_http_airouter_reqlog_api },
+
+    /* GET: the last hour, minute by minute */
+    { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/history"),
+      ngx_http_airouter_history_api },
 
     { 0, ngx_null_string, NULL }
 };

@@ -3,7 +3,8 @@
  * in Prometheus' text exposition format 0.0.4 — today's usage counters
  * (ngx_http_airouter_stats.c), live state per channel and per (channel,
  * model) (ngx_http_airouter_live.c), the catalogue, discovery, the Redis
- * link and the zone's size.
+ * link and the zone's size; the duration and TTFB histograms and the
+ * totals since the zone was created (ngx_http_airouter_history.c).
  *
  * Everything is copied out of the zone by the accessors that /health and
  * the stats API use, each holding the zone's mutex for one short copy;
@@ -23,6 +24,7 @@
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_redis.h"
 #include "ngx_http_airouter_auth.h"
+#include "ngx_http_airouter_history.h"
 
 
 #define NGX_HTTP_AIROUTER_METRICS_BUF     16384
@@ -106,6 +108,8 @@ static void ngx_http_airouter_metrics_quota(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_metrics_zone(ngx_http_airouter_metrics_t *m,
     ngx_http_airouter_main_conf_t *amcf);
+static void ngx_http_airouter_metrics_history(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf);
 
 
 static const char  *ngx_http_airouter_metrics_disc_states[] = {
@@ -161,6 +165,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
     ngx_http_airouter_metrics_quota(&m, amcf);
     ngx_http_airouter_metrics_redis(&m, amcf);
     ngx_http_airouter_metrics_zone(&m, amcf);
+    ngx_http_airouter_metrics_history(&m, amcf);
 
     if (m.failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -193,6 +198,33 @@ ngx_http_airouter_metrics_send(ngx_http_request_t *r,
     m->b->last_in_chain = 1;
 
     return ngx_http_output_filter(r, m->out);
+}
+
+
+/* the history's families, as it writes them */
+static void
+ngx_http_airouter_metrics_history(ngx_http_airouter_metrics_t *m,
+    ngx_http_airouter_main_conf_t *amcf)
+{
+    u_char     *p;
+    ngx_str_t   text;
+
+    if (ngx_http_airouter_history_metrics(m->r, amcf, &text) != NGX_OK) {
+        m->failed = 1;
+        return;
+    }
+
+    if (text.len == 0) {
+        return;
+    }
+
+    p = ngx_http_airouter_metrics_reserve(m, text.len);
+    if (p == NULL) {
+        return;
+    }
+
+    m->b->last = ngx_cpymem(p, text.data, text.len);
+    m->size += text.len;
 }
 
 

@@ -84,6 +84,12 @@ typedef struct {
     /* ngx_http_airouter_redis.c: airouter_redis, NULL: not configured */
     void                        *redis;
 
+    /* ngx_http_airouter_reqlog.c: airouter_request_log (0: off) */
+    ngx_uint_t                   request_log;
+
+    /* ngx_http_airouter_history.c: airouter_histogram_buckets */
+    void                        *history;
+
     /* airouter_tokenizer: an airouter_tokenizer_t, NULL: byte estimate */
     void                        *tokenizer;
 } ngx_http_airouter_main_conf_t;

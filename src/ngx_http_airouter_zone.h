@@ -41,6 +41,9 @@ typedef struct {
     void                        *stats_file;   /* ..._stats_file.c */
     void                        *redis;        /* ..._redis.c: link state */
     void                        *balance;      /* ..._balance.c */
+    void                        *reqlog;       /* ..._reqlog.c */
+    void                        *history;      /* ..._history.c */
+    void                        *audit;        /* ..._audit.c */
 } ngx_http_airouter_shctx_t;
 
 

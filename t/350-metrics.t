@@ -62,12 +62,13 @@ our @Two = (["first", "ok", 0.000001, 0.000002], ["second", "ok", 0.000002, 0.00
 #
 # The exposition as Prometheus reads it: returns ({ 'name{labels}' =>
 # value }, [problems]).  Every line is a comment or a sample; every family
-# has one HELP and one TYPE, before its samples, which are contiguous; a
+# has one HELP and one TYPE, before its samples, which are contiguous (a
+# histogram's _bucket, _sum and _count samples are its family's); a
 # counter's name ends in _total; no sample twice.
 #
 sub parse_metrics {
     my ($body) = @_;
-    my (%s, @bad, %help, %type, %done);
+    my (%s, @bad, %help, %type, %done, %kind);
     my $lv = qr/(?:[^"\\\n]|\\[\\"n])*/;
     my $cur = '';
     $body //= '';
@@ -81,6 +82,7 @@ sub parse_metrics {
             push @bad, "$what $name twice" if $seen->{$name}++;
             push @bad, "$what $name after its samples" if $done{$name};
             if ($what eq 'TYPE') {
+                $kind{$name} = $rest;
                 push @bad, "TYPE $name: $rest"
                     unless $rest =~ /^(counter|gauge|untyped|histogram|summary)$/;
                 push @bad, "counter $name without _total"
@@ -90,12 +92,16 @@ sub parse_metrics {
         }
         if ($line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)((?:\{[a-zA-Z_][a-zA-Z0-9_]*="$lv"(?:,[a-zA-Z_][a-zA-Z0-9_]*="$lv")*\})?) (-?[0-9]+(?:\.[0-9]+)?)$/) {
             my ($name, $labels, $v) = ($1, $2, $3);
-            push @bad, "$name has no TYPE" unless $type{$name};
-            push @bad, "$name has no HELP" unless $help{$name};
-            push @bad, "$name not contiguous" if $done{$name} && $cur ne $name;
+            # a histogram's _bucket, _sum and _count are its family's
+            my $fam = $name;
+            $fam = $1 if $name =~ /^(.+)_(?:bucket|sum|count)$/
+                         && ($kind{$1} // '') eq 'histogram';
+            push @bad, "$name has no TYPE" unless $type{$fam};
+            push @bad, "$name has no HELP" unless $help{$fam};
+            push @bad, "$name not contiguous" if $done{$fam} && $cur ne $fam;
             push @bad, "$name$labels twice" if exists $s{"$name$labels"};
-            $done{$name} = 1;
-            $cur = $name;
+            $done{$fam} = 1;
+            $cur = $fam;
             $s{"$name$labels"} = $v;
             next;
         }
