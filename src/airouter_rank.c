@@ -11,6 +11,7 @@
  */
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "airouter_rank.h"
@@ -34,6 +35,67 @@ typedef struct {
 } airouter_rank_ctx_t;
 
 
+/*
+ * The memo: a direct-mapped table of slots, each naming a stretch of one
+ * shared list arena.  Nothing in it is ever freed alone: a slot taken by
+ * another key leaves its old stretch unused, and when the arena, the text
+ * space or the catalogue changes, the whole memo starts again (a reset),
+ * which keeps it bounded whatever queries clients send.  Sets longer than
+ * AIROUTER_MEMO_LIST_MAX are not kept: such a query takes the full path.
+ */
+#define AIROUTER_MEMO_SLOTS        64
+#define AIROUTER_MEMO_ARENA        (64 * 1024)     /* entry indexes */
+#define AIROUTER_MEMO_TEXT         (8 * 1024)      /* query bytes */
+#define AIROUTER_MEMO_LIST_MAX     (16 * 1024)
+#define AIROUTER_MEMO_TEXT_MAX     512
+
+
+typedef struct {
+    uint64_t                      hash;     /* 0: empty */
+    const void                   *acl_tags;
+    const void                   *acl_models;
+    uint32_t                      text;     /* offset in memo->text */
+    uint32_t                      text_len;
+    uint32_t                      list;     /* offset in memo->arena */
+    uint32_t                      nlist;
+    uint32_t                      nmatched;
+    uint32_t                      nkey;     /* removed by KEY */
+    uint32_t                      ndisabled;
+    airouter_query_status_e       status;
+    airouter_stage_e              stage;
+    const char                   *why;
+    airouter_similar_t            similar[AIROUTER_ROUTE_SIMILAR];
+    size_t                        nsimilar;
+} airouter_memo_slot_t;
+
+
+struct airouter_route_memo_s {
+    const airouter_catalog_t     *cat;      /* what the slots are about */
+    uint64_t                      generation;
+    size_t                        narena;
+    size_t                        ntext;
+    airouter_route_memo_stats_t   stats;
+    airouter_memo_slot_t          slots[AIROUTER_MEMO_SLOTS];
+    uint32_t                      arena[AIROUTER_MEMO_ARENA];
+    char                          text[AIROUTER_MEMO_TEXT];
+
+    /* one route's scratch: the entries left after the request filters */
+    uint32_t                      walk[AIROUTER_MEMO_LIST_MAX];
+    double                        bound[AIROUTER_MEMO_LIST_MAX];
+};
+
+
+static airouter_memo_slot_t *airouter_memo_get(airouter_route_memo_t *memo,
+    const airouter_catalog_t *cat, const airouter_route_req_t *req,
+    airouter_rank_ctx_t *rc);
+static void airouter_memo_reset(airouter_route_memo_t *memo,
+    const airouter_catalog_t *cat, uint64_t generation);
+static uint64_t airouter_memo_hash(const char *p, size_t len,
+    const void *tags, const void *models);
+static int airouter_route_walk(airouter_rank_ctx_t *rc,
+    airouter_route_memo_t *memo, const airouter_memo_slot_t *slot,
+    airouter_route_result_t *res);
+static void airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i);
 static void airouter_rank_prepare(airouter_rank_ctx_t *rc,
     const airouter_catalog_t *cat, const airouter_config_t *cf,
     const airouter_route_req_t *req, const airouter_live_t *live,
@@ -49,6 +111,8 @@ static size_t airouter_rank_keep(const airouter_catalog_t *cat,
 static void airouter_rank_sort(airouter_rank_ctx_t *rc,
     airouter_candidate_t *h, size_t n);
 static int airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x);
+static int airouter_rank_filter_request(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m);
 static void airouter_rank_key_tags(airouter_rank_ctx_t *rc);
 static int airouter_rank_key_allows(airouter_rank_ctx_t *rc,
     const airouter_catalog_model_t *m);
@@ -56,6 +120,8 @@ static double airouter_rank_live(const airouter_live_t *live,
     airouter_score_e which, uint32_t channel, uint32_t model);
 static void airouter_rank_scores(airouter_rank_ctx_t *rc, uint32_t x,
     double *s, int with_live);
+static void airouter_rank_static_scores(airouter_rank_ctx_t *rc,
+    uint32_t x, double *s);
 static double airouter_rank_total(airouter_rank_ctx_t *rc, const double *s);
 static int airouter_rank_better(const airouter_catalog_t *cat,
     const airouter_candidate_t *a, const airouter_candidate_t *b);
@@ -112,6 +178,22 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
     }
 
     res->strategy = st;
+
+    if (req->memo != NULL && !req->explain && res->cand != NULL
+        && res->cand_max > 0)
+    {
+        airouter_rank_prepare(&rc, cat, cf, req, live, st);
+
+        if (airouter_route_walk(&rc, req->memo,
+                                airouter_memo_get(req->memo, cat, req, &rc),
+                                res)
+            == 0)
+        {
+            return res->status;
+        }
+
+        /* not memoised (a very long set): the full path below */
+    }
 
     switch (airouter_query_resolve(cat, req->model, req->model_len, &q)) {
 
@@ -474,17 +556,11 @@ airouter_rank_sort(airouter_rank_ctx_t *rc, airouter_candidate_t *h,
 static int
 airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x)
 {
-    int                                chat;
-    uint64_t                           need;
-    const airouter_filters_t          *mf;
-    const airouter_route_req_t        *req;
     const airouter_catalog_model_t    *m;
     const airouter_catalog_channel_t  *ch;
 
     m = airouter_catalog_model(rc->cat, x);
     ch = airouter_catalog_channel(rc->cat, m->channel);
-    req = rc->req;
-    mf = &rc->cf->routing.filters;
 
     if (!airouter_rank_key_allows(rc, m)) {
         return AIROUTER_FILTER_KEY;
@@ -494,6 +570,25 @@ airouter_rank_filter(airouter_rank_ctx_t *rc, uint32_t x)
         return AIROUTER_FILTER_DISABLED;
     }
 
+    return airouter_rank_filter_request(rc, m);
+}
+
+
+/*
+ * The filters after KEY and DISABLED: they depend on the request, so the
+ * memo cannot hold their verdict.
+ */
+static int
+airouter_rank_filter_request(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m)
+{
+    int                                chat;
+    uint64_t                           need;
+    const airouter_filters_t          *mf;
+    const airouter_route_req_t        *req;
+
+    req = rc->req;
+    mf = &rc->cf->routing.filters;
     chat = 0;
 
     switch (req->endpoint) {
@@ -672,6 +767,29 @@ airouter_rank_scores(airouter_rank_ctx_t *rc, uint32_t x, double *s,
 
     m = airouter_catalog_model(rc->cat, x);
 
+    airouter_rank_static_scores(rc, x, s);
+
+    s[AIROUTER_SCORE_SPEED] =
+        (with_live || rc->w[AIROUTER_SCORE_SPEED] != 0)
+        ? airouter_rank_live(rc->live, AIROUTER_SCORE_SPEED, m->channel, x)
+        : 0.5;
+
+    s[AIROUTER_SCORE_RELIABILITY] =
+        (with_live || rc->w[AIROUTER_SCORE_RELIABILITY] != 0)
+        ? airouter_rank_live(rc->live, AIROUTER_SCORE_RELIABILITY, m->channel,
+                             x)
+        : 0.5;
+}
+
+
+/* Every score that needs no live state; the live ones are 0. */
+static void
+airouter_rank_static_scores(airouter_rank_ctx_t *rc, uint32_t x, double *s)
+{
+    const airouter_catalog_model_t  *m;
+
+    m = airouter_catalog_model(rc->cat, x);
+
     if (m->flags & AIROUTER_MODEL_FREE) {
         s[AIROUTER_SCORE_COST] = 1;
 
@@ -688,17 +806,8 @@ airouter_rank_scores(airouter_rank_ctx_t *rc, uint32_t x, double *s,
     s[AIROUTER_SCORE_PARAMETER] = m->param_score;
     s[AIROUTER_SCORE_CONTEXT] = m->context_score;
     s[AIROUTER_SCORE_QUALITY] = m->quality;
-
-    s[AIROUTER_SCORE_SPEED] =
-        (with_live || rc->w[AIROUTER_SCORE_SPEED] != 0)
-        ? airouter_rank_live(rc->live, AIROUTER_SCORE_SPEED, m->channel, x)
-        : 0.5;
-
-    s[AIROUTER_SCORE_RELIABILITY] =
-        (with_live || rc->w[AIROUTER_SCORE_RELIABILITY] != 0)
-        ? airouter_rank_live(rc->live, AIROUTER_SCORE_RELIABILITY, m->channel,
-                             x)
-        : 0.5;
+    s[AIROUTER_SCORE_SPEED] = 0;
+    s[AIROUTER_SCORE_RELIABILITY] = 0;
 }
 
 
@@ -814,4 +923,394 @@ airouter_route_key_allows(const airouter_catalog_t *cat,
     airouter_rank_key_tags(&rc);
 
     return airouter_rank_key_allows(&rc, airouter_catalog_model(cat, model));
+}
+
+
+airouter_route_memo_t *
+airouter_route_memo_create(void)
+{
+    airouter_route_memo_t  *memo;
+
+    memo = calloc(1, sizeof(airouter_route_memo_t));
+
+    return memo;
+}
+
+
+void
+airouter_route_memo_destroy(airouter_route_memo_t *memo)
+{
+    free(memo);
+}
+
+
+void
+airouter_route_memo_stats(const airouter_route_memo_t *memo,
+    airouter_route_memo_stats_t *stats)
+{
+    if (memo == NULL) {
+        memset(stats, 0, sizeof(airouter_route_memo_stats_t));
+        return;
+    }
+
+    *stats = memo->stats;
+}
+
+
+static void
+airouter_memo_reset(airouter_route_memo_t *memo,
+    const airouter_catalog_t *cat, uint64_t generation)
+{
+    memset(memo->slots, 0, sizeof(memo->slots));
+    memo->cat = cat;
+    memo->generation = generation;
+    memo->narena = 0;
+    memo->ntext = 0;
+    memo->stats.resets++;
+}
+
+
+/* FNV-1a of the text, then of the two ACL addresses; never 0. */
+static uint64_t
+airouter_memo_hash(const char *p, size_t len, const void *tags,
+    const void *models)
+{
+    size_t     i;
+    uint64_t   h;
+    uintptr_t  a[2];
+
+    h = 14695981039346656037ULL;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
+    }
+
+    a[0] = (uintptr_t) tags;
+    a[1] = (uintptr_t) models;
+
+    for (i = 0; i < sizeof(a); i++) {
+        h = (h ^ ((const unsigned char *) a)[i]) * 1099511628211ULL;
+    }
+
+    return h ? h : 1;
+}
+
+
+/*
+ * The slot of the request's (query, ACL) in cat at req->generation,
+ * resolved and filtered by KEY and DISABLED on a miss; NULL when the set
+ * is too long to keep (or the text too long to key on).
+ */
+static airouter_memo_slot_t *
+airouter_memo_get(airouter_route_memo_t *memo, const airouter_catalog_t *cat,
+    const airouter_route_req_t *req, airouter_rank_ctx_t *rc)
+{
+    int                                reason;
+    size_t                             len;
+    uint32_t                           x, n;
+    uint64_t                           h;
+    const void                        *tags, *models;
+    airouter_query_t                   q;
+    airouter_query_iter_t              it;
+    airouter_memo_slot_t              *slot;
+    const airouter_catalog_model_t    *m;
+    const airouter_catalog_channel_t  *ch;
+
+    len = req->model ? req->model_len : 0;
+
+    if (len > AIROUTER_MEMO_TEXT_MAX) {
+        return NULL;
+    }
+
+    if (memo->cat != cat || memo->generation != req->generation) {
+        airouter_memo_reset(memo, cat, req->generation);
+    }
+
+    /* an empty list allows everything: keys without an ACL share sets */
+    tags = (req->allowed_tags && req->allowed_tags->n) ? req->allowed_tags
+                                                       : NULL;
+    models = (req->allowed_models && req->allowed_models->n)
+             ? req->allowed_models : NULL;
+
+    h = airouter_memo_hash(req->model, len, tags, models);
+    slot = &memo->slots[h % AIROUTER_MEMO_SLOTS];
+
+    if (slot->hash == h && slot->text_len == len
+        && slot->acl_tags == tags && slot->acl_models == models
+        && memcmp(memo->text + slot->text, req->model, len) == 0)
+    {
+        memo->stats.hits++;
+        return slot;
+    }
+
+    memo->stats.misses++;
+
+    airouter_query_resolve(cat, req->model, len, &q);
+
+    if (q.status == AIROUTER_QUERY_OK
+        && airouter_query_estimate(&q) > AIROUTER_MEMO_LIST_MAX)
+    {
+        return NULL;
+    }
+
+    if (memo->ntext + len > AIROUTER_MEMO_TEXT
+        || memo->narena + (q.status == AIROUTER_QUERY_OK
+                           ? airouter_query_estimate(&q) : 0)
+           > AIROUTER_MEMO_ARENA)
+    {
+        airouter_memo_reset(memo, cat, req->generation);
+        slot = &memo->slots[h % AIROUTER_MEMO_SLOTS];
+    }
+
+    memset(slot, 0, sizeof(airouter_memo_slot_t));
+    slot->acl_tags = tags;
+    slot->acl_models = models;
+    slot->status = q.status;
+    slot->stage = q.stage;
+    slot->why = q.why;
+    slot->text = (uint32_t) memo->ntext;
+    slot->text_len = (uint32_t) len;
+    slot->list = (uint32_t) memo->narena;
+
+    if (len) {
+        memcpy(memo->text + memo->ntext, req->model, len);
+        memo->ntext += len;
+    }
+
+    if (q.status == AIROUTER_QUERY_NO_MATCH) {
+        slot->nsimilar = airouter_query_similar(cat, req->model, len,
+                                                slot->similar,
+                                                AIROUTER_ROUTE_SIMILAR);
+    }
+
+    n = 0;
+    airouter_query_iter_init(&it, &q);
+
+    while (airouter_query_next(&it, &x)) {
+        slot->nmatched++;
+        m = airouter_catalog_model(cat, x);
+        ch = airouter_catalog_channel(cat, m->channel);
+
+        reason = -1;
+
+        if (!airouter_rank_key_allows(rc, m)) {
+            reason = AIROUTER_FILTER_KEY;
+            slot->nkey++;
+
+        } else if (!(ch->flags & AIROUTER_CHANNEL_ENABLED)) {
+            reason = AIROUTER_FILTER_DISABLED;
+            slot->ndisabled++;
+        }
+
+        if (reason < 0) {
+            memo->arena[memo->narena + n++] = x;
+        }
+    }
+
+    slot->nlist = n;
+    memo->narena += n;
+    slot->hash = h;
+
+    return slot;
+}
+
+
+/*
+ * The memo's path of airouter_route(): 0 when it answered (res filled),
+ * -1 to take the full path.
+ */
+static int
+airouter_route_walk(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
+    const airouter_memo_slot_t *slot, airouter_route_result_t *res)
+{
+    int                              reason, priced;
+    size_t                           i, n, kept;
+    double                           s[AIROUTER_SCORE_N], p, livemax, top;
+    uint32_t                         x;
+    const uint32_t                  *list;
+    const airouter_live_t           *live;
+    airouter_candidate_t             c;
+    const airouter_catalog_model_t  *m;
+
+    if (slot == NULL) {
+        return -1;
+    }
+
+    if (slot->status == AIROUTER_QUERY_BAD) {
+        res->status = AIROUTER_ROUTE_BAD_QUERY;
+        res->why = slot->why;
+        return 0;
+    }
+
+    if (slot->status == AIROUTER_QUERY_NO_MATCH) {
+        res->status = AIROUTER_ROUTE_NO_MATCH;
+        res->nsimilar = slot->nsimilar;
+        memcpy(res->similar, slot->similar, sizeof(res->similar));
+        return 0;
+    }
+
+    res->stage = slot->stage;
+    res->nmatched = slot->nmatched;
+    res->filtered[AIROUTER_FILTER_KEY] = slot->nkey;
+    res->filtered[AIROUTER_FILTER_DISABLED] = slot->ndisabled;
+
+    /* the request's own filters, and the price range of what is left */
+
+    list = memo->arena + slot->list;
+    live = rc->live;
+    priced = 0;
+    n = 0;
+
+    for (i = 0; i < slot->nlist; i++) {
+        x = list[i];
+        m = airouter_catalog_model(rc->cat, x);
+
+        reason = airouter_rank_filter_request(rc, m);
+
+        if (reason >= 0) {
+            res->filtered[reason]++;
+            continue;
+        }
+
+        memo->walk[n++] = x;
+
+        if (rc->w[AIROUTER_SCORE_COST] == 0
+            || (m->flags & AIROUTER_MODEL_FREE) || !(m->price_usd > 0))
+        {
+            continue;
+        }
+
+        p = log10(m->price_usd);
+
+        if (!priced || p < rc->lo) {
+            rc->lo = p;
+        }
+
+        if (!priced || p > rc->hi) {
+            rc->hi = p;
+        }
+
+        priced = 1;
+    }
+
+    /*
+     * Each entry's best possible total: its static scores with the live
+     * ones at their best for this strategy (a score weighed descending
+     * adds at most its weight; ascending, nothing).  The margin covers
+     * rounding, so a bound is never below the total it bounds.
+     */
+
+    livemax = (rc->w[AIROUTER_SCORE_SPEED] > 0 ? rc->w[AIROUTER_SCORE_SPEED]
+                                               : 0)
+              + (rc->w[AIROUTER_SCORE_RELIABILITY] > 0
+                 ? rc->w[AIROUTER_SCORE_RELIABILITY] : 0)
+              + 1e-9;
+
+    for (i = 0; i < n; i++) {
+        airouter_rank_static_scores(rc, memo->walk[i], s);
+        memo->bound[i] = airouter_rank_total(rc, s) + livemax;
+    }
+
+    for (i = n / 2; i > 0; i--) {
+        airouter_walk_sift(memo->walk, memo->bound, n, i - 1);
+    }
+
+    /* best bound first, until nothing left can beat the worst kept */
+
+    kept = 0;
+
+    while (n > 0) {
+        x = memo->walk[0];
+        top = memo->bound[0];
+
+        if (kept == res->cand_max
+            && floor(top / AIROUTER_RANK_EPSILON + 1e-9)
+               < floor(res->cand[0].score / AIROUTER_RANK_EPSILON + 1e-9))
+        {
+            break;
+        }
+
+        memo->walk[0] = memo->walk[n - 1];
+        memo->bound[0] = memo->bound[n - 1];
+        n--;
+        airouter_walk_sift(memo->walk, memo->bound, n, 0);
+
+        memo->stats.walked++;
+        m = airouter_catalog_model(rc->cat, x);
+
+        if (live != NULL && live->reachable != NULL
+            && !live->reachable(live->ctx, m->channel))
+        {
+            res->filtered[AIROUTER_FILTER_UNRESOLVED]++;
+            continue;
+        }
+
+        if (live != NULL && live->available != NULL
+            && !live->available(live->ctx, m->channel, x))
+        {
+            res->filtered[AIROUTER_FILTER_UNAVAILABLE]++;
+            continue;
+        }
+
+        res->navailable++;
+
+        airouter_rank_scores(rc, x, s, 0);
+
+        c.channel = m->channel;
+        c.model = x;
+        c.id = NULL;
+        c.score = airouter_rank_total(rc, s);
+
+        kept = airouter_rank_keep(rc->cat, res->cand, kept, res->cand_max,
+                                  &c);
+    }
+
+    if (res->navailable == 0) {
+        res->status = AIROUTER_ROUTE_ALL_FILTERED;
+        res->why = "every matching model was filtered out";
+        return 0;
+    }
+
+    airouter_rank_sort(rc, res->cand, kept);
+
+    res->ncand = kept;
+    res->status = AIROUTER_ROUTE_OK;
+
+    return 0;
+}
+
+
+/* Restores the max-heap of bounds (root: the best) below i. */
+static void
+airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i)
+{
+    size_t    best, l, r;
+    double    tb;
+    uint32_t  tx;
+
+    for ( ;; ) {
+        best = i;
+        l = 2 * i + 1;
+        r = l + 1;
+
+        if (l < n && b[l] > b[best]) {
+            best = l;
+        }
+
+        if (r < n && b[r] > b[best]) {
+            best = r;
+        }
+
+        if (best == i) {
+            return;
+        }
+
+        tb = b[i];
+        b[i] = b[best];
+        b[best] = tb;
+        tx = x[i];
+        x[i] = x[best];
+        x[best] = tx;
+        i = best;
+    }
 }

@@ -42,6 +42,21 @@
  *                host name did not resolve yet)
  *   UNAVAILABLE  live->available() said no
  *
+ * The memo (airouter_route_memo_t, one per process): the request path
+ * hands airouter_route() a memo and the catalogue's generation.  A query's
+ * match set, already passed through the two filters that depend only on
+ * the catalogue and the key (KEY, DISABLED), is kept per (query text,
+ * catalogue, generation, key ACL); a new generation forgets every set.
+ * With a memo, the ranking is a partial top-k: the entries that pass the
+ * request's own filters are walked best static score first (a heap built
+ * in O(n)), live state (reachability, availability, the live scores the
+ * strategy weighs) is asked only for the entries walked, and the walk
+ * stops once cand_max candidates are kept and no entry left could beat
+ * the worst of them even with the best live scores.  The candidates are
+ * the ones the full ranking would return; on that path the counts of
+ * the UNRESOLVED and UNAVAILABLE filters cover the walked entries only
+ * (exact whenever no candidate is left).  explain never uses the memo.
+ *
  * Called by the nginx request handler and the explain endpoint.
  */
 
@@ -115,6 +130,9 @@ typedef enum {
 } airouter_route_status_e;
 
 
+typedef struct airouter_route_memo_s  airouter_route_memo_t;
+
+
 typedef struct {
     const char               *model;        /* the "model" field */
     size_t                    model_len;
@@ -130,6 +148,14 @@ typedef struct {
     const airouter_strlist_t *allowed_models;
 
     int                       explain;      /* fill removed[] */
+
+    /*
+     * Optional: this process's memo and the generation of cat.  The ACL
+     * lists above must then stay at one address while the memo lives
+     * (they are the configuration's); a key is told apart by them.
+     */
+    airouter_route_memo_t    *memo;
+    uint64_t                  generation;
 } airouter_route_req_t;
 
 
@@ -186,6 +212,26 @@ int airouter_route_key_allows(const airouter_catalog_t *cat,
     const airouter_strlist_t *allowed_tags,
     const airouter_strlist_t *allowed_models, uint32_t model);
 const char *airouter_route_status_name(airouter_route_status_e status);
+
+
+/*
+ * The memo's life: create (NULL when out of memory) and destroy, owned by
+ * one process.  Statistics for tests and benchmarks: lookups answered
+ * from the memo, lookups that resolved the query (and kept the set),
+ * and full resets (new catalogue or generation, or the memo full).
+ */
+airouter_route_memo_t *airouter_route_memo_create(void);
+void airouter_route_memo_destroy(airouter_route_memo_t *memo);
+
+typedef struct {
+    uint64_t                  hits;
+    uint64_t                  misses;
+    uint64_t                  resets;
+    uint64_t                  walked;       /* entries given live state */
+} airouter_route_memo_stats_t;
+
+void airouter_route_memo_stats(const airouter_route_memo_t *memo,
+    airouter_route_memo_stats_t *stats);
 
 
 /*

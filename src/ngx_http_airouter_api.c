@@ -644,9 +644,20 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * Only what the attempts need is ranked: max_retry_attempts, and two
+     * more for candidates the proxy may skip without a try (every key
+     * cooling down, no words in its dialect).  The process's memo keeps
+     * the query's match set until the catalogue changes.
+     */
     ngx_memzero(&res, sizeof(airouter_route_result_t));
     res.cand = cand;
-    res.cand_max = NGX_HTTP_AIROUTER_CANDIDATES;
+    res.cand_max = ngx_min((ngx_uint_t) ngx_max(
+                               acf->routing.max_retry_attempts, 1) + 2,
+                           NGX_HTTP_AIROUTER_CANDIDATES);
+
+    req.memo = ngx_http_airouter_catalog_memo(ctx->amcf);
+    req.generation = ngx_http_airouter_catalog_generation(ctx->amcf);
 
     airouter_route(cat, acf, &req, &live, &res);
 

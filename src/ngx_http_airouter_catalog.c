@@ -18,6 +18,7 @@
 static ngx_int_t ngx_http_airouter_catalog_add_file(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf, airouter_catalog_builder_t *b,
     uint32_t channel, const char *file);
+static void ngx_http_airouter_catalog_memo_free(void *data);
 static u_char *ngx_http_airouter_catalog_cache_path(ngx_pool_t *pool,
     ngx_http_airouter_main_conf_t *amcf);
 static void ngx_http_airouter_catalog_load_cache(ngx_conf_t *cf,
@@ -107,6 +108,18 @@ ngx_http_airouter_catalog_current(ngx_http_airouter_main_conf_t *amcf)
         return amcf->catalog;
     }
 
+    /*
+     * The request path takes no lock while the generation stays: the
+     * publisher bumps it last, under the lock, and keeps the blob it
+     * replaces until the next publication, so the catalogue chosen at
+     * this generation stays readable as it did with the lock.
+     */
+    generation = zone->sh->generation;
+
+    if (amcf->zone_current != NULL && amcf->zone_generation == generation) {
+        return amcf->zone_current;
+    }
+
     ngx_shmtx_lock(&zone->shpool->mutex);
     generation = zone->sh->generation;
     blob = zone->sh->catalog;
@@ -114,16 +127,55 @@ ngx_http_airouter_catalog_current(ngx_http_airouter_main_conf_t *amcf)
     fingerprint = zone->sh->fingerprint;
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    if (blob == NULL || fingerprint != amcf->fingerprint) {
-        return amcf->catalog;
-    }
-
     if (amcf->zone_view == NULL || amcf->zone_generation != generation) {
-        amcf->zone_view = airouter_catalog_open(blob, len);
+        amcf->zone_view = (blob && fingerprint == amcf->fingerprint)
+                          ? airouter_catalog_open(blob, len) : NULL;
         amcf->zone_generation = generation;
     }
 
-    return amcf->zone_view ? amcf->zone_view : amcf->catalog;
+    amcf->zone_current = amcf->zone_view ? amcf->zone_view : amcf->catalog;
+
+    return amcf->zone_current;
+}
+
+
+ngx_uint_t
+ngx_http_airouter_catalog_generation(ngx_http_airouter_main_conf_t *amcf)
+{
+    return amcf->zone_generation;
+}
+
+
+airouter_route_memo_t *
+ngx_http_airouter_catalog_memo(ngx_http_airouter_main_conf_t *amcf)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (amcf->route_memo != NULL) {
+        return amcf->route_memo;
+    }
+
+    cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    amcf->route_memo = airouter_route_memo_create();
+    if (amcf->route_memo == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_airouter_catalog_memo_free;
+    cln->data = amcf->route_memo;
+
+    return amcf->route_memo;
+}
+
+
+static void
+ngx_http_airouter_catalog_memo_free(void *data)
+{
+    airouter_route_memo_destroy(data);
 }
 
 

@@ -14,6 +14,7 @@
 #define NGX_HTTP_AIROUTER_CATALOG_H
 
 #include "ngx_http_airouter_module.h"
+#include "airouter_rank.h"
 
 
 ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
@@ -25,6 +26,16 @@ ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
  * valid until the handler returns to the event loop.
  */
 const airouter_catalog_t *ngx_http_airouter_catalog_current(
+    ngx_http_airouter_main_conf_t *amcf);
+
+/*
+ * The generation of the catalogue current() returned last (0 without a
+ * zone), and this process's route memo (airouter_rank.h), made on first
+ * use and freed with the cycle; NULL when out of memory.
+ */
+ngx_uint_t ngx_http_airouter_catalog_generation(
+    ngx_http_airouter_main_conf_t *amcf);
+airouter_route_memo_t *ngx_http_airouter_catalog_memo(
     ngx_http_airouter_main_conf_t *amcf);
 
 /*

@@ -120,6 +120,10 @@ static double ngx_http_airouter_live_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model);
+static double ngx_http_airouter_live_speed_of(
+    ngx_http_airouter_live_entry_t *me);
+static double ngx_http_airouter_live_reliability_of(
+    ngx_http_airouter_live_entry_t *me, time_t now);
 static int ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel);
 static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
     uint32_t model);
@@ -555,6 +559,7 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
 {
     view->amcf = amcf;
     view->scope = scope;
+    view->last = 0;
 
     live->speed = ngx_http_airouter_live_speed;
     live->reliability = ngx_http_airouter_live_reliability;
@@ -1635,9 +1640,17 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 static double
 ngx_http_airouter_live_speed(void *ctx, uint32_t channel, uint32_t model)
 {
+    ngx_http_airouter_live_view_t *view = ctx;
+
     double                           speed;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (view->last && view->last_channel == channel
+        && view->last_model == model)
+    {
+        return view->last_speed;
+    }
 
     if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
                                        &shpool)
@@ -1646,12 +1659,7 @@ ngx_http_airouter_live_speed(void *ctx, uint32_t channel, uint32_t model)
         return 0.5;
     }
 
-    speed = 0.5;
-
-    if (me && me->samples) {
-        speed = NGX_HTTP_AIROUTER_LIVE_FAST_MS
-                / (NGX_HTTP_AIROUTER_LIVE_FAST_MS + me->ttfb);
-    }
+    speed = ngx_http_airouter_live_speed_of(me);
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -1663,11 +1671,17 @@ static double
 ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model)
 {
-    time_t                           now;
-    uint32_t                         t, ok, err;
-    ngx_uint_t                       i;
+    ngx_http_airouter_live_view_t *view = ctx;
+
+    double                           reliability;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (view->last && view->last_channel == channel
+        && view->last_model == model)
+    {
+        return view->last_reliability;
+    }
 
     if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
                                        &shpool)
@@ -1676,7 +1690,35 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
         return 0.5;
     }
 
-    now = ngx_time();
+    reliability = ngx_http_airouter_live_reliability_of(me, ngx_time());
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return reliability;
+}
+
+
+/* The speed score of a (channel, model) entry; the lock is held. */
+static double
+ngx_http_airouter_live_speed_of(ngx_http_airouter_live_entry_t *me)
+{
+    if (me && me->samples) {
+        return NGX_HTTP_AIROUTER_LIVE_FAST_MS
+               / (NGX_HTTP_AIROUTER_LIVE_FAST_MS + me->ttfb);
+    }
+
+    return 0.5;
+}
+
+
+/* The reliability score of a (channel, model) entry; the lock is held. */
+static double
+ngx_http_airouter_live_reliability_of(ngx_http_airouter_live_entry_t *me,
+    time_t now)
+{
+    uint32_t    t, ok, err;
+    ngx_uint_t  i;
+
     t = (uint32_t) (now / NGX_HTTP_AIROUTER_LIVE_BUCKET);
     ok = 0;
     err = 0;
@@ -1689,8 +1731,6 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
             }
         }
     }
-
-    ngx_shmtx_unlock(&shpool->mutex);
 
     /* Laplace: no data is 0.5, one failure is not the end of the world */
     return (ok + 1.0) / (ok + err + 2.0);
@@ -1709,6 +1749,8 @@ ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel)
 static int
 ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
 {
+    ngx_http_airouter_live_view_t *view = ctx;
+
     int                              available;
     time_t                           now;
     ngx_uint_t                       probing;
@@ -1733,6 +1775,12 @@ ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
                 && (se == NULL
                     || ngx_http_airouter_live_open(se, now, 0, &probing)
                        == NGX_OK);
+
+    view->last = 1;
+    view->last_channel = channel;
+    view->last_model = model;
+    view->last_speed = ngx_http_airouter_live_speed_of(me);
+    view->last_reliability = ngx_http_airouter_live_reliability_of(me, now);
 
     ngx_shmtx_unlock(&shpool->mutex);
 

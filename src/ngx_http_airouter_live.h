@@ -206,10 +206,20 @@ ngx_int_t ngx_http_airouter_live_scope_info(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
     ngx_str_t *model, ngx_uint_t scope, ngx_http_airouter_live_info_t *info);
 
-/* What the ranking's callbacks read: the caller's storage. */
+/*
+ * What the ranking's callbacks read: the caller's storage.  The entry
+ * availability looked at last is remembered with its speed and
+ * reliability, read under the same lock, so the scores the ranking asks
+ * for next cost no second lookup; bind() forgets it.
+ */
 typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
     ngx_uint_t                      scope;
+    ngx_uint_t                      last;       /* the three below are set */
+    uint32_t                        last_channel;
+    uint32_t                        last_model;
+    double                          last_speed;
+    double                          last_reliability;
 } ngx_http_airouter_live_view_t;
 
 /*

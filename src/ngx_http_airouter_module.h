@@ -44,9 +44,16 @@ typedef struct {
     const airouter_catalog_t    *catalog;
     uint64_t                     fingerprint;
 
-    /* this process's view of the zone's catalogue, and its generation */
+    /*
+     * This process's view of the zone's catalogue, its generation, and
+     * the catalogue requests read at that generation (NULL: not chosen
+     * yet); ngx_http_airouter_catalog.c's per-process cache, with the
+     * route memo (an airouter_route_memo_t) kept for that catalogue.
+     */
     const airouter_catalog_t    *zone_view;
     ngx_uint_t                   zone_generation;
+    const airouter_catalog_t    *zone_current;
+    void                        *route_memo;
 
     ngx_shm_zone_t              *shm_zone;
     ngx_str_t                    zone_name;

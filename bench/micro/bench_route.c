@@ -179,8 +179,8 @@ bench_build(const airouter_config_t *cf, const airouter_model_info_t **pool,
 
 static double
 bench_median(const airouter_catalog_t *cat, const airouter_config_t *cf,
-    const char *model, const airouter_live_t *live, size_t *matched,
-    size_t *ncand)
+    const char *model, const airouter_live_t *live,
+    airouter_route_memo_t *memo, size_t *matched, size_t *ncand)
 {
     size_t                   i;
     double                   t0, t[BENCH_RUNS];
@@ -195,10 +195,17 @@ bench_median(const airouter_catalog_t *cat, const airouter_config_t *cf,
     req.prompt_tokens = 1200;
     req.max_tokens = 1000;
 
+    /*
+     * With the memo, as the nginx side routes: the process's memo, and
+     * max_retry_attempts (3) + 2 candidates.
+     */
+    req.memo = memo;
+    req.generation = 1;
+
     for (i = 0; i < BENCH_RUNS; i++) {
         memset(&res, 0, sizeof(res));
         res.cand = cand;
-        res.cand_max = 8;
+        res.cand_max = memo ? 5 : 8;
 
         t0 = bench_now();
         airouter_route(cat, cf, &req, live, &res);
@@ -241,7 +248,9 @@ bench_catalogue(const char *title, size_t nchannels, size_t total,
     double                      ms, t0, us;
     airouter_live_t             live;
     airouter_config_t          *cf;
+    airouter_route_memo_t      *memo;
     const airouter_catalog_t   *cat;
+    airouter_route_memo_stats_t  before, after;
     static const char          *queries[] = {
         "tag:qwen3,free", "tag:free", "tag:gpt,!free", "qwen3-235b-a22b",
         "claude-3-haiku", "openai/gpt-4o", "kimi-free", "no-such-model"
@@ -270,17 +279,29 @@ bench_catalogue(const char *title, size_t nchannels, size_t total,
     live.reliability = bench_speed;
     live.available = bench_available;
 
+    memo = airouter_route_memo_create();
+
     for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
-        us = bench_median(cat, cf, queries[i], NULL, &matched, &ncand);
+        us = bench_median(cat, cf, queries[i], NULL, NULL, &matched, &ncand);
         printf("  %-18s matched %6zu  median %9.2f us", queries[i], matched,
                us);
-        us = bench_median(cat, cf, queries[i], &live, &matched, &ncand);
-        printf("   with live state %9.2f us\n", us);
+        us = bench_median(cat, cf, queries[i], &live, NULL, &matched,
+                          &ncand);
+        printf("   with live state %9.2f us", us);
+        airouter_route_memo_stats(memo, &before);
+        us = bench_median(cat, cf, queries[i], &live, memo, &matched,
+                          &ncand);
+        airouter_route_memo_stats(memo, &after);
+        printf("   memo + top-5 %9.2f us (live asked %5.0f/route)\n", us,
+               (double) (after.walked - before.walked) / BENCH_RUNS);
     }
 
-    us = bench_median(cat, cf, "tag:qwen3,free", &live, &matched, &ncand);
+    us = bench_median(cat, cf, "tag:qwen3,free", &live, NULL, &matched,
+                      &ncand);
     printf("  RESULT %s tag:qwen3,free median %.2f us (target <= %.0f us)"
            " %s\n", title, us, target, us <= target ? "PASS" : "FAIL");
+
+    airouter_route_memo_destroy(memo);
 
     free(copy);
     free(blob);

@@ -750,6 +750,321 @@ test_statuses(void)
 }
 
 
+/*
+ * The memo's path (#16): a synthetic catalogue of 12 channels and 480
+ * entries; every query x strategy x cand_max x live state routed twice
+ * with the memo (a miss, then a hit) must give exactly what the full path
+ * gives: the same candidates, scores and status.
+ */
+
+static uint32_t
+mix(uint32_t a, uint32_t b)
+{
+    uint32_t  h;
+
+    h = a * 2654435761u ^ (b + 0x9e3779b9u + (a << 6) + (a >> 2));
+    h ^= h >> 15;
+    h *= 2246822519u;
+    h ^= h >> 13;
+
+    return h;
+}
+
+
+static double
+memo_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) ctx;
+    return (mix(channel, model) % 1000) / 999.0;
+}
+
+
+static double
+memo_reliability(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) ctx;
+    return (mix(model, channel + 7) % 1000) / 999.0;
+}
+
+
+static int
+memo_available(void *ctx, uint32_t channel, uint32_t model)
+{
+    (void) ctx;
+    return mix(channel + 3, model) % 5 != 0;
+}
+
+
+static int
+memo_reachable(void *ctx, uint32_t channel)
+{
+    (void) ctx;
+    return channel != 5;
+}
+
+
+static const airouter_catalog_t *
+memo_catalog(airouter_config_t *cf, int extra)
+{
+    char                        *id;
+    size_t                       i, c;
+    airouter_catalog_builder_t  *b;
+    static const char           *fam[] = { "qwen/qwen3-%zub", "meta/llama-3-%zub",
+                                           "openai/gpt-4o-v%zu",
+                                           "mistral/mixtral-%zux7b" };
+
+    b = airouter_catalog_builder_create(cf);
+
+    for (c = 0; c < 12; c++) {
+        for (i = 0; i < 40; i++) {
+            id = unit_alloc(64);
+            snprintf(id, 64, fam[(c + i) % 4], (i * 7 + c) % 23 + 1);
+
+            if ((i + c) % 3 == 0) {
+                strcat(id, ":free");
+            }
+
+            add(b, (uint32_t) c, id,
+                (i % 5 == 0) ? -1 : (i % 3 == 0 ? 0 : 1e-7 * (1 + i + c)),
+                (i % 3 == 0) ? 0 : 2e-7 * (1 + i),
+                (i % 4) ? 8192u << (i % 5) : 0,
+                ((i % 7) ? AIROUTER_CAP_CHAT : AIROUTER_CAP_EMBEDDING)
+                | (i % 6 == 0 ? AIROUTER_CAP_VISION : 0)
+                | (i % 8 == 0 ? AIROUTER_CAP_TOOLS : 0),
+                (i % 2) ? AIROUTER_CAP_TOOLS : 0);
+        }
+    }
+
+    if (extra) {
+        add(b, 11, "qwen/qwen3-999b:free", 0, 0, 1000000, AIROUTER_CAP_CHAT,
+            0);
+    }
+
+    return finish(b);
+}
+
+
+static int
+memo_same(const airouter_route_result_t *a, const airouter_route_result_t *b)
+{
+    size_t  i;
+
+    if (a->status != b->status || a->ncand != b->ncand
+        || a->stage != b->stage || a->nsimilar != b->nsimilar)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < a->ncand; i++) {
+        if (a->cand[i].model != b->cand[i].model
+            || a->cand[i].channel != b->cand[i].channel
+            || a->cand[i].score != b->cand[i].score
+            || memcmp(a->cand[i].scores, b->cand[i].scores,
+                      sizeof(a->cand[i].scores)) != 0)
+        {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < a->nsimilar; i++) {
+        if (a->similar[i].name != b->similar[i].name) {
+            return 0;
+        }
+    }
+
+    if (a->status == AIROUTER_ROUTE_ALL_FILTERED) {
+        return memcmp(a->filtered, b->filtered, sizeof(a->filtered)) == 0;
+    }
+
+    return 1;
+}
+
+
+static void
+memo_route(const airouter_catalog_t *cat, airouter_config_t *cf,
+    airouter_route_req_t *req, const airouter_live_t *live, size_t max,
+    airouter_route_result_t *res, airouter_candidate_t *cand)
+{
+    memset(res, 0, sizeof(airouter_route_result_t));
+    res->cand = cand;
+    res->cand_max = max;
+    airouter_route(cat, cf, req, live, res);
+}
+
+
+static void
+test_memo(void)
+{
+    size_t                        q, st, k, l, r, bad, compared;
+    airouter_live_t               lv, *live;
+    airouter_config_t            *cf;
+    airouter_strlist_t            tags, models, empty;
+    airouter_route_req_t          req;
+    airouter_candidate_t          ca[16], cb[16];
+    airouter_route_memo_t        *memo;
+    airouter_route_result_t       a, b;
+    const airouter_catalog_t     *cat, *cat2;
+    airouter_route_memo_stats_t   stats, before;
+    static char                  *llama[] = { "llama" };
+    static char                  *gpt[] = { "openai/gpt-4o*" };
+    static const size_t           kmax[] = { 1, 3, 16 };
+    static const char            *strategies[] = {
+        "cost_first", "free_first", "local_first", "balanced",
+        "speed_optimized", "quality_optimized", "smallest"
+    };
+    static const char            *queries[] = {
+        "tag:qwen3", "tag:free", "tag:qwen3,free", "tag:!free", "tag:gpt",
+        "qwen3-7b", "meta/llama-3-5b", "llama-free", "no-such-model",
+        "tag:", "tag:qwen3,!free", "mixtral"
+    };
+
+    cf = make_config(12);
+    cf->channels[3].priority = 0;
+    cf->channels[4].weight = 300;
+    cf->channels[6].enabled = 0;
+    cf->channels[7].local = 1;
+    cf->channels[8].free = 1;
+    cf->routing.filters.exclude_embedding_models = 1;
+    cf->routing.filters.min_context_length = 9000;
+
+    cat = memo_catalog(cf, 0);
+    UNIT_CHECK(cat != NULL, "memo catalogue");
+
+    memo = airouter_route_memo_create();
+    UNIT_CHECK(memo != NULL, "memo");
+
+    memset(&lv, 0, sizeof(lv));
+    lv.speed = memo_speed;
+    lv.reliability = memo_reliability;
+    lv.available = memo_available;
+    lv.reachable = memo_reachable;
+
+    tags.items = llama;
+    tags.n = 1;
+    models.items = gpt;
+    models.n = 1;
+    empty.items = NULL;
+    empty.n = 0;
+
+    bad = 0;
+    compared = 0;
+
+    for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+    for (st = 0; st < sizeof(strategies) / sizeof(strategies[0]); st++) {
+    for (k = 0; k < 3; k++) {
+    for (l = 0; l < 2; l++) {
+    for (r = 0; r < 4; r++) {
+        live = l ? &lv : NULL;
+
+        memset(&req, 0, sizeof(req));
+        req.model = queries[q];
+        req.model_len = strlen(queries[q]);
+        req.strategy = strategies[st];
+        req.endpoint = AIROUTER_ENDPOINT_CHAT;
+        req.needs_vision = (r == 2);
+        req.needs_tools = (r == 3);
+        req.prompt_tokens = (r == 1) ? 30000 : 100;
+        req.allowed_tags = (r == 1) ? &tags : &empty;
+        req.allowed_models = (r == 3) ? &models : NULL;
+
+        memo_route(cat, cf, &req, live, kmax[k], &a, ca);
+
+        req.memo = memo;
+        req.generation = 1;
+        memo_route(cat, cf, &req, live, kmax[k], &b, cb);
+
+        if (!memo_same(&a, &b)) {
+            bad++;
+        }
+
+        /* the second time from the memo */
+        memo_route(cat, cf, &req, live, kmax[k], &b, cb);
+
+        if (!memo_same(&a, &b)) {
+            bad++;
+        }
+
+        compared += 2;
+    }
+    }
+    }
+    }
+    }
+
+    UNIT_CHECK(bad == 0, "%zu of %zu memo routes differ from the full path",
+               bad, compared);
+
+    airouter_route_memo_stats(memo, &stats);
+    UNIT_CHECK(stats.hits > stats.misses && stats.misses > 0,
+               "hits %llu misses %llu", (unsigned long long) stats.hits,
+               (unsigned long long) stats.misses);
+
+    /* live state only for a few of the set: 3 kept of tag:free's 264 */
+
+    memset(&req, 0, sizeof(req));
+    req.model = "tag:free";
+    req.model_len = 8;
+    req.strategy = "cost_first";
+    req.memo = memo;
+    req.generation = 1;
+
+    airouter_route_memo_stats(memo, &before);
+    memo_route(cat, cf, &req, &lv, 3, &b, cb);
+    airouter_route_memo_stats(memo, &stats);
+
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_OK && b.ncand == 3,
+               "tag:free routed: %d %zu", b.status, b.ncand);
+    UNIT_CHECK(stats.walked - before.walked < b.nmatched / 2,
+               "live state asked for %llu of %zu matches",
+               (unsigned long long) (stats.walked - before.walked),
+               b.nmatched);
+
+    /* the key's ACL is part of the memo's key */
+
+    req.model = "tag:qwen3";
+    req.model_len = 9;
+    req.allowed_tags = &tags;
+    memo_route(cat, cf, &req, NULL, 16, &b, cb);
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_ALL_FILTERED
+               && b.filtered[AIROUTER_FILTER_KEY] == b.nmatched,
+               "qwen3 for a llama-only key: status %d", b.status);
+
+    req.allowed_tags = NULL;
+    memo_route(cat, cf, &req, NULL, 16, &b, cb);
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_OK && b.ncand > 0,
+               "qwen3 for a key without ACL: status %d", b.status);
+
+    req.allowed_tags = &tags;
+    memo_route(cat, cf, &req, NULL, 16, &b, cb);
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_ALL_FILTERED,
+               "qwen3 for a llama-only key again: status %d", b.status);
+
+    /* a new generation is seen at once, with or without a new view */
+
+    cat2 = memo_catalog(cf, 1);
+    req.allowed_tags = NULL;
+    req.model = "qwen3-999b";
+    req.model_len = 10;
+    memo_route(cat, cf, &req, NULL, 16, &b, cb);
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_NO_MATCH, "999b not there yet");
+
+    req.generation = 2;
+    memo_route(cat2, cf, &req, NULL, 16, &b, cb);
+    UNIT_CHECK(b.status == AIROUTER_ROUTE_OK && b.ncand == 1,
+               "999b in generation 2: status %d", b.status);
+
+    airouter_route_memo_stats(memo, &before);
+    req.generation = 3;
+    memo_route(cat2, cf, &req, NULL, 16, &b, cb);
+    airouter_route_memo_stats(memo, &stats);
+    UNIT_CHECK(stats.resets == before.resets + 1
+               && stats.misses == before.misses + 1,
+               "generation 3 resets the memo");
+
+    airouter_route_memo_destroy(memo);
+}
+
+
 int
 main(void)
 {
@@ -758,6 +1073,7 @@ main(void)
     test_ties();
     test_filters();
     test_statuses();
+    test_memo();
     unit_free_all();
 
     UNIT_DONE("test_rank");
