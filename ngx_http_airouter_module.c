@@ -27,6 +27,7 @@
 #include "ngx_http_airouter_resolve.h"
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_history.h"
+#include "ngx_http_airouter_audit.h"
 #include "airouter_tokenizer.h"
 
 
@@ -64,6 +65,7 @@ static const ngx_http_airouter_zone_init_pt  ngx_http_airouter_zone_parts[] = {
     ngx_http_airouter_redis_init_zone,
     ngx_http_airouter_reqlog_init_zone,
     ngx_http_airouter_history_init_zone,
+    ngx_http_airouter_audit_init_zone,
     NULL
 };
 

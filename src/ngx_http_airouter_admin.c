@@ -6,7 +6,8 @@
  * every path under it) and the handler that serves it, in
  * ngx_http_airouter_admin_api.c, ngx_http_airouter_stats_api.c,
  * ngx_http_airouter_discovery.c, ngx_http_airouter_explain.c,
- * ngx_http_airouter_reqlog.c or ngx_http_airouter_history.c.
+ * ngx_http_airouter_reqlog.c, ngx_http_airouter_history.c or
+ * ngx_http_airouter_audit.c.
  */
 
 #include "ngx_http_airouter_handlers.h"
@@ -18,6 +19,7 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_history.h"
+#include "ngx_http_airouter_audit.h"
 
 
 typedef struct {
@@ -76,6 +78,10 @@ static ngx_http_airouter_admin_url_t  ngx_http_airouter_admin_urls[] = {
     /* GET: the last hour, minute by minute */
     { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/history"),
       ngx_http_airouter_history_api },
+
+    /* GET ?limit=: the admin actions, newest first */
+    { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/audit"),
+      ngx_http_airouter_audit_api },
 
     { 0, ngx_null_string, NULL }
 };

@@ -31,6 +31,7 @@
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_discovery.h"
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_audit.h"
 #include "airouter_tags.h"
 
 #include <math.h>
@@ -188,6 +189,12 @@ ngx_http_airouter_admin_api_switch(ngx_http_request_t *r, json_t *body)
                       "airouter: routing strategy switched to \"%s\" by the "
                       "admin API", name.len ? (char *) name.data
                                    : acf->routing.default_strategy);
+
+        ngx_http_airouter_audit(r, "strategy.switch", "routing",
+                                prev[0] ? (char *) prev
+                                        : acf->routing.default_strategy,
+                                name.len ? (char *) name.data
+                                         : acf->routing.default_strategy);
     }
 
     if (ngx_http_airouter_switch_strategy(amcf, buf, sizeof(buf)) == NGX_OK) {
@@ -561,7 +568,7 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *path)
     u_char                         *p, *dst, *src, *id;
     size_t                          len;
     ngx_str_t                       rest, action;
-    ngx_uint_t                      index, cleared;
+    ngx_uint_t                      index, cleared, was_off;
     airouter_config_t              *acf;
     const airouter_channel_t       *ch;
     ngx_http_airouter_main_conf_t  *amcf;
@@ -613,6 +620,9 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *path)
     if (action.data[0] == 'r') {
         cleared = (ngx_http_airouter_live_reset(amcf, index) == NGX_OK);
 
+        ngx_http_airouter_audit(r, "channel.reset", ch->id,
+                                cleared ? "blocked" : "clear", "clear");
+
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "airouter: channel \"%s\" reset by the admin API",
                       ch->id);
@@ -621,6 +631,8 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *path)
                    json_pack("{s:s, s:s, s:b}", "channel", ch->id,
                              "action", "reset", "had_state", (int) cleared));
     }
+
+    was_off = ngx_http_airouter_switch_channel_off(amcf, ch->id);
 
     if (ngx_http_airouter_switch_channel(amcf, ch->id,
                                                action.data[0] == 'e')
@@ -634,6 +646,11 @@ ngx_http_airouter_admin_api_channel(ngx_http_request_t *r, ngx_str_t *path)
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                   "airouter: channel \"%s\" %sd by the admin API", ch->id,
                   action.data[0] == 'e' ? "enable" : "disable");
+
+    ngx_http_airouter_audit(r, action.data[0] == 'e' ? "channel.enable"
+                                                     : "channel.disable",
+                            ch->id, was_off ? "disabled" : "enabled",
+                            action.data[0] == 'e' ? "enabled" : "disabled");
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
                json_pack("{s:s, s:s, s:b, s:b}", "channel", ch->id,

@@ -34,6 +34,7 @@
 #include "ngx_http_airouter_pricing.h"
 #include "ngx_http_airouter_live.h"
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_audit.h"
 #include "ngx_http_airouter_ssl.h"
 #include "airouter_models_json.h"
 
@@ -2122,6 +2123,8 @@ ngx_http_airouter_discovery_admin_run(ngx_http_request_t *r)
     switch (rc) {
 
     case NGX_OK:
+        ngx_http_airouter_audit(r, "discovery.run", "discovery", "-",
+                                "started");
         r->main->count++;
         return NGX_DONE;
 

@@ -106,7 +106,10 @@ ngx_http_airouter_reqlog_init_conf(ngx_conf_t *cf,
     size_t  need;
 
     if (amcf->request_log == NGX_CONF_UNSET_UINT) {
-        amcf->request_log = NGX_HTTP_AIROUTER_REQLOG_DEFAULT;
+        /* the default takes at most an eighth of a small zone */
+        amcf->request_log = ngx_min(NGX_HTTP_AIROUTER_REQLOG_DEFAULT,
+                                    amcf->zone_size / 8
+                                    / sizeof(ngx_http_airouter_reqlog_entry_t));
     }
 
     need = amcf->request_log ? ngx_http_airouter_reqlog_bytes(
