@@ -65,7 +65,7 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench clean fuzz fuzz-bins fuzz-clang callgraph test-hup \
+        bench bench-ab clean fuzz fuzz-bins fuzz-clang callgraph test-hup \
         test-valgrind install uninstall deb
 
 all: build
@@ -282,6 +282,21 @@ stop:
 bench: deps build
 	@MODULE=$(MODULE) AIROUTER_FIXTURES=$(FIXTURES) NGINX_BIN=$(NGINX) ECHO_SO=$(ECHO_SO) \
 	    bench/run
+
+# before/after: the module at git revision BASE (built in bench/out/ab-src
+# from `git archive`) against the work tree's, side by side in one run
+# (bench/ab writes bench/AB.md)
+AB_SRC := $(TOP)/bench/out/ab-src
+bench-ab: deps build
+	@test -n "$(BASE)" || { echo "usage: make bench-ab BASE=<git revision>" >&2; exit 2; }
+	@rm -rf $(AB_SRC) && mkdir -p $(AB_SRC)
+	@git archive "$(BASE)" | tar -x -C $(AB_SRC)
+	@$(MAKE) -s --no-print-directory -C $(AB_SRC) $(AB_SRC)/build/ngx_http_airouter_module.so
+	@BASE_MODULE=$(AB_SRC)/build/ngx_http_airouter_module.so \
+	    BASE_LABEL="$$(git log -1 --format="%h %s" "$(BASE)" | cut -c1-72)" \
+	    BUILD_LABEL="$$(git describe --always --dirty)" \
+	    MODULE=$(MODULE) AIROUTER_FIXTURES=$(FIXTURES) NGINX_BIN=$(NGINX) \
+	    ECHO_SO=$(ECHO_SO) bench/ab
 
 # Installation in Debian's layout (packaging/install.sh says what goes
 # where and what uninstall keeps).  PREFIX moves what lives under /usr;
