@@ -28,6 +28,10 @@ DEMO_PORTS  ?= 18901 18902 18903
 DEMO_DIR    ?= $(TOP)/run/demo
 NGX_SRC     ?= /usr/share/nginx/src
 NGINX       ?= /usr/sbin/nginx
+# nginx reads an environment variable NGINX as listening sockets handed
+# over by a binary upgrade, and then does not daemonize: `make demo
+# NGINX=...` must not put it in the environment of what it starts
+unexport NGINX
 ECHO_SO     ?= /usr/lib/nginx/modules/ngx_http_echo_module.so
 
 TOP         := $(CURDIR)

@@ -9,6 +9,11 @@
 
 use Test::Nginx::Socket;
 
+# valgrind mode starts nginx afresh for every block (a reload under
+# memcheck would outlast the block's timeouts), so there is no HUP to test
+plan skip_all => 'HUP mode is off under valgrind (make test-valgrind)'
+    if $ENV{TEST_NGINX_USE_VALGRIND};
+
 use_hup();
 master_on();     # so that the --- no_hup block has a master to reload too
 no_shuffle();
