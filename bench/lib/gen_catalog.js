@@ -11,7 +11,8 @@
 // Each channel gets its own models_file (a saved /models answer, the
 // OpenRouter/OpenAI list shape) under OUT_DIR/catalog/, and every channel's
 // base_url is the mock upstream.  The line "# @CATALOGUE@" of TEMPLATE is
-// replaced by the generated channels, "@MOCK@" by the mock's port.
+// replaced by the generated channels, "@MOCK@" by the mock's port,
+// "@RELAY@" by $BENCH_RELAY_PORT (the relay measurement's upstream).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -82,6 +83,7 @@ for (let i = 1; i <= nfallback; i++) {
 const tpl = fs.readFileSync(template, 'utf8');
 const conf = tpl.replace(/^.*# @CATALOGUE@.*$/m, yaml.replace(/\n$/, ''))
                 .replace(/@MOCK@/g, mockPort)
+                .replace(/@RELAY@/g, process.env.BENCH_RELAY_PORT || mockPort)
                 .replace(/@FALLBACK_MODELS@/g, fallback.join(', '));
 fs.writeFileSync(path.join(out, 'router_config.yaml'), conf);
 console.log(`catalogue: ${added} entries on ${nchannels} channels from a pool of ${pool.length} models`);

@@ -85,6 +85,10 @@ write_report() {
     echo "| d/b req/s | $db | (report) | |"
     echo "| c/f req/s | $cf | ≥ 50 | $( [ "$cf" = n/a ] && echo "–" || yes_no "$fc_ok") |"
     echo "| streaming TTFB, c − b (median) | $ttfb_over µs | ≤ 1 ms | $(yes_no "$ttfb_ok") |"
+    local relay_cb relay_ok
+    relay_cb=$(ratio "${RL[b]}" "${RL[c]}")
+    relay_ok=$(awk -v r="$relay_cb" 'BEGIN { print (r >= 0.90) }')
+    echo "| SSE relay throughput, c/b ($RELAY_EVENTS events per stream, below) | $relay_cb | ≥ 0.90 | $(yes_no "$relay_ok") |"
     echo "| worker RSS growth after warm-up | $rss_growth kB over $(num "$cum") requests | none | $(yes_no "$rss_ok") |"
     echo
     if [ "$E_MODE" = every ]; then
@@ -133,6 +137,20 @@ write_report() {
         echo "f: the stock Portkey gateway answers every stream on Node $(node --version) with \`${PK_STOCK_STREAM}\` and logs \`TypeError: immutable\` (a known bug: Portkey-AI/gateway#1550, #1389). The f row is the same gateway with [lib/portkey-stream-fix.mjs](lib/portkey-stream-fix.mjs) preloaded, which gives it upstream responses with mutable headers (what its proposed fix, PR #1551, does); case f above runs the stock gateway."
         echo
     fi
+    echo "## Streaming relay"
+    echo
+    echo "$RELAY_STREAMS streams in a row per path over one keepalive connection (one curl), each $RELAY_EVENTS SSE chat chunks of ~165 bytes that the mock sends back to back, one HTTP chunk each, then a usage event and \`[DONE]\` ($(num "$RELAY_BYTES") bytes per stream); the time is the sum of curl's \`time_total\`, the better of two rounds. Every stream is checked whole (status, size, event count, \`[DONE]\`)."
+    echo
+    echo "| path | $RELAY_STREAMS streams | per stream | MB/s | µs per event | throughput vs b |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    for k in a b c; do
+        awk -v t="${RL[$k]}" -v n="$RELAY_STREAMS" -v e="$RELAY_EVENTS" -v by="$RELAY_BYTES" -v tb="${RL[b]}" -v k="$k" 'BEGIN {
+            printf "| %s | %.3f s | %.1f ms | %.0f | %.2f | %.3f |\n", k, t, t / n * 1000,
+                by * n / t / 1048576, t / n / e * 1e6, tb / t }'
+    done
+    echo
+    echo "a: the mock directly; b: plain nginx \`proxy_pass\` with \`proxy_buffering off\`; c: airouter (\`bench/relay-model\`). Rounds: a ${RL[a1]} / ${RL[a2]} s, b ${RL[b1]} / ${RL[b2]} s, c ${RL[c1]} / ${RL[c2]} s."
+    echo
     echo "## Memory"
     echo
     echo "airouter's worker(s) (\`VmRSS\` from /proc) and its shared zone (\`GET /health\` → \`zone.used\`, of $(num "$(grep -o '"size":[0-9]*' "$DATA/health.json" | cut -d: -f2)") bytes)."
