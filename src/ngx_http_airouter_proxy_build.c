@@ -1,0 +1,519 @@
+/*
+ * One try's request, rebuilt before every try by peer.get: the request
+ * line for the channel's path, Host, the key's header lines, Accept-
+ * Encoding: identity, Content-Length, and the body with the channel's
+ * model id spliced in (or the whole body dumped again when it cannot be
+ * spliced); for a channel that speaks another dialect, the body
+ * translated to it (the client's own body when both speak it).  Other
+ * kinds of request bodies (binary, multipart) are built here too.
+ *
+ * Called by ngx_http_airouter_proxy_peer.c; calls the dialect glue.
+ */
+
+#include "ngx_http_airouter_proxy_impl.h"
+
+
+static ngx_buf_t *ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_buf_t *ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_find_model(
+    ngx_http_airouter_proxy_ctx_t *p);
+static ngx_buf_t *ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p);
+static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
+
+
+/*
+ * The client's body bytes with the candidate's model id in place of the
+ * model the client named, and for streams a request for usage in the
+ * final chunk.  Returns NGX_CONF_UNSET_PTR when the body needs the slow
+ * path (ngx_http_airouter_proxy_dump): a shape the scan does not follow,
+ * or stream_options the client set itself.
+ */
+static ngx_buf_t *
+ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t                    qlen, extra;
+    u_char                   *raw;
+    ngx_buf_t                *b;
+    airouter_json_span_t      model;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    static const char  usage[] = "\"stream_options\":{\"include_usage\":true},";
+
+    ctx = p->ctx;
+    raw = ctx->raw.data;
+
+    if (p->splice == 0) {
+        p->splice = ngx_http_airouter_proxy_find_model(p);
+    }
+
+    if (p->splice != 1) {
+        return NGX_CONF_UNSET_PTR;
+    }
+
+    model = p->model;
+    extra = ctx->stream ? sizeof(usage) - 1 : 0;
+
+    qlen = airouter_json_quoted_len((char *) p->cand->model.data,
+                                    p->cand->model.len);
+
+    b = ngx_create_temp_buf(r->pool, ctx->raw.len - (model.end - model.start)
+                                     + qlen + extra);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    /* "{", then the usage request (a member of its own, first) */
+    b->last = ngx_cpymem(b->last, raw, model.open);
+
+    if (extra) {
+        b->last = ngx_cpymem(b->last, usage, extra);
+    }
+
+    b->last = ngx_cpymem(b->last, raw + model.open,
+                         model.start - model.open);
+    b->last += airouter_json_quote((char *) b->last,
+                                   (char *) p->cand->model.data,
+                                   p->cand->model.len);
+    b->last = ngx_cpymem(b->last, raw + model.end, ctx->raw.len - model.end);
+
+    return b;
+}
+
+
+/*
+ * One walk of the client's body: 1 when its "model" can be spliced (for a
+ * stream, only when the client sent no stream_options of its own), else
+ * -1.  The last "model" counts, as jansson keeps it.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_find_model(ngx_http_airouter_proxy_ctx_t *p)
+{
+    int                       rc, found;
+    airouter_json_iter_t      it;
+    airouter_json_span_t      m;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = p->ctx;
+
+    if (ctx->raw.data == NULL
+        || airouter_json_iter_init(&it, (char *) ctx->raw.data, ctx->raw.len)
+           != 0)
+    {
+        return -1;
+    }
+
+    found = 0;
+
+    while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
+        if (airouter_json_key_is((char *) ctx->raw.data, &m, "model")) {
+            p->model = m;
+            found = 1;
+
+        } else if (ctx->stream
+                   && airouter_json_key_is((char *) ctx->raw.data, &m,
+                                           "stream_options"))
+        {
+            return -1;
+        }
+    }
+
+    return (rc == 0 && found) ? 1 : -1;
+}
+
+
+/*
+ * The dialect an attempt speaks to a channel: the channel's own (openai
+ * or anthropic), or Responses passed through when the client speaks it
+ * and the channel serves /v1/responses itself.
+ */
+airouter_dialect_e
+ngx_http_airouter_proxy_upstream(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel)
+{
+    const airouter_channel_t     *ch;
+    ngx_http_airouter_dialect_t  *d;
+
+    ch = &p->ctx->amcf->config->channels[channel];
+    d = p->ctx->dialect;
+
+    if (d && d->client == AIROUTER_DIALECT_RESPONSES && ch->responses_api) {
+        return AIROUTER_DIALECT_RESPONSES;
+    }
+
+    return (airouter_dialect_e) ch->dialect;
+}
+
+
+/*
+ * The live scope of an attempt: the upstream endpoint it asks, which a
+ * model_not_found concerns (a model missing from a channel's
+ * /v1/responses may still be on its /chat/completions): the request's
+ * own for an OpenAI channel, Anthropic's /v1/messages whichever dialect
+ * the client speaks, /v1/responses for a Responses request passed
+ * through.
+ */
+ngx_uint_t
+ngx_http_airouter_proxy_scope(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel)
+{
+    switch (ngx_http_airouter_proxy_upstream(p, channel)) {
+
+    case AIROUTER_DIALECT_ANTHROPIC:
+        return NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES;
+
+    case AIROUTER_DIALECT_RESPONSES:
+        return NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES;
+
+    default:
+        return ngx_http_airouter_live_scope(p->ctx->endpoint);
+    }
+}
+
+
+/*
+ * The request in a channel's dialect other than chat: the client's own
+ * bytes when it speaks that dialect, else chat translated (made once per
+ * request).  NGX_DECLINED: it has no words there (audio for Messages).
+ */
+ngx_int_t
+ngx_http_airouter_proxy_native(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, airouter_dialect_e upstream,
+    ngx_str_t *body)
+{
+    ngx_int_t                     rc;
+    airouter_derr_t               err;
+    ngx_http_airouter_ctx_t      *ctx;
+    ngx_http_airouter_dialect_t  *d;
+
+    ctx = p->ctx;
+
+    if (ctx->dialect == NULL) {
+        if (ngx_http_airouter_dialect_chat(r, &d) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->dialect = d;
+    }
+
+    rc = ngx_http_airouter_dialect_body(r, ctx->dialect, upstream, ctx->body,
+                                        &ctx->raw, body, &err);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "airouter: a %s channel cannot take this request: %s",
+                      airouter_dialect_name(upstream), err.message);
+    }
+
+    return rc;
+}
+
+
+/* That body with the candidate's model id in it, as the chat splice. */
+static ngx_buf_t *
+ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t                qlen, blen;
+    json_t               *tree;
+    ngx_buf_t            *b;
+    ngx_str_t             raw;
+    airouter_json_span_t  m;
+
+    if (ngx_http_airouter_proxy_native(r, p, p->upstream, &raw) != NGX_OK) {
+        return NULL;
+    }
+
+    if (raw.data != p->native_raw) {
+        p->native_raw = raw.data;
+        p->native_splice = airouter_json_member((char *) raw.data, raw.len,
+                                                "model", &p->native_model);
+    }
+
+    if (p->native_splice == 1) {
+        m = p->native_model;
+        qlen = airouter_json_quoted_len((char *) p->cand->model.data,
+                                        p->cand->model.len);
+
+        b = ngx_create_temp_buf(r->pool, raw.len - (m.end - m.start) + qlen);
+        if (b == NULL) {
+            return NULL;
+        }
+
+        b->last = ngx_cpymem(b->last, raw.data, m.start);
+        b->last += airouter_json_quote((char *) b->last,
+                                       (char *) p->cand->model.data,
+                                       p->cand->model.len);
+        b->last = ngx_cpymem(b->last, raw.data + m.end, raw.len - m.end);
+
+        return b;
+    }
+
+    /* a body the scan cannot follow: parsed, rewritten, serialised */
+    tree = json_loadb((char *) raw.data, raw.len, 0, NULL);
+    if (tree == NULL
+        || json_object_set_new(tree, "model",
+                               json_stringn((char *) p->cand->model.data,
+                                            p->cand->model.len))
+           != 0)
+    {
+        json_decref(tree);
+        return NULL;
+    }
+
+    blen = json_dumpb(tree, NULL, 0, JSON_COMPACT);
+
+    b = ngx_create_temp_buf(r->pool, blen);
+    if (b == NULL) {
+        json_decref(tree);
+        return NULL;
+    }
+
+    b->last += json_dumpb(tree, (char *) b->pos, blen, JSON_COMPACT);
+    json_decref(tree);
+
+    return b;
+}
+
+
+/*
+ * The slow path: the body rewritten in its jansson tree and serialised
+ * again, in one pass into a buffer sized from the client's body;
+ * json_dumpb() says what it needed, so a rare longer output (reals
+ * printed with 17 digits) is written again into a buffer of that size.
+ */
+static ngx_buf_t *
+ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t      blen, cap;
+    json_t     *body, *so;
+    ngx_buf_t  *bb;
+
+    body = p->ctx->body;
+
+    if (json_object_set_new(body, "model",
+                            json_stringn((char *) p->cand->model.data,
+                                         p->cand->model.len))
+        != 0)
+    {
+        return NULL;
+    }
+
+    if (p->ctx->stream) {
+        so = json_object_get(body, "stream_options");
+
+        if (!json_is_object(so)) {
+            so = json_object();
+            if (so == NULL || json_object_set_new(body, "stream_options", so)
+                              != 0)
+            {
+                return NULL;
+            }
+        }
+
+        if (json_object_set_new(so, "include_usage", json_true()) != 0) {
+            return NULL;
+        }
+    }
+
+    cap = (r->headers_in.content_length_n > 0
+           && r->headers_in.content_length_n < 1024 * 1024)
+          ? (size_t) r->headers_in.content_length_n
+            + (size_t) r->headers_in.content_length_n / 4
+            + p->cand->model.len + 128
+          : 4096;
+
+    bb = ngx_create_temp_buf(r->pool, cap);
+    if (bb == NULL) {
+        return NULL;
+    }
+
+    blen = json_dumpb(body, (char *) bb->pos, cap, JSON_COMPACT);
+
+    if (blen > cap) {
+        bb = ngx_create_temp_buf(r->pool, blen);
+        if (bb == NULL) {
+            return NULL;
+        }
+
+        blen = json_dumpb(body, (char *) bb->pos, blen, JSON_COMPACT);
+    }
+
+    if (blen == 0) {
+        return NULL;
+    }
+
+    bb->last = bb->pos + blen;
+
+    return bb;
+}
+
+
+/*
+ * The request for this try: line, Host, the channel's key, the client's
+ * Accept and User-Agent, a plain answer asked for, and the body with the
+ * candidate's model id (for streams, asking for usage in the final
+ * chunk).  The client's own Authorization and everything else it sent
+ * stay here.
+ */
+ngx_int_t
+ngx_http_airouter_proxy_build(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    size_t                          len, ulen;
+    u_char                         *url;
+    ngx_buf_t                      *b, *bb;
+    ngx_str_t                      *auth, *accept, *agent;
+    ngx_str_t                       path;
+    const char                     *api;
+    ngx_chain_t                    *cl, *bcl;
+    ngx_http_upstream_t            *u;
+    const airouter_channel_t       *ch;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_channel_t    *pch;
+    ngx_http_airouter_loc_conf_t   *alcf;
+
+    ctx = p->ctx;
+    u = r->upstream;
+    pch = p->channel;
+    ch = &ctx->amcf->config->channels[p->cand->channel];
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+
+    p->upstream = ngx_http_airouter_proxy_upstream(p, p->cand->channel);
+
+    if (p->upstream != AIROUTER_DIALECT_OPENAI) {
+        bb = ngx_http_airouter_proxy_native_body(r, p);
+        if (bb == NULL) {
+            return NGX_ERROR;
+        }
+
+        api = (p->upstream == AIROUTER_DIALECT_ANTHROPIC) ? "/v1/messages"
+                                                          : "/v1/responses";
+        goto body;
+    }
+
+    api = p->api_path;
+
+    bb = ngx_http_airouter_proxy_splice(r, p);
+
+    if (bb == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (bb == NGX_CONF_UNSET_PTR) {
+        bb = ngx_http_airouter_proxy_dump(r, p);
+        if (bb == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+body:
+
+    bb->flush = 1;
+
+    ulen = airouter_config_url(ch, api, NULL, 0);
+    url = ngx_pnalloc(r->pool, ulen + 1);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) airouter_config_url(ch, api, (char *) url, ulen + 1);
+
+    path.data = (u_char *) ngx_http_airouter_proxy_url_path(url);
+    path.len = ngx_strlen(path.data);
+
+    if (path.len == 0) {
+        ngx_str_set(&path, "/");
+    }
+
+    u->uri = path;
+
+    auth = pch->ep->nauth ? &pch->ep->auth[p->key % pch->ep->nauth] : NULL;
+    accept = r->headers_in.accept ? &r->headers_in.accept->value : NULL;
+    agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
+                                     : NULL;
+
+    len = sizeof("POST  HTTP/1.1" CRLF) - 1 + path.len
+          + sizeof("Host: " CRLF) - 1 + pch->ep->host.len
+          + (auth ? auth->len : 0)
+          + sizeof("Content-Type: application/json" CRLF) - 1
+          + sizeof("Accept: " CRLF) - 1
+          + (accept ? accept->len : sizeof("text/event-stream") - 1)
+          + (agent ? sizeof("User-Agent: " CRLF) - 1 + agent->len : 0)
+          + sizeof("Accept-Encoding: identity" CRLF) - 1
+          + sizeof("Content-Length: " CRLF) - 1 + NGX_OFF_T_LEN
+          + sizeof("Connection: keep-alive" CRLF) - 1
+          + sizeof(CRLF) - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF,
+                          &path, &pch->ep->host);
+
+    if (auth) {
+        b->last = ngx_cpymem(b->last, auth->data, auth->len);
+    }
+
+    b->last = ngx_cpymem(b->last, "Content-Type: application/json" CRLF,
+                         sizeof("Content-Type: application/json" CRLF) - 1);
+
+    if (accept) {
+        b->last = ngx_sprintf(b->last, "Accept: %V" CRLF, accept);
+
+    } else {
+        b->last = ngx_sprintf(b->last, "Accept: %s" CRLF,
+                              ctx->stream ? "text/event-stream"
+                                          : "application/json");
+    }
+
+    if (agent) {
+        b->last = ngx_sprintf(b->last, "User-Agent: %V" CRLF, agent);
+    }
+
+    /* the answer is read on its way (usage, keys, events): plain, please */
+    b->last = ngx_cpymem(b->last, "Accept-Encoding: identity" CRLF,
+                         sizeof("Accept-Encoding: identity" CRLF) - 1);
+
+    b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
+                          CRLF CRLF, (size_t) (bb->last - bb->pos),
+                          alcf->keepalive ? "keep-alive" : "close");
+
+    cl = ngx_alloc_chain_link(r->pool);
+    bcl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL || bcl == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = bcl;
+    bcl->buf = bb;
+    bcl->next = NULL;
+
+    u->request_bufs = cl;
+
+    return NGX_OK;
+}
+
+
+/* "http://host:port/a/b" -> "/a/b" ("" when there is no path). */
+static const u_char *
+ngx_http_airouter_proxy_url_path(const u_char *url)
+{
+    const u_char  *p;
+
+    p = (u_char *) ngx_strstr(url, "://");
+    p = p ? p + 3 : url;
+
+    while (*p && *p != '/' && *p != '?') {
+        p++;
+    }
+
+    return p;
+}

@@ -1,0 +1,746 @@
+/*
+ * The answer's body on its way to the client: the upstream's input filter
+ * (unbuffered pass-through: chunked, length or close) and what it does to
+ * the bytes: the channel's keys masked (scrub), a stream relayed event by
+ * event (an unfinished event is held until its end), usage read on the
+ * way (SSE events, or the end of a JSON answer too big to judge whole),
+ * an answer in another dialect translated into the client's (relay).
+ * Every buffer that goes to the client is made here (emit).
+ *
+ * Called by nginx's upstream code (input filter) and the upstream
+ * callbacks; calls the inflater and the usage reader.
+ */
+
+#include "ngx_http_airouter_proxy_impl.h"
+
+
+#define NGX_HTTP_AIROUTER_SSE_LINE        (16 * 1024)
+
+/* an unfinished event longer than this goes to the client as it comes */
+#define NGX_HTTP_AIROUTER_HOLD_MAX        (64 * 1024)
+
+
+static ngx_int_t ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block);
+static ngx_int_t ngx_http_airouter_proxy_translated_end(
+    ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p,
+    ngx_chain_t ***ll);
+static ngx_int_t ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last);
+static ngx_int_t ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block);
+static size_t ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p,
+    u_char *start, u_char *last, size_t from);
+static ngx_int_t ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last);
+static size_t ngx_http_airouter_proxy_key_start(
+    ngx_http_airouter_channel_t *ch, u_char *pos, u_char *last);
+
+
+ngx_int_t
+ngx_http_airouter_proxy_filter_init(void *data)
+{
+    ngx_http_request_t *r = data;
+
+    u_char                         *buf;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+
+    if (ctx->stream) {
+        buf = ngx_pnalloc(r->pool, NGX_HTTP_AIROUTER_SSE_LINE);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        airouter_sse_init(&p->sse, (char *) buf, NGX_HTTP_AIROUTER_SSE_LINE);
+        p->sse.text = ngx_http_airouter_proxy_text;
+        p->sse.text_data = p;
+        p->counted = 0;
+    }
+
+    /*
+     * u->length stays -1 (read until told) and the body's end is ours to
+     * find: so a close before the end reaches finalize as rc 0, where an
+     * SSE error event can still end the stream cleanly.
+     */
+    u->length = -1;
+    p->remaining = -1;
+
+    /*
+     * A compressed answer is relayed as it came (no key can be found in
+     * it, no event boundary); a copy is inflated to read its usage.
+     */
+    p->hold_on = p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY
+                 && (ctx->stream || p->channel->nsecrets);
+
+    if (p->encoding == NGX_HTTP_AIROUTER_ENC_INFLATE
+        && (ctx->stream || p->tail))
+    {
+        if (ngx_http_airouter_proxy_zstart(r, p) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p->zreading = 1;
+    }
+
+    if (u->headers_in.status_n == NGX_HTTP_NO_CONTENT
+        || u->headers_in.status_n == NGX_HTTP_NOT_MODIFIED
+        || (!u->headers_in.chunked && u->headers_in.content_length_n == 0))
+    {
+        u->length = 0;
+        p->complete = 1;
+        u->keepalive = !u->headers_in.connection_close;
+
+    } else if (u->headers_in.chunked) {
+        ngx_memzero(&p->chunked, sizeof(ngx_http_chunked_t));
+
+    } else if (u->headers_in.content_length_n > 0) {
+        p->remaining = u->headers_in.content_length_n;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
+{
+    ngx_http_request_t *r = data;
+
+    u_char                         *last;
+    ngx_int_t                       rc;
+    ngx_buf_t                      *b;
+    ngx_chain_t                    *cl, **ll;
+    ngx_http_upstream_t            *u;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_proxy_ctx_t  *p;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    p = ctx->proxy;
+    u = r->upstream;
+    b = &u->buffer;
+
+    for (cl = u->out_bufs, ll = &u->out_bufs; cl; cl = cl->next) {
+        ll = &cl->next;
+    }
+
+    if (!u->headers_in.chunked) {
+
+        if (p->complete) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "airouter: upstream sent more data than "
+                          "specified in \"Content-Length\" header");
+            u->keepalive = 0;
+            return NGX_OK;
+        }
+
+        last = b->last + bytes;
+
+        if (p->remaining >= 0) {
+            if (bytes > p->remaining) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "airouter: upstream sent more data than "
+                              "specified in \"Content-Length\" header");
+                last = b->last + p->remaining;
+            }
+
+            p->remaining -= last - b->last;
+        }
+
+        if (ngx_http_airouter_proxy_emit(r, p, &ll, b->last, last)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        b->last += bytes;
+
+        if (p->remaining == 0) {
+            p->complete = 1;
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close
+                           && last == b->last;
+
+            return ngx_http_airouter_proxy_release(r, p, &ll);
+        }
+
+        return NGX_OK;
+    }
+
+    b->pos = b->last;
+    b->last += bytes;
+
+    for ( ;; ) {
+
+        rc = ngx_http_parse_chunked(r, b, &p->chunked);
+
+        if (rc == NGX_OK) {
+            last = b->pos + ngx_min(p->chunked.size, b->last - b->pos);
+
+            if (ngx_http_airouter_proxy_emit(r, p, &ll, b->pos, last)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            p->chunked.size -= last - b->pos;
+            b->pos = last;
+            continue;
+        }
+
+        if (rc == NGX_DONE) {
+            p->complete = 1;
+            u->length = 0;
+            u->keepalive = !u->headers_in.connection_close
+                           && b->pos == b->last;
+
+            return ngx_http_airouter_proxy_release(r, p, &ll);
+        }
+
+        if (rc == NGX_AGAIN) {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: upstream sent an invalid chunked answer");
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One span of the answer's body as it came (de-chunked).  What may reach
+ * the client goes now, flushed; the rest waits in the hold for the bytes
+ * that follow: for a stream, the event in progress (the upstream may die
+ * before it ends, and a client must never get half an event), and
+ * anything that may be the start of one of the channel's keys (its end
+ * decides whether it is masked).  Keys are masked byte for byte, so the
+ * answer's length stays what the upstream said.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last)
+{
+    size_t   cut, held;
+    u_char  *start;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    if (!p->hold_on) {
+        return ngx_http_airouter_proxy_relay(r, p, ll, pos, last, 0);
+    }
+
+    if (p->hold_last == p->hold_start) {
+        /* the common case: nothing held, the span is relayed in place */
+        ngx_http_airouter_proxy_scrub(p->channel, pos, last);
+
+        cut = ngx_http_airouter_proxy_cut(p, pos, last, 0);
+
+        if (ngx_http_airouter_proxy_relay(r, p, ll, pos, pos + cut, 0)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_airouter_proxy_hold(r, p, pos + cut, last);
+    }
+
+    held = p->hold_last - p->hold_start;
+
+    if (ngx_http_airouter_proxy_hold(r, p, pos, last) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    start = p->hold_start;
+
+    ngx_http_airouter_proxy_scrub(p->channel, start, p->hold_last);
+
+    cut = ngx_http_airouter_proxy_cut(p, start, p->hold_last, held);
+
+    if (cut == 0) {
+        return NGX_OK;
+    }
+
+    /* the block goes to the client; what stays moves to another one */
+    pos = start + cut;
+    last = p->hold_last;
+    p->hold_start = NULL;
+    p->hold_last = NULL;
+    p->hold_end = NULL;
+
+    if (ngx_http_airouter_proxy_relay(r, p, ll, start, pos, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_airouter_proxy_hold(r, p, pos, last);
+}
+
+
+/*
+ * Bytes to the client, flushed at once; streams feed the scanner.  block:
+ * they are a hold block, to be reused when they have gone.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block)
+{
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    u = r->upstream;
+
+    if (p->translate) {
+        return ngx_http_airouter_proxy_translate(r, p, ll, pos, last, block);
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    cl->buf->flush = 1;
+    cl->buf->memory = 1;
+    cl->buf->pos = pos;
+    cl->buf->last = last;
+    cl->buf->tag = u->output.tag;
+
+    if (block) {
+        p->sent = cl->buf;
+        p->sent_start = pos;
+        p->sent_end = last;
+    }
+
+    if (p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY) {
+        ngx_http_airouter_proxy_read(p, pos, last);
+
+    } else if (p->zreading) {
+        ngx_http_airouter_proxy_inflate_read(p, pos, last);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Bytes of an answer the client gets in another dialect: a stream's go
+ * through the translator, which hands back whole events of the client's
+ * dialect (in blocks of its own); a whole answer is gathered until its
+ * end (ngx_http_airouter_proxy_release).  The upstream's bytes are done
+ * with at once, so a hold block they came from is free again.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
+    u_char *last, ngx_uint_t block)
+{
+    ngx_int_t             rc;
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    if (block) {
+        p->sent = &p->consumed;
+        p->sent_start = pos;
+        p->sent_end = last;
+    }
+
+    if (p->relay->stream == NULL) {
+        return ngx_http_airouter_dialect_collect(p->relay, pos, last - pos);
+    }
+
+    if (p->upstream == AIROUTER_DIALECT_OPENAI) {
+        /* usage and the answer's text, as for a chat client */
+        airouter_sse_feed(&p->sse, (char *) pos, last - pos);
+    }
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_airouter_dialect_feed(p->relay, pos, last - pos, cl->buf);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        cl->next = u->free_bufs;
+        u->free_bufs = cl;
+        return NGX_OK;
+    }
+
+    cl->buf->tag = u->output.tag;
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/*
+ * How much of [start, last) may go: a stream up to its last finished
+ * event (all of it when the unfinished one is too long to hold), an
+ * answer up to where one of the keys might begin.  from: the bytes
+ * before it were looked at already.
+ */
+static size_t
+ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p, u_char *start,
+    u_char *last, size_t from)
+{
+    size_t  len, cut;
+
+    len = last - start;
+
+    if (!p->ctx->stream) {
+        return len - ngx_http_airouter_proxy_key_start(p->channel, start,
+                                                       last);
+    }
+
+    cut = airouter_sse_last_boundary((char *) start, len, from);
+
+    if (len - cut > NGX_HTTP_AIROUTER_HOLD_MAX) {
+        return len;
+    }
+
+    return cut;
+}
+
+
+/*
+ * Appends [pos, last) to the hold, in a block of ours: the last one sent
+ * when the client has it all, else a new one (doubled as it grows).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last)
+{
+    size_t   held, need, size;
+    u_char  *block, *end;
+
+    if (pos == last) {
+        return NGX_OK;
+    }
+
+    held = p->hold_last - p->hold_start;
+    need = held + (last - pos);
+
+    if (p->hold_start == NULL || (size_t) (p->hold_end - p->hold_start) < need)
+    {
+        size = ngx_max(need, 2 * (size_t) (p->hold_end - p->hold_start));
+        size = ngx_max(size, 1024);
+
+        if (p->sent
+            && (p->sent->pos == p->sent->last
+                || p->sent->pos < p->sent_start
+                || p->sent->pos >= p->sent_end)
+            && (size_t) (p->sent_end - p->sent_start) >= need)
+        {
+            /* the last block sent has gone: its buffer is done with it */
+            block = p->sent_start;
+            end = p->sent_end;
+            p->sent = NULL;
+
+        } else {
+            block = ngx_pnalloc(r->pool, size);
+            if (block == NULL) {
+                return NGX_ERROR;
+            }
+
+            end = block + size;
+        }
+
+        if (held) {
+            ngx_memcpy(block, p->hold_start, held);
+        }
+
+        if (p->hold_start) {
+            (void) ngx_pfree(r->pool, p->hold_start);
+        }
+
+        p->hold_start = block;
+        p->hold_last = block + held;
+        p->hold_end = end;
+    }
+
+    p->hold_last = ngx_cpymem(p->hold_last, pos, last - pos);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The answer ended as it should: what is held goes too (a stream's last
+ * event without its blank line; an answer's end that began like a key is
+ * masked: nothing of a key may reach the client).
+ */
+ngx_int_t
+ngx_http_airouter_proxy_release(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll)
+{
+    u_char  *start, *last;
+
+    start = p->hold_start;
+    last = p->hold_last;
+
+    if (start == last) {
+        return p->translate ? ngx_http_airouter_proxy_translated_end(r, p, ll)
+                            : NGX_OK;
+    }
+
+    if (!p->ctx->stream) {
+        ngx_memset(start, '*', last - start);
+    }
+
+    p->hold_start = NULL;
+    p->hold_last = NULL;
+    p->hold_end = NULL;
+
+    if (ngx_http_airouter_proxy_relay(r, p, ll, start, last, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return p->translate ? ngx_http_airouter_proxy_translated_end(r, p, ll)
+                        : NGX_OK;
+}
+
+
+/*
+ * A translated answer ended as it should: a whole one is written now; a
+ * stream that said why it stopped gets its closing events if the
+ * upstream's final marker never came.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_translated_end(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll)
+{
+    ngx_int_t             rc;
+    ngx_chain_t          *cl;
+    ngx_http_upstream_t  *u;
+
+    u = r->upstream;
+
+    cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (p->relay->stream) {
+        rc = ngx_http_airouter_dialect_finish(p->relay, NULL, cl->buf);
+
+    } else {
+        rc = ngx_http_airouter_dialect_whole(p->relay,
+                                             u->headers_in.status_n,
+                                             cl->buf);
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DONE) {
+        cl->next = u->free_bufs;
+        u->free_bufs = cl;
+        return NGX_OK;
+    }
+
+    cl->buf->tag = u->output.tag;
+
+    **ll = cl;
+    *ll = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* A stream said it was done: chat's [DONE], or the relay's reading. */
+ngx_uint_t
+ngx_http_airouter_proxy_stream_done(ngx_http_airouter_proxy_ctx_t *p)
+{
+    if (p->relay && p->relay->stream) {
+        return airouter_dstream_state(p->relay->stream) == 1;
+    }
+
+    return p->sse.done;
+}
+
+
+/* The held bytes finish the stream: they say [DONE]. */
+ngx_uint_t
+ngx_http_airouter_proxy_held_done(ngx_http_airouter_proxy_ctx_t *p)
+{
+    char            line[64];
+    airouter_sse_t  s;
+
+    airouter_sse_init(&s, line, sizeof(line));
+    airouter_sse_feed(&s, (char *) p->hold_start,
+                      p->hold_last - p->hold_start);
+    airouter_sse_feed(&s, "\n", 1);
+
+    return s.done;
+}
+
+
+/* Every key of the channel in [pos, last) becomes as many '*'. */
+void
+ngx_http_airouter_proxy_scrub(ngx_http_airouter_channel_t *ch, u_char *pos,
+    u_char *last)
+{
+    u_char      *q;
+    ngx_str_t   *k;
+    ngx_uint_t   i;
+
+    for (i = 0; i < ch->nsecrets; i++) {
+        k = &ch->secrets[i];
+
+        for (q = pos; (size_t) (last - q) >= k->len; q++) {
+            q = memchr(q, k->data[0], last - q - k->len + 1);
+
+            if (q == NULL) {
+                break;
+            }
+
+            if (ngx_memcmp(q, k->data, k->len) == 0) {
+                ngx_memset(q, '*', k->len);
+                q += k->len - 1;
+            }
+        }
+    }
+}
+
+
+/*
+ * The length of the longest end of [pos, last) that begins one of the
+ * channel's keys (0: none), so that a key cut between two reads is
+ * masked whole.
+ */
+static size_t
+ngx_http_airouter_proxy_key_start(ngx_http_airouter_channel_t *ch,
+    u_char *pos, u_char *last)
+{
+    size_t       best, len;
+    u_char      *q;
+    ngx_str_t   *k;
+    ngx_uint_t   i;
+
+    best = 0;
+
+    for (i = 0; i < ch->nsecrets; i++) {
+        k = &ch->secrets[i];
+        len = ngx_min((size_t) (last - pos), k->len - 1);
+
+        for (q = last - len; q < last - best; q++) {
+            q = ngx_strlchr(q, last - best, k->data[0]);
+
+            if (q == NULL) {
+                break;
+            }
+
+            if (ngx_memcmp(q, k->data, last - q) == 0) {
+                best = last - q;
+                break;
+            }
+        }
+    }
+
+    return best;
+}
+
+
+/*
+ * The answer is accepted: a chat client on a chat channel needs nothing;
+ * otherwise a relay writes it in the client's dialect, or (the same
+ * dialect on both sides, not chat) reads a stream's usage.  NGX_DECLINED:
+ * it cannot be translated (compressed), the next candidate is tried.
+ */
+ngx_int_t
+ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_str_t                    *ct;
+    ngx_uint_t                    status, stream;
+    airouter_dialect_e            client;
+    ngx_http_upstream_t          *u;
+    ngx_http_airouter_dialect_t  *d;
+
+    u = r->upstream;
+    d = p->ctx->dialect;
+    client = d ? d->client : AIROUTER_DIALECT_OPENAI;
+
+    p->relay = NULL;
+    p->translate = 0;
+
+    if (client == AIROUTER_DIALECT_OPENAI
+        && p->upstream == AIROUTER_DIALECT_OPENAI)
+    {
+        return NGX_OK;
+    }
+
+    status = u->headers_in.status_n;
+    ct = u->headers_in.content_type ? &u->headers_in.content_type->value
+                                    : NULL;
+
+    stream = p->ctx->stream && status >= 200 && status < 300
+             && ct && ct->len >= 17
+             && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
+                                17) == 0;
+
+    if (client == p->upstream && !stream) {
+        /* a whole answer in the client's dialect: its usage is read when
+         * it is judged */
+        return NGX_OK;
+    }
+
+    if (client != p->upstream
+        && p->encoding != NGX_HTTP_AIROUTER_ENC_IDENTITY)
+    {
+        /* the translator reads plain bytes; the upstream ignored our
+         * Accept-Encoding: identity */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: the upstream's answer is compressed: it "
+                      "cannot be translated from %s to %s",
+                      airouter_dialect_name(p->upstream),
+                      airouter_dialect_name(client));
+        return NGX_DECLINED;
+    }
+
+    p->relay = ngx_http_airouter_dialect_relay(r, p->upstream, client,
+                                               &d->dctx, stream);
+    if (p->relay == NULL) {
+        return NGX_ERROR;
+    }
+
+    p->translate = (client != p->upstream);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: answer from a %s channel %s %s",
+                   airouter_dialect_name(p->upstream),
+                   p->translate ? "written as" : "passed to a",
+                   airouter_dialect_name(client));
+
+    return NGX_OK;
+}

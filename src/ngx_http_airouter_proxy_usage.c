@@ -1,0 +1,117 @@
+/*
+ * The answer's usage: read from the bytes that pass (SSE events, the
+ * tail of a big JSON answer), or, for an answer without usage, counted
+ * (the prompt as routing sized it, the answer's text with
+ * airouter_tokenizer or the byte estimate).
+ *
+ * Called by the upstream callbacks, the answer filter and the inflater.
+ */
+
+#include "ngx_http_airouter_proxy_impl.h"
+
+
+/* Tokens, and the cost when the candidate's prices are known. */
+void
+ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
+    airouter_usage_t *usage)
+{
+    double                          read, write;
+    ngx_int_t                       cached, written, plain;
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_candidate_t  *c;
+
+    ctx = p->ctx;
+    c = p->cand;
+
+    if (usage->prompt_tokens < 0) {
+        return;
+    }
+
+    ctx->prompt_tokens = usage->prompt_tokens;
+    ctx->completion_tokens = usage->completion_tokens >= 0
+                             ? usage->completion_tokens : 0;
+
+    /* the cached parts are within prompt_tokens; a bad count is clamped */
+    cached = ngx_min(ngx_max(usage->cached_tokens, 0), ctx->prompt_tokens);
+    written = ngx_min(ngx_max(usage->cache_write_tokens, 0),
+                      ctx->prompt_tokens - cached);
+    plain = ctx->prompt_tokens - cached - written;
+
+    ctx->cached_tokens = usage->cached_tokens >= 0 ? cached : -1;
+
+    /*
+     * What the upstream says it charged (OpenRouter's usage.cost) beats
+     * our prices.  A cached token without a cache price of its own costs
+     * a prompt token: we never under-count spend.
+     */
+    if (usage->cost >= 0) {
+        ctx->cost = usage->cost;
+
+    } else if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
+        read = c->price_cache_read >= 0 ? c->price_cache_read
+                                        : c->price_prompt;
+        write = c->price_cache_write >= 0 ? c->price_cache_write
+                                          : c->price_prompt;
+
+        ctx->cost = plain * c->price_prompt + cached * read + written * write
+                    + ctx->completion_tokens * c->price_completion;
+    }
+}
+
+
+/*
+ * An answer without usage: the prompt as the API handler counted it, the
+ * completion counted here from the answer's text (the whole body, or the
+ * stream's deltas already fed to ngx_http_airouter_proxy_text()), with
+ * airouter_tokenizer when configured, else the byte estimate.
+ */
+void
+ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_str_t *body)
+{
+    airouter_usage_t  usage;
+
+    if (body) {
+        p->counted = 0;
+        (void) airouter_answer_text((char *) body->data, body->len,
+                                    ngx_http_airouter_proxy_text, p);
+    }
+
+    airouter_usage_init(&usage);
+    usage.prompt_tokens = (long) p->ctx->prompt_counted;
+    usage.completion_tokens = (long) p->counted;
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+
+    ngx_http_airouter_proxy_usage(p, &usage);
+    p->ctx->usage_counted = 1;
+}
+
+
+void
+ngx_http_airouter_proxy_text(void *data, const char *text, size_t len)
+{
+    ngx_http_airouter_proxy_ctx_t *p = data;
+
+    p->counted += airouter_tokenizer_count(p->ctx->amcf->tokenizer, text,
+                                           len);
+}
+
+
+/* What passes, as the upstream meant it: to the stream's or tail's reader. */
+void
+ngx_http_airouter_proxy_read(ngx_http_airouter_proxy_ctx_t *p, u_char *pos,
+    u_char *last)
+{
+    if (p->relay && p->relay->stream) {
+        /* the client's dialect, not chat: its usage is read on the way */
+        (void) ngx_http_airouter_dialect_feed(p->relay, pos, last - pos,
+                                              NULL);
+    }
+
+    if (p->ctx->stream) {
+        airouter_sse_feed(&p->sse, (char *) pos, last - pos);
+
+    } else if (p->tail) {
+        airouter_tail_feed(p->tail, (char *) pos, last - pos);
+    }
+}
