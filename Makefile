@@ -8,6 +8,8 @@
 #   make test-hup   the same with a reload (HUP) between blocks, not a restart
 #   make test-valgrind  the same with nginx under valgrind (slow: use T=...)
 #   make callgraph  the cross-file call graph check alone, circles listed
+#   make dashboard  regenerate src/ngx_http_airouter_dashboard_page.h from
+#                   dashboard/ (after editing the page)
 #   make fuzz       each fuzz target for FUZZ_SECONDS under ASan + UBSan
 #                   (make fuzz-clang: the same with libFuzzer)
 #   make demo       start nginx with conf.example/ on 127.0.0.1:$(PORT), its
@@ -70,7 +72,7 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
         bench bench-ab clean fuzz fuzz-bins fuzz-clang callgraph test-hup \
-        test-valgrind install uninstall deb
+        test-valgrind install uninstall deb browser-deps dashboard
 
 all: build
 
@@ -241,10 +243,30 @@ $(SDK_DIR)/node_modules/openai/package.json: $(SDK_DIR)/package.json
 	    --no-fund --loglevel=error
 	@touch $@
 
+# the dashboard's browser test (t/806): Debian's chromium, driven by
+# puppeteer-core (tests/browser).  Chromium is big and optional: when it
+# cannot be installed, t/806 is skipped and says why.
+BROWSER_DIR := tests/browser
+$(BROWSER_DIR)/node_modules/puppeteer-core/package.json: $(BROWSER_DIR)/package.json
+	cd $(BROWSER_DIR) && npm install --no-save --no-package-lock --no-audit \
+	    --no-fund --loglevel=error
+	@touch $@
+
+browser-deps: $(BROWSER_DIR)/node_modules/puppeteer-core/package.json
+	@command -v chromium >/dev/null 2>&1 || { \
+	    echo "installing: chromium (for t/806, the dashboard in a browser)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends chromium \
+	    || echo "chromium could not be installed: t/806 will be skipped"; }
+
+# the dashboard page's header, from dashboard/ (committed; t/805 checks it)
+dashboard:
+	@perl dashboard/gen.pl
+
 # Each unit program prints "name: N passed, M failed"; t/ is run by prove.
 # tests/run-all adds both into the closing line.
 test: deps build unit fuzz-bins $(TIKTOKEN_DIR)/o200k_base.json \
-      $(SDK_DIR)/node_modules/openai/package.json
+      $(SDK_DIR)/node_modules/openai/package.json browser-deps
 	@AIROUTER_FIXTURES=$(FIXTURES) BUILD=$(BUILD) MODULE=$(MODULE) \
 	    AIROUTER_TIKTOKEN_DIR=$(TIKTOKEN_DIR) \
 	    ECHO_SO=$(ECHO_SO) NGINX_BIN=$(NGINX) ASAN_LIB=$(ASAN_LIB) \

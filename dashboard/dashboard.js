@@ -142,19 +142,33 @@
     });
   }
 
+  /*
+   * The server says in a <meta> how its admin API lets us in: "open" (no
+   * token), "token" (sign in) or "closed" (nothing can be done here).
+   */
   function boot() {
+    var meta = document.querySelector('meta[name="airouter-admin"]');
+    var access = meta ? meta.getAttribute('content') : 'token';
     var saved = sessionStorage.getItem(TOKEN_KEY);
-    probe(saved).then(function (res) {
+    if (access === 'closed') {
+      notice('The admin API refuses every request: set auth.admin.enabled ' +
+             'and auth.admin.admin_token to use the dashboard.');
+      return;
+    }
+    if (access === 'token' && !saved) {
+      signinView('');
+      return;
+    }
+    probe(access === 'open' ? null : saved).then(function (res) {
       if (res === 'ok') {
-        state.open = !saved;
+        state.open = access === 'open';
         start();
       } else if (res.indexOf('disabled') === 0) {
-        notice('The admin API refuses every request (' + res.slice(10) +
-               '): set auth.admin.admin_token to use the dashboard.');
+        notice('The admin API refuses every request (' + res.slice(10) + ').');
       } else {
         sessionStorage.removeItem(TOKEN_KEY);
         state.token = null;
-        signinView(saved ? 'The saved token was refused.' : '');
+        signinView('The saved token was refused.');
       }
     }, function () {
       notice('The server does not answer.');

@@ -1,7 +1,9 @@
 #!/usr/bin/env perl
 # Writes the dashboard page into the module: dashboard/index.html with
 # dashboard.css and dashboard.js inlined where it says /*@CSS@*/ and
-# /*@JS@*/, as the C string ngx_http_airouter_dashboard_page, and the
+# /*@JS@*/, as two C strings, ngx_http_airouter_dashboard_head and _tail,
+# cut where it says <!--@ADMIN@--> (the handler puts a <meta> line there
+# that tells the page how the admin API lets it in), and the
 # page's Content-Security-Policy (NGX_HTTP_AIROUTER_DASHBOARD_CSP), whose
 # only script and style sources are the SHA-256 hashes of the inlined code.
 # The header is committed, so building the module needs nothing but a C
@@ -43,6 +45,9 @@ $js  = "\n$js";
     or die "gen.pl: index.html needs one /*\@JS\@*/\n";
 $html =~ s{/\*\@CSS\@\*/}{$css};
 $html =~ s{/\*\@JS\@\*/}{$js};
+(my $acount = () = $html =~ m{^<!--\@ADMIN\@-->\n}mg) == 1
+    or die "gen.pl: index.html needs one <!--\@ADMIN\@--> line\n";
+my ($head, $tail) = split /^<!--\@ADMIN\@-->\n/m, $html;
 
 # a CSP hash is base64 with its padding
 sub csp_hash {
@@ -89,8 +94,11 @@ my $text = <<"EOT";
 #define NGX_HTTP_AIROUTER_DASHBOARD_CSP                                       \\
     "$csp"
 
-static const char  ngx_http_airouter_dashboard_page[] =
-@{[c_string($html)]};
+static const char  ngx_http_airouter_dashboard_head[] =
+@{[c_string($head)]};
+
+static const char  ngx_http_airouter_dashboard_tail[] =
+@{[c_string($tail)]};
 
 #endif /* NGX_HTTP_AIROUTER_DASHBOARD_PAGE_H */
 EOT
@@ -105,13 +113,13 @@ if ($mode eq '--stdout') {
         exit 1;
     }
     printf "dashboard page: %d bytes (HTML+CSS+JS), header up to date\n",
-        length $html;
+        length($head) + length($tail);
 } elsif ($mode eq '') {
     open(my $fh, '>:raw', "$out.tmp") or die "gen.pl: $out.tmp: $!\n";
     print $fh $text;
     close $fh or die "gen.pl: $out.tmp: $!\n";
     rename "$out.tmp", $out or die "gen.pl: $out: $!\n";
-    printf "wrote %s: page %d bytes\n", $out, length $html;
+    printf "wrote %s: page %d bytes\n", $out, length($head) + length($tail);
 } else {
     die "usage: perl dashboard/gen.pl [--check|--stdout]\n";
 }

@@ -100,6 +100,22 @@ ngx_http_airouter_auth_find(ngx_http_request_t *r, airouter_config_t *acf)
  * only while auth is off too (a local setup, as the demo); with auth on
  * it stays closed.
  */
+ngx_http_airouter_admin_access_e
+ngx_http_airouter_auth_admin_access(const airouter_config_t *acf)
+{
+    if (!acf->auth.admin_enabled) {
+        return acf->auth.enabled ? NGX_HTTP_AIROUTER_ADMIN_CLOSED
+                                 : NGX_HTTP_AIROUTER_ADMIN_OPEN;
+    }
+
+    if (acf->auth.admin_token == NULL || acf->auth.admin_token[0] == '\0') {
+        return NGX_HTTP_AIROUTER_ADMIN_CLOSED;
+    }
+
+    return NGX_HTTP_AIROUTER_ADMIN_TOKEN;
+}
+
+
 ngx_int_t
 ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
 {
@@ -110,25 +126,28 @@ ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     acf = amcf->config;
 
-    if (!acf->auth.admin_enabled) {
-        if (!acf->auth.enabled) {
-            return NGX_OK;
+    switch (ngx_http_airouter_auth_admin_access(acf)) {
+
+    case NGX_HTTP_AIROUTER_ADMIN_OPEN:
+        return NGX_OK;
+
+    case NGX_HTTP_AIROUTER_ADMIN_CLOSED:
+        if (!acf->auth.admin_enabled) {
+            *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
+                       "invalid_request_error", "admin_disabled",
+                       "The admin API is disabled (auth.admin.enabled)");
+
+        } else {
+            *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
+                       "invalid_request_error", "admin_disabled",
+                       "The admin API is enabled but no admin_token is "
+                       "configured");
         }
 
-        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "invalid_request_error", "admin_disabled",
-                   "The admin API is disabled (auth.admin.enabled)");
-
         return NGX_DECLINED;
-    }
 
-    if (acf->auth.admin_token == NULL || acf->auth.admin_token[0] == '\0') {
-        *rc = ngx_http_airouter_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "invalid_request_error", "admin_disabled",
-                   "The admin API is enabled but no admin_token is "
-                   "configured");
-
-        return NGX_DECLINED;
+    case NGX_HTTP_AIROUTER_ADMIN_TOKEN:
+        break;
     }
 
     if (ngx_http_airouter_auth_token(r, &token) == NGX_OK

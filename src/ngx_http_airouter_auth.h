@@ -30,6 +30,16 @@ ngx_int_t ngx_http_airouter_auth_api(ngx_http_request_t *r,
 /* The same for the admin token. */
 ngx_int_t ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc);
 
+/* How the admin API lets a request in (the dashboard tells its page). */
+typedef enum {
+    NGX_HTTP_AIROUTER_ADMIN_OPEN = 0,       /* no token needed (auth off) */
+    NGX_HTTP_AIROUTER_ADMIN_TOKEN,          /* the admin token */
+    NGX_HTTP_AIROUTER_ADMIN_CLOSED          /* nothing gets in: 403 */
+} ngx_http_airouter_admin_access_e;
+
+ngx_http_airouter_admin_access_e ngx_http_airouter_auth_admin_access(
+    const airouter_config_t *acf);
+
 /* The key a request's Authorization header names, or NULL. */
 const airouter_apikey_t *ngx_http_airouter_auth_find(ngx_http_request_t *r,
     airouter_config_t *acf);

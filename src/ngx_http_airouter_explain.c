@@ -10,6 +10,7 @@
 #include "ngx_http_airouter_route.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_live.h"
+#include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_response.h"
 
 
@@ -32,6 +33,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     ngx_http_airouter_live_view_t  view;
     airouter_config_t        *acf;
     const char               *reason;
+    ngx_http_airouter_stats_filter_t    filter;
     ngx_http_airouter_balance_filter_t  bfilter;
     airouter_route_result_t   res;
     const airouter_catalog_t *cat;
@@ -42,7 +44,16 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
                                 ngx_http_airouter_live_scope(ctx->endpoint),
                                 &view, &live);
 
-    /* a spent channel's paid models leave, as they do for a request */
+    /*
+     * channels an admin switched off or whose daily limit is used up, and
+     * a spent channel's paid models leave, as they do for a request
+     */
+    if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_airouter_balance_bind(ctx->amcf, r->pool, cat, &live,
                                        &bfilter)
         != NGX_OK)

@@ -5,7 +5,9 @@
 # configuration, and src/ngx_http_airouter_dashboard_page.h is what
 # dashboard/gen.pl makes of dashboard/ (the build needs no generator).  The
 # admin tag list it reads, GET /v1/admin/tags, is behind the admin token and
-# lists the whole catalogue.  The page in a real browser: t/806.
+# lists the whole catalogue; its explanation of a query (GET
+# /v1/admin/route) leaves out a channel the admin switched off, as routing
+# does.  The page in a real browser: t/806.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::HTTP;
 use Digest::SHA ();
@@ -99,7 +101,7 @@ GET /dashboard
 Content-Type: text/html; charset=utf-8
 Cache-Control: no-cache
 Referrer-Policy: no-referrer
---- response_body_like: ^<!doctype html>.*<title>airouter</title>.*</html>\n$
+--- response_body_like: ^<!doctype html>\n.*<meta name="airouter-admin" content="token">\n.*<title>airouter</title>.*</html>\n$
 --- page_checks
 api-token-805-secret
 admin-token-805-secret
@@ -198,5 +200,84 @@ channels:
  qr/^\{"object":"list","data":\[(?=.*\{"tag":"4o","models":1\})(?=.*\{"tag":"free","models":1\})(?=.*\{"tag":"gpt","models":1\}).*\]\}$/,
  qr/"code":"invalid_api_key".*"A valid admin token is required"|"A valid admin token is required".*"code":"invalid_api_key"/,
  qr/"code":"invalid_api_key".*"A valid admin token is required"|"A valid admin token is required".*"code":"invalid_api_key"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: the page is told the admin API is open (auth off): it asks for no token
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /dashboard { airouter_dashboard; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:1/v1"
+    configured_models: ["m"]
+--- request
+GET /dashboard
+--- response_body_like: ^<!doctype html>\n<html lang="en">\n<head>\n(?:<meta [^\n]*\n)*<meta name="airouter-admin" content="open">\n<title>
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: ... or closed (auth on, admin API off): the page says so instead of a sign-in
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /dashboard { airouter_dashboard; }
+    location /v1/admin/ { airouter_admin; }
+--- user_files
+>>> router_config.yaml
+auth:
+  enabled: true
+  api_token: "t"
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:1/v1"
+    configured_models: ["m"]
+--- request eval
+["GET /dashboard", "GET /v1/admin/channels"]
+--- error_code eval
+[200, 403]
+--- response_body_like eval
+[qr/^<!doctype html>\n<html lang="en">\n<head>\n(?:<meta [^\n]*\n)*<meta name="airouter-admin" content="closed">\n<title>/,
+ qr/"code":"admin_disabled"/]
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: the explanation the dashboard shows follows the admin's switch, as routing does
+A channel disabled from the admin API leaves GET /v1/admin/route's
+candidates (reason "unavailable"), and comes back when enabled.
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location /v1/admin/ { airouter_admin; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: one
+    base_url: "http://127.0.0.1:1/v1"
+    configured_models: ["gpt-test"]
+  - id: two
+    base_url: "http://127.0.0.1:1/v1"
+    configured_models: ["gpt-test"]
+--- request eval
+["GET /v1/admin/route?model=gpt-test", "POST /v1/admin/channels/one/disable",
+ "GET /v1/admin/route?model=gpt-test", "POST /v1/admin/channels/one/enable",
+ "GET /v1/admin/route?model=gpt-test"]
+--- error_code eval
+[200, 200, 200, 200, 200]
+--- response_body_like eval
+[qr/"available":2,"candidates":\[\{"rank":1,"channel":"(one|two)".*\{"rank":2,"channel":"(one|two)"/,
+ qr/"enabled":false/,
+ qr/"available":1,"candidates":\[\{"rank":1,"channel":"two"(?!.*"rank":2).*"removed":\[\{"channel":"one","model":"gpt-test","reason":"unavailable"\}\]/,
+ qr/"enabled":true/,
+ qr/"available":2,"candidates":\[\{"rank":1,"channel":"(one|two)".*\{"rank":2,"channel":"(one|two)"/]
 --- no_error_log
 [error]

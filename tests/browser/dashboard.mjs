@@ -1,0 +1,171 @@
+// The dashboard in a real browser: Debian's chromium, headless, driven by
+// puppeteer-core.  Run by t/806-dashboard-browser.t against an nginx with
+// airouter, the dashboard at /dashboard and mock channels; prints one
+// "ok - ..." or "not ok - ..." line per check (TAP-like, read by the .t).
+//
+//   node dashboard.mjs <base URL> <admin token> <API token> <model> <channel,...>
+//
+// CHROMIUM names the browser (default /usr/bin/chromium).
+import puppeteer from 'puppeteer-core';
+
+const [base, adminToken, apiToken, model, channelList] = process.argv.slice(2);
+const channels = channelList.split(',');
+const WAIT = 30000;
+
+let failed = 0;
+function ok(cond, name) {
+  console.log((cond ? 'ok - ' : 'not ok - ') + name);
+  if (!cond) { failed++; }
+  return cond;
+}
+
+// every console error, page error, failed request and 4xx/5xx answer,
+// with the phase of the test it happened in
+let phase = 'load';
+const problems = [];
+
+async function chat() {
+  const res = await fetch(base + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + apiToken,
+               'Content-Type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] })
+  });
+  await res.text();
+  return { status: res.status, channel: res.headers.get('x-router-channel') };
+}
+
+// the text of a channel's requests cell, as the page shows it
+function requestsOf(page, id) {
+  return page.$eval(`#channels tr[data-channel="${id}"] td[data-col="requests"]`,
+                    td => td.textContent);
+}
+
+async function waitRequests(page, id, n) {
+  try {
+    await page.waitForFunction((id, n) => {
+      const td = document.querySelector(
+        `#channels tr[data-channel="${id}"] td[data-col="requests"]`);
+      return td && td.textContent === String(n);
+    }, { timeout: WAIT }, id, n);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  timeout: 120000,
+  protocolTimeout: 120000,
+  // root in the test machines: chromium's sandbox needs a user namespace
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+         '--no-first-run', '--no-default-browser-check']
+});
+
+try {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(WAIT);
+  page.on('console', m => {
+    if (m.type() === 'error') { problems.push([phase, 'console: ' + m.text()]); }
+  });
+  page.on('pageerror', e => problems.push([phase, 'page error: ' + e.message]));
+  page.on('requestfailed', r => problems.push([phase, 'failed: ' + r.url()]));
+  page.on('response', r => {
+    if (r.status() >= 400) { problems.push([phase, r.status() + ' ' + r.url()]); }
+  });
+  await page.setViewport({ width: 1400, height: 1000 });
+
+  const answer = await page.goto(base + '/dashboard', { waitUntil: 'load' });
+  ok(answer.status() === 200, 'the page loads');
+  await page.waitForSelector('#signin-form', { visible: true });
+  ok(await page.$eval('#app', e => e.hidden), 'with auth on it asks for the admin token first');
+
+  // a wrong token: refused, and nothing is kept
+  phase = 'wrong token';
+  await page.type('#token', 'not-the-token');
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForFunction(() =>
+    document.getElementById('signin-error').textContent.includes('refused'));
+  ok(await page.evaluate(() => sessionStorage.length === 0 &&
+                         document.getElementById('app').hidden),
+     'a wrong token is refused and not kept');
+
+  // the right one
+  phase = 'sign in';
+  await page.$eval('#token', e => { e.value = ''; });
+  await page.type('#token', adminToken);
+  await page.click('#signin-form button[type="submit"]');
+  await page.waitForSelector('#channels tbody tr[data-channel]', { visible: true });
+  ok(true, 'signs in with the admin token');
+  const stored = await page.evaluate(() => ({
+    session: sessionStorage.getItem('airouter.admin_token'),
+    local: localStorage.length,
+    cookie: document.cookie
+  }));
+  ok(stored.session === adminToken && stored.local === 0 && stored.cookie === '',
+     'the token is in sessionStorage only (no localStorage, no cookie)');
+  ok(await page.$eval('#token', e => e.value === ''), 'the token field is cleared');
+
+  const shown = await page.$$eval('#channels tbody tr[data-channel]',
+                                  rows => rows.map(r => r.getAttribute('data-channel')));
+  ok(JSON.stringify(shown.slice().sort()) === JSON.stringify(channels.slice().sort()),
+     'every configured channel is listed: ' + shown.join(','));
+
+  // a chat request shows on the page
+  phase = 'first request';
+  const first = await chat();
+  ok(first.status === 200 && channels.includes(first.channel),
+     'a chat request is answered by ' + first.channel);
+  const other = channels.find(c => c !== first.channel);
+  ok(await waitRequests(page, first.channel, 1),
+     'the page shows the request on ' + first.channel);
+
+  // disable the channel that answered: the next request avoids it
+  phase = 'disable';
+  await page.click(`#channels button[data-action="disable"][data-channel="${first.channel}"]`);
+  await page.waitForSelector(`#channels tr[data-channel="${first.channel}"][data-state="disabled"]`);
+  ok(true, first.channel + ' shows as disabled after its Disable button');
+  const second = await chat();
+  ok(second.status === 200 && second.channel === other,
+     'the next request avoids it: answered by ' + second.channel);
+  ok(await waitRequests(page, other, 1), 'the page shows that request on ' + other);
+  ok(await requestsOf(page, first.channel) === '1',
+     first.channel + ' still shows its one request');
+
+  // the explanation agrees: only the other channel is a candidate
+  phase = 'explain';
+  await page.type('#query', model);
+  await page.click('#explain-form button[type="submit"]');
+  await page.waitForSelector('#explain-table tbody tr');
+  const cands = await page.$$eval('#explain-table tbody tr',
+                                  rows => rows.map(r => r.children[1].textContent));
+  ok(cands.length > 0 && cands.every(c => c === other),
+     'explaining ' + model + ' lists only ' + other + ': ' + cands.join(','));
+
+  // enable it again
+  phase = 'enable';
+  await page.click(`#channels button[data-action="enable"][data-channel="${first.channel}"]`);
+  await page.waitForSelector(`#channels tr[data-channel="${first.channel}"][data-state="ok"]`);
+  ok(true, first.channel + ' is back after Enable');
+
+  // nothing went wrong in the page, but the wrong token's 401
+  phase = 'sign out';
+  await page.click('#signout');
+  await page.waitForSelector('#signin-form', { visible: true });
+  ok(await page.evaluate(() => sessionStorage.length === 0), 'signing out forgets the token');
+
+  const wrong = problems.filter(p => p[0] === 'wrong token');
+  const others = problems.filter(p => p[0] !== 'wrong token');
+  ok(wrong.length > 0 && wrong.every(p => /401|the server responded with a status of 401/.test(p[1])),
+     'the wrong token costs only its 401');
+  ok(others.length === 0, 'no console error, page error or failed request');
+  for (const p of problems) { console.log('# ' + p[0] + ': ' + p[1]); }
+} catch (e) {
+  ok(false, 'the browser run: ' + (e && e.stack || e));
+} finally {
+  await browser.close();
+}
+
+process.exit(failed ? 1 : 0);
