@@ -8,7 +8,8 @@
  * by the API handler) sets up the upstream and the request's proxy
  * context; the location configuration (create, merge: the upstream
  * conf, the channels as the proxy reaches them, the TLS context) is
- * called by the module's configuration life cycle; the result is read by
+ * called by the module's configuration life cycle.  The proxy's result
+ * goes into the request's context (ngx_http_airouter_proxy_publish) for
  * the stats and the $airouter_* variables.  What a try does is in the
  * other proxy files (ngx_http_airouter_proxy_impl.h lists them).
  */
@@ -111,6 +112,9 @@ ngx_http_airouter_proxy_start(ngx_http_request_t *r,
     p->fault = AIROUTER_FAULT_NONE;
     ctx->proxy = p;
 
+    /* "no_candidate" until a try says otherwise */
+    ngx_http_airouter_proxy_publish(p);
+
     u = r->upstream;
 
     ngx_str_set(&u->schema, "airouter://");
@@ -136,53 +140,6 @@ ngx_http_airouter_proxy_start(ngx_http_request_t *r,
     return NGX_DONE;
 }
 
-
-ngx_int_t
-ngx_http_airouter_proxy_result(ngx_http_request_t *r,
-    ngx_http_airouter_proxy_result_t *res)
-{
-    const char                     *name;
-    airouter_config_t              *acf;
-    ngx_http_airouter_ctx_t        *ctx;
-    ngx_http_airouter_proxy_ctx_t  *p;
-
-    ngx_memzero(res, sizeof(ngx_http_airouter_proxy_result_t));
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
-    if (ctx == NULL || ctx->proxy == NULL) {
-        return NGX_DECLINED;
-    }
-
-    p = ctx->proxy;
-    acf = ctx->amcf->config;
-    res->attempts = ctx->attempts;
-    res->key = -1;
-
-    if (p->answered && p->cand) {
-        res->channel.data = (u_char *) acf->channels[p->cand->channel].id;
-        res->channel.len = ngx_strlen(res->channel.data);
-        res->model = p->cand->model;
-
-        if (p->channel->ep->nauth > 1) {
-            res->key = p->key;
-        }
-    }
-
-    if (p->aborted) {
-        name = "client_closed";
-
-    } else if (p->cand == NULL) {
-        name = "no_candidate";
-
-    } else {
-        name = airouter_fault_name(p->fault);
-    }
-
-    res->status.data = (u_char *) name;
-    res->status.len = ngx_strlen(name);
-
-    return NGX_OK;
-}
 
 
 void

@@ -29,19 +29,4 @@ char *ngx_http_airouter_proxy_merge_conf(ngx_conf_t *cf,
 /* postconfiguration: the header and body filters of proxied answers. */
 ngx_int_t ngx_http_airouter_proxy_init(ngx_conf_t *cf);
 
-
-/* What the $airouter_* variables read (ngx_http_airouter_variables.c). */
-typedef struct {
-    ngx_str_t                    channel;      /* id, empty if none */
-    ngx_str_t                    model;
-    ngx_str_t                    status;       /* "ok" or a fault name */
-    ngx_uint_t                   attempts;
-    ngx_int_t                    key;          /* index in the channel's
-                                                  api_keys of the last try,
-                                                  -1: one key or none */
-} ngx_http_airouter_proxy_result_t;
-
-ngx_int_t ngx_http_airouter_proxy_result(ngx_http_request_t *r,
-    ngx_http_airouter_proxy_result_t *res);
-
 #endif /* NGX_HTTP_AIROUTER_PROXY_H */

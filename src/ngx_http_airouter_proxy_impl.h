@@ -233,6 +233,7 @@ ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
 void ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     ngx_uint_t nothing_learned);
+void ngx_http_airouter_proxy_publish(ngx_http_airouter_proxy_ctx_t *p);
 
 /* ngx_http_airouter_proxy_build.c */
 airouter_dialect_e ngx_http_airouter_proxy_upstream(

@@ -63,6 +63,54 @@ ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
     p->zreading = 0;
 }
 
+/*
+ * The request's result (ctx->result) brought up to date with the attempts
+ * so far.  Called wherever its readers may look next: at the start, when
+ * the answer's head leaves (ngx_http_airouter_proxy_reply.c) and when the
+ * upstream ends; the stats and the $airouter_* variables read the context
+ * and never call the proxy.
+ */
+void
+ngx_http_airouter_proxy_publish(ngx_http_airouter_proxy_ctx_t *p)
+{
+    const char                  *name;
+    airouter_config_t           *acf;
+    ngx_http_airouter_result_t  *res;
+
+    res = &p->ctx->result;
+    acf = p->ctx->amcf->config;
+
+    ngx_memzero(res, sizeof(ngx_http_airouter_result_t));
+
+    res->proxied = 1;
+    res->key = -1;
+    res->ttfb = (ngx_msec_t) -1;
+
+    if (p->answered && p->cand) {
+        res->channel.data = (u_char *) acf->channels[p->cand->channel].id;
+        res->channel.len = ngx_strlen(res->channel.data);
+        res->model = p->cand->model;
+        res->ttfb = p->ttfb;
+
+        if (p->channel->ep->nauth > 1) {
+            res->key = p->key;
+        }
+    }
+
+    if (p->aborted) {
+        name = "client_closed";
+
+    } else if (p->cand == NULL) {
+        name = "no_candidate";
+
+    } else {
+        name = airouter_fault_name(p->fault);
+    }
+
+    res->status.data = (u_char *) name;
+    res->status.len = ngx_strlen(name);
+}
+
 
 ngx_int_t
 ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,

@@ -63,6 +63,9 @@ ngx_http_airouter_proxy_header_filter(ngx_http_request_t *r)
 
     p = ctx->proxy;
 
+    /* add_header and the like read $airouter_* after this filter */
+    ngx_http_airouter_proxy_publish(p);
+
     if (p->replace && !p->replaced) {
         p->replaced = 1;
 

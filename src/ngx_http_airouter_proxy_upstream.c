@@ -23,6 +23,8 @@
 #include "ngx_http_airouter_proxy_impl.h"
 
 
+static void ngx_http_airouter_proxy_settle(ngx_http_request_t *r,
+    ngx_int_t rc);
 static ngx_int_t ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_int_t ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
@@ -645,8 +647,21 @@ ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r)
 }
 
 
+/* The upstream's end: how it ended, then the result for its readers. */
 void
 ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+
+    ngx_http_airouter_proxy_settle(r, rc);
+    ngx_http_airouter_proxy_publish(ctx->proxy);
+}
+
+
+static void
+ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_chain_t                    *out, **ll;
     airouter_usage_t                usage;

@@ -12,7 +12,7 @@
 
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_request.h"
-#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_request.h"
 #include "ngx_http_airouter_dialect.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_history.h"
@@ -51,7 +51,7 @@ static ngx_int_t ngx_http_airouter_reqlog_handler(ngx_http_request_t *r);
 static void ngx_http_airouter_reqlog_fill(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_reqlog_entry_t *e);
 static void ngx_http_airouter_reqlog_tried_text(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_proxy_result_t *res,
+    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_result_t *res,
     ngx_http_airouter_reqlog_entry_t *e);
 static int32_t ngx_http_airouter_reqlog_ttfb(ngx_http_request_t *r,
     int32_t duration);
@@ -282,11 +282,11 @@ static void
 ngx_http_airouter_reqlog_fill(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_reqlog_entry_t *e)
 {
-    int64_t                            now;
-    const char                        *s;
-    ngx_time_t                        *tp;
-    ngx_http_airouter_dialect_t       *d;
-    ngx_http_airouter_proxy_result_t   res;
+    int64_t                        now;
+    const char                    *s;
+    ngx_time_t                    *tp;
+    ngx_http_airouter_result_t    *res;
+    ngx_http_airouter_dialect_t   *d;
 
     ngx_memzero(e, sizeof(ngx_http_airouter_reqlog_entry_t));
 
@@ -318,15 +318,18 @@ ngx_http_airouter_reqlog_fill(ngx_http_request_t *r,
     ngx_http_airouter_history_copy(e->dialect, sizeof(e->dialect),
                                   (u_char *) s, ngx_strlen(s));
 
-    if (ngx_http_airouter_proxy_result(r, &res) == NGX_OK) {
-        e->attempts = (uint16_t) ngx_min(res.attempts, 65535);
+    /* the proxy's result, written into the context by the proxy */
+    res = &ctx->result;
+
+    if (res->proxied) {
+        e->attempts = (uint16_t) ngx_min(ctx->attempts, 65535);
         ngx_http_airouter_history_copy(e->channel, sizeof(e->channel),
-                                      res.channel.data, res.channel.len);
+                                      res->channel.data, res->channel.len);
         ngx_http_airouter_history_copy(e->model, sizeof(e->model),
-                                      res.model.data, res.model.len);
+                                      res->model.data, res->model.len);
         ngx_http_airouter_history_copy(e->outcome, sizeof(e->outcome),
-                                      res.status.data, res.status.len);
-        ngx_http_airouter_reqlog_tried_text(r, ctx, &res, e);
+                                      res->status.data, res->status.len);
+        ngx_http_airouter_reqlog_tried_text(r, ctx, res, e);
         return;
     }
 
@@ -345,7 +348,7 @@ ngx_http_airouter_reqlog_fill(ngx_http_request_t *r,
  */
 static void
 ngx_http_airouter_reqlog_tried_text(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_proxy_result_t *res,
+    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_result_t *res,
     ngx_http_airouter_reqlog_entry_t *e)
 {
     u_char  *p, buf[NGX_HTTP_AIROUTER_REQLOG_TRIED];

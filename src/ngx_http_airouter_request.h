@@ -2,7 +2,8 @@
  * The per-request context of the `airouter` location: what the API handler
  * learned from the client's body and the ranked candidates that the proxy
  * tries one after another.  Filled by ngx_http_airouter_api.c, consumed by
- * ngx_http_airouter_proxy.c and read by the $airouter_* variables.
+ * the proxy (ngx_http_airouter_proxy*.c), which writes its result back;
+ * read by the stats' log phase and the $airouter_* variables.
  */
 
 #ifndef NGX_HTTP_AIROUTER_REQUEST_H
@@ -40,6 +41,30 @@ typedef struct {
 } ngx_http_airouter_candidate_t;
 
 
+/*
+ * What the proxy made of the request.  The proxy writes it here whenever
+ * a reader may look next (its start, the answer's head leaving, the end of
+ * the upstream: ngx_http_airouter_proxy_publish), and the stats' log phase
+ * and the $airouter_* variables read it here: they never call the proxy.
+ */
+typedef struct {
+    ngx_str_t                    channel;      /* id of the channel that
+                                                  answered, empty if none */
+    ngx_str_t                    model;        /* its model id */
+    ngx_str_t                    status;       /* "ok", a fault name,
+                                                  "client_closed" or
+                                                  "no_candidate" */
+    ngx_int_t                    key;          /* index in the channel's
+                                                  api_keys of the last try,
+                                                  -1: one key or none */
+    ngx_msec_t                   ttfb;         /* the answer's first byte,
+                                                  ms after its try began;
+                                                  -1: none */
+    unsigned                     proxied:1;    /* the proxy ran: the fields
+                                                  above are set */
+} ngx_http_airouter_result_t;
+
+
 typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
 
@@ -62,6 +87,7 @@ typedef struct {
     ngx_uint_t                   attempts;
 
     /* results, for X-Router-* headers and $airouter_* variables */
+    ngx_http_airouter_result_t   result;       /* the proxy's */
     ngx_str_t                    fallbacks;    /* "chan:reason, ..." */
     ngx_uint_t                   upstream_status;
     ngx_int_t                    prompt_tokens;    /* -1: unknown */

@@ -5,7 +5,7 @@
 
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_switch.h"
-#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_request.h"
 #include "ngx_http_airouter_response.h"
 
 
@@ -218,7 +218,7 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
     ngx_http_airouter_stats_sh_t       *sh;
     ngx_http_airouter_stats_node_t     *sn;
     ngx_http_airouter_stats_counters_t  c;
-    ngx_http_airouter_proxy_result_t    res;
+    ngx_http_airouter_result_t         *res;
 
     if (r != r->main) {
         return NGX_OK;
@@ -245,15 +245,10 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
     acf = ctx->amcf->config;
     key = ctx->key;
 
-    ok = 0;
-
-    if (ngx_http_airouter_proxy_result(r, &res) == NGX_OK) {
-        ok = (res.status.len == 2
-              && ngx_strncmp(res.status.data, "ok", 2) == 0);
-
-    } else {
-        ngx_memzero(&res, sizeof(ngx_http_airouter_proxy_result_t));
-    }
+    /* the proxy's result, all empty when the proxy never ran */
+    res = &ctx->result;
+    ok = (res->status.len == 2
+          && ngx_strncmp(res->status.data, "ok", 2) == 0);
 
     ngx_http_airouter_stats_from(&c, ctx);
     c.requests = 1;
@@ -294,19 +289,19 @@ ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
         }
     }
 
-    if (res.channel.len) {
+    if (res->channel.len) {
         sn = ngx_http_airouter_stats_get(sh, shpool, today,
                                          NGX_HTTP_AIROUTER_STATS_CHANNEL,
-                                         res.channel.data, res.channel.len);
+                                         res->channel.data, res->channel.len);
         if (sn) {
             ngx_http_airouter_stats_add(sn, &c);
         }
     }
 
-    if (res.model.len) {
+    if (res->model.len) {
         sn = ngx_http_airouter_stats_get(sh, shpool, today,
                                          NGX_HTTP_AIROUTER_STATS_MODEL,
-                                         res.model.data, res.model.len);
+                                         res->model.data, res->model.len);
         if (sn) {
             ngx_http_airouter_stats_add(sn, &c);
         }

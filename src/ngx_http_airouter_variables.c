@@ -16,10 +16,12 @@
  *   $airouter_channel_key        "key#N": which of the channel's api_keys
  *   $airouter_status             "ok", or the fault of the last attempt
  *                                ("rate_limit_exceeded", "no_candidate", ...)
+ *   $airouter_ttfb               ms from the answering try's start to the
+ *                                first byte of its answer
  */
 
 #include "ngx_http_airouter_variables.h"
-#include "ngx_http_airouter_proxy.h"
+#include "ngx_http_airouter_request.h"
 
 
 typedef enum {
@@ -32,7 +34,8 @@ typedef enum {
     NGX_HTTP_AIROUTER_VAR_COST,
     NGX_HTTP_AIROUTER_VAR_STATUS,
     NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE,
-    NGX_HTTP_AIROUTER_VAR_KEY
+    NGX_HTTP_AIROUTER_VAR_KEY,
+    NGX_HTTP_AIROUTER_VAR_TTFB
 } ngx_http_airouter_var_e;
 
 
@@ -76,6 +79,9 @@ static ngx_http_variable_t  ngx_http_airouter_vars[] = {
     { ngx_string("airouter_channel_key"), NULL, ngx_http_airouter_variable,
       NGX_HTTP_AIROUTER_VAR_KEY, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("airouter_ttfb"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_TTFB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -103,33 +109,33 @@ static ngx_int_t
 ngx_http_airouter_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char                            *p;
-    ngx_int_t                          n;
-    ngx_http_airouter_ctx_t           *ctx;
-    ngx_http_airouter_proxy_result_t   res;
+    u_char                      *p;
+    ngx_int_t                    n;
+    ngx_http_airouter_ctx_t     *ctx;
+    ngx_http_airouter_result_t  *res;
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_airouter_module);
 
-    if (ctx == NULL
-        || ngx_http_airouter_proxy_result(r->main, &res) != NGX_OK)
-    {
+    if (ctx == NULL || !ctx->result.proxied) {
         v->not_found = 1;
         return NGX_OK;
     }
 
+    res = &ctx->result;
+
     switch (data) {
 
     case NGX_HTTP_AIROUTER_VAR_CHANNEL:
-        return ngx_http_airouter_variable_set(r, v, res.channel.data,
-                                              res.channel.len);
+        return ngx_http_airouter_variable_set(r, v, res->channel.data,
+                                              res->channel.len);
 
     case NGX_HTTP_AIROUTER_VAR_MODEL:
-        return ngx_http_airouter_variable_set(r, v, res.model.data,
-                                              res.model.len);
+        return ngx_http_airouter_variable_set(r, v, res->model.data,
+                                              res->model.len);
 
     case NGX_HTTP_AIROUTER_VAR_STATUS:
-        return ngx_http_airouter_variable_set(r, v, res.status.data,
-                                              res.status.len);
+        return ngx_http_airouter_variable_set(r, v, res->status.data,
+                                              res->status.len);
 
     case NGX_HTTP_AIROUTER_VAR_COST:
         if (ctx->cost < 0) {
@@ -158,7 +164,7 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
                                                 sizeof("upstream") - 1);
 
     case NGX_HTTP_AIROUTER_VAR_KEY:
-        if (res.key < 0) {
+        if (res->key < 0) {
             v->not_found = 1;
             return NGX_OK;
         }
@@ -169,13 +175,27 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
         }
 
         return ngx_http_airouter_variable_set(r, v, p,
-                   ngx_sprintf(p, "key#%i", res.key) - p);
+                   ngx_sprintf(p, "key#%i", res->key) - p);
+
+    case NGX_HTTP_AIROUTER_VAR_TTFB:
+        if (res->ttfb == (ngx_msec_t) -1) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_http_airouter_variable_set(r, v, p,
+                   ngx_sprintf(p, "%M", res->ttfb) - p);
 
     default:
         break;
     }
 
-    n = (data == NGX_HTTP_AIROUTER_VAR_ATTEMPTS) ? (ngx_int_t) res.attempts
+    n = (data == NGX_HTTP_AIROUTER_VAR_ATTEMPTS) ? (ngx_int_t) ctx->attempts
         : (data == NGX_HTTP_AIROUTER_VAR_PROMPT) ? ctx->prompt_tokens
         : (data == NGX_HTTP_AIROUTER_VAR_CACHED) ? ctx->cached_tokens
         : ctx->completion_tokens;

@@ -243,3 +243,64 @@ POST /v1/chat/completions
 {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- response_headers
 X-Router-Provider: acme
+
+
+
+=== TEST 11: the $airouter_* variables hold the proxy's result while the answer's head goes out (add_header), after a fallback
+--- config
+    location /v1/ {
+        airouter;
+        add_header X-Seen "$airouter_channel|$airouter_model|$airouter_status|$airouter_attempts";
+    }
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "e500"], ["second", "ok"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Channel: second
+X-Seen: second|second-model|ok|2
+--- no_error_log
+[alert]
+
+
+
+=== TEST 12: ... and when every candidate failed: no channel, the last fault, the attempts, no first-byte time
+--- config
+    location /v1/ {
+        airouter;
+        add_header X-Seen "[$airouter_channel|$airouter_status|$airouter_attempts|$airouter_ttfb]" always;
+    }
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "e503"], ["second", "refused"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- error_code: 503
+--- response_headers
+X-Seen: [|connect_error|2|]
+--- no_error_log
+[alert]
+
+
+
+=== TEST 13: $airouter_ttfb is the answering try's time to the first byte of its answer (the slow mock answers after 2 s)
+--- config
+    location /v1/ {
+        airouter;
+        add_header X-TTFB "[$airouter_ttfb]";
+        access_log logs/access.log ttfb;
+    }
+--- extra_http_config
+    log_format ttfb 'ttfb=$airouter_ttfb channel=$airouter_channel';
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels("", ["first", "slow"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- timeout: 10
+--- raw_response_headers_like: X-TTFB: \[(?:19[5-9]\d|[2-9]\d\d\d)\]\r\n
+--- access_log eval
+qr/^ttfb=(?:19[5-9]\d|[2-9]\d\d\d) channel=first$/m
+--- no_error_log
+[alert]
