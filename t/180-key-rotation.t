@@ -7,6 +7,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 use Airouter::Blocks;
+use Airouter::KeyMock;
 
 no_shuffle();
 log_level('info');
@@ -49,58 +50,11 @@ sub chats {
     return [ map { "POST /v1/chat/completions\n$Chat" } 1 .. $n ];
 }
 
-# each answer names the key it was sent with (the mock's side: tests only)
-our $Mock = <<'_EOC_';
+# the mock's answers name the key they were sent with (Airouter::KeyMock)
+our $Mock = <<'_EOC_' . key_mock();
     log_format keys '$status $airouter_channel $airouter_channel_key '
                     'attempts=$airouter_attempts';
 
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_4;
-        default_type application/json;
-        access_log logs/upstream.log;
-        error_log logs/mock_error.log info;
-
-        location /keys/ {
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /k2limited/ {
-            if ($http_authorization = "Bearer k2") {
-                add_header Retry-After 30 always;
-                return 429 '{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}';
-            }
-
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /k2dead/ {
-            if ($http_authorization = "Bearer k2") {
-                return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}';
-            }
-
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /k2quota/ {
-            if ($http_authorization = "Bearer k2") {
-                return 402 '{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}';
-            }
-
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /alldead/ {
-            return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}';
-        }
-
-        location /alllimited/ {
-            return 429 '{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}';
-        }
-    }
 _EOC_
 
 airouter_blocks(mock => $Mock, config => <<'_EOC_');

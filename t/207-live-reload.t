@@ -6,6 +6,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 use Airouter::Blocks;
+use Airouter::KeyMock;
 use Airouter::Process;
 use IO::Socket::INET;
 use Time::HiRes ();
@@ -78,35 +79,7 @@ sub reload_with {
     hup_and_wait();
 }
 
-# the answer names the key it was sent with (the mock's side: tests only)
-our $Mock = <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_4;
-        default_type application/json;
-        access_log logs/upstream.log;
-        error_log logs/mock_error.log info;
-
-        location /keys/ {
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /k2dead/ {
-            if ($http_authorization = "Bearer k2") {
-                return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}';
-            }
-
-            echo_read_request_body;
-            echo '{"choices":[{"index":0,"message":{"role":"assistant","content":"$http_authorization"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
-        }
-
-        location /alldead/ {
-            return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}';
-        }
-    }
-_EOC_
-
-airouter_blocks(mock => $Mock, config => <<'_EOC_');
+airouter_blocks(mock => key_mock(), config => <<'_EOC_');
     location /v1/ {
         airouter;
     }

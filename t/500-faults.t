@@ -24,25 +24,8 @@ use Airouter::HTTP;
 no_shuffle();
 log_level('info');
 
-our $Ok = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
-    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
-
-sub json_answer {
-    my ($body, $status) = @_;
-    return http_head($status // "200 OK", "Content-Type: application/json",
-                     "Content-Length: " . length $body) . $body;
-}
-
-our $Good = ['read', [send => json_answer($Ok)]];
-
-# yaml_channels() with "raw3"/"raw4" meaning the raw mocks
-sub chans {
-    my $yaml = yaml_channels(@_);
-    $yaml =~ s{\$TEST_NGINX_RAND_PORT_1/raw(\d)/v1}{\$TEST_NGINX_RAND_PORT_$1/v1}g;
-    return ">>> router_config.yaml\n$yaml";
-}
+our $Ok = $RawOk;
+our $Good = $RawGood;
 
 our $Chunk = '{"id":"c","object":"chat.completion.chunk","created":1,'
     . '"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},'
@@ -65,15 +48,7 @@ airouter_blocks(http => "    airouter_read_timeout 1s;\n",
                           . "    location = /metrics { airouter_metrics; }\n",
                 request => "POST /v1/chat/completions\n$Chat");
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    raw_mock_stop();
-    my $mocks = $block->raw_mocks // {};
-    $mocks->{4} //= [$Good];
-    for my $n (sort keys %$mocks) {
-        raw_mock($ENV{"TEST_NGINX_RAND_PORT_$n"}, @{ $mocks->{$n} });
-    }
-});
+raw_mock_blocks(4 => [$RawGood]);
 
 # the body of a GET
 sub http_get { (http_request(server_port(), 'GET', $_[0]))[2] }
@@ -128,7 +103,7 @@ __DATA__
 
 === TEST 1: refused: the next candidate answers; the channel is kept away for the timeout period
 --- user_files eval
-chans("", ["down", "refused"], ["good", "raw4"])
+raw_channels("", ["down", "refused"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Attempts: 2
@@ -146,7 +121,7 @@ open good
 --- raw_mocks eval
 { 3 => [['hang']] }
 --- user_files eval
-chans("", ["hung", "raw3"], ["good", "raw4"])
+raw_channels("", ["hung", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: hung:timeout
@@ -163,7 +138,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => "HTTP/1.1 20"], 'close']] }
 --- user_files eval
-chans("", ["cut", "raw3"], ["good", "raw4"])
+raw_channels("", ["cut", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: cut:server_error
@@ -181,7 +156,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => "HTTP/1.1 200 OK\r\nContent-Type: applica"], 'close']] }
 --- user_files eval
-chans("", ["cut", "raw3"], ["good", "raw4"])
+raw_channels("", ["cut", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: cut:server_error 200
@@ -196,7 +171,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => "HTTP/1.1 200 OK\r\n" . join('', map { "X-Pad-$_: " . ('x' x 1000) . "\r\n" } 1 .. 100) . "\r\n"], 'hang']] }
 --- user_files eval
-chans("", ["huge", "raw3"], ["good", "raw4"])
+raw_channels("", ["huge", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: huge:server_error 200
@@ -213,7 +188,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => "HTTP/1.1 200 OK\r\n" . join('', map { "X-Pad-$_: " . ('x' x 1000) . "\r\n" } 1 .. 100) . "\r\n"], 'hang']] }
 --- user_files eval
-chans("", ["huge", "raw3"])
+raw_channels("", ["huge", "raw3"])
 --- error_code: 502
 --- response_body_like: ^\{"error":\{"message":"All 1 attempted candidates failed: huge \(huge-model\): server_error 200","type":"upstream_error","code":"all_candidates_failed"
 --- blocked
@@ -225,7 +200,7 @@ model huge huge-model server_error 120
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'hang']] }
 --- user_files eval
-chans("", ["stall", "raw3"])
+raw_channels("", ["stall", "raw3"])
 --- error_code: 504
 --- response_body_like: "code":"all_candidates_failed"
 --- blocked
@@ -237,7 +212,7 @@ model stall stall-model timeout 30
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'hang']] }
 --- user_files eval
-chans("", ["stall", "raw3"], ["good", "raw4"])
+raw_channels("", ["stall", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: stall:timeout 200
@@ -252,7 +227,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'close']] }
 --- user_files eval
-chans("", ["short", "raw3"])
+raw_channels("", ["short", "raw3"])
 --- error_code: 502
 --- response_body_like: "code":"all_candidates_failed"
 --- blocked
@@ -264,7 +239,7 @@ model short short-model server_error 120
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $::Ok) . substr($::Ok, 0, 60)], 'close']] }
 --- user_files eval
-chans("", ["short", "raw3"], ["good", "raw4"])
+raw_channels("", ["short", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: short:server_error 200
@@ -279,7 +254,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . sse_event($::Chunk)], [sleep => 0.2], 'close']] }
 --- user_files eval
-chans("", ["cut", "raw3"], ["good", "raw4"])
+raw_channels("", ["cut", "raw3"], ["good", "raw4"])
 --- request eval
 "POST /v1/chat/completions\n$::Stream"
 --- response_headers
@@ -298,7 +273,7 @@ model cut cut-model server_error 120
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . sse_event($::Chunk)], [sleep => 0.2], [send => 'data: {"id":"c","object":"chat.compl'], [sleep => 0.2], 'close']] }
 --- user_files eval
-chans("", ["cut", "raw3"], ["good", "raw4"])
+raw_channels("", ["cut", "raw3"], ["good", "raw4"])
 --- request eval
 "POST /v1/chat/completions\n$::Stream"
 --- response_body eval
@@ -315,7 +290,7 @@ model cut cut-model server_error 120
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Transfer-Encoding: chunked") . main::chunked(sse_event($::Chunk))], [sleep => 0.2], [send => main::chunked('data: {"id":"c","object":"chat.compl')], [sleep => 0.2], 'close']] }
 --- user_files eval
-chans("", ["cut", "raw3"], ["good", "raw4"])
+raw_channels("", ["cut", "raw3"], ["good", "raw4"])
 --- request eval
 "POST /v1/chat/completions\n$::Stream"
 --- response_body eval
@@ -332,7 +307,7 @@ model cut cut-model server_error 120
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . "data: " . substr($::Chunk, 0, 30)], [sleep => 0.2], [send => substr($::Chunk, 30) . "\n\n" . sse_event($::UsageChunk) . "data: [DONE]\n\n"], 'close']] }
 --- user_files eval
-chans("", ["split", "raw3"])
+raw_channels("", ["split", "raw3"])
 --- request eval
 "POST /v1/chat/completions\n$::Stream"
 --- response_body eval
@@ -351,7 +326,7 @@ open split
 --- raw_mocks eval
 { 3 => [['read', [send => sub { my ($auth) = $_[0] =~ /^Authorization: (.*?)\r$/mi; main::json_answer(qq{{"error":{"message":"Invalid request with header $auth","type":"invalid_request_error","code":null}}}, "400 Bad Request") }]]] }
 --- user_files eval
-chans("", ["echo", "raw3"], ["good", "raw4"])
+raw_channels("", ["echo", "raw3"], ["good", "raw4"])
 --- error_code: 400
 --- response_headers
 X-Router-Channel: echo
@@ -366,7 +341,7 @@ X-Router-Channel: echo
 --- raw_mocks eval
 { 3 => [['read', [send => sub { my ($key) = $_[0] =~ /^Authorization: Bearer (.*?)\r$/mi; my $b = qq{{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"$key and $key"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}}; http_head("200 OK", "Content-Type: application/json", "X-Echo: key=$key", "Content-Length: " . length $b) . $b }]]] }
 --- user_files eval
-chans("", ["echo", "raw3"])
+raw_channels("", ["echo", "raw3"])
 --- response_headers
 X-Echo: key=**************
 --- response_body chomp
@@ -378,7 +353,7 @@ X-Echo: key=**************
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Connection: close") . 'data: {"choices":[{"index":0,"delta":{"content":"sk-echo-'], [sleep => 0.2], [send => qq|secret"}}]}\n\ndata: [DONE]\n\n|], 'close']] }
 --- user_files eval
-chans("", ["echo", "raw3"])
+raw_channels("", ["echo", "raw3"])
 --- request eval
 "POST /v1/chat/completions\n$::Stream"
 --- response_body eval
@@ -395,7 +370,7 @@ my $b = qq{{"id":"x","pad":"$pad","key":"sk-echo-secret","usage":{"prompt_tokens
 my $i = index($b, 'sk-echo-') + 8;
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: " . length $b) . substr($b, 0, $i)], [sleep => 0.2], [send => substr($b, $i)], 'close']] }
 --- user_files eval
-chans("", ["echo", "raw3"])
+raw_channels("", ["echo", "raw3"])
 --- response_body_like: "pad":"x{6000}","key":"\*{14}","usage"
 
 
@@ -404,7 +379,7 @@ chans("", ["echo", "raw3"])
 --- raw_mocks eval
 { 3 => [['read', [send => main::json_answer('{"id":"x","choices":[{"message":{"content":"Hel')]]] }
 --- user_files eval
-chans("", ["bad", "raw3"], ["good", "raw4"])
+raw_channels("", ["bad", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: bad:server_error 200
@@ -425,7 +400,7 @@ airouter_channel_tokens_total{channel="good",type="prompt"} 10
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/html", "Content-Length: 38") . "<html><body>It works!</body></html>\r\n\r\n"]]] }
 --- user_files eval
-chans("", ["bad", "raw3"])
+raw_channels("", ["bad", "raw3"])
 --- error_code: 502
 --- response_body_like: "All 1 attempted candidates failed: bad \(bad-model\): server_error 200"
 --- blocked
@@ -440,7 +415,7 @@ airouter_cost_usd_total 0.000000000000
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("500 Internal Server Error", "Content-Type: text/html", "Content-Length: 44") . "<html><body>Internal Server Error</body></html>"]]] }
 --- user_files eval
-chans("", ["bad", "raw3"], ["good", "raw4"])
+raw_channels("", ["bad", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: bad:server_error 500
@@ -454,7 +429,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => main::json_answer('{"error":{"message":"slow down","type":"rate_limit_error","code":"rate_limit_exceeded"}}', "429 Too Many Requests") =~ s/\r\n/\r\nRetry-After: 17\r\n/r]]] }
 --- user_files eval
-chans("", ["busy", "raw3"], ["good", "raw4"])
+raw_channels("", ["busy", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: busy:rate_limit_exceeded 429
@@ -470,7 +445,7 @@ open good
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Length: 8013") . "<html>" . ("x" x 8000) . "</html>\n"]]] }
 --- user_files eval
-chans("", ["bad", "raw3"], ["good", "raw4"])
+raw_channels("", ["bad", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: bad:server_error 200
@@ -486,7 +461,7 @@ model bad bad-model server_error 120
 my $b = '{"id":"x","data":[' . ("0.5," x 3000) . '0.5],"usage":{"prompt_tokens":3,"total_tokens":3}';
 { 3 => [['read', [send => main::json_answer($b)]]] }
 --- user_files eval
-chans("", ["bad", "raw3"], ["good", "raw4"])
+raw_channels("", ["bad", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: bad
 --- response_body_like: "prompt_tokens":3,"total_tokens":3\}$

@@ -16,10 +16,7 @@ use IO::Compress::RawDeflate qw(rawdeflate);
 no_shuffle();
 log_level('info');
 
-our $Ok = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
-    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+our $Ok = $RawOk;
 
 our $Stream = join '', map { "data: $_\n\n" }
     '{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}',
@@ -53,22 +50,12 @@ sub compressed {
         . "0\r\n\r\n";
 }
 
-sub chans {
-    my $yaml = yaml_channels(@_);
-    $yaml =~ s{\$TEST_NGINX_RAND_PORT_1/raw(\d)/v1}{\$TEST_NGINX_RAND_PORT_$1/v1}g;
-    return ">>> router_config.yaml\n$yaml";
-}
-
-our $Good = ['read', [send => http_head("200 OK", "Content-Type: application/json",
-                                        "Content-Length: " . length $Ok) . $Ok]];
 our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+
+raw_mock_blocks(4 => [$RawGood]);
 
 add_block_preprocessor(sub {
     my $block = shift;
-    raw_mock_stop();
-    my $mocks = $block->raw_mocks // {};
-    $mocks->{4} //= [$Good];
-    raw_mock($ENV{"TEST_NGINX_RAND_PORT_$_"}, @{ $mocks->{$_} }) for sort keys %$mocks;
     $block->set_value("http_config",
         "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
         . "    airouter_read_timeout 1s;\n"
@@ -97,7 +84,7 @@ __DATA__
 --- raw_mocks eval
 { 3 => [['read', [send => main::compressed("gzip", $::Ok)]]] }
 --- user_files eval
-chans("", ["zip", "raw3"])
+raw_channels("", ["zip", "raw3"])
 --- asked_identity
 --- response_headers
 Content-Encoding: gzip
@@ -114,7 +101,7 @@ main::packed("gzip", $::Ok)
 --- raw_mocks eval
 { 3 => [['read', [send => main::compressed("gzip", $::Ok, chunked => 1)]]] }
 --- user_files eval
-chans("", ["zip", "raw3"])
+raw_channels("", ["zip", "raw3"])
 --- response_headers
 X-Router-Cost: 0.00002000
 --- response_body eval
@@ -129,7 +116,7 @@ main::packed("gzip", $::Ok)
 { 3 => [['read', [send => main::compressed("deflate", $::Ok)]],
         ['read', [send => main::compressed("raw", $::Ok, encoding => "deflate")]]] }
 --- user_files eval
-chans("", ["zip", "raw3"])
+raw_channels("", ["zip", "raw3"])
 --- request eval
 ["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat"]
 --- response_headers eval
@@ -143,7 +130,7 @@ chans("", ["zip", "raw3"])
 --- raw_mocks eval
 { 3 => [['read', [send => main::compressed("gzip", $::Stream, type => "text/event-stream", chunked => 1)]]] }
 --- user_files eval
-chans("", ["zip", "raw3"])
+raw_channels("", ["zip", "raw3"])
 --- request eval
 "POST /v1/chat/completions\n" . '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
 --- response_headers
@@ -168,7 +155,7 @@ my $big = '{"object":"list","data":[{"object":"embedding","index":0,"embedding":
 $::Big = $big;
 { 3 => [['read', [send => main::compressed("gzip", $big)]]] }
 --- user_files eval
-chans("", ["zip", "raw3"])
+raw_channels("", ["zip", "raw3"])
 --- response_headers
 !X-Router-Cost
 --- response_body eval
@@ -182,7 +169,7 @@ main::packed("gzip", $::Big)
 --- raw_mocks eval
 { 3 => [['read', [send => main::compressed("gzip", "<html>It works!</html>")]]] }
 --- user_files eval
-chans("", ["zip", "raw3"], ["good", "raw4"])
+raw_channels("", ["zip", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: zip:server_error 200
@@ -194,7 +181,7 @@ X-Router-Fallbacks: zip:server_error 200
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Encoding: gzip", "Content-Length: 12") . "not gzip!!!!"]]] }
 --- user_files eval
-chans("", ["zip", "raw3"], ["good", "raw4"])
+raw_channels("", ["zip", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: zip:server_error 200
@@ -207,7 +194,7 @@ airouter: upstream's answer does not inflate
 --- raw_mocks eval
 { 3 => [['read', [send => main::compressed("gzip", '{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}', status => "429 Too Many Requests")]]] }
 --- user_files eval
-chans("", ["zip", "raw3"], ["good", "raw4"])
+raw_channels("", ["zip", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: zip:quota_exceeded 429
@@ -218,7 +205,7 @@ X-Router-Fallbacks: zip:quota_exceeded 429
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: application/json", "Content-Encoding: br", "Content-Length: 8") . "\x1b\x03\x00\xf8\x25\x82\x82\x01"]]] }
 --- user_files eval
-chans("", ["br", "raw3"], ["good", "raw4"])
+raw_channels("", ["br", "raw3"], ["good", "raw4"])
 --- response_headers
 Content-Encoding: br
 X-Router-Channel: br
@@ -234,7 +221,7 @@ X-Router-Channel: br
 { 3 => [['read', [send => main::compressed("raw", '{"error":{"message":"boom","type":"server_error"}}', encoding => "deflate", status => "500 Internal Server Error")]]],
   4 => [['read', [send => main::compressed("gzip", $::Ok)]]] }
 --- user_files eval
-chans("", ["zip", "raw3"], ["good", "raw4"])
+raw_channels("", ["zip", "raw3"], ["good", "raw4"])
 --- response_headers
 X-Router-Channel: good
 X-Router-Fallbacks: zip:server_error 500
@@ -252,7 +239,7 @@ does not inflate
 --- raw_mocks eval
 { 3 => [['read', [send => http_head("200 OK", "Content-Type: text/event-stream", "Content-Encoding: br", "Transfer-Encoding: chunked") . "8\r\n\x1b\x03\x00\xf8\x25\x82\x82\x01\r\n0\r\n\r\n"]]] }
 --- user_files eval
-chans("", ["br", "raw3"], ["good", "raw4"])
+raw_channels("", ["br", "raw3"], ["good", "raw4"])
 --- request eval
 "POST /v1/chat/completions\n" . '{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
 --- response_headers

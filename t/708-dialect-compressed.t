@@ -16,10 +16,7 @@ use IO::Compress::Gzip qw(gzip);
 no_shuffle();
 log_level('info');
 
-our $Ok = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
-    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+our $Ok = $RawOk;
 
 our $Stream = join '', map { "data: $_\n\n" }
     '{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"Hel"}}]}',
@@ -40,23 +37,11 @@ sub plain {
                      "Content-Length: " . length $data) . $data;
 }
 
-sub chans {
-    my $yaml = yaml_channels("", ["zip", "raw3"], ["plain", "raw4"]);
-    $yaml =~ s{\$TEST_NGINX_RAND_PORT_1/raw(\d)/v1}{\$TEST_NGINX_RAND_PORT_$1/v1}g;
-    return ">>> router_config.yaml\n$yaml";
-}
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    raw_mock_stop();
-    my $mocks = $block->raw_mocks // {};
-    raw_mock($ENV{"TEST_NGINX_RAND_PORT_$_"}, @{ $mocks->{$_} })
-        for sort keys %$mocks;
-});
+raw_mock_blocks();
 
 airouter_blocks(mock => mock_http_config(), http => "    airouter_read_timeout 1s;\n",
                 config => mock_config() . "    location /v1beta/ { airouter; }\n",
-                user_files => chans(),
+                user_files => raw_channels("", ["zip", "raw3"], ["plain", "raw4"]),
                 no_error_log => "[alert]");
 
 run_tests();

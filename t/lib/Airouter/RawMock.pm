@@ -33,7 +33,23 @@ package Airouter::RawMock;
 #
 # Helpers to write a script: http_head($status, @headers) is a status line
 # and header lines ending with the blank line; sse_event($json) is one
-# "data: ..." event with its blank line.
+# "data: ..." event with its blank line; json_answer($body [, $status]) a
+# whole JSON answer with its Content-Length.  $RawOk is a chat completion
+# (usage 10 + 5) and $RawGood the script that answers every request with
+# it.
+#
+# For the suites whose blocks script their raw mocks (t/500, t/501):
+#
+#   raw_mock_blocks(4 => [$RawGood]);      # the mocks a block leaves out
+#   raw_channels("", ["cut", "raw3"], ["good", "raw4"])
+#
+# raw_mock_blocks() adds a block preprocessor that stops the mocks of the
+# block before and starts the block's own, from its section
+# "--- raw_mocks eval" ({ 3 => [\@script, ...], ... }, the port number n
+# of $TEST_NGINX_RAND_PORT_n as key), the defaults filling the ports it
+# leaves out.  raw_channels() is the user_files text of yaml_channels()
+# (Airouter::Mock) where a channel of kind "rawN" is the raw mock on
+# $TEST_NGINX_RAND_PORT_N.
 #
 
 use strict;
@@ -46,9 +62,11 @@ use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(sleep time);
 use Test::Nginx::Socket ();
+use Airouter::Mock ();
 
 our @EXPORT = qw(raw_mock raw_mock_stop raw_mock_hits raw_mock_requests
-                 http_head sse_event);
+                 http_head sse_event json_answer raw_mock_blocks
+                 raw_channels $RawOk $RawGood);
 
 my %Mocks;      # port => pid of the listener (the leader of its group)
 my $Owner = $$;
@@ -201,6 +219,37 @@ sub http_head {
 sub sse_event {
     my ($json) = @_;
     return "data: $json\n\n";
+}
+
+sub json_answer {
+    my ($body, $status) = @_;
+    return http_head($status // "200 OK", "Content-Type: application/json",
+                     "Content-Length: " . length $body) . $body;
+}
+
+our $RawOk = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
+    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
+    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
+    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+
+our $RawGood = ['read', [send => json_answer($RawOk)]];
+
+sub raw_mock_blocks {
+    my (%default) = @_;
+    Test::Nginx::Socket::add_block_preprocessor(sub {
+        my ($block) = @_;
+        raw_mock_stop();
+        my %mocks = (%default, %{ $block->raw_mocks // {} });
+        for my $n (sort keys %mocks) {
+            raw_mock($ENV{"TEST_NGINX_RAND_PORT_$n"}, @{ $mocks{$n} });
+        }
+    });
+}
+
+sub raw_channels {
+    my $yaml = Airouter::Mock::yaml_channels(@_);
+    $yaml =~ s{\$TEST_NGINX_RAND_PORT_1/raw(\d)/v1}{\$TEST_NGINX_RAND_PORT_$1/v1}g;
+    return ">>> router_config.yaml\n$yaml";
 }
 
 END { local $?; raw_mock_stop() }
