@@ -47,6 +47,8 @@ static void ngx_http_airouter_cleanup_config(void *data);
 static ngx_int_t ngx_http_airouter_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_airouter_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_airouter_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_airouter_access_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_airouter_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_init_process(ngx_cycle_t *cycle);
 static void ngx_http_airouter_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_airouter_tokenizer(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -384,6 +386,10 @@ ngx_http_airouter_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_airouter_access_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_airouter_stats_init(cf) != NGX_OK
         || ngx_http_airouter_reqlog_init(cf) != NGX_OK)
     {
@@ -391,6 +397,55 @@ ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
     }
 
     return ngx_http_airouter_proxy_init(cf);
+}
+
+
+/*
+ * The API location's admission (the key's token, budgets, rate) is an
+ * access-phase handler, so nginx's own access modules compose with it:
+ * allow/deny, auth_basic, auth_request, "satisfy any|all".  It is put
+ * first in the phase's list, and nginx runs that list from the end: it
+ * runs after every access module registered before it (all of nginx's),
+ * so under "satisfy any" one of them granting access skips it, and when
+ * it refuses a token no later module could have granted: the refusal is
+ * its own JSON 401.  limit_req and limit_conn run before, in the
+ * preaccess phase ($airouter_key reads the header there).
+ */
+static ngx_int_t
+ngx_http_airouter_access_init(ngx_conf_t *cf)
+{
+    ngx_array_t                *a;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    a = &cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers;
+
+    h = ngx_array_push(a);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = a->elts;
+    ngx_memmove(&h[1], &h[0], (a->nelts - 1) * sizeof(ngx_http_handler_pt));
+    h[0] = ngx_http_airouter_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airouter_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_airouter_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
+
+    if (alcf->role != NGX_HTTP_AIROUTER_ROLE_API) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_airouter_api_access(r);
 }
 
 

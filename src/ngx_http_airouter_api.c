@@ -1,13 +1,15 @@
 /*
- * The `airouter` location: the OpenAI-compatible API.  GET requests
- * (model listings) are answered at once; POST requests have their body
- * read with nginx's request-body API, parsed with jansson and checked,
- * then either explained (/v1/route) or routed and handed to the proxy.
+ * The `airouter` location: the OpenAI-compatible API.  Admission (the
+ * key's token, budgets, rate) runs in nginx's access phase, before the
+ * body is read, and leaves the request's context.  GET requests (model
+ * listings) are answered at once; POST requests have their body read with
+ * nginx's request-body API, parsed with jansson and checked, then either
+ * explained (/v1/route) or routed and handed to the proxy.
  *
- * Called by the module's dispatcher; calls the brain (airouter_route),
- * the routing helpers (ngx_http_airouter_route.c),
- * ngx_http_airouter_models.c, ngx_http_airouter_explain.c and
- * ngx_http_airouter_proxy.c.
+ * Called by the module's access handler and dispatcher; calls auth, the
+ * stats' admission and holds, the brain (airouter_route), the routing
+ * helpers (ngx_http_airouter_route.c), ngx_http_airouter_models.c,
+ * ngx_http_airouter_explain.c and ngx_http_airouter_proxy.c.
  */
 
 #include "ngx_http_airouter_handlers.h"
@@ -32,6 +34,11 @@
 #define NGX_HTTP_AIROUTER_RESERVE_OUTPUT  4096
 
 
+static ngx_int_t ngx_http_airouter_api_admit(ngx_http_request_t *r,
+    ngx_uint_t need_key, ngx_http_airouter_ctx_t **ctxp, ngx_int_t *code);
+static ngx_uint_t ngx_http_airouter_api_stats(ngx_str_t *path);
+static ngx_int_t ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_str_t *path);
 static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_api_post(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
@@ -79,23 +86,221 @@ ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path)
 }
 
 
+/*
+ * The access phase of an API location (the module's access handler):
+ * the key's token, then, for a request that will be routed, its budgets
+ * and rate.  A refusal is answered here, before the body is read; an
+ * admitted request leaves its context for the content handler.
+ */
 ngx_int_t
-ngx_http_airouter_api_handler(ngx_http_request_t *r)
+ngx_http_airouter_api_access(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
-    ngx_str_t                     path;
-    ngx_http_airouter_ctx_t      *ctx;
-    const airouter_apikey_t      *key;
-    ngx_http_airouter_dialect_t  *d;
+    ngx_int_t                 rc, code;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    rc = ngx_http_airouter_api_admit(r, 1, &ctx, &code);
+
+    if (rc == NGX_OK || rc == NGX_DECLINED) {
+        return rc;
+    }
+
+    /* answered: finalized as the content phase would */
+    ngx_http_finalize_request(r, code);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * Admission: the request's context, its key and, when it will be routed
+ * (chat, completions, embeddings, a dialect's request; not /v1/route nor
+ * count_tokens), budgets and rate.  With need_key a missing or wrong
+ * token is a 401; without (another access module let the request in
+ * under "satisfy any"), a right token still names the key, whose limits
+ * apply, and no token is an anonymous request.
+ *
+ * NGX_OK with *ctxp; NGX_DECLINED when the URL is not one a key opens
+ * (outside /v1/, the stats API): the content handler answers it; NGX_DONE
+ * when an answer was sent, *code being what to finalize with.
+ */
+static ngx_int_t
+ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
+    ngx_http_airouter_ctx_t **ctxp, ngx_int_t *code)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       path;
+    ngx_http_airouter_ctx_t        *ctx;
+    const airouter_apikey_t        *key;
+    ngx_http_airouter_dialect_t    *d;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
+    if (ctx) {
+        *ctxp = ctx;
+        return NGX_OK;
+    }
 
     /* Messages, Responses, Gemini: translated to chat once read */
     d = NULL;
 
     if (ngx_http_airouter_dialect_route(r, &d) == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        *code = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
     }
 
     if (d) {
+        ngx_str_set(&path, "chat/completions");
+
+    } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK
+               || ngx_http_airouter_api_stats(&path))
+    {
+        return NGX_DECLINED;
+    }
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+
+    if (need_key) {
+        if (ngx_http_airouter_auth_api(r, &key, code) != NGX_OK) {
+            return NGX_DONE;
+        }
+
+    } else {
+        key = amcf->config->auth.enabled
+              ? ngx_http_airouter_auth_find(r, amcf->config) : NULL;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_airouter_ctx_t));
+    if (ctx == NULL) {
+        *code = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
+    }
+
+    ctx->amcf = amcf;
+    ctx->key = key;
+    ctx->prompt_tokens = -1;
+    ctx->cached_tokens = -1;
+    ctx->completion_tokens = -1;
+    ctx->cost = -1;
+    ctx->dialect = d;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_airouter_module);
+    *ctxp = ctx;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: admission of \"%V\", key \"%s\"%s", &path,
+                   key ? key->name : "-", need_key ? "" : " (satisfy any)");
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        /* a listing, or a method the content handler refuses */
+        return NGX_OK;
+    }
+
+    rc = ngx_http_airouter_api_endpoint(r, ctx, &path);
+
+    if (rc == NGX_ERROR) {
+        *code = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DONE;
+    }
+
+    /* an unknown URL is the content handler's 404; nothing to spend */
+    if (rc == NGX_DECLINED || ctx->explain || ctx->count) {
+        return NGX_OK;
+    }
+
+    /* budgets and the key's rate: refused before the body is read */
+    if (ngx_http_airouter_stats_admit(r, ctx, code) != NGX_OK) {
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "stats/...": the stats API, behind the admin token, not an API key. */
+static ngx_uint_t
+ngx_http_airouter_api_stats(ngx_str_t *path)
+{
+    return path->len >= sizeof("stats/") - 1
+           && ngx_strncmp(path->data, "stats/", sizeof("stats/") - 1) == 0;
+}
+
+
+/*
+ * A POST's endpoint from its path, into ctx (endpoint, explain, count and
+ * the API path the upstream gets).  NGX_DECLINED: no such endpoint.
+ */
+static ngx_int_t
+ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_str_t *path)
+{
+    ngx_http_airouter_dialect_t  *d;
+
+    d = ctx->dialect;
+
+    if (d) {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+        ctx->count = d->route.count;
+
+    } else if (path->len == sizeof("chat/completions") - 1
+        && ngx_strncmp(path->data, "chat/completions", path->len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+
+    } else if (path->len == sizeof("completions") - 1
+               && ngx_strncmp(path->data, "completions", path->len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
+
+    } else if (path->len == sizeof("embeddings") - 1
+               && ngx_strncmp(path->data, "embeddings", path->len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+
+    } else if (path->len == sizeof("route") - 1
+               && ngx_strncmp(path->data, "route", path->len) == 0)
+    {
+        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+        ctx->explain = 1;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    /* the API path the upstream gets, whatever prefix the client used */
+    ctx->api_path.len = sizeof("/v1/") - 1 + path->len;
+    ctx->api_path.data = ngx_pnalloc(r->pool, ctx->api_path.len);
+    if (ctx->api_path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(ctx->api_path.data, "/v1/", 4), path->data,
+               path->len);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc, code;
+    ngx_str_t                 path;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    /*
+     * Admitted in the access phase, unless nginx ran none (a subrequest:
+     * the key is then required here) or another access module let the
+     * request in under "satisfy any".
+     */
+    ctx = NULL;
+
+    rc = ngx_http_airouter_api_admit(r, r != r->main, &ctx, &code);
+
+    if (rc == NGX_DONE) {
+        return code;
+    }
+
+    if (ctx && ctx->dialect) {
         ngx_str_set(&path, "chat/completions");
 
     } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
@@ -105,18 +310,12 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
     }
 
     /* /v1/stats/...: behind the admin token, not an API key */
-    if (d == NULL && path.len >= sizeof("stats/") - 1
-        && ngx_strncmp(path.data, "stats/", sizeof("stats/") - 1) == 0)
-    {
+    if (ctx == NULL) {
         return ngx_http_airouter_stats_api_handler(r, &path);
     }
 
-    if (ngx_http_airouter_auth_api(r, &key, &rc) != NGX_OK) {
-        return rc;
-    }
-
-    if (d == NULL && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_airouter_models_handler(r, &path, key);
+    if (ctx->dialect == NULL && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_airouter_models_handler(r, &path, ctx->key);
     }
 
     if (!(r->method & NGX_HTTP_POST)) {
@@ -126,61 +325,11 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
                    &r->uri);
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_airouter_ctx_t));
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
-    ctx->key = key;
-    ctx->prompt_tokens = -1;
-    ctx->cached_tokens = -1;
-    ctx->completion_tokens = -1;
-    ctx->cost = -1;
-    ctx->dialect = d;
-
-    if (d) {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
-        ctx->count = d->route.count;
-
-    } else if (path.len == sizeof("chat/completions") - 1
-        && ngx_strncmp(path.data, "chat/completions", path.len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
-
-    } else if (path.len == sizeof("completions") - 1
-               && ngx_strncmp(path.data, "completions", path.len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
-
-    } else if (path.len == sizeof("embeddings") - 1
-               && ngx_strncmp(path.data, "embeddings", path.len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
-
-    } else if (path.len == sizeof("route") - 1
-               && ngx_strncmp(path.data, "route", path.len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
-        ctx->explain = 1;
-
-    } else {
+    if (ctx->api_path.len == 0) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
                    "invalid_request_error", "unknown_url",
                    "Unknown request URL: POST %V", &r->uri);
     }
-
-    /* the API path the upstream gets, whatever prefix the client used */
-    ctx->api_path.len = sizeof("/v1/") - 1 + path.len;
-    ctx->api_path.data = ngx_pnalloc(r->pool, ctx->api_path.len);
-    if (ctx->api_path.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(ctx->api_path.data, "/v1/", 4), path.data,
-               path.len);
-
-    ngx_http_set_ctx(r, ctx, ngx_http_airouter_module);
 
     rc = ngx_http_read_client_request_body(r,
                                          ngx_http_airouter_api_body_handler);
@@ -616,11 +765,6 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
 
     if (ctx->explain) {
         return ngx_http_airouter_explain(r, ctx, &req);
-    }
-
-    /* budgets and the key's rate: refused before any upstream is called */
-    if (ngx_http_airouter_stats_admit(r, ctx, &rc) != NGX_OK) {
-        return rc;
     }
 
     acf = ctx->amcf->config;

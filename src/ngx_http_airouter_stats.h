@@ -12,8 +12,8 @@
  *
  * The log-phase handler records every routed request from its context
  * (tokens, cost, the channel and model that answered); admission checks
- * (budgets, rate) run before routing and answer 429 themselves; channel
- * daily_limit (requests) and daily_token_limit (prompt + completion
+ * (budgets, rate) run in the access phase and answer 429 themselves;
+ * channel daily_limit (requests) and daily_token_limit (prompt + completion
  * tokens) wrap the live state's availability so a channel that used up
  * its day (or that an admin switched off: ngx_http_airouter_switch.c)
  * leaves the candidates.
@@ -198,10 +198,11 @@ ngx_int_t ngx_http_airouter_stats_init(ngx_conf_t *cf);
 uint32_t ngx_http_airouter_stats_today(void);
 
 /*
- * Before routing: per-key daily and monthly budgets, the global daily
- * budget (when auto_disable_on_budget_exceeded) and the key's request
- * rate.  NGX_OK, or NGX_DECLINED when a 429 has been sent: *rc is then
- * what the handler returns.
+ * Admission, in the access phase (before the body is read): per-key daily
+ * and monthly budgets, the global daily budget (when
+ * auto_disable_on_budget_exceeded) and the key's request rate.  NGX_OK,
+ * or NGX_DECLINED when a 429 has been sent: *rc is then what the handler
+ * returns.
  */
 ngx_int_t ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc);

@@ -1,13 +1,15 @@
 # Request desync: every answer that airouter gives before reading the
-# request body (a refused token, a wrong method or URL, a GET that carries
-# a body) leaves no byte of that body for the next request on a keepalive
-# connection.  Each block sends, on one connection, a request whose body is
-# itself a request ("GET /smuggled"), then "GET /after" with
-# Connection: close.  The smuggled request must never be served, and the
-# connection must still serve /after; once with Content-Length, once
-# chunked (where leftover chunk lines would break /after instead).
+# request body (a refused token, a key over its rate in the access phase,
+# a wrong method or URL, a GET that carries a body) leaves no byte of that
+# body for the next request on a keepalive connection.  Each block sends,
+# on one connection, a request whose body is itself a request
+# ("GET /smuggled"), then "GET /after" with Connection: close.  The
+# smuggled request must never be served, and the connection must still
+# serve /after; once with Content-Length, once chunked (where leftover
+# chunk lines would break /after instead).
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
+use Airouter::HTTP;
 
 no_shuffle();
 
@@ -22,6 +24,16 @@ sub desync {
     return "$line HTTP/1.1\r\nHost: localhost\r\n$h"
          . "Content-Length: " . length($Smuggled) . "\r\n\r\n"
          . $Smuggled . $After;
+}
+
+# The key "slow" (one request a minute) spends its minute: a body that is
+# not JSON, answered 400 after admission counted it.
+sub spend_slow {
+    my ($status) = http_request($ENV{TEST_NGINX_SERVER_PORT}, 'POST',
+                                '/v1/chat/completions', token => 'sk-slow',
+                                body => 'x');
+    die "the request spending the minute got $status, not 400\n"
+        if $status != 400;
 }
 
 # the same with a chunked body: two chunks and the last one
@@ -42,6 +54,9 @@ auth:
   api_keys:
     - name: alice
       key: "sk-alice"
+    - name: slow
+      key: "sk-slow"
+      rate_limit: 1
   admin:
     enabled: true
     admin_token: "adm-token"
@@ -277,3 +292,24 @@ main::desync("POST /v1/admin/routing/strategy",
              "Authorization: Bearer sk-default")
 --- error_code: 403
 --- response_body_like: admin_disabled
+
+
+
+=== TEST 26: a key over its rate: the 429 of the access phase, body dropped
+--- init
+main::spend_slow();
+--- raw_request eval
+main::desync("POST /v1/chat/completions", "Authorization: Bearer sk-slow")
+--- error_code: 429
+--- response_body_like: rate_limit_exceeded
+
+
+
+=== TEST 27: a key over its rate, chunked body
+--- init
+main::spend_slow();
+--- raw_request eval
+main::desync_chunked("POST /v1/chat/completions",
+                     "Authorization: Bearer sk-slow")
+--- error_code: 429
+--- response_body_like: rate_limit_exceeded

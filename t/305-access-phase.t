@@ -1,0 +1,263 @@
+# Admission in nginx's access phase: the API location's key check, budgets
+# and rate run as an access-phase handler that runs after nginx's own
+# access modules, so they compose with it: "satisfy any" lets a request in
+# that allow or auth_request granted (a token it carries still names its
+# key, whose limits apply; without one it is anonymous), "satisfy all"
+# needs both, and a token refused is airouter's JSON 401 either way.
+# limit_req (preaccess) keyed by $airouter_key limits per key.  A refusal
+# comes before the body is read (a key over its rate gets its 429 whatever
+# the body), and a subrequest, for which nginx runs no access phase, still
+# needs the key.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Check;
+use Airouter::Blocks;
+
+no_shuffle();
+log_level('info');
+install_checks();
+
+our $Config = <<'_EOY_';
+auth:
+  enabled: true
+  api_keys:
+    - name: alice
+      key: "sk-alice"
+    - name: bob
+      key: "sk-bob"
+    - name: slow
+      key: "sk-slow"
+      rate_limit: 1
+channels:
+  - id: paid
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
+    api_key: "sk-up-paid"
+    configured_models: ["paid-model"]
+    model_aliases:
+      gpt-test: "paid-model"
+    cost_per_token: {input: 0.000001, output: 0.000002}
+routing:
+  model_filters:
+    min_context_length: 0
+_EOY_
+
+our $Chat = '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+
+# auth_request's subrequest: lets in a request that says "X-Let-In: yes"
+our $Authz = <<'_EOC_';
+    location = /authz {
+        internal;
+        if ($http_x_let_in = "yes") {
+            return 204;
+        }
+        return 403;
+    }
+_EOC_
+
+airouter_blocks(
+    http => "    log_format keys '\$status key=\$airouter_key channel=\$airouter_channel';\n",
+    mock => count_http_config(),
+    user_files => ">>> router_config.yaml\n$Config",
+    request => "POST /v1/chat/completions\n$Chat");
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: satisfy any: allow lets a request without a token in, anonymous
+--- config
+    location /v1/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter;
+        access_log logs/access.log keys;
+    }
+--- error_code: 200
+--- response_body_like: "content":"Hello!"
+--- upstream_hits: 1
+--- access_log
+200 key=- channel=paid
+
+
+
+=== TEST 2: satisfy any: a token sent anyway still names the key; its rate limit applies although allow let it in
+--- config
+    location /v1/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter;
+        access_log logs/access.log keys;
+    }
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat"]
+--- more_headers
+Authorization: Bearer sk-slow
+--- error_code eval
+[200, 429]
+--- response_body_like eval
+['"content":"Hello!"', '"code":"rate_limit_exceeded"']
+--- upstream_hits: 1
+--- access_log
+200 key=slow channel=paid
+
+
+
+=== TEST 3: satisfy any, deny matching: no token is airouter's JSON 401, a wrong one too, the right one is served
+--- config
+    location /v1/ {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter;
+    }
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat",
+ "POST /v1/chat/completions\n$::Chat"]
+--- more_headers eval
+["", "Authorization: Bearer sk-wrong", "Authorization: Bearer sk-alice"]
+--- error_code eval
+[401, 401, 200]
+--- response_body_like eval
+['^\{"error":\{"message":"You didn\'t provide an API key.*"code":"missing_api_key"\}\}$',
+ '^\{"error":\{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"\}\}$',
+ '"content":"Hello!"']
+--- upstream_hits: 1
+
+
+
+=== TEST 4: satisfy all: allow is not enough, the token is needed as well
+--- config
+    location /v1/ {
+        allow 127.0.0.1;
+        deny all;
+        airouter;
+    }
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat"]
+--- more_headers eval
+["", "Authorization: Bearer sk-alice"]
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+['"code":"missing_api_key"', '"content":"Hello!"']
+--- upstream_hits: 1
+
+
+
+=== TEST 5: satisfy all: deny refuses a request with the right token, before airouter looks at it
+--- config
+    location /v1/ {
+        deny 127.0.0.1;
+        airouter;
+    }
+--- more_headers
+Authorization: Bearer sk-alice
+--- error_code: 403
+--- response_body_like: 403 Forbidden
+--- upstream_hits: 0
+--- error_log
+access forbidden by rule
+
+
+
+=== TEST 6: satisfy any with auth_request: its yes lets a request without a token in; its no leaves airouter's 401
+--- config eval
+$::Authz . <<'_EOC_'
+    location /v1/ {
+        satisfy any;
+        auth_request /authz;
+        airouter;
+    }
+_EOC_
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat"]
+--- more_headers eval
+["X-Let-In: yes", "X-Let-In: no"]
+--- error_code eval
+[200, 401]
+--- response_body_like eval
+['"content":"Hello!"', '"code":"missing_api_key"']
+--- upstream_hits: 1
+
+
+
+=== TEST 7: satisfy all with auth_request: its no refuses the right token; its yes still needs one
+--- config eval
+$::Authz . <<'_EOC_'
+    location /v1/ {
+        auth_request /authz;
+        airouter;
+    }
+_EOC_
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat",
+ "POST /v1/chat/completions\n$::Chat"]
+--- more_headers eval
+["Authorization: Bearer sk-alice", "X-Let-In: yes",
+ "X-Let-In: yes\nAuthorization: Bearer sk-alice"]
+--- error_code eval
+[403, 401, 200]
+--- response_body_like eval
+['403 Forbidden', '"code":"missing_api_key"', '"content":"Hello!"']
+--- upstream_hits: 1
+
+
+
+=== TEST 8: limit_req keyed by $airouter_key: one bucket per key; no or a wrong token shares none and gets airouter's 401
+--- extra_http_config
+    limit_req_zone $airouter_key zone=perkey:1m rate=1r/m;
+--- config
+    location /v1/ {
+        limit_req zone=perkey;
+        limit_req_status 429;
+        airouter;
+    }
+--- request eval
+["GET /v1/models", "GET /v1/models", "GET /v1/models", "GET /v1/models",
+ "GET /v1/models", "GET /v1/models"]
+--- more_headers eval
+["Authorization: Bearer sk-alice", "Authorization: Bearer sk-alice",
+ "Authorization: Bearer sk-bob", "", "", "Authorization: Bearer sk-wrong"]
+--- error_code eval
+[200, 429, 200, 401, 401, 401]
+--- response_body_like eval
+['"id":"paid-model"', '429 Too Many Requests', '"id":"paid-model"',
+ '"code":"missing_api_key"', '"code":"missing_api_key"',
+ '"code":"invalid_api_key"']
+--- error_log_all
+by zone "perkey"
+
+
+
+=== TEST 9: a key over its rate is refused before its body is read: a body that is not JSON gets the 429; a key within its limits gets the 400
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\nnot json",
+ "POST /v1/chat/completions\nnot json"]
+--- more_headers eval
+["Authorization: Bearer sk-slow", "Authorization: Bearer sk-slow",
+ "Authorization: Bearer sk-alice"]
+--- config
+    location /v1/ { airouter; }
+--- error_code eval
+[200, 429, 400]
+--- response_body_like eval
+['"content":"Hello!"', '"code":"rate_limit_exceeded"', '"code":"invalid_json"']
+--- upstream_hits: 1
+
+
+
+=== TEST 10: a subrequest (no access phase in nginx) still needs the key: auth_request to the API location
+--- config
+    location /v1/ { airouter; }
+    location = /guarded {
+        auth_request /v1/models;
+        echo "in";
+    }
+--- request eval
+["GET /guarded", "GET /guarded", "GET /guarded"]
+--- more_headers eval
+["", "Authorization: Bearer sk-wrong", "Authorization: Bearer sk-alice"]
+--- error_code eval
+[401, 401, 200]
+--- response_body_like eval
+['401 Authorization Required', '401 Authorization Required', '^in$']
