@@ -242,9 +242,10 @@ ngx_http_airouter_reqlog_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    /* a refusal of the access phase comes before the body (no model) */
     ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
     if (ctx == NULL || ctx->explain || ctx->count
-        || ctx->requested.len == 0)
+        || (ctx->requested.len == 0 && !ctx->refused))
     {
         return NGX_OK;
     }

@@ -27,6 +27,9 @@ auth:
     - name: slow
       key: "sk-slow"
       rate_limit: 1
+  admin:
+    enabled: true
+    admin_token: "adm-secret"
 channels:
   - id: paid
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/ok/v1"
@@ -261,3 +264,24 @@ by zone "perkey"
 [401, 401, 200]
 --- response_body_like eval
 ['401 Authorization Required', '401 Authorization Required', '^in$']
+
+
+
+=== TEST 11: a request refused in the access phase is in the request log: 429, throttled, its key (the body was never read)
+--- config
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "POST /v1/chat/completions\n$::Chat",
+ "GET /v1/admin/requests"]
+--- more_headers eval
+["Authorization: Bearer sk-slow", "Authorization: Bearer sk-slow",
+ "Authorization: Bearer adm-secret"]
+--- error_code eval
+[200, 429, 200]
+--- check_json
+my ($b, $a) = @{$j->{requests}};
+@{$j->{requests}} == 2
+&& $a->{status} == 200 && $a->{outcome} eq 'ok' && $a->{key} eq 'slow'
+&& $b->{status} == 429 && $b->{outcome} eq 'throttled' && $b->{key} eq 'slow'
+&& $b->{attempts} == 0
