@@ -22,6 +22,8 @@
     summary: null,
     latency: {},            /* id -> {ttfb, duration} from /metrics */
     metrics: true,          /* false once /metrics is not there */
+    optional: { history: true, requests: true, audit: true },
+    lastRequest: 0,         /* the newest request id shown */
     lastCount: null         /* {requests, at} for the request rate */
   };
 
@@ -213,7 +215,10 @@
       api('GET', '/v1/stats/daily'),
       api('GET', '/v1/stats/alerts'),
       api('GET', '/health'),
-      state.metrics ? api('GET', '/metrics') : Promise.resolve(null)
+      state.metrics ? api('GET', '/metrics') : Promise.resolve(null),
+      optional('history', '/v1/admin/history'),
+      optional('requests', '/v1/admin/requests?' + requestQuery()),
+      optional('audit', '/v1/admin/audit?limit=20')
     ];
     Promise.all(jobs).then(function (r) {
       if (r[0].status === 401) {
@@ -239,6 +244,9 @@
       renderChannels();
       renderKeys();
       if (r[4].status === 200) { renderAlerts(r[4].data); }
+      took('history', r[7], renderHistory);
+      took('requests', r[8], renderRequests);
+      took('audit', r[9], renderAudit);
       document.body.setAttribute('data-updated', String(Date.now()));
     }, function () {
       $('health').textContent = 'unreachable';
@@ -247,6 +255,24 @@
       state.busy = false;
       state.timer = setTimeout(refresh, REFRESH_MS);
     });
+  }
+
+  /*
+   * The request log, the history and the audit trail: a server without
+   * them (404) loses the panel, not the page.
+   */
+  function optional(name, path) {
+    return state.optional[name] ? api('GET', path) : Promise.resolve(null);
+  }
+
+  function took(name, r, render) {
+    if (!r) { return; }
+    if (r.status === 404) {
+      state.optional[name] = false;
+      show($(name + '-section'), false);
+      return;
+    }
+    if (r.status === 200 && r.data) { render(r.data); }
   }
 
   function takeChannels(data) {
@@ -474,6 +500,192 @@
         notice(r.status === 200 ? '' : action + ' ' + id + ': ' + errorText(r));
         refresh();
       }, function () { button.disabled = false; });
+  }
+
+  /* --- the last hour, from the zone's per-minute ring --- */
+
+  var SVGNS = 'http://www.w3.org/2000/svg';
+
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag), k;
+    for (k in attrs) { e.setAttribute(k, attrs[k]); }
+    return e;
+  }
+
+  /*
+   * One chart: bars or lines over the minutes, oldest left; null values
+   * (no request in that minute) break a line.
+   */
+  function chart(name, title, summary, n, series, fmt) {
+    var W = 300, H = 96, B = 14, max = 0, i, j, s, v, x, y, d, bw, g, box;
+    for (j = 0; j < series.length; j++) {
+      for (i = 0; i < n; i++) {
+        v = series[j].values[i];
+        if (v !== null && v > max) { max = v; }
+      }
+    }
+    if (max <= 0) { max = 1; }
+    bw = W / n;
+    g = svg('svg', { viewBox: '0 0 ' + W + ' ' + (H + B), role: 'img',
+                     'aria-label': title, 'data-chart': name,
+                     'data-points': String(n) });
+    g.appendChild(svg('line', { 'class': 'grid', x1: 0, y1: H, x2: W, y2: H }));
+    g.appendChild(svg('line', { 'class': 'grid', x1: 0, y1: 0.5, x2: W, y2: 0.5 }));
+    for (j = 0; j < series.length; j++) {
+      s = series[j];
+      d = '';
+      for (i = 0; i < n; i++) {
+        v = s.values[i];
+        if (v === null || v === undefined) { d += ' '; continue; }
+        x = i * bw;
+        y = H - (v / max) * (H - 4);
+        if (s.kind === 'bar') {
+          if (v > 0) {
+            g.appendChild(svg('rect', { 'class': 'bar ' + (s.cls || ''),
+              x: (x + 0.5).toFixed(1), y: y.toFixed(1),
+              width: Math.max(1, bw - 1).toFixed(1),
+              height: (H - y).toFixed(1) }));
+          }
+        } else {
+          d += (d === '' || d.charAt(d.length - 1) === ' ' ? 'M' : 'L') +
+               (x + bw / 2).toFixed(1) + ',' + y.toFixed(1);
+        }
+      }
+      if (s.kind !== 'bar' && d.trim()) {
+        g.appendChild(svg('path', { 'class': 'line ' + (s.cls || ''),
+                                    d: d.replace(/ +/g, '') }));
+        /* a minute alone between empty ones is a dot, not a line */
+        d.replace(/(^| )M([0-9.]+),([0-9.]+)(?= |$)/g, function (all, b, cx, cy) {
+          g.appendChild(svg('circle', { 'class': 'dot ' + (s.cls || ''),
+                                        cx: cx, cy: cy, r: 2 }));
+          return all;
+        });
+      }
+    }
+    box = svg('text', { x: 2, y: H + B - 2 });
+    box.textContent = '\u2212' + n + ' min';
+    g.appendChild(box);
+    box = svg('text', { x: W - 2, y: H + B - 2, 'text-anchor': 'end' });
+    box.textContent = 'now';
+    g.appendChild(box);
+    box = svg('text', { x: W - 2, y: 10, 'text-anchor': 'end' });
+    box.textContent = 'max ' + fmt(max);
+    g.appendChild(box);
+    return el('div', { 'class': 'card chart' },
+              el('h3', null, title, el('span', null, summary)), g);
+  }
+
+  function sum(list, f) {
+    var t = 0, i;
+    for (i = 0; i < list.length; i++) { t += f(list[i]) || 0; }
+    return t;
+  }
+
+  function renderHistory(data) {
+    var box = $('charts'), m = data.minutes || [], n = m.length, i, last95 = null;
+    clear(box);
+    if (!n) { return; }
+    for (i = n - 1; i >= 0 && last95 === null; i--) { last95 = m[i].p95_ms; }
+    function col(f) { return m.map(f); }
+    box.appendChild(chart('requests', 'Requests and errors',
+      sum(m, function (x) { return x.requests; }) + ' req \u00b7 ' +
+      sum(m, function (x) { return x.errors; }) + ' err', n,
+      [{ kind: 'bar', values: col(function (x) { return x.requests; }) },
+       { kind: 'bar', cls: 'err', values: col(function (x) { return x.errors; }) }],
+      function (v) { return v + '/min'; }));
+    box.appendChild(chart('latency', 'Latency p50 / p95',
+      last95 === null ? 'no requests' : 'p95 ' + last95 + ' ms', n,
+      [{ kind: 'line', values: col(function (x) { return x.p50_ms; }) },
+       { kind: 'line', cls: 'p95', values: col(function (x) { return x.p95_ms; }) }],
+      function (v) { return v + ' ms'; }));
+    box.appendChild(chart('cost', 'Cost',
+      usd(sum(m, function (x) { return x.cost; })) + ' this hour', n,
+      [{ kind: 'bar', values: col(function (x) { return x.cost; }) }], usd));
+    box.appendChild(chart('tokens', 'Tokens',
+      num(sum(m, function (x) { return x.prompt_tokens + x.completion_tokens; })) +
+      ' this hour', n,
+      [{ kind: 'bar', values: col(function (x) {
+        return x.prompt_tokens + x.completion_tokens; }) }], num));
+  }
+
+  /* --- the last requests --- */
+
+  function requestQuery() {
+    var q = ['limit=50'], f = { key: 'f-key', channel: 'f-channel',
+                                model: 'f-model', status: 'f-status' }, k, v;
+    for (k in f) {
+      v = $(f[k]).value.trim();
+      if (v) { q.push(k + '=' + encodeURIComponent(v)); }
+    }
+    return q.join('&');
+  }
+
+  function clock(msec) {
+    var d = new Date(msec);
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    return two(d.getHours()) + ':' + two(d.getMinutes()) + ':' +
+           two(d.getSeconds());
+  }
+
+  function renderRequests(data) {
+    var tb = $('requests').tBodies[0], list = data.requests || [], i, q, tried;
+    var seen = state.lastRequest, tokens, cls;
+    clear(tb);
+    if (!list.length) {
+      tb.appendChild(el('tr', null, el('td', { colspan: '12', 'class': 'muted' },
+                                       'No request yet.')));
+    }
+    for (i = 0; i < list.length; i++) {
+      q = list[i];
+      tried = (q.tried || []).map(function (t) {
+        return t.channel + ' ' + t.outcome + (t.status ? ' ' + t.status : '');
+      }).join(' \u2192 ');
+      tokens = q.prompt_tokens === null && q.completion_tokens === null ? null
+        : (q.prompt_tokens || 0) + (q.completion_tokens || 0);
+      cls = q.status >= 400 || q.status < 200 ? 'bad' : 'ok';
+      tb.appendChild(el('tr', { 'data-request': String(q.id),
+                                'data-channel': q.channel || '',
+                                'class': seen && q.id > seen ? 'fresh' : null },
+        el('td', { title: q.time }, clock(q.time_ms)),
+        el('td', null, q.key || '\u2013'),
+        el('td', null, q.model_requested || '\u2013'),
+        el('td', null, q.channel || '\u2013'),
+        el('td', null, q.model || '\u2013'),
+        el('td', null, q.dialect + (q.stream ? ' \u00b7 stream' : '')),
+        el('td', { 'class': 'num ' + cls, title: q.outcome }, String(q.status)),
+        el('td', null, tried || q.outcome),
+        el('td', { 'class': 'num' }, q.ttfb_ms === null ? '\u2013' : q.ttfb_ms + ' ms'),
+        el('td', { 'class': 'num' }, q.duration_ms + ' ms'),
+        el('td', { 'class': 'num' }, num(tokens)),
+        el('td', { 'class': 'num' }, q.cost === null ? '\u2013' : usd(q.cost))));
+    }
+    if (data.last > state.lastRequest) { state.lastRequest = data.last; }
+  }
+
+  $('request-filter').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    state.lastRequest = 0;
+    refresh();
+  });
+
+  /* --- the audit trail --- */
+
+  function renderAudit(data) {
+    var tb = $('audit').tBodies[0], list = data.audit || [], i, a;
+    clear(tb);
+    if (!list.length) {
+      tb.appendChild(el('tr', null, el('td', { colspan: '7', 'class': 'muted' },
+                                       'No admin action yet.')));
+    }
+    for (i = 0; i < list.length; i++) {
+      a = list[i];
+      tb.appendChild(el('tr', { 'data-audit': String(a.id),
+                                'data-action': a.action },
+        el('td', { title: a.time }, clock(a.time_ms)), el('td', null, a.who),
+        el('td', null, a.client || '\u2013'), el('td', null, a.action),
+        el('td', null, a.target), el('td', null, a.before),
+        el('td', null, a.after)));
+    }
   }
 
   /* --- keys --- */

@@ -51,7 +51,10 @@ add_response_body_check(sub {
     my ($style) = $body =~ m{<style>(.*?)</style>}s;
     my @scripts = $body =~ m{<script}g;
     is(scalar(@scripts), 1, "$name - one script element, inline");
-    unlike($body, qr{<script[^>]*\ssrc=|<link[^>]*stylesheet|https?://},
+    unlike($body, qr{<script[^>]*\ssrc=|<link[^>]*stylesheet|\@import
+                     |(?:src|href|action)\s*=\s*["']?(?:https?:)?//
+                     |url\(\s*["']?(?:https?:)?//
+                     |(?:fetch|open)\(\s*["'](?:https?:)?//}x,
            "$name - nothing loaded from elsewhere (no src, no CDN)");
     unlike($body, qr{\sstyle=|\son[a-z]+=}i,
            "$name - no inline style or event attributes (the CSP forbids them)");

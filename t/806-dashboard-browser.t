@@ -4,9 +4,12 @@
 # the same model.  It signs in with the admin token (a wrong one is refused
 # and not kept; the right one stays in sessionStorage only), sees every
 # configured channel, sees a chat request appear on the channel that
-# answered, disables that channel from the page and sees the next request
-# go to the other one (and the explanation of the model list only that
-# one), enables it again, signs out, and the page had no console error, page
+# answered (its count, the last requests, the hour's chart), disables that
+# channel from the page and sees the next request go to the other one (in
+# the last requests, newest first; the audit shows enabled -> disabled; the
+# channel filter keeps that one request; the explanation of the model lists
+# only the other channel), enables it again, signs out, and the page had no
+# console error, page
 # error or failed request but the wrong token's 401.  Each "ok"/"not ok"
 # line of the script is one assertion here.  Without chromium the suite is
 # skipped, saying so: `make test` installs it (apt-get install chromium).
@@ -49,7 +52,7 @@ add_response_body_check(sub {
             Test::More::diag($line);
         }
     }
-    Test::More::ok($n >= 15 && $status == 0,
+    Test::More::ok($n >= 21 && $status == 0,
                    $block->name . " - the browser run ends cleanly ($n checks)")
         or Test::More::diag($out);
 });

@@ -35,6 +35,16 @@ async function chat() {
   return { status: res.status, channel: res.headers.get('x-router-channel') };
 }
 
+// true once fn(...args) is true in the page, false after WAIT
+async function waitFor(page, fn, ...args) {
+  try {
+    await page.waitForFunction(fn, { timeout: WAIT }, ...args);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
 // the text of a channel's requests cell, as the page shows it
 function requestsOf(page, id) {
   return page.$eval(`#channels tr[data-channel="${id}"] td[data-col="requests"]`,
@@ -121,6 +131,16 @@ try {
   const other = channels.find(c => c !== first.channel);
   ok(await waitRequests(page, first.channel, 1),
      'the page shows the request on ' + first.channel);
+  ok(await waitFor(page, ch => {
+    const rows = document.querySelectorAll('#requests tbody tr[data-request]');
+    return rows.length === 1 && rows[0].getAttribute('data-channel') === ch &&
+           rows[0].children[6].textContent === '200';
+  }, first.channel), 'the request appears in the last requests, on ' + first.channel);
+  ok(await waitFor(page, () => {
+    const svg = document.querySelector('#charts svg[data-chart="requests"]');
+    return svg && svg.getAttribute('data-points') === '60' &&
+           svg.querySelectorAll('rect.bar').length >= 1;
+  }), 'the last hour\'s request chart has 60 minutes and a bar for it');
 
   // disable the channel that answered: the next request avoids it
   phase = 'disable';
@@ -133,6 +153,27 @@ try {
   ok(await waitRequests(page, other, 1), 'the page shows that request on ' + other);
   ok(await requestsOf(page, first.channel) === '1',
      first.channel + ' still shows its one request');
+  ok(await waitFor(page, (a, b) => {
+    const rows = [...document.querySelectorAll('#requests tbody tr[data-request]')];
+    return rows.length === 2 && rows[0].getAttribute('data-channel') === b &&
+           rows[1].getAttribute('data-channel') === a;
+  }, first.channel, other), 'the last requests show it, newest first, on ' + other);
+  ok(await waitFor(page, ch => {
+    const row = document.querySelector('#audit tbody tr[data-action="channel.disable"]');
+    return row && row.children[4].textContent === ch &&
+           row.children[5].textContent === 'enabled' &&
+           row.children[6].textContent === 'disabled';
+  }, first.channel), 'the audit shows the disable: enabled -> disabled');
+
+  // the filter: only the other channel's request
+  phase = 'filter';
+  await page.type('#f-channel', other);
+  await page.click('#request-filter button[type="submit"]');
+  ok(await waitFor(page, b => {
+    const rows = [...document.querySelectorAll('#requests tbody tr[data-request]')];
+    return rows.length === 1 && rows[0].getAttribute('data-channel') === b;
+  }, other), 'filtering the last requests by channel ' + other + ' leaves its one');
+  await page.$eval('#f-channel', e => { e.value = ''; });
 
   // the explanation agrees: only the other channel is a candidate
   phase = 'explain';
