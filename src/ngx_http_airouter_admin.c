@@ -6,8 +6,8 @@
  * every path under it) and the handler that serves it, in
  * ngx_http_airouter_admin_api.c, ngx_http_airouter_stats_api.c,
  * ngx_http_airouter_discovery.c, ngx_http_airouter_explain.c,
- * ngx_http_airouter_reqlog.c, ngx_http_airouter_history.c or
- * ngx_http_airouter_audit.c.
+ * ngx_http_airouter_reqlog.c, ngx_http_airouter_history.c,
+ * ngx_http_airouter_audit.c or ngx_http_airouter_events.c.
  */
 
 #include "ngx_http_airouter_handlers.h"
@@ -20,6 +20,7 @@
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_history.h"
 #include "ngx_http_airouter_audit.h"
+#include "ngx_http_airouter_events.h"
 
 
 typedef struct {
@@ -82,6 +83,10 @@ static ngx_http_airouter_admin_url_t  ngx_http_airouter_admin_urls[] = {
     /* GET ?limit=: the admin actions, newest first */
     { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/audit"),
       ngx_http_airouter_audit_api },
+
+    /* GET: the Server-Sent Events stream of changes and counters */
+    { NGX_HTTP_AIROUTER_ADMIN_GET, ngx_string("admin/events"),
+      ngx_http_airouter_events_handler },
 
     { 0, ngx_null_string, NULL }
 };

@@ -134,6 +134,28 @@ ngx_http_airouter_audit_text(u_char *dst, size_t size, const char *s)
 }
 
 
+uint64_t
+ngx_http_airouter_audit_last(ngx_http_airouter_main_conf_t *amcf)
+{
+    uint64_t                       last;
+    ngx_http_airouter_zone_t      *zone;
+    ngx_http_airouter_audit_sh_t  *sh;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh->audit == NULL) {
+        return 0;
+    }
+
+    sh = zone->sh->audit;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    last = sh->last;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return last;
+}
+
+
 ngx_int_t
 ngx_http_airouter_audit_api(ngx_http_request_t *r, ngx_str_t *path)
 {

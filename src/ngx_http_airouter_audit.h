@@ -31,6 +31,9 @@ ngx_int_t ngx_http_airouter_audit_init_zone(ngx_http_airouter_zone_t *zone);
 void ngx_http_airouter_audit(ngx_http_request_t *r, const char *action,
     const char *target, const char *before, const char *after);
 
+/* the newest record's id (0: none) */
+uint64_t ngx_http_airouter_audit_last(ngx_http_airouter_main_conf_t *amcf);
+
 /* GET /v1/admin/audit[?limit=] */
 ngx_int_t ngx_http_airouter_audit_api(ngx_http_request_t *r,
     ngx_str_t *path);

@@ -499,33 +499,39 @@ ngx_http_airouter_history_sums_add(ngx_http_airouter_history_sums_t *s,
 }
 
 
-void
+ngx_int_t
 ngx_http_airouter_history_second(ngx_http_airouter_main_conf_t *amcf,
-    ngx_http_airouter_history_sums_t *s)
+    time_t t, ngx_http_airouter_history_sums_t *s)
 {
-    time_t                           last;
+    time_t                           now;
     ngx_http_airouter_zone_t        *zone;
     ngx_http_airouter_history_sh_t  *sh;
 
     ngx_memzero(s, sizeof(ngx_http_airouter_history_sums_t));
+    s->start = t;
+
+    now = ngx_time();
+
+    if (t > now || t <= now - NGX_HTTP_AIROUTER_HISTORY_SECONDS) {
+        return NGX_DECLINED;
+    }
 
     zone = ngx_http_airouter_zone_get(amcf);
     if (zone == NULL || zone->sh->history == NULL) {
-        return;
+        return NGX_OK;
     }
 
     sh = zone->sh->history;
-    last = ngx_time() - 1;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    if (sh->seconds[last % NGX_HTTP_AIROUTER_HISTORY_SECONDS].start == last) {
-        *s = sh->seconds[last % NGX_HTTP_AIROUTER_HISTORY_SECONDS];
+    if (sh->seconds[t % NGX_HTTP_AIROUTER_HISTORY_SECONDS].start == t) {
+        *s = sh->seconds[t % NGX_HTTP_AIROUTER_HISTORY_SECONDS];
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    s->start = last;
+    return NGX_OK;
 }
 
 

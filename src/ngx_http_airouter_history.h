@@ -65,8 +65,12 @@ void ngx_http_airouter_history_copy(u_char *dst, size_t size,
 void ngx_http_airouter_history_add(ngx_http_airouter_zone_t *zone,
     const ngx_http_airouter_reqlog_entry_t *e, ngx_uint_t refused);
 
-/* the last complete second's sums (start 0: none yet) */
-void ngx_http_airouter_history_second(ngx_http_airouter_main_conf_t *amcf,
+/*
+ * second t's sums (zeros when none was counted), while it is one of the
+ * last NGX_HTTP_AIROUTER_HISTORY_SECONDS: NGX_OK, else NGX_DECLINED
+ */
+ngx_int_t ngx_http_airouter_history_second(
+    ngx_http_airouter_main_conf_t *amcf, time_t t,
     ngx_http_airouter_history_sums_t *s);
 
 /* GET /v1/admin/history */

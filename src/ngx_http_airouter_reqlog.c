@@ -397,6 +397,28 @@ ngx_http_airouter_reqlog_ttfb(ngx_http_request_t *r, int32_t duration)
 }
 
 
+uint64_t
+ngx_http_airouter_reqlog_last(ngx_http_airouter_main_conf_t *amcf)
+{
+    uint64_t                        last;
+    ngx_http_airouter_zone_t       *zone;
+    ngx_http_airouter_reqlog_sh_t  *sh;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh->reqlog == NULL) {
+        return 0;
+    }
+
+    sh = zone->sh->reqlog;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+    last = sh->last;
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return last;
+}
+
+
 ngx_int_t
 ngx_http_airouter_reqlog_api(ngx_http_request_t *r, ngx_str_t *path)
 {

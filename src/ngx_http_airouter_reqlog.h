@@ -66,6 +66,9 @@ ngx_int_t ngx_http_airouter_reqlog_init_zone(ngx_http_airouter_zone_t *zone);
 /* postconfiguration: the log-phase handler */
 ngx_int_t ngx_http_airouter_reqlog_init(ngx_conf_t *cf);
 
+/* the newest record's id (0: none, or no ring) */
+uint64_t ngx_http_airouter_reqlog_last(ngx_http_airouter_main_conf_t *amcf);
+
 /* GET /v1/admin/requests?limit=&channel=&key=&model=&status=&since= */
 ngx_int_t ngx_http_airouter_reqlog_api(ngx_http_request_t *r,
     ngx_str_t *path);
