@@ -8,9 +8,13 @@ use Airouter::Mock;
 use Airouter::Check;
 use Airouter::Control;
 use Airouter::Blocks;
+use Airouter::HTTP;
+use Airouter::Process;
+use JSON::PP ();
 
 no_shuffle();
 log_level('info');
+master_on();
 install_checks();
 
 control_suite();
@@ -204,3 +208,30 @@ histogram bucket "0.25" is not above "0.5": buckets go in increasing order
 --- must_die
 --- error_log
 invalid histogram bucket "0.0005": seconds above 0, at most 3 decimals
+
+
+
+=== TEST 7: a reload keeps the totals, the histograms and the minutes
+--- user_files eval
+main::cfg(undef, @::Fall)
+--- config eval: $::Metrics
+--- request eval
+[main::chat(), "GET /metrics"]
+--- more_headers eval
+["", $::Admin]
+--- check_metrics
+my $port = $ENV{TEST_NGINX_SERVER_PORT};
+my $before = main::samples($body);
+Airouter::Process::hup_and_wait();
+my ($st) = Airouter::HTTP::http_request($port, 'POST', '/v1/chat/completions',
+    body => $Airouter::Control::Chat);
+my (undef, undef, $text) = Airouter::HTTP::http_request($port, 'GET', '/metrics', token => 'adm-secret');
+my (undef, undef, $hist) = Airouter::HTTP::http_request($port, 'GET', '/v1/admin/history', token => 'adm-secret');
+my $after = main::samples($text);
+my $n = 0;
+$n += $_->{requests} for @{ JSON::PP::decode_json($hist)->{minutes} };
+my $k = 'airouter_zone_requests_total{channel="second"}';
+my $c = 'airouter_request_duration_seconds_count{channel="second"}';
+$st == 200 && $before->{$k} == 1 && $after->{$k} == 2
+&& $before->{$c} == 1 && $after->{$c} == 2 && $n == 2
+or do { print STDERR "# $st $before->{$k} $after->{$k} $before->{$c} $after->{$c} $n\n"; 0 }
