@@ -5,6 +5,7 @@
  * a whole answer, and the helpers the dialect files share.
  */
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -448,6 +449,50 @@ airouter_dialect_usage(airouter_dialect_e d, const char *p, size_t n,
     json_decref(root);
 
     return rc;
+}
+
+
+int
+airouter_dialect_beta_ok(const char *p, size_t n)
+{
+    size_t  i, start, end;
+
+    if (n == 0 || n > 1024) {
+        return 0;
+    }
+
+    /* each comma-separated element, spaces trimmed, is one whole name */
+    for (start = 0; start <= n; start = end + 1) {
+        end = start;
+        while (end < n && p[end] != ',') {
+            end++;
+        }
+
+        i = start;
+        while (i < end && p[i] == ' ') {
+            i++;
+        }
+
+        if (i == end) {
+            return 0;
+        }
+
+        while (i < end && (isalnum((unsigned char) p[i]) || p[i] == '-'
+                           || p[i] == '_' || p[i] == '.'))
+        {
+            i++;
+        }
+
+        while (i < end && p[i] == ' ') {
+            i++;
+        }
+
+        if (i != end) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -227,6 +227,13 @@ int airouter_derr_set(airouter_derr_t *err, const char *code,
 #endif
     ;
 
+/*
+ * 1 when an anthropic-beta header value is a list of beta names (letters,
+ * digits, '-', '_', '.', separated by commas and spaces), at most 1024
+ * bytes: what may be passed on to a native Anthropic channel.
+ */
+int airouter_dialect_beta_ok(const char *p, size_t n);
+
 /* Anthropic's count_tokens answer. */
 void airouter_dialect_count_answer(long tokens, airouter_dbuf_t *out);
 

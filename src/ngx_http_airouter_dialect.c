@@ -192,9 +192,25 @@ ngx_http_airouter_dialect_to_chat(ngx_http_request_t *r,
     ngx_http_airouter_dialect_t *d, json_t *body, ngx_str_t *body_raw,
     json_t **chat, ngx_str_t *raw, airouter_derr_t *err)
 {
-    json_t  *model;
+    json_t     *model;
+    ngx_str_t   beta;
 
     d->raw = *body_raw;
+
+    if (d->client == AIROUTER_DIALECT_ANTHROPIC
+        && ngx_http_airouter_dialect_header(r, "anthropic-beta", 14, &beta)
+           == NGX_OK)
+    {
+        /* it goes into an upstream request: names only, nothing else */
+        if (!airouter_dialect_beta_ok((char *) beta.data, beta.len)) {
+            airouter_derr_set(err, "invalid_anthropic_beta",
+                              "anthropic-beta must be a comma-separated "
+                              "list of beta names");
+            return NGX_DECLINED;
+        }
+
+        d->beta = beta;
+    }
 
     if (d->client == AIROUTER_DIALECT_GEMINI && json_is_object(body)) {
         /* the model is in the URL: the translator finds it in the body */

@@ -33,6 +33,10 @@ typedef struct {
                                                    for the first native
                                                    Anthropic attempt */
     json_t                          *chat;      /* the translated body */
+    ngx_str_t                        beta;      /* a Messages client's
+                                                   anthropic-beta, passed
+                                                   on with its own body to
+                                                   native channels */
 } ngx_http_airouter_dialect_t;
 
 

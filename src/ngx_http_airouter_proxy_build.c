@@ -355,7 +355,8 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
 
 /*
  * The request for this try: line, Host, the channel's key, the client's
- * Accept and User-Agent, a plain answer asked for, and the body with the
+ * Accept and User-Agent (and a Messages client's anthropic-beta for a
+ * native channel), a plain answer asked for, and the body with the
  * candidate's model id (for streams, asking for usage in the final
  * chunk).  The client's own Authorization and everything else it sent
  * stay here.
@@ -367,7 +368,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     size_t                          len, ulen;
     u_char                         *url;
     ngx_buf_t                      *b, *bb;
-    ngx_str_t                      *auth, *accept, *agent;
+    ngx_str_t                      *auth, *accept, *agent, *beta;
     ngx_str_t                       path;
     const char                     *api;
     ngx_chain_t                    *cl, *bcl;
@@ -375,6 +376,7 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     const airouter_channel_t       *ch;
     ngx_http_airouter_ctx_t        *ctx;
     ngx_http_airouter_channel_t    *pch;
+    ngx_http_airouter_dialect_t    *d;
     ngx_http_airouter_loc_conf_t   *alcf;
 
     ctx = p->ctx;
@@ -437,6 +439,12 @@ body:
     agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
                                      : NULL;
 
+    /* a Messages client's betas go with its own body, never translated */
+    d = ctx->dialect;
+    beta = (p->upstream == AIROUTER_DIALECT_ANTHROPIC && d
+            && d->client == AIROUTER_DIALECT_ANTHROPIC && d->beta.len)
+           ? &d->beta : NULL;
+
     len = sizeof("POST  HTTP/1.1" CRLF) - 1 + path.len
           + sizeof("Host: " CRLF) - 1 + pch->ep->host.len
           + (auth ? auth->len : 0)
@@ -444,6 +452,7 @@ body:
           + sizeof("Accept: " CRLF) - 1
           + (accept ? accept->len : sizeof("text/event-stream") - 1)
           + (agent ? sizeof("User-Agent: " CRLF) - 1 + agent->len : 0)
+          + (beta ? sizeof("anthropic-beta: " CRLF) - 1 + beta->len : 0)
           + sizeof("Accept-Encoding: identity" CRLF) - 1
           + sizeof("Content-Length: " CRLF) - 1 + NGX_OFF_T_LEN
           + sizeof("Connection: keep-alive" CRLF) - 1
@@ -475,6 +484,10 @@ body:
 
     if (agent) {
         b->last = ngx_sprintf(b->last, "User-Agent: %V" CRLF, agent);
+    }
+
+    if (beta) {
+        b->last = ngx_sprintf(b->last, "anthropic-beta: %V" CRLF, beta);
     }
 
     /* the answer is read on its way (usage, keys, events): plain, please */

@@ -68,7 +68,7 @@ POST /v1/chat/completions
 --- response_headers
 X-Router-Channel: native
 --- access_log
-upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","authorization":"","body":"{\"model\":\"claude-native\",\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"temperature\":0.5,\"max_tokens\":4096,\"stop_sequences\":[\"END\"]}"}
+upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"","authorization":"","body":"{\"model\":\"claude-native\",\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"temperature\":0.5,\"max_tokens\":4096,\"stop_sequences\":[\"END\"]}"}
 
 
 === TEST 2: a Messages client on a native channel: its own body with the channel's model id; the channel's key and anthropic-version, not the client's
@@ -80,7 +80,7 @@ anthropic-version: 2024-10-22
 x-api-key: client-key-is-not-the-channels
 --- response_body_like: ^\{"id":"msg_native_1",
 --- access_log
-upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","authorization":"","body":"{\"model\":\"claude-native\",\"max_tokens\":77,\"metadata\":{\"user_id\":\"u-1\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"}
+upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"","authorization":"","body":"{\"model\":\"claude-native\",\"max_tokens\":77,\"metadata\":{\"user_id\":\"u-1\"},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"}
 
 
 === TEST 3: a Responses client on a native channel: Responses -> chat -> Messages
@@ -89,7 +89,7 @@ POST /v1/responses
 {"model":"claude-native","input":"hi","instructions":"Be brief.","max_output_tokens":50}
 --- response_body_like: "output_text","text":"Hello from Claude!"
 --- access_log
-upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","authorization":"","body":"{\"model\":\"claude-native\",\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"max_tokens\":50}"}
+upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"","authorization":"","body":"{\"model\":\"claude-native\",\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"max_tokens\":50}"}
 
 
 === TEST 4: fallback from a native channel (529) to a chat one, before the first byte: a Messages client
@@ -153,7 +153,7 @@ POST /v1/responses
 --- response_headers
 X-Router-Channel: resp-native
 --- access_log
-upstream: {"uri":"/respnative/v1/responses","x_api_key":"","version":"","authorization":"Bearer sk-resp-native-secret","body":"{\"model\":\"resp-native-test\",\"input\":\"hi\",\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}"}
+upstream: {"uri":"/respnative/v1/responses","x_api_key":"","version":"","beta":"","authorization":"Bearer sk-resp-native-secret","body":"{\"model\":\"resp-native-test\",\"input\":\"hi\",\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}"}
 
 
 === TEST 10: discovery asks a native Anthropic channel's /v1/models with its headers, and what it lists routes
@@ -166,7 +166,7 @@ upstream: {"uri":"/respnative/v1/responses","x_api_key":"","version":"","authori
 --- response_body_like eval
 ['"disc-native"', '^\{"id":"msg_native_1"']
 --- access_log
-upstream: {"uri":"/anth/v1/models","x_api_key":"sk-native-secret","version":"2023-06-01","authorization":"","body":""}
+upstream: {"uri":"/anth/v1/models","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"","authorization":"","body":""}
 
 
 === TEST 11: a Responses stream from a channel serving /v1/responses itself: passed through, its usage read
@@ -188,3 +188,37 @@ POST /v1/responses
 qr/\Aevent: response.created\ndata: \{"type":"response.created","sequence_number":0,"response":\{"id":"resp_native_2".*"delta":"Hello"\}\n\nevent: response.completed\n.*"total_tokens":8\}\}\}\n\n\z/s
 --- access_log
 usage: /v1/responses resp-stream 5 3 2 ok
+
+
+=== TEST 12: a Messages client's anthropic-beta goes with its own body to a native channel
+--- request
+POST /v1/messages
+{"model":"claude-native","max_tokens":77,"messages":[{"role":"user","content":"hi"}]}
+--- more_headers
+anthropic-beta: prompt-caching-2024-07-31, output-128k-2025-02-19
+--- response_body_like: ^\{"id":"msg_native_1",
+--- access_log
+upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"prompt-caching-2024-07-31, output-128k-2025-02-19","authorization":"","body":"{\"model\":\"claude-native\",\"max_tokens\":77,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"}
+
+
+=== TEST 13: a chat client's anthropic-beta is not sent with a translated body
+--- request
+POST /v1/chat/completions
+{"model":"claude-native","messages":[{"role":"user","content":"hi"}]}
+--- more_headers
+anthropic-beta: prompt-caching-2024-07-31
+--- response_body_like: "content":"Hello from Claude!"
+--- access_log
+upstream: {"uri":"/anth/v1/messages","x_api_key":"sk-native-secret","version":"2023-06-01","beta":"","authorization":"","body":"{\"model\":\"claude-native\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]}],\"max_tokens\":4096}"}
+
+
+=== TEST 14: an anthropic-beta that is not a list of names: Anthropic's 400, nothing sent upstream
+--- request
+POST /v1/messages
+{"model":"claude-native","max_tokens":77,"messages":[{"role":"user","content":"hi"}]}
+--- more_headers
+anthropic-beta: a;b=c
+--- error_code: 400
+--- response_body_like: ^\{"type":"error","error":\{"type":"invalid_request_error","message":"anthropic-beta must be a comma-separated list of beta names"\}
+--- no_access_log
+upstream:

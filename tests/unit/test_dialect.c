@@ -451,6 +451,40 @@ test_count(void)
 
 
 static void
+test_beta(void)
+{
+    size_t             i;
+    char               big[1100];
+    static const struct {
+        const char  *v;
+        int          ok;
+    } cases[] = {
+        { "prompt-caching-2024-07-31", 1 },
+        { "output-128k-2025-02-19,token-efficient-tools-2025-02-19", 1 },
+        { " a.b_c-1 , d ", 1 },
+        { "", 0 },
+        { ",", 0 },
+        { "a,,b", 0 },
+        { "a,", 0 },
+        { "a b", 0 },
+        { "a\r\nX-Injected: yes", 0 },
+        { "a;b", 0 },
+        { "caf\xc3\xa9", 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        UNIT_CHECK(airouter_dialect_beta_ok(cases[i].v, strlen(cases[i].v))
+                   == cases[i].ok, "anthropic-beta \"%s\": %d", cases[i].v,
+                   cases[i].ok);
+    }
+
+    memset(big, 'a', sizeof(big));
+    UNIT_CHECK(airouter_dialect_beta_ok(big, 1024), "1024 bytes pass");
+    UNIT_CHECK(!airouter_dialect_beta_ok(big, 1025), "1025 bytes do not");
+}
+
+
+static void
 test_dbuf(void)
 {
     airouter_dbuf_t    b;
@@ -478,6 +512,7 @@ main(void)
     test_route();
     test_responses_usage();
     test_count();
+    test_beta();
     test_dbuf();
 
     UNIT_DONE("test_dialect");

@@ -121,6 +121,7 @@ sub anthropic_mock_http_config {
     log_format anthropic_upstream escape=json
         'upstream: {"uri":"\$request_uri","x_api_key":"\$http_x_api_key",'
         '"version":"\$http_anthropic_version",'
+        '"beta":"\$http_anthropic_beta",'
         '"authorization":"\$http_authorization","body":"\$request_body"}';
 
     server {
