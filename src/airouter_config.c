@@ -228,6 +228,8 @@ static const airouter_yaml_field_t  airouter_config_apikey_fields[] = {
                       monthly_budget, 0, AIROUTER_YAML_NOMAX),
     AIROUTER_YAML_NUM("rate_limit", AIROUTER_YAML_INT, airouter_apikey_t,
                       rate_limit, 0, INT_MAX),
+    AIROUTER_YAML_VAL("allow_request_routing", AIROUTER_YAML_BOOL,
+                      airouter_apikey_t, allow_request_routing),
     AIROUTER_YAML_LAST
 };
 
@@ -1114,6 +1116,7 @@ airouter_config_finish_auth(airouter_yaml_t *y)
             }
 
             auth->keys[0].token = ctx->api_token;
+            auth->keys[0].allow_request_routing = 1;
         }
 
         for (i = 0; i < ctx->nkeys; i++) {
@@ -1955,6 +1958,7 @@ airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
                  (size_t) (it - node->data.sequence.items.start));
 
         key = &ctx->keys[ctx->nkeys];
+        key->allow_request_routing = 1;
         pos = airouter_yaml_pos(y, v);
 
         if (v->type != YAML_MAPPING_NODE) {

@@ -182,6 +182,9 @@ typedef struct {
     double                    daily_budget;     /* 0: none */
     double                    monthly_budget;
     int                       rate_limit;       /* per minute, 0: none */
+    int                       allow_request_routing;    /* "models",
+                                                   "provider", ":floor",
+                                                   ":nitro" (default 1) */
 } airouter_apikey_t;
 
 

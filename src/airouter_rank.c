@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "airouter_rank.h"
 
@@ -32,6 +33,7 @@ typedef struct {
     int                           key_tags; /* allowed_tags given */
     uint32_t                      tags[AIROUTER_RANK_KEY_TAGS];
     size_t                        ntags;
+    const airouter_controls_t    *controls;     /* NULL: none */
 } airouter_rank_ctx_t;
 
 
@@ -127,6 +129,19 @@ static int airouter_rank_better(const airouter_catalog_t *cat,
     const airouter_candidate_t *a, const airouter_candidate_t *b);
 static void airouter_rank_sift(const airouter_catalog_t *cat,
     airouter_candidate_t *h, size_t n, size_t i);
+static int airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m);
+static long airouter_rank_names(const airouter_channel_t *ch,
+    const airouter_name_t *names, size_t n);
+static int airouter_rank_name_is(const char *s, const airouter_name_t *name);
+static double airouter_rank_usd(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m);
+static void airouter_rank_measure(const airouter_live_t *live,
+    uint32_t channel, uint32_t model, double *ttfb, double *tps);
+static void airouter_rank_order(airouter_rank_ctx_t *rc,
+    airouter_candidate_t *c);
+static int airouter_route_listed(const airouter_candidate_t *cand, size_t n,
+    const airouter_candidate_t *c);
 
 
 airouter_route_status_e
@@ -179,8 +194,11 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
 
     res->strategy = st;
 
+    /* the walk's early stop knows the score only: controls take the
+     * full path */
     if (req->memo != NULL && !req->explain && res->cand != NULL
-        && res->cand_max > 0)
+        && res->cand_max > 0 && req->controls == NULL
+        && req->sort == AIROUTER_SORT_NONE)
     {
         airouter_rank_prepare(&rc, cat, cf, req, live, st);
 
@@ -258,6 +276,7 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
         c.model = x;
         c.id = NULL;
         c.score = airouter_rank_total(&rc, s);
+        airouter_rank_order(&rc, &c);
 
         n = airouter_rank_keep(cat, res->cand, n, res->cand_max, &c);
     }
@@ -269,6 +288,13 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
     }
 
     airouter_rank_sort(&rc, res->cand, n);
+
+    /* no fallbacks and no order: the best candidate alone */
+    if (rc.controls && !rc.controls->allow_fallbacks
+        && rc.controls->norder == 0 && n > 1)
+    {
+        n = 1;
+    }
 
     res->ncand = n;
     res->status = AIROUTER_ROUTE_OK;
@@ -292,7 +318,12 @@ airouter_route_filter_name(airouter_filter_e reason)
         "needs_tools",
         "context_too_small",
         "host_unresolved",
-        "unavailable"
+        "unavailable",
+        "provider_ignored",
+        "provider_not_in_only",
+        "provider_not_in_order",
+        "over_max_price",
+        "parameters_unsupported"
     };
 
     if ((unsigned) reason >= AIROUTER_FILTER_N) {
@@ -365,6 +396,7 @@ airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
     rc->cf = cf;
     rc->req = req;
     rc->live = live;
+    rc->controls = req->controls;
 
     for (i = 0; i < st->nweights; i++) {
         wt = &st->weights[i];
@@ -548,6 +580,8 @@ airouter_rank_sort(airouter_rank_ctx_t *rc, airouter_candidate_t *h,
         m = airouter_catalog_model(rc->cat, h[i].model);
         airouter_rank_scores(rc, h[i].model, h[i].scores, 1);
         h[i].id = airouter_catalog_model_id(rc->cat, m);
+        airouter_rank_measure(rc->live, h[i].channel, h[i].model,
+                              &h[i].ttfb, &h[i].tps);
     }
 }
 
@@ -658,8 +692,237 @@ airouter_rank_filter_request(airouter_rank_ctx_t *rc,
         return AIROUTER_FILTER_CONTEXT;
     }
 
+    if (rc->controls) {
+        return airouter_rank_controls_filter(rc, m);
+    }
+
     return -1;
 }
+
+
+/* The request's provider controls on entry m: a filter reason, or -1. */
+static int
+airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
+    const airouter_catalog_model_t *m)
+{
+    double                      rate;
+    const airouter_channel_t   *ch;
+    const airouter_controls_t  *ctl;
+
+    ctl = rc->controls;
+    ch = &rc->cf->channels[m->channel];
+
+    if (ctl->nignore && airouter_rank_names(ch, ctl->ignore, ctl->nignore)
+                        >= 0)
+    {
+        return AIROUTER_FILTER_IGNORED;
+    }
+
+    if (ctl->nonly && airouter_rank_names(ch, ctl->only, ctl->nonly) < 0) {
+        return AIROUTER_FILTER_ONLY;
+    }
+
+    if (!ctl->allow_fallbacks && ctl->norder
+        && airouter_rank_names(ch, ctl->order, ctl->norder) < 0)
+    {
+        return AIROUTER_FILTER_NOT_IN_ORDER;
+    }
+
+    if ((ctl->max_prompt >= 0 || ctl->max_completion >= 0)
+        && !(m->flags & AIROUTER_MODEL_FREE))
+    {
+        /* unknown is not cheap: a cap the router cannot check is kept */
+        if (!(m->flags & AIROUTER_MODEL_PRICED)) {
+            return AIROUTER_FILTER_MAX_PRICE;
+        }
+
+        rate = airouter_rank_usd(rc, m);
+
+        /* the limits are per token; a hair of slack for the scaling */
+        if ((ctl->max_prompt >= 0
+             && m->price_prompt * rate > ctl->max_prompt * (1 + 1e-9))
+            || (ctl->max_completion >= 0
+                && m->price_completion * rate
+                   > ctl->max_completion * (1 + 1e-9)))
+        {
+            return AIROUTER_FILTER_MAX_PRICE;
+        }
+    }
+
+    if (ctl->require_parameters && rc->req->needs_tools
+        && !((m->caps_known & AIROUTER_CAP_TOOLS)
+             && (m->caps & AIROUTER_CAP_TOOLS)))
+    {
+        return AIROUTER_FILTER_PARAMETERS;
+    }
+
+    return -1;
+}
+
+
+/* USD per unit of the entry's currency. */
+static double
+airouter_rank_usd(airouter_rank_ctx_t *rc, const airouter_catalog_model_t *m)
+{
+    const char  *currency;
+
+    currency = airouter_catalog_model_currency(rc->cat, m);
+
+    if (currency && strcasecmp(currency, "CNY") == 0) {
+        return rc->cf->cost.cny_to_usd;
+    }
+
+    return 1.0;
+}
+
+
+/*
+ * The first of names that names channel ch (its id, name or provider's
+ * name, case-insensitively), or -1.
+ */
+static long
+airouter_rank_names(const airouter_channel_t *ch, const airouter_name_t *names,
+    size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (airouter_rank_name_is(ch->id, &names[i])
+            || airouter_rank_name_is(ch->name, &names[i])
+            || airouter_rank_name_is(ch->provider_name, &names[i]))
+        {
+            return (long) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static int
+airouter_rank_name_is(const char *s, const airouter_name_t *name)
+{
+    return s != NULL && strlen(s) == name->len
+           && strncasecmp(s, name->s, name->len) == 0;
+}
+
+
+/*
+ * The candidate's place in provider.order and its sort key; both 0
+ * without controls, so the plain order is untouched.
+ */
+static void
+airouter_rank_order(airouter_rank_ctx_t *rc, airouter_candidate_t *c)
+{
+    long                             i;
+    double                           ttfb, tps;
+    const airouter_controls_t       *ctl;
+    const airouter_catalog_model_t  *m;
+
+    c->order = 0;
+    c->sort_key = 0;
+    c->source = 0;
+    c->ttfb = 0;
+    c->tps = 0;
+
+    ctl = rc->controls;
+
+    if (ctl && ctl->norder) {
+        i = airouter_rank_names(&rc->cf->channels[c->channel], ctl->order,
+                                ctl->norder);
+        c->order = (uint32_t) (i < 0 ? (long) ctl->norder : i);
+    }
+
+    switch (rc->req->sort) {
+
+    case AIROUTER_SORT_PRICE:
+        m = airouter_catalog_model(rc->cat, c->model);
+
+        if (m->flags & AIROUTER_MODEL_FREE) {
+            c->sort_key = 0;
+
+        } else if (m->price_usd >= 0) {
+            c->sort_key = m->price_usd;
+
+        } else {
+            c->sort_key = HUGE_VAL;
+        }
+
+        break;
+
+    case AIROUTER_SORT_THROUGHPUT:
+        airouter_rank_measure(rc->live, c->channel, c->model, &ttfb, &tps);
+        c->sort_key = -tps;
+        break;
+
+    case AIROUTER_SORT_LATENCY:
+        airouter_rank_measure(rc->live, c->channel, c->model, &ttfb, &tps);
+        c->sort_key = ttfb;
+        break;
+
+    default:
+        break;
+    }
+}
+
+
+static void
+airouter_rank_measure(const airouter_live_t *live, uint32_t channel,
+    uint32_t model, double *ttfb, double *tps)
+{
+    airouter_live_measure_t  m;
+
+    if (live != NULL && live->measure != NULL
+        && live->measure(live->ctx, channel, model, &m) == 0)
+    {
+        airouter_rank_estimate(&m, ttfb, tps);
+        return;
+    }
+
+    airouter_rank_estimate(NULL, ttfb, tps);
+}
+
+
+void
+airouter_rank_estimate(const airouter_live_measure_t *m, double *ttfb,
+    double *tps)
+{
+    double  w, decay;
+
+    *ttfb = AIROUTER_RANK_PRIOR_TTFB;
+    *tps = AIROUTER_RANK_PRIOR_TPS;
+
+    if (m == NULL) {
+        return;
+    }
+
+    decay = (m->age > 0) ? pow(0.5, m->age / AIROUTER_RANK_HALF_LIFE) : 1;
+
+    if (m->samples >= AIROUTER_RANK_MIN_SAMPLES && m->ttfb >= 0) {
+        w = decay;
+        *ttfb = w * m->ttfb + (1 - w) * AIROUTER_RANK_PRIOR_TTFB;
+    }
+
+    if (m->tps_samples >= AIROUTER_RANK_MIN_SAMPLES && m->tps >= 0) {
+        w = decay;
+        *tps = w * m->tps + (1 - w) * AIROUTER_RANK_PRIOR_TPS;
+    }
+}
+
+
+double
+airouter_rank_speed_score(double ttfb, double tps)
+{
+    double  a, b;
+
+    a = (ttfb >= 0) ? AIROUTER_RANK_PRIOR_TTFB
+                      / (AIROUTER_RANK_PRIOR_TTFB + ttfb)
+                    : 0.5;
+    b = (tps >= 0) ? tps / (tps + AIROUTER_RANK_PRIOR_TPS) : 0.5;
+
+    return (a + b) / 2;
+}
+
 
 
 static int
@@ -731,11 +994,16 @@ static double
 airouter_rank_live(const airouter_live_t *live, airouter_score_e which,
     uint32_t channel, uint32_t model)
 {
-    double    v;
+    double    v, ttfb, tps;
     double  (*fn)(void *ctx, uint32_t channel, uint32_t model);
 
     if (live == NULL) {
         return 0.5;
+    }
+
+    if (which == AIROUTER_SCORE_SPEED && live->measure != NULL) {
+        airouter_rank_measure(live, channel, model, &ttfb, &tps);
+        return airouter_rank_speed_score(ttfb, tps);
     }
 
     fn = (which == AIROUTER_SCORE_SPEED) ? live->speed : live->reliability;
@@ -838,6 +1106,15 @@ airouter_rank_better(const airouter_catalog_t *cat,
 {
     double                             qa, qb;
     const airouter_catalog_channel_t  *ca, *cb;
+
+    /* the request's controls first: provider.order, then its sort */
+    if (a->order != b->order) {
+        return a->order < b->order;
+    }
+
+    if (a->sort_key != b->sort_key) {
+        return a->sort_key < b->sort_key;
+    }
 
     qa = floor(a->score / AIROUTER_RANK_EPSILON + 1e-9);
     qb = floor(b->score / AIROUTER_RANK_EPSILON + 1e-9);
@@ -1260,6 +1537,7 @@ airouter_route_walk(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
         c.model = x;
         c.id = NULL;
         c.score = airouter_rank_total(rc, s);
+        airouter_rank_order(rc, &c);
 
         kept = airouter_rank_keep(rc->cat, res->cand, kept, res->cand_max,
                                   &c);
@@ -1313,4 +1591,252 @@ airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i)
         x[best] = tx;
         i = best;
     }
+}
+
+
+airouter_route_status_e
+airouter_route_controls(const airouter_catalog_t *cat,
+    const airouter_config_t *cf, const airouter_route_req_t *req,
+    const airouter_live_t *live, airouter_route_result_t *res)
+{
+    size_t                    i, k, e, n, nentries, len, base;
+    const char               *names[AIROUTER_ROUTE_ENTRIES];
+    size_t                    lens[AIROUTER_ROUTE_ENTRIES];
+    airouter_sort_e           sort;
+    airouter_route_req_t      one;
+    airouter_route_result_t   sub, first;
+    airouter_route_status_e   status;
+    const airouter_controls_t  *ctl;
+
+    if (res == NULL || req == NULL) {
+        return AIROUTER_ROUTE_ERROR;
+    }
+
+    ctl = req->controls;
+    nentries = 0;
+
+    if (req->model != NULL && req->model_len > 0) {
+        names[nentries] = req->model;
+        lens[nentries++] = req->model_len;
+    }
+
+    for (i = 0; ctl && i < ctl->nmodels; i++) {
+        for (k = 0; k < nentries; k++) {
+            if (lens[k] == ctl->models[i].len
+                && memcmp(names[k], ctl->models[i].s, lens[k]) == 0)
+            {
+                break;
+            }
+        }
+
+        if (k == nentries) {
+            names[nentries] = ctl->models[i].s;
+            lens[nentries++] = ctl->models[i].len;
+        }
+    }
+
+    if (nentries == 0) {
+        /* the same 400 an empty "model" gets */
+        one = *req;
+        one.model = "";
+        one.model_len = 0;
+        one.sort = AIROUTER_SORT_NONE;
+        return airouter_route(cat, cf, &one, live, res);
+    }
+
+    memset(&first, 0, sizeof(first));
+    status = AIROUTER_ROUTE_ERROR;
+    n = 0;
+
+    res->status = AIROUTER_ROUTE_ERROR;
+    res->ncand = 0;
+    res->nmatched = 0;
+    res->navailable = 0;
+    res->nremoved = 0;
+    res->nsimilar = 0;
+    res->why = NULL;
+    res->nentries = 0;
+    res->bad_entry = 0;
+    memset(res->filtered, 0, sizeof(res->filtered));
+
+    for (e = 0; e < nentries; e++) {
+        sort = airouter_controls_suffix(names[e], lens[e], &len);
+
+        one = *req;
+        one.model = names[e];
+        one.model_len = len;
+        one.sort = sort != AIROUTER_SORT_NONE
+                   ? sort : (ctl ? ctl->sort : AIROUTER_SORT_NONE);
+
+        memset(&sub, 0, sizeof(sub));
+        sub.cand = (res->cand && n < res->cand_max) ? res->cand + n : NULL;
+        sub.cand_max = sub.cand ? res->cand_max - n : 0;
+        sub.removed = (res->removed && res->nremoved < res->removed_max)
+                      ? res->removed + res->nremoved : NULL;
+        sub.removed_max = sub.removed ? res->removed_max - res->nremoved : 0;
+
+        airouter_route(cat, cf, &one, live, &sub);
+
+        res->entries[e].model = names[e];
+        res->entries[e].model_len = len;
+        res->entries[e].sort = one.sort;
+        res->entries[e].status = sub.status;
+        res->entries[e].ncand = 0;
+        res->nentries = e + 1;
+
+        for (i = 0; i < sub.nremoved; i++) {
+            sub.removed[i].source = (uint32_t) e;
+        }
+
+        res->nremoved += sub.nremoved;
+        res->nmatched += sub.nmatched;
+        res->navailable += sub.navailable;
+
+        for (k = 0; k < AIROUTER_FILTER_N; k++) {
+            res->filtered[k] += sub.filtered[k];
+        }
+
+        if (e == 0 || res->strategy == NULL) {
+            res->strategy = sub.strategy;
+            res->stage = sub.stage;
+        }
+
+        if (sub.status == AIROUTER_ROUTE_BAD_QUERY
+            || sub.status == AIROUTER_ROUTE_BAD_STRATEGY
+            || sub.status == AIROUTER_ROUTE_ERROR)
+        {
+            res->status = sub.status;
+            res->why = sub.why;
+            res->bad_entry = e;
+            res->ncand = 0;
+            return res->status;
+        }
+
+        if (sub.status != AIROUTER_ROUTE_OK) {
+            if (status == AIROUTER_ROUTE_ERROR) {
+                status = sub.status;
+                first = sub;
+            }
+
+            continue;
+        }
+
+        /* keep the candidates no earlier entry listed */
+        base = n;
+
+        for (i = 0; i < sub.ncand; i++) {
+            if (airouter_route_listed(res->cand, n, &sub.cand[i])) {
+                continue;
+            }
+
+            sub.cand[i].source = (uint32_t) e;
+            res->cand[n++] = sub.cand[i];
+        }
+
+        res->entries[e].ncand = n - base;
+    }
+
+    res->ncand = n;
+
+    if (n > 0 || res->navailable > 0) {
+        res->status = AIROUTER_ROUTE_OK;
+        return res->status;
+    }
+
+    /* nothing anywhere: the first entry that failed says why */
+    res->status = status;
+    res->stage = first.stage;
+    res->why = first.why;
+    res->nsimilar = first.nsimilar;
+    memcpy(res->similar, first.similar, sizeof(res->similar));
+
+    return res->status;
+}
+
+
+static int
+airouter_route_listed(const airouter_candidate_t *cand, size_t n,
+    const airouter_candidate_t *c)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (cand[i].channel == c->channel && cand[i].model == c->model) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static double
+airouter_rank_hist_bound(size_t i)
+{
+    return 10.0 * pow(2.0, (double) i / 2);
+}
+
+
+void
+airouter_rank_hist_add(float *hist, double ms)
+{
+    size_t  i, b;
+
+    if (!(ms >= 0)) {
+        return;
+    }
+
+    b = AIROUTER_RANK_HIST - 1;
+
+    for (i = 0; i < AIROUTER_RANK_HIST - 1; i++) {
+        if (ms <= airouter_rank_hist_bound(i)) {
+            b = i;
+            break;
+        }
+    }
+
+    for (i = 0; i < AIROUTER_RANK_HIST; i++) {
+        hist[i] *= AIROUTER_RANK_HIST_DECAY;
+    }
+
+    hist[b] += 1;
+}
+
+
+double
+airouter_rank_hist_quantile(const float *hist, double q)
+{
+    size_t  i;
+    double  total, cum, target, lo, hi;
+
+    total = 0;
+
+    for (i = 0; i < AIROUTER_RANK_HIST; i++) {
+        total += hist[i];
+    }
+
+    if (!(total > 0)) {
+        return -1;
+    }
+
+    target = q * total;
+    cum = 0;
+
+    for (i = 0; i < AIROUTER_RANK_HIST; i++) {
+        if (hist[i] > 0 && cum + hist[i] >= target) {
+            break;
+        }
+
+        cum += hist[i];
+    }
+
+    if (i == AIROUTER_RANK_HIST) {
+        i = AIROUTER_RANK_HIST - 1;
+    }
+
+    /* linear inside the bucket; the open last one is read as one more */
+    lo = i ? airouter_rank_hist_bound(i - 1) : 0;
+    hi = airouter_rank_hist_bound(i);
+
+    return lo + (hi - lo) * ((target - cum) / hist[i]);
 }

@@ -38,6 +38,14 @@
  *   TOOLS        the request has tools: the entry must have tools or not
  *                say (unknown is kept, as for the minimums)
  *   CONTEXT      prompt_tokens + max_tokens > context (known contexts only)
+ *   IGNORED      the request's provider.ignore names the channel
+ *   ONLY         provider.only is given and does not name it
+ *   NOT_IN_ORDER provider.allow_fallbacks is false and provider.order does
+ *                not name it
+ *   MAX_PRICE    provider.max_price: its prompt or completion price (USD)
+ *                is over the limit, or unknown (free entries pass)
+ *   PARAMETERS   provider.require_parameters: the request has tools and
+ *                the entry does not state that it takes them
  *   UNRESOLVED   live->reachable() said no: the channel has no address (its
  *                host name did not resolve yet)
  *   UNAVAILABLE  live->available() said no
@@ -55,7 +63,35 @@
  * the worst of them even with the best live scores.  The candidates are
  * the ones the full ranking would return; on that path the counts of
  * the UNRESOLVED and UNAVAILABLE filters cover the walked entries only
- * (exact whenever no candidate is left).  explain never uses the memo.
+ * (exact whenever no candidate is left).  explain never uses the memo,
+ * nor does a request whose controls order the candidates by something
+ * else than the score (provider.order, a sort).
+ *
+ * A channel is named in provider.order/only/ignore by its id, its name or
+ * its provider's name, case-insensitively.
+ *
+ * Request controls (airouter_controls.h) reorder the kept candidates: the
+ * channels of provider.order first, in its order; then, with a sort, by
+ * price (USD per token, prompt + completion; unknown last), throughput
+ * (tokens per second, highest first) or latency (time to first byte,
+ * lowest first); then as above.  provider.allow_fallbacks false without
+ * an order keeps the first candidate alone.
+ *
+ * Speed.  With live->measure, the speed score and the throughput and
+ * latency sorts read each (channel, model)'s measured TTFB and
+ * tokens-per-second averages, blended with a prior (AIROUTER_RANK_PRIOR_*)
+ * by airouter_rank_estimate(): the prior alone below
+ * AIROUTER_RANK_MIN_SAMPLES samples, and the measure's weight halves
+ * every AIROUTER_RANK_HALF_LIFE seconds since the last sample, so an old
+ * measure decays toward the prior.  speed = (TTFB part + tps part) / 2,
+ * TTFB part = T / (T + ttfb), tps part = tps / (tps + P) with T and P
+ * the priors: 0.5 when nothing is known.  Without live->measure,
+ * live->speed gives the score.
+ *
+ * airouter_route_controls() routes a whole request: "model" (if any) and
+ * then each "models" entry, each resolved, filtered and ranked as above
+ * with its own ":floor"/":nitro" sort, the candidates concatenated in
+ * that order (a (channel, model) already listed is not listed again).
  *
  * Called by the nginx request handler and the explain endpoint.
  */
@@ -69,11 +105,41 @@
 #include "airouter_config.h"
 #include "airouter_catalog.h"
 #include "airouter_query.h"
+#include "airouter_controls.h"
 
 
 #define AIROUTER_RANK_EPSILON      0.01
 #define AIROUTER_RANK_PAID_MAX     0.9     /* best cost score when paid */
 #define AIROUTER_ROUTE_SIMILAR     5
+#define AIROUTER_ROUTE_ENTRIES     (1 + AIROUTER_CONTROLS_MODELS)
+
+/* speed: the priors, and when a measure counts */
+#define AIROUTER_RANK_PRIOR_TTFB   1000.0  /* ms */
+#define AIROUTER_RANK_PRIOR_TPS    50.0    /* completion tokens per s */
+#define AIROUTER_RANK_MIN_SAMPLES  3
+#define AIROUTER_RANK_HALF_LIFE    600.0   /* seconds */
+
+/*
+ * A decayed TTFB histogram, for percentiles (hedging's "after: p95"):
+ * bucket i holds samples up to 10 * 2^(i/2) ms, the last one everything
+ * above; each new sample first scales every bucket by
+ * AIROUTER_RANK_HIST_DECAY, so about the last 1 / (1 - decay) samples
+ * count.
+ */
+#define AIROUTER_RANK_HIST         20
+#define AIROUTER_RANK_HIST_DECAY   0.97f
+
+
+/* What live state measured for one (channel, model). */
+typedef struct {
+    uint32_t                  samples;      /* answers with a first byte */
+    double                    ttfb;         /* EWMA, ms */
+    uint32_t                  tps_samples;  /* answers with usage */
+    double                    tps;          /* EWMA, completion tokens/s */
+    double                    age;          /* seconds since the last */
+    double                    ttfb_p95;     /* ms, from the histogram;
+                                               -1: no sample */
+} airouter_live_measure_t;
 
 
 /*
@@ -89,6 +155,10 @@ typedef struct {
     int                     (*reachable)(void *ctx, uint32_t channel);
     int                     (*available)(void *ctx, uint32_t channel,
                                          uint32_t model);
+    /* 0 with *m filled, -1: nothing measured */
+    int                     (*measure)(void *ctx, uint32_t channel,
+                                       uint32_t model,
+                                       airouter_live_measure_t *m);
     void                     *ctx;
 } airouter_live_t;
 
@@ -114,6 +184,11 @@ typedef enum {
     AIROUTER_FILTER_CONTEXT,
     AIROUTER_FILTER_UNRESOLVED,
     AIROUTER_FILTER_UNAVAILABLE,
+    AIROUTER_FILTER_IGNORED,
+    AIROUTER_FILTER_ONLY,
+    AIROUTER_FILTER_NOT_IN_ORDER,
+    AIROUTER_FILTER_MAX_PRICE,
+    AIROUTER_FILTER_PARAMETERS,
     AIROUTER_FILTER_N
 } airouter_filter_e;
 
@@ -156,6 +231,12 @@ typedef struct {
      */
     airouter_route_memo_t    *memo;
     uint64_t                  generation;
+
+    /* the request's routing controls, NULL: none */
+    const airouter_controls_t *controls;
+    airouter_sort_e           sort;         /* airouter_route(): this
+                                               entry's; set by
+                                               airouter_route_controls() */
 } airouter_route_req_t;
 
 
@@ -165,6 +246,12 @@ typedef struct {
     const char               *id;           /* in the blob */
     double                    score;
     double                    scores[AIROUTER_SCORE_N];
+    uint32_t                  source;       /* the request's model entry:
+                                               0 "model", then "models" */
+    uint32_t                  order;        /* place in provider.order */
+    double                    sort_key;     /* lower first */
+    double                    ttfb;         /* estimates (speed), ms */
+    double                    tps;
 } airouter_candidate_t;
 
 
@@ -172,6 +259,7 @@ typedef struct {
     uint32_t                  channel;
     uint32_t                  model;
     airouter_filter_e         reason;
+    uint32_t                  source;       /* as the candidate's */
 } airouter_removed_t;
 
 
@@ -194,6 +282,17 @@ typedef struct {
     airouter_similar_t        similar[AIROUTER_ROUTE_SIMILAR];
     size_t                    nsimilar;
     const char               *why;          /* a phrase for 400s */
+
+    /* airouter_route_controls(): each model entry tried */
+    size_t                    nentries;
+    struct {
+        const char           *model;        /* without its suffix */
+        size_t                model_len;
+        airouter_sort_e       sort;
+        airouter_route_status_e  status;
+        size_t                ncand;        /* candidates it added */
+    }                         entries[AIROUTER_ROUTE_ENTRIES];
+    size_t                    bad_entry;    /* BAD_QUERY: which entry */
 } airouter_route_result_t;
 
 
@@ -201,7 +300,32 @@ airouter_route_status_e airouter_route(const airouter_catalog_t *cat,
     const airouter_config_t *cf, const airouter_route_req_t *req,
     const airouter_live_t *live, airouter_route_result_t *res);
 
+/*
+ * The whole request: req->model (may be empty when the controls have
+ * "models") and then req->controls' models, in order, into res->cand.
+ * Status OK when any entry gave a candidate; else the first failing
+ * entry's (BAD_QUERY of any entry wins: the request is wrong), with its
+ * similar names, and filtered[] summed over the entries.
+ */
+airouter_route_status_e airouter_route_controls(const airouter_catalog_t *cat,
+    const airouter_config_t *cf, const airouter_route_req_t *req,
+    const airouter_live_t *live, airouter_route_result_t *res);
+
 const char *airouter_route_filter_name(airouter_filter_e reason);
+
+/*
+ * The TTFB (ms) and throughput (tokens/s) ranking believes, from a measure
+ * (NULL: nothing measured): see "Speed" above.
+ */
+void airouter_rank_estimate(const airouter_live_measure_t *m, double *ttfb,
+    double *tps);
+double airouter_rank_speed_score(double ttfb, double tps);
+
+/* A TTFB sample (ms) into hist[AIROUTER_RANK_HIST]. */
+void airouter_rank_hist_add(float *hist, double ms);
+
+/* The q-quantile (0 < q < 1) of hist in ms, -1 when it is empty. */
+double airouter_rank_hist_quantile(const float *hist, double q);
 
 /*
  * Whether an API key's allowed_tags / allowed_models (NULL or empty: all)

@@ -50,6 +50,10 @@ static ngx_int_t ngx_http_airouter_api_check_messages(json_t *msgs,
 static void ngx_http_airouter_api_value(json_t *v,
     airouter_json_value_t *out);
 static void ngx_http_airouter_api_cleanup(void *data);
+static ngx_int_t ngx_http_airouter_api_controls(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, json_t *body, ngx_int_t *rc);
+static ngx_int_t ngx_http_airouter_api_denied(ngx_http_request_t *r,
+    const char *param);
 static ngx_int_t ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_api_needs(ngx_http_request_t *r,
@@ -357,6 +361,7 @@ static ngx_int_t
 ngx_http_airouter_api_post(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
+    size_t                    len;
     json_t                   *body, *model, *field, *chat;
     ngx_int_t                 rc;
     ngx_str_t                 raw;
@@ -391,6 +396,11 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
                    "The request body must be a JSON object");
     }
 
+    /* "models" and "provider" steer routing; no upstream sees them */
+    if (ngx_http_airouter_api_controls(r, ctx, body, &rc) != NGX_OK) {
+        return rc;
+    }
+
     if (ctx->dialect) {
         /* from here on the request is chat, whatever the client spoke */
         rc = ngx_http_airouter_dialect_to_chat(r, ctx->dialect, body,
@@ -410,20 +420,37 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
     model = json_object_get(body, "model");
 
-    if (model == NULL || json_is_null(model)) {
+    if ((model == NULL || json_is_null(model))
+        && ctx->controls && ctx->controls->nmodels)
+    {
+        /* OpenRouter's shape: "models" alone, the first one leads */
+        ctx->no_model = 1;
+        ctx->requested.data = (u_char *) ctx->controls->models[0].s;
+        ctx->requested.len = ctx->controls->models[0].len;
+
+    } else if (model == NULL || json_is_null(model)) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request_error", "missing_model",
                    "You must provide a model parameter");
-    }
 
-    if (!json_is_string(model) || json_string_length(model) == 0) {
+    } else if (!json_is_string(model) || json_string_length(model) == 0) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request_error", "invalid_model",
                    "The model parameter must be a non-empty string");
+
+    } else {
+        ctx->requested.data = (u_char *) json_string_value(model);
+        ctx->requested.len = json_string_length(model);
     }
 
-    ctx->requested.data = (u_char *) json_string_value(model);
-    ctx->requested.len = json_string_length(model);
+    /* a ":floor" / ":nitro" suffix is a routing control too */
+    if (ctx->key && !ctx->key->allow_request_routing && !ctx->no_model
+        && airouter_controls_suffix((const char *) ctx->requested.data,
+                                    ctx->requested.len, &len)
+           != AIROUTER_SORT_NONE)
+    {
+        return ngx_http_airouter_api_denied(r, "model");
+    }
 
     if (ctx->explain) {
         /* explain takes any request shape; "endpoint" picks the kind */
@@ -672,8 +699,13 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
 
     ngx_memzero(req, sizeof(airouter_route_req_t));
 
-    req->model = (const char *) ctx->requested.data;
-    req->model_len = ctx->requested.len;
+    /* "models" alone: airouter_route_controls() walks them all */
+    if (!ctx->no_model) {
+        req->model = (const char *) ctx->requested.data;
+        req->model_len = ctx->requested.len;
+    }
+
+    req->controls = ctx->controls;
 
     /* the key's ACL: what it may reach, whatever name the client uses */
     if (ctx->key) {
@@ -803,7 +835,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     req.memo = ngx_http_airouter_catalog_memo(ctx->amcf);
     req.generation = ngx_http_airouter_catalog_generation(ctx->amcf);
 
-    airouter_route(cat, acf, &req, &live, &res);
+    airouter_route_controls(cat, acf, &req, &live, &res);
 
     if (res.status != AIROUTER_ROUTE_OK) {
         return ngx_http_airouter_route_error(r, ctx, &res);
@@ -922,6 +954,111 @@ ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     }
 
     return prompt * c->price_prompt + out * c->price_completion;
+}
+
+
+/*
+ * The request's routing controls (airouter_controls.h): validated (a 400
+ * naming the parameter), refused to a key with allow_request_routing:
+ * false (403), then taken out of the body, whose bytes are written again
+ * without them, so that no upstream (OpenAI refuses unknown parameters)
+ * and no dialect's native body sees them.  The values stay alive in a
+ * holder freed with the request.  NGX_OK to go on, else NGX_DONE with
+ * *rc the answer.
+ */
+static ngx_int_t
+ngx_http_airouter_api_controls(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, json_t *body, ngx_int_t *rc)
+{
+    json_t                   *models, *provider, *holder;
+    ngx_pool_cleanup_t       *cln;
+    airouter_controls_t      *ctl;
+    airouter_params_error_t   err;
+
+    models = json_object_get(body, "models");
+    provider = json_object_get(body, "provider");
+
+    if (models == NULL && provider == NULL) {
+        return NGX_OK;
+    }
+
+    *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    ctl = ngx_palloc(r->pool, sizeof(airouter_controls_t));
+    if (ctl == NULL) {
+        return NGX_DONE;
+    }
+
+    ngx_memzero(&err, sizeof(airouter_params_error_t));
+
+    if (airouter_controls_parse(body, ctl, &err) != 0) {
+        *rc = ngx_http_airouter_send_param_error(r, err.param, err.code,
+                                                 "%s", err.message);
+        return NGX_DONE;
+    }
+
+    if (ctl->given && ctx->key && !ctx->key->allow_request_routing) {
+        *rc = ngx_http_airouter_api_denied(r,
+                  (ctl->given & AIROUTER_CONTROL_MODELS) ? "models"
+                                                         : "provider");
+        return NGX_DONE;
+    }
+
+    holder = json_object();
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (holder == NULL || cln == NULL) {
+        json_decref(holder);
+        return NGX_DONE;
+    }
+
+    cln->handler = ngx_http_airouter_api_cleanup;
+    cln->data = holder;
+
+    if ((models && json_object_set(holder, "models", models) != 0)
+        || (provider && json_object_set(holder, "provider", provider) != 0))
+    {
+        return NGX_DONE;
+    }
+
+    json_object_del(body, "models");
+    json_object_del(body, "provider");
+
+    if (ngx_http_airouter_dialect_dump(r, body, &ctx->raw) != NGX_OK) {
+        return NGX_DONE;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: routing controls: %uz models, provider %s, "
+                   "sort %s", ctl->nmodels,
+                   (ctl->given & AIROUTER_CONTROL_PROVIDER) ? "yes" : "no",
+                   airouter_controls_sort_name(ctl->sort));
+
+    ctx->controls = ctl;
+
+    return NGX_OK;
+}
+
+
+/* 403: the key may not steer its routing; "param" names what it tried. */
+static ngx_int_t
+ngx_http_airouter_api_denied(ngx_http_request_t *r, const char *param)
+{
+    json_t  *err;
+
+    err = ngx_http_airouter_error_json("permission_error",
+              "request_routing_not_allowed",
+              "This API key may not choose how its requests are routed "
+              "(\"models\", \"provider\", \":floor\", \":nitro\")");
+    if (err == NULL
+        || json_object_set_new(json_object_get(err, "error"), "param",
+                               json_string(param)) != 0)
+    {
+        json_decref(err);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_FORBIDDEN, err);
 }
 
 

@@ -20,7 +20,14 @@
 
 static json_t *ngx_http_airouter_explain_candidate(
     const airouter_catalog_t *cat, const airouter_config_t *acf,
-    const airouter_candidate_t *c, size_t rank);
+    const airouter_route_result_t *res, const airouter_candidate_t *c,
+    size_t rank);
+static json_t *ngx_http_airouter_explain_controls(
+    ngx_http_airouter_ctx_t *ctx, const airouter_route_result_t *res);
+static json_t *ngx_http_airouter_explain_names(const airouter_name_t *names,
+    size_t n);
+static json_t *ngx_http_airouter_explain_query(
+    const airouter_route_result_t *res, uint32_t source);
 
 
 ngx_int_t
@@ -76,7 +83,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
 
     req->explain = 1;
 
-    airouter_route(cat, acf, req, &live, &res);
+    airouter_route_controls(cat, acf, req, &live, &res);
 
     /*
      * What the caller's key may not use does not exist for it (see
@@ -97,8 +104,8 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
 
     for (i = 0; i < res.ncand; i++) {
         json_array_append_new(cands,
-            ngx_http_airouter_explain_candidate(cat, acf, &res.cand[i],
-                                                i + 1));
+            ngx_http_airouter_explain_candidate(cat, acf, &res,
+                                                &res.cand[i], i + 1));
     }
 
     for (i = 0; i < res.nremoved; i++) {
@@ -117,11 +124,13 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
             reason = "balance";
         }
 
-        json_array_append_new(removed, json_pack("{s:s,s:s,s:s}",
+        json_array_append_new(removed, json_pack("{s:s,s:s,s:s,s:o}",
             "channel", acf->channels[res.removed[i].channel].id,
             "model", airouter_catalog_model_id(cat,
                          airouter_catalog_model(cat, res.removed[i].model)),
-            "reason", reason));
+            "reason", reason,
+            "query", ngx_http_airouter_explain_query(&res,
+                                                     res.removed[i].source)));
     }
 
     for (i = 0; i < AIROUTER_FILTER_N; i++) {
@@ -143,13 +152,112 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
                      "filtered", filtered,
                      "removed", removed);
 
+    /* what the request's routing controls did, when it has any */
+    if (body && (ctx->controls || res.nentries > 1
+                 || (res.nentries == 1
+                     && res.entries[0].sort != AIROUTER_SORT_NONE)))
+    {
+        json_object_set_new(body, "controls",
+                            ngx_http_airouter_explain_controls(ctx, &res));
+    }
+
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK, body);
+}
+
+
+/*
+ * {"models": [{query, sort, status, candidates}...], "provider": {...}}:
+ * each model entry as routed (suffix taken off, its sort, how many
+ * candidates it added), and the provider controls as understood.
+ */
+static json_t *
+ngx_http_airouter_explain_controls(ngx_http_airouter_ctx_t *ctx,
+    const airouter_route_result_t *res)
+{
+    size_t                      i;
+    json_t                     *out, *models, *provider, *price;
+    const airouter_controls_t  *ctl;
+
+    out = json_object();
+    models = json_array();
+
+    for (i = 0; i < res->nentries; i++) {
+        json_array_append_new(models, json_pack("{s:s%,s:s,s:s,s:I}",
+            "query", res->entries[i].model, res->entries[i].model_len,
+            "sort", airouter_controls_sort_name(res->entries[i].sort),
+            "status", airouter_route_status_name(res->entries[i].status),
+            "candidates", (json_int_t) res->entries[i].ncand));
+    }
+
+    json_object_set_new(out, "models", models);
+
+    ctl = ctx->controls;
+
+    if (ctl && (ctl->given & AIROUTER_CONTROL_PROVIDER)) {
+        price = json_object();
+
+        if (ctl->max_prompt >= 0) {
+            json_object_set_new(price, "prompt",
+                                json_real(ctl->max_prompt * 1e6));
+        }
+
+        if (ctl->max_completion >= 0) {
+            json_object_set_new(price, "completion",
+                                json_real(ctl->max_completion * 1e6));
+        }
+
+        provider = json_pack("{s:o,s:o,s:o,s:s,s:o,s:b,s:b}",
+            "order", ngx_http_airouter_explain_names(ctl->order,
+                                                     ctl->norder),
+            "only", ngx_http_airouter_explain_names(ctl->only, ctl->nonly),
+            "ignore", ngx_http_airouter_explain_names(ctl->ignore,
+                                                      ctl->nignore),
+            "sort", airouter_controls_sort_name(ctl->sort),
+            "max_price", price,
+            "allow_fallbacks", ctl->allow_fallbacks,
+            "require_parameters", ctl->require_parameters);
+
+        json_object_set_new(out, "provider", provider);
+    }
+
+    return out;
+}
+
+
+static json_t *
+ngx_http_airouter_explain_names(const airouter_name_t *names, size_t n)
+{
+    size_t   i;
+    json_t  *a;
+
+    a = json_array();
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(a, json_stringn(names[i].s, names[i].len));
+    }
+
+    return a;
+}
+
+
+/* The model entry a candidate or removed entry came from. */
+static json_t *
+ngx_http_airouter_explain_query(const airouter_route_result_t *res,
+    uint32_t source)
+{
+    if (source >= res->nentries) {
+        return json_null();
+    }
+
+    return json_stringn(res->entries[source].model,
+                        res->entries[source].model_len);
 }
 
 
 static json_t *
 ngx_http_airouter_explain_candidate(const airouter_catalog_t *cat,
-    const airouter_config_t *acf, const airouter_candidate_t *c, size_t rank)
+    const airouter_config_t *acf, const airouter_route_result_t *res,
+    const airouter_candidate_t *c, size_t rank)
 {
     int                        s;
     json_t                    *scores;
@@ -163,14 +271,17 @@ ngx_http_airouter_explain_candidate(const airouter_catalog_t *cat,
                             json_real(c->scores[s]));
     }
 
-    return json_pack("{s:I,s:s,s:s?,s:s,s:f,s:i,s:f,s:o,s:o}",
+    return json_pack("{s:I,s:s,s:s?,s:s,s:o,s:f,s:i,s:f,s:f,s:f,s:o,s:o}",
                      "rank", (json_int_t) rank,
                      "channel", ch->id,
                      "provider", ch->provider_name,
                      "model", c->id,
+                     "query", ngx_http_airouter_explain_query(res, c->source),
                      "score", c->score,
                      "priority", ch->priority,
                      "weight", ch->weight,
+                     "ttfb_ms", c->ttfb,
+                     "tokens_per_second", c->tps,
                      "scores", scores,
                      "entry", ngx_http_airouter_models_entry(cat, acf,
                                                              c->model));

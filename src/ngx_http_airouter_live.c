@@ -13,7 +13,6 @@
 #define NGX_HTTP_AIROUTER_LIVE_BUCKET    30     /* seconds: a 5 min window */
 #define NGX_HTTP_AIROUTER_LIVE_PROBE     60     /* a probe's reservation */
 #define NGX_HTTP_AIROUTER_LIVE_ALPHA     0.2
-#define NGX_HTTP_AIROUTER_LIVE_FAST_MS   1000.0 /* speed 0.5 at 1 s TTFB */
 /* a model_not_found block until discovery confirms the model is gone */
 #define NGX_HTTP_AIROUTER_LIVE_UNCONFIRMED  60
 
@@ -44,6 +43,11 @@ typedef struct {
     uint32_t                     next_key;      /* a channel's: whose turn */
     double                       ttfb;          /* EWMA, ms */
     double                       total;
+    double                       tps;           /* EWMA, completion tokens
+                                                   per second of writing */
+    uint32_t                     tps_samples;
+    time_t                       last;          /* the last sample's time */
+    float                        hist[AIROUTER_RANK_HIST];  /* TTFB */
 } ngx_http_airouter_live_entry_t;
 
 
@@ -116,12 +120,14 @@ static ngx_int_t ngx_http_airouter_live_entries(void *ctx, uint32_t channel,
     uint32_t model, ngx_http_airouter_live_entry_t **ce,
     ngx_http_airouter_live_entry_t **me, ngx_http_airouter_live_entry_t **se,
     ngx_slab_pool_t **shpool);
-static double ngx_http_airouter_live_speed(void *ctx, uint32_t channel,
-    uint32_t model);
+static int ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
+    uint32_t model, airouter_live_measure_t *m);
+static void ngx_http_airouter_live_measured(ngx_http_airouter_live_entry_t *e,
+    time_t now, airouter_live_measure_t *m);
+static void ngx_http_airouter_live_sample(ngx_http_airouter_live_entry_t *e,
+    time_t now, ngx_http_airouter_live_report_t *report);
 static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model);
-static double ngx_http_airouter_live_speed_of(
-    ngx_http_airouter_live_entry_t *me);
 static double ngx_http_airouter_live_reliability_of(
     ngx_http_airouter_live_entry_t *me, time_t now);
 static int ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel);
@@ -561,7 +567,8 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
     view->scope = scope;
     view->last = 0;
 
-    live->speed = ngx_http_airouter_live_speed;
+    live->speed = NULL;
+    live->measure = ngx_http_airouter_live_measure_cb;
     live->reliability = ngx_http_airouter_live_reliability;
     live->reachable = ngx_http_airouter_live_reachable_cb;
     live->available = ngx_http_airouter_live_available;
@@ -682,7 +689,6 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_live_report_t *report)
 {
     time_t                           now, shortened;
-    double                           a;
     uint64_t                         cid, kid;
     ngx_uint_t                       ok, shared, scoped;
     const char                      *id;
@@ -705,7 +711,6 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     now = ngx_time();
     ok = (report->fault == AIROUTER_FAULT_NONE);
     v = &report->verdict;
-    a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
     shared = 0;
 
     /*
@@ -822,14 +827,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
         }
 
         if (ok && report->ttfb != (ngx_msec_t) -1) {
-            if (me->samples++ == 0) {
-                me->ttfb = report->ttfb;
-                me->total = report->total;
-
-            } else {
-                me->ttfb = a * report->ttfb + (1 - a) * me->ttfb;
-                me->total = a * report->total + (1 - a) * me->total;
-            }
+            ngx_http_airouter_live_sample(me, now, report);
         }
     }
 
@@ -1637,33 +1635,132 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 }
 
 
-static double
-ngx_http_airouter_live_speed(void *ctx, uint32_t channel, uint32_t model)
+static int
+ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
+    uint32_t model, airouter_live_measure_t *m)
 {
     ngx_http_airouter_live_view_t *view = ctx;
 
-    double                           speed;
+    ngx_int_t                        rc;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_entry_t  *ce, *me;
 
+    /* read with the availability of the same entry, under its lock */
     if (view->last && view->last_channel == channel
         && view->last_model == model)
     {
-        return view->last_speed;
+        if (!view->last_measured) {
+            return -1;
+        }
+
+        *m = view->last_measure;
+        return 0;
     }
 
     if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
                                        &shpool)
         != NGX_OK)
     {
-        return 0.5;
+        return -1;
     }
 
-    speed = ngx_http_airouter_live_speed_of(me);
+    rc = -1;
+
+    if (me && me->samples) {
+        ngx_http_airouter_live_measured(me, ngx_time(), m);
+        rc = 0;
+    }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    return speed;
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_airouter_live_measure(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, airouter_live_measure_t *m)
+{
+    uint64_t                         cid;
+    ngx_int_t                        rc;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_sh_t     *live;
+    ngx_http_airouter_live_entry_t  *e;
+
+    ngx_memzero(m, sizeof(airouter_live_measure_t));
+    m->ttfb_p95 = -1;
+
+    live = ngx_http_airouter_live_table(amcf, &shpool);
+    if (live == NULL || channel >= amcf->config->nchannels) {
+        return NGX_DECLINED;
+    }
+
+    cid = ngx_http_airouter_live_channel(amcf, channel);
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    e = ngx_http_airouter_live_find(live,
+            ngx_http_airouter_live_key(cid, model->data, model->len), 0);
+
+    if (e && e->samples) {
+        ngx_http_airouter_live_measured(e, ngx_time(), m);
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
+}
+
+
+/* What e measured, for ranking and hedging; under the zone's lock. */
+static void
+ngx_http_airouter_live_measured(ngx_http_airouter_live_entry_t *e,
+    time_t now, airouter_live_measure_t *m)
+{
+    m->samples = e->samples;
+    m->ttfb = e->ttfb;
+    m->tps_samples = e->tps_samples;
+    m->tps = e->tps;
+    m->age = (e->last && now > e->last) ? (double) (now - e->last) : 0;
+    m->ttfb_p95 = airouter_rank_hist_quantile(e->hist, 0.95);
+}
+
+
+/*
+ * A successful attempt's times into its (channel, model): TTFB and total
+ * EWMAs, the TTFB histogram, and the writing speed when the answer said
+ * how many tokens it wrote (the time after the first byte, at least 1 ms).
+ */
+static void
+ngx_http_airouter_live_sample(ngx_http_airouter_live_entry_t *e, time_t now,
+    ngx_http_airouter_live_report_t *report)
+{
+    double  a, tps;
+
+    a = NGX_HTTP_AIROUTER_LIVE_ALPHA;
+
+    if (e->samples++ == 0) {
+        e->ttfb = report->ttfb;
+        e->total = report->total;
+
+    } else {
+        e->ttfb = a * report->ttfb + (1 - a) * e->ttfb;
+        e->total = a * report->total + (1 - a) * e->total;
+    }
+
+    airouter_rank_hist_add(e->hist, (double) report->ttfb);
+    e->last = now;
+
+    if (report->tokens <= 0 || report->total < report->ttfb) {
+        return;
+    }
+
+    tps = (double) report->tokens * 1000.0
+          / (double) ngx_max(report->total - report->ttfb, 1);
+
+    e->tps = (e->tps_samples++ == 0) ? tps : a * tps + (1 - a) * e->tps;
 }
 
 
@@ -1695,19 +1792,6 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return reliability;
-}
-
-
-/* The speed score of a (channel, model) entry; the lock is held. */
-static double
-ngx_http_airouter_live_speed_of(ngx_http_airouter_live_entry_t *me)
-{
-    if (me && me->samples) {
-        return NGX_HTTP_AIROUTER_LIVE_FAST_MS
-               / (NGX_HTTP_AIROUTER_LIVE_FAST_MS + me->ttfb);
-    }
-
-    return 0.5;
 }
 
 
@@ -1779,7 +1863,12 @@ ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
     view->last = 1;
     view->last_channel = channel;
     view->last_model = model;
-    view->last_speed = ngx_http_airouter_live_speed_of(me);
+    view->last_measured = (me && me->samples) ? 1 : 0;
+
+    if (view->last_measured) {
+        ngx_http_airouter_live_measured(me, now, &view->last_measure);
+    }
+
     view->last_reliability = ngx_http_airouter_live_reliability_of(me, now);
 
     ngx_shmtx_unlock(&shpool->mutex);

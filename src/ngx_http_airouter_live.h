@@ -77,6 +77,8 @@ typedef struct {
     airouter_verdict_t           verdict;
     ngx_msec_t                   ttfb;          /* (ngx_msec_t) -1: none */
     ngx_msec_t                   total;
+    ngx_int_t                    tokens;        /* the answer's completion
+                                                   tokens, <= 0: unknown */
     ngx_uint_t                   probe;         /* from acquire */
     ngx_uint_t                   key;           /* index in api_keys */
     ngx_uint_t                   nkeys;         /* the channel's keys */
@@ -207,8 +209,17 @@ ngx_int_t ngx_http_airouter_live_scope_info(
     ngx_str_t *model, ngx_uint_t scope, ngx_http_airouter_live_info_t *info);
 
 /*
+ * What live state measured for (channel, model id): samples, TTFB EWMA
+ * and p95 (ms), tokens per second, age of the last sample.  NGX_DECLINED
+ * (m zeroed, ttfb_p95 -1) when nothing was measured.  Ranking reads the
+ * same through airouter_live_t's measure; hedging reads the p95 here.
+ */
+ngx_int_t ngx_http_airouter_live_measure(ngx_http_airouter_main_conf_t *amcf,
+    ngx_uint_t channel, ngx_str_t *model, airouter_live_measure_t *m);
+
+/*
  * What the ranking's callbacks read: the caller's storage.  The entry
- * availability looked at last is remembered with its speed and
+ * availability looked at last is remembered with its measure and
  * reliability, read under the same lock, so the scores the ranking asks
  * for next cost no second lookup; bind() forgets it.
  */
@@ -218,7 +229,8 @@ typedef struct {
     ngx_uint_t                      last;       /* the three below are set */
     uint32_t                        last_channel;
     uint32_t                        last_model;
-    double                          last_speed;
+    ngx_uint_t                      last_measured;
+    airouter_live_measure_t         last_measure;
     double                          last_reliability;
 } ngx_http_airouter_live_view_t;
 

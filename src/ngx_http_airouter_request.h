@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ngx_http_airouter_module.h"
+#include "airouter_controls.h"
 
 
 typedef enum {
@@ -81,6 +82,12 @@ typedef struct {
     unsigned                     explain:1;    /* POST /v1/route */
     unsigned                     count:1;      /* .../messages/count_tokens */
     unsigned                     refused:1;    /* 429 before routing */
+    unsigned                     no_model:1;   /* "models" alone: requested
+                                                  is its first entry */
+
+    /* the request's routing controls ("models", "provider"), taken out
+     * of the body before any upstream sees it; NULL: none */
+    airouter_controls_t         *controls;
 
     ngx_array_t                  candidates;   /* ngx_http_airouter_candidate_t */
     ngx_uint_t                   current;      /* index into candidates */

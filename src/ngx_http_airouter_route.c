@@ -171,6 +171,17 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
                    matched, (size_t) (p - buf), buf);
 
     case AIROUTER_ROUTE_BAD_QUERY:
+        /* an entry of "models" (airouter_route_controls) */
+        if (res->bad_entry < res->nentries
+            && (res->bad_entry > 0 || ctx->no_model))
+        {
+            return ngx_http_airouter_send_param_error(r, "models",
+                       "invalid_model", "Invalid model query \"%*s\": %s",
+                       res->entries[res->bad_entry].model_len,
+                       res->entries[res->bad_entry].model,
+                       res->why ? res->why : "malformed");
+        }
+
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request_error", "invalid_model",
                    "Invalid model query \"%V\": %s", &ctx->requested,

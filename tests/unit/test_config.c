@@ -946,6 +946,11 @@ test_auth(void)
                    && a->keys[1].rate_limit == 30, "budget, rate");
         UNIT_STREQ(a->keys[2].name, "key2");
         UNIT_STREQ(a->keys[2].token, "sk-anon");
+        /* request routing controls: allowed unless a key says not */
+        UNIT_CHECK(a->keys[0].allow_request_routing == 1
+                   && a->keys[1].allow_request_routing == 0
+                   && a->keys[2].allow_request_routing == 1,
+                   "allow_request_routing");
     }
     UNIT_CHECK(a->admin_enabled == 1, "admin");
     UNIT_STREQ(a->admin_token, "adm");
