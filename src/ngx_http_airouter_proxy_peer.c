@@ -470,6 +470,8 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     }
     report.ttfb = p->ttfb;
     report.total = ngx_current_msec - p->start;
+    /* the answer's usage, read by then: live state's writing speed */
+    report.tokens = p->ctx->completion_tokens;
     report.probe = p->probe;
     report.key = p->key;
     report.nkeys = p->channel->ep->nauth;
