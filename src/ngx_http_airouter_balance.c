@@ -110,6 +110,8 @@ static double ngx_http_airouter_balance_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_balance_reliability(void *ctx,
     uint32_t channel, uint32_t model);
+static int ngx_http_airouter_balance_measure(void *ctx, uint32_t channel,
+    uint32_t model, airouter_live_measure_t *m);
 static int ngx_http_airouter_balance_reachable(void *ctx, uint32_t channel);
 static void ngx_http_airouter_balance_on_block(
     ngx_http_airouter_main_conf_t *amcf, const char *channel,
@@ -871,6 +873,7 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
 
     live->speed = ngx_http_airouter_balance_speed;
     live->reliability = ngx_http_airouter_balance_reliability;
+    live->measure = ngx_http_airouter_balance_measure;
     live->reachable = ngx_http_airouter_balance_reachable;
     live->available = ngx_http_airouter_balance_available;
     live->ctx = filter;
@@ -936,6 +939,17 @@ ngx_http_airouter_balance_reliability(void *ctx, uint32_t channel,
 
     return f->live.reliability
            ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static int
+ngx_http_airouter_balance_measure(void *ctx, uint32_t channel, uint32_t model,
+    airouter_live_measure_t *m)
+{
+    ngx_http_airouter_balance_filter_t  *f = ctx;
+
+    return f->live.measure ? f->live.measure(f->live.ctx, channel, model, m)
+                           : -1;
 }
 
 

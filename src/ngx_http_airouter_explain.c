@@ -35,7 +35,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req)
 {
     size_t                    i, matched;
-    json_t                   *body, *cands, *removed, *filtered;
+    json_t                   *body, *cands, *removed, *filtered, *entry;
     airouter_live_t           live;
     ngx_http_airouter_live_view_t  view;
     airouter_config_t        *acf;
@@ -124,13 +124,19 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
             reason = "balance";
         }
 
-        json_array_append_new(removed, json_pack("{s:s,s:s,s:s,s:o}",
+        entry = json_pack("{s:s,s:s,s:s}",
             "channel", acf->channels[res.removed[i].channel].id,
             "model", airouter_catalog_model_id(cat,
                          airouter_catalog_model(cat, res.removed[i].model)),
-            "reason", reason,
-            "query", ngx_http_airouter_explain_query(&res,
-                                                     res.removed[i].source)));
+            "reason", reason);
+
+        /* with "models", the entry it came from */
+        if (entry && res.nentries > 1) {
+            json_object_set_new(entry, "query",
+                ngx_http_airouter_explain_query(&res, res.removed[i].source));
+        }
+
+        json_array_append_new(removed, entry);
     }
 
     for (i = 0; i < AIROUTER_FILTER_N; i++) {

@@ -122,6 +122,8 @@ static double ngx_http_airouter_stats_speed(void *ctx, uint32_t channel,
     uint32_t model);
 static double ngx_http_airouter_stats_reliability(void *ctx,
     uint32_t channel, uint32_t model);
+static int ngx_http_airouter_stats_measure(void *ctx, uint32_t channel,
+    uint32_t model, airouter_live_measure_t *m);
 static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
 static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
     uint32_t model);
@@ -1052,6 +1054,7 @@ done:
 
     live->speed = ngx_http_airouter_stats_speed;
     live->reliability = ngx_http_airouter_stats_reliability;
+    live->measure = ngx_http_airouter_stats_measure;
     live->reachable = ngx_http_airouter_stats_reachable;
     live->available = ngx_http_airouter_stats_available;
     live->ctx = f;
@@ -1077,6 +1080,17 @@ ngx_http_airouter_stats_reliability(void *ctx, uint32_t channel,
 
     return f->live.reliability
            ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
+}
+
+
+static int
+ngx_http_airouter_stats_measure(void *ctx, uint32_t channel, uint32_t model,
+    airouter_live_measure_t *m)
+{
+    ngx_http_airouter_stats_filter_t  *f = ctx;
+
+    return f->live.measure ? f->live.measure(f->live.ctx, channel, model, m)
+                           : -1;
 }
 
 
