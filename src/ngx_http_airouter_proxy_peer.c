@@ -12,10 +12,12 @@
  *                a fault that stayed with the key (live state says so)
  *                gives the same candidate one more try with another key
  *
- * Also the keepalive cache itself (get, save, close of idle connections)
- * and the TLS session kept per channel.  Called by nginx's upstream code
- * and by the upstream callbacks (report, parse state reset); calls live
- * state and the request builder.
+ * Also the keepalive cache itself (get, save, close of idle connections),
+ * the TLS session kept per channel, and what the attempts came to: to live
+ * state (report) and to the request's context (publish: ctx->result, which
+ * the stats and the $airouter_* variables read).  Called by nginx's
+ * upstream code and by the proxy files above (report, publish, parse state
+ * reset); calls live state and the request builder.
  */
 
 #include "ngx_http_airouter_proxy_impl.h"
