@@ -159,6 +159,161 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
 
 
 int
+airouter_json_array_init(airouter_json_iter_t *it, const char *p, size_t n)
+{
+    size_t  i;
+
+    i = airouter_json_ws(p, n, 0);
+
+    if (i == n || p[i] != '[') {
+        return -1;
+    }
+
+    it->p = p;
+    it->n = n;
+    it->open = i + 1;
+    it->i = airouter_json_ws(p, n, i + 1);
+    it->done = 0;
+    it->strict = 0;
+
+    if (it->i < n && p[it->i] == ']') {
+        it->done = 1;
+        it->i++;
+    }
+
+    return 0;
+}
+
+
+int
+airouter_json_array_next(airouter_json_iter_t *it, airouter_json_span_t *span)
+{
+    size_t       i, n;
+    const char  *p;
+
+    p = it->p;
+    n = it->n;
+    i = it->i;
+
+    if (it->done) {
+        return 0;
+    }
+
+    span->start = i;
+    span->key_start = i;
+    span->key_end = i;
+    span->open = it->open;
+
+    if (airouter_json_skip(p, n, &i) != 0) {
+        return -1;
+    }
+
+    span->end = i;
+    i = airouter_json_ws(p, n, i);
+
+    if (i == n) {
+        return -1;
+    }
+
+    if (p[i] == ']') {
+        it->done = 1;
+        i++;
+
+    } else if (p[i] == ',') {
+        i = airouter_json_ws(p, n, i + 1);
+
+    } else {
+        return -1;
+    }
+
+    it->i = i;
+
+    return 1;
+}
+
+
+long
+airouter_json_unescape(const char *p, size_t n, char *out)
+{
+    long    u, low;
+    size_t  i, o;
+    char    c;
+
+    if (n < 2 || p[0] != '"' || p[n - 1] != '"') {
+        return -1;
+    }
+
+    o = 0;
+
+    for (i = 1; i < n - 1; i++) {
+        c = p[i];
+
+        if (c != '\\') {
+            out[o++] = c;
+            continue;
+        }
+
+        if (++i >= n - 1) {
+            return -1;
+        }
+
+        switch (p[i]) {
+        case 'b': out[o++] = '\b'; continue;
+        case 'f': out[o++] = '\f'; continue;
+        case 'n': out[o++] = '\n'; continue;
+        case 'r': out[o++] = '\r'; continue;
+        case 't': out[o++] = '\t'; continue;
+        case 'u': break;
+        default: out[o++] = p[i]; continue;     /* " \\ / */
+        }
+
+        u = airouter_json_hex4(p, n - 1, i + 1);
+        if (u < 0) {
+            return -1;
+        }
+
+        i += 4;
+
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (i + 6 >= n || p[i + 1] != '\\' || p[i + 2] != 'u') {
+                return -1;
+            }
+
+            low = airouter_json_hex4(p, n - 1, i + 3);
+            if (low < 0xDC00 || low > 0xDFFF) {
+                return -1;
+            }
+
+            i += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+        }
+
+        /* at most as long as the escape it replaces (6 or 12 bytes) */
+        if (u < 0x80) {
+            out[o++] = (char) u;
+
+        } else if (u < 0x800) {
+            out[o++] = (char) (0xC0 | (u >> 6));
+            out[o++] = (char) (0x80 | (u & 0x3F));
+
+        } else if (u < 0x10000) {
+            out[o++] = (char) (0xE0 | (u >> 12));
+            out[o++] = (char) (0x80 | ((u >> 6) & 0x3F));
+            out[o++] = (char) (0x80 | (u & 0x3F));
+
+        } else {
+            out[o++] = (char) (0xF0 | (u >> 18));
+            out[o++] = (char) (0x80 | ((u >> 12) & 0x3F));
+            out[o++] = (char) (0x80 | ((u >> 6) & 0x3F));
+            out[o++] = (char) (0x80 | (u & 0x3F));
+        }
+    }
+
+    return (long) o;
+}
+
+
+int
 airouter_json_key_is(const char *p, const airouter_json_span_t *span,
     const char *key)
 {

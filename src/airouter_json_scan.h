@@ -94,6 +94,25 @@ int airouter_json_member_valid(const char *p, size_t n, const char *key,
 int airouter_json_valid(const char *p, size_t n);
 
 /*
+ * A walk over the elements of an array, in text airouter_json_valid()
+ * accepted: init with p at (white space and) '[' (-1 otherwise), next
+ * gives each element's span (start, end): 1, then 0 after the last one,
+ * -1 when the text is not what it should be.
+ */
+int airouter_json_array_init(airouter_json_iter_t *it, const char *p,
+    size_t n);
+int airouter_json_array_next(airouter_json_iter_t *it,
+    airouter_json_span_t *span);
+
+/*
+ * The value of the valid JSON string p[0..n) (its quotes included), its
+ * escapes decoded to UTF-8 as jansson decodes them, into out, which may
+ * be p itself (the value is never longer than its text).  Returns the
+ * value's length, or -1 when p is not a string.
+ */
+long airouter_json_unescape(const char *p, size_t n, char *out);
+
+/*
  * Writes s as a JSON string (quotes included) into out, which must hold
  * airouter_json_quoted_len(s, len) bytes; returns the bytes written.
  */

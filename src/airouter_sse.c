@@ -11,7 +11,9 @@
 #include "airouter_sse.h"
 
 
-static void airouter_sse_line(airouter_sse_t *s, const char *p, size_t n);
+static void airouter_sse_line(airouter_sse_t *s, char *p, size_t n);
+static int airouter_sse_text(char *p, size_t n, airouter_text_pt text,
+    void *data);
 static int airouter_sse_has_usage(const char *p, size_t n);
 /* The fields of a usage object as found, before they are settled. */
 typedef struct {
@@ -605,7 +607,7 @@ airouter_usage_from_tail(const airouter_tail_t *t, airouter_usage_t *u)
 
 
 static void
-airouter_sse_line(airouter_sse_t *s, const char *p, size_t n)
+airouter_sse_line(airouter_sse_t *s, char *p, size_t n)
 {
     int      has_usage;
     json_t  *root;
@@ -644,6 +646,19 @@ airouter_sse_line(airouter_sse_t *s, const char *p, size_t n)
         has_usage = 0;
     }
 
+    /*
+     * The usual event (no usage; deltas of plain strings) is read where
+     * it lies: validated as jansson would read it, then walked, its
+     * strings decoded in place.  Anything else is parsed whole.
+     */
+    if (!has_usage) {
+        if (airouter_json_valid(p, n) != 0
+            || airouter_sse_text(p, n, s->text, s->text_data) == 0)
+        {
+            return;
+        }
+    }
+
     root = json_loadb(p, n, 0, NULL);
     if (root == NULL) {
         return;
@@ -658,6 +673,272 @@ airouter_sse_line(airouter_sse_t *s, const char *p, size_t n)
     }
 
     json_decref(root);
+}
+
+
+/*
+ * airouter_text_choices(root, "delta", ...) without a tree, on an event
+ * airouter_json_valid() accepted: the same pieces in the same order (a
+ * repeated key: its last value, as jansson keeps).  One walk notes where
+ * the pieces are; when it went through, they are decoded in place and
+ * handed over.  Returns 0 when done, -1 for the tree's path (a content
+ * given in parts, more pieces than noted here, a key with an escape).
+ */
+#define AIROUTER_SSE_PIECES  16
+
+typedef struct {
+    size_t                    n;
+    airouter_json_span_t      piece[AIROUTER_SSE_PIECES];
+} airouter_sse_pieces_t;
+
+
+static int airouter_sse_text_choice(char *p, airouter_json_span_t *c,
+    airouter_sse_pieces_t *pc);
+static int airouter_sse_text_value(char *p, airouter_json_span_t *v,
+    airouter_sse_pieces_t *pc);
+
+
+static int
+airouter_sse_text(char *p, size_t n, airouter_text_pt text, void *data)
+{
+    int                     rc, found;
+    long                    len;
+    size_t                  i;
+    airouter_json_iter_t    it, ai;
+    airouter_json_span_t    sp, choices, c;
+    airouter_sse_pieces_t   pc;
+
+    if (airouter_json_iter_init(&it, p, n) != 0) {
+        return -1;
+    }
+
+    found = 0;
+    memset(&choices, 0, sizeof(airouter_json_span_t));
+
+    while ((rc = airouter_json_iter_next(&it, &sp)) == 1) {
+        if (airouter_json_key_is(p, &sp, "choices")) {
+            choices = sp;
+            found = 1;
+        }
+    }
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    if (!found || p[choices.start] != '[') {
+        return 0;               /* json_array_foreach() on no array */
+    }
+
+    if (airouter_json_array_init(&ai, p + choices.start,
+                                 choices.end - choices.start)
+        != 0)
+    {
+        return -1;
+    }
+
+    pc.n = 0;
+
+    while ((rc = airouter_json_array_next(&ai, &c)) == 1) {
+        c.start += choices.start;
+        c.end += choices.start;
+
+        if (airouter_sse_text_choice(p, &c, &pc) != 0) {
+            return -1;
+        }
+    }
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < pc.n; i++) {
+        len = airouter_json_unescape(p + pc.piece[i].start,
+                                     pc.piece[i].end - pc.piece[i].start,
+                                     p + pc.piece[i].start);
+        if (len < 0) {
+            return i ? 0 : -1;
+        }
+
+        if (len > 0) {
+            text(data, p + pc.piece[i].start, (size_t) len);
+        }
+    }
+
+    return 0;
+}
+
+
+/* One of choices[]: delta's content and tool calls, or its text. */
+static int
+airouter_sse_text_choice(char *p, airouter_json_span_t *c,
+    airouter_sse_pieces_t *pc)
+{
+    int                   rc, has_delta, has_text, has_content, has_calls;
+    airouter_json_iter_t  it, ai, ci;
+    airouter_json_span_t  sp, delta, txt, content, calls, call, fn, args;
+
+    if (p[c->start] != '{') {
+        return 0;                   /* json_object_get() finds nothing */
+    }
+
+    memset(&delta, 0, sizeof(airouter_json_span_t));
+    memset(&txt, 0, sizeof(airouter_json_span_t));
+    memset(&content, 0, sizeof(airouter_json_span_t));
+    memset(&calls, 0, sizeof(airouter_json_span_t));
+
+    if (airouter_json_iter_init(&it, p + c->start, c->end - c->start) != 0) {
+        return -1;
+    }
+
+    has_delta = 0;
+    has_text = 0;
+
+    while ((rc = airouter_json_iter_next(&it, &sp)) == 1) {
+        sp.start += c->start;
+        sp.end += c->start;
+
+        if (airouter_json_key_is(p + c->start, &sp, "delta")) {
+            delta = sp;
+            has_delta = 1;
+
+        } else if (airouter_json_key_is(p + c->start, &sp, "text")) {
+            txt = sp;
+            has_text = 1;
+        }
+    }
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    if (!has_delta || p[delta.start] != '{') {
+        return has_text ? airouter_sse_text_value(p, &txt, pc) : 0;
+    }
+
+    if (airouter_json_iter_init(&it, p + delta.start,
+                                delta.end - delta.start)
+        != 0)
+    {
+        return -1;
+    }
+
+    has_content = 0;
+    has_calls = 0;
+
+    while ((rc = airouter_json_iter_next(&it, &sp)) == 1) {
+        sp.start += delta.start;
+        sp.end += delta.start;
+
+        if (airouter_json_key_is(p + delta.start, &sp, "content")) {
+            content = sp;
+            has_content = 1;
+
+        } else if (airouter_json_key_is(p + delta.start, &sp, "tool_calls")) {
+            calls = sp;
+            has_calls = 1;
+        }
+    }
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    if (has_content && airouter_sse_text_value(p, &content, pc) != 0) {
+        return -1;
+    }
+
+    if (!has_calls || p[calls.start] != '[') {
+        return 0;
+    }
+
+    if (airouter_json_array_init(&ai, p + calls.start,
+                                 calls.end - calls.start)
+        != 0)
+    {
+        return -1;
+    }
+
+    while ((rc = airouter_json_array_next(&ai, &call)) == 1) {
+        call.start += calls.start;
+        call.end += calls.start;
+
+        if (p[call.start] != '{'
+            || airouter_json_iter_init(&ci, p + call.start,
+                                       call.end - call.start)
+               != 0)
+        {
+            continue;
+        }
+
+        fn.start = 0;
+
+        while ((rc = airouter_json_iter_next(&ci, &sp)) == 1) {
+            if (airouter_json_key_is(p + call.start, &sp, "function")) {
+                fn = sp;
+                fn.start += call.start;
+                fn.end += call.start;
+            }
+        }
+
+        if (rc != 0) {
+            return -1;
+        }
+
+        if (fn.start == 0 || p[fn.start] != '{'
+            || airouter_json_iter_init(&ci, p + fn.start, fn.end - fn.start)
+               != 0)
+        {
+            continue;
+        }
+
+        args.start = 0;
+
+        while ((rc = airouter_json_iter_next(&ci, &sp)) == 1) {
+            if (airouter_json_key_is(p + fn.start, &sp, "arguments")) {
+                args = sp;
+                args.start += fn.start;
+                args.end += fn.start;
+            }
+        }
+
+        if (rc != 0) {
+            return -1;
+        }
+
+        if (args.start && airouter_sse_text_value(p, &args, pc) != 0) {
+            return -1;
+        }
+    }
+
+    return rc == 0 ? 0 : -1;
+}
+
+
+/*
+ * airouter_text_content() on one value: a string is a piece (an empty
+ * one gives nothing when decoded); an array (parts) goes to the tree's
+ * path; anything else has no text.
+ */
+static int
+airouter_sse_text_value(char *p, airouter_json_span_t *v,
+    airouter_sse_pieces_t *pc)
+{
+    if (p[v->start] == '[') {
+        return -1;
+    }
+
+    if (p[v->start] != '"' || v->end - v->start <= 2) {
+        return 0;
+    }
+
+    if (pc->n == AIROUTER_SSE_PIECES) {
+        return -1;
+    }
+
+    pc->piece[pc->n++] = *v;
+
+    return 0;
 }
 
 

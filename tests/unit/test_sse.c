@@ -3,6 +3,8 @@
  * is cut into buffers, long lines, boundaries, and non-stream bodies.
  */
 
+#include <jansson.h>
+
 #include "unit.h"
 #include "airouter_sse.h"
 
@@ -403,6 +405,128 @@ test_tail(void)
 }
 
 
+/*
+ * The events' text without a tree (#16 item 4): each event below is fed
+ * as a stream event, and the pieces the callback gets (with a '|' after
+ * each) must be those jansson's reading gives: the reference walks the
+ * parsed event as airouter_text_choices() does.
+ */
+static void
+ref_content(json_t *v, text_sink_t *t)
+{
+    size_t   i;
+    json_t  *part;
+
+    if (json_is_string(v)) {
+        if (json_string_length(v)) {
+            text_sink(t, json_string_value(v), json_string_length(v));
+            text_sink(t, "|", 1);
+        }
+        return;
+    }
+
+    json_array_foreach(v, i, part) {
+        ref_content(json_is_string(part) ? part : json_object_get(part, "text"),
+                    t);
+    }
+}
+
+
+static void
+ref_text(const char *ev, text_sink_t *t)
+{
+    size_t   i, k;
+    json_t  *root, *choice, *delta, *call;
+
+    root = json_loads(ev, 0, NULL);
+    if (root == NULL) {
+        return;
+    }
+
+    json_array_foreach(json_object_get(root, "choices"), i, choice) {
+        delta = json_object_get(choice, "delta");
+
+        if (json_is_object(delta)) {
+            ref_content(json_object_get(delta, "content"), t);
+
+            json_array_foreach(json_object_get(delta, "tool_calls"), k, call) {
+                ref_content(json_object_get(json_object_get(call, "function"),
+                                            "arguments"), t);
+            }
+
+        } else {
+            ref_content(json_object_get(choice, "text"), t);
+        }
+    }
+
+    json_decref(root);
+}
+
+
+static void
+piece_sink(void *data, const char *p, size_t n)
+{
+    text_sink(data, p, n);
+    text_sink(data, "|", 1);
+}
+
+
+static void
+test_event_text(void)
+{
+    size_t          i;
+    char            line[1024], buf[512];
+    text_sink_t     got, want;
+    airouter_sse_t  s;
+    static const char  *events[] = {
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}",
+        "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"a\\nb\\t\\\"q\\\" \\\\ \\/\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"caf\\u00e9 \\u20ac \\ud83d\\ude00!\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":null}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\",\"content\":\"last\"}}]}",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":"
+            "{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}},{\"function\":"
+            "{\"arguments\":\"\"}},7,{\"function\":null}],\"content\":\"c\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"one\"}},{\"delta\":"
+            "{\"content\":\"two\"}},null,{\"text\":\"t\"}]}",
+        "{\"choices\":[{\"text\":\"completion\",\"index\":0}]}",
+        "{\"choices\":[{\"delta\":null,\"text\":\"fallback\"}]}",
+        "{\"choices\":[{\"delta\":{\"content\":[{\"type\":\"text\","
+            "\"text\":\"pa\"},\"rt\"]}}]}",
+        "{\"choices\":{\"delta\":{\"content\":\"not an array\"}}}",
+        "{\"choices\":[{\"delta\":{\"content\":\"bad\\u0000nul\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"truncated\"}}]",
+        "{\"choices\":[{\"delta\":{\"content\":\"dup\"}}],\"choices\":[]}",
+        "{\"ch\\u006fices\":[{\"delta\":{\"content\":\"escaped key\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"\\ud83d\"}}]}",
+        "{ \"choices\" : [ { \"delta\" : { \"content\" : \"spaced\" } } ] }",
+        "{\"choices\":[{\"delta\":{\"content\":\"nested\",\"x\":{\"y\":"
+            "[1,{\"z\":\"}]\"}]}}}]}",
+        "[1,2]",
+        "{}"
+    };
+
+    for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        memset(&got, 0, sizeof(got));
+        memset(&want, 0, sizeof(want));
+
+        airouter_sse_init(&s, buf, sizeof(buf));
+        s.text = piece_sink;
+        s.text_data = &got;
+
+        snprintf(line, sizeof(line), "data: %s\n\n", events[i]);
+        airouter_sse_feed(&s, line, strlen(line));
+
+        ref_text(events[i], &want);
+
+        UNIT_CHECK(strcmp(got.buf, want.buf) == 0,
+                   "event %zu: got \"%s\", want \"%s\"", i, got.buf,
+                   want.buf);
+    }
+}
+
+
 int
 main(void)
 {
@@ -414,6 +538,7 @@ main(void)
     test_cost_and_cache();
     test_answer_text();
     test_stream_text();
+    test_event_text();
     test_tail();
 
     UNIT_DONE("test_sse");
