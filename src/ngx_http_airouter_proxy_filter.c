@@ -115,7 +115,7 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
 {
     ngx_http_request_t *r = data;
 
-    u_char                         *last;
+    u_char                         *last, *start, *end;
     ngx_int_t                       rc;
     ngx_buf_t                      *b;
     ngx_chain_t                    *cl, **ll;
@@ -178,6 +178,16 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
     b->pos = b->last;
     b->last += bytes;
 
+    /*
+     * The data of every chunk this read brought is moved together, over
+     * the chunk headers between them (only bytes of this read, which no
+     * buffer sent before points into), so that it goes on as one span:
+     * one buffer and one write to the client per read, not one per
+     * chunk (an upstream often sends each event as its own chunk).
+     */
+    start = NULL;
+    end = NULL;
+
     for ( ;; ) {
 
         rc = ngx_http_parse_chunked(r, b, &p->chunked);
@@ -185,16 +195,27 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
         if (rc == NGX_OK) {
             last = b->pos + ngx_min(p->chunked.size, b->last - b->pos);
 
-            if (ngx_http_airouter_proxy_emit(r, p, &ll, b->pos, last)
-                != NGX_OK)
-            {
-                return NGX_ERROR;
+            if (start == NULL) {
+                start = b->pos;
+                end = b->pos;
+
+            } else if (end != b->pos) {
+                ngx_memmove(end, b->pos, last - b->pos);
             }
 
+            end += last - b->pos;
             p->chunked.size -= last - b->pos;
             b->pos = last;
             continue;
         }
+
+        if (start != NULL
+            && ngx_http_airouter_proxy_emit(r, p, &ll, start, end) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        start = NULL;
 
         if (rc == NGX_DONE) {
             p->complete = 1;
