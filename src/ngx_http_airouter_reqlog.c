@@ -447,7 +447,8 @@ ngx_http_airouter_reqlog_api(ngx_http_request_t *r, ngx_str_t *path)
     out = NULL;
 
     if (sh) {
-        f.limit = ngx_min(f.limit, size);
+        f.limit = ngx_min(f.limit, ngx_min(size,
+                                           NGX_HTTP_AIROUTER_REQLOG_PAGE));
 
         out = ngx_palloc(r->pool,
                          f.limit * sizeof(ngx_http_airouter_reqlog_entry_t));

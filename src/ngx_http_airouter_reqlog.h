@@ -21,7 +21,8 @@
 
 
 #define NGX_HTTP_AIROUTER_REQLOG_DEFAULT   1000
-#define NGX_HTTP_AIROUTER_REQLOG_MAX       1000000
+#define NGX_HTTP_AIROUTER_REQLOG_MAX       100000
+#define NGX_HTTP_AIROUTER_REQLOG_PAGE      1000    /* most in one answer */
 
 /* field sizes, the terminating NUL included */
 #define NGX_HTTP_AIROUTER_REQLOG_NAME      64

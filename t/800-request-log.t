@@ -8,6 +8,7 @@ use Airouter::Mock;
 use Airouter::Check;
 use Airouter::Control;
 use Airouter::Blocks;
+use Airouter::HTTP;
 
 no_shuffle();
 log_level('info');
@@ -181,7 +182,7 @@ qr/"airouter_request_log 100000" needs \d+ bytes, more than half of zone "airout
     location /v1/ { airouter; }
 --- must_die
 --- error_log
-invalid request log size "lots": a number of requests from 0 (off) to 1000000
+invalid request log size "lots": a number of requests from 0 (off) to 100000
 
 
 
@@ -228,3 +229,21 @@ $r->{status} == 500 && $r->{outcome} eq 'server_error' && $r->{attempts} == 2
 my $r = $j->{requests}[0];
 $r->{dialect} eq 'anthropic' && $r->{status} == 200 && $r->{channel} eq 'first'
 && $r->{prompt_tokens} == 10
+
+
+
+=== TEST 12: one answer holds at most 1000 records
+--- extra_http_config
+    airouter_request_log 1200;
+--- init
+for (1 .. 1001) {
+    Airouter::HTTP::http_request($ENV{TEST_NGINX_SERVER_PORT}, 'POST', '/v1/chat/completions',
+        body => '{"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]}');
+}
+--- request
+GET /v1/admin/requests?limit=5000
+--- more_headers eval: $::Admin
+--- timeout: 20
+--- check_json
+$j->{size} == 1200 && $j->{last} == 1001 && @{$j->{requests}} == 1000
+&& $j->{requests}[0]{id} == 1001 && $j->{requests}[-1]{id} == 2
