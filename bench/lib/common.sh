@@ -9,6 +9,7 @@ die() { log "FAILED: $*"; exit 1; }
 render() {
     sed -e "s|@PREFIX@|$3|g" -e "s|@PORT@|$4|g" -e "s|@MOCK@|$MOCK_PORT|g" \
         -e "s|@RELAY@|${RELAY_PORT:-$MOCK_PORT}|g" \
+        -e "s|@AFFINITY@|${AFFINITY:-}|g" \
         -e "s|@WORKERS@|$WORKERS|g" -e "s|@MOCK_WORKERS@|$MOCK_WORKERS|g" \
         -e "s|@MODULE@|$MODULE|g" -e "s|@ECHO_SO@|$ECHO_SO|g" \
         -e "s|@USER@|$(id -un)|g" "$1" > "$2"

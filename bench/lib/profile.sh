@@ -7,7 +7,9 @@
 #  2. callgrind: airouter alone (master_process off) under a short, light
 #     wrk load of case c, instrumentation switched on only for the load
 #     (start-up, i.e. the catalogue build, is not counted): the top
-#     functions by instructions, self and inclusive.
+#     functions by instructions, self and inclusive; then the same for
+#     case d (its top functions too) and for plain nginx (b): instructions
+#     per request of b, c and d.
 #
 # Writes $OUT/profile/{perf-b,perf-c,callgrind-self,callgrind-incl}.txt;
 # report.sh quotes them.
@@ -66,7 +68,7 @@ profile_airouter() {
         STRACE_OK=1
     fi
 
-    # --- 2. callgrind ---------------------------------------------------------
+    # --- 2. callgrind: c, then d and b for their instructions per request ---
     command -v valgrind >/dev/null 2>&1 || return 1
     sed -e "s|$OUT/airouter|$P|g" -e "s|127.0.0.1:$AIR_PORT|127.0.0.1:$PROF_PORT|" \
         -e "s|airouter_config .*;|airouter_config $OUT/airouter/router_config.yaml;|" \
@@ -74,36 +76,17 @@ profile_airouter() {
         -e "s|^worker_processes.*|worker_processes 1;|" \
         -e "s|load_module .*;|load_module $MODULE;|" \
         "$OUT/airouter/nginx.conf" > "$P/nginx.conf"
-    log "profile: callgrind on airouter (master_process off), case c"
-    valgrind --tool=callgrind --instr-atstart=no --dump-instr=no \
-        --callgrind-out-file="$P/callgrind.out" \
-        "$NGINX" -p "$P" -c "$P/nginx.conf" -g 'daemon off; master_process off;' \
-        > "$P/valgrind.log" 2>&1 &
-    pid=$!
-    echo "valgrind $pid" >> "$OUT/pids"
-    for i in $(seq 600); do
-        kill -0 "$pid" 2>/dev/null || return 1
-        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PROF_PORT/health" && break
-        sleep 0.1
-    done
-    for i in $(seq 20); do
-        curl -s -o /dev/null -H 'Content-Type: application/json' -d "$BODY_C" \
-            "http://127.0.0.1:$PROF_PORT/v1/chat/completions" || true
-    done
-    callgrind_control -i on "$pid" >/dev/null 2>&1 || true
-    CG_LINE=$(CONNS=4 THREADS=1 wrk_run 8 \
-              "http://127.0.0.1:$PROF_PORT/v1/chat/completions" "$BODY_C")
-    callgrind_control -i off "$pid" >/dev/null 2>&1 || true
-    CG_REQUESTS=$(field "$CG_LINE" requests)
-    kill -QUIT "$pid" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    local f
-    f=$(ls -S "$P"/callgrind.out* 2>/dev/null | head -1)
+    mkdir -p "$P/plain/temp"
+    sed -e "s|$OUT/plain|$P/plain|g" -e "s|127.0.0.1:$PLAIN_PORT|127.0.0.1:$PROF_PORT|" \
+        -e "s|^worker_processes.*|worker_processes 1;|" \
+        "$OUT/plain/nginx.conf" > "$P/plain/nginx.conf"
+    cg_run c "$P" "$BODY_C" || return 1
+    local f short
+    f=$(ls -S "$P"/callgrind-c.out* 2>/dev/null | head -1)
     [ -n "$f" ] || return 1
+    CG_REQUESTS=$CG_N
     # shorter paths: the module's sources, the libraries' directory
-    local short='s#/usr/share/nginx/src/\./##; s#\[[^]]*/([^/]*\.so[^]]*)\]#[\1]#; s#^( *[0-9,]+ \([ 0-9.]+%\)) +#\1  #'
+    short='s#/usr/share/nginx/src/\./##; s#\[[^]]*/([^/]*\.so[^]]*)\]#[\1]#; s#^( *[0-9,]+ \([ 0-9.]+%\)) +#\1  #'
     callgrind_annotate --inclusive=no "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
         | grep -v 'PROGRAM TOTALS' | sed -E "$short" | head -30 > "$P/callgrind-self.txt"
     callgrind_annotate --inclusive=yes "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
@@ -116,5 +99,56 @@ profile_airouter() {
                { buf = "" }' \
         | grep -v -E '< \?\?\?:0x' | sed -E "$short" > "$P/callgrind-json-callers.txt"
     CG_TOTAL=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}')
+    # d (the tag query) and b (plain nginx): instructions per request, and
+    # d's own top functions
+    declare -gA CG_PER
+    CG_PER[c]=$(awk -v t="$(echo "$CG_TOTAL" | tr -d ,)" -v n="$CG_N" 'BEGIN { if (n > 0) printf "%d", t / n }')
+    local k
+    for k in d b; do
+        if [ $k = d ]; then cg_run d "$P" "$BODY_D" || continue
+        else cg_run b "$P/plain" "$BODY_PLAIN" || continue; fi
+        f=$(ls -S "$P"/callgrind-$k.out* 2>/dev/null | head -1)
+        [ -n "$f" ] || continue
+        CG_PER[$k]=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' \
+            | awk -v n="$CG_N" '{ gsub(",", "", $1); if (n > 0) printf "%d", $1 / n }')
+        [ $k = d ] && callgrind_annotate --inclusive=no "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
+            | grep -v 'PROGRAM TOTALS' | sed -E "$short" | head -15 > "$P/callgrind-d-self.txt"
+    done
+    return 0
+}
+
+
+# cg_run NAME PREFIX BODY: nginx with PREFIX/nginx.conf (master_process off)
+# under callgrind, instrumentation on for 8 s of light wrk load only;
+# PREFIX/callgrind-NAME.out*, the requests served in $CG_N
+cg_run() {
+    local name=$1 prefix=$2 body=$3 pid i line
+    log "profile: callgrind, case $name"
+    rm -f "$OUT/profile/callgrind-$name.out"*
+    valgrind --tool=callgrind --instr-atstart=no --dump-instr=no \
+        --callgrind-out-file="$OUT/profile/callgrind-$name.out" \
+        "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -g 'daemon off; master_process off;' \
+        > "$OUT/profile/valgrind-$name.log" 2>&1 &
+    pid=$!
+    echo "valgrind $pid" >> "$OUT/pids"
+    for i in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        curl -s -o /dev/null --max-time 1 -H 'Content-Type: application/json' \
+            -d "$body" "http://127.0.0.1:$PROF_PORT/v1/chat/completions" && break
+        sleep 0.1
+    done
+    for i in $(seq 20); do
+        curl -s -o /dev/null -H 'Content-Type: application/json' -d "$body" \
+            "http://127.0.0.1:$PROF_PORT/v1/chat/completions" || true
+    done
+    callgrind_control -i on "$pid" >/dev/null 2>&1 || true
+    line=$(CONNS=4 THREADS=1 wrk_run 8 \
+           "http://127.0.0.1:$PROF_PORT/v1/chat/completions" "$body")
+    callgrind_control -i off "$pid" >/dev/null 2>&1 || true
+    CG_N=$(field "$line" requests)
+    kill -QUIT "$pid" 2>/dev/null || true
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     return 0
 }

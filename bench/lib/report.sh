@@ -88,6 +88,11 @@ write_report() {
     local relay_cb relay_ok
     relay_cb=$(ratio "${RL[b]}" "${RL[c]}")
     relay_ok=$(awk -v r="$relay_cb" 'BEGIN { print (r >= 0.90) }')
+    if [ -n "${R[w2b]:-}" ]; then
+        local w2b; w2b=$(field "${R[w2b]}" rps)
+        echo "| c/b req/s, 2 workers (below) | $(ratio "$(field "${R[w2c]}" rps)" "$w2b") | ≥ 0.95 | $(yes_no "$(awk -v r="$(ratio "$(field "${R[w2c]}" rps)" "$w2b")" 'BEGIN { print (r >= 0.95) }')") |"
+        echo "| d/b req/s, 2 workers | $(ratio "$(field "${R[w2d]}" rps)" "$w2b") | ≥ 0.90 | $(yes_no "$(awk -v r="$(ratio "$(field "${R[w2d]}" rps)" "$w2b")" 'BEGIN { print (r >= 0.90) }')") |"
+    fi
     echo "| SSE relay throughput, c/b ($RELAY_EVENTS events per stream, below) | $relay_cb | ≥ 0.90 | $(yes_no "$relay_ok") |"
     echo "| worker RSS growth after warm-up | $rss_growth kB over $(num "$cum") requests | none | $(yes_no "$rss_ok") |"
     echo
@@ -103,6 +108,19 @@ write_report() {
         echo "names a fresh model, so each one falls back; $SEQ_E_FALLBACKS fallbacks logged)."
     fi
     echo
+    if [ -n "${R[w2b]:-}" ]; then
+        echo "## Two workers"
+        echo
+        echo "b, c and d again with \`worker_processes 2\`, each worker pinned to its own core (\`worker_cpu_affinity 01 10\`, nginx's own taskset); wrk ($THREADS threads, $CONNS connections) and the mock (one worker) float over the same 2 cores, so all of them share the cores and the ratios, not the totals, are the result. ${WARMUP} s warm-up then ${DURATION} s per case, once each."
+        echo
+        echo "| case | req/s | p50 | p99 | req/s vs b |"
+        echo "| --- | ---: | ---: | ---: | ---: |"
+        for k in b c d; do
+            line=${R[w2$k]}
+            echo "| $k (2 workers) | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p99_us)") | $(ratio "$(field "$line" rps)" "$(field "${R[w2b]}" rps)") |"
+        done
+        echo
+    fi
     echo "## Idle latency (one request at a time)"
     echo
     echo "$SEQ sequential requests per case over one keepalive connection (curl \`time_total\`), no other benchmark load; in $ROUNDS rounds with the cases taking turns. At this scale (tens of µs) other work on the machine shows: compare medians, not p99."
@@ -243,6 +261,18 @@ write_report() {
                 sed 's/ *$//' "$OUT/profile/callgrind-json-callers.txt"
                 echo '```'
                 echo
+            fi
+            if [ -n "${CG_PER[b]:-}" ] || [ -n "${CG_PER[d]:-}" ]; then
+                echo "Instructions per request under the same callgrind load (user space, the nginx process alone): b (plain nginx) $(num "${CG_PER[b]:-}"), c $(num "${CG_PER[c]:-}"), d (tag query) $(num "${CG_PER[d]:-}")."
+                echo
+                if [ -s "$OUT/profile/callgrind-d-self.txt" ]; then
+                    echo "Case d, top functions by own instructions:"
+                    echo
+                    echo '```'
+                    sed 's/ *$//' "$OUT/profile/callgrind-d-self.txt"
+                    echo '```'
+                    echo
+                fi
             fi
             echo "Inclusive (a function and what it calls):"
             echo
