@@ -630,29 +630,13 @@ airouter_catalog_caps_from_list(const airouter_strlist_t *list,
         {
             caps |= AIROUTER_CAP_REASONING;
 
-        } else if (airouter_catalog_is(s, "embedding")
-                   || airouter_catalog_is(s, "embeddings"))
-        {
-            kind |= AIROUTER_CAP_EMBEDDING;
-
-        } else if (airouter_catalog_is(s, "rerank")) {
-            kind |= AIROUTER_CAP_RERANK;
-
-        } else if (airouter_catalog_is(s, "audio")
-                   || airouter_catalog_is(s, "speech")
-                   || airouter_catalog_is(s, "transcription"))
-        {
-            kind |= AIROUTER_CAP_AUDIO;
-
-        } else if (airouter_catalog_is(s, "image_generation")
-                   || airouter_catalog_is(s, "image-generation"))
-        {
-            kind |= AIROUTER_CAP_IMAGE_GEN;
-
         } else if (airouter_catalog_is(s, "text")
                    || airouter_catalog_is(s, "chat"))
         {
             generic = 1;
+
+        } else {
+            kind |= airouter_tags_kind(s, strlen(s));
         }
     }
 

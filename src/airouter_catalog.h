@@ -57,7 +57,8 @@
 
 
 #define AIROUTER_CATALOG_MAGIC     0x43524941u     /* "AIRC" little-endian */
-#define AIROUTER_CATALOG_VERSION   2u     /* 2: cache-token prices */
+#define AIROUTER_CATALOG_VERSION   3u     /* 3: kinds speech, transcription,
+                                             moderation */
 
 
 /* airouter_catalog_model_t.flags */

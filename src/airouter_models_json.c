@@ -274,7 +274,7 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
 {
     double       prompt, completion;
     json_t      *pricing, *arch, *in, *outm, *params, *caps, *top;
-    const char  *modality, *arrow;
+    const char  *modality, *arrow, *family;
 
     info->context = airouter_models_json_count(item, "context_length",
                                                "context_window",
@@ -367,7 +367,7 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
             info->caps |= AIROUTER_CAP_EMBEDDING;
 
         } else if (airouter_models_json_has(outm, "audio")) {
-            info->caps |= AIROUTER_CAP_AUDIO;
+            info->caps |= AIROUTER_CAP_SPEECH;
         }
 
         if (info->caps & AIROUTER_CAP_KIND) {
@@ -378,6 +378,20 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
     airouter_models_json_kind(json_string_value(json_object_get(item,
                                                                 "type")),
                               &info->caps, &info->caps_known);
+
+    /* SiliconFlow: "type" says text/image/audio, "sub_type" the kind */
+    airouter_models_json_kind(json_string_value(json_object_get(item,
+                                                                "sub_type")),
+                              &info->caps, &info->caps_known);
+
+    /* Ollama's native list: embedding models are of the bert families */
+    family = json_string_value(json_object_get(json_object_get(item,
+                                                               "details"),
+                                               "family"));
+    if (family != NULL && strstr(family, "bert") != NULL) {
+        airouter_models_json_kind("embedding", &info->caps,
+                                  &info->caps_known);
+    }
 
     params = json_object_get(item, "supported_parameters");
 
@@ -420,36 +434,24 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
 }
 
 
-/* "type": what some providers (Together, LM Studio) say a model is */
+/*
+ * "type" or "sub_type": what some providers (Together, LM Studio,
+ * SiliconFlow) say a model is.  A word that names no kind ("text" as
+ * SiliconFlow's type of chat and embedding models alike, "audio" as
+ * SiliconFlow's type of both directions) changes nothing.
+ */
 static void
 airouter_models_json_kind(const char *type, uint32_t *caps, uint32_t *known)
 {
     uint32_t  kind;
 
-    if (type == NULL) {
+    if (type == NULL || strcmp(type, "text") == 0) {
         return;
     }
 
-    if (strcmp(type, "embedding") == 0 || strcmp(type, "embeddings") == 0) {
-        kind = AIROUTER_CAP_EMBEDDING;
+    kind = airouter_tags_kind(type, strlen(type));
 
-    } else if (strcmp(type, "rerank") == 0) {
-        kind = AIROUTER_CAP_RERANK;
-
-    } else if (strcmp(type, "chat") == 0 || strcmp(type, "llm") == 0
-               || strcmp(type, "vlm") == 0 || strcmp(type, "language") == 0)
-    {
-        kind = AIROUTER_CAP_CHAT;
-
-    } else if (strcmp(type, "image") == 0) {
-        kind = AIROUTER_CAP_IMAGE_GEN;
-
-    } else if (strcmp(type, "audio") == 0 || strcmp(type, "tts") == 0
-               || strcmp(type, "stt") == 0)
-    {
-        kind = AIROUTER_CAP_AUDIO;
-
-    } else {
+    if (kind == 0) {
         return;
     }
 

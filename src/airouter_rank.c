@@ -303,6 +303,39 @@ airouter_route(const airouter_catalog_t *cat, const airouter_config_t *cf,
 }
 
 
+uint32_t
+airouter_route_endpoint_kind(airouter_endpoint_e endpoint)
+{
+    switch (endpoint) {
+
+    case AIROUTER_ENDPOINT_CHAT:
+    case AIROUTER_ENDPOINT_COMPLETION:
+        return AIROUTER_CAP_CHAT;
+
+    case AIROUTER_ENDPOINT_EMBEDDING:
+        return AIROUTER_CAP_EMBEDDING;
+
+    case AIROUTER_ENDPOINT_RERANK:
+        return AIROUTER_CAP_RERANK;
+
+    case AIROUTER_ENDPOINT_IMAGE:
+        return AIROUTER_CAP_IMAGE_GEN;
+
+    case AIROUTER_ENDPOINT_SPEECH:
+        return AIROUTER_CAP_SPEECH;
+
+    case AIROUTER_ENDPOINT_TRANSCRIPTION:
+        return AIROUTER_CAP_TRANSCRIPTION;
+
+    case AIROUTER_ENDPOINT_MODERATION:
+        return AIROUTER_CAP_MODERATION;
+
+    default:
+        return 0;
+    }
+}
+
+
 const char *
 airouter_route_filter_name(airouter_filter_e reason)
 {
@@ -617,34 +650,22 @@ airouter_rank_filter_request(airouter_rank_ctx_t *rc,
     const airouter_catalog_model_t *m)
 {
     int                                chat;
+    uint32_t                           kind;
     uint64_t                           need;
     const airouter_filters_t          *mf;
     const airouter_route_req_t        *req;
 
     req = rc->req;
     mf = &rc->cf->routing.filters;
-    chat = 0;
 
-    switch (req->endpoint) {
+    kind = airouter_route_endpoint_kind(req->endpoint);
 
-    case AIROUTER_ENDPOINT_CHAT:
-    case AIROUTER_ENDPOINT_COMPLETION:
-        if (!(m->caps & AIROUTER_CAP_CHAT)) {
-            return AIROUTER_FILTER_KIND;
-        }
-        chat = 1;
-        break;
-
-    case AIROUTER_ENDPOINT_EMBEDDING:
-        if (!(m->caps & AIROUTER_CAP_EMBEDDING)) {
-            return AIROUTER_FILTER_KIND;
-        }
-        break;
-
-    default:
-        chat = 1;
-        break;
+    if (kind != 0 && !(m->caps & kind)) {
+        return AIROUTER_FILTER_KIND;
     }
+
+    /* ANY is explain's and the listing's: judged as a chat request */
+    chat = (kind == 0 || kind == AIROUTER_CAP_CHAT);
 
     /* model_filters choose chat models; embeddings keep their own sizes */
 

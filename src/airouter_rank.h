@@ -26,8 +26,11 @@
  *                case-insensitive, "prefix*" allowed) and allowed_tags
  *                (the entry carries at least one); an empty list allows all
  *   DISABLED     the channel is disabled
- *   KIND         chat/completion get chat models only; embeddings get
- *                embedding models only
+ *   KIND         each endpoint gets models of its kind only: chat and
+ *                completion chat models, embeddings embedding models,
+ *                rerank rerankers, images image generators, speech
+ *                text-to-speech, transcription speech-to-text,
+ *                moderation moderation models
  *   EMBEDDING    model_filters.exclude_embedding_models (not on the
  *                embeddings endpoint)
  *   VISION_ONLY  model_filters.exclude_vision_only_models, unless the
@@ -163,11 +166,17 @@ typedef struct {
 } airouter_live_t;
 
 
+/* Each endpoint picks models of one kind (airouter_route_endpoint_kind). */
 typedef enum {
     AIROUTER_ENDPOINT_CHAT = 0,
     AIROUTER_ENDPOINT_COMPLETION,
     AIROUTER_ENDPOINT_EMBEDDING,
-    AIROUTER_ENDPOINT_ANY             /* no kind filter (explain, listing) */
+    AIROUTER_ENDPOINT_ANY,            /* no kind filter (explain, listing) */
+    AIROUTER_ENDPOINT_RERANK,
+    AIROUTER_ENDPOINT_IMAGE,          /* generations, edits, variations */
+    AIROUTER_ENDPOINT_SPEECH,
+    AIROUTER_ENDPOINT_TRANSCRIPTION,  /* transcriptions, translations */
+    AIROUTER_ENDPOINT_MODERATION
 } airouter_endpoint_e;
 
 
@@ -312,6 +321,9 @@ airouter_route_status_e airouter_route_controls(const airouter_catalog_t *cat,
     const airouter_live_t *live, airouter_route_result_t *res);
 
 const char *airouter_route_filter_name(airouter_filter_e reason);
+
+/* The kind bit (AIROUTER_CAP_*) an endpoint's models have; 0 for ANY. */
+uint32_t airouter_route_endpoint_kind(airouter_endpoint_e endpoint);
 
 /*
  * The TTFB (ms) and throughput (tokens/s) ranking believes, from a measure

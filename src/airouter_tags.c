@@ -302,6 +302,9 @@ airouter_tags_caps(const char *name, size_t len)
     if (airouter_tags_contains(name, len, "rerank")) {
         caps = AIROUTER_CAP_RERANK;
 
+    } else if (airouter_tags_contains(name, len, "moderation")) {
+        caps = AIROUTER_CAP_MODERATION;
+
     } else if (airouter_tags_contains(name, len, "embed")
                || airouter_tags_has_token(name, len, "bge")
                || airouter_tags_has_token(name, len, "e5"))
@@ -309,20 +312,36 @@ airouter_tags_caps(const char *name, size_t len)
         caps = AIROUTER_CAP_EMBEDDING;
 
     } else if (airouter_tags_contains(name, len, "whisper")
-               || airouter_tags_has_token(name, len, "tts")
-               || airouter_tags_contains(name, len, "audio"))
+               || airouter_tags_contains(name, len, "transcri")
+               || airouter_tags_contains(name, len, "sensevoice")
+               || airouter_tags_contains(name, len, "paraformer")
+               || airouter_tags_contains(name, len, "speech-to-text")
+               || airouter_tags_has_token(name, len, "asr")
+               || airouter_tags_has_token(name, len, "stt"))
     {
-        caps = AIROUTER_CAP_AUDIO;
+        caps = AIROUTER_CAP_TRANSCRIPTION;
+
+    } else if (airouter_tags_has_token(name, len, "tts")
+               || airouter_tags_contains(name, len, "cosyvoice")
+               || airouter_tags_contains(name, len, "speech"))
+    {
+        caps = AIROUTER_CAP_SPEECH;
 
     } else if (airouter_tags_contains(name, len, "dall-e")
                || airouter_tags_contains(name, len, "flux")
                || airouter_tags_contains(name, len, "stable-diffusion")
                || airouter_tags_has_token(name, len, "sd3")
-               || airouter_tags_contains(name, len, "image-gen"))
+               || airouter_tags_contains(name, len, "image-gen")
+               || airouter_tags_contains(name, len, "gpt-image")
+               || airouter_tags_contains(name, len, "imagen")
+               || airouter_tags_contains(name, len, "kolors")
+               || airouter_tags_contains(name, len, "cogview")
+               || airouter_tags_contains(name, len, "seedream"))
     {
         caps = AIROUTER_CAP_IMAGE_GEN;
 
     } else {
+        /* "gpt-4o-audio-preview" and its kind are chat models */
         caps = AIROUTER_CAP_CHAT;
     }
 
@@ -380,6 +399,79 @@ airouter_tags_caps(const char *name, size_t len)
     }
 
     return caps;
+}
+
+
+const char *
+airouter_tags_kind_name(uint32_t caps)
+{
+#define AIROUTER_TAGS_KIND_NAME(bit, name)                                    \
+    if (caps & (bit)) {                                                       \
+        return name;                                                          \
+    }
+
+    AIROUTER_KINDS(AIROUTER_TAGS_KIND_NAME)
+
+#undef AIROUTER_TAGS_KIND_NAME
+
+    return NULL;
+}
+
+
+uint32_t
+airouter_tags_kind(const char *word, size_t len)
+{
+    size_t  i;
+
+    /* providers' words beside our own names; first match wins */
+    static const struct {
+        const char  *word;
+        uint32_t     kind;
+    } words[] = {
+        { "chat", AIROUTER_CAP_CHAT },
+        { "llm", AIROUTER_CAP_CHAT },
+        { "vlm", AIROUTER_CAP_CHAT },
+        { "language", AIROUTER_CAP_CHAT },
+        { "text", AIROUTER_CAP_CHAT },
+        { "code", AIROUTER_CAP_CHAT },
+        { "completion", AIROUTER_CAP_CHAT },
+        { "embedding", AIROUTER_CAP_EMBEDDING },
+        { "embeddings", AIROUTER_CAP_EMBEDDING },
+        { "rerank", AIROUTER_CAP_RERANK },
+        { "reranker", AIROUTER_CAP_RERANK },
+        { "image", AIROUTER_CAP_IMAGE_GEN },
+        { "image_generation", AIROUTER_CAP_IMAGE_GEN },
+        { "image-generation", AIROUTER_CAP_IMAGE_GEN },
+        { "text-to-image", AIROUTER_CAP_IMAGE_GEN },
+        { "image-to-image", AIROUTER_CAP_IMAGE_GEN },
+        { "audio_speech", AIROUTER_CAP_SPEECH },
+        { "audio", AIROUTER_CAP_SPEECH },
+        { "speech", AIROUTER_CAP_SPEECH },
+        { "tts", AIROUTER_CAP_SPEECH },
+        { "text-to-speech", AIROUTER_CAP_SPEECH },
+        { "audio_transcription", AIROUTER_CAP_TRANSCRIPTION },
+        { "transcription", AIROUTER_CAP_TRANSCRIPTION },
+        { "transcribe", AIROUTER_CAP_TRANSCRIPTION },
+        { "stt", AIROUTER_CAP_TRANSCRIPTION },
+        { "asr", AIROUTER_CAP_TRANSCRIPTION },
+        { "speech-to-text", AIROUTER_CAP_TRANSCRIPTION },
+        { "moderation", AIROUTER_CAP_MODERATION },
+        { "moderations", AIROUTER_CAP_MODERATION }
+    };
+
+    if (word == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (airouter_tags_eq(word, len, words[i].word,
+                             strlen(words[i].word)))
+        {
+            return words[i].kind;
+        }
+    }
+
+    return 0;
 }
 
 

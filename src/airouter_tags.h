@@ -19,24 +19,41 @@
 
 
 /*
- * Capability bits.  The kind bits (CHAT ... IMAGE_GEN) say which endpoint a
- * model serves; the others are features.  VISION_ONLY marks models that are
- * image readers rather than general chat models (llava, cogvlm, *-ocr).
+ * Capability bits.  The kind bits (CHAT ... MODERATION) say which endpoint
+ * a model serves, exactly one per catalogue entry; the others are
+ * features.  VISION_ONLY marks models that are image readers rather than
+ * general chat models (llava, cogvlm, *-ocr).
  */
 #define AIROUTER_CAP_CHAT          0x0001
 #define AIROUTER_CAP_EMBEDDING     0x0002
 #define AIROUTER_CAP_RERANK        0x0004
-#define AIROUTER_CAP_AUDIO         0x0008
+#define AIROUTER_CAP_SPEECH        0x0008   /* text to speech */
 #define AIROUTER_CAP_IMAGE_GEN     0x0010
 #define AIROUTER_CAP_VISION        0x0020
 #define AIROUTER_CAP_TOOLS         0x0040
 #define AIROUTER_CAP_REASONING     0x0080
 #define AIROUTER_CAP_CODE          0x0100
 #define AIROUTER_CAP_VISION_ONLY   0x0200
+#define AIROUTER_CAP_TRANSCRIPTION 0x0400   /* speech to text */
+#define AIROUTER_CAP_MODERATION    0x0800
+
+/*
+ * The kinds, once: X(bit, name).  The name is what /v1/models, explain and
+ * the admin API show, and what airouter_tags_kind() reads back.
+ */
+#define AIROUTER_KINDS(X)                                                     \
+    X(AIROUTER_CAP_CHAT, "chat")                                              \
+    X(AIROUTER_CAP_EMBEDDING, "embedding")                                    \
+    X(AIROUTER_CAP_RERANK, "rerank")                                          \
+    X(AIROUTER_CAP_IMAGE_GEN, "image")                                        \
+    X(AIROUTER_CAP_SPEECH, "audio_speech")                                    \
+    X(AIROUTER_CAP_TRANSCRIPTION, "audio_transcription")                      \
+    X(AIROUTER_CAP_MODERATION, "moderation")
 
 #define AIROUTER_CAP_KIND                                                     \
     (AIROUTER_CAP_CHAT | AIROUTER_CAP_EMBEDDING | AIROUTER_CAP_RERANK         \
-     | AIROUTER_CAP_AUDIO | AIROUTER_CAP_IMAGE_GEN)
+     | AIROUTER_CAP_SPEECH | AIROUTER_CAP_IMAGE_GEN                           \
+     | AIROUTER_CAP_TRANSCRIPTION | AIROUTER_CAP_MODERATION)
 
 
 /* A token of a name: points into the name, in the name's own case. */
@@ -103,11 +120,23 @@ uint64_t airouter_tags_context(const char *name, size_t len);
 
 /*
  * Capabilities a name suggests: exactly one kind bit (CHAT unless the name
- * says embedding, rerank, audio or image generation) plus VISION,
- * REASONING, CODE and VISION_ONLY where the name says so.  Never TOOLS: a
- * name cannot tell.
+ * says embedding, rerank, speech, transcription, image generation or
+ * moderation) plus VISION, REASONING, CODE and VISION_ONLY where the name
+ * says so.  Never TOOLS: a name cannot tell.
  */
 uint32_t airouter_tags_caps(const char *name, size_t len);
+
+/* The kind's name ("rerank") for the kind bit in caps; NULL for none. */
+const char *airouter_tags_kind_name(uint32_t caps);
+
+/*
+ * The kind a provider's word says, case-insensitively: our names above and
+ * the words discovery sources use (OpenAI/Together "type", SiliconFlow
+ * "sub_type", LM Studio "type", LiteLLM "mode", capability lists):
+ * "embeddings", "reranker", "text-to-image", "speech-to-text", "tts",
+ * "transcribe", "llm", "vlm", ...  0 when the word names no kind.
+ */
+uint32_t airouter_tags_kind(const char *word, size_t len);
 
 /* ASCII case-insensitive equality of two (pointer, length) strings. */
 int airouter_tags_eq(const char *a, size_t alen, const char *b, size_t blen);

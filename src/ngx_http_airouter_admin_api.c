@@ -38,10 +38,6 @@
 
 
 #define NGX_HTTP_AIROUTER_ADMIN_BODY_MAX  65536
-/* the capability bits that say what kind of model an entry is */
-#define NGX_HTTP_AIROUTER_ADMIN_KINDS                                         \
-    (AIROUTER_CAP_CHAT|AIROUTER_CAP_EMBEDDING|AIROUTER_CAP_RERANK             \
-     |AIROUTER_CAP_AUDIO|AIROUTER_CAP_IMAGE_GEN)
 
 
 static void ngx_http_airouter_admin_api_strategy_body(ngx_http_request_t *r);
@@ -442,8 +438,8 @@ ngx_http_airouter_admin_api_twin(const airouter_catalog_t *cat,
         m = airouter_catalog_model(cat, i);
 
         if (m == m0 || !(m->flags & AIROUTER_MODEL_FREE)
-            || (m->caps & NGX_HTTP_AIROUTER_ADMIN_KINDS)
-               != (m0->caps & NGX_HTTP_AIROUTER_ADMIN_KINDS)
+            || (m->caps & AIROUTER_CAP_KIND)
+               != (m0->caps & AIROUTER_CAP_KIND)
             || m->channel >= acf->nchannels
             || !acf->channels[m->channel].enabled)
         {

@@ -45,6 +45,8 @@ static ngx_int_t ngx_http_airouter_api_post(ngx_http_request_t *r,
 static json_t *ngx_http_airouter_api_load_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_api_check_params(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
+static ngx_int_t ngx_http_airouter_api_check_needs(
+    ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
 static ngx_int_t ngx_http_airouter_api_check_messages(json_t *msgs,
     airouter_params_error_t *err);
 static void ngx_http_airouter_api_value(json_t *v,
@@ -66,6 +68,34 @@ static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
 static double ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req, const airouter_catalog_model_t *m,
     ngx_http_airouter_candidate_t *c);
+
+
+/*
+ * The POST paths routed to an upstream (after "/v1/"), the endpoint each
+ * one is, and the member its body must have beside "model".  The upstream
+ * gets the same path.
+ */
+static const struct {
+    ngx_str_t                     path;
+    ngx_http_airouter_endpoint_e  endpoint;
+    const char                   *needs;
+    json_type                     type;
+} ngx_http_airouter_api_posts[] = {
+    { ngx_string("chat/completions"), NGX_HTTP_AIROUTER_EP_CHAT,
+      "messages", JSON_ARRAY },
+    { ngx_string("completions"), NGX_HTTP_AIROUTER_EP_COMPLETIONS,
+      "prompt", JSON_NULL },
+    { ngx_string("embeddings"), NGX_HTTP_AIROUTER_EP_EMBEDDINGS,
+      "input", JSON_NULL },
+    { ngx_string("rerank"), NGX_HTTP_AIROUTER_EP_RERANK,
+      "query", JSON_STRING },
+    { ngx_string("images/generations"), NGX_HTTP_AIROUTER_EP_IMAGES,
+      "prompt", JSON_STRING },
+    { ngx_string("audio/speech"), NGX_HTTP_AIROUTER_EP_SPEECH,
+      "input", JSON_STRING },
+    { ngx_string("moderations"), NGX_HTTP_AIROUTER_EP_MODERATIONS,
+      "input", JSON_NULL }
+};
 
 
 /*
@@ -117,7 +147,7 @@ ngx_http_airouter_api_access(ngx_http_request_t *r)
 
 /*
  * Admission: the request's context, its key and, when it will be routed
- * (chat, completions, embeddings, a dialect's request; not /v1/route nor
+ * (every endpoint of the path table, a dialect's request; not /v1/route nor
  * count_tokens), budgets and rate.  With need_key a missing or wrong
  * token is a 401; without (another access module let the request in
  * under "satisfy any"), a right token still names the key, whose limits
@@ -237,6 +267,7 @@ static ngx_int_t
 ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_str_t *path)
 {
+    ngx_uint_t                    i;
     ngx_http_airouter_dialect_t  *d;
 
     d = ctx->dialect;
@@ -245,21 +276,6 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
         ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
         ctx->count = d->route.count;
 
-    } else if (path->len == sizeof("chat/completions") - 1
-        && ngx_strncmp(path->data, "chat/completions", path->len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
-
-    } else if (path->len == sizeof("completions") - 1
-               && ngx_strncmp(path->data, "completions", path->len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
-
-    } else if (path->len == sizeof("embeddings") - 1
-               && ngx_strncmp(path->data, "embeddings", path->len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
-
     } else if (path->len == sizeof("route") - 1
                && ngx_strncmp(path->data, "route", path->len) == 0)
     {
@@ -267,7 +283,25 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
         ctx->explain = 1;
 
     } else {
-        return NGX_DECLINED;
+        for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
+                        / sizeof(ngx_http_airouter_api_posts[0]); i++)
+        {
+            if (path->len == ngx_http_airouter_api_posts[i].path.len
+                && ngx_strncmp(path->data,
+                               ngx_http_airouter_api_posts[i].path.data,
+                               path->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == sizeof(ngx_http_airouter_api_posts)
+                 / sizeof(ngx_http_airouter_api_posts[0]))
+        {
+            return NGX_DECLINED;
+        }
+
+        ctx->endpoint = ngx_http_airouter_api_posts[i].endpoint;
     }
 
     /* the API path the upstream gets, whatever prefix the client used */
@@ -456,16 +490,31 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
         /* explain takes any request shape; "endpoint" picks the kind */
         field = json_object_get(body, "endpoint");
 
-        if (json_is_string(field)
-            && ngx_strcmp(json_string_value(field), "embeddings") == 0)
-        {
-            ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+        if (json_is_string(field)) {
+            rc = ngx_http_airouter_endpoint_by_name(
+                     (u_char *) json_string_value(field),
+                     json_string_length(field));
 
-        } else if (json_is_string(field)
-                   && ngx_strcmp(json_string_value(field), "completions")
-                      == 0)
-        {
-            ctx->endpoint = NGX_HTTP_AIROUTER_EP_COMPLETIONS;
+            if (rc == NGX_ERROR) {
+                return ngx_http_airouter_send_param_error(r, "endpoint",
+                           "invalid_value",
+                           "Unknown endpoint: \"%s\" (chat, completions, "
+                           "embeddings, rerank, images, speech, "
+                           "transcriptions, moderations)",
+                           json_string_value(field));
+            }
+
+            ctx->endpoint = rc;
+        }
+
+        return ngx_http_airouter_api_route(r, ctx);
+    }
+
+    if (ctx->endpoint > NGX_HTTP_AIROUTER_EP_EMBEDDINGS) {
+        /* the other endpoints: their one required member, then routed */
+        if (ngx_http_airouter_api_check_needs(ctx, body, &err) != NGX_OK) {
+            return ngx_http_airouter_send_param_error(r, err.param, err.code,
+                                                      "%s", err.message);
         }
 
         return ngx_http_airouter_api_route(r, ctx);
@@ -503,6 +552,9 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
                        "invalid_request_error", "missing_input",
                        "You must provide an input parameter");
         }
+        break;
+
+    default:
         break;
     }
 
@@ -560,6 +612,74 @@ ngx_http_airouter_api_check_params(ngx_http_airouter_ctx_t *ctx,
 
         if (json_is_array(v)) {
             return ngx_http_airouter_api_check_messages(v, err);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The member an endpoint's body must have beside "model" (the path table),
+ * of the type it must be; rerank's "documents" too.  NGX_OK, or
+ * NGX_DECLINED with err filled, as the parameter table would.
+ */
+static ngx_int_t
+ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
+    json_t *body, airouter_params_error_t *err)
+{
+    json_t      *v;
+    ngx_uint_t   i;
+    const char  *name;
+
+    static const char  *types[] = {
+        [JSON_STRING] = "a string", [JSON_ARRAY] = "an array"
+    };
+
+    for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
+                    / sizeof(ngx_http_airouter_api_posts[0]); i++)
+    {
+        if (ngx_http_airouter_api_posts[i].endpoint != ctx->endpoint) {
+            continue;
+        }
+
+        name = ngx_http_airouter_api_posts[i].needs;
+        v = json_object_get(body, name);
+
+        if (v == NULL || json_is_null(v)) {
+            ngx_cpystrn((u_char *) err->param, (u_char *) name,
+                        sizeof(err->param));
+            err->code = "missing_required_parameter";
+            ngx_snprintf((u_char *) err->message, sizeof(err->message) - 1,
+                         "Missing required parameter: '%s'.%Z", name);
+            return NGX_DECLINED;
+        }
+
+        if (ngx_http_airouter_api_posts[i].type != JSON_NULL
+            && json_typeof(v) != ngx_http_airouter_api_posts[i].type)
+        {
+            ngx_cpystrn((u_char *) err->param, (u_char *) name,
+                        sizeof(err->param));
+            err->code = "invalid_type";
+            ngx_snprintf((u_char *) err->message, sizeof(err->message) - 1,
+                         "Invalid type for '%s': expected %s.%Z", name,
+                         types[ngx_http_airouter_api_posts[i].type]);
+            return NGX_DECLINED;
+        }
+
+        break;
+    }
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_RERANK) {
+        v = json_object_get(body, "documents");
+
+        if (!json_is_array(v) || json_array_size(v) == 0) {
+            ngx_cpystrn((u_char *) err->param, (u_char *) "documents",
+                        sizeof(err->param));
+            err->code = v ? "invalid_type" : "missing_required_parameter";
+            ngx_snprintf((u_char *) err->message, sizeof(err->message) - 1,
+                         "'documents' must be a non-empty array.%Z");
+            return NGX_DECLINED;
         }
     }
 
@@ -713,21 +833,34 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
         req->allowed_models = &ctx->key->allowed_models;
     }
 
+    req->endpoint = ngx_http_airouter_endpoint_rank(ctx->endpoint);
+
     switch (ctx->endpoint) {
     case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
-        req->endpoint = AIROUTER_ENDPOINT_COMPLETION;
+    case NGX_HTTP_AIROUTER_EP_IMAGES:
         req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
                                  json_object_get(body, "prompt"));
         break;
 
     case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
-        req->endpoint = AIROUTER_ENDPOINT_EMBEDDING;
+    case NGX_HTTP_AIROUTER_EP_SPEECH:
+    case NGX_HTTP_AIROUTER_EP_MODERATIONS:
         req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
                                  json_object_get(body, "input"));
         break;
 
+    case NGX_HTTP_AIROUTER_EP_RERANK:
+        req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
+                                 json_object_get(body, "query"))
+                             + ngx_http_airouter_api_estimate(tk,
+                                 json_object_get(body, "documents"));
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS:
+        /* the audio is not counted: its price is per second, if any */
+        break;
+
     default:
-        req->endpoint = AIROUTER_ENDPOINT_CHAT;
         msgs = json_object_get(body, "messages");
 
         json_array_foreach(msgs, i, msg) {

@@ -299,6 +299,7 @@ ngx_int_t
 ngx_http_airouter_explain_get(ngx_http_request_t *r)
 {
     u_char                   *dst, *src;
+    ngx_int_t                 ep;
     ngx_str_t                 arg;
     airouter_route_req_t      req;
     ngx_http_airouter_ctx_t  *ctx;
@@ -331,11 +332,12 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
 
     ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
 
-    if (ngx_http_arg(r, (u_char *) "endpoint", 8, &arg) == NGX_OK
-        && arg.len == sizeof("embeddings") - 1
-        && ngx_strncmp(arg.data, "embeddings", arg.len) == 0)
-    {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_EMBEDDINGS;
+    if (ngx_http_arg(r, (u_char *) "endpoint", 8, &arg) == NGX_OK) {
+        ep = ngx_http_airouter_endpoint_by_name(arg.data, arg.len);
+
+        if (ep != NGX_ERROR) {
+            ctx->endpoint = ep;
+        }
     }
 
     if (ngx_http_arg(r, (u_char *) "strategy", 8, &arg) == NGX_OK
@@ -358,8 +360,7 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
     ngx_memzero(&req, sizeof(airouter_route_req_t));
     req.model = (const char *) ctx->requested.data;
     req.model_len = ctx->requested.len;
-    req.endpoint = ctx->endpoint == NGX_HTTP_AIROUTER_EP_EMBEDDINGS
-                   ? AIROUTER_ENDPOINT_EMBEDDING : AIROUTER_ENDPOINT_CHAT;
+    req.endpoint = ngx_http_airouter_endpoint_rank(ctx->endpoint);
 
     if (ctx->strategy.len) {
         req.strategy = (const char *) ctx->strategy.data;

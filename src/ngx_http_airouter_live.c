@@ -1022,16 +1022,20 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
 const char *
 ngx_http_airouter_live_scope_name(ngx_uint_t scope)
 {
-    static const char  *names[NGX_HTTP_AIROUTER_LIVE_SCOPES + 1] = {
-        [0] = "any",
-        [NGX_HTTP_AIROUTER_EP_CHAT + 1] = "chat",
-        [NGX_HTTP_AIROUTER_EP_COMPLETIONS + 1] = "completions",
-        [NGX_HTTP_AIROUTER_EP_EMBEDDINGS + 1] = "embeddings",
-        [NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES] = "messages",
-        [NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES] = "responses"
-    };
+    if (scope == 0) {
+        return "any";
+    }
 
-    return scope <= NGX_HTTP_AIROUTER_LIVE_SCOPES ? names[scope] : "unknown";
+    if (scope <= NGX_HTTP_AIROUTER_EP_N) {
+        return ngx_http_airouter_endpoint_name(scope - 1);
+    }
+
+    if (scope == NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES) {
+        return "messages";
+    }
+
+    return scope == NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES ? "responses"
+                                                           : "unknown";
 }
 
 

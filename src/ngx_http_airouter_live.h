@@ -46,6 +46,7 @@
 #define NGX_HTTP_AIROUTER_LIVE_H
 
 #include "ngx_http_airouter_zone.h"
+#include "ngx_http_airouter_request.h"
 #include "airouter_outcome.h"
 #include "airouter_rank.h"
 
@@ -65,9 +66,9 @@
  * request passed through).  A new one: a number here, a name in
  * ngx_http_airouter_live_scope_name; keys, Redis and metrics follow.
  */
-#define NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES   4
-#define NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES  5
-#define NGX_HTTP_AIROUTER_LIVE_SCOPES           5
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES   (NGX_HTTP_AIROUTER_EP_N + 1)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES  (NGX_HTTP_AIROUTER_EP_N + 2)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPES           (NGX_HTTP_AIROUTER_EP_N + 2)
 #define ngx_http_airouter_live_scope(endpoint)  ((ngx_uint_t) (endpoint) + 1)
 
 

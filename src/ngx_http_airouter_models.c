@@ -24,15 +24,14 @@ static uint32_t *ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
     const airouter_catalog_t *cat, const airouter_apikey_t *key);
 
 
+/* the capabilities /v1/models lists: the kinds, then the features */
+#define NGX_HTTP_AIROUTER_MODELS_CAP(bit, name)  { bit, name },
+
 static const struct {
     uint32_t     bit;
     const char  *name;
 } ngx_http_airouter_caps[] = {
-    { AIROUTER_CAP_CHAT, "chat" },
-    { AIROUTER_CAP_EMBEDDING, "embedding" },
-    { AIROUTER_CAP_RERANK, "rerank" },
-    { AIROUTER_CAP_AUDIO, "audio" },
-    { AIROUTER_CAP_IMAGE_GEN, "image_generation" },
+    AIROUTER_KINDS(NGX_HTTP_AIROUTER_MODELS_CAP)
     { AIROUTER_CAP_VISION, "vision" },
     { AIROUTER_CAP_TOOLS, "tools" },
     { AIROUTER_CAP_REASONING, "reasoning" },
@@ -135,10 +134,11 @@ ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
         pricing = json_null();
     }
 
-    ours = json_pack("{s:s,s:s?,s:s,s:o,s:o,s:o,s:b,s:b,s:b}",
+    ours = json_pack("{s:s,s:s?,s:s,s:s?,s:o,s:o,s:o,s:b,s:b,s:b}",
                      "channel", ch->id,
                      "provider", ch->provider_name,
                      "core", airouter_catalog_model_core(cat, m),
+                     "kind", airouter_tags_kind_name(m->caps),
                      "tags", tags,
                      "capabilities", caps,
                      "pricing", pricing,

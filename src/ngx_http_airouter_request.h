@@ -13,13 +13,82 @@
 
 #include "ngx_http_airouter_module.h"
 #include "airouter_controls.h"
+#include "airouter_rank.h"
 
+
+/*
+ * The API's endpoints, once: X(suffix, name, rank endpoint).  The name is
+ * the live state's scope name and what explain's "endpoint" takes; the
+ * rank endpoint says which kind of model serves it (airouter_rank.h).
+ * The paths that reach each one are ngx_http_airouter_api.c's table.
+ */
+#define NGX_HTTP_AIROUTER_ENDPOINTS(X)                                        \
+    X(CHAT, "chat", AIROUTER_ENDPOINT_CHAT)                                   \
+    X(COMPLETIONS, "completions", AIROUTER_ENDPOINT_COMPLETION)               \
+    X(EMBEDDINGS, "embeddings", AIROUTER_ENDPOINT_EMBEDDING)                  \
+    X(RERANK, "rerank", AIROUTER_ENDPOINT_RERANK)                             \
+    X(IMAGES, "images", AIROUTER_ENDPOINT_IMAGE)                              \
+    X(SPEECH, "speech", AIROUTER_ENDPOINT_SPEECH)                             \
+    X(TRANSCRIPTIONS, "transcriptions", AIROUTER_ENDPOINT_TRANSCRIPTION)      \
+    X(MODERATIONS, "moderations", AIROUTER_ENDPOINT_MODERATION)
+
+#define NGX_HTTP_AIROUTER_EP_ENUM(suffix, name, rank)                         \
+    NGX_HTTP_AIROUTER_EP_ ## suffix,
 
 typedef enum {
-    NGX_HTTP_AIROUTER_EP_CHAT = 0,
-    NGX_HTTP_AIROUTER_EP_COMPLETIONS,
-    NGX_HTTP_AIROUTER_EP_EMBEDDINGS
+    NGX_HTTP_AIROUTER_ENDPOINTS(NGX_HTTP_AIROUTER_EP_ENUM)
+    NGX_HTTP_AIROUTER_EP_N
 } ngx_http_airouter_endpoint_e;
+
+#undef NGX_HTTP_AIROUTER_EP_ENUM
+
+
+/* The endpoint's name ("rerank"). */
+static ngx_inline const char *
+ngx_http_airouter_endpoint_name(ngx_http_airouter_endpoint_e ep)
+{
+#define NGX_HTTP_AIROUTER_EP_NAME(suffix, name, rank)  name,
+    static const char  *names[] = {
+        NGX_HTTP_AIROUTER_ENDPOINTS(NGX_HTTP_AIROUTER_EP_NAME)
+    };
+#undef NGX_HTTP_AIROUTER_EP_NAME
+
+    return (ngx_uint_t) ep < NGX_HTTP_AIROUTER_EP_N ? names[ep] : "unknown";
+}
+
+
+/* The routing brain's endpoint: which kind of model may serve ep. */
+static ngx_inline airouter_endpoint_e
+ngx_http_airouter_endpoint_rank(ngx_http_airouter_endpoint_e ep)
+{
+#define NGX_HTTP_AIROUTER_EP_RANK(suffix, name, rank)  rank,
+    static const airouter_endpoint_e  ranks[] = {
+        NGX_HTTP_AIROUTER_ENDPOINTS(NGX_HTTP_AIROUTER_EP_RANK)
+    };
+#undef NGX_HTTP_AIROUTER_EP_RANK
+
+    return (ngx_uint_t) ep < NGX_HTTP_AIROUTER_EP_N ? ranks[ep]
+                                                    : AIROUTER_ENDPOINT_CHAT;
+}
+
+
+/* The endpoint a name says (explain's "endpoint"); NGX_ERROR for none. */
+static ngx_inline ngx_int_t
+ngx_http_airouter_endpoint_by_name(const u_char *name, size_t len)
+{
+    ngx_uint_t  ep;
+
+    for (ep = 0; ep < NGX_HTTP_AIROUTER_EP_N; ep++) {
+        if (ngx_strlen(ngx_http_airouter_endpoint_name(ep)) == len
+            && ngx_strncmp(ngx_http_airouter_endpoint_name(ep), name, len)
+               == 0)
+        {
+            return (ngx_int_t) ep;
+        }
+    }
+
+    return NGX_ERROR;
+}
 
 
 /*

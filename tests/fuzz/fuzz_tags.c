@@ -106,6 +106,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(kinds == 1 && !(caps & AIROUTER_CAP_TOOLS),
                "caps %#x", caps);
+    FUZZ_CHECK(airouter_tags_kind_name(caps) != NULL, "kind of %#x", caps);
+
+    /* a provider's word names one kind or none */
+    caps = airouter_tags_kind(name, size);
+    FUZZ_CHECK(caps == 0 || ((caps & AIROUTER_CAP_KIND) == caps
+                             && (caps & (caps - 1)) == 0),
+               "word kind %#x", caps);
 
     return 0;
 }

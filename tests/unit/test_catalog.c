@@ -394,6 +394,22 @@ test_config_build(void)
     caps = airouter_catalog_caps_from_list(&l, &known);
     UNIT_CHECK(caps == AIROUTER_CAP_EMBEDDING && (known & AIROUTER_CAP_KIND),
                "embedding channel");
+    split("rerank", &l);
+    caps = airouter_catalog_caps_from_list(&l, &known);
+    UNIT_CHECK(caps == AIROUTER_CAP_RERANK && (known & AIROUTER_CAP_KIND),
+               "rerank channel");
+    split("speech-to-text,function_calling", &l);
+    caps = airouter_catalog_caps_from_list(&l, &known);
+    UNIT_CHECK(caps == (AIROUTER_CAP_TRANSCRIPTION | AIROUTER_CAP_TOOLS)
+               && (known & AIROUTER_CAP_KIND), "transcription channel");
+    split("moderation,text", &l);
+    caps = airouter_catalog_caps_from_list(&l, &known);
+    UNIT_CHECK(caps == 0 && !(known & AIROUTER_CAP_KIND),
+               "a kind beside text settles nothing");
+    split("audio_speech,image", &l);
+    caps = airouter_catalog_caps_from_list(&l, &known);
+    UNIT_CHECK(caps == 0 && !(known & AIROUTER_CAP_KIND),
+               "two kinds settle nothing");
     l.n = 0;
     caps = airouter_catalog_caps_from_list(&l, &known);
     UNIT_CHECK(caps == 0 && known == 0, "empty list states nothing");
@@ -700,6 +716,47 @@ test_fixtures(void)
         airouter_models_json_free(info);
     }
 
+    /* kinds the sources state: SiliconFlow sub_type, Together type,
+     * Ollama's bert family, OpenRouter's output modalities */
+    {
+        static const char  kinds[] =
+            "{\"data\":["
+            "{\"id\":\"BAAI/bge-m3\",\"type\":\"text\","
+            "\"sub_type\":\"reranker\"},"
+            "{\"id\":\"a/model-1\",\"type\":\"image\","
+            "\"sub_type\":\"text-to-image\"},"
+            "{\"id\":\"a/model-2\",\"type\":\"audio\","
+            "\"sub_type\":\"speech-to-text\"},"
+            "{\"id\":\"a/model-3\",\"type\":\"transcribe\"},"
+            "{\"id\":\"a/model-4\",\"type\":\"moderation\"},"
+            "{\"id\":\"all-minilm\",\"details\":{\"family\":"
+            "\"bert\"}},"
+            "{\"id\":\"o/voice\",\"architecture\":{"
+            "\"output_modalities\":[\"audio\"]}},"
+            "{\"id\":\"a/model-5\",\"type\":\"text\"}"
+            "]}";
+        static const uint32_t  want[] = {
+            AIROUTER_CAP_RERANK, AIROUTER_CAP_IMAGE_GEN,
+            AIROUTER_CAP_TRANSCRIPTION, AIROUTER_CAP_TRANSCRIPTION,
+            AIROUTER_CAP_MODERATION, AIROUTER_CAP_EMBEDDING,
+            AIROUTER_CAP_SPEECH, 0
+        };
+        size_t             k;
+
+        UNIT_CHECK(airouter_models_json_parse(kinds, sizeof(kinds) - 1,
+                                              &info, &n, err, sizeof(err))
+                   == 0 && n == 8, "kinds parse: %s", err);
+        for (k = 0; k < n && k < 8; k++) {
+            UNIT_CHECK((info[k].caps & AIROUTER_CAP_KIND) == want[k]
+                       && ((info[k].caps_known & AIROUTER_CAP_KIND) != 0)
+                          == (want[k] != 0),
+                       "kind of %s: %x known %x", info[k].id,
+                       info[k].caps, info[k].caps_known);
+        }
+
+        airouter_models_json_free(info);
+    }
+
     /* OpenRouter's prompt-cache prices, strings per token like the rest */
     {
         static const char  cached[] =
@@ -753,7 +810,7 @@ test_fixtures(void)
     UNIT_CHECK(m != NULL && m->context == 131072, "groq context_window");
     m = unit_find_model(cat, 2, "whisper-large-v3");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_KIND)
-               == AIROUTER_CAP_AUDIO, "whisper");
+               == AIROUTER_CAP_TRANSCRIPTION, "whisper");
     m = unit_find_model(cat, 6, "BAAI/bge-reranker-v2-m3");
     UNIT_CHECK(m != NULL && (m->caps & AIROUTER_CAP_KIND)
                == AIROUTER_CAP_RERANK, "reranker");

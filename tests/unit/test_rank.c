@@ -669,6 +669,75 @@ test_filters(void)
 }
 
 
+/*
+ * Each endpoint picks models of its own kind only: a tag query on rerank
+ * finds rerankers, chat never lands on a reranker, whatever the query.
+ */
+static void
+test_endpoint_kinds(void)
+{
+    size_t                       i;
+    airouter_config_t           *cf;
+    airouter_route_req_t         req;
+    airouter_route_result_t      res;
+    airouter_catalog_builder_t  *b;
+    const airouter_catalog_t    *cat;
+
+    static const struct {
+        airouter_endpoint_e   endpoint;
+        const char           *model;
+        const char           *want;
+    } cases[] = {
+        { AIROUTER_ENDPOINT_CHAT, "tag:!none", "qwen3-8b:free" },
+        { AIROUTER_ENDPOINT_COMPLETION, "tag:!none", "qwen3-8b:free" },
+        { AIROUTER_ENDPOINT_EMBEDDING, "tag:!none", "bge-m3" },
+        { AIROUTER_ENDPOINT_RERANK, "tag:!none",
+          "bge-reranker-v2-m3:free,jina-reranker-v2" },
+        { AIROUTER_ENDPOINT_RERANK, "tag:free", "bge-reranker-v2-m3:free" },
+        { AIROUTER_ENDPOINT_IMAGE, "tag:!none", "dall-e-3" },
+        { AIROUTER_ENDPOINT_SPEECH, "tag:!none", "tts-1" },
+        { AIROUTER_ENDPOINT_TRANSCRIPTION, "tag:!none", "whisper-1" },
+        { AIROUTER_ENDPOINT_MODERATION, "tag:!none",
+          "omni-moderation-latest" },
+        { AIROUTER_ENDPOINT_CHAT, "tag:free", "qwen3-8b:free" },
+        { AIROUTER_ENDPOINT_CHAT, "bge-reranker-v2-m3:free", "" },
+        { AIROUTER_ENDPOINT_TRANSCRIPTION, "tts-1", "" }
+    };
+
+    cf = make_config(1);
+    b = airouter_catalog_builder_create(cf);
+    add(b, 0, "qwen3-8b:free", 0, 0, 32768, 0, 0);
+    add(b, 0, "bge-m3", -1, 0, 0, 0, 0);
+    add(b, 0, "bge-reranker-v2-m3:free", 0, 0, 0, 0, 0);
+    add(b, 0, "jina-reranker-v2", 0.00000002, 0, 0, 0, 0);
+    add(b, 0, "dall-e-3", -1, 0, 0, 0, 0);
+    add(b, 0, "tts-1", -1, 0, 0, 0, 0);
+    add(b, 0, "whisper-1", -1, 0, 0, 0, 0);
+    add(b, 0, "omni-moderation-latest", -1, 0, 0, 0, 0);
+    cat = finish(b);
+    UNIT_CHECK(cat != NULL, "catalogue");
+
+    for (i = 0; cat != NULL && i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&req, 0, sizeof(req));
+        memset(&res, 0, sizeof(res));
+        req.model = cases[i].model;
+        req.endpoint = cases[i].endpoint;
+        UNIT_STREQ(order(cat, cf, &req, NULL, &res), cases[i].want);
+
+        if (cases[i].want[0] == '\0') {
+            UNIT_CHECK(res.status == AIROUTER_ROUTE_ALL_FILTERED
+                       && res.filtered[AIROUTER_FILTER_KIND] == 1,
+                       "case %zu: matched, removed by kind", i);
+        }
+    }
+
+    UNIT_CHECK(airouter_route_endpoint_kind(AIROUTER_ENDPOINT_ANY) == 0,
+               "any: no kind");
+    UNIT_CHECK(airouter_route_endpoint_kind(AIROUTER_ENDPOINT_TRANSCRIPTION)
+               == AIROUTER_CAP_TRANSCRIPTION, "transcription kind");
+}
+
+
 static void
 test_statuses(void)
 {
@@ -1072,6 +1141,7 @@ main(void)
     test_scores();
     test_ties();
     test_filters();
+    test_endpoint_kinds();
     test_statuses();
     test_memo();
     unit_free_all();

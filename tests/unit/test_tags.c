@@ -195,6 +195,71 @@ test_context(void)
 
 
 static void
+test_kinds(void)
+{
+    size_t       i, j;
+    uint32_t     bit;
+    const char  *name;
+
+    static const uint32_t  kinds[] = {
+        AIROUTER_CAP_CHAT, AIROUTER_CAP_EMBEDDING, AIROUTER_CAP_RERANK,
+        AIROUTER_CAP_IMAGE_GEN, AIROUTER_CAP_SPEECH,
+        AIROUTER_CAP_TRANSCRIPTION, AIROUTER_CAP_MODERATION
+    };
+
+    static const struct {
+        const char  *word;
+        uint32_t     kind;
+    } words[] = {
+        { "rerank", AIROUTER_CAP_RERANK },
+        { "reranker", AIROUTER_CAP_RERANK },            /* SiliconFlow */
+        { "Embeddings", AIROUTER_CAP_EMBEDDING },       /* LM Studio */
+        { "text-to-image", AIROUTER_CAP_IMAGE_GEN },
+        { "image-to-image", AIROUTER_CAP_IMAGE_GEN },
+        { "speech-to-text", AIROUTER_CAP_TRANSCRIPTION },
+        { "text-to-speech", AIROUTER_CAP_SPEECH },
+        { "transcribe", AIROUTER_CAP_TRANSCRIPTION },   /* Together */
+        { "audio", AIROUTER_CAP_SPEECH },               /* Together */
+        { "moderation", AIROUTER_CAP_MODERATION },
+        { "llm", AIROUTER_CAP_CHAT },
+        { "vlm", AIROUTER_CAP_CHAT },
+        { "video", 0 },
+        { "", 0 },
+        { "rerankers", 0 }
+    };
+
+    /* every kind bit has a name that reads back as that bit, alone */
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        name = airouter_tags_kind_name(kinds[i]);
+        UNIT_CHECK(name != NULL, "kind %x has a name", kinds[i]);
+        if (name == NULL) {
+            continue;
+        }
+        bit = airouter_tags_kind(name, strlen(name));
+        UNIT_CHECK(bit == kinds[i], "%s reads back %x", name, bit);
+        UNIT_CHECK(kinds[i] & AIROUTER_CAP_KIND, "%s in CAP_KIND", name);
+
+        for (j = 0; j < i; j++) {
+            UNIT_CHECK((kinds[i] & kinds[j]) == 0, "kind bits distinct");
+        }
+    }
+
+    UNIT_STREQ(airouter_tags_kind_name(AIROUTER_CAP_RERANK
+                                       | AIROUTER_CAP_VISION), "rerank");
+    UNIT_STREQ(airouter_tags_kind_name(AIROUTER_CAP_TRANSCRIPTION),
+               "audio_transcription");
+    UNIT_CHECK(airouter_tags_kind_name(AIROUTER_CAP_VISION) == NULL,
+               "no kind, no name");
+    UNIT_CHECK(airouter_tags_kind(NULL, 0) == 0, "NULL word");
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        UNIT_CHECK(airouter_tags_kind(words[i].word, strlen(words[i].word))
+                   == words[i].kind, "word %s", words[i].word);
+    }
+}
+
+
+static void
 test_caps(void)
 {
     UNIT_CHECK(kind_of("text-embedding-3-small") == AIROUTER_CAP_EMBEDDING,
@@ -207,9 +272,33 @@ test_caps(void)
     UNIT_CHECK(kind_of("embedding-3") == AIROUTER_CAP_EMBEDDING, "zhipu");
     UNIT_CHECK(kind_of("BAAI/bge-reranker-v2-m3") == AIROUTER_CAP_RERANK,
                "rerank over bge");
-    UNIT_CHECK(kind_of("whisper-large-v3") == AIROUTER_CAP_AUDIO, "whisper");
-    UNIT_CHECK(kind_of("tts-1") == AIROUTER_CAP_AUDIO, "tts");
-    UNIT_CHECK(kind_of("FunAudioLLM/SenseVoiceSmall") == AIROUTER_CAP_AUDIO,
+    UNIT_CHECK(kind_of("whisper-large-v3") == AIROUTER_CAP_TRANSCRIPTION,
+               "whisper");
+    UNIT_CHECK(kind_of("gpt-4o-mini-transcribe")
+               == AIROUTER_CAP_TRANSCRIPTION, "transcribe");
+    UNIT_CHECK(kind_of("paraformer-realtime-v2")
+               == AIROUTER_CAP_TRANSCRIPTION, "paraformer");
+    UNIT_CHECK(kind_of("x/stt-large") == AIROUTER_CAP_TRANSCRIPTION, "stt");
+    UNIT_CHECK(kind_of("tts-1") == AIROUTER_CAP_SPEECH, "tts");
+    UNIT_CHECK(kind_of("gpt-4o-mini-tts") == AIROUTER_CAP_SPEECH, "4o tts");
+    UNIT_CHECK(kind_of("FunAudioLLM/CosyVoice2-0.5B") == AIROUTER_CAP_SPEECH,
+               "cosyvoice");
+    UNIT_CHECK(kind_of("fishaudio/fish-speech-1.5") == AIROUTER_CAP_SPEECH,
+               "fish-speech");
+    UNIT_CHECK(kind_of("gpt-4o-audio-preview") == AIROUTER_CAP_CHAT,
+               "an audio chat model is chat");
+    UNIT_CHECK(kind_of("omni-moderation-latest") == AIROUTER_CAP_MODERATION,
+               "moderation");
+    UNIT_CHECK(kind_of("text-moderation-stable") == AIROUTER_CAP_MODERATION,
+               "text-moderation");
+    UNIT_CHECK(kind_of("gpt-image-1") == AIROUTER_CAP_IMAGE_GEN,
+               "gpt-image");
+    UNIT_CHECK(kind_of("Kwai-Kolors/Kolors") == AIROUTER_CAP_IMAGE_GEN,
+               "kolors");
+    UNIT_CHECK(kind_of("jina-reranker-v2-base-multilingual")
+               == AIROUTER_CAP_RERANK, "jina reranker");
+    UNIT_CHECK(kind_of("FunAudioLLM/SenseVoiceSmall")
+               == AIROUTER_CAP_TRANSCRIPTION,
                "audio");
     UNIT_CHECK(kind_of("dall-e-3") == AIROUTER_CAP_IMAGE_GEN, "dall-e");
     UNIT_CHECK(kind_of("black-forest-labs/FLUX.1-dev")
@@ -266,6 +355,7 @@ main(void)
     test_params();
     test_context();
     test_caps();
+    test_kinds();
 
     UNIT_DONE("test_tags");
 }
