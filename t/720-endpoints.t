@@ -36,6 +36,13 @@ our $Mock = <<'_EOC_';
             echo ',"usage":{"prompt_tokens":12,"total_tokens":12}}';
         }
 
+        # speech: 2 MB of audio, not JSON
+        location /audio/ {
+            default_type audio/mpeg;
+            echo_read_request_body;
+            echo_duplicate 200000 "ID3-frame-";
+        }
+
         location /e503/ {
             return 503 '{"error":{"message":"overloaded","type":"server_error"}}';
         }
@@ -79,6 +86,24 @@ channels:
     api_key: "sk-up-secret"
     priority: 2
     configured_models: ["bge-reranker-v2-m3"]
+routing:
+  model_filters:
+    min_context_length: 0
+_EOC_
+
+# speech: a failing channel first, then one that answers with audio
+our $Speech = <<'_EOC_';
+channels:
+  - id: "down"
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/e503/v1"
+    api_key: "sk-down-secret"
+    priority: 1
+    configured_models: ["tts-1"]
+  - id: "voice"
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/audio/v1"
+    api_key: "sk-voice-secret"
+    priority: 2
+    configured_models: ["tts-1", "qwen3-8b"]
 routing:
   model_filters:
     min_context_length: 0
@@ -248,3 +273,36 @@ X-Router-Attempts: 2
  '"available":1,"candidates":\[\{"rank":1,"channel":"all","provider":null,"model":"whisper-1".*"filtered":\{"wrong_kind":8\}',
  'Unknown endpoint.*"param":"endpoint"']
 
+
+
+=== TEST 13: /v1/audio/speech: the binary answer (2 MB, audio/mpeg, not JSON) passes through whole after a fallback, never judged as a broken JSON answer
+--- user_files eval
+">>> router_config.yaml\n$::Speech"
+--- request
+POST /v1/audio/speech
+{"model":"tag:tts","input":"Hello there","voice":"alloy"}
+--- error_code: 200
+--- response_headers
+Content-Type: audio/mpeg
+X-Router-Channel: voice
+X-Router-Model: tts-1
+X-Router-Attempts: 2
+--- response_body eval
+"ID3-frame-" x 200000
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 14: speech needs its input, and a chat model is never a voice
+--- user_files eval
+">>> router_config.yaml\n$::Speech"
+--- pipelined_requests eval
+["POST /v1/audio/speech\n{\"model\":\"tts-1\",\"voice\":\"alloy\"}",
+ "POST /v1/audio/speech\n{\"model\":\"qwen3-8b\",\"input\":\"x\"}"]
+--- error_code eval
+[400, 404]
+--- response_body_like eval
+['"param":"input".*"code":"missing_required_parameter"',
+ 'removed by filters: 1 wrong_kind']
