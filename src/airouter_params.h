@@ -6,8 +6,9 @@
  * message, param and code, before any upstream is called.
  *
  * The check takes one (key, value) pair at a time, as a scanner meets
- * them, so it serves a jansson tree today (ngx_http_airouter_api.c walks
- * the body's members) and a single-pass validating scanner later.
+ * them, so it serves a jansson tree today (airouter_params_json.c walks
+ * a body's members for the API handler) and a single-pass validating
+ * scanner later.
  * Parameters it does not know pass: providers take many of their own.
  *
  * Pure C.

@@ -24,7 +24,7 @@
 #include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_dialect.h"
 #include "airouter_tokenizer.h"
-#include "airouter_params.h"
+#include "airouter_params_json.h"
 
 
 #define NGX_HTTP_AIROUTER_BODY_MAX        (64 * 1024 * 1024)
@@ -47,10 +47,6 @@ static ngx_int_t ngx_http_airouter_api_check_params(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
 static ngx_int_t ngx_http_airouter_api_check_needs(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
-static ngx_int_t ngx_http_airouter_api_check_messages(json_t *msgs,
-    airouter_params_error_t *err);
-static void ngx_http_airouter_api_value(json_t *v,
-    airouter_json_value_t *out);
 static void ngx_http_airouter_api_cleanup(void *data);
 static ngx_int_t ngx_http_airouter_api_controls(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, json_t *body, ngx_int_t *rc);
@@ -578,11 +574,7 @@ static ngx_int_t
 ngx_http_airouter_api_check_params(ngx_http_airouter_ctx_t *ctx,
     json_t *body, airouter_params_error_t *err)
 {
-    size_t                  klen;
-    json_t                 *v;
-    unsigned                ep;
-    const char             *key;
-    airouter_json_value_t   value;
+    unsigned  ep;
 
     switch (ctx->endpoint) {
 
@@ -599,23 +591,8 @@ ngx_http_airouter_api_check_params(ngx_http_airouter_ctx_t *ctx,
         break;
     }
 
-    json_object_keylen_foreach(body, key, klen, v) {
-        ngx_http_airouter_api_value(v, &value);
-
-        if (airouter_params_check(ep, key, klen, &value, err) != 0) {
-            return NGX_DECLINED;
-        }
-    }
-
-    if (ep == AIROUTER_PARAMS_CHAT) {
-        v = json_object_get(body, "messages");
-
-        if (json_is_array(v)) {
-            return ngx_http_airouter_api_check_messages(v, err);
-        }
-    }
-
-    return NGX_OK;
+    return airouter_params_json_body(ep, body, err) == 0 ? NGX_OK
+                                                         : NGX_DECLINED;
 }
 
 
@@ -684,87 +661,6 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
     }
 
     return NGX_OK;
-}
-
-
-/* Each item of "messages": an object with a known role and content. */
-static ngx_int_t
-ngx_http_airouter_api_check_messages(json_t *msgs,
-    airouter_params_error_t *err)
-{
-    size_t                  i;
-    json_t                 *msg, *role, *content;
-    airouter_json_value_t   item, rv, cv;
-
-    json_array_foreach(msgs, i, msg) {
-        ngx_http_airouter_api_value(msg, &item);
-
-        role = json_is_object(msg) ? json_object_get(msg, "role") : NULL;
-        content = json_is_object(msg) ? json_object_get(msg, "content")
-                                      : NULL;
-
-        ngx_http_airouter_api_value(role, &rv);
-        ngx_http_airouter_api_value(content, &cv);
-
-        if (airouter_params_check_message(i, item.kind, rv.kind,
-                json_is_string(role) ? json_string_value(role) : NULL,
-                json_is_string(role) ? json_string_length(role) : 0,
-                cv.kind, err)
-            != 0)
-        {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* A jansson value as the parameter table sees it; kind 0 for NULL. */
-static void
-ngx_http_airouter_api_value(json_t *v, airouter_json_value_t *out)
-{
-    out->number = 0;
-    out->length = 0;
-
-    switch (v ? json_typeof(v) : JSON_NULL) {
-
-    case JSON_OBJECT:
-        out->kind = AIROUTER_JSON_OBJECT;
-        break;
-
-    case JSON_ARRAY:
-        out->kind = AIROUTER_JSON_ARRAY;
-        out->length = json_array_size(v);
-        break;
-
-    case JSON_STRING:
-        out->kind = AIROUTER_JSON_STRING;
-        break;
-
-    case JSON_INTEGER:
-        out->kind = AIROUTER_JSON_INT;
-        out->number = (double) json_integer_value(v);
-        break;
-
-    case JSON_REAL:
-        out->kind = AIROUTER_JSON_REAL;
-        out->number = json_real_value(v);
-        break;
-
-    case JSON_TRUE:
-    case JSON_FALSE:
-        out->kind = AIROUTER_JSON_BOOL;
-        break;
-
-    default:
-        out->kind = AIROUTER_JSON_NULL;
-        break;
-    }
-
-    if (v == NULL) {
-        out->kind = 0;
-    }
 }
 
 

@@ -9,7 +9,9 @@
  * the key; null always passes; a type refusal depends on the kind alone
  * (the same kind with any number or length is refused the same way);
  * range refusals are only for numbers and arrays; checking twice gives
- * the same answer.
+ * the same answer; the API's whole-body check (airouter_params_json_body)
+ * refuses exactly when a member or a message is refused, with the first
+ * of those refusals.
  */
 
 #include <string.h>
@@ -17,23 +19,24 @@
 #include <jansson.h>
 
 #include "fuzz.h"
-#include "airouter_params.h"
+#include "airouter_params_json.h"
 
 
-static void check_member(unsigned ep, const char *key, size_t klen,
-    json_t *v);
-static void check_messages(json_t *msgs);
+static int check_member(unsigned ep, const char *key, size_t klen,
+    json_t *v, airouter_params_error_t *first);
+static int check_messages(json_t *msgs, airouter_params_error_t *first);
 static void check_error(const airouter_params_error_t *err);
-static void value_of(json_t *v, airouter_json_value_t *out);
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t      klen;
-    json_t     *root, *v;
-    unsigned    ep;
-    const char *key;
+    int                      rc, refused;
+    size_t                   klen;
+    json_t                  *root, *v;
+    unsigned                 ep;
+    const char              *key;
+    airouter_params_error_t  first, body;
 
     static const unsigned  eps[] = {
         AIROUTER_PARAMS_CHAT, AIROUTER_PARAMS_COMPLETIONS,
@@ -52,13 +55,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     if (json_is_object(root)) {
+        refused = 0;
+
         json_object_keylen_foreach(root, key, klen, v) {
-            check_member(ep, key, klen, v);
+            if (check_member(ep, key, klen, v, refused ? NULL : &first)) {
+                refused = 1;
+            }
         }
 
         v = json_object_get(root, "messages");
-        if (ep == AIROUTER_PARAMS_CHAT && json_is_array(v)) {
-            check_messages(v);
+        if (ep == AIROUTER_PARAMS_CHAT && json_is_array(v)
+            && check_messages(v, refused ? NULL : &first))
+        {
+            refused = 1;
+        }
+
+        /* the API's whole-body check: the first refusal met, or none */
+        rc = airouter_params_json_body(ep, root, &body);
+        FUZZ_CHECK((rc != 0) == refused, "body check %d, members %d", rc,
+                   refused);
+
+        if (refused) {
+            FUZZ_CHECK(strcmp(body.param, first.param) == 0
+                       && strcmp(body.code, first.code) == 0
+                       && strcmp(body.message, first.message) == 0,
+                       "body check refused '%s', the members '%s'",
+                       body.param, first.param);
         }
     }
 
@@ -68,14 +90,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 
-static void
-check_member(unsigned ep, const char *key, size_t klen, json_t *v)
+/* One member and the oracles on its answer; its refusal into *first. */
+static int
+check_member(unsigned ep, const char *key, size_t klen, json_t *v,
+    airouter_params_error_t *first)
 {
     int                      rc, rc2;
     airouter_json_value_t    value, other;
     airouter_params_error_t  err, err2;
 
-    value_of(v, &value);
+    airouter_params_json_value(v, &value);
 
     memset(&err, 0x55, sizeof(err));
     rc = airouter_params_check(ep, key, klen, &value, &err);
@@ -89,7 +113,11 @@ check_member(unsigned ep, const char *key, size_t klen, json_t *v)
     }
 
     if (rc == 0) {
-        return;
+        return 0;
+    }
+
+    if (first) {
+        *first = err;
     }
 
     check_error(&err);
@@ -118,33 +146,32 @@ check_member(unsigned ep, const char *key, size_t klen, json_t *v)
                                  |AIROUTER_JSON_ARRAY),
                    "%s for a kind that has no range", err.code);
     }
+
+    return -1;
 }
 
 
-static void
-check_messages(json_t *msgs)
+/* Each item of "messages"; the first refusal into *first. */
+static int
+check_messages(json_t *msgs, airouter_params_error_t *first)
 {
-    int                      rc;
+    int                      rc, refused;
     size_t                   i;
-    json_t                  *msg, *role, *content;
-    airouter_json_value_t    item, rv, cv;
+    json_t                  *msg, *role;
+    airouter_json_value_t    item, rv;
     airouter_params_error_t  err;
     char                     prefix[32];
 
+    refused = 0;
+
     json_array_foreach(msgs, i, msg) {
-        value_of(msg, &item);
+        airouter_params_json_value(msg, &item);
 
         role = json_is_object(msg) ? json_object_get(msg, "role") : NULL;
-        content = json_is_object(msg) ? json_object_get(msg, "content")
-                                      : NULL;
-        value_of(role, &rv);
-        value_of(content, &cv);
+        airouter_params_json_value(role, &rv);
 
         memset(&err, 0x55, sizeof(err));
-        rc = airouter_params_check_message(i, item.kind, rv.kind,
-                 json_is_string(role) ? json_string_value(role) : NULL,
-                 json_is_string(role) ? json_string_length(role) : 0,
-                 cv.kind, &err);
+        rc = airouter_params_json_message(i, msg, &err);
 
         if (rc == 0) {
             FUZZ_CHECK(item.kind == AIROUTER_JSON_OBJECT
@@ -160,7 +187,15 @@ check_messages(json_t *msgs)
         snprintf(prefix, sizeof(prefix), "messages[%zu]", i);
         FUZZ_CHECK(strncmp(err.param, prefix, strlen(prefix)) == 0,
                    "param '%s' for message %zu", err.param, i);
+
+        if (first && !refused) {
+            *first = err;
+        }
+
+        refused = 1;
     }
+
+    return refused;
 }
 
 
@@ -200,54 +235,5 @@ check_error(const airouter_params_error_t *err)
         snprintf(needle, sizeof(needle), "'%s'", err->param);
         FUZZ_CHECK(strstr(err->message, needle) != NULL,
                    "message '%s' without '%s'", err->message, err->param);
-    }
-}
-
-
-/* As ngx_http_airouter_api.c reads a jansson value; kind 0: absent. */
-static void
-value_of(json_t *v, airouter_json_value_t *out)
-{
-    out->number = 0;
-    out->length = 0;
-
-    if (v == NULL) {
-        out->kind = 0;
-        return;
-    }
-
-    switch (json_typeof(v)) {
-
-    case JSON_OBJECT:
-        out->kind = AIROUTER_JSON_OBJECT;
-        break;
-
-    case JSON_ARRAY:
-        out->kind = AIROUTER_JSON_ARRAY;
-        out->length = json_array_size(v);
-        break;
-
-    case JSON_STRING:
-        out->kind = AIROUTER_JSON_STRING;
-        break;
-
-    case JSON_INTEGER:
-        out->kind = AIROUTER_JSON_INT;
-        out->number = (double) json_integer_value(v);
-        break;
-
-    case JSON_REAL:
-        out->kind = AIROUTER_JSON_REAL;
-        out->number = json_real_value(v);
-        break;
-
-    case JSON_TRUE:
-    case JSON_FALSE:
-        out->kind = AIROUTER_JSON_BOOL;
-        break;
-
-    default:
-        out->kind = AIROUTER_JSON_NULL;
-        break;
     }
 }
