@@ -105,6 +105,15 @@ static ngx_http_airouter_deny_e ngx_http_airouter_stats_budgets_locked(
     ngx_http_airouter_stats_sh_t *sh, airouter_config_t *acf,
     const airouter_apikey_t *key, uint32_t today,
     ngx_http_airouter_stats_use_t *use);
+static ngx_int_t ngx_http_airouter_stats_check(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_uint_t admit, double estimate,
+    ngx_int_t *rc);
+static ngx_http_airouter_deny_e ngx_http_airouter_stats_rate_locked(
+    ngx_http_airouter_stats_sh_t *sh, ngx_slab_pool_t *shpool,
+    const airouter_apikey_t *key, ngx_uint_t *bit);
+static void ngx_http_airouter_stats_hold_locked(
+    ngx_http_airouter_stats_sh_t *sh, ngx_slab_pool_t *shpool,
+    ngx_http_airouter_ctx_t *ctx, uint32_t today, double estimate);
 static void ngx_http_airouter_stats_unreserve_locked(
     ngx_http_airouter_stats_sh_t *sh, ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_stats_release(void *data);
@@ -558,14 +567,39 @@ ngx_int_t
 ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc)
 {
-    uint32_t                         today, minute;
+    return ngx_http_airouter_stats_check(r, ctx, 1, 0, rc);
+}
+
+
+ngx_int_t
+ngx_http_airouter_stats_reserve(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, double estimate, ngx_int_t *rc)
+{
+    return ngx_http_airouter_stats_check(r, ctx, 0, estimate, rc);
+}
+
+
+/*
+ * The two steps of admission share this: the budgets under the zone's
+ * lock, then admit's rate or reserve's hold when they pass, or the
+ * refusal counted as throttled when they do not; the 429 after the lock.
+ * admit (the access phase) checks the rate; reserve (after routing, the
+ * budgets checked again: others may have spent or reserved since) holds
+ * estimate.
+ */
+static ngx_int_t
+ngx_http_airouter_stats_check(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_uint_t admit, double estimate,
+    ngx_int_t *rc)
+{
+    uint32_t                         today;
     ngx_uint_t                       bit;
     ngx_slab_pool_t                 *shpool;
     airouter_config_t               *acf;
+    ngx_pool_cleanup_t              *cln;
     const airouter_apikey_t         *key;
     ngx_http_airouter_deny_e         deny;
     ngx_http_airouter_stats_sh_t    *sh;
-    ngx_http_airouter_stats_node_t  *sn;
     ngx_http_airouter_stats_use_t    use;
 
     sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
@@ -575,40 +609,37 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
 
     acf = ctx->amcf->config;
     key = ctx->key;
-    bit = 0;
 
-    if (!ngx_http_airouter_stats_limited(acf, key, 1)) {
+    if (!ngx_http_airouter_stats_limited(acf, key, admit)) {
         return NGX_OK;
     }
 
+    if (!admit) {
+        /* the release, should the log phase not run for this request */
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
+        }
+
+        cln->handler = ngx_http_airouter_stats_release;
+        cln->data = ctx;
+    }
+
     today = ngx_http_airouter_stats_today();
-    minute = (uint32_t) (ngx_time() / 60);
+    bit = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, &use);
 
-    if (deny == NGX_HTTP_AIROUTER_DENY_NONE && key && key->rate_limit > 0) {
-        sn = ngx_http_airouter_stats_get(sh, shpool, 0,
-                                         NGX_HTTP_AIROUTER_STATS_RATE,
-                                         (u_char *) key->name,
-                                         ngx_strlen(key->name));
-        if (sn) {
-            if (sn->minute != minute) {
-                sn->minute = minute;
-                sn->count = 0;
-                sn->refused = 0;
-            }
+    if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
+        if (admit) {
+            deny = ngx_http_airouter_stats_rate_locked(sh, shpool, key, &bit);
 
-            if (sn->count >= (uint32_t) key->rate_limit) {
-                deny = NGX_HTTP_AIROUTER_DENY_RATE;
-                bit = (sn->refused & NGX_HTTP_AIROUTER_REFUSED_RATE)
-                      ? 0 : NGX_HTTP_AIROUTER_REFUSED_RATE;
-                sn->refused |= NGX_HTTP_AIROUTER_REFUSED_RATE;
-
-            } else {
-                sn->count++;
-            }
+        } else {
+            ngx_http_airouter_stats_hold_locked(sh, shpool, ctx, today,
+                                                estimate);
         }
     }
 
@@ -620,6 +651,12 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
+        if (!admit) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "airouter: %.8f USD reserved on day %uD",
+                           estimate, today);
+        }
+
         return NGX_OK;
     }
 
@@ -629,89 +666,82 @@ ngx_http_airouter_stats_admit(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_airouter_stats_reserve(ngx_http_request_t *r,
-    ngx_http_airouter_ctx_t *ctx, double estimate, ngx_int_t *rc)
+/*
+ * The key's request rate, under the zone's lock: one more request in its
+ * current minute, or DENY_RATE with *bit the REFUSED_RATE bit when it is
+ * the minute's first refusal (logged; the others at debug).
+ */
+static ngx_http_airouter_deny_e
+ngx_http_airouter_stats_rate_locked(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, const airouter_apikey_t *key, ngx_uint_t *bit)
 {
-    uint32_t                         today;
-    ngx_uint_t                       bit;
-    ngx_slab_pool_t                 *shpool;
-    airouter_config_t               *acf;
-    ngx_pool_cleanup_t              *cln;
-    const airouter_apikey_t         *key;
-    ngx_http_airouter_deny_e         deny;
-    ngx_http_airouter_stats_sh_t    *sh;
+    uint32_t                         minute;
     ngx_http_airouter_stats_node_t  *sn;
-    ngx_http_airouter_stats_use_t    use;
 
-    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
-    if (sh == NULL) {
-        return NGX_OK;
+    if (key == NULL || key->rate_limit <= 0) {
+        return NGX_HTTP_AIROUTER_DENY_NONE;
     }
 
-    acf = ctx->amcf->config;
-    key = ctx->key;
-
-    if (!ngx_http_airouter_stats_limited(acf, key, 0)) {
-        return NGX_OK;
+    sn = ngx_http_airouter_stats_get(sh, shpool, 0,
+                                     NGX_HTTP_AIROUTER_STATS_RATE,
+                                     (u_char *) key->name,
+                                     ngx_strlen(key->name));
+    if (sn == NULL) {
+        return NGX_HTTP_AIROUTER_DENY_NONE;
     }
 
-    /* the release, should the log phase not run for this request */
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
+    minute = (uint32_t) (ngx_time() / 60);
+
+    if (sn->minute != minute) {
+        sn->minute = minute;
+        sn->count = 0;
+        sn->refused = 0;
     }
 
-    cln->handler = ngx_http_airouter_stats_release;
-    cln->data = ctx;
+    if (sn->count < (uint32_t) key->rate_limit) {
+        sn->count++;
+        return NGX_HTTP_AIROUTER_DENY_NONE;
+    }
 
-    today = ngx_http_airouter_stats_today();
-    bit = 0;
+    *bit = (sn->refused & NGX_HTTP_AIROUTER_REFUSED_RATE)
+           ? 0 : NGX_HTTP_AIROUTER_REFUSED_RATE;
+    sn->refused |= NGX_HTTP_AIROUTER_REFUSED_RATE;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    return NGX_HTTP_AIROUTER_DENY_RATE;
+}
 
-    /* checked again: others may have spent or reserved since admission */
-    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, &use);
 
-    if (deny != NGX_HTTP_AIROUTER_DENY_NONE) {
-        bit = ngx_http_airouter_stats_throttled_locked(sh, shpool, key, today,
-                                                       deny);
+/* estimate held on the day's total and the key, under the zone's lock. */
+static void
+ngx_http_airouter_stats_hold_locked(ngx_http_airouter_stats_sh_t *sh,
+    ngx_slab_pool_t *shpool, ngx_http_airouter_ctx_t *ctx, uint32_t today,
+    double estimate)
+{
+    ngx_http_airouter_stats_node_t  *sn;
 
-    } else if (estimate > 0) {
+    if (estimate <= 0) {
+        return;
+    }
+
+    sn = ngx_http_airouter_stats_get(sh, shpool, today,
+                                     NGX_HTTP_AIROUTER_STATS_TOTAL,
+                                     (u_char *) "", 0);
+    if (sn) {
+        sn->reserved += estimate;
+    }
+
+    if (ctx->key) {
         sn = ngx_http_airouter_stats_get(sh, shpool, today,
-                                         NGX_HTTP_AIROUTER_STATS_TOTAL,
-                                         (u_char *) "", 0);
+                                         NGX_HTTP_AIROUTER_STATS_KEY,
+                                         (u_char *) ctx->key->name,
+                                         ngx_strlen(ctx->key->name));
         if (sn) {
             sn->reserved += estimate;
         }
-
-        if (key) {
-            sn = ngx_http_airouter_stats_get(sh, shpool, today,
-                                             NGX_HTTP_AIROUTER_STATS_KEY,
-                                             (u_char *) key->name,
-                                             ngx_strlen(key->name));
-            if (sn) {
-                sn->reserved += estimate;
-            }
-        }
-
-        ctx->reserved = estimate;
-        ctx->reserved_day = today;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "airouter: %.8f USD reserved on day %uD",
-                       estimate, today);
-        return NGX_OK;
-    }
-
-    *rc = ngx_http_airouter_stats_refuse(r, ctx, deny, &use, bit);
-
-    return NGX_DECLINED;
+    ctx->reserved = estimate;
+    ctx->reserved_day = today;
 }
 
 
