@@ -129,6 +129,15 @@ static int airouter_rank_better(const airouter_catalog_t *cat,
     const airouter_candidate_t *a, const airouter_candidate_t *b);
 static void airouter_rank_sift(const airouter_catalog_t *cat,
     airouter_candidate_t *h, size_t n, size_t i);
+static double airouter_live_filter_speed(void *ctx, uint32_t channel,
+    uint32_t model);
+static double airouter_live_filter_reliability(void *ctx, uint32_t channel,
+    uint32_t model);
+static int airouter_live_filter_measure(void *ctx, uint32_t channel,
+    uint32_t model, airouter_live_measure_t *m);
+static int airouter_live_filter_reachable(void *ctx, uint32_t channel);
+static int airouter_live_filter_available(void *ctx, uint32_t channel,
+    uint32_t model);
 static int airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
     const airouter_catalog_model_t *m);
 static long airouter_rank_names(const airouter_channel_t *ch,
@@ -1860,4 +1869,76 @@ airouter_rank_hist_quantile(const float *hist, double q)
     hi = airouter_rank_hist_bound(i);
 
     return lo + (hi - lo) * ((target - cum) / hist[i]);
+}
+
+
+void
+airouter_live_filter(airouter_live_t *live, airouter_live_filter_t *f,
+    airouter_live_keep_pt keep, void *data)
+{
+    f->inner = *live;
+    f->keep = keep;
+    f->data = data;
+
+    /* what the wrapped view leaves to the defaults, the filter does too */
+    live->speed = f->inner.speed ? airouter_live_filter_speed : NULL;
+    live->reliability = f->inner.reliability
+                        ? airouter_live_filter_reliability : NULL;
+    live->measure = f->inner.measure ? airouter_live_filter_measure : NULL;
+    live->reachable = f->inner.reachable ? airouter_live_filter_reachable
+                                         : NULL;
+    live->available = airouter_live_filter_available;
+    live->ctx = f;
+}
+
+
+static double
+airouter_live_filter_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    airouter_live_filter_t *f = ctx;
+
+    return f->inner.speed(f->inner.ctx, channel, model);
+}
+
+
+static double
+airouter_live_filter_reliability(void *ctx, uint32_t channel,
+    uint32_t model)
+{
+    airouter_live_filter_t *f = ctx;
+
+    return f->inner.reliability(f->inner.ctx, channel, model);
+}
+
+
+static int
+airouter_live_filter_measure(void *ctx, uint32_t channel, uint32_t model,
+    airouter_live_measure_t *m)
+{
+    airouter_live_filter_t *f = ctx;
+
+    return f->inner.measure(f->inner.ctx, channel, model, m);
+}
+
+
+static int
+airouter_live_filter_reachable(void *ctx, uint32_t channel)
+{
+    airouter_live_filter_t *f = ctx;
+
+    return f->inner.reachable(f->inner.ctx, channel);
+}
+
+
+static int
+airouter_live_filter_available(void *ctx, uint32_t channel, uint32_t model)
+{
+    airouter_live_filter_t *f = ctx;
+
+    if (!f->keep(f->data, channel, model)) {
+        return 0;
+    }
+
+    return f->inner.available
+           ? f->inner.available(f->inner.ctx, channel, model) : 1;
 }

@@ -166,6 +166,29 @@ typedef struct {
 } airouter_live_t;
 
 
+/*
+ * A view that takes entries out of another one (a channel whose day's
+ * quota or balance is spent, one an admin switched off): available() asks
+ * keep first, then the wrapped view; every other callback (speed,
+ * reliability, measure, reachable) passes through, so a callback added to
+ * airouter_live_t is added here once, not in each filter.
+ * airouter_live_filter() makes *live that view, f keeping the old one in
+ * inner; f must outlive the airouter_route() calls that read live.
+ * Filters stack: each wraps what the one before left.
+ */
+typedef int (*airouter_live_keep_pt)(void *data, uint32_t channel,
+    uint32_t model);
+
+typedef struct {
+    airouter_live_t          inner;
+    airouter_live_keep_pt    keep;
+    void                    *data;
+} airouter_live_filter_t;
+
+void airouter_live_filter(airouter_live_t *live, airouter_live_filter_t *f,
+    airouter_live_keep_pt keep, void *data);
+
+
 /* Each endpoint picks models of one kind (airouter_route_endpoint_kind). */
 typedef enum {
     AIROUTER_ENDPOINT_CHAT = 0,

@@ -104,15 +104,8 @@ static void ngx_http_airouter_balance_start(ngx_http_airouter_bal_t *b,
 static void ngx_http_airouter_balance_answer(ngx_http_airouter_fetch_t *f);
 static void ngx_http_airouter_balance_done(
     ngx_http_airouter_bal_check_t *c);
-static int ngx_http_airouter_balance_available(void *ctx, uint32_t channel,
+static int ngx_http_airouter_balance_keep(void *data, uint32_t channel,
     uint32_t model);
-static double ngx_http_airouter_balance_speed(void *ctx, uint32_t channel,
-    uint32_t model);
-static double ngx_http_airouter_balance_reliability(void *ctx,
-    uint32_t channel, uint32_t model);
-static int ngx_http_airouter_balance_measure(void *ctx, uint32_t channel,
-    uint32_t model, airouter_live_measure_t *m);
-static int ngx_http_airouter_balance_reachable(void *ctx, uint32_t channel);
 static void ngx_http_airouter_balance_on_block(
     ngx_http_airouter_main_conf_t *amcf, const char *channel,
     ngx_str_t *model, ngx_int_t key, ngx_uint_t scope,
@@ -839,7 +832,6 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_bal_sh_t    *bs;
     ngx_http_airouter_bal_chan_t  *cs;
 
-    filter->live = *live;
     filter->cat = cat;
     filter->held = NULL;
 
@@ -871,12 +863,8 @@ ngx_http_airouter_balance_bind(ngx_http_airouter_main_conf_t *amcf,
         return NGX_OK;
     }
 
-    live->speed = ngx_http_airouter_balance_speed;
-    live->reliability = ngx_http_airouter_balance_reliability;
-    live->measure = ngx_http_airouter_balance_measure;
-    live->reachable = ngx_http_airouter_balance_reachable;
-    live->available = ngx_http_airouter_balance_available;
-    live->ctx = filter;
+    airouter_live_filter(live, &filter->filter, ngx_http_airouter_balance_keep,
+                         filter);
 
     return NGX_OK;
 }
@@ -901,64 +889,20 @@ ngx_http_airouter_balance_held(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
+/* A held channel's paid models are out; free and local ones stay. */
 static int
-ngx_http_airouter_balance_available(void *ctx, uint32_t channel,
-    uint32_t model)
+ngx_http_airouter_balance_keep(void *data, uint32_t channel, uint32_t model)
 {
     const airouter_catalog_model_t      *m;
-    ngx_http_airouter_balance_filter_t  *f = ctx;
+    ngx_http_airouter_balance_filter_t  *f = data;
 
-    if (f->held[channel]) {
-        m = airouter_catalog_model(f->cat, model);
-
-        /* free and local models cost nothing: they stay */
-        if (!(m->flags & (AIROUTER_MODEL_FREE | AIROUTER_MODEL_LOCAL))) {
-            return 0;
-        }
+    if (!f->held[channel]) {
+        return 1;
     }
 
-    return f->live.available ? f->live.available(f->live.ctx, channel, model)
-                             : 1;
-}
+    m = airouter_catalog_model(f->cat, model);
 
-
-static double
-ngx_http_airouter_balance_speed(void *ctx, uint32_t channel, uint32_t model)
-{
-    ngx_http_airouter_balance_filter_t  *f = ctx;
-
-    return f->live.speed ? f->live.speed(f->live.ctx, channel, model) : 0.5;
-}
-
-
-static double
-ngx_http_airouter_balance_reliability(void *ctx, uint32_t channel,
-    uint32_t model)
-{
-    ngx_http_airouter_balance_filter_t  *f = ctx;
-
-    return f->live.reliability
-           ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
-}
-
-
-static int
-ngx_http_airouter_balance_measure(void *ctx, uint32_t channel, uint32_t model,
-    airouter_live_measure_t *m)
-{
-    ngx_http_airouter_balance_filter_t  *f = ctx;
-
-    return f->live.measure ? f->live.measure(f->live.ctx, channel, model, m)
-                           : -1;
-}
-
-
-static int
-ngx_http_airouter_balance_reachable(void *ctx, uint32_t channel)
-{
-    ngx_http_airouter_balance_filter_t  *f = ctx;
-
-    return f->live.reachable ? f->live.reachable(f->live.ctx, channel) : 1;
+    return (m->flags & (AIROUTER_MODEL_FREE | AIROUTER_MODEL_LOCAL)) != 0;
 }
 
 

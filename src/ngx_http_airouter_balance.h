@@ -51,7 +51,7 @@ ngx_int_t ngx_http_airouter_balance_info(ngx_http_airouter_main_conf_t *amcf,
  * filter is the caller's storage for the wrapper's state.
  */
 typedef struct {
-    airouter_live_t              live;
+    airouter_live_filter_t       filter;       /* what it wraps */
     const airouter_catalog_t    *cat;
     u_char                      *held;         /* [nchannels] */
 } ngx_http_airouter_balance_filter_t;

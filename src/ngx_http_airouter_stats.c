@@ -127,14 +127,7 @@ static ngx_int_t ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_airouter_stats_log_handler(ngx_http_request_t *r);
 static void ngx_http_airouter_stats_from(ngx_http_airouter_stats_counters_t *c,
     ngx_http_airouter_ctx_t *ctx);
-static double ngx_http_airouter_stats_speed(void *ctx, uint32_t channel,
-    uint32_t model);
-static double ngx_http_airouter_stats_reliability(void *ctx,
-    uint32_t channel, uint32_t model);
-static int ngx_http_airouter_stats_measure(void *ctx, uint32_t channel,
-    uint32_t model, airouter_live_measure_t *m);
-static int ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel);
-static int ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
+static int ngx_http_airouter_stats_keep(void *data, uint32_t channel,
     uint32_t model);
 static void ngx_http_airouter_stats_quota_node(const airouter_channel_t *ch,
     ngx_http_airouter_stats_node_t *sn, ngx_http_airouter_stats_quota_t *q);
@@ -1009,7 +1002,6 @@ ngx_http_airouter_stats_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_http_airouter_stats_node_t  *sn;
     ngx_http_airouter_stats_quota_t  quota;
 
-    f->live = *live;
     f->off = NULL;
 
     sh = ngx_http_airouter_stats_sh(amcf, &shpool);
@@ -1082,69 +1074,19 @@ done:
         return NGX_OK;
     }
 
-    live->speed = ngx_http_airouter_stats_speed;
-    live->reliability = ngx_http_airouter_stats_reliability;
-    live->measure = ngx_http_airouter_stats_measure;
-    live->reachable = ngx_http_airouter_stats_reachable;
-    live->available = ngx_http_airouter_stats_available;
-    live->ctx = f;
+    airouter_live_filter(live, &f->filter, ngx_http_airouter_stats_keep, f);
 
     return NGX_OK;
 }
 
 
-static double
-ngx_http_airouter_stats_speed(void *ctx, uint32_t channel, uint32_t model)
-{
-    ngx_http_airouter_stats_filter_t *f = ctx;
-
-    return f->live.speed ? f->live.speed(f->live.ctx, channel, model) : 0.5;
-}
-
-
-static double
-ngx_http_airouter_stats_reliability(void *ctx, uint32_t channel,
-    uint32_t model)
-{
-    ngx_http_airouter_stats_filter_t *f = ctx;
-
-    return f->live.reliability
-           ? f->live.reliability(f->live.ctx, channel, model) : 0.5;
-}
-
-
+/* The daily limits' filter: a channel used up or switched off is out. */
 static int
-ngx_http_airouter_stats_measure(void *ctx, uint32_t channel, uint32_t model,
-    airouter_live_measure_t *m)
+ngx_http_airouter_stats_keep(void *data, uint32_t channel, uint32_t model)
 {
-    ngx_http_airouter_stats_filter_t  *f = ctx;
+    ngx_http_airouter_stats_filter_t *f = data;
 
-    return f->live.measure ? f->live.measure(f->live.ctx, channel, model, m)
-                           : -1;
-}
-
-
-static int
-ngx_http_airouter_stats_reachable(void *ctx, uint32_t channel)
-{
-    ngx_http_airouter_stats_filter_t *f = ctx;
-
-    return f->live.reachable ? f->live.reachable(f->live.ctx, channel) : 1;
-}
-
-
-static int
-ngx_http_airouter_stats_available(void *ctx, uint32_t channel,
-    uint32_t model)
-{
-    ngx_http_airouter_stats_filter_t *f = ctx;
-
-    if (channel < f->nchannels && f->off[channel]) {
-        return 0;
-    }
-
-    return f->live.available ? f->live.available(f->live.ctx, channel, model)
-                             : 1;
+    return !(channel < f->nchannels && f->off[channel]);
 }
 
 

@@ -185,7 +185,7 @@ typedef struct {
 
 /* For the daily limits' filter: see ngx_http_airouter_stats_bind(). */
 typedef struct {
-    airouter_live_t              live;          /* what it wraps */
+    airouter_live_filter_t       filter;        /* what it wraps */
     u_char                      *off;           /* per channel, or NULL */
     ngx_uint_t                   nchannels;
 } ngx_http_airouter_stats_filter_t;

@@ -1,7 +1,8 @@
 /*
  * Ranking and routing (airouter_rank.c, airouter_quality.c): the order of
  * every built-in strategy on a fixed catalogue, each filter, tie-breaking,
- * live state, the bounded candidate list, explain output and statuses.
+ * live state and the filters that wrap it, the bounded candidate list,
+ * explain output and statuses.
  */
 
 #include <math.h>
@@ -1134,6 +1135,143 @@ test_memo(void)
 }
 
 
+/* A view of live state for the filter tests: counts its calls. */
+typedef struct {
+    int                      calls;
+} view_calls_t;
+
+
+static double
+view_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    ((view_calls_t *) ctx)->calls++;
+
+    return 0.1 * channel + 0.01 * model;
+}
+
+
+static double
+view_reliability(void *ctx, uint32_t channel, uint32_t model)
+{
+    ((view_calls_t *) ctx)->calls++;
+
+    return 0.2 * channel + 0.01 * model;
+}
+
+
+static int
+view_measure(void *ctx, uint32_t channel, uint32_t model,
+    airouter_live_measure_t *m)
+{
+    ((view_calls_t *) ctx)->calls++;
+
+    if (channel == 9) {
+        return -1;
+    }
+
+    memset(m, 0, sizeof(*m));
+    m->ttfb = 100.0 * channel + model;
+
+    return 0;
+}
+
+
+static int
+view_reachable(void *ctx, uint32_t channel)
+{
+    ((view_calls_t *) ctx)->calls++;
+
+    return channel != 3;
+}
+
+
+static int
+view_available(void *ctx, uint32_t channel, uint32_t model)
+{
+    ((view_calls_t *) ctx)->calls++;
+
+    return !(channel == 2 && model == 7);
+}
+
+
+/* keep: everything but channel *data */
+static int
+keep_but(void *data, uint32_t channel, uint32_t model)
+{
+    (void) model;
+
+    return channel != *(uint32_t *) data;
+}
+
+
+/*
+ * airouter_live_filter: available() is keep AND the wrapped view's;
+ * speed, reliability, measure and reachable are the wrapped view's; a callback the
+ * wrapped view leaves NULL stays NULL (the ranking's default); filters
+ * stack.
+ */
+static void
+test_live_filter(void)
+{
+    uint32_t                 out1, out5;
+    view_calls_t             calls;
+    airouter_live_measure_t  meas;
+    airouter_live_t          live, bare;
+    airouter_live_filter_t   f1, f2, fb;
+
+    memset(&calls, 0, sizeof(calls));
+    live.speed = view_speed;
+    live.reliability = view_reliability;
+    live.measure = view_measure;
+    live.reachable = view_reachable;
+    live.available = view_available;
+    live.ctx = &calls;
+
+    out1 = 1;
+    airouter_live_filter(&live, &f1, keep_but, &out1);
+
+    UNIT_CHECK(live.ctx == &f1 && f1.inner.ctx == &calls, "wrapped");
+    UNIT_CHECK(live.speed(live.ctx, 4, 2) == view_speed(&calls, 4, 2)
+               && live.reliability(live.ctx, 4, 2)
+                  == view_reliability(&calls, 4, 2),
+               "speed and reliability pass through");
+    UNIT_CHECK(live.reachable(live.ctx, 0) == 1
+               && live.reachable(live.ctx, 3) == 0, "reachable passes");
+    UNIT_CHECK(live.measure(live.ctx, 4, 2, &meas) == 0
+               && meas.ttfb == 402.0
+               && live.measure(live.ctx, 9, 0, &meas) == -1,
+               "measure passes through");
+    UNIT_CHECK(live.available(live.ctx, 0, 0) == 1, "kept and available");
+    UNIT_CHECK(live.available(live.ctx, 1, 0) == 0, "taken out by keep");
+    UNIT_CHECK(live.available(live.ctx, 2, 7) == 0,
+               "kept but not available below");
+
+    calls.calls = 0;
+    (void) live.available(live.ctx, 1, 0);
+    UNIT_CHECK(calls.calls == 0, "keep refuses without asking below");
+
+    /* a second filter on the first: both take their channel out */
+    out5 = 5;
+    airouter_live_filter(&live, &f2, keep_but, &out5);
+    UNIT_CHECK(live.available(live.ctx, 1, 0) == 0
+               && live.available(live.ctx, 5, 0) == 0
+               && live.available(live.ctx, 2, 7) == 0
+               && live.available(live.ctx, 4, 0) == 1, "filters stack");
+    UNIT_CHECK(live.speed(live.ctx, 6, 1) == view_speed(&calls, 6, 1),
+               "speed through two filters");
+
+    /* a view without callbacks: the filter adds only available */
+    memset(&bare, 0, sizeof(bare));
+    airouter_live_filter(&bare, &fb, keep_but, &out1);
+    UNIT_CHECK(bare.speed == NULL && bare.reliability == NULL
+               && bare.measure == NULL && bare.reachable == NULL,
+               "NULL callbacks stay NULL");
+    UNIT_CHECK(bare.available(bare.ctx, 0, 0) == 1
+               && bare.available(bare.ctx, 1, 0) == 0,
+               "available without a wrapped one");
+}
+
+
 int
 main(void)
 {
@@ -1144,6 +1282,7 @@ main(void)
     test_endpoint_kinds();
     test_statuses();
     test_memo();
+    test_live_filter();
     unit_free_all();
 
     UNIT_DONE("test_rank");
