@@ -69,6 +69,9 @@ static int airouter_config_resolve_channel(airouter_yaml_t *y,
 static int airouter_config_finish_auth(airouter_yaml_t *y);
 static int airouter_config_finish_strategy(airouter_yaml_t *y);
 
+static int airouter_config_provider(airouter_yaml_t *y, const char *name,
+    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
+    void *obj);
 static int airouter_config_providers(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
@@ -109,6 +112,9 @@ static int airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_default_strategy(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_strategy_entry(airouter_yaml_t *y, const char *name,
+    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
+    void *obj);
 static int airouter_config_strategies(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_strategy_weights(airouter_yaml_t *y,
@@ -1197,85 +1203,53 @@ static int
 airouter_config_providers(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj)
 {
-    int                   rc;
-    size_t                i, n;
-    const char           *name;
-    yaml_node_t          *value;
-    yaml_node_pair_t     *pair;
-    airouter_pos_t        pos;
+    airouter_config_t  *cf = obj;
+
+    /* channels point at providers only after both files are read */
+    return airouter_yaml_named(y, node, path, "provider",
+                               (void **) &cf->providers, cf->nproviders,
+                               sizeof(airouter_provider_t),
+                               airouter_config_provider, cf);
+}
+
+
+/* One provider: a new name (a second one is an error) and its fields. */
+static int
+airouter_config_provider(airouter_yaml_t *y, const char *name,
+    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
+    void *obj)
+{
+    size_t                i;
     airouter_config_t    *cf;
-    airouter_provider_t  *pr, *all;
-    char                  sub[AIROUTER_YAML_PATH];
+    airouter_provider_t  *pr;
 
     cf = obj;
 
-    rc = airouter_yaml_named_map(y, node, path, "provider", &n);
-    if (rc != 1) {
-        return rc;
+    for (i = 0; i < cf->nproviders; i++) {
+        if (strcmp(cf->providers[i].name, name) == 0) {
+            return airouter_yaml_error(y, pos,
+                                       "duplicate provider \"%s\" "
+                                       "(first at %s:%u:%u)", name,
+                                       cf->providers[i].pos.file,
+                                       cf->providers[i].pos.line,
+                                       cf->providers[i].pos.column);
+        }
     }
 
-    /* channels point at providers only after both files are read */
-    all = airouter_yaml_alloc(y, (cf->nproviders + n)
-                                   * sizeof(airouter_provider_t));
-    if (all == NULL) {
+    pr = &cf->providers[cf->nproviders];
+
+    pr->name = airouter_yaml_strdup(y, name);
+    if (pr->name == NULL) {
         return AIROUTER_YAML_ERROR;
     }
 
-    if (cf->nproviders) {
-        memcpy(all, cf->providers,
-               cf->nproviders * sizeof(airouter_provider_t));
-    }
+    pr->pos = *pos;
+    pr->dialect = -1;
+    pr->responses_api = -1;
+    cf->nproviders++;
 
-    cf->providers = all;
-
-    for (pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top;
-         pair++)
-    {
-        rc = airouter_yaml_map_name(y, pair, path, "provider", &value,
-                                    &name, &pos);
-        if (rc != 1) {
-            if (rc == 0) {
-                continue;
-            }
-
-            return rc;
-        }
-
-        for (i = 0; i < cf->nproviders; i++) {
-            if (strcmp(cf->providers[i].name, name) == 0) {
-                return airouter_yaml_error(y, &pos,
-                                           "duplicate provider \"%s\" "
-                                           "(first at %s:%u:%u)", name,
-                                           cf->providers[i].pos.file,
-                                           cf->providers[i].pos.line,
-                                           cf->providers[i].pos.column);
-            }
-        }
-
-        pr = &cf->providers[cf->nproviders];
-
-        pr->name = airouter_yaml_strdup(y, name);
-        if (pr->name == NULL) {
-            return AIROUTER_YAML_ERROR;
-        }
-
-        pr->pos = pos;
-        pr->dialect = -1;
-        pr->responses_api = -1;
-        cf->nproviders++;
-
-        airouter_yaml_subpath(sub, path, name);
-
-        if (airouter_yaml_walk(y, value, sub,
-                               airouter_config_provider_fields, pr)
-            != AIROUTER_YAML_OK)
-        {
-            return AIROUTER_YAML_ERROR;
-        }
-    }
-
-    return AIROUTER_YAML_OK;
+    return airouter_yaml_walk(y, value, path, airouter_config_provider_fields,
+                              pr);
 }
 
 
@@ -1305,11 +1279,10 @@ airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     if (node->type != YAML_SEQUENCE_NODE) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" expected a list of channels, "
-                                   "got %s", path,
-                                   airouter_yaml_kind(node));
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" expected a list of channels, "
+                                      "got %s", path,
+                                      airouter_yaml_kind(node));
     }
 
     n = (size_t) (node->data.sequence.items.top
@@ -1535,7 +1508,6 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
     yaml_node_t         *key, *value;
     yaml_node_item_t    *it;
     yaml_node_pair_t    *pair;
-    airouter_pos_t       pos;
     airouter_alias_t    *al;
     airouter_channel_t  *ch;
     char                 sub[AIROUTER_YAML_PATH];
@@ -1547,11 +1519,10 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
             return AIROUTER_YAML_OK;
         }
 
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be a mapping alias: target "
-                                   "or a list of {alias, target}, got "
-                                   "a string", path);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be a mapping alias: target "
+                                      "or a list of {alias, target}, got "
+                                      "a string", path);
     }
 
     if (node->type == YAML_MAPPING_NODE) {
@@ -1592,10 +1563,9 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
             if (key->type != YAML_SCALAR_NODE
                 || key->data.scalar.value[0] == '\0')
             {
-                pos = airouter_yaml_pos(y, key);
-                return airouter_yaml_error(y, &pos,
-                                           "an alias in \"%s\" must be a "
-                                           "non-empty string", path);
+                return airouter_yaml_error_at(y, key,
+                                              "an alias in \"%s\" must be a "
+                                              "non-empty string", path);
             }
 
             if (airouter_yaml_key(y, key, path) != AIROUTER_YAML_OK) {
@@ -1612,10 +1582,9 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
             }
 
             if (al->target == NULL || al->target[0] == '\0') {
-                pos = airouter_yaml_pos(y, value);
-                return airouter_yaml_error(y, &pos,
-                                           "\"%s\" needs a target model",
-                                           sub);
+                return airouter_yaml_error_at(y, value,
+                                              "\"%s\" needs a target model",
+                                              sub);
             }
 
             al->alias = airouter_yaml_strdup(y,
@@ -1654,10 +1623,9 @@ airouter_config_channel_aliases(airouter_yaml_t *y,
         if (al->alias == NULL || al->alias[0] == '\0'
             || al->target == NULL || al->target[0] == '\0')
         {
-            pos = airouter_yaml_pos(y, value);
-            return airouter_yaml_error(y, &pos,
-                                       "\"%s\" needs both alias and target",
-                                       sub);
+            return airouter_yaml_error_at(y, value,
+                                          "\"%s\" needs both alias and target",
+                                          sub);
         }
 
         ch->naliases++;
@@ -1695,7 +1663,6 @@ airouter_config_channel_interval(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj)
 {
     double               hours;
-    airouter_pos_t       pos;
     airouter_channel_t  *ch;
 
     ch = obj;
@@ -1709,10 +1676,9 @@ airouter_config_channel_interval(airouter_yaml_t *y,
     }
 
     if (hours > 0 && hours < 0.1) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be 0 (the global interval) "
-                                   "or at least 0.1, got %g", path, hours);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be 0 (the global interval) "
+                                      "or at least 0.1, got %g", path, hours);
     }
 
     ch->discovery_interval = hours * 3600;
@@ -1787,7 +1753,6 @@ airouter_config_api(airouter_yaml_t *y, yaml_node_t *node, const char *path,
 {
     int             d;
     char           *name;
-    airouter_pos_t  pos;
 
     name = NULL;
 
@@ -1802,9 +1767,8 @@ airouter_config_api(airouter_yaml_t *y, yaml_node_t *node, const char *path,
     d = airouter_dialect_by_name(name, strlen(name));
 
     if (d < 0 || !airouter_dialect_upstream(d)) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos, "\"%s\" must be openai or "
-                                   "anthropic, got \"%s\"", path, name);
+        return airouter_yaml_error_at(y, node, "\"%s\" must be openai or "
+                                      "anthropic, got \"%s\"", path, name);
     }
 
     *dialect = d;
@@ -1925,11 +1889,10 @@ airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     if (node->type != YAML_SEQUENCE_NODE) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" expected a list of "
-                                   "{name, key, ...}, got %s", path,
-                                   airouter_yaml_kind(node));
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" expected a list of "
+                                      "{name, key, ...}, got %s", path,
+                                      airouter_yaml_kind(node));
     }
 
     n = (size_t) (node->data.sequence.items.top
@@ -2029,75 +1992,47 @@ static int
 airouter_config_strategies(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj)
 {
-    int                   rc;
-    size_t                i, n;
-    const char           *name;
-    yaml_node_t          *value;
-    yaml_node_pair_t     *pair;
-    airouter_pos_t        pos;
+    airouter_routing_t  *rt = obj;
+
+    return airouter_yaml_named(y, node, path, "strategy",
+                               (void **) &rt->strategies, rt->nstrategies,
+                               sizeof(airouter_strategy_t),
+                               airouter_config_strategy_entry, rt);
+}
+
+
+/* One strategy: a built-in's name replaces its weights, another adds. */
+static int
+airouter_config_strategy_entry(airouter_yaml_t *y, const char *name,
+    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
+    void *obj)
+{
+    size_t                i;
     airouter_routing_t   *rt;
-    airouter_strategy_t  *all, *st;
-    char                  sub[AIROUTER_YAML_PATH];
+    airouter_strategy_t  *st;
 
     rt = obj;
 
-    rc = airouter_yaml_named_map(y, node, path, "strategy", &n);
-    if (rc != 1) {
-        return rc;
+    for (i = 0; i < rt->nstrategies; i++) {
+        if (strcmp(rt->strategies[i].name, name) == 0) {
+            break;
+        }
     }
 
-    all = airouter_yaml_alloc(y, (rt->nstrategies + n)
-                                   * sizeof(airouter_strategy_t));
-    if (all == NULL) {
-        return AIROUTER_YAML_ERROR;
-    }
+    st = &rt->strategies[i];
 
-    memcpy(all, rt->strategies, rt->nstrategies * sizeof(airouter_strategy_t));
-    rt->strategies = all;
-
-    for (pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top;
-         pair++)
-    {
-        rc = airouter_yaml_map_name(y, pair, path, "strategy", &value,
-                                    &name, &pos);
-        if (rc != 1) {
-            if (rc == 0) {
-                continue;
-            }
-
-            return rc;
-        }
-
-        for (i = 0; i < rt->nstrategies; i++) {
-            if (strcmp(rt->strategies[i].name, name) == 0) {
-                break;
-            }
-        }
-
-        st = &rt->strategies[i];
-
-        if (i == rt->nstrategies) {
-            st->name = airouter_yaml_strdup(y, name);
-            if (st->name == NULL) {
-                return AIROUTER_YAML_ERROR;
-            }
-
-            rt->nstrategies++;
-        }
-
-        st->pos = pos;
-
-        airouter_yaml_subpath(sub, path, name);
-
-        if (airouter_config_strategy_weights(y, value, sub, st)
-            != AIROUTER_YAML_OK)
-        {
+    if (i == rt->nstrategies) {
+        st->name = airouter_yaml_strdup(y, name);
+        if (st->name == NULL) {
             return AIROUTER_YAML_ERROR;
         }
+
+        rt->nstrategies++;
     }
 
-    return AIROUTER_YAML_OK;
+    st->pos = *pos;
+
+    return airouter_config_strategy_weights(y, value, path, st);
 }
 
 
@@ -2122,11 +2057,10 @@ airouter_config_strategy_weights(airouter_yaml_t *y,
     }
 
     if (node->type != YAML_SEQUENCE_NODE) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" expected a list of "
-                                   "{field, weight, order}, got %s", path,
-                                   airouter_yaml_kind(node));
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" expected a list of "
+                                      "{field, weight, order}, got %s", path,
+                                      airouter_yaml_kind(node));
     }
 
     n = (size_t) (node->data.sequence.items.top
@@ -2193,7 +2127,6 @@ airouter_config_weight_field(airouter_yaml_t *y, yaml_node_t *node,
     int                 rc;
     size_t              i, len, nlen;
     const char         *s, *name;
-    airouter_pos_t      pos;
     airouter_weight_t  *w;
 
     w = obj;
@@ -2218,14 +2151,12 @@ airouter_config_weight_field(airouter_yaml_t *y, yaml_node_t *node,
         }
     }
 
-    pos = airouter_yaml_pos(y, node);
-
-    return airouter_yaml_error(y, &pos,
-                               "\"%s\": unknown score \"%.64s\" (known: "
-                               "cost_score, free_score, local_score, "
-                               "parameter_score, context_score, "
-                               "quality_score, speed_score, "
-                               "reliability_score)", path, s);
+    return airouter_yaml_error_at(y, node,
+                                  "\"%s\": unknown score \"%.64s\" (known: "
+                                  "cost_score, free_score, local_score, "
+                                  "parameter_score, context_score, "
+                                  "quality_score, speed_score, "
+                                  "reliability_score)", path, s);
 }
 
 
@@ -2235,7 +2166,6 @@ airouter_config_weight_order(airouter_yaml_t *y, yaml_node_t *node,
 {
     int                 rc;
     const char         *s;
-    airouter_pos_t      pos;
     airouter_weight_t  *w;
 
     w = obj;
@@ -2255,11 +2185,9 @@ airouter_config_weight_order(airouter_yaml_t *y, yaml_node_t *node,
         return AIROUTER_YAML_OK;
     }
 
-    pos = airouter_yaml_pos(y, node);
-
-    return airouter_yaml_error(y, &pos,
-                               "\"%s\" must be \"asc\" or \"desc\", got "
-                               "\"%.64s\"", path, s);
+    return airouter_yaml_error_at(y, node,
+                                  "\"%s\" must be \"asc\" or \"desc\", got "
+                                  "\"%.64s\"", path, s);
 }
 
 
@@ -2382,7 +2310,6 @@ airouter_config_channel_balance(airouter_yaml_t *y, yaml_node_t *node,
 {
     int                       rc;
     const char               *text;
-    airouter_pos_t            pos;
     airouter_channel_t       *ch;
     airouter_balance_conf_t  *b;
 
@@ -2404,9 +2331,8 @@ airouter_config_channel_balance(airouter_yaml_t *y, yaml_node_t *node,
         if (b->kind == AIROUTER_BALANCE_JSON
             && (b->url == NULL || b->path == NULL))
         {
-            pos = airouter_yaml_pos(y, node);
-            return airouter_yaml_error(y, &pos, "\"%s\" of kind json needs "
-                                       "url and path", path);
+            return airouter_yaml_error_at(y, node, "\"%s\" of kind json needs "
+                                          "url and path", path);
         }
 
         return AIROUTER_YAML_OK;
@@ -2414,9 +2340,8 @@ airouter_config_channel_balance(airouter_yaml_t *y, yaml_node_t *node,
 
     rc = airouter_yaml_text(y, node, path, "a mapping", &text);
     if (rc < 0) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos, "\"%s\" must be a mapping, a "
-                                   "kind or a boolean", path);
+        return airouter_yaml_error_at(y, node, "\"%s\" must be a mapping, a "
+                                      "kind or a boolean", path);
     }
 
     if (rc == 0 || airouter_yaml_streq_ci(text, "true")) {
@@ -2438,17 +2363,15 @@ airouter_config_balance_kind_field(airouter_yaml_t *y, yaml_node_t *node,
 {
     int                       rc;
     const char               *text;
-    airouter_pos_t            pos;
     airouter_balance_conf_t  *b;
 
     b = obj;
 
     rc = airouter_yaml_text(y, node, path, "a kind", &text);
     if (rc <= 0) {
-        pos = airouter_yaml_pos(y, node);
         return rc == 0 ? AIROUTER_YAML_OK
-               : airouter_yaml_error(y, &pos, "\"%s\" must be a string",
-                                     path);
+               : airouter_yaml_error_at(y, node, "\"%s\" must be a string",
+                                        path);
     }
 
     b->kind = airouter_config_balance_kind(text);
@@ -2456,11 +2379,10 @@ airouter_config_balance_kind_field(airouter_yaml_t *y, yaml_node_t *node,
     if (b->kind == AIROUTER_BALANCE_NONE
         && !airouter_yaml_streq_ci(text, "none"))
     {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos, "\"%s\": unknown balance kind "
-                                   "\"%.32s\" (openrouter, deepseek, "
-                                   "siliconflow, moonshot, oneapi, json)",
-                                   path, text);
+        return airouter_yaml_error_at(y, node, "\"%s\": unknown balance kind "
+                                      "\"%.32s\" (openrouter, deepseek, "
+                                      "siliconflow, moonshot, oneapi, json)",
+                                      path, text);
     }
 
     return AIROUTER_YAML_OK;

@@ -22,6 +22,13 @@
 #define AIROUTER_YAML_ENV_NAME   256
 
 
+static int airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, const char *what, size_t *n);
+static int airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
+    const char *path, const char *what, yaml_node_t **value,
+    const char **name, airouter_pos_t *pos);
+static void airouter_yaml_verror(airouter_yaml_t *y,
+    const airouter_pos_t *pos, const char *fmt, va_list args);
 static size_t airouter_yaml_expand(const char *s, size_t len, char *out,
     size_t cap);
 static int airouter_yaml_clean(airouter_yaml_t *y, yaml_node_t *node,
@@ -41,13 +48,44 @@ int
 airouter_yaml_error(airouter_yaml_t *y, const airouter_pos_t *pos,
     const char *fmt, ...)
 {
+    va_list  args;
+
+    va_start(args, fmt);
+    airouter_yaml_verror(y, pos, fmt, args);
+    va_end(args);
+
+    return AIROUTER_YAML_ERROR;
+}
+
+
+int
+airouter_yaml_error_at(airouter_yaml_t *y, const yaml_node_t *node,
+    const char *fmt, ...)
+{
+    va_list         args;
+    airouter_pos_t  pos;
+
+    pos = airouter_yaml_pos(y, node);
+
+    va_start(args, fmt);
+    airouter_yaml_verror(y, &pos, fmt, args);
+    va_end(args);
+
+    return AIROUTER_YAML_ERROR;
+}
+
+
+/* The first error is kept, with where it is: later ones follow from it. */
+static void
+airouter_yaml_verror(airouter_yaml_t *y, const airouter_pos_t *pos,
+    const char *fmt, va_list args)
+{
     int       n;
     size_t    size;
-    va_list   args;
     char     *p;
 
     if (y->failed) {
-        return AIROUTER_YAML_ERROR;
+        return;
     }
 
     y->failed = 1;
@@ -64,14 +102,10 @@ airouter_yaml_error(airouter_yaml_t *y, const airouter_pos_t *pos,
     }
 
     if (n < 0 || (size_t) n >= size) {
-        return AIROUTER_YAML_ERROR;
+        return;
     }
 
-    va_start(args, fmt);
     vsnprintf(p + n, size - (size_t) n, fmt, args);
-    va_end(args);
-
-    return AIROUTER_YAML_ERROR;
 }
 
 
@@ -452,7 +486,6 @@ airouter_yaml_clean(airouter_yaml_t *y, yaml_node_t *node, const char *path,
     char            name[8], what[AIROUTER_YAML_PATH + 16];
     size_t          i;
     unsigned char   c;
-    airouter_pos_t  pos;
 
     for (i = 0; i < len; i++) {
         c = (unsigned char) s[i];
@@ -481,18 +514,16 @@ airouter_yaml_clean(airouter_yaml_t *y, yaml_node_t *node, const char *path,
     }
 
     snprintf(what, sizeof(what), key ? "a key in \"%s\"" : "\"%s\"", path);
-    pos = airouter_yaml_pos(y, node);
-
-    return airouter_yaml_error(y, &pos,
-                               "%s contains a control character (%s at "
-                               "byte %zu): refused, as it would reach an "
-                               "HTTP header or a log line%s", what, name,
-                               i + 1,
-                               (node->data.scalar.style
-                                == YAML_LITERAL_SCALAR_STYLE
-                                && c == '\n' && i == len - 1)
-                               ? "; a \"|\" block keeps its last line break: "
-                                 "write \"|-\"" : "");
+    return airouter_yaml_error_at(y, node,
+                                  "%s contains a control character (%s at "
+                                  "byte %zu): refused, as it would reach an "
+                                  "HTTP header or a log line%s", what, name,
+                                  i + 1,
+                                  (node->data.scalar.style
+                                   == YAML_LITERAL_SCALAR_STYLE
+                                   && c == '\n' && i == len - 1)
+                                  ? "; a \"|\" block keeps its last line "
+                                    "break: write \"|-\"" : "");
 }
 
 
@@ -528,7 +559,6 @@ airouter_yaml_long(airouter_yaml_t *y, yaml_node_t *node,
     long             v;
     char            *end;
     const char      *s;
-    airouter_pos_t   pos;
 
     rc = airouter_yaml_text(y, node, path, "an integer", &s);
     if (rc <= 0) {
@@ -545,10 +575,9 @@ airouter_yaml_long(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     if (end == NULL || end == s || *end != '\0' || errno != 0) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be an integer, got "
-                                   "\"%.64s\"", path, s);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be an integer, got "
+                                      "\"%.64s\"", path, s);
     }
 
     if (airouter_yaml_range(y, node, path, (double) v, min, max)
@@ -571,7 +600,6 @@ airouter_yaml_double(airouter_yaml_t *y, yaml_node_t *node,
     char            *end;
     double           v;
     const char      *s;
-    airouter_pos_t   pos;
 
     rc = airouter_yaml_text(y, node, path, "a number", &s);
     if (rc <= 0) {
@@ -591,10 +619,9 @@ airouter_yaml_double(airouter_yaml_t *y, yaml_node_t *node,
     if (end == NULL || end == s || *end != '\0' || errno == ERANGE
         || !isfinite(v))
     {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be a number, got \"%.64s\"",
-                                   path, s);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be a number, got \"%.64s\"",
+                                      path, s);
     }
 
     if (airouter_yaml_range(y, node, path, v, min, max)
@@ -615,7 +642,6 @@ airouter_yaml_bool(airouter_yaml_t *y, yaml_node_t *node,
 {
     int              rc;
     const char      *s;
-    airouter_pos_t   pos;
 
     rc = airouter_yaml_text(y, node, path, "a boolean", &s);
     if (rc <= 0) {
@@ -638,11 +664,9 @@ airouter_yaml_bool(airouter_yaml_t *y, yaml_node_t *node,
         return AIROUTER_YAML_OK;
     }
 
-    pos = airouter_yaml_pos(y, node);
-
-    return airouter_yaml_error(y, &pos,
-                               "\"%s\" must be a boolean (true/false, "
-                               "yes/no, on/off), got \"%.64s\"", path, s);
+    return airouter_yaml_error_at(y, node,
+                                  "\"%s\" must be a boolean (true/false, "
+                                  "yes/no, on/off), got \"%.64s\"", path, s);
 }
 
 
@@ -681,7 +705,6 @@ airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
     char            *url, *p;
     size_t           len;
     const char      *host;
-    airouter_pos_t   pos;
 
     url = NULL;
 
@@ -696,12 +719,11 @@ airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
     /* the URL goes into a request line and a Host header as it is */
     for (p = url; *p != '\0'; p++) {
         if (*p == ' ' || (unsigned char) *p >= 0x80) {
-            pos = airouter_yaml_pos(y, node);
-            return airouter_yaml_error(y, &pos,
-                                       "\"%s\" must not contain a space or "
-                                       "a byte outside ASCII (at byte %zu): "
-                                       "percent-encode it", path,
-                                       (size_t) (p - url) + 1);
+            return airouter_yaml_error_at(y, node,
+                                          "\"%s\" must not contain a space or "
+                                          "a byte outside ASCII (at byte %zu): "
+                                          "percent-encode it", path,
+                                          (size_t) (p - url) + 1);
         }
     }
 
@@ -710,11 +732,10 @@ airouter_yaml_url_value(airouter_yaml_t *y, yaml_node_t *node,
     if (host == NULL || *host == '\0' || *host == '/' || *host == ':'
         || *host == '?' || *host == '#')
     {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be an http:// or https:// "
-                                   "URL with a host, got \"%.64s\"",
-                                   path, url);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be an http:// or https:// "
+                                      "URL with a host, got \"%.64s\"",
+                                      path, url);
     }
 
     len = strlen(url);
@@ -740,7 +761,6 @@ airouter_yaml_list(airouter_yaml_t *y, yaml_node_t *node,
     size_t            n;
     yaml_node_t      *v;
     yaml_node_item_t *it;
-    airouter_pos_t    pos;
 
     if (node->type == YAML_SCALAR_NODE) {
         rc = airouter_yaml_text(y, node, path, "a list", &t);
@@ -748,17 +768,15 @@ airouter_yaml_list(airouter_yaml_t *y, yaml_node_t *node,
             return rc;
         }
 
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" expected a list, got \"%.64s\" "
-                                   "(write [\"%.64s\"])", path, t, t);
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" expected a list, got \"%.64s\" "
+                                      "(write [\"%.64s\"])", path, t, t);
     }
 
     if (node->type != YAML_SEQUENCE_NODE) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" expected a list, got %s",
-                                   path, airouter_yaml_kind(node));
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" expected a list, got %s",
+                                      path, airouter_yaml_kind(node));
     }
 
     it = node->data.sequence.items.start;
@@ -1094,16 +1112,73 @@ airouter_yaml_field(airouter_yaml_t *y,
 }
 
 
-/*
- * A mapping keyed by names (providers, strategies): 1 with its number of
- * pairs, 0 when there is nothing to read (an empty value), or an error.
- */
 int
+airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node, const char *path,
+    const char *what, void **array, size_t n, size_t size,
+    airouter_yaml_entry_pt entry, void *obj)
+{
+    int                rc;
+    size_t             add;
+    void              *all;
+    const char        *name;
+    yaml_node_t       *value;
+    airouter_pos_t     pos;
+    yaml_node_pair_t  *pair;
+    char               sub[AIROUTER_YAML_PATH];
+
+    add = 0;
+    name = NULL;
+
+    rc = airouter_yaml_named_map(y, node, path, what, &add);
+    if (rc != 1) {
+        return rc;
+    }
+
+    all = airouter_yaml_alloc(y, (n + add) * size);
+    if (all == NULL) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (n) {
+        memcpy(all, *array, n * size);
+    }
+
+    *array = all;
+
+    for (pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top;
+         pair++)
+    {
+        rc = airouter_yaml_map_name(y, pair, path, what, &value, &name,
+                                    &pos);
+        if (rc != 1) {
+            if (rc == 0) {
+                continue;
+            }
+
+            return rc;
+        }
+
+        airouter_yaml_subpath(sub, path, name);
+
+        if (entry(y, name, &pos, value, sub, obj) != AIROUTER_YAML_OK) {
+            return AIROUTER_YAML_ERROR;
+        }
+    }
+
+    return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * A mapping keyed by names: 1 with its number of pairs, 0 when there is
+ * nothing to read (an empty value), or an error.
+ */
+static int
 airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, const char *what, size_t *n)
 {
     const char      *s;
-    airouter_pos_t   pos;
 
     if (node->type == YAML_SCALAR_NODE
         && airouter_yaml_text(y, node, path, "a mapping", &s) == 0)
@@ -1112,11 +1187,10 @@ airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     if (node->type != YAML_MAPPING_NODE) {
-        pos = airouter_yaml_pos(y, node);
-        return airouter_yaml_error(y, &pos,
-                                   "\"%s\" must be a mapping of %s "
-                                   "names, got %s", path, what,
-                                   airouter_yaml_kind(node));
+        return airouter_yaml_error_at(y, node,
+                                      "\"%s\" must be a mapping of %s "
+                                      "names, got %s", path, what,
+                                      airouter_yaml_kind(node));
     }
 
     *n = (size_t) (node->data.mapping.pairs.top
@@ -1128,7 +1202,7 @@ airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
 
 /* One pair of such a mapping: 1 with its name, value and position, 0 for
  * a pair to skip, or an error (a name that is not a non-empty string). */
-int
+static int
 airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
     const char *path, const char *what, yaml_node_t **value,
     const char **name, airouter_pos_t *pos)

@@ -119,17 +119,21 @@ int airouter_yaml_walk(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, const airouter_yaml_field_t *fields, void *obj);
 
 /*
- * A mapping keyed by names (providers, strategies): 1 with its number of
- * pairs, 0 when there is nothing to read (an empty value), or an error.
- * map_name reads one of its pairs: 1 with its name, value and position,
- * 0 for a pair to skip, or an error (a name that is not a non-empty
- * string).
+ * A mapping keyed by names (providers, strategies) whose entries go into
+ * an array: *array, of n elements of size bytes, is grown (in the arena)
+ * by the mapping's size, then entry is called for each name with its
+ * value, position and path ("<path>.<name>"); entry adds or replaces the
+ * array's element and counts it.  AIROUTER_YAML_OK (an empty value adds
+ * nothing), or an error: not a mapping, a name that is not a non-empty
+ * string, or entry's.
  */
-int airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
-    const char *path, const char *what, size_t *n);
-int airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
-    const char *path, const char *what, yaml_node_t **value,
-    const char **name, airouter_pos_t *pos);
+typedef int (*airouter_yaml_entry_pt)(airouter_yaml_t *y, const char *name,
+    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
+    void *obj);
+
+int airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, const char *what, void **array, size_t n, size_t size,
+    airouter_yaml_entry_pt entry, void *obj);
 
 /*
  * A key of the mapping at path: AIROUTER_YAML_ERROR when it holds a
@@ -162,6 +166,13 @@ int airouter_yaml_append(airouter_yaml_t *y, airouter_strlist_t *list,
 
 /* Diagnostics: error returns AIROUTER_YAML_ERROR; pos NULL: the file. */
 int airouter_yaml_error(airouter_yaml_t *y, const airouter_pos_t *pos,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__ ((format (printf, 3, 4)))
+#endif
+    ;
+/* The same at node's position. */
+int airouter_yaml_error_at(airouter_yaml_t *y, const yaml_node_t *node,
     const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__ ((format (printf, 3, 4)))
