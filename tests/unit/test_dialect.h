@@ -1,7 +1,8 @@
 /*
  * What the dialect tests share (tests/unit/test_dialect*.c): JSON from
- * text, streams run whole, byte by byte and cut at every point, and the
- * SSE the translators write read back into events.
+ * text, streams run whole, byte by byte and cut at every point, the SSE
+ * the translators write read back into events, and the check of requests
+ * a dialect refuses.
  */
 
 #ifndef AIROUTER_TEST_DIALECT_H
@@ -397,6 +398,50 @@ td_ctx(airouter_dctx_t *ctx, airouter_dialect_e client)
     airouter_dctx_init(ctx, client);
     strcpy(ctx->id, "t1");
     ctx->created = 1700000000;
+}
+
+
+/* A request a dialect refuses: its body, the code, words of the message. */
+typedef struct {
+    const char               *body;
+    const char               *code;
+    const char               *words;
+} td_bad_t;
+
+
+/*
+ * Each of bad[0 .. n) from client dialect from, translated to chat, is
+ * refused: a 400 with that code, the words in its message and, when type
+ * is not NULL, that type.
+ */
+static inline void
+td_request_errors(airouter_dialect_e from, const td_bad_t *bad, size_t n,
+    const char *type)
+{
+    size_t           i;
+    json_t          *chat;
+    airouter_dctx_t  ctx;
+    airouter_derr_t  err;
+
+    for (i = 0; i < n; i++) {
+        memset(&err, 0, sizeof(err));
+        td_ctx(&ctx, from);
+        chat = td_request(from, AIROUTER_DIALECT_OPENAI, &ctx, bad[i].body,
+                          &err);
+
+        UNIT_CHECK(chat == NULL && err.status == 400
+                   && (type == NULL
+                       || (err.type && strcmp(err.type, type) == 0))
+                   && err.code && strcmp(err.code, bad[i].code) == 0
+                   && err.message
+                   && strstr(err.message, bad[i].words) != NULL,
+                   "%s: bad request %zu refused: %s %s",
+                   airouter_dialect_name(from), i,
+                   err.code ? err.code : "-",
+                   err.message ? err.message : "-");
+        json_decref(chat);
+        airouter_dctx_free(&ctx);
+    }
 }
 
 #endif /* AIROUTER_TEST_DIALECT_H */

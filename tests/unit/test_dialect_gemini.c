@@ -167,15 +167,7 @@ test_request(void)
 static void
 test_request_errors(void)
 {
-    size_t           i;
-    json_t          *chat;
-    airouter_dctx_t  ctx;
-    airouter_derr_t  err;
-    static const struct {
-        const char  *body;
-        const char  *code;
-        const char  *words;
-    } bad[] = {
+    static const td_bad_t  bad[] = {
         { "{\"model\":\"m\"}", "invalid_request", "contents" },
         { "{\"model\":\"m\",\"contents\":[]}", "invalid_request",
           "contents" },
@@ -197,18 +189,8 @@ test_request_errors(void)
           "invalid_request", "parts" },
     };
 
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
-        chat = td_request(AIROUTER_DIALECT_GEMINI, AIROUTER_DIALECT_OPENAI,
-                          &ctx, bad[i].body, &err);
-
-        UNIT_CHECK(chat == NULL && err.status == 400
-                   && strcmp(err.code, bad[i].code) == 0
-                   && strstr(err.message, bad[i].words) != NULL,
-                   "bad request %zu refused: %s %s", i,
-                   err.code ? err.code : "-", err.message);
-        json_decref(chat);
-    }
+    td_request_errors(AIROUTER_DIALECT_GEMINI, bad,
+                      sizeof(bad) / sizeof(bad[0]), NULL);
 }
 
 

@@ -153,15 +153,7 @@ test_request(void)
 static void
 test_request_errors(void)
 {
-    size_t           i;
-    json_t          *chat;
-    airouter_dctx_t  ctx;
-    airouter_derr_t  err;
-    static const struct {
-        const char  *body;
-        const char  *code;
-        const char  *words;
-    } bad[] = {
+    static const td_bad_t  bad[] = {
         { "{\"model\":\"m\",\"input\":\"x\",\"previous_response_id\":"
           "\"resp_1\"}", "previous_response_not_found",
           "previous_response_id is not supported" },
@@ -185,19 +177,8 @@ test_request_errors(void)
           "unsupported_parameter", "background" },
     };
 
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        td_ctx(&ctx, AIROUTER_DIALECT_RESPONSES);
-        chat = td_request(AIROUTER_DIALECT_RESPONSES,
-                          AIROUTER_DIALECT_OPENAI, &ctx, bad[i].body, &err);
-
-        UNIT_CHECK(chat == NULL && err.status == 400
-                   && strcmp(err.code, bad[i].code) == 0
-                   && strstr(err.message, bad[i].words) != NULL,
-                   "bad request %zu refused: %s %s", i,
-                   err.code ? err.code : "-", err.message);
-        json_decref(chat);
-        airouter_dctx_free(&ctx);
-    }
+    td_request_errors(AIROUTER_DIALECT_RESPONSES, bad,
+                      sizeof(bad) / sizeof(bad[0]), NULL);
 }
 
 
