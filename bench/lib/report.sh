@@ -54,6 +54,10 @@ write_report() {
     echo "| load | wrk, $THREADS threads, $CONNS keepalive connections, ${WARMUP} s warm-up then ${DURATION} s measured, per case; POST of a $(printf '%s' "$BODY_C" | wc -c)-byte chat request; the answer is a $(wc -c < "$DATA/a.b")-byte chat completion |"
     echo "| processes | every nginx under test (b–e) and the mock: \`worker_processes $WORKERS\` / \`$MOCK_WORKERS\`, access log off; Portkey: one Node process; wrk, mock and proxy share the $(nproc) cores (nothing pinned) |"
     echo
+    if awk -v l="${LOADAVG%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n * 0.75) }'; then
+        echo "**The machine was busy during this run** (load average $LOADAVG before it, on $(nproc) CPUs): other work shared the cores with every case, so the absolute rates are far below a quiet run's and the ratios are noisy. Compare them with a quiet run before drawing conclusions."
+        echo
+    fi
     echo "## Throughput and latency"
     echo
     echo "| case | what | req/s | p50 | p90 | p99 | req/s vs b |"
