@@ -61,7 +61,7 @@
   function usd(n) {
     if (n === null || n === undefined) { return '\u2013'; }
     if (n === 0) { return '$0'; }
-    if (n < 0.01) { return '$' + n.toFixed(6); }
+    if (n < 0.01) { return '$' + n.toPrecision(2); }
     return '$' + n.toFixed(n < 1 ? 4 : 2);
   }
 
@@ -568,7 +568,7 @@
     box = svg('text', { x: W - 2, y: H + B - 2, 'text-anchor': 'end' });
     box.textContent = 'now';
     g.appendChild(box);
-    box = svg('text', { x: W - 2, y: 10, 'text-anchor': 'end' });
+    box = svg('text', { x: 2, y: 10 });
     box.textContent = 'max ' + fmt(max);
     g.appendChild(box);
     return el('div', { 'class': 'card chart' },
@@ -611,7 +611,7 @@
   /* --- the last requests --- */
 
   function requestQuery() {
-    var q = ['limit=50'], f = { key: 'f-key', channel: 'f-channel',
+    var q = ['limit=25'], f = { key: 'f-key', channel: 'f-channel',
                                 model: 'f-model', status: 'f-status' }, k, v;
     for (k in f) {
       v = $(f[k]).value.trim();

@@ -10,7 +10,7 @@
 #define NGX_HTTP_AIROUTER_DASHBOARD_PAGE_H
 
 #define NGX_HTTP_AIROUTER_DASHBOARD_CSP                                       \
-    "default-src 'none'; script-src 'sha256-d3p8xmrlCYLbeBLF/nMlw0pBGAPN7zJJfaJYRVzDau0='; style-src 'sha256-gb97TtJe0Vg5KjZv/KzkzBZk0gPTJuRG0WrXPyPhGVY='; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'sha256-s0HMw7MyIu14yHtLa2Og7B09XOFFff7LX2Yk+KIpZXk='; style-src 'sha256-gb97TtJe0Vg5KjZv/KzkzBZk0gPTJuRG0WrXPyPhGVY='; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const char  ngx_http_airouter_dashboard_head[] =
     "<!doctype html>\n"
@@ -331,7 +331,7 @@ static const char  ngx_http_airouter_dashboard_tail[] =
     "  function usd(n) {\n"
     "    if (n === null || n === undefined) { return '\\u2013'; }\n"
     "    if (n === 0) { return '$0'; }\n"
-    "    if (n < 0.01) { return '$' + n.toFixed(6); }\n"
+    "    if (n < 0.01) { return '$' + n.toPrecision(2); }\n"
     "    return '$' + n.toFixed(n < 1 ? 4 : 2);\n"
     "  }\n"
     "\n"
@@ -838,7 +838,7 @@ static const char  ngx_http_airouter_dashboard_tail[] =
     "    box = svg('text', { x: W - 2, y: H + B - 2, 'text-anchor': 'end' });\n"
     "    box.textContent = 'now';\n"
     "    g.appendChild(box);\n"
-    "    box = svg('text', { x: W - 2, y: 10, 'text-anchor': 'end' });\n"
+    "    box = svg('text', { x: 2, y: 10 });\n"
     "    box.textContent = 'max ' + fmt(max);\n"
     "    g.appendChild(box);\n"
     "    return el('div', { 'class': 'card chart' },\n"
@@ -881,7 +881,7 @@ static const char  ngx_http_airouter_dashboard_tail[] =
     "  /* --- the last requests --- */\n"
     "\n"
     "  function requestQuery() {\n"
-    "    var q = ['limit=50'], f = { key: 'f-key', channel: 'f-channel',\n"
+    "    var q = ['limit=25'], f = { key: 'f-key', channel: 'f-channel',\n"
     "                                model: 'f-model', status: 'f-status' }, k, v;\n"
     "    for (k in f) {\n"
     "      v = $(f[k]).value.trim();\n"

@@ -55,6 +55,10 @@ like($chat->($port, 'tag:free'), qr/Hello from the free demo channel\./,
      'TEST 1: a chat through the free demo channel');
 like($chat->($port, 'qwen3:8b'), qr/Hello from the local demo channel\./,
      'TEST 1: a chat through the local one');
+($st, $body) = http($port, '/dashboard');
+ok($st == 200 && $body =~ /<title>airouter<\/title>/
+   && $body =~ /<meta name="airouter-admin" content="open">/,
+   'TEST 1: the demo serves the dashboard, its admin API open (no token)');
 
 # --- TEST 2: embeddings, as the openai SDK asks for them ------------------
 
