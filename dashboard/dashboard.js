@@ -76,6 +76,64 @@
 
   /* --- talking to the server --- */
 
+  /* --- live updates: one SSE stream, GET /v1/admin/events --- */
+
+  /*
+   * Read with fetch() (EventSource cannot send the token): every event
+   * (hello, tick, channel, strategy) asks for one refresh soon; while the
+   * stream is up the page does not poll but once a minute.
+   */
+  function listen() {
+    var ctl, opt;
+    if (state.stream || !window.ReadableStream || !window.AbortController) {
+      return;
+    }
+    ctl = new AbortController();
+    state.stream = ctl;
+    opt = { headers: {}, cache: 'no-store', signal: ctl.signal };
+    if (state.token) { opt.headers.Authorization = 'Bearer ' + state.token; }
+    fetch('/v1/admin/events', opt).then(function (res) {
+      var reader, dec = new TextDecoder(), buf = '';
+      if (res.status !== 200 || !res.body) { throw new Error('no stream'); }
+      reader = res.body.getReader();
+      state.live = true;
+      function pump() {
+        return reader.read().then(function (x) {
+          var i;
+          if (x.done) { throw new Error('stream ended'); }
+          buf += dec.decode(x.value, { stream: true }).replace(/\r/g, '');
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            if (/^event: *(hello|tick|channel|strategy)$/m.test(buf.slice(0, i))) {
+              soon();
+            }
+            buf = buf.slice(i + 2);
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      return null;
+    }).then(function () {
+      var again = state.stream === ctl && !$('app').hidden;
+      if (state.stream === ctl) { state.stream = null; }
+      state.live = false;
+      if (again) { setTimeout(listen, 3000); soon(); }
+    });
+  }
+
+  function unlisten() {
+    var ctl = state.stream;
+    state.stream = null;
+    state.live = false;
+    if (ctl) { ctl.abort(); }
+  }
+
+  function soon() {
+    if (state.soon) { return; }
+    state.soon = setTimeout(function () { state.soon = null; refresh(); }, 300);
+  }
+
   function api(method, path, body) {
     var opt = { method: method, headers: {}, cache: 'no-store' };
     if (state.token) { opt.headers.Authorization = 'Bearer ' + state.token; }
@@ -125,10 +183,12 @@
     loadStrategy();
     loadTags();
     refresh();
+    listen();
   }
 
   function stop() {
     if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+    unlisten();
   }
 
   /* try the admin API with the token we have (or none) */
@@ -205,9 +265,10 @@
 
   function refresh() {
     var jobs;
-    stop();
-    if (state.busy) { return; }
+    if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+    if (state.busy) { state.again = true; return; }
     state.busy = true;
+    state.again = false;
     jobs = [
       api('GET', '/v1/admin/channels'),
       api('GET', '/v1/stats/channel-status'),
@@ -253,7 +314,9 @@
       $('health').className = 'pill bad';
     }).then(function () {
       state.busy = false;
-      state.timer = setTimeout(refresh, REFRESH_MS);
+      if ($('app').hidden) { return; }
+      state.timer = setTimeout(refresh, state.again ? 300
+                               : state.live ? 60000 : REFRESH_MS);
     });
   }
 

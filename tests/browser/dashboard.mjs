@@ -81,7 +81,13 @@ try {
     if (m.type() === 'error') { problems.push([phase, 'console: ' + m.text()]); }
   });
   page.on('pageerror', e => problems.push([phase, 'page error: ' + e.message]));
-  page.on('requestfailed', r => problems.push([phase, 'failed: ' + r.url()]));
+  // the event stream is cut on purpose when the page signs out
+  page.on('requestfailed', r => {
+    if (phase === 'sign out' && r.url().endsWith('/v1/admin/events')) { return; }
+    problems.push([phase, 'failed: ' + r.url() + ' ' + (r.failure() || {}).errorText]);
+  });
+  const requested = [];
+  page.on('request', r => requested.push(r.url()));
   page.on('response', r => {
     if (r.status() >= 400) { problems.push([phase, r.status() + ' ' + r.url()]); }
   });
@@ -122,6 +128,16 @@ try {
                                   rows => rows.map(r => r.getAttribute('data-channel')));
   ok(JSON.stringify(shown.slice().sort()) === JSON.stringify(channels.slice().sort()),
      'every configured channel is listed: ' + shown.join(','));
+
+  // live: one event stream, and no polling while nothing happens
+  phase = 'idle';
+  await new Promise(r => setTimeout(r, 1500));
+  const before = requested.length;
+  await new Promise(r => setTimeout(r, 7000));
+  ok(requested.filter(u => u.endsWith('/v1/admin/events')).length === 1,
+     'the page holds one event stream (GET /v1/admin/events)');
+  ok(requested.length === before,
+     'and asks nothing else in 7 idle seconds (' + (requested.length - before) + ' requests)');
 
   // a chat request shows on the page
   phase = 'first request';
