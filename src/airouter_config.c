@@ -18,8 +18,10 @@
  * Empty strings in lists (e.g. from an unset ${ENV}) are dropped.
  */
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "airouter_arena.h"
@@ -110,6 +112,10 @@ static int airouter_config_auth_token(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
+static int airouter_config_hedge_after(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_bill_loser(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_default_strategy(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_strategy_entry(airouter_yaml_t *y, const char *name,
@@ -236,6 +242,7 @@ static const airouter_yaml_field_t  airouter_config_apikey_fields[] = {
                       rate_limit, 0, INT_MAX),
     AIROUTER_YAML_VAL("allow_request_routing", AIROUTER_YAML_BOOL,
                       airouter_apikey_t, allow_request_routing),
+    AIROUTER_YAML_VAL("hedge", AIROUTER_YAML_BOOL, airouter_apikey_t, hedge),
     AIROUTER_YAML_LAST
 };
 
@@ -397,6 +404,16 @@ static const airouter_yaml_field_t  airouter_config_errors_fields[] = {
     AIROUTER_YAML_LAST
 };
 
+static const airouter_yaml_field_t  airouter_config_hedging_fields[] = {
+    AIROUTER_YAML_VAL("enabled", AIROUTER_YAML_BOOL, airouter_hedging_t,
+                      enabled),
+    AIROUTER_YAML_FN("after", airouter_config_hedge_after),
+    AIROUTER_YAML_NUM("max_hedges", AIROUTER_YAML_INT, airouter_hedging_t,
+                      max_hedges, 0, 1),
+    AIROUTER_YAML_FN("bill_loser", airouter_config_bill_loser),
+    AIROUTER_YAML_LAST
+};
+
 static const airouter_yaml_field_t  airouter_config_routing_fields[] = {
     AIROUTER_YAML_FN("default_strategy", airouter_config_default_strategy),
     AIROUTER_YAML_VAL("enable_fallback", AIROUTER_YAML_BOOL, airouter_routing_t,
@@ -420,6 +437,8 @@ static const airouter_yaml_field_t  airouter_config_routing_fields[] = {
     AIROUTER_YAML_FN("sorting_strategies", airouter_config_strategies),
     AIROUTER_YAML_SUB("error_handling", airouter_routing_t, errors,
                       airouter_config_errors_fields),
+    AIROUTER_YAML_SUB("hedging", airouter_routing_t, hedging,
+                      airouter_config_hedging_fields),
     AIROUTER_YAML_LAST
 };
 
@@ -733,6 +752,11 @@ airouter_config_defaults(airouter_yaml_t *y)
     rt->health_check_interval = 300;
     rt->error_cooldown_period = 60;
     rt->request_deadline = 120;
+
+    rt->hedging.enabled = 0;
+    rt->hedging.after = 0;
+    rt->hedging.max_hedges = 1;
+    rt->hedging.bill_loser = 1;
 
     eh = &rt->errors;
     eh->cooldown_rate_limit = 60;
@@ -1123,6 +1147,7 @@ airouter_config_finish_auth(airouter_yaml_t *y)
 
             auth->keys[0].token = ctx->api_token;
             auth->keys[0].allow_request_routing = 1;
+            auth->keys[0].hedge = -1;
         }
 
         for (i = 0; i < ctx->nkeys; i++) {
@@ -1931,6 +1956,8 @@ airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
                                        airouter_yaml_kind(v));
         }
 
+        key->hedge = -1;
+
         if (airouter_yaml_walk(y, v, sub, airouter_config_apikey_fields,
                                key)
             != AIROUTER_YAML_OK)
@@ -1955,6 +1982,131 @@ airouter_config_auth_keys(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * routing.hedging.after: "p95" (the first candidate's measured TTFB), or
+ * a duration: "250ms", "1.5s", or a bare number of milliseconds.
+ */
+static int
+airouter_config_hedge_after(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    int                  rc;
+    char                *end;
+    double               v;
+    const char          *text;
+    airouter_pos_t       pos;
+    airouter_hedging_t  *h;
+
+    h = obj;
+
+    rc = airouter_yaml_text(y, node, path, "a duration or \"p95\"", &text);
+    if (rc < 0) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (rc == 0) {
+        return AIROUTER_YAML_OK;
+    }
+
+    if (strcmp(text, "p95") == 0) {
+        h->after = 0;
+        return AIROUTER_YAML_OK;
+    }
+
+    pos = airouter_yaml_pos(y, node);
+
+    errno = 0;
+    v = strtod(text, &end);
+
+    if (end == text || errno != 0 || !(v >= 0)) {
+        goto invalid;
+    }
+
+    if (strcmp(end, "s") == 0) {
+        v *= 1000;
+
+    } else if (strcmp(end, "ms") != 0 && *end != '\0') {
+        goto invalid;
+    }
+
+    if (v < 1 || v > 600000) {
+        return airouter_yaml_error(y, &pos,
+                                   "\"%s\" must be from 1ms to 600s, "
+                                   "got \"%s\"", path, text);
+    }
+
+    h->after = (long) v;
+
+    return AIROUTER_YAML_OK;
+
+invalid:
+
+    return airouter_yaml_error(y, &pos,
+                               "\"%s\" must be \"p95\" or a duration "
+                               "(\"250ms\", \"1.5s\"), got \"%s\"",
+                               path, text);
+}
+
+
+/* routing.hedging.bill_loser: prompt | none */
+static int
+airouter_config_bill_loser(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    int                  rc;
+    const char          *text;
+    airouter_pos_t       pos;
+    airouter_hedging_t  *h;
+
+    h = obj;
+
+    rc = airouter_yaml_text(y, node, path, "prompt or none", &text);
+    if (rc < 0) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (rc == 0) {
+        return AIROUTER_YAML_OK;
+    }
+
+    if (strcmp(text, "prompt") == 0) {
+        h->bill_loser = 1;
+        return AIROUTER_YAML_OK;
+    }
+
+    if (strcmp(text, "none") == 0) {
+        h->bill_loser = 0;
+        return AIROUTER_YAML_OK;
+    }
+
+    pos = airouter_yaml_pos(y, node);
+
+    return airouter_yaml_error(y, &pos,
+                               "\"%s\" must be \"prompt\" or \"none\", "
+                               "got \"%s\"", path, text);
+}
+
+
+int
+airouter_hedging_wanted(const airouter_hedging_t *h, int key_pref,
+    int request_pref, int stream, int tools)
+{
+    if (!h->enabled || h->max_hedges < 1) {
+        return 0;
+    }
+
+    if (request_pref >= 0) {
+        return request_pref;
+    }
+
+    if (key_pref >= 0) {
+        return key_pref;
+    }
+
+    return stream || !tools;
 }
 
 

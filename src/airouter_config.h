@@ -185,6 +185,9 @@ typedef struct {
     int                       allow_request_routing;    /* "models",
                                                    "provider", ":floor",
                                                    ":nitro" (default 1) */
+    int                       hedge;            /* -1: as routing.hedging
+                                                   says, 0: never, 1: also
+                                                   for tool requests */
 } airouter_apikey_t;
 
 
@@ -215,6 +218,20 @@ typedef struct {
 } airouter_error_handling_t;
 
 
+/*
+ * routing.hedging: when the first try has sent no byte after `after`, the
+ * next candidate starts beside it and the first good answer wins.
+ */
+typedef struct {
+    int                       enabled;
+    long                      after;        /* ms; 0: the first candidate's
+                                               measured TTFB p95 */
+    int                       max_hedges;   /* 0 or 1 */
+    int                       bill_loser;   /* 1: the loser's prompt tokens
+                                               are counted, 0: not */
+} airouter_hedging_t;
+
+
 typedef struct {
     char                     *default_strategy;
     int                       enable_fallback;
@@ -226,6 +243,7 @@ typedef struct {
     airouter_strategy_t      *strategies;   /* the six built-ins + user's */
     size_t                    nstrategies;
     airouter_error_handling_t errors;
+    airouter_hedging_t        hedging;
 } airouter_routing_t;
 
 
@@ -293,6 +311,15 @@ typedef struct {
 airouter_config_t *airouter_config_load(const char *path,
     airouter_diag_t *diag);
 void airouter_config_free(airouter_config_t *cf);
+
+/*
+ * Whether a request may be hedged: hedging enabled with a hedge allowed,
+ * then the request's own "hedge" (-1: unset), else its key's, else the
+ * default: streams and requests without tools (a tool call answered twice
+ * is the one answer a client may act on twice).
+ */
+int airouter_hedging_wanted(const airouter_hedging_t *h, int key_pref,
+    int request_pref, int stream, int tools);
 
 /* Lookups; NULL when absent.  Names compare case-sensitively. */
 const airouter_strategy_t *airouter_config_strategy(

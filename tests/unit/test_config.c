@@ -54,6 +54,7 @@ static void test_strategies(void);
 static void test_auth(void);
 static void test_cache_prices(void);
 static void test_control_chars(void);
+static void test_hedging(void);
 
 
 int
@@ -81,6 +82,7 @@ main(int argc, char **argv)
     test_auth();
     test_cache_prices();
     test_control_chars();
+    test_hedging();
 
     UNIT_DONE("test_config");
 }
@@ -1113,4 +1115,100 @@ test_control_chars(void)
 
 #undef CTL
 #undef WHY
+}
+
+
+/*
+ * routing.hedging and the keys' "hedge": values, defaults, every invalid
+ * value refused at its position, and who may be hedged.
+ */
+static void
+test_hedging(void)
+{
+    airouter_diag_t      diag;
+    airouter_config_t   *cf;
+    airouter_hedging_t   h;
+
+    memset(&diag, 0, sizeof(diag));
+
+    cf = test_load(DATA "hedging.yaml", &diag);
+    if (cf != NULL) {
+        UNIT_CHECK(cf->routing.hedging.enabled == 1, "enabled");
+        UNIT_CHECK(cf->routing.hedging.after == 250, "after %ld",
+                   cf->routing.hedging.after);
+        UNIT_CHECK(cf->routing.hedging.max_hedges == 1, "max_hedges");
+        UNIT_CHECK(cf->routing.hedging.bill_loser == 0, "bill_loser");
+        UNIT_CHECK(cf->auth.nkeys == 3, "keys %zu", cf->auth.nkeys);
+        UNIT_CHECK(cf->auth.keys[0].hedge == -1, "default key's hedge %d",
+                   cf->auth.keys[0].hedge);
+        UNIT_CHECK(cf->auth.keys[1].hedge == 1, "eager %d",
+                   cf->auth.keys[1].hedge);
+        UNIT_CHECK(cf->auth.keys[2].hedge == 0, "frugal %d",
+                   cf->auth.keys[2].hedge);
+        airouter_config_free(cf);
+    }
+
+    cf = test_load(DATA "hedging_p95.yaml", &diag);
+    if (cf != NULL) {
+        UNIT_CHECK(cf->routing.hedging.enabled == 1, "p95 enabled");
+        UNIT_CHECK(cf->routing.hedging.after == 0, "p95 after %ld",
+                   cf->routing.hedging.after);
+        UNIT_CHECK(cf->routing.hedging.max_hedges == 1, "default hedges");
+        UNIT_CHECK(cf->routing.hedging.bill_loser == 1, "default bill");
+        airouter_config_free(cf);
+    }
+
+    cf = test_load(DATA "hedging_seconds.yaml", &diag);
+    if (cf != NULL) {
+        UNIT_CHECK(cf->routing.hedging.after == 1500, "1.5s is %ld ms",
+                   cf->routing.hedging.after);
+        airouter_config_free(cf);
+    }
+
+    cf = test_load(DATA "urls.yaml", &diag);
+    if (cf != NULL) {
+        UNIT_CHECK(cf->routing.hedging.enabled == 0, "off by default");
+        airouter_config_free(cf);
+    }
+
+    test_fails(DATA "hedging_bad_after.yaml",
+               DATA "hedging_bad_after.yaml:4:12: \"routing.hedging.after\" "
+               "must be \"p95\" or a duration (\"250ms\", \"1.5s\"), got "
+               "\"soon\"");
+    test_fails(DATA "hedging_zero_after.yaml",
+               DATA "hedging_zero_after.yaml:3:12: \"routing.hedging.after\" "
+               "must be from 1ms to 600s, got \"0ms\"");
+    test_fails(DATA "hedging_bad_bill.yaml",
+               DATA "hedging_bad_bill.yaml:3:17: "
+               "\"routing.hedging.bill_loser\" must be \"prompt\" or "
+               "\"none\", got \"everything\"");
+    test_fails(DATA "hedging_max.yaml",
+               DATA "hedging_max.yaml:3:17: \"routing.hedging.max_hedges\" "
+               "must be between 0 and 1, got 2");
+    test_fails(DATA "hedging_key.yaml",
+               DATA "hedging_key.yaml:6:14: \"auth.api_keys[0].hedge\" "
+               "must be");
+
+    memset(&h, 0, sizeof(h));
+    h.max_hedges = 1;
+
+    /* off: nobody, whatever they ask */
+    UNIT_CHECK(!airouter_hedging_wanted(&h, 1, 1, 1, 0), "disabled");
+
+    h.enabled = 1;
+
+    /* the default: streams, and chat without tools */
+    UNIT_CHECK(airouter_hedging_wanted(&h, -1, -1, 1, 0), "stream");
+    UNIT_CHECK(airouter_hedging_wanted(&h, -1, -1, 0, 0), "plain chat");
+    UNIT_CHECK(airouter_hedging_wanted(&h, -1, -1, 1, 1), "tool stream");
+    UNIT_CHECK(!airouter_hedging_wanted(&h, -1, -1, 0, 1), "tools");
+
+    /* the key's word, then the request's */
+    UNIT_CHECK(!airouter_hedging_wanted(&h, 0, -1, 1, 0), "key says no");
+    UNIT_CHECK(airouter_hedging_wanted(&h, 1, -1, 0, 1), "key says yes");
+    UNIT_CHECK(airouter_hedging_wanted(&h, 0, 1, 0, 0), "request yes");
+    UNIT_CHECK(!airouter_hedging_wanted(&h, 1, 0, 1, 0), "request no");
+
+    h.max_hedges = 0;
+    UNIT_CHECK(!airouter_hedging_wanted(&h, 1, 1, 1, 0), "no hedge allowed");
 }
