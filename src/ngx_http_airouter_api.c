@@ -556,6 +556,27 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
     ctx->stream = json_is_true(json_object_get(body, "stream")) ? 1 : 0;
 
+    /* "hedge": the router's, never the upstream's (OpenAI refuses it) */
+    ctx->hedge_asked = -1;
+    field = json_object_get(body, "hedge");
+
+    if (field != NULL && !json_is_null(field)) {
+        if (!json_is_boolean(field)) {
+            return ngx_http_airouter_send_param_error(r, "hedge",
+                       "invalid_type", "hedge must be true or false");
+        }
+
+        ctx->hedge_asked = json_is_true(field) ? 1 : 0;
+    }
+
+    if (field != NULL) {
+        json_object_del(body, "hedge");
+
+        if (ngx_http_airouter_dialect_dump(r, body, &ctx->raw) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (ctx->count) {
         return ngx_http_airouter_api_count(r, ctx);
     }
@@ -803,7 +824,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
     size_t                          i;
-    double                          rate, worst, cost;
+    double                          rate, worst, cost, prompt;
     const char                     *currency;
     ngx_int_t                       rc;
     airouter_live_t                 live;
@@ -878,6 +899,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     }
 
     worst = 0;
+    prompt = 0;
 
     for (i = 0; i < res.ncand; i++) {
         c = ngx_array_push(&ctx->candidates);
@@ -929,6 +951,32 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
 
         cost = ngx_http_airouter_api_worst_cost(ctx, &req, m, c);
         worst = ngx_max(worst, cost);
+        prompt = ngx_max(prompt, c->price_prompt);
+    }
+
+    /*
+     * Hedged: a second candidate may run beside the first.  Only where
+     * paying twice stays within the budgets; the loser's prompt is held
+     * on top of the worst case (the loser is closed at the winner's
+     * first byte).
+     */
+    ctx->hedge = ctx->candidates.nelts > 1
+                 && airouter_hedging_wanted(&acf->routing.hedging,
+                                            ctx->key ? ctx->key->hedge : -1,
+                                            (int) ctx->hedge_asked,
+                                            ctx->stream, req.needs_tools);
+
+    if (ctx->hedge && worst > 0
+        && !ngx_http_airouter_stats_room(ctx, 2 * worst))
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter: not hedged: paying twice %.8f USD would "
+                       "reach a budget", worst);
+        ctx->hedge = 0;
+    }
+
+    if (ctx->hedge && prompt > 0) {
+        worst += prompt * (double) ctx->prompt_counted;
     }
 
     /* any candidate may end up answering: the dearest one is held */

@@ -216,7 +216,8 @@ ngx_http_airouter_proxy_merge_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    pcf->uscf.peer.init = ngx_http_airouter_proxy_peer_init;
+    /* the proxy's peer callbacks, wrapped for a request that may be hedged */
+    pcf->uscf.peer.init = ngx_http_airouter_proxy_hedge_peer_init;
     ngx_str_set(&pcf->uscf.host, "airouter");
     pcf->max_cached = conf->keepalive;
 

@@ -22,6 +22,9 @@
  *                                       dialect translation
  *   ngx_http_airouter_proxy_inflate.c   a compressed answer's readable copy
  *   ngx_http_airouter_proxy_usage.c     the answer's usage, read or counted
+ *   ngx_http_airouter_proxy_hedge.c     hedged requests: wraps the peer
+ *                                       callbacks and process_header of a
+ *                                       request that may be hedged
  */
 
 #ifndef NGX_HTTP_AIROUTER_PROXY_IMPL_H
@@ -200,6 +203,9 @@ typedef struct {
     airouter_json_span_t             native_model;
     ngx_int_t                        native_splice;
 
+    void                            *hedge;     /* proxy_hedge.c's, NULL:
+                                                   not hedgeable */
+
     unsigned                         translate:1;
     unsigned                         acquired:1;
     unsigned                         classified:1;
@@ -234,6 +240,10 @@ ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
 void ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     ngx_uint_t nothing_learned);
 void ngx_http_airouter_proxy_publish(ngx_http_airouter_proxy_ctx_t *p);
+
+/* ngx_http_airouter_proxy_hedge.c */
+ngx_int_t ngx_http_airouter_proxy_hedge_peer_init(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
 
 /* ngx_http_airouter_proxy_build.c */
 airouter_dialect_e ngx_http_airouter_proxy_upstream(

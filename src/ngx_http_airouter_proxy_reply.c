@@ -1,7 +1,7 @@
 /*
  * What the client sees of a proxied answer's head: every answer gets the
  * X-Router-* headers (channel, provider, model, score, key, attempts,
- * fallbacks); when no candidate was left, the OpenAI-style error naming
+ * hedge, fallbacks); when no candidate was left, the OpenAI-style error naming
  * every attempt (ngx_http_airouter_proxy_fail) replaces nginx's error
  * page.  nginx's header and body filter chains, installed by
  * ngx_http_airouter_proxy_init() at postconfiguration (called by the
@@ -160,7 +160,7 @@ static ngx_int_t
 ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
-    u_char                    buf[NGX_INT_T_LEN + 64];
+    u_char                    buf[NGX_INT_T_LEN + 64], *won;
     size_t                    len;
     ngx_str_t                 fallbacks;
     const char               *strategy;
@@ -223,6 +223,25 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    /* a hedged request: the channel whose answer this is */
+    if (ctx->hedges && p->answered && p->cand) {
+        ch = &acf->channels[p->cand->channel];
+        len = sizeof("won-by=") - 1 + ngx_strlen(ch->id);
+
+        won = ngx_pnalloc(r->pool, len);
+        if (won == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(won, "won-by=%s", ch->id);
+
+        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Hedge", won, len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_http_airouter_proxy_fallbacks(r, p, &fallbacks) != NGX_OK) {

@@ -45,7 +45,7 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
      * a prompt token: we never under-count spend.
      */
     if (usage->cost >= 0) {
-        ctx->cost = usage->cost;
+        ctx->cost = usage->cost + ctx->hedge_cost;
 
     } else if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
         read = c->price_cache_read >= 0 ? c->price_cache_read
@@ -54,7 +54,8 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
                                           : c->price_prompt;
 
         ctx->cost = plain * c->price_prompt + cached * read + written * write
-                    + ctx->completion_tokens * c->price_completion;
+                    + ctx->completion_tokens * c->price_completion
+                    + ctx->hedge_cost;  /* a hedge's loser (bill_loser) */
     }
 }
 

@@ -151,6 +151,11 @@ typedef struct {
     unsigned                     explain:1;    /* POST /v1/route */
     unsigned                     count:1;      /* .../messages/count_tokens */
     unsigned                     refused:1;    /* 429 before routing */
+    unsigned                     hedge:1;      /* may be hedged: the API
+                                                  handler's decision */
+    ngx_int_t                    hedge_asked;  /* the body's "hedge": -1
+                                                  absent, 0 false, 1 true */
+
     unsigned                     no_model:1;   /* "models" alone: requested
                                                   is its first entry */
 
@@ -172,6 +177,13 @@ typedef struct {
                                                       -1: not said */
     double                       cost;             /* -1: unknown */
     unsigned                     usage_counted:1;  /* by us, not upstream */
+
+    /* hedging (ngx_http_airouter_proxy_hedge.c): a hedge started (0, 1),
+     * the answer came from it (0, 1), and what the loser's prompt cost
+     * (routing.hedging.bill_loser), in cost once the answer is priced */
+    ngx_int_t                    hedges;
+    ngx_int_t                    hedge_wins;
+    double                       hedge_cost;
 
     /* the prompt's size as the API handler counted it (tokenizer or
      * estimate): the usage of an answer that reports none */

@@ -103,7 +103,7 @@ static ngx_uint_t ngx_http_airouter_stats_limited(airouter_config_t *acf,
     const airouter_apikey_t *key, ngx_uint_t rate);
 static ngx_http_airouter_deny_e ngx_http_airouter_stats_budgets_locked(
     ngx_http_airouter_stats_sh_t *sh, airouter_config_t *acf,
-    const airouter_apikey_t *key, uint32_t today,
+    const airouter_apikey_t *key, uint32_t today, double extra,
     ngx_http_airouter_stats_use_t *use);
 static ngx_int_t ngx_http_airouter_stats_check(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_uint_t admit, double estimate,
@@ -479,12 +479,13 @@ ngx_http_airouter_stats_limited(airouter_config_t *acf,
  * The budgets the request would overspend, under the zone's lock: what
  * was spent plus what requests in progress hold (their reservations).  A
  * budget is used up once that reaches it, so concurrent requests overshoot
- * it by at most one request's worst case.
+ * it by at most one request's worst case.  extra (USD) counts as spent
+ * too: 0 for "is anything left", more for "is that much left".
  */
 static ngx_http_airouter_deny_e
 ngx_http_airouter_stats_budgets_locked(ngx_http_airouter_stats_sh_t *sh,
     airouter_config_t *acf, const airouter_apikey_t *key, uint32_t today,
-    ngx_http_airouter_stats_use_t *use)
+    double extra, ngx_http_airouter_stats_use_t *use)
 {
     size_t                           len;
     double                           held;
@@ -501,10 +502,12 @@ ngx_http_airouter_stats_budgets_locked(ngx_http_airouter_stats_sh_t *sh,
         sn = ngx_http_airouter_stats_lookup(sh, today,
                                             NGX_HTTP_AIROUTER_STATS_TOTAL,
                                             (u_char *) "", 0);
-        if (sn && sn->c.cost + sn->reserved >= acf->cost.global_daily_budget)
+        if (sn ? sn->c.cost + sn->reserved + extra
+                 >= acf->cost.global_daily_budget
+               : extra > 0 && extra >= acf->cost.global_daily_budget)
         {
-            use->spent = sn->c.cost;
-            use->held = sn->reserved;
+            use->spent = sn ? sn->c.cost : 0;
+            use->held = sn ? sn->reserved : 0;
             use->budget = acf->cost.global_daily_budget;
             return NGX_HTTP_AIROUTER_DENY_GLOBAL;
         }
@@ -521,10 +524,11 @@ ngx_http_airouter_stats_budgets_locked(ngx_http_airouter_stats_sh_t *sh,
                                         (u_char *) key->name, len);
     held = sn ? sn->reserved : 0;
 
-    if (key->daily_budget > 0 && sn
-        && sn->c.cost + held >= key->daily_budget)
+    if (key->daily_budget > 0
+        && (sn ? sn->c.cost + held + extra >= key->daily_budget
+               : extra > 0 && extra >= key->daily_budget))
     {
-        use->spent = sn->c.cost;
+        use->spent = sn ? sn->c.cost : 0;
         use->held = held;
         use->budget = key->daily_budget;
         return NGX_HTTP_AIROUTER_DENY_DAILY;
@@ -543,7 +547,7 @@ ngx_http_airouter_stats_budgets_locked(ngx_http_airouter_stats_sh_t *sh,
             }
         }
 
-        if (use->spent + held >= key->monthly_budget) {
+        if (use->spent + held + extra >= key->monthly_budget) {
             use->held = held;
             use->budget = key->monthly_budget;
             return NGX_HTTP_AIROUTER_DENY_MONTHLY;
@@ -624,7 +628,8 @@ ngx_http_airouter_stats_check(ngx_http_request_t *r,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, &use);
+    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, key, today, 0,
+                                                  &use);
 
     if (deny == NGX_HTTP_AIROUTER_DENY_NONE) {
         if (admit) {
@@ -735,6 +740,34 @@ ngx_http_airouter_stats_hold_locked(ngx_http_airouter_stats_sh_t *sh,
 
     ctx->reserved = estimate;
     ctx->reserved_day = today;
+}
+
+
+ngx_uint_t
+ngx_http_airouter_stats_room(ngx_http_airouter_ctx_t *ctx, double usd)
+{
+    ngx_slab_pool_t                 *shpool;
+    airouter_config_t               *acf;
+    ngx_http_airouter_deny_e         deny;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_use_t    use;
+
+    sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
+    acf = ctx->amcf->config;
+
+    if (sh == NULL || !ngx_http_airouter_stats_limited(acf, ctx->key, 0)) {
+        return 1;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    deny = ngx_http_airouter_stats_budgets_locked(sh, acf, ctx->key,
+                                                  ngx_http_airouter_stats_today(),
+                                                  usd, &use);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return deny == NGX_HTTP_AIROUTER_DENY_NONE;
 }
 
 

@@ -93,7 +93,11 @@ typedef enum {
     X(unauthorized, COUNT, NGX_HTTP_AIROUTER_NONE, TOTAL, "unauthorized",    \
       NULL, "Requests refused for a missing or wrong token")                 \
     X(throttled, COUNT, NGX_HTTP_AIROUTER_NONE, TOTAL_KEY, "throttled",      \
-      NULL, "Requests refused with 429 for a budget or a key's rate")
+      NULL, "Requests refused with 429 for a budget or a key's rate")        \
+    X(hedges, COUNT, NGX_HTTP_AIROUTER_FROM(hedges), ALL, "hedges", NULL,    \
+      "Requests hedged: a second candidate started beside a slow first try") \
+    X(hedge_wins, COUNT, NGX_HTTP_AIROUTER_FROM(hedge_wins), ALL,            \
+      "hedge_wins", NULL, "Hedged requests whose answer came from the hedge")
 
 #define NGX_HTTP_AIROUTER_FROM(member)                                       \
     ((ssize_t) offsetof(ngx_http_airouter_ctx_t, member))
@@ -217,6 +221,16 @@ ngx_int_t ngx_http_airouter_stats_admit(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_airouter_stats_reserve(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, double estimate, ngx_int_t *rc);
+
+/*
+ * Whether usd more can be spent today without reaching a budget that
+ * applies to the request (the day's total, its key's day and month),
+ * counting what was spent and what requests in progress hold.  1 when no
+ * budget applies.  Read only: a hedged request asks it for twice its
+ * worst case before it may be hedged.
+ */
+ngx_uint_t ngx_http_airouter_stats_room(ngx_http_airouter_ctx_t *ctx,
+    double usd);
 
 /* A request refused for a bad token (counted on the day's total). */
 void ngx_http_airouter_stats_unauthorized(

@@ -18,6 +18,9 @@
  *                                ("rate_limit_exceeded", "no_candidate", ...)
  *   $airouter_ttfb               ms from the answering try's start to the
  *                                first byte of its answer
+ *   $airouter_hedged             a hedged request: "hedge" when the answer
+ *                                came from the hedge, "primary" when the
+ *                                try it was started beside won
  */
 
 #include "ngx_http_airouter_variables.h"
@@ -35,7 +38,8 @@ typedef enum {
     NGX_HTTP_AIROUTER_VAR_STATUS,
     NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE,
     NGX_HTTP_AIROUTER_VAR_KEY,
-    NGX_HTTP_AIROUTER_VAR_TTFB
+    NGX_HTTP_AIROUTER_VAR_TTFB,
+    NGX_HTTP_AIROUTER_VAR_HEDGED
 } ngx_http_airouter_var_e;
 
 
@@ -81,6 +85,8 @@ static ngx_http_variable_t  ngx_http_airouter_vars[] = {
 
     { ngx_string("airouter_ttfb"), NULL, ngx_http_airouter_variable,
       NGX_HTTP_AIROUTER_VAR_TTFB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("airouter_hedged"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_HEDGED, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -190,6 +196,18 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
 
         return ngx_http_airouter_variable_set(r, v, p,
                    ngx_sprintf(p, "%M", res->ttfb) - p);
+
+    case NGX_HTTP_AIROUTER_VAR_HEDGED:
+        if (!ctx->hedges) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        return ctx->hedge_wins
+               ? ngx_http_airouter_variable_set(r, v, (u_char *) "hedge",
+                                                sizeof("hedge") - 1)
+               : ngx_http_airouter_variable_set(r, v, (u_char *) "primary",
+                                                sizeof("primary") - 1);
 
     default:
         break;
