@@ -636,14 +636,15 @@ ngx_http_airouter_proxy_hedge_bill(ngx_http_airouter_proxy_hedge_t *hs,
 
 
 /*
- * A duration, or `p95`: the current candidate's time to first byte as
- * live state measured it; with no measure yet, a second.
+ * A duration, or `p95`: the 95th percentile of the current candidate's
+ * time to first byte as live state measured it; with nothing measured
+ * yet, a second.
  */
 static ngx_msec_t
 ngx_http_airouter_proxy_hedge_after(ngx_http_airouter_proxy_hedge_t *hs)
 {
     ngx_http_airouter_proxy_ctx_t   *p;
-    ngx_http_airouter_live_info_t    info;
+    airouter_live_measure_t          m;
     const airouter_hedging_t        *conf;
 
     p = hs->proxy;
@@ -654,13 +655,12 @@ ngx_http_airouter_proxy_hedge_after(ngx_http_airouter_proxy_hedge_t *hs)
     }
 
     if (p->cand
-        && ngx_http_airouter_live_info(p->ctx->amcf, p->cand->channel,
-                                       &p->cand->model, &info)
+        && ngx_http_airouter_live_measure(p->ctx->amcf, p->cand->channel,
+                                          &p->cand->model, &m)
            == NGX_OK
-        && info.ttfb > 0)
+        && m.ttfb_p95 > 0)
     {
-        /* a moving average's tail: twice the average first byte */
-        return (ngx_msec_t) (2 * info.ttfb) + 1;
+        return (ngx_msec_t) m.ttfb_p95 + 1;
     }
 
     return NGX_HTTP_AIROUTER_HEDGE_DEFAULT_AFTER;

@@ -674,3 +674,25 @@ airouter_channel_inflight{channel="slowtoo"} 0
 --- no_error_log
 [alert]
 [error]
+
+
+
+=== TEST 19: after: p95 with nothing measured yet for the first candidate: the hedge starts after a second
+--- user_files eval
+">>> router_config.yaml\n" . yaml_channels(
+    "  hedging:\n    enabled: true\n    after: p95\n",
+    ["slowpoke", "slow"], ["quick", "fast"])
+--- routed
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- ttfb_above: 0.95
+--- ttfb_below: 1.45
+--- routed_body_like: "content":"from fast"
+--- routed_headers
+X-Router-Channel: quick
+X-Router-Hedge: won-by=quick
+--- mock_log
+/slow/v1/chat/completions 499
+/fast/v1/chat/completions 200
+--- mock_requests: 2
+--- no_error_log
+[error]
