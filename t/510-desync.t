@@ -78,7 +78,10 @@ airouter_blocks(config => <<'_EOC_',
 _EOC_
                 user_files => ">>> router_config.yaml\n$Config",
                 no_access_log => "GET /smuggled",
-                access_log => qr{"GET /after HTTP/1\.1" 200});
+                access_log => qr{"GET /after HTTP/1\.1" 200},
+                # /after's log line is written once its answer is sent:
+                # under load, after the harness has read the first answer
+                wait => 1);
 
 run_tests();
 
