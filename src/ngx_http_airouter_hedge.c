@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_airouter_hedge_test_connect(ngx_connection_t *c);
 static void ngx_http_airouter_hedge_send(ngx_http_airouter_hedge_t *h);
 static void ngx_http_airouter_hedge_fail(ngx_http_airouter_hedge_t *h,
     const char *why);
+static void ngx_http_airouter_hedge_fail_ours(ngx_http_airouter_hedge_t *h,
+    const char *why);
 static void ngx_http_airouter_hedge_dummy(ngx_event_t *ev);
 #if (NGX_HTTP_SSL)
 static void ngx_http_airouter_hedge_ssl_init(ngx_http_airouter_hedge_t *h);
@@ -45,9 +47,13 @@ ngx_http_airouter_hedge_start(ngx_http_airouter_hedge_t *h)
     rc = ngx_event_connect_peer(&h->peer);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        /* DECLINED: connect() itself failed (refused at once); the others
+         * are ours (no socket, no connection slot) */
         h->peer.connection = NULL;
         h->state = NGX_HTTP_AIROUTER_HEDGE_FAILED;
         h->failure = "cannot connect";
+        h->fault = (rc == NGX_DECLINED) ? AIROUTER_FAULT_CONNECT
+                                        : AIROUTER_FAULT_NONE;
         return NGX_ERROR;
     }
 
@@ -59,6 +65,7 @@ ngx_http_airouter_hedge_start(ngx_http_airouter_hedge_t *h)
         ngx_http_airouter_hedge_close(h);
         h->state = NGX_HTTP_AIROUTER_HEDGE_FAILED;
         h->failure = "no memory";
+        h->fault = AIROUTER_FAULT_NONE;
         return NGX_ERROR;
     }
 
@@ -313,7 +320,7 @@ ngx_http_airouter_hedge_send(ngx_http_airouter_hedge_t *h)
 
         if (!ngx_buf_in_memory(b)) {
             /* the proxy builds its requests in memory */
-            ngx_http_airouter_hedge_fail(h, "request not in memory");
+            ngx_http_airouter_hedge_fail_ours(h, "request not in memory");
             return;
         }
 
@@ -457,16 +464,55 @@ ngx_http_airouter_hedge_read_handler(ngx_event_t *rev)
 }
 
 
+/*
+ * The upstream's failure, named as the proxy's peer.free names a try's:
+ * a timer that ran out is a timeout; a request written whole and no
+ * answer, a server error; anything before that (connect, TLS, a write
+ * refused), a connect error.
+ */
 static void
 ngx_http_airouter_hedge_fail(ngx_http_airouter_hedge_t *h, const char *why)
 {
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, h->log, 0,
-                   "airouter: hedge: %V failed: %s", h->name, why);
+    ngx_connection_t  *c;
+
+    c = h->peer.connection;
+
+    if (c && (c->read->timedout || c->write->timedout)) {
+        h->fault = AIROUTER_FAULT_TIMEOUT;
+
+    } else if (h->state == NGX_HTTP_AIROUTER_HEDGE_WAITING) {
+        h->fault = AIROUTER_FAULT_SERVER;
+
+    } else {
+        h->fault = AIROUTER_FAULT_CONNECT;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                   "airouter: hedge: %V failed: %s (fault %d)", h->name, why,
+                   (int) h->fault);
 
     ngx_http_airouter_hedge_close(h);
 
     h->state = NGX_HTTP_AIROUTER_HEDGE_FAILED;
     h->failure = why;
+
+    h->handler(h);
+}
+
+
+/* A failure of ours: the upstream did nothing wrong. */
+static void
+ngx_http_airouter_hedge_fail_ours(ngx_http_airouter_hedge_t *h,
+    const char *why)
+{
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, h->log, 0,
+                   "airouter: hedge: %V failed: %s (ours)", h->name, why);
+
+    ngx_http_airouter_hedge_close(h);
+
+    h->state = NGX_HTTP_AIROUTER_HEDGE_FAILED;
+    h->failure = why;
+    h->fault = AIROUTER_FAULT_NONE;
 
     h->handler(h);
 }

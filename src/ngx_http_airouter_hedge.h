@@ -19,6 +19,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "airouter_outcome.h"
+
 
 typedef enum {
     NGX_HTTP_AIROUTER_HEDGE_IDLE = 0,
@@ -62,6 +64,11 @@ struct ngx_http_airouter_hedge_s {
     ngx_uint_t                           status;    /* ANSWERED, REFUSED */
     ngx_peer_connection_t                peer;
     const char                          *failure;   /* FAILED: why */
+    airouter_fault_e                     fault;     /* FAILED: the upstream's
+                                                       (connect_error,
+                                                       timeout, server_error
+                                                       when it took the
+                                                       request), NONE: ours */
 };
 
 

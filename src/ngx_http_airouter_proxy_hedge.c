@@ -27,7 +27,9 @@
  * first try's connection is made to fail once (its recv reports an
  * error), nginx's own next_upstream closes it and asks peer.get for the
  * next try, which is the hedge.  A hedge answering another status waits
- * unread: it is the next try only if the first one fails.
+ * unread: it is the next try only if the first one fails.  A hedge that
+ * fails, or whose error answer came before the first try's passed-on
+ * answer, is its channel's failed try (live state, X-Router-Fallbacks).
  *
  * The loser's prompt, when its request went out whole, is added to the
  * request's cost at the loser's prompt price (bill_loser: prompt).
@@ -112,6 +114,9 @@ static void ngx_http_airouter_proxy_hedge_lose(
     ngx_http_airouter_proxy_hedge_t *hs);
 static void ngx_http_airouter_proxy_hedge_release(
     ngx_http_airouter_proxy_hedge_t *hs);
+static void ngx_http_airouter_proxy_hedge_failed(
+    ngx_http_airouter_proxy_hedge_t *hs, airouter_fault_e fault,
+    ngx_uint_t status);
 static void ngx_http_airouter_proxy_hedge_bill(
     ngx_http_airouter_proxy_hedge_t *hs, ngx_http_airouter_candidate_t *c);
 static ngx_msec_t ngx_http_airouter_proxy_hedge_after(
@@ -499,7 +504,7 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
                       "airouter: hedge to \"%s\" failed: %s",
                       p->ctx->amcf->config->channels[hs->try.cand->channel].id,
                       hs->hedge.failure);
-        ngx_http_airouter_proxy_hedge_release(hs);
+        ngx_http_airouter_proxy_hedge_failed(hs, hs->hedge.fault, 0);
     }
 }
 
@@ -523,7 +528,7 @@ ngx_http_airouter_proxy_hedge_handler(ngx_http_airouter_hedge_t *h)
                       "airouter: hedge to \"%s\" failed: %s",
                       p->ctx->amcf->config->channels[hs->try.cand->channel].id,
                       h->failure);
-        ngx_http_airouter_proxy_hedge_release(hs);
+        ngx_http_airouter_proxy_hedge_failed(hs, h->fault, 0);
         return;
     }
 
@@ -564,6 +569,8 @@ ngx_http_airouter_proxy_hedge_handler(ngx_http_airouter_hedge_t *h)
 static void
 ngx_http_airouter_proxy_hedge_lose(ngx_http_airouter_proxy_hedge_t *hs)
 {
+    ngx_uint_t           status;
+    airouter_fault_e     fault;
     ngx_http_request_t  *r;
 
     r = hs->request;
@@ -586,6 +593,21 @@ ngx_http_airouter_proxy_hedge_lose(ngx_http_airouter_proxy_hedge_t *hs)
         || hs->hedge.state == NGX_HTTP_AIROUTER_HEDGE_ANSWERED)
     {
         ngx_http_airouter_proxy_hedge_bill(hs, hs->try.cand);
+    }
+
+    /*
+     * An error answer that came before the first try's is the channel's
+     * failure, judged by its status line (nothing more of it was read).
+     */
+    if (hs->hedge.state == NGX_HTTP_AIROUTER_HEDGE_REFUSED) {
+        status = hs->hedge.status;
+        fault = airouter_outcome_fault(status ? AIROUTER_END_HTTP
+                                              : AIROUTER_END_INVALID,
+                                       (int) status, NULL, 0);
+
+        ngx_http_airouter_hedge_close(&hs->hedge);
+        ngx_http_airouter_proxy_hedge_failed(hs, fault, status);
+        return;
     }
 
     ngx_http_airouter_hedge_close(&hs->hedge);
@@ -614,6 +636,77 @@ ngx_http_airouter_proxy_hedge_release(ngx_http_airouter_proxy_hedge_t *hs)
     ngx_http_airouter_proxy_report(p, 1);
 
     ngx_http_airouter_proxy_hedge_load(p, &current);
+}
+
+
+/*
+ * The hedge failed (no answer) or answered an error before the first
+ * try: its candidate is told to live state as any try's failure (the
+ * outcome table's verdict: reliability, cooldown) and listed in
+ * X-Router-Fallbacks.  A failure of ours, or the client's fault, only
+ * gives back what it held.
+ */
+static void
+ngx_http_airouter_proxy_hedge_failed(ngx_http_airouter_proxy_hedge_t *hs,
+    airouter_fault_e fault, ngx_uint_t status)
+{
+    time_t                          scoped;
+    ngx_uint_t                      keyed;
+    airouter_fault_e                was;
+    airouter_verdict_t              verdict;
+    ngx_http_request_t             *r;
+    ngx_http_airouter_proxy_ctx_t  *p;
+    ngx_http_airouter_proxy_try_t   current;
+
+    if (!hs->acquired) {
+        return;
+    }
+
+    if (fault == AIROUTER_FAULT_NONE || fault == AIROUTER_FAULT_BAD_REQUEST
+        || hs->request->connection->error)
+    {
+        ngx_http_airouter_proxy_hedge_release(hs);
+        return;
+    }
+
+    hs->acquired = 0;
+    p = hs->proxy;
+    r = hs->request;
+
+    /* the first try's own verdict and blocks stay as they were */
+    was = p->fault;
+    verdict = p->verdict;
+    keyed = p->keyed;
+    scoped = p->scoped;
+
+    ngx_http_airouter_proxy_hedge_save(p, &current);
+    ngx_http_airouter_proxy_hedge_load(p, &hs->try);
+
+    p->fault = fault;
+    p->verdict = airouter_outcome_verdict(&p->pm->outcomes, fault, -1);
+    p->classified = 1;
+    p->acquired = 1;
+    ngx_http_airouter_proxy_report(p, 0);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "airouter: hedge \"%s\" model \"%V\": %s, %s cooldown "
+                  "%l s",
+                  p->ctx->amcf->config->channels[p->cand->channel].id,
+                  &p->cand->model, airouter_fault_name(fault),
+                  p->keyed ? "key"
+                  : p->scoped ? "endpoint (until discovery confirms)"
+                  : airouter_scope_name(p->verdict.scope),
+                  p->scoped ? (long) p->scoped : p->verdict.cooldown);
+
+    ngx_http_airouter_proxy_record(p, p->cand->channel, &p->cand->model,
+                                   fault, status, 0);
+
+    ngx_http_airouter_proxy_hedge_load(p, &current);
+
+    p->fault = was;
+    p->verdict = verdict;
+    p->keyed = keyed;
+    p->scoped = scoped;
 }
 
 

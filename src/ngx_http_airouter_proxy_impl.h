@@ -240,6 +240,9 @@ ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
 void ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     ngx_uint_t nothing_learned);
 void ngx_http_airouter_proxy_publish(ngx_http_airouter_proxy_ctx_t *p);
+void ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_uint_t channel, ngx_str_t *model, airouter_fault_e fault,
+    ngx_uint_t status, ngx_uint_t skipped);
 
 /* ngx_http_airouter_proxy_hedge.c */
 ngx_int_t ngx_http_airouter_proxy_hedge_peer_init(ngx_http_request_t *r,

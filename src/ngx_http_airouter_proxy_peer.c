@@ -30,9 +30,6 @@ static ngx_int_t ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
-static void ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
-    ngx_uint_t channel, ngx_str_t *model, airouter_fault_e fault,
-    ngx_uint_t status, ngx_uint_t skipped);
 static ngx_int_t ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
     ngx_http_airouter_proxy_ctx_t *p);
 static void ngx_http_airouter_keepalive_save(ngx_peer_connection_t *pc,
@@ -487,7 +484,8 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
 }
 
 
-static void
+/* An attempt that failed (or a candidate skipped), for X-Router-Fallbacks. */
+void
 ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
     ngx_uint_t channel, ngx_str_t *model, airouter_fault_e fault,
     ngx_uint_t status, ngx_uint_t skipped)
