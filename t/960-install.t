@@ -99,6 +99,11 @@ is($st, 200, 'TEST 2: /v1/models with the token answers');
 is($st, 401, 'TEST 2: the client token is not the admin token');
 ($st, $body) = http($port, '/v1/admin/channels', 'Authorization: Bearer t960-admin');
 is($st, 200, 'TEST 2: the admin API answers the admin token');
+($st, $body) = http($port, '/dashboard');
+ok($st == 200 && $body =~ /<title>airouter<\/title>/
+   && $body =~ /<meta name="airouter-admin" content="token">/,
+   'TEST 2: the example site serves the dashboard, which asks for the admin token')
+    or diag "$st " . substr($body // '', 0, 300);
 $ngx->stop;
 unlink $ngx->site('airouter');
 unlike($ngx->error_log, qr/\[(alert|crit|emerg)\]/, 'TEST 2: no alert in the error log');
