@@ -1,0 +1,146 @@
+# The README as a new user meets it: every command of its 60-second tour
+# and its SDK example run, as written, against a `make demo` on ports of
+# the test's own.  The commands are read from README.md itself (only the
+# demo's address and log directory are changed, and curl gets a time
+# limit), so a tour line that stops working, or a README edit that breaks
+# one, fails here.  Each curl must answer 2xx with no OpenAI-style error
+# in its body, and say what the README's comment promises where it says
+# something checkable (the health line, a chat answer, the strategy...).
+use strict;
+use warnings;
+
+use Test::More;
+use Airouter::Install;
+
+my $top = $Airouter::Install::Top;
+my $tmp = scratch_dir();
+my $dir = "$tmp/demo";
+my $started;
+
+END { make_in('stop', DEMO_DIR => $dir) if $started }
+
+sub ports { my %u; my @p; while (@p < $_[0]) { my $x = free_port(); push @p, $x unless $u{$x}++ } @p }
+
+my $readme = slurp("$top/README.md");
+
+# the README's shell blocks, and the tour's among them
+my @sh = $readme =~ /^```sh\n(.*?)^```$/msg;
+my ($tour) = grep { m{curl -s 127\.0\.0\.1:8080/health} } @sh;
+ok(defined $tour, 'TEST 1: README.md has the tour block (curl .../health)');
+$tour //= '';
+
+# commands: a line ending in "\" or inside an open '...' goes on
+my (@cmds, $cur);
+for my $line (split /\n/, $tour) {
+    next if !defined $cur && ($line =~ /^\s*#/ || $line =~ /^\s*$/);
+    $cur = defined $cur ? "$cur\n$line" : $line;
+    my $quotes = () = $cur =~ /'/g;
+    next if $cur =~ /\\\z/ || $quotes % 2;
+    push @cmds, $cur;
+    undef $cur;
+}
+cmp_ok(scalar @cmds, '>=', 25, 'TEST 1: the tour has its commands')
+    or diag join "\n", @cmds;
+
+my ($port, @dp) = ports(4);
+my ($rc, $out) = make_in('demo', PORT => $port, DEMO_PORTS => "@dp",
+                         DEMO_DIR => $dir);
+$started = $rc == 0;
+is($rc, 0, 'TEST 1: make demo starts') or diag $out;
+
+# what a command's answer must hold besides a 2xx, by the URL it asks
+my @expect = (
+    [ qr{/health$},                   qr/"status":"ok","version":"[^"]+","channels":\{"enabled":3,"total":6\}/ ],
+    [ qr{/v1/models \|},              qr/^\{"object":"list","data":\[/ ],
+    [ qr{/v1/tags\b},                  qr/"tag":"free","models":\d+/ ],
+    [ qr{/v1/route -d '\{"model":"tag:free"},  qr/"status":"ok".*"candidates":\[\{"rank":1/ ],
+    [ qr{admin/route\?model=claude-3-haiku}, qr/"model":"claude-3-haiku-20240307"/ ],
+    [ qr{"model":"qwen4"},            qr/Did you mean: qwen3\?/, 404 ],
+    [ qr{-si .*chat/completions.*"tag:free","messages"}s, qr/^X-Router-Channel: demo_free\r?$/m ],
+    [ qr{-sN .*"stream":true}s,       qr/^data: \[DONE\]$/m ],
+    [ qr{tag:free:nitro},             qr/"Hello from the free demo channel\."/ ],
+    [ qr{/v1/embeddings},             qr/"embedding":\[0\.125,-0\.5,0\.25\]/ ],
+    [ qr{/v1/rerank},                 qr/"relevance_score"/ ],
+    [ qr{/v1/images/generations},     qr/"b64_json"/ ],
+    [ qr{/v1/moderations},            qr/"flagged":false/ ],
+    [ qr{/v1/audio/speech},           qr/\A\z/ ],          # -o hello.mp3
+    [ qr{/v1/messages},               qr/"type":"message".*"text":"Hello from the free demo channel\."/ ],
+    [ qr{/v1/responses},              qr/"object":"response".*"status":"completed"/ ],
+    [ qr{generateContent},            qr/"candidates":\[\{"content":\{"parts":\[\{"text":"Hello/ ],
+    [ qr{^tail .*access\.log},        qr/\A(\{"time":[^\n]*"status":200[^\n]*\}\n){2}\z/ ],
+    [ qr{/v1/stats/daily},            qr/"period":"daily".*"requests":[1-9]/ ],
+    [ qr{routing/strategy},           qr/"strategy":"quality_optimized","source":"admin"/ ],
+    [ qr{channel_requests_total},     qr/^airouter_channel_requests_total\{channel="demo_free"\} [1-9]/m ],
+    [ qr{admin/requests\?},           qr/"requests":\[/ ],
+    [ qr{admin/history},              qr/^\{"minutes":\[/ ],
+    [ qr{admin/audit},                qr/"action":"strategy\.switch"/ ],
+    [ qr{admin/events},               qr/^event: hello$/m ],
+    [ qr{duration_seconds_bucket},    qr/^airouter_request_duration_seconds_bucket\{channel="demo_free",le="[^"]+"\} [1-9]/m ],
+    [ qr{-X POST .*admin/discovery},  qr/^\{"status":"done"/ ],
+    [ qr{admin/channels},            qr/"id":"demo_free"/ ],
+);
+
+my $n = 0;
+for my $cmd (@cmds) {
+    $n++;
+    my $run = $cmd;
+    $run =~ s/127\.0\.0\.1:8080/127.0.0.1:$port/g;
+    $run =~ s{\brun/demo/}{$dir/}g;
+    $run =~ s/-o hello\.mp3/-o '$tmp\/hello.mp3'/;
+    # the events stream runs until stopped: 3 s of it
+    my $limit = $cmd =~ m{admin/events} ? 3 : 10;
+    my $hdr = "$tmp/headers.$n";
+    unlink $hdr;
+    $run =~ s/^curl /curl -m $limit -D '$hdr' /;
+    my ($one) = $cmd =~ /\A([^\n]*)/;
+    $one =~ s/\s+#.*//;
+    # the usage log line is written as the answer goes: give it a moment
+    sleep 1 if $cmd =~ /^tail /;
+    spit("$tmp/cmd.$n.sh", "$run\n");
+    my $got = `cd '$tmp' && bash cmd.$n.sh 2>&1` // '';
+
+    if ($cmd =~ /^curl /) {
+        my @st = (slurp($hdr) // '') =~ m{^HTTP/1\.1 (\d+)}mg;
+        my $st = $st[-1] // 0;
+        my ($e) = grep { $cmd =~ $_->[0] } @expect;
+        my $want = $e && $e->[2] ? $e->[2] : 200;
+        is($st, $want, "TEST 2: $one: answers $want") or diag $got;
+        unlike($got, qr/"error":\{/, "TEST 2: $one: no error object")
+            if $want < 400;
+        if ($e) {
+            like($got, $e->[1], "TEST 2: $one: says what the README shows");
+        } else {
+            fail("TEST 2: $one: the test knows what this tour line shows");
+        }
+    } else {
+        my ($e) = grep { $cmd =~ $_->[0] } @expect;
+        ok($e && $got =~ $e->[1], "TEST 2: $one: prints what it should")
+            or diag $got;
+    }
+}
+
+ok(-s "$tmp/hello.mp3", 'TEST 2: the speech line writes hello.mp3');
+
+# --- TEST 3: the README's node example, with the official SDKs ------------
+
+my @js = $readme =~ /^```js\n(.*?)^```$/msg;
+is(scalar @js, 1, 'TEST 3: README.md has one node example');
+my $js = $js[0] // '';
+like($js, qr{'http://127\.0\.0\.1:8080'}, 'TEST 3: aimed at the demo\'s address');
+$js =~ s/127\.0\.0\.1:8080/127.0.0.1:$port/g;
+mkdir "$tmp/sdk";
+symlink("$top/tests/sdk/node_modules", "$tmp/sdk/node_modules");
+spit("$tmp/sdk/readme.mjs", $js);
+my $got = `cd '$tmp/sdk' && timeout 60 node readme.mjs 2>/dev/null`;
+is($? >> 8, 0, 'TEST 3: the example runs to its end');
+is($got, "Hello from the free demo channel.\n"
+         . "Hello from the free demo channel, streamed.\n"
+         . "Hello from the free demo channel.\n"
+         . "Hello from the free demo channel.\n",
+   'TEST 3: OpenAI chat, its stream, Anthropic Messages and Gemini answer');
+
+($rc, $out) = make_in('stop', DEMO_DIR => $dir);
+like($out, qr/airouter demo stopped/, 'TEST 4: make stop stops the demo');
+$started = 0;
+
+done_testing();
