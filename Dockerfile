@@ -1,7 +1,8 @@
 # airouter on Debian 12's own nginx: the image builds the module with the
 # same make targets as the README and serves conf.example/ (the demo
 # channels run inside the same nginx).
-#   docker build -t airouter . && docker run --rm -p 8080:8080 airouter
+#   docker build -t airouter . && docker run --rm -p 127.0.0.1:8080:8080 airouter
+# (the demo's admin API has no token: publish the port on loopback only)
 FROM debian:12-slim
 
 RUN apt-get update -qq \
