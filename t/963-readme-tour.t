@@ -56,7 +56,9 @@ my @expect = (
     [ qr{/v1/route -d '\{"model":"tag:free"},  qr/"status":"ok".*"candidates":\[\{"rank":1/ ],
     [ qr{admin/route\?model=claude-3-haiku}, qr/"model":"claude-3-haiku-20240307"/ ],
     [ qr{"model":"qwen4"},            qr/Did you mean: qwen3\?/, 404 ],
-    [ qr{-si .*chat/completions.*"tag:free","messages"}s, qr/^X-Router-Channel: demo_free\r?$/m ],
+    # the answer names the model that served it, as X-Router-Model does
+    [ qr{-si .*chat/completions.*"tag:free","messages"}s,
+      qr/^X-Router-Channel: demo_free\r?\n.*^X-Router-Model: ([^\r\n]+)\r?\n.*"object":"chat\.completion","created":\d+,"model":"\1"/ms ],
     [ qr{-sN .*"stream":true}s,       qr/^data: \[DONE\]$/m ],
     [ qr{tag:free:nitro},             qr/"Hello from the free demo channel\."/ ],
     [ qr{/v1/embeddings},             qr/"embedding":\[0\.125,-0\.5,0\.25\]/ ],
