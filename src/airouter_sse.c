@@ -76,8 +76,9 @@ airouter_sse_init(airouter_sse_t *s, char *buf, size_t size)
 void
 airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n)
 {
+    char        *line;
+    size_t       chunk, len;
     const char  *lf;
-    size_t       chunk;
 
     if (n) {
         s->started = 1;
@@ -89,8 +90,22 @@ airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n)
 
         if (chunk) {
             s->newlines = 0;
+        }
 
-            if (!s->overflow) {
+        if (lf && s->len == 0 && !s->overflow && s->text == NULL) {
+            /*
+             * A whole line in the bytes fed, and nothing will be decoded
+             * in it: read where it lies, not copied.
+             */
+            line = (char *) p;
+            len = chunk;
+
+            if (len > s->size) {
+                s->overflow = 1;
+            }
+
+        } else {
+            if (chunk && !s->overflow) {
                 if (s->len + chunk <= s->size) {
                     memcpy(s->line + s->len, p, chunk);
                     s->len += chunk;
@@ -99,17 +114,20 @@ airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n)
                     s->overflow = 1;
                 }
             }
+
+            if (lf == NULL) {
+                return;
+            }
+
+            line = s->line;
+            len = s->len;
         }
 
-        if (lf == NULL) {
-            return;
+        if (len && line[len - 1] == '\r') {
+            len--;
         }
 
-        if (s->len && s->line[s->len - 1] == '\r') {
-            s->len--;
-        }
-
-        if (s->len == 0 && !s->overflow) {
+        if (len == 0 && !s->overflow) {
             /* a blank line ends an event */
             if (s->newlines < 2) {
                 s->newlines++;
@@ -117,7 +135,7 @@ airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n)
 
         } else {
             if (!s->overflow) {
-                airouter_sse_line(s, s->line, s->len);
+                airouter_sse_line(s, line, len);
             }
 
             s->newlines = 1;
@@ -631,6 +649,8 @@ airouter_sse_line(airouter_sse_t *s, char *p, size_t n)
         return;
     }
 
+    s->data_bytes += n;
+
     if (n > 9 && memcmp(p, "{\"error\"", 8) == 0) {
         s->error = 1;
     }
@@ -1005,32 +1025,43 @@ airouter_text_tools(json_t *calls, airouter_text_pt text, void *data)
 }
 
 
+/*
+ * One pass over the line for the key, not one call per '"': memchr()
+ * looks for its 'g', which the members of a chat chunk never have.
+ */
 static int
 airouter_sse_has_usage(const char *p, size_t n)
 {
     const char  *q, *last;
 
+    if (n < 8) {
+        return 0;
+    }
+
     last = p + n;
 
-    while (p < last) {
-        q = memchr(p, '"', last - p);
-        if (q == NULL || last - q < 8) {
+    for (q = p + 4; q < last - 2; q++) {
+        q = memchr(q, 'g', last - 2 - q);
+
+        if (q == NULL) {
             return 0;
         }
 
-        if (memcmp(q, "\"usage\"", 7) == 0) {
-            q += 7;
-
-            while (q < last && (*q == ' ' || *q == ':' || *q == '\t')) {
-                q++;
-            }
-
-            if (q < last && *q == '{') {
-                return 1;
-            }
+        if (memcmp(q - 4, "\"usage\"", 7) != 0) {
+            continue;
         }
 
-        p = q + 1;
+        q += 3;
+
+        while (q < last && (*q == ' ' || *q == ':' || *q == '\t')) {
+            q++;
+        }
+
+        if (q < last && *q == '{') {
+            return 1;
+        }
+
+        q--;
     }
 
     return 0;

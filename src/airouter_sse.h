@@ -51,6 +51,7 @@ typedef struct {
     unsigned                  newlines:2;   /* LFs ending the bytes so far */
     unsigned                  started:1;
     size_t                    events;       /* data lines seen */
+    size_t                    data_bytes;   /* their data, [DONE] aside */
     airouter_usage_t          usage;
     airouter_text_pt          text;         /* NULL: text not wanted */
     void                     *text_data;
@@ -60,7 +61,11 @@ typedef struct {
 /*
  * buf holds the longest line worth reading; longer lines are skipped.
  * Set s->text after init to receive every event's delta.content and
- * delta.tool_calls[].function.arguments (or choices[].text).
+ * delta.tool_calls[].function.arguments (or choices[].text).  Without
+ * text, a line that arrives whole in one feed is read where it lies (the
+ * bytes fed are never written); only a line cut between two feeds is
+ * copied into buf.  With text, every line is copied: its strings are
+ * decoded in buf.
  */
 void airouter_sse_init(airouter_sse_t *s, char *buf, size_t size);
 void airouter_sse_feed(airouter_sse_t *s, const char *p, size_t n);

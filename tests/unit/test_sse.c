@@ -9,6 +9,15 @@
 #include "airouter_sse.h"
 
 
+static void
+unit_text_ignore(void *data, const char *p, size_t n)
+{
+    (void) data;
+    (void) p;
+    (void) n;
+}
+
+
 static const char  stream[] =
     "data: {\"id\":\"1\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],"
     "\"usage\":null}\n\n"
@@ -527,6 +536,73 @@ test_event_text(void)
 }
 
 
+/*
+ * Without text wanted, whole lines are read where they lie: the bytes fed
+ * stay as they were, a line cut between feeds still counts, and the usage
+ * key is found only as a member holding an object (not in a string, not
+ * as null), wherever the event is cut.
+ */
+static void
+test_in_place(void)
+{
+    char            buf[256], big[300], fed[512];
+    size_t          len, cut;
+    airouter_sse_t  s;
+    int             ok;
+
+    static const char  events[] =
+        "data: {\"choices\":[{\"delta\":{\"content\":\"big \\\"usage\\\" "
+        "going\"}}],\"usage\":null}\n\n"
+        "data: {\"x\":\"usage\",\"usage\" : {\"prompt_tokens\":7,"
+        "\"completion_tokens\":2,\"total_tokens\":9}}\n\n"
+        "data: [DONE]\n\n";
+
+    len = sizeof(events) - 1;
+    ok = 1;
+
+    for (cut = 0; cut <= len; cut++) {
+        memcpy(fed, events, len);
+
+        airouter_sse_init(&s, buf, sizeof(buf));
+        airouter_sse_feed(&s, fed, cut);
+        airouter_sse_feed(&s, fed + cut, len - cut);
+
+        if (memcmp(fed, events, len) != 0 || s.usage.prompt_tokens != 7
+            || s.usage.total_tokens != 9 || !s.done || s.events != 3
+            || s.data_bytes != len - 3 * 6 - 3 * 2 - 6
+            || !airouter_sse_at_boundary(&s))
+        {
+            ok = 0;
+            fprintf(stderr, "in place, split at %zu: %ld done %d events %zu "
+                    "data %zu\n", cut, s.usage.prompt_tokens, s.done,
+                    s.events, s.data_bytes);
+        }
+    }
+
+    UNIT_CHECK(ok, "in place: bytes untouched, usage, [DONE], data bytes "
+               "at every split");
+
+    /* a whole line longer than buf is skipped as a copied one is */
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "data: {\"usage\":{\"prompt_tokens\":1}", 35);
+    big[sizeof(big) - 2] = '\n';
+    big[sizeof(big) - 1] = '\n';
+
+    airouter_sse_init(&s, buf, sizeof(buf));
+    airouter_sse_feed(&s, big, sizeof(big));
+    UNIT_CHECK(s.events == 0 && s.usage.prompt_tokens == -1
+               && airouter_sse_at_boundary(&s), "a long whole line skipped");
+
+    /* text wanted: lines are decoded in the copy, never in the bytes fed */
+    memcpy(fed, events, len);
+    airouter_sse_init(&s, buf, sizeof(buf));
+    s.text = unit_text_ignore;
+    airouter_sse_feed(&s, fed, len);
+    UNIT_CHECK(memcmp(fed, events, len) == 0 && s.usage.prompt_tokens == 7,
+               "with text: bytes untouched");
+}
+
+
 int
 main(void)
 {
@@ -540,6 +616,7 @@ main(void)
     test_stream_text();
     test_event_text();
     test_tail();
+    test_in_place();
 
     UNIT_DONE("test_sse");
 }
