@@ -22,7 +22,7 @@
 
 static ngx_int_t ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
-    u_char *last, ngx_uint_t block);
+    u_char *last);
 static ngx_int_t ngx_http_airouter_proxy_translated_end(
     ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p,
     ngx_chain_t ***ll);
@@ -31,11 +31,18 @@ static ngx_int_t ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     u_char *last);
 static ngx_int_t ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
-    u_char *last, ngx_uint_t block);
+    u_char *last, ngx_http_airouter_hold_block_t *blk);
+static ngx_int_t ngx_http_airouter_proxy_relay_held(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, size_t cut);
+static size_t ngx_http_airouter_proxy_join(ngx_http_airouter_proxy_ctx_t *p,
+    u_char *pos, u_char *last);
 static size_t ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p,
     u_char *start, u_char *last, size_t from);
 static ngx_int_t ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last);
+static ngx_http_airouter_hold_block_t *ngx_http_airouter_proxy_block(
+    ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p, size_t need,
+    size_t want);
 static size_t ngx_http_airouter_proxy_key_start(
     ngx_http_airouter_channel_t *ch, u_char *pos, u_char *last);
 
@@ -61,9 +68,25 @@ ngx_http_airouter_proxy_filter_init(void *data)
         }
 
         airouter_sse_init(&p->sse, (char *) buf, NGX_HTTP_AIROUTER_SSE_LINE);
-        p->sse.text = ngx_http_airouter_proxy_text;
-        p->sse.text_data = p;
         p->counted = 0;
+
+        /*
+         * A chat stream always asks for usage in its last event
+         * (stream_options.include_usage, ngx_http_airouter_proxy_build.c):
+         * once the channel's last whole stream had it, nobody needs the
+         * text of each event, and the scanner reads only the lines that
+         * carry usage, an error or [DONE].
+         */
+        if (p->upstream != AIROUTER_DIALECT_OPENAI
+            || !p->channel->stream_usage)
+        {
+            p->sse.text = ngx_http_airouter_proxy_text;
+            p->sse.text_data = p;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter: the stream's text is %s",
+                       p->sse.text ? "read" : "not read: usage expected");
     }
 
     /*
@@ -248,13 +271,19 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
  * anything that may be the start of one of the channel's keys (its end
  * decides whether it is masked).  Keys are masked byte for byte, so the
  * answer's length stays what the upstream said.
+ *
+ * The span itself is relayed where it lies, in the upstream's buffer:
+ * only the first bytes that finish what is held (the end of its event,
+ * or as many bytes as a key can have after its first) join it in its
+ * block, so a read costs one copy of the held event and of its end, not
+ * of the read.
  */
 static ngx_int_t
 ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
     u_char *last)
 {
-    size_t   cut, held;
+    size_t   cut, held, join;
     u_char  *start;
 
     if (pos == last) {
@@ -262,63 +291,159 @@ ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     }
 
     if (!p->hold_on) {
-        return ngx_http_airouter_proxy_relay(r, p, ll, pos, last, 0);
+        return ngx_http_airouter_proxy_relay(r, p, ll, pos, last, NULL);
     }
 
-    if (p->hold_last == p->hold_start) {
-        /* the common case: nothing held, the span is relayed in place */
-        ngx_http_airouter_proxy_scrub(p->channel, pos, last);
+    if (p->hold_last != p->hold_start) {
+        held = p->hold_last - p->hold_start;
+        join = ngx_http_airouter_proxy_join(p, pos, last);
 
-        cut = ngx_http_airouter_proxy_cut(p, pos, last, 0);
-
-        if (ngx_http_airouter_proxy_relay(r, p, ll, pos, pos + cut, 0)
-            != NGX_OK)
-        {
+        if (ngx_http_airouter_proxy_hold(r, p, pos, pos + join) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        return ngx_http_airouter_proxy_hold(r, p, pos + cut, last);
+        start = p->hold_start;
+
+        ngx_http_airouter_proxy_scrub(p->channel, start, p->hold_last);
+
+        if (!p->ctx->stream && join < (size_t) (last - pos)) {
+            /*
+             * A key that began in the held bytes ends in the joined
+             * ones: the joined bytes go back masked, the held ones go,
+             * and the span is read whole below.
+             */
+            ngx_memcpy(pos, start + held, join);
+            p->hold_last = start + held;
+
+            if (ngx_http_airouter_proxy_relay_held(r, p, ll, held)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else {
+            /*
+             * A stream: the held event ends with the joined bytes (or
+             * took the whole span); an answer: the span was shorter
+             * than a key
+             */
+            cut = ngx_http_airouter_proxy_cut(p, start, p->hold_last, held);
+
+            if (cut && ngx_http_airouter_proxy_relay_held(r, p, ll, cut)
+                       != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            pos += join;
+
+            if (pos == last) {
+                return NGX_OK;
+            }
+        }
     }
 
-    held = p->hold_last - p->hold_start;
+    /* nothing held: the span is relayed in place */
+    ngx_http_airouter_proxy_scrub(p->channel, pos, last);
 
-    if (ngx_http_airouter_proxy_hold(r, p, pos, last) != NGX_OK) {
+    cut = ngx_http_airouter_proxy_cut(p, pos, last, 0);
+
+    if (ngx_http_airouter_proxy_relay(r, p, ll, pos, pos + cut, NULL)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    start = p->hold_start;
-
-    ngx_http_airouter_proxy_scrub(p->channel, start, p->hold_last);
-
-    cut = ngx_http_airouter_proxy_cut(p, start, p->hold_last, held);
-
-    if (cut == 0) {
-        return NGX_OK;
-    }
-
-    /* the block goes to the client; what stays moves to another one */
-    pos = start + cut;
-    last = p->hold_last;
-    p->hold_start = NULL;
-    p->hold_last = NULL;
-    p->hold_end = NULL;
-
-    if (ngx_http_airouter_proxy_relay(r, p, ll, start, pos, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_airouter_proxy_hold(r, p, pos, last);
+    return ngx_http_airouter_proxy_hold(r, p, pos + cut, last);
 }
 
 
 /*
- * Bytes to the client, flushed at once; streams feed the scanner.  block:
- * they are a hold block, to be reused when they have gone.
+ * The first cut bytes of the hold go to the client in their block; what
+ * stays is held in another one.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_relay_held(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, size_t cut)
+{
+    u_char                          *start, *last;
+    ngx_http_airouter_hold_block_t  *blk;
+
+    start = p->hold_start;
+    last = p->hold_last;
+    blk = p->hold;
+
+    p->hold = NULL;
+    p->hold_start = NULL;
+    p->hold_last = NULL;
+    p->hold_end = NULL;
+
+    if (ngx_http_airouter_proxy_relay(r, p, ll, start, start + cut, blk)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_airouter_proxy_hold(r, p, start + cut, last);
+}
+
+
+/*
+ * How many of the bytes of [pos, last) join the held ones: for a stream,
+ * those up to the end of the held event (its blank line may begin in the
+ * held bytes), all of them when it does not end here; for an answer, as
+ * many as the longest key has after its first byte.
+ */
+static size_t
+ngx_http_airouter_proxy_join(ngx_http_airouter_proxy_ctx_t *p, u_char *pos,
+    u_char *last)
+{
+    u_char      *q, c1, c2;
+    size_t       held, max;
+    ngx_uint_t   i;
+
+    if (!p->ctx->stream) {
+        max = 0;
+
+        for (i = 0; i < p->channel->nsecrets; i++) {
+            max = ngx_max(max, p->channel->secrets[i].len);
+        }
+
+        return ngx_min((size_t) (last - pos), max ? max - 1 : 0);
+    }
+
+    held = p->hold_last - p->hold_start;
+
+    for (q = pos; q < last; q++) {
+        q = memchr(q, '\n', last - q);
+
+        if (q == NULL) {
+            break;
+        }
+
+        /* the two bytes before the LF, the held ones included */
+        c1 = (q - pos >= 1) ? q[-1] : p->hold_last[-1];
+        c2 = (q - pos >= 2) ? q[-2]
+             : (q - pos == 1) ? p->hold_last[-1]
+             : (held >= 2) ? p->hold_last[-2] : '\0';
+
+        if (c1 == '\n' || (c1 == '\r' && c2 == '\n')) {
+            return q + 1 - pos;
+        }
+    }
+
+    return last - pos;
+}
+
+
+/*
+ * Bytes to the client, flushed at once; streams feed the scanner.  blk:
+ * the hold block they are in, free again when they have gone.
  */
 static ngx_int_t
 ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
-    u_char *last, ngx_uint_t block)
+    u_char *last, ngx_http_airouter_hold_block_t *blk)
 {
     ngx_chain_t          *cl;
     ngx_http_upstream_t  *u;
@@ -330,7 +455,12 @@ ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
     u = r->upstream;
 
     if (p->translate) {
-        return ngx_http_airouter_proxy_translate(r, p, ll, pos, last, block);
+        /* the translator is done with the bytes when it returns */
+        if (blk) {
+            blk->buf = NULL;
+        }
+
+        return ngx_http_airouter_proxy_translate(r, p, ll, pos, last);
     }
 
     cl = ngx_chain_get_free_buf(r->pool, &u->free_bufs);
@@ -347,10 +477,8 @@ ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
     cl->buf->last = last;
     cl->buf->tag = u->output.tag;
 
-    if (block) {
-        p->sent = cl->buf;
-        p->sent_start = pos;
-        p->sent_end = last;
+    if (blk) {
+        blk->buf = cl->buf;
     }
 
     if (p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY) {
@@ -374,19 +502,13 @@ ngx_http_airouter_proxy_relay(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
-    u_char *last, ngx_uint_t block)
+    u_char *last)
 {
     ngx_int_t             rc;
     ngx_chain_t          *cl;
     ngx_http_upstream_t  *u;
 
     u = r->upstream;
-
-    if (block) {
-        p->sent = &p->consumed;
-        p->sent_start = pos;
-        p->sent_end = last;
-    }
 
     if (p->relay->stream == NULL) {
         return ngx_http_airouter_dialect_collect(p->relay, pos, last - pos);
@@ -453,15 +575,16 @@ ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p, u_char *start,
 
 
 /*
- * Appends [pos, last) to the hold, in a block of ours: the last one sent
- * when the client has it all, else a new one (doubled as it grows).
+ * Appends [pos, last) to the hold, in a block of ours: the current one
+ * while it has room, else a free one (a bigger one as the hold grows).
+ * [pos, last) may lie in a block that is free again (a translated one).
  */
 static ngx_int_t
 ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, u_char *pos, u_char *last)
 {
-    size_t   held, need, size;
-    u_char  *block, *end;
+    size_t                           held, need;
+    ngx_http_airouter_hold_block_t  *blk;
 
     if (pos == last) {
         return NGX_OK;
@@ -470,47 +593,98 @@ ngx_http_airouter_proxy_hold(ngx_http_request_t *r,
     held = p->hold_last - p->hold_start;
     need = held + (last - pos);
 
-    if (p->hold_start == NULL || (size_t) (p->hold_end - p->hold_start) < need)
-    {
-        size = ngx_max(need, 2 * (size_t) (p->hold_end - p->hold_start));
-        size = ngx_max(size, 1024);
-
-        if (p->sent
-            && (p->sent->pos == p->sent->last
-                || p->sent->pos < p->sent_start
-                || p->sent->pos >= p->sent_end)
-            && (size_t) (p->sent_end - p->sent_start) >= need)
-        {
-            /* the last block sent has gone: its buffer is done with it */
-            block = p->sent_start;
-            end = p->sent_end;
-            p->sent = NULL;
-
-        } else {
-            block = ngx_pnalloc(r->pool, size);
-            if (block == NULL) {
-                return NGX_ERROR;
-            }
-
-            end = block + size;
+    if (p->hold == NULL || (size_t) (p->hold_end - p->hold_start) < need) {
+        blk = ngx_http_airouter_proxy_block(r, p, need,
+                  ngx_max(need, 2 * (size_t) (p->hold_end - p->hold_start)));
+        if (blk == NULL) {
+            return NGX_ERROR;
         }
 
         if (held) {
-            ngx_memcpy(block, p->hold_start, held);
+            ngx_memcpy(blk->start, p->hold_start, held);
         }
 
-        if (p->hold_start) {
-            (void) ngx_pfree(r->pool, p->hold_start);
+        if (p->hold) {
+            p->hold->buf = NULL;        /* never sent: free */
         }
 
-        p->hold_start = block;
-        p->hold_last = block + held;
-        p->hold_end = end;
+        p->hold = blk;
+        p->hold_start = blk->start;
+        p->hold_last = blk->start + held;
+        p->hold_end = blk->end;
     }
 
-    p->hold_last = ngx_cpymem(p->hold_last, pos, last - pos);
+    ngx_memmove(p->hold_last, pos, last - pos);
+    p->hold_last += last - pos;
 
     return NGX_OK;
+}
+
+
+/*
+ * A free block of at least need bytes (not the current hold): one whose
+ * buffer has gone to the client (sent whole, or taken for other bytes
+ * since), else a new one of want bytes in a free place; when every block
+ * is on its way, one for this time only (the client reads slower than the
+ * upstream writes).  The pool grows only in that case and when the hold
+ * grows.
+ */
+static ngx_http_airouter_hold_block_t *
+ngx_http_airouter_proxy_block(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, size_t need, size_t want)
+{
+    ngx_buf_t                       *b;
+    ngx_uint_t                       i;
+    ngx_http_airouter_hold_block_t  *blk, *place;
+
+    place = NULL;
+
+    for (i = 0; i < NGX_HTTP_AIROUTER_HOLD_BLOCKS; i++) {
+        blk = &p->blocks[i];
+        b = blk->buf;
+
+        if (blk == p->hold
+            || (b && b->pos != b->last
+                && b->pos >= blk->start && b->pos < blk->end))
+        {
+            continue;               /* held, or on its way */
+        }
+
+        blk->buf = NULL;
+
+        if ((size_t) (blk->end - blk->start) >= need) {
+            return blk;
+        }
+
+        if (place == NULL || place->start) {
+            place = blk;
+        }
+    }
+
+    if (place == NULL) {
+        place = &p->blocks[NGX_HTTP_AIROUTER_HOLD_BLOCKS];
+
+    } else if (place->start) {
+        /* too small: a bigger one in its place */
+        (void) ngx_pfree(r->pool, place->start);
+    }
+
+    want = ngx_max(want, 4096);
+
+    place->start = ngx_pnalloc(r->pool, want);
+    if (place->start == NULL) {
+        return NULL;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: hold block of %uz bytes%s", want,
+                   place == &p->blocks[NGX_HTTP_AIROUTER_HOLD_BLOCKS]
+                   ? ", for this time" : "");
+
+    place->end = place->start + want;
+    place->buf = NULL;
+
+    return place;
 }
 
 
@@ -537,11 +711,9 @@ ngx_http_airouter_proxy_release(ngx_http_request_t *r,
         ngx_memset(start, '*', last - start);
     }
 
-    p->hold_start = NULL;
-    p->hold_last = NULL;
-    p->hold_end = NULL;
-
-    if (ngx_http_airouter_proxy_relay(r, p, ll, start, last, 1) != NGX_OK) {
+    if (ngx_http_airouter_proxy_relay_held(r, p, ll, last - start)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -56,10 +56,11 @@ typedef enum {
  * A channel as the proxy reaches it: its endpoint (address, Host, TLS
  * name, key headers: ngx_http_airouter_endpoint.c, shared with discovery;
  * a channel left out has pm->none, without address) and the keys masked
- * in what it answers.  next_auth and session are per worker: the
- * configuration is copied into each worker at fork; next_auth only turns
- * the keys when there is no live state (the shared turn and each key's
- * state are in ngx_http_airouter_live.c).
+ * in what it answers.  next_auth, stream_usage and session are per
+ * worker: the configuration is copied into each worker at fork; next_auth
+ * only turns the keys when there is no live state (the shared turn and
+ * each key's state are in ngx_http_airouter_live.c); stream_usage spares
+ * the channel's streams the reading of their text.
  */
 typedef struct {
     ngx_http_airouter_endpoint_t    *ep;
@@ -67,6 +68,9 @@ typedef struct {
                                                    what it answers */
     ngx_uint_t                       nsecrets;
     ngx_uint_t                       next_auth;
+    ngx_uint_t                       stream_usage;  /* its last whole
+                                                       stream carried the
+                                                       usage we asked for */
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t               *session;
 #endif
@@ -113,6 +117,20 @@ typedef struct {
     ngx_uint_t                       skipped;   /* live state said no */
     ngx_int_t                        key;       /* key#n, -1: one key */
 } ngx_http_airouter_attempt_t;
+
+
+/*
+ * A block of ours that holds answer bytes (an unfinished event, the start
+ * of a key) until what follows decides them.  buf: the buffer that took
+ * its bytes to the client, NULL when it is free.
+ */
+#define NGX_HTTP_AIROUTER_HOLD_BLOCKS  4
+
+typedef struct {
+    u_char                          *start;
+    u_char                          *end;
+    ngx_buf_t                       *buf;
+} ngx_http_airouter_hold_block_t;
 
 
 typedef enum {
@@ -169,18 +187,17 @@ typedef struct {
 
     /*
      * The answer's bytes not relayed yet (ngx_http_airouter_proxy_emit):
-     * [hold_start, hold_last) in a block of ours up to hold_end.  sent is
-     * the buffer that took the last block to the client; the block is
-     * reused once it has gone.
+     * [hold_start, hold_last) in hold, one of our blocks, up to hold_end.
+     * A block goes to the client whole or in part and is reused once its
+     * buffer has gone; the last block is one for a moment when all the
+     * others are still on their way, never reused.
      */
     u_char                          *hold_start;
     u_char                          *hold_last;
     u_char                          *hold_end;
-    ngx_buf_t                       *sent;
-    u_char                          *sent_start;
-    u_char                          *sent_end;
-    ngx_buf_t                        consumed;  /* sent: a block whose
-                                                   bytes were translated */
+    ngx_http_airouter_hold_block_t  *hold;
+    ngx_http_airouter_hold_block_t   blocks[NGX_HTTP_AIROUTER_HOLD_BLOCKS
+                                            + 1];
     size_t                           counted;   /* the answer's tokens, by
                                                    our own count */
 
@@ -289,6 +306,7 @@ void ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage);
 void ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
     ngx_str_t *body);
+void ngx_http_airouter_proxy_stream_end(ngx_http_airouter_proxy_ctx_t *p);
 void ngx_http_airouter_proxy_text(void *data, const char *text, size_t len);
 
 #endif /* NGX_HTTP_AIROUTER_PROXY_IMPL_H */

@@ -787,7 +787,7 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
             ngx_http_airouter_proxy_usage(p, &usage);
 
         } else {
-            ngx_http_airouter_proxy_usage(p, &p->sse.usage);
+            ngx_http_airouter_proxy_stream_end(p);
         }
 
         if (ctx->prompt_tokens < 0 && p->answered && p->cand

@@ -4,6 +4,9 @@
  * (the prompt as routing sized it, the answer's text with
  * airouter_tokenizer or the byte estimate).
  *
+ * For a chat stream, its channel's streams are read for their text only
+ * while the channel is not known to send the usage asked for.
+ *
  * Called by the upstream callbacks, the answer filter and the inflater.
  */
 
@@ -76,6 +79,22 @@ ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
         p->counted = 0;
         (void) airouter_answer_text((char *) body->data, body->len,
                                     ngx_http_airouter_proxy_text, p);
+
+    } else if (p->ctx->stream && p->sse.text == NULL && p->sse.data_bytes) {
+        /*
+         * A stream whose text was not read (its channel's last streams
+         * had usage) came without: a quarter token per byte of its
+         * events' data, JSON and all, so more than its text would count
+         * (spend is never under-counted); its channel's next streams
+         * are read again.
+         */
+        p->counted = (p->sse.data_bytes + 3) / 4;
+
+        ngx_log_error(NGX_LOG_WARN, p->request->connection->log, 0,
+                      "airouter: \"%s\" sent a stream without the usage "
+                      "asked for: its completion is estimated from its "
+                      "size",
+                      p->ctx->amcf->config->channels[p->cand->channel].id);
     }
 
     airouter_usage_init(&usage);
@@ -85,6 +104,35 @@ ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
 
     ngx_http_airouter_proxy_usage(p, &usage);
     p->ctx->usage_counted = 1;
+}
+
+
+/*
+ * A chat stream's end: its usage, and what its channel taught this
+ * worker: a 2xx stream that carried the usage asked for lets the
+ * channel's next streams go unread (ngx_http_airouter_proxy_filter_init);
+ * a whole one without has them read again.
+ */
+void
+ngx_http_airouter_proxy_stream_end(ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_uint_t  status;
+
+    status = p->request->upstream ? p->request->upstream->headers_in.status_n
+                                  : 0;
+
+    if (p->answered && p->channel && p->upstream == AIROUTER_DIALECT_OPENAI
+        && status >= 200 && status < 300)
+    {
+        if (p->sse.usage.prompt_tokens >= 0) {
+            p->channel->stream_usage = 1;
+
+        } else if (p->complete) {
+            p->channel->stream_usage = 0;
+        }
+    }
+
+    ngx_http_airouter_proxy_usage(p, &p->sse.usage);
 }
 
 
