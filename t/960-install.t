@@ -104,6 +104,12 @@ ok($st == 200 && $body =~ /<title>airouter<\/title>/
    && $body =~ /<meta name="airouter-admin" content="token">/,
    'TEST 2: the example site serves the dashboard, which asks for the admin token')
     or diag "$st " . substr($body // '', 0, 300);
+spit("$d/big.json", '{"model":"m","input":"' . ('x' x (21 * 1024 * 1024)) . '"}');
+my $big = `curl -s -m 20 -w '\\n%{http_code} %{content_type}' -H 'Authorization: Bearer t960-client' http://127.0.0.1:$port/v1/embeddings --data-binary '\@$d/big.json'`;
+unlink "$d/big.json";
+like($big, qr/"code":"request_too_large"\}\}\n+413 application\/json\z/,
+     'TEST 2: a body over the site\'s client_max_body_size (20m) is a JSON 413')
+    or diag substr($big, 0, 300);
 $ngx->stop;
 unlink $ngx->site('airouter');
 unlike($ngx->error_log, qr/\[(alert|crit|emerg)\]/, 'TEST 2: no alert in the error log');

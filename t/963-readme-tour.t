@@ -141,8 +141,20 @@ is($got, "Hello from the free demo channel.\n"
          . "Hello from the free demo channel.\n",
    'TEST 3: OpenAI chat, its stream, Anthropic Messages and Gemini answer');
 
+# --- TEST 4: a body over the demo's client_max_body_size (10m) ------------
+
+spit("$tmp/big.json", '{"model":"tag:free","messages":[{"role":"user","content":"'
+                      . ('x' x (11 * 1024 * 1024)) . '"}]}');
+$got = `curl -s -m 20 -D '$tmp/big.h' http://127.0.0.1:$port/v1/chat/completions --data-binary '\@$tmp/big.json'`;
+my $h = slurp("$tmp/big.h") // '';
+like($h, qr{^HTTP/1\.1 413 .*^Content-Type: application/json\r?$}ms,
+     'TEST 4: 413 as JSON, not nginx\'s HTML page') or diag $h;
+like($got, qr/^\{"error":\{"message":"[^"]+","type":"invalid_request_error","code":"request_too_large"\}\}$/,
+     'TEST 4: an OpenAI-style error');
+unlink "$tmp/big.json";
+
 ($rc, $out) = make_in('stop', DEMO_DIR => $dir);
-like($out, qr/airouter demo stopped/, 'TEST 4: make stop stops the demo');
+like($out, qr/airouter demo stopped/, 'TEST 5: make stop stops the demo');
 $started = 0;
 
 done_testing();
