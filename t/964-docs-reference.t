@@ -7,7 +7,8 @@
 # every URL of the API, admin and stats tables and of the client dialects
 # is described.  And the examples parse: each nginx and YAML block of
 # README.md and docs/directives.md passes `nginx -t` in a configuration
-# that loads the module (YAML ones as the router_config.yaml).
+# that loads the module (YAML ones as the router_config.yaml); and every
+# link between README.md and docs/*.md lands on a file and heading.
 use strict;
 use warnings;
 
@@ -167,5 +168,36 @@ for my $src (['README.md', $readme], ['docs/directives.md', $doc]) {
     }
 }
 cmp_ok($n, '>=', 10, 'TEST 5: the examples are found');
+
+# --- TEST 6: links between the documents land on a heading ----------------
+
+# GitHub's anchor of a heading: lower case, backticks and punctuation out,
+# spaces to dashes
+sub slug { my $h = lc shift; $h =~ s/`//g; $h =~ s/[^\w\- ]//g; $h =~ s/ /-/g; $h }
+
+my %text = map { $_ => slurp("$top/$_") // '' }
+           qw(README.md docs/directives.md docs/architecture.md);
+my (%anchors, @broken);
+for my $f (keys %text) {
+    $anchors{$f}{slug($1)} = 1 while $text{$f} =~ /^#+ (.+?)\s*$/mg;
+}
+my $links = 0;
+for my $f (sort keys %text) {
+    while ($text{$f} =~ /\]\(([^)#\s:]*)(?:#([^)\s]+))?\)/g) {
+        my ($file, $anchor) = ($1, $2);
+        my $target = $file eq '' ? $f
+                   : $f =~ m{^docs/} ? "docs/$file" : $file;
+        $target =~ s{^docs/\.\./}{};
+        $links++;
+        if ($file ne '' && !-e "$top/$target") {
+            push @broken, "$f: $file";
+        } elsif (defined $anchor && $target =~ /\.md\z/
+                 && !($anchors{$target} && $anchors{$target}{$anchor})) {
+            push @broken, "$f: $file#$anchor";
+        }
+    }
+}
+cmp_ok($links, '>=', 30, 'TEST 6: the links are found');
+is_deeply(\@broken, [], 'TEST 6: every link goes to a file and heading that exist');
 
 done_testing();
