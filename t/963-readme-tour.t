@@ -6,6 +6,9 @@
 # one, fails here.  Each curl must answer 2xx with no OpenAI-style error
 # in its body, and say what the README's comment promises where it says
 # something checkable (the health line, a chat answer, the strategy...).
+# Beyond the README's lines: every demo channel answers the openai SDK's
+# chat and completions, whole and streamed, and a body too large is an
+# OpenAI-style 413.
 use strict;
 use warnings;
 
@@ -141,20 +144,52 @@ is($got, "Hello from the free demo channel.\n"
          . "Hello from the free demo channel.\n",
    'TEST 3: OpenAI chat, its stream, Anthropic Messages and Gemini answer');
 
-# --- TEST 4: a body over the demo's client_max_body_size (10m) ------------
+# --- TEST 4: each demo channel's chat model, as the openai SDK asks -------
+
+# chat and (legacy) completions, whole and streamed: the README's "point
+# your OpenAI SDKs at nginx" on every demo channel, not only tag:free
+spit("$tmp/sdk/demo.mjs", <<'EOF');
+import OpenAI from 'openai';
+const oa = new OpenAI({ baseURL: process.argv[2] + '/v1', apiKey: 'demo' });
+const messages = [{ role: 'user', content: 'Hello!' }];
+for (const model of ['tag:free', 'gpt-4o-mini', 'qwen3:8b']) {
+  const chat = await oa.chat.completions.create({ model, messages });
+  let s = await oa.chat.completions.create({ model, messages, stream: true });
+  let cs = ''; for await (const c of s) cs += c.choices[0]?.delta?.content ?? '';
+  const text = await oa.completions.create({ model, prompt: 'Hello' });
+  s = await oa.completions.create({ model, prompt: 'Hello', stream: true });
+  let ts = ''; for await (const c of s) ts += c.choices[0]?.text ?? '';
+  console.log([model, chat.model, chat.choices[0].message.content, cs,
+               text.model, text.choices[0].text, ts].join(' | '));
+}
+EOF
+$got = `cd '$tmp/sdk' && timeout 60 node demo.mjs http://127.0.0.1:$port 2>/dev/null`;
+is($? >> 8, 0, 'TEST 4: the SDK calls end without an error');
+my %want = ('tag:free' => ['meta-llama/llama-3.3-70b-instruct:free', 'free'],
+            'gpt-4o-mini' => ['gpt-4o-mini', 'paid'],
+            'qwen3:8b' => ['qwen3:8b', 'local']);
+for my $m (sort keys %want) {
+    my ($id, $name) = @{$want{$m}};
+    my $hello = "Hello from the $name demo channel.";
+    my $streamed = "Hello from the $name demo channel, streamed.";
+    like($got, qr/^\Q$m | $id | $hello | $streamed | $id | $hello | $streamed\E$/m,
+         "TEST 4: $m: chat and completions, whole and streamed, from the $name channel");
+}
+
+# --- TEST 5: a body over the demo's client_max_body_size (10m) ------------
 
 spit("$tmp/big.json", '{"model":"tag:free","messages":[{"role":"user","content":"'
                       . ('x' x (11 * 1024 * 1024)) . '"}]}');
 $got = `curl -s -m 20 -D '$tmp/big.h' http://127.0.0.1:$port/v1/chat/completions --data-binary '\@$tmp/big.json'`;
 my $h = slurp("$tmp/big.h") // '';
 like($h, qr{^HTTP/1\.1 413 .*^Content-Type: application/json\r?$}ms,
-     'TEST 4: 413 as JSON, not nginx\'s HTML page') or diag $h;
+     'TEST 5: 413 as JSON, not nginx\'s HTML page') or diag $h;
 like($got, qr/^\{"error":\{"message":"[^"]+","type":"invalid_request_error","code":"request_too_large"\}\}$/,
-     'TEST 4: an OpenAI-style error');
+     'TEST 5: an OpenAI-style error');
 unlink "$tmp/big.json";
 
 ($rc, $out) = make_in('stop', DEMO_DIR => $dir);
-like($out, qr/airouter demo stopped/, 'TEST 5: make stop stops the demo');
+like($out, qr/airouter demo stopped/, 'TEST 6: make stop stops the demo');
 $started = 0;
 
 done_testing();
