@@ -25,7 +25,8 @@ package Airouter::AnthropicMock;
 #                        usage 7 + 2, [DONE]): the SDK scripts' check that
 #                        text reaches the client as it is sent (a gap of
 #                        1 s that buffering would close, wide enough for
-#                        a loaded machine's jitter)
+#                        a loaded machine's jitter); its GET /models answers
+#                        an OpenAI list of that one model
 #
 # Every /messages location wants "x-api-key: sk-native-secret" and an
 # anthropic-version header, as Anthropic does, and answers 401 / 400 in
@@ -65,6 +66,9 @@ my $response = '{"id":"resp_native_1","object":"response","created_at":1,'
 my $models = '{"data":[{"type":"model","id":"claude-up",'
     . '"display_name":"Claude Up","created_at":"2025-01-01T00:00:00Z"}],'
     . '"has_more":false,"first_id":"claude-up","last_id":"claude-up"}';
+
+my $slow_models = '{"object":"list","data":[{"id":"slow-stream-test",'
+    . '"object":"model","owned_by":"mock"}]}';
 
 sub event {
     my ($name, $json) = @_;
@@ -129,6 +133,13 @@ sub anthropic_mock_http_config {
         default_type application/json;
         access_log logs/access.log anthropic_upstream;
         error_log logs/mock_error.log info;
+
+        # the slow chat stream is an OpenAI-compatible channel: its /models
+        # answers as one, without Anthropic's key check (a 401 here would
+        # switch the channel off once discovery got there first)
+        location = /slowstream/v1/models {
+            return 200 '$slow_models';
+        }
 
         location ~ ^/[a-z0-9]+/v1/models\$ {
 $checks
