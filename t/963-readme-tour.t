@@ -176,6 +176,10 @@ for my $m (sort keys %want) {
          "TEST 4: $m: chat and completions, whole and streamed, from the $name channel");
 }
 
+# a browser pointed at the demo's address finds the dashboard
+my $root = `curl -s -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$port/`;
+is($root, "302 http://127.0.0.1:$port/dashboard", 'TEST 4: / leads to the dashboard');
+
 # --- TEST 5: a body over the demo's client_max_body_size (10m) ------------
 
 spit("$tmp/big.json", '{"model":"tag:free","messages":[{"role":"user","content":"'
