@@ -136,8 +136,8 @@ upstream timed out
 
 === TEST 7: a client that leaves mid-stream costs the channel nothing
 --- user_files eval
-">>> router_config.yaml\n" . yaml_channels("", ["first", "stream"])
---- timeout: 0.1
+">>> router_config.yaml\n" . yaml_channels("", ["first", "stall"])
+--- timeout: 1
 --- abort
 --- wait: 0.8
 --- access_log

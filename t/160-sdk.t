@@ -52,7 +52,7 @@ channels:
     api_key: "sk-chat"
     configured_models: ["gpt-test"]
   - id: stream
-    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/stream/v1"
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/slowstream/v1"
     api_key: "sk-stream"
     configured_models: ["stream-test"]
   - id: tool

@@ -20,6 +20,9 @@ package Airouter::Mock;
 #   .../err200/v1   200 whose body is an error object
 #   .../slow/v1     answers after 2 s (for airouter_read_timeout)
 #   .../stream/v1   three SSE events 200 ms apart, usage in the last, [DONE]
+#   .../slowstream/v1  the same with 1 s between the first two events: an SDK
+#                   script's "arrives as it is sent" check, wide enough for a
+#                   loaded machine's jitter
 #   .../cut/v1      one SSE event, then the connection dies without an end
 #   .../emb/v1      an embeddings answer with usage
 #   .../bigemb/v1   the same, 24 KB long
@@ -69,6 +72,9 @@ sub mock_http_config {
                 . '"usage":{"prompt_tokens":7,"completion_tokens":2,'
                 . '"total_tokens":9}}')
         . "            echo 'data: [DONE]';\n            echo '';\n";
+
+    my $slowstream = $stream;
+    $slowstream =~ s/echo_sleep 0\.2;/echo_sleep 1;/;
 
     my $stall = chunk("Hel") . "            echo_flush;\n"
         . "            echo_sleep 2;\n" . chunk("never");
@@ -156,6 +162,11 @@ sub mock_http_config {
             default_type text/event-stream;
             echo_read_request_body;
 $stream        }
+
+        location /slowstream/ {
+            default_type text/event-stream;
+            echo_read_request_body;
+$slowstream        }
 
         location /sseerr/ {
             default_type text/event-stream;
