@@ -401,8 +401,9 @@ ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
 
 
 /*
- * The API location's admission (the key's token, budgets, rate) is an
- * access-phase handler, so nginx's own access modules compose with it:
+ * The API location's admission (the key's token, budgets, rate) and the
+ * admin location's token are an access-phase handler, so nginx's own
+ * access modules compose with them:
  * allow/deny, auth_basic, auth_request, "satisfy any|all".  It is put
  * first in the phase's list, and nginx runs that list from the end: it
  * runs after every access module registered before it (all of nginx's),
@@ -441,11 +442,17 @@ ngx_http_airouter_access_handler(ngx_http_request_t *r)
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
 
-    if (alcf->role != NGX_HTTP_AIROUTER_ROLE_API) {
+    switch (alcf->role) {
+
+    case NGX_HTTP_AIROUTER_ROLE_API:
+        return ngx_http_airouter_api_access(r);
+
+    case NGX_HTTP_AIROUTER_ROLE_ADMIN:
+        return ngx_http_airouter_auth_admin_phase(r);
+
+    default:
         return NGX_DECLINED;
     }
-
-    return ngx_http_airouter_api_access(r);
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * The `airouter_admin` location: /v1/admin/... and /v1/stats/..., behind
  * the admin token (auth.admin.admin_token, checked by
- * ngx_http_airouter_auth.c).  Every admin URL is one row of the table
+ * ngx_http_airouter_auth.c in nginx's access phase, so allow/deny,
+ * auth_request and "satisfy" compose with it).  Every admin URL is one row of the table
  * below: its methods, its path (after "/v1/"; a row ending in '/' takes
  * every path under it) and the handler that serves it, in
  * ngx_http_airouter_admin_api.c, ngx_http_airouter_stats_api.c,
@@ -100,7 +101,12 @@ ngx_http_airouter_admin_handler(ngx_http_request_t *r)
     ngx_uint_t                      known;
     ngx_http_airouter_admin_url_t  *u;
 
-    if (ngx_http_airouter_auth_admin(r, &rc) != NGX_OK) {
+    /*
+     * The token was checked in the access phase (or another access module
+     * let the request in under "satisfy any"); nginx runs no access phase
+     * for a subrequest, which needs it here.
+     */
+    if (ngx_http_airouter_auth_admin(r, r != r->main, &rc) != NGX_OK) {
         return rc;
     }
 

@@ -119,19 +119,35 @@ ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path)
 /*
  * The access phase of an API location (the module's access handler):
  * the key's token, then, for a request that will be routed, its budgets
- * and rate.  A refusal is answered here, before the body is read; an
- * admitted request leaves its context for the content handler.
+ * and rate; for /v1/stats/... the admin token.  A refusal is answered
+ * here, before the body is read; an admitted request leaves its context
+ * for the content handler.  NGX_OK (a right token) is a yes under
+ * "satisfy any"; with auth off it has no say (NGX_DECLINED), so it never
+ * lets in what allow/deny or auth_request refused.
  */
 ngx_int_t
 ngx_http_airouter_api_access(ngx_http_request_t *r)
 {
     ngx_int_t                 rc, code;
+    ngx_str_t                 path;
     ngx_http_airouter_ctx_t  *ctx;
 
     rc = ngx_http_airouter_api_admit(r, 1, &ctx, &code);
 
-    if (rc == NGX_OK || rc == NGX_DECLINED) {
-        return rc;
+    if (rc == NGX_OK) {
+        /* auth off: no key to check, no say under "satisfy any" */
+        return ctx->key ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* the stats API: the admin token, not a key */
+        if (ngx_http_airouter_api_path(r, &path) == NGX_OK
+            && ngx_http_airouter_api_stats(&path))
+        {
+            return ngx_http_airouter_auth_admin_phase(r);
+        }
+
+        return NGX_DECLINED;
     }
 
     /* answered: finalized as the content phase would */

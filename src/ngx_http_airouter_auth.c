@@ -117,7 +117,8 @@ ngx_http_airouter_auth_admin_access(const airouter_config_t *acf)
 
 
 ngx_int_t
-ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
+ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_uint_t need_token,
+    ngx_int_t *rc)
 {
     ngx_str_t                       token;
     airouter_config_t              *acf;
@@ -150,6 +151,10 @@ ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
         break;
     }
 
+    if (!need_token) {
+        return NGX_OK;
+    }
+
     if (ngx_http_airouter_auth_token(r, &token) == NGX_OK
         && ngx_http_airouter_auth_equal(&token, acf->auth.admin_token))
     {
@@ -166,6 +171,39 @@ ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc)
                "A valid admin token is required");
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * nginx runs this last in its access phase (the module's access handler),
+ * after allow/deny, auth_basic, auth_request.  With nothing to check (the
+ * admin API open: auth off) it has no say, so under "satisfy any" it lets
+ * in only what another module let in; a right token is its yes.
+ */
+ngx_int_t
+ngx_http_airouter_auth_admin_phase(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+
+    if (ngx_http_airouter_auth_admin_access(amcf->config)
+        == NGX_HTTP_AIROUTER_ADMIN_OPEN)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_airouter_auth_admin(r, 1, &rc) == NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter: admin token accepted");
+        return NGX_OK;
+    }
+
+    /* answered: finalized as the content phase would */
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }
 
 

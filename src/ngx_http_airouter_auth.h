@@ -9,8 +9,9 @@
  * The admin token (auth.admin.admin_token) guards the admin API and the
  * stats API (/v1/admin/..., /v1/stats/...).
  *
- * Called by the API handler, the admin and stats handlers, and the module's
- * preconfiguration (the variable).
+ * Called by the API location's access and content handlers, the admin,
+ * stats and metrics handlers, the module's access handler (the admin
+ * token, in nginx's access phase) and its preconfiguration (the variable).
  */
 
 #ifndef NGX_HTTP_AIROUTER_AUTH_H
@@ -27,8 +28,23 @@
 ngx_int_t ngx_http_airouter_auth_api(ngx_http_request_t *r,
     const airouter_apikey_t **key, ngx_int_t *rc);
 
-/* The same for the admin token. */
-ngx_int_t ngx_http_airouter_auth_admin(ngx_http_request_t *r, ngx_int_t *rc);
+/*
+ * The same for the admin token (auth.admin.admin_token): NGX_OK, or
+ * NGX_DECLINED when a 401 or 403 has been sent.  need_token 0 is for a
+ * request the access phase let in already (the token was checked there,
+ * or another access module said yes under "satisfy any"): then only an
+ * admin API closed by the configuration refuses.
+ */
+ngx_int_t ngx_http_airouter_auth_admin(ngx_http_request_t *r,
+    ngx_uint_t need_token, ngx_int_t *rc);
+
+/*
+ * The admin token as an access-phase handler (admin locations and the API
+ * location's /v1/stats/...): NGX_OK for the right token, NGX_DECLINED when
+ * there is nothing to check (the admin API open), NGX_DONE when refused
+ * (answered and finalized).
+ */
+ngx_int_t ngx_http_airouter_auth_admin_phase(ngx_http_request_t *r);
 
 /* How the admin API lets a request in (the dashboard tells its page). */
 typedef enum {

@@ -133,7 +133,7 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
 
     /* per-key spend is the stats API's data: its token, when there is one */
     if (amcf->config->auth.admin_enabled
-        && ngx_http_airouter_auth_admin(r, &rc) != NGX_OK)
+        && ngx_http_airouter_auth_admin(r, 1, &rc) != NGX_OK)
     {
         return rc;
     }

@@ -109,7 +109,8 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
     ngx_http_airouter_stats_api_ep_t   *ep;
     ngx_http_airouter_main_conf_t  *amcf;
 
-    if (ngx_http_airouter_auth_admin(r, &rc) != NGX_OK) {
+    /* checked in the access phase, but for a subrequest */
+    if (ngx_http_airouter_auth_admin(r, r != r->main, &rc) != NGX_OK) {
         return rc;
     }
 

@@ -7,7 +7,10 @@
 # limit_req (preaccess) keyed by $airouter_key limits per key.  A refusal
 # comes before the body is read (a key over its rate gets its 429 whatever
 # the body), and a subrequest, for which nginx runs no access phase, still
-# needs the key.
+# needs the key.  The admin location's token (and the API location's
+# /v1/stats/...) is checked in the same place, so the same composition
+# holds for the admin API; with auth off airouter has no say in the
+# access phase and lets in only what nginx's modules let in.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Check;
 use Airouter::Blocks;
@@ -285,3 +288,201 @@ my ($b, $a) = @{$j->{requests}};
 && $a->{status} == 200 && $a->{outcome} eq 'ok' && $a->{key} eq 'slow'
 && $b->{status} == 429 && $b->{outcome} eq 'throttled' && $b->{key} eq 'slow'
 && $b->{attempts} == 0
+
+
+
+=== TEST 12: an admin request refused by deny (satisfy all) is nginx's 403 before the admin token is looked at, right or wrong
+--- config
+    location /v1/admin/ {
+        deny 127.0.0.1;
+        airouter_admin;
+    }
+--- request eval
+["GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["Authorization: Bearer adm-wrong", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[403, 403]
+--- response_body_like eval
+['403 Forbidden', '403 Forbidden']
+--- error_log
+access forbidden by rule
+--- no_error_log
+admin request without the admin token refused
+
+
+
+=== TEST 13: satisfy any, deny matching: a valid admin token lets the admin request in; none or a wrong one is airouter's JSON 401
+--- config
+    location /v1/admin/ {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter_admin;
+    }
+--- request eval
+["GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy",
+ "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["", "Authorization: Bearer adm-wrong", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[401, 401, 200]
+--- response_body_like eval
+['^\{"error":\{"message":"A valid admin token is required","type":"invalid_request_error","code":"invalid_api_key"\}\}$',
+ '"code":"invalid_api_key"', '"strategy":"cost_first"']
+
+
+
+=== TEST 14: satisfy any, allow matching: the admin request gets in without a token (allow said yes), as on the API location
+--- config
+    location /v1/admin/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter_admin;
+    }
+--- request eval
+["GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["", "Authorization: Bearer adm-wrong"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+['"strategy":"cost_first"', '"strategy":"cost_first"']
+
+
+
+=== TEST 15: satisfy all: allow is not enough for the admin API, the admin token is needed as well
+--- config
+    location /v1/admin/ {
+        allow 127.0.0.1;
+        deny all;
+        airouter_admin;
+    }
+--- request eval
+["GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy"]
+--- more_headers eval
+["", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[401, 200]
+--- response_body_like eval
+['"code":"invalid_api_key"', '"strategy":"cost_first"']
+
+
+
+=== TEST 16: admin location with auth_request: satisfy any takes its yes without a token; satisfy all refuses the right token on its no
+--- config eval
+$::Authz . <<'_EOC_'
+    location /v1/admin/ {
+        satisfy any;
+        auth_request /authz;
+        airouter_admin;
+    }
+    location /v1/stats/ {
+        auth_request /authz;
+        airouter_admin;
+    }
+_EOC_
+--- request eval
+["GET /v1/admin/routing/strategy", "GET /v1/admin/routing/strategy",
+ "GET /v1/stats/summary", "GET /v1/stats/summary"]
+--- more_headers eval
+["X-Let-In: yes", "X-Let-In: no",
+ "X-Let-In: no\nAuthorization: Bearer adm-secret",
+ "X-Let-In: yes\nAuthorization: Bearer adm-secret"]
+--- error_code eval
+[200, 401, 403, 200]
+--- response_body_like eval
+['"strategy":"cost_first"', '"code":"invalid_api_key"',
+ '403 Forbidden', '"today"']
+
+
+
+=== TEST 17: the API location's /v1/stats/ takes the admin token in the access phase too: satisfy any with deny takes the token, with allow none is needed
+--- config
+    location /v1/ {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter;
+    }
+    location /s/v1/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter;
+    }
+--- request eval
+["GET /v1/stats/summary", "GET /v1/stats/summary", "GET /v1/stats/summary",
+ "GET /s/v1/stats/summary"]
+--- more_headers eval
+["", "Authorization: Bearer sk-alice", "Authorization: Bearer adm-secret", ""]
+--- error_code eval
+[401, 401, 200, 200]
+--- response_body_like eval
+['"code":"invalid_api_key"', '"code":"invalid_api_key"', '"today"', '"today"']
+
+
+
+=== TEST 18: an admin subrequest (no access phase in nginx) still needs the admin token: auth_request to the admin location
+--- config
+    location /v1/admin/ { airouter_admin; }
+    location = /guarded {
+        auth_request /v1/admin/routing/strategy;
+        echo "in";
+    }
+--- request eval
+["GET /guarded", "GET /guarded", "GET /guarded"]
+--- more_headers eval
+["", "Authorization: Bearer adm-wrong", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[401, 401, 200]
+--- response_body_like eval
+['401 Authorization Required', '401 Authorization Required', '^in$']
+
+
+
+=== TEST 19: an admin API closed by the configuration stays closed when allow lets the request in under satisfy any
+--- user_files eval
+">>> router_config.yaml\n" . ($::Config =~ s/  admin:\n    enabled: true\n    admin_token: "adm-secret"\n//r)
+--- config
+    location /v1/admin/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter_admin;
+    }
+--- error_code: 403
+--- request
+GET /v1/admin/routing/strategy
+--- response_body_like: "code":"admin_disabled"
+
+
+
+=== TEST 20: with auth off (the admin API open) airouter has no say in the access phase: satisfy any with deny refuses API and admin requests alike, with allow both are served
+--- user_files eval
+">>> router_config.yaml\n" . ($::Config =~ s/^auth:\n  enabled: true/auth:\n  enabled: false/r
+                              =~ s/  admin:\n    enabled: true\n    admin_token: "adm-secret"\n//r)
+--- config
+    location /v1/ {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter;
+    }
+    location /v1/admin/ {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter_admin;
+    }
+    location /open/v1/ {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter;
+    }
+--- request eval
+["POST /v1/chat/completions\n$::Chat", "GET /v1/models",
+ "GET /v1/admin/routing/strategy", "POST /open/v1/chat/completions\n$::Chat"]
+--- error_code eval
+[403, 403, 403, 200]
+--- response_body_like eval
+['403 Forbidden', '403 Forbidden', '403 Forbidden', '"content":"Hello!"']
+--- upstream_hits: 1
