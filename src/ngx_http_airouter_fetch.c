@@ -8,6 +8,7 @@
  */
 
 #include "ngx_http_airouter_fetch.h"
+#include "ngx_http_airouter_ssl.h"
 #include "airouter_config.h"
 
 
@@ -307,76 +308,31 @@ ngx_http_airouter_fetch_test_connect(ngx_connection_t *c)
 static void
 ngx_http_airouter_fetch_ssl_init(ngx_http_airouter_fetch_t *f)
 {
-    ngx_int_t          rc;
-    ngx_connection_t  *c;
+    const char  *why;
 
-    c = f->peer.connection;
-
-    if (ngx_ssl_create_connection(f->req.ssl, c,
-                                  NGX_SSL_BUFFER|NGX_SSL_CLIENT)
-        != NGX_OK)
-    {
-        ngx_http_airouter_fetch_finish(f, "cannot start TLS");
-        return;
+    /* server_name is NUL-terminated by the caller */
+    why = ngx_http_airouter_ssl_start(f->peer.connection, f->req.ssl,
+                                      &f->req.server_name,
+                                      ngx_http_airouter_fetch_ssl_handshake);
+    if (why) {
+        ngx_http_airouter_fetch_finish(f, why);
     }
-
-    /* server_name is NUL-terminated by the caller; SNI carries names,
-     * not addresses (RFC 6066, 3) */
-    if (f->req.server_name.len
-        && ngx_inet_addr(f->req.server_name.data, f->req.server_name.len)
-           == INADDR_NONE
-        && ngx_strlchr(f->req.server_name.data,
-                       f->req.server_name.data + f->req.server_name.len, ':')
-           == NULL
-        && SSL_set_tlsext_host_name(c->ssl->connection,
-                                    (char *) f->req.server_name.data)
-           == 0)
-    {
-        ngx_http_airouter_fetch_finish(f, "cannot set the TLS server name");
-        return;
-    }
-
-    rc = ngx_ssl_handshake(c);
-
-    if (rc == NGX_AGAIN) {
-        c->ssl->handler = ngx_http_airouter_fetch_ssl_handshake;
-        return;
-    }
-
-    ngx_http_airouter_fetch_ssl_handshake(c);
 }
 
 
 static void
 ngx_http_airouter_fetch_ssl_handshake(ngx_connection_t *c)
 {
-    long                        rc;
+    const char                 *why;
     ngx_http_airouter_fetch_t  *f;
 
     f = c->data;
 
-    if (!c->ssl->handshaked) {
-        ngx_http_airouter_fetch_finish(f, "TLS handshake failed");
+    why = ngx_http_airouter_ssl_verified(c, f->req.verify,
+                                         &f->req.server_name, NGX_LOG_WARN);
+    if (why) {
+        ngx_http_airouter_fetch_finish(f, why);
         return;
-    }
-
-    if (f->req.verify) {
-        rc = SSL_get_verify_result(c->ssl->connection);
-
-        if (rc != X509_V_OK) {
-            ngx_log_error(NGX_LOG_WARN, f->log, 0,
-                          "airouter: certificate of \"%V\" does not verify: "
-                          "(%l:%s)", &f->req.server_name, rc,
-                          X509_verify_cert_error_string(rc));
-            ngx_http_airouter_fetch_finish(f, "certificate does not verify");
-            return;
-        }
-
-        if (ngx_ssl_check_host(c, &f->req.server_name) != NGX_OK) {
-            ngx_http_airouter_fetch_finish(f,
-                                     "certificate does not match the host");
-            return;
-        }
     }
 
     c->read->handler = ngx_http_airouter_fetch_read_handler;

@@ -4,10 +4,11 @@
  * answer byte: whoever takes the connection reads the answer from its
  * first byte, as if it had sent the request itself.
  *
- * Called by the proxy; calls only nginx.
+ * Called by the proxy; calls ssl (the TLS start and its check) and nginx.
  */
 
 #include "ngx_http_airouter_hedge.h"
+#include "ngx_http_airouter_ssl.h"
 
 
 /* "HTTP/1.1 200": enough to tell a 2xx */
@@ -228,73 +229,31 @@ ngx_http_airouter_hedge_test_connect(ngx_connection_t *c)
 static void
 ngx_http_airouter_hedge_ssl_init(ngx_http_airouter_hedge_t *h)
 {
-    ngx_int_t          rc;
-    ngx_connection_t  *c;
+    const char  *why;
 
-    c = h->peer.connection;
-
-    if (ngx_ssl_create_connection(h->ssl, c, NGX_SSL_BUFFER|NGX_SSL_CLIENT)
-        != NGX_OK)
-    {
-        ngx_http_airouter_hedge_fail(h, "cannot start TLS");
-        return;
+    /* ssl_name is NUL-terminated (copied so by the proxy) */
+    why = ngx_http_airouter_ssl_start(h->peer.connection, h->ssl,
+                                      &h->ssl_name,
+                                      ngx_http_airouter_hedge_ssl_handshake);
+    if (why) {
+        ngx_http_airouter_hedge_fail(h, why);
     }
-
-    /* ssl_name is NUL-terminated; SNI carries names, not addresses */
-    if (h->ssl_name.len
-        && ngx_inet_addr(h->ssl_name.data, h->ssl_name.len) == INADDR_NONE
-        && ngx_strlchr(h->ssl_name.data, h->ssl_name.data + h->ssl_name.len,
-                       ':')
-           == NULL
-        && SSL_set_tlsext_host_name(c->ssl->connection,
-                                    (char *) h->ssl_name.data)
-           == 0)
-    {
-        ngx_http_airouter_hedge_fail(h, "cannot set the TLS server name");
-        return;
-    }
-
-    rc = ngx_ssl_handshake(c);
-
-    if (rc == NGX_AGAIN) {
-        c->ssl->handler = ngx_http_airouter_hedge_ssl_handshake;
-        return;
-    }
-
-    ngx_http_airouter_hedge_ssl_handshake(c);
 }
 
 
 static void
 ngx_http_airouter_hedge_ssl_handshake(ngx_connection_t *c)
 {
-    long                        rc;
+    const char                 *why;
     ngx_http_airouter_hedge_t  *h;
 
     h = c->data;
 
-    if (!c->ssl->handshaked) {
-        ngx_http_airouter_hedge_fail(h, "TLS handshake failed");
+    why = ngx_http_airouter_ssl_verified(c, h->verify, &h->ssl_name,
+                                         NGX_LOG_ERR);
+    if (why) {
+        ngx_http_airouter_hedge_fail(h, why);
         return;
-    }
-
-    if (h->verify) {
-        rc = SSL_get_verify_result(c->ssl->connection);
-
-        if (rc != X509_V_OK) {
-            ngx_log_error(NGX_LOG_ERR, h->log, 0,
-                          "airouter: hedge: certificate of \"%V\" does not "
-                          "verify: (%l:%s)", &h->ssl_name, rc,
-                          X509_verify_cert_error_string(rc));
-            ngx_http_airouter_hedge_fail(h, "certificate does not verify");
-            return;
-        }
-
-        if (ngx_ssl_check_host(c, &h->ssl_name) != NGX_OK) {
-            ngx_http_airouter_hedge_fail(h,
-                                   "certificate does not match the host");
-            return;
-        }
     }
 
     c->read->handler = ngx_http_airouter_hedge_read_handler;

@@ -696,3 +696,36 @@ X-Router-Hedge: won-by=quick
 --- mock_requests: 2
 --- no_error_log
 [error]
+
+
+
+=== TEST 20: a hedge whose certificate does not name its host (https://127.0.0.1, a certificate for localhost) fails its TLS check before it sends anything: the first try answers
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: slowpoke
+    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/tls/slow/v1"
+    api_key: "sk-slowpoke-secret"
+    priority: 1
+    configured_models: ["gpt-test"]
+  - id: quick
+    base_url: "https://127.0.0.1:$TEST_NGINX_RAND_PORT_3/tls/fast/v1"
+    api_key: "sk-quick-secret"
+    priority: 2
+    configured_models: ["gpt-test"]
+routing:
+  hedging: {enabled: true, after: 200ms}
+  model_filters:
+    min_context_length: 0
+--- routed
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- ttfb_above: 1.4
+--- routed_body_like: "content":"from slow"
+--- routed_headers
+X-Router-Channel: slowpoke
+X-Router-Hedge: won-by=slowpoke
+--- mock_log
+/tls/slow/v1/chat/completions 200
+--- mock_requests: 1
