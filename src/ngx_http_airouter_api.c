@@ -42,6 +42,8 @@ static ngx_int_t ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
 static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_api_post(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
+static ngx_int_t ngx_http_airouter_api_form(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
 static json_t *ngx_http_airouter_api_load_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_api_check_params(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
@@ -68,8 +70,9 @@ static double ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
 
 /*
  * The POST paths routed to an upstream (after "/v1/"), the endpoint each
- * one is, and the member its body must have beside "model".  The upstream
- * gets the same path.
+ * one is, and the member its body must have beside "model"; none for a
+ * multipart/form-data body (ngx_http_airouter_form.c), where "model" is a
+ * form field.  The upstream gets the same path.
  */
 static const struct {
     ngx_str_t                     path;
@@ -90,7 +93,15 @@ static const struct {
     { ngx_string("audio/speech"), NGX_HTTP_AIROUTER_EP_SPEECH,
       "input", JSON_STRING },
     { ngx_string("moderations"), NGX_HTTP_AIROUTER_EP_MODERATIONS,
-      "input", JSON_NULL }
+      "input", JSON_NULL },
+    { ngx_string("audio/transcriptions"),
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, JSON_NULL },
+    { ngx_string("audio/translations"),
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, JSON_NULL },
+    { ngx_string("images/edits"), NGX_HTTP_AIROUTER_EP_IMAGES,
+      NULL, JSON_NULL },
+    { ngx_string("images/variations"), NGX_HTTP_AIROUTER_EP_IMAGES,
+      NULL, JSON_NULL }
 };
 
 
@@ -314,6 +325,7 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
         }
 
         ctx->endpoint = ngx_http_airouter_api_posts[i].endpoint;
+        ctx->form = (ngx_http_airouter_api_posts[i].needs == NULL);
     }
 
     /* the API path the upstream gets, whatever prefix the client used */
@@ -417,6 +429,10 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
     if (r->connection->error) {
         return NGX_HTTP_CLIENT_CLOSED_REQUEST;
+    }
+
+    if (ctx->form) {
+        return ngx_http_airouter_api_form(r, ctx);
     }
 
     body = ngx_http_airouter_api_load_body(r);
@@ -602,6 +618,34 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
 
 /*
+ * A multipart/form-data body: read by ngx_http_airouter_form.c (the model
+ * field, "stream"), never parsed as JSON, then routed as any request.
+ */
+static ngx_int_t
+ngx_http_airouter_api_form(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    size_t     len;
+    ngx_int_t  rc;
+
+    if (ngx_http_airouter_form_read(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    /* a ":floor" / ":nitro" suffix is a routing control */
+    if (ctx->key && !ctx->key->allow_request_routing
+        && airouter_controls_suffix((const char *) ctx->requested.data,
+                                    ctx->requested.len, &len)
+           != AIROUTER_SORT_NONE)
+    {
+        return ngx_http_airouter_api_denied(r, "model");
+    }
+
+    return ngx_http_airouter_api_route(r, ctx);
+}
+
+
+/*
  * Every member of the body whose type (or range) OpenAI checks, checked
  * the same way (airouter_params.c), so a request OpenAI refuses is refused
  * here with OpenAI's 400 before any upstream sees it.  NGX_OK, or
@@ -653,7 +697,9 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
     for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
                     / sizeof(ngx_http_airouter_api_posts[0]); i++)
     {
-        if (ngx_http_airouter_api_posts[i].endpoint != ctx->endpoint) {
+        if (ngx_http_airouter_api_posts[i].endpoint != ctx->endpoint
+            || ngx_http_airouter_api_posts[i].needs == NULL)
+        {
             continue;
         }
 
@@ -976,7 +1022,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
      * on top of the worst case (the loser is closed at the winner's
      * first byte).
      */
-    ctx->hedge = ctx->candidates.nelts > 1
+    ctx->hedge = ctx->candidates.nelts > 1 && !ctx->form
                  && airouter_hedging_wanted(&acf->routing.hedging,
                                             ctx->key ? ctx->key->hedge : -1,
                                             (int) ctx->hedge_asked,

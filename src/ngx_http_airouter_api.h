@@ -30,4 +30,12 @@ ngx_int_t ngx_http_airouter_explain(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
 ngx_int_t ngx_http_airouter_explain_get(ngx_http_request_t *r);
 
+/*
+ * A multipart/form-data body (ngx_http_airouter_form.c): NGX_OK with the
+ * requested model, stream and the model field's place in ctx; NGX_DONE
+ * when a 400 was sent (*rc: what to finalize with).
+ */
+ngx_int_t ngx_http_airouter_form_read(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc);
+
 #endif /* NGX_HTTP_AIROUTER_API_H */

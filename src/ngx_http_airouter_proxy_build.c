@@ -4,8 +4,10 @@
  * Encoding: identity, Content-Length, and the body with the channel's
  * model id spliced in (or the whole body dumped again when it cannot be
  * spliced); for a channel that speaks another dialect, the body
- * translated to it (the client's own body when both speak it).  Other
- * kinds of request bodies (binary, multipart) are built here too.
+ * translated to it (the client's own body when both speak it).  A
+ * multipart/form-data body is a chain of slices of the client's body as
+ * nginx keeps it (memory, the temporary file) with the model id between
+ * them: a large upload is never copied.
  *
  * Called by ngx_http_airouter_proxy_peer.c; calls the dialect glue.
  */
@@ -21,6 +23,12 @@ static ngx_int_t ngx_http_airouter_proxy_find_model(
     ngx_http_airouter_proxy_ctx_t *p);
 static ngx_buf_t *ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
+static ngx_int_t ngx_http_airouter_proxy_form(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t **body, off_t *len);
+static ngx_int_t ngx_http_airouter_proxy_slices(ngx_http_request_t *r,
+    off_t from, off_t to, ngx_chain_t ***last);
+static ngx_int_t ngx_http_airouter_proxy_anchor(ngx_http_request_t *r,
+    ngx_chain_t *chain);
 static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
 
 
@@ -190,6 +198,15 @@ ngx_http_airouter_proxy_native(ngx_http_request_t *r,
     ngx_http_airouter_dialect_t  *d;
 
     ctx = p->ctx;
+
+    if (ctx->form) {
+        /* a form is OpenAI's alone: no other dialect has its words */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "airouter: a %s channel cannot take a "
+                      "multipart/form-data request",
+                      airouter_dialect_name(upstream));
+        return NGX_DECLINED;
+    }
 
     if (ctx->dialect == NULL) {
         if (ngx_http_airouter_dialect_chat(r, &d) != NGX_OK) {
@@ -365,13 +382,14 @@ ngx_int_t
 ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
+    off_t                           blen;
     size_t                          len, ulen;
     u_char                         *url;
     ngx_buf_t                      *b, *bb;
-    ngx_str_t                      *auth, *accept, *agent, *beta;
+    ngx_str_t                      *auth, *accept, *agent, *beta, *ctype;
     ngx_str_t                       path;
     const char                     *api;
-    ngx_chain_t                    *cl, *bcl;
+    ngx_chain_t                    *cl, *bcl, *form;
     ngx_http_upstream_t            *u;
     const airouter_channel_t       *ch;
     ngx_http_airouter_ctx_t        *ctx;
@@ -386,6 +404,17 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
 
     p->upstream = ngx_http_airouter_proxy_upstream(p, p->cand->channel);
+    form = NULL;
+    bb = NULL;
+
+    if (ctx->form) {
+        if (ngx_http_airouter_proxy_form(r, p, &form, &blen) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        api = p->api_path;
+        goto head;
+    }
 
     if (p->upstream != AIROUTER_DIALECT_OPENAI) {
         bb = ngx_http_airouter_proxy_native_body(r, p);
@@ -416,6 +445,9 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
 body:
 
     bb->flush = 1;
+    blen = bb->last - bb->pos;
+
+head:
 
     ulen = airouter_config_url(ch, api, NULL, 0);
     url = ngx_pnalloc(r->pool, ulen + 1);
@@ -445,10 +477,14 @@ body:
             && d->client == AIROUTER_DIALECT_ANTHROPIC && d->beta.len)
            ? &d->beta : NULL;
 
+    /* a form goes with the client's Content-Type: its boundary */
+    ctype = form ? &r->headers_in.content_type->value : NULL;
+
     len = sizeof("POST  HTTP/1.1" CRLF) - 1 + path.len
           + sizeof("Host: " CRLF) - 1 + pch->ep->host.len
           + (auth ? auth->len : 0)
           + sizeof("Content-Type: application/json" CRLF) - 1
+          + (ctype ? ctype->len : 0)
           + sizeof("Accept: " CRLF) - 1
           + (accept ? accept->len : sizeof("text/event-stream") - 1)
           + (agent ? sizeof("User-Agent: " CRLF) - 1 + agent->len : 0)
@@ -470,8 +506,14 @@ body:
         b->last = ngx_cpymem(b->last, auth->data, auth->len);
     }
 
-    b->last = ngx_cpymem(b->last, "Content-Type: application/json" CRLF,
-                         sizeof("Content-Type: application/json" CRLF) - 1);
+    if (ctype) {
+        b->last = ngx_sprintf(b->last, "Content-Type: %V" CRLF, ctype);
+
+    } else {
+        b->last = ngx_cpymem(b->last, "Content-Type: application/json" CRLF,
+                             sizeof("Content-Type: application/json" CRLF)
+                             - 1);
+    }
 
     if (accept) {
         b->last = ngx_sprintf(b->last, "Accept: %V" CRLF, accept);
@@ -494,22 +536,234 @@ body:
     b->last = ngx_cpymem(b->last, "Accept-Encoding: identity" CRLF,
                          sizeof("Accept-Encoding: identity" CRLF) - 1);
 
-    b->last = ngx_sprintf(b->last, "Content-Length: %uz" CRLF "Connection: %s"
-                          CRLF CRLF, (size_t) (bb->last - bb->pos),
+    b->last = ngx_sprintf(b->last, "Content-Length: %O" CRLF "Connection: %s"
+                          CRLF CRLF, blen,
                           alcf->keepalive ? "keep-alive" : "close");
 
     cl = ngx_alloc_chain_link(r->pool);
-    bcl = ngx_alloc_chain_link(r->pool);
-    if (cl == NULL || bcl == NULL) {
+    if (cl == NULL) {
         return NGX_ERROR;
     }
 
     cl->buf = b;
+
+    if (form) {
+        cl->next = form;
+        u->request_bufs = cl;
+
+        return ngx_http_airouter_proxy_anchor(r, cl);
+    }
+
+    bcl = ngx_alloc_chain_link(r->pool);
+    if (bcl == NULL) {
+        return NGX_ERROR;
+    }
+
     cl->next = bcl;
     bcl->buf = bb;
     bcl->next = NULL;
 
     u->request_bufs = cl;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A form's body for this try: the client's bytes before the model field's
+ * value, the candidate's model id, the client's bytes after it; *len is
+ * their sum, the try's Content-Length.  The slices point into the
+ * client's buffers and temporary file: nothing is copied but the id.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_form(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t **body, off_t *len)
+{
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl, **last;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = p->ctx;
+    *body = NULL;
+    last = body;
+
+    /* an id with a line break could end the field and forge parts */
+    if (ngx_strlchr(p->cand->model.data,
+                    p->cand->model.data + p->cand->model.len, '\n')
+        || ngx_strlchr(p->cand->model.data,
+                       p->cand->model.data + p->cand->model.len, '\r'))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "airouter: the model id \"%V\" cannot go in a form",
+                      &p->cand->model);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airouter_proxy_slices(r, 0, ctx->form_model_start, &last)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+    if (b == NULL || cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the id is the candidate's, from the request pool: read-only here */
+    b->memory = 1;
+    b->start = p->cand->model.data;
+    b->pos = b->start;
+    b->last = b->start + p->cand->model.len;
+    b->end = b->last;
+
+    cl->buf = b;
+    cl->next = NULL;
+    *last = cl;
+    last = &cl->next;
+
+    if (ngx_http_airouter_proxy_slices(r, ctx->form_model_end, ctx->form_len,
+                                       &last)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (*len = 0, cl = *body; cl; cl = cl->next) {
+        *len += ngx_buf_size(cl->buf);
+        cl->buf->flush = (cl->next == NULL);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The bytes [from, to) of the client's body as new buffers over nginx's
+ * (memory or file), appended at *last.  A memory slice of a body that
+ * also has a temporary file is copied: nginx reads that file through the
+ * body's own buffer, which may be what the slice points into.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_slices(ngx_http_request_t *r, off_t from, off_t to,
+    ngx_chain_t ***last)
+{
+    off_t         at, size, s, e;
+    ngx_buf_t    *b, *nb;
+    ngx_chain_t  *in, *cl;
+
+    at = 0;
+
+    for (in = r->request_body->bufs; in && at < to; in = in->next) {
+        b = in->buf;
+        size = b->in_file ? b->file_last - b->file_pos
+                          : (b->last != b->pos ? b->last - b->pos : 0);
+
+        /* this buffer holds [at, at + size) of the body */
+        s = ngx_max(from, at);
+        e = ngx_min(to, at + size);
+
+        if (s >= e) {
+            at += size;
+            continue;
+        }
+
+        nb = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (nb == NULL || cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (b->in_file) {
+            nb->in_file = 1;
+            nb->file = b->file;
+            nb->file_pos = b->file_pos + (s - at);
+            nb->file_last = b->file_pos + (e - at);
+
+        } else if (r->request_body->temp_file) {
+            nb->temporary = 1;
+            nb->start = ngx_pnalloc(r->pool, (size_t) (e - s));
+            if (nb->start == NULL) {
+                return NGX_ERROR;
+            }
+
+            nb->pos = nb->start;
+            nb->last = ngx_cpymem(nb->start, b->pos + (s - at),
+                                  (size_t) (e - s));
+            nb->end = nb->last;
+
+        } else {
+            nb->memory = 1;
+            nb->start = b->pos + (s - at);
+            nb->pos = nb->start;
+            nb->last = b->pos + (e - at);
+            nb->end = nb->last;
+        }
+
+        cl->buf = nb;
+        cl->next = NULL;
+        **last = cl;
+        *last = &cl->next;
+
+        at += size;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx re-arms a request chain before a try that follows one which sent
+ * bytes (ngx_http_upstream_reinit(), after peer.get has built this
+ * chain): memory buffers from their start, and file buffers one after the
+ * other from offset 0, the next beginning where the previous one ended,
+ * as a proxied body that is one whole file.  A form's file slices have a
+ * gap (the old model value) or start later, so each is preceded by a
+ * memory buffer also marked in_file and ending, in the file, where the
+ * slice begins: nginx's re-arming then puts every slice where it was.
+ * Such an "anchor" is sent from memory only when the output chain does
+ * not use sendfile(), which would send its file range: sendfile is off
+ * for this request (the upstream connection inherits the client's flag;
+ * the answer to the client comes from memory anyway).
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_anchor(ngx_http_request_t *r, ngx_chain_t *chain)
+{
+    off_t         next;
+    ngx_buf_t    *prev;
+    ngx_chain_t  *cl;
+
+    next = 0;
+    prev = NULL;
+
+    for (cl = chain; cl; cl = cl->next) {
+
+        if (!cl->buf->in_file) {
+            prev = cl->buf;
+            continue;
+        }
+
+        if (cl->buf->file_pos != next) {
+            if (prev == NULL || prev->in_file) {
+                /* two file slices in a row: the build never makes them */
+                ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                              "airouter: a form's file slices cannot be "
+                              "re-armed");
+                return NGX_ERROR;
+            }
+
+            prev->in_file = 1;
+            prev->file = cl->buf->file;
+            prev->file_pos = cl->buf->file_pos;
+            prev->file_last = cl->buf->file_pos;
+
+            r->connection->sendfile = 0;
+        }
+
+        next = cl->buf->file_last;
+        prev = cl->buf;
+    }
 
     return NGX_OK;
 }

@@ -301,14 +301,16 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
                    : AIROUTER_FAULT_NONE;
 
     } else if (status >= 200 && status < 300
-               && ctx->endpoint == NGX_HTTP_AIROUTER_EP_SPEECH
+               && (ctx->endpoint == NGX_HTTP_AIROUTER_EP_SPEECH
+                   || ctx->endpoint == NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS)
                && (ct == NULL
                    || ngx_strlcasestrn(ct->data, ct->data + ct->len,
                                        (u_char *) "json", 4 - 1) == NULL))
     {
         /*
-         * Speech: audio, passed on as it comes, never held to be read;
-         * its status says it all, its usage is the input as counted.
+         * Speech: audio, passed on as it comes, never held to be read; a
+         * transcription as text, srt or vtt (response_format): its status
+         * says it all, its usage is the input as counted.
          */
         p->fault = AIROUTER_FAULT_NONE;
         p->counted = 0;

@@ -159,6 +159,16 @@ typedef struct {
     unsigned                     no_model:1;   /* "models" alone: requested
                                                   is its first entry */
 
+    /* a multipart/form-data body (/v1/audio/transcriptions, /translations,
+     * /v1/images/edits, /variations): never parsed as JSON nor copied;
+     * the client's bytes go to each try with the model field's value,
+     * [form_model_start, form_model_end) in the body, replaced
+     * (ngx_http_airouter_form.c reads it, proxy_build splices it) */
+    unsigned                     form:1;
+    off_t                        form_len;
+    off_t                        form_model_start;
+    off_t                        form_model_end;
+
     /* the request's routing controls ("models", "provider"), taken out
      * of the body before any upstream sees it; NULL: none */
     airouter_controls_t         *controls;
