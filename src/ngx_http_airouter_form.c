@@ -12,6 +12,8 @@
  * cannot route with an OpenAI-style 400, before anything goes upstream.
  */
 
+#include <jansson.h>
+
 #include "ngx_http_airouter_api.h"
 #include "ngx_http_airouter_response.h"
 #include "airouter_multipart.h"
@@ -41,7 +43,9 @@ ngx_int_t
 ngx_http_airouter_form_read(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_int_t *rc)
 {
+    json_t                           *name;
     size_t                            blen;
+    ngx_uint_t                        utf8;
     const char                       *boundary, *file;
     ngx_str_t                        *ct;
     airouter_mp_t                    *mp;
@@ -102,11 +106,16 @@ ngx_http_airouter_form_read(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    if (mp->model_len == 0 || mp->model_truncated) {
+    /* the name goes into messages and logs: text, as a JSON body's is */
+    name = json_stringn(mp->model, mp->model_len);
+    utf8 = (name != NULL);
+    json_decref(name);
+
+    if (mp->model_len == 0 || mp->model_truncated || !utf8) {
         *rc = ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                   "invalid_request_error", "invalid_model",
-                  "The model parameter must be a non-empty string of at "
-                  "most %d bytes", AIROUTER_MP_VALUE_MAX);
+                  "The model parameter must be a non-empty UTF-8 string "
+                  "of at most %d bytes", AIROUTER_MP_VALUE_MAX);
         return NGX_DONE;
     }
 

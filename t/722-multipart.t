@@ -118,6 +118,9 @@ routing:
   default_strategy: cost_first
   model_filters:
     min_context_length: 0
+tasks:
+  model_discovery:
+    enabled: false      # the mock counts only the tries
 _EOC_
 
 # whisper on a failing channel first, then on a working one
@@ -141,6 +144,9 @@ routing:
   max_retry_attempts: 3
   model_filters:
     min_context_length: 0
+tasks:
+  model_discovery:
+    enabled: false      # the mock counts only the tries
 _EOC_
 
 airouter_blocks(
@@ -439,7 +445,64 @@ my $f = main::form($main::B, ['model', 'whisper-1'], ['file', 'RIFF', 'l.wav']);
 
 
 
-=== TEST 21: no body at all: 400
+=== TEST 21: a model that is not UTF-8: 400
+--- request eval
+"POST /v1/images/edits\n"
+. main::form($main::B, ['model', "dall-e-\xff\xfe"], ['image', 'PNG', 'in.png'])
+--- error_code: 400
+--- response_body_like: "code":"invalid_model"
+--- upstream_hits: 0
+
+
+
+=== TEST 22: keys: a key limited to an image model cannot reach whisper (404, nothing upstream), a key that may gets it, no key is a 401 before the body is read
+--- user_files eval
+">>> router_config.yaml\n$main::Channels" . <<'_EOY_'
+auth:
+  enabled: true
+  api_keys:
+    - name: painter
+      key: "sk-painter-value"
+      allowed_models: ["dall-e-2"]
+    - name: listener
+      key: "sk-listener-value"
+      allowed_models: ["whisper-1"]
+_EOY_
+--- more_headers eval
+["Content-Type: multipart/form-data; boundary=$main::B\r\nAuthorization: Bearer sk-painter-value",
+ "Content-Type: multipart/form-data; boundary=$main::B\r\nAuthorization: Bearer sk-listener-value",
+ "Content-Type: multipart/form-data; boundary=$main::B"]
+--- request eval
+my $r = "POST /v1/audio/transcriptions\n"
+        . main::form($main::B, ['model', 'whisper-1'], ['file', 'RIFF', 'k.wav']);
+[$r, $r, $r]
+--- error_code eval
+[404, 200, 401]
+--- upstream_hits: 1
+
+
+
+=== TEST 23: the access log's $airouter_* variables, as for chat
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_b23 16m;\n"
+. "    log_format airouter_usage escape=json '{\"status\":\$status,\"channel\":\"\$airouter_channel\",\"model\":\"\$airouter_model\",\"attempts\":\"\$airouter_attempts\",\"result\":\"\$airouter_status\"}';\n"
+. $main::Mock
+--- config
+    location /v1/ {
+        airouter;
+        access_log logs/access.log airouter_usage;
+    }
+--- request eval
+"POST /v1/audio/transcriptions\n"
+. main::form($main::B, ['model', 'listener'], ['file', 'RIFF', 'k.wav'])
+--- error_code: 200
+--- access_log
+{"status":200,"channel":"all","model":"whisper-1","attempts":"1","result":"ok"}
+
+
+
+=== TEST 24: no body at all: 400
 --- request
 POST /v1/audio/transcriptions
 --- error_code: 400
