@@ -114,6 +114,24 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
         return rc;
     }
 
+    name.data = path->data + sizeof("stats/") - 1;
+    name.len = path->len - (sizeof("stats/") - 1);
+
+    for (ep = ngx_http_airouter_stats_api_eps; ep->handler; ep++) {
+        if (ep->name.len == name.len
+            && ngx_strncmp(ep->name.data, name.data, name.len) == 0)
+        {
+            break;
+        }
+    }
+
+    /* an unknown URL is a 404 whatever the method; a known one is read-only */
+    if (ep->handler == NULL) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "unknown_url",
+                   "Unknown stats URL: %V %V", &r->method_name, &r->uri);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
                    "invalid_request_error", "method_not_allowed",
@@ -128,20 +146,7 @@ ngx_http_airouter_stats_api_handler(ngx_http_request_t *r, ngx_str_t *path)
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
 
-    name.data = path->data + sizeof("stats/") - 1;
-    name.len = path->len - (sizeof("stats/") - 1);
-
-    for (ep = ngx_http_airouter_stats_api_eps; ep->handler; ep++) {
-        if (ep->name.len == name.len
-            && ngx_strncmp(ep->name.data, name.data, name.len) == 0)
-        {
-            return ep->handler(r, amcf);
-        }
-    }
-
-    return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-               "invalid_request_error", "unknown_url",
-               "Unknown stats URL: %V", &r->uri);
+    return ep->handler(r, amcf);
 }
 
 

@@ -170,13 +170,18 @@ $j->{strategy} eq 'free_first' && $n{"total/"}{requests} == 1
 
 
 
-=== TEST 10: an unknown stats URL is a 404; stats are read-only
+=== TEST 10: an unknown stats URL is a 404 whatever the method; stats are read-only
 --- request eval
-["GET /v1/stats/nothing", "POST /v1/stats/summary\n{}"]
+["GET /v1/stats/nothing", "POST /v1/stats/summary\n{}", "POST /v1/stats/nothing\n{}",
+ "DELETE /v1/stats/nothing"]
 --- more_headers eval
-[$::Admin, $::Admin]
+[$::Admin, $::Admin, $::Admin, $::Admin]
 --- error_code eval
-[404, 405]
+[404, 405, 404, 404]
+--- response_body_like eval
+[qr/"code":"unknown_url"/, qr/"code":"method_not_allowed"/,
+ qr/^\{"error":\{"message":"Unknown stats URL: POST \/v1\/stats\/nothing","type":"invalid_request_error","code":"unknown_url"\}\}$/,
+ qr/"message":"Unknown stats URL: DELETE \/v1\/stats\/nothing"/]
 
 
 
