@@ -32,7 +32,7 @@ typedef char airouter_catalog_check_header[
 typedef char airouter_catalog_check_channel[
     sizeof(airouter_catalog_channel_t) == 32 ? 1 : -1];
 typedef char airouter_catalog_check_model[
-    sizeof(airouter_catalog_model_t) == 144 ? 1 : -1];
+    sizeof(airouter_catalog_model_t) == 152 ? 1 : -1];
 typedef char airouter_catalog_check_tag[
     sizeof(airouter_catalog_tag_t) == 16 ? 1 : -1];
 typedef char airouter_catalog_check_slot[
@@ -75,6 +75,8 @@ typedef struct {
     double                    params_active;
     uint32_t                  caps;
     uint32_t                  caps_known;
+    uint32_t                  params;
+    int                       params_known;
     int                       free;
     char                    **extra;        /* extra tags */
     size_t                    nextra;
@@ -1092,6 +1094,11 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
     m->caps |= info->caps & info->caps_known & ~m->caps_known;
     m->caps_known |= info->caps_known;
 
+    if (!m->params_known && info->params_known) {
+        m->params = info->params;
+        m->params_known = 1;
+    }
+
     if (info->free) {
         m->free = 1;
     }
@@ -1249,6 +1256,16 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     r->caps = kind | feat;
     r->caps_known = m->caps_known | AIROUTER_CAP_KIND;
     r->keys = m->keys;
+
+    /* parameters: the operator's word for the channel beats a source's */
+    if (ch->supported_parameters.n > 0) {
+        r->params = ch->params;
+        r->params_known = 1;
+
+    } else if (m->params_known) {
+        r->params = m->params;
+        r->params_known = 1;
+    }
 
     /* sizes: the source's, else the name's */
 

@@ -57,8 +57,8 @@
 
 
 #define AIROUTER_CATALOG_MAGIC     0x43524941u     /* "AIRC" little-endian */
-#define AIROUTER_CATALOG_VERSION   3u     /* 3: kinds speech, transcription,
-                                             moderation */
+#define AIROUTER_CATALOG_VERSION   4u     /* 3: kinds speech, transcription,
+                                             moderation; 4: params */
 
 
 /* airouter_catalog_model_t.flags */
@@ -106,6 +106,9 @@ typedef struct {
     double                    params_active;
     uint32_t                  caps;         /* AIROUTER_CAP_* */
     uint32_t                  caps_known;   /* the bits of caps stated */
+    uint32_t                  params;       /* AIROUTER_PARAM_* bits */
+    int                       params_known; /* the source lists the
+                                               parameters it takes */
     int                       free;         /* the source says: no cost */
     const char *const        *tags;         /* extra tags, may be NULL */
     size_t                    ntags;
@@ -168,6 +171,12 @@ typedef struct {
     uint32_t                  caps_known;   /* always includes the kind */
     uint32_t                  keys;         /* as airouter_model_info_t's:
                                                the union of every source */
+    uint32_t                  params;       /* AIROUTER_PARAM_* bits the
+                                               model takes */
+    uint32_t                  params_known; /* 1: params is stated (the
+                                               channel's configuration,
+                                               else the first source that
+                                               lists them), 0: unknown */
     double                    price_prompt;     /* per token, currency */
     double                    price_completion;
     double                    price_usd;    /* prompt + completion in USD,

@@ -26,6 +26,7 @@
 
 #include "airouter_arena.h"
 #include "airouter_config.h"
+#include "airouter_controls.h"
 #include "airouter_dialect.h"
 #include "airouter_yaml.h"
 
@@ -264,6 +265,8 @@ static const airouter_yaml_field_t  airouter_config_provider_fields[] = {
                       rate_limit, 0, INT_MAX),
     AIROUTER_YAML_VAL("capabilities", AIROUTER_YAML_LIST, airouter_provider_t,
                       capabilities),
+    AIROUTER_YAML_VAL("supported_parameters", AIROUTER_YAML_LIST,
+                      airouter_provider_t, supported_parameters),
     AIROUTER_YAML_VAL("local", AIROUTER_YAML_BOOL, airouter_provider_t, local),
     AIROUTER_YAML_VAL("free", AIROUTER_YAML_BOOL, airouter_provider_t, free),
     AIROUTER_YAML_LAST
@@ -341,6 +344,8 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
     AIROUTER_YAML_FN("balance", airouter_config_channel_balance),
     AIROUTER_YAML_VAL("capabilities", AIROUTER_YAML_LIST, airouter_channel_t,
                       capabilities),
+    AIROUTER_YAML_VAL("supported_parameters", AIROUTER_YAML_LIST,
+                      airouter_channel_t, supported_parameters),
     AIROUTER_YAML_VAL("local", AIROUTER_YAML_BOOL, airouter_channel_t, local),
     AIROUTER_YAML_VAL("free", AIROUTER_YAML_BOOL, airouter_channel_t, free),
     AIROUTER_YAML_FN("discovery_interval_hours",
@@ -1052,6 +1057,27 @@ airouter_config_resolve_channel(airouter_yaml_t *y,
         /* shared, not copied: both live as long as the arena */
         ch->capabilities = pr->capabilities;
     }
+
+    if (ch->supported_parameters.n == 0 && pr != NULL) {
+        ch->supported_parameters = pr->supported_parameters;
+    }
+
+    for (i = 0; i < ch->supported_parameters.n; i++) {
+        if (airouter_controls_param(ch->supported_parameters.items[i],
+                                    strlen(ch->supported_parameters.items[i]))
+            == 0)
+        {
+            airouter_yaml_warn(y, &ch->pos, "channel \"%s\": "
+                               "supported_parameters: \"%s\" is not a "
+                               "parameter require_parameters checks; "
+                               "ignored", ch->id,
+                               ch->supported_parameters.items[i]);
+        }
+    }
+
+    ch->params = airouter_controls_param_list(
+                     (const char *const *) ch->supported_parameters.items,
+                     ch->supported_parameters.n);
 
     if (ch->local < 0) {
         ch->local = (pr != NULL && pr->local)

@@ -77,6 +77,7 @@ typedef struct {
     char                     *auth_type;    /* "bearer" (default), "header" */
     char                     *auth_header;  /* header name when not bearer */
     airouter_strlist_t        capabilities;
+    airouter_strlist_t        supported_parameters;
     int                       rate_limit;   /* requests per minute, 0: none */
     int                       local;        /* runs on the user's machine */
     int                       free;         /* everything it serves is free */
@@ -159,6 +160,10 @@ typedef struct {
     long                      daily_token_limit;    /* tokens per day */
     airouter_balance_conf_t   balance;
     airouter_strlist_t        capabilities; /* channel's own, else provider's */
+    airouter_strlist_t        supported_parameters; /* own, else the
+                                               provider's; empty: not
+                                               said */
+    uint32_t                  params;       /* their AIROUTER_PARAM_* bits */
     int                       local;
     int                       free;
     double                    discovery_interval; /* seconds, 0: global */

@@ -66,7 +66,124 @@ airouter_controls_parse(json_t *body, airouter_controls_t *c,
         }
     }
 
+    if (c->require_parameters) {
+        c->params_used = airouter_controls_params_used(body);
+    }
+
     return 0;
+}
+
+
+/* The table's names, and the other names requests and lists use. */
+static const struct {
+    const char               *name;
+    uint32_t                  bit;
+} airouter_controls_params[] = {
+#define AIROUTER_PARAM_ENTRY(id, name)  { name, AIROUTER_PARAM_BIT(id) },
+    AIROUTER_PARAMETERS(AIROUTER_PARAM_ENTRY)
+#undef AIROUTER_PARAM_ENTRY
+    { "functions", AIROUTER_PARAM_BIT(TOOLS) },
+    { "function_call", AIROUTER_PARAM_BIT(TOOL_CHOICE) },
+    { "max_completion_tokens", AIROUTER_PARAM_BIT(MAX_TOKENS) },
+    { "reasoning_effort", AIROUTER_PARAM_BIT(REASONING) }
+};
+
+
+uint32_t
+airouter_controls_param(const char *name, size_t len)
+{
+    size_t  i;
+
+    if (name == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(airouter_controls_params)
+                    / sizeof(airouter_controls_params[0]); i++)
+    {
+        if (strlen(airouter_controls_params[i].name) == len
+            && strncasecmp(airouter_controls_params[i].name, name, len) == 0)
+        {
+            return airouter_controls_params[i].bit;
+        }
+    }
+
+    return 0;
+}
+
+
+uint32_t
+airouter_controls_param_list(const char *const *names, size_t n)
+{
+    size_t    i;
+    uint32_t  bits;
+
+    bits = 0;
+
+    for (i = 0; i < n; i++) {
+        if (names[i] != NULL) {
+            bits |= airouter_controls_param(names[i], strlen(names[i]));
+        }
+    }
+
+    return bits;
+}
+
+
+uint32_t
+airouter_controls_params_used(json_t *body)
+{
+    json_t      *v, *type;
+    uint32_t     bit, used;
+    const char  *key;
+
+    used = 0;
+
+    if (!json_is_object(body)) {
+        return 0;
+    }
+
+    json_object_foreach(body, key, v) {
+        if (json_is_null(v)) {
+            continue;
+        }
+
+        bit = airouter_controls_param(key, strlen(key));
+
+        if (bit == AIROUTER_PARAM_BIT(TOOLS) && json_is_array(v)
+            && json_array_size(v) == 0)
+        {
+            continue;
+        }
+
+        used |= bit;
+
+        /* a JSON schema to follow needs structured outputs as well */
+        if (bit == AIROUTER_PARAM_BIT(RESPONSE_FORMAT)) {
+            type = json_object_get(v, "type");
+
+            if (json_is_string(type)
+                && strcmp(json_string_value(type), "json_schema") == 0)
+            {
+                used |= AIROUTER_PARAM_BIT(STRUCTURED_OUTPUTS);
+            }
+        }
+    }
+
+    return used;
+}
+
+
+const char *
+airouter_controls_param_name(unsigned i)
+{
+    static const char  *names[AIROUTER_PARAM_N] = {
+#define AIROUTER_PARAM_NAME(id, name)  name,
+        AIROUTER_PARAMETERS(AIROUTER_PARAM_NAME)
+#undef AIROUTER_PARAM_NAME
+    };
+
+    return i < AIROUTER_PARAM_N ? names[i] : NULL;
 }
 
 

@@ -16,7 +16,8 @@
  *       "allow_fallbacks": false    only the channels in "order", or the
  *                                   best candidate alone without "order"
  *       "require_parameters": true  only models that state support for
- *                                   what the request uses (tools)
+ *                                   every parameter the request uses
+ *                                   (AIROUTER_PARAMETERS below)
  *   }
  *   ":floor" / ":nitro" on any model name or tag query: sort by price /
  *   by throughput for that entry.
@@ -34,10 +35,57 @@
 #define AIROUTER_CONTROLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "airouter_params.h"
+
+
+/*
+ * The request parameters a model may state it supports (OpenRouter's
+ * "supported_parameters", a channel's supported_parameters in the
+ * configuration), once: X(id, name).  Bit AIROUTER_PARAM_BIT(id) of a
+ * set; the name is what /models lists, what the configuration names and
+ * what explain shows.  A request member with another name that means the
+ * same is read as it (airouter_controls_param()): "functions" is tools,
+ * "function_call" tool_choice, "max_completion_tokens" max_tokens,
+ * "reasoning_effort" reasoning; a response_format of type json_schema
+ * also needs structured_outputs.  A request in another client dialect is
+ * read as the chat request it becomes (the API handler).
+ */
+#define AIROUTER_PARAMETERS(X)                                                \
+    X(TOOLS, "tools")                                                         \
+    X(TOOL_CHOICE, "tool_choice")                                             \
+    X(PARALLEL_TOOL_CALLS, "parallel_tool_calls")                             \
+    X(RESPONSE_FORMAT, "response_format")                                     \
+    X(STRUCTURED_OUTPUTS, "structured_outputs")                               \
+    X(MAX_TOKENS, "max_tokens")                                               \
+    X(TEMPERATURE, "temperature")                                             \
+    X(TOP_P, "top_p")                                                         \
+    X(TOP_K, "top_k")                                                         \
+    X(MIN_P, "min_p")                                                         \
+    X(TOP_A, "top_a")                                                         \
+    X(STOP, "stop")                                                           \
+    X(FREQUENCY_PENALTY, "frequency_penalty")                                 \
+    X(PRESENCE_PENALTY, "presence_penalty")                                   \
+    X(REPETITION_PENALTY, "repetition_penalty")                               \
+    X(SEED, "seed")                                                           \
+    X(LOGIT_BIAS, "logit_bias")                                               \
+    X(LOGPROBS, "logprobs")                                                   \
+    X(TOP_LOGPROBS, "top_logprobs")                                           \
+    X(REASONING, "reasoning")                                                 \
+    X(INCLUDE_REASONING, "include_reasoning")                                 \
+    X(WEB_SEARCH_OPTIONS, "web_search_options")
+
+typedef enum {
+#define AIROUTER_PARAM_ENUM(id, name)  AIROUTER_PARAM_##id,
+    AIROUTER_PARAMETERS(AIROUTER_PARAM_ENUM)
+#undef AIROUTER_PARAM_ENUM
+    AIROUTER_PARAM_N
+} airouter_param_e;
+
+#define AIROUTER_PARAM_BIT(id)     (1u << AIROUTER_PARAM_##id)
 
 
 #define AIROUTER_CONTROLS_MODELS   8       /* "models" entries */
@@ -80,6 +128,9 @@ typedef struct {
     double                    max_completion;
     int                       allow_fallbacks;      /* default 1 */
     int                       require_parameters;   /* default 0 */
+    uint32_t                  params_used;  /* require_parameters: the
+                                               AIROUTER_PARAM_* bits of
+                                               what the body uses */
 } airouter_controls_t;
 
 
@@ -103,5 +154,24 @@ airouter_sort_e airouter_controls_suffix(const char *model, size_t len,
 
 /* "price", "throughput", "latency", "none". */
 const char *airouter_controls_sort_name(airouter_sort_e sort);
+
+/*
+ * The AIROUTER_PARAM_* bit a parameter name stands for, as a model's list
+ * or a request's member names it (the other names above included), 0
+ * for a name this table does not know.
+ */
+uint32_t airouter_controls_param(const char *name, size_t len);
+
+/* The bits of a list of names (unknown ones are left out). */
+uint32_t airouter_controls_param_list(const char *const *names, size_t n);
+
+/*
+ * The parameters a request body (a JSON object) uses: members of the
+ * table that are present and not null (an empty "tools" is no use).
+ */
+uint32_t airouter_controls_params_used(json_t *body);
+
+/* The name of bit i (AIROUTER_PARAM_*), NULL past the table. */
+const char *airouter_controls_param_name(unsigned i);
 
 #endif /* AIROUTER_CONTROLS_H */

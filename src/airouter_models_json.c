@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "airouter_controls.h"
 #include "airouter_models_json.h"
 
 
@@ -272,8 +273,9 @@ airouter_models_json_has(json_t *arr, const char *s)
 static void
 airouter_models_json_item(json_t *item, airouter_model_info_t *info)
 {
+    size_t       i;
     double       prompt, completion;
-    json_t      *pricing, *arch, *in, *outm, *params, *caps, *top;
+    json_t      *pricing, *arch, *in, *outm, *params, *caps, *top, *p;
     const char  *modality, *arrow, *family;
 
     info->context = airouter_models_json_count(item, "context_length",
@@ -397,6 +399,16 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
 
     if (json_is_array(params)) {
         info->caps_known |= AIROUTER_CAP_TOOLS;
+        info->params_known = 1;
+
+        for (i = 0; i < json_array_size(params); i++) {
+            p = json_array_get(params, i);
+
+            if (json_is_string(p)) {
+                info->params |= airouter_controls_param(json_string_value(p),
+                                                        json_string_length(p));
+            }
+        }
 
         if (airouter_models_json_has(params, "tools")) {
             info->caps |= AIROUTER_CAP_TOOLS;

@@ -3,7 +3,8 @@
  * for the catalogue builder.  Understands the OpenAI list ({"data": [...]}
  * with "id"), OpenRouter's richer entries (context_length, pricing.prompt
  * and .completion as per-token strings, architecture.input_modalities and
- * output_modalities, supported_parameters with "tools"), Groq's
+ * output_modalities, supported_parameters: the parameters of
+ * airouter_controls.h's table it lists, "tools" as a capability too), Groq's
  * context_window and "active", a "type" of embedding/rerank/audio/image,
  * a bare top-level array, and Ollama's {"models": [{"name": ...}]}.
  * Fields a source does not give stay unknown; the builder fills them from

@@ -779,9 +779,8 @@ airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
         }
     }
 
-    if (ctl->require_parameters && rc->req->needs_tools
-        && !((m->caps_known & AIROUTER_CAP_TOOLS)
-             && (m->caps & AIROUTER_CAP_TOOLS)))
+    if (ctl->require_parameters
+        && airouter_route_params_missing(rc->req, m) != 0)
     {
         return AIROUTER_FILTER_PARAMETERS;
     }
@@ -1797,6 +1796,32 @@ airouter_route_listed(const airouter_candidate_t *cand, size_t n,
     }
 
     return 0;
+}
+
+
+uint32_t
+airouter_route_params_missing(const airouter_route_req_t *req,
+    const airouter_catalog_model_t *m)
+{
+    uint32_t  used, have;
+
+    if (req->controls == NULL || !req->controls->require_parameters) {
+        return 0;
+    }
+
+    used = req->controls->params_used
+           | (req->needs_tools ? AIROUTER_PARAM_BIT(TOOLS) : 0);
+
+    have = m->params_known ? m->params : 0;
+
+    /* a model stated to call tools takes the tool parameters */
+    if ((m->caps_known & AIROUTER_CAP_TOOLS) && (m->caps & AIROUTER_CAP_TOOLS))
+    {
+        have |= AIROUTER_PARAM_BIT(TOOLS) | AIROUTER_PARAM_BIT(TOOL_CHOICE)
+                | AIROUTER_PARAM_BIT(PARALLEL_TOOL_CALLS);
+    }
+
+    return used & ~have;
 }
 
 

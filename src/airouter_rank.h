@@ -47,8 +47,11 @@
  *                not name it
  *   MAX_PRICE    provider.max_price: its prompt or completion price (USD)
  *                is over the limit, or unknown (free entries pass)
- *   PARAMETERS   provider.require_parameters: the request has tools and
- *                the entry does not state that it takes them
+ *   PARAMETERS   provider.require_parameters: the request uses a
+ *                parameter (AIROUTER_PARAMETERS: tools, response_format,
+ *                logprobs, seed, temperature...) the entry does not state
+ *                that it takes (its supported_parameters; tools also by
+ *                its tools capability); unknown is not stated
  *   UNRESOLVED   live->reachable() said no: the channel has no address (its
  *                host name did not resolve yet)
  *   UNAVAILABLE  live->available() said no
@@ -355,6 +358,14 @@ uint32_t airouter_route_endpoint_kind(airouter_endpoint_e endpoint);
 void airouter_rank_estimate(const airouter_live_measure_t *m, double *ttfb,
     double *tps);
 double airouter_rank_speed_score(double ttfb, double tps);
+
+/*
+ * The AIROUTER_PARAM_* bits req uses that entry m does not state it
+ * takes; 0 without provider.require_parameters.  The PARAMETERS filter,
+ * and explain's "missing".
+ */
+uint32_t airouter_route_params_missing(const airouter_route_req_t *req,
+    const airouter_catalog_model_t *m);
 
 /* A TTFB sample (ms) into hist[AIROUTER_RANK_HIST]. */
 void airouter_rank_hist_add(float *hist, double ms);

@@ -478,6 +478,11 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
         ctx->body = body = chat;
         ctx->raw = raw;
+
+        /* require_parameters reads the chat request it became */
+        if (ctx->controls && ctx->controls->require_parameters) {
+            ctx->controls->params_used = airouter_controls_params_used(body);
+        }
     }
 
     model = json_object_get(body, "model");

@@ -22,6 +22,7 @@ static json_t *ngx_http_airouter_explain_candidate(
     const airouter_catalog_t *cat, const airouter_config_t *acf,
     const airouter_route_result_t *res, const airouter_candidate_t *c,
     size_t rank);
+static json_t *ngx_http_airouter_explain_params(uint32_t params);
 static json_t *ngx_http_airouter_explain_controls(
     ngx_http_airouter_ctx_t *ctx, const airouter_route_result_t *res);
 static json_t *ngx_http_airouter_explain_names(const airouter_name_t *names,
@@ -130,6 +131,14 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
                          airouter_catalog_model(cat, res.removed[i].model)),
             "reason", reason);
 
+        /* require_parameters: what the model does not say it takes */
+        if (entry && res.removed[i].reason == AIROUTER_FILTER_PARAMETERS) {
+            json_object_set_new(entry, "missing",
+                ngx_http_airouter_explain_params(
+                    airouter_route_params_missing(req,
+                        airouter_catalog_model(cat, res.removed[i].model))));
+        }
+
         /* with "models", the entry it came from */
         if (entry && res.nentries > 1) {
             json_object_set_new(entry, "query",
@@ -223,10 +232,35 @@ ngx_http_airouter_explain_controls(ngx_http_airouter_ctx_t *ctx,
             "allow_fallbacks", ctl->allow_fallbacks,
             "require_parameters", ctl->require_parameters);
 
+        if (provider && ctl->require_parameters) {
+            json_object_set_new(provider, "parameters",
+                ngx_http_airouter_explain_params(ctl->params_used));
+        }
+
         json_object_set_new(out, "provider", provider);
     }
 
     return out;
+}
+
+
+/* The names of AIROUTER_PARAM_* bits, as a JSON array. */
+static json_t *
+ngx_http_airouter_explain_params(uint32_t params)
+{
+    json_t    *a;
+    unsigned   i;
+
+    a = json_array();
+
+    for (i = 0; i < AIROUTER_PARAM_N; i++) {
+        if (params & (1u << i)) {
+            json_array_append_new(a,
+                json_string(airouter_controls_param_name(i)));
+        }
+    }
+
+    return a;
 }
 
 

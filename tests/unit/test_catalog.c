@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "airouter_catalog.h"
+#include "airouter_controls.h"
 #include "airouter_models_json.h"
 #include "airouter_query.h"
 #include "unit.h"
@@ -713,6 +714,31 @@ test_fixtures(void)
                                               &n, err, sizeof(err)) == 0
                    && n == 1 && strcmp(info[0].id, "fine-model") == 0,
                    "control characters: %zu left", n);
+        airouter_models_json_free(info);
+    }
+
+    /* OpenRouter's supported_parameters: the table's bits (names it
+     * does not know left out); no list: unknown */
+    {
+        static const char  sp[] =
+            "{\"data\":[{\"id\":\"a/x\",\"supported_parameters\":"
+            "[\"tools\",\"seed\",\"frobnicate\",7]},{\"id\":\"a/y\"},"
+            "{\"id\":\"a/z\",\"supported_parameters\":[]}]}";
+
+        UNIT_CHECK(airouter_models_json_parse(sp, sizeof(sp) - 1, &info,
+                                              &n, err, sizeof(err)) == 0
+                   && n == 3, "supported_parameters: %zu", n);
+        if (n == 3) {
+            UNIT_CHECK(info[0].params_known
+                       && info[0].params == (AIROUTER_PARAM_BIT(TOOLS)
+                                             | AIROUTER_PARAM_BIT(SEED))
+                       && (info[0].caps & AIROUTER_CAP_TOOLS),
+                       "a/x params %x", info[0].params);
+            UNIT_CHECK(!info[1].params_known && info[1].params == 0,
+                       "a/y unknown");
+            UNIT_CHECK(info[2].params_known && info[2].params == 0,
+                       "a/z takes none of them");
+        }
         airouter_models_json_free(info);
     }
 

@@ -21,6 +21,7 @@
 #include "airouter_arena.h"
 #include "airouter_catalog.h"
 #include "airouter_config.h"
+#include "airouter_controls.h"
 #include "unit.h"
 
 
@@ -55,6 +56,7 @@ static void test_auth(void);
 static void test_cache_prices(void);
 static void test_control_chars(void);
 static void test_hedging(void);
+static void test_supported_parameters(void);
 
 
 int
@@ -83,6 +85,7 @@ main(int argc, char **argv)
     test_cache_prices();
     test_control_chars();
     test_hedging();
+    test_supported_parameters();
 
     UNIT_DONE("test_config");
 }
@@ -1122,6 +1125,44 @@ test_control_chars(void)
  * routing.hedging and the keys' "hedge": values, defaults, every invalid
  * value refused at its position, and who may be hedged.
  */
+/* A channel's supported_parameters (own, else its provider's): bits. */
+static void
+test_supported_parameters(void)
+{
+    airouter_diag_t      diag;
+    airouter_config_t   *cf;
+    test_warnings_t      w;
+
+    memset(&diag, 0, sizeof(diag));
+    memset(&w, 0, sizeof(w));
+    diag.warn = test_warn;
+    diag.ctx = &w;
+
+    cf = test_load(DATA "supported_parameters.yaml", &diag);
+    if (cf != NULL) {
+        UNIT_CHECK(cf->channels[0].params
+                   == (AIROUTER_PARAM_BIT(SEED) | AIROUTER_PARAM_BIT(TOOLS)
+                       | AIROUTER_PARAM_BIT(MAX_TOKENS)),
+                   "own list %x", cf->channels[0].params);
+        UNIT_CHECK(cf->channels[0].supported_parameters.n == 4, "as written");
+        UNIT_CHECK(cf->channels[1].params
+                   == (AIROUTER_PARAM_BIT(TEMPERATURE)
+                       | AIROUTER_PARAM_BIT(LOGPROBS)),
+                   "the provider's %x", cf->channels[1].params);
+        UNIT_CHECK(cf->channels[2].params == 0
+                   && cf->channels[2].supported_parameters.n == 0,
+                   "not said");
+        UNIT_CHECK(w.n == 1 && strstr(w.last, "\"frobnicate\"") != NULL
+                   && strstr(w.last, "channel \"own\"") != NULL,
+                   "an unknown name warns: %d %s", w.n, w.last);
+        airouter_config_free(cf);
+    }
+
+    test_fails(DATA "supported_parameters_bad.yaml",
+               DATA "supported_parameters_bad.yaml:4:27: ");
+}
+
+
 static void
 test_hedging(void)
 {

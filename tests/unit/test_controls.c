@@ -3,8 +3,10 @@
  * applies them (airouter_route_controls in airouter_rank.c): parsing and
  * every 400, "models" fallback order and de-duplication, provider
  * order/only/ignore/allow_fallbacks/require_parameters, max_price, the
- * sorts and the :floor/:nitro suffixes, and the speed estimate from live
- * measures (minimum samples, decay toward the prior).
+ * sorts and the :floor/:nitro suffixes, the speed estimate from live
+ * measures (minimum samples, decay toward the prior), and
+ * require_parameters over every parameter of the table (a model's
+ * stated list, the channel's configured one, unknown).
  */
 
 #include <math.h>
@@ -603,10 +605,178 @@ test_hist(void)
 }
 
 
+/* A catalogue of "m" on three channels: params stated on 0 and 1. */
+static const airouter_catalog_t *
+params_catalog(airouter_config_t *cf, uint32_t p0, uint32_t p1, uint32_t p2,
+    int known2)
+{
+    void                        *blob;
+    size_t                       len, i;
+    uint32_t                     params[3];
+    airouter_model_info_t        info;
+    airouter_catalog_builder_t  *b;
+
+    params[0] = p0;
+    params[1] = p1;
+    params[2] = p2;
+    b = airouter_catalog_builder_create(cf);
+
+    for (i = 0; i < 3; i++) {
+        memset(&info, 0, sizeof(info));
+        info.id = "m";
+        info.params = params[i];
+        info.params_known = (i < 2) || known2;
+        UNIT_CHECK(airouter_catalog_builder_add_model(b, (uint32_t) i, &info)
+                   == 0, "add m on %zu", i);
+    }
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    airouter_catalog_builder_destroy(b);
+    unit_keep(blob);
+
+    return airouter_catalog_open(blob, len);
+}
+
+
+static void
+test_parameters(void)
+{
+    json_t                    *body;
+    uint32_t                   p0, p1;
+    airouter_config_t         *cf;
+    airouter_route_req_t       req;
+    airouter_controls_t        ctl;
+    airouter_params_error_t    err;
+    airouter_route_result_t    res;
+    const airouter_catalog_t  *cat;
+
+    static char               *seed[] = { "seed", "no-such-parameter" };
+    static const char *const   names[] = { "Temperature", "functions",
+                                           "bogus", NULL };
+
+    /* the table, its other names, case */
+    UNIT_CHECK(airouter_controls_param("tools", 5) == AIROUTER_PARAM_BIT(TOOLS),
+               "tools");
+    UNIT_CHECK(airouter_controls_param("functions", 9)
+               == AIROUTER_PARAM_BIT(TOOLS), "functions is tools");
+    UNIT_CHECK(airouter_controls_param("max_completion_tokens", 21)
+               == AIROUTER_PARAM_BIT(MAX_TOKENS), "max_completion_tokens");
+    UNIT_CHECK(airouter_controls_param("TOP_LOGPROBS", 12)
+               == AIROUTER_PARAM_BIT(TOP_LOGPROBS), "case");
+    UNIT_CHECK(airouter_controls_param("top_log", 7) == 0, "a prefix");
+    UNIT_CHECK(airouter_controls_param("messages", 8) == 0,
+               "not a parameter");
+    UNIT_CHECK(airouter_controls_param_list(names, 4)
+               == (AIROUTER_PARAM_BIT(TEMPERATURE)
+                   | AIROUTER_PARAM_BIT(TOOLS)), "a list");
+    UNIT_STREQ(airouter_controls_param_name(AIROUTER_PARAM_LOGPROBS),
+               "logprobs");
+    UNIT_CHECK(airouter_controls_param_name(AIROUTER_PARAM_N) == NULL,
+               "past the table");
+
+    /* what a body uses: present and not null; an empty tools is none */
+    body = json_loads("{\"model\":\"m\",\"temperature\":0.2,\"tools\":[],"
+                      "\"seed\":null,\"logprobs\":true,\"response_format\":"
+                      "{\"type\":\"json_schema\",\"json_schema\":{}},"
+                      "\"messages\":[]}", 0, NULL);
+    UNIT_CHECK(airouter_controls_params_used(body)
+               == (AIROUTER_PARAM_BIT(TEMPERATURE)
+                   | AIROUTER_PARAM_BIT(LOGPROBS)
+                   | AIROUTER_PARAM_BIT(RESPONSE_FORMAT)
+                   | AIROUTER_PARAM_BIT(STRUCTURED_OUTPUTS)),
+               "used %x", airouter_controls_params_used(body));
+    json_decref(body);
+
+    /* parse fills it only with require_parameters */
+    body = json_loads("{\"seed\":1,\"provider\":{}}", 0, NULL);
+    UNIT_CHECK(airouter_controls_parse(body, &ctl, &err) == 0
+               && ctl.params_used == 0, "not asked");
+    json_decref(body);
+    body = json_loads("{\"seed\":1,\"provider\":{\"require_parameters\":"
+                      "true}}", 0, NULL);
+    UNIT_CHECK(airouter_controls_parse(body, &ctl, &err) == 0
+               && ctl.params_used == AIROUTER_PARAM_BIT(SEED), "asked");
+    json_decref(body);
+
+    cf = make_config();
+
+    /* 0: tools and the samplers; 1: samplers, logprobs, seed, formats;
+     * 2: says nothing */
+    p0 = AIROUTER_PARAM_BIT(TOOLS) | AIROUTER_PARAM_BIT(TOOL_CHOICE)
+         | AIROUTER_PARAM_BIT(TEMPERATURE) | AIROUTER_PARAM_BIT(MAX_TOKENS);
+    p1 = AIROUTER_PARAM_BIT(TEMPERATURE) | AIROUTER_PARAM_BIT(MAX_TOKENS)
+         | AIROUTER_PARAM_BIT(LOGPROBS) | AIROUTER_PARAM_BIT(TOP_LOGPROBS)
+         | AIROUTER_PARAM_BIT(SEED) | AIROUTER_PARAM_BIT(RESPONSE_FORMAT)
+         | AIROUTER_PARAM_BIT(STRUCTURED_OUTPUTS);
+    cat = params_catalog(cf, p0, p1, 0, 0);
+    UNIT_CHECK(cat != NULL, "params catalogue");
+
+    UNIT_STREQ(route(cat, cf, "m", "{\"logprobs\":true}", NULL, NULL),
+               "0:m,1:m,2:m");
+    UNIT_STREQ(route(cat, cf, "m", "{\"logprobs\":true,\"provider\":"
+                     "{\"require_parameters\":true}}", NULL, &res), "1:m");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_PARAMETERS] == 2,
+               "two dropped for logprobs");
+    UNIT_STREQ(route(cat, cf, "m", "{\"temperature\":1,\"max_tokens\":9,"
+                     "\"provider\":{\"require_parameters\":true}}", NULL,
+                     NULL), "0:m,1:m");
+    UNIT_STREQ(route(cat, cf, "m", "{\"tools\":[{}],\"tool_choice\":"
+                     "\"auto\",\"provider\":{\"require_parameters\":true}}",
+                     NULL, NULL), "0:m");
+    UNIT_STREQ(route(cat, cf, "m", "{\"response_format\":{\"type\":"
+                     "\"json_schema\"},\"provider\":{\"require_parameters\":"
+                     "true}}", NULL, NULL), "1:m");
+    UNIT_STREQ(route(cat, cf, "m", "{\"temperature\":1,\"seed\":3,"
+                     "\"provider\":{\"require_parameters\":true}}", NULL,
+                     NULL), "1:m");
+    /* nothing of the table used: nothing to require */
+    UNIT_STREQ(route(cat, cf, "m", "{\"user\":\"u\",\"provider\":"
+                     "{\"require_parameters\":true}}", NULL, NULL),
+               "0:m,1:m,2:m");
+
+    /* what is missing, per model (explain) */
+    memset(&req, 0, sizeof(req));
+    body = json_loads("{\"seed\":1,\"logprobs\":true,\"provider\":"
+                      "{\"require_parameters\":true}}", 0, NULL);
+    UNIT_CHECK(airouter_controls_parse(body, &ctl, &err) == 0, "parse");
+    req.controls = &ctl;
+    UNIT_CHECK(airouter_route_params_missing(&req,
+                   airouter_catalog_model(cat, 0))
+               == (AIROUTER_PARAM_BIT(SEED) | AIROUTER_PARAM_BIT(LOGPROBS)),
+               "ch0 misses seed and logprobs");
+    UNIT_CHECK(airouter_route_params_missing(&req,
+                   airouter_catalog_model(cat, 1)) == 0, "ch1 has both");
+    ctl.require_parameters = 0;
+    UNIT_CHECK(airouter_route_params_missing(&req,
+                   airouter_catalog_model(cat, 0)) == 0, "not asked");
+    json_decref(body);
+
+    /* a tools capability stands for the tool parameters */
+    cat = make_catalog(cf);
+    UNIT_STREQ(route(cat, cf, "llama-3.1-8b", "{\"tools\":[{}],"
+                     "\"tool_choice\":\"auto\",\"provider\":"
+                     "{\"require_parameters\":true}}", NULL, NULL),
+               "0:llama-3.1-8b");
+
+    /* the channel's configured list beats what its source stated */
+    cf->channels[2].supported_parameters.items = seed;
+    cf->channels[2].supported_parameters.n = 2;
+    cf->channels[2].params = AIROUTER_PARAM_BIT(SEED);
+    cat = params_catalog(cf, p0, p1, AIROUTER_PARAM_BIT(TEMPERATURE), 1);
+    UNIT_STREQ(route(cat, cf, "m", "{\"seed\":3,\"provider\":"
+                     "{\"require_parameters\":true}}", NULL, NULL),
+               "1:m,2:m");
+    UNIT_STREQ(route(cat, cf, "m", "{\"temperature\":1,\"provider\":"
+                     "{\"require_parameters\":true}}", NULL, NULL),
+               "0:m,1:m");
+}
+
+
 int
 main(void)
 {
     test_hist();
+    test_parameters();
     test_parse();
     test_suffix();
     test_routing();
