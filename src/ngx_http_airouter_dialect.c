@@ -3,6 +3,7 @@
  */
 
 #include "ngx_http_airouter_dialect.h"
+#include "ngx_http_airouter_header.h"
 
 
 /* the blocks a relay writes the client's bytes into */
@@ -141,49 +142,31 @@ ngx_http_airouter_dialect_key(ngx_http_request_t *r, ngx_str_t *token)
 }
 
 
-/* A request header's value (trimmed), by its lower-case name. */
+/* A request header's value (trimmed), by its name. */
 static ngx_int_t
 ngx_http_airouter_dialect_header(ngx_http_request_t *r, const char *name,
     size_t len, ngx_str_t *value)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != len
-            || ngx_strncasecmp(h[i].key.data, (u_char *) name, len) != 0)
-        {
-            continue;
-        }
-
-        *value = h[i].value;
-
-        while (value->len && value->data[0] == ' ') {
-            value->data++;
-            value->len--;
-        }
-
-        while (value->len && value->data[value->len - 1] == ' ') {
-            value->len--;
-        }
-
-        return value->len ? NGX_OK : NGX_DECLINED;
+    h = ngx_http_airouter_header_find(&r->headers_in.headers,
+                                      (u_char *) name, len);
+    if (h == NULL) {
+        return NGX_DECLINED;
     }
+
+    *value = h->value;
+
+    while (value->len && value->data[0] == ' ') {
+        value->data++;
+        value->len--;
+    }
+
+    while (value->len && value->data[value->len - 1] == ' ') {
+        value->len--;
+    }
+
+    return value->len ? NGX_OK : NGX_DECLINED;
 }
 
 

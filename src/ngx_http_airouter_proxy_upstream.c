@@ -16,10 +16,11 @@
  *                    cut after the first byte gets an SSE error event
  *
  * A second attempt run beside the first (hedging) starts and ends here.
- * Calls peer selection, the answer filters, the inflater and the usage
- * reader; the outcome table judges.
+ * Calls peer selection, the answer filters, the inflater, the usage
+ * reader and the header lookup (Retry-After); the outcome table judges.
  */
 
+#include "ngx_http_airouter_header.h"
 #include "ngx_http_airouter_proxy_impl.h"
 
 
@@ -625,35 +626,17 @@ ngx_http_airouter_proxy_first_event(u_char *pos, u_char *last,
 static long
 ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->upstream->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && h[i].key.len == sizeof("Retry-After") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Retry-After",
-                               sizeof("Retry-After") - 1) == 0)
-        {
-            return airouter_outcome_retry_after((char *) h[i].value.data,
-                                                h[i].value.len);
-        }
+    h = ngx_http_airouter_header_find(&r->upstream->headers_in.headers,
+                                      (u_char *) "Retry-After",
+                                      sizeof("Retry-After") - 1);
+    if (h == NULL) {
+        return -1;
     }
 
-    return -1;
+    return airouter_outcome_retry_after((char *) h->value.data,
+                                        h->value.len);
 }
 
 

@@ -2,11 +2,12 @@
  * Routing helpers that the API (ngx_http_airouter_api.c) and explain
  * (ngx_http_airouter_explain.c) share: the strategy a request routes by,
  * and the OpenAI-style answer when routing finds no candidate.  Called by
- * both; calls only the admin switches (the strategy every worker uses)
- * and the response helper.
+ * both; calls only the admin switches (the strategy every worker uses),
+ * the header lookup and the response helper.
  */
 
 #include "ngx_http_airouter_route.h"
+#include "ngx_http_airouter_header.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_switch.h"
 
@@ -25,39 +26,20 @@ ngx_http_airouter_route_strategy(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx)
 {
     u_char            buf[64];
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
+    h = ngx_http_airouter_header_find(&r->headers_in.headers,
+                                      (u_char *) "X-Router-Strategy",
+                                      sizeof("X-Router-Strategy") - 1);
+    if (h != NULL) {
+        ctx->strategy.data = ngx_pnalloc(r->pool, h->value.len + 1);
+        if (ctx->strategy.data == NULL) {
+            return NGX_ERROR;
         }
 
-        if (h[i].key.len == sizeof("X-Router-Strategy") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-Router-Strategy",
-                               h[i].key.len) == 0)
-        {
-            ctx->strategy.data = ngx_pnalloc(r->pool, h[i].value.len + 1);
-            if (ctx->strategy.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ctx->strategy.len = h[i].value.len;
-            ngx_cpystrn(ctx->strategy.data, h[i].value.data,
-                        h[i].value.len + 1);
-            return NGX_OK;
-        }
+        ctx->strategy.len = h->value.len;
+        ngx_cpystrn(ctx->strategy.data, h->value.data, h->value.len + 1);
+        return NGX_OK;
     }
 
     ngx_str_null(&ctx->strategy);

@@ -254,3 +254,26 @@ airouter: answer 200 from "up": ok, passed on
 airouter: keepalive get: no idle connection to 127.0.0.1:
 airouter: keepalive save: connection 
 airouter: keepalive get: idle connection 
+
+
+
+=== TEST 18: a Retry-After header named in lower case (as HTTP/2 fronts relay it) sets the cooldown too
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_8;
+        default_type application/json;
+
+        location /lc429/ {
+            add_header retry-after 17 always;
+            return 429 '{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}';
+        }
+    }
+--- user_files eval
+(my $y = yaml_channels("", ["busy", "e429"], ["up", "ok"]))
+    =~ s{\$TEST_NGINX_RAND_PORT_1/e429/}{\$TEST_NGINX_RAND_PORT_8/lc429/};
+">>> router_config.yaml\n$y"
+--- response_headers
+X-Router-Channel: up
+X-Router-Fallbacks: busy:rate_limit_exceeded 429
+--- error_log
+airouter: "busy" model "busy-model": rate_limit_exceeded 429 Too Many Requests, model cooldown 17 s
