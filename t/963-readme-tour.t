@@ -69,6 +69,7 @@ my @expect = (
     [ qr{/v1/images/generations},     qr/"b64_json"/ ],
     [ qr{/v1/moderations},            qr/"flagged":false/ ],
     [ qr{/v1/audio/speech},           qr/\A\z/ ],          # -o hello.mp3
+    [ qr{/v1/audio/transcriptions},   qr/^\{"text":"Hello from the paid demo channel\."/ ],
     [ qr{/v1/messages},               qr/"type":"message".*"text":"Hello from the free demo channel\."/ ],
     [ qr{/v1/responses},              qr/"object":"response".*"status":"completed"/ ],
     [ qr{generateContent},            qr/"candidates":\[\{"content":\{"parts":\[\{"text":"Hello/ ],
