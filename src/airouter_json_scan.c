@@ -2,6 +2,8 @@
  * Finding one member of a JSON object in its text; see airouter_json_scan.h.
  */
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "airouter_json_scan.h"
@@ -12,6 +14,9 @@ static int airouter_json_string(const char *p, size_t n, size_t *i,
     int *escaped);
 static int airouter_json_skip(const char *p, size_t n, size_t *i);
 static int airouter_json_value(const char *p, size_t n, size_t *i);
+static int airouter_json_range(const char *p, size_t start, size_t end,
+    size_t frac, size_t exp);
+static int airouter_json_overflows(const char *p, size_t len);
 static int airouter_json_string_valid(const char *p, size_t n, size_t *i);
 static int airouter_json_escape(const char *p, size_t n, size_t *i);
 static int airouter_json_utf8(const char *p, size_t n, size_t *i);
@@ -563,20 +568,31 @@ airouter_json_skip(const char *p, size_t n, size_t *i)
 }
 
 
-/*
- * One value from *i, validated; leaves *i one past it.  0: valid, -1:
- * not JSON, -2: the text ends inside it.  Containers are followed with a
- * stack of one bit per level (1: an object), not by recursion.
- */
 static int
 airouter_json_value(const char *p, size_t n, size_t *i)
 {
+    return airouter_json_value_at(p, n, i, 0);
+}
+
+
+/*
+ * Containers are followed with a stack of one bit per level (1: an
+ * object), not by recursion.
+ */
+int
+airouter_json_value_at(const char *p, size_t n, size_t *i, size_t outer)
+{
     int            rc, object;
-    size_t         k, depth;
+    size_t         k, depth, max;
     unsigned char  c, stack[AIROUTER_JSON_MAX_DEPTH / 8];
+
+    if (outer > AIROUTER_JSON_MAX_DEPTH) {
+        return -1;
+    }
 
     k = *i;
     depth = 0;
+    max = AIROUTER_JSON_MAX_DEPTH - outer;
 
     for ( ;; ) {
 
@@ -589,7 +605,7 @@ airouter_json_value(const char *p, size_t n, size_t *i)
         c = (unsigned char) p[k];
 
         if (c == '{' || c == '[') {
-            if (depth == AIROUTER_JSON_MAX_DEPTH) {
+            if (depth == max) {
                 return -1;
             }
 
@@ -713,6 +729,13 @@ airouter_json_value(const char *p, size_t n, size_t *i)
 
         k = airouter_json_ws(p, n, k + 1);
     }
+}
+
+
+int
+airouter_json_string_at(const char *p, size_t n, size_t *i)
+{
+    return airouter_json_string_valid(p, n, i);
 }
 
 
@@ -919,13 +942,19 @@ airouter_json_utf8(const char *p, size_t n, size_t *i)
 }
 
 
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? from *i. */
+/*
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? from *i, in the range
+ * jansson takes: an integer in 64 bits, a real that is not infinite.
+ */
 static int
 airouter_json_number(const char *p, size_t n, size_t *i)
 {
-    size_t  k, d;
+    size_t  k, d, start, frac, exp;
 
     k = *i;
+    start = k;
+    frac = 0;
+    exp = 0;
 
     if (p[k] == '-') {
         k++;
@@ -948,6 +977,7 @@ airouter_json_number(const char *p, size_t n, size_t *i)
     }
 
     if (k < n && p[k] == '.') {
+        frac = k;
         d = ++k;
 
         while (k < n && p[k] >= '0' && p[k] <= '9') {
@@ -960,6 +990,7 @@ airouter_json_number(const char *p, size_t n, size_t *i)
     }
 
     if (k < n && (p[k] == 'e' || p[k] == 'E')) {
+        exp = k;
         k++;
 
         if (k < n && (p[k] == '+' || p[k] == '-')) {
@@ -985,5 +1016,87 @@ airouter_json_number(const char *p, size_t n, size_t *i)
 
     *i = k;
 
-    return 0;
+    return airouter_json_range(p, start, k, frac, exp);
+}
+
+
+/*
+ * 0 when the number p[start..end) is in jansson's range, else -1.  An
+ * integer has at most 19 digits (then compared with 2^63); a real is
+ * bounded from its digits and exponent, and only one that may come near
+ * DBL_MAX is read with strtod, as jansson reads it.
+ */
+static int
+airouter_json_range(const char *p, size_t start, size_t end, size_t frac,
+    size_t exp)
+{
+    int          neg;
+    long         e, mag;
+    size_t       k, digits;
+    const char  *max;
+
+    neg = (p[start] == '-');
+    k = start + neg;
+
+    if (frac == 0 && exp == 0) {
+        digits = end - k;
+
+        if (digits < 19) {
+            return 0;
+        }
+
+        if (digits > 19) {
+            return -1;
+        }
+
+        max = neg ? "9223372036854775808" : "9223372036854775807";
+
+        return memcmp(p + k, max, 19) > 0 ? -1 : 0;
+    }
+
+    /* |value| < 10^mag: the integer part's digits plus the exponent */
+    mag = (long) ((frac ? frac : (exp ? exp : end)) - k);
+
+    if (exp) {
+        k = exp + 1;
+        neg = (p[k] == '-');
+        k += (p[k] == '-' || p[k] == '+');
+
+        for (e = 0; k < end && e < 100000; k++) {
+            e = e * 10 + (p[k] - '0');
+        }
+
+        mag += neg ? -e : e;
+    }
+
+    if (mag <= 308) {
+        return 0;
+    }
+
+    return airouter_json_overflows(p + start, end - start) ? -1 : 0;
+}
+
+
+/* Whether strtod reads the number as infinite (jansson: an overflow). */
+static int
+airouter_json_overflows(const char *p, size_t len)
+{
+    int     inf;
+    char    buf[512], *s;
+
+    s = (len < sizeof(buf)) ? buf : malloc(len + 1);
+    if (s == NULL) {
+        return 1;
+    }
+
+    memcpy(s, p, len);
+    s[len] = '\0';
+
+    inf = isinf(strtod(s, NULL));
+
+    if (s != buf) {
+        free(s);
+    }
+
+    return inf;
 }

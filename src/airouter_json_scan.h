@@ -79,9 +79,9 @@ int airouter_json_member(const char *p, size_t n, const char *key,
 
 /*
  * As airouter_json_member(), and -1 also when the text is not one valid
- * JSON object: syntax, string escapes, UTF-8 and nesting depth as jansson
- * reads them (numbers by their syntax alone: jansson also refuses an
- * integer that overflows 64 bits).
+ * JSON object: syntax, string escapes, UTF-8, nesting depth and number
+ * range (an integer in 64 bits, a real short of infinity) as jansson
+ * reads them.
  */
 int airouter_json_member_valid(const char *p, size_t n, const char *key,
     airouter_json_span_t *span);
@@ -92,6 +92,16 @@ int airouter_json_member_valid(const char *p, size_t n, const char *key,
  * checks are airouter_json_member_valid()'s.
  */
 int airouter_json_valid(const char *p, size_t n);
+
+/*
+ * One value at p + *i, validated as airouter_json_valid() validates:
+ * 0 with *i one past it, -1 not JSON, -2 the text ends inside it.  outer
+ * is the nesting depth around it (it may nest AIROUTER_JSON_MAX_DEPTH -
+ * outer more levels).  airouter_json_string_at() is the same for a string
+ * (*i at its opening quote).
+ */
+int airouter_json_value_at(const char *p, size_t n, size_t *i, size_t outer);
+int airouter_json_string_at(const char *p, size_t n, size_t *i);
 
 /*
  * A walk over the elements of an array, in text airouter_json_valid()

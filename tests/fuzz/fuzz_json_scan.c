@@ -12,8 +12,8 @@
  *   - airouter_json_quote: the quoted input, read back by jansson, is the
  *     input (for valid UTF-8), and its length is airouter_json_quoted_len;
  *   - airouter_json_valid: 0 exactly when jansson reads the text (but for
- *     a number jansson finds too big: syntax is all the check looks at;
- *     and a raw NUL jansson lets pass after a number),
+ *     a raw NUL jansson lets pass after a number; numbers out of jansson's
+ *     range are refused as jansson refuses them),
  *     and -2 only for a text some continuation would make valid;
  *     airouter_json_member_valid: what airouter_json_member says on text
  *     jansson reads as an object, -1 on text it does not.
@@ -134,10 +134,8 @@ check_valid(const char *p, size_t n)
         /* jansson swallows a raw NUL after a number ("[1\0]"): not JSON */
         FUZZ_CHECK(v == 0, "jansson reads it, valid says %d", v);
 
-    } else if (v == 0) {
-        FUZZ_CHECK(strstr(err.text, "too big") != NULL
-                   || strstr(err.text, "overflow") != NULL,
-                   "valid says yes, jansson: %s", err.text);
+    } else {
+        FUZZ_CHECK(v != 0, "valid says yes, jansson: %s", err.text);
     }
 
     if (v == -2) {

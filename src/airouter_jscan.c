@@ -1,0 +1,873 @@
+/*
+ * A request body in one validating pass; see airouter_jscan.h.  The walk
+ * follows the few containers the API reads (the top-level object, the
+ * "messages" list, each message, a content list and its parts) itself;
+ * every other value is validated by airouter_json_value_at(), told how
+ * deep it sits so that the nesting limit is jansson's.
+ *
+ * Each walker returns 0 (read), -1 (not JSON) or 1 (the tree must say).
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "airouter_json_scan.h"
+#include "airouter_jscan.h"
+
+
+#define AIROUTER_JSCAN_TREE_RC  1
+
+
+static int airouter_jscan_object(airouter_jscan_t *s, size_t *i);
+static int airouter_jscan_member_value(airouter_jscan_t *s, size_t *i,
+    airouter_jscan_member_t *m);
+static int airouter_jscan_any(airouter_jscan_t *s, size_t *i, size_t outer);
+static int airouter_jscan_array(airouter_jscan_t *s, size_t *i, size_t outer,
+    size_t *items);
+static int airouter_jscan_messages(airouter_jscan_t *s, size_t *i,
+    size_t *items);
+static int airouter_jscan_message(airouter_jscan_t *s, size_t *i,
+    size_t index);
+static int airouter_jscan_text(airouter_jscan_t *s, size_t *i, size_t outer,
+    uint64_t *tokens, unsigned *image, size_t *items);
+static int airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
+    uint64_t *tokens, unsigned *image);
+static int airouter_jscan_counted_string(airouter_jscan_t *s, size_t *i,
+    uint64_t *tokens);
+static int airouter_jscan_key(airouter_jscan_t *s, size_t *i, size_t *ks,
+    size_t *ke);
+static int airouter_jscan_after(airouter_jscan_t *s, size_t *i, char close,
+    int *done);
+static airouter_json_kind_e airouter_jscan_kind(const char *p, size_t start,
+    size_t end);
+static void airouter_jscan_number(airouter_jscan_t *s,
+    airouter_jscan_member_t *m);
+static int airouter_jscan_is(const char *p, size_t ks, size_t ke,
+    const char *name, size_t len);
+static size_t airouter_jscan_ws(const char *p, size_t n, size_t i);
+
+
+airouter_jscan_status_e
+airouter_jscan_body(airouter_jscan_t *s, const char *p, size_t n)
+{
+    int     rc;
+    size_t  i, a, b, la;
+
+    s->p = p;
+    s->n = n;
+    s->nmembers = 0;
+    s->nmessages = 0;
+    s->message_tokens = 0;
+    s->vision = 0;
+    s->refused = 0;
+
+    i = airouter_jscan_ws(p, n, 0);
+
+    if (i < n && p[i] == '[') {
+        /* JSON, but not the object a request is */
+        if (airouter_json_valid(p, n) == 0) {
+            return AIROUTER_JSCAN_NOT_OBJECT;
+        }
+
+        rc = -1;
+
+    } else if (i < n && p[i] == '{') {
+        rc = airouter_jscan_object(s, &i);
+
+        if (rc == 0 && airouter_jscan_ws(p, n, i) != n) {
+            rc = -1;
+        }
+
+    } else {
+        rc = -1;
+    }
+
+    if (rc == -1) {
+        /* jansson reads "[1\0]" as [1]: let it judge a text with a NUL */
+        return memchr(p, '\0', n) ? AIROUTER_JSCAN_TREE
+                                  : AIROUTER_JSCAN_INVALID;
+    }
+
+    if (rc != 0) {
+        /* the tree's; unless the text is not JSON at all */
+        if (airouter_json_valid(p, n) == 0) {
+            return AIROUTER_JSCAN_TREE;
+        }
+
+        return memchr(p, '\0', n) ? AIROUTER_JSCAN_TREE
+                                  : AIROUTER_JSCAN_INVALID;
+    }
+
+    /* a key given twice: the last value wins, in the first one's place */
+    for (a = 0; a < s->nmembers; a++) {
+        la = s->member[a].key_end - s->member[a].key_start;
+
+        for (b = a + 1; b < s->nmembers; b++) {
+            if (s->member[b].key_end - s->member[b].key_start == la
+                && memcmp(p + s->member[a].key_start,
+                          p + s->member[b].key_start, la) == 0)
+            {
+                return AIROUTER_JSCAN_TREE;
+            }
+        }
+    }
+
+    return AIROUTER_JSCAN_OK;
+}
+
+
+const airouter_jscan_member_t *
+airouter_jscan_get(const airouter_jscan_t *s, const char *key)
+{
+    size_t  i, len;
+
+    len = strlen(key);
+
+    for (i = 0; i < s->nmembers; i++) {
+        if (airouter_jscan_is(s->p, s->member[i].key_start,
+                              s->member[i].key_end, key, len))
+        {
+            return &s->member[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+size_t
+airouter_jscan_string(const airouter_jscan_t *s,
+    const airouter_jscan_member_t *m, char *buf, const char **out)
+{
+    long  len;
+
+    if (!m->escaped) {
+        *out = s->p + m->start + 1;
+        return m->end - m->start - 2;
+    }
+
+    len = airouter_json_unescape(s->p + m->start, m->end - m->start, buf);
+    *out = buf;
+
+    return len < 0 ? 0 : (size_t) len;
+}
+
+
+void
+airouter_jscan_cut(const airouter_jscan_t *s, size_t i, size_t *from,
+    size_t *to)
+{
+    if (i + 1 < s->nmembers) {
+        /* up to the next key: the comma and white space go */
+        *from = s->member[i].key_start;
+        *to = s->member[i + 1].key_start;
+
+    } else if (i > 0) {
+        /* the last one: from the end of the one before, its comma too */
+        *from = s->member[i - 1].end;
+        *to = s->member[i].end;
+
+    } else {
+        *from = s->member[i].key_start;
+        *to = s->member[i].end;
+    }
+}
+
+
+/* The top-level object, *i at its '{'. */
+static int
+airouter_jscan_object(airouter_jscan_t *s, size_t *i)
+{
+    int                       rc, done;
+    size_t                    k, ks, ke;
+    const char               *p;
+    airouter_jscan_member_t  *m;
+
+    p = s->p;
+    k = airouter_jscan_ws(p, s->n, *i + 1);
+
+    if (k < s->n && p[k] == '}') {
+        *i = k + 1;
+        return 0;
+    }
+
+    for ( ;; ) {
+        rc = airouter_jscan_key(s, &k, &ks, &ke);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (s->nmembers == AIROUTER_JSCAN_MEMBERS) {
+            return AIROUTER_JSCAN_TREE_RC;
+        }
+
+        m = &s->member[s->nmembers++];
+        m->key_start = ks;
+        m->key_end = ke;
+        m->start = k;
+
+        rc = airouter_jscan_member_value(s, &k, m);
+        if (rc != 0) {
+            return rc;
+        }
+
+        m->end = k;
+
+        rc = airouter_jscan_after(s, &k, '}', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            *i = k;
+            return 0;
+        }
+    }
+}
+
+
+/*
+ * A top-level member's value at *i: validated, its text counted when the
+ * caller named it, "messages" walked for chat; then its kind, number and
+ * item count.
+ */
+static int
+airouter_jscan_member_value(airouter_jscan_t *s, size_t *i,
+    airouter_jscan_member_t *m)
+{
+    int                 rc;
+    size_t              k, items;
+    unsigned            image;
+    const char         *p;
+    const char *const  *name;
+
+    p = s->p;
+    k = *i;
+    items = 0;
+    m->tokens = 0;
+    m->escaped = 0;
+    m->integer = 0;
+
+    if (k == s->n) {
+        return -1;
+    }
+
+    name = NULL;
+
+    if (s->counted && s->count) {
+        for (name = s->counted; *name; name++) {
+            if (airouter_jscan_is(p, m->key_start, m->key_end, *name,
+                                  strlen(*name)))
+            {
+                break;
+            }
+        }
+    }
+
+    if (name && *name) {
+        image = 0;
+        rc = airouter_jscan_text(s, &k, 1, &m->tokens, &image, &items);
+
+    } else if (s->messages && p[k] == '['
+               && airouter_jscan_is(p, m->key_start, m->key_end, "messages",
+                                    sizeof("messages") - 1))
+    {
+        rc = airouter_jscan_messages(s, &k, &items);
+
+    } else if (p[k] == '[') {
+        rc = airouter_jscan_array(s, &k, 1, &items);
+
+    } else {
+        rc = airouter_jscan_any(s, &k, 1);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    m->value.kind = airouter_jscan_kind(p, *i, k);
+    m->value.length = (m->value.kind == AIROUTER_JSON_ARRAY) ? items : 0;
+    m->value.number = 0;
+    m->end = k;
+
+    if (m->value.kind == AIROUTER_JSON_STRING) {
+        m->escaped = memchr(p + *i, '\\', k - *i) != NULL;
+
+    } else if (m->value.kind & (AIROUTER_JSON_INT|AIROUTER_JSON_REAL)) {
+        airouter_jscan_number(s, m);
+    }
+
+    *i = k;
+
+    return 0;
+}
+
+
+/* Any value at *i, validated; outer: the containers around it. */
+static int
+airouter_jscan_any(airouter_jscan_t *s, size_t *i, size_t outer)
+{
+    return airouter_json_value_at(s->p, s->n, i, outer) == 0 ? 0 : -1;
+}
+
+
+/* An array at *i ('['), its items validated and counted. */
+static int
+airouter_jscan_array(airouter_jscan_t *s, size_t *i, size_t outer,
+    size_t *items)
+{
+    int     rc, done;
+    size_t  k;
+
+    k = airouter_jscan_ws(s->p, s->n, *i + 1);
+
+    if (k < s->n && s->p[k] == ']') {
+        *i = k + 1;
+        return 0;
+    }
+
+    for ( ;; ) {
+        if (airouter_jscan_any(s, &k, outer + 1) != 0) {
+            return -1;
+        }
+
+        (*items)++;
+
+        rc = airouter_jscan_after(s, &k, ']', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            *i = k;
+            return 0;
+        }
+    }
+}
+
+
+/* Chat's "messages" at *i ('['): each item walked and checked. */
+static int
+airouter_jscan_messages(airouter_jscan_t *s, size_t *i, size_t *items)
+{
+    int                   rc, done;
+    size_t                k, start;
+    airouter_json_kind_e  kind;
+
+    k = airouter_jscan_ws(s->p, s->n, *i + 1);
+
+    if (k < s->n && s->p[k] == ']') {
+        *i = k + 1;
+        return 0;
+    }
+
+    for ( ;; ) {
+        if (k < s->n && s->p[k] == '{') {
+            rc = airouter_jscan_message(s, &k, *items);
+
+        } else {
+            start = k;
+            rc = airouter_jscan_any(s, &k, 2);
+
+            if (rc == 0 && !s->refused) {
+                /* not an object: the table says what is wrong */
+                kind = airouter_jscan_kind(s->p, start, k);
+
+                if (airouter_params_check_message(*items, kind, 0, NULL, 0,
+                                                  0, &s->err)
+                    != 0)
+                {
+                    s->refused = 1;
+                }
+            }
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        (*items)++;
+        s->nmessages++;
+
+        rc = airouter_jscan_after(s, &k, ']', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            *i = k;
+            return 0;
+        }
+    }
+}
+
+
+/*
+ * One message at *i ('{'), at depth 3: its "role" and "content" (each
+ * once), the content's text counted, then the message checked.
+ */
+static int
+airouter_jscan_message(airouter_jscan_t *s, size_t *i, size_t index)
+{
+    int                   rc, done, escaped;
+    long                  len;
+    size_t                k, ks, ke, vs, role_s, role_e, items;
+    unsigned              image, seen;
+    const char           *p, *role;
+    airouter_json_kind_e  role_kind, content_kind;
+
+    p = s->p;
+    seen = 0;
+    image = 0;
+    items = 0;
+    role_kind = 0;
+    content_kind = 0;
+    role_s = 0;
+    role_e = 0;
+
+    k = airouter_jscan_ws(p, s->n, *i + 1);
+
+    if (k < s->n && p[k] == '}') {
+        k++;
+        goto check;
+    }
+
+    for ( ;; ) {
+        rc = airouter_jscan_key(s, &k, &ks, &ke);
+        if (rc != 0) {
+            return rc;
+        }
+
+        vs = k;
+
+        if (airouter_jscan_is(p, ks, ke, "role", 4)) {
+            if (seen & 1) {
+                return AIROUTER_JSCAN_TREE_RC;
+            }
+
+            seen |= 1;
+            rc = airouter_jscan_any(s, &k, 3);
+            role_s = vs;
+            role_e = k;
+
+            if (rc == 0) {
+                role_kind = airouter_jscan_kind(p, vs, k);
+            }
+
+        } else if (airouter_jscan_is(p, ks, ke, "content", 7)) {
+            if (seen & 2) {
+                return AIROUTER_JSCAN_TREE_RC;
+            }
+
+            seen |= 2;
+            rc = airouter_jscan_text(s, &k, 3, &s->message_tokens, &image,
+                                     &items);
+            if (rc == 0) {
+                content_kind = airouter_jscan_kind(p, vs, k);
+            }
+
+        } else {
+            rc = airouter_jscan_any(s, &k, 3);
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        rc = airouter_jscan_after(s, &k, '}', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            break;
+        }
+    }
+
+check:
+
+    *i = k;
+
+    if (image) {
+        s->vision = 1;
+    }
+
+    if (s->refused) {
+        return 0;
+    }
+
+    role = NULL;
+    len = 0;
+
+    if (role_kind == AIROUTER_JSON_STRING) {
+        escaped = memchr(p + role_s, '\\', role_e - role_s) != NULL;
+
+        if (escaped) {
+            len = airouter_json_unescape(p + role_s, role_e - role_s,
+                                         s->scratch);
+            role = s->scratch;
+
+        } else {
+            len = (long) (role_e - role_s - 2);
+            role = p + role_s + 1;
+        }
+    }
+
+    if (airouter_params_check_message(index, AIROUTER_JSON_OBJECT, role_kind,
+                                      role, len < 0 ? 0 : (size_t) len,
+                                      content_kind, &s->err)
+        != 0)
+    {
+        s->refused = 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A value whose text is counted, at *i inside outer containers: a string,
+ * or a list of strings and parts; anything else is only validated.  An
+ * image part sets *image; a list's items go to *items.
+ */
+static int
+airouter_jscan_text(airouter_jscan_t *s, size_t *i, size_t outer,
+    uint64_t *tokens, unsigned *image, size_t *items)
+{
+    int          rc, done;
+    size_t       k;
+    const char  *p;
+
+    p = s->p;
+    k = *i;
+
+    if (k == s->n) {
+        return -1;
+    }
+
+    if (p[k] == '"') {
+        return airouter_jscan_counted_string(s, i, tokens);
+    }
+
+    if (p[k] != '[') {
+        return airouter_jscan_any(s, i, outer);
+    }
+
+    k = airouter_jscan_ws(p, s->n, k + 1);
+
+    if (k < s->n && p[k] == ']') {
+        *i = k + 1;
+        return 0;
+    }
+
+    for ( ;; ) {
+        if (k == s->n) {
+            return -1;
+        }
+
+        if (p[k] == '"') {
+            rc = airouter_jscan_counted_string(s, &k, tokens);
+
+        } else if (p[k] == '{') {
+            rc = airouter_jscan_part(s, &k, outer + 1, tokens, image);
+
+        } else {
+            rc = airouter_jscan_any(s, &k, outer + 1);
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        (*items)++;
+
+        rc = airouter_jscan_after(s, &k, ']', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            *i = k;
+            return 0;
+        }
+    }
+}
+
+
+/*
+ * A content part at *i ('{'), itself at depth outer + 1: its "text"
+ * counted, its "type" compared with the image types (each key once).
+ */
+static int
+airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
+    uint64_t *tokens, unsigned *image)
+{
+    int          rc, done;
+    long         len;
+    size_t       k, ks, ke, vs;
+    unsigned     seen;
+    const char  *p, *type;
+
+    p = s->p;
+    seen = 0;
+
+    k = airouter_jscan_ws(p, s->n, *i + 1);
+
+    if (k < s->n && p[k] == '}') {
+        *i = k + 1;
+        return 0;
+    }
+
+    for ( ;; ) {
+        rc = airouter_jscan_key(s, &k, &ks, &ke);
+        if (rc != 0) {
+            return rc;
+        }
+
+        vs = k;
+
+        if (airouter_jscan_is(p, ks, ke, "text", 4)) {
+            if (seen & 1) {
+                return AIROUTER_JSCAN_TREE_RC;
+            }
+
+            seen |= 1;
+            rc = (k < s->n && p[k] == '"')
+                 ? airouter_jscan_counted_string(s, &k, tokens)
+                 : airouter_jscan_any(s, &k, outer + 1);
+
+        } else if (airouter_jscan_is(p, ks, ke, "type", 4)) {
+            if (seen & 2) {
+                return AIROUTER_JSCAN_TREE_RC;
+            }
+
+            seen |= 2;
+            rc = airouter_jscan_any(s, &k, outer + 1);
+
+            if (rc == 0 && p[vs] == '"') {
+                if (memchr(p + vs, '\\', k - vs)) {
+                    len = airouter_json_unescape(p + vs, k - vs, s->scratch);
+                    type = s->scratch;
+
+                } else {
+                    len = (long) (k - vs - 2);
+                    type = p + vs + 1;
+                }
+
+                if ((len == 9 && memcmp(type, "image_url", 9) == 0)
+                    || (len == 11 && memcmp(type, "input_image", 11) == 0)
+                    || (len == 5 && memcmp(type, "image", 5) == 0))
+                {
+                    *image = 1;
+                }
+            }
+
+        } else {
+            rc = airouter_jscan_any(s, &k, outer + 1);
+        }
+
+        if (rc != 0) {
+            return rc;
+        }
+
+        rc = airouter_jscan_after(s, &k, '}', &done);
+        if (rc != 0) {
+            return rc;
+        }
+
+        if (done) {
+            *i = k;
+            return 0;
+        }
+    }
+}
+
+
+/* A string at *i, validated, its value's tokens added to *tokens. */
+static int
+airouter_jscan_counted_string(airouter_jscan_t *s, size_t *i,
+    uint64_t *tokens)
+{
+    long         len;
+    size_t       start;
+    const char  *p;
+
+    p = s->p;
+    start = *i;
+
+    if (airouter_json_string_at(p, s->n, i) != 0) {
+        return -1;
+    }
+
+    if (s->count == NULL) {
+        return 0;
+    }
+
+    if (memchr(p + start, '\\', *i - start) == NULL) {
+        *tokens += s->count(s->count_data, p + start + 1, *i - start - 2);
+        return 0;
+    }
+
+    len = airouter_json_unescape(p + start, *i - start, s->scratch);
+    if (len > 0) {
+        *tokens += s->count(s->count_data, s->scratch, (size_t) len);
+    }
+
+    return 0;
+}
+
+
+/*
+ * A member's key at *i, then its colon: *ks, *ke span the key, *i is at
+ * the value.  A key with an escape is the tree's.
+ */
+static int
+airouter_jscan_key(airouter_jscan_t *s, size_t *i, size_t *ks, size_t *ke)
+{
+    size_t       k;
+    const char  *p;
+
+    p = s->p;
+    k = *i;
+
+    if (k == s->n || p[k] != '"') {
+        return -1;
+    }
+
+    *ks = k;
+
+    if (airouter_json_string_at(p, s->n, &k) != 0) {
+        return -1;
+    }
+
+    *ke = k;
+
+    if (memchr(p + *ks, '\\', k - *ks)) {
+        return AIROUTER_JSCAN_TREE_RC;
+    }
+
+    k = airouter_jscan_ws(p, s->n, k);
+
+    if (k == s->n || p[k] != ':') {
+        return -1;
+    }
+
+    *i = airouter_jscan_ws(p, s->n, k + 1);
+
+    return 0;
+}
+
+
+/*
+ * After a value in a container that closes with close: ',' (then *i at
+ * the next item) or the close (*done, *i one past it).
+ */
+static int
+airouter_jscan_after(airouter_jscan_t *s, size_t *i, char close, int *done)
+{
+    size_t  k;
+
+    k = airouter_jscan_ws(s->p, s->n, *i);
+
+    if (k == s->n) {
+        return -1;
+    }
+
+    if (s->p[k] == close) {
+        *done = 1;
+        *i = k + 1;
+        return 0;
+    }
+
+    if (s->p[k] != ',') {
+        return -1;
+    }
+
+    *done = 0;
+    *i = airouter_jscan_ws(s->p, s->n, k + 1);
+
+    return 0;
+}
+
+
+/* The kind of the valid value p[start..end). */
+static airouter_json_kind_e
+airouter_jscan_kind(const char *p, size_t start, size_t end)
+{
+    size_t  k;
+
+    switch (p[start]) {
+    case '"': return AIROUTER_JSON_STRING;
+    case '{': return AIROUTER_JSON_OBJECT;
+    case '[': return AIROUTER_JSON_ARRAY;
+    case 't': case 'f': return AIROUTER_JSON_BOOL;
+    case 'n': return AIROUTER_JSON_NULL;
+    default: break;
+    }
+
+    for (k = start; k < end; k++) {
+        if (p[k] == '.' || p[k] == 'e' || p[k] == 'E') {
+            return AIROUTER_JSON_REAL;
+        }
+    }
+
+    return AIROUTER_JSON_INT;
+}
+
+
+/* A number member's value, as jansson reads it (its range is checked). */
+static void
+airouter_jscan_number(airouter_jscan_t *s, airouter_jscan_member_t *m)
+{
+    int          neg;
+    size_t       k, len;
+    uint64_t     u;
+    const char  *p;
+    char         buf[64], *copy;
+
+    p = s->p;
+
+    if (m->value.kind == AIROUTER_JSON_INT) {
+        neg = (p[m->start] == '-');
+        u = 0;
+
+        for (k = m->start + neg; k < m->end; k++) {
+            u = u * 10 + (uint64_t) (p[k] - '0');
+        }
+
+        /* 2^63 itself only when negative: the range check saw to it */
+        m->integer = neg ? (int64_t) (0 - u) : (int64_t) u;
+        m->value.number = (double) m->integer;
+        return;
+    }
+
+    len = m->end - m->start;
+    copy = (len < sizeof(buf)) ? buf : s->scratch;
+
+    memcpy(copy, p + m->start, len);
+    copy[len] = '\0';
+
+    m->value.number = strtod(copy, NULL);
+}
+
+
+/* Whether the key p[ks..ke) (quotes included, no escapes) is name. */
+static int
+airouter_jscan_is(const char *p, size_t ks, size_t ke, const char *name,
+    size_t len)
+{
+    return ke - ks - 2 == len && memcmp(p + ks + 1, name, len) == 0;
+}
+
+
+static size_t
+airouter_jscan_ws(const char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'
+                     || p[i] == '\r'))
+    {
+        i++;
+    }
+
+    return i;
+}
