@@ -3,8 +3,11 @@
  * picks the line buffer size (so that long-line skipping is reached), the
  * second seeds the cuts; the rest is the stream.  Oracle: split
  * invariance -- the stream fed in one piece, byte by byte, and in random
- * pieces ends in the same state: usage, done, error, events, whether it
- * stands at an event boundary, and the text handed to the callback.
+ * pieces ends in the same state: usage, done, error, events, data bytes,
+ * whether it stands at an event boundary, and the text handed to the
+ * callback.  Without a text callback (lines read where they lie), in one
+ * piece and in random pieces: the same state, and the bytes fed are never
+ * written.
  */
 
 #include <string.h>
@@ -31,16 +34,19 @@ typedef struct {
 static void on_text(void *data, const char *p, size_t n);
 static void run_init(run_t *r, size_t size);
 static void run_free(run_t *r);
-static void compare(const run_t *a, const run_t *b, const char *how);
+static void compare(const run_t *a, const run_t *b, const char *how,
+    int text);
+static void feed_cuts(run_t *r, const char *p, size_t size, uint32_t rng);
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t        i, n, line_size;
+    char         *copy;
+    size_t        i, line_size;
     uint32_t      rng;
     const char   *p;
-    run_t         whole, bytes, cuts;
+    run_t         whole, bytes, cuts, plain;
 
     if (size < 2) {
         return 0;
@@ -60,19 +66,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     run_init(&cuts, line_size);
-    for (i = 0; i < size; i += n) {
-        rng = rng * 1103515245u + 12345u;
-        n = 1 + (rng >> 16) % 64;
-        n = n > size - i ? size - i : n;
-        /* an empty feed now and then: it must change nothing */
-        airouter_sse_feed(&cuts.s, p + i, (rng & 7) == 0 ? 0 : n);
-        if ((rng & 7) == 0) {
-            n = 0;
-        }
+    feed_cuts(&cuts, p, size, rng);
+
+    compare(&whole, &bytes, "byte by byte", 1);
+    compare(&whole, &cuts, "random cuts", 1);
+
+    /* no text wanted: whole lines are read in place, never written */
+    copy = malloc(size + 1);
+    if (copy == NULL) {
+        abort();
     }
 
-    compare(&whole, &bytes, "byte by byte");
-    compare(&whole, &cuts, "random cuts");
+    memcpy(copy, p, size);
+
+    run_init(&plain, line_size);
+    plain.s.text = NULL;
+    airouter_sse_feed(&plain.s, copy, size);
+    compare(&whole, &plain, "without text", 0);
+    run_free(&plain);
+
+    run_init(&plain, line_size);
+    plain.s.text = NULL;
+    feed_cuts(&plain, copy, size, rng ^ 0x5bd1e995u);
+    compare(&whole, &plain, "without text, random cuts", 0);
+    run_free(&plain);
+
+    FUZZ_CHECK(memcmp(copy, p, size) == 0,
+               "without text: the bytes fed were written");
+    free(copy);
 
     FUZZ_CHECK(whole.s.len <= whole.s.size, "line length %zu > %zu",
                whole.s.len, whole.s.size);
@@ -88,7 +109,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 
 static void
-compare(const run_t *a, const run_t *b, const char *how)
+feed_cuts(run_t *r, const char *p, size_t size, uint32_t rng)
+{
+    size_t  i, n;
+
+    for (i = 0; i < size; i += n) {
+        rng = rng * 1103515245u + 12345u;
+        n = 1 + (rng >> 16) % 64;
+        n = n > size - i ? size - i : n;
+        /* an empty feed now and then: it must change nothing */
+        airouter_sse_feed(&r->s, p + i, (rng & 7) == 0 ? 0 : n);
+        if ((rng & 7) == 0) {
+            n = 0;
+        }
+    }
+}
+
+
+static void
+compare(const run_t *a, const run_t *b, const char *how, int text)
 {
     const airouter_usage_t  *x, *y;
 
@@ -106,6 +145,9 @@ compare(const run_t *a, const run_t *b, const char *how)
                x->prompt_tokens, x->completion_tokens, x->total_tokens,
                y->prompt_tokens, y->completion_tokens, y->total_tokens);
 
+    FUZZ_CHECK(a->s.data_bytes == b->s.data_bytes, "%s: data bytes %zu/%zu",
+               how, a->s.data_bytes, b->s.data_bytes);
+
     FUZZ_CHECK(a->s.done == b->s.done && a->s.error == b->s.error
                && a->s.events == b->s.events,
                "%s: done %d/%d error %d/%d events %zu/%zu", how,
@@ -116,6 +158,10 @@ compare(const run_t *a, const run_t *b, const char *how)
                == airouter_sse_at_boundary(&b->s), "%s: boundary %d/%d",
                how, airouter_sse_at_boundary(&a->s),
                airouter_sse_at_boundary(&b->s));
+
+    if (!text) {
+        return;
+    }
 
     FUZZ_CHECK(a->text.calls == b->text.calls && a->text.len == b->text.len
                && (a->text.len == 0
