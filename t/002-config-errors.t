@@ -1,21 +1,14 @@
 # Invalid configuration fails `nginx -t` (here: nginx start) with
 # file:line:column and a reason, never a half-configured router.
 use Test::Nginx::Socket 'no_plan';
+use Airouter::Blocks;
 
 no_shuffle();
 
 # for TEST 13: a key from the environment that ends a header early
 $ENV{AIROUTER_T_CTL_KEY} = "sk-x\nX-Injected: yes";
 
-# unless a block says otherwise: the router's config file and a location
-# that needs it
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n")
-        unless defined $block->http_config;
-    $block->set_value("config", "    location = /health { airouter_health; }\n")
-        unless defined $block->config;
-});
+config_error_blocks();
 
 run_tests();
 

@@ -9,7 +9,7 @@
 # /v1/models (no upstream); the checks below send the routed request
 # themselves and time its first byte.
 use Test::Nginx::Socket 'no_plan';
-use Airouter::Mock qw(yaml_channels chat_body);
+use Airouter::Mock qw(yaml_channels chat_body chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
 use IO::Socket::INET ();
@@ -20,14 +20,6 @@ $ENV{TEST_NGINX_CERT_DIR} = Cwd::abs_path("t/cert");
 
 no_shuffle();
 log_level('info');
-
-sub answer {
-    my ($who) = @_;
-    return '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-        . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-        . '"assistant","content":"from ' . $who . '"},"finish_reason":"stop"}],'
-        . '"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
-}
 
 sub events {
     my ($who, $gap) = @_;
@@ -66,9 +58,9 @@ _EOC_
 }
 
 sub mock {
-    my $fast = answer("fast");
-    my $slow = answer("slow");
-    my $medium = answer("medium");
+    my $fast = chat_answer("from fast");
+    my $slow = chat_answer("from slow");
+    my $medium = chat_answer("from medium");
     return <<"_EOC_"
     log_format mock '\$uri \$status';
     log_format hedged '\$airouter_channel hedged=\$airouter_hedged '
@@ -197,8 +189,10 @@ add_response_body_check(sub {
     my ($block) = @_;
     return unless defined $block->routed;
     my $name = $block->name;
-    my $body = $block->routed;
-    chomp $body;
+    my $with = $block->routed;
+    chomp $with;
+    my $body = '{"model": "gpt-test", ' . ($with eq '' ? '' : "$with, ")
+             . '"messages": [{"role": "user", "content": "hi"}]}';
 
     my ($ttfb, $status, $h, $content);
 
@@ -278,17 +272,53 @@ add_response_body_check(sub {
 airouter_blocks(mock => mock(), config => api_config(),
                 request => "GET /v1/models");
 
+# What a block leaves to this preprocessor (it runs before airouter_blocks'):
+#   --- channels: slowpoke=slow quick=fast   the channels in priority order,
+#       id=the mock's path; --- hedging: routing.hedging (default below);
+#       --- capabilities: given to every channel;
+#   --- tls_hosts: localhost 127.0.0.1   the channels on the TLS mock
+#       instead, each by that host name (in order);
+#   --- key: tight daily_budget: 0.0003   a key of that name (and that one
+#       line of YAML) authenticates the block's request and the routed one.
+# The check above sends --- routed: the plain chat request with the block's
+# members, if any, before its messages.
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    my $spec = $block->channels;
+    return unless defined $spec && !defined $block->user_files;
+
+    my $caps = $block->capabilities;
+    my @channels = map {
+        my ($id, $path) = split /=/;
+        [$id, $path, defined $caps ? "    capabilities: $caps\n" : undef]
+    } split ' ', $spec;
+    my $yaml = yaml_channels("  hedging: "
+        . ($block->hedging // "{enabled: true, after: 200ms}") . "\n",
+        @channels);
+
+    for my $host (split ' ', $block->tls_hosts // '') {
+        $yaml =~ s{http://127\.0\.0\.1:\$TEST_NGINX_RAND_PORT_1/}
+                  {https://$host:\$TEST_NGINX_RAND_PORT_3/tls/};
+    }
+
+    if (defined(my $key = $block->key)) {
+        my ($name, $extra) = split ' ', $key, 2;
+        $yaml = keys_yaml([$name, defined $extra ? "      $extra\n" : undef])
+                . $yaml;
+        $block->set_value("more_headers", "Authorization: Bearer sk-$name");
+        $block->set_value("routed_token", "sk-$name");
+    }
+
+    $block->set_value("user_files", ">>> router_config.yaml\n$yaml");
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a first try slow to its first byte is hedged after 200 ms: the fast candidate answers, the slow connection is dropped (499)
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
+--- channels: slowpoke=slow quick=fast
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_below: 0.4
 --- routed_body_like: "content":"from fast"
 --- routed_headers
@@ -313,12 +343,9 @@ airouter_channel_inflight{channel="quick"} 0
 
 
 === TEST 2: hedging off: the client waits for the slow first try, nothing else is asked
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: false\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
+--- channels: slowpoke=slow quick=fast
+--- hedging: {enabled: false, after: 200ms}
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 1.4
 --- routed_body_like: "content":"from slow"
 --- routed_headers
@@ -335,12 +362,8 @@ X-Router-Hedge:
 
 
 === TEST 3: a stream is hedged: the first event comes from the fast candidate
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slowstream"], ["quick", "faststream"])
---- routed
-{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}
+--- channels: slowpoke=slowstream quick=faststream
+--- routed: "stream": true
 --- ttfb_below: 0.4
 --- routed_body_like: (?s)"content":"fast".*\[DONE\]
 --- routed_headers
@@ -356,13 +379,9 @@ X-Router-Hedge: won-by=quick
 
 
 === TEST 4: a request with tools is not hedged by default (a tool call answered twice could be acted on twice)
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow", "    capabilities: [function_calling]\n"],
-    ["quick", "fast", "    capabilities: [function_calling]\n"])
---- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}
+--- channels: slowpoke=slow quick=fast
+--- capabilities: [function_calling]
+--- routed: "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
 --- ttfb_above: 1.4
 --- routed_body_like: "content":"from slow"
 --- routed_headers
@@ -377,12 +396,8 @@ X-Router-Hedge:
 
 
 === TEST 5: the request's "hedge": false turns it off
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
---- routed
-{"model": "gpt-test", "hedge": false, "messages": [{"role": "user", "content": "hi"}]}
+--- channels: slowpoke=slow quick=fast
+--- routed: "hedge": false
 --- ttfb_above: 1.4
 --- routed_body_like: "content":"from slow"
 --- routed_headers
@@ -397,12 +412,8 @@ X-Router-Hedge:
 
 
 === TEST 6: the first try answers first (0.6 s) while the hedge waits (1.5 s): the first try wins, the hedge's connection is dropped at that first byte (not when the 2 s stream ends)
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["steady", "mediumstream"], ["slowpoke", "slow"])
---- routed
-{"model": "gpt-test", "stream": true, "messages": [{"role": "user", "content": "hi"}]}
+--- channels: steady=mediumstream slowpoke=slow
+--- routed: "stream": true
 --- ttfb_above: 0.5
 --- ttfb_below: 1.4
 --- routed_body_like: (?s)"content":"medium".*\[DONE\]
@@ -427,12 +438,8 @@ airouter_channel_inflight{channel="steady"} 0
 
 
 === TEST 7: the first try fails while the hedge waits: the hedge's connection becomes the next try (no second request to it)
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["flaky", "slowfail"], ["steady", "medium"])
+--- channels: flaky=slowfail steady=medium
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_below: 1.2
 --- routed_body_like: "content":"from medium"
 --- routed_headers
@@ -448,12 +455,8 @@ X-Router-Attempts: 2
 
 
 === TEST 8: a hedge that answers an error first does not win: the first try's answer is kept
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["steady", "medium"], ["broken", "e500"])
+--- channels: steady=medium broken=e500
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 0.5
 --- routed_body_like: "content":"from medium"
 --- routed_headers
@@ -469,12 +472,8 @@ X-Router-Hedge: won-by=steady
 
 
 === TEST 9: one candidate only: nothing to hedge with
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"])
+--- channels: slowpoke=slow
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 1.4
 --- routed_headers
 X-Router-Channel: slowpoke
@@ -488,17 +487,9 @@ X-Router-Hedge:
 
 
 === TEST 10: a key with "hedge: false" is not hedged
---- user_files eval
-">>> router_config.yaml\n" . keys_yaml(["frugal", "      hedge: false\n"])
-. yaml_channels("  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
---- request
-GET /v1/models
---- more_headers
-Authorization: Bearer sk-frugal
---- routed_token: sk-frugal
+--- channels: slowpoke=slow quick=fast
+--- key: frugal hedge: false
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 1.4
 --- routed_headers
 X-Router-Channel: slowpoke
@@ -512,17 +503,9 @@ X-Router-Hedge:
 
 
 === TEST 11: a request whose doubled worst case does not fit the key's daily budget is not hedged (it fits once: it is served)
---- user_files eval
-">>> router_config.yaml\n" . keys_yaml(["tight", "      daily_budget: 0.0003\n"])
-. yaml_channels("  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
---- request
-GET /v1/models
---- more_headers
-Authorization: Bearer sk-tight
---- routed_token: sk-tight
---- routed
-{"model": "gpt-test", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+--- channels: slowpoke=slow quick=fast
+--- key: tight daily_budget: 0.0003
+--- routed: "max_tokens": 100
 --- ttfb_above: 1.4
 --- routed_headers
 X-Router-Channel: slowpoke
@@ -536,17 +519,9 @@ X-Router-Hedge:
 
 
 === TEST 12: the same request under a budget that holds it twice is hedged
---- user_files eval
-">>> router_config.yaml\n" . keys_yaml(["roomy", "      daily_budget: 0.01\n"])
-. yaml_channels("  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
---- request
-GET /v1/models
---- more_headers
-Authorization: Bearer sk-roomy
---- routed_token: sk-roomy
---- routed
-{"model": "gpt-test", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+--- channels: slowpoke=slow quick=fast
+--- key: roomy daily_budget: 0.01
+--- routed: "max_tokens": 100
 --- ttfb_below: 0.4
 --- routed_headers
 X-Router-Channel: quick
@@ -561,13 +536,9 @@ X-Router-Hedge: won-by=quick
 
 
 === TEST 13: the request's "hedge": true hedges a request with tools
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow", "    capabilities: [function_calling]\n"],
-    ["quick", "fast", "    capabilities: [function_calling]\n"])
---- routed
-{"model": "gpt-test", "hedge": true, "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}
+--- channels: slowpoke=slow quick=fast
+--- capabilities: [function_calling]
+--- routed: "hedge": true, "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
 --- ttfb_below: 0.4
 --- routed_headers
 X-Router-Channel: quick
@@ -582,10 +553,7 @@ X-Router-Hedge: won-by=quick
 
 
 === TEST 14: "hedge" that is not a boolean is refused with a 400 naming it
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["quick", "fast"], ["slowpoke", "slow"])
+--- channels: quick=fast slowpoke=slow
 --- request
 POST /v1/chat/completions
 {"model": "gpt-test", "hedge": "yes", "messages": [{"role": "user", "content": "hi"}]}
@@ -595,12 +563,9 @@ POST /v1/chat/completions
 
 
 === TEST 15: bill_loser: none: a hedged answer costs what the winner's usage says
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n    bill_loser: none\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
+--- channels: slowpoke=slow quick=fast
+--- hedging: {enabled: true, after: 200ms, bill_loser: none}
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- routed_headers
 X-Router-Channel: quick
 X-Router-Cost: 0.00002000
@@ -608,12 +573,8 @@ X-Router-Cost: 0.00002000
 
 
 === TEST 16: bill_loser: prompt (the default): the loser's prompt, as routing counted it, (5 tokens) is added at its prompt price (0.000001): 0.00002 + 0.000005
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
+--- channels: slowpoke=slow quick=fast
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- routed_headers
 X-Router-Channel: quick
 X-Router-Cost: 0.00002500
@@ -623,25 +584,9 @@ X-Router-Cost: 0.00002500
 === TEST 17: HTTPS channels: the hedge makes its own verified TLS connection (SNI localhost) and wins
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
---- user_files
->>> router_config.yaml
-channels:
-  - id: slowpoke
-    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/tls/slow/v1"
-    api_key: "sk-slowpoke-secret"
-    priority: 1
-    configured_models: ["gpt-test"]
-  - id: quick
-    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/tls/fast/v1"
-    api_key: "sk-quick-secret"
-    priority: 2
-    configured_models: ["gpt-test"]
-routing:
-  hedging: {enabled: true, after: 200ms}
-  model_filters:
-    min_context_length: 0
+--- channels: slowpoke=slow quick=fast
+--- tls_hosts: localhost localhost
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_below: 0.45
 --- routed_body_like: "content":"from fast"
 --- routed_headers
@@ -657,12 +602,8 @@ X-Router-Hedge: won-by=quick
 
 
 === TEST 18: the client leaves while the first try and the hedge both wait: both upstream connections close, nothing stays in flight
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: 200ms\n",
-    ["slowpoke", "slow"], ["slowtoo", "slow"])
+--- channels: slowpoke=slow slowtoo=slow
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- abort_after: 0.6
 --- mock_log_exact
 /slow/v1/chat/completions 499
@@ -678,12 +619,9 @@ airouter_channel_inflight{channel="slowtoo"} 0
 
 
 === TEST 19: after: p95 with nothing measured yet for the first candidate: the hedge starts after a second
---- user_files eval
-">>> router_config.yaml\n" . yaml_channels(
-    "  hedging:\n    enabled: true\n    after: p95\n",
-    ["slowpoke", "slow"], ["quick", "fast"])
+--- channels: slowpoke=slow quick=fast
+--- hedging: {enabled: true, after: p95}
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 0.95
 --- ttfb_below: 1.45
 --- routed_body_like: "content":"from fast"
@@ -702,25 +640,9 @@ X-Router-Hedge: won-by=quick
 === TEST 20: a hedge whose certificate does not name its host (https://127.0.0.1, a certificate for localhost) fails its TLS check before it sends anything: the first try answers
 --- extra_http_config
     airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
---- user_files
->>> router_config.yaml
-channels:
-  - id: slowpoke
-    base_url: "https://localhost:$TEST_NGINX_RAND_PORT_3/tls/slow/v1"
-    api_key: "sk-slowpoke-secret"
-    priority: 1
-    configured_models: ["gpt-test"]
-  - id: quick
-    base_url: "https://127.0.0.1:$TEST_NGINX_RAND_PORT_3/tls/fast/v1"
-    api_key: "sk-quick-secret"
-    priority: 2
-    configured_models: ["gpt-test"]
-routing:
-  hedging: {enabled: true, after: 200ms}
-  model_filters:
-    min_context_length: 0
+--- channels: slowpoke=slow quick=fast
+--- tls_hosts: localhost 127.0.0.1
 --- routed
-{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 --- ttfb_above: 1.4
 --- routed_body_like: "content":"from slow"
 --- routed_headers

@@ -2,15 +2,23 @@
 # (nginx -t, a start) with file:line:column and a reason; a valid one
 # starts the router.
 use Test::Nginx::Socket 'no_plan';
+use Airouter::Blocks;
 
 no_shuffle();
 
+config_error_blocks();
+
+# --- hedging: routing.hedging in a file with one channel (line 5), a flow
+# map on its line or, on lines of their own, its keys (from line 6)
 add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n")
-        unless defined $block->http_config;
-    $block->set_value("config", "    location = /health { airouter_health; }\n")
-        unless defined $block->config;
+    my ($block) = @_;
+    my $h = $block->hedging;
+    return unless defined $h && !defined $block->user_files;
+    $block->set_value("user_files", ">>> router_config.yaml\nchannels:\n"
+        . "  - id: a\n    base_url: \"http://127.0.0.1:9/v1\"\n"
+        . "routing:\n  hedging:"
+        . ($h =~ /\n/ ? "\n" . join("", map { "    $_\n" } split /\n/, $h)
+                      : " $h\n"));
 });
 
 run_tests();
@@ -18,15 +26,9 @@ run_tests();
 __DATA__
 
 === TEST 1: "after" that is neither p95 nor a duration
---- user_files
->>> router_config.yaml
-channels:
-  - id: a
-    base_url: "http://127.0.0.1:9/v1"
-routing:
-  hedging:
-    enabled: true
-    after: soonish
+--- hedging
+enabled: true
+after: soonish
 --- must_die
 --- error_log eval
 qr/\[emerg\].*airouter: \S+router_config\.yaml:7:12: "routing\.hedging\.after" must be "p95" or a duration \("250ms", "1\.5s"\), got "soonish"/
@@ -34,13 +36,7 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:7:12: "routing\.hedging\.after" m
 
 
 === TEST 2: "after" out of range
---- user_files
->>> router_config.yaml
-channels:
-  - id: a
-    base_url: "http://127.0.0.1:9/v1"
-routing:
-  hedging: {enabled: true, after: 900s}
+--- hedging: {enabled: true, after: 900s}
 --- must_die
 --- error_log eval
 qr/\[emerg\].*airouter: \S+router_config\.yaml:5:35: "routing\.hedging\.after" must be from 1ms to 600s, got "900s"/
@@ -48,14 +44,8 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:5:35: "routing\.hedging\.after" m
 
 
 === TEST 3: more than one hedge
---- user_files
->>> router_config.yaml
-channels:
-  - id: a
-    base_url: "http://127.0.0.1:9/v1"
-routing:
-  hedging:
-    max_hedges: 3
+--- hedging
+max_hedges: 3
 --- must_die
 --- error_log eval
 qr/\[emerg\].*airouter: \S+router_config\.yaml:6:17: "routing\.hedging\.max_hedges" must be between 0 and 1, got 3/
@@ -63,14 +53,8 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:6:17: "routing\.hedging\.max_hedg
 
 
 === TEST 4: an unknown bill_loser
---- user_files
->>> router_config.yaml
-channels:
-  - id: a
-    base_url: "http://127.0.0.1:9/v1"
-routing:
-  hedging:
-    bill_loser: half
+--- hedging
+bill_loser: half
 --- must_die
 --- error_log eval
 qr/\[emerg\].*airouter: \S+router_config\.yaml:6:17: "routing\.hedging\.bill_loser" must be "prompt" or "none", got "half"/
@@ -96,17 +80,11 @@ qr/\[emerg\].*airouter: \S+router_config\.yaml:6:14: "auth\.api_keys\[0\]\.hedge
 
 
 === TEST 6: a valid hedging block starts the router
---- user_files
->>> router_config.yaml
-channels:
-  - id: a
-    base_url: "http://127.0.0.1:9/v1"
-routing:
-  hedging:
-    enabled: true
-    after: p95
-    max_hedges: 1
-    bill_loser: none
+--- hedging
+enabled: true
+after: p95
+max_hedges: 1
+bill_loser: none
 --- request
 GET /health
 --- error_code: 200

@@ -14,7 +14,7 @@
 # and reads the hedge's start from the info line the router logs ("no
 # first byte from ... after N ms").
 use Test::Nginx::Socket 'no_plan';
-use Airouter::Mock qw(yaml_channels);
+use Airouter::Mock qw(yaml_channels chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
 use Time::HiRes qw(time sleep);
@@ -22,17 +22,9 @@ use Time::HiRes qw(time sleep);
 no_shuffle();
 log_level('info');
 
-sub answer {
-    my ($who) = @_;
-    return '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-        . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-        . '"assistant","content":"from ' . $who . '"},"finish_reason":"stop"}],'
-        . '"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
-}
-
 sub mock {
-    my $fast = answer("fast");
-    my $steady = answer("steady");
+    my $fast = chat_answer("from fast");
+    my $steady = chat_answer("from steady");
     return <<"_EOC_"
     log_format mock '\$uri \$status';
 

@@ -11,7 +11,7 @@
 # 500 or 429.  Each block's own request is a GET of /v1/models; the check
 # sends the routed request itself, then reads /metrics.
 use Test::Nginx::Socket 'no_plan';
-use Airouter::Mock qw(yaml_channels);
+use Airouter::Mock qw(yaml_channels chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
 use Time::HiRes qw(sleep);
@@ -19,17 +19,9 @@ use Time::HiRes qw(sleep);
 no_shuffle();
 log_level('info');
 
-sub answer {
-    my ($who) = @_;
-    return '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-        . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-        . '"assistant","content":"from ' . $who . '"},"finish_reason":"stop"}],'
-        . '"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
-}
-
 sub mock {
-    my $steady = answer("steady");
-    my $fast = answer("fast");
+    my $steady = chat_answer("from steady");
+    my $fast = chat_answer("from fast");
     return <<"_EOC_"
     log_format mock '\$uri \$status';
 

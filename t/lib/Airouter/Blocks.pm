@@ -44,7 +44,8 @@ use warnings;
 use Exporter 'import';
 use Test::Nginx::Socket ();
 
-our @EXPORT = qw(airouter_blocks block_zone block_error_log);
+our @EXPORT = qw(airouter_blocks block_zone block_error_log
+                 config_error_blocks);
 
 # the API, admin and health locations (the discovery suites' --- config)
 our $AdminConfig = <<'_EOC_';
@@ -73,6 +74,20 @@ sub block_error_log {
 sub _value {
     my ($v, $block) = @_;
     return ref $v eq 'CODE' ? $v->($block) : $v;
+}
+
+# The configuration suites (t/002, t/911): a block without --- http_config
+# reads its router_config.yaml (from --- user_files) and nothing else, a
+# block without --- config has /health, so a valid file starts a router
+# that answers and an invalid one stops nginx (--- must_die).
+sub config_error_blocks {
+    Test::Nginx::Socket::add_block_preprocessor(sub {
+        my ($block) = @_;
+        $block->set_value("http_config", "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n")
+            unless defined $block->http_config;
+        $block->set_value("config", "    location = /health { airouter_health; }\n")
+            unless defined $block->config;
+    });
 }
 
 sub airouter_blocks {

@@ -42,12 +42,19 @@ use warnings;
 use Exporter 'import';
 use Airouter::HTTP;
 our @EXPORT = qw(mock_http_config mock_config yaml_channels raw_post
-                 chat_body);
+                 chat_body chat_answer);
 
-my $ok_body = '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
-    . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
-    . '"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":'
-    . '{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+# a chat completion whose message is $content (plain text, no quotes),
+# usage 10 + 5 tokens
+sub chat_answer {
+    my ($content) = @_;
+    return '{"id":"chatcmpl-1","object":"chat.completion","created":1,'
+        . '"model":"upstream-model","choices":[{"index":0,"message":{"role":'
+        . '"assistant","content":"' . $content . '"},"finish_reason":"stop"}],'
+        . '"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}';
+}
+
+my $ok_body = chat_answer("Hello!");
 
 sub event {
     my ($json) = @_;
