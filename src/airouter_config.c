@@ -72,9 +72,8 @@ static int airouter_config_resolve_channel(airouter_yaml_t *y,
 static int airouter_config_finish_auth(airouter_yaml_t *y);
 static int airouter_config_finish_strategy(airouter_yaml_t *y);
 
-static int airouter_config_provider(airouter_yaml_t *y, const char *name,
-    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
-    void *obj);
+static int airouter_config_provider(airouter_yaml_t *y, void *elem,
+    int added, yaml_node_t *value, const char *path);
 static int airouter_config_providers(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
@@ -119,9 +118,8 @@ static int airouter_config_bill_loser(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_default_strategy(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
-static int airouter_config_strategy_entry(airouter_yaml_t *y, const char *name,
-    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
-    void *obj);
+static int airouter_config_strategy_entry(airouter_yaml_t *y, void *elem,
+    int added, yaml_node_t *value, const char *path);
 static int airouter_config_strategies(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_strategy_weights(airouter_yaml_t *y,
@@ -1256,48 +1254,30 @@ airouter_config_providers(airouter_yaml_t *y, yaml_node_t *node,
 {
     airouter_config_t  *cf = obj;
 
+    /* a name twice is an error */
+    static const airouter_yaml_named_t  named = {
+        "provider", sizeof(airouter_provider_t),
+        offsetof(airouter_provider_t, name),
+        offsetof(airouter_provider_t, pos), 0, airouter_config_provider
+    };
+
     /* channels point at providers only after both files are read */
-    return airouter_yaml_named(y, node, path, "provider",
-                               (void **) &cf->providers, cf->nproviders,
-                               sizeof(airouter_provider_t),
-                               airouter_config_provider, cf);
+    return airouter_yaml_named(y, node, path, &named,
+                               (void **) &cf->providers, &cf->nproviders);
 }
 
 
-/* One provider: a new name (a second one is an error) and its fields. */
+/* One provider (always a new one: a name twice is an error): its fields. */
 static int
-airouter_config_provider(airouter_yaml_t *y, const char *name,
-    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
-    void *obj)
+airouter_config_provider(airouter_yaml_t *y, void *elem, int added,
+    yaml_node_t *value, const char *path)
 {
-    size_t                i;
-    airouter_config_t    *cf;
-    airouter_provider_t  *pr;
+    airouter_provider_t  *pr = elem;
 
-    cf = obj;
-
-    for (i = 0; i < cf->nproviders; i++) {
-        if (strcmp(cf->providers[i].name, name) == 0) {
-            return airouter_yaml_error(y, pos,
-                                       "duplicate provider \"%s\" "
-                                       "(first at %s:%u:%u)", name,
-                                       cf->providers[i].pos.file,
-                                       cf->providers[i].pos.line,
-                                       cf->providers[i].pos.column);
-        }
+    if (added) {
+        pr->dialect = -1;           /* -1: not said */
+        pr->responses_api = -1;
     }
-
-    pr = &cf->providers[cf->nproviders];
-
-    pr->name = airouter_yaml_strdup(y, name);
-    if (pr->name == NULL) {
-        return AIROUTER_YAML_ERROR;
-    }
-
-    pr->pos = *pos;
-    pr->dialect = -1;
-    pr->responses_api = -1;
-    cf->nproviders++;
 
     return airouter_yaml_walk(y, value, path, airouter_config_provider_fields,
                               pr);
@@ -2172,45 +2152,27 @@ airouter_config_strategies(airouter_yaml_t *y, yaml_node_t *node,
 {
     airouter_routing_t  *rt = obj;
 
-    return airouter_yaml_named(y, node, path, "strategy",
-                               (void **) &rt->strategies, rt->nstrategies,
-                               sizeof(airouter_strategy_t),
-                               airouter_config_strategy_entry, rt);
+    /* a name already there (a built-in's) is read again */
+    static const airouter_yaml_named_t  named = {
+        "strategy", sizeof(airouter_strategy_t),
+        offsetof(airouter_strategy_t, name),
+        offsetof(airouter_strategy_t, pos), 1,
+        airouter_config_strategy_entry
+    };
+
+    return airouter_yaml_named(y, node, path, &named,
+                               (void **) &rt->strategies, &rt->nstrategies);
 }
 
 
 /* One strategy: a built-in's name replaces its weights, another adds. */
 static int
-airouter_config_strategy_entry(airouter_yaml_t *y, const char *name,
-    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
-    void *obj)
+airouter_config_strategy_entry(airouter_yaml_t *y, void *elem, int added,
+    yaml_node_t *value, const char *path)
 {
-    size_t                i;
-    airouter_routing_t   *rt;
-    airouter_strategy_t  *st;
+    (void) added;
 
-    rt = obj;
-
-    for (i = 0; i < rt->nstrategies; i++) {
-        if (strcmp(rt->strategies[i].name, name) == 0) {
-            break;
-        }
-    }
-
-    st = &rt->strategies[i];
-
-    if (i == rt->nstrategies) {
-        st->name = airouter_yaml_strdup(y, name);
-        if (st->name == NULL) {
-            return AIROUTER_YAML_ERROR;
-        }
-
-        rt->nstrategies++;
-    }
-
-    st->pos = *pos;
-
-    return airouter_config_strategy_weights(y, value, path, st);
+    return airouter_config_strategy_weights(y, value, path, elem);
 }
 
 

@@ -27,6 +27,9 @@ static int airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
 static int airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
     const char *path, const char *what, yaml_node_t **value,
     const char **name, airouter_pos_t *pos);
+static int airouter_yaml_named_elem(airouter_yaml_t *y,
+    const airouter_yaml_named_t *named, char *array, size_t *n,
+    const char *name, const airouter_pos_t *pos, char **elem);
 static void airouter_yaml_verror(airouter_yaml_t *y,
     const airouter_pos_t *pos, const char *fmt, va_list args);
 static size_t airouter_yaml_expand(const char *s, size_t len, char *out,
@@ -1114,10 +1117,10 @@ airouter_yaml_field(airouter_yaml_t *y,
 
 int
 airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node, const char *path,
-    const char *what, void **array, size_t n, size_t size,
-    airouter_yaml_entry_pt entry, void *obj)
+    const airouter_yaml_named_t *named, void **array, size_t *n)
 {
     int                rc;
+    char              *elem;
     size_t             add;
     void              *all;
     const char        *name;
@@ -1129,18 +1132,18 @@ airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node, const char *path,
     add = 0;
     name = NULL;
 
-    rc = airouter_yaml_named_map(y, node, path, what, &add);
+    rc = airouter_yaml_named_map(y, node, path, named->what, &add);
     if (rc != 1) {
         return rc;
     }
 
-    all = airouter_yaml_alloc(y, (n + add) * size);
+    all = airouter_yaml_alloc(y, (*n + add) * named->size);
     if (all == NULL) {
         return AIROUTER_YAML_ERROR;
     }
 
-    if (n) {
-        memcpy(all, *array, n * size);
+    if (*n) {
+        memcpy(all, *array, *n * named->size);
     }
 
     *array = all;
@@ -1149,8 +1152,8 @@ airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node, const char *path,
          pair < node->data.mapping.pairs.top;
          pair++)
     {
-        rc = airouter_yaml_map_name(y, pair, path, what, &value, &name,
-                                    &pos);
+        rc = airouter_yaml_map_name(y, pair, path, named->what, &value,
+                                    &name, &pos);
         if (rc != 1) {
             if (rc == 0) {
                 continue;
@@ -1159,14 +1162,70 @@ airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node, const char *path,
             return rc;
         }
 
+        rc = airouter_yaml_named_elem(y, named, all, n, name, &pos, &elem);
+        if (rc == -1) {
+            return AIROUTER_YAML_ERROR;
+        }
+
         airouter_yaml_subpath(sub, path, name);
 
-        if (entry(y, name, &pos, value, sub, obj) != AIROUTER_YAML_OK) {
+        if (named->entry(y, elem, rc, value, sub) != AIROUTER_YAML_OK) {
             return AIROUTER_YAML_ERROR;
         }
     }
 
     return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * The element of array named name, its position set to pos: 0 when the
+ * array had it (replace), 1 when it was added, -1 on an error.
+ */
+static int
+airouter_yaml_named_elem(airouter_yaml_t *y,
+    const airouter_yaml_named_t *named, char *array, size_t *n,
+    const char *name, const airouter_pos_t *pos, char **elem)
+{
+    char            *e, *copy;
+    size_t           i;
+    airouter_pos_t   first;
+
+    for (i = 0; i < *n; i++) {
+        e = array + i * named->size;
+        memcpy(&copy, e + named->name_off, sizeof(char *));
+
+        if (strcmp(copy, name) != 0) {
+            continue;
+        }
+
+        if (!named->replace) {
+            memcpy(&first, e + named->pos_off, sizeof(airouter_pos_t));
+
+            airouter_yaml_error(y, pos, "duplicate %s \"%s\" "
+                                "(first at %s:%u:%u)", named->what, name,
+                                first.file, first.line, first.column);
+            return -1;
+        }
+
+        memcpy(e + named->pos_off, pos, sizeof(airouter_pos_t));
+        *elem = e;
+
+        return 0;
+    }
+
+    copy = airouter_yaml_strdup(y, name);
+    if (copy == NULL) {
+        return -1;
+    }
+
+    e = array + *n * named->size;
+    memcpy(e + named->name_off, &copy, sizeof(char *));
+    memcpy(e + named->pos_off, pos, sizeof(airouter_pos_t));
+    (*n)++;
+    *elem = e;
+
+    return 1;
 }
 
 

@@ -120,20 +120,32 @@ int airouter_yaml_walk(airouter_yaml_t *y, yaml_node_t *node,
 
 /*
  * A mapping keyed by names (providers, strategies) whose entries go into
- * an array: *array, of n elements of size bytes, is grown (in the arena)
- * by the mapping's size, then entry is called for each name with its
- * value, position and path ("<path>.<name>"); entry adds or replaces the
- * array's element and counts it.  AIROUTER_YAML_OK (an empty value adds
+ * an array of elements that each hold their name (a char * at name_off)
+ * and where it was read (an airouter_pos_t at pos_off).  *array, of *n
+ * elements, is grown (in the arena) by the mapping's size.  A name the
+ * array has already is "duplicate <what> ... (first at file:line:column)"
+ * unless replace is set, when its element is read again (its position
+ * moves to the new one); a new name is added, named and counted.  Then
+ * entry is called with the element, whether it was added, the value and
+ * its path ("<path>.<name>").  AIROUTER_YAML_OK (an empty value adds
  * nothing), or an error: not a mapping, a name that is not a non-empty
- * string, or entry's.
+ * string, a duplicate, or entry's.
  */
-typedef int (*airouter_yaml_entry_pt)(airouter_yaml_t *y, const char *name,
-    const airouter_pos_t *pos, yaml_node_t *value, const char *path,
-    void *obj);
+typedef int (*airouter_yaml_entry_pt)(airouter_yaml_t *y, void *elem,
+    int added, yaml_node_t *value, const char *path);
+
+typedef struct {
+    const char               *what;        /* "provider", for messages */
+    size_t                    size;        /* of an element */
+    size_t                    name_off;
+    size_t                    pos_off;
+    int                       replace;
+    airouter_yaml_entry_pt    entry;
+} airouter_yaml_named_t;
 
 int airouter_yaml_named(airouter_yaml_t *y, yaml_node_t *node,
-    const char *path, const char *what, void **array, size_t n, size_t size,
-    airouter_yaml_entry_pt entry, void *obj);
+    const char *path, const airouter_yaml_named_t *named, void **array,
+    size_t *n);
 
 /*
  * A key of the mapping at path: AIROUTER_YAML_ERROR when it holds a
