@@ -9,7 +9,8 @@
  * nginx keeps it (memory, the temporary file) with the model id between
  * them: a large upload is never copied.
  *
- * Called by ngx_http_airouter_proxy_peer.c; calls the dialect glue.
+ * Called by ngx_http_airouter_proxy_peer.c (peer.get) and, for a hedge's
+ * request, ngx_http_airouter_proxy_hedge.c; calls the dialect glue.
  */
 
 #include "ngx_http_airouter_proxy_impl.h"

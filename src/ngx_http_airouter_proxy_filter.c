@@ -8,7 +8,8 @@
  * Every buffer that goes to the client is made here (emit).
  *
  * Called by nginx's upstream code (input filter) and the upstream
- * callbacks; calls the inflater and the usage reader.
+ * callbacks; calls the inflater, the usage reader and the dialect glue
+ * (the relay that translates).
  */
 
 #include "ngx_http_airouter_proxy_impl.h"
