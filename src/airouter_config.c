@@ -104,6 +104,12 @@ static int airouter_config_channel_api(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_api(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, int *dialect);
+static int airouter_config_provider_data(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_channel_data(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_data_collection(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, int *out);
 static int airouter_config_auth_header(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_auth_enabled(airouter_yaml_t *y,
@@ -249,6 +255,7 @@ static const airouter_yaml_field_t  airouter_config_provider_fields[] = {
     AIROUTER_YAML_SKIP("name"),
     AIROUTER_YAML_FN("adapter_class", airouter_config_adapter_class),
     AIROUTER_YAML_FN("api", airouter_config_provider_api),
+    AIROUTER_YAML_FN("data_collection", airouter_config_provider_data),
     AIROUTER_YAML_VAL("responses_api", AIROUTER_YAML_BOOL,
                       airouter_provider_t, responses_api),
     AIROUTER_YAML_SKIP("description"),
@@ -351,6 +358,7 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
     AIROUTER_YAML_VAL("models_file", AIROUTER_YAML_STR, airouter_channel_t,
                       models_file),
     AIROUTER_YAML_FN("api", airouter_config_channel_api),
+    AIROUTER_YAML_FN("data_collection", airouter_config_channel_data),
     AIROUTER_YAML_VAL("responses_api", AIROUTER_YAML_BOOL,
                       airouter_channel_t, responses_api),
     AIROUTER_YAML_LAST
@@ -1086,6 +1094,12 @@ airouter_config_resolve_channel(airouter_yaml_t *y,
         ch->free = pr != NULL && pr->free;
     }
 
+    /* the user's own machine keeps what it keeps: nobody else collects */
+    if (ch->data_collection < 0) {
+        ch->data_collection = (pr != NULL && pr->data_collection >= 0)
+                              ? pr->data_collection : ch->local;
+    }
+
     if (ch->dialect < 0) {
         ch->dialect = (pr != NULL && pr->dialect >= 0)
                       ? pr->dialect : AIROUTER_DIALECT_OPENAI;
@@ -1277,6 +1291,7 @@ airouter_config_provider(airouter_yaml_t *y, void *elem, int added,
     if (added) {
         pr->dialect = -1;           /* -1: not said */
         pr->responses_api = -1;
+        pr->data_collection = -1;
     }
 
     return airouter_yaml_walk(y, value, path, airouter_config_provider_fields,
@@ -1366,6 +1381,7 @@ airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
         ch->cost_cache_write = -1;
         ch->local = -1;         /* unset: decided from the URL later */
         ch->free = -1;
+        ch->data_collection = -1;
         ch->dialect = -1;       /* unset: the provider's, else openai */
         ch->responses_api = -1;
 
@@ -1774,6 +1790,59 @@ airouter_config_channel_api(airouter_yaml_t *y, yaml_node_t *node,
     airouter_channel_t  *ch = obj;
 
     return airouter_config_api(y, node, path, &ch->dialect);
+}
+
+
+static int
+airouter_config_provider_data(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_provider_t  *pr = obj;
+
+    return airouter_config_data_collection(y, node, path,
+                                           &pr->data_collection);
+}
+
+
+static int
+airouter_config_channel_data(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_channel_t  *ch = obj;
+
+    return airouter_config_data_collection(y, node, path,
+                                           &ch->data_collection);
+}
+
+
+/*
+ * "data_collection": allow (the upstream may keep or train on requests)
+ * or deny (it does not), as OpenRouter names a provider's policy.
+ */
+static int
+airouter_config_data_collection(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, int *out)
+{
+    char  *name;
+
+    name = NULL;
+
+    if (airouter_yaml_string(y, node, path, &name) != AIROUTER_YAML_OK) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    if (name != NULL && strcmp(name, "allow") == 0) {
+        *out = 0;
+        return AIROUTER_YAML_OK;
+    }
+
+    if (name != NULL && strcmp(name, "deny") == 0) {
+        *out = 1;
+        return AIROUTER_YAML_OK;
+    }
+
+    return airouter_yaml_error_at(y, node, "\"%s\" must be allow or deny, "
+                                  "got \"%s\"", path, name ? name : "");
 }
 
 

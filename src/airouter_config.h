@@ -78,6 +78,11 @@ typedef struct {
     char                     *auth_header;  /* header name when not bearer */
     airouter_strlist_t        capabilities;
     airouter_strlist_t        supported_parameters;
+    int                       data_collection;  /* -1: not said, 0:
+                                                   "allow" (it may keep
+                                                   or train on requests),
+                                                   1: "deny" (it does
+                                                   not) */
     int                       rate_limit;   /* requests per minute, 0: none */
     int                       local;        /* runs on the user's machine */
     int                       free;         /* everything it serves is free */
@@ -164,6 +169,12 @@ typedef struct {
                                                provider's; empty: not
                                                said */
     uint32_t                  params;       /* their AIROUTER_PARAM_* bits */
+    int                       data_collection;  /* 1: "deny", the
+                                                   upstream keeps nothing
+                                                   (own, else the
+                                                   provider's, else 1 for
+                                                   a local channel); 0:
+                                                   it may */
     int                       local;
     int                       free;
     double                    discovery_interval; /* seconds, 0: global */

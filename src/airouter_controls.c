@@ -325,6 +325,32 @@ airouter_controls_provider(json_t *v, airouter_controls_t *c,
         return -1;
     }
 
+    f = json_object_get(v, "data_collection");
+
+    if (f != NULL && !json_is_null(f)) {
+        if (!json_is_string(f)) {
+            return airouter_controls_type("provider.data_collection",
+                                          "a string", f, err);
+        }
+
+        s = json_string_value(f);
+
+        if (strcmp(s, "deny") == 0) {
+            c->deny_data_collection = 1;
+
+        } else if (strcmp(s, "allow") != 0) {
+            snprintf(err->param, sizeof(err->param),
+                     "provider.data_collection");
+            snprintf(err->message, sizeof(err->message),
+                     "Invalid value: '%.*s'. Supported values are: 'allow' "
+                     "and 'deny'.",
+                     (int) (json_string_length(f) > 64
+                            ? 64 : json_string_length(f)), s);
+            err->code = "invalid_value";
+            return -1;
+        }
+    }
+
     f = json_object_get(v, "sort");
 
     if (f != NULL && !json_is_null(f)) {

@@ -18,6 +18,10 @@
  *       "require_parameters": true  only models that state support for
  *                                   every parameter the request uses
  *                                   (AIROUTER_PARAMETERS below)
+ *       "data_collection": "deny"   only channels that keep nothing of
+ *                                   the request (data_collection: deny
+ *                                   in the configuration, or local);
+ *                                   "allow" (the default): any
  *   }
  *   ":floor" / ":nitro" on any model name or tag query: sort by price /
  *   by throughput for that entry.
@@ -128,6 +132,8 @@ typedef struct {
     double                    max_completion;
     int                       allow_fallbacks;      /* default 1 */
     int                       require_parameters;   /* default 0 */
+    int                       deny_data_collection; /* "data_collection":
+                                                       "deny" */
     uint32_t                  params_used;  /* require_parameters: the
                                                AIROUTER_PARAM_* bits of
                                                what the body uses */

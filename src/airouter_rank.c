@@ -365,7 +365,8 @@ airouter_route_filter_name(airouter_filter_e reason)
         "provider_not_in_only",
         "provider_not_in_order",
         "over_max_price",
-        "parameters_unsupported"
+        "parameters_unsupported",
+        "data_collection"
     };
 
     if ((unsigned) reason >= AIROUTER_FILTER_N) {
@@ -783,6 +784,10 @@ airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
         && airouter_route_params_missing(rc->req, m) != 0)
     {
         return AIROUTER_FILTER_PARAMETERS;
+    }
+
+    if (ctl->deny_data_collection && ch->data_collection != 1) {
+        return AIROUTER_FILTER_DATA_COLLECTION;
     }
 
     return -1;

@@ -52,6 +52,8 @@
  *                logprobs, seed, temperature...) the entry does not state
  *                that it takes (its supported_parameters; tools also by
  *                its tools capability); unknown is not stated
+ *   DATA_COLLECTION  provider.data_collection "deny": the channel's
+ *                data_collection is not deny (a local channel's is)
  *   UNRESOLVED   live->reachable() said no: the channel has no address (its
  *                host name did not resolve yet)
  *   UNAVAILABLE  live->available() said no
@@ -224,6 +226,7 @@ typedef enum {
     AIROUTER_FILTER_NOT_IN_ORDER,
     AIROUTER_FILTER_MAX_PRICE,
     AIROUTER_FILTER_PARAMETERS,
+    AIROUTER_FILTER_DATA_COLLECTION,
     AIROUTER_FILTER_N
 } airouter_filter_e;
 

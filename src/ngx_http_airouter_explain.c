@@ -232,6 +232,11 @@ ngx_http_airouter_explain_controls(ngx_http_airouter_ctx_t *ctx,
             "allow_fallbacks", ctl->allow_fallbacks,
             "require_parameters", ctl->require_parameters);
 
+        if (provider) {
+            json_object_set_new(provider, "data_collection",
+                json_string(ctl->deny_data_collection ? "deny" : "allow"));
+        }
+
         if (provider && ctl->require_parameters) {
             json_object_set_new(provider, "parameters",
                 ngx_http_airouter_explain_params(ctl->params_used));

@@ -1125,7 +1125,10 @@ test_control_chars(void)
  * routing.hedging and the keys' "hedge": values, defaults, every invalid
  * value refused at its position, and who may be hedged.
  */
-/* A channel's supported_parameters (own, else its provider's): bits. */
+/*
+ * A channel's supported_parameters (own, else its provider's): bits; its
+ * data_collection (own, else its provider's, else deny when local).
+ */
 static void
 test_supported_parameters(void)
 {
@@ -1152,6 +1155,14 @@ test_supported_parameters(void)
         UNIT_CHECK(cf->channels[2].params == 0
                    && cf->channels[2].supported_parameters.n == 0,
                    "not said");
+        /* data_collection: own, else the provider's, else local's deny */
+        UNIT_CHECK(cf->nchannels == 6, "channels %zu", cf->nchannels);
+        UNIT_CHECK(cf->channels[0].data_collection == 1, "local: deny");
+        UNIT_CHECK(cf->channels[1].data_collection == 1, "provider's deny");
+        UNIT_CHECK(cf->channels[3].data_collection == 0, "own allow wins");
+        UNIT_CHECK(cf->channels[4].data_collection == 1, "own deny");
+        UNIT_CHECK(cf->channels[5].data_collection == 0,
+                   "remote, not said: allow");
         UNIT_CHECK(w.n == 1 && strstr(w.last, "\"frobnicate\"") != NULL
                    && strstr(w.last, "channel \"own\"") != NULL,
                    "an unknown name warns: %d %s", w.n, w.last);
@@ -1160,6 +1171,9 @@ test_supported_parameters(void)
 
     test_fails(DATA "supported_parameters_bad.yaml",
                DATA "supported_parameters_bad.yaml:4:27: ");
+    test_fails(DATA "data_collection_bad.yaml",
+               DATA "data_collection_bad.yaml:4:22: \"channels[0]."
+               "data_collection\" must be allow or deny, got \"sometimes\"");
 }
 
 

@@ -6,7 +6,8 @@
  * sorts and the :floor/:nitro suffixes, the speed estimate from live
  * measures (minimum samples, decay toward the prior), and
  * require_parameters over every parameter of the table (a model's
- * stated list, the channel's configured one, unknown).
+ * stated list, the channel's configured one, unknown), and
+ * data_collection "deny".
  */
 
 #include <math.h>
@@ -772,11 +773,48 @@ test_parameters(void)
 }
 
 
+static void
+test_data_collection(void)
+{
+    airouter_config_t         *cf;
+    airouter_route_result_t    res;
+    const airouter_catalog_t  *cat;
+
+    UNIT_STREQ(parse_error("{\"provider\":{\"data_collection\":\"deny\"}}"),
+               "ok");
+    UNIT_STREQ(parse_error("{\"provider\":{\"data_collection\":\"allow\"}}"),
+               "ok");
+    UNIT_STREQ(parse_error("{\"provider\":{\"data_collection\":\"never\"}}"),
+               "provider.data_collection|invalid_value");
+    UNIT_STREQ(parse_error("{\"provider\":{\"data_collection\":false}}"),
+               "provider.data_collection|invalid_type");
+
+    /* ch0 may keep requests, ch1 does not, ch2 did not say (allow) */
+    cf = make_config();
+    cf->channels[0].data_collection = 0;
+    cf->channels[1].data_collection = 1;
+    cf->channels[2].data_collection = 0;
+    cat = make_catalog(cf);
+
+    UNIT_STREQ(route(cat, cf, "llama-3.1-8b", "{\"provider\":"
+                     "{\"data_collection\":\"deny\"}}", NULL, &res),
+               "1:llama-3.1-8b");
+    UNIT_CHECK(res.filtered[AIROUTER_FILTER_DATA_COLLECTION] == 2,
+               "two removed");
+    UNIT_STREQ(airouter_route_filter_name(AIROUTER_FILTER_DATA_COLLECTION),
+               "data_collection");
+    UNIT_STREQ(route(cat, cf, "llama-3.1-8b", "{\"provider\":"
+                     "{\"data_collection\":\"allow\"}}", NULL, NULL),
+               "0:llama-3.1-8b,1:llama-3.1-8b,2:llama-3.1-8b");
+}
+
+
 int
 main(void)
 {
     test_hist();
     test_parameters();
+    test_data_collection();
     test_parse();
     test_suffix();
     test_routing();
