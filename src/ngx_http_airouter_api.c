@@ -3,8 +3,11 @@
  * key's token, budgets, rate) runs in nginx's access phase, before the
  * body is read, and leaves the request's context.  GET requests (model
  * listings) are answered at once; POST requests have their body read with
- * nginx's request-body API, parsed with jansson and checked, then either
- * explained (/v1/route) or routed and handed to the proxy.
+ * nginx's request-body API and checked, then either explained (/v1/route)
+ * or routed and handed to the proxy.  A plain OpenAI request's body is read
+ * by one validating scan (airouter_jscan.c), without a tree; a client
+ * dialect, explain and the routing controls ("models", "provider") read it
+ * as a jansson tree.
  *
  * Called by the module's access handler and dispatcher; calls auth, the
  * stats' admission and holds, the brain (airouter_route), the routing
@@ -25,6 +28,7 @@
 #include "ngx_http_airouter_dialect.h"
 #include "airouter_tokenizer.h"
 #include "airouter_params_json.h"
+#include "airouter_jscan.h"
 
 
 #define NGX_HTTP_AIROUTER_BODY_MAX        (64 * 1024 * 1024)
@@ -44,11 +48,22 @@ static ngx_int_t ngx_http_airouter_api_post(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static ngx_int_t ngx_http_airouter_api_form(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
-static json_t *ngx_http_airouter_api_load_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_airouter_api_read_body(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static ngx_int_t ngx_http_airouter_api_scan(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static ngx_int_t ngx_http_airouter_api_scan_hedge(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, const airouter_jscan_member_t *m);
+static size_t ngx_http_airouter_api_count_text(const void *data,
+    const char *s, size_t len);
+static unsigned ngx_http_airouter_api_params_endpoint(
+    ngx_http_airouter_ctx_t *ctx);
+static void ngx_http_airouter_api_member(ngx_http_airouter_ctx_t *ctx,
+    const char *name, airouter_json_value_t *v, int64_t *integer);
 static ngx_int_t ngx_http_airouter_api_check_params(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
 static ngx_int_t ngx_http_airouter_api_check_needs(
-    ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
+    ngx_http_airouter_ctx_t *ctx, airouter_params_error_t *err);
 static void ngx_http_airouter_api_cleanup(void *data);
 static ngx_int_t ngx_http_airouter_api_controls(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, json_t *body, ngx_int_t *rc);
@@ -58,6 +73,8 @@ static ngx_int_t ngx_http_airouter_api_route(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_api_needs(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req);
+static void ngx_http_airouter_api_estimates(ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req);
 static ngx_int_t ngx_http_airouter_api_count(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static uint64_t ngx_http_airouter_api_estimate(
@@ -78,30 +95,30 @@ static const struct {
     ngx_str_t                     path;
     ngx_http_airouter_endpoint_e  endpoint;
     const char                   *needs;
-    json_type                     type;
+    airouter_json_kind_e          kind;        /* 0: any */
 } ngx_http_airouter_api_posts[] = {
     { ngx_string("chat/completions"), NGX_HTTP_AIROUTER_EP_CHAT,
-      "messages", JSON_ARRAY },
+      "messages", AIROUTER_JSON_ARRAY },
     { ngx_string("completions"), NGX_HTTP_AIROUTER_EP_COMPLETIONS,
-      "prompt", JSON_NULL },
+      "prompt", 0 },
     { ngx_string("embeddings"), NGX_HTTP_AIROUTER_EP_EMBEDDINGS,
-      "input", JSON_NULL },
+      "input", 0 },
     { ngx_string("rerank"), NGX_HTTP_AIROUTER_EP_RERANK,
-      "query", JSON_STRING },
+      "query", AIROUTER_JSON_STRING },
     { ngx_string("images/generations"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      "prompt", JSON_STRING },
+      "prompt", AIROUTER_JSON_STRING },
     { ngx_string("audio/speech"), NGX_HTTP_AIROUTER_EP_SPEECH,
-      "input", JSON_STRING },
+      "input", AIROUTER_JSON_STRING },
     { ngx_string("moderations"), NGX_HTTP_AIROUTER_EP_MODERATIONS,
-      "input", JSON_NULL },
+      "input", 0 },
     { ngx_string("audio/transcriptions"),
-      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, JSON_NULL },
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0 },
     { ngx_string("audio/translations"),
-      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, JSON_NULL },
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0 },
     { ngx_string("images/edits"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      NULL, JSON_NULL },
+      NULL, 0 },
     { ngx_string("images/variations"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      NULL, JSON_NULL }
+      NULL, 0 }
 };
 
 
@@ -435,7 +452,21 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
         return ngx_http_airouter_api_form(r, ctx);
     }
 
-    body = ngx_http_airouter_api_load_body(r);
+    if (ngx_http_airouter_api_read_body(r, ctx) != NGX_OK) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_json",
+                   "The request body is not valid JSON");
+    }
+
+    /* a plain request: one scan, no tree (NGX_DECLINED: the tree's) */
+    if (ctx->dialect == NULL && !ctx->explain) {
+        rc = ngx_http_airouter_api_scan(r, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    body = json_loadb((char *) ctx->raw.data, ctx->raw.len, 0, NULL);
     if (body == NULL) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_request_error", "invalid_json",
@@ -545,7 +576,7 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
 
     if (ctx->endpoint > NGX_HTTP_AIROUTER_EP_EMBEDDINGS) {
         /* the other endpoints: their one required member, then routed */
-        if (ngx_http_airouter_api_check_needs(ctx, body, &err) != NGX_OK) {
+        if (ngx_http_airouter_api_check_needs(ctx, &err) != NGX_OK) {
             return ngx_http_airouter_send_param_error(r, err.param, err.code,
                                                       "%s", err.message);
         }
@@ -660,25 +691,63 @@ static ngx_int_t
 ngx_http_airouter_api_check_params(ngx_http_airouter_ctx_t *ctx,
     json_t *body, airouter_params_error_t *err)
 {
-    unsigned  ep;
+    return airouter_params_json_body(
+               ngx_http_airouter_api_params_endpoint(ctx), body, err)
+           == 0 ? NGX_OK : NGX_DECLINED;
+}
 
+
+/* The parameter table's endpoint (AIROUTER_PARAMS_*) of a request. */
+static unsigned
+ngx_http_airouter_api_params_endpoint(ngx_http_airouter_ctx_t *ctx)
+{
     switch (ctx->endpoint) {
 
     case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
-        ep = AIROUTER_PARAMS_COMPLETIONS;
-        break;
+        return AIROUTER_PARAMS_COMPLETIONS;
 
     case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
-        ep = AIROUTER_PARAMS_EMBEDDINGS;
-        break;
+        return AIROUTER_PARAMS_EMBEDDINGS;
 
     default:
-        ep = AIROUTER_PARAMS_CHAT;
-        break;
+        return AIROUTER_PARAMS_CHAT;
+    }
+}
+
+
+/*
+ * A top-level member of the body as the parameter table sees it (kind 0:
+ * absent), and its value when it is an integer: from the scan, or from
+ * the tree.
+ */
+static void
+ngx_http_airouter_api_member(ngx_http_airouter_ctx_t *ctx, const char *name,
+    airouter_json_value_t *v, int64_t *integer)
+{
+    json_t                         *j;
+    const airouter_jscan_member_t  *m;
+
+    *integer = 0;
+
+    if (ctx->scan) {
+        m = airouter_jscan_get(ctx->scan, name);
+
+        if (m == NULL) {
+            ngx_memzero(v, sizeof(airouter_json_value_t));
+            return;
+        }
+
+        *v = m->value;
+        *integer = m->integer;
+        return;
     }
 
-    return airouter_params_json_body(ep, body, err) == 0 ? NGX_OK
-                                                         : NGX_DECLINED;
+    j = json_object_get(ctx->body, name);
+    airouter_params_json_value(j, v);
+
+    if (json_is_integer(j)) {
+        *integer = json_integer_value(j);
+    }
 }
 
 
@@ -689,15 +758,13 @@ ngx_http_airouter_api_check_params(ngx_http_airouter_ctx_t *ctx,
  */
 static ngx_int_t
 ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
-    json_t *body, airouter_params_error_t *err)
+    airouter_params_error_t *err)
 {
-    json_t      *v;
-    ngx_uint_t   i;
-    const char  *name;
-
-    static const char  *types[] = {
-        [JSON_STRING] = "a string", [JSON_ARRAY] = "an array"
-    };
+    int64_t                integer;
+    ngx_uint_t             i;
+    const char            *name;
+    airouter_json_kind_e   kind;
+    airouter_json_value_t  v;
 
     for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
                     / sizeof(ngx_http_airouter_api_posts[0]); i++)
@@ -709,9 +776,10 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
         }
 
         name = ngx_http_airouter_api_posts[i].needs;
-        v = json_object_get(body, name);
+        kind = ngx_http_airouter_api_posts[i].kind;
+        ngx_http_airouter_api_member(ctx, name, &v, &integer);
 
-        if (v == NULL || json_is_null(v)) {
+        if (v.kind == 0 || v.kind == AIROUTER_JSON_NULL) {
             ngx_cpystrn((u_char *) err->param, (u_char *) name,
                         sizeof(err->param));
             err->code = "missing_required_parameter";
@@ -720,15 +788,14 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
             return NGX_DECLINED;
         }
 
-        if (ngx_http_airouter_api_posts[i].type != JSON_NULL
-            && json_typeof(v) != ngx_http_airouter_api_posts[i].type)
-        {
+        if (kind != 0 && v.kind != kind) {
             ngx_cpystrn((u_char *) err->param, (u_char *) name,
                         sizeof(err->param));
             err->code = "invalid_type";
             ngx_snprintf((u_char *) err->message, sizeof(err->message) - 1,
                          "Invalid type for '%s': expected %s.%Z", name,
-                         types[ngx_http_airouter_api_posts[i].type]);
+                         kind == AIROUTER_JSON_STRING ? "a string"
+                                                      : "an array");
             return NGX_DECLINED;
         }
 
@@ -736,12 +803,13 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
     }
 
     if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_RERANK) {
-        v = json_object_get(body, "documents");
+        ngx_http_airouter_api_member(ctx, "documents", &v, &integer);
 
-        if (!json_is_array(v) || json_array_size(v) == 0) {
+        if (v.kind != AIROUTER_JSON_ARRAY || v.length == 0) {
             ngx_cpystrn((u_char *) err->param, (u_char *) "documents",
                         sizeof(err->param));
-            err->code = v ? "invalid_type" : "missing_required_parameter";
+            err->code = v.kind ? "invalid_type"
+                               : "missing_required_parameter";
             ngx_snprintf((u_char *) err->message, sizeof(err->message) - 1,
                          "'documents' must be a non-empty array.%Z");
             return NGX_DECLINED;
@@ -794,12 +862,9 @@ static void
 ngx_http_airouter_api_needs(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req)
 {
-    size_t                       i;
-    json_t                      *body, *msgs, *msg, *v;
-    const airouter_tokenizer_t  *tk;
-
-    body = ctx->body;
-    tk = ctx->amcf->tokenizer;
+    size_t                 i;
+    int64_t                integer;
+    airouter_json_value_t  v;
 
     ngx_memzero(req, sizeof(airouter_route_req_t));
 
@@ -818,6 +883,61 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
     }
 
     req->endpoint = ngx_http_airouter_endpoint_rank(ctx->endpoint);
+
+    if (ctx->scan) {
+        /* the scan counted the texts that size this endpoint's prompt */
+        for (i = 0; i < ctx->scan->nmembers; i++) {
+            req->prompt_tokens += ctx->scan->member[i].tokens;
+        }
+
+        req->prompt_tokens += ctx->scan->message_tokens
+                              + NGX_HTTP_AIROUTER_MSG_OVERHEAD
+                                * ctx->scan->nmessages;
+        req->needs_vision = ctx->scan->vision;
+
+    } else {
+        ngx_http_airouter_api_estimates(ctx, req);
+    }
+
+    ngx_http_airouter_api_member(ctx, "tools", &v, &integer);
+    if (v.kind == AIROUTER_JSON_ARRAY && v.length > 0) {
+        req->needs_tools = 1;
+    }
+
+    ngx_http_airouter_api_member(ctx, "functions", &v, &integer);
+    if (v.kind == AIROUTER_JSON_ARRAY && v.length > 0) {
+        req->needs_tools = 1;
+    }
+
+    ngx_http_airouter_api_member(ctx, "max_completion_tokens", &v, &integer);
+    if (v.kind != AIROUTER_JSON_INT) {
+        ngx_http_airouter_api_member(ctx, "max_tokens", &v, &integer);
+    }
+
+    if (v.kind == AIROUTER_JSON_INT && integer > 0) {
+        req->max_tokens = integer;
+    }
+
+    if (ctx->strategy.len) {
+        req->strategy = (const char *) ctx->strategy.data;
+    }
+
+    /* the proxy's usage when the upstream reports none */
+    ctx->prompt_counted = (ngx_uint_t) req->prompt_tokens;
+}
+
+
+/* The prompt's size and its images, from the tree. */
+static void
+ngx_http_airouter_api_estimates(ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req)
+{
+    size_t                       i;
+    json_t                      *body, *msgs, *msg, *v;
+    const airouter_tokenizer_t  *tk;
+
+    body = ctx->body;
+    tk = ctx->amcf->tokenizer;
 
     switch (ctx->endpoint) {
     case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
@@ -857,32 +977,6 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
             }
         }
     }
-
-    v = json_object_get(body, "tools");
-    if (json_array_size(v) > 0) {
-        req->needs_tools = 1;
-    }
-
-    v = json_object_get(body, "functions");
-    if (json_array_size(v) > 0) {
-        req->needs_tools = 1;
-    }
-
-    v = json_object_get(body, "max_completion_tokens");
-    if (!json_is_integer(v)) {
-        v = json_object_get(body, "max_tokens");
-    }
-
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        req->max_tokens = json_integer_value(v);
-    }
-
-    if (ctx->strategy.len) {
-        req->strategy = (const char *) ctx->strategy.data;
-    }
-
-    /* the proxy's usage when the upstream reports none */
-    ctx->prompt_counted = (ngx_uint_t) req->prompt_tokens;
 }
 
 
@@ -1066,8 +1160,9 @@ ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req, const airouter_catalog_model_t *m,
     ngx_http_airouter_candidate_t *c)
 {
-    double     out, prompt;
-    json_t    *n;
+    double                 out, prompt;
+    int64_t                n;
+    airouter_json_value_t  v;
 
     if (c->price_prompt < 0 || c->price_completion < 0) {
         return 0;
@@ -1092,9 +1187,9 @@ ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
         out = NGX_HTTP_AIROUTER_RESERVE_OUTPUT;
     }
 
-    n = json_object_get(ctx->body, "n");
-    if (json_is_integer(n) && json_integer_value(n) > 1) {
-        out *= (double) json_integer_value(n);
+    ngx_http_airouter_api_member(ctx, "n", &v, &n);
+    if (v.kind == AIROUTER_JSON_INT && n > 1) {
+        out *= (double) n;
     }
 
     return prompt * c->price_prompt + out * c->price_completion;
@@ -1207,21 +1302,22 @@ ngx_http_airouter_api_denied(ngx_http_request_t *r, const char *param)
 
 
 /*
- * The whole body as one JSON document: nginx may have kept it in several
- * buffers or in a temporary file.
+ * The whole body's bytes in ctx->raw: nginx may have kept it in several
+ * buffers or in a temporary file.  NGX_DECLINED: no body, too long, or
+ * unreadable.
  */
-static json_t *
-ngx_http_airouter_api_load_body(ngx_http_request_t *r)
+static ngx_int_t
+ngx_http_airouter_api_read_body(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
 {
-    off_t                     len;
-    u_char                   *data, *p;
-    ssize_t                   n;
-    ngx_buf_t                *b;
-    ngx_chain_t              *cl;
-    ngx_http_airouter_ctx_t  *ctx;
+    off_t         len;
+    u_char       *data, *p;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NULL;
+        return NGX_DECLINED;
     }
 
     len = 0;
@@ -1232,10 +1328,9 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
     }
 
     if (len == 0 || len > NGX_HTTP_AIROUTER_BODY_MAX) {
-        return NULL;
+        return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
     ctx->raw.len = (size_t) len;
 
     /* the usual case, one buffer in memory: no copy */
@@ -1243,12 +1338,12 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
 
     if (r->request_body->bufs->next == NULL && !b->in_file) {
         ctx->raw.data = b->pos;
-        return json_loadb((char *) b->pos, len, 0, NULL);
+        return NGX_OK;
     }
 
     data = ngx_pnalloc(r->pool, len);
     if (data == NULL) {
-        return NULL;
+        return NGX_DECLINED;
     }
 
     p = data;
@@ -1260,7 +1355,7 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
             n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
                               b->file_pos);
             if (n != b->file_last - b->file_pos) {
-                return NULL;
+                return NGX_DECLINED;
             }
 
             p += n;
@@ -1275,7 +1370,261 @@ ngx_http_airouter_api_load_body(ngx_http_request_t *r)
 
     ctx->raw.data = data;
 
-    return json_loadb((char *) data, len, 0, NULL);
+    return NGX_OK;
+}
+
+
+/*
+ * A plain request (no dialect, not explain) read by one validating scan
+ * instead of a tree: the same checks, in the same order, with the same
+ * answers as the tree's path below it in ngx_http_airouter_api_post();
+ * the prompt is counted during the scan.  NGX_DECLINED: the body is the
+ * tree's (routing controls, a repeated or escaped key: airouter_jscan.h).
+ */
+static ngx_int_t
+ngx_http_airouter_api_scan(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    size_t                          len, i, base;
+    u_char                         *copy;
+    unsigned                        ep;
+    ngx_int_t                       rc;
+    const char                     *model;
+    airouter_jscan_t               *s;
+    airouter_params_error_t         err;
+    const airouter_jscan_member_t  *m;
+
+    static const char *const  prompt[] = { "prompt", NULL };
+    static const char *const  input[] = { "input", NULL };
+    static const char *const  rerank[] = { "query", "documents", NULL };
+
+    s = ngx_palloc(r->pool, sizeof(airouter_jscan_t));
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s->scratch = ngx_pnalloc(r->pool, ctx->raw.len + 1);
+    if (s->scratch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    s->count = ngx_http_airouter_api_count_text;
+    s->count_data = ctx->amcf->tokenizer;
+    s->counted = NULL;
+    s->messages = 0;
+
+    /* the texts ngx_http_airouter_api_estimates() would count */
+    switch (ctx->endpoint) {
+    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
+    case NGX_HTTP_AIROUTER_EP_IMAGES:
+        s->counted = prompt;
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
+    case NGX_HTTP_AIROUTER_EP_SPEECH:
+    case NGX_HTTP_AIROUTER_EP_MODERATIONS:
+        s->counted = input;
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_RERANK:
+        s->counted = rerank;
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS:
+        break;
+
+    default:
+        s->messages = 1;
+    }
+
+    switch (airouter_jscan_body(s, (char *) ctx->raw.data, ctx->raw.len)) {
+
+    case AIROUTER_JSCAN_INVALID:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_json",
+                   "The request body is not valid JSON");
+
+    case AIROUTER_JSCAN_NOT_OBJECT:
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_json",
+                   "The request body must be a JSON object");
+
+    case AIROUTER_JSCAN_TREE:
+        return NGX_DECLINED;
+
+    default:
+        break;
+    }
+
+    /* the routing controls are validated and taken out on the tree */
+    if (airouter_jscan_get(s, "models") || airouter_jscan_get(s, "provider")) {
+        return NGX_DECLINED;
+    }
+
+    ctx->scan = s;
+
+    m = airouter_jscan_get(s, "model");
+
+    if (m == NULL || m->value.kind == AIROUTER_JSON_NULL) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "missing_model",
+                   "You must provide a model parameter");
+    }
+
+    if (m->value.kind != AIROUTER_JSON_STRING || m->end - m->start == 2) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_model",
+                   "The model parameter must be a non-empty string");
+    }
+
+    len = airouter_jscan_string(s, m, s->scratch, &model);
+
+    if (m->escaped) {
+        copy = ngx_pnalloc(r->pool, len);
+        if (copy == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(copy, model, len);
+        model = (const char *) copy;
+    }
+
+    ctx->requested.data = (u_char *) model;
+    ctx->requested.len = len;
+
+    /* a ":floor" / ":nitro" suffix is a routing control too */
+    if (ctx->key && !ctx->key->allow_request_routing
+        && airouter_controls_suffix(model, len, &base) != AIROUTER_SORT_NONE)
+    {
+        return ngx_http_airouter_api_denied(r, "model");
+    }
+
+    if (ctx->endpoint > NGX_HTTP_AIROUTER_EP_EMBEDDINGS) {
+        if (ngx_http_airouter_api_check_needs(ctx, &err) != NGX_OK) {
+            return ngx_http_airouter_send_param_error(r, err.param, err.code,
+                                                      "%s", err.message);
+        }
+
+        return ngx_http_airouter_api_route(r, ctx);
+    }
+
+    /* every member in the body's order, then the messages */
+    ep = ngx_http_airouter_api_params_endpoint(ctx);
+
+    for (i = 0; i < s->nmembers; i++) {
+        m = &s->member[i];
+
+        if (airouter_params_check(ep, (char *) ctx->raw.data + m->key_start + 1,
+                                  m->key_end - m->key_start - 2, &m->value,
+                                  &err)
+            != 0)
+        {
+            return ngx_http_airouter_send_param_error(r, err.param, err.code,
+                                                      "%s", err.message);
+        }
+    }
+
+    if (s->refused) {
+        return ngx_http_airouter_send_param_error(r, s->err.param,
+                                                  s->err.code, "%s",
+                                                  s->err.message);
+    }
+
+    switch (ctx->endpoint) {
+
+    case NGX_HTTP_AIROUTER_EP_CHAT:
+        m = airouter_jscan_get(s, "messages");
+        if (m == NULL || m->value.kind != AIROUTER_JSON_ARRAY
+            || m->value.length == 0)
+        {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_messages",
+                       "You must provide a non-empty messages array");
+        }
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
+        if (airouter_jscan_get(s, "prompt") == NULL) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_prompt",
+                       "You must provide a prompt parameter");
+        }
+        break;
+
+    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
+        if (airouter_jscan_get(s, "input") == NULL) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "missing_input",
+                       "You must provide an input parameter");
+        }
+        break;
+
+    default:
+        break;
+    }
+
+    m = airouter_jscan_get(s, "stream");
+    ctx->stream = (m && m->value.kind == AIROUTER_JSON_BOOL
+                   && ctx->raw.data[m->start] == 't');
+
+    ctx->hedge_asked = -1;
+    m = airouter_jscan_get(s, "hedge");
+    rc = m ? ngx_http_airouter_api_scan_hedge(r, ctx, m) : NGX_OK;
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_airouter_send_param_error(r, "hedge",
+                   "invalid_type", "hedge must be true or false");
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_airouter_api_route(r, ctx);
+}
+
+
+/*
+ * "hedge": the router's, never the upstream's (OpenAI refuses it): read,
+ * then cut out of the bytes the upstream gets.  NGX_DECLINED: not a
+ * boolean; NGX_ERROR: no memory.
+ */
+static ngx_int_t
+ngx_http_airouter_api_scan_hedge(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, const airouter_jscan_member_t *m)
+{
+    size_t   from, to;
+    u_char  *raw, *p;
+
+    if (m->value.kind == AIROUTER_JSON_BOOL) {
+        ctx->hedge_asked = (ctx->raw.data[m->start] == 't') ? 1 : 0;
+
+    } else if (m->value.kind != AIROUTER_JSON_NULL) {
+        return NGX_DECLINED;
+    }
+
+    airouter_jscan_cut(ctx->scan, m - ctx->scan->member, &from, &to);
+
+    raw = ngx_pnalloc(r->pool, ctx->raw.len - (to - from));
+    if (raw == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(raw, ctx->raw.data, from);
+    ngx_memcpy(p, ctx->raw.data + to, ctx->raw.len - to);
+
+    ctx->raw.data = raw;
+    ctx->raw.len -= to - from;
+
+    return NGX_OK;
+}
+
+
+/* The scan's counter: the tokenizer, or its estimate. */
+static size_t
+ngx_http_airouter_api_count_text(const void *data, const char *s, size_t len)
+{
+    return airouter_tokenizer_count(data, s, len);
 }
 
 

@@ -30,6 +30,9 @@ static ngx_int_t ngx_http_airouter_proxy_slices(ngx_http_request_t *r,
     off_t from, off_t to, ngx_chain_t ***last);
 static ngx_int_t ngx_http_airouter_proxy_anchor(ngx_http_request_t *r,
     ngx_chain_t *chain);
+static json_t *ngx_http_airouter_proxy_tree(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static void ngx_http_airouter_proxy_tree_free(void *data);
 static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
 
 
@@ -217,6 +220,10 @@ ngx_http_airouter_proxy_native(ngx_http_request_t *r,
         ctx->dialect = d;
     }
 
+    if (ngx_http_airouter_proxy_tree(r, ctx) == NULL) {
+        return NGX_ERROR;
+    }
+
     rc = ngx_http_airouter_dialect_body(r, ctx->dialect, upstream, ctx->body,
                                         &ctx->raw, body, &err);
 
@@ -311,7 +318,10 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
     json_t     *body, *so;
     ngx_buf_t  *bb;
 
-    body = p->ctx->body;
+    body = ngx_http_airouter_proxy_tree(r, p->ctx);
+    if (body == NULL) {
+        return NULL;
+    }
 
     if (json_object_set_new(body, "model",
                             json_stringn((char *) p->cand->model.data,
@@ -368,6 +378,43 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
     bb->last = bb->pos + blen;
 
     return bb;
+}
+
+
+/*
+ * The client's body as a jansson tree: the API's own, or, when the API
+ * read a plain request with one scan and no tree, made from its bytes
+ * (valid JSON, the scan said so) the first time a try needs one.
+ */
+static json_t *
+ngx_http_airouter_proxy_tree(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->body) {
+        return ctx->body;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_airouter_proxy_tree_free;
+    cln->data = NULL;
+
+    ctx->body = json_loadb((char *) ctx->raw.data, ctx->raw.len, 0, NULL);
+    cln->data = ctx->body;
+
+    return ctx->body;
+}
+
+
+static void
+ngx_http_airouter_proxy_tree_free(void *data)
+{
+    json_decref(data);
 }
 
 

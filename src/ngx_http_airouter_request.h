@@ -13,6 +13,7 @@
 
 #include "ngx_http_airouter_module.h"
 #include "airouter_controls.h"
+#include "airouter_jscan.h"
 #include "airouter_rank.h"
 
 
@@ -143,6 +144,10 @@ typedef struct {
 
     json_t                      *body;         /* the client's JSON body */
     ngx_str_t                    raw;          /* ... and its bytes */
+    /* a plain request's body as one scan read it (body stays NULL until
+     * a try needs the tree); its spans are the client's bytes, before
+     * "hedge" was cut out of raw.  NULL: the tree's path */
+    airouter_jscan_t            *scan;
     ngx_http_airouter_endpoint_e endpoint;
     ngx_str_t                    api_path;     /* "/v1/chat/completions" */
     ngx_str_t                    requested;    /* the client's "model" */
