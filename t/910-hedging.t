@@ -277,7 +277,8 @@ airouter_blocks(mock => mock(), config => api_config(),
 #       id=the mock's path; --- hedging: routing.hedging (default below);
 #       --- capabilities: given to every channel;
 #   --- tls_hosts: localhost 127.0.0.1   the channels on the TLS mock
-#       instead, each by that host name (in order);
+#       instead, each by that host name (in order), the mock's certificate
+#       (for localhost) trusted;
 #   --- key: tight daily_budget: 0.0003   a key of that name (and that one
 #       line of YAML) authenticates the block's request and the routed one.
 # The check above sends --- routed: the plain chat request with the block's
@@ -295,6 +296,10 @@ add_block_preprocessor(sub {
     my $yaml = yaml_channels("  hedging: "
         . ($block->hedging // "{enabled: true, after: 200ms}") . "\n",
         @channels);
+
+    $block->set_value("extra_http_config", "    airouter_ssl_trusted_certificate "
+                      . "\$TEST_NGINX_CERT_DIR/localhost.crt;\n")
+        if defined $block->tls_hosts && !defined $block->extra_http_config;
 
     for my $host (split ' ', $block->tls_hosts // '') {
         $yaml =~ s{http://127\.0\.0\.1:\$TEST_NGINX_RAND_PORT_1/}
@@ -582,8 +587,6 @@ X-Router-Cost: 0.00002500
 
 
 === TEST 17: HTTPS channels: the hedge makes its own verified TLS connection (SNI localhost) and wins
---- extra_http_config
-    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- channels: slowpoke=slow quick=fast
 --- tls_hosts: localhost localhost
 --- routed
@@ -638,8 +641,6 @@ X-Router-Hedge: won-by=quick
 
 
 === TEST 20: a hedge whose certificate does not name its host (https://127.0.0.1, a certificate for localhost) fails its TLS check before it sends anything: the first try answers
---- extra_http_config
-    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
 --- channels: slowpoke=slow quick=fast
 --- tls_hosts: localhost 127.0.0.1
 --- routed
