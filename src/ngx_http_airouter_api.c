@@ -988,16 +988,13 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     double                          rate, worst, cost, prompt;
     const char                     *currency;
     ngx_int_t                       rc;
-    airouter_live_t                 live;
-    ngx_http_airouter_live_view_t   view;
     airouter_config_t              *acf;
     airouter_route_req_t            req;
-    ngx_http_airouter_stats_filter_t  filter;
-    ngx_http_airouter_balance_filter_t  bfilter;
     airouter_candidate_t            cand[NGX_HTTP_AIROUTER_CANDIDATES];
     airouter_route_result_t         res;
     const airouter_catalog_t       *cat;
     ngx_http_airouter_candidate_t  *c;
+    ngx_http_airouter_route_live_t  rl;
     const airouter_catalog_model_t *m;
 
     if (ngx_http_airouter_route_strategy(r, ctx) != NGX_OK) {
@@ -1011,25 +1008,12 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     }
 
     acf = ctx->amcf->config;
-    cat = ngx_http_airouter_catalog_current(ctx->amcf);
-    ngx_http_airouter_live_bind(ctx->amcf,
-                                ngx_http_airouter_live_scope(ctx->endpoint),
-                                &view, &live);
 
-    /* channels whose daily_limit is used up, or that an admin switched off */
-    if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)
-        != NGX_OK)
-    {
+    if (ngx_http_airouter_route_live(r, ctx, &rl) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the paid models of channels whose balance is spent */
-    if (ngx_http_airouter_balance_bind(ctx->amcf, r->pool, cat, &live,
-                                       &bfilter)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    cat = rl.cat;
 
     /*
      * Only what the attempts need is ranked: max_retry_attempts, and two
@@ -1046,7 +1030,7 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
     req.memo = ngx_http_airouter_catalog_memo(ctx->amcf);
     req.generation = ngx_http_airouter_catalog_generation(ctx->amcf);
 
-    airouter_route_controls(cat, acf, &req, &live, &res);
+    airouter_route_controls(cat, acf, &req, &rl.live, &res);
 
     if (res.status != AIROUTER_ROUTE_OK) {
         return ngx_http_airouter_route_error(r, ctx, &res);

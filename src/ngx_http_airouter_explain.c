@@ -37,37 +37,23 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
 {
     size_t                    i, matched;
     json_t                   *body, *cands, *removed, *filtered, *entry;
-    airouter_live_t           live;
-    ngx_http_airouter_live_view_t  view;
     airouter_config_t        *acf;
     const char               *reason;
-    ngx_http_airouter_stats_filter_t    filter;
-    ngx_http_airouter_balance_filter_t  bfilter;
     airouter_route_result_t   res;
     const airouter_catalog_t *cat;
+    ngx_http_airouter_route_live_t  rl;
 
     acf = ctx->amcf->config;
-    cat = ngx_http_airouter_catalog_current(ctx->amcf);
-    ngx_http_airouter_live_bind(ctx->amcf,
-                                ngx_http_airouter_live_scope(ctx->endpoint),
-                                &view, &live);
 
     /*
      * channels an admin switched off or whose daily limit is used up, and
      * a spent channel's paid models leave, as they do for a request
      */
-    if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &live, &filter)
-        != NGX_OK)
-    {
+    if (ngx_http_airouter_route_live(r, ctx, &rl) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_airouter_balance_bind(ctx->amcf, r->pool, cat, &live,
-                                       &bfilter)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    cat = rl.cat;
 
     ngx_memzero(&res, sizeof(airouter_route_result_t));
 
@@ -84,7 +70,7 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
 
     req->explain = 1;
 
-    airouter_route_controls(cat, acf, req, &live, &res);
+    airouter_route_controls(cat, acf, req, &rl.live, &res);
 
     /*
      * What the caller's key may not use does not exist for it (see

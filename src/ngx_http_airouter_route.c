@@ -1,12 +1,15 @@
 /*
  * Routing helpers that the API (ngx_http_airouter_api.c) and explain
  * (ngx_http_airouter_explain.c) share: the strategy a request routes by,
- * and the OpenAI-style answer when routing finds no candidate.  Called by
- * both; calls only the admin switches (the strategy every worker uses),
+ * what it is ranked against (catalogue, live state, the stats' and
+ * balances' filters), and the OpenAI-style answer when routing finds no
+ * candidate.  Called by both; calls the admin switches (the strategy every
+ * worker uses), the catalogue, live state, the stats' and balances' binds,
  * the header lookup and the response helper.
  */
 
 #include "ngx_http_airouter_route.h"
+#include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_header.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_switch.h"
@@ -58,6 +61,30 @@ ngx_http_airouter_route_strategy(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_airouter_route_live(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_route_live_t *rl)
+{
+    rl->cat = ngx_http_airouter_catalog_current(ctx->amcf);
+
+    ngx_http_airouter_live_bind(ctx->amcf,
+                                ngx_http_airouter_live_scope(ctx->endpoint),
+                                &rl->view, &rl->live);
+
+    /* channels whose daily_limit is used up, or that an admin switched off */
+    if (ngx_http_airouter_stats_bind(ctx->amcf, r->pool, &rl->live,
+                                     &rl->filter)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the paid models of channels whose balance is spent */
+    return ngx_http_airouter_balance_bind(ctx->amcf, r->pool, rl->cat,
+                                          &rl->live, &rl->bfilter);
 }
 
 
