@@ -32,7 +32,7 @@ typedef char airouter_catalog_check_header[
 typedef char airouter_catalog_check_channel[
     sizeof(airouter_catalog_channel_t) == 32 ? 1 : -1];
 typedef char airouter_catalog_check_model[
-    sizeof(airouter_catalog_model_t) == 152 ? 1 : -1];
+    sizeof(airouter_catalog_model_t) == 184 ? 1 : -1];
 typedef char airouter_catalog_check_tag[
     sizeof(airouter_catalog_tag_t) == 16 ? 1 : -1];
 typedef char airouter_catalog_check_slot[
@@ -57,6 +57,10 @@ typedef struct {
 } airouter_catalog_map_t;
 
 
+/* A price that may be unknown (-1), counted as 0 then. */
+#define AIROUTER_CATALOG_KNOWN(d)  ((d) > 0 ? (d) : 0)
+
+
 /* What the builder knows about one (channel, id). */
 typedef struct {
     char                     *id;
@@ -68,6 +72,7 @@ typedef struct {
     double                    price_completion;
     double                    price_cache_read;     /* -1: unknown */
     double                    price_cache_write;
+    airouter_unit_price_t     unit;                 /* each -1: unknown */
     char                     *currency;
     uint64_t                  context;
     uint64_t                  max_output;
@@ -171,6 +176,8 @@ static int airouter_catalog_lc(int c);
 static int airouter_catalog_streq(const char *a, size_t alen, const char *b,
     size_t blen, int icase);
 static int airouter_catalog_is(const char *s, const char *word);
+static void airouter_catalog_unit_merge(airouter_unit_price_t *to,
+    const airouter_unit_price_t *from);
 static int airouter_catalog_same_currency(const char *a, const char *b);
 static const char *airouter_catalog_currency_name(const char *c);
 
@@ -973,6 +980,7 @@ static int
 airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
     const airouter_model_info_t *info, uint32_t flags)
 {
+    int                          unit_known;
     size_t                       i, n, len;
     char                       **extra;
     airouter_catalog_bmodel_t   *m;
@@ -1017,6 +1025,7 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
         memset(m, 0, sizeof(airouter_catalog_bmodel_t));
         m->price_cache_read = -1;
         m->price_cache_write = -1;
+        airouter_unit_price_init(&m->unit);
 
         m->id = airouter_arena_strndup(b->arena, info->id, len);
         if (m->id == NULL) {
@@ -1041,8 +1050,13 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
     m->flags |= flags;
     m->keys |= info->keys;
 
+    /* every price of an entry is in one currency: the first stated */
+    unit_known = airouter_unit_price_known(&m->unit);
+
     if (!m->has_price && info->has_price && info->price_prompt >= 0
-        && info->price_completion >= 0)
+        && info->price_completion >= 0
+        && (!unit_known
+            || airouter_catalog_same_currency(m->currency, info->currency)))
     {
         m->has_price = 1;
         m->price_prompt = info->price_prompt;
@@ -1075,6 +1089,22 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
         {
             m->price_cache_write = info->price_cache_write;
         }
+    }
+
+    if (info->has_units && airouter_unit_price_known(&info->units)
+        && ((!m->has_price && !unit_known)
+            || airouter_catalog_same_currency(m->currency, info->currency)))
+    {
+        if (!m->has_price && !unit_known
+            && info->currency != NULL && info->currency[0] != '\0')
+        {
+            m->currency = airouter_arena_strdup(b->arena, info->currency);
+            if (m->currency == NULL) {
+                goto nomem;
+            }
+        }
+
+        airouter_catalog_unit_merge(&m->unit, &info->units);
     }
 
     if (m->context == 0) {
@@ -1200,7 +1230,8 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     variant = airouter_tags_variant(m->id, m->id_len);
 
     free_ = (m->has_price && m->price_prompt == 0
-             && m->price_completion == 0)
+             && m->price_completion == 0
+             && !airouter_unit_price_positive(&m->unit))
             || airouter_tags_eq(variant.data, variant.len, "free", 4)
             || m->free
             || airouter_catalog_channel_declares(ch, "free");
@@ -1211,22 +1242,25 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
                             | AIROUTER_MODEL_DISCOVERED))
                | (free_ ? AIROUTER_MODEL_FREE : 0)
                | (local ? AIROUTER_MODEL_LOCAL : 0)
-               | (m->has_price ? AIROUTER_MODEL_PRICED : 0);
+               | (m->has_price ? AIROUTER_MODEL_PRICED : 0)
+               | (airouter_unit_price_known(&m->unit)
+                  ? AIROUTER_MODEL_UNIT_PRICED : 0);
+
+    rate = 1.0;
+
+    if (m->currency != NULL
+        && (airouter_catalog_is(m->currency, "CNY")
+            || airouter_catalog_is(m->currency, "RMB")))
+    {
+        rate = cf->cost.cny_to_usd > 0 ? cf->cost.cny_to_usd
+                                       : AIROUTER_CATALOG_CNY_USD;
+    }
+
+    r->price_unit = m->unit;
 
     if (m->has_price) {
         r->price_prompt = m->price_prompt;
         r->price_completion = m->price_completion;
-
-        rate = 1.0;
-
-        if (m->currency != NULL
-            && (airouter_catalog_is(m->currency, "CNY")
-                || airouter_catalog_is(m->currency, "RMB")))
-        {
-            rate = cf->cost.cny_to_usd > 0 ? cf->cost.cny_to_usd
-                                           : AIROUTER_CATALOG_CNY_USD;
-        }
-
         r->price_usd = (m->price_prompt + m->price_completion) * rate;
         r->price_cache_read = m->price_cache_read;
         r->price_cache_write = m->price_cache_write;
@@ -1237,6 +1271,16 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
         r->price_usd = free_ ? 0 : -1;
         r->price_cache_read = -1;
         r->price_cache_write = -1;
+
+        /* a voice or an image model priced per unit: ranked by those,
+         * which only models of its own kind compete with */
+        if (!free_ && airouter_unit_price_known(&m->unit)) {
+            r->price_usd = (AIROUTER_CATALOG_KNOWN(m->unit.request)
+                            + AIROUTER_CATALOG_KNOWN(m->unit.image)
+                            + AIROUTER_CATALOG_KNOWN(m->unit.second)
+                            + AIROUTER_CATALOG_KNOWN(m->unit.character))
+                           * rate;
+        }
     }
 
     /* capabilities: what a source stated, the name for the rest */
@@ -1979,6 +2023,13 @@ airouter_catalog_info_price(airouter_model_info_t *info, double prompt,
             return;
         }
 
+        /* unit prices came first: their currency is the entry's */
+        if (info->has_units
+            && !airouter_catalog_same_currency(info->currency, currency))
+        {
+            return;
+        }
+
         info->has_price = 1;
         info->price_prompt = prompt;
         info->price_completion = completion;
@@ -2001,6 +2052,53 @@ airouter_catalog_info_price(airouter_model_info_t *info, double prompt,
 
 
 void
+airouter_catalog_info_units(airouter_model_info_t *info,
+    const airouter_unit_price_t *units, const char *currency)
+{
+    if (!airouter_unit_price_known(units)) {
+        return;
+    }
+
+    if (!info->has_price && !info->has_units) {
+        info->currency = currency;
+
+    } else if (!airouter_catalog_same_currency(info->currency, currency)) {
+        return;
+    }
+
+    if (!info->has_units) {
+        info->has_units = 1;
+        airouter_unit_price_init(&info->units);
+    }
+
+    airouter_catalog_unit_merge(&info->units, units);
+}
+
+
+/* Each unit price to lacks, from from. */
+static void
+airouter_catalog_unit_merge(airouter_unit_price_t *to,
+    const airouter_unit_price_t *from)
+{
+    if (to->request < 0 && from->request >= 0) {
+        to->request = from->request;
+    }
+
+    if (to->image < 0 && from->image >= 0) {
+        to->image = from->image;
+    }
+
+    if (to->second < 0 && from->second >= 0) {
+        to->second = from->second;
+    }
+
+    if (to->character < 0 && from->character >= 0) {
+        to->character = from->character;
+    }
+}
+
+
+void
 airouter_catalog_channel_price(const airouter_channel_t *ch,
     airouter_model_info_t *info)
 {
@@ -2008,6 +2106,10 @@ airouter_catalog_channel_price(const airouter_channel_t *ch,
         airouter_catalog_info_price(info, ch->cost_input, ch->cost_output,
                                     ch->cost_cache_read,
                                     ch->cost_cache_write, ch->currency);
+    }
+
+    if (ch->has_unit_cost) {
+        airouter_catalog_info_units(info, &ch->cost_unit, ch->currency);
     }
 }
 

@@ -34,7 +34,7 @@
  *   char                         [strings_len] NUL-terminated strings
  *
  * Free and local, strictly: an entry is free when its known price is zero
- * (prompt and completion), its id has the ":free" variant, the source
+ * (prompt and completion, and no unit price above zero), its id has the ":free" variant, the source
  * says so, or its channel is declared free (channel or provider "free",
  * or a channel tag "free").  It is local when its channel is declared
  * local (channel or provider "local", or a channel tag "local").  The tags
@@ -53,12 +53,14 @@
 #include <stdint.h>
 
 #include "airouter_config.h"
+#include "airouter_pricing.h"
 #include "airouter_tags.h"
 
 
 #define AIROUTER_CATALOG_MAGIC     0x43524941u     /* "AIRC" little-endian */
-#define AIROUTER_CATALOG_VERSION   4u     /* 3: kinds speech, transcription,
-                                             moderation; 4: params */
+#define AIROUTER_CATALOG_VERSION   5u     /* 3: kinds speech, transcription,
+                                             moderation; 4: params;
+                                             5: unit prices */
 
 
 /* airouter_catalog_model_t.flags */
@@ -67,6 +69,7 @@
 #define AIROUTER_MODEL_PRICED      0x0004  /* price_* are known */
 #define AIROUTER_MODEL_CONFIGURED  0x0008  /* from configured_models */
 #define AIROUTER_MODEL_DISCOVERED  0x0010  /* from add_model by discovery */
+#define AIROUTER_MODEL_UNIT_PRICED 0x0020  /* a price_unit is known */
 
 /* airouter_catalog_channel_t.flags */
 #define AIROUTER_CHANNEL_ENABLED   0x0001
@@ -98,6 +101,9 @@ typedef struct {
                                                    cache, per token */
     int                       has_cache_write;
     double                    price_cache_write; /* one written to it */
+    int                       has_units;    /* units is filled */
+    airouter_unit_price_t     units;        /* per request, image, second,
+                                               character; -1: unknown */
     const char               *currency;     /* NULL: "USD"; of all the
                                                prices above */
     uint64_t                  context;      /* tokens, 0: unknown */
@@ -180,10 +186,14 @@ typedef struct {
     double                    price_prompt;     /* per token, currency */
     double                    price_completion;
     double                    price_usd;    /* prompt + completion in USD,
-                                               -1: unknown */
+                                               for a model priced per unit
+                                               alone its unit prices'
+                                               sum; -1: unknown */
     double                    price_cache_read;  /* per token, currency,
                                                     -1: unknown */
     double                    price_cache_write;
+    airouter_unit_price_t     price_unit;   /* per unit, currency, each
+                                               -1: unknown */
     uint64_t                  context;      /* tokens, 0: unknown */
     uint64_t                  max_output;   /* tokens, 0: unknown */
     double                    params_total; /* millions, 0: unknown */
@@ -244,7 +254,14 @@ void airouter_catalog_info_price(airouter_model_info_t *info, double prompt,
     double completion, double cache_read, double cache_write,
     const char *currency);
 
-/* The same with the channel's cost_per_token, when it has one. */
+/*
+ * Adds the unit prices one source states (-1: not stated) to info: each
+ * one info lacks, when info has no price yet or the currencies agree.
+ */
+void airouter_catalog_info_units(airouter_model_info_t *info,
+    const airouter_unit_price_t *units, const char *currency);
+
+/* The same with the channel's cost_per_token and cost_per_unit. */
 void airouter_catalog_channel_price(const airouter_channel_t *ch,
     airouter_model_info_t *info);
 

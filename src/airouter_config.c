@@ -94,6 +94,8 @@ static int airouter_config_balance_kind_field(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_cost(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_channel_unit_cost(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_interval(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_adapter_class(airouter_yaml_t *y,
@@ -289,6 +291,19 @@ static const airouter_yaml_field_t  airouter_config_cost_fields[] = {
     AIROUTER_YAML_LAST
 };
 
+/* the prices a channel charges per unit rather than per token */
+static const airouter_yaml_field_t  airouter_config_unit_cost_fields[] = {
+    AIROUTER_YAML_NUM("request", AIROUTER_YAML_DOUBLE, airouter_channel_t,
+                      cost_unit.request, 0, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_NUM("image", AIROUTER_YAML_DOUBLE, airouter_channel_t,
+                      cost_unit.image, 0, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_NUM("second", AIROUTER_YAML_DOUBLE, airouter_channel_t,
+                      cost_unit.second, 0, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_NUM("character", AIROUTER_YAML_DOUBLE, airouter_channel_t,
+                      cost_unit.character, 0, AIROUTER_YAML_NOMAX),
+    AIROUTER_YAML_LAST
+};
+
 static const airouter_yaml_field_t  airouter_config_alias_fields[] = {
     AIROUTER_YAML_VAL("alias", AIROUTER_YAML_STR, airouter_alias_t, alias),
     AIROUTER_YAML_VAL("target", AIROUTER_YAML_STR, airouter_alias_t, target),
@@ -339,6 +354,7 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
                       airouter_channel_t, configured_models),
     AIROUTER_YAML_FN("model_aliases", airouter_config_channel_aliases),
     AIROUTER_YAML_FN("cost_per_token", airouter_config_channel_cost),
+    AIROUTER_YAML_FN("cost_per_unit", airouter_config_channel_unit_cost),
     AIROUTER_YAML_VAL("currency", AIROUTER_YAML_STR, airouter_channel_t,
                       currency),
     AIROUTER_YAML_NUM("daily_limit", AIROUTER_YAML_LONG, airouter_channel_t,
@@ -1379,6 +1395,7 @@ airouter_config_channels(airouter_yaml_t *y, yaml_node_t *node,
         ch->weight = 100;
         ch->cost_cache_read = -1;
         ch->cost_cache_write = -1;
+        airouter_unit_price_init(&ch->cost_unit);
         ch->local = -1;         /* unset: decided from the URL later */
         ch->free = -1;
         ch->data_collection = -1;
@@ -1699,6 +1716,27 @@ airouter_config_channel_cost(airouter_yaml_t *y, yaml_node_t *node,
     if (node->type == YAML_MAPPING_NODE) {
         ch->has_cost = 1;
     }
+
+    return AIROUTER_YAML_OK;
+}
+
+
+static int
+airouter_config_channel_unit_cost(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_channel_t  *ch;
+
+    ch = obj;
+
+    if (airouter_yaml_walk(y, node, path, airouter_config_unit_cost_fields,
+                           ch)
+        != AIROUTER_YAML_OK)
+    {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    ch->has_unit_cost = airouter_unit_price_known(&ch->cost_unit);
 
     return AIROUTER_YAML_OK;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "airouter_pricing.h"
+
 
 #define AIROUTER_VERSION  "0.1.0"
 
@@ -160,6 +162,9 @@ typedef struct {
     double                    cost_output;
     double                    cost_cache_read;  /* -1: not said */
     double                    cost_cache_write;
+    int                       has_unit_cost;
+    airouter_unit_price_t     cost_unit;    /* cost_per_unit, in currency,
+                                               each -1: not said */
     char                     *currency;     /* "USD" unless said */
     long                      daily_limit;  /* requests per day, 0: none */
     long                      daily_token_limit;    /* tokens per day */

@@ -274,7 +274,7 @@ static void
 airouter_models_json_item(json_t *item, airouter_model_info_t *info)
 {
     size_t       i;
-    double       prompt, completion;
+    double       prompt, completion, request;
     json_t      *pricing, *arch, *in, *outm, *params, *caps, *top, *p;
     const char  *modality, *arrow, *family;
 
@@ -328,6 +328,20 @@ airouter_models_json_item(json_t *item, airouter_model_info_t *info)
                                                     "input_cache_write"),
                                     &info->price_cache_write)
                                 && info->price_cache_write >= 0;
+    }
+
+    /*
+     * OpenRouter's price per request (its "image" is an image in the
+     * prompt, not one generated: not read).
+     */
+    if (json_is_object(pricing)
+        && airouter_models_json_number(json_object_get(pricing, "request"),
+                                       &request)
+        && request >= 0)
+    {
+        info->has_units = 1;
+        airouter_unit_price_init(&info->units);
+        info->units.request = request;
     }
 
     arch = json_object_get(item, "architecture");

@@ -57,6 +57,8 @@ static int airouter_pricing_applies(const airouter_pricing_entry_t *e,
     const char *provider, const char *channel);
 static uint64_t airouter_pricing_tokens(json_t *v);
 static double airouter_pricing_number(json_t *v, double scale);
+static void airouter_pricing_litellm_units(json_t *v,
+    airouter_unit_price_t *u);
 
 
 airouter_pricing_t *
@@ -194,11 +196,15 @@ airouter_pricing_add_json(airouter_pricing_t *p, const char *json,
 }
 
 
-/* {"model": {"input_cost_per_token": ..., "output_cost_per_token": ...}} */
+/*
+ * {"model": {"input_cost_per_token": ..., "output_cost_per_token": ...}},
+ * or a model priced per unit only ("whisper-1": input_cost_per_second).
+ */
 static long
 airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
 {
     long                     n;
+    int                      tokens;
     json_t                  *v, *in, *out;
     const char              *name;
     airouter_price_t         price;
@@ -213,19 +219,23 @@ airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
             continue;
         }
 
+        memset(&price, 0, sizeof(price));
+        airouter_pricing_litellm_units(v, &price.unit);
+
         in = json_object_get(v, "input_cost_per_token");
         out = json_object_get(v, "output_cost_per_token");
 
-        if (!json_is_number(in) || !json_is_number(out)
-            || json_number_value(in) < 0 || json_number_value(out) < 0)
-        {
-            continue;           /* "sample_spec", image and audio models;
-                                   a negative price is no price */
+        /* a negative price is no price */
+        tokens = json_is_number(in) && json_is_number(out)
+                 && json_number_value(in) >= 0
+                 && json_number_value(out) >= 0;
+
+        if (!tokens && !airouter_unit_price_known(&price.unit)) {
+            continue;           /* "sample_spec", models priced otherwise */
         }
 
-        memset(&price, 0, sizeof(price));
-        price.prompt = json_number_value(in);
-        price.completion = json_number_value(out);
+        price.prompt = tokens ? json_number_value(in) : -1;
+        price.completion = tokens ? json_number_value(out) : -1;
         price.cache_read = airouter_pricing_number(json_object_get(v,
                                          "cache_read_input_token_cost"), 1);
         price.cache_write = airouter_pricing_number(json_object_get(v,
@@ -243,6 +253,27 @@ airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
     }
 
     return n;
+}
+
+
+/*
+ * LiteLLM's prices per unit.  output_cost_per_second is not a second of
+ * transcribed audio (it prices the audio a voice model speaks) and
+ * input_cost_per_pixel depends on the size asked: neither is read.
+ */
+static void
+airouter_pricing_litellm_units(json_t *v, airouter_unit_price_t *u)
+{
+    airouter_unit_price_init(u);
+
+    u->request = airouter_pricing_number(json_object_get(v,
+                                         "input_cost_per_request"), 1);
+    u->image = airouter_pricing_number(json_object_get(v,
+                                       "output_cost_per_image"), 1);
+    u->second = airouter_pricing_number(json_object_get(v,
+                                        "input_cost_per_second"), 1);
+    u->character = airouter_pricing_number(json_object_get(v,
+                                           "input_cost_per_character"), 1);
 }
 
 
@@ -324,6 +355,11 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
         price.context = airouter_pricing_tokens(json_object_get(v,
                                                     "context_length"));
 
+        /* OpenRouter's price per request: per request whatever the unit */
+        airouter_unit_price_init(&price.unit);
+        price.unit.request = airouter_pricing_number(json_object_get(pricing,
+                                                         "request"), 1);
+
         if (airouter_pricing_add(p, name, &price, &file) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
@@ -333,6 +369,32 @@ airouter_pricing_unified(airouter_pricing_t *p, json_t *root, char *err,
     }
 
     return n;
+}
+
+
+void
+airouter_unit_price_init(airouter_unit_price_t *u)
+{
+    u->request = -1;
+    u->image = -1;
+    u->second = -1;
+    u->character = -1;
+}
+
+
+int
+airouter_unit_price_known(const airouter_unit_price_t *u)
+{
+    return u->request >= 0 || u->image >= 0 || u->second >= 0
+           || u->character >= 0;
+}
+
+
+int
+airouter_unit_price_positive(const airouter_unit_price_t *u)
+{
+    return u->request > 0 || u->image > 0 || u->second > 0
+           || u->character > 0;
 }
 
 

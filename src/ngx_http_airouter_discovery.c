@@ -1685,6 +1685,8 @@ ngx_http_airouter_discovery_add_previous(airouter_catalog_builder_t *b,
         info.price_cache_read = m->price_cache_read;
         info.has_cache_write = m->price_cache_write >= 0;
         info.price_cache_write = m->price_cache_write;
+        info.has_units = (m->flags & AIROUTER_MODEL_UNIT_PRICED) ? 1 : 0;
+        info.units = m->price_unit;
         info.currency = airouter_catalog_model_currency(cat, m);
         info.context = m->context;
         info.max_output = m->max_output;

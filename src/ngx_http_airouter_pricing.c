@@ -94,6 +94,7 @@ ngx_http_airouter_pricing_price(ngx_http_airouter_main_conf_t *amcf,
     airouter_catalog_info_price(info, pr->prompt, pr->completion,
                                 pr->cache_read, pr->cache_write,
                                 pr->currency);
+    airouter_catalog_info_units(info, &pr->unit, pr->currency);
 
     if (info->context == 0) {
         info->context = pr->context;
@@ -121,7 +122,7 @@ ngx_http_airouter_pricing_config(ngx_http_airouter_main_conf_t *amcf,
     for (i = 0; i < amcf->config->nchannels; i++) {
         ch = &amcf->config->channels[i];
 
-        if (ch->has_cost) {
+        if (ch->has_cost && ch->has_unit_cost) {
             continue;                   /* the configuration's price wins */
         }
 
@@ -131,7 +132,14 @@ ngx_http_airouter_pricing_config(ngx_http_airouter_main_conf_t *amcf,
 
             ngx_http_airouter_pricing_price(amcf, i, &info);
 
-            if (info.has_price
+            if (ch->has_cost) {
+                /* the files add only the unit prices the channel lacks */
+                info.has_price = 0;
+                info.has_cache_read = 0;
+                info.has_cache_write = 0;
+            }
+
+            if ((info.has_price || info.has_units)
                 && airouter_catalog_builder_add_configured(b, i, &info) != 0)
             {
                 return NGX_ERROR;

@@ -812,6 +812,35 @@ test_fixtures(void)
         airouter_models_json_free(info);
     }
 
+    /* OpenRouter's price per request (alone too); its "image" (an image
+     * in the prompt) is not a price per generated image */
+    {
+        static const char  req[] =
+            "{\"data\":[{\"id\":\"perplexity/sonar\","
+            "\"pricing\":{\"prompt\":\"0.000001\","
+            "\"completion\":\"0.000001\",\"request\":\"0.005\","
+            "\"image\":\"0.0048\"}},"
+            "{\"id\":\"x/req-only\",\"pricing\":{\"request\":0.02}},"
+            "{\"id\":\"x/neg\",\"pricing\":{\"prompt\":\"0\","
+            "\"completion\":\"0\",\"request\":\"-1\"}}]}";
+
+        UNIT_CHECK(airouter_models_json_parse(req, sizeof(req) - 1,
+                                              &info, &n, err, sizeof(err))
+                   == 0 && n == 3, "request prices parse: %s", err);
+        if (n == 3) {
+            UNIT_CHECK(info[0].has_price && info[0].has_units
+                       && info[0].units.request > 0.0049
+                       && info[0].units.request < 0.0051
+                       && info[0].units.image == -1, "sonar per request");
+            UNIT_CHECK(!info[1].has_price && info[1].has_units
+                       && info[1].units.request > 0.019, "request alone");
+            UNIT_CHECK(info[2].has_price && !info[2].has_units,
+                       "a negative request price is none");
+        }
+
+        airouter_models_json_free(info);
+    }
+
     blob = airouter_catalog_builder_finish(b, &len);
     airouter_catalog_builder_destroy(b);
     cat = airouter_catalog_open(blob, len);

@@ -54,6 +54,7 @@ static void test_aliases(void);
 static void test_strategies(void);
 static void test_auth(void);
 static void test_cache_prices(void);
+static void test_unit_prices(void);
 static void test_control_chars(void);
 static void test_hedging(void);
 static void test_supported_parameters(void);
@@ -83,6 +84,7 @@ main(int argc, char **argv)
     test_strategies();
     test_auth();
     test_cache_prices();
+    test_unit_prices();
     test_control_chars();
     test_hedging();
     test_supported_parameters();
@@ -1052,6 +1054,131 @@ test_cache_prices(void)
         default:
             UNIT_CHECK(m->price_cache_read == -1
                        && m->price_cache_write == -1, "unpriced record");
+        }
+    }
+
+    airouter_catalog_blob_free(blob);
+    airouter_catalog_builder_destroy(b);
+    airouter_config_free(cf);
+}
+
+
+/*
+ * cost_per_unit reaches the catalogue record in the channel's currency: a
+ * model priced per image alone is priced and not free; a price file's
+ * unit prices fill only what the channel left unsaid, in its currency;
+ * a negative or non-number price fails with its position.
+ */
+static void
+test_unit_prices(void)
+{
+    void                            *blob;
+    size_t                           len;
+    uint32_t                         i;
+    airouter_diag_t                  diag;
+    airouter_config_t               *cf;
+    airouter_unit_price_t            u;
+    airouter_model_info_t            info;
+    const airouter_channel_t        *ch;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_model_t  *m;
+    airouter_catalog_builder_t      *b;
+
+    memset(&diag, 0, sizeof(diag));
+
+    test_fails(DATA "bad_unit_price.yaml",
+               DATA "bad_unit_price.yaml:7:14: \"channels[0].cost_per_unit."
+               "image\" must be");
+    test_fails(DATA "bad_unit_price_type.yaml",
+               DATA "bad_unit_price_type.yaml:6:15: \"channels[0]."
+               "cost_per_unit.second\" must be");
+
+    cf = test_load(DATA "unit_prices.yaml", &diag);
+    if (cf == NULL) {
+        return;
+    }
+
+    ch = airouter_config_channel(cf, "images");
+    UNIT_CHECK(ch && ch->has_unit_cost && !ch->has_cost
+               && test_near(ch->cost_unit.image, 0.04)
+               && ch->cost_unit.request == -1 && ch->cost_unit.second == -1
+               && ch->cost_unit.character == -1, "images: per image");
+    ch = airouter_config_channel(cf, "plain");
+    UNIT_CHECK(ch && !ch->has_unit_cost && ch->cost_unit.image == -1,
+               "plain: not said");
+
+    b = airouter_catalog_builder_create(cf);
+    UNIT_CHECK(b && airouter_catalog_builder_add_config(b) == 0, "config");
+
+    /* a USD price file's per-second price: voices is in CNY, ignored */
+    memset(&info, 0, sizeof(info));
+    info.id = "whisper-1";
+    airouter_unit_price_init(&u);
+    u.second = 0.0001;
+    u.request = 0.5;
+    airouter_catalog_info_units(&info, &u, "USD");
+    UNIT_CHECK(info.has_units && test_near(info.units.second, 0.0001),
+               "info filled");
+    airouter_catalog_builder_add_configured(b, 1, &info);
+
+    /* a CNY one fills the request price the channel left unsaid, and not
+     * the second price it said */
+    memset(&info, 0, sizeof(info));
+    info.id = "whisper-1";
+    u.request = 0.01;
+    u.second = 9;
+    airouter_catalog_info_units(&info, &u, "CNY");
+    airouter_catalog_builder_add_configured(b, 1, &info);
+
+    /* units first: a token price in another currency is not taken */
+    airouter_catalog_info_price(&info, 1, 1, -1, -1, "USD");
+    UNIT_CHECK(!info.has_price, "token price in another currency");
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    cat = blob ? airouter_catalog_open(blob, len) : NULL;
+    UNIT_CHECK(cat != NULL, "catalogue");
+
+    for (i = 0; cat && i < cat->nmodels; i++) {
+        m = airouter_catalog_model(cat, i);
+
+        switch (m->channel) {
+        case 0:
+            /* priced per image alone: priced, not free, ranked by it */
+            UNIT_CHECK((m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                       && !(m->flags & AIROUTER_MODEL_PRICED)
+                       && !(m->flags & AIROUTER_MODEL_FREE)
+                       && test_near(m->price_unit.image, 0.04)
+                       && m->price_unit.request == -1
+                       && test_near(m->price_usd, 0.04),
+                       "dall-e-3 record %x %g %g", m->flags,
+                       m->price_unit.image, m->price_usd);
+            break;
+        case 1:
+            UNIT_CHECK(test_near(m->price_unit.character, 0.0001)
+                       && strcmp(airouter_catalog_model_currency(cat, m),
+                                 "CNY") == 0
+                       && !(m->flags & AIROUTER_MODEL_FREE),
+                       "voices record");
+            if (strcmp(airouter_catalog_model_id(cat, m), "whisper-1")
+                == 0)
+            {
+                UNIT_CHECK(test_near(m->price_unit.second, 0.0007)
+                           && test_near(m->price_unit.request, 0.01),
+                           "whisper-1 %g %g", m->price_unit.second,
+                           m->price_unit.request);
+            }
+            break;
+        case 2:
+            /* per request beside token prices */
+            UNIT_CHECK((m->flags & AIROUTER_MODEL_PRICED)
+                       && (m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                       && test_near(m->price_unit.request, 0.005)
+                       && test_near(m->price_usd, 2e-6),
+                       "sonar record");
+            break;
+        default:
+            UNIT_CHECK(!(m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                       && m->price_unit.image == -1, "unpriced record");
         }
     }
 

@@ -262,6 +262,97 @@ test_unified_cache(void)
 }
 
 
+/*
+ * Prices per unit: LiteLLM's per-request, per-image, per-second and
+ * per-character prices (an entry with unit prices alone is read, its
+ * token prices unknown); the unified file's "request" (never scaled) and
+ * not its "image" (OpenRouter's price of an image in the prompt).
+ */
+static void
+test_units(void)
+{
+    long                     n;
+    char                     err[256];
+    const char              *j;
+    airouter_pricing_t      *p;
+    const airouter_price_t  *pr;
+
+    p = airouter_pricing_create();
+    n = airouter_pricing_add_file(p, fx("litellm-model-prices.json"), err,
+                                  sizeof(err));
+    UNIT_CHECK(n > 150, "read %ld", n);
+
+    /* per second alone: read, token prices unknown */
+    pr = airouter_pricing_find(p, "gpt-realtime-whisper", NULL, NULL);
+    UNIT_CHECK(pr != NULL && near(pr->unit.second, 0.0002833333333333333)
+               && pr->prompt == -1 && pr->completion == -1
+               && pr->unit.image == -1 && pr->unit.request == -1,
+               "whisper per second");
+
+    /* per image beside zero token prices */
+    pr = airouter_pricing_find(p, "gemini-2.0-flash-exp-image-generation",
+                               NULL, NULL);
+    UNIT_CHECK(pr != NULL && near(pr->unit.image, 0.039)
+               && pr->prompt == 0 && pr->unit.second == -1,
+               "image model per image");
+
+    /* a voice's output_cost_per_second is not a transcribed second */
+    pr = airouter_pricing_find(p, "gpt-4o-mini-tts", NULL, NULL);
+    UNIT_CHECK(pr != NULL && pr->unit.second == -1
+               && near(pr->prompt, 2.5e-6), "tts: no per-second price");
+
+    /* a per-character price of zero is a known price */
+    pr = airouter_pricing_find(p, "gemini-flash-experimental", NULL, NULL);
+    UNIT_CHECK(pr != NULL && pr->unit.character == 0,
+               "per character zero");
+
+    /* a model without unit prices */
+    pr = airouter_pricing_find(p, "claude-3-haiku-20240307", NULL, NULL);
+    UNIT_CHECK(pr != NULL && !airouter_unit_price_known(&pr->unit),
+               "no unit prices");
+
+    airouter_pricing_free(p);
+
+    p = airouter_pricing_create();
+    j = "{\"tts-x\": {\"input_cost_per_character\": 1.5e-5},"
+        " \"search-x\": {\"input_cost_per_token\": 1e-6,"
+        " \"output_cost_per_token\": 1e-6, \"input_cost_per_request\": 0.005},"
+        " \"neg-x\": {\"output_cost_per_image\": -1},"
+        " \"str-x\": {\"output_cost_per_image\": \"0.04\"}}";
+    n = airouter_pricing_add_json(p, j, strlen(j), err, sizeof(err));
+    UNIT_CHECK(n == 2, "read %ld: negative and string prices are none", n);
+    pr = airouter_pricing_find(p, "tts-x", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->unit.character, 1.5e-5)
+               && airouter_unit_price_positive(&pr->unit), "tts-x");
+    pr = airouter_pricing_find(p, "search-x", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->unit.request, 0.005) && near(pr->prompt, 1e-6),
+               "search-x");
+    UNIT_CHECK(airouter_pricing_find(p, "neg-x", NULL, NULL) == NULL
+               && airouter_pricing_find(p, "str-x", NULL, NULL) == NULL,
+               "no price, no entry");
+    airouter_pricing_free(p);
+
+    /* the unified files: "request" per request, "image" not read */
+    p = airouter_pricing_create();
+    n = airouter_pricing_add_file(p, fx("seed/openrouter_unified.json"), err,
+                                  sizeof(err));
+    UNIT_CHECK(n > 300, "openrouter: %ld", n);
+
+    pr = airouter_pricing_find(p, "perplexity/sonar", "openrouter", NULL);
+    UNIT_CHECK(pr != NULL && near(pr->unit.request, 0.005)
+               && near(pr->prompt, 1e-6) && pr->unit.image == -1,
+               "sonar per request %g", pr ? pr->unit.request : 0);
+
+    pr = airouter_pricing_find(p, "anthropic/claude-3-opus", "openrouter",
+                               NULL);
+    UNIT_CHECK(pr != NULL && pr->unit.request == 0 && pr->unit.image == -1
+               && !airouter_unit_price_positive(&pr->unit),
+               "claude-3-opus: image in the prompt not read");
+
+    airouter_pricing_free(p);
+}
+
+
 int
 main(void)
 {
@@ -269,6 +360,7 @@ main(void)
     test_unified();
     test_precedence_and_errors();
     test_unified_cache();
+    test_units();
 
     UNIT_DONE("test_pricing");
 }
