@@ -23,6 +23,10 @@ typedef struct {
 } airouter_usage_details_t;
 
 
+/* A duration worth pricing: not negative, not absurd (a year), finite. */
+#define AIROUTER_USAGE_SECONDS_OK(s)  ((s) >= 0 && (s) < 31536000.0)
+
+
 typedef struct {
     long                      prompt;
     long                      input;
@@ -32,6 +36,7 @@ typedef struct {
     long                      hit;      /* DeepSeek's cache hits */
     airouter_usage_details_t  details[2];   /* prompt_, input_tokens_details */
     double                    cost;
+    double                    seconds;
 } airouter_usage_raw_t;
 
 
@@ -60,6 +65,7 @@ airouter_usage_init(airouter_usage_t *u)
     u->cached_tokens = -1;
     u->cache_write_tokens = -1;
     u->cost = -1;
+    u->seconds = -1;
 }
 
 
@@ -287,6 +293,9 @@ airouter_usage_from_object(json_t *usage, airouter_usage_t *u)
     v = json_object_get(usage, "cost");
     raw.cost = json_is_number(v) ? json_number_value(v) : -1;
 
+    v = json_object_get(usage, "seconds");
+    raw.seconds = json_is_number(v) ? json_number_value(v) : -1;
+
     airouter_usage_settle(&raw, u);
 
     return 1;
@@ -307,6 +316,7 @@ airouter_usage_raw_init(airouter_usage_raw_t *raw)
     raw->details[0].written = -1;
     raw->details[1] = raw->details[0];
     raw->cost = -1;
+    raw->seconds = -1;
 }
 
 
@@ -337,6 +347,7 @@ airouter_usage_settle(const airouter_usage_raw_t *raw, airouter_usage_t *u)
 
     /* OpenRouter says what it charged, in USD */
     u->cost = raw->cost >= 0 ? raw->cost : -1;
+    u->seconds = AIROUTER_USAGE_SECONDS_OK(raw->seconds) ? raw->seconds : -1;
 }
 
 
@@ -391,6 +402,9 @@ airouter_usage_scan(const char *p, size_t n, airouter_usage_raw_t *raw,
 
         } else if (airouter_json_key_is(p, &m, "cost")) {
             raw->cost = airouter_usage_real(p + m.start, len);
+
+        } else if (airouter_json_key_is(p, &m, "seconds")) {
+            raw->seconds = airouter_usage_real(p + m.start, len);
 
         } else if (airouter_json_key_is(p, &m, "prompt_tokens_details")
                    || airouter_json_key_is(p, &m, "input_tokens_details"))
@@ -464,6 +478,41 @@ airouter_usage_real(const char *p, size_t n)
     v = strtod(buf, &end);
 
     return *end == '\0' ? v : -1;
+}
+
+
+void
+airouter_answer_units(const char *p, size_t n, long *items, double *seconds)
+{
+    long                  count;
+    airouter_json_iter_t  it;
+    airouter_json_span_t  span;
+
+    *items = -1;
+    *seconds = -1;
+
+    if (airouter_json_member(p, n, "data", &span) == 1
+        && airouter_json_array_init(&it, p + span.start,
+                                    span.end - span.start) == 0)
+    {
+        count = 0;
+
+        while (airouter_json_array_next(&it, &span) == 1) {
+            count++;
+        }
+
+        if (it.done) {
+            *items = count;
+        }
+    }
+
+    if (airouter_json_member(p, n, "duration", &span) == 1) {
+        *seconds = airouter_usage_real(p + span.start, span.end - span.start);
+
+        if (!AIROUTER_USAGE_SECONDS_OK(*seconds)) {
+            *seconds = -1;
+        }
+    }
 }
 
 

@@ -31,6 +31,10 @@ typedef struct {
                                                        written to it */
     double                    cost;     /* usage.cost (OpenRouter), USD;
                                            < 0: absent */
+    double                    seconds;  /* usage.seconds: the audio a
+                                           transcription heard (OpenAI's
+                                           {"type": "duration"}); < 0:
+                                           absent */
 } airouter_usage_t;
 
 
@@ -115,6 +119,17 @@ int airouter_answer_text(const char *p, size_t n, airouter_text_pt text,
     void *data);
 
 void airouter_usage_init(airouter_usage_t *u);
+
+/*
+ * The units a whole non-stream answer counts, for prices per unit: the
+ * elements of its top-level "data" array (the images an images answer
+ * holds) into *items, and its top-level "duration" (seconds of audio, a
+ * transcription's verbose_json) into *seconds; -1 each when absent or not
+ * readable.  The text must be one JSON object (jansson accepted it, or
+ * airouter_usage_from_answer() did not return -1).
+ */
+void airouter_answer_units(const char *p, size_t n, long *items,
+    double *seconds);
 
 
 /*

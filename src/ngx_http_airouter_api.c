@@ -29,6 +29,7 @@
 #include "airouter_tokenizer.h"
 #include "airouter_params_json.h"
 #include "airouter_jscan.h"
+#include "airouter_json_scan.h"
 
 
 #define NGX_HTTP_AIROUTER_BODY_MAX        (64 * 1024 * 1024)
@@ -83,6 +84,15 @@ static ngx_int_t ngx_http_airouter_api_has_image(json_t *content);
 static double ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req, const airouter_catalog_model_t *m,
     ngx_http_airouter_candidate_t *c);
+static double ngx_http_airouter_api_worst_tokens(
+    ngx_http_airouter_ctx_t *ctx, airouter_route_req_t *req,
+    const airouter_catalog_model_t *m, ngx_http_airouter_candidate_t *c);
+static void ngx_http_airouter_api_unit_prices(
+    const airouter_catalog_model_t *m, double rate,
+    ngx_http_airouter_candidate_t *c);
+static void ngx_http_airouter_api_units(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
+static ngx_uint_t ngx_http_airouter_api_characters(json_t *v);
 
 
 /*
@@ -255,6 +265,7 @@ ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
     ctx->cached_tokens = -1;
     ctx->completion_tokens = -1;
     ctx->cost = -1;
+    ctx->units_seconds = -1;
     ctx->dialect = d;
 
     ngx_http_set_ctx(r, ctx, ngx_http_airouter_module);
@@ -884,6 +895,8 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
 
     req->endpoint = ngx_http_airouter_endpoint_rank(ctx->endpoint);
 
+    ngx_http_airouter_api_units(r, ctx);
+
     if (ctx->scan) {
         /* the scan counted the texts that size this endpoint's prompt */
         for (i = 0; i < ctx->scan->nmembers; i++) {
@@ -927,6 +940,74 @@ ngx_http_airouter_api_needs(ngx_http_request_t *r,
 }
 
 
+/*
+ * The units a price per unit counts, from the scan or the tree: the
+ * images asked ("n", default 1), the characters (not bytes) of a speech
+ * input.
+ */
+static void
+ngx_http_airouter_api_units(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    long                            len;
+    u_char                         *p, *text;
+    int64_t                         n;
+    ngx_uint_t                      i, chars;
+    airouter_json_value_t           v;
+    const airouter_jscan_member_t  *m;
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_IMAGES) {
+        ngx_http_airouter_api_member(ctx, "n", &v, &n);
+        ctx->units_images = (v.kind == AIROUTER_JSON_INT && n > 0
+                             && n <= 1000000) ? (ngx_uint_t) n : 1;
+        return;
+    }
+
+    if (ctx->endpoint != NGX_HTTP_AIROUTER_EP_SPEECH) {
+        return;
+    }
+
+    if (ctx->scan == NULL) {
+        ctx->units_characters = ngx_http_airouter_api_characters(
+                                    json_object_get(ctx->body, "input"));
+        return;
+    }
+
+    m = airouter_jscan_get(ctx->scan, "input");
+    if (m == NULL || m->value.kind != AIROUTER_JSON_STRING) {
+        return;
+    }
+
+    p = ctx->raw.data + m->start;
+    len = (long) (m->end - m->start);
+
+    if (m->escaped) {
+        text = ngx_pnalloc(r->pool, len);
+        if (text == NULL) {
+            return;
+        }
+
+        len = airouter_json_unescape((char *) p, len, (char *) text);
+        if (len < 0) {
+            return;
+        }
+
+    } else {
+        text = p + 1;           /* the quotes out */
+        len -= 2;
+    }
+
+    chars = 0;
+
+    for (i = 0; i < (ngx_uint_t) len; i++) {
+        /* every byte but a continuation byte starts a character */
+        chars += (text[i] & 0xc0) != 0x80;
+    }
+
+    ctx->units_characters = chars;
+}
+
+
 /* The prompt's size and its images, from the tree. */
 static void
 ngx_http_airouter_api_estimates(ngx_http_airouter_ctx_t *ctx,
@@ -940,14 +1021,14 @@ ngx_http_airouter_api_estimates(ngx_http_airouter_ctx_t *ctx,
     tk = ctx->amcf->tokenizer;
 
     switch (ctx->endpoint) {
-    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
     case NGX_HTTP_AIROUTER_EP_IMAGES:
+    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
         req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
                                  json_object_get(body, "prompt"));
         break;
 
-    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
     case NGX_HTTP_AIROUTER_EP_SPEECH:
+    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
     case NGX_HTTP_AIROUTER_EP_MODERATIONS:
         req->prompt_tokens = ngx_http_airouter_api_estimate(tk,
                                  json_object_get(body, "input"));
@@ -1073,6 +1154,8 @@ ngx_http_airouter_api_route(ngx_http_request_t *r,
         c->price_cache_write = -1;
         c->keys = m->keys;
 
+        ngx_http_airouter_api_unit_prices(m, rate, c);
+
         if (m->flags & AIROUTER_MODEL_FREE) {
             c->price_prompt = 0;
             c->price_completion = 0;
@@ -1144,13 +1227,54 @@ ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     airouter_route_req_t *req, const airouter_catalog_model_t *m,
     ngx_http_airouter_candidate_t *c)
 {
+    double     request, units;
+
+    /*
+     * Prices per unit: the request's own, and the endpoint's unit where
+     * the request says how many (images asked, characters to speak)
+     * instead of the token path.  A transcription's seconds are known
+     * only from its answer: nothing is held for them.
+     */
+    request = c->price_unit.request > 0 ? c->price_unit.request : 0;
+    units = -1;
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_IMAGES
+        && c->price_unit.image >= 0)
+    {
+        units = (double) ctx->units_images * c->price_unit.image;
+
+    } else if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_SPEECH
+               && c->price_unit.character >= 0)
+    {
+        units = (double) ctx->units_characters * c->price_unit.character;
+
+    } else if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS
+               && c->price_unit.second >= 0)
+    {
+        units = 0;
+    }
+
+    if (units >= 0) {
+        return request + units;
+    }
+
+    if (c->price_prompt < 0 || c->price_completion < 0) {
+        return request;
+    }
+
+    return request + ngx_http_airouter_api_worst_tokens(ctx, req, m, c);
+}
+
+
+/* The token path of the worst case. */
+static double
+ngx_http_airouter_api_worst_tokens(ngx_http_airouter_ctx_t *ctx,
+    airouter_route_req_t *req, const airouter_catalog_model_t *m,
+    ngx_http_airouter_candidate_t *c)
+{
     double                 out, prompt;
     int64_t                n;
     airouter_json_value_t  v;
-
-    if (c->price_prompt < 0 || c->price_completion < 0) {
-        return 0;
-    }
 
     prompt = (double) ctx->prompt_counted;
 
@@ -1177,6 +1301,57 @@ ngx_http_airouter_api_worst_cost(ngx_http_airouter_ctx_t *ctx,
     }
 
     return prompt * c->price_prompt + out * c->price_completion;
+}
+
+
+/*
+ * The candidate's prices per unit in USD (rate: its currency's), -1 where
+ * unknown; a free model's are unknown: it costs nothing.
+ */
+static void
+ngx_http_airouter_api_unit_prices(const airouter_catalog_model_t *m,
+    double rate, ngx_http_airouter_candidate_t *c)
+{
+    const airouter_unit_price_t  *u;
+
+    u = &m->price_unit;
+
+    if ((m->flags & AIROUTER_MODEL_FREE)
+        || !(m->flags & AIROUTER_MODEL_UNIT_PRICED))
+    {
+        airouter_unit_price_init(&c->price_unit);
+        return;
+    }
+
+    c->price_unit.request = u->request >= 0 ? u->request * rate : -1;
+    c->price_unit.image = u->image >= 0 ? u->image * rate : -1;
+    c->price_unit.second = u->second >= 0 ? u->second * rate : -1;
+    c->price_unit.character = u->character >= 0 ? u->character * rate : -1;
+}
+
+
+/* The characters of a string (UTF-8: jansson checked it), not its bytes. */
+static ngx_uint_t
+ngx_http_airouter_api_characters(json_t *v)
+{
+    size_t       i, len;
+    ngx_uint_t   n;
+    const char  *s;
+
+    s = json_string_value(v);
+    if (s == NULL) {
+        return 0;
+    }
+
+    len = json_string_length(v);
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        /* every byte but a continuation byte starts a character */
+        n += ((u_char) s[i] & 0xc0) != 0x80;
+    }
+
+    return n;
 }
 
 

@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_airouter_proxy_preread(ngx_http_request_t *r,
 static ngx_int_t ngx_http_airouter_proxy_first_event(u_char *pos,
     u_char *last, ngx_str_t *data);
 static long ngx_http_airouter_proxy_retry_after(ngx_http_request_t *r);
+static void ngx_http_airouter_proxy_answer_units(
+    ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *body);
 static void ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_uint_t status, ngx_str_t *body);
 static void ngx_http_airouter_proxy_dialect_error(ngx_http_request_t *r,
@@ -393,6 +395,12 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
                 }
                 return NGX_ERROR;
             }
+
+            /* the images asked at their price, already in X-Router-Cost */
+            if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_IMAGES) {
+                airouter_usage_init(&usage);
+                ngx_http_airouter_proxy_usage(p, &usage);
+            }
         }
 
         if (root) {
@@ -460,6 +468,8 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
         return;
     }
 
+    ngx_http_airouter_proxy_answer_units(p, body);
+
     airouter_usage_init(&usage);
 
     if (p->upstream != AIROUTER_DIALECT_OPENAI) {
@@ -497,6 +507,47 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
     } else {
         ngx_http_airouter_proxy_count(p, body);
     }
+}
+
+
+/*
+ * What a whole answer says of the units a price per unit counts: the
+ * images it holds (the request's "n" otherwise), the seconds a
+ * transcription heard (verbose_json's "duration"; usage.seconds is read
+ * with the usage).
+ */
+static void
+ngx_http_airouter_proxy_answer_units(ngx_http_airouter_proxy_ctx_t *p,
+    ngx_str_t *body)
+{
+    long                      items;
+    double                    seconds;
+    ngx_http_airouter_ctx_t  *ctx;
+
+    ctx = p->ctx;
+
+    if (ctx->endpoint != NGX_HTTP_AIROUTER_EP_IMAGES
+        && ctx->endpoint != NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS)
+    {
+        return;
+    }
+
+    airouter_answer_units((char *) body->data, body->len, &items, &seconds);
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_IMAGES && items >= 0) {
+        ctx->units_images = (ngx_uint_t) items;
+    }
+
+    if (ctx->endpoint == NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS
+        && seconds >= 0)
+    {
+        ctx->units_seconds = seconds;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, p->request->connection->log, 0,
+                   "airouter: answer units: %l images, %.3f seconds "
+                   "(-1: not said), %ui images counted", items, seconds,
+                   ctx->units_images);
 }
 
 
@@ -786,9 +837,9 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
     {
         airouter_usage_init(&usage);
 
-        if (airouter_usage_from_tail(p->tail, &usage)) {
-            ngx_http_airouter_proxy_usage(p, &usage);
-        }
+        /* none: an images answer's price per image still counts */
+        (void) airouter_usage_from_tail(p->tail, &usage);
+        ngx_http_airouter_proxy_usage(p, &usage);
     }
 }
 

@@ -13,12 +13,21 @@
 #include "ngx_http_airouter_proxy_impl.h"
 
 
-/* Tokens, and the cost when the candidate's prices are known. */
+static double ngx_http_airouter_proxy_units(
+    ngx_http_airouter_proxy_ctx_t *p);
+
+
+/*
+ * Tokens, and the cost when the candidate's prices are known: its price
+ * per request, plus the endpoint's units at its price per unit when it
+ * has one (images, characters spoken, seconds transcribed), else the
+ * tokens at its token prices.
+ */
 void
 ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     airouter_usage_t *usage)
 {
-    double                          read, write;
+    double                          read, write, units, tokens;
     ngx_int_t                       cached, written, plain;
     ngx_http_airouter_ctx_t        *ctx;
     ngx_http_airouter_candidate_t  *c;
@@ -26,39 +35,112 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     ctx = p->ctx;
     c = p->cand;
 
-    if (usage->prompt_tokens < 0) {
+    if (usage->seconds >= 0) {
+        ctx->units_seconds = usage->seconds;
+    }
+
+    tokens = -1;
+
+    if (usage->prompt_tokens >= 0) {
+        ctx->prompt_tokens = usage->prompt_tokens;
+        ctx->completion_tokens = usage->completion_tokens >= 0
+                                 ? usage->completion_tokens : 0;
+
+        /* the cached parts are within prompt_tokens; a bad count is
+         * clamped */
+        cached = ngx_min(ngx_max(usage->cached_tokens, 0),
+                         ctx->prompt_tokens);
+        written = ngx_min(ngx_max(usage->cache_write_tokens, 0),
+                          ctx->prompt_tokens - cached);
+        plain = ctx->prompt_tokens - cached - written;
+
+        ctx->cached_tokens = usage->cached_tokens >= 0 ? cached : -1;
+
+        /*
+         * A cached token without a cache price of its own costs a prompt
+         * token: we never under-count spend.
+         */
+        if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
+            read = c->price_cache_read >= 0 ? c->price_cache_read
+                                            : c->price_prompt;
+            write = c->price_cache_write >= 0 ? c->price_cache_write
+                                              : c->price_prompt;
+
+            tokens = plain * c->price_prompt + cached * read
+                     + written * write
+                     + ctx->completion_tokens * c->price_completion;
+        }
+
+    }
+
+    /* what the upstream says it charged (OpenRouter's usage.cost) wins */
+    if (usage->cost >= 0) {
+        ctx->cost = usage->cost + ctx->hedge_cost;
         return;
     }
 
-    ctx->prompt_tokens = usage->prompt_tokens;
-    ctx->completion_tokens = usage->completion_tokens >= 0
-                             ? usage->completion_tokens : 0;
+    if (c == NULL) {
+        return;
+    }
 
-    /* the cached parts are within prompt_tokens; a bad count is clamped */
-    cached = ngx_min(ngx_max(usage->cached_tokens, 0), ctx->prompt_tokens);
-    written = ngx_min(ngx_max(usage->cache_write_tokens, 0),
-                      ctx->prompt_tokens - cached);
-    plain = ctx->prompt_tokens - cached - written;
+    units = ngx_http_airouter_proxy_units(p);
 
-    ctx->cached_tokens = usage->cached_tokens >= 0 ? cached : -1;
+    if (units >= 0) {
+        tokens = units;         /* the endpoint's unit replaces tokens */
+    }
 
-    /*
-     * What the upstream says it charged (OpenRouter's usage.cost) beats
-     * our prices.  A cached token without a cache price of its own costs
-     * a prompt token: we never under-count spend.
-     */
-    if (usage->cost >= 0) {
-        ctx->cost = usage->cost + ctx->hedge_cost;
+    if (c->price_unit.request >= 0) {
+        tokens = (tokens >= 0 ? tokens : 0) + c->price_unit.request;
+    }
 
-    } else if (c && c->price_prompt >= 0 && c->price_completion >= 0) {
-        read = c->price_cache_read >= 0 ? c->price_cache_read
-                                        : c->price_prompt;
-        write = c->price_cache_write >= 0 ? c->price_cache_write
-                                          : c->price_prompt;
+    if (tokens >= 0) {
+        /* a hedge's loser (bill_loser) */
+        ctx->cost = tokens + ctx->hedge_cost;
+    }
+}
 
-        ctx->cost = plain * c->price_prompt + cached * read + written * write
-                    + ctx->completion_tokens * c->price_completion
-                    + ctx->hedge_cost;  /* a hedge's loser (bill_loser) */
+
+/*
+ * The endpoint's units at the candidate's price per unit, -1 when it has
+ * none for them.  A transcription whose answer said no duration counts 0
+ * seconds (units_seconds stays -1, which $airouter_units shows).
+ */
+static double
+ngx_http_airouter_proxy_units(ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_http_airouter_ctx_t        *ctx;
+    ngx_http_airouter_candidate_t  *c;
+
+    ctx = p->ctx;
+    c = p->cand;
+
+    switch (ctx->endpoint) {
+
+    case NGX_HTTP_AIROUTER_EP_IMAGES:
+        return c->price_unit.image >= 0
+               ? (double) ctx->units_images * c->price_unit.image : -1;
+
+    case NGX_HTTP_AIROUTER_EP_SPEECH:
+        return c->price_unit.character >= 0
+               ? (double) ctx->units_characters * c->price_unit.character
+               : -1;
+
+    case NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS:
+        if (c->price_unit.second < 0) {
+            return -1;
+        }
+
+        if (ctx->units_seconds < 0) {
+            ngx_log_error(NGX_LOG_WARN, p->request->connection->log, 0,
+                          "airouter: the transcription's answer says no "
+                          "duration: its seconds are counted as 0");
+            return 0;
+        }
+
+        return ctx->units_seconds * c->price_unit.second;
+
+    default:
+        return -1;
     }
 }
 

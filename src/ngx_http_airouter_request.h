@@ -106,6 +106,9 @@ typedef struct {
     double                       price_cache_read; /* -1: unknown, the
                                                       prompt price */
     double                       price_cache_write;
+    airouter_unit_price_t        price_unit;   /* USD per request, image,
+                                                  second, character; -1:
+                                                  unknown */
     uint32_t                     keys;         /* which of the channel's
                                                   keys list the model
                                                   (bit k), 0: every key */
@@ -192,6 +195,15 @@ typedef struct {
                                                       -1: not said */
     double                       cost;             /* -1: unknown */
     unsigned                     usage_counted:1;  /* by us, not upstream */
+
+    /*
+     * The units the endpoint's price per unit counts: the images asked
+     * ("n", then the answer's "data"), the characters of a speech input,
+     * the seconds a transcription heard (the answer's, -1: it said none).
+     */
+    ngx_uint_t                   units_images;
+    ngx_uint_t                   units_characters;
+    double                       units_seconds;
 
     /* hedging (ngx_http_airouter_proxy_hedge.c): a hedge started (0, 1),
      * the answer came from it (0, 1), and what the loser's prompt cost

@@ -21,6 +21,9 @@
  *   $airouter_hedged             a hedged request: "hedge" when the answer
  *                                came from the hedge, "primary" when the
  *                                try it was started beside won
+ *   $airouter_units              what a price per unit counts: "images:N",
+ *                                "characters:N", "seconds:S" (3 decimals),
+ *                                "seconds:unknown" (the answer said none)
  */
 
 #include "ngx_http_airouter_variables.h"
@@ -39,7 +42,8 @@ typedef enum {
     NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE,
     NGX_HTTP_AIROUTER_VAR_KEY,
     NGX_HTTP_AIROUTER_VAR_TTFB,
-    NGX_HTTP_AIROUTER_VAR_HEDGED
+    NGX_HTTP_AIROUTER_VAR_HEDGED,
+    NGX_HTTP_AIROUTER_VAR_UNITS
 } ngx_http_airouter_var_e;
 
 
@@ -87,6 +91,9 @@ static ngx_http_variable_t  ngx_http_airouter_vars[] = {
       NGX_HTTP_AIROUTER_VAR_TTFB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
     { ngx_string("airouter_hedged"), NULL, ngx_http_airouter_variable,
       NGX_HTTP_AIROUTER_VAR_HEDGED, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("airouter_units"), NULL, ngx_http_airouter_variable,
+      NGX_HTTP_AIROUTER_VAR_UNITS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -156,6 +163,39 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
 
         return ngx_http_airouter_variable_set(r, v, p,
                    ngx_sprintf(p, "%.8f", ctx->cost) - p);
+
+    case NGX_HTTP_AIROUTER_VAR_UNITS:
+        p = ngx_pnalloc(r->pool, sizeof("characters:") - 1 + NGX_INT64_LEN
+                                 + 8);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        switch (ctx->endpoint) {
+        case NGX_HTTP_AIROUTER_EP_IMAGES:
+            return ngx_http_airouter_variable_set(r, v, p,
+                       ngx_sprintf(p, "images:%ui", ctx->units_images) - p);
+
+        case NGX_HTTP_AIROUTER_EP_SPEECH:
+            return ngx_http_airouter_variable_set(r, v, p,
+                       ngx_sprintf(p, "characters:%ui",
+                                   ctx->units_characters) - p);
+
+        case NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS:
+            if (ctx->units_seconds < 0) {
+                return ngx_http_airouter_variable_set(r, v,
+                           (u_char *) "seconds:unknown",
+                           sizeof("seconds:unknown") - 1);
+            }
+
+            return ngx_http_airouter_variable_set(r, v, p,
+                       ngx_sprintf(p, "seconds:%.3f", ctx->units_seconds)
+                       - p);
+
+        default:
+            v->not_found = 1;
+            return NGX_OK;
+        }
 
     case NGX_HTTP_AIROUTER_VAR_USAGE_SOURCE:
         if (ctx->prompt_tokens < 0) {

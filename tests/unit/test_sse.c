@@ -603,6 +603,78 @@ test_in_place(void)
 }
 
 
+/*
+ * The units per-unit prices count: usage.seconds (OpenAI's duration
+ * usage) through every usage reader, and an answer's "data" elements and
+ * "duration".
+ */
+static void
+test_units(void)
+{
+    long               items;
+    double             seconds;
+    const char        *a;
+    airouter_usage_t   u;
+    airouter_tail_t    t;
+
+    a = "{\"text\":\"hi\",\"usage\":{\"type\":\"duration\","
+        "\"seconds\":3.5}}";
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(u.seconds == -1, "init: unknown");
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 1
+               && u.seconds == 3.5 && u.prompt_tokens == -1,
+               "answer scan: %g", u.seconds);
+
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(a, strlen(a), &u) == 1
+               && u.seconds == 3.5, "jansson: %g", u.seconds);
+
+    memset(&t, 0, sizeof(t));
+    airouter_tail_feed(&t, a, strlen(a));
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_tail(&t, &u) == 1 && u.seconds == 3.5,
+               "tail: %g", u.seconds);
+
+    /* absurd and negative durations are none */
+    a = "{\"usage\":{\"seconds\":1e999}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 1
+               && u.seconds == -1, "infinite: %g", u.seconds);
+    a = "{\"usage\":{\"seconds\":-2}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_json(a, strlen(a), &u) == 1
+               && u.seconds == -1, "negative: %g", u.seconds);
+
+    /* token usage alone: no seconds */
+    a = "{\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}}";
+    airouter_usage_init(&u);
+    UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 1
+               && u.seconds == -1 && u.prompt_tokens == 3, "tokens only");
+
+    a = "{\"created\":1,\"data\":[{\"url\":\"http://x/1\"},"
+        "{\"b64_json\":\"QUJD\"},{\"url\":\"]\"}]}";
+    airouter_answer_units(a, strlen(a), &items, &seconds);
+    UNIT_CHECK(items == 3 && seconds == -1, "3 images: %ld", items);
+
+    a = "{\"data\":[]}";
+    airouter_answer_units(a, strlen(a), &items, &seconds);
+    UNIT_CHECK(items == 0, "no image: %ld", items);
+
+    a = "{\"task\":\"transcribe\",\"duration\":12.25,\"text\":\"x\"}";
+    airouter_answer_units(a, strlen(a), &items, &seconds);
+    UNIT_CHECK(items == -1 && seconds == 12.25, "duration %g", seconds);
+
+    a = "{\"data\":{\"n\":1},\"duration\":\"12\"}";
+    airouter_answer_units(a, strlen(a), &items, &seconds);
+    UNIT_CHECK(items == -1 && seconds == -1, "not an array, a string");
+
+    a = "{\"duration\":-1e3}";
+    airouter_answer_units(a, strlen(a), &items, &seconds);
+    UNIT_CHECK(seconds == -1, "negative duration");
+}
+
+
 int
 main(void)
 {
@@ -617,6 +689,7 @@ main(void)
     test_event_text();
     test_tail();
     test_in_place();
+    test_units();
 
     UNIT_DONE("test_sse");
 }
