@@ -20,6 +20,8 @@ static ngx_int_t ngx_http_airouter_models_visible(
     const airouter_apikey_t *key, uint32_t i);
 static ngx_int_t ngx_http_airouter_models_tags(ngx_http_request_t *r,
     const airouter_catalog_t *cat, const airouter_apikey_t *key);
+static void ngx_http_airouter_models_unit(json_t *pricing, const char *name,
+    double price);
 static uint32_t *ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
     const airouter_catalog_t *cat, const airouter_apikey_t *key);
 
@@ -130,8 +132,24 @@ ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
                                 json_real(m->price_cache_write));
         }
 
+    } else if (m->flags & AIROUTER_MODEL_UNIT_PRICED) {
+        pricing = json_pack("{s:s}", "currency",
+                            airouter_catalog_model_currency(cat, m));
+
     } else {
         pricing = json_null();
+    }
+
+    /* prices per unit, each absent when unknown */
+    if (json_is_object(pricing)) {
+        ngx_http_airouter_models_unit(pricing, "per_request",
+                                      m->price_unit.request);
+        ngx_http_airouter_models_unit(pricing, "per_image",
+                                      m->price_unit.image);
+        ngx_http_airouter_models_unit(pricing, "per_second",
+                                      m->price_unit.second);
+        ngx_http_airouter_models_unit(pricing, "per_character",
+                                      m->price_unit.character);
     }
 
     ours = json_pack("{s:s,s:s?,s:s,s:s?,s:o,s:o,s:o,s:b,s:b,s:b}",
@@ -176,6 +194,15 @@ ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
 
 
 /* Listed: its channel is on and the client's key may reach it. */
+static void
+ngx_http_airouter_models_unit(json_t *pricing, const char *name, double price)
+{
+    if (price >= 0) {
+        json_object_set_new(pricing, name, json_real(price));
+    }
+}
+
+
 static ngx_int_t
 ngx_http_airouter_models_visible(const airouter_catalog_t *cat,
     const airouter_config_t *acf, const airouter_apikey_t *key, uint32_t i)

@@ -255,3 +255,19 @@ Authorization: Bearer sk-capped
 --- response_body_like: "code":"insufficient_quota"
 --- no_error_log
 [alert]
+
+
+
+=== TEST 9: /v1/models shows the prices per unit: per image alone (no token prices), per character beside CNY token prices, per request from the models_file
+--- request
+GET /v1/models
+--- more_headers
+Authorization: Bearer sk-alice
+--- check_json
+my %p = map { ($_->{id} => $_->{airouter}{pricing}) } @{ $j->{data} };
+my ($img, $tts, $sonar, $big) = @p{"dall-e-3", "tts-1", "perplexity/sonar", "dall-e-2"};
+$img->{per_image} == 0.04 && !exists $img->{per_second}
+&& $tts->{per_character} == 0.01 && $tts->{currency} eq 'CNY'
+&& $tts->{prompt} == 0.1
+&& $sonar->{per_request} == 0.005 && !exists $sonar->{per_image}
+&& $big->{per_image} == 0.02 && !exists $big->{prompt}
