@@ -637,10 +637,10 @@ test_units(void)
                "tail: %g", u.seconds);
 
     /* absurd and negative durations are none */
-    a = "{\"usage\":{\"seconds\":1e999}}";
+    a = "{\"usage\":{\"seconds\":1e12}}";
     airouter_usage_init(&u);
     UNIT_CHECK(airouter_usage_from_answer(a, strlen(a), &u) == 1
-               && u.seconds == -1, "infinite: %g", u.seconds);
+               && u.seconds == -1, "absurd: %g", u.seconds);
     a = "{\"usage\":{\"seconds\":-2}}";
     airouter_usage_init(&u);
     UNIT_CHECK(airouter_usage_from_json(a, strlen(a), &u) == 1
