@@ -450,6 +450,9 @@ ngx_http_airouter_access_handler(ngx_http_request_t *r)
     case NGX_HTTP_AIROUTER_ROLE_ADMIN:
         return ngx_http_airouter_auth_admin_phase(r);
 
+    case NGX_HTTP_AIROUTER_ROLE_METRICS:
+        return ngx_http_airouter_metrics_access(r);
+
     default:
         return NGX_DECLINED;
     }

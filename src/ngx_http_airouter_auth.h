@@ -7,11 +7,13 @@
  * $airouter_key variable show; its value never leaves this file.
  *
  * The admin token (auth.admin.admin_token) guards the admin API and the
- * stats API (/v1/admin/..., /v1/stats/...).
+ * stats API (/v1/admin/..., /v1/stats/...), and /metrics while the admin
+ * API is enabled.
  *
  * Called by the API location's access and content handlers, the admin,
- * stats and metrics handlers, the module's access handler (the admin
- * token, in nginx's access phase) and its preconfiguration (the variable).
+ * stats and metrics handlers, the module's access handler and the metrics
+ * location's (the admin token, in nginx's access phase) and the module's
+ * preconfiguration (the variable).
  */
 
 #ifndef NGX_HTTP_AIROUTER_AUTH_H
@@ -39,8 +41,8 @@ ngx_int_t ngx_http_airouter_auth_admin(ngx_http_request_t *r,
     ngx_uint_t need_token, ngx_int_t *rc);
 
 /*
- * The admin token as an access-phase handler (admin locations and the API
- * location's /v1/stats/...): NGX_OK for the right token, NGX_DECLINED when
+ * The admin token as an access-phase handler (admin locations, the API
+ * location's /v1/stats/..., metrics locations with the admin API enabled): NGX_OK for the right token, NGX_DECLINED when
  * there is nothing to check (the admin API open), NGX_DONE when refused
  * (answered and finalized).
  */

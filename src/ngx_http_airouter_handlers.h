@@ -1,6 +1,6 @@
 /*
  * Content handlers, one per location role (see ngx_http_airouter_role_e),
- * and the API location's access-phase handler.  The module's dispatchers
+ * and the access-phase handlers of the API and metrics locations.  The module's dispatchers
  * call them; each lives in its own file.
  */
 
@@ -20,6 +20,9 @@ ngx_int_t ngx_http_airouter_api_handler(ngx_http_request_t *r);
  * and rate (ngx_http_airouter_api.c).
  */
 ngx_int_t ngx_http_airouter_api_access(ngx_http_request_t *r);
+
+/* The metrics location's: the admin token (ngx_http_airouter_metrics.c). */
+ngx_int_t ngx_http_airouter_metrics_access(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_airouter_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_dashboard_handler(ngx_http_request_t *r);

@@ -11,7 +11,7 @@
  * the text is formatted afterwards into the request's pool.  Key names
  * and channel and model ids are labels; no key value is ever read here.
  *
- * Called by the module's dispatcher only.
+ * Called by the module's dispatcher (content) and access handler only.
  */
 
 #include "ngx_http_airouter_balance.h"
@@ -117,6 +117,28 @@ static const char  *ngx_http_airouter_metrics_disc_states[] = {
 };
 
 
+/*
+ * The access phase of an airouter_metrics location (the module's access
+ * handler): per-key spend is the stats API's data, so with the admin API
+ * enabled /metrics takes its token, checked where nginx's allow/deny,
+ * auth_request and "satisfy" compose with it.  With the admin API
+ * disabled /metrics is nginx's to guard and airouter has no say.
+ */
+ngx_int_t
+ngx_http_airouter_metrics_access(ngx_http_request_t *r)
+{
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+
+    if (!amcf->config->auth.admin_enabled) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_airouter_auth_admin_phase(r);
+}
+
+
 ngx_int_t
 ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
 {
@@ -125,17 +147,23 @@ ngx_http_airouter_metrics_handler(ngx_http_request_t *r)
     ngx_http_airouter_metrics_t     m;
     ngx_http_airouter_main_conf_t  *amcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
 
-    /* per-key spend is the stats API's data: its token, when there is one */
+    /*
+     * The token was checked in the access phase (the main request); a
+     * subrequest, which has no access phase, shows it here.  Under
+     * "satisfy any" another module may have let the request in: then the
+     * token is not needed, but an admin API closed by the configuration
+     * stays closed.
+     */
     if (amcf->config->auth.admin_enabled
-        && ngx_http_airouter_auth_admin(r, 1, &rc) != NGX_OK)
+        && ngx_http_airouter_auth_admin(r, r != r->main, &rc) != NGX_OK)
     {
         return rc;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
     }
 
     rc = ngx_http_discard_request_body(r);

@@ -486,3 +486,137 @@ GET /v1/admin/routing/strategy
 --- response_body_like eval
 ['403 Forbidden', '403 Forbidden', '403 Forbidden', '"content":"Hello!"']
 --- upstream_hits: 1
+
+
+
+=== TEST 21: /metrics refused by deny (satisfy all) is nginx's 403 before the admin token is looked at, right or wrong
+--- config
+    location = /metrics {
+        deny 127.0.0.1;
+        airouter_metrics;
+    }
+--- request eval
+["GET /metrics", "GET /metrics", "POST /metrics\n{}"]
+--- more_headers eval
+["Authorization: Bearer adm-wrong", "Authorization: Bearer adm-secret",
+ "Authorization: Bearer adm-secret"]
+--- error_code eval
+[403, 403, 403]
+--- response_body_like eval
+['403 Forbidden', '403 Forbidden', '403 Forbidden']
+--- error_log
+access forbidden by rule
+--- no_error_log
+admin request without the admin token refused
+
+
+
+=== TEST 22: /metrics under satisfy any: allow lets it in without the admin token; with deny matching only the token does
+--- config
+    location = /metrics {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter_metrics;
+    }
+    location = /d/metrics {
+        satisfy any;
+        deny 127.0.0.1;
+        airouter_metrics;
+    }
+--- request eval
+["GET /metrics", "GET /metrics", "GET /d/metrics", "GET /d/metrics",
+ "GET /d/metrics"]
+--- more_headers eval
+["", "Authorization: Bearer adm-wrong", "", "Authorization: Bearer adm-wrong",
+ "Authorization: Bearer adm-secret"]
+--- error_code eval
+[200, 200, 401, 401, 200]
+--- response_body_like eval
+['^# HELP airouter_info ', '^# HELP airouter_info ',
+ '^\{"error":\{"message":"A valid admin token is required","type":"invalid_request_error","code":"invalid_api_key"\}\}$',
+ '"code":"invalid_api_key"', '^# HELP airouter_info ']
+
+
+
+=== TEST 23: /metrics with auth_request: satisfy any takes its yes without a token; satisfy all refuses the right token on its no and still wants the token on its yes
+--- config eval
+$::Authz . <<'_EOC_'
+    location = /metrics {
+        satisfy any;
+        auth_request /authz;
+        airouter_metrics;
+    }
+    location = /all/metrics {
+        auth_request /authz;
+        airouter_metrics;
+    }
+_EOC_
+--- request eval
+["GET /metrics", "GET /metrics", "GET /all/metrics", "GET /all/metrics",
+ "GET /all/metrics"]
+--- more_headers eval
+["X-Let-In: yes", "X-Let-In: no",
+ "X-Let-In: no\nAuthorization: Bearer adm-secret", "X-Let-In: yes",
+ "X-Let-In: yes\nAuthorization: Bearer adm-secret"]
+--- error_code eval
+[200, 401, 403, 401, 200]
+--- response_body_like eval
+['^# HELP airouter_info ', '"code":"invalid_api_key"', '403 Forbidden',
+ '"code":"invalid_api_key"', '^# HELP airouter_info ']
+
+
+
+=== TEST 24: /metrics answers a request without the admin token 401 whatever its method; only with the token does a POST get its 405
+--- config
+    location = /metrics { airouter_metrics; }
+--- request eval
+["POST /metrics\n{}", "PUT /metrics\n{}", "DELETE /metrics", "POST /metrics\n{}",
+ "POST /metrics\n{}", "HEAD /metrics"]
+--- more_headers eval
+["", "", "Authorization: Bearer adm-wrong", "Authorization: Bearer adm-wrong",
+ "Authorization: Bearer adm-secret", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[401, 401, 401, 401, 405, 200]
+--- response_body_like eval
+['"code":"invalid_api_key"', '"code":"invalid_api_key"', '"code":"invalid_api_key"',
+ '"code":"invalid_api_key"', '405 Not Allowed', '^$']
+
+
+
+=== TEST 25: a subrequest to /metrics (no access phase in nginx) still needs the admin token
+--- config
+    location = /metrics { airouter_metrics; }
+    location = /guarded {
+        auth_request /metrics;
+        echo "in";
+    }
+--- request eval
+["GET /guarded", "GET /guarded", "GET /guarded"]
+--- more_headers eval
+["", "Authorization: Bearer adm-wrong", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[401, 401, 200]
+--- response_body_like eval
+['401 Authorization Required', '401 Authorization Required', '^in$']
+
+
+
+=== TEST 26: with the admin API enabled but no admin_token, /metrics stays closed when allow lets the request in under satisfy any
+--- user_files eval
+">>> router_config.yaml\n" . ($::Config =~ s/    admin_token: "adm-secret"\n//r)
+--- config
+    location = /metrics {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        airouter_metrics;
+    }
+--- request eval
+["GET /metrics", "GET /metrics"]
+--- more_headers eval
+["", "Authorization: Bearer adm-secret"]
+--- error_code eval
+[403, 403]
+--- response_body_like eval
+['"code":"admin_disabled"', '"code":"admin_disabled"']
