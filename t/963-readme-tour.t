@@ -7,8 +7,9 @@
 # in its body, and say what the README's comment promises where it says
 # something checkable (the health line, a chat answer, the strategy...).
 # Beyond the README's lines: every demo channel answers the openai SDK's
-# chat and completions, whole and streamed, and a body too large is an
-# OpenAI-style 413.
+# chat and completions, whole and streamed, the paid one its forms (audio
+# transcriptions and translations, image edits and variations), and a
+# body too large is an OpenAI-style 413.
 use strict;
 use warnings;
 
@@ -70,6 +71,8 @@ my @expect = (
     [ qr{/v1/moderations},            qr/"flagged":false/ ],
     [ qr{/v1/audio/speech},           qr/\A\z/ ],          # -o hello.mp3
     [ qr{/v1/audio/transcriptions},   qr/^\{"text":"Hello from the paid demo channel\."/ ],
+    [ qr{/v1/audio/translations},     qr/^\{"text":"Hello from the paid demo channel, in English\."/ ],
+    [ qr{/v1/images/edits},           qr/"b64_json"/ ],
     [ qr{/v1/messages},               qr/"type":"message".*"text":"Hello from the free demo channel\."/ ],
     [ qr{/v1/responses},              qr/"object":"response".*"status":"completed"/ ],
     [ qr{generateContent},            qr/"candidates":\[\{"content":\{"parts":\[\{"text":"Hello/ ],
@@ -93,6 +96,7 @@ for my $cmd (@cmds) {
     $run =~ s/127\.0\.0\.1:8080/127.0.0.1:$port/g;
     $run =~ s{\brun/demo/}{$dir/}g;
     $run =~ s/-o hello\.mp3/-o '$tmp\/hello.mp3'/;
+    $run =~ s{\@docs/}{\@$top/docs/}g;
     # the events stream runs until stopped: 3 s of it
     my $limit = $cmd =~ m{admin/events} ? 3 : 10;
     my $hdr = "$tmp/headers.$n";
@@ -176,6 +180,35 @@ for my $m (sort keys %want) {
     like($got, qr/^\Q$m | $id | $hello | $streamed | $id | $hello | $streamed\E$/m,
          "TEST 4: $m: chat and completions, whole and streamed, from the $name channel");
 }
+
+# the forms (multipart/form-data) as the openai SDK sends them: each
+# answers, and a form leaves the model routable for the JSON endpoint of
+# its kind (images.generate after images.edit and createVariation)
+spit("$tmp/sdk/forms.mjs", <<'EOF');
+import OpenAI, { toFile } from 'openai';
+import { readFileSync } from 'node:fs';
+const oa = new OpenAI({ baseURL: process.argv[2] + '/v1', apiKey: 'demo',
+                        maxRetries: 0 });
+const audio = () => toFile(readFileSync(process.argv[3]), 'hello.mp3');
+const png = () => toFile(readFileSync(process.argv[4]), 'fox.png',
+                         { type: 'image/png' });
+const tr = await oa.audio.transcriptions.create({ model: 'whisper-1',
+                                                  file: await audio() });
+const tl = await oa.audio.translations.create({ model: 'whisper-1',
+                                                file: await audio() });
+const ed = await oa.images.edit({ model: 'dall-e-3', image: await png(),
+                                  prompt: 'add a red fox' });
+const va = await oa.images.createVariation({ model: 'dall-e-3',
+                                             image: await png() });
+const ge = await oa.images.generate({ model: 'dall-e-3', prompt: 'a fox' });
+console.log([tr.text, tl.text, ed.data.length, va.data.length,
+             ge.data.length].join(' | '));
+EOF
+$got = `cd '$tmp/sdk' && timeout 60 node forms.mjs http://127.0.0.1:$port '$tmp/hello.mp3' '$top/docs/dashboard.png' 2>&1`;
+is($got, "Hello from the paid demo channel. | Hello from the paid demo "
+         . "channel, in English. | 1 | 1 | 1\n",
+   'TEST 4: transcription, translation, image edit and variation forms, '
+   . 'then an image generation, through the openai SDK');
 
 # a browser pointed at the demo's address finds the dashboard
 my $root = `curl -s -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:$port/`;
