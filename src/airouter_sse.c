@@ -331,6 +331,21 @@ airouter_usage_settle(const airouter_usage_raw_t *raw, airouter_usage_t *u)
                                                 : raw->output;
     u->total_tokens = raw->total;
 
+    /*
+     * A total alone (Jina-style rerank, some embedding providers): what
+     * is not a completion is input, which is what these endpoints are
+     * priced by; a completion larger than the total leaves no input.
+     */
+    if (u->prompt_tokens < 0 && u->total_tokens >= 0) {
+        u->prompt_tokens = u->total_tokens
+                           - (u->completion_tokens > 0
+                              ? u->completion_tokens : 0);
+
+        if (u->prompt_tokens < 0) {
+            u->prompt_tokens = 0;
+        }
+    }
+
     /* embeddings report prompt and total only */
     if (u->completion_tokens < 0 && u->prompt_tokens >= 0) {
         u->completion_tokens = 0;

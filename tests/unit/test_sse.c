@@ -141,6 +141,9 @@ test_long_lines(void)
 }
 
 
+static void test_total_only(void);
+
+
 static void
 test_json(void)
 {
@@ -174,6 +177,56 @@ test_json(void)
 
     UNIT_CHECK(!airouter_usage_from_json("{\"usage\":", 9, &u),
                "truncated");
+
+    test_total_only();
+}
+
+
+/*
+ * A usage object with a total alone (Jina-style rerank, some embedding
+ * providers) is input, by both readers (the scan and jansson's tree).
+ */
+static void
+test_total_only(void)
+{
+    size_t             i;
+    airouter_usage_t   u;
+    const char        *a;
+
+    static const struct {
+        const char  *answer;
+        long         prompt, completion, total;
+    } cases[] = {
+        { "{\"results\":[],\"usage\":{\"total_tokens\":42}}", 42, 0, 42 },
+        { "{\"usage\":{\"total_tokens\":42,\"completion_tokens\":2}}",
+          40, 2, 42 },
+        { "{\"usage\":{\"total_tokens\":3,\"completion_tokens\":5}}",
+          0, 5, 3 },
+        { "{\"usage\":{\"total_tokens\":0}}", 0, 0, 0 },
+        { "{\"usage\":{\"prompt_tokens\":8,\"total_tokens\":9}}", 8, 0, 9 },
+        { "{\"usage\":{\"total_tokens\":\"42\"}}", -1, -1, -1 },
+        { "{\"usage\":{\"total_tokens\":-1}}", -1, -1, -1 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        a = cases[i].answer;
+
+        airouter_usage_init(&u);
+        (void) airouter_usage_from_json(a, strlen(a), &u);
+        UNIT_CHECK(u.prompt_tokens == cases[i].prompt
+                   && u.completion_tokens == cases[i].completion
+                   && u.total_tokens == cases[i].total,
+                   "tree: %s: %ld %ld %ld", a, u.prompt_tokens,
+                   u.completion_tokens, u.total_tokens);
+
+        airouter_usage_init(&u);
+        (void) airouter_usage_from_answer(a, strlen(a), &u);
+        UNIT_CHECK(u.prompt_tokens == cases[i].prompt
+                   && u.completion_tokens == cases[i].completion
+                   && u.total_tokens == cases[i].total,
+                   "scan: %s: %ld %ld %ld", a, u.prompt_tokens,
+                   u.completion_tokens, u.total_tokens);
+    }
 }
 
 
