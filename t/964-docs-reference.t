@@ -7,8 +7,10 @@
 # every URL of the API, admin and stats tables and of the client dialects
 # is described.  And the examples parse: each nginx and YAML block of
 # README.md and docs/directives.md passes `nginx -t` in a configuration
-# that loads the module (YAML ones as the router_config.yaml); and every
-# link between README.md and docs/*.md lands on a file and heading.
+# that loads the module (YAML ones as the router_config.yaml); every
+# link between README.md and docs/*.md lands on a file and heading; and
+# the endpoints a block is scoped to (Redis' scope numbers, the metric's
+# label, the fault table) are request.h's endpoint table.
 use strict;
 use warnings;
 
@@ -199,5 +201,30 @@ for my $f (sort keys %text) {
 }
 cmp_ok($links, '>=', 30, 'TEST 6: the links are found');
 is_deeply(\@broken, [], 'TEST 6: every link goes to a file and heading that exist');
+
+# --- TEST 7: the endpoints of a model's block, as Redis and /metrics say --
+
+# the scope numbers in Redis' block values and the endpoint label of
+# airouter_model_endpoint_blocked follow the endpoint X-macro of
+# request.h, then the two other dialects' own (live.h): a new endpoint
+# renumbers messages and responses, and the docs must follow
+my $req = slurp("$top/src/ngx_http_airouter_request.h") // '';
+my @eps = $req =~ /^\s*X\(\w+, "(\w+)", AIROUTER_ENDPOINT_\w+\)/mg;
+cmp_ok(scalar @eps, '>=', 8, 'TEST 7: the endpoint table is read');
+my $i = 0;
+my $scopes = join ', ', (map { ++$i . " $_" } @eps),
+    ++$i . " a native Anthropic channel's messages",
+    ++$i . " a channel's own responses";
+like($doc, qr/\Q(`[..., scope]` for one endpoint: $scopes)\E/,
+     'TEST 7: airouter_redis numbers every scope of a block')
+    or diag "expected: $scopes";
+my $labels = join ', ', map { "`$_`" } @eps, 'messages';
+like($doc, qr/\Q(`model_not_found` there): $labels \E/,
+     'TEST 7: airouter_model_endpoint_blocked names every endpoint label')
+    or diag "expected: $labels";
+my $faults = join ', ', @eps;
+like($doc, qr/\Q| that model on the upstream endpoint that failed ($faults; messages or responses\E/,
+     'TEST 7: the fault table names every endpoint')
+    or diag "expected: $faults";
 
 done_testing();
