@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define AIROUTER_UNIT_LIB
 #include "unit.h"
@@ -76,12 +77,24 @@ unit_free_all(void)
 char *
 unit_read_file(const char *path, size_t *len)
 {
-    FILE  *f;
-    char  *buf;
-    long   n;
+    FILE         *f;
+    char         *buf;
+    long          n;
+    struct stat   st;
 
     f = fopen(path, "rb");
     if (f == NULL) {
+        return NULL;
+    }
+
+    /*
+     * fopen() opens a directory too, and ftell() at its end gives
+     * LONG_MAX on ext4: the malloc below would then ask for 8 EB, which
+     * ASan aborts on instead of returning NULL.
+     */
+
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
         return NULL;
     }
 
