@@ -271,3 +271,44 @@ $img->{per_image} == 0.04 && !exists $img->{per_second}
 && $tts->{prompt} == 0.1
 && $sonar->{per_request} == 0.005 && !exists $sonar->{per_image}
 && $big->{per_image} == 0.02 && !exists $big->{prompt}
+
+
+
+
+=== TEST 10: explain (POST /v1/route, endpoint images) shows a candidate's price per image as /v1/models does
+--- request
+POST /v1/route
+{"model": "dall-e-3", "prompt": "fox", "endpoint": "images"}
+--- more_headers
+Authorization: Bearer sk-alice
+--- check_json
+my $p = $j->{candidates}[0]{entry}{airouter}{pricing};
+$j->{candidates}[0]{channel} eq 'painter'
+&& $p->{per_image} == 0.04 && $p->{currency} eq 'USD'
+&& !exists $p->{per_second} && !exists $p->{per_request}
+
+
+
+=== TEST 11: explain (endpoint speech) shows the price per character in the channel's currency
+--- request
+POST /v1/route
+{"model": "tts-1", "input": "hello", "endpoint": "speech"}
+--- more_headers
+Authorization: Bearer sk-alice
+--- check_json
+my $p = $j->{candidates}[0]{entry}{airouter}{pricing};
+$p->{per_character} == 0.01 && $p->{currency} eq 'CNY' && $p->{prompt} == 0.1
+
+
+
+=== TEST 12: explain (chat) shows the price per request beside the token prices, from the config and from a models_file
+--- request
+POST /v1/route
+{"models": ["sonar-pro", "perplexity/sonar"], "messages": [{"role": "user", "content": "hi"}]}
+--- more_headers
+Authorization: Bearer sk-alice
+--- check_json
+my %p = map { ($_->{model} => $_->{entry}{airouter}{pricing}) } @{ $j->{candidates} };
+$p{"sonar-pro"}{per_request} == 0.005 && $p{"sonar-pro"}{prompt} == 0.000001
+&& $p{"perplexity/sonar"}{per_request} == 0.005
+&& !exists $p{"perplexity/sonar"}{per_image}

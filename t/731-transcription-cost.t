@@ -9,6 +9,7 @@ use Airouter::Blocks;
 use Airouter::Check;
 
 no_shuffle();
+install_checks();     # --- check_json: Perl on $j, the decoded body
 
 our $B = '----airouterUnitCost0aZ';
 
@@ -125,3 +126,17 @@ X-Router-Cost: 0.00000000
 {"status":200,"model":"whisper-tiny","cost":"0.00000000","units":"seconds:unknown"}
 --- error_log
 the transcription's answer says no duration: its seconds are counted as 0
+
+
+
+=== TEST 4: explain (POST /v1/route, endpoint transcriptions) shows each candidate's price per second (config, price file) and per request
+--- request
+POST /v1/route
+{"models": ["whisper-1", "whisper-large-v3"], "endpoint": "transcriptions"}
+--- more_headers
+Content-Type: application/json
+--- check_json
+my %p = map { ($_->{model} => $_->{entry}{airouter}{pricing}) } @{ $j->{candidates} };
+$p{"whisper-1"}{per_second} == 0.0001 && $p{"whisper-1"}{per_request} == 0.001
+&& $p{"whisper-large-v3"}{per_second} == 0.0002
+&& !exists $p{"whisper-large-v3"}{per_request}
