@@ -26,6 +26,7 @@ typedef struct {
     const airouter_config_t      *cf;
     const airouter_route_req_t   *req;
     const airouter_live_t        *live;
+    const airouter_strategy_t    *st;
     double                        w[AIROUTER_SCORE_N];  /* signed weights */
     double                        base;     /* from ascending weights */
     double                        lo;       /* log10 price range */
@@ -54,6 +55,7 @@ typedef struct {
 
 typedef struct {
     uint64_t                      hash;     /* 0: empty */
+    uint64_t                      serial;   /* which filling, for preps */
     const void                   *acl_tags;
     const void                   *acl_models;
     uint32_t                      text;     /* offset in memo->text */
@@ -71,17 +73,59 @@ typedef struct {
 } airouter_memo_slot_t;
 
 
+/*
+ * A prep: one slot's entries that pass a request shape's filters, sorted
+ * best first by their neutral total (see airouter_rank.h), then split in
+ * two lists by what live state knows: the entries it knows nothing of, in
+ * that order, and the others, best bound first.  A direct-mapped table
+ * over its own arena, emptied whole when the arena is full, and with the
+ * slots at a reset.
+ */
+#define AIROUTER_MEMO_PREPS        32
+#define AIROUTER_MEMO_PREP_ARENA   (2 * AIROUTER_MEMO_LIST_MAX * 2)
+
+#define AIROUTER_SPLIT_NONE        0
+#define AIROUTER_SPLIT_NEUTRAL     1        /* no live state: all neutral */
+#define AIROUTER_SPLIT_KNOWN       2        /* no known(): all may move */
+#define AIROUTER_SPLIT_ASKED       3        /* known() at version */
+
+
+typedef struct {
+    uint64_t                      serial;   /* the slot's; 0: empty */
+    const airouter_strategy_t    *st;
+    airouter_endpoint_e           endpoint;
+    int                           vision;
+    int                           tools;
+    int                           measured; /* live->measure gives speed */
+    int64_t                       need_lo;  /* needs above it and at most */
+    uint64_t                      need_hi;  /* need_hi filter alike */
+    double                        lo;       /* log10 price range */
+    double                        hi;
+    uint32_t                      filtered[AIROUTER_FILTER_N];
+    uint32_t                      list;     /* offset in memo->prep_arena */
+    uint32_t                      n;
+    int                           split;    /* AIROUTER_SPLIT_* */
+    uint64_t                      version;
+    uint32_t                      nneutral; /* list + n: neutral, then */
+    uint32_t                      nknown;   /* the known ones */
+} airouter_memo_prep_t;
+
+
 struct airouter_route_memo_s {
     const airouter_catalog_t     *cat;      /* what the slots are about */
     uint64_t                      generation;
+    uint64_t                      serial;
     size_t                        narena;
     size_t                        ntext;
+    size_t                        nprep_arena;
     airouter_route_memo_stats_t   stats;
     airouter_memo_slot_t          slots[AIROUTER_MEMO_SLOTS];
+    airouter_memo_prep_t          preps[AIROUTER_MEMO_PREPS];
     uint32_t                      arena[AIROUTER_MEMO_ARENA];
     char                          text[AIROUTER_MEMO_TEXT];
+    uint32_t                      prep_arena[AIROUTER_MEMO_PREP_ARENA];
 
-    /* one route's scratch: the entries left after the request filters */
+    /* scratch for sorting a prep's lists */
     uint32_t                      walk[AIROUTER_MEMO_LIST_MAX];
     double                        bound[AIROUTER_MEMO_LIST_MAX];
 };
@@ -97,7 +141,21 @@ static uint64_t airouter_memo_hash(const char *p, size_t len,
 static int airouter_route_walk(airouter_rank_ctx_t *rc,
     airouter_route_memo_t *memo, const airouter_memo_slot_t *slot,
     airouter_route_result_t *res);
-static void airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i);
+static airouter_memo_prep_t *airouter_memo_prep(airouter_rank_ctx_t *rc,
+    airouter_route_memo_t *memo, const airouter_memo_slot_t *slot);
+static void airouter_memo_prep_make(airouter_rank_ctx_t *rc,
+    airouter_route_memo_t *memo, const airouter_memo_slot_t *slot,
+    airouter_memo_prep_t *pp);
+static void airouter_memo_split(airouter_rank_ctx_t *rc,
+    airouter_route_memo_t *memo, airouter_memo_prep_t *pp);
+static double airouter_walk_neutral(airouter_rank_ctx_t *rc, uint32_t x);
+static double airouter_walk_bound(airouter_rank_ctx_t *rc, uint32_t x);
+static int airouter_walk_better(const airouter_catalog_t *cat, uint32_t xa,
+    double a, uint32_t xb, double b);
+static void airouter_walk_sort(const airouter_catalog_t *cat, uint32_t *x,
+    double *b, size_t n, uint32_t *out);
+static void airouter_walk_sift(const airouter_catalog_t *cat, uint32_t *x,
+    double *b, size_t n, size_t i);
 static void airouter_rank_prepare(airouter_rank_ctx_t *rc,
     const airouter_catalog_t *cat, const airouter_config_t *cf,
     const airouter_route_req_t *req, const airouter_live_t *live,
@@ -136,6 +194,8 @@ static double airouter_live_filter_reliability(void *ctx, uint32_t channel,
 static int airouter_live_filter_measure(void *ctx, uint32_t channel,
     uint32_t model, airouter_live_measure_t *m);
 static int airouter_live_filter_reachable(void *ctx, uint32_t channel);
+static int airouter_live_filter_known(void *ctx, uint32_t channel,
+    uint32_t model);
 static int airouter_live_filter_available(void *ctx, uint32_t channel,
     uint32_t model);
 static int airouter_rank_controls_filter(airouter_rank_ctx_t *rc,
@@ -439,6 +499,7 @@ airouter_rank_prepare(airouter_rank_ctx_t *rc, const airouter_catalog_t *cat,
     rc->cf = cf;
     rc->req = req;
     rc->live = live;
+    rc->st = st;
     rc->controls = req->controls;
 
     for (i = 0; i < st->nweights; i++) {
@@ -1273,10 +1334,12 @@ airouter_memo_reset(airouter_route_memo_t *memo,
     const airouter_catalog_t *cat, uint64_t generation)
 {
     memset(memo->slots, 0, sizeof(memo->slots));
+    memset(memo->preps, 0, sizeof(memo->preps));
     memo->cat = cat;
     memo->generation = generation;
     memo->narena = 0;
     memo->ntext = 0;
+    memo->nprep_arena = 0;
     memo->stats.resets++;
 }
 
@@ -1421,6 +1484,7 @@ airouter_memo_get(airouter_route_memo_t *memo, const airouter_catalog_t *cat,
     slot->nlist = n;
     memo->narena += n;
     slot->hash = h;
+    slot->serial = ++memo->serial;
 
     return slot;
 }
@@ -1434,13 +1498,14 @@ static int
 airouter_route_walk(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
     const airouter_memo_slot_t *slot, airouter_route_result_t *res)
 {
-    int                              reason, priced;
-    size_t                           i, n, kept;
-    double                           s[AIROUTER_SCORE_N], p, livemax, top;
-    uint32_t                         x;
-    const uint32_t                  *list;
+    int                              take_known;
+    size_t                           i, j, kept;
+    double                           s[AIROUTER_SCORE_N], nb, kb;
+    uint32_t                         x, nx, kx;
+    const uint32_t                  *neutral, *known;
     const airouter_live_t           *live;
-    airouter_candidate_t             c;
+    airouter_candidate_t             c, top;
+    airouter_memo_prep_t            *pp;
     const airouter_catalog_model_t  *m;
 
     if (slot == NULL) {
@@ -1462,89 +1527,86 @@ airouter_route_walk(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
 
     res->stage = slot->stage;
     res->nmatched = slot->nmatched;
+
+    /* the request's own filters, the price range, the two sorted lists */
+
+    pp = airouter_memo_prep(rc, memo, slot);
+
+    for (i = 0; i < AIROUTER_FILTER_N; i++) {
+        res->filtered[i] = pp->filtered[i];
+    }
+
     res->filtered[AIROUTER_FILTER_KEY] = slot->nkey;
     res->filtered[AIROUTER_FILTER_DISABLED] = slot->ndisabled;
 
-    /* the request's own filters, and the price range of what is left */
+    rc->lo = pp->lo;
+    rc->hi = pp->hi;
 
-    list = memo->arena + slot->list;
+    neutral = memo->prep_arena + pp->list + pp->n;
+    known = neutral + pp->nneutral;
     live = rc->live;
-    priced = 0;
-    n = 0;
-
-    for (i = 0; i < slot->nlist; i++) {
-        x = list[i];
-        m = airouter_catalog_model(rc->cat, x);
-
-        reason = airouter_rank_filter_request(rc, m);
-
-        if (reason >= 0) {
-            res->filtered[reason]++;
-            continue;
-        }
-
-        memo->walk[n++] = x;
-
-        if (rc->w[AIROUTER_SCORE_COST] == 0
-            || (m->flags & AIROUTER_MODEL_FREE) || !(m->price_usd > 0))
-        {
-            continue;
-        }
-
-        p = log10(m->price_usd);
-
-        if (!priced || p < rc->lo) {
-            rc->lo = p;
-        }
-
-        if (!priced || p > rc->hi) {
-            rc->hi = p;
-        }
-
-        priced = 1;
-    }
 
     /*
-     * Each entry's best possible total: its static scores with the live
-     * ones at their best for this strategy (a score weighed descending
-     * adds at most its weight; ascending, nothing).  The margin covers
-     * rounding, so a bound is never below the total it bounds.
+     * Take the better of the two lists' heads (a neutral entry's total is
+     * exact, a known one's is its bound) until nothing left can rank
+     * above the worst kept: whatever is left ranks at most as its head.
      */
 
-    livemax = (rc->w[AIROUTER_SCORE_SPEED] > 0 ? rc->w[AIROUTER_SCORE_SPEED]
-                                               : 0)
-              + (rc->w[AIROUTER_SCORE_RELIABILITY] > 0
-                 ? rc->w[AIROUTER_SCORE_RELIABILITY] : 0)
-              + 1e-9;
-
-    for (i = 0; i < n; i++) {
-        airouter_rank_static_scores(rc, memo->walk[i], s);
-        memo->bound[i] = airouter_rank_total(rc, s) + livemax;
-    }
-
-    for (i = n / 2; i > 0; i--) {
-        airouter_walk_sift(memo->walk, memo->bound, n, i - 1);
-    }
-
-    /* best bound first, until nothing left can beat the worst kept */
-
+    memset(&top, 0, sizeof(airouter_candidate_t));
     kept = 0;
+    i = 0;
+    j = 0;
+    nx = 0;
+    kx = 0;
+    nb = 0;
+    kb = 0;
 
-    while (n > 0) {
-        x = memo->walk[0];
-        top = memo->bound[0];
+    if (i < pp->nneutral) {
+        nx = neutral[i];
+        nb = airouter_walk_neutral(rc, nx);
+    }
 
-        if (kept == res->cand_max
-            && floor(top / AIROUTER_RANK_EPSILON + 1e-9)
-               < floor(res->cand[0].score / AIROUTER_RANK_EPSILON + 1e-9))
-        {
-            break;
+    if (j < pp->nknown) {
+        kx = known[j];
+        kb = airouter_walk_bound(rc, kx);
+    }
+
+    while (i < pp->nneutral || j < pp->nknown) {
+
+        if (i == pp->nneutral) {
+            take_known = 1;
+
+        } else if (j == pp->nknown) {
+            take_known = 0;
+
+        } else {
+            take_known = airouter_walk_better(rc->cat, kx, kb, nx, nb);
         }
 
-        memo->walk[0] = memo->walk[n - 1];
-        memo->bound[0] = memo->bound[n - 1];
-        n--;
-        airouter_walk_sift(memo->walk, memo->bound, n, 0);
+        x = take_known ? kx : nx;
+
+        if (kept == res->cand_max) {
+            top.channel = airouter_catalog_model(rc->cat, x)->channel;
+            top.model = x;
+            top.score = take_known ? kb : nb;
+
+            if (!airouter_rank_better(rc->cat, &top, &res->cand[0])) {
+                break;
+            }
+        }
+
+        if (take_known) {
+            if (++j < pp->nknown) {
+                kx = known[j];
+                kb = airouter_walk_bound(rc, kx);
+            }
+
+        } else {
+            if (++i < pp->nneutral) {
+                nx = neutral[i];
+                nb = airouter_walk_neutral(rc, nx);
+            }
+        }
 
         memo->stats.walked++;
         m = airouter_catalog_model(rc->cat, x);
@@ -1592,9 +1654,325 @@ airouter_route_walk(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
 }
 
 
-/* Restores the max-heap of bounds (root: the best) below i. */
+/*
+ * The prep of slot for this request's shape, made on a miss; its split
+ * by what live state knows made again when live's version moved.
+ */
+static airouter_memo_prep_t *
+airouter_memo_prep(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
+    const airouter_memo_slot_t *slot)
+{
+    int                          measured, split;
+    uint64_t                     h, need;
+    airouter_memo_prep_t        *pp;
+    const airouter_live_t       *live;
+    const airouter_route_req_t  *req;
+
+    req = rc->req;
+    live = rc->live;
+    need = req->prompt_tokens + req->max_tokens;
+    measured = (live != NULL && live->measure != NULL);
+
+    h = slot->serial * 0x9e3779b97f4a7c15ULL;
+    h ^= (uint64_t) (uintptr_t) rc->st * 0xff51afd7ed558ccdULL;
+    h ^= ((uint64_t) req->endpoint << 3) ^ ((uint64_t) !!req->needs_vision
+                                            << 1)
+         ^ (uint64_t) !!req->needs_tools ^ ((uint64_t) measured << 2);
+    h ^= h >> 29;
+    pp = &memo->preps[h % AIROUTER_MEMO_PREPS];
+
+    if (pp->serial != slot->serial || pp->st != rc->st
+        || pp->endpoint != req->endpoint
+        || pp->vision != !!req->needs_vision
+        || pp->tools != !!req->needs_tools || pp->measured != measured
+        || !((int64_t) need > pp->need_lo && need <= pp->need_hi))
+    {
+        if (memo->nprep_arena + 2 * (size_t) slot->nlist
+            > AIROUTER_MEMO_PREP_ARENA)
+        {
+            memset(memo->preps, 0, sizeof(memo->preps));
+            memo->nprep_arena = 0;
+        }
+
+        pp->serial = slot->serial;
+        pp->st = rc->st;
+        pp->endpoint = req->endpoint;
+        pp->vision = !!req->needs_vision;
+        pp->tools = !!req->needs_tools;
+        pp->measured = measured;
+        pp->list = (uint32_t) memo->nprep_arena;
+        pp->split = AIROUTER_SPLIT_NONE;
+
+        airouter_memo_prep_make(rc, memo, slot, pp);
+
+        memo->nprep_arena += 2 * (size_t) pp->n;
+        memo->stats.prepared++;
+    }
+
+    if (live == NULL) {
+        split = AIROUTER_SPLIT_NEUTRAL;
+
+    } else if (live->known == NULL) {
+        split = AIROUTER_SPLIT_KNOWN;
+
+    } else {
+        split = AIROUTER_SPLIT_ASKED;
+    }
+
+    if (pp->split != split
+        || (split == AIROUTER_SPLIT_ASKED
+            && (live->version == 0 || pp->version != live->version)))
+    {
+        pp->split = split;
+        pp->version = (split == AIROUTER_SPLIT_ASKED) ? live->version : 0;
+
+        rc->lo = pp->lo;
+        rc->hi = pp->hi;
+
+        airouter_memo_split(rc, memo, pp);
+        memo->stats.split++;
+    }
+
+    return pp;
+}
+
+
+/*
+ * Filters slot's list by the request (all of it but the context: its
+ * filter holds for needs in (need_lo, need_hi]), finds the price range,
+ * and sorts what is left best first by its neutral total.
+ */
 static void
-airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i)
+airouter_memo_prep_make(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
+    const airouter_memo_slot_t *slot, airouter_memo_prep_t *pp)
+{
+    int                              reason, priced;
+    size_t                           i, n;
+    double                           p;
+    uint32_t                         x;
+    const uint32_t                  *list;
+    const airouter_catalog_model_t  *m;
+
+    memset(pp->filtered, 0, sizeof(pp->filtered));
+    rc->lo = 0;
+    rc->hi = 0;
+    pp->need_lo = -1;
+    pp->need_hi = UINT64_MAX;
+
+    list = memo->arena + slot->list;
+    priced = 0;
+    n = 0;
+
+    for (i = 0; i < slot->nlist; i++) {
+        x = list[i];
+        m = airouter_catalog_model(rc->cat, x);
+
+        reason = airouter_rank_filter_request(rc, m);
+
+        /* the context filter is the last: these reached it */
+        if ((reason < 0 || reason == AIROUTER_FILTER_CONTEXT)
+            && m->context > 0)
+        {
+            if (reason < 0) {
+                pp->need_hi = (m->context < pp->need_hi) ? m->context
+                                                         : pp->need_hi;
+
+            } else if ((int64_t) m->context > pp->need_lo) {
+                pp->need_lo = (int64_t) m->context;
+            }
+        }
+
+        if (reason >= 0) {
+            pp->filtered[reason]++;
+            continue;
+        }
+
+        memo->walk[n++] = x;
+
+        if (rc->w[AIROUTER_SCORE_COST] == 0
+            || (m->flags & AIROUTER_MODEL_FREE) || !(m->price_usd > 0))
+        {
+            continue;
+        }
+
+        p = log10(m->price_usd);
+
+        if (!priced || p < rc->lo) {
+            rc->lo = p;
+        }
+
+        if (!priced || p > rc->hi) {
+            rc->hi = p;
+        }
+
+        priced = 1;
+    }
+
+    pp->lo = rc->lo;
+    pp->hi = rc->hi;
+    pp->n = (uint32_t) n;
+
+    for (i = 0; i < n; i++) {
+        memo->bound[i] = airouter_walk_neutral(rc, memo->walk[i]);
+    }
+
+    airouter_walk_sort(rc->cat, memo->walk, memo->bound, n,
+                       memo->prep_arena + pp->list);
+}
+
+
+/*
+ * The prep's list into the entries live state knows nothing of (their
+ * order kept) and the others, sorted by bound.
+ */
+static void
+airouter_memo_split(airouter_rank_ctx_t *rc, airouter_route_memo_t *memo,
+    airouter_memo_prep_t *pp)
+{
+    int                              known;
+    size_t                           i, nk;
+    uint32_t                         x, *list, *neutral;
+    const airouter_live_t           *live;
+    const airouter_catalog_model_t  *m;
+
+    live = rc->live;
+    list = memo->prep_arena + pp->list;
+    neutral = list + pp->n;
+    pp->nneutral = 0;
+    nk = 0;
+
+    for (i = 0; i < pp->n; i++) {
+        x = list[i];
+
+        switch (pp->split) {
+
+        case AIROUTER_SPLIT_NEUTRAL:
+            known = 0;
+            break;
+
+        case AIROUTER_SPLIT_KNOWN:
+            known = 1;
+            break;
+
+        default:
+            m = airouter_catalog_model(rc->cat, x);
+            known = live->known(live->ctx, m->channel, x) != 0;
+            break;
+        }
+
+        if (known) {
+            memo->walk[nk] = x;
+            memo->bound[nk] = airouter_walk_bound(rc, x);
+            nk++;
+
+        } else {
+            neutral[pp->nneutral++] = x;
+        }
+    }
+
+    pp->nknown = (uint32_t) nk;
+
+    airouter_walk_sort(rc->cat, memo->walk, memo->bound, nk,
+                       neutral + pp->nneutral);
+}
+
+
+/*
+ * Entry x's total with the live scores live state gives an entry it knows
+ * nothing of: what airouter_rank_scores() computes for it then, to the
+ * bit (the same operations on the same values).
+ */
+static double
+airouter_walk_neutral(airouter_rank_ctx_t *rc, uint32_t x)
+{
+    double  s[AIROUTER_SCORE_N], ttfb, tps;
+
+    airouter_rank_static_scores(rc, x, s);
+
+    s[AIROUTER_SCORE_SPEED] = 0.5;
+    s[AIROUTER_SCORE_RELIABILITY] = 0.5;
+
+    if (rc->w[AIROUTER_SCORE_SPEED] != 0 && rc->live != NULL
+        && rc->live->measure != NULL)
+    {
+        airouter_rank_estimate(NULL, &ttfb, &tps);
+        s[AIROUTER_SCORE_SPEED] = airouter_rank_speed_score(ttfb, tps);
+    }
+
+    return airouter_rank_total(rc, s);
+}
+
+
+/*
+ * Entry x's best possible total: its static scores with the live ones at
+ * their best for this strategy (a score weighed descending adds at most
+ * its weight; ascending, nothing).  The margin covers rounding, so a
+ * bound is never below the total it bounds.
+ */
+static double
+airouter_walk_bound(airouter_rank_ctx_t *rc, uint32_t x)
+{
+    double  s[AIROUTER_SCORE_N];
+
+    airouter_rank_static_scores(rc, x, s);
+
+    return airouter_rank_total(rc, s)
+           + (rc->w[AIROUTER_SCORE_SPEED] > 0 ? rc->w[AIROUTER_SCORE_SPEED]
+                                              : 0)
+           + (rc->w[AIROUTER_SCORE_RELIABILITY] > 0
+              ? rc->w[AIROUTER_SCORE_RELIABILITY] : 0)
+           + 1e-9;
+}
+
+
+/* airouter_rank_better() of entries xa and xb at totals a and b. */
+static int
+airouter_walk_better(const airouter_catalog_t *cat, uint32_t xa, double a,
+    uint32_t xb, double b)
+{
+    airouter_candidate_t  ca, cb;
+
+    ca.order = 0;
+    ca.sort_key = 0;
+    ca.channel = airouter_catalog_model(cat, xa)->channel;
+    ca.model = xa;
+    ca.score = a;
+
+    cb.order = 0;
+    cb.sort_key = 0;
+    cb.channel = airouter_catalog_model(cat, xb)->channel;
+    cb.model = xb;
+    cb.score = b;
+
+    return airouter_rank_better(cat, &ca, &cb);
+}
+
+
+/* Heap sort of x[0..n) by totals b, best first into out (x, b spoilt). */
+static void
+airouter_walk_sort(const airouter_catalog_t *cat, uint32_t *x, double *b,
+    size_t n, uint32_t *out)
+{
+    size_t  i, k;
+
+    for (i = n / 2; i > 0; i--) {
+        airouter_walk_sift(cat, x, b, n, i - 1);
+    }
+
+    for (k = 0; k < n; k++) {
+        out[k] = x[0];
+
+        x[0] = x[n - k - 1];
+        b[0] = b[n - k - 1];
+        airouter_walk_sift(cat, x, b, n - k - 1, 0);
+    }
+}
+
+
+/* Restores the heap of entries by total (root: the best) below i. */
+static void
+airouter_walk_sift(const airouter_catalog_t *cat, uint32_t *x, double *b,
+    size_t n, size_t i)
 {
     size_t    best, l, r;
     double    tb;
@@ -1605,11 +1983,13 @@ airouter_walk_sift(uint32_t *x, double *b, size_t n, size_t i)
         l = 2 * i + 1;
         r = l + 1;
 
-        if (l < n && b[l] > b[best]) {
+        if (l < n && airouter_walk_better(cat, x[l], b[l], x[best], b[best]))
+        {
             best = l;
         }
 
-        if (r < n && b[r] > b[best]) {
+        if (r < n && airouter_walk_better(cat, x[r], b[r], x[best], b[best]))
+        {
             best = r;
         }
 
@@ -1917,8 +2297,18 @@ airouter_live_filter(airouter_live_t *live, airouter_live_filter_t *f,
     live->measure = f->inner.measure ? airouter_live_filter_measure : NULL;
     live->reachable = f->inner.reachable ? airouter_live_filter_reachable
                                          : NULL;
+    live->known = f->inner.known ? airouter_live_filter_known : NULL;
     live->available = airouter_live_filter_available;
     live->ctx = f;
+}
+
+
+static int
+airouter_live_filter_known(void *ctx, uint32_t channel, uint32_t model)
+{
+    airouter_live_filter_t *f = ctx;
+
+    return f->inner.known(f->inner.ctx, channel, model);
 }
 
 

@@ -64,11 +64,17 @@
  * the catalogue and the key (KEY, DISABLED), is kept per (query text,
  * catalogue, generation, key ACL); a new generation forgets every set.
  * With a memo, the ranking is a partial top-k: the entries that pass the
- * request's own filters are walked best static score first (a heap built
- * in O(n)), live state (reachability, availability, the live scores the
- * strategy weighs) is asked only for the entries walked, and the walk
- * stops once cand_max candidates are kept and no entry left could beat
- * the worst of them even with the best live scores.  The candidates are
+ * request's own filters are kept sorted per request shape (strategy,
+ * endpoint, vision, tools, and the range of prompt + max_tokens that the
+ * context filter treats alike), in the ranking's own order of their best
+ * possible total: exact for the entries live->known() says live state
+ * knows nothing of (their live scores are the neutral ones), their static
+ * scores with the best live scores for the others.  The walk merges the
+ * two lists, asks live state (reachability, availability, the live scores
+ * the strategy weighs) only for the entries it takes, and stops once
+ * cand_max candidates are kept and the best entry left ranks below the
+ * worst of them (ties broken as the ranking breaks them).  Which entries
+ * live state knows is kept while live->version stays.  The candidates are
  * the ones the full ranking would return; on that path the counts of
  * the UNRESOLVED and UNAVAILABLE filters cover the walked entries only
  * (exact whenever no candidate is left).  explain never uses the memo,
@@ -167,6 +173,19 @@ typedef struct {
     int                     (*measure)(void *ctx, uint32_t channel,
                                        uint32_t model,
                                        airouter_live_measure_t *m);
+    /*
+     * Optional, for the memo's walk: 0 when live state holds nothing on
+     * (channel, model) that moves its scores, i.e. speed() gives 0.5 or
+     * measure() nothing, and reliability() 0.5, as for an entry never
+     * tried; 1 when it may hold something.  NULL: every entry may.
+     */
+    int                     (*known)(void *ctx, uint32_t channel,
+                                     uint32_t model);
+    /*
+     * known()'s answers hold while version stays the same (the memo keeps
+     * them per query); 0: ask again on every route.
+     */
+    uint64_t                  version;
     void                     *ctx;
 } airouter_live_t;
 
@@ -175,8 +194,9 @@ typedef struct {
  * A view that takes entries out of another one (a channel whose day's
  * quota or balance is spent, one an admin switched off): available() asks
  * keep first, then the wrapped view; every other callback (speed,
- * reliability, measure, reachable) passes through, so a callback added to
- * airouter_live_t is added here once, not in each filter.
+ * reliability, measure, reachable, known) passes through and version
+ * stays, so a callback added to airouter_live_t is added here once, not
+ * in each filter.
  * airouter_live_filter() makes *live that view, f keeping the old one in
  * inner; f must outlive the airouter_route() calls that read live.
  * Filters stack: each wraps what the one before left.
@@ -401,6 +421,8 @@ typedef struct {
     uint64_t                  misses;
     uint64_t                  resets;
     uint64_t                  walked;       /* entries given live state */
+    uint64_t                  prepared;     /* request shapes sorted */
+    uint64_t                  split;        /* known() asked for a shape */
 } airouter_route_memo_stats_t;
 
 void airouter_route_memo_stats(const airouter_route_memo_t *memo,

@@ -72,6 +72,10 @@ typedef struct {
 typedef struct {
     ngx_uint_t                   mask;          /* slots - 1 */
     ngx_uint_t                   used;
+    ngx_atomic_t                 version;       /* bumped under the lock
+                                                   when an entry is made
+                                                   or removed; read
+                                                   without it */
     ngx_http_airouter_live_entry_t  slots[1];
 } ngx_http_airouter_live_sh_t;
 
@@ -131,6 +135,8 @@ static double ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
 static double ngx_http_airouter_live_reliability_of(
     ngx_http_airouter_live_entry_t *me, time_t now);
 static int ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel);
+static int ngx_http_airouter_live_known(void *ctx, uint32_t channel,
+    uint32_t model);
 static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
     uint32_t model);
 static ngx_http_airouter_live_conf_t *ngx_http_airouter_live_conf(
@@ -530,6 +536,7 @@ ngx_http_airouter_live_remove(ngx_http_airouter_live_sh_t *live,
     ngx_uint_t  j, home;
 
     j = i;
+    live->version++;
 
     for ( ;; ) {
         ngx_memzero(&live->slots[i], sizeof(ngx_http_airouter_live_entry_t));
@@ -563,6 +570,9 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
     airouter_live_t *live)
 {
+    ngx_slab_pool_t              *shpool;
+    ngx_http_airouter_live_sh_t  *table;
+
     view->amcf = amcf;
     view->scope = scope;
     view->last = 0;
@@ -572,7 +582,17 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
     live->reliability = ngx_http_airouter_live_reliability;
     live->reachable = ngx_http_airouter_live_reachable_cb;
     live->available = ngx_http_airouter_live_available;
+    live->known = ngx_http_airouter_live_known;
     live->ctx = view;
+
+    /*
+     * Which entries known() finds changes only when an entry is made or
+     * removed: the table's version, read without the lock (the memo asks
+     * known() again when it moves; an entry made while it asks is seen
+     * by the next request).  Without a table nothing is ever known.
+     */
+    table = ngx_http_airouter_live_table(amcf, &shpool);
+    live->version = (table != NULL) ? (uint64_t) table->version + 1 : 1;
 }
 
 
@@ -1476,6 +1496,7 @@ ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
     e->key = key;
     e->owner = owner;
     live->used++;
+    live->version++;
 
     return e;
 }
@@ -1822,6 +1843,33 @@ ngx_http_airouter_live_reliability_of(ngx_http_airouter_live_entry_t *me,
 
     /* Laplace: no data is 0.5, one failure is not the end of the world */
     return (ok + 1.0) / (ok + err + 2.0);
+}
+
+
+/*
+ * Whether live state holds anything on (channel, model) that moves its
+ * speed or reliability: its (channel, model) entry exists.  Without one,
+ * measure_cb() finds nothing and reliability() gives 0.5.
+ */
+static int
+ngx_http_airouter_live_known(void *ctx, uint32_t channel, uint32_t model)
+{
+    int                              known;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_entry_t  *ce, *me;
+
+    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
+                                       &shpool)
+        != NGX_OK)
+    {
+        return 0;
+    }
+
+    known = (me != NULL);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return known;
 }
 
 

@@ -1135,6 +1135,390 @@ test_memo(void)
 }
 
 
+/*
+ * The memo's walk against the full path on random catalogues and random
+ * live states (#16): channels with tied priorities and weights, models
+ * offered by several channels at the same prices (ties of the static
+ * scores), live state that knows some entries (scores from a few values,
+ * 0.5 among them) and nothing of the others (neutral scores), some
+ * entries unavailable, some channels unreachable; known() tells the walk
+ * which, and live state changes between rounds with a new version.
+ * Every route (a prep's miss, then its hit) must give what the full path
+ * gives: candidates, scores, status, and the filter counts when nothing
+ * is left.
+ */
+
+typedef struct {
+    uint32_t                 seed;
+    uint32_t                 round;
+    int                      conservative;  /* known() says 1 for all */
+    int                      lying;         /* known() says 0 for all */
+} rand_live_t;
+
+
+static uint32_t
+rand_next(uint32_t *state)
+{
+    uint32_t  x;
+
+    x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+
+    return x;
+}
+
+
+static int
+rand_live_knows(const rand_live_t *rl, uint32_t channel, uint32_t model)
+{
+    return mix(rl->seed + rl->round, model * 31 + channel) % 4 == 0;
+}
+
+
+static double
+rand_live_score(const rand_live_t *rl, uint32_t channel, uint32_t model,
+    uint32_t salt)
+{
+    static const double  values[] = { 0.5, 0, 1, 0.25, 0.75, 0.9, 0.5 };
+
+    if (!rand_live_knows(rl, channel, model)) {
+        return 0.5;
+    }
+
+    return values[mix(rl->seed ^ salt, model + rl->round * 7) % 7];
+}
+
+
+static double
+rand_live_speed(void *ctx, uint32_t channel, uint32_t model)
+{
+    return rand_live_score(ctx, channel, model, 11);
+}
+
+
+static double
+rand_live_reliability(void *ctx, uint32_t channel, uint32_t model)
+{
+    return rand_live_score(ctx, channel, model, 23);
+}
+
+
+static int
+rand_live_measure(void *ctx, uint32_t channel, uint32_t model,
+    airouter_live_measure_t *m)
+{
+    rand_live_t  *rl = ctx;
+    uint32_t      h;
+
+    if (!rand_live_knows(rl, channel, model)) {
+        return -1;
+    }
+
+    h = mix(rl->seed ^ 5, model + rl->round * 3);
+    memset(m, 0, sizeof(airouter_live_measure_t));
+    m->samples = h % 6;
+    m->ttfb = (h % 3) * 400.0;
+    m->tps_samples = (h >> 4) % 6;
+    m->tps = ((h >> 8) % 4) * 30.0;
+    m->age = (h >> 12) % 2 ? 0 : 300;
+    m->ttfb_p95 = -1;
+
+    return 0;
+}
+
+
+static int
+rand_live_available(void *ctx, uint32_t channel, uint32_t model)
+{
+    rand_live_t  *rl = ctx;
+
+    return mix(rl->seed + 3 * rl->round, model ^ (channel << 12)) % 7 != 0;
+}
+
+
+static int
+rand_live_reachable(void *ctx, uint32_t channel)
+{
+    rand_live_t  *rl = ctx;
+
+    return mix(rl->seed, channel + rl->round) % 11 != 0;
+}
+
+
+static int
+rand_live_known(void *ctx, uint32_t channel, uint32_t model)
+{
+    rand_live_t  *rl = ctx;
+
+    if (rl->conservative) {
+        return 1;
+    }
+
+    if (rl->lying) {
+        return 0;
+    }
+
+    return rand_live_knows(rl, channel, model);
+}
+
+
+static const airouter_catalog_t *
+rand_catalog(airouter_config_t *cf, uint32_t *state, size_t nchannels)
+{
+    char                        *id;
+    size_t                       c, i, n, pick;
+    uint32_t                     r, caps;
+    airouter_catalog_builder_t  *b;
+    static const char           *pool[] = {
+        "qwen/qwen3-8b", "qwen/qwen3-8b:free", "qwen/qwen3-32b",
+        "qwen/qwen3-235b-a22b:free", "qwen/qwen3-coder", "meta/llama-3-70b",
+        "meta/llama-3-8b:free", "openai/gpt-4o", "openai/gpt-4o-mini",
+        "mistral/mixtral-8x7b", "deepseek/deepseek-chat:free",
+        "qwen/qwen3-embed"
+    };
+    static const double          prices[] = { -1, 0, 1e-7, 2e-7, 1e-6,
+                                              1e-7 };
+    static const uint64_t        contexts[] = { 0, 8192, 32768, 131072,
+                                                32768 };
+
+    b = airouter_catalog_builder_create(cf);
+
+    for (c = 0; c < nchannels; c++) {
+        n = 2 + rand_next(state) % 10;
+
+        for (i = 0; i < n; i++) {
+            pick = rand_next(state) % (sizeof(pool) / sizeof(pool[0]));
+            r = rand_next(state);
+
+            /* most channels sell a model at one price: static ties */
+            id = unit_alloc(64);
+            snprintf(id, 64, "%s", pool[pick]);
+
+            if (r % 9 == 0) {
+                snprintf(id, 64, "%s-v%u", pool[pick], (r >> 4) % 3);
+            }
+
+            caps = (strstr(id, "embed") ? AIROUTER_CAP_EMBEDDING
+                                        : AIROUTER_CAP_CHAT)
+                   | ((r >> 8) % 4 == 0 ? AIROUTER_CAP_VISION : 0)
+                   | ((r >> 10) % 3 == 0 ? AIROUTER_CAP_TOOLS : 0);
+
+            add(b, (uint32_t) c, id,
+                (r >> 12) % 4 ? prices[pick % 6] : prices[(r >> 14) % 6],
+                (r >> 12) % 4 ? 2 * prices[pick % 6] : 3e-7,
+                (r >> 16) % 3 ? contexts[pick % 5]
+                              : contexts[(r >> 18) % 5],
+                caps, (r >> 20) % 2 ? AIROUTER_CAP_TOOLS : 0);
+        }
+    }
+
+    return finish(b);
+}
+
+
+static void
+test_memo_random(void)
+{
+    size_t                        seed, nch, i, q, st, k, e, p, rnd, bad,
+                                  n, ok;
+    uint32_t                      state;
+    airouter_live_t               lv, *live;
+    rand_live_t                   rl;
+    airouter_config_t            *cf;
+    airouter_strategy_t          *sts;
+    airouter_route_req_t          req;
+    airouter_candidate_t          ca[16], cb[16];
+    airouter_route_memo_t        *memo;
+    airouter_route_result_t       a, b;
+    const airouter_catalog_t     *cat;
+    airouter_route_memo_stats_t   stats;
+    static const size_t           kmax[] = { 1, 3, 5, 16 };
+    static const uint64_t         prompts[] = { 0, 100, 9000, 40000,
+                                                200000 };
+    static const char            *queries[] = {
+        "tag:qwen3", "tag:free", "tag:qwen3,free", "qwen3-8b",
+        "tag:!free", "openai/gpt-4o", "tag:llama,free"
+    };
+
+    memo = airouter_route_memo_create();
+    UNIT_CHECK(memo != NULL, "memo");
+
+    bad = 0;
+    n = 0;
+    ok = 0;
+
+    for (seed = 1; seed <= 16; seed++) {
+        state = (uint32_t) (seed * 2654435761u) | 1;
+        nch = 3 + rand_next(&state) % 14;
+
+        cf = make_config(nch);
+
+        for (i = 0; i < nch; i++) {
+            cf->channels[i].priority = (int) (rand_next(&state) % 3);
+            cf->channels[i].weight = (rand_next(&state) % 3) ? 100 : 200;
+            cf->channels[i].enabled = (rand_next(&state) % 9) != 0;
+            cf->channels[i].local = (rand_next(&state) % 5) == 0;
+            cf->channels[i].free = (rand_next(&state) % 7) == 0;
+        }
+
+        /* and two strategies with ascending live scores */
+        sts = unit_alloc((cf->routing.nstrategies + 2)
+                         * sizeof(airouter_strategy_t));
+        memcpy(sts, cf->routing.strategies,
+               cf->routing.nstrategies * sizeof(airouter_strategy_t));
+        sts[cf->routing.nstrategies].name = "slow_first";
+        sts[cf->routing.nstrategies].nweights = 3;
+        sts[cf->routing.nstrategies].weights =
+            unit_alloc(3 * sizeof(airouter_weight_t));
+        sts[cf->routing.nstrategies].weights[0] =
+            (airouter_weight_t) { AIROUTER_SCORE_SPEED, 0.5, 0 };
+        sts[cf->routing.nstrategies].weights[1] =
+            (airouter_weight_t) { AIROUTER_SCORE_RELIABILITY, 0.3, 1 };
+        sts[cf->routing.nstrategies].weights[2] =
+            (airouter_weight_t) { AIROUTER_SCORE_COST, 0.2, 1 };
+        sts[cf->routing.nstrategies + 1].name = "unreliable";
+        sts[cf->routing.nstrategies + 1].nweights = 2;
+        sts[cf->routing.nstrategies + 1].weights =
+            unit_alloc(2 * sizeof(airouter_weight_t));
+        sts[cf->routing.nstrategies + 1].weights[0] =
+            (airouter_weight_t) { AIROUTER_SCORE_RELIABILITY, 0.7, 0 };
+        sts[cf->routing.nstrategies + 1].weights[1] =
+            (airouter_weight_t) { AIROUTER_SCORE_FREE, 0.3, 1 };
+        cf->routing.strategies = sts;
+        cf->routing.nstrategies += 2;
+        cf->routing.filters.exclude_embedding_models = seed % 2;
+
+        cat = rand_catalog(cf, &state, nch);
+        UNIT_CHECK(cat != NULL, "random catalogue %zu", seed);
+
+        if (cat == NULL) {
+            continue;
+        }
+
+        memset(&rl, 0, sizeof(rl));
+        rl.seed = (uint32_t) seed * 7919;
+
+        /* speed by measure or by speed() */
+        memset(&lv, 0, sizeof(lv));
+        lv.measure = (seed % 2) ? rand_live_measure : NULL;
+        lv.speed = (seed % 2) ? NULL : rand_live_speed;
+        lv.reliability = rand_live_reliability;
+        lv.available = rand_live_available;
+        lv.reachable = rand_live_reachable;
+        lv.known = rand_live_known;
+        lv.ctx = &rl;
+
+        /*
+         * Each request shape at several needs (the context filter's
+         * ranges) and in several rounds of live state, so that a prep is
+         * used again across needs and versions.
+         */
+
+        for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+        for (st = 0; st < cf->routing.nstrategies; st++) {
+        for (e = 0; e < 6; e++) {
+        for (p = 0; p < 5; p++) {
+        for (rnd = 0; rnd < 4; rnd++) {
+            /* live state changes: a new version; round 2 of odd seeds
+             * has a known() that says 1 for all, round 3 of seeds
+             * 4k no live state */
+            rl.round = (uint32_t) rnd;
+            lv.version = rnd + 1;
+            rl.conservative = (rnd == 2 && seed % 2);
+            live = (rnd == 3 && seed % 4 == 0) ? NULL : &lv;
+            k = (q + st + p) % 4;
+
+            memset(&req, 0, sizeof(req));
+            req.model = queries[q];
+            req.model_len = strlen(queries[q]);
+            req.strategy = cf->routing.strategies[st].name;
+            req.endpoint = (e == 5) ? AIROUTER_ENDPOINT_EMBEDDING
+                                    : AIROUTER_ENDPOINT_CHAT;
+            req.needs_vision = (e == 3);
+            req.needs_tools = (e == 4);
+            req.prompt_tokens = prompts[p];
+            req.max_tokens = (e % 2) ? 1000 : 0;
+
+            memo_route(cat, cf, &req, live, kmax[k], &a, ca);
+            ok += (a.status == AIROUTER_ROUTE_OK && a.ncand > 1);
+
+            req.memo = memo;
+            req.generation = seed;
+
+            memo_route(cat, cf, &req, live, kmax[k], &b, cb);
+            bad += !memo_same(&a, &b);
+
+            memo_route(cat, cf, &req, live, kmax[k], &b, cb);
+            bad += !memo_same(&a, &b);
+
+            n += 2;
+        }
+        }
+        }
+        }
+        }
+    }
+
+    UNIT_CHECK(bad == 0, "%zu of %zu random memo routes differ from the "
+               "full path", bad, n);
+    UNIT_CHECK(ok > n / 8, "%zu of %zu routes ranked several candidates",
+               ok, n / 2);
+
+    airouter_route_memo_stats(memo, &stats);
+    UNIT_CHECK(stats.prepared > 0 && stats.split > stats.prepared
+               && stats.hits > stats.misses,
+               "prepared %llu split %llu hits %llu misses %llu",
+               (unsigned long long) stats.prepared,
+               (unsigned long long) stats.split,
+               (unsigned long long) stats.hits,
+               (unsigned long long) stats.misses);
+
+    /*
+     * A view that says it knows nothing while it does (a wrong known())
+     * must be caught by the comparison: proof that the check can fail.
+     */
+    cf = make_config(4);
+    state = 12345;
+    cat = rand_catalog(cf, &state, 4);
+    memset(&rl, 0, sizeof(rl));
+    rl.seed = 17;
+    rl.lying = 1;
+    memset(&lv, 0, sizeof(lv));
+    lv.speed = rand_live_speed;
+    lv.reliability = rand_live_reliability;
+    lv.known = rand_live_known;
+    lv.version = 1;
+    lv.ctx = &rl;
+
+    bad = 0;
+
+    for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+        for (rnd = 0; rnd < 8; rnd++) {
+            rl.round = (uint32_t) rnd;
+            lv.version = 100 + rnd;
+
+            memset(&req, 0, sizeof(req));
+            req.model = queries[q];
+            req.model_len = strlen(queries[q]);
+            req.strategy = "speed_optimized";
+            req.endpoint = AIROUTER_ENDPOINT_CHAT;
+            memo_route(cat, cf, &req, &lv, 1, &a, ca);
+            req.memo = memo;
+            req.generation = 1000;
+            memo_route(cat, cf, &req, &lv, 1, &b, cb);
+            bad += !memo_same(&a, &b);
+        }
+    }
+
+    UNIT_CHECK(bad > 0, "a lying known() went unnoticed");
+
+    airouter_route_memo_destroy(memo);
+}
+
+
 /* A view of live state for the filter tests: counts its calls. */
 typedef struct {
     int                      calls;
@@ -1282,6 +1666,7 @@ main(void)
     test_endpoint_kinds();
     test_statuses();
     test_memo();
+    test_memo_random();
     test_live_filter();
     unit_free_all();
 
