@@ -71,7 +71,7 @@ UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
 .PHONY: all deps build unit test test-unit test-t test-asan demo stop \
-        bench bench-ab clean fuzz fuzz-bins fuzz-clang callgraph test-hup \
+        bench bench-ab clean fuzz fuzz-bins fuzz-clang callgraph exports test-hup \
         test-valgrind install uninstall deb browser-deps dashboard
 
 all: build
@@ -296,6 +296,11 @@ test-valgrind:
 # issue #14's layer check (also one counted test in `make test`)
 callgraph:
 	@perl tests/callgraph.pl -v
+
+# issue #14's exports check: nothing exported that only its own file uses
+# (also one counted test in `make test`)
+exports: build
+	@perl tests/exports.pl $(BUILD)
 
 demo: deps build
 	@PORT=$(PORT) LISTEN=$(LISTEN) DEMO_PORTS="$(DEMO_PORTS)" \

@@ -31,6 +31,7 @@
 #include "airouter_tokenizer.h"
 
 
+static ngx_int_t ngx_http_airouter_handler(ngx_http_request_t *r);
 static void *ngx_http_airouter_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_airouter_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_airouter_create_loc_conf(ngx_conf_t *cf);
@@ -747,7 +748,7 @@ ngx_http_airouter_init_module(ngx_cycle_t *cycle)
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_airouter_handler(ngx_http_request_t *r)
 {
     ngx_http_airouter_loc_conf_t  *alcf;

@@ -168,6 +168,7 @@ typedef struct airouter_catalog_fin_s {
 } airouter_catalog_fin_t;
 
 
+static uint64_t airouter_catalog_config_hash(const airouter_config_t *cf);
 static int airouter_catalog_add(airouter_catalog_builder_t *b,
     uint32_t channel, const airouter_model_info_t *info, uint32_t flags);
 static char *airouter_catalog_lower(airouter_arena_t *a, const char *s,
@@ -206,6 +207,8 @@ static void airouter_catalog_fin_free(airouter_catalog_fin_t *f);
 static void airouter_catalog_fin_release(airouter_catalog_builder_t *b);
 static void airouter_catalog_sort_names(uint32_t *ids, size_t n,
     char **names);
+static uint32_t airouter_catalog_hash(uint32_t kind, const char *key,
+    size_t len);
 static uint32_t airouter_catalog_hash_exact(uint32_t kind, const char *key,
     size_t len);
 
@@ -661,7 +664,9 @@ airouter_catalog_caps_from_list(const airouter_strlist_t *list,
 }
 
 
-uint64_t
+/* A hash of the channel ids in order: a catalogue fits a config when
+ * they agree (see airouter_catalog_fits). */
+static uint64_t
 airouter_catalog_config_hash(const airouter_config_t *cf)
 {
     size_t       i;
@@ -882,7 +887,8 @@ airouter_catalog_open(const void *blob, size_t len)
 }
 
 
-uint32_t
+/* Hashing of keys, ASCII case-insensitive, never 0. */
+static uint32_t
 airouter_catalog_hash(uint32_t kind, const char *key, size_t len)
 {
     size_t    i;

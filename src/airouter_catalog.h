@@ -312,9 +312,6 @@ void airouter_catalog_builder_destroy(airouter_catalog_builder_t *b);
 uint32_t airouter_catalog_caps_from_list(const airouter_strlist_t *list,
     uint32_t *known);
 
-/* A hash of the channel ids in order: a catalogue fits a config when
- * they agree (see airouter_catalog_fits). */
-uint64_t airouter_catalog_config_hash(const airouter_config_t *cf);
 int airouter_catalog_fits(const airouter_catalog_t *cat,
     const airouter_config_t *cf);
 
@@ -330,9 +327,6 @@ const airouter_catalog_t *airouter_catalog_open(const void *blob,
 /* The checksum airouter_catalog_open() expects in the header. */
 uint64_t airouter_catalog_checksum(const void *blob, size_t len);
 
-
-/* Hashing of keys, ASCII case-insensitive, never 0. */
-uint32_t airouter_catalog_hash(uint32_t kind, const char *key, size_t len);
 
 /* The slot of a key, or NULL.  key in any case. */
 const airouter_catalog_slot_t *airouter_catalog_lookup(

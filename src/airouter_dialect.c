@@ -1329,28 +1329,6 @@ airouter_dj_get2(json_t *obj, const char *key, const char *alt)
 }
 
 
-int
-airouter_dj_set(json_t *obj, const char *key, json_t *v)
-{
-    if (v == NULL) {
-        return -1;
-    }
-
-    return json_object_set_new(obj, key, v);
-}
-
-
-json_t *
-airouter_dj_copy(json_t *v)
-{
-    if (v == NULL || json_is_null(v)) {
-        return NULL;
-    }
-
-    return json_deep_copy(v);
-}
-
-
 json_t *
 airouter_dj_join_text(json_t *v, const char *sep)
 {

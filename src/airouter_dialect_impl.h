@@ -197,9 +197,6 @@ void airouter_danswer_free(airouter_danswer_t *a);
 const char *airouter_dj_str(json_t *obj, const char *key);
 /* obj[key], or obj[alt] when key is absent (Gemini takes both spellings) */
 json_t *airouter_dj_get2(json_t *obj, const char *key, const char *alt);
-int airouter_dj_set(json_t *obj, const char *key, json_t *v);
-/* A copy of v when it is set and not null (json_null()), else NULL. */
-json_t *airouter_dj_copy(json_t *v);
 /* Text blocks' "text" (or a string) joined with sep; NULL: not text. */
 json_t *airouter_dj_join_text(json_t *v, const char *sep);
 /* "data:<mime>;base64,<data>" */

@@ -9,6 +9,8 @@
 #include "airouter_json_scan.h"
 
 
+static int airouter_json_iter_init_strict(airouter_json_iter_t *it,
+    const char *p, size_t n);
 static size_t airouter_json_ws(const char *p, size_t n, size_t i);
 static int airouter_json_string(const char *p, size_t n, size_t *i,
     int *escaped);
@@ -69,7 +71,8 @@ airouter_json_iter_init(airouter_json_iter_t *it, const char *p, size_t n)
 }
 
 
-int
+/* As airouter_json_iter_init(), for a walk that validates what it skips. */
+static int
 airouter_json_iter_init_strict(airouter_json_iter_t *it, const char *p,
     size_t n)
 {

@@ -58,10 +58,6 @@ int airouter_json_iter_init(airouter_json_iter_t *it, const char *p,
 int airouter_json_iter_next(airouter_json_iter_t *it,
     airouter_json_span_t *span);
 
-/* As airouter_json_iter_init(), for a walk that validates what it skips. */
-int airouter_json_iter_init_strict(airouter_json_iter_t *it, const char *p,
-    size_t n);
-
 /* The member's key is key (no escapes: airouter_json_iter_next says). */
 int airouter_json_key_is(const char *p, const airouter_json_span_t *span,
     const char *key);

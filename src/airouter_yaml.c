@@ -22,6 +22,8 @@
 #define AIROUTER_YAML_ENV_NAME   256
 
 
+static int airouter_yaml_long(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, double min, double max, long *out);
 static int airouter_yaml_named_map(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, const char *what, size_t *n);
 static int airouter_yaml_map_name(airouter_yaml_t *y, yaml_node_pair_t *pair,
@@ -554,7 +556,7 @@ airouter_yaml_range(airouter_yaml_t *y, yaml_node_t *node,
 }
 
 
-int
+static int
 airouter_yaml_long(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, double min, double max, long *out)
 {

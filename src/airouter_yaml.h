@@ -163,8 +163,6 @@ int airouter_yaml_key(airouter_yaml_t *y, yaml_node_t *key,
  */
 int airouter_yaml_text(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, const char *what, const char **text);
-int airouter_yaml_long(airouter_yaml_t *y, yaml_node_t *node,
-    const char *path, double min, double max, long *out);
 int airouter_yaml_double(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, double min, double max, double *out);
 int airouter_yaml_bool(airouter_yaml_t *y, yaml_node_t *node,

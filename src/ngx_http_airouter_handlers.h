@@ -10,7 +10,6 @@
 #include "ngx_http_airouter_module.h"
 
 
-ngx_int_t ngx_http_airouter_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_metrics_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_airouter_api_handler(ngx_http_request_t *r);

@@ -246,8 +246,6 @@ ngx_int_t ngx_http_airouter_proxy_process_header(ngx_http_request_t *r);
 void ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r);
 void ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
-ngx_int_t ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
-    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc);
 
 /* ngx_http_airouter_proxy_peer.c */
 void ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,

@@ -24,6 +24,8 @@
 #include "ngx_http_airouter_proxy_impl.h"
 
 
+static ngx_int_t ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
+    ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc);
 static void ngx_http_airouter_proxy_settle(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
@@ -982,7 +984,7 @@ ngx_http_airouter_proxy_dialect_error(ngx_http_request_t *r,
  * when the last answer was broken under another status (a 200 cut short,
  * oversized headers): never a 2xx; else 503 (no answer at all).
  */
-ngx_int_t
+static ngx_int_t
 ngx_http_airouter_proxy_fail(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_int_t rc)
 {

@@ -15,6 +15,8 @@
 #include "ngx_http_airouter_switch.h"
 
 
+static ngx_uint_t ngx_http_airouter_route_key_limited(
+    ngx_http_airouter_ctx_t *ctx);
 static ngx_int_t ngx_http_airouter_route_not_found(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 
@@ -212,8 +214,12 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
 }
 
 
-/* The key has an ACL (allowed_tags or allowed_models). */
-ngx_uint_t
+/*
+ * The key has an ACL (allowed_tags or allowed_models): what it may not use
+ * must look to it as if it did not exist (no key_not_allowed counts,
+ * entries or close names).
+ */
+static ngx_uint_t
 ngx_http_airouter_route_key_limited(ngx_http_airouter_ctx_t *ctx)
 {
     return ctx->key != NULL

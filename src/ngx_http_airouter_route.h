@@ -47,10 +47,4 @@ ngx_int_t ngx_http_airouter_route_live(ngx_http_request_t *r,
 ngx_int_t ngx_http_airouter_route_error(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res);
 
-/*
- * The request's key has an ACL: what it may not use must look to it as
- * if it did not exist (no key_not_allowed counts, entries or close names).
- */
-ngx_uint_t ngx_http_airouter_route_key_limited(ngx_http_airouter_ctx_t *ctx);
-
 #endif /* NGX_HTTP_AIROUTER_ROUTE_H */

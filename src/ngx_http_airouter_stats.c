@@ -77,6 +77,9 @@ typedef enum {
 } ngx_http_airouter_deny_e;
 
 
+static void ngx_http_airouter_stats_counters_add(
+    ngx_http_airouter_stats_counters_t *to,
+    const ngx_http_airouter_stats_counters_t *c);
 static ngx_http_airouter_stats_sh_t *ngx_http_airouter_stats_sh(
     ngx_http_airouter_main_conf_t *amcf, ngx_slab_pool_t **shpool);
 static uint32_t ngx_http_airouter_stats_hash(uint32_t day, ngx_uint_t kind,
@@ -340,7 +343,8 @@ ngx_http_airouter_stats_add(ngx_http_airouter_stats_node_t *sn,
 }
 
 
-void
+/* to += c, every counter */
+static void
 ngx_http_airouter_stats_counters_add(ngx_http_airouter_stats_counters_t *to,
     const ngx_http_airouter_stats_counters_t *c)
 {

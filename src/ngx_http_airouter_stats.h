@@ -271,11 +271,6 @@ ngx_int_t ngx_http_airouter_stats_sum(ngx_http_airouter_main_conf_t *amcf,
     ngx_pool_t *pool, ngx_uint_t days, ngx_http_airouter_stats_kind_e kind,
     ngx_array_t *sums);
 
-/* to += c, every counter */
-void ngx_http_airouter_stats_counters_add(
-    ngx_http_airouter_stats_counters_t *to,
-    const ngx_http_airouter_stats_counters_t *c);
-
 
 /*
  * With airouter_redis (ngx_http_airouter_redis.c), every counter node also
