@@ -605,7 +605,6 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     uint64_t                         cid;
     ngx_int_t                        rc;
     ngx_uint_t                       cprobe, mprobe, sprobe;
-    const char                      *id;
     ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     ngx_http_airouter_live_entry_t  *ce, *me, *se;
@@ -618,7 +617,6 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
         return NGX_OK;
     }
 
-    id = amcf->config->channels[channel].id;
     cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
 
@@ -688,7 +686,8 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     if (rc == NGX_DECLINED) {
         ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter: live: \"%s\" \"%V\" kept away: %s%s, "
-                       "%T s left", id, model,
+                       "%T s left", amcf->config->channels[channel].id,
+                       model,
                        block->probing ? "a probe runs after " : "",
                        airouter_fault_name(block->fault),
                        block->until > now ? block->until - now : 0);
@@ -696,7 +695,8 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     } else if (*probe) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter: live: \"%s\" \"%V\" half-open: this "
-                       "attempt probes (%ui)", id, model, *probe);
+                       "attempt probes (%ui)",
+                       amcf->config->channels[channel].id, model, *probe);
     }
 
     return rc;

@@ -571,9 +571,6 @@ ngx_http_airouter_proxy_hedge_lose(ngx_http_airouter_proxy_hedge_t *hs)
 {
     ngx_uint_t           status;
     airouter_fault_e     fault;
-    ngx_http_request_t  *r;
-
-    r = hs->request;
 
     if (hs->timer.timer_set) {
         ngx_del_timer(&hs->timer);
@@ -583,7 +580,7 @@ ngx_http_airouter_proxy_hedge_lose(ngx_http_airouter_proxy_hedge_t *hs)
         return;
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, hs->request->connection->log, 0,
                    "airouter: hedge: \"%s\" lost, closing it",
                    hs->proxy->ctx->amcf->config
                        ->channels[hs->try.cand->channel].id);
