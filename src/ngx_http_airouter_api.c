@@ -42,6 +42,11 @@
 static ngx_int_t ngx_http_airouter_api_admit(ngx_http_request_t *r,
     ngx_uint_t need_key, ngx_http_airouter_ctx_t **ctxp, ngx_int_t *code);
 static ngx_uint_t ngx_http_airouter_api_stats(ngx_str_t *path);
+static ngx_int_t ngx_http_airouter_api_post_find(ngx_str_t *path);
+static ngx_uint_t ngx_http_airouter_api_methods(ngx_http_airouter_ctx_t *ctx,
+    ngx_str_t *path);
+static ngx_int_t ngx_http_airouter_api_refuse(ngx_http_request_t *r,
+    ngx_uint_t methods);
 static ngx_int_t ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_str_t *path);
 static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
@@ -318,7 +323,7 @@ static ngx_int_t
 ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_str_t *path)
 {
-    ngx_uint_t                    i;
+    ngx_int_t                     i;
     ngx_http_airouter_dialect_t  *d;
 
     d = ctx->dialect;
@@ -334,21 +339,9 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
         ctx->explain = 1;
 
     } else {
-        for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
-                        / sizeof(ngx_http_airouter_api_posts[0]); i++)
-        {
-            if (path->len == ngx_http_airouter_api_posts[i].path.len
-                && ngx_strncmp(path->data,
-                               ngx_http_airouter_api_posts[i].path.data,
-                               path->len) == 0)
-            {
-                break;
-            }
-        }
+        i = ngx_http_airouter_api_post_find(path);
 
-        if (i == sizeof(ngx_http_airouter_api_posts)
-                 / sizeof(ngx_http_airouter_api_posts[0]))
-        {
+        if (i == NGX_ERROR) {
             return NGX_DECLINED;
         }
 
@@ -370,11 +363,103 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
 }
 
 
+/* The index of a POST endpoint's path in the table, or NGX_ERROR. */
+static ngx_int_t
+ngx_http_airouter_api_post_find(ngx_str_t *path)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < sizeof(ngx_http_airouter_api_posts)
+                    / sizeof(ngx_http_airouter_api_posts[0]); i++)
+    {
+        if (path->len == ngx_http_airouter_api_posts[i].path.len
+            && ngx_strncmp(path->data, ngx_http_airouter_api_posts[i].path.data,
+                           path->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The methods the API answers on a path after "/v1/", 0 for a path it
+ * does not know: the listings (models, models/{id}, tags) take GET and
+ * HEAD; /v1/route, every endpoint of the table and a client dialect's
+ * route take POST.
+ */
+static ngx_uint_t
+ngx_http_airouter_api_methods(ngx_http_airouter_ctx_t *ctx, ngx_str_t *path)
+{
+    if (ctx->dialect
+        || (path->len == sizeof("route") - 1
+            && ngx_strncmp(path->data, "route", path->len) == 0)
+        || ngx_http_airouter_api_post_find(path) != NGX_ERROR)
+    {
+        return NGX_HTTP_POST;
+    }
+
+    if ((path->len == sizeof("models") - 1
+         && ngx_strncmp(path->data, "models", path->len) == 0)
+        || (path->len > sizeof("models/") - 1
+            && ngx_strncmp(path->data, "models/", sizeof("models/") - 1) == 0)
+        || (path->len == sizeof("tags") - 1
+            && ngx_strncmp(path->data, "tags", path->len) == 0))
+    {
+        return NGX_HTTP_GET|NGX_HTTP_HEAD;
+    }
+
+    return 0;
+}
+
+
+/*
+ * OpenAI's answers for a URL it does not serve (404) or a method its path
+ * does not take (405, with Allow), each naming the method and the URL.
+ */
+static ngx_int_t
+ngx_http_airouter_api_refuse(ngx_http_request_t *r, ngx_uint_t methods)
+{
+    ngx_table_elt_t  *h;
+
+    if (methods == 0) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "unknown_url",
+                   "Unknown request URL: %V %V", &r->method_name, &r->uri);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Allow");
+
+    if (methods & NGX_HTTP_POST) {
+        ngx_str_set(&h->value, "POST");
+
+    } else {
+        ngx_str_set(&h->value, "GET, HEAD");
+    }
+
+    return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
+               "invalid_request_error", "method_not_allowed",
+               "Method %V is not allowed on %V", &r->method_name, &r->uri);
+}
+
+
 ngx_int_t
 ngx_http_airouter_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc, code;
     ngx_str_t                 path;
+    ngx_uint_t                methods;
     ngx_http_airouter_ctx_t  *ctx;
 
     /*
@@ -394,9 +479,7 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
         ngx_str_set(&path, "chat/completions");
 
     } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "invalid_request_error", "unknown_url",
-                   "Unknown request URL: %V", &r->uri);
+        return ngx_http_airouter_api_refuse(r, 0);
     }
 
     /* /v1/stats/...: behind the admin token, not an API key */
@@ -404,21 +487,15 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
         return ngx_http_airouter_stats_api_handler(r, &path);
     }
 
-    if (ctx->dialect == NULL && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+    /* one rule: an unknown path is a 404, a known one's other methods 405 */
+    methods = ngx_http_airouter_api_methods(ctx, &path);
+
+    if (!(r->method & methods)) {
+        return ngx_http_airouter_api_refuse(r, methods);
+    }
+
+    if (methods & NGX_HTTP_GET) {
         return ngx_http_airouter_models_handler(r, &path, ctx->key);
-    }
-
-    if (!(r->method & NGX_HTTP_POST)) {
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                   "invalid_request_error", "method_not_allowed",
-                   "Method %V is not allowed on %V", &r->method_name,
-                   &r->uri);
-    }
-
-    if (ctx->api_path.len == 0) {
-        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "invalid_request_error", "unknown_url",
-                   "Unknown request URL: POST %V", &r->uri);
     }
 
     rc = ngx_http_read_client_request_body(r,
