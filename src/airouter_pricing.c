@@ -257,9 +257,15 @@ airouter_pricing_litellm(airouter_pricing_t *p, json_t *root)
 
 
 /*
- * LiteLLM's prices per unit.  output_cost_per_second is not a second of
- * transcribed audio (it prices the audio a voice model speaks) and
- * input_cost_per_pixel depends on the size asked: neither is read.
+ * LiteLLM's prices per unit, for the units the router counts.  Two are
+ * not read, because their unit cannot be counted honestly:
+ * output_cost_per_second prices the seconds of audio a voice speaks, and
+ * a speech answer is encoded audio (mp3 by default) whose length is known
+ * only by decoding it: no usage field says it, and its bytes say nothing
+ * exact.  input_cost_per_pixel is given under names that carry the
+ * quality and size ("standard/1024-x-1024/dall-e-3"), which no served
+ * model id is, and the price follows the size and quality a request asks
+ * ("auto" included), which one price per image cannot hold.
  */
 static void
 airouter_pricing_litellm_units(json_t *v, airouter_unit_price_t *u)

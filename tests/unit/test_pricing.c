@@ -332,6 +332,30 @@ test_units(void)
                "no price, no entry");
     airouter_pricing_free(p);
 
+    /*
+     * The units airouter does not count are not read as units it does:
+     * a per-pixel price (LiteLLM keys it by quality and size in the
+     * name) is no price per image, and a voice's output_cost_per_second
+     * (seconds of encoded audio it speaks) no price per second.
+     */
+    p = airouter_pricing_create();
+    j = "{\"standard/1024-x-1024/dall-e-3\": {\"input_cost_per_pixel\":"
+        " 3.81469e-08, \"output_cost_per_pixel\": 0},"
+        " \"voice-x\": {\"output_cost_per_second\": 0.00025},"
+        " \"voice-y\": {\"output_cost_per_second\": 0.00025,"
+        " \"input_cost_per_character\": 1.5e-5}}";
+    n = airouter_pricing_add_json(p, j, strlen(j), err, sizeof(err));
+    UNIT_CHECK(n == 1, "read %ld: per pixel / per second spoken alone are "
+               "no prices", n);
+    UNIT_CHECK(airouter_pricing_find(p, "standard/1024-x-1024/dall-e-3",
+                                     NULL, NULL) == NULL
+               && airouter_pricing_find(p, "voice-x", NULL, NULL) == NULL,
+               "per pixel, per second spoken: no entry");
+    pr = airouter_pricing_find(p, "voice-y", NULL, NULL);
+    UNIT_CHECK(pr && near(pr->unit.character, 1.5e-5) && pr->unit.second == -1
+               && pr->unit.image == -1, "voice-y: its characters only");
+    airouter_pricing_free(p);
+
     /* the unified files: "request" per request, "image" not read */
     p = airouter_pricing_create();
     n = airouter_pricing_add_file(p, fx("seed/openrouter_unified.json"), err,
