@@ -97,6 +97,7 @@ static void ngx_http_airouter_live_remove(ngx_http_airouter_live_sh_t *live,
     ngx_uint_t i);
 static uint64_t ngx_http_airouter_live_key(uint64_t channel,
     const u_char *model, size_t len);
+static uint64_t ngx_http_airouter_live_scope_of(uint64_t h, ngx_uint_t scope);
 static uint64_t ngx_http_airouter_live_scope_key(uint64_t channel,
     const u_char *model, size_t len, ngx_uint_t scope);
 static uint64_t ngx_http_airouter_live_fnv(uint64_t h, const u_char *p,
@@ -137,6 +138,8 @@ static double ngx_http_airouter_live_reliability_of(
 static int ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel);
 static int ngx_http_airouter_live_known(void *ctx, uint32_t channel,
     uint32_t model);
+static ngx_http_airouter_live_seen_t *ngx_http_airouter_live_seen(void *ctx,
+    uint32_t channel, uint32_t model, ngx_uint_t claim);
 static int ngx_http_airouter_live_available(void *ctx, uint32_t channel,
     uint32_t model);
 static ngx_http_airouter_live_conf_t *ngx_http_airouter_live_conf(
@@ -575,7 +578,7 @@ ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
 
     view->amcf = amcf;
     view->scope = scope;
-    view->last = 0;
+    ngx_memzero(view->seen, sizeof(view->seen));
 
     live->speed = NULL;
     live->measure = ngx_http_airouter_live_measure_cb;
@@ -1384,14 +1387,28 @@ static uint64_t
 ngx_http_airouter_live_scope_key(uint64_t channel, const u_char *model,
     size_t len, ngx_uint_t scope)
 {
-    u_char    buf[NGX_INT_T_LEN + 2], *last;
-    uint64_t  h;
+    return ngx_http_airouter_live_scope_of(
+               ngx_http_airouter_live_fnv(channel, model, len), scope);
+}
 
-    h = ngx_http_airouter_live_fnv(channel, model, len);
 
-    buf[0] = '\0';
-    last = ngx_sprintf(buf + 1, "s%ui", scope);
-    h = ngx_http_airouter_live_fnv(h, buf, last - buf);
+/* The same from the FNV-1a of the model id on from the channel's. */
+static uint64_t
+ngx_http_airouter_live_scope_of(uint64_t h, ngx_uint_t scope)
+{
+    u_char   digits[NGX_INT_T_LEN], *p;
+
+    /* "\0s" and the scope in decimal, as ngx_sprintf("%ui") writes it */
+    h = ngx_http_airouter_live_fnv(h, (u_char *) "\0s", 2);
+
+    p = digits + sizeof(digits);
+
+    do {
+        *--p = (u_char) ('0' + scope % 10);
+        scope /= 10;
+    } while (scope);
+
+    h = ngx_http_airouter_live_fnv(h, p, digits + sizeof(digits) - p);
 
     return h ? h : 1;
 }
@@ -1619,7 +1636,7 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 {
     ngx_http_airouter_live_view_t *view = ctx;
 
-    uint64_t                         cid;
+    uint64_t                         cid, h, ckey, skey;
     const char                      *mid;
     ngx_http_airouter_live_sh_t     *live;
     const airouter_catalog_t        *cat;
@@ -1642,18 +1659,19 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
     mid = airouter_catalog_model_id(cat, m);
     cid = ngx_http_airouter_live_channel(amcf, channel);
 
+    /* the keys of ngx_http_airouter_live_pair() and _scope_key() */
+    h = ngx_http_airouter_live_fnv(cid, (u_char *) mid, ngx_strlen(mid));
+    ckey = ngx_http_airouter_live_key(cid, NULL, 0);
+    skey = (se && view->scope)
+           ? ngx_http_airouter_live_scope_of(h, view->scope) : 0;
+
     ngx_shmtx_lock(&(*shpool)->mutex);
 
-    ngx_http_airouter_live_pair(live, cid, (u_char *) mid, ngx_strlen(mid),
-                                0, ce, me);
+    *ce = ngx_http_airouter_live_find(live, ckey, 0);
+    *me = ngx_http_airouter_live_find(live, h ? h : 1, 0);
 
     if (se) {
-        *se = view->scope
-              ? ngx_http_airouter_live_find(live,
-                    ngx_http_airouter_live_scope_key(cid, (u_char *) mid,
-                                                     ngx_strlen(mid),
-                                                     view->scope), 0)
-              : NULL;
+        *se = skey ? ngx_http_airouter_live_find(live, skey, 0) : NULL;
     }
 
     return NGX_OK;
@@ -1664,21 +1682,20 @@ static int
 ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
     uint32_t model, airouter_live_measure_t *m)
 {
-    ngx_http_airouter_live_view_t *view = ctx;
-
     ngx_int_t                        rc;
     ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_seen_t   *seen;
     ngx_http_airouter_live_entry_t  *ce, *me;
 
     /* read with the availability of the same entry, under its lock */
-    if (view->last && view->last_channel == channel
-        && view->last_model == model)
-    {
-        if (!view->last_measured) {
+    seen = ngx_http_airouter_live_seen(ctx, channel, model, 0);
+
+    if (seen != NULL) {
+        if (!seen->measured) {
             return -1;
         }
 
-        *m = view->last_measure;
+        *m = seen->measure;
         return 0;
     }
 
@@ -1793,16 +1810,15 @@ static double
 ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model)
 {
-    ngx_http_airouter_live_view_t *view = ctx;
-
     double                           reliability;
     ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_seen_t   *seen;
     ngx_http_airouter_live_entry_t  *ce, *me;
 
-    if (view->last && view->last_channel == channel
-        && view->last_model == model)
-    {
-        return view->last_reliability;
+    seen = ngx_http_airouter_live_seen(ctx, channel, model, 0);
+
+    if (seen != NULL) {
+        return seen->reliability;
     }
 
     if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
@@ -1847,6 +1863,31 @@ ngx_http_airouter_live_reliability_of(ngx_http_airouter_live_entry_t *me,
 
 
 /*
+ * The view's cache slot of (channel, model) when it holds that entry, else
+ * NULL; with claim, the slot to fill for it in any case.
+ */
+static ngx_http_airouter_live_seen_t *
+ngx_http_airouter_live_seen(void *ctx, uint32_t channel, uint32_t model,
+    ngx_uint_t claim)
+{
+    ngx_http_airouter_live_view_t *view = ctx;
+
+    ngx_http_airouter_live_seen_t  *seen;
+
+    seen = &view->seen[(model ^ (channel << 3))
+                       % NGX_HTTP_AIROUTER_LIVE_VIEW_CACHE];
+
+    if (claim
+        || (seen->set && seen->channel == channel && seen->model == model))
+    {
+        return seen;
+    }
+
+    return NULL;
+}
+
+
+/*
  * Whether live state holds anything on (channel, model) that moves its
  * speed or reliability: its (channel, model) entry exists.  Without one,
  * measure_cb() finds nothing and reliability() gives 0.5.
@@ -1885,12 +1926,11 @@ ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel)
 static int
 ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
 {
-    ngx_http_airouter_live_view_t *view = ctx;
-
     int                              available;
     time_t                           now;
     ngx_uint_t                       probing;
     ngx_slab_pool_t                 *shpool;
+    ngx_http_airouter_live_seen_t   *seen;
     ngx_http_airouter_live_entry_t  *ce, *me, *se;
 
     if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &se,
@@ -1912,16 +1952,17 @@ ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
                     || ngx_http_airouter_live_open(se, now, 0, &probing)
                        == NGX_OK);
 
-    view->last = 1;
-    view->last_channel = channel;
-    view->last_model = model;
-    view->last_measured = (me && me->samples) ? 1 : 0;
+    seen = ngx_http_airouter_live_seen(ctx, channel, model, 1);
+    seen->set = 1;
+    seen->channel = channel;
+    seen->model = model;
+    seen->measured = (me && me->samples) ? 1 : 0;
 
-    if (view->last_measured) {
-        ngx_http_airouter_live_measured(me, now, &view->last_measure);
+    if (seen->measured) {
+        ngx_http_airouter_live_measured(me, now, &seen->measure);
     }
 
-    view->last_reliability = ngx_http_airouter_live_reliability_of(me, now);
+    seen->reliability = ngx_http_airouter_live_reliability_of(me, now);
 
     ngx_shmtx_unlock(&shpool->mutex);
 

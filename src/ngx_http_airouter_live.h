@@ -219,20 +219,28 @@ ngx_int_t ngx_http_airouter_live_measure(ngx_http_airouter_main_conf_t *amcf,
     ngx_uint_t channel, ngx_str_t *model, airouter_live_measure_t *m);
 
 /*
- * What the ranking's callbacks read: the caller's storage.  The entry
- * availability looked at last is remembered with its measure and
- * reliability, read under the same lock, so the scores the ranking asks
- * for next cost no second lookup; bind() forgets it.
+ * What the ranking's callbacks read: the caller's storage.  Each entry
+ * whose availability was looked at is remembered with its measure and
+ * reliability, read under the same lock, in a small direct-mapped cache
+ * (by entry index), so the scores the ranking asks for while it walks and
+ * again for the candidates it keeps cost no second lookup; bind() empties
+ * it.
  */
+#define NGX_HTTP_AIROUTER_LIVE_VIEW_CACHE  8
+
+typedef struct {
+    ngx_uint_t                      set;
+    uint32_t                        channel;
+    uint32_t                        model;
+    ngx_uint_t                      measured;
+    airouter_live_measure_t         measure;
+    double                          reliability;
+} ngx_http_airouter_live_seen_t;
+
 typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
     ngx_uint_t                      scope;
-    ngx_uint_t                      last;       /* the three below are set */
-    uint32_t                        last_channel;
-    uint32_t                        last_model;
-    ngx_uint_t                      last_measured;
-    airouter_live_measure_t         last_measure;
-    double                          last_reliability;
+    ngx_http_airouter_live_seen_t   seen[NGX_HTTP_AIROUTER_LIVE_VIEW_CACHE];
 } ngx_http_airouter_live_view_t;
 
 /*

@@ -29,6 +29,12 @@ sub order {
 my $yaml = yaml_channels("  max_retry_attempts: 1\n",
                          map { [$_, "ok"] } qw(a b c d e));
 
+# ten channels: the view's cache of 8 entries holds "a" (entry 0) and "i"
+# (entry 8) in one slot
+sub yaml10 {
+    return yaml_channels("", map { [$_, "ok"] } qw(a b c d e f g h i j));
+}
+
 install_checks();
 airouter_blocks(mock => mock_http_config(), config => mock_config(),
                 user_files => ">>> router_config.yaml\n$yaml",
@@ -71,3 +77,22 @@ X-Router-Strategy: speed_optimized
 X-Router-Strategy: speed_optimized
 --- check_json
 $j->{candidates}[0]{channel} eq "e" && $j->{candidates}[1]{channel} eq "a"
+
+
+
+=== TEST 4: each candidate's live scores are its own, also when the view's cache holds another entry in its slot
+"a" measured fast, "i" (entry 8, the same slot of the view's cache as
+"a") never tried: explain reads the availability of all ten, then the
+scores of the candidates it keeps.
+--- user_files eval
+">>> router_config.yaml\n" . main::yaml10()
+--- request eval
+[main::order("a"), main::order("a"), main::order("a"),
+ "POST /v1/route\n{\"model\": \"gpt-test\"}"]
+--- more_headers
+X-Router-Strategy: speed_optimized
+--- check_json
+my ($i) = grep { $_->{channel} eq "i" } @{ $j->{candidates} };
+$j->{candidates}[0]{channel} eq "a"
+&& $j->{candidates}[0]{scores}{speed_score} > 0.9
+&& defined $i && $i->{scores}{speed_score} == 0.5
