@@ -105,7 +105,7 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, airouter_route_result_t *res)
 {
     u_char      buf[512], *p, *last;
-    size_t      i, matched;
+    size_t      i, matched, serving;
     ngx_uint_t  first, limited;
 
     limited = ngx_http_airouter_route_key_limited(ctx);
@@ -154,7 +154,17 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
             first = 0;
         }
 
-        if (res->filtered[AIROUTER_FILTER_UNRESOLVED] == matched) {
+        /*
+         * A channel off in the configuration does not serve the model:
+         * when every channel that does has no address yet, or is cooling
+         * down, the model exists and cannot be reached now (503, worth a
+         * retry), however many disabled channels list it too.
+         */
+        serving = matched - res->filtered[AIROUTER_FILTER_DISABLED];
+
+        if (serving > 0
+            && res->filtered[AIROUTER_FILTER_UNRESOLVED] == serving)
+        {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",
                        "no_channel_available",
@@ -163,8 +173,9 @@ ngx_http_airouter_route_error(ngx_http_request_t *r,
                        &ctx->requested, (size_t) (p - buf), buf);
         }
 
-        if (res->filtered[AIROUTER_FILTER_UNAVAILABLE]
-            + res->filtered[AIROUTER_FILTER_UNRESOLVED] == matched)
+        if (serving > 0
+            && res->filtered[AIROUTER_FILTER_UNAVAILABLE]
+               + res->filtered[AIROUTER_FILTER_UNRESOLVED] == serving)
         {
             return ngx_http_airouter_send_error(r,
                        NGX_HTTP_SERVICE_UNAVAILABLE, "server_error",

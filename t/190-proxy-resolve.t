@@ -326,3 +326,24 @@ main::mock_config() . "    location /v1/admin/ { airouter_admin; }\n"
 --- request
 GET /v1/admin/channels
 --- response_body_like: "id":"byname",[^}]*"enabled":true,"reachable":false,.*"id":"up",[^}]*"enabled":true,"reachable":true,
+
+
+
+=== TEST 11: a model whose only enabled channel has a host that does not resolve (NXDOMAIN) is a 503 saying so, though two channels off in the configuration list it too; with every channel off it does not exist (404)
+--- user_files eval
+">>> router_config.yaml\n"
+. (main::yaml_urls(["off", 'http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1'],
+                   ["lost", 'http://nowhere.airouter.test:$TEST_NGINX_RAND_PORT_1/ok/v1'],
+                   ["off2", 'http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1'])
+   =~ s/(  - id: "off2?"\n)/$1    enabled: false\n/gr
+   =~ s/configured_models: \["off2-model"\]/configured_models: ["only-off"]/r)
+--- request eval
+["POST /v1/chat/completions\n" . '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}',
+ "POST /v1/chat/completions\n" . '{"model": "only-off", "messages": [{"role": "user", "content": "hi"}]}']
+--- error_code eval
+[503, 404]
+--- response_body_like eval
+['^\{"error":\{"message":"No channel serving \\\\"gpt-test\\\\" can be reached: the host name of its base_url has not resolved \(2 channel_disabled, 1 host_unresolved\)","type":"server_error","code":"no_channel_available"\}\}$',
+ '"code":"model_not_found"']
+--- no_error_log
+[error]
