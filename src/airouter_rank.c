@@ -682,10 +682,21 @@ airouter_rank_sort(airouter_rank_ctx_t *rc, airouter_candidate_t *h,
 
     for (i = 0; i < n; i++) {
         m = airouter_catalog_model(rc->cat, h[i].model);
-        airouter_rank_scores(rc, h[i].model, h[i].scores, 1);
         h[i].id = airouter_catalog_model_id(rc->cat, m);
         airouter_rank_measure(rc->live, h[i].channel, h[i].model,
                               &h[i].ttfb, &h[i].tps);
+
+        /* the speed score from the same estimates, measured once */
+        airouter_rank_static_scores(rc, h[i].model, h[i].scores);
+
+        h[i].scores[AIROUTER_SCORE_SPEED] =
+            (rc->live != NULL && rc->live->measure != NULL)
+            ? airouter_rank_speed_score(h[i].ttfb, h[i].tps)
+            : airouter_rank_live(rc->live, AIROUTER_SCORE_SPEED,
+                                 h[i].channel, h[i].model);
+        h[i].scores[AIROUTER_SCORE_RELIABILITY] =
+            airouter_rank_live(rc->live, AIROUTER_SCORE_RELIABILITY,
+                               h[i].channel, h[i].model);
     }
 }
 
