@@ -61,6 +61,11 @@ airouter_jscan_body(airouter_jscan_t *s, const char *p, size_t n)
     s->vision = 0;
     s->refused = 0;
 
+    if (n >= UINT32_MAX) {
+        /* the members' offsets are 32 bits */
+        return AIROUTER_JSCAN_TREE;
+    }
+
     i = airouter_jscan_ws(p, n, 0);
 
     if (i < n && p[i] == '[') {
@@ -72,6 +77,7 @@ airouter_jscan_body(airouter_jscan_t *s, const char *p, size_t n)
         rc = -1;
 
     } else if (i < n && p[i] == '{') {
+        s->open = i + 1;
         rc = airouter_jscan_object(s, &i);
 
         if (rc == 0 && airouter_jscan_ws(p, n, i) != n) {
@@ -174,6 +180,30 @@ airouter_jscan_cut(const airouter_jscan_t *s, size_t i, size_t *from,
 }
 
 
+void
+airouter_jscan_drop(airouter_jscan_t *s, size_t i, const char *p, size_t n)
+{
+    size_t    k, from, to;
+    uint32_t  cut;
+
+    airouter_jscan_cut(s, i, &from, &to);
+    cut = (uint32_t) (to - from);
+
+    /* the members before i end before from; those after start at to */
+    for (k = i + 1; k < s->nmembers; k++) {
+        s->member[k - 1] = s->member[k];
+        s->member[k - 1].key_start -= cut;
+        s->member[k - 1].key_end -= cut;
+        s->member[k - 1].start -= cut;
+        s->member[k - 1].end -= cut;
+    }
+
+    s->nmembers--;
+    s->p = p;
+    s->n = n;
+}
+
+
 /* The top-level object, *i at its '{'. */
 static int
 airouter_jscan_object(airouter_jscan_t *s, size_t *i)
@@ -202,16 +232,16 @@ airouter_jscan_object(airouter_jscan_t *s, size_t *i)
         }
 
         m = &s->member[s->nmembers++];
-        m->key_start = ks;
-        m->key_end = ke;
-        m->start = k;
+        m->key_start = (uint32_t) ks;
+        m->key_end = (uint32_t) ke;
+        m->start = (uint32_t) k;
 
         rc = airouter_jscan_member_value(s, &k, m);
         if (rc != 0) {
             return rc;
         }
 
-        m->end = k;
+        m->end = (uint32_t) k;
 
         rc = airouter_jscan_after(s, &k, '}', &done);
         if (rc != 0) {
@@ -288,7 +318,7 @@ airouter_jscan_member_value(airouter_jscan_t *s, size_t *i,
     m->value.kind = airouter_jscan_kind(p, *i, k);
     m->value.length = (m->value.kind == AIROUTER_JSON_ARRAY) ? items : 0;
     m->value.number = 0;
-    m->end = k;
+    m->end = (uint32_t) k;
 
     if (m->value.kind == AIROUTER_JSON_STRING) {
         m->escaped = memchr(p + *i, '\\', k - *i) != NULL;

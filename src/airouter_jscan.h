@@ -17,9 +17,9 @@
  * What one pass cannot decide alone, it leaves to the tree (status TREE):
  * a key that repeats where the last one must win (top level, a message, a
  * content part), a key with an escape there (it might spell any name),
- * more than AIROUTER_JSCAN_MEMBERS top-level members, and a text it
- * refuses that holds a NUL byte (jansson lets some through after a
- * number).
+ * more than AIROUTER_JSCAN_MEMBERS top-level members, a body of 4 GB or
+ * more, and a text it refuses that holds a NUL byte (jansson lets some
+ * through after a number).
  *
  * Pure C.
  */
@@ -33,7 +33,12 @@
 #include "airouter_params.h"
 
 
-#define AIROUTER_JSCAN_MEMBERS  64
+/*
+ * The scan lives in the request's pool: 32 members of 64 bytes keep it
+ * well under a pool block (a larger one is a malloc per request), and
+ * more than OpenAI's requests carry; a body with more is the tree's.
+ */
+#define AIROUTER_JSCAN_MEMBERS  32
 
 
 typedef enum {
@@ -50,10 +55,10 @@ typedef size_t (*airouter_jscan_count_pt)(const void *data, const char *s,
 
 
 typedef struct {
-    size_t                    key_start;    /* the key's opening '"' */
-    size_t                    key_end;      /* one past its closing '"' */
-    size_t                    start;        /* the value */
-    size_t                    end;
+    uint32_t                  key_start;    /* the key's opening '"' */
+    uint32_t                  key_end;      /* one past its closing '"' */
+    uint32_t                  start;        /* the value */
+    uint32_t                  end;
     airouter_json_value_t     value;        /* kind 0: never */
     int64_t                   integer;      /* kind INT */
     uint64_t                  tokens;       /* a counted member's text */
@@ -70,6 +75,7 @@ typedef struct {
     char                     *scratch;      /* the body's length + 1 */
 
     /* filled by airouter_jscan_body() */
+    size_t                    open;         /* one past the object's '{' */
     size_t                    nmembers;
     airouter_jscan_member_t   member[AIROUTER_JSCAN_MEMBERS];
     size_t                    nmessages;    /* "messages" items walked */
@@ -105,5 +111,13 @@ size_t airouter_jscan_string(const airouter_jscan_t *s,
  */
 void airouter_jscan_cut(const airouter_jscan_t *s, size_t i, size_t *from,
     size_t *to);
+
+/*
+ * After the caller took that span out of the body: p, n is the new text
+ * (the body without [from, to)); member i is gone from the scan and the
+ * spans after it moved, so that the scan describes p as it did the body.
+ */
+void airouter_jscan_drop(airouter_jscan_t *s, size_t i, const char *p,
+    size_t n);
 
 #endif /* AIROUTER_JSCAN_H */

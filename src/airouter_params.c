@@ -155,23 +155,24 @@ airouter_params_check_message(size_t i, airouter_json_kind_e item,
         "system", "assistant", "user", "function", "tool", "developer"
     };
 
-    snprintf(param, sizeof(param), "messages[%zu]", i);
+    /* the parameter's name is written only for a refusal: every message
+     * of every request passes here */
 
     if (item != AIROUTER_JSON_OBJECT) {
+        snprintf(param, sizeof(param), "messages[%zu]", i);
         return airouter_params_type(param, "an object", item, err);
     }
 
-    snprintf(param, sizeof(param), "messages[%zu].role", i);
-
     if (role_kind == 0) {
-        snprintf(err->param, sizeof(err->param), "%s", param);
+        snprintf(err->param, sizeof(err->param), "messages[%zu].role", i);
         snprintf(err->message, sizeof(err->message),
-                 "Missing required parameter: '%s'.", param);
+                 "Missing required parameter: '%s'.", err->param);
         err->code = "missing_required_parameter";
         return -1;
     }
 
     if (role_kind != AIROUTER_JSON_STRING) {
+        snprintf(param, sizeof(param), "messages[%zu].role", i);
         return airouter_params_type(param, "a string", role_kind, err);
     }
 
@@ -184,7 +185,7 @@ airouter_params_check_message(size_t i, airouter_json_kind_e item,
     }
 
     if (k == sizeof(roles) / sizeof(roles[0])) {
-        snprintf(err->param, sizeof(err->param), "%s", param);
+        snprintf(err->param, sizeof(err->param), "messages[%zu].role", i);
         snprintf(err->message, sizeof(err->message),
                  "Invalid value: '%.*s'. Supported values are: 'system', "
                  "'assistant', 'user', 'function', 'tool', and 'developer'.",

@@ -1852,6 +1852,10 @@ ngx_http_airouter_api_scan_hedge(ngx_http_request_t *r,
     ctx->raw.data = raw;
     ctx->raw.len -= to - from;
 
+    /* the scan keeps describing raw: the proxy splices the model by it */
+    airouter_jscan_drop(ctx->scan, m - ctx->scan->member, (char *) raw,
+                        ctx->raw.len);
+
     return NGX_OK;
 }
 

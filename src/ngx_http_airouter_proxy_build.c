@@ -34,6 +34,15 @@ static json_t *ngx_http_airouter_proxy_tree(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_proxy_tree_free(void *data);
 static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
+static u_char *ngx_http_airouter_proxy_header(u_char *p, const char *name,
+    size_t len, const ngx_str_t *value);
+
+
+/* A string literal copied; a header line "name" value CRLF. */
+#define ngx_http_airouter_proxy_literal(p, s)                                 \
+    ngx_cpymem(p, s, sizeof(s) - 1)
+#define ngx_http_airouter_proxy_line(p, name, value)                          \
+    ngx_http_airouter_proxy_header(p, name, sizeof(name) - 1, value)
 
 
 /*
@@ -97,19 +106,40 @@ ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
 
 
 /*
- * One walk of the client's body: 1 when its "model" can be spliced (for a
- * stream, only when the client sent no stream_options of its own), else
- * -1.  The last "model" counts, as jansson keeps it.
+ * Where the client's "model" is: 1 when it can be spliced (for a stream,
+ * only when the client sent no stream_options of its own), else -1.  The
+ * API's scan recorded every member's span; a body read as a tree is
+ * walked once.  The last "model" counts, as jansson keeps it.
  */
 static ngx_int_t
 ngx_http_airouter_proxy_find_model(ngx_http_airouter_proxy_ctx_t *p)
 {
-    int                       rc, found;
-    airouter_json_iter_t      it;
-    airouter_json_span_t      m;
-    ngx_http_airouter_ctx_t  *ctx;
+    int                             rc, found;
+    airouter_json_iter_t            it;
+    airouter_json_span_t            m;
+    ngx_http_airouter_ctx_t        *ctx;
+    const airouter_jscan_member_t  *sm;
 
     ctx = p->ctx;
+
+    if (ctx->scan) {
+        /* a repeated key sent the body to the tree: "model" is the one */
+        sm = airouter_jscan_get(ctx->scan, "model");
+
+        if (sm == NULL || sm->value.kind != AIROUTER_JSON_STRING
+            || (ctx->stream && airouter_jscan_get(ctx->scan, "stream_options")))
+        {
+            return -1;
+        }
+
+        p->model.open = ctx->scan->open;
+        p->model.key_start = sm->key_start;
+        p->model.key_end = sm->key_end;
+        p->model.start = sm->start;
+        p->model.end = sm->end;
+
+        return 1;
+    }
 
     if (ctx->raw.data == NULL
         || airouter_json_iter_init(&it, (char *) ctx->raw.data, ctx->raw.len)
@@ -547,46 +577,61 @@ head:
         return NGX_ERROR;
     }
 
-    b->last = ngx_sprintf(b->last, "POST %V HTTP/1.1" CRLF "Host: %V" CRLF,
-                          &path, &pch->ep->host);
+    /* copied, not formatted: this runs for every try of every request */
+    b->last = ngx_http_airouter_proxy_literal(b->last, "POST ");
+    b->last = ngx_cpymem(b->last, path.data, path.len);
+    b->last = ngx_http_airouter_proxy_literal(b->last, " HTTP/1.1" CRLF);
+    b->last = ngx_http_airouter_proxy_line(b->last, "Host: ",
+                                           &pch->ep->host);
 
     if (auth) {
         b->last = ngx_cpymem(b->last, auth->data, auth->len);
     }
 
     if (ctype) {
-        b->last = ngx_sprintf(b->last, "Content-Type: %V" CRLF, ctype);
+        b->last = ngx_http_airouter_proxy_line(b->last, "Content-Type: ",
+                                               ctype);
 
     } else {
-        b->last = ngx_cpymem(b->last, "Content-Type: application/json" CRLF,
-                             sizeof("Content-Type: application/json" CRLF)
-                             - 1);
+        b->last = ngx_http_airouter_proxy_literal(b->last,
+                      "Content-Type: application/json" CRLF);
     }
 
     if (accept) {
-        b->last = ngx_sprintf(b->last, "Accept: %V" CRLF, accept);
+        b->last = ngx_http_airouter_proxy_line(b->last, "Accept: ", accept);
+
+    } else if (ctx->stream) {
+        b->last = ngx_http_airouter_proxy_literal(b->last,
+                      "Accept: text/event-stream" CRLF);
 
     } else {
-        b->last = ngx_sprintf(b->last, "Accept: %s" CRLF,
-                              ctx->stream ? "text/event-stream"
-                                          : "application/json");
+        b->last = ngx_http_airouter_proxy_literal(b->last,
+                      "Accept: application/json" CRLF);
     }
 
     if (agent) {
-        b->last = ngx_sprintf(b->last, "User-Agent: %V" CRLF, agent);
+        b->last = ngx_http_airouter_proxy_line(b->last, "User-Agent: ",
+                                               agent);
     }
 
     if (beta) {
-        b->last = ngx_sprintf(b->last, "anthropic-beta: %V" CRLF, beta);
+        b->last = ngx_http_airouter_proxy_line(b->last, "anthropic-beta: ",
+                                               beta);
     }
 
     /* the answer is read on its way (usage, keys, events): plain, please */
-    b->last = ngx_cpymem(b->last, "Accept-Encoding: identity" CRLF,
-                         sizeof("Accept-Encoding: identity" CRLF) - 1);
+    b->last = ngx_http_airouter_proxy_literal(b->last,
+                  "Accept-Encoding: identity" CRLF "Content-Length: ");
+    b->last = ngx_sprintf(b->last, "%O", blen);
 
-    b->last = ngx_sprintf(b->last, "Content-Length: %O" CRLF "Connection: %s"
-                          CRLF CRLF, blen,
-                          alcf->keepalive ? "keep-alive" : "close");
+    if (alcf->keepalive) {
+        b->last = ngx_http_airouter_proxy_literal(b->last,
+                      CRLF "Connection: keep-alive" CRLF CRLF);
+
+    } else {
+        b->last = ngx_http_airouter_proxy_literal(b->last,
+                      CRLF "Connection: close" CRLF CRLF);
+    }
 
     cl = ngx_alloc_chain_link(r->pool);
     if (cl == NULL) {
@@ -829,6 +874,19 @@ ngx_http_airouter_proxy_url_path(const u_char *url)
     while (*p && *p != '/' && *p != '?') {
         p++;
     }
+
+    return p;
+}
+
+
+static u_char *
+ngx_http_airouter_proxy_header(u_char *p, const char *name, size_t len,
+    const ngx_str_t *value)
+{
+    p = ngx_cpymem(p, name, len);
+    p = ngx_cpymem(p, value->data, value->len);
+    *p++ = CR;
+    *p++ = LF;
 
     return p;
 }

@@ -148,8 +148,9 @@ typedef struct {
     json_t                      *body;         /* the client's JSON body */
     ngx_str_t                    raw;          /* ... and its bytes */
     /* a plain request's body as one scan read it (body stays NULL until
-     * a try needs the tree); its spans are the client's bytes, before
-     * "hedge" was cut out of raw.  NULL: the tree's path */
+     * a try needs the tree); its spans are raw's, also after "hedge" was
+     * cut out of it (the proxy splices the model by them).  NULL: the
+     * tree's path */
     airouter_jscan_t            *scan;
     ngx_http_airouter_endpoint_e endpoint;
     ngx_str_t                    api_path;     /* "/v1/chat/completions" */

@@ -25,6 +25,7 @@ static void test_depth(void);
 static void test_members(void);
 static void test_values(void);
 static void test_cut(void);
+static void test_drop(void);
 static void test_corpus(void);
 static void corpus_dir(const char *dir, size_t *files);
 static void corpus_file(const char *p, size_t n, const char *path);
@@ -40,6 +41,7 @@ main(void)
     test_members();
     test_values();
     test_cut();
+    test_drop();
     test_corpus();
 
     UNIT_DONE("test_jscan");
@@ -367,6 +369,81 @@ test_cut(void)
 
             json_decref(a);
             json_decref(b);
+        }
+    }
+}
+
+
+/*
+ * A member dropped after its cut: the scan describes the shorter body as
+ * it did the body (every other member's key and value at their new
+ * places, the object's '{' where it was), so spans read after the cut
+ * (the proxy's model splice) stay right.
+ */
+static void
+test_drop(void)
+{
+    size_t             i, j, k, o, n, from, to;
+    char               out[256], scratch[256];
+    airouter_jscan_t   s, d;
+
+    static const char  *bodies[] = {
+        "{\"hedge\":true}",
+        "{ \"hedge\" : true , \"model\" : \"m\" }",
+        "{\"model\":\"m\",\"hedge\":false}",
+        "{\"model\":\"m\" ,\n \"hedge\":null, \"n\":1}",
+        "  {\"a\":[1,{\"b\":2}],\"hedge\":1,\"c\":\"}\",\"model\":\"x/y\"}"
+    };
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        memset(&s, 0, sizeof(s));
+        s.scratch = scratch;
+        n = strlen(bodies[i]);
+
+        if (airouter_jscan_body(&s, bodies[i], n) != AIROUTER_JSCAN_OK) {
+            UNIT_CHECK(0, "%s: not scanned", bodies[i]);
+            continue;
+        }
+
+        UNIT_CHECK(bodies[i][s.open - 1] == '{', "%s: open at %zu",
+                   bodies[i], s.open);
+
+        for (j = 0; j < s.nmembers; j++) {
+            d = s;
+            airouter_jscan_cut(&d, j, &from, &to);
+
+            memcpy(out, bodies[i], from);
+            memcpy(out + from, bodies[i] + to, n - to);
+            airouter_jscan_drop(&d, j, out, n - (to - from));
+
+            UNIT_CHECK(d.nmembers == s.nmembers - 1 && d.p == out
+                       && d.n == n - (to - from) && d.open == s.open
+                       && out[d.open - 1] == '{',
+                       "%s: drop %zu: %zu members, open %zu", bodies[i], j,
+                       d.nmembers, d.open);
+
+            for (k = 0; k < d.nmembers; k++) {
+                o = (k < j) ? k : k + 1;
+
+                UNIT_CHECK(d.member[k].key_end - d.member[k].key_start
+                           == s.member[o].key_end - s.member[o].key_start
+                           && memcmp(out + d.member[k].key_start,
+                                     bodies[i] + s.member[o].key_start,
+                                     s.member[o].key_end
+                                     - s.member[o].key_start) == 0
+                           && d.member[k].end - d.member[k].start
+                              == s.member[o].end - s.member[o].start
+                           && memcmp(out + d.member[k].start,
+                                     bodies[i] + s.member[o].start,
+                                     s.member[o].end - s.member[o].start)
+                              == 0,
+                           "%s: drop %zu: member %zu moved wrong", bodies[i],
+                           j, k);
+            }
+
+            UNIT_CHECK((airouter_jscan_get(&d, "hedge") == NULL)
+                       == (airouter_jscan_get(&s, "hedge") == &s.member[j]),
+                       "%s: drop %zu: hedge", bodies[i], j);
         }
     }
 }
