@@ -3,10 +3,20 @@
  */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "airouter_json_scan.h"
+
+
+/* a word's first byte is its lowest: the string scan can use ctz */
+#if (defined __GNUC__ && defined __BYTE_ORDER__                              \
+     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#define AIROUTER_JSON_LE  1
+#else
+#define AIROUTER_JSON_LE  0
+#endif
 
 
 static int airouter_json_iter_init_strict(airouter_json_iter_t *it,
@@ -20,6 +30,7 @@ static int airouter_json_range(const char *p, size_t start, size_t end,
     size_t frac, size_t exp);
 static int airouter_json_overflows(const char *p, size_t len);
 static int airouter_json_string_valid(const char *p, size_t n, size_t *i);
+static uint64_t airouter_json_special8(const char *p);
 static int airouter_json_escape(const char *p, size_t n, size_t *i);
 static int airouter_json_utf8(const char *p, size_t n, size_t *i);
 static int airouter_json_number(const char *p, size_t n, size_t *i);
@@ -748,12 +759,27 @@ airouter_json_string_valid(const char *p, size_t n, size_t *i)
 {
     int            rc;
     size_t         k;
+    uint64_t       m;
     unsigned char  c;
 
     k = *i + 1;
 
     for ( ;; ) {
-        /* the plain bytes, four at a time */
+        /* the plain bytes, eight at a time: a word with a byte that is
+         * not plain says which one is the first */
+        while (n - k >= 8) {
+            m = airouter_json_special8(p + k);
+
+            if (m != 0) {
+#if (AIROUTER_JSON_LE)
+                k += (size_t) __builtin_ctzll(m) / 8;
+#endif
+                break;
+            }
+
+            k += 8;
+        }
+
         while (n - k >= 4 && airouter_json_plain[(unsigned char) p[k]]
                && airouter_json_plain[(unsigned char) p[k + 1]]
                && airouter_json_plain[(unsigned char) p[k + 2]]
@@ -788,6 +814,37 @@ airouter_json_string_valid(const char *p, size_t n, size_t *i)
             return rc;
         }
     }
+}
+
+
+/*
+ * The bytes of the 8 at p that are not plain (airouter_json_plain[]),
+ * tested together in one 64-bit word: from 0x80, below 0x20, '"' and
+ * '\\'; each flagged by the high bit of its byte.  0: all plain.  The
+ * lowest flag is exact (a borrow runs only above a byte that is not
+ * plain), so in memory order (little-endian) it is the first such byte.
+ */
+static uint64_t
+airouter_json_special8(const char *p)
+{
+    uint64_t  w, q, b;
+
+#define AIROUTER_JSON_ONES   0x0101010101010101ULL
+#define AIROUTER_JSON_HIGHS  0x8080808080808080ULL
+
+    memcpy(&w, p, 8);
+
+    q = w ^ (AIROUTER_JSON_ONES * '"');
+    b = w ^ (AIROUTER_JSON_ONES * '\\');
+
+    return (w
+            | ((w - AIROUTER_JSON_ONES * 0x20) & ~w)
+            | ((q - AIROUTER_JSON_ONES) & ~q)
+            | ((b - AIROUTER_JSON_ONES) & ~b))
+           & AIROUTER_JSON_HIGHS;
+
+#undef AIROUTER_JSON_ONES
+#undef AIROUTER_JSON_HIGHS
 }
 
 

@@ -1574,6 +1574,32 @@ airouter_tokenizer_estimate(const char *utf8, size_t len)
     eighths = 0;
 
     for (pos = 0; pos < len; pos += ch.len) {
+
+        /* ASCII, most of most prompts, without the decoder's call: the
+         * same weights as below */
+        while (pos < len && p[pos] < 0x80) {
+            switch (airouter_ucd_latin1[p[pos]]) {
+            case AIROUTER_UCD_SPACE:
+                eighths += 1;
+                break;
+            case AIROUTER_UCD_LU:
+            case AIROUTER_UCD_LL:
+                eighths += 2;
+                break;
+            case AIROUTER_UCD_NUMBER:
+                eighths += 4;
+                break;
+            default:
+                eighths += 5;
+            }
+
+            pos++;
+        }
+
+        if (pos == len) {
+            break;
+        }
+
         airouter_tk_char(p, len, pos, &ch);
 
         if (ch.cp < 0x80) {

@@ -133,6 +133,7 @@ test_estimate(void)
         { "caf\xc3\xa9", 2 },                           /* café */
         { "e\xcc\x81", 1 },                             /* e + U+0301 */
         { "\xe0\xa4\xa8\xe0\xa4\xae", 3 },              /* नम */
+        { "caf\xc3\xa9 au lait, 42 \xe4\xb8\xad!", 7 },     /* mixed */
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
