@@ -323,9 +323,10 @@ ngx_http_airouter_explain_candidate(const airouter_catalog_t *cat,
 ngx_int_t
 ngx_http_airouter_explain_get(ngx_http_request_t *r)
 {
-    u_char                   *dst, *src;
+    u_char                   *dst, *src, *p, names[256];
     ngx_int_t                 ep;
     ngx_str_t                 arg;
+    ngx_uint_t                i;
     airouter_route_req_t      req;
     ngx_http_airouter_ctx_t  *ctx;
 
@@ -360,9 +361,28 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
     if (ngx_http_arg(r, (u_char *) "endpoint", 8, &arg) == NGX_OK) {
         ep = ngx_http_airouter_endpoint_by_name(arg.data, arg.len);
 
-        if (ep != NGX_ERROR) {
-            ctx->endpoint = ep;
+        if (ep == NGX_ERROR) {
+            /*
+             * As POST /v1/route's "endpoint": a typo must not explain
+             * chat instead.  The URL's bytes are not quoted back (they
+             * need not be UTF-8); the names come from the endpoint table.
+             */
+            p = names;
+
+            for (i = 0; i < NGX_HTTP_AIROUTER_EP_N; i++) {
+                p = ngx_snprintf(p, names + sizeof(names) - 1 - p, "%s%s",
+                                 i ? ", " : "",
+                                 ngx_http_airouter_endpoint_name(i));
+            }
+
+            *p = '\0';
+
+            return ngx_http_airouter_send_param_error(r, "endpoint",
+                       "invalid_value", "Unknown endpoint in the URL (%s)",
+                       names);
         }
+
+        ctx->endpoint = ep;
     }
 
     if (ngx_http_arg(r, (u_char *) "strategy", 8, &arg) == NGX_OK

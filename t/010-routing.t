@@ -361,3 +361,17 @@ POST /v1/chat/completions
  "POST /v1/route\n" . '{"model":"' . ("x" x 1024) . '","messages":[{"role":"user","content":"hi"}]}']
 --- error_code eval
 [400, 404]
+
+
+
+=== TEST 27: GET /v1/admin/route explains the kind its endpoint names (chat without one); an unknown endpoint is a 400, not chat
+--- request eval
+["GET /v1/admin/route?model=text-embedding-3-small&endpoint=embeddings",
+ "GET /v1/admin/route?model=text-embedding-3-small",
+ "GET /v1/admin/route?model=gpt-4o-mini&endpoint=image"]
+--- error_code eval
+[200, 200, 400]
+--- response_body_like eval
+['^\{"model":"text-embedding-3-small","status":"ok",.*"candidates":\[\{"rank":1,',
+ '^\{"model":"text-embedding-3-small","status":"all_filtered",.*"wrong_kind"',
+ '^\{"error":\{"message":"Unknown endpoint in the URL \(chat, completions, embeddings, rerank, images, speech, transcriptions, moderations\)","type":"invalid_request_error","param":"endpoint","code":"invalid_value"\}\}$']
