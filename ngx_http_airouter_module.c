@@ -28,6 +28,7 @@
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_history.h"
 #include "ngx_http_airouter_audit.h"
+#include "ngx_http_airouter_error_page.h"
 #include "airouter_tokenizer.h"
 
 
@@ -394,6 +395,11 @@ ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_airouter_stats_init(cf) != NGX_OK
         || ngx_http_airouter_reqlog_init(cf) != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    /* below the proxy's filters: they answer a proxied request's error */
+    if (ngx_http_airouter_error_page_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

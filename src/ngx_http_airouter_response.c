@@ -21,8 +21,8 @@ ngx_int_t
 ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body)
 {
-    size_t        len;
     ngx_int_t     rc;
+    ngx_str_t     text;
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
@@ -32,26 +32,21 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_http_airouter_discard_body(r);
 
-    if (status >= NGX_HTTP_BAD_REQUEST) {
-        /* a client speaking another dialect gets its error shape */
-        body = ngx_http_airouter_dialect_error_json(r, status, body);
-    }
-
-    len = json_dumpb(body, NULL, 0, NGX_HTTP_AIROUTER_JSON_FLAGS);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        json_decref(body);
+    if (ngx_http_airouter_json_text(r, status, body, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last += json_dumpb(body, (char *) b->pos, len,
-                          NGX_HTTP_AIROUTER_JSON_FLAGS);
-    *b->last++ = LF;
-    json_decref(body);
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = text.data;
+    b->last = text.data + text.len;
+    b->memory = 1;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = text.len;
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
@@ -69,6 +64,38 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_airouter_json_text(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body, ngx_str_t *text)
+{
+    size_t  len;
+
+    if (body == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        /* a client speaking another dialect gets its error shape */
+        body = ngx_http_airouter_dialect_error_json(r, status, body);
+    }
+
+    len = json_dumpb(body, NULL, 0, NGX_HTTP_AIROUTER_JSON_FLAGS);
+
+    text->data = ngx_pnalloc(r->pool, len + 1);
+    if (text->data == NULL) {
+        json_decref(body);
+        return NGX_ERROR;
+    }
+
+    text->len = json_dumpb(body, (char *) text->data, len,
+                           NGX_HTTP_AIROUTER_JSON_FLAGS);
+    text->data[text->len++] = LF;
+    json_decref(body);
+
+    return NGX_OK;
 }
 
 

@@ -19,6 +19,15 @@ ngx_int_t ngx_http_airouter_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body);
 
 /*
+ * What ngx_http_airouter_send_json() would send, as text in r->pool (an
+ * error rewritten in the request's dialect, a newline at the end): for a
+ * caller that sends it itself (the error page filter).  body's reference
+ * is taken.
+ */
+ngx_int_t ngx_http_airouter_json_text(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *body, ngx_str_t *text);
+
+/*
  * The error object alone, for callers that add fields (close matches,
  * attempts) before sending it with ngx_http_airouter_send_json().
  * fmt takes nginx's ngx_sprintf() conversions.

@@ -159,7 +159,7 @@ Authorization: Bearer sk-slow
 --- more_headers
 Authorization: Bearer sk-alice
 --- error_code: 403
---- response_body_like: 403 Forbidden
+--- response_body_like: "code":"forbidden"
 --- upstream_hits: 0
 --- error_log
 access forbidden by rule
@@ -204,7 +204,7 @@ _EOC_
 --- error_code eval
 [403, 401, 200]
 --- response_body_like eval
-['403 Forbidden', '"code":"missing_api_key"', '"content":"Hello!"']
+['"code":"forbidden"', '"code":"missing_api_key"', '"content":"Hello!"']
 --- upstream_hits: 1
 
 
@@ -227,7 +227,7 @@ _EOC_
 --- error_code eval
 [200, 429, 200, 401, 401, 401]
 --- response_body_like eval
-['"id":"paid-model"', '429 Too Many Requests', '"id":"paid-model"',
+['"id":"paid-model"', '"type":"requests","code":"rate_limit_exceeded"', '"id":"paid-model"',
  '"code":"missing_api_key"', '"code":"missing_api_key"',
  '"code":"invalid_api_key"']
 --- error_log_all
@@ -304,7 +304,7 @@ my ($b, $a) = @{$j->{requests}};
 --- error_code eval
 [403, 403]
 --- response_body_like eval
-['403 Forbidden', '403 Forbidden']
+['"code":"forbidden"', '"code":"forbidden"']
 --- error_log
 access forbidden by rule
 --- no_error_log
@@ -393,7 +393,7 @@ _EOC_
 [200, 401, 403, 200]
 --- response_body_like eval
 ['"strategy":"cost_first"', '"code":"invalid_api_key"',
- '403 Forbidden', '"today"']
+ '"code":"forbidden"', '"today"']
 
 
 
@@ -484,7 +484,7 @@ GET /v1/admin/routing/strategy
 --- error_code eval
 [403, 403, 403, 200]
 --- response_body_like eval
-['403 Forbidden', '403 Forbidden', '403 Forbidden', '"content":"Hello!"']
+['"code":"forbidden"', '"code":"forbidden"', '"code":"forbidden"', '"content":"Hello!"']
 --- upstream_hits: 1
 
 

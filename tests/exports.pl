@@ -57,7 +57,10 @@ for my $f (@files) {
 
 my @bad;
 for my $s (sort keys %def) {
-    next if $s eq 'ngx_http_airouter_module';
+    # the .so's module list (ngx_http_airouter_module_modules.c) names
+    # every module of `config`: the main one, the error page filter's
+    next if $s =~ /^ngx_http_airouter(?:_\w+)?_module$/
+            && grep { $_ eq $s } split ' ', `grep -o 'ngx_http_airouter[a-z_]*_module' config`;
     next if grep { $_ ne $def{$s} } keys %{ $used{$s} || {} };
     next if $outside{$s};
     push @bad, $s;

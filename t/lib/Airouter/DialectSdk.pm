@@ -114,7 +114,8 @@ sub dialect_sdk_check {
         my ($script, $scenarios) = split ' ', $block->sdk;
         my $pkg = { 'anthropic.mjs' => '@anthropic-ai/sdk',
                     'responses.mjs' => 'openai',
-                    'gemini.mjs'    => '@google/genai' }->{$script};
+                    'gemini.mjs'    => '@google/genai',
+                    'refusals.mjs'  => 'openai' }->{$script};
         if (!-d "$Sdk/node_modules/$pkg") {
             Test::More::fail($block->name . " - $pkg is installed"
                              . " (cd tests/sdk && npm install)");
