@@ -4,7 +4,10 @@
  * peer connection driven by its own read and write handlers, a response
  * parser fed by whatever recv() returned, and one timer for the deadline
  * that doubles as the posted event delivering the result, so the caller's
- * handler always runs from the event loop.
+ * handler always runs from the event loop.  With error_log at debug each
+ * fetch tells its story: the path (never the query, which may hold a
+ * key) and host, the resolved address, the connect, TLS, the request
+ * sent, the answer's status and framing, and how it ended.
  */
 
 #include "ngx_http_airouter_fetch.h"
@@ -43,6 +46,9 @@ static void ngx_http_airouter_fetch_timeout(ngx_event_t *ev);
 static void ngx_http_airouter_fetch_finish(ngx_http_airouter_fetch_t *f,
     const char *error);
 static void ngx_http_airouter_fetch_done(ngx_event_t *ev);
+#if (NGX_DEBUG)
+static size_t ngx_http_airouter_fetch_path_len(ngx_str_t *uri);
+#endif
 
 
 ngx_http_airouter_fetch_t *
@@ -98,6 +104,12 @@ ngx_http_airouter_fetch_start(ngx_http_airouter_fetch_req_t *req,
     f->timer.cancelable = 1;
 
     ngx_add_timer(&f->timer, req->timeout);
+
+    /* the path only: a query may carry a key (Gemini's key=) */
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "airouter: fetch GET %*s from \"%V\"%s, %M ms",
+                   ngx_http_airouter_fetch_path_len(&req->uri), req->uri.data,
+                   &req->host, req->addr ? "" : " (resolving)", req->timeout);
 
     if (req->addr == NULL) {
         ngx_http_airouter_fetch_resolve(f);
@@ -198,6 +210,10 @@ ngx_http_airouter_fetch_resolved(ngx_resolver_ctx_t *ctx)
     f->peer.name->data = text;
     f->peer.name->len = len;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "airouter: fetch: \"%V\" resolved to %V",
+                   &ctx->name, f->peer.name);
+
     ngx_resolve_name_done(ctx);
 
     ngx_http_airouter_fetch_connect(f);
@@ -217,6 +233,9 @@ ngx_http_airouter_fetch_connect(ngx_http_airouter_fetch_t *f)
     f->peer.log_error = NGX_ERROR_INFO;
 
     rc = ngx_event_connect_peer(&f->peer);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "airouter: fetch: connect to %V: %i", f->peer.name, rc);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         ngx_http_airouter_fetch_finish(f, "cannot connect");
@@ -335,6 +354,11 @@ ngx_http_airouter_fetch_ssl_handshake(ngx_connection_t *c)
         return;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "airouter: fetch: TLS with \"%V\" established%s",
+                   &f->req.server_name,
+                   f->req.verify ? ", certificate verified" : "");
+
     c->read->handler = ngx_http_airouter_fetch_read_handler;
     c->write->handler = ngx_http_airouter_fetch_write_handler;
 
@@ -372,6 +396,10 @@ ngx_http_airouter_fetch_send(ngx_http_airouter_fetch_t *f)
 
         b->pos += n;
     }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "airouter: fetch: request sent (%uz bytes)",
+                   (size_t) (b->last - b->start));
 
     f->out = NULL;
 
@@ -539,6 +567,11 @@ ngx_http_airouter_fetch_process(ngx_http_airouter_fetch_t *f)
         f->body_start = p + 4;
         f->body_last = f->body_start;
         f->chunk_pos = f->body_start;
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "airouter: fetch: answer %ui, content length %O%s",
+                       f->status, f->content_length,
+                       f->chunked ? ", chunked" : "");
     }
 
     if (f->chunked) {
@@ -796,6 +829,12 @@ ngx_http_airouter_fetch_finish(ngx_http_airouter_fetch_t *f,
     f->finished = 1;
     f->error = error;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "airouter: fetch done: %s, status %ui, %uz body bytes",
+                   error ? error : "answered", f->status,
+                   error ? (size_t) 0
+                         : (size_t) (f->body_last - f->body_start));
+
     if (error == NULL) {
         f->body.data = f->body_start;
         f->body.len = f->body_last - f->body_start;
@@ -840,3 +879,19 @@ ngx_http_airouter_fetch_done(ngx_event_t *ev)
     f->handler(f);
     ngx_destroy_pool(f->pool);
 }
+
+
+#if (NGX_DEBUG)
+
+/* The length of a request target's path, before its query. */
+static size_t
+ngx_http_airouter_fetch_path_len(ngx_str_t *uri)
+{
+    u_char  *q;
+
+    q = ngx_strlchr(uri->data, uri->data + uri->len, '?');
+
+    return q ? (size_t) (q - uri->data) : uri->len;
+}
+
+#endif

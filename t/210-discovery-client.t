@@ -372,3 +372,33 @@ $d->{runs} == 2
 && $c->{slow}{failures} == 2 && $c->{slow}{next_run} - $d->{last_run} == 120
 && $c->{refused}{failures} == 2 && $c->{refused}{next_run} - $d->{last_run} == 120
 && $c->{tls}{failures} == 0 && $c->{tls}{state} eq 'ok'
+
+
+
+=== TEST 12: with error_log at debug, each fetch tells its story (the path without the query, the connect, TLS verified, the answer's status and framing, the outcome, a refused connection) and never a key
+--- log_level: debug
+--- extra_http_config
+    airouter_ssl_trusted_certificate $TEST_NGINX_CERT_DIR/localhost.crt;
+--- request
+POST /v1/admin/discovery
+--- timeout: 5
+--- error_code: 200
+--- wait: 1.5
+--- error_log eval
+[qr{airouter: fetch GET /keys/v1/models from "127\.0\.0\.1:\d+", 1000 ms},
+ qr{airouter: fetch: connect to 127\.0\.0\.1:\d+: -2},
+ qr{airouter: fetch: TLS with "localhost" established, certificate verified},
+ qr{airouter: fetch: request sent \(\d+ bytes\)},
+ qr{airouter: fetch: answer 200, content length \d+$}m,
+ qr{airouter: fetch: answer 200, content length -1, chunked},
+ qr{airouter: fetch: answer 401},
+ qr{airouter: fetch done: answered, status 200, \d+ body bytes},
+ qr{airouter: fetch done: answered, status 401},
+ qr{airouter: fetch done: connect failed, status 0, 0 body bytes}]
+--- no_error_log
+sk-a"
+sk-b"
+sk-dead
+sk-tls
+k-123
+[alert]
