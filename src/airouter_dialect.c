@@ -74,6 +74,8 @@ static void airouter_danswer_event(airouter_dsink_t *k,
 static airouter_dblock_t *airouter_danswer_block(airouter_danswer_t *a,
     int kind, long index, int fresh);
 static char *airouter_dstrdup(const char *s);
+static int airouter_dialect_gemini_version(const char *path, size_t n,
+    size_t *end);
 static int airouter_dbuf_reserve(airouter_dbuf_t *b, size_t n);
 static int airouter_dbuf_dump(const char *p, size_t n, void *data);
 
@@ -186,6 +188,11 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
     {
         rt->stream = 0;
 
+    } else if (k == sizeof("countTokens") - 1
+               && memcmp(colon + 1, "countTokens", k) == 0)
+    {
+        rt->count = 1;
+
     } else if (k == sizeof("streamGenerateContent") - 1
                && memcmp(colon + 1, "streamGenerateContent", k) == 0)
     {
@@ -206,6 +213,100 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
     rt->dialect = AIROUTER_DIALECT_GEMINI;
 
     return 1;
+}
+
+
+airouter_dialect_e
+airouter_dialect_of_path(const char *path, size_t n)
+{
+    airouter_droute_t  rt;
+
+    if (airouter_dialect_route(path, n, &rt)) {
+        return rt.dialect;
+    }
+
+    if (airouter_dialect_gemini_version(path, n, NULL)) {
+        return AIROUTER_DIALECT_GEMINI;
+    }
+
+    return AIROUTER_DIALECT_OPENAI;
+}
+
+
+int
+airouter_dialect_gemini_models(const char *path, size_t n, size_t *model,
+    size_t *model_len)
+{
+    size_t  v, k, i;
+
+    if (!airouter_dialect_gemini_version(path, n, &v)) {
+        return 0;
+    }
+
+    /* v: just past ".../v1beta" */
+    k = sizeof("/models") - 1;
+
+    if (n - v < k || memcmp(path + v, "/models", k) != 0) {
+        return 0;
+    }
+
+    v += k;
+
+    if (v == n || (v + 1 == n && path[v] == '/')) {
+        return 1;
+    }
+
+    if (path[v] != '/') {
+        return 0;
+    }
+
+    v++;
+
+    /* a name with "/" (an OpenRouter-style id), never a ':' method */
+    for (i = v; i < n; i++) {
+        if (path[i] == ':') {
+            return 0;
+        }
+    }
+
+    *model = v;
+    *model_len = n - v;
+
+    return 2;
+}
+
+
+/*
+ * The first ".../v1beta" or ".../v1alpha" segment of path (followed by '/'
+ * or the end): 1 with *end just past it, else 0.
+ */
+static int
+airouter_dialect_gemini_version(const char *path, size_t n, size_t *end)
+{
+    size_t              i, v, k;
+    static const char  *versions[] = { "/v1beta", "/v1alpha" };
+
+    for (i = 0; i < n; i++) {
+        if (path[i] != '/') {
+            continue;
+        }
+
+        for (v = 0; v < sizeof(versions) / sizeof(versions[0]); v++) {
+            k = strlen(versions[v]);
+
+            if (n - i >= k && memcmp(path + i, versions[v], k) == 0
+                && (n - i == k || path[i + k] == '/'))
+            {
+                if (end) {
+                    *end = i + k;
+                }
+
+                return 1;
+            }
+        }
+    }
+
+    return 0;
 }
 
 
@@ -497,9 +598,11 @@ airouter_dialect_beta_ok(const char *p, size_t n)
 
 
 void
-airouter_dialect_count_answer(long tokens, airouter_dbuf_t *out)
+airouter_dialect_count_answer(airouter_dialect_e d, long tokens,
+    airouter_dbuf_t *out)
 {
-    airouter_dbuf_str(out, "{\"input_tokens\":");
+    airouter_dbuf_str(out, d == AIROUTER_DIALECT_GEMINI ? "{\"totalTokens\":"
+                                                        : "{\"input_tokens\":");
     airouter_dbuf_long(out, tokens < 0 ? 0 : tokens);
     airouter_dbuf_str(out, "}");
 }

@@ -110,7 +110,8 @@ typedef struct {
  */
 typedef struct {
     airouter_dialect_e        dialect;
-    unsigned                  count:1;      /* .../messages/count_tokens */
+    unsigned                  count:1;      /* .../messages/count_tokens,
+                                               Gemini's :countTokens */
     unsigned                  stream:1;     /* :streamGenerateContent */
     size_t                    model;        /* Gemini: offset of the model
                                                in the path ... */
@@ -133,12 +134,29 @@ int airouter_dialect_upstream(airouter_dialect_e d);
 /*
  * The dialect route a (decoded) request path names, wherever the API is
  * mounted: .../v1/messages, .../v1/messages/count_tokens,
- * .../v1/responses, .../v1beta/models/{model}:generateContent or
- * :streamGenerateContent ({model} may hold "/" and ":"; also under /v1/
- * and /v1alpha/).  Returns 1 with *rt filled, 0 for anything else (chat
- * and the router's own URLs).
+ * .../v1/responses, .../v1beta/models/{model}:generateContent,
+ * :streamGenerateContent or :countTokens (count set; {model} may hold "/"
+ * and ":"; also under /v1/ and /v1alpha/).  Returns 1 with *rt filled,
+ * 0 for anything else (chat and the router's own URLs).
  */
 int airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt);
+
+/*
+ * The dialect a client on this path speaks, for its key headers and its
+ * errors' shape: a route's, Gemini for any other path under a Gemini
+ * version segment (".../v1beta", ".../v1alpha": models.list, models.get,
+ * a method the router does not serve), else openai.
+ */
+airouter_dialect_e airouter_dialect_of_path(const char *path, size_t n);
+
+/*
+ * Gemini's model listing: 1 for .../v1beta/models (models.list), 2 for
+ * .../v1beta/models/{model} (models.get; *model and *model_len: the
+ * name's offset and length in path; it may hold '/' but no ':'), 0 for
+ * anything else.  /v1alpha as /v1beta; never /v1/models (OpenAI's).
+ */
+int airouter_dialect_gemini_models(const char *path, size_t n, size_t *model,
+    size_t *model_len);
 
 /*
  * How a channel's key travels: *header: *prefix<key>, for the proxy and
@@ -234,8 +252,12 @@ int airouter_derr_set(airouter_derr_t *err, const char *code,
  */
 int airouter_dialect_beta_ok(const char *p, size_t n);
 
-/* Anthropic's count_tokens answer. */
-void airouter_dialect_count_answer(long tokens, airouter_dbuf_t *out);
+/*
+ * A token count's answer: Gemini's countTokens ({"totalTokens"}), else
+ * Anthropic's count_tokens ({"input_tokens"}).
+ */
+void airouter_dialect_count_answer(airouter_dialect_e d, long tokens,
+    airouter_dbuf_t *out);
 
 
 void airouter_dbuf_init(airouter_dbuf_t *b);

@@ -47,6 +47,7 @@ static ngx_uint_t ngx_http_airouter_api_methods(ngx_http_airouter_ctx_t *ctx,
     ngx_str_t *path);
 static ngx_int_t ngx_http_airouter_api_refuse(ngx_http_request_t *r,
     ngx_uint_t methods);
+static ngx_uint_t ngx_http_airouter_api_gemini_models(ngx_http_request_t *r);
 static ngx_int_t ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_str_t *path);
 static void ngx_http_airouter_api_body_handler(ngx_http_request_t *r);
@@ -240,6 +241,10 @@ ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
     if (d) {
         ngx_str_set(&path, "chat/completions");
 
+    } else if (ngx_http_airouter_api_gemini_models(r)) {
+        /* Gemini's models.list and models.get: a key's listing */
+        ngx_str_set(&path, "models");
+
     } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK
                || ngx_http_airouter_api_stats(&path))
     {
@@ -303,6 +308,17 @@ ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
     }
 
     return NGX_OK;
+}
+
+
+/* Gemini's models.list or models.get path (.../v1beta/models[/{m}]). */
+static ngx_uint_t
+ngx_http_airouter_api_gemini_models(ngx_http_request_t *r)
+{
+    size_t  model, len;
+
+    return airouter_dialect_gemini_models((char *) r->uri.data, r->uri.len,
+                                          &model, &len) != 0;
 }
 
 
@@ -477,6 +493,13 @@ ngx_http_airouter_api_handler(ngx_http_request_t *r)
 
     if (ctx && ctx->dialect) {
         ngx_str_set(&path, "chat/completions");
+
+    } else if (ctx && ngx_http_airouter_api_gemini_models(r)) {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_airouter_api_refuse(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
+        }
+
+        return ngx_http_airouter_models_gemini(r, ctx->key);
 
     } else if (ngx_http_airouter_api_path(r, &path) != NGX_OK) {
         return ngx_http_airouter_api_refuse(r, 0);
@@ -909,7 +932,8 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
 
 
 /*
- * POST .../messages/count_tokens: the prompt as routing sizes it (the
+ * POST .../messages/count_tokens, Gemini's :countTokens: the prompt as
+ * routing sizes it (the
  * tokenizer, or the estimate), the tools' definitions included.  No
  * upstream is asked.
  */
@@ -937,8 +961,7 @@ ngx_http_airouter_api_count(ngx_http_request_t *r,
     }
 
     return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
-                                       json_pack("{s:I}", "input_tokens",
-                                                 (json_int_t) n));
+               ngx_http_airouter_dialect_count_json(ctx->dialect, n));
 }
 
 

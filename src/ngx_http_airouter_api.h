@@ -21,6 +21,14 @@ ngx_int_t ngx_http_airouter_api_path(ngx_http_request_t *r, ngx_str_t *path);
 ngx_int_t ngx_http_airouter_models_handler(ngx_http_request_t *r,
     ngx_str_t *path, const airouter_apikey_t *key);
 
+/*
+ * Gemini's models.list (GET .../v1beta/models, pageSize and pageToken) and
+ * models.get (GET .../v1beta/models/{model}) in Google's shape: the chat
+ * models key may reach, one per name (ngx_http_airouter_models.c).
+ */
+ngx_int_t ngx_http_airouter_models_gemini(ngx_http_request_t *r,
+    const airouter_apikey_t *key);
+
 /* One catalogue entry as an OpenAI model object with airouter's facts. */
 json_t *ngx_http_airouter_models_entry(const airouter_catalog_t *cat,
     const airouter_config_t *acf, uint32_t i);

@@ -211,11 +211,11 @@ ngx_http_airouter_auth_admin_phase(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_airouter_auth_token(ngx_http_request_t *r, ngx_str_t *token)
 {
-    airouter_droute_t  rt;
-
     if (r->headers_in.authorization == NULL) {
         /* the headers (or Gemini's key=) the dialects' SDKs use */
-        if (airouter_dialect_route((char *) r->uri.data, r->uri.len, &rt)) {
+        if (airouter_dialect_of_path((char *) r->uri.data, r->uri.len)
+            != AIROUTER_DIALECT_OPENAI)
+        {
             return ngx_http_airouter_dialect_key(r, token);
         }
 

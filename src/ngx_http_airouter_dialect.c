@@ -175,7 +175,7 @@ ngx_http_airouter_dialect_to_chat(ngx_http_request_t *r,
     ngx_http_airouter_dialect_t *d, json_t *body, ngx_str_t *body_raw,
     json_t **chat, ngx_str_t *raw, airouter_derr_t *err)
 {
-    json_t     *model;
+    json_t     *model, *inner;
     ngx_str_t   beta;
 
     d->raw = *body_raw;
@@ -193,6 +193,15 @@ ngx_http_airouter_dialect_to_chat(ngx_http_request_t *r,
         }
 
         d->beta = beta;
+    }
+
+    if (d->client == AIROUTER_DIALECT_GEMINI && d->route.count) {
+        /* countTokens takes {"contents"} or {"generateContentRequest"} */
+        inner = json_object_get(body, "generateContentRequest");
+
+        if (json_is_object(inner)) {
+            body = inner;
+        }
     }
 
     if (d->client == AIROUTER_DIALECT_GEMINI && json_is_object(body)) {
@@ -236,13 +245,14 @@ json_t *
 ngx_http_airouter_dialect_error_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body)
 {
-    json_t             *err, *out;
-    airouter_dbuf_t     b;
-    airouter_droute_t   rt;
+    json_t              *err, *out;
+    airouter_dbuf_t      b;
+    airouter_dialect_e   d;
 
-    if (body == NULL
-        || !airouter_dialect_route((char *) r->uri.data, r->uri.len, &rt)
-        || rt.dialect == AIROUTER_DIALECT_RESPONSES)
+    d = airouter_dialect_of_path((char *) r->uri.data, r->uri.len);
+
+    if (body == NULL || d == AIROUTER_DIALECT_OPENAI
+        || d == AIROUTER_DIALECT_RESPONSES)
     {
         /* Responses errors are OpenAI's */
         return body;
@@ -256,7 +266,7 @@ ngx_http_airouter_dialect_error_json(ngx_http_request_t *r,
     }
 
     airouter_dbuf_init(&b);
-    airouter_dialect_error(rt.dialect, (int) status,
+    airouter_dialect_error(d, (int) status,
                            json_string_value(json_object_get(err, "type")),
                            json_string_value(json_object_get(err, "code")),
                            json_string_value(json_object_get(err, "message")),
@@ -270,6 +280,24 @@ ngx_http_airouter_dialect_error_json(ngx_http_request_t *r,
     }
 
     json_decref(body);
+
+    return out;
+}
+
+
+json_t *
+ngx_http_airouter_dialect_count_json(ngx_http_airouter_dialect_t *d,
+    uint64_t tokens)
+{
+    json_t           *out;
+    airouter_dbuf_t   b;
+
+    airouter_dbuf_init(&b);
+    airouter_dialect_count_answer(d ? d->client : AIROUTER_DIALECT_ANTHROPIC,
+                                  (long) tokens, &b);
+
+    out = b.failed ? NULL : json_loadb(b.data, b.len, 0, NULL);
+    airouter_dbuf_free(&b);
 
     return out;
 }

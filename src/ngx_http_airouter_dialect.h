@@ -86,12 +86,20 @@ ngx_int_t ngx_http_airouter_dialect_to_chat(ngx_http_request_t *r,
     json_t **chat, ngx_str_t *raw, airouter_derr_t *err);
 
 /*
- * An OpenAI error object ({"error":{...}}) for a request whose URI is a
- * dialect route, rewritten in that dialect (its reference is taken, the
+ * An OpenAI error object ({"error":{...}}) for a request whose URI speaks
+ * another dialect (airouter_dialect_of_path: a dialect route, or any
+ * Gemini path), rewritten in that dialect (its reference is taken, the
  * new one returned); other requests' bodies come back as they are.
  */
 json_t *ngx_http_airouter_dialect_error_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body);
+
+/*
+ * The answer to a token count (Anthropic's count_tokens, Gemini's
+ * countTokens) in the request's dialect; NULL on failure.
+ */
+json_t *ngx_http_airouter_dialect_count_json(ngx_http_airouter_dialect_t *d,
+    uint64_t tokens);
 
 /*
  * The body an attempt sends to a channel speaking dialect upstream: the

@@ -1,12 +1,15 @@
 /*
  * The catalogue as clients list it: GET /v1/models (OpenAI's list format,
  * one object per routable (channel, model) pair, with airouter's own facts
- * under "airouter"), GET /v1/models/{id} and GET /v1/tags.
+ * under "airouter"), GET /v1/models/{id} and GET /v1/tags; Gemini's
+ * models.list and models.get (GET /v1beta/models[/{model}]) in Google's
+ * shape.
  */
 
 #include "ngx_http_airouter_api.h"
 #include "ngx_http_airouter_catalog.h"
 #include "ngx_http_airouter_response.h"
+#include "airouter_dialect.h"
 
 
 static ngx_int_t ngx_http_airouter_models_list(ngx_http_request_t *r,
@@ -24,6 +27,14 @@ static void ngx_http_airouter_models_unit(json_t *pricing, const char *name,
     double price);
 static uint32_t *ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
     const airouter_catalog_t *cat, const airouter_apikey_t *key);
+static ngx_int_t ngx_http_airouter_models_gemini_list(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf,
+    const airouter_apikey_t *key);
+static ngx_int_t ngx_http_airouter_models_gemini_first(
+    const airouter_catalog_t *cat, const airouter_config_t *acf,
+    const airouter_apikey_t *key, const char *name, size_t len);
+static json_t *ngx_http_airouter_models_gemini_entry(
+    const airouter_catalog_t *cat, uint32_t i);
 
 
 /* the capabilities /v1/models lists: the kinds, then the features */
@@ -398,4 +409,214 @@ ngx_http_airouter_models_tag_counts(ngx_http_request_t *r,
     }
 
     return counts;
+}
+
+
+/* Gemini's pages: Google's default size and its largest */
+#define NGX_HTTP_AIROUTER_GEMINI_PAGE      50
+#define NGX_HTTP_AIROUTER_GEMINI_PAGE_MAX  1000
+
+
+ngx_int_t
+ngx_http_airouter_models_gemini(ngx_http_request_t *r,
+    const airouter_apikey_t *key)
+{
+    size_t                          at, len;
+    ngx_int_t                       i;
+    const airouter_catalog_t       *cat;
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
+    cat = ngx_http_airouter_catalog_current(amcf);
+
+    if (airouter_dialect_gemini_models((char *) r->uri.data, r->uri.len,
+                                       &at, &len)
+        == 1)
+    {
+        return ngx_http_airouter_models_gemini_list(r, cat, amcf->config,
+                                                    key);
+    }
+
+    /* models.get: the name as the list gives it, "models/" and all */
+    i = ngx_http_airouter_models_gemini_first(cat, amcf->config, key,
+                                              (char *) r->uri.data + at, len);
+    if (i < 0) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "invalid_request_error", "model_not_found",
+                   "The model \"%*s\" does not exist on any channel",
+                   len, r->uri.data + at);
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+               ngx_http_airouter_models_gemini_entry(cat, (uint32_t) i));
+}
+
+
+/*
+ * One page: the chat models the key may reach, each name once (its first
+ * visible entry), from the catalogue index pageToken says (the index past
+ * the previous page's last entry, as nextPageToken gave it).
+ */
+static ngx_int_t
+ngx_http_airouter_models_gemini_list(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf,
+    const airouter_apikey_t *key)
+{
+    u_char                          *p;
+    uint32_t                         i, n;
+    ngx_int_t                        size, from;
+    ngx_str_t                        arg;
+    json_t                          *models, *out, *entry;
+    const airouter_catalog_model_t  *m;
+    u_char                           token[NGX_INT32_LEN];
+
+    size = NGX_HTTP_AIROUTER_GEMINI_PAGE;
+    from = 0;
+
+    if (ngx_http_arg(r, (u_char *) "pageSize", 8, &arg) == NGX_OK
+        && arg.len)
+    {
+        size = ngx_atoi(arg.data, arg.len);
+
+        if (size == NGX_ERROR) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "invalid_page_size",
+                       "pageSize must be a non-negative integer");
+        }
+
+        /* as Google: 0 is the default, more than the most is the most */
+        if (size == 0) {
+            size = NGX_HTTP_AIROUTER_GEMINI_PAGE;
+
+        } else if (size > NGX_HTTP_AIROUTER_GEMINI_PAGE_MAX) {
+            size = NGX_HTTP_AIROUTER_GEMINI_PAGE_MAX;
+        }
+    }
+
+    n = airouter_catalog_nmodels(cat);
+
+    if (ngx_http_arg(r, (u_char *) "pageToken", 9, &arg) == NGX_OK
+        && arg.len)
+    {
+        from = ngx_atoi(arg.data, arg.len);
+
+        if (from == NGX_ERROR || (uint32_t) from > n) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "invalid_page_token",
+                       "pageToken is not one this server gave");
+        }
+    }
+
+    models = json_array();
+    out = json_object();
+
+    if (models == NULL || out == NULL
+        || json_object_set_new(out, "models", models) != 0)
+    {
+        json_decref(out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = (uint32_t) from; i < n; i++) {
+        m = airouter_catalog_model(cat, i);
+
+        if (ngx_http_airouter_models_gemini_first(cat, acf, key,
+                airouter_catalog_model_id(cat, m), m->id_len)
+            != (ngx_int_t) i)
+        {
+            continue;
+        }
+
+        if (json_array_size(models) == (size_t) size) {
+            /* one more is there: the next page starts with it */
+            p = ngx_sprintf(token, "%uD", i);
+
+            json_object_set_new(out, "nextPageToken",
+                                json_stringn((char *) token, p - token));
+            break;
+        }
+
+        entry = ngx_http_airouter_models_gemini_entry(cat, i);
+        if (entry == NULL || json_array_append_new(models, entry) != 0) {
+            json_decref(out);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/*
+ * The first catalogue entry called name (any case) that is a chat model
+ * the key may reach on an enabled channel, or -1: the one a Gemini name
+ * stands for.
+ */
+static ngx_int_t
+ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, const airouter_apikey_t *key,
+    const char *name, size_t len)
+{
+    uint32_t                        k, idx;
+    const uint32_t                 *list;
+    const airouter_catalog_slot_t  *slot;
+
+    slot = airouter_catalog_lookup(cat, AIROUTER_KEY_PHYSICAL, name, len);
+    if (slot == NULL) {
+        return -1;
+    }
+
+    list = airouter_catalog_postings(cat, slot->value);
+
+    for (k = 0; k < slot->count; k++) {
+        idx = list[k];
+
+        if ((airouter_catalog_model(cat, idx)->caps & AIROUTER_CAP_CHAT)
+            && ngx_http_airouter_models_visible(cat, acf, key, idx))
+        {
+            return idx;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * Google's Model: "models/" and the id (the name generateContent takes),
+ * the limits when known, the methods the router serves for it.
+ */
+static json_t *
+ngx_http_airouter_models_gemini_entry(const airouter_catalog_t *cat,
+    uint32_t i)
+{
+    json_t                          *entry;
+    const char                      *id;
+    const airouter_catalog_model_t  *m;
+
+    m = airouter_catalog_model(cat, i);
+    id = airouter_catalog_model_id(cat, m);
+
+    entry = json_pack("{s:s+,s:s,s:s,s:[sss]}",
+                      "name", "models/", id,
+                      "baseModelId", id,
+                      "displayName", id,
+                      "supportedGenerationMethods", "generateContent",
+                      "streamGenerateContent", "countTokens");
+
+    if (entry == NULL) {
+        return NULL;
+    }
+
+    if (m->context) {
+        json_object_set_new(entry, "inputTokenLimit",
+                            json_integer((json_int_t) m->context));
+    }
+
+    if (m->max_output) {
+        json_object_set_new(entry, "outputTokenLimit",
+                            json_integer((json_int_t) m->max_output));
+    }
+
+    return entry;
 }

@@ -145,11 +145,13 @@ Content-Type: application/json
         airouter;
     }
 --- request eval
-["POST /v1/messages\n{}", "POST /v1beta/models/gpt-test:generateContent?key=sk-client-secret\n{}"]
+["POST /v1/messages\n{}", "POST /v1beta/models/gpt-test:generateContent?key=sk-client-secret\n{}",
+ "GET /v1beta/models?key=sk-client-secret"]
 --- error_code eval
-[403, 403]
+[403, 403, 403]
 --- response_body eval
 ["{\"type\":\"error\",\"error\":{\"type\":\"permission_error\",\"message\":\"Access to this URL is denied by the server's configuration (HTTP 403)\"}}\n",
+ "{\"error\":{\"code\":403,\"message\":\"Access to this URL is denied by the server's configuration (HTTP 403)\",\"status\":\"PERMISSION_DENIED\"}}\n",
  "{\"error\":{\"code\":403,\"message\":\"Access to this URL is denied by the server's configuration (HTTP 403)\",\"status\":\"PERMISSION_DENIED\"}}\n"]
 
 

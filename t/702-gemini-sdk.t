@@ -18,7 +18,7 @@ __DATA__
 === TEST 1: generateContent through chat channels with the Gemini SDK
 --- request
 GET /v1/models
---- sdk: gemini.mjs
+--- sdk: gemini.mjs generate,stream,tools,slash_model,cut,failure,tag
 --- response_body_like: gpt-test
 --- no_error_log
 [alert]

@@ -136,4 +136,62 @@ async function tag() {
     check(r.text === "Hello!", "tag: a tag query routes", r.text);
 }
 
-await run({ generate, stream, tools, slash_model, cut, failure, tag });
+// models.list through the SDK's pager (pageSize 1: one page per model),
+// models.get by the name the list gives, countTokens; the t/709 suite's
+// catalogue: google/gemma-test, gpt-test (chat), an embedding model
+async function list() {
+    const names = [];
+    const pager = await client.models.list({ config: { pageSize: 1 } });
+
+    for await (const m of pager) {
+        names.push(m.name);
+        check(m.supportedActions?.includes("generateContent")
+              && m.supportedActions?.includes("countTokens"),
+              `list: ${m.name} says generateContent and countTokens`,
+              m.supportedActions);
+    }
+
+    check(JSON.stringify(names)
+          === JSON.stringify(["models/google/gemma-test", "models/gpt-test"]),
+          "list: every chat model once, page by page", names);
+}
+
+async function get() {
+    const m = await client.models.get({ model: "models/google/gemma-test" });
+
+    check(m.name === "models/google/gemma-test"
+          && m.displayName === "google/gemma-test",
+          "get: the model by the name the list gives", m);
+
+    let error = null;
+    try {
+        await client.models.get({ model: "no-such-model" });
+    } catch (e) {
+        error = e;
+    }
+
+    check(error instanceof ApiError && error.status === 404
+          && /NOT_FOUND/.test(error.message),
+          "get: an unknown model is a 404 NOT_FOUND ApiError",
+          error && error.message);
+}
+
+async function count() {
+    const r = await client.models.countTokens({
+        model: "gpt-test",
+        contents: "The quick brown fox jumps over the lazy dog" });
+
+    check(Number.isInteger(r.totalTokens) && r.totalTokens > 0,
+          "count: totalTokens", r);
+
+    const r2 = await client.models.countTokens({
+        model: "gpt-test",
+        contents: "The quick brown fox jumps over the lazy dog, twice: "
+                  + "the quick brown fox jumps over the lazy dog" });
+
+    check(r2.totalTokens > r.totalTokens, "count: more text, more tokens",
+          [r.totalTokens, r2.totalTokens]);
+}
+
+await run({ generate, stream, tools, slash_model, cut, failure, tag, list,
+            get, count });

@@ -402,7 +402,11 @@ test_route(void)
         { "/v1alpha/models/a/v1/models/b:generateContent", 1,
           AIROUTER_DIALECT_GEMINI, 0, 0, "a/v1/models/b" },
         { "/v1beta/models/:generateContent", 0, 0, 0, 0, NULL },
-        { "/v1beta/models/m:countTokens", 0, 0, 0, 0, NULL },
+        { "/v1beta/models/m:countTokens", 1, AIROUTER_DIALECT_GEMINI, 1, 0,
+          "m" },
+        { "/v1beta/models/google/gemma:countTokens", 1,
+          AIROUTER_DIALECT_GEMINI, 1, 0, "google/gemma" },
+        { "/v1beta/models/m:embedContent", 0, 0, 0, 0, NULL },
         { "/v1beta/models/m", 0, 0, 0, 0, NULL },
         { "/v1/models", 0, 0, 0, 0, NULL },
         { "", 0, 0, 0, 0, NULL },
@@ -443,10 +447,75 @@ test_count(void)
     airouter_dbuf_t  b;
 
     airouter_dbuf_init(&b);
-    airouter_dialect_count_answer(42, &b);
+    airouter_dialect_count_answer(AIROUTER_DIALECT_ANTHROPIC, 42, &b);
     UNIT_CHECK(td_json_is(b.data, b.len, "{\"input_tokens\":42}"),
                "count_tokens' answer");
     airouter_dbuf_free(&b);
+
+    airouter_dbuf_init(&b);
+    airouter_dialect_count_answer(AIROUTER_DIALECT_GEMINI, 7, &b);
+    UNIT_CHECK(td_json_is(b.data, b.len, "{\"totalTokens\":7}"),
+               "countTokens' answer");
+    airouter_dbuf_free(&b);
+}
+
+
+/* the dialect a path's client speaks, and Gemini's listing paths */
+static void
+test_of_path(void)
+{
+    int                 got;
+    size_t              i, model, model_len;
+    static const struct {
+        const char  *path;
+        int          dialect;
+        int          models;     /* airouter_dialect_gemini_models() */
+        const char  *model;
+    } cases[] = {
+        { "/v1/chat/completions", AIROUTER_DIALECT_OPENAI, 0, NULL },
+        { "/v1/models", AIROUTER_DIALECT_OPENAI, 0, NULL },
+        { "/v1/models/qwen/qwen3-8b:free", AIROUTER_DIALECT_OPENAI, 0, NULL },
+        { "/v1/messages", AIROUTER_DIALECT_ANTHROPIC, 0, NULL },
+        { "/v1/responses", AIROUTER_DIALECT_RESPONSES, 0, NULL },
+        { "/v1/models/m:generateContent", AIROUTER_DIALECT_GEMINI, 0, NULL },
+        { "/v1beta/models", AIROUTER_DIALECT_GEMINI, 1, NULL },
+        { "/v1beta/models/", AIROUTER_DIALECT_GEMINI, 1, NULL },
+        { "/gw/v1alpha/models", AIROUTER_DIALECT_GEMINI, 1, NULL },
+        { "/v1beta/models/gemini-pro", AIROUTER_DIALECT_GEMINI, 2,
+          "gemini-pro" },
+        { "/v1beta/models/google/gemma-3", AIROUTER_DIALECT_GEMINI, 2,
+          "google/gemma-3" },
+        { "/v1beta/models/m:embedContent", AIROUTER_DIALECT_GEMINI, 0,
+          NULL },
+        { "/v1beta/models/m:countTokens", AIROUTER_DIALECT_GEMINI, 0, NULL },
+        { "/v1beta/modelsx", AIROUTER_DIALECT_GEMINI, 0, NULL },
+        { "/v1beta/files", AIROUTER_DIALECT_GEMINI, 0, NULL },
+        { "/v1beta", AIROUTER_DIALECT_GEMINI, 0, NULL },
+        { "/v1betax/models", AIROUTER_DIALECT_OPENAI, 0, NULL },
+        { "/x/v1beta2/models", AIROUTER_DIALECT_OPENAI, 0, NULL },
+        { "", AIROUTER_DIALECT_OPENAI, 0, NULL },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        UNIT_CHECK((int) airouter_dialect_of_path(cases[i].path,
+                                                  strlen(cases[i].path))
+                   == cases[i].dialect, "%s: the path's dialect",
+                   cases[i].path);
+
+        model = 0;
+        model_len = 0;
+        got = airouter_dialect_gemini_models(cases[i].path,
+                                             strlen(cases[i].path), &model,
+                                             &model_len);
+
+        UNIT_CHECK(got == cases[i].models
+                   && (cases[i].model == NULL
+                       || (model_len == strlen(cases[i].model)
+                           && memcmp(cases[i].path + model, cases[i].model,
+                                     model_len) == 0)),
+                   "%s: Gemini listing %d (model %.*s)", cases[i].path, got,
+                   (int) model_len, cases[i].path + model);
+    }
 }
 
 
@@ -512,6 +581,7 @@ main(void)
     test_route();
     test_responses_usage();
     test_count();
+    test_of_path();
     test_beta();
     test_dbuf();
 
