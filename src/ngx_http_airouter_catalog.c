@@ -26,6 +26,8 @@ static void ngx_http_airouter_catalog_load_cache(ngx_conf_t *cf,
 static void ngx_http_airouter_catalog_write_cache(
     ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
     ngx_log_t *log);
+static void ngx_http_airouter_catalog_rename_cache(u_char *tmp, u_char *path,
+    ngx_log_t *log);
 
 
 ngx_int_t
@@ -336,6 +338,134 @@ ngx_http_airouter_catalog_publish(ngx_http_airouter_main_conf_t *amcf,
 
 
 /*
+ * The same for a catalogue whose cache file was written beforehand, off the
+ * event loop (ngx_http_airouter_catalog_cache_write in a thread), as tmp:
+ * the zone first, then the file is renamed into place (or deleted when the
+ * zone refused the catalogue), so the order of the two stays the same.
+ */
+ngx_int_t
+ngx_http_airouter_catalog_publish_written(ngx_http_airouter_main_conf_t *amcf,
+    void *blob, size_t len, ngx_http_airouter_catalog_cache_t *cache,
+    ngx_log_t *log)
+{
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+
+    if (zone == NULL || zone->sh == NULL
+        || ngx_http_airouter_zone_publish(zone, blob, len, amcf->fingerprint,
+                                          log)
+           != NGX_OK)
+    {
+        if (cache->written) {
+            (void) ngx_delete_file(cache->tmp);
+        }
+
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "airouter: catalogue of %uz bytes published, "
+                   "generation %uA", len, zone->sh->generation);
+
+    if (cache->written) {
+        ngx_http_airouter_catalog_rename_cache(cache->tmp, cache->path, log);
+
+    } else if (cache->tmp != NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, cache->err,
+                      "airouter: cannot write the catalogue cache \"%s\": "
+                      "%s", cache->tmp, cache->failed);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The names of the cache file and of its temporary copy, from pool (the
+ * event loop's side); NGX_DECLINED without airouter_cache_dir.
+ */
+ngx_int_t
+ngx_http_airouter_catalog_cache_init(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_catalog_cache_t *c)
+{
+    ngx_memzero(c, sizeof(ngx_http_airouter_catalog_cache_t));
+
+    if (amcf->cache_dir.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    c->path = ngx_http_airouter_catalog_cache_path(pool, amcf);
+    c->tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
+
+    if (c->path == NULL || c->tmp == NULL) {
+        c->tmp = NULL;
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(c->tmp, "%s.%P.tmp%Z", c->path, ngx_pid);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Writes blob to c->tmp.  No pool, no log, no shared memory: it may run in
+ * a thread of nginx's thread pool.  c->written, or c->failed and c->err.
+ */
+void
+ngx_http_airouter_catalog_cache_write(ngx_http_airouter_catalog_cache_t *c,
+    const void *blob, size_t len)
+{
+    size_t         left;
+    ssize_t        n;
+    ngx_fd_t       fd;
+    const u_char  *p;
+
+    c->written = 0;
+
+    if (c->tmp == NULL) {
+        return;
+    }
+
+    fd = ngx_open_file(c->tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        c->err = ngx_errno;
+        c->failed = ngx_open_file_n " failed";
+        return;
+    }
+
+    p = blob;
+    left = len;
+
+    while (left) {
+        n = ngx_write_fd(fd, (void *) p, left);
+        if (n <= 0) {
+            c->err = ngx_errno;
+            break;
+        }
+
+        p += n;
+        left -= n;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        c->err = ngx_errno;
+        left = 1;
+    }
+
+    if (left) {
+        c->failed = "short write";
+        (void) ngx_delete_file(c->tmp);
+        return;
+    }
+
+    c->written = 1;
+}
+
+
+/*
  * Cache file: the catalogue blob as published, named after the
  * configuration's fingerprint, so a file written for another configuration
  * is never picked up.
@@ -438,76 +568,52 @@ ignored:
 
 
 /*
- * Written by the worker that ran discovery, at most once per run: a
- * blocking write of a few hundred kilobytes, then an atomic rename, so a
- * reader sees the old file or the new one, never a part.
+ * Written in the worker that published (another host's catalogue from
+ * Redis, a run without threads): a blocking write of the blob, then an
+ * atomic rename, so a reader sees the old file or the new one, never a
+ * part.
  */
 static void
 ngx_http_airouter_catalog_write_cache(ngx_http_airouter_main_conf_t *amcf,
     void *blob, size_t len, ngx_log_t *log)
 {
-    u_char     *path, *tmp, *p;
-    size_t      left;
-    ssize_t     n;
-    ngx_fd_t    fd;
-    ngx_pool_t *pool;
-
-    if (amcf->cache_dir.len == 0) {
-        return;
-    }
+    ngx_pool_t                          *pool;
+    ngx_http_airouter_catalog_cache_t    cache;
 
     pool = ngx_create_pool(1024, log);
     if (pool == NULL) {
         return;
     }
 
-    path = ngx_http_airouter_catalog_cache_path(pool, amcf);
-    tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
-
-    if (path == NULL || tmp == NULL) {
+    if (ngx_http_airouter_catalog_cache_init(pool, amcf, &cache) != NGX_OK) {
         goto done;
     }
 
-    ngx_sprintf(tmp, "%s.%P.tmp%Z", path, ngx_pid);
+    ngx_http_airouter_catalog_cache_write(&cache, blob, len);
 
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: cannot write the catalogue cache "
-                      ngx_open_file_n " \"%s\" failed", tmp);
+    if (!cache.written) {
+        ngx_log_error(NGX_LOG_ERR, log, cache.err,
+                      "airouter: cannot write the catalogue cache \"%s\": "
+                      "%s", cache.tmp, cache.failed);
         goto done;
     }
 
-    p = blob;
-    left = len;
+    ngx_http_airouter_catalog_rename_cache(cache.tmp, cache.path, log);
 
-    while (left) {
-        n = ngx_write_fd(fd, p, left);
-        if (n <= 0) {
-            break;
-        }
+done:
 
-        p += n;
-        left -= n;
-    }
+    ngx_destroy_pool(pool);
+}
 
-    if (ngx_close_file(fd) == NGX_FILE_ERROR || left) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "airouter: cannot write the catalogue cache \"%s\"",
-                      tmp);
-        (void) ngx_delete_file(tmp);
-        goto done;
-    }
 
+static void
+ngx_http_airouter_catalog_rename_cache(u_char *tmp, u_char *path,
+    ngx_log_t *log)
+{
     if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                       "airouter: " ngx_rename_file_n " \"%s\" to \"%s\" "
                       "failed", tmp, path);
         (void) ngx_delete_file(tmp);
     }
-
-done:
-
-    ngx_destroy_pool(pool);
 }

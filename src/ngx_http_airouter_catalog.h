@@ -21,6 +21,27 @@ ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
 
 /*
+ * A cache file written ahead of its publication (by discovery, in a
+ * thread): the names come from cache_init (event loop), cache_write may run
+ * in a thread, publish_written publishes and then renames tmp into place.
+ */
+typedef struct {
+    u_char                      *path;      /* NUL-terminated */
+    u_char                      *tmp;       /* NULL: no cache file */
+    ngx_uint_t                   written;   /* tmp holds the blob */
+    const char                  *failed;    /* what failed, when not */
+    ngx_err_t                    err;
+} ngx_http_airouter_catalog_cache_t;
+
+ngx_int_t ngx_http_airouter_catalog_cache_init(ngx_pool_t *pool,
+    ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_catalog_cache_t *c);
+void ngx_http_airouter_catalog_cache_write(
+    ngx_http_airouter_catalog_cache_t *c, const void *blob, size_t len);
+ngx_int_t ngx_http_airouter_catalog_publish_written(
+    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+    ngx_http_airouter_catalog_cache_t *cache, ngx_log_t *log);
+
+/*
  * The catalogue requests should use now: the zone's when it was built for
  * this process's configuration, else the process's own.  The view stays
  * valid until the handler returns to the event loop.

@@ -8,18 +8,26 @@
  *   1. take the lease (zone mutex; a dead or expired owner's is taken);
  *   2. start a fetch of /models for every due channel and each of its keys
  *      (ngx_http_airouter_fetch.c), all at once;
- *   3. each 200 answer is queued and parsed in a turn of the event loop
- *      of its own (several large ones arriving together would otherwise
- *      hold the worker for all of them at once);
+ *   3. each 200 answer is queued and parsed off the event loop, in a
+ *      thread of nginx's "default" thread pool (one job at a time: the
+ *      answers queued while a job runs make the next job);
  *   4. when the last answer is parsed: build a catalogue from the
  *      configuration plus, per channel, the fresh /models answers, or what
  *      the current catalogue already had from discovery when the channel
  *      failed (so a channel that never answered serves its
- *      configured_models): the models are added in one turn, then the
- *      entries derived in slices of 256, one slice per turn, then laid out;
- *   5. publish it in the next turn (zone + cache file) and hand it to
- *      Redis for the other hosts, update the channel state, release the
- *      lease, answer admin requests waiting for the run, re-arm the timer.
+ *      configured_models): the configuration and the previous models are
+ *      added on the event loop (the current catalogue is read there), the
+ *      fresh models added, the catalogue finished, laid out, verified and
+ *      written to the cache file's temporary copy in the thread;
+ *   5. back on the event loop: publish it (a pointer swap in the zone, then
+ *      the cache file renamed into place) and hand it to Redis for the
+ *      other hosts, update the channel state, release the lease, answer
+ *      admin requests waiting for the run, re-arm the timer.
+ *
+ * nginx built without threads (or a task that cannot be posted) does steps
+ * 3 and 4 on the event loop instead: an answer parsed per turn, the entries
+ * derived in slices of 256, one slice per turn, then laid out, published
+ * in the next turn.
  *
  * A model_not_found a request saw (live state's on_suspect slot) makes the
  * worker that saw it ask that channel's /models at once and tell live
@@ -38,6 +46,10 @@
 #include "ngx_http_airouter_ssl.h"
 #include "airouter_models_json.h"
 
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
 
 #define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)  /* default */
 #define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
@@ -48,6 +60,12 @@
 #define NGX_HTTP_AIROUTER_DISC_SUSPECT_TTL  300     /* s, then given up */
 /* catalogue entries derived per turn of the event loop (about 1 ms) */
 #define NGX_HTTP_AIROUTER_DISC_SLICE      256
+
+/* ngx_http_airouter_disc_run_t.job: what the thread does now */
+#define NGX_HTTP_AIROUTER_DISC_JOB_NONE     0
+#define NGX_HTTP_AIROUTER_DISC_JOB_PARSE    1
+#define NGX_HTTP_AIROUTER_DISC_JOB_BUILD    2
+#define NGX_HTTP_AIROUTER_DISC_JOB_GUARD    600000   /* ms, then an alert */
 
 /* ngx_http_airouter_disc_chan_t.state */
 #define NGX_HTTP_AIROUTER_DISC_NEVER        0
@@ -130,6 +148,9 @@ typedef struct {
     ngx_http_airouter_disc_run_t  *run;         /* this process's run */
     ngx_array_t                  suspects;      /* ..._disc_suspect_t */
     ngx_event_t                  confirm;       /* runs for the suspects */
+#if (NGX_THREADS)
+    ngx_thread_pool_t           *thread_pool;   /* "default" */
+#endif
 } ngx_http_airouter_disc_t;
 
 
@@ -174,6 +195,25 @@ struct ngx_http_airouter_disc_run_s {
     void                        *blob;          /* laid out, to publish */
     size_t                       len;
     ngx_event_t                  step;
+
+#if (NGX_THREADS)
+    /*
+     * With nginx's thread pool the heavy part runs off the event loop, one
+     * job at a time: the answers are parsed (PARSE, the ones queued when
+     * the job started), then the fresh models are added, the catalogue is
+     * finished, laid out, verified and written to the cache file's
+     * temporary copy (BUILD).  While a job runs, the thread alone touches
+     * what it reads and writes (parsing, the builder, blob, cache, built);
+     * the event loop only appends to answers and to waiters.
+     */
+    ngx_thread_task_t           *task;
+    ngx_event_t                  guard;         /* set while a job runs */
+    ngx_uint_t                   job;
+    ngx_queue_t                  parsing;
+    const airouter_catalog_t    *built;         /* blob, verified */
+    ngx_http_airouter_catalog_cache_t  cache;
+    char                         error[128];    /* why no blob */
+#endif
 };
 
 
@@ -185,6 +225,12 @@ typedef struct {
                                                    (run->pool, freed once
                                                    parsed) */
     ngx_queue_t                  queue;         /* in run->answers */
+#if (NGX_THREADS)
+    int                          rc;            /* parsed in the thread */
+    airouter_model_info_t       *models;
+    size_t                       nmodels;
+    char                         err[128];
+#endif
 } ngx_http_airouter_disc_ask_t;
 
 
@@ -210,6 +256,21 @@ static void ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d);
 static void ngx_http_airouter_discovery_cleanup(void *data);
 static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
 static void ngx_http_airouter_discovery_parse(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_parsed(
+    ngx_http_airouter_disc_ask_t *ask, int rc, airouter_model_info_t *models,
+    size_t n, const char *err, ngx_log_t *log);
+static void ngx_http_airouter_discovery_queued(
+    ngx_http_airouter_disc_run_t *run);
+static ngx_int_t ngx_http_airouter_discovery_add_fresh(
+    ngx_http_airouter_disc_run_t *run, airouter_catalog_builder_t *b,
+    ngx_uint_t i);
+#if (NGX_THREADS)
+static ngx_int_t ngx_http_airouter_discovery_post(
+    ngx_http_airouter_disc_run_t *run, ngx_uint_t job);
+static void ngx_http_airouter_discovery_work(void *data, ngx_log_t *log);
+static void ngx_http_airouter_discovery_worked(ngx_event_t *ev);
+static void ngx_http_airouter_discovery_guard(ngx_event_t *ev);
+#endif
 static void ngx_http_airouter_discovery_done_event(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_finish(
     ngx_http_airouter_disc_run_t *run);
@@ -217,6 +278,8 @@ static airouter_catalog_builder_t *ngx_http_airouter_discovery_build(
     ngx_http_airouter_disc_run_t *run, const ngx_uint_t *invalid);
 static void ngx_http_airouter_discovery_step(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_publish(ngx_event_t *ev);
+static ngx_int_t ngx_http_airouter_discovery_publish_blob(
+    ngx_http_airouter_disc_run_t *run, void *blob, size_t len);
 static void ngx_http_airouter_discovery_complete(
     ngx_http_airouter_disc_run_t *run, void *blob, size_t len);
 static ngx_int_t ngx_http_airouter_discovery_add_previous(
@@ -272,6 +335,25 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
             return NGX_ERROR;
         }
     }
+
+#if (NGX_THREADS)
+    /*
+     * Parsing the answers and building the catalogue run in nginx's
+     * "default" thread pool (as "aio threads" does; "thread_pool default
+     * threads=N" sizes it), so the requests the worker serves meanwhile
+     * never wait for them.
+     */
+    for (i = 0; i < d->ntargets; i++) {
+        if (d->targets[i].ch) {
+            d->thread_pool = ngx_thread_pool_add(cf, NULL);
+            if (d->thread_pool == NULL) {
+                return NGX_ERROR;
+            }
+
+            break;
+        }
+    }
+#endif
 
     d->timer.handler = ngx_http_airouter_discovery_timer;
     d->timer.data = d;
@@ -904,6 +986,26 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     run->parse.log = ngx_cycle->log;
     ngx_queue_init(&run->answers);
 
+#if (NGX_THREADS)
+    if (d->thread_pool) {
+        run->task = ngx_thread_task_alloc(pool, 0);
+        if (run->task == NULL) {
+            goto failed;
+        }
+
+        run->task->ctx = run;
+        run->task->handler = ngx_http_airouter_discovery_work;
+        run->task->event.handler = ngx_http_airouter_discovery_worked;
+        run->task->event.data = run;
+        run->task->event.log = ngx_cycle->log;
+        ngx_queue_init(&run->parsing);
+
+        run->guard.handler = ngx_http_airouter_discovery_guard;
+        run->guard.data = run;
+        run->guard.log = ngx_cycle->log;
+    }
+#endif
+
     run->results = ngx_pcalloc(pool, (d->ntargets ? d->ntargets : 1)
                                      * sizeof(ngx_http_airouter_disc_result_t));
     if (run->results == NULL
@@ -1067,6 +1169,12 @@ ngx_http_airouter_discovery_cleanup(void *data)
         ngx_delete_posted_event(&run->parse);
     }
 
+#if (NGX_THREADS)
+    if (run->guard.timer_set) {
+        ngx_del_timer(&run->guard);
+    }
+#endif
+
     if (run->blob) {
         airouter_catalog_blob_free(run->blob);
         run->blob = NULL;
@@ -1144,9 +1252,7 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
 
             ngx_queue_insert_tail(&run->answers, &ask->queue);
 
-            if (!run->parse.posted) {
-                ngx_post_event(&run->parse, &ngx_posted_next_events);
-            }
+            ngx_http_airouter_discovery_queued(run);
 
             return;                     /* pending until it is parsed */
         }
@@ -1171,17 +1277,46 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
 }
 
 
+/*
+ * A 200 answer was queued: parse it in the thread when one is there (a
+ * job at a time: a job that runs takes the ones queued meanwhile when it
+ * ends), else in a turn of the event loop of its own.
+ */
+static void
+ngx_http_airouter_discovery_queued(ngx_http_airouter_disc_run_t *run)
+{
+#if (NGX_THREADS)
+    if (run->task) {
+        if (run->job == NGX_HTTP_AIROUTER_DISC_JOB_NONE
+            && ngx_http_airouter_discovery_post(run,
+                                     NGX_HTTP_AIROUTER_DISC_JOB_PARSE)
+               != NGX_OK)
+        {
+            run->task = NULL;           /* the event loop parses them */
+
+        } else {
+            return;
+        }
+    }
+#endif
+
+    if (!run->parse.posted) {
+        ngx_post_event(&run->parse, &ngx_posted_next_events);
+    }
+}
+
+
 /* One queued 200 answer parsed per turn; the last one ends the fetches. */
 static void
 ngx_http_airouter_discovery_parse(ngx_event_t *ev)
 {
-    char                              err[128];
-    size_t                            n;
-    ngx_queue_t                      *q;
-    airouter_model_info_t            *models;
-    ngx_http_airouter_disc_ask_t     *ask;
-    ngx_http_airouter_disc_run_t     *run;
-    ngx_http_airouter_disc_result_t  *res;
+    int                            rc;
+    char                           err[128];
+    size_t                         n;
+    ngx_queue_t                   *q;
+    airouter_model_info_t         *models;
+    ngx_http_airouter_disc_ask_t  *ask;
+    ngx_http_airouter_disc_run_t  *run;
 
     run = ev->data;
 
@@ -1192,12 +1327,38 @@ ngx_http_airouter_discovery_parse(ngx_event_t *ev)
     q = ngx_queue_head(&run->answers);
     ngx_queue_remove(q);
     ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+
+    models = NULL;
+    n = 0;
+    err[0] = '\0';
+
+    rc = airouter_models_json_parse((char *) ask->body.data, ask->body.len,
+                                    &models, &n, err, sizeof(err));
+
+    if (!ngx_queue_empty(&run->answers)) {
+        ngx_post_event(&run->parse, &ngx_posted_next_events);
+    }
+
+    ngx_http_airouter_discovery_parsed(ask, rc, models, n, err, ev->log);
+}
+
+
+/*
+ * The outcome of parsing one answer, on the event loop's side: the
+ * channel's result takes it, the body goes back, and the last answer ends
+ * the fetches.
+ */
+static void
+ngx_http_airouter_discovery_parsed(ngx_http_airouter_disc_ask_t *ask, int rc,
+    airouter_model_info_t *models, size_t n, const char *err, ngx_log_t *log)
+{
+    ngx_http_airouter_disc_run_t     *run;
+    ngx_http_airouter_disc_result_t  *res;
+
+    run = ask->run;
     res = &run->results[ask->channel];
 
-    if (airouter_models_json_parse((char *) ask->body.data, ask->body.len,
-                                   &models, &n, err, sizeof(err))
-        != 0)
-    {
+    if (rc != 0) {
         ngx_sprintf(res->error, "invalid /models answer: %s%Z", err);
 
     } else {
@@ -1205,7 +1366,7 @@ ngx_http_airouter_discovery_parse(ngx_event_t *ev)
         res->nmodels[ask->key] = n;
         res->ok++;
 
-        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, log, 0,
                        "airouter: discovery: \"%s\" key %ui answered %ui: "
                        "%uz models", run->d->targets[ask->channel].ch->id,
                        ask->key + 1, (ngx_uint_t) NGX_HTTP_OK, n);
@@ -1215,14 +1376,207 @@ ngx_http_airouter_discovery_parse(ngx_event_t *ev)
     (void) ngx_pfree(run->pool, ask->body.data);
     ngx_str_null(&ask->body);
 
-    if (!ngx_queue_empty(&run->answers)) {
-        ngx_post_event(&run->parse, &ngx_posted_next_events);
-    }
-
     if (--run->pending == 0) {
         ngx_http_airouter_discovery_finish(run);
     }
 }
+
+
+#if (NGX_THREADS)
+
+/* Hands the next job to the thread pool. */
+static ngx_int_t
+ngx_http_airouter_discovery_post(ngx_http_airouter_disc_run_t *run,
+    ngx_uint_t job)
+{
+    if (job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE) {
+        /* the answers queued now are the thread's until the job ends */
+        ngx_queue_add(&run->parsing, &run->answers);
+        ngx_queue_init(&run->answers);
+    }
+
+    run->job = job;
+
+    /*
+     * A timer that is not cancelable: a worker that starts exiting waits
+     * for the job's end, and the run ends as any run does (lease released,
+     * the temporary cache file deleted), instead of leaving with it.
+     */
+    if (!run->guard.timer_set) {
+        ngx_add_timer(&run->guard, NGX_HTTP_AIROUTER_DISC_JOB_GUARD);
+    }
+
+    if (ngx_thread_task_post(run->d->thread_pool, run->task) != NGX_OK) {
+        ngx_del_timer(&run->guard);
+        run->job = NGX_HTTP_AIROUTER_DISC_JOB_NONE;
+
+        if (job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE) {
+            ngx_queue_add(&run->answers, &run->parsing);
+            ngx_queue_init(&run->parsing);
+        }
+
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "airouter: discovery: %s in a thread",
+                   job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE
+                   ? "parsing answers" : "building the catalogue");
+
+    return NGX_OK;
+}
+
+
+/*
+ * In a thread of the pool: no pool, no log, no shared memory, nothing the
+ * event loop touches meanwhile (see ngx_http_airouter_disc_run_t).
+ */
+static void
+ngx_http_airouter_discovery_work(void *data, ngx_log_t *log)
+{
+    ngx_http_airouter_disc_run_t *run = data;
+
+    void                        *blob;
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_queue_t                 *q;
+    airouter_catalog_builder_t  *b;
+    ngx_http_airouter_disc_ask_t  *ask;
+
+    if (run->job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE) {
+
+        for (q = ngx_queue_head(&run->parsing);
+             q != ngx_queue_sentinel(&run->parsing);
+             q = ngx_queue_next(q))
+        {
+            ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+            ask->err[0] = '\0';
+            ask->rc = airouter_models_json_parse((char *) ask->body.data,
+                                                 ask->body.len, &ask->models,
+                                                 &ask->nmodels, ask->err,
+                                                 sizeof(ask->err));
+        }
+
+        return;
+    }
+
+    b = run->builder;
+
+    for (i = 0; i < run->d->ntargets; i++) {
+        if (ngx_http_airouter_discovery_add_fresh(run, b, i) != NGX_OK) {
+            goto failed;
+        }
+    }
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    if (blob == NULL) {
+        goto failed;
+    }
+
+    run->built = airouter_catalog_open(blob, len);
+
+    if (run->built == NULL) {
+        airouter_catalog_blob_free(blob);
+        ngx_cpystrn((u_char *) run->error,
+                    (u_char *) "the built catalogue does not verify",
+                    sizeof(run->error));
+        return;
+    }
+
+    run->blob = blob;
+    run->len = len;
+
+    /* published by the event loop: the file is renamed into place then */
+    ngx_http_airouter_catalog_cache_write(&run->cache, blob, len);
+
+    return;
+
+failed:
+
+    ngx_cpystrn((u_char *) run->error,
+                (u_char *) airouter_catalog_builder_error(b),
+                sizeof(run->error));
+}
+
+
+/* A job that runs this long is stuck: say so (a thread is not stopped). */
+static void
+ngx_http_airouter_discovery_guard(ngx_event_t *ev)
+{
+    ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                  "airouter: discovery: a thread job has run for %M ms",
+                  (ngx_msec_t) NGX_HTTP_AIROUTER_DISC_JOB_GUARD);
+
+    ngx_add_timer(ev, NGX_HTTP_AIROUTER_DISC_JOB_GUARD);
+}
+
+
+/* A job ended: back on the event loop. */
+static void
+ngx_http_airouter_discovery_worked(ngx_event_t *ev)
+{
+    void                          *blob;
+    ngx_uint_t                     job;
+    ngx_queue_t                   *q, parsed;
+    ngx_http_airouter_disc_ask_t  *ask;
+    ngx_http_airouter_disc_run_t  *run;
+
+    run = ev->data;
+    job = run->job;
+    run->job = NGX_HTTP_AIROUTER_DISC_JOB_NONE;
+
+    if (run->guard.timer_set) {
+        ngx_del_timer(&run->guard);
+    }
+
+    if (job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE) {
+        ngx_queue_init(&parsed);
+        ngx_queue_add(&parsed, &run->parsing);
+        ngx_queue_init(&run->parsing);
+
+        /* the answers queued meanwhile: the next job */
+        if (!ngx_queue_empty(&run->answers)) {
+            ngx_http_airouter_discovery_queued(run);
+        }
+
+        /* the last one may end the run: run is not read after it */
+        while (!ngx_queue_empty(&parsed)) {
+            q = ngx_queue_head(&parsed);
+            ngx_queue_remove(q);
+            ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+
+            ngx_http_airouter_discovery_parsed(ask, ask->rc, ask->models,
+                                               ask->nmodels, ask->err,
+                                               ev->log);
+        }
+
+        return;
+    }
+
+    airouter_catalog_builder_destroy(run->builder);
+    run->builder = NULL;
+
+    blob = run->blob;
+    run->blob = NULL;                   /* complete() frees it */
+
+    if (blob == NULL) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0, "airouter: discovery: %s",
+                      run->error);
+
+    } else if (ngx_exiting || ngx_quit || ngx_terminate) {
+        /* the current catalogue stays */
+        if (run->cache.written) {
+            (void) ngx_delete_file(run->cache.tmp);
+        }
+
+        airouter_catalog_blob_free(blob);
+        blob = NULL;
+    }
+
+    ngx_http_airouter_discovery_complete(run, blob, run->len);
+}
+
+#endif
 
 
 static void
@@ -1311,6 +1665,45 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
         return;
     }
 
+#if (NGX_THREADS)
+    if (run->task) {
+        /* no names, no cache file: publish() writes none either */
+        (void) ngx_http_airouter_catalog_cache_init(run->pool, amcf,
+                                                    &run->cache);
+
+        if (ngx_http_airouter_discovery_post(run,
+                                             NGX_HTTP_AIROUTER_DISC_JOB_BUILD)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        /* no thread after all: the event loop does it, in slices */
+        run->task = NULL;
+        ngx_memzero(&run->cache, sizeof(ngx_http_airouter_catalog_cache_t));
+
+        for (i = 0; i < d->ntargets; i++) {
+            if (ngx_http_airouter_discovery_add_fresh(run, run->builder, i)
+                != NGX_OK)
+            {
+                break;
+            }
+        }
+
+        if (i < d->ntargets
+            || airouter_catalog_builder_finish_start(run->builder) != 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "airouter: discovery: %s",
+                          airouter_catalog_builder_error(run->builder));
+            airouter_catalog_builder_destroy(run->builder);
+            run->builder = NULL;
+            ngx_http_airouter_discovery_complete(run, NULL, 0);
+            return;
+        }
+    }
+#endif
+
     /* after the events that are ready now: requests go first */
     ngx_post_event(&run->step, &ngx_posted_next_events);
 }
@@ -1379,6 +1772,27 @@ ngx_http_airouter_discovery_publish(ngx_event_t *ev)
 
 
 /*
+ * Zone and cache file; the file was written by the thread when one built
+ * the catalogue.
+ */
+static ngx_int_t
+ngx_http_airouter_discovery_publish_blob(ngx_http_airouter_disc_run_t *run,
+    void *blob, size_t len)
+{
+#if (NGX_THREADS)
+    if (run->cache.tmp) {
+        return ngx_http_airouter_catalog_publish_written(run->d->amcf, blob,
+                                                         len, &run->cache,
+                                                         ngx_cycle->log);
+    }
+#endif
+
+    return ngx_http_airouter_catalog_publish(run->d->amcf, blob, len,
+                                             ngx_cycle->log);
+}
+
+
+/*
  * The end of a run: publish the new catalogue (blob, when one was built),
  * update each channel's state, confirm the suspects, release the lease,
  * answer the admin requests that wait, re-arm the timer.
@@ -1414,7 +1828,12 @@ ngx_http_airouter_discovery_complete(ngx_http_airouter_disc_run_t *run,
     }
 
     if (blob) {
+#if (NGX_THREADS)
+        /* verified in the thread */
+        cat = run->built ? run->built : airouter_catalog_open(blob, len);
+#else
         cat = airouter_catalog_open(blob, len);
+#endif
 
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "airouter: discovery: catalogue built: %uz bytes, "
@@ -1425,8 +1844,7 @@ ngx_http_airouter_discovery_complete(ngx_http_airouter_disc_run_t *run,
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "airouter: discovery could not build a catalogue");
 
-        } else if (ngx_http_airouter_catalog_publish(amcf, blob, len,
-                                                     ngx_cycle->log)
+        } else if (ngx_http_airouter_discovery_publish_blob(run, blob, len)
                    == NGX_OK)
         {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
@@ -1569,10 +1987,8 @@ static airouter_catalog_builder_t *
 ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
     const ngx_uint_t *invalid)
 {
-    size_t                            j;
     ngx_int_t                         rc;
-    ngx_uint_t                        i, k;
-    airouter_model_info_t             info;
+    ngx_uint_t                        i;
     const airouter_catalog_t         *cat;
     airouter_catalog_builder_t       *b;
     ngx_http_airouter_disc_t         *d;
@@ -1621,22 +2037,23 @@ ngx_http_airouter_discovery_build(ngx_http_airouter_disc_run_t *run,
             continue;
         }
 
-        for (k = 0; k < d->targets[i].nreqs; k++) {
-            for (j = 0; j < res->nmodels[k]; j++) {
-                info = res->models[k][j];
-                ngx_http_airouter_pricing_price(d->amcf, i, &info);
+#if (NGX_THREADS)
+        if (run->task) {
+            continue;                   /* the thread adds them */
+        }
+#endif
 
-                /* which keys list it, when keys may differ */
-                if (d->targets[i].nreqs > 1 && k < 32) {
-                    info.keys = (uint32_t) 1 << k;
-                }
-
-                if (airouter_catalog_builder_add_model(b, i, &info) != 0) {
-                    goto done;
-                }
-            }
+        if (ngx_http_airouter_discovery_add_fresh(run, b, i) != NGX_OK) {
+            goto done;
         }
     }
+
+#if (NGX_THREADS)
+    if (run->task) {
+        /* the catalogue is read only now: the thread needs it no more */
+        return b;
+    }
+#endif
 
     if (airouter_catalog_builder_finish_start(b) == 0) {
         rc = NGX_OK;
@@ -1653,6 +2070,48 @@ done:
     }
 
     return b;
+}
+
+
+/*
+ * Channel i's fresh /models answers (a model without a price takes the
+ * channel's cost_per_token, then the price files'); nothing for a channel
+ * not asked, failed or refused.  It may run in a thread: it reads the
+ * results, the configuration and the price tables, nothing else.
+ */
+static ngx_int_t
+ngx_http_airouter_discovery_add_fresh(ngx_http_airouter_disc_run_t *run,
+    airouter_catalog_builder_t *b, ngx_uint_t i)
+{
+    size_t                            j;
+    ngx_uint_t                        k, nreqs;
+    airouter_model_info_t             info;
+    ngx_http_airouter_disc_result_t  *res;
+
+    res = &run->results[i];
+    nreqs = run->d->targets[i].nreqs;
+
+    if (run->invalid[i] || !res->fresh || res->ok == 0) {
+        return NGX_OK;
+    }
+
+    for (k = 0; k < nreqs; k++) {
+        for (j = 0; j < res->nmodels[k]; j++) {
+            info = res->models[k][j];
+            ngx_http_airouter_pricing_price(run->d->amcf, i, &info);
+
+            /* which keys list it, when keys may differ */
+            if (nreqs > 1 && k < 32) {
+                info.keys = (uint32_t) 1 << k;
+            }
+
+            if (airouter_catalog_builder_add_model(b, i, &info) != 0) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -11,6 +11,7 @@ use Airouter::Blocks;
 use Airouter::HTTP;
 use Airouter::Process;
 use IO::Socket::INET;
+use IO::Select;
 use Time::HiRes ();
 
 master_on();
@@ -132,6 +133,105 @@ sub slow_channels {
                . "    api_key: \"sk-$i\"\n";
     }
     return $yaml . "tasks:\n  model_discovery:\n    run_on_startup: false\n";
+}
+
+
+# One channel whose /models lists $BigModels models (a 3 MB answer): its
+# parse and build take long enough for requests to arrive meanwhile.
+our $BigModels = 30000;
+
+sub big_models_json {
+    my @m = map {
+        sprintf('{"id":"big/model-%05d","object":"model","context_length":8192,'
+                . '"pricing":{"prompt":"0.000001","completion":"0.000002"}}', $_)
+    } 1 .. $BigModels;
+    return '{"object":"list","data":[' . join(',', @m) . "]}\n";
+}
+
+our $BigMock = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        access_log off;
+        error_log logs/mock_error.log info;
+
+        location = /big/v1/models {
+            echo_sleep 0.3;
+            echo_exec /big-models.json;
+        }
+        location = /big-models.json {
+            root $TEST_NGINX_HTML_DIR;
+        }
+    }
+_EOC_
+
+our $BigConfig = <<'_EOC_';
+channels:
+  - id: big
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/big/v1"
+    api_key: "sk-big"
+    configured_models: ["big-configured"]
+tasks:
+  model_discovery:
+    run_on_startup: false
+_EOC_
+
+# /health as (models, generation, running).
+sub health_now {
+    my ($status, $body) = http_req("GET", $_[0] // "/health");
+    my $j = eval { JSON::PP::decode_json($body) };
+    die "GET /health: $status $body" unless $status == 200 && $j;
+    return ($j->{models}, $j->{zone}{generation}, $j->{discovery}{running});
+}
+
+# Runs discovery (start_discovery) and, until its answer comes, asks
+# /health (marked "poll=<token>-<n>") and routes big/model-00042, both on
+# the worker that runs it.  Returns the run's answer, the /health samples
+# [models, generation] and the route answers [status, channel or code].
+our $PollToken;
+sub poll_during_run {
+    $PollToken = sprintf('%x%04x', time, $$ & 0xffff);
+    my (@health, @route);
+    start_discovery();
+    my $sel = IO::Select->new($Pending);
+    my $n = 0;
+    my $until = Time::HiRes::time() + 60;
+    while (!$sel->can_read(0) && Time::HiRes::time() < $until) {
+        $n++;
+        my ($models, $gen) = health_now("/health?poll=$PollToken-$n");
+        push @health, [$models, $gen];
+        my ($status, $body) = http_req('POST', '/v1/route',
+            '{"model":"big/model-00042","messages":[{"role":"user","content":"hi"}]}');
+        my $j = eval { JSON::PP::decode_json($body) } || {};
+        push @route, [$status, $status == 200 ? $j->{candidates}[0]{channel}
+                                              : ($j->{error}{code} // '')];
+        Time::HiRes::sleep(0.005);
+    }
+    local $/;
+    my $answer = <$Pending>;
+    undef $Pending;
+    $answer =~ s/^.*?\r\n\r\n//s;
+    return (JSON::PP::decode_json($answer), \@health, \@route);
+}
+
+# How many of poll_during_run's requests the worker read while one of
+# discovery's thread jobs ran (between nginx's "run task #N" and "complete
+# task #N" debug lines): requests served while the catalogue was parsed or
+# built.
+sub polls_during_jobs {
+    open(my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/error.log")
+        or die "error.log: $!";
+    my (%running, $served);
+    while (<$fh>) {
+        if (/run task #(\d+) in thread pool "default"/) {
+            $running{$1} = 1;
+        } elsif (/complete task #(\d+) in thread pool "default"/) {
+            delete $running{$1};
+        } elsif (%running && /http request line: "GET \/health\?poll=\Q$PollToken\E-/) {
+            $served++;
+        }
+    }
+    return $served // 0;
 }
 
 install_checks();
@@ -531,13 +631,17 @@ POST /v1/admin/discovery
 
 
 
-=== TEST 19: the new catalogue is derived in slices of 256 entries, one per turn of the event loop, so requests wait for a slice at most
+=== TEST 19: the answers are parsed and the catalogue is built in nginx's thread pool, off the event loop, then published on it
 --- log_level: debug
 --- request
 POST /v1/admin/discovery
 --- error_code: 200
 --- error_log eval
-qr/airouter: discovery: catalogue built: \d+ bytes, 5\d\d models, 3 slices/
+['airouter: discovery: parsing answers in a thread',
+ qr/run task #\d+ in thread pool "default"/,
+ 'airouter: discovery: building the catalogue in a thread',
+ qr/airouter: discovery: catalogue built: \d+ bytes, 5\d\d models/,
+ 'airouter: discovery: catalogue published']
 
 
 
@@ -558,3 +662,73 @@ GET /health
 --- error_code: 200
 --- no_error_log
 open socket
+
+
+
+=== TEST 21: a run over a 30,000-model answer while requests are served: the worker answers them while the answer is parsed and the catalogue built; each sees the old catalogue or the new one whole
+--- log_level: debug
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_b21 64m;\n"
+. "    airouter_cache_dir \$TEST_NGINX_SERVER_ROOT/b21-cache;\n" . $main::BigMock
+--- user_files eval
+">>> router_config.yaml\n$main::BigConfig"
+. ">>> big-models.json\n" . main::big_models_json()
+--- init
+my ($old, $gen0) = main::health_now();
+my ($run, $health, $route) = main::poll_during_run();
+my ($new, $gen1) = main::health_now();
+$main::B21 = { old => $old, gen0 => $gen0, new => $new, gen1 => $gen1,
+               run => $run, health => $health, route => $route,
+               served => main::polls_during_jobs() };
+--- request
+GET /health
+--- check_json
+my $b = $main::B21;
+my %count = ($b->{gen0} => $b->{old}, $b->{gen1} => $b->{new});
+# every /health sample: the old (generation, models) or the new one
+my @bad = grep { !exists $count{$_->[1]} || $count{$_->[1]} != $_->[0] } @{$b->{health}};
+# routes: not found until the new catalogue, then always the big channel
+my @r = map { $_->[0] == 200 ? "ok:$_->[1]" : "no:$_->[1]" } @{$b->{route}};
+my $seq = join(' ', @r);
+$b->{run}{status} eq 'done' && $b->{new} == $main::BigModels + 1
+&& $b->{old} == 1 && $b->{gen1} == $b->{gen0} + 1
+&& @{$b->{health}} >= 3 && !@bad
+&& $seq =~ /^(no:model_not_found )*(ok:big ?)*$/
+&& $b->{served} >= 1
+&& $j->{models} == $main::BigModels + 1
+or die "old $b->{old} gen $b->{gen0}, new $b->{new} gen $b->{gen1}, "
+       . scalar(@{$b->{health}}) . " samples, bad: "
+       . join(';', map { "@$_" } @bad) . ", served during jobs: $b->{served}, "
+       . "routes: $seq";
+my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b21-cache/*");
+@f == 1 && $f[0] =~ /airouter-[0-9a-f]{16}\.catalog$/
+
+
+
+=== TEST 22: a reload in the middle of a run over the 30,000-model answer loses nothing: the old worker ends its run (no temporary cache file left, the lease released), the new one runs and publishes
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_b22 64m;\n"
+. "    airouter_cache_dir \$TEST_NGINX_SERVER_ROOT/b22-cache;\n" . $main::BigMock
+--- user_files eval
+">>> router_config.yaml\n$main::BigConfig"
+. ">>> big-models.json\n" . main::big_models_json()
+--- init
+main::start_discovery();
+main::wait_running();
+Time::HiRes::sleep(0.35);
+main::reload();
+undef $main::Pending;
+main::run_discovery();
+--- request
+GET /health
+--- check_json
+my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b22-cache/*");
+$j->{models} == $main::BigModels + 1 && !$j->{discovery}{running}
+&& $j->{discovery}{channels}{big}{state} eq 'ok'
+&& @f == 1 && $f[0] =~ /airouter-[0-9a-f]{16}\.catalog$/
+--- no_error_log
+open socket
+[alert]
+[error]

@@ -1072,6 +1072,78 @@ test_finish_steps(void)
 }
 
 
+/*
+ * Discovery adds the channels it takes from the current catalogue first
+ * (on the event loop) and the fresh /models answers after them (in a
+ * thread): the blob must not depend on the order channels are added in.
+ * Entries merge per (channel, id), so only a channel's own order counts;
+ * the configuration goes first in both builds, as in discovery.
+ */
+static void
+test_channel_order(void)
+{
+    char                        *json[8], err[256], path[1024];
+    void                        *fwd, *rev;
+    size_t                       i, k, len[8], n[8], lf, lr;
+    airouter_config_t           *cf;
+    airouter_model_info_t       *info[8];
+    airouter_catalog_builder_t  *bf, *br;
+
+    cf = make_config(fixture_spec, 8);
+    bf = airouter_catalog_builder_create(cf);
+    br = airouter_catalog_builder_create(cf);
+
+    UNIT_CHECK(airouter_catalog_builder_add_config(bf) == 0
+               && airouter_catalog_builder_add_config(br) == 0, "config");
+
+    for (i = 0; i < 8; i++) {
+        json[i] = unit_read_file(unit_fixture(path, sizeof(path),
+                                              fixture_file[i]), &len[i]);
+        if (json[i] == NULL
+            || airouter_models_json_parse(json[i], len[i], &info[i], &n[i],
+                                          err, sizeof(err)) != 0)
+        {
+            UNIT_CHECK(0, "fixture %s", fixture_file[i]);
+            return;
+        }
+    }
+
+    /* channels 0..7 in turn; then 7..0, each channel's models in order */
+    for (i = 0; i < 8; i++) {
+        for (k = 0; k < n[i]; k++) {
+            (void) airouter_catalog_builder_add_model(bf, (uint32_t) i,
+                                                      &info[i][k]);
+        }
+    }
+
+    for (i = 8; i-- > 0; ) {
+        for (k = 0; k < n[i]; k++) {
+            (void) airouter_catalog_builder_add_model(br, (uint32_t) i,
+                                                      &info[i][k]);
+        }
+    }
+
+    fwd = airouter_catalog_builder_finish(bf, &lf);
+    rev = airouter_catalog_builder_finish(br, &lr);
+
+    UNIT_CHECK(fwd != NULL && rev != NULL && lf == lr
+               && memcmp(fwd, rev, lf) == 0,
+               "channel order: the same blob (%zu, %zu bytes)", lf, lr);
+    k = fwd ? airouter_catalog_nmodels(airouter_catalog_open(fwd, lf)) : 0;
+    UNIT_CHECK(k > 600, "the blob holds the fixtures: %zu models", k);
+
+    for (i = 0; i < 8; i++) {
+        airouter_models_json_free(info[i]);
+        free(json[i]);
+    }
+
+    airouter_catalog_blob_free(fwd);
+    airouter_catalog_blob_free(rev);
+    airouter_catalog_builder_destroy(bf);
+    airouter_catalog_builder_destroy(br);
+}
+
+
 int
 main(void)
 {
@@ -1080,6 +1152,7 @@ main(void)
     test_corruption();
     test_fixtures();
     test_finish_steps();
+    test_channel_order();
     unit_free_all();
 
     UNIT_DONE("test_catalog");
