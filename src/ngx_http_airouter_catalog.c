@@ -338,31 +338,38 @@ ngx_http_airouter_catalog_publish(ngx_http_airouter_main_conf_t *amcf,
 
 
 /*
- * The same for a catalogue whose cache file was written beforehand, off the
- * event loop (ngx_http_airouter_catalog_cache_write in a thread), as tmp:
- * the zone first, then the file is renamed into place (or deleted when the
- * zone refused the catalogue), so the order of the two stays the same.
+ * The same for a catalogue built off the event loop (discovery's thread):
+ * reserve room in the zone (NULL: none, logged), have the thread copy the
+ * blob there and write the cache file's temporary copy
+ * (ngx_http_airouter_catalog_cache_write), then publish_reserved swaps the
+ * copy in and renames the file into place, so the zone still comes first;
+ * unreserve gives both up.
  */
-ngx_int_t
-ngx_http_airouter_catalog_publish_written(ngx_http_airouter_main_conf_t *amcf,
-    void *blob, size_t len, ngx_http_airouter_catalog_cache_t *cache,
-    ngx_log_t *log)
+u_char *
+ngx_http_airouter_catalog_reserve(ngx_http_airouter_main_conf_t *amcf,
+    size_t len, ngx_log_t *log)
+{
+    ngx_http_airouter_zone_t  *zone;
+
+    zone = ngx_http_airouter_zone_get(amcf);
+    if (zone == NULL || zone->sh == NULL) {
+        return NULL;
+    }
+
+    return ngx_http_airouter_zone_reserve(zone, len, log);
+}
+
+
+void
+ngx_http_airouter_catalog_publish_reserved(
+    ngx_http_airouter_main_conf_t *amcf, u_char *copy, size_t len,
+    ngx_http_airouter_catalog_cache_t *cache, ngx_log_t *log)
 {
     ngx_http_airouter_zone_t  *zone;
 
     zone = ngx_http_airouter_zone_get(amcf);
 
-    if (zone == NULL || zone->sh == NULL
-        || ngx_http_airouter_zone_publish(zone, blob, len, amcf->fingerprint,
-                                          log)
-           != NGX_OK)
-    {
-        if (cache->written) {
-            (void) ngx_delete_file(cache->tmp);
-        }
-
-        return NGX_ERROR;
-    }
+    ngx_http_airouter_zone_swap(zone, copy, len, amcf->fingerprint);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "airouter: catalogue of %uz bytes published, "
@@ -370,14 +377,29 @@ ngx_http_airouter_catalog_publish_written(ngx_http_airouter_main_conf_t *amcf,
 
     if (cache->written) {
         ngx_http_airouter_catalog_rename_cache(cache->tmp, cache->path, log);
+        cache->written = 0;
 
     } else if (cache->tmp != NULL) {
         ngx_log_error(NGX_LOG_ERR, log, cache->err,
                       "airouter: cannot write the catalogue cache \"%s\": "
                       "%s", cache->tmp, cache->failed);
     }
+}
 
-    return NGX_OK;
+
+void
+ngx_http_airouter_catalog_unreserve(ngx_http_airouter_main_conf_t *amcf,
+    u_char *copy, ngx_http_airouter_catalog_cache_t *cache)
+{
+    if (copy) {
+        ngx_http_airouter_zone_unreserve(ngx_http_airouter_zone_get(amcf),
+                                         copy);
+    }
+
+    if (cache->written) {
+        (void) ngx_delete_file(cache->tmp);
+        cache->written = 0;
+    }
 }
 
 

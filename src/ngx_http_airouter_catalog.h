@@ -21,9 +21,11 @@ ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
     ngx_http_airouter_main_conf_t *amcf);
 
 /*
- * A cache file written ahead of its publication (by discovery, in a
- * thread): the names come from cache_init (event loop), cache_write may run
- * in a thread, publish_written publishes and then renames tmp into place.
+ * A catalogue published from a copy made off the event loop (discovery's
+ * thread): cache_init names the cache file (event loop), reserve takes the
+ * zone's room (event loop; NULL: none, logged), the thread copies the blob
+ * there and runs cache_write, then publish_reserved swaps the copy in and
+ * renames the file into place (event loop), or unreserve gives both up.
  */
 typedef struct {
     u_char                      *path;      /* NUL-terminated */
@@ -37,9 +39,13 @@ ngx_int_t ngx_http_airouter_catalog_cache_init(ngx_pool_t *pool,
     ngx_http_airouter_main_conf_t *amcf, ngx_http_airouter_catalog_cache_t *c);
 void ngx_http_airouter_catalog_cache_write(
     ngx_http_airouter_catalog_cache_t *c, const void *blob, size_t len);
-ngx_int_t ngx_http_airouter_catalog_publish_written(
-    ngx_http_airouter_main_conf_t *amcf, void *blob, size_t len,
+u_char *ngx_http_airouter_catalog_reserve(
+    ngx_http_airouter_main_conf_t *amcf, size_t len, ngx_log_t *log);
+void ngx_http_airouter_catalog_publish_reserved(
+    ngx_http_airouter_main_conf_t *amcf, u_char *copy, size_t len,
     ngx_http_airouter_catalog_cache_t *cache, ngx_log_t *log);
+void ngx_http_airouter_catalog_unreserve(ngx_http_airouter_main_conf_t *amcf,
+    u_char *copy, ngx_http_airouter_catalog_cache_t *cache);
 
 /*
  * The catalogue requests should use now: the zone's when it was built for

@@ -19,8 +19,9 @@
  *      added on the event loop (the current catalogue is read there), the
  *      fresh models added, the catalogue finished, laid out, verified and
  *      written to the cache file's temporary copy in the thread;
- *   5. back on the event loop: publish it (a pointer swap in the zone, then
- *      the cache file renamed into place) and hand it to Redis for the
+ *   5. back on the event loop: reserve its room in the zone, which the
+ *      thread fills; then publish it (a pointer swap in the zone, then the
+ *      cache file renamed into place) and hand it to Redis for the
  *      other hosts, update the channel state, release the lease, answer
  *      admin requests waiting for the run, re-arm the timer.
  *
@@ -65,6 +66,8 @@
 #define NGX_HTTP_AIROUTER_DISC_JOB_NONE     0
 #define NGX_HTTP_AIROUTER_DISC_JOB_PARSE    1
 #define NGX_HTTP_AIROUTER_DISC_JOB_BUILD    2
+#define NGX_HTTP_AIROUTER_DISC_JOB_COPY     3
+#define NGX_HTTP_AIROUTER_DISC_JOB_FREE     4
 #define NGX_HTTP_AIROUTER_DISC_JOB_GUARD    600000   /* ms, then an alert */
 
 /* ngx_http_airouter_disc_chan_t.state */
@@ -202,15 +205,17 @@ struct ngx_http_airouter_disc_run_s {
      * job at a time: the answers are parsed (PARSE, the ones queued when
      * the job started), then the fresh models are added, the catalogue is
      * finished, laid out, verified and written to the cache file's
-     * temporary copy (BUILD).  While a job runs, the thread alone touches
-     * what it reads and writes (parsing, the builder, blob, cache, built);
-     * the event loop only appends to answers and to waiters.
+     * temporary copy (BUILD), then copied into the room the event loop
+     * reserved in the zone (COPY).  While a job runs, the thread alone
+     * touches what it reads and writes (parsing, the builder, blob, cache,
+     * built, copy); the event loop only appends to answers and waiters.
      */
     ngx_thread_task_t           *task;
     ngx_event_t                  guard;         /* set while a job runs */
     ngx_uint_t                   job;
     ngx_queue_t                  parsing;
     const airouter_catalog_t    *built;         /* blob, verified */
+    u_char                      *copy;          /* reserved in the zone */
     ngx_http_airouter_catalog_cache_t  cache;
     char                         error[128];    /* why no blob */
 #endif
@@ -254,6 +259,8 @@ static ngx_int_t ngx_http_airouter_discovery_start(
     ngx_http_airouter_disc_t *d, ngx_uint_t forced, ngx_http_request_t *r);
 static void ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d);
 static void ngx_http_airouter_discovery_cleanup(void *data);
+static void ngx_http_airouter_discovery_free_models(
+    ngx_http_airouter_disc_run_t *run);
 static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
 static void ngx_http_airouter_discovery_parse(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_parsed(
@@ -1151,10 +1158,8 @@ ngx_http_airouter_discovery_cleanup(void *data)
 {
     ngx_http_airouter_disc_run_t *run = data;
 
-    ngx_uint_t                        i, k;
-    ngx_queue_t                      *q;
-    ngx_http_airouter_disc_ask_t     *ask;
-    ngx_http_airouter_disc_result_t  *res;
+    ngx_queue_t                   *q;
+    ngx_http_airouter_disc_ask_t  *ask;
 
     if (run->builder) {
         airouter_catalog_builder_destroy(run->builder);
@@ -1173,6 +1178,13 @@ ngx_http_airouter_discovery_cleanup(void *data)
     if (run->guard.timer_set) {
         ngx_del_timer(&run->guard);
     }
+
+    /* a catalogue not published: its room in the zone, its tmp file */
+    if (run->copy || run->cache.written) {
+        ngx_http_airouter_catalog_unreserve(run->d->amcf, run->copy,
+                                            &run->cache);
+        run->copy = NULL;
+    }
 #endif
 
     if (run->blob) {
@@ -1188,6 +1200,17 @@ ngx_http_airouter_discovery_cleanup(void *data)
         ngx_str_null(&ask->body);
     }
 
+    ngx_http_airouter_discovery_free_models(run);
+}
+
+
+/* The parsed /models answers; it may run in a thread (after the run). */
+static void
+ngx_http_airouter_discovery_free_models(ngx_http_airouter_disc_run_t *run)
+{
+    ngx_uint_t                        i, k;
+    ngx_http_airouter_disc_result_t  *res;
+
     for (i = 0; i < run->d->ntargets; i++) {
         res = &run->results[i];
 
@@ -1198,6 +1221,7 @@ ngx_http_airouter_discovery_cleanup(void *data)
         for (k = 0; k < run->d->targets[i].nreqs; k++) {
             if (res->models[k]) {
                 airouter_models_json_free(res->models[k]);
+                res->models[k] = NULL;
             }
         }
     }
@@ -1421,7 +1445,12 @@ ngx_http_airouter_discovery_post(ngx_http_airouter_disc_run_t *run,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                    "airouter: discovery: %s in a thread",
                    job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE
-                   ? "parsing answers" : "building the catalogue");
+                   ? "parsing answers"
+                   : job == NGX_HTTP_AIROUTER_DISC_JOB_BUILD
+                     ? "building the catalogue"
+                     : job == NGX_HTTP_AIROUTER_DISC_JOB_COPY
+                       ? "copying the catalogue into the zone"
+                       : "freeing the answers");
 
     return NGX_OK;
 }
@@ -1457,6 +1486,17 @@ ngx_http_airouter_discovery_work(void *data, ngx_log_t *log)
                                                  sizeof(ask->err));
         }
 
+        return;
+    }
+
+    if (run->job == NGX_HTTP_AIROUTER_DISC_JOB_COPY) {
+        /* nothing reads the reserved room before the swap */
+        ngx_memcpy(run->copy, run->blob, run->len);
+        return;
+    }
+
+    if (run->job == NGX_HTTP_AIROUTER_DISC_JOB_FREE) {
+        ngx_http_airouter_discovery_free_models(run);
         return;
     }
 
@@ -1516,7 +1556,7 @@ static void
 ngx_http_airouter_discovery_worked(ngx_event_t *ev)
 {
     void                          *blob;
-    ngx_uint_t                     job;
+    ngx_uint_t                     job, exiting;
     ngx_queue_t                   *q, parsed;
     ngx_http_airouter_disc_ask_t  *ask;
     ngx_http_airouter_disc_run_t  *run;
@@ -1553,24 +1593,50 @@ ngx_http_airouter_discovery_worked(ngx_event_t *ev)
         return;
     }
 
-    airouter_catalog_builder_destroy(run->builder);
-    run->builder = NULL;
+    if (job == NGX_HTTP_AIROUTER_DISC_JOB_FREE) {
+        ngx_destroy_pool(run->pool);    /* the run is over */
+        return;
+    }
 
-    blob = run->blob;
-    run->blob = NULL;                   /* complete() frees it */
+    exiting = (ngx_exiting || ngx_quit || ngx_terminate);
 
-    if (blob == NULL) {
-        ngx_log_error(NGX_LOG_ERR, ev->log, 0, "airouter: discovery: %s",
-                      run->error);
+    if (job == NGX_HTTP_AIROUTER_DISC_JOB_BUILD) {
+        airouter_catalog_builder_destroy(run->builder);
+        run->builder = NULL;
 
-    } else if (ngx_exiting || ngx_quit || ngx_terminate) {
-        /* the current catalogue stays */
-        if (run->cache.written) {
-            (void) ngx_delete_file(run->cache.tmp);
+        if (run->blob == NULL) {
+            ngx_log_error(NGX_LOG_ERR, ev->log, 0, "airouter: discovery: %s",
+                          run->error);
+
+        } else if (!exiting) {
+            /* the thread copies it into the zone: page faults included */
+            run->copy = ngx_http_airouter_catalog_reserve(run->d->amcf,
+                                                          run->len, ev->log);
+
+            if (run->copy
+                && ngx_http_airouter_discovery_post(run,
+                                            NGX_HTTP_AIROUTER_DISC_JOB_COPY)
+                   == NGX_OK)
+            {
+                return;
+            }
+
+            if (run->copy) {
+                ngx_memcpy(run->copy, run->blob, run->len);
+            }
         }
+    }
 
-        airouter_catalog_blob_free(blob);
-        blob = NULL;
+    /*
+     * A worker told to stop publishes nothing: the current catalogue
+     * stays; the cleanup gives back the zone's room, the blob and the
+     * temporary cache file.
+     */
+    blob = NULL;
+
+    if (run->copy && !exiting) {
+        blob = run->blob;
+        run->blob = NULL;               /* complete() frees it */
     }
 
     ngx_http_airouter_discovery_complete(run, blob, run->len);
@@ -1780,10 +1846,12 @@ ngx_http_airouter_discovery_publish_blob(ngx_http_airouter_disc_run_t *run,
     void *blob, size_t len)
 {
 #if (NGX_THREADS)
-    if (run->cache.tmp) {
-        return ngx_http_airouter_catalog_publish_written(run->d->amcf, blob,
-                                                         len, &run->cache,
-                                                         ngx_cycle->log);
+    if (run->copy) {
+        ngx_http_airouter_catalog_publish_reserved(run->d->amcf, run->copy,
+                                                   len, &run->cache,
+                                                   ngx_cycle->log);
+        run->copy = NULL;
+        return NGX_OK;
     }
 #endif
 
@@ -1971,6 +2039,17 @@ done:
     if (d->suspects.nelts && !ngx_exiting) {
         ngx_add_timer(&d->confirm, 1000);
     }
+
+#if (NGX_THREADS)
+    /* thousands of parsed models go back in the thread, then the pool */
+    if (run->task
+        && ngx_http_airouter_discovery_post(run,
+                                            NGX_HTTP_AIROUTER_DISC_JOB_FREE)
+           == NGX_OK)
+    {
+        return;
+    }
+#endif
 
     ngx_destroy_pool(run->pool);
 }

@@ -130,7 +130,26 @@ ngx_int_t
 ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
     const void *blob, size_t len, uint64_t fingerprint, ngx_log_t *log)
 {
-    u_char  *copy, *retired;
+    u_char  *copy;
+
+    copy = ngx_http_airouter_zone_reserve(zone, len, log);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(copy, blob, len);
+
+    ngx_http_airouter_zone_swap(zone, copy, len, fingerprint);
+
+    return NGX_OK;
+}
+
+
+u_char *
+ngx_http_airouter_zone_reserve(ngx_http_airouter_zone_t *zone, size_t len,
+    ngx_log_t *log)
+{
+    u_char  *copy;
 
     copy = ngx_slab_alloc(zone->shpool, len);
     if (copy == NULL) {
@@ -138,10 +157,25 @@ ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
                       "airouter: zone \"%V\" is too small for a catalogue "
                       "of %uz bytes: raise the size in \"airouter_zone\"",
                       &zone->amcf->zone_name, len);
-        return NGX_ERROR;
     }
 
-    ngx_memcpy(copy, blob, len);
+    return copy;
+}
+
+
+void
+ngx_http_airouter_zone_unreserve(ngx_http_airouter_zone_t *zone,
+    u_char *copy)
+{
+    ngx_slab_free(zone->shpool, copy);
+}
+
+
+void
+ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone, u_char *copy,
+    size_t len, uint64_t fingerprint)
+{
+    u_char  *retired;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
@@ -157,8 +191,6 @@ ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
-
-    return NGX_OK;
 }
 
 

@@ -76,6 +76,19 @@ ngx_http_airouter_zone_t *ngx_http_airouter_zone_get(
     ngx_http_airouter_main_conf_t *amcf);
 ngx_int_t ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
     const void *blob, size_t len, uint64_t fingerprint, ngx_log_t *log);
+
+/*
+ * publish() in three steps, for a copy made off the event loop: reserve
+ * the room (slab; NULL: too small, logged), fill it (anyone, any thread:
+ * nothing reads a reserved copy), then swap it in (the lock, a few words),
+ * or unreserve it.
+ */
+u_char *ngx_http_airouter_zone_reserve(ngx_http_airouter_zone_t *zone,
+    size_t len, ngx_log_t *log);
+void ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone,
+    u_char *copy, size_t len, uint64_t fingerprint);
+void ngx_http_airouter_zone_unreserve(ngx_http_airouter_zone_t *zone,
+    u_char *copy);
 void ngx_http_airouter_zone_usage(ngx_http_airouter_zone_t *zone,
     size_t *used, size_t *total);
 

@@ -640,8 +640,10 @@ POST /v1/admin/discovery
 ['airouter: discovery: parsing answers in a thread',
  qr/run task #\d+ in thread pool "default"/,
  'airouter: discovery: building the catalogue in a thread',
+ 'airouter: discovery: copying the catalogue into the zone in a thread',
  qr/airouter: discovery: catalogue built: \d+ bytes, 5\d\d models/,
- 'airouter: discovery: catalogue published']
+ 'airouter: discovery: catalogue published',
+ 'airouter: discovery: freeing the answers in a thread']
 
 
 
