@@ -1191,6 +1191,7 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     airouter_catalog_bmodel_t  *m;
     const airouter_channel_t   *ch;
     const airouter_config_t    *cf;
+    const airouter_model_conf_t  *mc;
 
     m = f->order[i];
     r = &f->models[i];
@@ -1307,8 +1308,17 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     r->caps_known = m->caps_known | AIROUTER_CAP_KIND;
     r->keys = m->keys;
 
-    /* parameters: the operator's word for the channel beats a source's */
-    if (ch->supported_parameters.n > 0) {
+    /*
+     * parameters: the operator's word for the model, then for the
+     * channel, beats a source's
+     */
+    mc = airouter_config_model_conf(ch, m->id, m->id_len);
+
+    if (mc != NULL && mc->params_set) {
+        r->params = mc->params;
+        r->params_known = 1;
+
+    } else if (ch->supported_parameters.n > 0) {
         r->params = ch->params;
         r->params_known = 1;
 

@@ -86,6 +86,13 @@ static int airouter_config_channel_key(airouter_yaml_t *y, yaml_node_t *node,
     const char *path, void *obj);
 static int airouter_config_channel_keys(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_channel_models(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static int airouter_config_model_params(airouter_yaml_t *y,
+    yaml_node_t *node, const char *path, void *obj);
+static void airouter_config_params_check(airouter_yaml_t *y,
+    const airouter_pos_t *pos, const char *what,
+    const airouter_strlist_t *list);
 static int airouter_config_channel_aliases(airouter_yaml_t *y,
     yaml_node_t *node, const char *path, void *obj);
 static int airouter_config_channel_balance(airouter_yaml_t *y,
@@ -350,8 +357,7 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
     AIROUTER_YAML_NUM("weight", AIROUTER_YAML_DOUBLE, airouter_channel_t,
                       weight, 0, AIROUTER_YAML_NOMAX),
     AIROUTER_YAML_VAL("tags", AIROUTER_YAML_TAGS, airouter_channel_t, tags),
-    AIROUTER_YAML_VAL("configured_models", AIROUTER_YAML_LIST,
-                      airouter_channel_t, configured_models),
+    AIROUTER_YAML_FN("configured_models", airouter_config_channel_models),
     AIROUTER_YAML_FN("model_aliases", airouter_config_channel_aliases),
     AIROUTER_YAML_FN("cost_per_token", airouter_config_channel_cost),
     AIROUTER_YAML_FN("cost_per_unit", airouter_config_channel_unit_cost),
@@ -377,6 +383,13 @@ static const airouter_yaml_field_t  airouter_config_channel_fields[] = {
     AIROUTER_YAML_FN("data_collection", airouter_config_channel_data),
     AIROUTER_YAML_VAL("responses_api", AIROUTER_YAML_BOOL,
                       airouter_channel_t, responses_api),
+    AIROUTER_YAML_LAST
+};
+
+/* a configured model written as a map */
+static const airouter_yaml_field_t  airouter_config_model_fields[] = {
+    AIROUTER_YAML_VAL("name", AIROUTER_YAML_STR, airouter_model_conf_t, name),
+    AIROUTER_YAML_FN("supported_parameters", airouter_config_model_params),
     AIROUTER_YAML_LAST
 };
 
@@ -660,6 +673,24 @@ airouter_config_strategy(const airouter_config_t *cf, const char *name)
     for (i = 0; i < cf->routing.nstrategies; i++) {
         if (strcmp(cf->routing.strategies[i].name, name) == 0) {
             return &cf->routing.strategies[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+const airouter_model_conf_t *
+airouter_config_model_conf(const airouter_channel_t *ch, const char *id,
+    size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < ch->nmodels; i++) {
+        if (strncmp(ch->models[i].name, id, len) == 0
+            && ch->models[i].name[len] == '\0')
+        {
+            return &ch->models[i];
         }
     }
 
@@ -1021,7 +1052,9 @@ airouter_config_resolve_channel(airouter_yaml_t *y,
     airouter_channel_t *ch, airouter_config_chpos_t *cp)
 {
     size_t                  i;
+    char                    what[256];
     airouter_provider_t    *pr;
+    airouter_model_conf_t  *mc;
     airouter_config_t      *cf;
     airouter_config_ctx_t  *ctx;
 
@@ -1084,22 +1117,26 @@ airouter_config_resolve_channel(airouter_yaml_t *y,
         ch->supported_parameters = pr->supported_parameters;
     }
 
-    for (i = 0; i < ch->supported_parameters.n; i++) {
-        if (airouter_controls_param(ch->supported_parameters.items[i],
-                                    strlen(ch->supported_parameters.items[i]))
-            == 0)
-        {
-            airouter_yaml_warn(y, &ch->pos, "channel \"%s\": "
-                               "supported_parameters: \"%s\" is not a "
-                               "parameter require_parameters checks; "
-                               "ignored", ch->id,
-                               ch->supported_parameters.items[i]);
-        }
-    }
+    snprintf(what, sizeof(what), "channel \"%.100s\"", ch->id);
+    airouter_config_params_check(y, &ch->pos, what,
+                                 &ch->supported_parameters);
 
     ch->params = airouter_controls_param_list(
                      (const char *const *) ch->supported_parameters.items,
                      ch->supported_parameters.n);
+
+    for (i = 0; i < ch->nmodels; i++) {
+        mc = &ch->models[i];
+
+        snprintf(what, sizeof(what), "channel \"%.100s\" model \"%.100s\"",
+                 ch->id, mc->name);
+        airouter_config_params_check(y, &mc->pos, what,
+                                     &mc->supported_parameters);
+
+        mc->params = airouter_controls_param_list(
+                        (const char *const *) mc->supported_parameters.items,
+                        mc->supported_parameters.n);
+    }
 
     if (ch->local < 0) {
         ch->local = (pr != NULL && pr->local)
@@ -1559,6 +1596,147 @@ airouter_config_channel_keys(airouter_yaml_t *y, yaml_node_t *node,
     }
 
     return AIROUTER_YAML_OK;
+}
+
+
+/*
+ * configured_models: a list whose entries are model names, or maps
+ * ("- name: x" with that model's own keys, as supported_parameters) for
+ * what the operator says of one model.  Every name goes to
+ * configured_models as a plain entry would; a map also keeps its keys in
+ * ch->models.
+ */
+static int
+airouter_config_channel_models(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    size_t                  n, k, i;
+    char                   *s, **items;
+    yaml_node_t            *v;
+    yaml_node_item_t       *it;
+    airouter_channel_t     *ch;
+    airouter_model_conf_t  *mc;
+    char                    item[AIROUTER_YAML_PATH];
+
+    ch = obj;
+
+    if (node->type != YAML_SEQUENCE_NODE) {
+        /* a null, or the list reader's message for what is no list */
+        return airouter_yaml_list(y, node, path, 0, &ch->configured_models);
+    }
+
+    it = node->data.sequence.items.start;
+    n = (size_t) (node->data.sequence.items.top - it);
+
+    items = airouter_yaml_alloc(y, (n ? n : 1) * sizeof(char *));
+    mc = airouter_yaml_alloc(y, (n ? n : 1) * sizeof(airouter_model_conf_t));
+
+    if (items == NULL || mc == NULL) {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    memset(mc, 0, (n ? n : 1) * sizeof(airouter_model_conf_t));
+
+    ch->configured_models.items = items;
+    ch->configured_models.n = 0;
+    ch->models = mc;
+    ch->nmodels = 0;
+
+    for (k = 0; it < node->data.sequence.items.top; it++, k++) {
+        v = yaml_document_get_node(y->doc, *it);
+        if (v == NULL) {
+            continue;
+        }
+
+        snprintf(item, sizeof(item), "%.200s[%zu]", path, k);
+
+        if (v->type != YAML_MAPPING_NODE) {
+            s = NULL;
+
+            if (airouter_yaml_string(y, v, item, &s) != AIROUTER_YAML_OK) {
+                return AIROUTER_YAML_ERROR;
+            }
+
+            if (s != NULL && s[0] != '\0') {
+                items[ch->configured_models.n++] = s;
+            }
+
+            continue;
+        }
+
+        mc = &ch->models[ch->nmodels];
+        mc->pos = airouter_yaml_pos(y, v);
+
+        if (airouter_yaml_walk(y, v, item, airouter_config_model_fields, mc)
+            != AIROUTER_YAML_OK)
+        {
+            return AIROUTER_YAML_ERROR;
+        }
+
+        if (mc->name == NULL || mc->name[0] == '\0') {
+            return airouter_yaml_error_at(y, v, "\"%s\" has no \"name\": a "
+                                          "model written as a map is "
+                                          "\"- name: <model>\" and its keys",
+                                          item);
+        }
+
+        for (i = 0; i < ch->nmodels; i++) {
+            if (strcmp(ch->models[i].name, mc->name) == 0) {
+                return airouter_yaml_error_at(y, v, "\"%s\": model \"%s\" "
+                                              "is written as a map twice "
+                                              "(first at %s:%u:%u)", item,
+                                              mc->name,
+                                              ch->models[i].pos.file,
+                                              ch->models[i].pos.line,
+                                              ch->models[i].pos.column);
+            }
+        }
+
+        ch->nmodels++;
+        items[ch->configured_models.n++] = mc->name;
+    }
+
+    return AIROUTER_YAML_OK;
+}
+
+
+static int
+airouter_config_model_params(airouter_yaml_t *y, yaml_node_t *node,
+    const char *path, void *obj)
+{
+    airouter_model_conf_t  *mc;
+
+    mc = obj;
+
+    if (airouter_yaml_list(y, node, path, 0, &mc->supported_parameters)
+        != AIROUTER_YAML_OK)
+    {
+        return AIROUTER_YAML_ERROR;
+    }
+
+    /* "supported_parameters:" with nothing says nothing */
+    mc->params_set = (node->type == YAML_SEQUENCE_NODE);
+
+    return AIROUTER_YAML_OK;
+}
+
+
+/* A name require_parameters does not check is said, and ignored. */
+static void
+airouter_config_params_check(airouter_yaml_t *y, const airouter_pos_t *pos,
+    const char *what, const airouter_strlist_t *list)
+{
+    size_t  i;
+
+    for (i = 0; i < list->n; i++) {
+        if (airouter_controls_param(list->items[i], strlen(list->items[i]))
+            == 0)
+        {
+            airouter_yaml_warn(y, pos, "%s: supported_parameters: \"%s\" "
+                               "is not a parameter require_parameters "
+                               "checks; ignored", what, list->items[i]);
+        }
+    }
 }
 
 

@@ -131,6 +131,21 @@ typedef struct {
 } airouter_alias_t;
 
 
+/*
+ * A configured model written as a map ("- name: x" and its own keys):
+ * what the operator says of that model alone, beating the channel's
+ * word.
+ */
+typedef struct {
+    char                     *name;
+    airouter_strlist_t        supported_parameters;
+    int                       params_set;   /* supported_parameters given
+                                               (an empty list: none) */
+    uint32_t                  params;       /* their AIROUTER_PARAM_* bits */
+    airouter_pos_t            pos;
+} airouter_model_conf_t;
+
+
 typedef struct {
     char                     *id;
     char                     *name;
@@ -155,6 +170,8 @@ typedef struct {
     double                    weight;
     airouter_strlist_t        tags;         /* lowercased */
     airouter_strlist_t        configured_models; /* includes model_name */
+    airouter_model_conf_t    *models;       /* those written as a map */
+    size_t                    nmodels;
     airouter_alias_t         *aliases;
     size_t                    naliases;
     int                       has_cost;
@@ -347,6 +364,9 @@ const airouter_strategy_t *airouter_config_strategy(
     const airouter_config_t *cf, const char *name);
 const airouter_channel_t *airouter_config_channel(
     const airouter_config_t *cf, const char *id);
+/* The model written as a map under the channel's configured_models. */
+const airouter_model_conf_t *airouter_config_model_conf(
+    const airouter_channel_t *ch, const char *id, size_t len);
 
 /*
  * Joins a channel base URL and an OpenAI API path ("/v1/chat/completions")

@@ -239,3 +239,49 @@ channels:
 --- must_die
 --- error_log eval
 qr/\[emerg\].*router_config\.yaml:5:18: "providers\.p\.auth_header" must be an HTTP header name \(letters, digits and !#\$%&'\*\+-\.\^_`\|~\), got a ":" at byte 6/
+
+
+
+=== TEST 17: a configured model written as a map needs a name
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    configured_models:
+      - "plain"
+      - supported_parameters: [seed]
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:6:9: "channels\[0\]\.configured_models\[1\]" has no "name": a model written as a map is "- name: <model>" and its keys/
+
+
+
+=== TEST 18: a configured model's supported_parameters must be a list
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    configured_models:
+      - name: "m"
+        supported_parameters: seed
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:6:31: "channels\[0\]\.configured_models\[0\]\.supported_parameters" expected a list, got "seed"/
+
+
+
+=== TEST 19: the same model written as a map twice is refused, naming the first
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    configured_models:
+      - name: "m"
+        supported_parameters: [seed]
+      - name: "m"
+--- must_die
+--- error_log eval
+qr/\[emerg\].*router_config\.yaml:7:9: "channels\[0\]\.configured_models\[1\]": model "m" is written as a map twice \(first at \S+router_config\.yaml:5:9\)/

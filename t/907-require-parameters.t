@@ -177,3 +177,28 @@ POST /v1/messages
 --- response_headers
 X-Router-Channel: c
 --- response_body_like: ^\{"id":"[^"]+","type":"message","role":"assistant"
+
+
+
+=== TEST 13: a configured model written as a map carries its own supported_parameters: d-model says web_search_options (a 404 in TEST 9), plain names beside it keep working
+--- user_files eval
+main::yaml() =~ s/    configured_models: \["d-model"\]\n/    configured_models:\n      - "d-other"\n      - name: "d-model"\n        supported_parameters: [web_search_options, seed]\n/r
+--- request eval
+[main::chat('"web_search_options": {}', 'true'),
+ "POST /v1/chat/completions\n{\"model\": \"d-other\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"]
+--- response_headers eval
+["X-Router-Channel: d\nX-Router-Model: d-model", "X-Router-Channel: d\nX-Router-Model: d-other"]
+
+
+
+=== TEST 14: a model's own list beats its channel's: c-model says logprobs only, so c (whose channel says seed and reasoning) lacks seed; explain says so
+--- user_files eval
+main::yaml() =~ s/    configured_models: \["c-model"\]\n/    configured_models:\n      - name: "c-model"\n        supported_parameters: [logprobs]\n/r
+--- request eval
+[main::chat('"reasoning": {"effort": "low"}', 'true'),
+ "POST /v1/route\n{\"model\": \"gpt-test\", \"seed\": 1, \"logprobs\": true, \"provider\": {\"require_parameters\": true}}"]
+--- error_code eval
+[404, 200]
+--- response_body_like eval
+['removed by filters: 4 parameters_unsupported',
+ '"channel":"c","model":"c-model","reason":"parameters_unsupported","missing":\["seed"\]']

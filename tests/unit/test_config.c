@@ -58,6 +58,7 @@ static void test_unit_prices(void);
 static void test_control_chars(void);
 static void test_hedging(void);
 static void test_supported_parameters(void);
+static void test_model_map(void);
 
 
 int
@@ -1296,11 +1297,98 @@ test_supported_parameters(void)
         airouter_config_free(cf);
     }
 
+    test_model_map();
+
     test_fails(DATA "supported_parameters_bad.yaml",
                DATA "supported_parameters_bad.yaml:4:27: ");
     test_fails(DATA "data_collection_bad.yaml",
                DATA "data_collection_bad.yaml:4:22: \"channels[0]."
                "data_collection\" must be allow or deny, got \"sometimes\"");
+}
+
+
+/*
+ * configured_models entries written as maps ("- name: x" and its own
+ * supported_parameters) beside plain names; bad ones fail with
+ * file:line:column.
+ */
+static void
+test_model_map(void)
+{
+    airouter_diag_t               diag;
+    airouter_config_t            *cf;
+    test_warnings_t               w;
+    const airouter_channel_t     *ch;
+    const airouter_model_conf_t  *mc;
+
+    memset(&diag, 0, sizeof(diag));
+    memset(&w, 0, sizeof(w));
+    diag.warn = test_warn;
+    diag.ctx = &w;
+
+    cf = test_load(DATA "model_map.yaml", &diag);
+    if (cf != NULL) {
+        ch = &cf->channels[0];
+        UNIT_CHECK(ch->configured_models.n == 5
+                   && strcmp(ch->configured_models.items[0], "plain-model")
+                      == 0
+                   && strcmp(ch->configured_models.items[1], "mapped-model")
+                      == 0
+                   && strcmp(ch->configured_models.items[3], "says-nothing")
+                      == 0
+                   && strcmp(ch->configured_models.items[4], "single") == 0,
+                   "every name is a configured model: %zu",
+                   ch->configured_models.n);
+        UNIT_CHECK(ch->nmodels == 3, "three maps: %zu", ch->nmodels);
+
+        mc = airouter_config_model_conf(ch, "mapped-model", 12);
+        UNIT_CHECK(mc != NULL && mc->params_set
+                   && mc->params == (AIROUTER_PARAM_BIT(SEED)
+                                     | AIROUTER_PARAM_BIT(LOGPROBS))
+                   && mc->pos.line == 7,
+                   "its own list: %x", mc ? mc->params : 0);
+        UNIT_CHECK(airouter_config_model_conf(ch, "mapped-model-x", 14)
+                   == NULL
+                   && airouter_config_model_conf(ch, "mapped", 6) == NULL
+                   && airouter_config_model_conf(ch, "plain-model", 11)
+                      == NULL,
+                   "exact names only");
+
+        mc = airouter_config_model_conf(ch, "says-none", 9);
+        UNIT_CHECK(mc != NULL && mc->params_set && mc->params == 0,
+                   "an empty list says none");
+        mc = airouter_config_model_conf(ch, "says-nothing", 12);
+        UNIT_CHECK(mc != NULL && !mc->params_set, "no list says nothing");
+
+        UNIT_CHECK(ch->params == AIROUTER_PARAM_BIT(TEMPERATURE),
+                   "the channel's own list stays");
+
+        UNIT_CHECK(w.n == 1 && strstr(w.last, "\"frobnicate\"") != NULL
+                   && strstr(w.last, "model \"mapped-model\"") != NULL
+                   && strstr(w.last, "model_map.yaml:7:") != NULL,
+                   "an unknown name warns at the model: %d %s", w.n, w.last);
+
+        ch = &cf->channels[1];
+        mc = airouter_config_model_conf(ch, "b", 1);
+        UNIT_CHECK(ch->configured_models.n == 2 && mc != NULL
+                   && mc->params == AIROUTER_PARAM_BIT(TOOLS),
+                   "flow style");
+        airouter_config_free(cf);
+    }
+
+    test_fails(DATA "model_map_noname.yaml",
+               DATA "model_map_noname.yaml:5:9: "
+               "\"channels[0].configured_models[0]\" has no \"name\"");
+    test_fails(DATA "model_map_twice.yaml",
+               DATA "model_map_twice.yaml:6:9: "
+               "\"channels[0].configured_models[1]\": model \"m\" is written "
+               "as a map twice (first at " DATA "model_map_twice.yaml:5:9)");
+    test_fails(DATA "model_map_params.yaml",
+               DATA "model_map_params.yaml:6:31: ");
+    test_fails(DATA "model_map_badname.yaml",
+               DATA "model_map_badname.yaml:5:15: ");
+    test_fails(DATA "model_map_seq.yaml",
+               DATA "model_map_seq.yaml:5:9: ");
 }
 
 
