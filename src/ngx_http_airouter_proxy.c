@@ -109,7 +109,7 @@ ngx_http_airouter_proxy_start(ngx_http_request_t *r,
     p->ctx = ctx;
     p->pm = ctx->amcf->proxy;
     p->pcf = alcf->proxy;
-    p->fault = AIROUTER_FAULT_NONE;
+    p->try.fault = AIROUTER_FAULT_NONE;
     ctx->proxy = p;
 
     /* "no_candidate" until a try says otherwise */

@@ -78,8 +78,8 @@ ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     model = p->model;
     extra = ctx->stream ? sizeof(usage) - 1 : 0;
 
-    qlen = airouter_json_quoted_len((char *) p->cand->model.data,
-                                    p->cand->model.len);
+    qlen = airouter_json_quoted_len((char *) p->try.cand->model.data,
+                                    p->try.cand->model.len);
 
     b = ngx_create_temp_buf(r->pool, ctx->raw.len - (model.end - model.start)
                                      + qlen + extra);
@@ -97,8 +97,8 @@ ngx_http_airouter_proxy_splice(ngx_http_request_t *r,
     b->last = ngx_cpymem(b->last, raw + model.open,
                          model.start - model.open);
     b->last += airouter_json_quote((char *) b->last,
-                                   (char *) p->cand->model.data,
-                                   p->cand->model.len);
+                                   (char *) p->try.cand->model.data,
+                                   p->try.cand->model.len);
     b->last = ngx_cpymem(b->last, raw + model.end, ctx->raw.len - model.end);
 
     return b;
@@ -278,7 +278,7 @@ ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
     ngx_str_t             raw;
     airouter_json_span_t  m;
 
-    if (ngx_http_airouter_proxy_native(r, p, p->upstream, &raw) != NGX_OK) {
+    if (ngx_http_airouter_proxy_native(r, p, p->try.upstream, &raw) != NGX_OK) {
         return NULL;
     }
 
@@ -290,8 +290,8 @@ ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
 
     if (p->native_splice == 1) {
         m = p->native_model;
-        qlen = airouter_json_quoted_len((char *) p->cand->model.data,
-                                        p->cand->model.len);
+        qlen = airouter_json_quoted_len((char *) p->try.cand->model.data,
+                                        p->try.cand->model.len);
 
         b = ngx_create_temp_buf(r->pool, raw.len - (m.end - m.start) + qlen);
         if (b == NULL) {
@@ -300,8 +300,8 @@ ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
 
         b->last = ngx_cpymem(b->last, raw.data, m.start);
         b->last += airouter_json_quote((char *) b->last,
-                                       (char *) p->cand->model.data,
-                                       p->cand->model.len);
+                                       (char *) p->try.cand->model.data,
+                                       p->try.cand->model.len);
         b->last = ngx_cpymem(b->last, raw.data + m.end, raw.len - m.end);
 
         return b;
@@ -311,8 +311,8 @@ ngx_http_airouter_proxy_native_body(ngx_http_request_t *r,
     tree = json_loadb((char *) raw.data, raw.len, 0, NULL);
     if (tree == NULL
         || json_object_set_new(tree, "model",
-                               json_stringn((char *) p->cand->model.data,
-                                            p->cand->model.len))
+                               json_stringn((char *) p->try.cand->model.data,
+                                            p->try.cand->model.len))
            != 0)
     {
         json_decref(tree);
@@ -354,8 +354,8 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
     }
 
     if (json_object_set_new(body, "model",
-                            json_stringn((char *) p->cand->model.data,
-                                         p->cand->model.len))
+                            json_stringn((char *) p->try.cand->model.data,
+                                         p->try.cand->model.len))
         != 0)
     {
         return NULL;
@@ -382,7 +382,7 @@ ngx_http_airouter_proxy_dump(ngx_http_request_t *r,
            && r->headers_in.content_length_n < 1024 * 1024)
           ? (size_t) r->headers_in.content_length_n
             + (size_t) r->headers_in.content_length_n / 4
-            + p->cand->model.len + 128
+            + p->try.cand->model.len + 128
           : 4096;
 
     bb = ngx_create_temp_buf(r->pool, cap);
@@ -454,7 +454,8 @@ ngx_http_airouter_proxy_tree_free(void *data)
  * native channel), a plain answer asked for, and the body with the
  * candidate's model id (for streams, asking for usage in the final
  * chunk).  The client's own Authorization and everything else it sent
- * stay here.
+ * stay here.  It goes into p->try (uri, request); peer.get hands it to
+ * nginx's upstream (ngx_http_airouter_proxy_use).
  */
 ngx_int_t
 ngx_http_airouter_proxy_build(ngx_http_request_t *r,
@@ -468,7 +469,6 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_str_t                       path;
     const char                     *api;
     ngx_chain_t                    *cl, *bcl, *form;
-    ngx_http_upstream_t            *u;
     const airouter_channel_t       *ch;
     ngx_http_airouter_ctx_t        *ctx;
     ngx_http_airouter_channel_t    *pch;
@@ -476,12 +476,11 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_loc_conf_t   *alcf;
 
     ctx = p->ctx;
-    u = r->upstream;
-    pch = p->channel;
-    ch = &ctx->amcf->config->channels[p->cand->channel];
+    pch = p->try.channel;
+    ch = &ctx->amcf->config->channels[p->try.cand->channel];
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
 
-    p->upstream = ngx_http_airouter_proxy_upstream(p, p->cand->channel);
+    p->try.upstream = ngx_http_airouter_proxy_upstream(p, p->try.cand->channel);
     form = NULL;
     bb = NULL;
 
@@ -494,14 +493,14 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
         goto head;
     }
 
-    if (p->upstream != AIROUTER_DIALECT_OPENAI) {
+    if (p->try.upstream != AIROUTER_DIALECT_OPENAI) {
         bb = ngx_http_airouter_proxy_native_body(r, p);
         if (bb == NULL) {
             return NGX_ERROR;
         }
 
-        api = (p->upstream == AIROUTER_DIALECT_ANTHROPIC) ? "/v1/messages"
-                                                          : "/v1/responses";
+        api = (p->try.upstream == AIROUTER_DIALECT_ANTHROPIC)
+              ? "/v1/messages" : "/v1/responses";
         goto body;
     }
 
@@ -542,16 +541,16 @@ head:
         ngx_str_set(&path, "/");
     }
 
-    u->uri = path;
+    p->try.uri = path;
 
-    auth = pch->ep->nauth ? &pch->ep->auth[p->key % pch->ep->nauth] : NULL;
+    auth = pch->ep->nauth ? &pch->ep->auth[p->try.key % pch->ep->nauth] : NULL;
     accept = r->headers_in.accept ? &r->headers_in.accept->value : NULL;
     agent = r->headers_in.user_agent ? &r->headers_in.user_agent->value
                                      : NULL;
 
     /* a Messages client's betas go with its own body, never translated */
     d = ctx->dialect;
-    beta = (p->upstream == AIROUTER_DIALECT_ANTHROPIC && d
+    beta = (p->try.upstream == AIROUTER_DIALECT_ANTHROPIC && d
             && d->client == AIROUTER_DIALECT_ANTHROPIC && d->beta.len)
            ? &d->beta : NULL;
 
@@ -642,7 +641,7 @@ head:
 
     if (form) {
         cl->next = form;
-        u->request_bufs = cl;
+        p->try.request = cl;
 
         return ngx_http_airouter_proxy_anchor(r, cl);
     }
@@ -656,7 +655,7 @@ head:
     bcl->buf = bb;
     bcl->next = NULL;
 
-    u->request_bufs = cl;
+    p->try.request = cl;
 
     return NGX_OK;
 }
@@ -681,14 +680,14 @@ ngx_http_airouter_proxy_form(ngx_http_request_t *r,
     last = body;
 
     /* an id with a line break could end the field and forge parts */
-    if (ngx_strlchr(p->cand->model.data,
-                    p->cand->model.data + p->cand->model.len, '\n')
-        || ngx_strlchr(p->cand->model.data,
-                       p->cand->model.data + p->cand->model.len, '\r'))
+    if (ngx_strlchr(p->try.cand->model.data,
+                    p->try.cand->model.data + p->try.cand->model.len, '\n')
+        || ngx_strlchr(p->try.cand->model.data,
+                       p->try.cand->model.data + p->try.cand->model.len, '\r'))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "airouter: the model id \"%V\" cannot go in a form",
-                      &p->cand->model);
+                      &p->try.cand->model);
         return NGX_ERROR;
     }
 
@@ -706,9 +705,9 @@ ngx_http_airouter_proxy_form(ngx_http_request_t *r,
 
     /* the id is the candidate's, from the request pool: read-only here */
     b->memory = 1;
-    b->start = p->cand->model.data;
+    b->start = p->try.cand->model.data;
     b->pos = b->start;
-    b->last = b->start + p->cand->model.len;
+    b->last = b->start + p->try.cand->model.len;
     b->end = b->last;
 
     cl->buf = b;

@@ -78,8 +78,8 @@ ngx_http_airouter_proxy_filter_init(void *data)
          * text of each event, and the scanner reads only the lines that
          * carry usage, an error or [DONE].
          */
-        if (p->upstream != AIROUTER_DIALECT_OPENAI
-            || !p->channel->stream_usage)
+        if (p->try.upstream != AIROUTER_DIALECT_OPENAI
+            || !p->try.channel->stream_usage)
         {
             p->sse.text = ngx_http_airouter_proxy_text;
             p->sse.text_data = p;
@@ -103,7 +103,7 @@ ngx_http_airouter_proxy_filter_init(void *data)
      * it, no event boundary); a copy is inflated to read its usage.
      */
     p->hold_on = p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY
-                 && (ctx->stream || p->channel->nsecrets);
+                 && (ctx->stream || p->try.channel->nsecrets);
 
     if (p->encoding == NGX_HTTP_AIROUTER_ENC_INFLATE
         && (ctx->stream || p->tail))
@@ -120,7 +120,7 @@ ngx_http_airouter_proxy_filter_init(void *data)
         || (!u->headers_in.chunked && u->headers_in.content_length_n == 0))
     {
         u->length = 0;
-        p->complete = 1;
+        p->try.complete = 1;
         u->keepalive = !u->headers_in.connection_close;
 
     } else if (u->headers_in.chunked) {
@@ -158,7 +158,7 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
 
     if (!u->headers_in.chunked) {
 
-        if (p->complete) {
+        if (p->try.complete) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "airouter: upstream sent more data than "
                           "specified in \"Content-Length\" header");
@@ -188,7 +188,7 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
         b->last += bytes;
 
         if (p->remaining == 0) {
-            p->complete = 1;
+            p->try.complete = 1;
             u->length = 0;
             u->keepalive = !u->headers_in.connection_close
                            && last == b->last;
@@ -242,7 +242,7 @@ ngx_http_airouter_proxy_filter(void *data, ssize_t bytes)
         start = NULL;
 
         if (rc == NGX_DONE) {
-            p->complete = 1;
+            p->try.complete = 1;
             u->length = 0;
             u->keepalive = !u->headers_in.connection_close
                            && b->pos == b->last;
@@ -305,7 +305,7 @@ ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
 
         start = p->hold_start;
 
-        ngx_http_airouter_proxy_scrub(p->channel, start, p->hold_last);
+        ngx_http_airouter_proxy_scrub(p->try.channel, start, p->hold_last);
 
         if (!p->ctx->stream && join < (size_t) (last - pos)) {
             /*
@@ -345,7 +345,7 @@ ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     }
 
     /* nothing held: the span is relayed in place */
-    ngx_http_airouter_proxy_scrub(p->channel, pos, last);
+    ngx_http_airouter_proxy_scrub(p->try.channel, pos, last);
 
     cut = ngx_http_airouter_proxy_cut(p, pos, last, 0);
 
@@ -406,8 +406,8 @@ ngx_http_airouter_proxy_join(ngx_http_airouter_proxy_ctx_t *p, u_char *pos,
     if (!p->ctx->stream) {
         max = 0;
 
-        for (i = 0; i < p->channel->nsecrets; i++) {
-            max = ngx_max(max, p->channel->secrets[i].len);
+        for (i = 0; i < p->try.channel->nsecrets; i++) {
+            max = ngx_max(max, p->try.channel->secrets[i].len);
         }
 
         return ngx_min((size_t) (last - pos), max ? max - 1 : 0);
@@ -515,7 +515,7 @@ ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
         return ngx_http_airouter_dialect_collect(p->relay, pos, last - pos);
     }
 
-    if (p->upstream == AIROUTER_DIALECT_OPENAI) {
+    if (p->try.upstream == AIROUTER_DIALECT_OPENAI) {
         /* usage and the answer's text, as for a chat client */
         airouter_sse_feed(&p->sse, (char *) pos, last - pos);
     }
@@ -561,7 +561,7 @@ ngx_http_airouter_proxy_cut(ngx_http_airouter_proxy_ctx_t *p, u_char *start,
     len = last - start;
 
     if (!p->ctx->stream) {
-        return len - ngx_http_airouter_proxy_key_start(p->channel, start,
+        return len - ngx_http_airouter_proxy_key_start(p->try.channel, start,
                                                        last);
     }
 
@@ -889,7 +889,7 @@ ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
     p->translate = 0;
 
     if (client == AIROUTER_DIALECT_OPENAI
-        && p->upstream == AIROUTER_DIALECT_OPENAI)
+        && p->try.upstream == AIROUTER_DIALECT_OPENAI)
     {
         return NGX_OK;
     }
@@ -903,13 +903,13 @@ ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
              && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
                                 17) == 0;
 
-    if (client == p->upstream && !stream) {
+    if (client == p->try.upstream && !stream) {
         /* a whole answer in the client's dialect: its usage is read when
          * it is judged */
         return NGX_OK;
     }
 
-    if (client != p->upstream
+    if (client != p->try.upstream
         && p->encoding != NGX_HTTP_AIROUTER_ENC_IDENTITY)
     {
         /* the translator reads plain bytes; the upstream ignored our
@@ -917,22 +917,22 @@ ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "airouter: the upstream's answer is compressed: it "
                       "cannot be translated from %s to %s",
-                      airouter_dialect_name(p->upstream),
+                      airouter_dialect_name(p->try.upstream),
                       airouter_dialect_name(client));
         return NGX_DECLINED;
     }
 
-    p->relay = ngx_http_airouter_dialect_relay(r, p->upstream, client,
+    p->relay = ngx_http_airouter_dialect_relay(r, p->try.upstream, client,
                                                &d->dctx, stream);
     if (p->relay == NULL) {
         return NGX_ERROR;
     }
 
-    p->translate = (client != p->upstream);
+    p->translate = (client != p->try.upstream);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: answer from a %s channel %s %s",
-                   airouter_dialect_name(p->upstream),
+                   airouter_dialect_name(p->try.upstream),
                    p->translate ? "written as" : "passed to a",
                    airouter_dialect_name(client));
 

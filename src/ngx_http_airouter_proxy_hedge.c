@@ -47,29 +47,6 @@
 #define NGX_HTTP_AIROUTER_HEDGE_DEFAULT_AFTER  1000
 
 
-/* One try's choices: what the proxy's peer.get sets, kept aside. */
-typedef struct {
-    ngx_http_airouter_candidate_t   *cand;
-    ngx_http_airouter_channel_t     *channel;
-    ngx_uint_t                       key;
-    ngx_uint_t                       probe;
-    ngx_uint_t                       current;
-    ngx_msec_t                       start;
-    ngx_msec_t                       ttfb;
-    airouter_dialect_e               upstream;
-    airouter_fault_e                 fault;
-    ngx_uint_t                       classified;
-    ngx_uint_t                       complete;
-    ngx_uint_t                       acquired;
-    ngx_str_t                        uri;
-    ngx_chain_t                     *request;
-#if (NGX_HTTP_SSL)
-    ngx_uint_t                       ssl;
-    ngx_str_t                        ssl_name;
-#endif
-} ngx_http_airouter_proxy_try_t;
-
-
 typedef struct {
     ngx_http_request_t              *request;
     ngx_http_airouter_proxy_ctx_t   *proxy;
@@ -121,10 +98,6 @@ static void ngx_http_airouter_proxy_hedge_bill(
     ngx_http_airouter_proxy_hedge_t *hs, ngx_http_airouter_candidate_t *c);
 static ngx_msec_t ngx_http_airouter_proxy_hedge_after(
     ngx_http_airouter_proxy_hedge_t *hs);
-static void ngx_http_airouter_proxy_hedge_save(
-    ngx_http_airouter_proxy_ctx_t *p, ngx_http_airouter_proxy_try_t *t);
-static void ngx_http_airouter_proxy_hedge_load(
-    ngx_http_airouter_proxy_ctx_t *p, ngx_http_airouter_proxy_try_t *t);
 static ssize_t ngx_http_airouter_proxy_hedge_refuse(ngx_connection_t *c,
     u_char *buf, size_t size);
 static void ngx_http_airouter_proxy_hedge_cleanup(void *data);
@@ -238,11 +211,9 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
     ngx_chain_t                    *cl;
     ngx_connection_t               *c;
     ngx_http_request_t             *r;
-    ngx_http_upstream_t            *u;
     ngx_http_airouter_proxy_ctx_t  *p;
 
     r = hs->request;
-    u = r->upstream;
     p = hs->proxy;
 
     if (hs->timer.timer_set) {
@@ -256,12 +227,12 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
     p->retry_same = 0;
     p->retry_key = 0;
 
-    ngx_http_airouter_proxy_hedge_load(p, &hs->try);
-    p->acquired = 1;
-    p->ttfb = (ngx_msec_t) -1;
-    p->fault = AIROUTER_FAULT_NONE;
-    p->classified = 0;
-    p->complete = 0;
+    p->try = hs->try;
+    p->try.acquired = 1;
+    p->try.ttfb = (ngx_msec_t) -1;
+    p->try.fault = AIROUTER_FAULT_NONE;
+    p->try.classified = 0;
+    p->try.complete = 0;
     ngx_http_airouter_proxy_parse_reset(r, p);
 
     pc->sockaddr = hs->sockaddr;
@@ -281,15 +252,17 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "airouter: hedge: \"%s\" is the next try, on a new "
                        "connection",
-                       p->ctx->amcf->config->channels[p->cand->channel].id);
+                       p->ctx->amcf->config->channels[p->try.cand->channel].id);
 
-        p->start = ngx_current_msec;
+        p->try.start = ngx_current_msec;
 
         if (ngx_http_airouter_proxy_build(r, p) != NGX_OK) {
             ngx_http_airouter_proxy_report(p, 1);
             pc->sockaddr = NULL;
             return NGX_ERROR;
         }
+
+        ngx_http_airouter_proxy_use(p);
 
         return NGX_OK;
     }
@@ -307,14 +280,15 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
     b->flush = 1;
     cl->buf = b;
     cl->next = NULL;
-    u->request_bufs = cl;
+    p->try.request = cl;
+    ngx_http_airouter_proxy_use(p);
 
     pc->connection = c;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: hedge: \"%s\" is the next try, on its own "
                    "connection (status %ui)",
-                   p->ctx->amcf->config->channels[p->cand->channel].id,
+                   p->ctx->amcf->config->channels[p->try.cand->channel].id,
                    hs->hedge.status);
 
     return NGX_DONE;
@@ -346,13 +320,13 @@ ngx_http_airouter_proxy_hedge_free(ngx_peer_connection_t *pc, void *data,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, pc->log, 0,
                    "airouter: hedge: first try \"%s\" dropped, the hedge "
                    "answered first",
-                   p->ctx->amcf->config->channels[p->cand->channel].id);
+                   p->ctx->amcf->config->channels[p->try.cand->channel].id);
 
     if (p->request->upstream->request_body_sent) {
-        ngx_http_airouter_proxy_hedge_bill(hs, p->cand);
+        ngx_http_airouter_proxy_hedge_bill(hs, p->try.cand);
     }
 
-    if (p->acquired) {
+    if (p->try.acquired) {
         ngx_http_airouter_proxy_report(p, 1);
     }
 }
@@ -416,6 +390,9 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
     ngx_http_airouter_proxy_ctx_t   *p;
     ngx_http_airouter_proxy_try_t    first;
     ngx_http_airouter_proxy_conf_t  *pcf;
+#if (NGX_HTTP_SSL)
+    ngx_str_t                       *name;
+#endif
 
     r = hs->request;
     u = r->upstream;
@@ -425,7 +402,7 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
     hs->started = 1;
 
     /* the proxy's own choice of the next try, on a scratch peer */
-    ngx_http_airouter_proxy_hedge_save(p, &first);
+    first = p->try;
 
     ngx_memzero(&scratch, sizeof(ngx_peer_connection_t));
     scratch.log = r->connection->log;
@@ -434,19 +411,21 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
     rc = hs->get(&scratch, p);
 
     if (rc != NGX_OK && rc != NGX_DONE) {
-        ngx_http_airouter_proxy_hedge_load(p, &first);
+        p->try = first;
+        ngx_http_airouter_proxy_use(p);
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "airouter: hedge: no candidate left to hedge with");
         return;
     }
 
-    ngx_http_airouter_proxy_hedge_save(p, &hs->try);
+    hs->try = p->try;
     hs->acquired = 1;
     hs->sockaddr = scratch.sockaddr;
     hs->socklen = scratch.socklen;
     hs->name = scratch.name;
 
-    ngx_http_airouter_proxy_hedge_load(p, &first);
+    p->try = first;
+    ngx_http_airouter_proxy_use(p);
 
     if (rc == NGX_DONE) {
         /* an idle connection: the hedge's is fresh, the idle one goes */
@@ -472,20 +451,21 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
     hs->hedge.data = hs;
 
 #if (NGX_HTTP_SSL)
-    if (hs->try.ssl) {
+    if (hs->try.channel->ep->https) {
         hs->hedge.ssl = pcf->ssl;
         hs->hedge.verify = u->conf->ssl_verify;
 
-        hs->hedge.ssl_name.data = ngx_pnalloc(r->pool,
-                                              hs->try.ssl_name.len + 1);
+        name = &hs->try.channel->ep->name;
+
+        hs->hedge.ssl_name.data = ngx_pnalloc(r->pool, name->len + 1);
         if (hs->hedge.ssl_name.data == NULL) {
             ngx_http_airouter_proxy_hedge_release(hs);
             return;
         }
 
-        (void) ngx_cpystrn(hs->hedge.ssl_name.data, hs->try.ssl_name.data,
-                           hs->try.ssl_name.len + 1);
-        hs->hedge.ssl_name.len = hs->try.ssl_name.len;
+        (void) ngx_cpystrn(hs->hedge.ssl_name.data, name->data,
+                           name->len + 1);
+        hs->hedge.ssl_name.len = name->len;
     }
 #else
     (void) pcf;
@@ -494,7 +474,7 @@ ngx_http_airouter_proxy_hedge_start(ngx_http_airouter_proxy_hedge_t *hs)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "airouter: no first byte from \"%s\" after %M ms: "
                   "hedging with \"%s\" model \"%V\"",
-                  p->ctx->amcf->config->channels[p->cand->channel].id,
+                  p->ctx->amcf->config->channels[p->try.cand->channel].id,
                   hs->after,
                   p->ctx->amcf->config->channels[hs->try.cand->channel].id,
                   &hs->try.cand->model);
@@ -544,7 +524,7 @@ ngx_http_airouter_proxy_hedge_handler(ngx_http_airouter_hedge_t *h)
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "airouter: hedge \"%s\" answered first: dropping \"%s\"",
                   p->ctx->amcf->config->channels[hs->try.cand->channel].id,
-                  p->ctx->amcf->config->channels[p->cand->channel].id);
+                  p->ctx->amcf->config->channels[p->try.cand->channel].id);
 
     /*
      * The first try fails once, on purpose: nginx's next_upstream closes
@@ -626,13 +606,13 @@ ngx_http_airouter_proxy_hedge_release(ngx_http_airouter_proxy_hedge_t *hs)
     hs->acquired = 0;
     p = hs->proxy;
 
-    ngx_http_airouter_proxy_hedge_save(p, &current);
-    ngx_http_airouter_proxy_hedge_load(p, &hs->try);
+    current = p->try;
+    p->try = hs->try;
 
-    p->acquired = 1;
+    p->try.acquired = 1;
     ngx_http_airouter_proxy_report(p, 1);
 
-    ngx_http_airouter_proxy_hedge_load(p, &current);
+    p->try = current;
 }
 
 
@@ -649,7 +629,6 @@ ngx_http_airouter_proxy_hedge_failed(ngx_http_airouter_proxy_hedge_t *hs,
 {
     time_t                          scoped;
     ngx_uint_t                      keyed;
-    airouter_fault_e                was;
     airouter_verdict_t              verdict;
     ngx_http_request_t             *r;
     ngx_http_airouter_proxy_ctx_t  *p;
@@ -671,36 +650,34 @@ ngx_http_airouter_proxy_hedge_failed(ngx_http_airouter_proxy_hedge_t *hs,
     r = hs->request;
 
     /* the first try's own verdict and blocks stay as they were */
-    was = p->fault;
     verdict = p->verdict;
     keyed = p->keyed;
     scoped = p->scoped;
 
-    ngx_http_airouter_proxy_hedge_save(p, &current);
-    ngx_http_airouter_proxy_hedge_load(p, &hs->try);
+    current = p->try;
+    p->try = hs->try;
 
-    p->fault = fault;
+    p->try.fault = fault;
     p->verdict = airouter_outcome_verdict(&p->pm->outcomes, fault, -1);
-    p->classified = 1;
-    p->acquired = 1;
+    p->try.classified = 1;
+    p->try.acquired = 1;
     ngx_http_airouter_proxy_report(p, 0);
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "airouter: hedge \"%s\" model \"%V\": %s, %s cooldown "
                   "%l s",
-                  p->ctx->amcf->config->channels[p->cand->channel].id,
-                  &p->cand->model, airouter_fault_name(fault),
+                  p->ctx->amcf->config->channels[p->try.cand->channel].id,
+                  &p->try.cand->model, airouter_fault_name(fault),
                   p->keyed ? "key"
                   : p->scoped ? "endpoint (until discovery confirms)"
                   : airouter_scope_name(p->verdict.scope),
                   p->scoped ? (long) p->scoped : p->verdict.cooldown);
 
-    ngx_http_airouter_proxy_record(p, p->cand->channel, &p->cand->model,
+    ngx_http_airouter_proxy_record(p, p->try.cand->channel, &p->try.cand->model,
                                    fault, status, 0);
 
-    ngx_http_airouter_proxy_hedge_load(p, &current);
+    p->try = current;
 
-    p->fault = was;
     p->verdict = verdict;
     p->keyed = keyed;
     p->scoped = scoped;
@@ -744,9 +721,9 @@ ngx_http_airouter_proxy_hedge_after(ngx_http_airouter_proxy_hedge_t *hs)
         return (ngx_msec_t) conf->after;
     }
 
-    if (p->cand
-        && ngx_http_airouter_live_measure(p->ctx->amcf, p->cand->channel,
-                                          &p->cand->model, &m)
+    if (p->try.cand
+        && ngx_http_airouter_live_measure(p->ctx->amcf, p->try.cand->channel,
+                                          &p->try.cand->model, &m)
            == NGX_OK
         && m.ttfb_p95 > 0)
     {
@@ -754,64 +731,6 @@ ngx_http_airouter_proxy_hedge_after(ngx_http_airouter_proxy_hedge_t *hs)
     }
 
     return NGX_HTTP_AIROUTER_HEDGE_DEFAULT_AFTER;
-}
-
-
-static void
-ngx_http_airouter_proxy_hedge_save(ngx_http_airouter_proxy_ctx_t *p,
-    ngx_http_airouter_proxy_try_t *t)
-{
-    ngx_http_upstream_t  *u;
-
-    u = p->request->upstream;
-
-    t->cand = p->cand;
-    t->channel = p->channel;
-    t->key = p->key;
-    t->probe = p->probe;
-    t->current = p->ctx->current;
-    t->start = p->start;
-    t->ttfb = p->ttfb;
-    t->upstream = p->upstream;
-    t->fault = p->fault;
-    t->classified = p->classified;
-    t->complete = p->complete;
-    t->acquired = p->acquired;
-    t->uri = u->uri;
-    t->request = u->request_bufs;
-#if (NGX_HTTP_SSL)
-    t->ssl = u->ssl;
-    t->ssl_name = u->ssl_name;
-#endif
-}
-
-
-static void
-ngx_http_airouter_proxy_hedge_load(ngx_http_airouter_proxy_ctx_t *p,
-    ngx_http_airouter_proxy_try_t *t)
-{
-    ngx_http_upstream_t  *u;
-
-    u = p->request->upstream;
-
-    p->cand = t->cand;
-    p->channel = t->channel;
-    p->key = t->key;
-    p->probe = t->probe;
-    p->ctx->current = t->current;
-    p->start = t->start;
-    p->ttfb = t->ttfb;
-    p->upstream = t->upstream;
-    p->fault = t->fault;
-    p->classified = t->classified;
-    p->complete = t->complete;
-    p->acquired = t->acquired;
-    u->uri = t->uri;
-    u->request_bufs = t->request;
-#if (NGX_HTTP_SSL)
-    u->ssl = t->ssl;
-    u->ssl_name = t->ssl_name;
-#endif
 }
 
 

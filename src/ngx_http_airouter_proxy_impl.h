@@ -140,6 +140,30 @@ typedef enum {
 } ngx_http_airouter_parse_e;
 
 
+/*
+ * One try: the candidate and key peer.get chose, the request built for it
+ * (handed to nginx's upstream by ngx_http_airouter_proxy_use), and
+ * what was learned of its answer.  One struct, so that a hedge
+ * (ngx_http_airouter_proxy_hedge.c) sets a try aside and puts it back
+ * with one copy.
+ */
+typedef struct {
+    ngx_http_airouter_candidate_t   *cand;
+    ngx_http_airouter_channel_t     *channel;
+    ngx_uint_t                       probe;
+    ngx_uint_t                       key;       /* index in ch->auth */
+    ngx_msec_t                       start;
+    ngx_msec_t                       ttfb;
+    airouter_dialect_e               upstream;  /* the channel speaks */
+    airouter_fault_e                 fault;
+    ngx_str_t                        uri;
+    ngx_chain_t                     *request;
+    unsigned                         acquired:1;
+    unsigned                         classified:1;
+    unsigned                         complete:1;
+} ngx_http_airouter_proxy_try_t;
+
+
 /* ctx->proxy: one request's attempts */
 typedef struct {
     ngx_http_request_t              *request;
@@ -148,14 +172,9 @@ typedef struct {
     ngx_http_airouter_proxy_conf_t  *pcf;
     char                            *api_path;  /* NUL-terminated */
 
-    ngx_http_airouter_candidate_t   *cand;      /* the current attempt's */
-    ngx_http_airouter_channel_t     *channel;
+    ngx_http_airouter_proxy_try_t    try;       /* the current one */
     ngx_uint_t                       next;      /* candidates looked at */
-    ngx_uint_t                       probe;
-    ngx_uint_t                       key;       /* index in ch->auth */
     ngx_uint_t                       key_retries;
-    ngx_msec_t                       start;
-    ngx_msec_t                       ttfb;
 
     ngx_http_airouter_parse_e        state;
     ngx_http_status_t                status;
@@ -163,7 +182,6 @@ typedef struct {
     off_t                            remaining; /* -1: until close */
     u_char                          *dechunked;
 
-    airouter_fault_e                 fault;
     airouter_verdict_t               verdict;
     time_t                           scoped;    /* the endpoint-only block
                                                    live state set, 0: none */
@@ -210,11 +228,11 @@ typedef struct {
     ngx_int_t                        splice;
 
     /*
-     * The attempt's channel speaks upstream; a relay writes its answer in
-     * the client's dialect (translate), or only reads its usage.  The
-     * same span cache as above for the one non-chat body of the request.
+     * The attempt's channel speaks try.upstream; a relay writes its
+     * answer in the client's dialect (translate), or only reads its
+     * usage.  The same span cache as above for the one non-chat body of
+     * the request.
      */
-    airouter_dialect_e               upstream;
     ngx_http_airouter_dialect_relay_t  *relay;
     u_char                          *native_raw;
     airouter_json_span_t             native_model;
@@ -224,13 +242,10 @@ typedef struct {
                                                    not hedgeable */
 
     unsigned                         translate:1;
-    unsigned                         acquired:1;
-    unsigned                         classified:1;
     unsigned                         aborted:1;
     unsigned                         retry_same:1;
     unsigned                         retry_key:1;
     unsigned                         keyed:1;   /* the fault was the key's */
-    unsigned                         complete:1;
     unsigned                         replace:1;
     unsigned                         replaced:1;
     unsigned                         error_sent:1;
@@ -250,6 +265,7 @@ void ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r,
 /* ngx_http_airouter_proxy_peer.c */
 void ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
+void ngx_http_airouter_proxy_use(ngx_http_airouter_proxy_ctx_t *p);
 ngx_int_t ngx_http_airouter_proxy_peer_init(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
 void ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,

@@ -17,7 +17,7 @@
  * state (report) and to the request's context (publish: ctx->result, which
  * the stats and the $airouter_* variables read).  Called by nginx's
  * upstream code and by the proxy files above (report, publish, parse state
- * reset); calls live state and the request builder.
+ * reset, use); calls live state and the request builder.
  */
 
 #include "ngx_http_airouter_proxy_impl.h"
@@ -62,6 +62,29 @@ ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,
     p->zreading = 0;
 }
 
+
+/*
+ * p->try becomes the try nginx's upstream connects and sends: its request
+ * and its channel's TLS name.  After peer.get built it, and when a hedge
+ * puts a try back.
+ */
+void
+ngx_http_airouter_proxy_use(ngx_http_airouter_proxy_ctx_t *p)
+{
+    ngx_http_upstream_t  *u;
+
+    u = p->request->upstream;
+
+    u->uri = p->try.uri;
+    u->request_bufs = p->try.request;
+
+#if (NGX_HTTP_SSL)
+    u->ssl = p->try.channel->ep->https;
+    u->ssl_name = p->try.channel->ep->name;
+#endif
+}
+
+
 /*
  * The request's result (ctx->result) brought up to date with the attempts
  * so far.  Called wherever its readers may look next: at the start, when
@@ -85,25 +108,25 @@ ngx_http_airouter_proxy_publish(ngx_http_airouter_proxy_ctx_t *p)
     res->key = -1;
     res->ttfb = (ngx_msec_t) -1;
 
-    if (p->answered && p->cand) {
-        res->channel.data = (u_char *) acf->channels[p->cand->channel].id;
+    if (p->answered && p->try.cand) {
+        res->channel.data = (u_char *) acf->channels[p->try.cand->channel].id;
         res->channel.len = ngx_strlen(res->channel.data);
-        res->model = p->cand->model;
-        res->ttfb = p->ttfb;
+        res->model = p->try.cand->model;
+        res->ttfb = p->try.ttfb;
 
-        if (p->channel->ep->nauth > 1) {
-            res->key = p->key;
+        if (p->try.channel->ep->nauth > 1) {
+            res->key = p->try.key;
         }
     }
 
     if (p->aborted) {
         name = "client_closed";
 
-    } else if (p->cand == NULL) {
+    } else if (p->try.cand == NULL) {
         name = "no_candidate";
 
     } else {
-        name = airouter_fault_name(p->fault);
+        name = airouter_fault_name(p->try.fault);
     }
 
     res->status.data = (u_char *) name;
@@ -151,14 +174,12 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     ngx_uint_t                       probe, key, i;
     airouter_dialect_e               up;
     ngx_http_request_t              *r;
-    ngx_http_upstream_t             *u;
     ngx_http_airouter_ctx_t         *ctx;
     ngx_http_airouter_channel_t     *ch;
     ngx_http_airouter_candidate_t   *c;
     ngx_http_airouter_live_block_t   block;
 
     r = p->request;
-    u = r->upstream;
     ctx = p->ctx;
     pc->cached = 0;
     pc->connection = NULL;
@@ -166,8 +187,8 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
     if (p->retry_same) {
         /* a stale idle connection failed: same candidate, new connection */
         p->retry_same = 0;
-        c = p->cand;
-        ch = p->channel;
+        c = p->try.cand;
+        ch = p->try.channel;
         goto again;
     }
 
@@ -272,13 +293,12 @@ ngx_http_airouter_proxy_peer_get(ngx_peer_connection_t *pc, void *data)
             continue;
         }
 
-        ctx->current = p->next;
         c = &c[p->next++];
-        p->probe = probe;
-        p->key = key;
-        p->acquired = 1;
-        p->cand = c;
-        p->channel = ch;
+        p->try.probe = probe;
+        p->try.key = key;
+        p->try.acquired = 1;
+        p->try.cand = c;
+        p->try.channel = ch;
 
         goto found;
     }
@@ -291,12 +311,12 @@ found:
 
 again:
 
-    p->start = ngx_current_msec;
-    p->ttfb = (ngx_msec_t) -1;
+    p->try.start = ngx_current_msec;
+    p->try.ttfb = (ngx_msec_t) -1;
     ngx_http_airouter_proxy_parse_reset(r, p);
-    p->fault = AIROUTER_FAULT_NONE;
-    p->classified = 0;
-    p->complete = 0;
+    p->try.fault = AIROUTER_FAULT_NONE;
+    p->try.classified = 0;
+    p->try.complete = 0;
 
     pc->sockaddr = ch->ep->addr->sockaddr;
     pc->socklen = ch->ep->addr->socklen;
@@ -305,14 +325,9 @@ again:
     ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: peer get: attempt %ui \"%s\" model \"%V\" "
                    "key#%ui at %V%s", ctx->attempts,
-                   ctx->amcf->config->channels[p->cand->channel].id,
-                   &p->cand->model, p->key, pc->name,
-                   p->probe ? " (probe)" : "");
-
-#if (NGX_HTTP_SSL)
-    u->ssl = ch->ep->https;
-    u->ssl_name = ch->ep->name;
-#endif
+                   ctx->amcf->config->channels[p->try.cand->channel].id,
+                   &p->try.cand->model, p->try.key, pc->name,
+                   p->try.probe ? " (probe)" : "");
 
     if (ngx_http_airouter_proxy_build(r, p) != NGX_OK) {
         /* our failure, not the channel's */
@@ -320,6 +335,8 @@ again:
         pc->sockaddr = NULL;
         return NGX_ERROR;
     }
+
+    ngx_http_airouter_proxy_use(p);
 
     rc = ngx_http_airouter_keepalive_get(pc, p);
 
@@ -351,11 +368,11 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         pc->tries--;
     }
 
-    if (!p->acquired) {
+    if (!p->try.acquired) {
         return;
     }
 
-    if ((state & NGX_PEER_FAILED) && pc->cached && !p->classified
+    if ((state & NGX_PEER_FAILED) && pc->cached && !p->try.classified
         && p->state == NGX_HTTP_AIROUTER_ST_STATUS
         && c && !c->read->timedout && !c->write->timedout)
     {
@@ -364,40 +381,41 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         return;
     }
 
-    if (!p->classified) {
+    if (!p->try.classified) {
         if (c && (c->read->timedout || c->write->timedout)) {
-            p->fault = AIROUTER_FAULT_TIMEOUT;
+            p->try.fault = AIROUTER_FAULT_TIMEOUT;
 
         } else if (p->state != NGX_HTTP_AIROUTER_ST_STATUS
                    || u->request_sent)
         {
             /* it took the request, then failed it: not the whole host */
-            p->fault = AIROUTER_FAULT_SERVER;
+            p->try.fault = AIROUTER_FAULT_SERVER;
 
         } else {
-            p->fault = AIROUTER_FAULT_CONNECT;
+            p->try.fault = AIROUTER_FAULT_CONNECT;
         }
 
-        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault, -1);
-        p->classified = 1;
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes,
+                                              p->try.fault, -1);
+        p->try.classified = 1;
 
     } else {
-        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->try.fault,
                                               p->retry_after);
     }
 
     ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: peer free: \"%s\" state %ui: %s, retry %ui, "
                    "cooldown %l s%s",
-                   ctx->amcf->config->channels[p->cand->channel].id, state,
-                   airouter_fault_name(p->fault),
+                   ctx->amcf->config->channels[p->try.cand->channel].id, state,
+                   airouter_fault_name(p->try.fault),
                    (ngx_uint_t) p->verdict.retry, p->verdict.cooldown,
                    p->aborted ? " (client gone: nothing learned)" : "");
 
     ngx_http_airouter_proxy_report(p, p->aborted);
 
-    if (p->fault != AIROUTER_FAULT_NONE
-        && p->fault != AIROUTER_FAULT_BAD_REQUEST && !p->aborted)
+    if (p->try.fault != AIROUTER_FAULT_NONE
+        && p->try.fault != AIROUTER_FAULT_BAD_REQUEST && !p->aborted)
     {
         status = (p->state == NGX_HTTP_AIROUTER_ST_STATUS)
                  ? 0 : u->headers_in.status_n;
@@ -405,16 +423,17 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
         /* a key is named by its index, never by its value */
         kname = empty;
 
-        if (p->channel->ep->nauth > 1) {
+        if (p->try.channel->ep->nauth > 1) {
             kname.data = kbuf;
-            kname.len = ngx_sprintf(kbuf, " key#%ui", p->key) - kbuf;
+            kname.len = ngx_sprintf(kbuf, " key#%ui", p->try.key) - kbuf;
         }
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "airouter: \"%s\" model \"%V\"%V: %s%s%V, "
                       "%s cooldown %l s",
-                      ctx->amcf->config->channels[p->cand->channel].id,
-                      &p->cand->model, &kname, airouter_fault_name(p->fault),
+                      ctx->amcf->config->channels[p->try.cand->channel].id,
+                      &p->try.cand->model, &kname,
+                      airouter_fault_name(p->try.fault),
                       status ? " " : "", status ? &u->headers_in.status_line
                                                 : &empty,
                       p->keyed ? "key"
@@ -423,14 +442,14 @@ ngx_http_airouter_proxy_peer_free(ngx_peer_connection_t *pc, void *data,
                       p->scoped ? (long) p->scoped : p->verdict.cooldown);
 
         if (!p->answered) {
-            ngx_http_airouter_proxy_record(p, p->cand->channel,
-                                           &p->cand->model, p->fault,
+            ngx_http_airouter_proxy_record(p, p->try.cand->channel,
+                                           &p->try.cand->model, p->try.fault,
                                            status, 0);
         }
 
         /* another key of the same channel may serve it: one more try */
         if (p->keyed && !p->answered && p->verdict.retry
-            && p->key_retries + 1 < p->channel->ep->nauth)
+            && p->key_retries + 1 < p->try.channel->ep->nauth)
         {
             p->key_retries++;
             p->retry_key = 1;
@@ -453,7 +472,7 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
     airouter_fault_e                  fault;
     ngx_http_airouter_live_report_t   report;
 
-    fault = nothing_learned ? AIROUTER_FAULT_BAD_REQUEST : p->fault;
+    fault = nothing_learned ? AIROUTER_FAULT_BAD_REQUEST : p->try.fault;
 
     ngx_memzero(&report, sizeof(ngx_http_airouter_live_report_t));
     report.fault = fault;
@@ -463,22 +482,23 @@ ngx_http_airouter_proxy_report(ngx_http_airouter_proxy_ctx_t *p,
 
     /* a channel with balance checks keeps its free models when spent */
     airouter_outcome_channel(&report.verdict, fault,
-                             &p->ctx->amcf->config->channels[p->cand->channel]);
+                             &p->ctx->amcf->config
+                                  ->channels[p->try.cand->channel]);
     if (!nothing_learned) {
         p->verdict = report.verdict;
     }
-    report.ttfb = p->ttfb;
-    report.total = ngx_current_msec - p->start;
+    report.ttfb = p->try.ttfb;
+    report.total = ngx_current_msec - p->try.start;
     /* the answer's usage, read by then: live state's writing speed */
     report.tokens = p->ctx->completion_tokens;
-    report.probe = p->probe;
-    report.key = p->key;
-    report.nkeys = p->channel->ep->nauth;
-    report.scope = ngx_http_airouter_proxy_scope(p, p->cand->channel);
+    report.probe = p->try.probe;
+    report.key = p->try.key;
+    report.nkeys = p->try.channel->ep->nauth;
+    report.scope = ngx_http_airouter_proxy_scope(p, p->try.cand->channel);
 
-    ngx_http_airouter_live_release(p->ctx->amcf, p->cand->channel,
-                                   &p->cand->model, &report);
-    p->acquired = 0;
+    ngx_http_airouter_live_release(p->ctx->amcf, p->try.cand->channel,
+                                   &p->try.cand->model, &report);
+    p->try.acquired = 0;
     p->keyed = report.keyed;
     p->scoped = report.scoped;
 }
@@ -502,8 +522,8 @@ ngx_http_airouter_proxy_record(ngx_http_airouter_proxy_ctx_t *p,
     a->fault = fault;
     a->status = status;
     a->skipped = skipped;
-    a->key = (!skipped && p->cand && p->cand->channel == channel
-              && p->channel->ep->nauth > 1) ? (ngx_int_t) p->key : -1;
+    a->key = (!skipped && p->try.cand && p->try.cand->channel == channel
+              && p->try.channel->ep->nauth > 1) ? (ngx_int_t) p->try.key : -1;
 }
 
 
@@ -554,11 +574,11 @@ ngx_http_airouter_keepalive_get(ngx_peer_connection_t *pc,
     {
         item = ngx_queue_data(q, ngx_http_airouter_keepalive_t, queue);
 
-        if (item->channel->ep->https != p->channel->ep->https
-            || item->channel->ep->name.len != p->channel->ep->name.len
+        if (item->channel->ep->https != p->try.channel->ep->https
+            || item->channel->ep->name.len != p->try.channel->ep->name.len
             || ngx_strncmp(item->channel->ep->name.data,
-                           p->channel->ep->name.data,
-                           p->channel->ep->name.len) != 0
+                           p->try.channel->ep->name.data,
+                           p->try.channel->ep->name.len) != 0
             || ngx_memn2cmp((u_char *) &item->sockaddr,
                             (u_char *) pc->sockaddr,
                             item->socklen, pc->socklen) != 0)
@@ -657,7 +677,7 @@ ngx_http_airouter_keepalive_save(ngx_peer_connection_t *pc,
     ngx_queue_insert_head(&pcf->cache, q);
 
     item->connection = c;
-    item->channel = p->channel;
+    item->channel = p->try.channel;
     item->socklen = pc->socklen;
     ngx_memcpy(&item->sockaddr, pc->sockaddr, pc->socklen);
 
@@ -761,11 +781,11 @@ ngx_http_airouter_proxy_set_session(ngx_peer_connection_t *pc, void *data)
 {
     ngx_http_airouter_proxy_ctx_t *p = data;
 
-    if (p->channel == NULL || p->channel->session == NULL) {
+    if (p->try.channel == NULL || p->try.channel->session == NULL) {
         return NGX_OK;
     }
 
-    return ngx_ssl_set_session(pc->connection, p->channel->session);
+    return ngx_ssl_set_session(pc->connection, p->try.channel->session);
 }
 
 
@@ -776,7 +796,7 @@ ngx_http_airouter_proxy_save_session(ngx_peer_connection_t *pc, void *data)
 
     ngx_ssl_session_t  *session;
 
-    if (p->channel == NULL) {
+    if (p->try.channel == NULL) {
         return;
     }
 
@@ -785,11 +805,11 @@ ngx_http_airouter_proxy_save_session(ngx_peer_connection_t *pc, void *data)
         return;
     }
 
-    if (p->channel->session) {
-        ngx_ssl_free_session(p->channel->session);
+    if (p->try.channel->session) {
+        ngx_ssl_free_session(p->try.channel->session);
     }
 
-    p->channel->session = session;
+    p->try.channel->session = session;
 }
 
 #endif

@@ -171,8 +171,8 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     ctx = p->ctx;
     acf = ctx->amcf->config;
 
-    if (p->answered && p->cand) {
-        ch = &acf->channels[p->cand->channel];
+    if (p->answered && p->try.cand) {
+        ch = &acf->channels[p->try.cand->channel];
 
         if (ngx_http_airouter_proxy_add_header(r, "X-Router-Channel",
                 (u_char *) ch->id, ngx_strlen(ch->id)) != NGX_OK
@@ -181,12 +181,12 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
                        (u_char *) ch->provider_name,
                        ngx_strlen(ch->provider_name)) != NGX_OK)
             || ngx_http_airouter_proxy_add_header(r, "X-Router-Model",
-                p->cand->model.data, p->cand->model.len) != NGX_OK)
+                p->try.cand->model.data, p->try.cand->model.len) != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        len = ngx_sprintf(buf, "%.4f", p->cand->score) - buf;
+        len = ngx_sprintf(buf, "%.4f", p->try.cand->score) - buf;
 
         if (ngx_http_airouter_proxy_add_header(r, "X-Router-Score", buf, len)
             != NGX_OK)
@@ -195,8 +195,8 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         }
 
         /* which of the channel's keys: its index, never its value */
-        if (p->channel->ep->nauth > 1) {
-            len = ngx_sprintf(buf, "key#%ui", p->key) - buf;
+        if (p->try.channel->ep->nauth > 1) {
+            len = ngx_sprintf(buf, "key#%ui", p->try.key) - buf;
 
             if (ngx_http_airouter_proxy_add_header(r, "X-Router-Key", buf,
                                                    len)
@@ -226,8 +226,8 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     }
 
     /* a hedged request: the channel whose answer this is */
-    if (ctx->hedges && p->answered && p->cand) {
-        ch = &acf->channels[p->cand->channel];
+    if (ctx->hedges && p->answered && p->try.cand) {
+        ch = &acf->channels[p->try.cand->channel];
         len = sizeof("won-by=") - 1 + ngx_strlen(ch->id);
 
         won = ngx_pnalloc(r->pool, len);

@@ -103,9 +103,9 @@ ngx_http_airouter_proxy_process_header(ngx_http_request_t *r)
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "airouter: upstream sent no valid HTTP/1.x "
                           "status line");
-            p->fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0,
-                                              NULL, 0);
-            p->classified = 1;
+            p->try.fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0,
+                                                  NULL, 0);
+            p->try.classified = 1;
             return NGX_HTTP_UPSTREAM_INVALID_HEADER;
         }
 
@@ -128,7 +128,7 @@ ngx_http_airouter_proxy_process_header(ngx_http_request_t *r)
             u->headers_in.connection_close = 1;
         }
 
-        p->ttfb = ngx_current_msec - p->start;
+        p->try.ttfb = ngx_current_msec - p->try.start;
         p->state = NGX_HTTP_AIROUTER_ST_HEADERS;
     }
 
@@ -192,7 +192,7 @@ ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
             h->value.data[h->value.len] = '\0';
 
             /* a key the upstream echoes goes no further */
-            ngx_http_airouter_proxy_scrub(p->channel, h->value.data,
+            ngx_http_airouter_proxy_scrub(p->try.channel, h->value.data,
                                           h->value.data + h->value.len);
 
             if (h->key.len == r->lowcase_index) {
@@ -227,8 +227,8 @@ ngx_http_airouter_proxy_headers(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "airouter: upstream sent an invalid header line");
 
-        p->fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0, NULL, 0);
-        p->classified = 1;
+        p->try.fault = airouter_outcome_fault(AIROUTER_END_INVALID, 0, NULL, 0);
+        p->try.classified = 1;
 
         return NGX_HTTP_UPSTREAM_INVALID_HEADER;
     }
@@ -271,7 +271,7 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
 
         if (p->encoding == NGX_HTTP_AIROUTER_ENC_UNKNOWN) {
             /* no event can be read in it: its status says it all */
-            p->fault = AIROUTER_FAULT_NONE;
+            p->try.fault = AIROUTER_FAULT_NONE;
             goto judged;
         }
 
@@ -300,10 +300,10 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
             return NGX_AGAIN;
         }
 
-        p->fault = (rc == NGX_OK)
-                   ? airouter_outcome_fault(AIROUTER_END_HTTP, status,
-                                            (char *) body.data, body.len)
-                   : AIROUTER_FAULT_NONE;
+        p->try.fault = (rc == NGX_OK)
+                       ? airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                                (char *) body.data, body.len)
+                       : AIROUTER_FAULT_NONE;
 
     } else if (status >= 200 && status < 300
                && (ctx->endpoint == NGX_HTTP_AIROUTER_EP_SPEECH
@@ -317,7 +317,7 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
          * transcription as text, srt or vtt (response_format): its status
          * says it all, its usage is the input as counted.
          */
-        p->fault = AIROUTER_FAULT_NONE;
+        p->try.fault = AIROUTER_FAULT_NONE;
         p->counted = 0;
         ngx_http_airouter_proxy_count(p, NULL);
         goto judged;
@@ -335,10 +335,10 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
 
         if (p->encoding == NGX_HTTP_AIROUTER_ENC_UNKNOWN) {
             /* nothing in it can be read: its status says it all */
-            p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
-                                              NULL, 0);
+            p->try.fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                                  NULL, 0);
 
-            if (p->fault == AIROUTER_FAULT_NONE && !ctx->stream) {
+            if (p->try.fault == AIROUTER_FAULT_NONE && !ctx->stream) {
                 p->counted = 0;
                 ngx_http_airouter_proxy_count(p, NULL);
             }
@@ -365,7 +365,7 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                               "airouter: upstream answered %ui with a body "
                               "that is not JSON", status);
-                p->fault = AIROUTER_FAULT_SERVER;
+                p->try.fault = AIROUTER_FAULT_SERVER;
                 goto judged;
             }
         }
@@ -374,11 +374,12 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
         root = body.len ? json_loadb((char *) body.data, body.len, 0, NULL)
                         : NULL;
 
-        p->fault = airouter_outcome_fault_parsed(AIROUTER_END_HTTP, status,
-                                                 (char *) body.data, body.len,
-                                                 root);
+        p->try.fault = airouter_outcome_fault_parsed(AIROUTER_END_HTTP,
+                                                     status,
+                                                     (char *) body.data,
+                                                     body.len, root);
 
-        if (p->fault == AIROUTER_FAULT_NONE && rc == NGX_OK && !sse) {
+        if (p->try.fault == AIROUTER_FAULT_NONE && rc == NGX_OK && !sse) {
             airouter_usage_init(&usage);
 
             if (root && airouter_usage_from_root(root, &usage)) {
@@ -388,7 +389,7 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
                 ngx_http_airouter_proxy_count(p, &body);
             }
 
-        } else if (p->fault == AIROUTER_FAULT_NONE && !ctx->stream) {
+        } else if (p->try.fault == AIROUTER_FAULT_NONE && !ctx->stream) {
             /* too big to judge whole: its usage comes from its end */
             p->tail = ngx_pcalloc(r->pool, sizeof(airouter_tail_t));
             if (p->tail == NULL) {
@@ -412,23 +413,23 @@ ngx_http_airouter_proxy_judge(ngx_http_request_t *r,
 
 judged:
 
-    p->classified = 1;
+    p->try.classified = 1;
     p->retry_after = ngx_http_airouter_proxy_retry_after(r);
-    p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+    p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->try.fault,
                                           p->retry_after);
     ctx->upstream_status = status;
 
     ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: answer %ui from \"%s\"%s: %s, %s (%s)",
-                   status, ctx->amcf->config->channels[p->cand->channel].id,
+                   status, ctx->amcf->config->channels[p->try.cand->channel].id,
                    p->encoding == NGX_HTTP_AIROUTER_ENC_IDENTITY
                    ? "" : " (compressed)",
-                   airouter_fault_name(p->fault),
-                   (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry)
+                   airouter_fault_name(p->try.fault),
+                   (p->try.fault == AIROUTER_FAULT_NONE || !p->verdict.retry)
                    ? "passed on" : "next candidate",
                    airouter_scope_name(p->verdict.scope));
 
-    if (p->fault == AIROUTER_FAULT_NONE || !p->verdict.retry) {
+    if (p->try.fault == AIROUTER_FAULT_NONE || !p->verdict.retry) {
         /* before the client's header goes: a translation changes it */
         rc = ngx_http_airouter_proxy_relay_init(r, p);
 
@@ -438,8 +439,8 @@ judged:
         }
 
         /* an answer that cannot be translated: as a broken one */
-        p->fault = AIROUTER_FAULT_SERVER;
-        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
+        p->try.fault = AIROUTER_FAULT_SERVER;
+        p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->try.fault,
                                               p->retry_after);
     }
 
@@ -463,10 +464,10 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
     airouter_usage_t   usage;
     airouter_dusage_t  du;
 
-    p->fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
-                                      (char *) body->data, body->len);
+    p->try.fault = airouter_outcome_fault(AIROUTER_END_HTTP, status,
+                                          (char *) body->data, body->len);
 
-    if (p->fault != AIROUTER_FAULT_NONE) {
+    if (p->try.fault != AIROUTER_FAULT_NONE) {
         return;
     }
 
@@ -474,9 +475,9 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
 
     airouter_usage_init(&usage);
 
-    if (p->upstream != AIROUTER_DIALECT_OPENAI) {
+    if (p->try.upstream != AIROUTER_DIALECT_OPENAI) {
         /* a Messages (or Responses) answer: its own usage fields */
-        if (airouter_dialect_usage(p->upstream, (char *) body->data,
+        if (airouter_dialect_usage(p->try.upstream, (char *) body->data,
                                    body->len, &du))
         {
             ngx_http_airouter_proxy_usage(p, &du.u);
@@ -495,7 +496,7 @@ ngx_http_airouter_proxy_answer(ngx_http_request_t *r,
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "airouter: upstream answered %ui with a body "
                           "that is not JSON", status);
-            p->fault = AIROUTER_FAULT_SERVER;
+            p->try.fault = AIROUTER_FAULT_SERVER;
             return;
         }
 
@@ -726,7 +727,7 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
     p = ctx->proxy;
     u = r->upstream;
 
-    if (p->acquired && p->retry_same) {
+    if (p->try.acquired && p->retry_same) {
         /* a stale idle connection failed and nginx gave up the retry */
         p->retry_same = 0;
         ngx_http_airouter_proxy_report(p, 1);
@@ -734,20 +735,22 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
 
     if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || r->connection->error) {
         /* whatever the upstream was doing, it was not done */
-        if (p->cand && (!p->classified || p->fault == AIROUTER_FAULT_NONE)) {
+        if (p->try.cand
+            && (!p->try.classified || p->try.fault == AIROUTER_FAULT_NONE))
+        {
             p->aborted = 1;
-            p->classified = 1;
+            p->try.classified = 1;
         }
 
         return;
     }
 
     if (!u->header_sent) {
-        if (p->cand && !p->classified) {
+        if (p->try.cand && !p->try.classified) {
             /* nginx gave up on this attempt (its deadline, an error) */
-            p->fault = rc == NGX_HTTP_GATEWAY_TIME_OUT ? AIROUTER_FAULT_TIMEOUT
-                                                     : AIROUTER_FAULT_SERVER;
-            p->classified = 1;
+            p->try.fault = rc == NGX_HTTP_GATEWAY_TIME_OUT
+                           ? AIROUTER_FAULT_TIMEOUT : AIROUTER_FAULT_SERVER;
+            p->try.classified = 1;
         }
 
         if (rc >= NGX_HTTP_SPECIAL_RESPONSE || rc == NGX_ERROR) {
@@ -761,18 +764,19 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
 
     /* the answer was committed: no other candidate can step in */
 
-    if (rc == 0 && !p->complete && p->remaining == -1
+    if (rc == 0 && !p->try.complete && p->remaining == -1
         && !u->headers_in.chunked)
     {
         /* ended by close: a stream must have said [DONE] */
-        p->complete = !ctx->stream || ngx_http_airouter_proxy_stream_done(p)
-                      || (p->hold_last != p->hold_start
-                          && ngx_http_airouter_proxy_held_done(p));
+        p->try.complete = !ctx->stream
+                          || ngx_http_airouter_proxy_stream_done(p)
+                          || (p->hold_last != p->hold_start
+                              && ngx_http_airouter_proxy_held_done(p));
 
         out = NULL;
         ll = &out;
 
-        if (p->complete
+        if (p->try.complete
             && ngx_http_airouter_proxy_release(r, p, &ll) == NGX_OK
             && out)
         {
@@ -782,29 +786,31 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
 
     /* what is still held is an event the upstream never finished: dropped */
 
-    if (p->cand && p->classified && p->fault == AIROUTER_FAULT_NONE) {
+    if (p->try.cand && p->try.classified
+        && p->try.fault == AIROUTER_FAULT_NONE)
+    {
 
-        if (rc == 0 && p->complete && p->tail
+        if (rc == 0 && p->try.complete && p->tail
             && !airouter_tail_closed(p->tail))
         {
             /* it began as JSON, and ended as something else */
-            p->fault = AIROUTER_FAULT_SERVER;
-            p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
-                                                  -1);
+            p->try.fault = AIROUTER_FAULT_SERVER;
+            p->verdict = airouter_outcome_verdict(&p->pm->outcomes,
+                                                  p->try.fault, -1);
 
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "airouter: \"%s\" sent an answer that is not JSON",
-                          ctx->amcf->config->channels[p->cand->channel].id);
+                          ctx->amcf->config->channels[p->try.cand->channel].id);
 
-        } else if (rc != 0 || !p->complete) {
-            p->fault = (rc == NGX_HTTP_GATEWAY_TIME_OUT)
-                       ? AIROUTER_FAULT_TIMEOUT : AIROUTER_FAULT_SERVER;
-            p->verdict = airouter_outcome_verdict(&p->pm->outcomes, p->fault,
-                                                  -1);
+        } else if (rc != 0 || !p->try.complete) {
+            p->try.fault = (rc == NGX_HTTP_GATEWAY_TIME_OUT)
+                           ? AIROUTER_FAULT_TIMEOUT : AIROUTER_FAULT_SERVER;
+            p->verdict = airouter_outcome_verdict(&p->pm->outcomes,
+                                                  p->try.fault, -1);
 
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "airouter: \"%s\" ended the answer early",
-                          ctx->amcf->config->channels[p->cand->channel].id);
+                          ctx->amcf->config->channels[p->try.cand->channel].id);
 
             /* (a compressed stream can take no plain event after it) */
             if (ctx->stream
@@ -817,7 +823,7 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
 
     if (ctx->stream) {
         if (p->relay && p->relay->stream
-            && p->upstream != AIROUTER_DIALECT_OPENAI)
+            && p->try.upstream != AIROUTER_DIALECT_OPENAI)
         {
             /* a channel of another dialect: its own usage fields */
             airouter_usage_init(&usage);
@@ -828,13 +834,13 @@ ngx_http_airouter_proxy_settle(ngx_http_request_t *r, ngx_int_t rc)
             ngx_http_airouter_proxy_stream_end(p);
         }
 
-        if (ctx->prompt_tokens < 0 && p->answered && p->cand
+        if (ctx->prompt_tokens < 0 && p->answered && p->try.cand
             && u->headers_in.status_n >= 200 && u->headers_in.status_n < 300)
         {
             ngx_http_airouter_proxy_count(p, NULL);
         }
 
-    } else if (p->tail && p->complete && p->fault == AIROUTER_FAULT_NONE
+    } else if (p->tail && p->try.complete && p->try.fault == AIROUTER_FAULT_NONE
                && ctx->prompt_tokens < 0)
     {
         airouter_usage_init(&usage);
@@ -872,8 +878,8 @@ ngx_http_airouter_proxy_stream_error(ngx_http_request_t *r,
 
     err = ngx_http_airouter_error_json("upstream_error", "stream_interrupted",
               "The upstream \"%s\" ended the stream early (%s)",
-              p->ctx->amcf->config->channels[p->cand->channel].id,
-              airouter_fault_name(p->fault));
+              p->ctx->amcf->config->channels[p->try.cand->channel].id,
+              airouter_fault_name(p->try.fault));
     if (err == NULL) {
         return;
     }
@@ -928,8 +934,8 @@ ngx_http_airouter_proxy_dialect_error(ngx_http_request_t *r,
 
     m = ngx_snprintf(msg, sizeof(msg) - 1,
                      "The upstream \"%s\" ended the stream early (%s)",
-                     p->ctx->amcf->config->channels[p->cand->channel].id,
-                     airouter_fault_name(p->fault));
+                     p->ctx->amcf->config->channels[p->try.cand->channel].id,
+                     airouter_fault_name(p->try.fault));
     *m = '\0';
 
     b = ngx_calloc_buf(r->pool);

@@ -33,7 +33,7 @@ ngx_http_airouter_proxy_usage(ngx_http_airouter_proxy_ctx_t *p,
     ngx_http_airouter_candidate_t  *c;
 
     ctx = p->ctx;
-    c = p->cand;
+    c = p->try.cand;
 
     if (usage->seconds >= 0) {
         ctx->units_seconds = usage->seconds;
@@ -112,7 +112,7 @@ ngx_http_airouter_proxy_units(ngx_http_airouter_proxy_ctx_t *p)
     ngx_http_airouter_candidate_t  *c;
 
     ctx = p->ctx;
-    c = p->cand;
+    c = p->try.cand;
 
     switch (ctx->endpoint) {
 
@@ -176,7 +176,7 @@ ngx_http_airouter_proxy_count(ngx_http_airouter_proxy_ctx_t *p,
                       "airouter: \"%s\" sent a stream without the usage "
                       "asked for: its completion is estimated from its "
                       "size",
-                      p->ctx->amcf->config->channels[p->cand->channel].id);
+                      p->ctx->amcf->config->channels[p->try.cand->channel].id);
     }
 
     airouter_usage_init(&usage);
@@ -203,14 +203,15 @@ ngx_http_airouter_proxy_stream_end(ngx_http_airouter_proxy_ctx_t *p)
     status = p->request->upstream ? p->request->upstream->headers_in.status_n
                                   : 0;
 
-    if (p->answered && p->channel && p->upstream == AIROUTER_DIALECT_OPENAI
+    if (p->answered && p->try.channel
+        && p->try.upstream == AIROUTER_DIALECT_OPENAI
         && status >= 200 && status < 300)
     {
         if (p->sse.usage.prompt_tokens >= 0) {
-            p->channel->stream_usage = 1;
+            p->try.channel->stream_usage = 1;
 
-        } else if (p->complete) {
-            p->channel->stream_usage = 0;
+        } else if (p->try.complete) {
+            p->try.channel->stream_usage = 0;
         }
     }
 

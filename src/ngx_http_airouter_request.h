@@ -183,7 +183,6 @@ typedef struct {
     airouter_controls_t         *controls;
 
     ngx_array_t                  candidates;   /* ngx_http_airouter_candidate_t */
-    ngx_uint_t                   current;      /* index into candidates */
     ngx_uint_t                   attempts;
 
     /* results, for X-Router-* headers and $airouter_* variables */
