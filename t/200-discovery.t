@@ -680,7 +680,10 @@ open socket
 my ($old, $gen0) = main::health_now();
 my ($run, $health, $route) = main::poll_during_run();
 my ($new, $gen1) = main::health_now();
-$main::B21 = { old => $old, gen0 => $gen0, new => $new, gen1 => $gen1,
+my ($st, $rb) = main::http_req('POST', '/v1/route',
+    '{"model":"big/model-00042","messages":[{"role":"user","content":"hi"}]}');
+my $after = $st == 200 ? eval { JSON::PP::decode_json($rb)->{candidates}[0]{channel} } : "status $st";
+$main::B21 = { after => $after // '', old => $old, gen0 => $gen0, new => $new, gen1 => $gen1,
                run => $run, health => $health, route => $route,
                served => main::polls_during_jobs() };
 --- request
@@ -696,13 +699,13 @@ my $seq = join(' ', @r);
 $b->{run}{status} eq 'done' && $b->{new} == $main::BigModels + 1
 && $b->{old} == 1 && $b->{gen1} == $b->{gen0} + 1
 && @{$b->{health}} >= 3 && !@bad
-&& $seq =~ /^(no:model_not_found )*(ok:big ?)*$/
+&& $seq =~ /^(no:model_not_found ?)*(ok:big ?)*$/ && $b->{after} eq 'big'
 && $b->{served} >= 1
 && $j->{models} == $main::BigModels + 1
 or die "old $b->{old} gen $b->{gen0}, new $b->{new} gen $b->{gen1}, "
        . scalar(@{$b->{health}}) . " samples, bad: "
        . join(';', map { "@$_" } @bad) . ", served during jobs: $b->{served}, "
-       . "routes: $seq";
+       . "routes: $seq, after the run: $b->{after}";
 my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b21-cache/*");
 @f == 1 && $f[0] =~ /airouter-[0-9a-f]{16}\.catalog$/
 
