@@ -5,95 +5,26 @@
 # sends each try the client's bytes with the served model's id in place of
 # the client's, under the client's Content-Type (its boundary).
 #
-# The mock keeps every body it gets in a file (client_body_in_file_only)
+# The mock (Airouter::FormMock) keeps every body it gets in a file
 # and answers with its name, so a block compares what the upstream got
 # with what it should have got, byte for byte.  A bad form is a 400 that
 # reaches no upstream (the mock's access log counts what came).
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
+use Airouter::FormMock;
 
 no_shuffle();
 install_checks();     # --- check_json, --- upstream_hits
 
 our $B = '----airouterForm7MA4YWxkTrZu0gW';
 
-# a form: [name, value] or [name, value, filename, type], as a client
-# writes it (CRLF lines, the closing delimiter last)
-sub form {
-    my ($b, @parts) = @_;
-    my $s = '';
-    for my $p (@parts) {
-        my ($name, $value, $file, $type) = @$p;
-        $s .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-        $s .= "; filename=\"$file\"" if defined $file;
-        $s .= "\r\n";
-        $s .= "Content-Type: $type\r\n" if defined $type;
-        $s .= "\r\n$value\r\n";
-    }
-    return "$s--$b--";
-}
-
 # some audio: every byte value, a line that looks like a header, CRLFs and
 # a near-delimiter, so a splice or a slice off by one shows
 our $Audio = join('', map { chr($_) } 0 .. 255) x 9
     . "\r\n--" . substr($B, 0, 12) . "\r\nname=\"model\"\r\n" . ("RIFF" x 700);
 
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<:raw', $f or return "cannot open $f: $!";
-    local $/;
-    my $s = <$fh>;
-    close $fh;
-    return $s;
-}
-
-# the upstream got exactly $want
-sub got_exactly {
-    my ($j, $want) = @_;
-    my $got = slurp($j->{file});
-    return 1 if $got eq $want;
-    Test::More::diag("upstream got " . length($got) . " bytes, want "
-                     . length($want) . "; first difference at "
-                     . (grep { substr($got, $_, 1) ne substr($want, $_, 1) }
-                        0 .. length($want))[0]);
-    return 0;
-}
-
-our $Mock = <<'_EOC_';
-    map $http_authorization $echo_authorization {
-        "~^(?<auth_scheme>\S+ )?(?<auth_head>.{3})(?<auth_tail>.*)$"
-            "$auth_scheme$auth_head|$auth_tail";
-        default  "";
-    }
-
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-        default_type application/json;
-        access_log logs/upstream.log;
-        error_log logs/mock_error.log info;
-        client_max_body_size 64m;
-        client_body_in_file_only on;
-
-        location /echo/ {
-            echo_read_request_body;
-            echo '{"text":"ok","path":"$uri","auth":"$echo_authorization","ct":"$http_content_type","len":"$http_content_length","accept":"$http_accept","file":"$request_body_file"}';
-        }
-
-        # response_format=text: a transcription that is not JSON
-        location /text/ {
-            default_type text/plain;
-            echo_read_request_body;
-            echo "the words, as text";
-        }
-
-        location /e503/ {
-            echo_read_request_body;
-            echo_status 503;
-            echo '{"error":{"message":"overloaded","type":"server_error"}}';
-        }
-    }
-_EOC_
+our $Mock = form_mock();
 
 our $Channels = <<'_EOC_';
 channels:

@@ -13,6 +13,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
+use Airouter::FormMock;
 use Airouter::HTTP ();
 use Digest::MD5 qw(md5_hex);
 
@@ -25,20 +26,6 @@ our $MB = 20;
 # 20 MB of audio-like bytes: every byte value, no line of the boundary
 our $Audio = join('', map { chr(($_ * 37 + 11) % 256) } 0 .. 65535)
              x ($MB * 16);
-
-sub form {
-    my ($b, @parts) = @_;
-    my $s = '';
-    for my $p (@parts) {
-        my ($name, $value, $file, $type) = @$p;
-        $s .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-        $s .= "; filename=\"$file\"" if defined $file;
-        $s .= "\r\n";
-        $s .= "Content-Type: $type\r\n" if defined $type;
-        $s .= "\r\n$value\r\n";
-    }
-    return "$s--$b--";
-}
 
 sub peak_kb {
     my $pidf = Test::Nginx::Socket::server_root() . "/logs/nginx.pid";
@@ -73,11 +60,7 @@ sub warm {
 # than a quarter of the upload
 sub checked {
     my ($j, $want) = @_;
-    my $got = do {
-        open my $fh, '<:raw', $j->{file} or return 0;
-        local $/;
-        <$fh>;
-    };
+    my $got = slurp($j->{file});
     my $grew = peak_kb() - $Before;
     Test::More::diag("upstream got " . length($got) . " bytes (want "
                      . length($want) . "), md5 " . md5_hex($got) . " (want "
@@ -86,27 +69,7 @@ sub checked {
     return $got eq $want && $Before > 0 && $grew < $MB * 1024 / 4;
 }
 
-our $Mock = <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-        default_type application/json;
-        access_log logs/upstream.log;
-        error_log logs/mock_error.log info;
-        client_max_body_size 64m;
-        client_body_in_file_only on;
-
-        location /echo/ {
-            echo_read_request_body;
-            echo '{"text":"ok","len":"$http_content_length","file":"$request_body_file"}';
-        }
-
-        location /e503/ {
-            echo_read_request_body;
-            echo_status 503;
-            echo '{"error":{"message":"overloaded","type":"server_error"}}';
-        }
-    }
-_EOC_
+our $Mock = form_mock();
 
 our $Channels = <<'_EOC_';
 channels:
