@@ -5,36 +5,11 @@
 # assertion here.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
-use Cwd ();
+use Airouter::Sdk;
 
 no_shuffle();
 
-our $Sdk = Cwd::abs_path("tests/sdk");
-
-add_response_body_check(sub {
-    my ($block) = @_;
-    return unless defined $block->sdk;
-    if (!-d "$Sdk/node_modules/openai") {
-        Test::More::fail($block->name . " - the openai SDK is installed"
-                         . " (cd tests/sdk && npm install)");
-        return;
-    }
-    my $url = "http://127.0.0.1:" . server_port() . "/v1";
-    my $out = `node $Sdk/endpoints.mjs $url 2>&1`;
-    my $status = $?;
-    my $n = 0;
-    for my $line (split /\n/, $out) {
-        if ($line =~ /^(not )?ok - (.*)$/) {
-            Test::More::ok(!$1, $block->name . " - sdk: $2");
-            $n++;
-        } else {
-            Test::More::diag($line);
-        }
-    }
-    Test::More::ok($n == 6 && $status == 0,
-                   $block->name . " - sdk ran every check and exits cleanly")
-        or Test::More::diag($out);
-});
+sdk_check('endpoints.mjs', checks => 6);
 
 our $Mock = <<'_EOC_';
     server {

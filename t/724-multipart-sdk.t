@@ -6,61 +6,16 @@
 # is one assertion here.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
-use Cwd ();
+use Airouter::Sdk;
+use Airouter::FormMock;
 
 no_shuffle();
 
-our $Sdk = Cwd::abs_path("tests/sdk");
+sdk_check('forms.mjs', checks => 6);
 
-add_response_body_check(sub {
-    my ($block) = @_;
-    return unless defined $block->sdk;
-    if (!-d "$Sdk/node_modules/openai") {
-        Test::More::fail($block->name . " - the openai SDK is installed"
-                         . " (cd tests/sdk && npm install)");
-        return;
-    }
-    my $url = "http://127.0.0.1:" . server_port() . "/v1";
-    my $out = `node $Sdk/forms.mjs $url 2>&1`;
-    my $status = $?;
-    my $n = 0;
-    for my $line (split /\n/, $out) {
-        if ($line =~ /^(not )?ok - (.*)$/) {
-            Test::More::ok(!$1, $block->name . " - sdk: $2");
-            $n++;
-        } else {
-            Test::More::diag($line);
-        }
-    }
-    Test::More::ok($n == 6 && $status == 0,
-                   $block->name . " - sdk ran every check and exits cleanly")
-        or Test::More::diag($out);
-});
-
-our $Mock = <<'_EOC_';
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
-        default_type application/json;
-        access_log off;
-        error_log logs/mock_error.log info;
-        client_max_body_size 64m;
-        client_body_in_file_only on;
-
-        location /echo/ {
-            echo_read_request_body;
-            echo '{"text":"ok","created":1,"data":[{"url":"https://img.example/edit.png"}],"path":"$uri","file":"$request_body_file"}';
-        }
-
-        location /text/ {
-            default_type text/plain;
-            echo_read_request_body;
-            echo "the words, as text";
-        }
-    }
-_EOC_
 
 airouter_blocks(
-    mock   => $Mock,
+    mock   => form_mock(),
     config => "    location /v1/ { client_max_body_size 8m; airouter; }\n",
 );
 

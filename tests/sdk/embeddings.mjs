@@ -5,23 +5,12 @@
 // URL and the vector the demo answers (comma-separated); prints one
 // "ok"/"not ok" line per check and exits non-zero on any failure.
 import OpenAI from "openai";
+import { check, done } from "./lib.mjs";
 
 const baseURL = process.argv[2];
 const want = process.argv[3].split(",").map(Number);
 const client = new OpenAI({ baseURL, apiKey: "demo", maxRetries: 0,
                             timeout: 5000 });
-
-let failed = 0;
-
-function check(cond, name, detail) {
-    console.log(`${cond ? "ok" : "not ok"} - ${name}`);
-    if (!cond) {
-        failed++;
-        if (detail !== undefined) {
-            console.log(`# ${JSON.stringify(detail)}`);
-        }
-    }
-}
 
 function same(got) {
     return got.length === want.length
@@ -47,4 +36,4 @@ const f32 = Array.from({ length: bytes.length / 4 },
                        (_, i) => bytes.readFloatLE(i * 4));
 check(same(f32), "explicit base64: little-endian float32", f32);
 
-process.exit(failed ? 1 : 0);
+done();

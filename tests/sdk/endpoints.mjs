@@ -4,22 +4,11 @@
 // mock channels; prints one "ok"/"not ok" line per check and exits
 // non-zero on any failure.
 import OpenAI from "openai";
+import { check, done } from "./lib.mjs";
 
 const baseURL = process.argv[2];
 const client = new OpenAI({ baseURL, apiKey: "none", maxRetries: 0,
                             timeout: 10000 });
-
-let failed = 0;
-
-function check(cond, name, detail) {
-    console.log(`${cond ? "ok" : "not ok"} - ${name}`);
-    if (!cond) {
-        failed++;
-        if (detail !== undefined) {
-            console.log(`# ${JSON.stringify(detail)}`);
-        }
-    }
-}
 
 const img = await client.images.generate({ model: "painter",
                                            prompt: "a red fox", n: 1 });
@@ -52,4 +41,4 @@ try {
           { status: e.status, code: e.code });
 }
 
-process.exit(failed ? 1 : 0);
+done();

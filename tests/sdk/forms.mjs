@@ -8,22 +8,11 @@
 // check and exits non-zero on any failure.
 import { readFileSync } from "node:fs";
 import OpenAI, { toFile } from "openai";
+import { check, done } from "./lib.mjs";
 
 const baseURL = process.argv[2];
 const client = new OpenAI({ baseURL, apiKey: "none", maxRetries: 0,
                             timeout: 20000 });
-
-let failed = 0;
-
-function check(cond, name, detail) {
-    console.log(`${cond ? "ok" : "not ok"} - ${name}`);
-    if (!cond) {
-        failed++;
-        if (detail !== undefined) {
-            console.log(`# ${JSON.stringify(detail)}`);
-        }
-    }
-}
 
 // 1 MB of audio-like bytes: every byte value
 const audio = Buffer.alloc(1 << 20);
@@ -82,4 +71,4 @@ try {
           + "model_not_found", { status: e.status, code: e.code });
 }
 
-process.exit(failed ? 1 : 0);
+done();

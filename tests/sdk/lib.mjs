@@ -1,11 +1,16 @@
-// What the dialect SDK scripts share (anthropic.mjs, responses.mjs,
-// gemini.mjs): one "ok"/"not ok" line per check, as t/160's sdk.mjs
-// prints, and a runner that takes the scenarios named on the command line.
+// What the SDK scripts share: one "ok"/"not ok" line per check (each an
+// assertion of the t/ suite that runs the script: t/lib/Airouter/Sdk.pm),
+// the exit status that says whether any failed (done), and for the
+// scripts made of scenarios (anthropic.mjs, responses.mjs, gemini.mjs,
+// routing.mjs, sdk.mjs) a runner that takes those named on the command
+// line.
 //
 //   node <script> ORIGIN [scenario,scenario,...]
 //
 // ORIGIN is airouter's http://127.0.0.1:PORT; each script adds the path its
-// SDK wants.  The client key is AIROUTER_SDK_KEY (default "client-key").
+// SDK wants (sdk.mjs, endpoints.mjs, forms.mjs and embeddings.mjs are given
+// the base URL, ORIGIN/v1).  The client key is AIROUTER_SDK_KEY (default
+// "client-key").
 
 export const origin = process.argv[2];
 export const key = process.env.AIROUTER_SDK_KEY ?? "client-key";
@@ -43,5 +48,10 @@ export async function run(scenarios) {
         }
     }
 
+    done();
+}
+
+// Exits: 1 when a check failed.
+export function done() {
     process.exit(failed ? 1 : 0);
 }

@@ -5,22 +5,11 @@
 // t/160-sdk.t with airouter's base URL; prints one "ok"/"not ok" line per
 // check and exits non-zero on any failure.
 import OpenAI from "openai";
+import { check, done } from "./lib.mjs";
 
 const baseURL = process.argv[2];
 const client = new OpenAI({ baseURL, apiKey: "client-key", maxRetries: 0,
                             timeout: 5000 });
-
-let failed = 0;
-
-function check(cond, name, detail) {
-    console.log(`${cond ? "ok" : "not ok"} - ${name}`);
-    if (!cond) {
-        failed++;
-        if (detail !== undefined) {
-            console.log(`# ${JSON.stringify(detail)}`);
-        }
-    }
-}
 
 async function chat() {
     const { data, response } = await client.chat.completions
@@ -119,4 +108,4 @@ for (const t of [chat, stream, tools, cut, failure]) {
     }
 }
 
-process.exit(failed ? 1 : 0);
+done();

@@ -6,7 +6,7 @@ package Airouter::DialectSdk;
 # OpenAI-compatible ones, Airouter::AnthropicMock's native ones), the
 # nginx locations (/v1/ and Gemini's /v1beta/), and a response body check
 # that runs one SDK script and turns each of its "ok"/"not ok" lines into
-# an assertion (as t/160-sdk.t does for the openai SDK).
+# an assertion (Airouter::Sdk's sdk_run, as for the openai SDK's suites).
 #
 #   --- sdk: anthropic.mjs create,stream     runs those scenarios
 #
@@ -14,17 +14,15 @@ package Airouter::DialectSdk;
 use strict;
 use warnings;
 
-use Cwd ();
 use Test::Nginx::Socket;
 use Airouter::Blocks;
 use Airouter::Mock;
 use Airouter::AnthropicMock;
+use Airouter::Sdk;
 
 use Exporter 'import';
 our @EXPORT = qw(dialect_blocks dialect_mock dialect_config dialect_yaml
                  dialect_sdk_check);
-
-our $Sdk = Cwd::abs_path("tests/sdk");
 
 # the mock upstreams: OpenAI-compatible ones and native Anthropic ones
 sub dialect_mock {
@@ -116,26 +114,10 @@ sub dialect_sdk_check {
                     'responses.mjs' => 'openai',
                     'gemini.mjs'    => '@google/genai',
                     'refusals.mjs'  => 'openai' }->{$script};
-        if (!-d "$Sdk/node_modules/$pkg") {
-            Test::More::fail($block->name . " - $pkg is installed"
-                             . " (cd tests/sdk && npm install)");
-            return;
-        }
         my $origin = "http://127.0.0.1:" . server_port();
-        my $out = `node $Sdk/$script $origin @{[ $scenarios // '' ]} 2>&1`;
-        my $status = $?;
-        my $n = 0;
-        for my $line (split /\n/, $out) {
-            if ($line =~ /^(not )?ok - (.*)$/) {
-                Test::More::ok(!$1, $block->name . " - sdk: $2");
-                $n++;
-            } else {
-                Test::More::diag($line);
-            }
-        }
-        Test::More::ok($n > 0 && $status == 0,
-                       $block->name . " - $script exits cleanly")
-            or Test::More::diag($out);
+        sdk_run($block, package => $pkg,
+                run => "$script $origin " . ($scenarios // ''),
+                done => "$script exits cleanly");
     });
 }
 
