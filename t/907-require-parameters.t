@@ -32,21 +32,12 @@ sub models_file {
 }
 
 sub yaml {
-    my $y = ">>> router_config.yaml\nchannels:\n";
-    my $prio = 1;
-    for my $c (["a", "    models_file: \"\$TEST_NGINX_HTML_DIR/a-models.json\"\n"],
-               ["b", "    models_file: \"\$TEST_NGINX_HTML_DIR/b-models.json\"\n"],
-               ["c", "    supported_parameters: [temperature, seed, reasoning, max_tokens]\n"],
-               ["d", ""]) {
-        my ($id, $extra) = @$c;
-        $y .= "  - id: \"$id\"\n"
-            . "    base_url: \"http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/ok/v1\"\n"
-            . "    api_key: \"sk-$id-secret\"\n    priority: $prio\n"
-            . "    configured_models: [\"$id-model\"]\n"
-            . "    model_aliases: {gpt-test: \"$id-model\"}\n" . $extra;
-        $prio++;
-    }
-    return $y . "routing:\n  model_filters:\n    min_context_length: 0\n"
+    return ">>> router_config.yaml\n"
+        . yaml_channels("",
+            ["a", "ok", "    models_file: \"\$TEST_NGINX_HTML_DIR/a-models.json\"\n"],
+            ["b", "ok", "    models_file: \"\$TEST_NGINX_HTML_DIR/b-models.json\"\n"],
+            ["c", "ok", "    supported_parameters: [temperature, seed, reasoning, max_tokens]\n"],
+            ["d", "ok"])
         . models_file("a", qw(max_tokens temperature top_p stop tools tool_choice))
         . models_file("b", qw(max_tokens temperature top_p stop logprobs
                               top_logprobs seed response_format

@@ -20,21 +20,11 @@ no_shuffle();
 log_level('info');
 
 sub yaml {
-    my $y = "channels:\n";
-    my $prio = 1;
-    for my $c (["a", "    local: false\n"],
-               ["b", "    local: false\n    data_collection: deny\n"],
-               ["c", "    local: false\n    data_collection: allow\n"],
-               ["d", ""]) {
-        my ($id, $extra) = @$c;
-        $y .= "  - id: \"$id\"\n"
-            . "    base_url: \"http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/ok/v1\"\n"
-            . "    api_key: \"sk-$id-secret\"\n    priority: $prio\n"
-            . "    configured_models: [\"$id-model\"]\n"
-            . "    model_aliases: {gpt-test: \"$id-model\"}\n" . $extra;
-        $prio++;
-    }
-    return $y . "routing:\n  model_filters:\n    min_context_length: 0\n";
+    return yaml_channels("",
+        ["a", "ok", "    local: false\n"],
+        ["b", "ok", "    local: false\n    data_collection: deny\n"],
+        ["c", "ok", "    local: false\n    data_collection: allow\n"],
+        ["d", "ok"]);
 }
 
 sub chat {
