@@ -112,29 +112,32 @@ static const struct {
     ngx_http_airouter_endpoint_e  endpoint;
     const char                   *needs;
     airouter_json_kind_e          kind;        /* 0: any */
+    ngx_uint_t                    scope;       /* of live blocks; 0: the
+                                                  endpoint's */
 } ngx_http_airouter_api_posts[] = {
     { ngx_string("chat/completions"), NGX_HTTP_AIROUTER_EP_CHAT,
-      "messages", AIROUTER_JSON_ARRAY },
+      "messages", AIROUTER_JSON_ARRAY, 0 },
     { ngx_string("completions"), NGX_HTTP_AIROUTER_EP_COMPLETIONS,
-      "prompt", 0 },
+      "prompt", 0, 0 },
     { ngx_string("embeddings"), NGX_HTTP_AIROUTER_EP_EMBEDDINGS,
-      "input", 0 },
+      "input", 0, 0 },
     { ngx_string("rerank"), NGX_HTTP_AIROUTER_EP_RERANK,
-      "query", AIROUTER_JSON_STRING },
+      "query", AIROUTER_JSON_STRING, 0 },
     { ngx_string("images/generations"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      "prompt", AIROUTER_JSON_STRING },
+      "prompt", AIROUTER_JSON_STRING, 0 },
     { ngx_string("audio/speech"), NGX_HTTP_AIROUTER_EP_SPEECH,
-      "input", AIROUTER_JSON_STRING },
+      "input", AIROUTER_JSON_STRING, 0 },
     { ngx_string("moderations"), NGX_HTTP_AIROUTER_EP_MODERATIONS,
-      "input", 0 },
+      "input", 0, 0 },
     { ngx_string("audio/transcriptions"),
-      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0 },
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0, 0 },
     { ngx_string("audio/translations"),
-      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0 },
+      NGX_HTTP_AIROUTER_EP_TRANSCRIPTIONS, NULL, 0,
+      NGX_HTTP_AIROUTER_LIVE_SCOPE_TRANSLATIONS },
     { ngx_string("images/edits"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      NULL, 0 },
+      NULL, 0, NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_EDITS },
     { ngx_string("images/variations"), NGX_HTTP_AIROUTER_EP_IMAGES,
-      NULL, 0 }
+      NULL, 0, NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_VARIATIONS }
 };
 
 
@@ -363,6 +366,7 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
 
         ctx->endpoint = ngx_http_airouter_api_posts[i].endpoint;
         ctx->form = (ngx_http_airouter_api_posts[i].needs == NULL);
+        ctx->scope = ngx_http_airouter_api_posts[i].scope;
     }
 
     /* the API path the upstream gets, whatever prefix the client used */

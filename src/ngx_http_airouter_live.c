@@ -1053,12 +1053,26 @@ ngx_http_airouter_live_scope_name(ngx_uint_t scope)
         return ngx_http_airouter_endpoint_name(scope - 1);
     }
 
-    if (scope == NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES) {
-        return "messages";
-    }
+    switch (scope) {
 
-    return scope == NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES ? "responses"
-                                                           : "unknown";
+    case NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES:
+        return "messages";
+
+    case NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES:
+        return "responses";
+
+    case NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_EDITS:
+        return "image_edits";
+
+    case NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_VARIATIONS:
+        return "image_variations";
+
+    case NGX_HTTP_AIROUTER_LIVE_SCOPE_TRANSLATIONS:
+        return "translations";
+
+    default:
+        return "unknown";
+    }
 }
 
 

@@ -63,13 +63,28 @@
  * channel's are the request's, NGX_HTTP_AIROUTER_EP_* + 1; a channel of
  * another dialect (issue #15) has its own: Anthropic's /v1/messages
  * (whichever dialect the client speaks), /v1/responses (a Responses
- * request passed through).  A new one: a number here, a name in
- * ngx_http_airouter_live_scope_name; keys, Redis and metrics follow.
+ * request passed through).  Image edits and variations, and audio
+ * translations, route as images and transcriptions do but block on their
+ * own: a provider that has no /images/edits (DALL-E 3) still generates.
+ * A new one: a number at the end (Redis keeps them across hosts), a name
+ * in ngx_http_airouter_live_scope_name; keys, Redis and metrics follow.
  */
 #define NGX_HTTP_AIROUTER_LIVE_SCOPE_MESSAGES   (NGX_HTTP_AIROUTER_EP_N + 1)
 #define NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES  (NGX_HTTP_AIROUTER_EP_N + 2)
-#define NGX_HTTP_AIROUTER_LIVE_SCOPES           (NGX_HTTP_AIROUTER_EP_N + 2)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_EDITS                             \
+    (NGX_HTTP_AIROUTER_EP_N + 3)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_VARIATIONS                        \
+    (NGX_HTTP_AIROUTER_EP_N + 4)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPE_TRANSLATIONS                            \
+    (NGX_HTTP_AIROUTER_EP_N + 5)
+#define NGX_HTTP_AIROUTER_LIVE_SCOPES           (NGX_HTTP_AIROUTER_EP_N + 5)
 #define ngx_http_airouter_live_scope(endpoint)  ((ngx_uint_t) (endpoint) + 1)
+
+/* A request's own scope: its URL's (api.c sets ctx->scope), or its
+ * endpoint's */
+#define ngx_http_airouter_live_request_scope(ctx)                            \
+    ((ctx)->scope ? (ctx)->scope                                             \
+                  : ngx_http_airouter_live_scope((ctx)->endpoint))
 
 
 /* What the proxy reports about one finished attempt. */

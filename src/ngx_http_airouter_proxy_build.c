@@ -211,7 +211,7 @@ ngx_http_airouter_proxy_scope(ngx_http_airouter_proxy_ctx_t *p,
         return NGX_HTTP_AIROUTER_LIVE_SCOPE_RESPONSES;
 
     default:
-        return ngx_http_airouter_live_scope(p->ctx->endpoint);
+        return ngx_http_airouter_live_request_scope(p->ctx);
     }
 }
 

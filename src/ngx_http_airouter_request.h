@@ -153,6 +153,9 @@ typedef struct {
      * tree's path */
     airouter_jscan_t            *scan;
     ngx_http_airouter_endpoint_e endpoint;
+    /* the live block scope of the URL when it is not the endpoint's
+     * (image edits/variations, audio translations; 0: the endpoint's) */
+    ngx_uint_t                   scope;
     ngx_str_t                    api_path;     /* "/v1/chat/completions" */
     ngx_str_t                    requested;    /* the client's "model" */
     ngx_str_t                    strategy;

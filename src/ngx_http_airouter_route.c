@@ -73,7 +73,7 @@ ngx_http_airouter_route_live(ngx_http_request_t *r,
     rl->cat = ngx_http_airouter_catalog_current(ctx->amcf);
 
     ngx_http_airouter_live_bind(ctx->amcf,
-                                ngx_http_airouter_live_scope(ctx->endpoint),
+                                ngx_http_airouter_live_request_scope(ctx),
                                 &rl->view, &rl->live);
 
     /* channels whose daily_limit is used up, or that an admin switched off */

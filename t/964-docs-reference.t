@@ -206,15 +206,18 @@ is_deeply(\@broken, [], 'TEST 6: every link goes to a file and heading that exis
 
 # the scope numbers in Redis' block values and the endpoint label of
 # airouter_model_endpoint_blocked follow the endpoint X-macro of
-# request.h, then the two other dialects' own (live.h): a new endpoint
-# renumbers messages and responses, and the docs must follow
+# request.h, then live.h's own (the two other dialects', then the form
+# endpoints' at the end): a new endpoint renumbers them, and the docs must
+# follow
 my $req = slurp("$top/src/ngx_http_airouter_request.h") // '';
 my @eps = $req =~ /^\s*X\(\w+, "(\w+)", AIROUTER_ENDPOINT_\w+\)/mg;
 cmp_ok(scalar @eps, '>=', 8, 'TEST 7: the endpoint table is read');
 my $i = 0;
 my $scopes = join ', ', (map { ++$i . " $_" } @eps),
     ++$i . " a native Anthropic channel's messages",
-    ++$i . " a channel's own responses";
+    ++$i . " a channel's own responses",
+    ++$i . " image edits", ++$i . " image variations",
+    ++$i . " audio translations";
 like($doc, qr/\Q(`[..., scope]` for one endpoint: $scopes)\E/,
      'TEST 7: airouter_redis numbers every scope of a block')
     or diag "expected: $scopes";
@@ -222,8 +225,10 @@ my $labels = join ', ', map { "`$_`" } @eps, 'messages';
 like($doc, qr/\Q(`model_not_found` there): $labels \E/,
      'TEST 7: airouter_model_endpoint_blocked names every endpoint label')
     or diag "expected: $labels";
+like($doc, qr/\Q`responses` (a channel with `responses_api`, for Responses requests passed through), `image_edits`, `image_variations`, `translations` \E/,
+     'TEST 7: ... and the form endpoints\' own labels');
 my $faults = join ', ', @eps;
-like($doc, qr/\Q| that model on the upstream endpoint that failed ($faults; messages or responses\E/,
+like($doc, qr/\Q| that model on the upstream endpoint that failed ($faults; image_edits, image_variations or translations for those form endpoints; messages or responses\E/,
      'TEST 7: the fault table names every endpoint')
     or diag "expected: $faults";
 

@@ -1,0 +1,162 @@
+# The form endpoints' own live scopes: /v1/images/edits, /variations and
+# /v1/audio/translations route as images and transcriptions do (the same
+# models are eligible) but a 404 model_not_found on one of them blocks
+# the (channel, model) there only.  A provider that serves
+# /images/generations but not /images/edits (DALL-E 3 on OpenAI), or
+# /audio/transcriptions but not /translations (many relays), keeps the
+# model for the endpoint it does serve; the endpoint that 404ed stays
+# blocked (the next request there reaches no upstream).
+#
+# The mock on $TEST_NGINX_RAND_PORT_1 answers generations and
+# transcriptions, and 404 model_not_found on edits, variations and
+# translations.  One channel, so a wrongly shared block shows as a 503.
+use Test::Nginx::Socket 'no_plan';
+use Airouter::Blocks;
+use Airouter::Check;
+
+no_shuffle();
+install_checks();     # --- upstream_hits
+
+our $B = '----airouterScope3Xk9Lq';
+
+# a form of [name, value] or [name, value, filename, type] parts
+sub form {
+    my ($b, @parts) = @_;
+    my $s = '';
+    for my $p (@parts) {
+        my ($name, $value, $file, $type) = @$p;
+        $s .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
+        $s .= "; filename=\"$file\"" if defined $file;
+        $s .= "\r\n";
+        $s .= "Content-Type: $type\r\n" if defined $type;
+        $s .= "\r\n$value\r\n";
+    }
+    return "$s--$b--";
+}
+
+our $FormCT = "Content-Type: multipart/form-data; boundary=$B";
+our $JsonCT = "Content-Type: application/json";
+
+our $Generate = "POST /v1/images/generations\n"
+    . '{"model": "dall-e-3", "prompt": "a fox"}';
+our $Edit = "POST /v1/images/edits\n"
+    . form($B, ['model', 'dall-e-3'], ['prompt', 'a hat'],
+           ['image', "\x89PNG\r\n\x1a\nxxxx", 'in.png', 'image/png']);
+our $Vary = "POST /v1/images/variations\n"
+    . form($B, ['model', 'dall-e-3'],
+           ['image', "\x89PNG\r\n\x1a\nxxxx", 'in.png', 'image/png']);
+our $Transcribe = "POST /v1/audio/transcriptions\n"
+    . form($B, ['model', 'whisper-1'], ['file', 'RIFFdata', 'a.wav']);
+our $Translate = "POST /v1/audio/translations\n"
+    . form($B, ['model', 'whisper-1'], ['file', 'RIFFdata', 'a.wav']);
+
+my $not_found = '{"error":{"message":"The model does not exist",'
+    . '"type":"invalid_request_error","code":"model_not_found"}}';
+
+our $Mock = <<"_EOC_";
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        access_log logs/upstream.log;
+
+        location ~ ^/v1/(images/edits|images/variations|audio/translations)\$ {
+            echo_read_request_body;
+            echo_status 404;
+            echo '$not_found';
+        }
+        location = /v1/images/generations {
+            echo_read_request_body;
+            echo '{"created":1,"data":[{"url":"http://img/1.png"}]}';
+        }
+        location = /v1/audio/transcriptions {
+            echo_read_request_body;
+            echo '{"text":"hello"}';
+        }
+    }
+_EOC_
+
+our $Channels = <<'_EOC_';
+channels:
+  - id: "openai"
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/v1"
+    api_key: "sk-openai-secret"
+    configured_models: ["dall-e-3", "whisper-1"]
+routing:
+  model_filters:
+    min_context_length: 0
+tasks:
+  model_discovery:
+    enabled: false      # the block stays the short model_not_found one
+_EOC_
+
+airouter_blocks(
+    mock       => $Mock,
+    config     => "    location /v1/ { airouter; }\n"
+                  . "    location = /metrics { airouter_metrics; }\n",
+    user_files => ">>> router_config.yaml\n$Channels",
+    no_error_log => "[alert]",
+);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a 404 on /v1/images/edits keeps dall-e-3 for generations; edits stay blocked (no upstream try)
+--- request eval
+[$main::Edit, $main::Generate, $main::Edit]
+--- more_headers eval
+[$main::FormCT, $main::JsonCT, $main::FormCT]
+--- error_code eval
+[404, 200, 503]
+--- response_headers eval
+["", "X-Router-Channel: openai\nX-Router-Model: dall-e-3", ""]
+--- upstream_hits: 2
+
+
+
+=== TEST 2: a 404 on /v1/images/variations keeps dall-e-3 for generations; variations stay blocked
+--- request eval
+[$main::Vary, $main::Generate, $main::Vary]
+--- more_headers eval
+[$main::FormCT, $main::JsonCT, $main::FormCT]
+--- error_code eval
+[404, 200, 503]
+--- response_headers eval
+["", "X-Router-Channel: openai\nX-Router-Model: dall-e-3", ""]
+--- upstream_hits: 2
+
+
+
+=== TEST 3: a 404 on /v1/audio/translations keeps whisper-1 for transcriptions; translations stay blocked
+--- request eval
+[$main::Translate, $main::Transcribe, $main::Translate]
+--- more_headers eval
+[$main::FormCT, $main::FormCT, $main::FormCT]
+--- error_code eval
+[404, 200, 503]
+--- response_headers eval
+["", "X-Router-Channel: openai\nX-Router-Model: whisper-1", ""]
+--- upstream_hits: 2
+
+
+
+=== TEST 4: edits, variations and translations blocks are each their own: one does not block the others
+--- request eval
+[$main::Edit, $main::Vary, $main::Translate, $main::Vary]
+--- more_headers eval
+[$main::FormCT, $main::FormCT, $main::FormCT, $main::FormCT]
+--- error_code eval
+[404, 404, 404, 503]
+--- upstream_hits: 3
+
+
+
+=== TEST 5: /metrics labels each block with its own endpoint
+--- request eval
+[$main::Edit, $main::Vary, $main::Translate, "GET /metrics"]
+--- more_headers eval
+[$main::FormCT, $main::FormCT, $main::FormCT, ""]
+--- error_code eval
+[404, 404, 404, 200]
+--- response_body_like eval
+["", "", "", qr/airouter_model_endpoint_blocked\{[^}]*endpoint="image_edits"[^}]*\} 1\n(?s:.*)airouter_model_endpoint_blocked\{[^}]*endpoint="image_variations"[^}]*\} 1\n(?s:.*)airouter_model_endpoint_blocked\{[^}]*endpoint="translations"[^}]*\} 1\n/]
