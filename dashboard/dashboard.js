@@ -188,6 +188,8 @@
 
   function stop() {
     if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+    /* an event just before "sign out" may have asked for a refresh */
+    if (state.soon) { clearTimeout(state.soon); state.soon = null; }
     unlisten();
   }
 
@@ -266,6 +268,8 @@
   function refresh() {
     var jobs;
     if (state.timer) { clearTimeout(state.timer); state.timer = null; }
+    /* signed out: a late timer must not ask without the token */
+    if ($('app').hidden) { return; }
     if (state.busy) { state.again = true; return; }
     state.busy = true;
     state.again = false;

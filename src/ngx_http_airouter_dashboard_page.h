@@ -10,7 +10,7 @@
 #define NGX_HTTP_AIROUTER_DASHBOARD_PAGE_H
 
 #define NGX_HTTP_AIROUTER_DASHBOARD_CSP                                       \
-    "default-src 'none'; script-src 'sha256-pK/7fgQnvcJeT22FfZW6YwHWeikbG/gaDTT2d6CN/x8='; style-src 'sha256-gb97TtJe0Vg5KjZv/KzkzBZk0gPTJuRG0WrXPyPhGVY='; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; script-src 'sha256-g5EMsv6DyMuxuTJ8v2iYk5SHWrlz5rRQhl3oUMS617k='; style-src 'sha256-gb97TtJe0Vg5KjZv/KzkzBZk0gPTJuRG0WrXPyPhGVY='; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 static const char  ngx_http_airouter_dashboard_head[] =
     "<!doctype html>\n"
@@ -458,6 +458,8 @@ static const char  ngx_http_airouter_dashboard_tail[] =
     "\n"
     "  function stop() {\n"
     "    if (state.timer) { clearTimeout(state.timer); state.timer = null; }\n"
+    "    /* an event just before \"sign out\" may have asked for a refresh */\n"
+    "    if (state.soon) { clearTimeout(state.soon); state.soon = null; }\n"
     "    unlisten();\n"
     "  }\n"
     "\n"
@@ -536,6 +538,8 @@ static const char  ngx_http_airouter_dashboard_tail[] =
     "  function refresh() {\n"
     "    var jobs;\n"
     "    if (state.timer) { clearTimeout(state.timer); state.timer = null; }\n"
+    "    /* signed out: a late timer must not ask without the token */\n"
+    "    if ($('app').hidden) { return; }\n"
     "    if (state.busy) { state.again = true; return; }\n"
     "    state.busy = true;\n"
     "    state.again = false;\n"
