@@ -72,10 +72,14 @@ for my $u (@Get) {
 }
 for my $u (@Unknown) {
     for my $m (qw(GET POST PUT DELETE)) {
+        # a Gemini path answers in Google's shape (t/709), others OpenAI's
         push @Cases, ["$m $u" . ($m eq 'POST' ? "\n{}" : ''), 404,
-            '^\{"error":\{"message":"Unknown request URL: ' . $m . ' '
-            . quotemeta($u) . '","type":"invalid_request_error",'
-            . '"code":"unknown_url"\}\}$', undef];
+            $u =~ m{^/v1(?:beta|alpha)/}
+            ? '^\{"error":\{"code":404,"message":"Unknown request URL: '
+              . $m . ' ' . quotemeta($u) . '","status":"NOT_FOUND"\}\}$'
+            : '^\{"error":\{"message":"Unknown request URL: ' . $m . ' '
+              . quotemeta($u) . '","type":"invalid_request_error",'
+              . '"code":"unknown_url"\}\}$', undef];
     }
 }
 
