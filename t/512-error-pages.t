@@ -81,10 +81,10 @@ limiting requests, excess: 0.999 by zone "one"
 
 === TEST 3: limit_req_status 429: rate_limit_exceeded, as OpenAI's 429 says it
 --- extra_http_config
-    limit_req_zone $binary_remote_addr zone=one:1m rate=1r/m;
+    limit_req_zone $binary_remote_addr zone=three:1m rate=1r/m;
 --- config
     location /v1/ {
-        limit_req zone=one;
+        limit_req zone=three;
         limit_req_status 429;
         airouter;
     }
