@@ -135,6 +135,7 @@ static uint32_t airouter_tk_rank(const airouter_tokenizer_t *tk,
 static void airouter_tk_char(const unsigned char *p, size_t len, size_t pos,
     airouter_tk_char_t *ch);
 static unsigned airouter_tk_class(uint32_t cp);
+static unsigned airouter_tk_ascii_eighths(unsigned cls);
 static size_t airouter_tk_run(const unsigned char *p, size_t len,
     size_t pos, unsigned mask);
 static size_t airouter_tk_contraction(const unsigned char *p, size_t len,
@@ -908,6 +909,24 @@ airouter_tokenizer_count(const airouter_tokenizer_t *tk, const char *utf8,
  * that does not start a valid sequence is a character of its own, of
  * class OTHER, as U+FFFD would be.
  */
+
+/* the estimate's weight of one ASCII character, in eighths of a token */
+static unsigned
+airouter_tk_ascii_eighths(unsigned cls)
+{
+    switch (cls) {
+    case AIROUTER_UCD_SPACE:
+        return 1;
+    case AIROUTER_UCD_LU:
+    case AIROUTER_UCD_LL:
+        return 2;
+    case AIROUTER_UCD_NUMBER:
+        return 4;
+    default:
+        return 5;
+    }
+}
+
 static void
 airouter_tk_char(const unsigned char *p, size_t len, size_t pos,
     airouter_tk_char_t *ch)
@@ -1578,21 +1597,7 @@ airouter_tokenizer_estimate(const char *utf8, size_t len)
         /* ASCII, most of most prompts, without the decoder's call: the
          * same weights as below */
         while (pos < len && p[pos] < 0x80) {
-            switch (airouter_ucd_latin1[p[pos]]) {
-            case AIROUTER_UCD_SPACE:
-                eighths += 1;
-                break;
-            case AIROUTER_UCD_LU:
-            case AIROUTER_UCD_LL:
-                eighths += 2;
-                break;
-            case AIROUTER_UCD_NUMBER:
-                eighths += 4;
-                break;
-            default:
-                eighths += 5;
-            }
-
+            eighths += airouter_tk_ascii_eighths(airouter_ucd_latin1[p[pos]]);
             pos++;
         }
 
@@ -1603,20 +1608,7 @@ airouter_tokenizer_estimate(const char *utf8, size_t len)
         airouter_tk_char(p, len, pos, &ch);
 
         if (ch.cp < 0x80) {
-            switch (ch.cls) {
-            case AIROUTER_UCD_SPACE:
-                eighths += 1;
-                break;
-            case AIROUTER_UCD_LU:
-            case AIROUTER_UCD_LL:
-                eighths += 2;
-                break;
-            case AIROUTER_UCD_NUMBER:
-                eighths += 4;
-                break;
-            default:
-                eighths += 5;
-            }
+            eighths += airouter_tk_ascii_eighths(ch.cls);
 
         } else if (ch.cp == 0xfffd && ch.len == 1) {
             eighths += 8;
