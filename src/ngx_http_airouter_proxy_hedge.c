@@ -241,12 +241,13 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
     pc->cached = 0;
     pc->connection = NULL;
 
-    p->ctx->hedge_wins = 1;
-
     c = ngx_http_airouter_hedge_take(&hs->hedge);
 
     if (c == NULL) {
-        /* not even sent: the same candidate on a connection of nginx's */
+        /*
+         * not even sent: the same candidate on a connection of nginx's,
+         * an ordinary next try (its answer is no hedge's: no hedge win)
+         */
         ngx_http_airouter_hedge_close(&hs->hedge);
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -284,6 +285,9 @@ ngx_http_airouter_proxy_hedge_adopt(ngx_peer_connection_t *pc,
     ngx_http_airouter_proxy_use(p);
 
     pc->connection = c;
+
+    /* whatever it answered, the answer is the hedge's */
+    p->ctx->hedge_wins = 1;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "airouter: hedge: \"%s\" is the next try, on its own "
