@@ -71,6 +71,8 @@ static ngx_int_t ngx_http_airouter_api_check_params(
     ngx_http_airouter_ctx_t *ctx, json_t *body, airouter_params_error_t *err);
 static ngx_int_t ngx_http_airouter_api_check_needs(
     ngx_http_airouter_ctx_t *ctx, airouter_params_error_t *err);
+static ngx_int_t ngx_http_airouter_api_check_lacks(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_api_cleanup(void *data);
 static ngx_int_t ngx_http_airouter_api_controls(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, json_t *body, ngx_int_t *rc);
@@ -138,6 +140,28 @@ static const struct {
       NULL, 0, NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_EDITS },
     { ngx_string("images/variations"), NGX_HTTP_AIROUTER_EP_IMAGES,
       NULL, 0, NGX_HTTP_AIROUTER_LIVE_SCOPE_IMAGE_VARIATIONS }
+};
+
+
+/*
+ * Chat, completions and embeddings: the member each cannot do without
+ * (chat's messages: a non-empty array) and OpenAI's own words when it is
+ * missing, older than the path table's missing_required_parameter.
+ * Checked after the parameter table, on the tree and on the scan alike.
+ */
+static const struct {
+    ngx_http_airouter_endpoint_e  endpoint;
+    const char                   *member;
+    airouter_json_kind_e          kind;        /* 0: present is enough */
+    const char                   *code;
+    const char                   *message;
+} ngx_http_airouter_api_lacks[] = {
+    { NGX_HTTP_AIROUTER_EP_CHAT, "messages", AIROUTER_JSON_ARRAY,
+      "missing_messages", "You must provide a non-empty messages array" },
+    { NGX_HTTP_AIROUTER_EP_COMPLETIONS, "prompt", 0,
+      "missing_prompt", "You must provide a prompt parameter" },
+    { NGX_HTTP_AIROUTER_EP_EMBEDDINGS, "input", 0,
+      "missing_input", "You must provide an input parameter" }
 };
 
 
@@ -704,37 +728,9 @@ ngx_http_airouter_api_post(ngx_http_request_t *r,
                                                   "%s", err.message);
     }
 
-    switch (ctx->endpoint) {
-
-    case NGX_HTTP_AIROUTER_EP_CHAT:
-        field = json_object_get(body, "messages");
-        if (!json_is_array(field) || json_array_size(field) == 0) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_messages",
-                       "You must provide a non-empty messages array");
-        }
-        break;
-
-    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
-        field = json_object_get(body, "prompt");
-        if (field == NULL) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_prompt",
-                       "You must provide a prompt parameter");
-        }
-        break;
-
-    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
-        field = json_object_get(body, "input");
-        if (field == NULL) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_input",
-                       "You must provide an input parameter");
-        }
-        break;
-
-    default:
-        break;
+    rc = ngx_http_airouter_api_check_lacks(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     ctx->stream = json_is_true(json_object_get(body, "stream")) ? 1 : 0;
@@ -932,6 +928,45 @@ ngx_http_airouter_api_check_needs(ngx_http_airouter_ctx_t *ctx,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The member chat, completions or embeddings lacks (the table above):
+ * its error sent, or NGX_DECLINED when nothing is missing.
+ */
+static ngx_int_t
+ngx_http_airouter_api_check_lacks(ngx_http_request_t *r,
+    ngx_http_airouter_ctx_t *ctx)
+{
+    int64_t                integer;
+    ngx_uint_t             i;
+    airouter_json_value_t  v;
+
+    for (i = 0; i < sizeof(ngx_http_airouter_api_lacks)
+                    / sizeof(ngx_http_airouter_api_lacks[0]); i++)
+    {
+        if (ngx_http_airouter_api_lacks[i].endpoint != ctx->endpoint) {
+            continue;
+        }
+
+        ngx_http_airouter_api_member(ctx,
+                                     ngx_http_airouter_api_lacks[i].member,
+                                     &v, &integer);
+
+        if (v.kind == 0
+            || (ngx_http_airouter_api_lacks[i].kind
+                && (v.kind != ngx_http_airouter_api_lacks[i].kind
+                    || v.length == 0)))
+        {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error",
+                       ngx_http_airouter_api_lacks[i].code, "%s",
+                       ngx_http_airouter_api_lacks[i].message);
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -1793,37 +1828,9 @@ ngx_http_airouter_api_scan(ngx_http_request_t *r,
                                                   s->err.message);
     }
 
-    switch (ctx->endpoint) {
-
-    case NGX_HTTP_AIROUTER_EP_CHAT:
-        m = airouter_jscan_get(s, "messages");
-        if (m == NULL || m->value.kind != AIROUTER_JSON_ARRAY
-            || m->value.length == 0)
-        {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_messages",
-                       "You must provide a non-empty messages array");
-        }
-        break;
-
-    case NGX_HTTP_AIROUTER_EP_COMPLETIONS:
-        if (airouter_jscan_get(s, "prompt") == NULL) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_prompt",
-                       "You must provide a prompt parameter");
-        }
-        break;
-
-    case NGX_HTTP_AIROUTER_EP_EMBEDDINGS:
-        if (airouter_jscan_get(s, "input") == NULL) {
-            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
-                       "invalid_request_error", "missing_input",
-                       "You must provide an input parameter");
-        }
-        break;
-
-    default:
-        break;
+    rc = ngx_http_airouter_api_check_lacks(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     m = airouter_jscan_get(s, "stream");

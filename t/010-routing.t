@@ -375,3 +375,26 @@ POST /v1/chat/completions
 ['^\{"model":"text-embedding-3-small","status":"ok",.*"candidates":\[\{"rank":1,',
  '^\{"model":"text-embedding-3-small","status":"all_filtered",.*"wrong_kind"',
  '^\{"error":\{"message":"Unknown endpoint in the URL \(chat, completions, embeddings, rerank, images, speech, transcriptions, moderations\)","type":"invalid_request_error","param":"endpoint","code":"invalid_value"\}\}$']
+
+
+
+=== TEST 28: chat, completions and embeddings without the member each needs: a 400 in OpenAI's words, on a scanned body and on a parsed one ("provider" takes a body to the tree)
+--- request eval
+[map { "POST /v1/$_->[0]\n$_->[1]" }
+ ["chat/completions", '{"model": "gpt-4o-mini", "messages": []}'],
+ ["completions", '{"model": "gpt-3.5-turbo-instruct"}'],
+ ["embeddings", '{"model": "text-embedding-3-small"}'],
+ ["chat/completions", '{"model": "gpt-4o-mini", "provider": {}}'],
+ ["chat/completions", '{"model": "gpt-4o-mini", "provider": {}, "messages": []}'],
+ ["completions", '{"model": "gpt-3.5-turbo-instruct", "provider": {}}'],
+ ["embeddings", '{"model": "text-embedding-3-small", "provider": {}}']]
+--- error_code eval
+[(400) x 7]
+--- response_body eval
+[map { '{"error":{"message":"' . $_->[0] . '","type":"invalid_request_error","code":"' . $_->[1] . "\"}}\n" }
+ ["You must provide a non-empty messages array", "missing_messages"],
+ ["You must provide a prompt parameter", "missing_prompt"],
+ ["You must provide an input parameter", "missing_input"],
+ (["You must provide a non-empty messages array", "missing_messages"]) x 2,
+ ["You must provide a prompt parameter", "missing_prompt"],
+ ["You must provide an input parameter", "missing_input"]]
