@@ -100,3 +100,67 @@ wrk_run() {
 
 # field LINE NAME: the value of NAME=... in a BENCH line
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# proc_snap PID...: what the kernel accounted to every thread of the
+# processes so far, summed: "run_ns wait_ns voluntary involuntary
+# migrations threads".  run_ns is the CPU time (/proc/PID/task/*/schedstat,
+# nanoseconds, not clock ticks), wait_ns the time spent runnable but
+# waiting for a CPU (what sharing 2 cores costs a process), voluntary the
+# context switches where it slept (epoll_wait with nothing to do),
+# involuntary the ones where the scheduler took the CPU away, migrations
+# the moves from one CPU to the other.
+proc_snap() {
+    local pid files=()
+    for pid in "$@"; do
+        files+=(/proc/"$pid"/task/*/schedstat /proc/"$pid"/task/*/status
+                /proc/"$pid"/task/*/sched)
+    done
+    awk 'FILENAME ~ /schedstat$/ { r += $1; w += $2; t++; nextfile }
+         /^voluntary_ctxt_switches/ { v += $2 }
+         /^nonvoluntary_ctxt_switches/ { n += $2; nextfile }
+         /^se\.nr_migrations/ { m += $3; nextfile }
+         END { printf "%.0f %.0f %.0f %.0f %.0f %.0f\n", r, w, v, n, m, t }' \
+        "${files[@]}" 2>/dev/null || echo "0 0 0 0 0 0"
+}
+
+# per_request BEFORE AFTER REQUESTS WALL_NS: from two proc_snap lines,
+# "cpu_us wait_us vcs ivcs migr_per_1k busy_pct threads" per request
+per_request() {
+    awk -v a="$1" -v b="$2" -v n="$3" -v ns="$4" 'BEGIN {
+        split(a, x, " "); split(b, y, " ");
+        if (n <= 0) n = 1; if (ns <= 0) ns = 1;
+        printf "%.1f %.1f %.3f %.3f %.2f %.0f %d\n",
+            (y[1] - x[1]) / 1e3 / n, (y[2] - x[2]) / 1e3 / n,
+            (y[3] - x[3]) / n, (y[4] - x[4]) / n, (y[5] - x[5]) * 1000 / n,
+            100 * (y[1] - x[1]) / ns, y[6] }'
+}
+
+# wrk_cpu_run SECONDS URL BODY PIDFILE-PREFIX: like wrk_run, but also
+# accounts the CPU of the processes whose pids are listed in $CPU_PIDS_<k>
+# (k = proxy, mock): prints the BENCH line plus " proxy=..." "mock=..."
+# "wrk=<cpu_us per request>" fields (see per_request for the order)
+wrk_cpu_run() {
+    local secs=$1 url=$2 body=$3 p0 m0 p1 m1 t0 t1 line n tf
+    tf=$(mktemp)
+    p0=$(proc_snap $CPU_PROXY); m0=$(proc_snap $CPU_MOCK); t0=$(date +%s%N)
+    if [ -x /usr/bin/time ]; then
+        line=$(BENCH_BODY=$body /usr/bin/time -f 'TIME %U %S' -o "$tf" \
+            timeout $((secs + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" \
+            --timeout 5s -s "$LIB/post.lua" "$url" 2>&1 | grep '^BENCH ' || true)
+    else
+        line=$(wrk_run "$secs" "$url" "$body")
+    fi
+    p1=$(proc_snap $CPU_PROXY); m1=$(proc_snap $CPU_MOCK); t1=$(date +%s%N)
+    n=$(field "$line" requests)
+    [ -n "$line" ] || { rm -f "$tf"; return 0; }
+    local pr mr wr
+    pr=$(per_request "$p0" "$p1" "${n:-0}" $((t1 - t0)))
+    mr=$(per_request "$m0" "$m1" "${n:-0}" $((t1 - t0)))
+    wr=$(awk -v n="${n:-1}" '/^TIME/ { printf "%.1f", ($2 + $3) * 1e6 / n }' "$tf")
+    rm -f "$tf"
+    set -- $pr
+    printf '%s proxy_cpu_us=%s proxy_wait_us=%s proxy_vcs=%s proxy_ivcs=%s proxy_migr_1k=%s proxy_busy=%s proxy_threads=%s' \
+        "$line" "$1" "$2" "$3" "$4" "$5" "$6" "$7"
+    set -- $mr
+    printf ' mock_cpu_us=%s mock_wait_us=%s wrk_cpu_us=%s\n' "$1" "$2" "${wr:-n/a}"
+}
