@@ -1,14 +1,16 @@
 /*
  * nginx's own error pages in the router's locations.  A refusal nginx
- * makes itself in an `airouter` (or `airouter_admin`) location -- 403 from
- * deny, 503 or 429 from limit_req and limit_conn, 413 over
- * client_max_body_size, 401 from auth_basic, a `return 502` -- goes
- * through ngx_http_special_response_handler(), which sends an HTML page.
- * An SDK cannot read that.  This header filter puts an error in the
- * request's dialect in its place (OpenAI's, Anthropic's on the Messages
- * paths, Google's on the Gemini paths: ngx_http_airouter_json_text() of
- * response.c), with the same status; the body filter drops the page and
- * sends it.
+ * makes itself in an `airouter`, `airouter_admin`, `airouter_health` or
+ * `airouter_metrics` location -- 403 from deny, 503 or 429 from limit_req
+ * and limit_conn, 413 over client_max_body_size, 401 from auth_basic, a
+ * `return 502` -- goes through ngx_http_special_response_handler(), which
+ * sends an HTML page.  An SDK, a health checker, a scraper or the
+ * dashboard's fetch() cannot read that.  The `airouter_dashboard`
+ * location keeps nginx's page: a person's browser asked for a page there.
+ * This header filter puts an error in the request's dialect in its place
+ * (OpenAI's, Anthropic's on the Messages paths, Google's on the Gemini
+ * paths: ngx_http_airouter_json_text() of response.c), with the same
+ * status; the body filter drops the page and sends it.
  *
  * What counts as nginx's page: the special response handler set
  * r->err_status (4xx, 5xx) and a text/html type, or no type for a status
@@ -216,7 +218,8 @@ ngx_http_airouter_error_page_body_filter(ngx_http_request_t *r,
 
 
 /*
- * The answer about to go is nginx's own error page in a router location:
+ * The answer about to go is nginx's own error page in a router location
+ * that answers programs (all but the dashboard's page):
  * the special response handler's status and type (text/html, or none for
  * a status without a page) in the main request.
  */
@@ -235,8 +238,8 @@ ngx_http_airouter_error_page_ours(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
 
     if (alcf == NULL
-        || (alcf->role != NGX_HTTP_AIROUTER_ROLE_API
-            && alcf->role != NGX_HTTP_AIROUTER_ROLE_ADMIN))
+        || alcf->role == NGX_HTTP_AIROUTER_ROLE_NONE
+        || alcf->role == NGX_HTTP_AIROUTER_ROLE_DASHBOARD)
     {
         return 0;
     }

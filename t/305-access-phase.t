@@ -489,7 +489,7 @@ GET /v1/admin/routing/strategy
 
 
 
-=== TEST 21: /metrics refused by deny (satisfy all) is nginx's 403 before the admin token is looked at, right or wrong
+=== TEST 21: /metrics refused by deny (satisfy all) is nginx's 403 (answered as JSON, t/512) before the admin token is looked at, right or wrong
 --- config
     location = /metrics {
         deny 127.0.0.1;
@@ -503,7 +503,7 @@ GET /v1/admin/routing/strategy
 --- error_code eval
 [403, 403, 403]
 --- response_body_like eval
-['403 Forbidden', '403 Forbidden', '403 Forbidden']
+['"code":"forbidden"', '"code":"forbidden"', '"code":"forbidden"']
 --- error_log
 access forbidden by rule
 --- no_error_log
@@ -562,7 +562,7 @@ _EOC_
 --- error_code eval
 [200, 401, 403, 401, 200]
 --- response_body_like eval
-['^# HELP airouter_info ', '"code":"invalid_api_key"', '403 Forbidden',
+['^# HELP airouter_info ', '"code":"invalid_api_key"', '"code":"forbidden"',
  '"code":"invalid_api_key"', '^# HELP airouter_info ']
 
 
@@ -580,7 +580,7 @@ _EOC_
 [401, 401, 401, 401, 405, 200]
 --- response_body_like eval
 ['"code":"invalid_api_key"', '"code":"invalid_api_key"', '"code":"invalid_api_key"',
- '"code":"invalid_api_key"', '405 Not Allowed', '^$']
+ '"code":"invalid_api_key"', '"code":"method_not_allowed"', '^$']
 
 
 

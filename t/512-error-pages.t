@@ -2,7 +2,9 @@
 # SDK reads, in the request's dialect, with nginx's status: 403 from deny,
 # 503 (or limit_req_status 429) from limit_req (limit_conn: the same), 413
 # over client_max_body_size (Content-Length or a chunked body), 401 from
-# auth_basic, a "return 5xx", in an airouter or airouter_admin location.
+# auth_basic, a "return 5xx", in an airouter, airouter_admin,
+# airouter_health or airouter_metrics location (the dashboard location
+# keeps nginx's page: a browser asked for it).
 # A user's error_page for the status still wins (in the location or
 # inherited from the server); a location without airouter keeps nginx's
 # page; a HEAD gets the headers alone.  Nothing of the request (its key)
@@ -276,3 +278,84 @@ Content-Length: 144
 GET /v1/models
 --- error_code: 403
 --- sdk: refusals.mjs
+
+
+
+=== TEST 13: the health and metrics locations: deny gives the same JSON 403 (a health checker, a scraper and the dashboard's fetch() read it), not nginx's page
+--- config
+    location = /health {
+        deny all;
+        airouter_health;
+    }
+    location = /metrics {
+        deny all;
+        airouter_metrics;
+    }
+--- request eval
+["GET /health", "GET /metrics", "HEAD /health"]
+--- error_code eval
+[403, 403, 403]
+--- response_headers eval
+["Content-Type: application/json\nContent-Length: 144",
+ "Content-Type: application/json\nContent-Length: 144",
+ "Content-Type: application/json\nContent-Length: 144"]
+--- response_body eval
+["$::Forbidden\n", "$::Forbidden\n", ""]
+
+
+
+=== TEST 14: limit_req on /health (a JSON 503) and auth_basic on /metrics (a JSON 401, its WWW-Authenticate kept)
+--- user_files eval
+">>> router_config.yaml\nchannels: []\n>>> htpasswd\nu:{PLAIN}p\n"
+--- extra_http_config
+    limit_req_zone $binary_remote_addr zone=fourteen:1m rate=1r/m;
+--- config
+    location = /health {
+        limit_req zone=fourteen;
+        airouter_health;
+    }
+    location = /metrics {
+        auth_basic "scrape";
+        auth_basic_user_file $TEST_NGINX_HTML_DIR/htpasswd;
+        airouter_metrics;
+    }
+--- request eval
+["GET /health", "GET /health", "GET /metrics"]
+--- error_code eval
+[200, 503, 401]
+--- response_headers eval
+["Content-Type: application/json",
+ "Content-Type: application/json",
+ "Content-Type: application/json\nWWW-Authenticate: Basic realm=\"scrape\""]
+--- response_body_like eval
+['"status":"',
+ '^\{"error":\{"message":"The server is overloaded or limits requests, retry later \(HTTP 503\)","type":"server_error","code":"service_unavailable"\}\}\n$',
+ '^\{"error":\{"message":"The server requires authorization for this URL \(HTTP 401\)","type":"invalid_request_error","code":"unauthorized"\}\}\n$']
+
+
+
+=== TEST 15: the user's error_page still wins in the health and metrics locations; the dashboard location keeps nginx's page (a browser asked for a page)
+--- config
+    location = /down.json { internal; return 503 '{"mine":"down"}'; }
+    location = /health {
+        error_page 403 =503 /down.json;
+        deny all;
+        airouter_health;
+    }
+    location = /metrics {
+        error_page 403 /down.json;
+        deny all;
+        airouter_metrics;
+    }
+    location = /dashboard {
+        deny all;
+        airouter_dashboard;
+    }
+--- request eval
+["GET /health", "GET /metrics", "GET /dashboard"]
+--- error_code eval
+[503, 403, 403]
+--- response_headers eval
+["Content-Type: text/plain", "Content-Type: text/plain", "Content-Type: text/html"]
+--- response_body_like eval
+['^\{"mine":"down"\}$', '^\{"mine":"down"\}$', "<title>403 Forbidden</title>"]
