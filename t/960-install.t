@@ -107,8 +107,8 @@ ok($st == 200 && $body =~ /<title>airouter<\/title>/
 spit("$d/big.json", '{"model":"m","input":"' . ('x' x (21 * 1024 * 1024)) . '"}');
 my $big = `curl -s -m 20 -w '\\n%{http_code} %{content_type}' -H 'Authorization: Bearer t960-client' http://127.0.0.1:$port/v1/embeddings --data-binary '\@$d/big.json'`;
 unlink "$d/big.json";
-like($big, qr/"code":"request_too_large"\}\}\n+413 application\/json\z/,
-     'TEST 2: a body over the site\'s client_max_body_size (20m) is a JSON 413')
+like($big, qr/^\{"error":\{"message":"The request body is larger than the server accepts \(20971520 bytes at most\)","type":"invalid_request_error","code":"request_too_large"\}\}\n+413 application\/json\z/,
+     'TEST 2: a body over the site\'s client_max_body_size (20m) is the module\'s JSON 413, which says the limit')
     or diag substr($big, 0, 300);
 $ngx->stop;
 unlink $ngx->site('airouter');
