@@ -16,6 +16,7 @@
 
 
 #define AIROUTER_JSCAN_TREE_RC  1
+#define AIROUTER_JSCAN_ITEM     2     /* airouter_jscan_next: one more */
 
 
 static int airouter_jscan_object(airouter_jscan_t *s, size_t *i);
@@ -34,10 +35,12 @@ static int airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
     uint64_t *tokens, unsigned *image);
 static int airouter_jscan_counted_string(airouter_jscan_t *s, size_t *i,
     uint64_t *tokens);
-static int airouter_jscan_key(airouter_jscan_t *s, size_t *i, size_t *ks,
-    size_t *ke);
-static int airouter_jscan_after(airouter_jscan_t *s, size_t *i, char close,
-    int *done);
+static int airouter_jscan_member(airouter_jscan_t *s, size_t *i, size_t *ks,
+    size_t *ke, int *first);
+static int airouter_jscan_next(airouter_jscan_t *s, size_t *i, char close,
+    int *first);
+static size_t airouter_jscan_chars(const char *p, size_t start, size_t end,
+    int escaped, char *buf, const char **out);
 static airouter_json_kind_e airouter_jscan_kind(const char *p, size_t start,
     size_t end);
 static void airouter_jscan_number(airouter_jscan_t *s,
@@ -145,17 +148,7 @@ size_t
 airouter_jscan_string(const airouter_jscan_t *s,
     const airouter_jscan_member_t *m, char *buf, const char **out)
 {
-    long  len;
-
-    if (!m->escaped) {
-        *out = s->p + m->start + 1;
-        return m->end - m->start - 2;
-    }
-
-    len = airouter_json_unescape(s->p + m->start, m->end - m->start, buf);
-    *out = buf;
-
-    return len < 0 ? 0 : (size_t) len;
+    return airouter_jscan_chars(s->p, m->start, m->end, m->escaped, buf, out);
 }
 
 
@@ -208,25 +201,16 @@ airouter_jscan_drop(airouter_jscan_t *s, size_t i, const char *p, size_t n)
 static int
 airouter_jscan_object(airouter_jscan_t *s, size_t *i)
 {
-    int                       rc, done;
+    int                       rc, first;
     size_t                    k, ks, ke;
-    const char               *p;
     airouter_jscan_member_t  *m;
 
-    p = s->p;
-    k = airouter_jscan_ws(p, s->n, *i + 1);
+    k = *i;
+    first = 1;
 
-    if (k < s->n && p[k] == '}') {
-        *i = k + 1;
-        return 0;
-    }
-
-    for ( ;; ) {
-        rc = airouter_jscan_key(s, &k, &ks, &ke);
-        if (rc != 0) {
-            return rc;
-        }
-
+    while ((rc = airouter_jscan_member(s, &k, &ks, &ke, &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
         if (s->nmembers == AIROUTER_JSCAN_MEMBERS) {
             return AIROUTER_JSCAN_TREE_RC;
         }
@@ -242,17 +226,11 @@ airouter_jscan_object(airouter_jscan_t *s, size_t *i)
         }
 
         m->end = (uint32_t) k;
-
-        rc = airouter_jscan_after(s, &k, '}', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            *i = k;
-            return 0;
-        }
     }
+
+    *i = k;
+
+    return rc;
 }
 
 
@@ -346,33 +324,25 @@ static int
 airouter_jscan_array(airouter_jscan_t *s, size_t *i, size_t outer,
     size_t *items)
 {
-    int     rc, done;
+    int     rc, first;
     size_t  k;
 
-    k = airouter_jscan_ws(s->p, s->n, *i + 1);
+    k = *i;
+    first = 1;
 
-    if (k < s->n && s->p[k] == ']') {
-        *i = k + 1;
-        return 0;
-    }
-
-    for ( ;; ) {
+    while ((rc = airouter_jscan_next(s, &k, ']', &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
         if (airouter_jscan_any(s, &k, outer + 1) != 0) {
             return -1;
         }
 
         (*items)++;
-
-        rc = airouter_jscan_after(s, &k, ']', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            *i = k;
-            return 0;
-        }
     }
+
+    *i = k;
+
+    return rc;
 }
 
 
@@ -380,19 +350,17 @@ airouter_jscan_array(airouter_jscan_t *s, size_t *i, size_t outer,
 static int
 airouter_jscan_messages(airouter_jscan_t *s, size_t *i, size_t *items)
 {
-    int                   rc, done;
+    int                   rc, first;
     size_t                k, start;
     airouter_json_kind_e  kind;
 
-    k = airouter_jscan_ws(s->p, s->n, *i + 1);
+    k = *i;
+    first = 1;
 
-    if (k < s->n && s->p[k] == ']') {
-        *i = k + 1;
-        return 0;
-    }
-
-    for ( ;; ) {
-        if (k < s->n && s->p[k] == '{') {
+    while ((rc = airouter_jscan_next(s, &k, ']', &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
+        if (s->p[k] == '{') {
             rc = airouter_jscan_message(s, &k, *items);
 
         } else {
@@ -418,17 +386,11 @@ airouter_jscan_messages(airouter_jscan_t *s, size_t *i, size_t *items)
 
         (*items)++;
         s->nmessages++;
-
-        rc = airouter_jscan_after(s, &k, ']', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            *i = k;
-            return 0;
-        }
     }
+
+    *i = k;
+
+    return rc;
 }
 
 
@@ -439,9 +401,8 @@ airouter_jscan_messages(airouter_jscan_t *s, size_t *i, size_t *items)
 static int
 airouter_jscan_message(airouter_jscan_t *s, size_t *i, size_t index)
 {
-    int                   rc, done, escaped;
-    long                  len;
-    size_t                k, ks, ke, vs, role_s, role_e, items;
+    int                   rc, first;
+    size_t                k, ks, ke, vs, role_s, role_e, items, len;
     unsigned              image, seen;
     const char           *p, *role;
     airouter_json_kind_e  role_kind, content_kind;
@@ -455,19 +416,12 @@ airouter_jscan_message(airouter_jscan_t *s, size_t *i, size_t index)
     role_s = 0;
     role_e = 0;
 
-    k = airouter_jscan_ws(p, s->n, *i + 1);
+    k = *i;
+    first = 1;
 
-    if (k < s->n && p[k] == '}') {
-        k++;
-        goto check;
-    }
-
-    for ( ;; ) {
-        rc = airouter_jscan_key(s, &k, &ks, &ke);
-        if (rc != 0) {
-            return rc;
-        }
-
+    while ((rc = airouter_jscan_member(s, &k, &ks, &ke, &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
         vs = k;
 
         if (airouter_jscan_is(p, ks, ke, "role", 4)) {
@@ -503,18 +457,11 @@ airouter_jscan_message(airouter_jscan_t *s, size_t *i, size_t index)
         if (rc != 0) {
             return rc;
         }
-
-        rc = airouter_jscan_after(s, &k, '}', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            break;
-        }
     }
 
-check:
+    if (rc != 0) {
+        return rc;
+    }
 
     *i = k;
 
@@ -530,22 +477,14 @@ check:
     len = 0;
 
     if (role_kind == AIROUTER_JSON_STRING) {
-        escaped = memchr(p + role_s, '\\', role_e - role_s) != NULL;
-
-        if (escaped) {
-            len = airouter_json_unescape(p + role_s, role_e - role_s,
-                                         s->scratch);
-            role = s->scratch;
-
-        } else {
-            len = (long) (role_e - role_s - 2);
-            role = p + role_s + 1;
-        }
+        len = airouter_jscan_chars(p, role_s, role_e,
+                                   memchr(p + role_s, '\\', role_e - role_s)
+                                   != NULL,
+                                   s->scratch, &role);
     }
 
     if (airouter_params_check_message(index, AIROUTER_JSON_OBJECT, role_kind,
-                                      role, len < 0 ? 0 : (size_t) len,
-                                      content_kind, &s->err)
+                                      role, len, content_kind, &s->err)
         != 0)
     {
         s->refused = 1;
@@ -564,7 +503,7 @@ static int
 airouter_jscan_text(airouter_jscan_t *s, size_t *i, size_t outer,
     uint64_t *tokens, unsigned *image, size_t *items)
 {
-    int          rc, done;
+    int          rc, first;
     size_t       k;
     const char  *p;
 
@@ -583,18 +522,11 @@ airouter_jscan_text(airouter_jscan_t *s, size_t *i, size_t outer,
         return airouter_jscan_any(s, i, outer);
     }
 
-    k = airouter_jscan_ws(p, s->n, k + 1);
+    first = 1;
 
-    if (k < s->n && p[k] == ']') {
-        *i = k + 1;
-        return 0;
-    }
-
-    for ( ;; ) {
-        if (k == s->n) {
-            return -1;
-        }
-
+    while ((rc = airouter_jscan_next(s, &k, ']', &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
         if (p[k] == '"') {
             rc = airouter_jscan_counted_string(s, &k, tokens);
 
@@ -610,17 +542,11 @@ airouter_jscan_text(airouter_jscan_t *s, size_t *i, size_t outer,
         }
 
         (*items)++;
-
-        rc = airouter_jscan_after(s, &k, ']', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            *i = k;
-            return 0;
-        }
     }
+
+    *i = k;
+
+    return rc;
 }
 
 
@@ -632,28 +558,20 @@ static int
 airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
     uint64_t *tokens, unsigned *image)
 {
-    int          rc, done;
-    long         len;
-    size_t       k, ks, ke, vs;
+    int          rc, first;
+    size_t       k, ks, ke, vs, len;
     unsigned     seen;
     const char  *p, *type;
 
     p = s->p;
     seen = 0;
 
-    k = airouter_jscan_ws(p, s->n, *i + 1);
+    k = *i;
+    first = 1;
 
-    if (k < s->n && p[k] == '}') {
-        *i = k + 1;
-        return 0;
-    }
-
-    for ( ;; ) {
-        rc = airouter_jscan_key(s, &k, &ks, &ke);
-        if (rc != 0) {
-            return rc;
-        }
-
+    while ((rc = airouter_jscan_member(s, &k, &ks, &ke, &first))
+           == AIROUTER_JSCAN_ITEM)
+    {
         vs = k;
 
         if (airouter_jscan_is(p, ks, ke, "text", 4)) {
@@ -675,14 +593,10 @@ airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
             rc = airouter_jscan_any(s, &k, outer + 1);
 
             if (rc == 0 && p[vs] == '"') {
-                if (memchr(p + vs, '\\', k - vs)) {
-                    len = airouter_json_unescape(p + vs, k - vs, s->scratch);
-                    type = s->scratch;
-
-                } else {
-                    len = (long) (k - vs - 2);
-                    type = p + vs + 1;
-                }
+                len = airouter_jscan_chars(p, vs, k,
+                                           memchr(p + vs, '\\', k - vs)
+                                           != NULL,
+                                           s->scratch, &type);
 
                 if ((len == 9 && memcmp(type, "image_url", 9) == 0)
                     || (len == 11 && memcmp(type, "input_image", 11) == 0)
@@ -699,17 +613,11 @@ airouter_jscan_part(airouter_jscan_t *s, size_t *i, size_t outer,
         if (rc != 0) {
             return rc;
         }
-
-        rc = airouter_jscan_after(s, &k, '}', &done);
-        if (rc != 0) {
-            return rc;
-        }
-
-        if (done) {
-            *i = k;
-            return 0;
-        }
     }
+
+    *i = k;
+
+    return rc;
 }
 
 
@@ -718,9 +626,8 @@ static int
 airouter_jscan_counted_string(airouter_jscan_t *s, size_t *i,
     uint64_t *tokens)
 {
-    long         len;
-    size_t       start;
-    const char  *p;
+    size_t       start, len;
+    const char  *p, *text;
 
     p = s->p;
     start = *i;
@@ -733,34 +640,39 @@ airouter_jscan_counted_string(airouter_jscan_t *s, size_t *i,
         return 0;
     }
 
-    if (memchr(p + start, '\\', *i - start) == NULL) {
-        *tokens += s->count(s->count_data, p + start + 1, *i - start - 2);
-        return 0;
-    }
-
-    len = airouter_json_unescape(p + start, *i - start, s->scratch);
-    if (len > 0) {
-        *tokens += s->count(s->count_data, s->scratch, (size_t) len);
-    }
+    /* validated: an escaped string unescapes to one character or more */
+    len = airouter_jscan_chars(p, start, *i,
+                               memchr(p + start, '\\', *i - start) != NULL,
+                               s->scratch, &text);
+    *tokens += s->count(s->count_data, text, len);
 
     return 0;
 }
 
 
 /*
- * A member's key at *i, then its colon: *ks, *ke span the key, *i is at
- * the value.  A key with an escape is the tree's.
+ * The next member of the object whose '{' is at *i (*first set before
+ * the first call): AIROUTER_JSCAN_ITEM with *ks, *ke spanning its key and
+ * *i at its value; 0 after the '}' (*i one past it); -1 not JSON; a key
+ * with an escape is the tree's.
  */
 static int
-airouter_jscan_key(airouter_jscan_t *s, size_t *i, size_t *ks, size_t *ke)
+airouter_jscan_member(airouter_jscan_t *s, size_t *i, size_t *ks, size_t *ke,
+    int *first)
 {
+    int          rc;
     size_t       k;
     const char  *p;
+
+    rc = airouter_jscan_next(s, i, '}', first);
+    if (rc != AIROUTER_JSCAN_ITEM) {
+        return rc;
+    }
 
     p = s->p;
     k = *i;
 
-    if (k == s->n || p[k] != '"') {
+    if (p[k] != '"') {
         return -1;
     }
 
@@ -784,39 +696,71 @@ airouter_jscan_key(airouter_jscan_t *s, size_t *i, size_t *ks, size_t *ke)
 
     *i = airouter_jscan_ws(p, s->n, k + 1);
 
-    return 0;
+    return AIROUTER_JSCAN_ITEM;
 }
 
 
 /*
- * After a value in a container that closes with close: ',' (then *i at
- * the next item) or the close (*done, *i one past it).
+ * The next item of the container whose '[' or '{' is at *i (*first set
+ * before the first call), closed by close: AIROUTER_JSCAN_ITEM with *i at
+ * the item, 0 after the close (*i one past it), or -1: every walker's
+ * ',' and white space, once.
  */
 static int
-airouter_jscan_after(airouter_jscan_t *s, size_t *i, char close, int *done)
+airouter_jscan_next(airouter_jscan_t *s, size_t *i, char close, int *first)
 {
     size_t  k;
 
-    k = airouter_jscan_ws(s->p, s->n, *i);
+    k = airouter_jscan_ws(s->p, s->n, *i + *first);
 
     if (k == s->n) {
         return -1;
     }
 
     if (s->p[k] == close) {
-        *done = 1;
         *i = k + 1;
         return 0;
     }
 
-    if (s->p[k] != ',') {
-        return -1;
+    if (!*first) {
+        if (s->p[k] != ',') {
+            return -1;
+        }
+
+        k = airouter_jscan_ws(s->p, s->n, k + 1);
+
+        if (k == s->n) {
+            return -1;
+        }
     }
 
-    *done = 0;
-    *i = airouter_jscan_ws(s->p, s->n, k + 1);
+    *first = 0;
+    *i = k;
 
-    return 0;
+    return AIROUTER_JSCAN_ITEM;
+}
+
+
+/*
+ * The characters of the string p[start..end) (quotes included): *out at
+ * them, or at buf with them unescaped when the string has an escape; their
+ * length (0 when the escapes cannot be read).
+ */
+static size_t
+airouter_jscan_chars(const char *p, size_t start, size_t end, int escaped,
+    char *buf, const char **out)
+{
+    long  len;
+
+    if (!escaped) {
+        *out = p + start + 1;
+        return end - start - 2;
+    }
+
+    len = airouter_json_unescape(p + start, end - start, buf);
+    *out = buf;
+
+    return len < 0 ? 0 : (size_t) len;
 }
 
 
