@@ -113,8 +113,36 @@ profile_airouter() {
             | awk -v n="$CG_N" '{ gsub(",", "", $1); if (n > 0) printf "%d", $1 / n }')
         [ $k = d ] && callgrind_annotate --inclusive=no "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
             | grep -v 'PROGRAM TOTALS' | sed -E "$short" | head -15 > "$P/callgrind-d-self.txt"
+        [ $k = d ] && CG_N_D=$CG_N
     done
+    # the shared zone's lock: acquisitions per request and who takes it
+    # (what two workers pay each other, #16 item 5)
+    local lc ld who
+    f=$(ls -S "$P"/callgrind-c.out* 2>/dev/null | head -1)
+    lc=$(cg_calls "$f" ngx_shmtx_lock)
+    who=$(callgrind_annotate --tree=caller "$f" 2>/dev/null | awk '
+        /^ *[0-9,]+ .*< / { b = b $0 "\n"; next }
+        /  \*  .*:ngx_shmtx_lock / { printf "%s", b }
+        { b = "" }' | sed -E 's/.*< [^:]*:([A-Za-z0-9_]+).*/\1/' \
+        | sed 's/^ngx_http_airouter_//' | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
+    f=$(ls -S "$P"/callgrind-d.out* 2>/dev/null | head -1)
+    ld=""; [ -n "$f" ] && ld=$(cg_calls "$f" ngx_shmtx_lock)
+    if [ -n "$lc" ] && [ "${CG_REQUESTS:-0}" -gt 0 ]; then
+        CG_LOCKS="$(awk -v v="$lc" -v n="$CG_REQUESTS" 'BEGIN { printf "%.1f", v / n }') zone-lock acquisitions (\`ngx_shmtx_lock\`) per request in c (by $who)"
+        [ -n "$ld" ] && [ "${CG_N_D:-0}" -gt 0 ] \
+            && CG_LOCKS="$CG_LOCKS and $(awk -v v="$ld" -v n="$CG_N_D" 'BEGIN { printf "%.1f", v / n }') in d"
+    fi
     return 0
+}
+
+# cg_calls FILE FUNCTION: how many times FUNCTION was called in a callgrind
+# profile (the call counts of its callers, callgrind_annotate --tree=caller)
+cg_calls() {
+    callgrind_annotate --tree=caller "$1" 2>/dev/null | awk -v fn="$2" '
+        /^ *[0-9,]+ .*< / { if (match($0, /\(([0-9,]+)x\)/)) { v = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", v); n += v } next }
+        /  \*  / { if ($0 ~ (":" fn " ")) t += n; n = 0; next }
+        { n = 0 }
+        END { print t + 0 }'
 }
 
 

@@ -6,6 +6,21 @@ num() { awk -v v="$1" 'BEGIN { if (v == "") { print "–"; exit } v = sprintf("%
 mb() { awk -v v="$1" 'BEGIN { printf "%.1f MB", v / 1024 }'; }
 yes_no() { [ "$1" = 1 ] && echo "**met**" || echo "**missed**"; }
 
+# cpu_table PREFIX: what the kernel accounted to each process per request,
+# medians over the rounds of b, c, d (bench/run: rounds; common.sh:
+# wrk_cpu_run)
+cpu_table() {
+    local pre=$1 n=$NROUNDS k
+    [ -n "$pre" ] && n=$W2_ROUNDS
+    [ -n "$pre" ] || { echo "What each process spent per request in those runs (medians over the rounds), read from /proc (\`schedstat\`: CPU time in ns and the time spent runnable but waiting for a CPU; context switches; CPU migrations) for the proxy's worker(s), the mock's worker and wrk (user + system). \"CPU b/x\": b's proxy CPU per request over the case's, the req/s ratio the case would have if the proxy's own work alone set the pace."; echo; }
+    echo "| case | req/s | proxy CPU µs | waiting for a CPU µs | proxy busy | voluntary cs | involuntary cs | migrations / 1k | mock CPU µs | wrk CPU µs | CPU b/x |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for k in b c d; do
+        echo "| $k | $(num "$(fmed "$pre$k" rps "$n" | cut -d. -f1)") | $(fmed "$pre$k" proxy_cpu_us "$n") | $(fmed "$pre$k" proxy_wait_us "$n") | $(fmed "$pre$k" proxy_busy "$n") % | $(fmed "$pre$k" proxy_vcs "$n") | $(fmed "$pre$k" proxy_ivcs "$n") | $(fmed "$pre$k" proxy_migr_1k "$n") | $(fmed "$pre$k" mock_cpu_us "$n") | $(fmed "$pre$k" wrk_cpu_us "$n") | $( [ $k = b ] && echo 1.000 || echo "${CPUR[$pre$k]}") |"
+    done
+    echo
+}
+
 write_report() {
     local md=$here/RESULTS.md png=$here/results.png
     local k line
@@ -24,7 +39,7 @@ write_report() {
     rps_d=$(field "${R[d]}" rps)
     rps_f=$( [ -n "${R[f]:-}" ] && field "${R[f]}" rps || echo "")
     local cf; cf=$( [ -n "$rps_f" ] && ratio "$rps_c" "$rps_f" || echo "n/a")
-    db=$(ratio "$rps_d" "$rps_b")
+    db=${RATIO[d]}
     cb_ok=$(awk -v r="$cb_rps" 'BEGIN { print (r >= 0.95) }')
     p50_ok=$(awk -v d="$cb_p50" 'BEGIN { print (d <= 50) }')
     fc_ok=$(awk -v r="$cf" 'BEGIN { print (r != "n/a" && r >= 50) }')
@@ -51,7 +66,7 @@ write_report() {
     echo "| software | $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), Node $(node --version), Portkey gateway $PK_VERSION, curl $(curl --version | head -1 | awk '{print $2}') |"
     echo "| module | \`build/ngx_http_airouter_module.so\` sha1 $MODULE_SHA |"
     echo "| command | \`make bench\` (BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CONNECTIONS=$CONNS BENCH_THREADS=$THREADS BENCH_WORKERS=$WORKERS BENCH_MOCK_WORKERS=$MOCK_WORKERS) |"
-    echo "| load | wrk, $THREADS threads, $CONNS keepalive connections, ${WARMUP} s warm-up then ${DURATION} s measured, per case; POST of a $(printf '%s' "$BODY_C" | wc -c)-byte chat request; the answer is a $(wc -c < "$DATA/a.b")-byte chat completion |"
+    echo "| load | wrk, $THREADS threads, $CONNS keepalive connections; b, c and d in $NROUNDS interleaved rounds of 1 s warm-up + ${ROUND_SECONDS} s each, the other cases ${WARMUP} s warm-up then ${DURATION} s; POST of a $(printf '%s' "$BODY_C" | wc -c)-byte chat request; the answer is a $(wc -c < "$DATA/a.b")-byte chat completion |"
     echo "| processes | every nginx under test (b–e) and the mock: \`worker_processes $WORKERS\` / \`$MOCK_WORKERS\`, access log off; Portkey: one Node process; wrk, mock and proxy share the $(nproc) cores (nothing pinned) |"
     echo
     if awk -v l="${LOADAVG%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n * 0.75) }'; then
@@ -64,22 +79,21 @@ write_report() {
     echo
     echo "| measure | measured | target | |"
     echo "| --- | ---: | ---: | --- |"
-    echo "| c/b req/s (physical name) | $cb_rps | ≥ 0.95 | $(yes_no "$cb_ok") |"
+    echo "| c/b req/s (physical name; median of $NROUNDS rounds, their range; proxy CPU per request b/c) | $cb_rps (${SPREAD[c]}; CPU ${CPUR[c]}) | ≥ 0.95 | $(yes_no "$cb_ok") |"
     echo "| c − b p50 latency under load | $cb_p50 µs | ≤ +50 µs | $(yes_no "$p50_ok") |"
     local qb0 qc0
     qb0=$(echo "${Q[b]}" | cut -d' ' -f1); qc0=$(echo "${Q[c]}" | cut -d' ' -f1)
     echo "| c − b median latency, idle (one request at a time) | $((qc0 - qb0)) µs | ≤ +10 µs | $(yes_no "$(awk -v d="$((qc0 - qb0))" 'BEGIN { print (d <= 10) }')") |"
-    echo "| d/b req/s (tag query, 3,400 entries) | $db | ≥ 0.90 | $(yes_no "$(awk -v r="$db" 'BEGIN { print (r >= 0.90) }')") |"
+    echo "| d/b req/s (tag query, 3,400 entries) | $db (${SPREAD[d]}; CPU ${CPUR[d]}) | ≥ 0.90 | $(yes_no "$(awk -v r="$db" 'BEGIN { print (r >= 0.90) }')") |"
     if [ -n "${R[d100k]:-}" ]; then
         local dbig
-        dbig=$(ratio "$(field "${R[d100k]}" rps)" "$(field "${R[bigb]}" rps)")
-        echo "| d/b req/s, tag query on $(num "$BIG_ENTRIES") entries (below) | $dbig | ≥ 0.80 | $(yes_no "$(awk -v r="$dbig" 'BEGIN { print (r >= 0.80) }')") |"
+        dbig=${RATIO[bigd]}
+        echo "| d/b req/s, tag query on $(num "$BIG_ENTRIES") entries (below) | $dbig (${SPREAD[bigd]}; CPU ${CPUR[bigd]}) | ≥ 0.80 | $(yes_no "$(awk -v r="$dbig" 'BEGIN { print (r >= 0.80) }')") |"
         echo "| zone used by $(num "$BIG_ENTRIES") entries | $(awk -v v="$BIG_ZONE_USED" 'BEGIN { printf "%.1f MB", v / 1048576 }') | (report) | |"
     fi
     if [ -n "${R[w2b]:-}" ]; then
-        local w2b; w2b=$(field "${R[w2b]}" rps)
-        echo "| c/b req/s, 2 workers (below) | $(ratio "$(field "${R[w2c]}" rps)" "$w2b") | ≥ 0.95 | $(yes_no "$(awk -v r="$(ratio "$(field "${R[w2c]}" rps)" "$w2b")" 'BEGIN { print (r >= 0.95) }')") |"
-        echo "| d/b req/s, 2 workers | $(ratio "$(field "${R[w2d]}" rps)" "$w2b") | ≥ 0.90 | $(yes_no "$(awk -v r="$(ratio "$(field "${R[w2d]}" rps)" "$w2b")" 'BEGIN { print (r >= 0.90) }')") |"
+        echo "| c/b req/s, 2 workers (below) | ${RATIO[w2c]} (${SPREAD[w2c]}; CPU ${CPUR[w2c]}) | ≥ 0.95 | $(yes_no "$(awk -v r="${RATIO[w2c]}" 'BEGIN { print (r >= 0.95) }')") |"
+        echo "| d/b req/s, 2 workers | ${RATIO[w2d]} (${SPREAD[w2d]}; CPU ${CPUR[w2d]}) | ≥ 0.90 | $(yes_no "$(awk -v r="${RATIO[w2d]}" 'BEGIN { print (r >= 0.90) }')") |"
     fi
     echo "| streaming TTFB, c − b (median) | $ttfb_over µs | ≤ +100 µs | $(yes_no "$ttfb_ok") |"
     local relay_cb relay_ok
@@ -108,11 +122,21 @@ write_report() {
             [ "$k" = f ] && echo "| f | ${WHAT[f]} | not run: $PORTKEY_WHY | | | | |"
             continue
         fi
-        echo "| $k | ${WHAT[$k]} | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p90_us)") | $(us "$(field "$line" p99_us)") | $(ratio "$(field "$line" rps)" "$rps_b") |"
+        local vb; vb=$(ratio "$(field "$line" rps)" "$rps_b")
+        case $k in c|d) vb=${RATIO[$k]} ;; esac
+        echo "| $k | ${WHAT[$k]} | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p90_us)") | $(us "$(field "$line" p99_us)") | $vb |"
     done
     echo
-    echo "b and c were each measured twice, at both ends of the sequence (b c d e f b c); the table shows the better run. b: $(num "$(field "${R[b1]}" rps)") and $(num "$(field "${R[b2]}" rps)") req/s; c: $(num "$(field "${R[c1]}" rps)") and $(num "$(field "${R[c2]}" rps)") req/s."
+    echo "b, c and d were measured in $NROUNDS rounds (1 s warm-up + ${ROUND_SECONDS} s each), each round starting one case later, so that whatever else runs on the machine, and where the scheduler puts wrk's $THREADS threads, the mock and the proxy on the $(nproc) shared cores, hits all three alike; their rows are the round with the median req/s, their ratio is the median of the rounds' ratios. Per round, req/s (b / c / d):"
     echo
+    local r
+    for r in $(seq "$NROUNDS"); do
+        printf '%s%s / %s / %s' "$( [ "$r" = 1 ] || echo '; ')" "$(num "$(field "${RR[b,$r]}" rps)")" \
+            "$(num "$(field "${RR[c,$r]}" rps)")" "$(num "$(field "${RR[d,$r]}" rps)")"
+    done
+    echo "."
+    echo
+    cpu_table ""
     if [ -n "${R[f]:-}" ] && [ "$(field "${R[f]}" status_err)" != 0 ]; then
         echo "Portkey answered $(field "${R[f]}" status_err) of $(field "${R[f]}" requests) requests with a non-2xx status."
         echo
@@ -132,26 +156,39 @@ write_report() {
     if [ -n "${R[w2b]:-}" ]; then
         echo "## Two workers"
         echo
-        echo "b, c and d again with \`worker_processes 2\`, each worker pinned to its own core (\`worker_cpu_affinity 01 10\`, nginx's own taskset); wrk ($THREADS threads, $CONNS connections) and the mock (one worker) float over the same 2 cores, so all of them share the cores and the ratios, not the totals, are the result. ${WARMUP} s warm-up then ${DURATION} s per case, once each."
+        echo "b, c and d again with \`worker_processes 2\`, each worker pinned to its own core (\`worker_cpu_affinity 01 10\`, nginx's own taskset); wrk ($THREADS threads, $CONNS connections) and the mock (one worker) float over the same 2 cores, so all of them share the cores and the ratios, not the totals, are the result. $W2_ROUNDS interleaved rounds of 1 s warm-up + ${ROUND_SECONDS} s; the rows are the median round, the ratios the median of the rounds'."
         echo
         echo "| case | req/s | p50 | p99 | req/s vs b |"
         echo "| --- | ---: | ---: | ---: | ---: |"
         for k in b c d; do
             line=${R[w2$k]}
-            echo "| $k (2 workers) | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p99_us)") | $(ratio "$(field "$line" rps)" "$(field "${R[w2b]}" rps)") |"
+            local v2; v2=1.000; [ $k = b ] || v2=${RATIO[w2$k]}
+            echo "| $k (2 workers) | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p99_us)") | $v2 |"
         done
+        echo
+        echo "The gap, process by process (as in the table of the one-worker cases; proxy CPU: both workers together):"
+        echo
+        cpu_table w2
+        local c1 c2
+        printf 'From one worker to two, the proxy'"'"'s CPU per request (both workers) goes'
+        for k in b c d; do
+            c1=$(fmed "$k" proxy_cpu_us "$NROUNDS"); c2=$(fmed "w2$k" proxy_cpu_us "$W2_ROUNDS")
+            printf '%s %s: %s → %s µs (%s)' "$( [ $k = b ] || echo ';')" "$k" "$c1" "$c2" \
+                "$(awk -v a="$c1" -v b="$c2" 'BEGIN { if (a > 0) printf "%+.0f %%", (b / a - 1) * 100 }')"
+        done
+        echo ". What c and d add over b's change is what the two workers cost each other (the shared zone's lock, cache lines both write)${CG_LOCKS:+; with one worker, callgrind counts $CG_LOCKS per request}."
         echo
     fi
     if [ -n "${R[d100k]:-}" ]; then
         echo "## Tag query on $(num "$BIG_ENTRIES") entries"
         echo
-        echo "A third airouter (one worker) whose catalogue is generated as case d's: $(num "$BIG_ENTRIES") (channel, model) entries on $BIG_CHANNELS channels, each serving a contiguous slice of the same pool of models ($(num "$BIG_MODELS") models once a channel's repeated ids are merged); \`$QUERY_D\` matches $(num "$BIG_MATCHED"). Plain nginx (b) was measured right before it, ${WARMUP} s warm-up then ${DURATION} s each."
+        echo "A third airouter (one worker) whose catalogue is generated as case d's: $(num "$BIG_ENTRIES") (channel, model) entries on $BIG_CHANNELS channels, each serving a contiguous slice of the same pool of models ($(num "$BIG_MODELS") models once a channel's repeated ids are merged); \`$QUERY_D\` matches $(num "$BIG_MATCHED"). Plain nginx (b) and it in $BIG_ROUNDS interleaved rounds of 1 s warm-up + ${ROUND_SECONDS} s; the rows are the median round, the ratio the median of the rounds', \"CPU\" b's proxy CPU per request over d's (median)."
         echo
         echo "| case | req/s | p50 | p99 | req/s vs b |"
         echo "| --- | ---: | ---: | ---: | ---: |"
         for k in bigb d100k; do
             line=${R[$k]}
-            echo "| $( [ $k = bigb ] && echo b || echo "d, $(num "$BIG_ENTRIES") entries") | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p99_us)") | $(ratio "$(field "$line" rps)" "$(field "${R[bigb]}" rps)") |"
+            echo "| $( [ $k = bigb ] && echo b || echo "d, $(num "$BIG_ENTRIES") entries") | $(num "$(field "$line" rps | cut -d. -f1)") | $(us "$(field "$line" p50_us)") | $(us "$(field "$line" p99_us)") | $( [ $k = bigb ] && echo 1.000 || echo "${RATIO[bigd]} (CPU ${CPUR[bigd]})") |"
         done
         echo
         echo "| | |"
@@ -165,19 +202,26 @@ write_report() {
     echo
     echo "$SEQ sequential requests per case over one keepalive connection (curl \`time_total\`), no other benchmark load; in $ROUNDS rounds with the cases taking turns. At this scale (tens of µs) other work on the machine shows: compare medians, not p99."
     echo
-    echo "| case | median | p99 | median − b |"
-    echo "| --- | ---: | ---: | ---: |"
+    echo "\"proxy CPU\": the CPU time of the serving worker (the mock's for a, \`schedstat\`, ns) during the case's $SEQ requests, per request."
+    echo
+    echo "| case | median | p99 | median − b | proxy CPU µs / request |"
+    echo "| --- | ---: | ---: | ---: | ---: |"
     local qb; qb=$(echo "${Q[b]}" | cut -d' ' -f1)
     for k in a b c d e; do
         local m p
         m=$(echo "${Q[$k]}" | cut -d' ' -f1); p=$(echo "${Q[$k]}" | cut -d' ' -f2)
         local label=$k
         [ "$k" = e ] && label="e (one fallback each)"
-        echo "| $label | $(us "$m") | $(us "$p") | $((m - qb)) µs |"
+        echo "| $label | $(us "$m") | $(us "$p") | $((m - qb)) µs | $(awk -v ns="${SEQ_NS[$k]:-0}" -v n="$SEQ" 'BEGIN { printf "%.1f", ns / 1e3 / n }') |"
     done
     local qc qe; qc=$(echo "${Q[c]}" | cut -d' ' -f1); qe=$(echo "${Q[e]}" | cut -d' ' -f1)
     echo
     echo "One fallback (a 503 from the first candidate, then the second) costs $((qe - qc)) µs over case c at the median."
+    echo
+    local icb icc
+    icb=$(awk -v ns="${SEQ_NS[b]:-0}" -v n="$SEQ" 'BEGIN { printf "%.1f", ns / 1e3 / n }')
+    icc=$(awk -v ns="${SEQ_NS[c]:-0}" -v n="$SEQ" 'BEGIN { printf "%.1f", ns / 1e3 / n }')
+    echo "Where the idle gap goes: one request at a time, nothing queues, so c − b is the extra work on the request's path. airouter's worker spends $icc µs of CPU per request against $icb µs for plain nginx's: $(awk -v a="$icb" -v c="$icc" 'BEGIN { printf "%.1f", c - a }') µs of the $((qc0 - qb0)) µs gap at the median (user space and kernel; callgrind below gives the user-space instructions per request of b, c and d and where they go)."
     echo
     echo "## Streaming"
     echo
@@ -240,7 +284,7 @@ write_report() {
             obj() { awk -v cpu="$2" -v pat="$3" '$0 ~ pat { s += $1 } END { printf "%.1f", s * cpu / 100 }' "$1"; }
             local pb=$OUT/profile/perf-b.txt pc=$OUT/profile/perf-c.txt cb0 cc0
             cb0=$(cut -d' ' -f1 "$OUT/profile/perf-b-cpu.txt"); cc0=$(cut -d' ' -f1 "$OUT/profile/perf-c-cpu.txt")
-            echo "**Summary.** At 50 connections the 2 cores are saturated (wrk, the mock and the proxy share them; airouter's worker is busy $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% of a core, plain nginx's $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")%), so throughput follows CPU per request: airouter's worker spends **$cc0 µs of CPU per request against $cb0 µs** for plain nginx's worker. By object, c vs b, µs per request: JSON library (jansson) $(obj "$pc" "$cc0" jansson) vs $(obj "$pb" "$cb0" jansson); libc (malloc, free, memcpy) $(obj "$pc" "$cc0" 'libc') vs $(obj "$pb" "$cb0" 'libc'); the module's own code $(obj "$pc" "$cc0" airouter) vs 0; nginx $(obj "$pc" "$cc0" '(^| )nginx') vs $(obj "$pb" "$cb0" '(^| )nginx'); kernel $(obj "$pc" "$cc0" kernel) vs $(obj "$pb" "$cb0" kernel). The kernel's share grows although the system calls per request are the same (table below): with a busier worker, more of the kernel time goes to wake-ups and scheduling (\`_raw_spin_unlock_irqrestore\` under \`sock_def_readable\`, \`finish_task_switch\`) on the 2 shared cores. callgrind (below) says which calls the user-space time goes to."
+            echo "**Summary.** Under perf, airouter's worker spends **$cc0 µs of CPU per request against $cb0 µs** for plain nginx's worker (busy $(cut -d' ' -f2 "$OUT/profile/perf-c-cpu.txt")% and $(cut -d' ' -f2 "$OUT/profile/perf-b-cpu.txt")% of a core): if the proxy's own work set the pace, c/b would be $(ratio "$cb0" "$cc0"); the rounds above give the same ratio without perf (CPU b/c ${CPUR[c]}) beside the req/s ratio ${RATIO[c]} (rounds ${SPREAD[c]}). The req/s of one run also depends on where the scheduler puts wrk, the mock and the proxy on the $(nproc) shared cores (the \"waiting for a CPU\" column). By object, c vs b, µs per request: JSON library (jansson) $(obj "$pc" "$cc0" jansson) vs $(obj "$pb" "$cb0" jansson); libc (malloc, free, memcpy) $(obj "$pc" "$cc0" 'libc') vs $(obj "$pb" "$cb0" 'libc'); the module's own code $(obj "$pc" "$cc0" airouter) vs 0; nginx $(obj "$pc" "$cc0" '(^| )nginx') vs $(obj "$pb" "$cb0" '(^| )nginx'); kernel $(obj "$pc" "$cc0" kernel) vs $(obj "$pb" "$cb0" kernel). The kernel's share grows although the system calls per request are the same (table below): with a busier worker, more of the kernel time goes to wake-ups and scheduling (\`_raw_spin_unlock_irqrestore\` under \`sock_def_readable\`, \`finish_task_switch\`) on the 2 shared cores. callgrind (below) says which calls the user-space time goes to."
             echo
             echo "\`perf record -e cpu-clock\` (no hardware counters on this VM) on the worker of b and of c, each under the same 5 s wrk load (${CONNS} connections). Share of the worker's CPU samples by object:"
             echo
