@@ -137,6 +137,8 @@ write_report() {
     echo "."
     echo
     cpu_table ""
+    echo "Under load each of the $CONNS connections waits its turn, so the p50 follows the rate: $CONNS / req/s is $(awk -v r="$rps_b" -v n="$CONNS" 'BEGIN { if (r > 0) printf "%d", n / r * 1e6 }') µs for b and $(awk -v r="$rps_c" -v n="$CONNS" 'BEGIN { if (r > 0) printf "%d", n / r * 1e6 }') µs for c (measured p50: $(field "${R[b]}" p50_us) and $(field "${R[c]}" p50_us) µs). The c − b p50 under load (goal ≤ +50 µs) is the throughput gap seen from one request; the idle latency below is what one request costs on its own."
+    echo
     if [ -n "${R[f]:-}" ] && [ "$(field "${R[f]}" status_err)" != 0 ]; then
         echo "Portkey answered $(field "${R[f]}" status_err) of $(field "${R[f]}" requests) requests with a non-2xx status."
         echo
