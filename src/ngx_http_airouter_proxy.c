@@ -330,6 +330,17 @@ ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
     for (i = 0; i < acf->nchannels; i++) {
         pm->channels[i].ep = &pm->none;
 
+        /* the X-Router-* values that are the channel's, once */
+        if (ngx_http_airouter_proxy_header_value(cf->pool,
+                acf->channels[i].id, &pm->channels[i].header_id) != NGX_OK
+            || (acf->channels[i].provider_name
+                && ngx_http_airouter_proxy_header_value(cf->pool,
+                       acf->channels[i].provider_name,
+                       &pm->channels[i].header_provider) != NGX_OK))
+        {
+            return NGX_ERROR;
+        }
+
         if (!acf->channels[i].enabled || acf->channels[i].base_url == NULL) {
             continue;
         }

@@ -71,6 +71,11 @@ typedef struct {
     ngx_uint_t                       stream_usage;  /* its last whole
                                                        stream carried the
                                                        usage we asked for */
+    ngx_str_t                        header_id;     /* X-Router-Channel's
+                                                       value, made once */
+    ngx_str_t                        header_provider;  /* X-Router-
+                                                       Provider's; data
+                                                       NULL: no header */
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t               *session;
 #endif
@@ -261,6 +266,10 @@ ngx_int_t ngx_http_airouter_proxy_process_header(ngx_http_request_t *r);
 void ngx_http_airouter_proxy_abort_request(ngx_http_request_t *r);
 void ngx_http_airouter_proxy_finalize_request(ngx_http_request_t *r,
     ngx_int_t rc);
+
+/* ngx_http_airouter_proxy_reply.c */
+ngx_int_t ngx_http_airouter_proxy_header_value(ngx_pool_t *pool,
+    const char *s, ngx_str_t *out);
 
 /* ngx_http_airouter_proxy_peer.c */
 void ngx_http_airouter_proxy_parse_reset(ngx_http_request_t *r,

@@ -18,11 +18,19 @@ static ngx_int_t ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r,
 static ngx_int_t ngx_http_airouter_proxy_router_headers(
     ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p);
 static ngx_int_t ngx_http_airouter_proxy_add_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
+    ngx_str_t *name, u_char *value, size_t len);
+static u_char *ngx_http_airouter_proxy_uint(u_char *buf, ngx_uint_t n);
+static u_char *ngx_http_airouter_proxy_fixed(u_char *buf, double f,
+    ngx_uint_t digits);
 static ngx_int_t ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *out);
 static size_t ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src,
     size_t len);
+
+
+/* the longest number ngx_http_airouter_proxy_fixed/_uint write, with room
+ * for "key#" */
+#define NGX_HTTP_AIROUTER_HEADER_NUM  32
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -156,39 +164,82 @@ ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 }
 
 
+/*
+ * The values that are the channel's (its id, its provider) were made at
+ * configuration time (ngx_http_airouter_proxy_header_value); the rest go
+ * into one block of the request's pool, the numbers written without
+ * ngx_sprintf.
+ */
 static ngx_int_t
 ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
-    u_char                    buf[NGX_INT_T_LEN + 64], *won;
-    size_t                    len;
-    ngx_str_t                 fallbacks;
-    const char               *strategy;
-    airouter_config_t        *acf;
-    ngx_http_airouter_ctx_t  *ctx;
-    const airouter_channel_t *ch;
+    u_char                       *buf, *v;
+    size_t                        slen, mlen;
+    ngx_str_t                     fallbacks;
+    const char                   *strategy;
+    airouter_config_t            *acf;
+    ngx_http_airouter_ctx_t      *ctx;
+    ngx_http_airouter_channel_t  *pc;
+
+    static ngx_str_t  channel_name = ngx_string("X-Router-Channel");
+    static ngx_str_t  provider_name = ngx_string("X-Router-Provider");
+    static ngx_str_t  model_name = ngx_string("X-Router-Model");
+    static ngx_str_t  score_name = ngx_string("X-Router-Score");
+    static ngx_str_t  key_name = ngx_string("X-Router-Key");
+    static ngx_str_t  strategy_name = ngx_string("X-Router-Strategy");
+    static ngx_str_t  attempts_name = ngx_string("X-Router-Attempts");
+    static ngx_str_t  hedge_name = ngx_string("X-Router-Hedge");
+    static ngx_str_t  fallbacks_name = ngx_string("X-Router-Fallbacks");
+    static ngx_str_t  cost_name = ngx_string("X-Router-Cost");
 
     ctx = p->ctx;
     acf = ctx->amcf->config;
 
-    if (p->answered && p->try.cand) {
-        ch = &acf->channels[p->try.cand->channel];
+    pc = (p->answered && p->try.cand)
+         ? &p->pm->channels[p->try.cand->channel] : NULL;
 
-        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Channel",
-                (u_char *) ch->id, ngx_strlen(ch->id)) != NGX_OK
-            || (ch->provider_name
-                && ngx_http_airouter_proxy_add_header(r, "X-Router-Provider",
-                       (u_char *) ch->provider_name,
-                       ngx_strlen(ch->provider_name)) != NGX_OK)
-            || ngx_http_airouter_proxy_add_header(r, "X-Router-Model",
-                p->try.cand->model.data, p->try.cand->model.len) != NGX_OK)
+    strategy = ctx->strategy.len ? (char *) ctx->strategy.data
+                                 : acf->routing.default_strategy;
+
+    slen = strategy ? ngx_strlen(strategy) : 0;
+    mlen = pc ? p->try.cand->model.len : 0;
+
+    /* escaped text takes 3 bytes a byte at most; each number fits in 32
+     * (ngx_http_airouter_proxy_fixed's limit) */
+    buf = ngx_pnalloc(r->pool, (slen + mlen) * 3
+                               + 4 * NGX_HTTP_AIROUTER_HEADER_NUM);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (pc) {
+        if (ngx_http_airouter_proxy_add_header(r, &channel_name,
+                                               pc->header_id.data,
+                                               pc->header_id.len)
+            != NGX_OK
+            || (pc->header_provider.data
+                && ngx_http_airouter_proxy_add_header(r, &provider_name,
+                       pc->header_provider.data, pc->header_provider.len)
+                   != NGX_OK))
         {
             return NGX_ERROR;
         }
 
-        len = ngx_sprintf(buf, "%.4f", p->try.cand->score) - buf;
+        v = buf;
+        buf += ngx_http_airouter_proxy_ascii(buf, p->try.cand->model.data,
+                                             mlen);
 
-        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Score", buf, len)
+        if (ngx_http_airouter_proxy_add_header(r, &model_name, v, buf - v)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        v = buf;
+        buf = ngx_http_airouter_proxy_fixed(buf, p->try.cand->score, 4);
+
+        if (ngx_http_airouter_proxy_add_header(r, &score_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -196,10 +247,11 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
 
         /* which of the channel's keys: its index, never its value */
         if (p->try.channel->ep->nauth > 1) {
-            len = ngx_sprintf(buf, "key#%ui", p->try.key) - buf;
+            v = buf;
+            buf = ngx_cpymem(buf, "key#", 4);
+            buf = ngx_http_airouter_proxy_uint(buf, p->try.key);
 
-            if (ngx_http_airouter_proxy_add_header(r, "X-Router-Key", buf,
-                                                   len)
+            if (ngx_http_airouter_proxy_add_header(r, &key_name, v, buf - v)
                 != NGX_OK)
             {
                 return NGX_ERROR;
@@ -207,37 +259,39 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         }
     }
 
-    strategy = ctx->strategy.len ? (char *) ctx->strategy.data
-                                 : acf->routing.default_strategy;
+    if (strategy) {
+        v = buf;
+        buf += ngx_http_airouter_proxy_ascii(buf, (u_char *) strategy, slen);
 
-    if (strategy
-        && ngx_http_airouter_proxy_add_header(r, "X-Router-Strategy",
-               (u_char *) strategy, ngx_strlen(strategy)) != NGX_OK)
-    {
-        return NGX_ERROR;
+        if (ngx_http_airouter_proxy_add_header(r, &strategy_name, v, buf - v)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
-    len = ngx_sprintf(buf, "%ui", ctx->attempts) - buf;
+    v = buf;
+    buf = ngx_http_airouter_proxy_uint(buf, ctx->attempts);
 
-    if (ngx_http_airouter_proxy_add_header(r, "X-Router-Attempts", buf, len)
+    if (ngx_http_airouter_proxy_add_header(r, &attempts_name, v, buf - v)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     /* a hedged request: the channel whose answer this is */
-    if (ctx->hedges && p->answered && p->try.cand) {
-        ch = &acf->channels[p->try.cand->channel];
-        len = sizeof("won-by=") - 1 + ngx_strlen(ch->id);
-
-        won = ngx_pnalloc(r->pool, len);
-        if (won == NULL) {
+    if (ctx->hedges && pc) {
+        v = ngx_pnalloc(r->pool, sizeof("won-by=") - 1 + pc->header_id.len);
+        if (v == NULL) {
             return NGX_ERROR;
         }
 
-        (void) ngx_sprintf(won, "won-by=%s", ch->id);
+        ngx_memcpy(v, "won-by=", sizeof("won-by=") - 1);
+        ngx_memcpy(v + sizeof("won-by=") - 1, pc->header_id.data,
+                   pc->header_id.len);
 
-        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Hedge", won, len)
+        if (ngx_http_airouter_proxy_add_header(r, &hedge_name, v,
+                sizeof("won-by=") - 1 + pc->header_id.len)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -248,18 +302,27 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (fallbacks.len
-        && ngx_http_airouter_proxy_add_header(r, "X-Router-Fallbacks",
-                                              fallbacks.data, fallbacks.len)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (fallbacks.len) {
+        /* channel ids and fault names: escaped as any value */
+        v = ngx_pnalloc(r->pool, fallbacks.len * 3);
+        if (v == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_airouter_proxy_add_header(r, &fallbacks_name, v,
+                ngx_http_airouter_proxy_ascii(v, fallbacks.data,
+                                              fallbacks.len))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     if (p->answered && ctx->cost >= 0) {
-        len = ngx_sprintf(buf, "%.8f", ctx->cost) - buf;
+        v = buf;
+        buf = ngx_http_airouter_proxy_fixed(buf, ctx->cost, 8);
 
-        if (ngx_http_airouter_proxy_add_header(r, "X-Router-Cost", buf, len)
+        if (ngx_http_airouter_proxy_add_header(r, &cost_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -270,18 +333,15 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
 }
 
 
-/* Header values are kept to printable ASCII: the rest is %XX. */
+/*
+ * A header of the answer whose value is already what goes out (printable
+ * ASCII): its bytes are not copied.
+ */
 static ngx_int_t
-ngx_http_airouter_proxy_add_header(ngx_http_request_t *r, const char *name,
+ngx_http_airouter_proxy_add_header(ngx_http_request_t *r, ngx_str_t *name,
     u_char *value, size_t len)
 {
-    u_char           *v;
     ngx_table_elt_t  *h;
-
-    v = ngx_pnalloc(r->pool, len * 3 + 1);
-    if (v == NULL) {
-        return NGX_ERROR;
-    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -292,13 +352,103 @@ ngx_http_airouter_proxy_add_header(ngx_http_request_t *r, const char *name,
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = v;
-    h->value.len = ngx_http_airouter_proxy_ascii(v, value, len);
+    h->key = *name;
+    h->value.data = value;
+    h->value.len = len;
     h->lowcase_key = NULL;
 
     return NGX_OK;
+}
+
+
+/*
+ * A configuration string as a header value, kept to printable ASCII (the
+ * rest is %XX), in the configuration's pool: made once per channel.
+ */
+ngx_int_t
+ngx_http_airouter_proxy_header_value(ngx_pool_t *pool, const char *s,
+    ngx_str_t *out)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    out->data = ngx_pnalloc(pool, len * 3 + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_http_airouter_proxy_ascii(out->data, (u_char *) s, len);
+
+    return NGX_OK;
+}
+
+
+/* n in decimal, as ngx_sprintf's "%ui" writes it. */
+static u_char *
+ngx_http_airouter_proxy_uint(u_char *buf, ngx_uint_t n)
+{
+    u_char   tmp[NGX_INT64_LEN], *t;
+    size_t   len;
+
+    t = tmp + NGX_INT64_LEN;
+
+    do {
+        *--t = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    len = tmp + NGX_INT64_LEN - t;
+
+    return ngx_cpymem(buf, t, len);
+}
+
+
+/*
+ * f with "digits" (4 or 8) decimals, the very text ngx_sprintf's "%.4f"
+ * and "%.8f" write (the same rounding: the scaled fraction plus 0.5,
+ * truncated), without its format parsing.  What it would not follow (a
+ * magnitude from 1e15, NaN) is left to ngx_sprintf.  At most 32 bytes
+ * (NGX_HTTP_AIROUTER_HEADER_NUM).
+ */
+static u_char *
+ngx_http_airouter_proxy_fixed(u_char *buf, double f, ngx_uint_t digits)
+{
+    u_char    *d;
+    uint64_t   whole, frac, scale;
+    ngx_uint_t i;
+
+    if (!(f > -1e15 && f < 1e15)) {
+        return digits == 4 ? ngx_snprintf(buf, 32, "%.4f", f)
+                           : ngx_snprintf(buf, 32, "%.8f", f);
+    }
+
+    if (f < 0) {
+        *buf++ = '-';
+        f = -f;
+    }
+
+    scale = (digits == 4) ? 10000 : 100000000;
+
+    whole = (uint64_t) (int64_t) f;
+    frac = (uint64_t) ((f - (double) whole) * scale + 0.5);
+
+    if (frac == scale) {
+        whole++;
+        frac = 0;
+    }
+
+    buf = ngx_http_airouter_proxy_uint(buf, (ngx_uint_t) whole);
+    *buf++ = '.';
+
+    d = buf + digits;
+
+    for (i = 0; i < digits; i++) {
+        *--d = (u_char) ('0' + frac % 10);
+        frac /= 10;
+    }
+
+    return buf + digits;
 }
 
 
