@@ -1186,6 +1186,7 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     double                      total, active, rate;
     uint32_t                    kind, feat, inferred, first;
     airouter_tag_t              tags[AIROUTER_TAGS_MAX], variant;
+    airouter_unit_price_t       unit;
     airouter_arena_t           *a;
     airouter_catalog_model_t   *r;
     airouter_catalog_bmodel_t  *m;
@@ -1232,13 +1233,60 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
 
     r->currency = (uint32_t) off;
 
+    /* capabilities: what a source stated, the name for the rest */
+
+    inferred = airouter_tags_caps(m->id, m->id_len);
+
+    if ((m->caps_known & AIROUTER_CAP_KIND) && (m->caps & AIROUTER_CAP_KIND)) {
+        kind = m->caps & AIROUTER_CAP_KIND;
+
+    } else {
+        kind = inferred & AIROUTER_CAP_KIND;
+    }
+
+    feat = ((m->caps & m->caps_known) | (inferred & ~m->caps_known))
+           & ~AIROUTER_CAP_KIND;
+
+    r->caps_known = m->caps_known | AIROUTER_CAP_KIND;
+
+    /*
+     * the features (tools, vision, reasoning, code) are a chat model's: a
+     * channel's "function_calling" or a "4o" in "gpt-4o-mini-tts" says
+     * nothing of an image or voice model, which is known to have none
+     */
+    if (kind != AIROUTER_CAP_CHAT) {
+        feat = 0;
+        r->caps_known |= AIROUTER_CAP_FEATURES;
+    }
+
+    r->caps = kind | feat;
+
+    /*
+     * a unit price belongs to the kind whose units it counts (the price
+     * per request to every kind): a channel's cost_per_unit.image prices
+     * its image models, not its chat ones
+     */
+    unit = m->unit;
+
+    if (kind != AIROUTER_CAP_IMAGE_GEN) {
+        unit.image = -1;
+    }
+
+    if (kind != AIROUTER_CAP_TRANSCRIPTION) {
+        unit.second = -1;
+    }
+
+    if (kind != AIROUTER_CAP_SPEECH) {
+        unit.character = -1;
+    }
+
     /* free and local, strictly (see airouter_catalog.h) */
 
     variant = airouter_tags_variant(m->id, m->id_len);
 
     free_ = (m->has_price && m->price_prompt == 0
              && m->price_completion == 0
-             && !airouter_unit_price_positive(&m->unit))
+             && !airouter_unit_price_positive(&unit))
             || airouter_tags_eq(variant.data, variant.len, "free", 4)
             || m->free
             || airouter_catalog_channel_declares(ch, "free");
@@ -1250,7 +1298,7 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
                | (free_ ? AIROUTER_MODEL_FREE : 0)
                | (local ? AIROUTER_MODEL_LOCAL : 0)
                | (m->has_price ? AIROUTER_MODEL_PRICED : 0)
-               | (airouter_unit_price_known(&m->unit)
+               | (airouter_unit_price_known(&unit)
                   ? AIROUTER_MODEL_UNIT_PRICED : 0);
 
     rate = 1.0;
@@ -1263,7 +1311,7 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
                                        : AIROUTER_CATALOG_CNY_USD;
     }
 
-    r->price_unit = m->unit;
+    r->price_unit = unit;
 
     if (m->has_price) {
         r->price_prompt = m->price_prompt;
@@ -1281,31 +1329,15 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
 
         /* a voice or an image model priced per unit: ranked by those,
          * which only models of its own kind compete with */
-        if (!free_ && airouter_unit_price_known(&m->unit)) {
-            r->price_usd = (AIROUTER_CATALOG_KNOWN(m->unit.request)
-                            + AIROUTER_CATALOG_KNOWN(m->unit.image)
-                            + AIROUTER_CATALOG_KNOWN(m->unit.second)
-                            + AIROUTER_CATALOG_KNOWN(m->unit.character))
+        if (!free_ && airouter_unit_price_known(&unit)) {
+            r->price_usd = (AIROUTER_CATALOG_KNOWN(unit.request)
+                            + AIROUTER_CATALOG_KNOWN(unit.image)
+                            + AIROUTER_CATALOG_KNOWN(unit.second)
+                            + AIROUTER_CATALOG_KNOWN(unit.character))
                            * rate;
         }
     }
 
-    /* capabilities: what a source stated, the name for the rest */
-
-    inferred = airouter_tags_caps(m->id, m->id_len);
-
-    if ((m->caps_known & AIROUTER_CAP_KIND) && (m->caps & AIROUTER_CAP_KIND)) {
-        kind = m->caps & AIROUTER_CAP_KIND;
-
-    } else {
-        kind = inferred & AIROUTER_CAP_KIND;
-    }
-
-    feat = ((m->caps & m->caps_known) | (inferred & ~m->caps_known))
-           & ~AIROUTER_CAP_KIND;
-
-    r->caps = kind | feat;
-    r->caps_known = m->caps_known | AIROUTER_CAP_KIND;
     r->keys = m->keys;
 
     /*

@@ -34,7 +34,8 @@
  *   char                         [strings_len] NUL-terminated strings
  *
  * Free and local, strictly: an entry is free when its known price is zero
- * (prompt and completion, and no unit price above zero), its id has the ":free" variant, the source
+ * (prompt and completion, and no unit price of its kind above zero), its
+ * id has the ":free" variant, the source
  * says so, or its channel is declared free (channel or provider "free",
  * or a channel tag "free").  It is local when its channel is declared
  * local (channel or provider "local", or a channel tag "local").  The tags
@@ -58,9 +59,10 @@
 
 
 #define AIROUTER_CATALOG_MAGIC     0x43524941u     /* "AIRC" little-endian */
-#define AIROUTER_CATALOG_VERSION   5u     /* 3: kinds speech, transcription,
+#define AIROUTER_CATALOG_VERSION   6u     /* 3: kinds speech, transcription,
                                              moderation; 4: params;
-                                             5: unit prices */
+                                             5: unit prices; 6: features
+                                             and unit prices by kind */
 
 
 /* airouter_catalog_model_t.flags */
@@ -193,7 +195,9 @@ typedef struct {
                                                     -1: unknown */
     double                    price_cache_write;
     airouter_unit_price_t     price_unit;   /* per unit, currency, each
-                                               -1: unknown */
+                                               -1: unknown; only those of
+                                               the entry's kind (and per
+                                               request) */
     uint64_t                  context;      /* tokens, 0: unknown */
     uint64_t                  max_output;   /* tokens, 0: unknown */
     double                    params_total; /* millions, 0: unknown */

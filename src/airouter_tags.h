@@ -55,6 +55,11 @@
      | AIROUTER_CAP_SPEECH | AIROUTER_CAP_IMAGE_GEN                           \
      | AIROUTER_CAP_TRANSCRIPTION | AIROUTER_CAP_MODERATION)
 
+/* the features: a chat model's only (the catalogue clears them elsewhere) */
+#define AIROUTER_CAP_FEATURES                                                 \
+    (AIROUTER_CAP_VISION | AIROUTER_CAP_TOOLS | AIROUTER_CAP_REASONING        \
+     | AIROUTER_CAP_CODE | AIROUTER_CAP_VISION_ONLY)
+
 
 /* A token of a name: points into the name, in the name's own case. */
 typedef struct {

@@ -55,6 +55,8 @@ static void test_strategies(void);
 static void test_auth(void);
 static void test_cache_prices(void);
 static void test_unit_prices(void);
+static void test_mixed_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m);
 static void test_control_chars(void);
 static void test_hedging(void);
 static void test_supported_parameters(void);
@@ -1065,6 +1067,65 @@ test_cache_prices(void)
 
 
 /*
+ * A channel serving chat, image and voice models with token prices 0 and
+ * unit prices: the chat model keeps its token prices and is free (no
+ * unit price of a kind it is not), each other model has its kind's unit
+ * price alone and is not free; tools and vision (the channel's
+ * capabilities, the "4o" of gpt-4o-mini-tts) are the chat model's only,
+ * and known absent on the others.
+ */
+static void
+test_mixed_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m)
+{
+    const char                      *id;
+    const airouter_unit_price_t     *u;
+
+    id = airouter_catalog_model_id(cat, m);
+    u = &m->price_unit;
+
+    if (strcmp(id, "gpt-4o-mini") == 0) {
+        UNIT_CHECK((m->flags & AIROUTER_MODEL_FREE)
+                   && !(m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                   && u->image == -1 && u->second == -1
+                   && u->character == -1 && m->price_usd == 0
+                   && (m->caps & AIROUTER_CAP_TOOLS)
+                   && (m->caps & AIROUTER_CAP_VISION),
+                   "mixed chat: free, no unit price, tools %x %x %g",
+                   m->flags, m->caps, u->image);
+        return;
+    }
+
+    UNIT_CHECK(!(m->flags & AIROUTER_MODEL_FREE)
+               && (m->flags & AIROUTER_MODEL_UNIT_PRICED)
+               && !(m->caps & AIROUTER_CAP_FEATURES)
+               && (m->caps_known & AIROUTER_CAP_TOOLS)
+               && (m->caps_known & AIROUTER_CAP_VISION),
+               "mixed %s: priced, no features %x %x %x", id, m->flags,
+               m->caps, m->caps_known);
+
+    if (strcmp(id, "dall-e-3") == 0) {
+        UNIT_CHECK(test_near(u->image, 0.04) && u->second == -1
+                   && u->character == -1,
+                   "mixed dall-e-3 %g %g %g", u->image, u->second,
+                   u->character);
+
+    } else if (strcmp(id, "whisper-1") == 0) {
+        UNIT_CHECK(u->image == -1 && test_near(u->second, 0.0001)
+                   && u->character == -1,
+                   "mixed whisper-1 %g %g %g", u->image, u->second,
+                   u->character);
+
+    } else {
+        UNIT_CHECK(strcmp(id, "gpt-4o-mini-tts") == 0 && u->image == -1
+                   && u->second == -1 && test_near(u->character, 0.00002),
+                   "mixed %s %g %g %g", id, u->image, u->second,
+                   u->character);
+    }
+}
+
+
+/*
  * cost_per_unit reaches the catalogue record in the channel's currency: a
  * model priced per image alone is priced and not free; a price file's
  * unit prices fill only what the channel left unsaid, in its currency;
@@ -1155,19 +1216,29 @@ test_unit_prices(void)
                        m->price_unit.image, m->price_usd);
             break;
         case 1:
-            UNIT_CHECK(test_near(m->price_unit.character, 0.0001)
-                       && strcmp(airouter_catalog_model_currency(cat, m),
-                                 "CNY") == 0
+            UNIT_CHECK(strcmp(airouter_catalog_model_currency(cat, m),
+                              "CNY") == 0
                        && !(m->flags & AIROUTER_MODEL_FREE),
                        "voices record");
+            /* each voice model has its own kind's unit price only */
             if (strcmp(airouter_catalog_model_id(cat, m), "whisper-1")
                 == 0)
             {
                 UNIT_CHECK(test_near(m->price_unit.second, 0.0007)
-                           && test_near(m->price_unit.request, 0.01),
-                           "whisper-1 %g %g", m->price_unit.second,
-                           m->price_unit.request);
+                           && test_near(m->price_unit.request, 0.01)
+                           && m->price_unit.character == -1,
+                           "whisper-1 %g %g %g", m->price_unit.second,
+                           m->price_unit.request, m->price_unit.character);
+
+            } else {
+                UNIT_CHECK(test_near(m->price_unit.character, 0.0001)
+                           && m->price_unit.second == -1,
+                           "tts-1 %g %g", m->price_unit.character,
+                           m->price_unit.second);
             }
+            break;
+        case 4:
+            test_mixed_record(cat, m);
             break;
         case 2:
             /* per request beside token prices */
