@@ -835,18 +835,28 @@
 
   /* --- explain and tags --- */
 
+  /*
+   * The endpoint chosen beside the query, else none: the server explains
+   * the name as the kind of its models (dall-e-3 as images) and says
+   * which endpoint it explained.
+   */
   function explain(query) {
-    var out = $('explain');
+    var out = $('explain'), ep = $('endpoint').value;
     $('query').value = query;
-    api('GET', '/v1/admin/route?model=' + encodeURIComponent(query))
+    api('GET', '/v1/admin/route?model=' + encodeURIComponent(query) +
+               (ep ? '&endpoint=' + encodeURIComponent(ep) : ''))
       .then(function (r) {
         var d = r.data, tb, i, c, reasons = [], k;
         clear(out);
+        out.removeAttribute('data-endpoint');
         if (r.status !== 200 || !d) {
           out.appendChild(el('p', { 'class': 'bad' }, errorText(r)));
           return;
         }
-        out.appendChild(el('p', null, el('b', null, d.status), ' \u00b7 stage ',
+        out.setAttribute('data-endpoint', String(d.endpoint));
+        out.appendChild(el('p', { id: 'explain-summary' },
+          el('b', null, d.status), ' \u00b7 endpoint ', String(d.endpoint),
+          ' \u00b7 stage ',
           String(d.stage), ' \u00b7 strategy ', String(d.strategy), ' \u00b7 ',
           String(d.matched), ' matched, ', String(d.available), ' available'));
         if (d.filtered) {
@@ -878,11 +888,26 @@
       });
   }
 
+  /* token prices per million, then each unit price the entry has */
+  var UNITS = [['per_image', 'image'], ['per_second', 'second'],
+               ['per_character', 'character'], ['per_request', 'request']];
+
   function pricing(entry) {
-    var p = entry && entry.airouter && entry.airouter.pricing;
+    var p = entry && entry.airouter && entry.airouter.pricing, parts = [],
+        cur, i;
     if (!p) { return '\u2013'; }
-    return '$' + (p.prompt * 1e6).toPrecision(3) + ' / $' +
-           (p.completion * 1e6).toPrecision(3) + ' per M';
+    cur = !p.currency || p.currency === 'USD' ? '$' : p.currency + ' ';
+    if (typeof p.prompt === 'number' && typeof p.completion === 'number') {
+      parts.push(cur + (p.prompt * 1e6).toPrecision(3) + ' / ' + cur +
+                 (p.completion * 1e6).toPrecision(3) + ' per M');
+    }
+    for (i = 0; i < UNITS.length; i++) {
+      if (typeof p[UNITS[i][0]] === 'number') {
+        parts.push(cur + Number(p[UNITS[i][0]].toPrecision(3)) + ' per ' +
+                   UNITS[i][1]);
+      }
+    }
+    return parts.length ? parts.join(' + ') : '\u2013';
   }
 
   $('explain-form').addEventListener('submit', function (ev) {

@@ -29,6 +29,8 @@ static json_t *ngx_http_airouter_explain_names(const airouter_name_t *names,
     size_t n);
 static json_t *ngx_http_airouter_explain_query(
     const airouter_route_result_t *res, uint32_t source);
+static ngx_uint_t ngx_http_airouter_explain_kind(const airouter_catalog_t *cat,
+    const u_char *model, size_t len);
 
 
 ngx_int_t
@@ -152,6 +154,12 @@ ngx_http_airouter_explain(ngx_http_request_t *r, ngx_http_airouter_ctx_t *ctx,
                      "candidates", cands,
                      "filtered", filtered,
                      "removed", removed);
+
+    /* the endpoint whose kind was explained (GET may have inferred it) */
+    if (body) {
+        json_object_set_new(body, "endpoint",
+            json_string(ngx_http_airouter_endpoint_name(ctx->endpoint)));
+    }
 
     /* what the request's routing controls did, when it has any */
     if (body && (ctx->controls || res.nentries > 1
@@ -319,7 +327,11 @@ ngx_http_airouter_explain_candidate(const airouter_catalog_t *cat,
 }
 
 
-/* GET /v1/admin/route?model=...&strategy=...&endpoint=... */
+/*
+ * GET /v1/admin/route?model=...&strategy=...&endpoint=...: a name typed in
+ * the dashboard has no endpoint; dall-e-3 is explained as an image request
+ * (see ngx_http_airouter_explain_kind).
+ */
 ngx_int_t
 ngx_http_airouter_explain_get(ngx_http_request_t *r)
 {
@@ -356,7 +368,10 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
     ctx->requested.len = dst - ctx->requested.data;
     *dst = '\0';
 
-    ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+    /* without endpoint=, the one the name's models serve (dashboard) */
+    ctx->endpoint = ngx_http_airouter_explain_kind(
+                        ngx_http_airouter_catalog_current(ctx->amcf),
+                        ctx->requested.data, ctx->requested.len);
 
     if (ngx_http_arg(r, (u_char *) "endpoint", 8, &arg) == NGX_OK) {
         ep = ngx_http_airouter_endpoint_by_name(arg.data, arg.len);
@@ -412,4 +427,56 @@ ngx_http_airouter_explain_get(ngx_http_request_t *r)
     }
 
     return ngx_http_airouter_explain(r, ctx, &req);
+}
+
+
+/*
+ * The endpoint that serves every model a query matches, when they are all
+ * of one kind (a physical or core name usually is: "dall-e-3" -> images,
+ * "whisper-1" -> transcriptions); chat when they are of several kinds
+ * (tag:free), match nothing, or the query does not resolve.  The first
+ * endpoint of the kind in the endpoint table wins (chat over completions,
+ * generations over edits).
+ */
+static ngx_uint_t
+ngx_http_airouter_explain_kind(const airouter_catalog_t *cat,
+    const u_char *model, size_t len)
+{
+    uint32_t                          x, kind, k;
+    ngx_uint_t                        ep;
+    airouter_query_t                  q;
+    airouter_query_iter_t             it;
+
+    if (cat == NULL
+        || airouter_query_resolve(cat, (const char *) model, len, &q)
+           != AIROUTER_QUERY_OK)
+    {
+        return NGX_HTTP_AIROUTER_EP_CHAT;
+    }
+
+    kind = 0;
+    airouter_query_iter_init(&it, &q);
+
+    while (airouter_query_next(&it, &x)) {
+        k = airouter_catalog_model(cat, x)->caps & AIROUTER_CAP_KIND;
+
+        if (kind != 0 && k != kind) {
+            return NGX_HTTP_AIROUTER_EP_CHAT;
+        }
+
+        kind = k;
+    }
+
+    for (ep = 0; kind != 0 && ep < NGX_HTTP_AIROUTER_EP_N; ep++) {
+        if (airouter_route_endpoint_kind(ngx_http_airouter_endpoint_rank(ep))
+            == kind)
+        {
+            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "airouter explain: \"%*s\" explained as %s",
+                           len, model, ngx_http_airouter_endpoint_name(ep));
+            return ep;
+        }
+    }
+
+    return NGX_HTTP_AIROUTER_EP_CHAT;
 }

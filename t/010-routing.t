@@ -364,7 +364,7 @@ POST /v1/chat/completions
 
 
 
-=== TEST 27: GET /v1/admin/route explains the kind its endpoint names (chat without one); an unknown endpoint is a 400, not chat
+=== TEST 27: GET /v1/admin/route explains the kind its endpoint names (without one, the kind of the name's models: embeddings); an unknown endpoint is a 400, not chat
 --- request eval
 ["GET /v1/admin/route?model=text-embedding-3-small&endpoint=embeddings",
  "GET /v1/admin/route?model=text-embedding-3-small",
@@ -373,7 +373,7 @@ POST /v1/chat/completions
 [200, 200, 400]
 --- response_body_like eval
 ['^\{"model":"text-embedding-3-small","status":"ok",.*"candidates":\[\{"rank":1,',
- '^\{"model":"text-embedding-3-small","status":"all_filtered",.*"wrong_kind"',
+ '^\{"model":"text-embedding-3-small","status":"ok",.*"candidates":\[\{"rank":1,.*"endpoint":"embeddings"',
  '^\{"error":\{"message":"Unknown endpoint in the URL \(chat, completions, embeddings, rerank, images, speech, transcriptions, moderations\)","type":"invalid_request_error","param":"endpoint","code":"invalid_value"\}\}$']
 
 

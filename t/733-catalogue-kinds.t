@@ -6,7 +6,8 @@
 # models of that kind (per image: image models; per second:
 # transcription; per character: speech), so its chat models at token
 # price 0 stay free.  Channel "priced" has token prices, a price per
-# request (every kind) and per image.
+# request (every kind) and per image.  GET /v1/admin/route without
+# endpoint= explains a name as the kind its models are.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
@@ -200,3 +201,34 @@ POST /v1/chat/completions
 --- response_headers
 X-Router-Model: sonar-pro
 X-Router-Cost: 0.00102000
+
+
+
+=== TEST 7: GET /v1/admin/route without endpoint= explains a name as its models' kind (images, transcriptions, speech, embeddings, chat); a query of several kinds (tag:free: chat and embedding models) as chat
+--- request eval
+["GET /v1/admin/route?model=dall-e-3", "GET /v1/admin/route?model=whisper-1",
+ "GET /v1/admin/route?model=tts-1", "GET /v1/admin/route?model=text-embedding-3-small",
+ "GET /v1/admin/route?model=gpt-4o-mini", "GET /v1/admin/route?model=tag:free",
+ "GET /v1/admin/route?model=flux-dev"]
+--- more_headers eval
+[("Authorization: Bearer adm-secret") x 7]
+--- response_body_like eval
+['^\{"model":"dall-e-3","status":"ok",.*"candidates":\[\{"rank":1,"channel":"mixed","provider":null,"model":"dall-e-3".*"endpoint":"images"',
+ '^\{"model":"whisper-1","status":"ok",.*"model":"whisper-1".*"endpoint":"transcriptions"',
+ '^\{"model":"tts-1","status":"ok",.*"model":"tts-1".*"endpoint":"speech"',
+ '^\{"model":"text-embedding-3-small","status":"ok",.*"endpoint":"embeddings"',
+ '^\{"model":"gpt-4o-mini","status":"ok",.*"endpoint":"chat"',
+ '^\{"model":"tag:free","status":"ok",.*"filtered":\{"wrong_kind":2\}.*"endpoint":"chat"',
+ '^\{"model":"flux-dev","status":"ok",.*"endpoint":"images"']
+
+
+
+=== TEST 8: endpoint= still wins: dall-e-3 explained as chat is all_filtered (wrong_kind); POST /v1/route names the endpoint it explained
+--- request eval
+["GET /v1/admin/route?model=dall-e-3&endpoint=chat",
+ "POST /v1/route\n" . '{"model": "whisper-1", "endpoint": "transcriptions"}']
+--- more_headers eval
+["Authorization: Bearer adm-secret", ""]
+--- response_body_like eval
+['^\{"model":"dall-e-3","status":"all_filtered",.*"filtered":\{"wrong_kind":1\}.*"endpoint":"chat"',
+ '^\{"model":"whisper-1","status":"ok",.*"endpoint":"transcriptions"']

@@ -10,7 +10,9 @@
 # channel from the page and sees the next request go to the other one (in
 # the last requests, newest first; the audit shows enabled -> disabled; the
 # channel filter keeps that one request; the explanation of the model lists
-# only the other channel), enables it again, signs out, and the page had no
+# only the other channel; an image model typed in is explained as an image
+# request at its price per image, and as chat, chosen beside the query,
+# is the wrong kind), enables it again, signs out, and the page had no
 # console error, page
 # error or failed request but the wrong token's 401.  Each "ok"/"not ok"
 # line of the script is one assertion here.  Without chromium the suite is
@@ -59,7 +61,7 @@ add_response_body_check(sub {
             Test::More::diag($line);
         }
     }
-    Test::More::ok($n >= 23 && $status == 0,
+    Test::More::ok($n >= 27 && $status == 0,
                    $block->name . " - the browser run ends cleanly ($n checks)")
         or Test::More::diag($out);
 });
@@ -89,17 +91,19 @@ channels:
   - id: alpha
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1"
     api_key: "sk-alpha"
-    configured_models: ["gpt-test"]
+    configured_models: ["gpt-test", "dall-e-3"]
+    cost_per_unit: {image: 0.04}
   - id: beta
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/ok/v1"
     api_key: "sk-beta"
-    configured_models: ["gpt-test"]
+    configured_models: ["gpt-test", "dall-e-3"]
+    cost_per_unit: {image: 0.04}
 routing:
   model_filters:
     min_context_length: 0
 --- request
 GET /dashboard
---- browser: admin-806 api-806 gpt-test alpha,beta
+--- browser: admin-806 api-806 gpt-test alpha,beta dall-e-3
 --- response_body_like: <title>airouter</title>
 --- timeout: 10
 --- no_error_log

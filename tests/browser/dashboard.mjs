@@ -4,11 +4,15 @@
 // "ok - ..." or "not ok - ..." line per check (TAP-like, read by the .t).
 //
 //   node dashboard.mjs <base URL> <admin token> <API token> <model> <channel,...>
+//                      <image model>
+//
+// The channels serve <model> (chat) and <image model>, priced per image.
 //
 // CHROMIUM names the browser (default /usr/bin/chromium).
 import puppeteer from 'puppeteer-core';
 
-const [base, adminToken, apiToken, model, channelList] = process.argv.slice(2);
+const [base, adminToken, apiToken, model, channelList, imageModel] =
+  process.argv.slice(2);
 const channels = channelList.split(',');
 const WAIT = 30000;
 
@@ -200,6 +204,39 @@ try {
                                   rows => rows.map(r => r.children[1].textContent));
   ok(cands.length > 0 && cands.every(c => c === other),
      'explaining ' + model + ' lists only ' + other + ': ' + cands.join(','));
+  const chatPrices = await page.$$eval('#explain-table tbody tr',
+                                       rows => rows.map(r => r.children[4].textContent));
+  ok(await page.$eval('#explain', e => e.getAttribute('data-endpoint')) === 'chat' &&
+     chatPrices.every(p => !/image/.test(p)),
+     model + ' is explained as chat, without the channel\'s price per image: ' +
+     chatPrices.join(','));
+
+  // an image model typed in is explained as an image request, priced so
+  phase = 'explain image';
+  await page.$eval('#query', e => { e.value = ''; });
+  await page.type('#query', imageModel);
+  await page.click('#explain-form button[type="submit"]');
+  ok(await waitFor(page, () =>
+       document.getElementById('explain').getAttribute('data-endpoint') === 'images' &&
+       document.querySelectorAll('#explain-table tbody tr').length > 0),
+     'explaining ' + imageModel + ' explains the images endpoint');
+  const imageRows = await page.$$eval('#explain-table tbody tr',
+    rows => rows.map(r => [r.children[1].textContent, r.children[2].textContent,
+                           r.children[4].textContent]));
+  ok(imageRows.length > 0 &&
+     imageRows.every(r => r[0] === other && r[2] === '$0.04 per image'),
+     imageModel + ' on ' + other + ' at $0.04 per image: ' + JSON.stringify(imageRows));
+
+  // the endpoint chosen beside the query wins: as chat, it is the wrong kind
+  await page.select('#endpoint', 'chat');
+  await page.click('#explain-form button[type="submit"]');
+  ok(await waitFor(page, () => {
+    const e = document.getElementById('explain');
+    return e.getAttribute('data-endpoint') === 'chat' &&
+           /all_filtered/.test(e.textContent) && /wrong_kind/.test(e.textContent) &&
+           !document.getElementById('explain-table');
+  }), 'with the endpoint chat chosen, ' + imageModel + ' is all_filtered: wrong_kind');
+  await page.select('#endpoint', '');
 
   // enable it again
   phase = 'enable';
