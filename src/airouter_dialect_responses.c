@@ -1120,24 +1120,34 @@ airouter_resp_sink_event(airouter_dsink_t *k, const airouter_dev_t *ev)
 }
 
 
-/* response.created and response.in_progress, before anything else */
+/*
+ * response.created and response.in_progress, before anything else: the
+ * answer so far (its first event) names the served model, which these
+ * show as response.completed does, not the client's "model" (a tag query,
+ * an alias).
+ */
 static void
 airouter_resp_begin(airouter_resp_sink_t *s)
 {
+    int          i;
+    json_t      *r;
+    const char  *types[2] = { "response.created", "response.in_progress" };
+
     if (s->started) {
         return;
     }
 
     s->started = 1;
 
-    airouter_resp_emit(s, "response.created",
-                       json_pack("{s:o}", "response",
-                                 airouter_resp_object(NULL, s->sink.ctx,
-                                                      "in_progress")));
-    airouter_resp_emit(s, "response.in_progress",
-                       json_pack("{s:o}", "response",
-                                 airouter_resp_object(NULL, s->sink.ctx,
-                                                      "in_progress")));
+    for (i = 0; i < 2; i++) {
+        r = airouter_resp_object(NULL, s->sink.ctx, "in_progress");
+
+        if (r && s->a.model && s->a.model[0]) {
+            json_object_set_new(r, "model", json_string(s->a.model));
+        }
+
+        airouter_resp_emit(s, types[i], json_pack("{s:o}", "response", r));
+    }
 }
 
 

@@ -91,3 +91,15 @@ POST /v1/chat/completions
 {"model":"claude-native-stream","stream":true,"messages":[{"role":"user","content":"hi"}]}
 --- response_body_like eval
 qr/"delta":\{"content":"Hello from "\}.*"delta":\{"content":"Claude!"\}.*"finish_reason":"stop".*\n\ndata: \{"id":"msg_native_2","object":"chat.completion.chunk","created":\d+,"model":"claude-up","choices":\[\],"usage":\{"prompt_tokens":42,"completion_tokens":6,"total_tokens":48,"prompt_tokens_details":\{"cached_tokens":30,"cache_write_tokens":0\}\}\}\n\ndata: \[DONE\]\n\n\z/s
+
+
+
+=== TEST 10: Responses stream from a chat channel: response.created and response.in_progress name the served model, as response.completed does (never the model the client asked for)
+--- request
+POST /v1/responses
+{"model":"stream-test","input":"hi","stream":true}
+--- response_headers
+Content-Type: text/event-stream
+--- response_body_like eval
+qr/\Aevent: response.created\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\nevent: response.in_progress\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\n.*event: response.completed\ndata: [^\n]*"model":"upstream-model"/s
+--- response_body_unlike: "model":"stream-test"

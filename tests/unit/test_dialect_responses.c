@@ -301,6 +301,11 @@ test_stream(void)
                                             "usage")),
                "no usage yet");
 
+    /* the served model from the first event on, not the client's "m" */
+    UNIT_STREQ(td_str(d, "response.model"), "up");
+    UNIT_STREQ(td_str(evs.ev[1].data, "response.model"), "up");
+    UNIT_STREQ(td_str(evs.ev[evs.n - 1].data, "response.model"), "up");
+
     UNIT_STREQ(td_str(evs.ev[2].data, "item.type"), "reasoning");
     UNIT_STREQ(td_str(evs.ev[5].data, "text"), "R1");
     UNIT_STREQ(td_str(evs.ev[8].data, "item.type"), "message");
