@@ -342,6 +342,49 @@ test_stream(void)
 }
 
 
+/*
+ * The model the three response objects name comes from the upstream's
+ * first chunk (the parser reads it once): a first chunk without one
+ * leaves all three on the request's "model", never a mix.
+ */
+static void
+test_stream_model(void)
+{
+    int               same;
+    char             *out;
+    td_events_t       evs;
+    airouter_dctx_t   ctx;
+    airouter_derr_t   err;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_RESPONSES);
+    json_decref(td_request(AIROUTER_DIALECT_RESPONSES,
+                           AIROUTER_DIALECT_OPENAI, &ctx,
+                           "{\"model\":\"m\",\"input\":\"q\","
+                           "\"stream\":true}", &err));
+
+    out = td_stream_all(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_RESPONSES,
+                        &ctx,
+                        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,"
+                        "\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+                        "data: {\"id\":\"c\",\"model\":\"late\","
+                        "\"choices\":[{\"index\":0,\"delta\":{},"
+                        "\"finish_reason\":\"stop\"}]}\n\n"
+                        "data: [DONE]\n\n", NULL, &same);
+    UNIT_CHECK(same, "every cut gives the same events");
+
+    td_parse(out, &evs);
+    UNIT_STREQ(evs.ev[0].name, "response.created");
+    UNIT_STREQ(td_str(evs.ev[0].data, "response.model"), "m");
+    UNIT_STREQ(td_str(evs.ev[1].data, "response.model"), "m");
+    UNIT_STREQ(evs.ev[evs.n - 1].name, "response.completed");
+    UNIT_STREQ(td_str(evs.ev[evs.n - 1].data, "response.model"), "m");
+
+    td_free(&evs);
+    free(out);
+    airouter_dctx_free(&ctx);
+}
+
+
 static void
 test_stream_ends(void)
 {
@@ -464,6 +507,7 @@ main(void)
     test_request_errors();
     test_answer();
     test_stream();
+    test_stream_model();
     test_stream_ends();
     test_errors();
     test_usage();
