@@ -87,6 +87,15 @@ airouter_dialect_name(airouter_dialect_e d)
 }
 
 
+const char *
+airouter_dialect_key_hint(airouter_dialect_e d)
+{
+    return airouter_dialects[d < AIROUTER_DIALECT_N ? d
+                                                    : AIROUTER_DIALECT_OPENAI]
+           ->key_hint;
+}
+
+
 int
 airouter_dialect_by_name(const char *name, size_t n)
 {

@@ -124,6 +124,10 @@ typedef struct airouter_dstream_s  airouter_dstream_t;
 
 const char *airouter_dialect_name(airouter_dialect_e d);
 
+/* How a client of dialect d sends its key (the headers and the query
+ * parameter the router reads on its paths), for a 401's message. */
+const char *airouter_dialect_key_hint(airouter_dialect_e d);
+
 /* The dialect called name (n bytes), or -1. */
 int airouter_dialect_by_name(const char *name, size_t n);
 

@@ -104,6 +104,7 @@ static void airouter_anth_input(airouter_dsink_t *k, long tool,
 
 const airouter_dialect_ops_t  airouter_dialect_anthropic = {
     "anthropic",
+    "\"x-api-key: <key>\" or \"Authorization: Bearer <key>\"",
     airouter_anth_to_chat,
     airouter_anth_answer,
     airouter_anth_sink,

@@ -51,6 +51,7 @@ static void airouter_chat_text(json_t *v, airouter_dev_kind_e kind,
 
 const airouter_dialect_ops_t  airouter_dialect_openai = {
     "openai",
+    "\"Authorization: Bearer <key>\"",
     NULL,
     airouter_chat_answer,
     airouter_chat_sink,

@@ -74,6 +74,8 @@ static int airouter_gem_usage(json_t *root, airouter_dusage_t *u);
 
 const airouter_dialect_ops_t  airouter_dialect_gemini = {
     "gemini",
+    "\"x-goog-api-key: <key>\", as the query parameter key=<key>, or as "
+    "\"Authorization: Bearer <key>\"",
     airouter_gem_to_chat,
     airouter_gem_answer,
     airouter_gem_sink,

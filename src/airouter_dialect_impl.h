@@ -129,6 +129,9 @@ typedef struct {
 typedef struct {
     const char               *name;
 
+    /* how its clients send their key, for a 401's message */
+    const char             *key_hint;
+
     /* client side: its requests to chat; chat answers, streams and
      * errors written in it */
     int                     (*to_chat)(json_t *req, airouter_dctx_t *ctx,

@@ -87,6 +87,7 @@ static void airouter_resp_parse_event(airouter_dparse_t *ps,
  */
 const airouter_dialect_ops_t  airouter_dialect_responses = {
     "responses",
+    "\"Authorization: Bearer <key>\"",
     airouter_resp_to_chat,
     airouter_resp_answer,
     airouter_resp_sink,

@@ -40,10 +40,12 @@ ngx_http_airouter_auth_api(ngx_http_request_t *r,
     if (ngx_http_airouter_auth_token(r, &token) != NGX_OK) {
         ngx_http_airouter_stats_unauthorized(amcf);
 
+        /* the ways this path's dialect sends a key (Gemini's three) */
         *rc = ngx_http_airouter_send_error(r, NGX_HTTP_UNAUTHORIZED,
                    "invalid_request_error", "missing_api_key",
-                   "You didn't provide an API key: send it as "
-                   "\"Authorization: Bearer <key>\"");
+                   "You didn't provide an API key: send it as %s",
+                   airouter_dialect_key_hint(airouter_dialect_of_path(
+                       (char *) r->uri.data, r->uri.len)));
 
         return NGX_DECLINED;
     }

@@ -150,7 +150,7 @@ POST /v1beta/models/broken-test:streamGenerateContent?alt=sse
 ['"text":"Hello!"', '"text":"Hello!"']
 
 
-=== TEST 16: with auth on, the key as each SDK sends it; none, or a wrong one, in the dialect's shape
+=== TEST 16: with auth on, the key as each SDK sends it; none, or a wrong one, in the dialect's shape (no key: the message names the dialect's own headers)
 --- user_files eval
 ">>> router_config.yaml\n" . dialect_yaml() . <<'_EOY_';
 auth:
@@ -184,10 +184,10 @@ _EOY_
 --- response_body_like eval
 ['"text":"Hello!"',
  '"text":"Hello!"',
- '^\{"type":"error","error":\{"type":"authentication_error","message":"You didn\'t provide an API key',
+ '^\{"type":"error","error":\{"type":"authentication_error","message":"You didn\'t provide an API key: send it as \\\\"x-api-key: <key>\\\\" or \\\\"Authorization: Bearer <key>\\\\""\}\}$',
  '^\{"type":"error","error":\{"type":"authentication_error","message":"Incorrect API key provided"\}\}',
  '"text":"Hello!"',
  '"text":"Hello!"',
  '^\{"error":\{"code":401,"message":"Incorrect API key provided","status":"UNAUTHENTICATED"\}\}',
  '"output_text|"text":"Hello!"',
- '^\{"error":\{"message":"You didn\'t provide an API key']
+ '^\{"error":\{"message":"You didn\'t provide an API key: send it as \\\\"Authorization: Bearer <key>\\\\"",']

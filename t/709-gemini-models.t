@@ -162,7 +162,7 @@ Content-Type: application/json
 
 
 
-=== TEST 7: with auth on: the key as the SDK sends it; none is UNAUTHENTICATED; allowed_models shapes the list and what get finds
+=== TEST 7: with auth on: the key as the SDK sends it; none is UNAUTHENTICATED, its message naming the three ways (x-goog-api-key, key=, Bearer); allowed_models shapes the list and what get finds
 --- user_files eval
 ">>> router_config.yaml\n$::Yaml$::Auth"
 --- request eval
@@ -174,7 +174,7 @@ Content-Type: application/json
 --- error_code eval
 [401, 200, 200, 404, 401, 200]
 --- response_body_like eval
-['^\{"error":\{"code":401,"message":"You didn\'t provide an API key.*","status":"UNAUTHENTICATED"\}\}$',
+['^\{"error":\{"code":401,"message":"You didn\'t provide an API key: send it as \\\\"x-goog-api-key: <key>\\\\", as the query parameter key=<key>, or as \\\\"Authorization: Bearer <key>\\\\"","status":"UNAUTHENTICATED"\}\}$',
  "^\Q{\"models\":[$::Gemma,$::Gpt]}\E\$",
  "^\Q{\"models\":[$::Gemma]}\E\$",
  '^\{"error":\{"code":404,"message":"The model \\\\"gpt-test\\\\" does not exist on any channel","status":"NOT_FOUND"\}\}$',
