@@ -304,3 +304,22 @@ POST /v1/chat/completions
 qr/^ttfb=(?:19[5-9]\d|[2-9]\d\d\d) channel=first$/m
 --- no_error_log
 [alert]
+
+
+
+=== TEST 14: a channel id and a provider name with '%' or non-ASCII bytes (control bytes are refused by the config) are percent-encoded in every X-Router-* value that carries one: channel, provider, fallbacks
+--- user_files eval
+">>> router_config.yaml\nproviders:\n  \"pr%\xc3\xa9\":\n    display_name: P\n"
+. yaml_channels("", ["f%\xc3\xa9", "e503"],
+                ["s%20\xc3\xa9", "ok", "    provider: \"pr%\xc3\xa9\"\n"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Channel: s%2520%C3%A9
+X-Router-Provider: pr%25%C3%A9
+X-Router-Fallbacks: f%25%C3%A9:server_error 503
+X-Router-Model: s%2520%C3%A9-model
+X-Router-Attempts: 2
+--- no_error_log
+[alert]
