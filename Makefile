@@ -1,5 +1,6 @@
 # airouter: build, test and demo against Debian's nginx.
 #
+#   make help       this list
 #   make deps       install what is missing from Debian (no-op when present)
 #   make            build build/ngx_http_airouter_module.so and
 #                   build/airouter-import (tools/airouter-import)
@@ -70,11 +71,15 @@ LDFLAGS_NGX := $(shell dpkg-buildflags --get LDFLAGS 2>/dev/null) $(SAN_FLAGS)
 UNIT_CFLAGS := -std=c99 -O1 -g -Wall -Wextra -Werror -D_DEFAULT_SOURCE \
                -Isrc -Itests/unit $(SAN_FLAGS)
 
-.PHONY: all deps build unit test test-unit test-t test-asan demo stop \
+.PHONY: all help deps build unit test test-unit test-t test-asan demo stop \
         bench bench-ab clean fuzz fuzz-bins fuzz-clang callgraph exports test-hup \
         test-valgrind install uninstall deb browser-deps dashboard
 
 all: build
+
+# the comment at the top of this file, up to its first blank line
+help:
+	@sed -n '1,/^$$/s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 deps:
 	@missing=""; \

@@ -37,6 +37,16 @@ my ($rc, $out) = demo(PORT => $port, DEMO_PORTS => "@dp", DEMO_DIR => $dir);
 is($rc, 0, 'TEST 1: make demo starts') or diag $out;
 like($out, qr/airouter demo on http:\/\/127\.0\.0\.1:$port /,
      'TEST 1: and says where');
+like($out, qr{^  dashboard  http://127\.0\.0\.1:$port/dashboard$}m,
+     'TEST 1: and where the dashboard is');
+like($out, qr{^  stop       make stop DEMO_DIR=\Q$dir\E$}m,
+     'TEST 1: and how to stop it (its DEMO_DIR named)');
+my ($try) = $out =~ /^  chat       (curl .*)$/m;
+my (undef, $help) = make_in('help');
+like($help, qr/^  make demo .*^  make stop /ms,
+     'TEST 1: make help lists the targets, demo and stop among them');
+like(defined $try ? `$try` : '', qr/Hello from the free demo channel\./,
+     'TEST 1: the chat command it prints works as printed');
 my ($st, $body) = http($port, '/health');
 like($body, qr/"channels":\{"enabled":3,"total":6\}/, 'TEST 1: /health: three demo channels');
 my $conf = slurp("$dir/conf/router_config.yaml");
