@@ -737,16 +737,11 @@ airouter_catalog_checksum(const void *blob, size_t len)
 }
 
 
+/* The O(1) part of airouter_catalog_open()'s checks (airouter_catalog.h). */
 const airouter_catalog_t *
-airouter_catalog_open(const void *blob, size_t len)
+airouter_catalog_view(const void *blob, size_t len)
 {
-    uint32_t                          i, j, used;
-    const uint32_t                   *refs;
-    const airouter_catalog_t         *cat;
-    const airouter_catalog_tag_t     *t;
-    const airouter_catalog_slot_t    *sl;
-    const airouter_catalog_model_t   *m;
-    const airouter_catalog_channel_t *ch;
+    const airouter_catalog_t  *cat;
 
     if (blob == NULL || ((uintptr_t) blob & 7) != 0
         || len < sizeof(airouter_catalog_t))
@@ -758,8 +753,7 @@ airouter_catalog_open(const void *blob, size_t len)
 
     if (cat->magic != AIROUTER_CATALOG_MAGIC
         || cat->version != AIROUTER_CATALOG_VERSION
-        || cat->size != len
-        || cat->checksum != airouter_catalog_checksum(blob, len))
+        || cat->size != len)
     {
         return NULL;
     }
@@ -791,6 +785,34 @@ airouter_catalog_open(const void *blob, size_t len)
         || airouter_catalog_str(cat, cat->strings)[cat->strings_len - 1]
            != '\0')
     {
+        return NULL;
+    }
+
+    /* a power of two with at least one empty slot: probes terminate */
+    if (cat->nslots == 0 || (cat->nslots & (cat->nslots - 1)) != 0
+        || cat->nkeys >= cat->nslots)
+    {
+        return NULL;
+    }
+
+    return cat;
+}
+
+
+const airouter_catalog_t *
+airouter_catalog_open(const void *blob, size_t len)
+{
+    uint32_t                          i, j, used;
+    const uint32_t                   *refs;
+    const airouter_catalog_t         *cat;
+    const airouter_catalog_tag_t     *t;
+    const airouter_catalog_slot_t    *sl;
+    const airouter_catalog_model_t   *m;
+    const airouter_catalog_channel_t *ch;
+
+    cat = airouter_catalog_view(blob, len);
+
+    if (cat == NULL || cat->checksum != airouter_catalog_checksum(blob, len)) {
         return NULL;
     }
 
@@ -836,13 +858,6 @@ airouter_catalog_open(const void *blob, size_t len)
         {
             return NULL;
         }
-    }
-
-    /* a power of two with at least one empty slot: probes terminate */
-    if (cat->nslots == 0 || (cat->nslots & (cat->nslots - 1)) != 0
-        || cat->nkeys >= cat->nslots)
-    {
-        return NULL;
     }
 
     sl = (const airouter_catalog_slot_t *)

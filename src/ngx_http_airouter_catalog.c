@@ -1,8 +1,9 @@
 /*
  * Builds the start-up catalogue from the loaded configuration, publishes
  * new ones (zone + cache file), and picks the catalogue a request reads.
- * The zone's copy is opened once per generation and per process; the view
- * is cached in the main configuration, which is private to each process.
+ * The zone's copy is opened once per generation and per process (header
+ * checks only: every publisher verified it in full); the view is cached in
+ * the main configuration, which is private to each process.
  */
 
 #include "ngx_http_airouter_catalog.h"
@@ -129,9 +130,16 @@ ngx_http_airouter_catalog_current(ngx_http_airouter_main_conf_t *amcf)
     fingerprint = zone->sh->fingerprint;
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
+    /*
+     * Every publisher verified the blob in full (airouter_catalog_open:
+     * the configuration's, the cache file's, a discovery run's in its
+     * thread, another host's from Redis) before it reached the zone, where
+     * nothing else writes: the header check is enough here, so no worker
+     * pays an O(size) verification on the request after a publication.
+     */
     if (amcf->zone_view == NULL || amcf->zone_generation != generation) {
         amcf->zone_view = (blob && fingerprint == amcf->fingerprint)
-                          ? airouter_catalog_open(blob, len) : NULL;
+                          ? airouter_catalog_view(blob, len) : NULL;
         amcf->zone_generation = generation;
     }
 

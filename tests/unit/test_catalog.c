@@ -487,6 +487,41 @@ test_corruption(void)
     UNIT_CHECK(airouter_catalog_open(work + 4, len - 4) == NULL,
                "misaligned");
 
+    /* the header-only view: O(1) faults refused, the body trusted */
+    UNIT_CHECK(airouter_catalog_view(work, len) == (void *) work,
+               "view intact");
+    UNIT_CHECK(airouter_catalog_view(NULL, len) == NULL, "view NULL");
+    UNIT_CHECK(airouter_catalog_view(work, 10) == NULL, "view short");
+    UNIT_CHECK(airouter_catalog_view(work, len - 8) == NULL,
+               "view truncated");
+    UNIT_CHECK(airouter_catalog_view(work + 4, len - 4) == NULL,
+               "view misaligned");
+    RESET(); h->magic ^= 1;
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL, "view magic");
+    RESET(); h->version = 99;
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL, "view version");
+    RESET(); h->models = (uint32_t) len;
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL, "view section");
+    RESET(); h->nslots = 3;
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL, "view nslots");
+    RESET(); h->nkeys = h->nslots;
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL, "view full table");
+    RESET(); work[h->strings + h->strings_len - 1] = 'x';
+    UNIT_CHECK(airouter_catalog_view(work, len) == NULL,
+               "view unterminated strings");
+    /* neither checksum nor entries: what open() alone vouches for */
+    RESET(); work[h->models + 1] ^= 0x20;
+    UNIT_CHECK(airouter_catalog_view(work, len) == (void *) work
+               && airouter_catalog_open(work, len) == NULL,
+               "view skips the checksum, open does not");
+    RESET();
+    m = (airouter_catalog_model_t *) (work + h->models);
+    m[1].channel = h->nchannels;
+    h->checksum = airouter_catalog_checksum(work, len);
+    UNIT_CHECK(airouter_catalog_view(work, len) == (void *) work
+               && airouter_catalog_open(work, len) == NULL,
+               "view skips the entries, open does not");
+
     /* any flipped byte: the checksum */
     for (i = 0; i < len; i += 7) {
         RESET();
