@@ -51,6 +51,17 @@
 #include <ngx_thread_pool.h>
 #endif
 
+#if (NGX_THREADS) && defined(__linux__)
+#include <sched.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#define NGX_HTTP_AIROUTER_DISC_IDLE  1
+#ifndef SCHED_IDLE
+/* glibc names it with _GNU_SOURCE only, set after its first header here */
+#define SCHED_IDLE  5
+#endif
+#endif
+
 
 #define NGX_HTTP_AIROUTER_DISC_MAX_SIZE   (32 * 1024 * 1024)  /* default */
 #define NGX_HTTP_AIROUTER_DISC_BACKOFF    60        /* s, doubled per failure */
@@ -218,8 +229,14 @@ struct ngx_http_airouter_disc_run_s {
     u_char                      *copy;          /* reserved in the zone */
     ngx_http_airouter_catalog_cache_t  cache;
     char                         error[128];    /* why no blob */
+    ngx_uint_t                   priority;      /* the last job's, below */
 #endif
 };
+
+/* How the thread ran the last job (run->priority). */
+#define NGX_HTTP_AIROUTER_DISC_PRIO_SAME      0  /* as the pool's thread */
+#define NGX_HTTP_AIROUTER_DISC_PRIO_IDLE      1  /* SCHED_IDLE, restored */
+#define NGX_HTTP_AIROUTER_DISC_PRIO_STUCK     2  /* restoring it failed */
 
 
 typedef struct {
@@ -275,6 +292,11 @@ static ngx_int_t ngx_http_airouter_discovery_add_fresh(
 static ngx_int_t ngx_http_airouter_discovery_post(
     ngx_http_airouter_disc_run_t *run, ngx_uint_t job);
 static void ngx_http_airouter_discovery_work(void *data, ngx_log_t *log);
+static void ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run);
+#if (NGX_HTTP_AIROUTER_DISC_IDLE)
+static ngx_uint_t ngx_http_airouter_discovery_may_restore(void);
+static void ngx_http_airouter_discovery_nice_limit(ngx_conf_t *cf);
+#endif
 static void ngx_http_airouter_discovery_worked(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_guard(ngx_event_t *ev);
 #endif
@@ -357,6 +379,9 @@ ngx_http_airouter_discovery_init_conf(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
 
+#if (NGX_HTTP_AIROUTER_DISC_IDLE)
+            ngx_http_airouter_discovery_nice_limit(cf);
+#endif
             break;
         }
     }
@@ -1457,14 +1482,146 @@ ngx_http_airouter_discovery_post(ngx_http_airouter_disc_run_t *run,
 
 
 /*
- * In a thread of the pool: no pool, no log, no shared memory, nothing the
- * event loop touches meanwhile (see ngx_http_airouter_disc_run_t).
+ * In a thread of the pool, at idle priority while our job runs: on a
+ * small machine the thread competes for the CPU with the workers that
+ * serve requests, and a catalogue may as well be built with what they
+ * leave.  SCHED_IDLE (Linux) only when the thread may come back from it
+ * (CAP_SYS_NICE, or RLIMIT_NICE allowing its nice value: see
+ * ngx_http_airouter_discovery_may_restore), because the pool's threads
+ * serve other modules too ("aio threads"); restored after the job.
  */
 static void
 ngx_http_airouter_discovery_work(void *data, ngx_log_t *log)
 {
     ngx_http_airouter_disc_run_t *run = data;
 
+#if (NGX_HTTP_AIROUTER_DISC_IDLE)
+    int                 policy, now;
+    struct sched_param  param, idle;
+
+    run->priority = NGX_HTTP_AIROUTER_DISC_PRIO_SAME;
+
+    if (pthread_getschedparam(pthread_self(), &policy, &param) != 0
+        || policy == SCHED_IDLE
+        || !ngx_http_airouter_discovery_may_restore())
+    {
+        ngx_http_airouter_discovery_job(run);
+        return;
+    }
+
+    ngx_memzero(&idle, sizeof(struct sched_param));
+
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) {
+        ngx_http_airouter_discovery_job(run);
+        return;
+    }
+
+    ngx_http_airouter_discovery_job(run);
+
+    run->priority = NGX_HTTP_AIROUTER_DISC_PRIO_IDLE;
+
+    if (pthread_setschedparam(pthread_self(), policy, &param) != 0
+        || pthread_getschedparam(pthread_self(), &now, &idle) != 0
+        || now != policy)
+    {
+        run->priority = NGX_HTTP_AIROUTER_DISC_PRIO_STUCK;
+    }
+
+#else
+    run->priority = NGX_HTTP_AIROUTER_DISC_PRIO_SAME;
+    ngx_http_airouter_discovery_job(run);
+#endif
+}
+
+
+#if (NGX_HTTP_AIROUTER_DISC_IDLE)
+
+/*
+ * Whether this thread could leave SCHED_IDLE again: Linux lets a thread
+ * without CAP_SYS_NICE do so only when RLIMIT_NICE would allow its nice
+ * value (20 - nice).  ngx_http_airouter_discovery_conf raises the limit
+ * in a master that runs as root, for workers that run as another user.
+ */
+static ngx_uint_t
+ngx_http_airouter_discovery_may_restore(void)
+{
+    int                                nice;
+    struct rlimit                      rl;
+    struct __user_cap_header_struct    hdr;
+    struct __user_cap_data_struct      caps[2];
+
+    ngx_memzero(&hdr, sizeof(hdr));
+    hdr.version = _LINUX_CAPABILITY_VERSION_3;
+
+    if (syscall(SYS_capget, &hdr, caps) == 0
+        && (caps[CAP_TO_INDEX(CAP_SYS_NICE)].effective
+            & CAP_TO_MASK(CAP_SYS_NICE)))
+    {
+        return 1;
+    }
+
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, 0);    /* this thread's */
+
+    if ((nice == -1 && errno != 0) || getrlimit(RLIMIT_NICE, &rl) != 0) {
+        return 0;
+    }
+
+    return rl.rlim_cur == RLIM_INFINITY
+           || rl.rlim_cur >= (rlim_t) (20 - nice);
+}
+
+
+
+/*
+ * A master that runs as root lets its workers (another user, no
+ * CAP_SYS_NICE) bring a thread back from SCHED_IDLE to nice 0: RLIMIT_NICE
+ * 20, inherited by the workers it forks.  It allows nothing above nice 0.
+ * Without it (a master that is not root, a negative worker_priority), the
+ * jobs run at the thread's own priority.
+ */
+static void
+ngx_http_airouter_discovery_nice_limit(ngx_conf_t *cf)
+{
+    struct rlimit  rl, raised;
+
+    if (getrlimit(RLIMIT_NICE, &rl) != 0
+        || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 20)
+    {
+        return;
+    }
+
+    raised = rl;
+    raised.rlim_cur = 20;
+
+    if (raised.rlim_max != RLIM_INFINITY && raised.rlim_max < 20) {
+        raised.rlim_max = 20;
+    }
+
+    if (setrlimit(RLIMIT_NICE, &raised) == 0) {
+        return;
+    }
+
+    /* no CAP_SYS_RESOURCE (a container): the soft limit up to the hard */
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 20)
+                      ? 20 : rl.rlim_max;
+        (void) setrlimit(RLIMIT_NICE, &rl);
+    }
+
+    /* else CAP_SYS_NICE decides (the job's debug line says which) */
+}
+
+#endif
+
+
+/*
+ * The job itself: no pool, no log, no shared memory, nothing the event
+ * loop touches meanwhile (see ngx_http_airouter_disc_run_t).
+ */
+static void
+ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run)
+{
     void                        *blob;
     size_t                       len;
     ngx_uint_t                   i;
@@ -1568,6 +1725,18 @@ ngx_http_airouter_discovery_worked(ngx_event_t *ev)
     if (run->guard.timer_set) {
         ngx_del_timer(&run->guard);
     }
+
+    if (run->priority == NGX_HTTP_AIROUTER_DISC_PRIO_STUCK) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "airouter: discovery: a thread of the pool could not "
+                      "leave SCHED_IDLE after its job");
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "airouter: discovery: the job ran %s",
+                   run->priority == NGX_HTTP_AIROUTER_DISC_PRIO_IDLE
+                   ? "at idle priority (SCHED_IDLE), then restored"
+                   : "at the thread's own priority");
 
     if (job == NGX_HTTP_AIROUTER_DISC_JOB_PARSE) {
         ngx_queue_init(&parsed);

@@ -177,6 +177,29 @@ tasks:
 _EOC_
 
 # /health as (models, generation, running).
+# /proc/<pid>/stat's fields after "(comm) ": [1] is the parent (field 4),
+# [38] the scheduling policy (field 41; 5: SCHED_IDLE)
+sub proc_stat {
+    open(my $fh, '<', "$_[0]/stat") or return ();    # it ended
+    my $stat = <$fh>;
+    $stat =~ s/^.*\) //s;
+    return split / /, $stat;
+}
+
+# the master's workers (children), from logs/nginx.pid
+sub worker_pids {
+    open(my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid")
+        or die "nginx.pid: $!";
+    my $master = <$fh>;
+    chomp $master;
+    return grep { ((proc_stat("/proc/$_"))[1] // -1) == $master }
+           map { m{/proc/(\d+)$} ? $1 : () } glob("/proc/[0-9]*");
+}
+
+sub thread_policy {
+    return (proc_stat($_[0]))[38] // -1;
+}
+
 sub health_now {
     my ($status, $body) = http_req("GET", $_[0] // "/health");
     my $j = eval { JSON::PP::decode_json($body) };
@@ -737,3 +760,34 @@ $j->{models} == $main::BigModels + 1 && !$j->{discovery}{running}
 open socket
 [alert]
 [error]
+
+
+
+=== TEST 23: discovery's thread jobs run at idle priority (SCHED_IDLE) and the pool's thread gets its own back: after the run no thread of nginx is left idle
+--- log_level: debug
+--- request
+POST /v1/admin/discovery
+--- error_code: 200
+--- check_json
+# a worker that may restore the thread's priority (root here: CAP_SYS_NICE,
+# else RLIMIT_NICE) lowers it for each job; the FREE job may still run
+# after the answer: wait for it, then no thread may stay SCHED_IDLE (5)
+my @workers = main::worker_pids();
+my @idle;
+for (1 .. 50) {
+    @idle = grep { main::thread_policy($_) == 5 }
+            map { glob("/proc/$_/task/*") } @workers;
+    last unless @idle;
+    Time::HiRes::sleep(0.1);
+}
+$j->{status} eq 'done' && @workers && !@idle
+or die "workers @workers, threads left SCHED_IDLE: @idle";
+--- error_log eval
+$> == 0
+? ['airouter: discovery: the job ran at idle priority (SCHED_IDLE), then restored',
+   'airouter: discovery: building the catalogue in a thread']
+: ['airouter: discovery: building the catalogue in a thread']
+--- no_error_log
+the job ran at the thread's own priority
+could not leave SCHED_IDLE
+[alert]
