@@ -184,8 +184,7 @@ static ngx_int_t
 ngx_http_airouter_error_page_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in)
 {
-    ngx_buf_t                           *b;
-    ngx_chain_t                          out;
+    ngx_int_t                            rc;
     ngx_http_airouter_error_page_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_error_page_module);
@@ -193,27 +192,11 @@ ngx_http_airouter_error_page_body_filter(ngx_http_request_t *r,
         return ngx_http_next_body_filter(r, in);
     }
 
-    if (ctx->sent || r->header_only) {
-        return ngx_http_next_body_filter(r, NULL);
-    }
-
+    rc = ngx_http_airouter_replace_body(r, ngx_http_next_body_filter,
+                                        &ctx->body, ctx->sent);
     ctx->sent = 1;
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = ctx->body.data;
-    b->last = ctx->body.data + ctx->body.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_next_body_filter(r, &out);
+    return rc;
 }
 
 

@@ -119,8 +119,7 @@ ngx_http_airouter_proxy_header_filter(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
-    ngx_buf_t                      *b;
-    ngx_chain_t                     out;
+    ngx_int_t                       rc;
     ngx_http_airouter_ctx_t        *ctx;
     ngx_http_airouter_proxy_ctx_t  *p;
 
@@ -140,27 +139,11 @@ ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     /* nginx's error page is dropped; ours goes once, whole */
-    if (p->error_sent || r->header_only) {
-        return ngx_http_next_body_filter(r, NULL);
-    }
-
+    rc = ngx_http_airouter_replace_body(r, ngx_http_next_body_filter,
+                                        &p->error, p->error_sent);
     p->error_sent = 1;
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->pos = p->error.data;
-    b->last = p->error.data + p->error.len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_next_body_filter(r, &out);
+    return rc;
 }
 
 

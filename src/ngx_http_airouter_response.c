@@ -10,6 +10,8 @@
 #define NGX_HTTP_AIROUTER_JSON_FLAGS  (JSON_COMPACT|JSON_REAL_PRECISION(10))
 
 
+static ngx_int_t ngx_http_airouter_whole_body(ngx_http_request_t *r,
+    ngx_str_t *text, ngx_chain_t *out);
 static void ngx_http_airouter_discard_body(ngx_http_request_t *r);
 static json_t *ngx_http_airouter_error_inner(u_char *msg, u_char *end,
     const char *type, const char *param, const char *code);
@@ -23,7 +25,6 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_int_t     rc;
     ngx_str_t     text;
-    ngx_buf_t    *b;
     ngx_chain_t   out;
 
     if (body == NULL) {
@@ -36,14 +37,9 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
+    if (ngx_http_airouter_whole_body(r, &text, &out) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    b->pos = text.data;
-    b->last = text.data + text.len;
-    b->memory = 1;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = text.len;
@@ -57,13 +53,54 @@ ngx_http_airouter_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_airouter_replace_body(ngx_http_request_t *r,
+    ngx_http_output_body_filter_pt next, ngx_str_t *text, ngx_uint_t sent)
+{
+    ngx_chain_t  out;
+
+    if (sent || r->header_only) {
+        return next(r, NULL);
+    }
+
+    if (ngx_http_airouter_whole_body(r, text, &out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return next(r, &out);
+}
+
+
+/*
+ * text as the whole body: one buffer in r->pool pointing at it, in *out,
+ * the answer's last when r is the main request (a subrequest's ends only
+ * its part).
+ */
+static ngx_int_t
+ngx_http_airouter_whole_body(ngx_http_request_t *r, ngx_str_t *text,
+    ngx_chain_t *out)
+{
+    ngx_buf_t  *b;
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = text->data;
+    b->last = text->data + text->len;
+    b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
+    out->buf = b;
+    out->next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
 
 

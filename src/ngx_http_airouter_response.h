@@ -28,6 +28,16 @@ ngx_int_t ngx_http_airouter_json_text(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body, ngx_str_t *text);
 
 /*
+ * A body filter's answer when it sends text instead of the page nginx
+ * sends (the error page and proxy filters): the first call passes text on
+ * to next as the whole body (one buffer, the answer's last in the main
+ * request), nginx's page is dropped; once sent (the caller's flag, which
+ * it sets after the call) or for HEAD, nothing more goes.
+ */
+ngx_int_t ngx_http_airouter_replace_body(ngx_http_request_t *r,
+    ngx_http_output_body_filter_pt next, ngx_str_t *text, ngx_uint_t sent);
+
+/*
  * The error object alone, for callers that add fields (close matches,
  * attempts) before sending it with ngx_http_airouter_send_json().
  * fmt takes nginx's ngx_sprintf() conversions.
