@@ -13,26 +13,12 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
+use Airouter::FormMock qw(form);
 
 no_shuffle();
 install_checks();     # --- upstream_hits
 
 our $B = '----airouterScope3Xk9Lq';
-
-# a form of [name, value] or [name, value, filename, type] parts
-sub form {
-    my ($b, @parts) = @_;
-    my $s = '';
-    for my $p (@parts) {
-        my ($name, $value, $file, $type) = @$p;
-        $s .= "--$b\r\nContent-Disposition: form-data; name=\"$name\"";
-        $s .= "; filename=\"$file\"" if defined $file;
-        $s .= "\r\n";
-        $s .= "Content-Type: $type\r\n" if defined $type;
-        $s .= "\r\n$value\r\n";
-    }
-    return "$s--$b--";
-}
 
 our $FormCT = "Content-Type: multipart/form-data; boundary=$B";
 our $JsonCT = "Content-Type: application/json";
@@ -97,46 +83,40 @@ airouter_blocks(
     no_error_log => "[alert]",
 );
 
+# --- blocked_scope eval: [$blocked, $other, $other_ct, $model]: $blocked
+# 404s, $other (same model, its own endpoint) still routes to the one
+# channel, $blocked again reaches no upstream
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    my $s = $block->blocked_scope or return;
+    my ($blocked, $other, $other_ct, $model) = @$s;
+    $block->set_value(request => [$blocked, $other, $blocked]);
+    $block->set_value(more_headers => [$FormCT, $other_ct, $FormCT]);
+    $block->set_value(error_code => [404, 200, 503]);
+    $block->set_value(response_headers =>
+        ["", "X-Router-Channel: openai\nX-Router-Model: $model", ""]);
+    $block->set_value(upstream_hits => 2);
+});
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a 404 on /v1/images/edits keeps dall-e-3 for generations; edits stay blocked (no upstream try)
---- request eval
-[$main::Edit, $main::Generate, $main::Edit]
---- more_headers eval
-[$main::FormCT, $main::JsonCT, $main::FormCT]
---- error_code eval
-[404, 200, 503]
---- response_headers eval
-["", "X-Router-Channel: openai\nX-Router-Model: dall-e-3", ""]
---- upstream_hits: 2
+--- blocked_scope eval
+[$main::Edit, $main::Generate, $main::JsonCT, "dall-e-3"]
 
 
 
 === TEST 2: a 404 on /v1/images/variations keeps dall-e-3 for generations; variations stay blocked
---- request eval
-[$main::Vary, $main::Generate, $main::Vary]
---- more_headers eval
-[$main::FormCT, $main::JsonCT, $main::FormCT]
---- error_code eval
-[404, 200, 503]
---- response_headers eval
-["", "X-Router-Channel: openai\nX-Router-Model: dall-e-3", ""]
---- upstream_hits: 2
+--- blocked_scope eval
+[$main::Vary, $main::Generate, $main::JsonCT, "dall-e-3"]
 
 
 
 === TEST 3: a 404 on /v1/audio/translations keeps whisper-1 for transcriptions; translations stay blocked
---- request eval
-[$main::Translate, $main::Transcribe, $main::Translate]
---- more_headers eval
-[$main::FormCT, $main::FormCT, $main::FormCT]
---- error_code eval
-[404, 200, 503]
---- response_headers eval
-["", "X-Router-Channel: openai\nX-Router-Model: whisper-1", ""]
---- upstream_hits: 2
+--- blocked_scope eval
+[$main::Translate, $main::Transcribe, $main::FormCT, "whisper-1"]
 
 
 

@@ -8,12 +8,13 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
+use Airouter::Keyed;
 use POSIX ();
 
 no_shuffle();
 install_checks();     # --- check_json: Perl on $j, the decoded body
 
-our $Admin = "Authorization: Bearer adm-secret";
+our $Admin = $Airouter::Keyed::Admin;
 
 our $Mock = <<'_EOC_';
     log_format unit_cost escape=json
@@ -64,10 +65,7 @@ _EOC_
 # router_config.yaml, and a LiteLLM-format price file beside it
 sub files {
     my ($keys) = @_;
-    my $y = "auth:\n  enabled: true\n  api_keys:\n"
-        . "    - name: alice\n      key: \"sk-alice\"\n" . ($keys // '')
-        . "  admin:\n    enabled: true\n    admin_token: \"adm-secret\"\n";
-    $y .= <<'_EOY_';
+    my $y = keyed_yaml(<<'_EOY_', $keys);
 channels:
   - id: painter
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/img/v1"
@@ -103,12 +101,6 @@ channels:
     models_file: "or-models.json"
 cost_control:
   cny_to_usd: 0.5
-tasks:
-  model_discovery:
-    enabled: false
-routing:
-  model_filters:
-    min_context_length: 0
 _EOY_
     return ">>> router_config.yaml\n$y"
          . ">>> prices.json\n"
@@ -230,7 +222,7 @@ X-Router-Cost: 0.00501500
 
 === TEST 8: a key's budget holds n images at their price before sending: while 3 images (0.12 USD) are in flight, a budget of 0.10 takes no other request
 --- user_files eval
-main::files("    - name: capped\n      key: \"sk-capped\"\n      daily_budget: 0.10\n")
+main::files(capped_key("0.10"))
 --- init
 my $pid = fork // die "fork: $!";
 if (!$pid) {

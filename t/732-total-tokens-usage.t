@@ -6,11 +6,12 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
+use Airouter::Keyed;
 
 no_shuffle();
 install_checks();
 
-our $Admin = "Authorization: Bearer adm-secret";
+our $Admin = $Airouter::Keyed::Admin;
 
 our $Mock = <<'_EOC_';
     log_format total_usage escape=json
@@ -45,10 +46,7 @@ _EOC_
 
 sub files {
     my ($keys) = @_;
-    my $y = "auth:\n  enabled: true\n  api_keys:\n"
-        . "    - name: alice\n      key: \"sk-alice\"\n" . ($keys // '')
-        . "  admin:\n    enabled: true\n    admin_token: \"adm-secret\"\n";
-    $y .= <<'_EOY_';
+    my $y = keyed_yaml(<<'_EOY_', $keys);
 channels:
   - id: jina
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/jina/v1"
@@ -60,12 +58,6 @@ channels:
     api_key: "sk-mixed-secret"
     configured_models: ["mixed-embed"]
     cost_per_token: {input: 0.000001, output: 0.00001}
-tasks:
-  model_discovery:
-    enabled: false
-routing:
-  model_filters:
-    min_context_length: 0
 _EOY_
     return ">>> router_config.yaml\n$y";
 }
@@ -142,7 +134,7 @@ X-Router-Cost: 0.00048000
 
 === TEST 5: a key's budget sees them: 0.0005 spent on a 0.0003 budget refuses the next request
 --- user_files eval
-main::files("    - name: capped\n      key: \"sk-capped\"\n      daily_budget: 0.0003\n")
+main::files(capped_key("0.0003"))
 --- request eval
 [ "POST /v1/rerank\n{\"model\": \"jina-reranker-v2\", \"query\": \"q\", \"documents\": [\"a\"]}",
   "POST /v1/rerank\n{\"model\": \"jina-reranker-v2\", \"query\": \"q\", \"documents\": [\"a\"]}" ]

@@ -54,9 +54,17 @@ static void test_aliases(void);
 static void test_strategies(void);
 static void test_auth(void);
 static void test_cache_prices(void);
+static void test_cache_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m);
 static void test_unit_prices(void);
+static void test_unit_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m);
 static void test_mixed_record(const airouter_catalog_t *cat,
     const airouter_catalog_model_t *m);
+static airouter_catalog_builder_t *test_builder(airouter_config_t *cf);
+static void test_records(airouter_catalog_builder_t *b,
+    void (*check)(const airouter_catalog_t *cat,
+                  const airouter_catalog_model_t *m));
 static void test_control_chars(void);
 static void test_hedging(void);
 static void test_supported_parameters(void);
@@ -976,15 +984,10 @@ test_auth(void)
 static void
 test_cache_prices(void)
 {
-    void                            *blob;
-    size_t                           len;
-    uint32_t                         i;
     airouter_diag_t                  diag;
     airouter_config_t               *cf;
     airouter_model_info_t            info;
     const airouter_channel_t        *ch;
-    const airouter_catalog_t        *cat;
-    const airouter_catalog_model_t  *m;
     airouter_catalog_builder_t      *b;
 
     memset(&diag, 0, sizeof(diag));
@@ -1012,8 +1015,7 @@ test_cache_prices(void)
     UNIT_CHECK(ch && ch->cost_cache_read == -1 && ch->cost_cache_write == -1,
                "not said: -1");
 
-    b = airouter_catalog_builder_create(cf);
-    UNIT_CHECK(b && airouter_catalog_builder_add_config(b) == 0, "config");
+    b = test_builder(cf);
 
     /* a USD price file knows deepseek's cache price: not in CNY, ignored */
     memset(&info, 0, sizeof(info));
@@ -1033,36 +1035,35 @@ test_cache_prices(void)
     UNIT_CHECK(!info.has_cache_read && test_near(info.price_prompt, 1e-6),
                "other currency left out");
 
-    blob = airouter_catalog_builder_finish(b, &len);
-    cat = blob ? airouter_catalog_open(blob, len) : NULL;
-    UNIT_CHECK(cat != NULL, "catalogue");
-
-    for (i = 0; cat && i < cat->nmodels; i++) {
-        m = airouter_catalog_model(cat, i);
-
-        switch (m->channel) {
-        case 0:
-            UNIT_CHECK(test_near(m->price_cache_read, 3e-8)
-                       && test_near(m->price_cache_write, 3e-7),
-                       "claude record %g %g", m->price_cache_read,
-                       m->price_cache_write);
-            break;
-        case 1:
-            UNIT_CHECK(test_near(m->price_prompt, 2e-6)
-                       && m->price_cache_read == -1
-                       && test_near(m->price_cache_write, 5e-7),
-                       "deepseek record %g %g", m->price_cache_read,
-                       m->price_cache_write);
-            break;
-        default:
-            UNIT_CHECK(m->price_cache_read == -1
-                       && m->price_cache_write == -1, "unpriced record");
-        }
-    }
-
-    airouter_catalog_blob_free(blob);
-    airouter_catalog_builder_destroy(b);
+    test_records(b, test_cache_record);
     airouter_config_free(cf);
+}
+
+
+static void
+test_cache_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m)
+{
+    (void) cat;
+
+    switch (m->channel) {
+    case 0:
+        UNIT_CHECK(test_near(m->price_cache_read, 3e-8)
+                   && test_near(m->price_cache_write, 3e-7),
+                   "claude record %g %g", m->price_cache_read,
+                   m->price_cache_write);
+        break;
+    case 1:
+        UNIT_CHECK(test_near(m->price_prompt, 2e-6)
+                   && m->price_cache_read == -1
+                   && test_near(m->price_cache_write, 5e-7),
+                   "deepseek record %g %g", m->price_cache_read,
+                   m->price_cache_write);
+        break;
+    default:
+        UNIT_CHECK(m->price_cache_read == -1
+                   && m->price_cache_write == -1, "unpriced record");
+    }
 }
 
 
@@ -1134,16 +1135,11 @@ test_mixed_record(const airouter_catalog_t *cat,
 static void
 test_unit_prices(void)
 {
-    void                            *blob;
-    size_t                           len;
-    uint32_t                         i;
     airouter_diag_t                  diag;
     airouter_config_t               *cf;
     airouter_unit_price_t            u;
     airouter_model_info_t            info;
     const airouter_channel_t        *ch;
-    const airouter_catalog_t        *cat;
-    const airouter_catalog_model_t  *m;
     airouter_catalog_builder_t      *b;
 
     memset(&diag, 0, sizeof(diag));
@@ -1169,8 +1165,7 @@ test_unit_prices(void)
     UNIT_CHECK(ch && !ch->has_unit_cost && ch->cost_unit.image == -1,
                "plain: not said");
 
-    b = airouter_catalog_builder_create(cf);
-    UNIT_CHECK(b && airouter_catalog_builder_add_config(b) == 0, "config");
+    b = test_builder(cf);
 
     /* a USD price file's per-second price: voices is in CNY, ignored */
     memset(&info, 0, sizeof(info));
@@ -1196,67 +1191,99 @@ test_unit_prices(void)
     airouter_catalog_info_price(&info, 1, 1, -1, -1, "USD");
     UNIT_CHECK(!info.has_price, "token price in another currency");
 
+    test_records(b, test_unit_record);
+    airouter_config_free(cf);
+}
+
+
+static void
+test_unit_record(const airouter_catalog_t *cat,
+    const airouter_catalog_model_t *m)
+{
+    switch (m->channel) {
+    case 0:
+        /* priced per image alone: priced, not free, ranked by it */
+        UNIT_CHECK((m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                   && !(m->flags & AIROUTER_MODEL_PRICED)
+                   && !(m->flags & AIROUTER_MODEL_FREE)
+                   && test_near(m->price_unit.image, 0.04)
+                   && m->price_unit.request == -1
+                   && test_near(m->price_usd, 0.04),
+                   "dall-e-3 record %x %g %g", m->flags,
+                   m->price_unit.image, m->price_usd);
+        break;
+    case 1:
+        UNIT_CHECK(strcmp(airouter_catalog_model_currency(cat, m),
+                          "CNY") == 0
+                   && !(m->flags & AIROUTER_MODEL_FREE),
+                   "voices record");
+        /* each voice model has its own kind's unit price only */
+        if (strcmp(airouter_catalog_model_id(cat, m), "whisper-1") == 0) {
+            UNIT_CHECK(test_near(m->price_unit.second, 0.0007)
+                       && test_near(m->price_unit.request, 0.01)
+                       && m->price_unit.character == -1,
+                       "whisper-1 %g %g %g", m->price_unit.second,
+                       m->price_unit.request, m->price_unit.character);
+
+        } else {
+            UNIT_CHECK(test_near(m->price_unit.character, 0.0001)
+                       && m->price_unit.second == -1,
+                       "tts-1 %g %g", m->price_unit.character,
+                       m->price_unit.second);
+        }
+        break;
+    case 4:
+        test_mixed_record(cat, m);
+        break;
+    case 2:
+        /* per request beside token prices */
+        UNIT_CHECK((m->flags & AIROUTER_MODEL_PRICED)
+                   && (m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                   && test_near(m->price_unit.request, 0.005)
+                   && test_near(m->price_usd, 2e-6),
+                   "sonar record");
+        break;
+    default:
+        UNIT_CHECK(!(m->flags & AIROUTER_MODEL_UNIT_PRICED)
+                   && m->price_unit.image == -1, "unpriced record");
+    }
+}
+
+
+/* A builder with the configuration's channels and models in it. */
+static airouter_catalog_builder_t *
+test_builder(airouter_config_t *cf)
+{
+    airouter_catalog_builder_t  *b;
+
+    b = airouter_catalog_builder_create(cf);
+    UNIT_CHECK(b && airouter_catalog_builder_add_config(b) == 0, "config");
+
+    return b;
+}
+
+
+/* b's catalogue built and opened, check() on each record; b is gone. */
+static void
+test_records(airouter_catalog_builder_t *b,
+    void (*check)(const airouter_catalog_t *cat,
+                  const airouter_catalog_model_t *m))
+{
+    void                      *blob;
+    size_t                     len;
+    uint32_t                   i;
+    const airouter_catalog_t  *cat;
+
     blob = airouter_catalog_builder_finish(b, &len);
     cat = blob ? airouter_catalog_open(blob, len) : NULL;
     UNIT_CHECK(cat != NULL, "catalogue");
 
     for (i = 0; cat && i < cat->nmodels; i++) {
-        m = airouter_catalog_model(cat, i);
-
-        switch (m->channel) {
-        case 0:
-            /* priced per image alone: priced, not free, ranked by it */
-            UNIT_CHECK((m->flags & AIROUTER_MODEL_UNIT_PRICED)
-                       && !(m->flags & AIROUTER_MODEL_PRICED)
-                       && !(m->flags & AIROUTER_MODEL_FREE)
-                       && test_near(m->price_unit.image, 0.04)
-                       && m->price_unit.request == -1
-                       && test_near(m->price_usd, 0.04),
-                       "dall-e-3 record %x %g %g", m->flags,
-                       m->price_unit.image, m->price_usd);
-            break;
-        case 1:
-            UNIT_CHECK(strcmp(airouter_catalog_model_currency(cat, m),
-                              "CNY") == 0
-                       && !(m->flags & AIROUTER_MODEL_FREE),
-                       "voices record");
-            /* each voice model has its own kind's unit price only */
-            if (strcmp(airouter_catalog_model_id(cat, m), "whisper-1")
-                == 0)
-            {
-                UNIT_CHECK(test_near(m->price_unit.second, 0.0007)
-                           && test_near(m->price_unit.request, 0.01)
-                           && m->price_unit.character == -1,
-                           "whisper-1 %g %g %g", m->price_unit.second,
-                           m->price_unit.request, m->price_unit.character);
-
-            } else {
-                UNIT_CHECK(test_near(m->price_unit.character, 0.0001)
-                           && m->price_unit.second == -1,
-                           "tts-1 %g %g", m->price_unit.character,
-                           m->price_unit.second);
-            }
-            break;
-        case 4:
-            test_mixed_record(cat, m);
-            break;
-        case 2:
-            /* per request beside token prices */
-            UNIT_CHECK((m->flags & AIROUTER_MODEL_PRICED)
-                       && (m->flags & AIROUTER_MODEL_UNIT_PRICED)
-                       && test_near(m->price_unit.request, 0.005)
-                       && test_near(m->price_usd, 2e-6),
-                       "sonar record");
-            break;
-        default:
-            UNIT_CHECK(!(m->flags & AIROUTER_MODEL_UNIT_PRICED)
-                       && m->price_unit.image == -1, "unpriced record");
-        }
+        check(cat, airouter_catalog_model(cat, i));
     }
 
     airouter_catalog_blob_free(blob);
     airouter_catalog_builder_destroy(b);
-    airouter_config_free(cf);
 }
 
 

@@ -26,6 +26,8 @@ static void test_members(void);
 static void test_values(void);
 static void test_cut(void);
 static void test_drop(void);
+static int scanned(airouter_jscan_t *s, char *scratch, const char *body);
+static size_t cut_out(const airouter_jscan_t *s, size_t j, char *out);
 static void test_corpus(void);
 static void corpus_dir(const char *dir, size_t *files);
 static void corpus_file(const char *p, size_t n, const char *path);
@@ -325,7 +327,7 @@ test_values(void)
 static void
 test_cut(void)
 {
-    size_t             i, j, from, to, n, klen;
+    size_t             i, j, n, len, klen;
     char               out[256], scratch[256], key[64];
     json_t            *a, *b;
     airouter_jscan_t   s;
@@ -339,23 +341,17 @@ test_cut(void)
     };
 
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        memset(&s, 0, sizeof(s));
-        s.scratch = scratch;
-        n = strlen(bodies[i]);
-
-        if (airouter_jscan_body(&s, bodies[i], n) != AIROUTER_JSCAN_OK) {
-            UNIT_CHECK(0, "%s: not scanned", bodies[i]);
+        if (scanned(&s, scratch, bodies[i]) != 0) {
             continue;
         }
 
-        for (j = 0; j < s.nmembers; j++) {
-            airouter_jscan_cut(&s, j, &from, &to);
+        n = strlen(bodies[i]);
 
-            memcpy(out, bodies[i], from);
-            memcpy(out + from, bodies[i] + to, n - to);
+        for (j = 0; j < s.nmembers; j++) {
+            len = cut_out(&s, j, out);
 
             a = json_loadb(bodies[i], n, 0, NULL);
-            b = json_loadb(out, n - (to - from), 0, NULL);
+            b = json_loadb(out, len, 0, NULL);
 
             /* member j, by its key */
             klen = s.member[j].key_end - s.member[j].key_start - 2;
@@ -364,8 +360,7 @@ test_cut(void)
             json_object_del(a, key);
 
             UNIT_CHECK(b != NULL && json_equal(a, b), "%s: cut %zu gives "
-                       "\"%.*s\"", bodies[i], j, (int) (n - (to - from)),
-                       out);
+                       "\"%.*s\"", bodies[i], j, (int) len, out);
 
             json_decref(a);
             json_decref(b);
@@ -383,7 +378,7 @@ test_cut(void)
 static void
 test_drop(void)
 {
-    size_t             i, j, k, o, n, from, to;
+    size_t             i, j, k, o, len;
     char               out[256], scratch[256];
     airouter_jscan_t   s, d;
 
@@ -396,12 +391,7 @@ test_drop(void)
     };
 
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        memset(&s, 0, sizeof(s));
-        s.scratch = scratch;
-        n = strlen(bodies[i]);
-
-        if (airouter_jscan_body(&s, bodies[i], n) != AIROUTER_JSCAN_OK) {
-            UNIT_CHECK(0, "%s: not scanned", bodies[i]);
+        if (scanned(&s, scratch, bodies[i]) != 0) {
             continue;
         }
 
@@ -409,15 +399,12 @@ test_drop(void)
                    bodies[i], s.open);
 
         for (j = 0; j < s.nmembers; j++) {
+            len = cut_out(&s, j, out);
             d = s;
-            airouter_jscan_cut(&d, j, &from, &to);
-
-            memcpy(out, bodies[i], from);
-            memcpy(out + from, bodies[i] + to, n - to);
-            airouter_jscan_drop(&d, j, out, n - (to - from));
+            airouter_jscan_drop(&d, j, out, len);
 
             UNIT_CHECK(d.nmembers == s.nmembers - 1 && d.p == out
-                       && d.n == n - (to - from) && d.open == s.open
+                       && d.n == len && d.open == s.open
                        && out[d.open - 1] == '{',
                        "%s: drop %zu: %zu members, open %zu", bodies[i], j,
                        d.nmembers, d.open);
@@ -446,6 +433,37 @@ test_drop(void)
                        "%s: drop %zu: hedge", bodies[i], j);
         }
     }
+}
+
+
+/* body scanned into *s (scratch its scratch): 0, or -1 after a check */
+static int
+scanned(airouter_jscan_t *s, char *scratch, const char *body)
+{
+    memset(s, 0, sizeof(*s));
+    s->scratch = scratch;
+
+    if (airouter_jscan_body(s, body, strlen(body)) != AIROUTER_JSCAN_OK) {
+        UNIT_CHECK(0, "%s: not scanned", body);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* The scanned body without member j (airouter_jscan_cut's span), in out. */
+static size_t
+cut_out(const airouter_jscan_t *s, size_t j, char *out)
+{
+    size_t  from, to;
+
+    airouter_jscan_cut(s, j, &from, &to);
+
+    memcpy(out, s->p, from);
+    memcpy(out + from, s->p + to, s->n - to);
+
+    return s->n - (to - from);
 }
 
 
