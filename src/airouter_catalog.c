@@ -80,6 +80,10 @@ typedef struct {
     double                    params_active;
     uint32_t                  caps;
     uint32_t                  caps_known;
+    uint32_t                  caps_channel; /* the features known from the
+                                               channel's capabilities list
+                                               alone: a source's word on
+                                               the model beats them */
     uint32_t                  params;
     int                       params_known;
     int                       free;
@@ -271,6 +275,7 @@ airouter_catalog_builder_add_config(airouter_catalog_builder_t *b)
             info.id = ch->configured_models.items[i];
             info.caps = caps;
             info.caps_known = known;
+            info.caps_channel = 1;
 
             airouter_catalog_channel_price(ch, &info);
 
@@ -364,6 +369,7 @@ airouter_catalog_builder_add_alias(airouter_catalog_builder_t *b,
             ch = &b->cf->channels[channel];
             info.caps = airouter_catalog_caps_from_list(&ch->capabilities,
                                                         &info.caps_known);
+            info.caps_channel = 1;
             airouter_catalog_channel_price(ch, &info);
         }
 
@@ -1004,6 +1010,7 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
     int                          unit_known;
     size_t                       i, n, len;
     char                       **extra;
+    uint32_t                     over, soft;
     airouter_catalog_bmodel_t   *m;
     airouter_catalog_mapent_t   *e;
 
@@ -1142,8 +1149,26 @@ airouter_catalog_add(airouter_catalog_builder_t *b, uint32_t channel,
                                                    : info->params_total;
     }
 
+    /*
+     * A channel's capabilities list is a default for all its models: what
+     * a source says of one model (OpenRouter's supported_parameters
+     * without "tools", input_modalities without "image") beats it.  A
+     * kind the list states stays: the operator's word on the channel.
+     */
+    if (info->caps_channel) {
+        over = 0;
+        soft = info->caps_known & AIROUTER_CAP_FEATURES & ~m->caps_known;
+
+    } else {
+        over = info->caps_known & m->caps_channel;
+        soft = 0;
+        m->caps = (m->caps & ~over) | (info->caps & over);
+        m->caps_channel &= ~over;
+    }
+
     m->caps |= info->caps & info->caps_known & ~m->caps_known;
     m->caps_known |= info->caps_known;
+    m->caps_channel |= soft;
 
     if (!m->params_known && info->params_known) {
         m->params = info->params;

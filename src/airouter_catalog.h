@@ -44,7 +44,10 @@
  *
  * Field precedence when one (channel, id) is added twice: the first
  * source to state a field wins, so calling add_config first makes the
- * user's configuration authoritative over discovery.
+ * user's configuration authoritative over discovery.  One exception: the
+ * features (tools, vision...) of a channel's capabilities list are a
+ * default for all its models, which a source stating them for one model
+ * beats (caps_channel).
  */
 
 #ifndef AIROUTER_CATALOG_H
@@ -114,6 +117,11 @@ typedef struct {
     double                    params_active;
     uint32_t                  caps;         /* AIROUTER_CAP_* */
     uint32_t                  caps_known;   /* the bits of caps stated */
+    int                       caps_channel; /* caps are a channel's
+                                               capabilities list: a
+                                               default that a source
+                                               stating a feature of this
+                                               model beats */
     uint32_t                  params;       /* AIROUTER_PARAM_* bits */
     int                       params_known; /* the source lists the
                                                parameters it takes */

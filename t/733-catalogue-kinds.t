@@ -6,7 +6,9 @@
 # models of that kind (per image: image models; per second:
 # transcription; per character: speech), so its chat models at token
 # price 0 stay free.  Channel "priced" has token prices, a price per
-# request (every kind) and per image.  GET /v1/admin/route without
+# request (every kind) and per image.  Channel "router" answers in
+# OpenRouter's shape: what it says of one model (supported_parameters,
+# modalities) beats the channel's capabilities.  GET /v1/admin/route without
 # endpoint= explains a name as the kind its models are.
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
@@ -30,6 +32,11 @@ our $Mock = <<'_EOC_';
 
         location = /mixed/v1/models {
             alias $TEST_NGINX_FIXTURES/providers/openai-v1-models.json;
+        }
+
+        # OpenRouter's shape: what one model takes and reads
+        location = /router/v1/models {
+            echo '{"data":[{"id":"acme/no-tools","supported_parameters":["temperature","max_tokens"],"architecture":{"input_modalities":["text"],"output_modalities":["text"]},"pricing":{"prompt":"0.000001","completion":"0.000002"}},{"id":"acme/with-tools","supported_parameters":["tools","tool_choice"],"pricing":{"prompt":"0.000001","completion":"0.000002"}},{"id":"acme/painter","architecture":{"input_modalities":["text"],"output_modalities":["image"]},"pricing":{"prompt":"0.000001","completion":"0.000002"}}]}';
         }
 
         location = /priced/v1/models {
@@ -70,6 +77,11 @@ channels:
     api_key: "sk-priced-secret"
     cost_per_token: {input: 0.000001, output: 0.000002}
     cost_per_unit: {request: 0.001, image: 0.05, second: 0.0003}
+  - id: router
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/router/v1"
+    api_key: "sk-router-secret"
+    capabilities: [text, function_calling, vision]
+    configured_models: ["acme/no-tools", "acme/with-tools", "acme/painter"]
 tasks:
   model_discovery:
     enabled: true
@@ -232,3 +244,25 @@ X-Router-Cost: 0.00102000
 --- response_body_like eval
 ['^\{"model":"dall-e-3","status":"all_filtered",.*"filtered":\{"wrong_kind":1\}.*"endpoint":"chat"',
  '^\{"model":"whisper-1","status":"ok",.*"endpoint":"transcriptions"']
+
+
+
+=== TEST 9: OpenRouter's word on one model beats its channel's capabilities list: supported_parameters without tools and input text only -> no tools, no vision; with tools -> tools (vision from the channel); output image -> an image model with no features
+--- request
+GET /v1/models
+--- check_json
+my %m = main::by_id($j);
+"@{ $m{'acme/no-tools'}{capabilities} }" eq 'chat'
+&& "@{ $m{'acme/with-tools'}{capabilities} }" eq 'chat vision tools'
+&& "@{ $m{'acme/painter'}{capabilities} }" eq 'image'
+
+
+
+=== TEST 10: a chat request with tools is not routed to the model whose answer says it takes no tools, whatever its channel says
+--- request
+POST /v1/route
+{"models": ["acme/no-tools", "acme/with-tools"], "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}
+--- check_json
+my @c = map { $_->{model} } @{ $j->{candidates} };
+my %r = map { ($_->{model} => $_->{reason}) } @{ $j->{removed} };
+"@c" eq 'acme/with-tools' && $r{'acme/no-tools'} eq 'needs_tools'

@@ -1179,6 +1179,81 @@ test_channel_order(void)
 }
 
 
+/*
+ * A channel's capabilities list is a default for its configured models:
+ * what an OpenRouter-shape answer states of one model beats it
+ * (supported_parameters without "tools", input_modalities without
+ * "image"); a feature the answer does not state keeps the channel's.
+ */
+static void
+test_channel_caps_default(void)
+{
+    void                            *blob;
+    char                             err[256];
+    size_t                           i, n, len;
+    uint32_t                         x;
+    const char                      *id;
+    airouter_config_t               *cf;
+    airouter_model_info_t           *info;
+    airouter_catalog_builder_t      *b;
+    const airouter_catalog_t        *cat;
+    const airouter_catalog_model_t  *m;
+
+    static const chan_spec_t  spec[] = {
+        { "or", "a/notools,a/tools,a/silent", 0, 0, -1, 0, NULL, NULL,
+          "text,function_calling,vision", NULL }
+    };
+    static const char  answer[] =
+        "{\"data\":["
+        "{\"id\":\"a/notools\",\"supported_parameters\":[\"temperature\"],"
+        "\"architecture\":{\"input_modalities\":[\"text\"],"
+        "\"output_modalities\":[\"text\"]}},"
+        "{\"id\":\"a/tools\",\"supported_parameters\":[\"tools\"]},"
+        "{\"id\":\"a/silent\"}]}";
+
+    cf = make_config(spec, 1);
+    b = airouter_catalog_builder_create(cf);
+
+    UNIT_CHECK(airouter_catalog_builder_add_config(b) == 0
+               && airouter_models_json_parse(answer, sizeof(answer) - 1,
+                                             &info, &n, err, sizeof(err))
+                  == 0 && n == 3, "config and answer");
+
+    for (i = 0; i < n; i++) {
+        airouter_catalog_builder_add_model(b, 0, &info[i]);
+    }
+
+    airouter_models_json_free(info);
+
+    blob = airouter_catalog_builder_finish(b, &len);
+    cat = blob ? airouter_catalog_open(blob, len) : NULL;
+    UNIT_CHECK(cat != NULL && airouter_catalog_nmodels(cat) == 3,
+               "catalogue");
+
+    for (x = 0; cat && x < airouter_catalog_nmodels(cat); x++) {
+        m = airouter_catalog_model(cat, x);
+        id = airouter_catalog_model_id(cat, m);
+
+        if (strcmp(id, "a/notools") == 0) {
+            UNIT_CHECK(!(m->caps & (AIROUTER_CAP_TOOLS | AIROUTER_CAP_VISION))
+                       && (m->caps_known & AIROUTER_CAP_TOOLS)
+                       && (m->caps_known & AIROUTER_CAP_VISION),
+                       "the answer beats the channel: %s %x %x", id,
+                       m->caps, m->caps_known);
+
+        } else {
+            UNIT_CHECK((m->caps & AIROUTER_CAP_TOOLS)
+                       && (m->caps & AIROUTER_CAP_VISION),
+                       "the channel's where the answer says nothing: "
+                       "%s %x", id, m->caps);
+        }
+    }
+
+    airouter_catalog_blob_free(blob);
+    airouter_catalog_builder_destroy(b);
+}
+
+
 int
 main(void)
 {
@@ -1188,6 +1263,7 @@ main(void)
     test_fixtures();
     test_finish_steps();
     test_channel_order();
+    test_channel_caps_default();
     unit_free_all();
 
     UNIT_DONE("test_catalog");
