@@ -19,8 +19,6 @@
 #endif
 
 
-static int airouter_json_iter_init_strict(airouter_json_iter_t *it,
-    const char *p, size_t n);
 static size_t airouter_json_ws(const char *p, size_t n, size_t i);
 static int airouter_json_string(const char *p, size_t n, size_t *i,
     int *escaped);
@@ -70,28 +68,12 @@ airouter_json_iter_init(airouter_json_iter_t *it, const char *p, size_t n)
     it->open = i + 1;
     it->i = airouter_json_ws(p, n, i + 1);
     it->done = 0;
-    it->strict = 0;
 
     /* "{}" */
     if (it->i < n && p[it->i] == '}') {
         it->done = 1;
         it->i++;
     }
-
-    return 0;
-}
-
-
-/* As airouter_json_iter_init(), for a walk that validates what it skips. */
-static int
-airouter_json_iter_init_strict(airouter_json_iter_t *it, const char *p,
-    size_t n)
-{
-    if (airouter_json_iter_init(it, p, n) != 0) {
-        return -1;
-    }
-
-    it->strict = 1;
 
     return 0;
 }
@@ -119,15 +101,7 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
 
     span->key_start = i;
 
-    if (it->strict) {
-        if (airouter_json_string_valid(p, n, &i) != 0) {
-            return -1;
-        }
-
-        escaped = memchr(p + span->key_start, '\\', i - span->key_start)
-                  != NULL;
-
-    } else if (airouter_json_string(p, n, &i, &escaped) != 0) {
+    if (airouter_json_string(p, n, &i, &escaped) != 0) {
         return -1;
     }
 
@@ -145,10 +119,7 @@ airouter_json_iter_next(airouter_json_iter_t *it, airouter_json_span_t *span)
     i = airouter_json_ws(p, n, i + 1);
     span->start = i;
 
-    if ((it->strict ? airouter_json_value(p, n, &i)
-                    : airouter_json_skip(p, n, &i))
-        != 0)
-    {
+    if (airouter_json_skip(p, n, &i) != 0) {
         return -1;
     }
 
@@ -193,7 +164,6 @@ airouter_json_array_init(airouter_json_iter_t *it, const char *p, size_t n)
     it->open = i + 1;
     it->i = airouter_json_ws(p, n, i + 1);
     it->done = 0;
-    it->strict = 0;
 
     if (it->i < n && p[it->i] == ']') {
         it->done = 1;
@@ -370,28 +340,89 @@ airouter_json_member(const char *p, size_t n, const char *key,
 }
 
 
+/*
+ * One walk over the object, not an iterator's: each member's key is
+ * validated and compared where it is read, its value validated by
+ * airouter_json_value(); the span of the last member named key is kept.
+ * A key with an escape is refused (-1) as airouter_json_iter_next()
+ * refuses it: it could name key in disguise.
+ */
 int
 airouter_json_member_valid(const char *p, size_t n, const char *key,
     airouter_json_span_t *span)
 {
-    int                   rc, found;
-    airouter_json_iter_t  it;
-    airouter_json_span_t  m;
+    int          found;
+    size_t       i, open, ks, ke, vs, klen;
 
-    if (airouter_json_iter_init_strict(&it, p, n) != 0) {
+    i = airouter_json_ws(p, n, 0);
+
+    if (i == n || p[i] != '{') {
         return -1;
     }
 
-    found = 0;
+    open = i + 1;
+    i = airouter_json_ws(p, n, open);
 
-    while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
-        if (airouter_json_key_is(p, &m, key)) {
-            *span = m;
-            found = 1;
-        }
+    /* "{}" */
+    if (i < n && p[i] == '}') {
+        return airouter_json_ws(p, n, i + 1) == n ? 0 : -1;
     }
 
-    return rc == 0 ? found : -1;
+    klen = strlen(key);
+    found = 0;
+
+    for ( ;; ) {
+        if (i == n || p[i] != '"') {
+            return -1;
+        }
+
+        ks = i;
+
+        if (airouter_json_string_valid(p, n, &i) != 0
+            || memchr(p + ks, '\\', i - ks) != NULL)
+        {
+            return -1;
+        }
+
+        ke = i;
+        i = airouter_json_ws(p, n, i);
+
+        if (i == n || p[i] != ':') {
+            return -1;
+        }
+
+        i = airouter_json_ws(p, n, i + 1);
+        vs = i;
+
+        if (airouter_json_value(p, n, &i) != 0) {
+            return -1;
+        }
+
+        if (ke - ks - 2 == klen && memcmp(p + ks + 1, key, klen) == 0) {
+            span->start = vs;
+            span->end = i;
+            span->key_start = ks;
+            span->key_end = ke;
+            span->open = open;
+            found = 1;
+        }
+
+        i = airouter_json_ws(p, n, i);
+
+        if (i == n) {
+            return -1;
+        }
+
+        if (p[i] == '}') {
+            return airouter_json_ws(p, n, i + 1) == n ? found : -1;
+        }
+
+        if (p[i] != ',') {
+            return -1;
+        }
+
+        i = airouter_json_ws(p, n, i + 1);
+    }
 }
 
 
@@ -772,9 +803,12 @@ airouter_json_string_valid(const char *p, size_t n, size_t *i)
 
             if (m != 0) {
 #if (AIROUTER_JSON_LE)
+                /* k at the first byte that is not plain: no byte loop */
                 k += (size_t) __builtin_ctzll(m) / 8;
-#endif
+                goto special;
+#else
                 break;
+#endif
             }
 
             k += 8;
@@ -795,6 +829,10 @@ airouter_json_string_valid(const char *p, size_t n, size_t *i)
         if (k == n) {
             return -2;
         }
+
+#if (AIROUTER_JSON_LE)
+    special:
+#endif
 
         c = (unsigned char) p[k];
 

@@ -38,7 +38,6 @@ typedef struct {
     size_t                    i;
     size_t                    open;
     int                       done;
-    int                       strict;       /* values validated */
 } airouter_json_iter_t;
 
 

@@ -431,4 +431,28 @@ test_valid(void)
     UNIT_CHECK(airouter_json_member_valid("{\"usage\":1,\"b\":tru}", 19,
                                           "usage", &span) == -1,
                "a bad literal: not JSON");
+
+#define MV(text)  airouter_json_member_valid(text, sizeof(text) - 1, "usage", \
+                                             &span)
+
+    /* an escaped key could be "usage" in disguise: jansson decides */
+    UNIT_CHECK(MV("{\"us\\u0061ge\":{\"a\":1}}") == -1, "escaped key");
+    UNIT_CHECK(MV("{\"b\\n\":1,\"usage\":{}}") == -1, "any escaped key");
+    /* the last of two wins, as in jansson's object */
+    UNIT_CHECK(MV("{\"usage\":1,\"usage\":{\"b\":2} }") == 1
+               && span.start == 19 && span.end == 26
+               && span.key_start == 11 && span.key_end == 18
+               && span.open == 1, "the last usage");
+    UNIT_CHECK(MV(" { } ") == 0 && MV("{\"u\":\"usage\"}") == 0
+               && MV("{\"usages\":1}") == 0, "no usage member");
+    UNIT_CHECK(MV("{\"usage\":1} x") == -1 && MV("{\"usage\":1,}") == -1
+               && MV("{\"usage\" 1}") == -1 && MV("{\"usage\":1") == -1
+               && MV("{usage:1}") == -1 && MV("[1]") == -1
+               && MV("{\"usage\":1 \"b\":2}") == -1 && MV("{} {}") == -1
+               && MV("{\"a\":\"\\x\"}") == -1, "not one object");
+    /* nested keys may have escapes: only the top level is compared */
+    UNIT_CHECK(MV("{\"c\":{\"\\u00e9\":1},\"usage\":{}}") == 1
+               && span.start == 26, "escape below the top");
+
+#undef MV
 }
