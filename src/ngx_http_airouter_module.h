@@ -88,6 +88,12 @@ typedef struct {
     ngx_str_t                    stats_file;
     ngx_msec_t                   stats_interval;
 
+    /*
+     * ngx_http_airouter_switch.c's per-process copy of the strategy
+     * switched to (NULL until a request first asks)
+     */
+    void                        *switch_cache;
+
     /* ngx_http_airouter_redis.c: airouter_redis, NULL: not configured */
     void                        *redis;
 

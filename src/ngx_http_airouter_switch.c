@@ -19,10 +19,24 @@ typedef struct {
 
 typedef struct {
     u_char                       strategy[NGX_HTTP_AIROUTER_SWITCH_STRATEGY];
+    ngx_atomic_t                 version;   /* of strategy: bumped under
+                                               the lock with every write,
+                                               read without it */
     ngx_queue_t                  off;
     ngx_uint_t                   noff;      /* read unlocked: see below */
     ngx_uint_t                   changed;   /* since the stats file took */
 } ngx_http_airouter_switch_sh_t;
+
+
+/*
+ * amcf->switch_cache, this process's copy of the zone's strategy as of
+ * its version (0: nothing copied yet), so that a request reads the
+ * strategy without the zone's lock while nobody switches.
+ */
+typedef struct {
+    ngx_atomic_uint_t            version;
+    u_char                       strategy[NGX_HTTP_AIROUTER_SWITCH_STRATEGY];
+} ngx_http_airouter_switch_cache_t;
 
 
 static ngx_http_airouter_switch_sh_t *ngx_http_airouter_switch_sh(
@@ -49,6 +63,7 @@ ngx_http_airouter_switch_init_zone(ngx_http_airouter_zone_t *zone)
     }
 
     ngx_queue_init(&sh->off);
+    sh->version = 1;
 
     zone->sh->switches = sh;
 
@@ -60,17 +75,43 @@ ngx_int_t
 ngx_http_airouter_switch_strategy(ngx_http_airouter_main_conf_t *amcf,
     u_char *buf, size_t size)
 {
-    ngx_slab_pool_t                *shpool;
-    ngx_http_airouter_switch_sh_t  *sh;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_airouter_switch_sh_t     *sh;
+    ngx_http_airouter_switch_cache_t  *cache;
 
     sh = ngx_http_airouter_switch_sh(amcf, &shpool);
     if (sh == NULL || size == 0) {
         return NGX_DECLINED;
     }
 
-    ngx_shmtx_lock(&shpool->mutex);
-    ngx_cpystrn(buf, sh->strategy, ngx_min(size, sizeof(sh->strategy)));
-    ngx_shmtx_unlock(&shpool->mutex);
+    cache = amcf->switch_cache;
+
+    if (cache == NULL) {
+        cache = ngx_pcalloc(ngx_cycle->pool,
+                            sizeof(ngx_http_airouter_switch_cache_t));
+        amcf->switch_cache = cache;
+    }
+
+    /*
+     * The version is read without the lock: a switch made this very
+     * moment is seen by the next request, as if read just before it.
+     */
+    if (cache == NULL || cache->version != sh->version) {
+        ngx_shmtx_lock(&shpool->mutex);
+
+        if (cache) {
+            ngx_memcpy(cache->strategy, sh->strategy, sizeof(sh->strategy));
+            cache->version = sh->version;
+        }
+
+        ngx_cpystrn(buf, sh->strategy, ngx_min(size, sizeof(sh->strategy)));
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+    } else {
+        ngx_cpystrn(buf, cache->strategy,
+                    ngx_min(size, sizeof(cache->strategy)));
+    }
 
     if (buf[0] == '\0'
         || airouter_config_strategy(amcf->config, (char *) buf) == NULL)
@@ -102,6 +143,7 @@ ngx_http_airouter_switch_set_strategy(ngx_http_airouter_main_conf_t *amcf,
     ngx_memcpy(sh->strategy, name->data, name->len);
     sh->strategy[name->len] = '\0';
     sh->changed = 1;
+    sh->version++;
     ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_OK;
@@ -280,6 +322,7 @@ ngx_http_airouter_switch_restore(ngx_http_airouter_main_conf_t *amcf,
 
     if (strategy && ngx_strlen(strategy) < sizeof(sh->strategy)) {
         ngx_cpystrn(sh->strategy, (u_char *) strategy, sizeof(sh->strategy));
+        sh->version++;
     }
 
     for (i = 0; i < off->nelts; i++) {
