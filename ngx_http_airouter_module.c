@@ -392,9 +392,8 @@ ngx_http_airouter_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_airouter_stats_init(cf) != NGX_OK
-        || ngx_http_airouter_reqlog_init(cf) != NGX_OK)
-    {
+    /* the log phase: the usage counters and the request log, one lock */
+    if (ngx_http_airouter_reqlog_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

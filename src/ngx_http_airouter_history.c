@@ -388,13 +388,14 @@ ngx_http_airouter_history_copy(u_char *dst, size_t size, const u_char *src,
 
 
 /*
- * One logged request.  Requests refused before routing (a budget, a key's
- * rate) are in the minutes and seconds as errors, as an operator watching
- * the charts wants to see them; the totals and histograms count what the
- * daily counters count (routed requests) and leave them out.
+ * One logged request, under the zone's mutex.  Requests refused before
+ * routing (a budget, a key's rate) are in the minutes and seconds as
+ * errors, as an operator watching the charts wants to see them; the
+ * totals and histograms count what the daily counters count (routed
+ * requests) and leave them out.
  */
 void
-ngx_http_airouter_history_add(ngx_http_airouter_zone_t *zone,
+ngx_http_airouter_history_add_locked(ngx_http_airouter_zone_t *zone,
     const ngx_http_airouter_reqlog_entry_t *e, ngx_uint_t refused)
 {
     int64_t                              now, minute;
@@ -414,8 +415,6 @@ ngx_http_airouter_history_add(ngx_http_airouter_zone_t *zone,
 
     now = ngx_time();
     minute = now - now % 60;
-
-    ngx_shmtx_lock(&zone->shpool->mutex);
 
     m = &sh->minutes[(now / 60) % NGX_HTTP_AIROUTER_HISTORY_MINUTES];
 
@@ -464,8 +463,6 @@ ngx_http_airouter_history_add(ngx_http_airouter_zone_t *zone,
             slot->ttfb_count++;
         }
     }
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
 }
 
 

@@ -61,8 +61,12 @@ ngx_int_t ngx_http_airouter_history_init_zone(
 void ngx_http_airouter_history_copy(u_char *dst, size_t size,
     const u_char *src, size_t len);
 
-/* one finished request, as the request log recorded it */
-void ngx_http_airouter_history_add(ngx_http_airouter_zone_t *zone,
+/*
+ * one finished request, as the request log recorded it; the caller holds
+ * the zone's mutex (the request log's handler, once for all the log
+ * phase's updates)
+ */
+void ngx_http_airouter_history_add_locked(ngx_http_airouter_zone_t *zone,
     const ngx_http_airouter_reqlog_entry_t *e, ngx_uint_t refused);
 
 /*

@@ -6,16 +6,18 @@
  * request context (ngx_http_airouter_request.h), the proxy's result and
  * nginx's upstream state (the time to the first byte), hands it to the
  * history (per-minute ring, histograms, totals since the zone was made)
- * and stores it in the ring.  Called by the module (directive, part
- * table, postconfiguration) and by the admin URL table.
+ * and stores it in the ring; it counts the request's usage too
+ * (ngx_http_airouter_stats.c), so that the log phase holds the zone's
+ * lock once.  Called by the module (directive, part table,
+ * postconfiguration) and by the admin URL table.
  */
 
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_request.h"
-#include "ngx_http_airouter_request.h"
 #include "ngx_http_airouter_dialect.h"
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_history.h"
+#include "ngx_http_airouter_stats.h"
 
 
 /*
@@ -221,16 +223,22 @@ ngx_http_airouter_reqlog_init(ngx_conf_t *cf)
 
 
 /*
- * The log phase of an `airouter` location's request that got as far as
- * naming a model: refusals (429) included, /v1/route's explanations not.
+ * The log phase of an `airouter` location's request, the one handler of
+ * airouter's there: the usage counters (ngx_http_airouter_stats.c), and
+ * for a request that got as far as naming a model (refusals, 429,
+ * included; /v1/route's explanations not) the history and a record in
+ * the ring, all under one hold of the zone's mutex: each request takes
+ * it once here, as the workers' requests meet on it.
  */
 static ngx_int_t
 ngx_http_airouter_reqlog_handler(ngx_http_request_t *r)
 {
+    ngx_uint_t                         counted, logged;
     ngx_http_airouter_ctx_t           *ctx;
     ngx_http_airouter_zone_t          *zone;
     ngx_http_airouter_loc_conf_t      *alcf;
     ngx_http_airouter_reqlog_sh_t     *sh;
+    ngx_http_airouter_stats_log_t      sl;
     ngx_http_airouter_reqlog_entry_t   e;
 
     if (r != r->main) {
@@ -242,11 +250,8 @@ ngx_http_airouter_reqlog_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    /* a refusal of the access phase comes before the body (no model) */
     ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
-    if (ctx == NULL || ctx->explain || ctx->count
-        || (ctx->requested.len == 0 && !ctx->refused))
-    {
+    if (ctx == NULL) {
         return NGX_OK;
     }
 
@@ -255,25 +260,47 @@ ngx_http_airouter_reqlog_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    ngx_http_airouter_reqlog_fill(r, ctx, &e);
+    counted = (ngx_http_airouter_stats_log_start(ctx, &sl) == NGX_OK);
 
-    ngx_http_airouter_history_add(zone, &e, ctx->refused);
+    /* a refusal of the access phase comes before the body (no model) */
+    logged = !ctx->explain && !ctx->count
+             && (ctx->requested.len || ctx->refused);
 
-    sh = zone->sh->reqlog;
-    if (sh == NULL) {
+    if (logged) {
+        ngx_http_airouter_reqlog_fill(r, ctx, &e);
+
+    } else if (!counted) {
         return NGX_OK;
     }
 
+    sh = zone->sh->reqlog;
+
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    e.id = ++sh->last;
-    sh->entries[(e.id - 1) % sh->size] = e;
+    if (counted) {
+        ngx_http_airouter_stats_log_locked(&sl);
+    }
+
+    if (logged) {
+        ngx_http_airouter_history_add_locked(zone, &e, ctx->refused);
+
+        if (sh) {
+            e.id = ++sh->last;
+            sh->entries[(e.id - 1) % sh->size] = e;
+        }
+    }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "airouter request log: #%uL status %ui outcome %s",
-                   e.id, (ngx_uint_t) e.status, e.outcome);
+    if (counted) {
+        ngx_http_airouter_stats_log_done(r, &sl);
+    }
+
+    if (logged && sh) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "airouter request log: #%uL status %ui outcome %s",
+                       e.id, (ngx_uint_t) e.status, e.outcome);
+    }
 
     return NGX_OK;
 }

@@ -127,7 +127,6 @@ static ngx_uint_t ngx_http_airouter_stats_throttled_locked(
 static ngx_int_t ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_deny_e deny,
     ngx_http_airouter_stats_use_t *use, ngx_uint_t bit);
-static ngx_int_t ngx_http_airouter_stats_log_handler(ngx_http_request_t *r);
 static void ngx_http_airouter_stats_from(ngx_http_airouter_stats_counters_t *c,
     ngx_http_airouter_ctx_t *ctx);
 static int ngx_http_airouter_stats_keep(void *data, uint32_t channel,
@@ -180,25 +179,6 @@ ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone)
 }
 
 
-ngx_int_t
-ngx_http_airouter_stats_init(ngx_conf_t *cf)
-{
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_airouter_stats_log_handler;
-
-    return NGX_OK;
-}
-
-
 uint32_t
 ngx_http_airouter_stats_today(void)
 {
@@ -208,129 +188,136 @@ ngx_http_airouter_stats_today(void)
 
 /*
  * The log phase: what the request cost, on the day's total, its key, and
- * the channel and model that answered.
+ * the channel and model that answered.  In three steps, so that the
+ * request log's handler holds the zone's lock once for these counters and
+ * its own record: start (NGX_DECLINED: nothing to count), count_locked
+ * under the lock, done after it.
  */
-static ngx_int_t
-ngx_http_airouter_stats_log_handler(ngx_http_request_t *r)
+ngx_int_t
+ngx_http_airouter_stats_log_start(ngx_http_airouter_ctx_t *ctx,
+    ngx_http_airouter_stats_log_t *sl)
 {
-    double                              budget, threshold;
-    double                              total_spent, key_spent;
-    uint32_t                            today;
-    ngx_uint_t                          ok, total_alert, key_alert;
-    ngx_slab_pool_t                    *shpool;
-    airouter_config_t                  *acf;
-    const airouter_apikey_t            *key;
-    ngx_http_airouter_ctx_t            *ctx;
-    ngx_http_airouter_loc_conf_t       *alcf;
-    ngx_http_airouter_stats_sh_t       *sh;
-    ngx_http_airouter_stats_node_t     *sn;
-    ngx_http_airouter_stats_counters_t  c;
-    ngx_http_airouter_result_t         *res;
+    ngx_uint_t                     ok;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_airouter_stats_sh_t  *sh;
+    ngx_http_airouter_result_t    *res;
 
-    if (r != r->main) {
-        return NGX_OK;
-    }
-
-    alcf = ngx_http_get_module_loc_conf(r, ngx_http_airouter_module);
-    if (alcf == NULL || alcf->role != NGX_HTTP_AIROUTER_ROLE_API) {
-        return NGX_OK;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_airouter_module);
     /* refused requests were counted as throttled when refused */
-    if (ctx == NULL || ctx->explain || ctx->refused
-        || ctx->requested.len == 0)
-    {
-        return NGX_OK;
+    if (ctx->explain || ctx->refused || ctx->requested.len == 0) {
+        return NGX_DECLINED;
     }
 
     sh = ngx_http_airouter_stats_sh(ctx->amcf, &shpool);
     if (sh == NULL) {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
-    acf = ctx->amcf->config;
-    key = ctx->key;
+    ngx_memzero(sl, sizeof(ngx_http_airouter_stats_log_t));
+
+    sl->ctx = ctx;
+    sl->sh = sh;
+    sl->shpool = shpool;
 
     /* the proxy's result, all empty when the proxy never ran */
     res = &ctx->result;
     ok = (res->status.len == 2
           && ngx_strncmp(res->status.data, "ok", 2) == 0);
 
-    ngx_http_airouter_stats_from(&c, ctx);
-    c.requests = 1;
-    c.errors = ok ? 0 : 1;
+    ngx_http_airouter_stats_from(&sl->c, ctx);
+    sl->c.requests = 1;
+    sl->c.errors = ok ? 0 : 1;
 
-    today = ngx_http_airouter_stats_today();
-    budget = acf->cost.global_daily_budget;
-    threshold = acf->cost.alert_threshold;
-    total_alert = 0;
-    key_alert = 0;
-    total_spent = 0;
-    key_spent = 0;
+    sl->today = ngx_http_airouter_stats_today();
+    sl->budget = ctx->amcf->config->cost.global_daily_budget;
+    sl->threshold = ctx->amcf->config->cost.alert_threshold;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    return NGX_OK;
+}
+
+
+void
+ngx_http_airouter_stats_log_locked(ngx_http_airouter_stats_log_t *sl)
+{
+    ngx_slab_pool_t                 *shpool;
+    const airouter_apikey_t         *key;
+    ngx_http_airouter_ctx_t         *ctx;
+    ngx_http_airouter_stats_sh_t    *sh;
+    ngx_http_airouter_stats_node_t  *sn;
+    ngx_http_airouter_result_t      *res;
+
+    ctx = sl->ctx;
+    sh = sl->sh;
+    shpool = sl->shpool;
+    key = ctx->key;
+    res = &ctx->result;
 
     /* the cost replaces the hold in one step: no moment counts neither */
     ngx_http_airouter_stats_unreserve_locked(sh, ctx);
 
-    sn = ngx_http_airouter_stats_get(sh, shpool, today,
+    sn = ngx_http_airouter_stats_get(sh, shpool, sl->today,
                                      NGX_HTTP_AIROUTER_STATS_TOTAL,
                                      (u_char *) "", 0);
     if (sn) {
-        ngx_http_airouter_stats_add(sn, &c);
-        total_alert = ngx_http_airouter_stats_alert(sn, budget, threshold);
-        total_spent = sn->c.cost;
+        ngx_http_airouter_stats_add(sn, &sl->c);
+        sl->total_alert = ngx_http_airouter_stats_alert(sn, sl->budget,
+                                                        sl->threshold);
+        sl->total_spent = sn->c.cost;
     }
 
     if (key) {
-        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+        sn = ngx_http_airouter_stats_get(sh, shpool, sl->today,
                                          NGX_HTTP_AIROUTER_STATS_KEY,
                                          (u_char *) key->name,
                                          ngx_strlen(key->name));
         if (sn) {
-            ngx_http_airouter_stats_add(sn, &c);
-            key_alert = ngx_http_airouter_stats_alert(sn, key->daily_budget,
-                                                      threshold);
-            key_spent = sn->c.cost;
+            ngx_http_airouter_stats_add(sn, &sl->c);
+            sl->key_alert = ngx_http_airouter_stats_alert(sn,
+                                key->daily_budget, sl->threshold);
+            sl->key_spent = sn->c.cost;
         }
     }
 
     if (res->channel.len) {
-        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+        sn = ngx_http_airouter_stats_get(sh, shpool, sl->today,
                                          NGX_HTTP_AIROUTER_STATS_CHANNEL,
                                          res->channel.data, res->channel.len);
         if (sn) {
-            ngx_http_airouter_stats_add(sn, &c);
+            ngx_http_airouter_stats_add(sn, &sl->c);
         }
     }
 
     if (res->model.len) {
-        sn = ngx_http_airouter_stats_get(sh, shpool, today,
+        sn = ngx_http_airouter_stats_get(sh, shpool, sl->today,
                                          NGX_HTTP_AIROUTER_STATS_MODEL,
                                          res->model.data, res->model.len);
         if (sn) {
-            ngx_http_airouter_stats_add(sn, &c);
+            ngx_http_airouter_stats_add(sn, &sl->c);
         }
     }
 
     sh->changed = 1;
+}
 
-    ngx_shmtx_unlock(&shpool->mutex);
 
-    if (total_alert) {
-        ngx_http_airouter_stats_log_alert(r->connection->log, total_alert,
-                                          NULL, total_spent, budget,
-                                          threshold);
+void
+ngx_http_airouter_stats_log_done(ngx_http_request_t *r,
+    ngx_http_airouter_stats_log_t *sl)
+{
+    const airouter_apikey_t  *key;
+
+    key = sl->ctx->key;
+
+    if (sl->total_alert) {
+        ngx_http_airouter_stats_log_alert(r->connection->log, sl->total_alert,
+                                          NULL, sl->total_spent, sl->budget,
+                                          sl->threshold);
     }
 
-    if (key_alert) {
-        ngx_http_airouter_stats_log_alert(r->connection->log, key_alert,
-                                          key->name, key_spent,
-                                          key->daily_budget, threshold);
+    if (sl->key_alert) {
+        ngx_http_airouter_stats_log_alert(r->connection->log, sl->key_alert,
+                                          key->name, sl->key_spent,
+                                          key->daily_budget, sl->threshold);
     }
-
-    return NGX_OK;
 }
 
 

@@ -10,8 +10,9 @@
  * A key's request rate has one node of its own (kind RATE, day 0): the
  * current minute and its count.
  *
- * The log-phase handler records every routed request from its context
- * (tokens, cost, the channel and model that answered); admission checks
+ * The log phase records every routed request from its context (tokens,
+ * cost, the channel and model that answered), called by the request
+ * log's handler under its hold of the zone's lock; admission checks
  * (budgets, rate) run in the access phase and answer 429 themselves;
  * channel daily_limit (requests) and daily_token_limit (prompt + completion
  * tokens) wrap the live state's availability so a channel that used up
@@ -197,7 +198,34 @@ typedef struct {
 
 /* module life cycle: the zone's init hook; the log-phase handler */
 ngx_int_t ngx_http_airouter_stats_init_zone(ngx_http_airouter_zone_t *zone);
-ngx_int_t ngx_http_airouter_stats_init(ngx_conf_t *cf);
+
+/*
+ * The log phase's count of one request (tokens, cost, the channel and
+ * model that answered), in three steps so that the request log's handler
+ * (ngx_http_airouter_reqlog.c) takes the zone's lock once for these
+ * counters and its own record: start, before the lock (NGX_DECLINED:
+ * nothing to count); log_locked, under the zone's mutex; log_done, after
+ * it (the budget alerts' log lines).
+ */
+typedef struct {
+    ngx_http_airouter_ctx_t     *ctx;
+    void                        *sh;
+    ngx_slab_pool_t             *shpool;
+    uint32_t                     today;
+    double                       budget;
+    double                       threshold;
+    ngx_uint_t                   total_alert;
+    ngx_uint_t                   key_alert;
+    double                       total_spent;
+    double                       key_spent;
+    ngx_http_airouter_stats_counters_t  c;
+} ngx_http_airouter_stats_log_t;
+
+ngx_int_t ngx_http_airouter_stats_log_start(ngx_http_airouter_ctx_t *ctx,
+    ngx_http_airouter_stats_log_t *sl);
+void ngx_http_airouter_stats_log_locked(ngx_http_airouter_stats_log_t *sl);
+void ngx_http_airouter_stats_log_done(ngx_http_request_t *r,
+    ngx_http_airouter_stats_log_t *sl);
 
 uint32_t ngx_http_airouter_stats_today(void);
 

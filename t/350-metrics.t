@@ -8,6 +8,7 @@ use Airouter::Mock;
 use Airouter::Check;
 use Airouter::Blocks;
 use Time::HiRes ();
+use POSIX ();
 
 no_shuffle();
 workers(2);
@@ -223,6 +224,120 @@ add_response_body_check(sub {
         or Test::More::diag(join "\n", @bad);
     Test::More::ok(keys %scrapers >= 2, $block->name . " - scraped from two workers")
         or Test::More::diag(join ", ", keys %scrapers);
+});
+
+# --- workers_race: N chats sent at once by 4 clients on fresh connections
+# to the reuseport listener ($TEST_NGINX_RAND_PORT_5), so that both
+# workers' log phases meet on the zone; then the usage counters, the
+# history's totals and histograms (ngx_http_airouter_history.c) and the
+# request log ring (its newest id and its records since) must each have
+# counted every one of them exactly once, whichever worker is asked
+sub race_state {
+    my ($s) = parse_metrics(scrape($ENV{TEST_NGINX_RAND_PORT_5}));
+    my ($st, undef, $body) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+                                       '/v1/admin/requests?limit=1', 'adm-secret');
+    my ($last) = ($body // '') =~ /"last":\s*(\d+)/;
+    my %n = (last => $last // -1);
+    for my $k ('airouter_requests_total', 'airouter_channel_requests_total{channel="first"}',
+               'airouter_key_requests_total{key="team-a"}',
+               'airouter_zone_requests_total{channel="first"}',
+               'airouter_request_duration_seconds_count{channel="first"}',
+               'airouter_channel_tokens_total{channel="first",type="prompt"}') {
+        $n{$k} = $s->{$k} // 0;
+    }
+    return \%n;
+}
+
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->workers_race;
+    return unless defined $want;
+    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
+    return if $idx != $n - 1;
+    Time::HiRes::sleep(0.3);
+    my $before = race_state();
+    my $chats = $want + 0;
+    my @kids;
+    for my $c (1 .. 4) {
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my $bad = 0;
+            for (1 .. $chats / 4) {
+                my ($st) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+                    '/v1/chat/completions', 'sk-team-a', 'POST',
+                    '{"model": "first-model", "messages": [{"role": "user", "content": "hi"}]}');
+                $bad++ if $st != 200;
+            }
+            POSIX::_exit($bad ? 1 : 0);
+        }
+        push @kids, $pid;
+    }
+    my $failed = 0;
+    for my $pid (@kids) {
+        waitpid($pid, 0);
+        $failed++ if $?;
+    }
+    Test::More::ok(!$failed, $block->name . " - every chat answered 200")
+        or Test::More::diag("$failed clients saw a failure");
+    # the last chats' log phases may still run when their answers are read
+    my @bad;
+    for my $try (1 .. 10) {
+        Time::HiRes::sleep(0.3);
+        my $after = race_state();
+        @bad = ();
+        for my $k (sort keys %$after) {
+            my $exp = $before->{$k} + ($k =~ /tokens/ ? 10 * $chats : $chats);
+            push @bad, "$k: $after->{$k}, not $exp" if $after->{$k} != $exp;
+        }
+        last unless @bad;
+    }
+    Test::More::ok(!@bad, $block->name . " - no update lost by either worker")
+        or Test::More::diag(join "\n", @bad);
+    my ($st, undef, $list) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+        "/v1/admin/requests?limit=1000&since=$before->{last}", 'adm-secret');
+    my @ids = ($list // '') =~ /"id":\s*(\d+)/g;
+    my %seen = map { $_ => 1 } @ids;
+    my @missing = grep { !$seen{$_} } $before->{last} + 1 .. $before->{last} + $chats;
+    Test::More::ok(@ids == $chats && !@missing,
+                   $block->name . " - the request log holds each chat once")
+        or Test::More::diag(scalar(@ids) . " records; missing ids: @missing");
+});
+
+# --- workers_route: CHANNEL MODEL: 40 chats for MODEL on fresh connections
+# to the reuseport listener ($TEST_NGINX_RAND_PORT_5), answered by at
+# least two workers: every one by CHANNEL at its first try (no
+# X-Router-Fallbacks), and as many /v1/route explanations, each ranking
+# CHANNEL alone ("available":1: the ranking itself kept the others away,
+# not the try that would have found them blocked)
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->workers_route;
+    return unless defined $want;
+    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
+    return if $idx != $n - 1;
+    my ($channel, $model) = split ' ', $want;
+    my (%pids, @bad);
+    for (1 .. 40) {
+        my ($st, $h) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+            '/v1/chat/completions', 'sk-team-a', 'POST',
+            "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        $pids{$h->{'x-worker'} // '?'}++;
+        push @bad, "$st " . ($h->{'x-router-channel'} // 'none')
+            . (defined $h->{'x-router-fallbacks'} ? " after $h->{'x-router-fallbacks'}" : '')
+            if $st != 200 || ($h->{'x-router-channel'} // '') ne $channel
+               || defined $h->{'x-router-fallbacks'};
+        my ($rst, $rh, $rbody) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+            '/v1/route', 'sk-team-a', 'POST',
+            "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        $pids{$rh->{'x-worker'} // '?'}++;
+        push @bad, "route $rst " . substr($rbody // '', 0, 200)
+            if $rst != 200 || ($rbody // '') !~ /"available":\s*1\b/;
+    }
+    Test::More::ok(!@bad, $block->name . " - every chat answered and ranked by $channel alone")
+        or Test::More::diag(scalar(@bad) . " wrong, first: " . join("\n", @bad[0 .. ($#bad < 2 ? $#bad : 2)]));
+    Test::More::ok(keys %pids >= 2, $block->name . " - by more than one worker")
+        or Test::More::diag(join ", ", keys %pids);
 });
 
 airouter_blocks(mock => mock_http_config() . count_http_config(),
@@ -479,3 +594,44 @@ airouter_model_cached_tokens_total{model="cache-model"} 800
 airouter_model_cached_tokens_total{model="first-model"} 0
 airouter_key_cached_tokens_total{key="team-a"} 800
 !airouter_tokens_total{type="cached"}
+
+
+
+=== TEST 12: two workers' log phases at once lose no update: counters, history and request log
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
+        add_header X-Worker $pid always;
+        location /v1/admin/ { airouter_admin; }
+        location /v1/ { airouter; }
+        location = /metrics { airouter_metrics; }
+    }
+--- request eval
+[main::chat("first-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Admin]
+--- metrics
+airouter_requests_total 1
+--- workers_race: 80
+
+
+
+=== TEST 13: a cooldown one worker's failure set keeps the model away from the other worker's next requests
+--- user_files eval
+main::cfg($::Auth, ["busy", "mock:e503", 0.0000001, 0.0000001, "    configured_models: [\"shared-model\"]\n"],
+          ["good", "ok", 0.000001, 0.000002, "    configured_models: [\"shared-model\"]\n"])
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
+        add_header X-Worker $pid always;
+        location /v1/ { airouter; }
+    }
+--- request eval
+[main::chat("shared-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Admin]
+--- response_headers_like eval
+["X-Router-Channel: good\nX-Router-Fallbacks: busy:server_error.*", "Content-Type: text/plain.*"]
+--- metrics
+airouter_model_blocked{channel="busy",model="shared-model",reason="server_error"} 1
+--- workers_route: good shared-model
