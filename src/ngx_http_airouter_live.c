@@ -76,8 +76,26 @@ typedef struct {
                                                    when an entry is made
                                                    or removed; read
                                                    without it */
+    ngx_atomic_t                 seq;           /* odd while a writer
+                                                   changes entries: see
+                                                   _live_write_lock() */
     ngx_http_airouter_live_entry_t  slots[1];
 } ngx_http_airouter_live_sh_t;
+
+
+/* What the ranking's callbacks read of a (channel, catalogue entry). */
+#define NGX_HTTP_AIROUTER_LIVE_LOOK_OPEN     0x01
+#define NGX_HTTP_AIROUTER_LIVE_LOOK_MEASURE  0x02
+#define NGX_HTTP_AIROUTER_LIVE_LOOK_RELY     0x04
+
+typedef struct {
+    ngx_uint_t                   known;         /* a (channel, model)
+                                                   entry exists */
+    ngx_uint_t                   open;          /* LOOK_OPEN */
+    ngx_uint_t                   measured;      /* LOOK_MEASURE: */
+    airouter_live_measure_t     *measure;       /*   written when measured */
+    double                       reliability;   /* LOOK_RELY */
+} ngx_http_airouter_live_look_t;
 
 
 static ngx_http_airouter_live_sh_t *ngx_http_airouter_live_table(
@@ -121,10 +139,17 @@ static void ngx_http_airouter_live_settle(ngx_http_airouter_live_entry_t *e,
     time_t now, ngx_uint_t probed, ngx_uint_t ok);
 static void ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e,
     time_t now, airouter_fault_e fault, long seconds);
-static ngx_int_t ngx_http_airouter_live_entries(void *ctx, uint32_t channel,
-    uint32_t model, ngx_http_airouter_live_entry_t **ce,
-    ngx_http_airouter_live_entry_t **me, ngx_http_airouter_live_entry_t **se,
-    ngx_slab_pool_t **shpool);
+static void ngx_http_airouter_live_write_lock(ngx_slab_pool_t *shpool,
+    ngx_http_airouter_live_sh_t *live);
+static void ngx_http_airouter_live_write_unlock(ngx_slab_pool_t *shpool,
+    ngx_http_airouter_live_sh_t *live);
+static ngx_int_t ngx_http_airouter_live_look(void *ctx, uint32_t channel,
+    uint32_t model, ngx_uint_t what, ngx_http_airouter_live_look_t *look);
+static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_peek(
+    ngx_http_airouter_live_sh_t *live, uint64_t key);
+static void ngx_http_airouter_live_look_at(ngx_http_airouter_live_sh_t *live,
+    uint64_t ckey, uint64_t mkey, uint64_t skey, time_t now, ngx_uint_t what,
+    ngx_http_airouter_live_look_t *look);
 static int ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
     uint32_t model, airouter_live_measure_t *m);
 static void ngx_http_airouter_live_measured(ngx_http_airouter_live_entry_t *e,
@@ -502,7 +527,7 @@ ngx_http_airouter_live_purge(ngx_http_airouter_zone_t *zone)
 
     n = 0;
 
-    ngx_shmtx_lock(&zone->shpool->mutex);
+    ngx_http_airouter_live_write_lock(zone->shpool, live);
 
     for (i = 0; i <= live->mask; /* void */) {
 
@@ -518,7 +543,7 @@ ngx_http_airouter_live_purge(ngx_http_airouter_zone_t *zone)
         n++;
     }
 
-    ngx_shmtx_unlock(&zone->shpool->mutex);
+    ngx_http_airouter_live_write_unlock(zone->shpool, live);
 
     if (n) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
@@ -623,7 +648,7 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     cid = ngx_http_airouter_live_channel(amcf, channel);
     now = ngx_time();
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     ngx_http_airouter_live_pair(live, cid, model->data, model->len, 1,
                                 &ce, &me);
@@ -684,7 +709,7 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
                  | (sprobe ? NGX_HTTP_AIROUTER_PROBE_SCOPED : 0);
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 
     if (rc == NGX_DECLINED) {
         ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
@@ -746,7 +771,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
              && report->fault == AIROUTER_FAULT_MODEL_NOT_FOUND;
     shortened = ngx_min(v->cooldown, NGX_HTTP_AIROUTER_LIVE_UNCONFIRMED);
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     ngx_http_airouter_live_pair(live, cid, model->data, model->len, 1,
                                 &ce, &me);
@@ -854,7 +879,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
         }
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 
     if (shared == 0 || v->cooldown <= 0) {
         if (report->probe && ok) {
@@ -959,7 +984,7 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
            : ngx_http_airouter_live_key(owner, model ? model->data : NULL,
                                         model ? model->len : 0);
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     e = ngx_http_airouter_live_find(live, hash, owner);
 
@@ -967,7 +992,7 @@ ngx_http_airouter_live_apply(ngx_http_airouter_main_conf_t *amcf,
         ngx_http_airouter_live_block(e, now, fault, until - now);
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 }
 
 
@@ -994,7 +1019,7 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
     now = ngx_time();
     n = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     for (s = 1; s <= NGX_HTTP_AIROUTER_LIVE_SCOPES; s++) {
         period[s - 1] = 0;
@@ -1018,7 +1043,7 @@ ngx_http_airouter_live_confirm(ngx_http_airouter_main_conf_t *amcf,
         se->confirm = 0;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 
     lcf = amcf->live;
 
@@ -1110,7 +1135,7 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
     now = ngx_time();
     rc = NGX_DECLINED;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     ce = ngx_http_airouter_live_find(live,
                      ngx_http_airouter_live_key(cid, NULL, 0), cid);
@@ -1148,7 +1173,7 @@ ngx_http_airouter_live_pick_key(ngx_http_airouter_main_conf_t *amcf,
         }
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 
     return rc;
 }
@@ -1290,7 +1315,7 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
     cat = ngx_http_airouter_catalog_current(amcf);
     found = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_http_airouter_live_write_lock(shpool, live);
 
     /* i == nmodels stands for the channel's own entry */
     for (i = 0; cat == NULL || i <= airouter_catalog_nmodels(cat); i++) {
@@ -1353,7 +1378,7 @@ ngx_http_airouter_live_reset(ngx_http_airouter_main_conf_t *amcf,
         }
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_airouter_live_write_unlock(shpool, live);
 
     return found ? NGX_OK : NGX_DECLINED;
 }
@@ -1533,6 +1558,37 @@ ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
 }
 
 
+/*
+ * find() without making anything, for ngx_http_airouter_live_look()'s
+ * reading without the lock: at most one walk round the table, since a
+ * writer may move entries meanwhile (under the lock a quarter of the
+ * table is always empty and find() needs no bound).
+ */
+static ngx_http_airouter_live_entry_t *
+ngx_http_airouter_live_peek(ngx_http_airouter_live_sh_t *live, uint64_t key)
+{
+    ngx_uint_t                       i, n;
+    ngx_http_airouter_live_entry_t  *e;
+
+    for (i = key & live->mask, n = 0;
+         n <= live->mask;
+         i = (i + 1) & live->mask, n++)
+    {
+        e = &live->slots[i];
+
+        if (e->key == key) {
+            return e;
+        }
+
+        if (e->key == 0) {
+            break;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* The channel's entry and its model's; NULL where absent (or no room). */
 static void
 ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
@@ -1640,18 +1696,54 @@ ngx_http_airouter_live_block(ngx_http_airouter_live_entry_t *e, time_t now,
 
 
 /*
- * The entries of (channel, catalogue entry) for the ranking's callbacks;
- * the shared mutex is held on NGX_OK.
+ * Every change to the table's entries is made under the zone's lock and
+ * between two steps of live->seq: odd while the change is made, even
+ * and higher than ever after it (a writer that died mid-change leaves it
+ * odd, and the next one moves on from there).  The ranking reads
+ * without the lock (ngx_http_airouter_live_look()) and keeps what it read
+ * only when seq was even and the same before and after: a sequence lock,
+ * the zone's mutex ordering the writers.
+ */
+static void
+ngx_http_airouter_live_write_lock(ngx_slab_pool_t *shpool,
+    ngx_http_airouter_live_sh_t *live)
+{
+    ngx_shmtx_lock(&shpool->mutex);
+
+    live->seq |= 1;
+    ngx_memory_barrier();
+}
+
+
+static void
+ngx_http_airouter_live_write_unlock(ngx_slab_pool_t *shpool,
+    ngx_http_airouter_live_sh_t *live)
+{
+    ngx_memory_barrier();
+    live->seq = (live->seq | 1) + 1;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * What the ranking reads of (channel, catalogue entry): without the lock
+ * while no writer changed the table meanwhile (the workers' requests
+ * would otherwise all meet on the lock for every entry a tag query
+ * walks), else again under the lock.  NGX_DECLINED: no table, or no such
+ * channel or entry.
  */
 static ngx_int_t
-ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
-    ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me,
-    ngx_http_airouter_live_entry_t **se, ngx_slab_pool_t **shpool)
+ngx_http_airouter_live_look(void *ctx, uint32_t channel, uint32_t model,
+    ngx_uint_t what, ngx_http_airouter_live_look_t *look)
 {
     ngx_http_airouter_live_view_t *view = ctx;
 
+    time_t                           now;
     uint64_t                         cid, h, ckey, skey;
+    ngx_atomic_uint_t                seq;
     const char                      *mid;
+    ngx_slab_pool_t                 *shpool;
     ngx_http_airouter_live_sh_t     *live;
     const airouter_catalog_t        *cat;
     ngx_http_airouter_main_conf_t   *amcf;
@@ -1659,7 +1751,7 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
 
     amcf = view->amcf;
 
-    live = ngx_http_airouter_live_table(amcf, shpool);
+    live = ngx_http_airouter_live_table(amcf, &shpool);
     if (live == NULL || channel >= amcf->config->nchannels) {
         return NGX_DECLINED;
     }
@@ -1676,19 +1768,78 @@ ngx_http_airouter_live_entries(void *ctx, uint32_t channel, uint32_t model,
     /* the keys of ngx_http_airouter_live_pair() and _scope_key() */
     h = ngx_http_airouter_live_fnv(cid, (u_char *) mid, ngx_strlen(mid));
     ckey = ngx_http_airouter_live_key(cid, NULL, 0);
-    skey = (se && view->scope)
+    skey = ((what & NGX_HTTP_AIROUTER_LIVE_LOOK_OPEN) && view->scope)
            ? ngx_http_airouter_live_scope_of(h, view->scope) : 0;
 
-    ngx_shmtx_lock(&(*shpool)->mutex);
+    now = ngx_time();
 
-    *ce = ngx_http_airouter_live_find(live, ckey, 0);
-    *me = ngx_http_airouter_live_find(live, h ? h : 1, 0);
+    seq = live->seq;
+    ngx_memory_barrier();
 
-    if (se) {
-        *se = skey ? ngx_http_airouter_live_find(live, skey, 0) : NULL;
+    if ((seq & 1) == 0) {
+        ngx_http_airouter_live_look_at(live, ckey, h ? h : 1, skey, now,
+                                       what, look);
+        ngx_memory_barrier();
+
+        if (live->seq == seq) {
+            return NGX_OK;
+        }
     }
 
+    /* a writer was at work: read again, under the lock */
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_http_airouter_live_look_at(live, ckey, h ? h : 1, skey, now, what,
+                                   look);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
     return NGX_OK;
+}
+
+
+/*
+ * The reading itself: nothing but loads, so that what a writer changes
+ * meanwhile can only give values look() then throws away.
+ */
+static void
+ngx_http_airouter_live_look_at(ngx_http_airouter_live_sh_t *live,
+    uint64_t ckey, uint64_t mkey, uint64_t skey, time_t now, ngx_uint_t what,
+    ngx_http_airouter_live_look_t *look)
+{
+    ngx_uint_t                       probing;
+    ngx_http_airouter_live_entry_t  *ce, *me, *se;
+
+    me = ngx_http_airouter_live_peek(live, mkey);
+
+    look->known = (me != NULL);
+
+    if (what & NGX_HTTP_AIROUTER_LIVE_LOOK_OPEN) {
+        ce = ngx_http_airouter_live_peek(live, ckey);
+        se = skey ? ngx_http_airouter_live_peek(live, skey) : NULL;
+
+        look->open = (ce == NULL
+                      || ngx_http_airouter_live_open(ce, now, 0, &probing)
+                         == NGX_OK)
+                     && (me == NULL
+                         || ngx_http_airouter_live_open(me, now, 0, &probing)
+                            == NGX_OK)
+                     && (se == NULL
+                         || ngx_http_airouter_live_open(se, now, 0, &probing)
+                            == NGX_OK);
+    }
+
+    if (what & NGX_HTTP_AIROUTER_LIVE_LOOK_MEASURE) {
+        look->measured = (me && me->samples) ? 1 : 0;
+
+        if (look->measured) {
+            ngx_http_airouter_live_measured(me, now, look->measure);
+        }
+    }
+
+    if (what & NGX_HTTP_AIROUTER_LIVE_LOOK_RELY) {
+        look->reliability = ngx_http_airouter_live_reliability_of(me, now);
+    }
 }
 
 
@@ -1696,12 +1847,10 @@ static int
 ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
     uint32_t model, airouter_live_measure_t *m)
 {
-    ngx_int_t                        rc;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_live_seen_t   *seen;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_seen_t  *seen;
+    ngx_http_airouter_live_look_t   look;
 
-    /* read with the availability of the same entry, under its lock */
+    /* read with the availability of the same entry, in the same look */
     seen = ngx_http_airouter_live_seen(ctx, channel, model, 0);
 
     if (seen != NULL) {
@@ -1713,23 +1862,17 @@ ngx_http_airouter_live_measure_cb(void *ctx, uint32_t channel,
         return 0;
     }
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
-                                       &shpool)
-        != NGX_OK)
+    look.measure = m;
+
+    if (ngx_http_airouter_live_look(ctx, channel, model,
+                                    NGX_HTTP_AIROUTER_LIVE_LOOK_MEASURE, &look)
+        != NGX_OK
+        || !look.measured)
     {
         return -1;
     }
 
-    rc = -1;
-
-    if (me && me->samples) {
-        ngx_http_airouter_live_measured(me, ngx_time(), m);
-        rc = 0;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return rc;
+    return 0;
 }
 
 
@@ -1770,7 +1913,10 @@ ngx_http_airouter_live_measure(ngx_http_airouter_main_conf_t *amcf,
 }
 
 
-/* What e measured, for ranking and hedging; under the zone's lock. */
+/*
+ * What e measured, for ranking and hedging; under the zone's lock or in
+ * ngx_http_airouter_live_look()'s reading without it.
+ */
 static void
 ngx_http_airouter_live_measured(ngx_http_airouter_live_entry_t *e,
     time_t now, airouter_live_measure_t *m)
@@ -1824,10 +1970,8 @@ static double
 ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
     uint32_t model)
 {
-    double                           reliability;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_live_seen_t   *seen;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_seen_t  *seen;
+    ngx_http_airouter_live_look_t   look;
 
     seen = ngx_http_airouter_live_seen(ctx, channel, model, 0);
 
@@ -1835,22 +1979,23 @@ ngx_http_airouter_live_reliability(void *ctx, uint32_t channel,
         return seen->reliability;
     }
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
-                                       &shpool)
+    look.measure = NULL;
+
+    if (ngx_http_airouter_live_look(ctx, channel, model,
+                                    NGX_HTTP_AIROUTER_LIVE_LOOK_RELY, &look)
         != NGX_OK)
     {
         return 0.5;
     }
 
-    reliability = ngx_http_airouter_live_reliability_of(me, ngx_time());
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return reliability;
+    return look.reliability;
 }
 
 
-/* The reliability score of a (channel, model) entry; the lock is held. */
+/*
+ * The reliability score of a (channel, model) entry, under the lock or in
+ * ngx_http_airouter_live_look()'s reading without it.
+ */
 static double
 ngx_http_airouter_live_reliability_of(ngx_http_airouter_live_entry_t *me,
     time_t now)
@@ -1909,22 +2054,17 @@ ngx_http_airouter_live_seen(void *ctx, uint32_t channel, uint32_t model,
 static int
 ngx_http_airouter_live_known(void *ctx, uint32_t channel, uint32_t model)
 {
-    int                              known;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_live_entry_t  *ce, *me;
+    ngx_http_airouter_live_look_t  look;
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, NULL,
-                                       &shpool)
+    look.measure = NULL;
+
+    if (ngx_http_airouter_live_look(ctx, channel, model, 0, &look)
         != NGX_OK)
     {
         return 0;
     }
 
-    known = (me != NULL);
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return known;
+    return look.known ? 1 : 0;
 }
 
 
@@ -1940,45 +2080,28 @@ ngx_http_airouter_live_reachable_cb(void *ctx, uint32_t channel)
 static int
 ngx_http_airouter_live_available(void *ctx, uint32_t channel, uint32_t model)
 {
-    int                              available;
-    time_t                           now;
-    ngx_uint_t                       probing;
-    ngx_slab_pool_t                 *shpool;
-    ngx_http_airouter_live_seen_t   *seen;
-    ngx_http_airouter_live_entry_t  *ce, *me, *se;
+    ngx_http_airouter_live_seen_t  *seen;
+    ngx_http_airouter_live_look_t   look;
 
-    if (ngx_http_airouter_live_entries(ctx, channel, model, &ce, &me, &se,
-                                       &shpool)
+    /* the scores too, for the candidates the ranking keeps */
+    seen = ngx_http_airouter_live_seen(ctx, channel, model, 1);
+    look.measure = &seen->measure;
+
+    if (ngx_http_airouter_live_look(ctx, channel, model,
+                                    NGX_HTTP_AIROUTER_LIVE_LOOK_OPEN
+                                    |NGX_HTTP_AIROUTER_LIVE_LOOK_MEASURE
+                                    |NGX_HTTP_AIROUTER_LIVE_LOOK_RELY,
+                                    &look)
         != NGX_OK)
     {
         return 1;
     }
 
-    now = ngx_time();
-
-    available = (ce == NULL
-                 || ngx_http_airouter_live_open(ce, now, 0, &probing)
-                    == NGX_OK)
-                && (me == NULL
-                    || ngx_http_airouter_live_open(me, now, 0, &probing)
-                       == NGX_OK)
-                && (se == NULL
-                    || ngx_http_airouter_live_open(se, now, 0, &probing)
-                       == NGX_OK);
-
-    seen = ngx_http_airouter_live_seen(ctx, channel, model, 1);
     seen->set = 1;
     seen->channel = channel;
     seen->model = model;
-    seen->measured = (me && me->samples) ? 1 : 0;
+    seen->measured = look.measured;
+    seen->reliability = look.reliability;
 
-    if (seen->measured) {
-        ngx_http_airouter_live_measured(me, now, &seen->measure);
-    }
-
-    seen->reliability = ngx_http_airouter_live_reliability_of(me, now);
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return available;
+    return look.open ? 1 : 0;
 }

@@ -30,7 +30,10 @@
  * afresh: ngx_http_airouter_live_init_zone() drops the entries no channel
  * or key of the new configuration owns.  Layout: one open-addressing
  * table allocated in the zone; entries are removed only then.  Locking:
- * the zone's mutex, held for a lookup and a few stores.
+ * the zone's mutex, held for a lookup and a few stores; a writer also
+ * steps the table's sequence number around its stores, so that the
+ * ranking reads entries without the mutex and reads again under it only
+ * when a writer was at work meanwhile (a sequence lock).
  *
  * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
  * by /health, /metrics and the stats API; written by the proxy after
@@ -236,7 +239,7 @@ ngx_int_t ngx_http_airouter_live_measure(ngx_http_airouter_main_conf_t *amcf,
 /*
  * What the ranking's callbacks read: the caller's storage.  Each entry
  * whose availability was looked at is remembered with its measure and
- * reliability, read under the same lock, in a small direct-mapped cache
+ * reliability, read in the same look, in a small direct-mapped cache
  * (by entry index), so the scores the ranking asks for while it walks and
  * again for the candidates it keeps cost no second lookup; bind() empties
  * it.
