@@ -74,6 +74,9 @@ static void airouter_danswer_event(airouter_dsink_t *k,
 static airouter_dblock_t *airouter_danswer_block(airouter_danswer_t *a,
     int kind, long index, int fresh);
 static char *airouter_dstrdup(const char *s);
+static int airouter_dialect_embed_answer(airouter_dialect_e from,
+    airouter_dialect_e to, const airouter_dctx_t *ctx, const char *p,
+    size_t n, airouter_dbuf_t *out, airouter_dusage_t *usage);
 static int airouter_dialect_gemini_version(const char *path, size_t n,
     size_t *end);
 static int airouter_dbuf_reserve(airouter_dbuf_t *b, size_t n);
@@ -206,6 +209,17 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
                && memcmp(colon + 1, "streamGenerateContent", k) == 0)
     {
         rt->stream = 1;
+
+    } else if (k == sizeof("embedContent") - 1
+               && memcmp(colon + 1, "embedContent", k) == 0)
+    {
+        rt->embed = 1;
+
+    } else if (k == sizeof("batchEmbedContents") - 1
+               && memcmp(colon + 1, "batchEmbedContents", k) == 0)
+    {
+        rt->embed = 1;
+        rt->batch = 1;
 
     } else {
         return 0;
@@ -441,6 +455,11 @@ airouter_dialect_answer(airouter_dialect_e from, airouter_dialect_e to,
         return -1;
     }
 
+    if (ctx->embed) {
+        return airouter_dialect_embed_answer(from, to, ctx, p, n, out,
+                                             usage);
+    }
+
     root = json_loadb(p, n, 0, NULL);
     if (root == NULL) {
         return -1;
@@ -477,6 +496,50 @@ airouter_dialect_answer(airouter_dialect_e from, airouter_dialect_e to,
     airouter_danswer_free(&a);
 
     if (out->failed) {
+        out->len = len;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * An embedding request's answer: OpenAI's embeddings list (the only
+ * upstream an embedding request reaches) in the client's shape; its
+ * usage is chat's (prompt_tokens, total_tokens).
+ */
+static int
+airouter_dialect_embed_answer(airouter_dialect_e from, airouter_dialect_e to,
+    const airouter_dctx_t *ctx, const char *p, size_t n,
+    airouter_dbuf_t *out, airouter_dusage_t *usage)
+{
+    int      rc;
+    size_t   len;
+    json_t  *root;
+
+    if (from != AIROUTER_DIALECT_OPENAI
+        || airouter_dialects[to]->embed_answer == NULL)
+    {
+        return -1;
+    }
+
+    root = json_loadb(p, n, 0, NULL);
+    if (root == NULL) {
+        return -1;
+    }
+
+    len = out->len;
+    rc = airouter_dialects[to]->embed_answer(root, ctx, out);
+
+    if (rc == 0 && usage) {
+        (void) airouter_dusage_from_chat(json_object_get(root, "usage"),
+                                         usage);
+    }
+
+    json_decref(root);
+
+    if (rc != 0 || out->failed) {
         out->len = len;
         return -1;
     }

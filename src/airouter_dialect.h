@@ -91,6 +91,12 @@ typedef struct {
     unsigned                  count:1;      /* set by the caller: a token
                                                count (Messages: no
                                                max_tokens needed) */
+    unsigned                  embed:1;      /* set by the caller: an
+                                               embedding request (Gemini's
+                                               embedContent), translated
+                                               to an OpenAI embeddings
+                                               request, its answer back */
+    unsigned                  batch:1;      /* ... batchEmbedContents */
 } airouter_dctx_t;
 
 
@@ -113,6 +119,9 @@ typedef struct {
     unsigned                  count:1;      /* .../messages/count_tokens,
                                                Gemini's :countTokens */
     unsigned                  stream:1;     /* :streamGenerateContent */
+    unsigned                  embed:1;      /* :embedContent,
+                                               :batchEmbedContents */
+    unsigned                  batch:1;      /* :batchEmbedContents */
     size_t                    model;        /* Gemini: offset of the model
                                                in the path ... */
     size_t                    model_len;    /* ... and its length */
@@ -139,8 +148,9 @@ int airouter_dialect_upstream(airouter_dialect_e d);
  * The dialect route a (decoded) request path names, wherever the API is
  * mounted: .../v1/messages, .../v1/messages/count_tokens,
  * .../v1/responses, .../v1beta/models/{model}:generateContent,
- * :streamGenerateContent or :countTokens (count set; {model} may hold "/"
- * and ":"; also under /v1/ and /v1alpha/).  Returns 1 with *rt filled,
+ * :streamGenerateContent or :countTokens (count set), :embedContent or
+ * :batchEmbedContents (embed set; batch for the second) ({model} may hold
+ * "/" and ":"; also under /v1/ and /v1alpha/).  Returns 1 with *rt filled,
  * 0 for anything else (chat and the router's own URLs).
  */
 int airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt);

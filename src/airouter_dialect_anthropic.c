@@ -113,7 +113,8 @@ const airouter_dialect_ops_t  airouter_dialect_anthropic = {
     airouter_anth_from_chat,
     airouter_anth_parse_answer,
     airouter_anth_parse_event,
-    airouter_anth_parse_error
+    airouter_anth_parse_error,
+    NULL
 };
 
 

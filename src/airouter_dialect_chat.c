@@ -60,7 +60,8 @@ const airouter_dialect_ops_t  airouter_dialect_openai = {
     NULL,
     airouter_chat_parse_answer,
     airouter_chat_parse_event,
-    airouter_chat_parse_error
+    airouter_chat_parse_error,
+    NULL
 };
 
 

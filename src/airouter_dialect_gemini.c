@@ -70,6 +70,13 @@ static void airouter_gem_error(int status, const char *type,
     const char *code, const char *message, int stream, airouter_dbuf_t *out);
 static const char *airouter_gem_status(int status);
 static int airouter_gem_usage(json_t *root, airouter_dusage_t *u);
+static int airouter_gem_embed_request(json_t *req, json_t **out,
+    airouter_derr_t *err, int batch);
+static int airouter_gem_embed_one(json_t *r, const char *model,
+    json_t *input, json_t **dims, airouter_derr_t *err, const char *where);
+static int airouter_gem_embed_answer(json_t *root,
+    const airouter_dctx_t *ctx, airouter_dbuf_t *out);
+static int airouter_gem_embed_values(json_t *vec, airouter_dbuf_t *out);
 
 
 const airouter_dialect_ops_t  airouter_dialect_gemini = {
@@ -84,7 +91,8 @@ const airouter_dialect_ops_t  airouter_dialect_gemini = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    airouter_gem_embed_answer
 };
 
 
@@ -97,6 +105,10 @@ airouter_gem_to_chat(json_t *req, airouter_dctx_t *ctx, json_t **chat,
     size_t                i;
     json_t               *out, *msgs, *v, *content, *sys;
     airouter_gem_pairs_t  pairs;
+
+    if (ctx->embed) {
+        return airouter_gem_embed_request(req, chat, err, ctx->batch);
+    }
 
     out = json_object();
     msgs = json_array();
@@ -1212,4 +1224,280 @@ airouter_gem_usage(json_t *root, airouter_dusage_t *u)
     u->reasoning = thoughts;
 
     return 1;
+}
+
+
+/*
+ * embedContent ({"content", "taskType", "title", "outputDimensionality"})
+ * and batchEmbedContents ({"requests": [those, each with its "model"]})
+ * as one OpenAI embeddings request: one input per content (its text
+ * parts joined by newlines), outputDimensionality as dimensions (one for
+ * the whole batch), floats asked for (the answer's values are numbers).
+ * taskType and title have no OpenAI counterpart and are left out.
+ */
+static int
+airouter_gem_embed_request(json_t *req, json_t **out, airouter_derr_t *err,
+    int batch)
+{
+    size_t       i;
+    json_t      *o, *input, *dims, *reqs, *r;
+    const char  *model;
+    char         where[32];
+
+    model = airouter_dj_str(req, "model");
+
+    o = json_object();
+    input = json_array();
+
+    if (o == NULL || input == NULL || model == NULL) {
+        json_decref(o);
+        json_decref(input);
+        return airouter_derr_set(err, "out_of_memory", "out of memory");
+    }
+
+    dims = NULL;
+
+    if (!batch) {
+        if (airouter_gem_embed_one(req, NULL, input, &dims, err, "") != 0) {
+            goto failed;
+        }
+
+    } else {
+        reqs = json_object_get(req, "requests");
+
+        if (!json_is_array(reqs) || json_array_size(reqs) == 0) {
+            airouter_derr_set(err, "invalid_request",
+                              "requests: a non-empty array of "
+                              "EmbedContentRequest expected");
+            goto failed;
+        }
+
+        json_array_foreach(reqs, i, r) {
+            snprintf(where, sizeof(where), "requests[%zu].", i);
+
+            if (!json_is_object(r)) {
+                airouter_derr_set(err, "invalid_request",
+                                  "%s: an EmbedContentRequest object "
+                                  "expected", where);
+                goto failed;
+            }
+
+            if (airouter_gem_embed_one(r, model, input, &dims, err, where)
+                != 0)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    json_object_set_new(o, "model", json_string(model));
+    json_object_set_new(o, "input", input);
+    json_object_set_new(o, "encoding_format", json_string("float"));
+
+    if (dims) {
+        json_object_set(o, "dimensions", dims);
+    }
+
+    *out = o;
+
+    return 0;
+
+failed:
+
+    json_decref(o);
+    json_decref(input);
+
+    return -1;
+}
+
+
+/*
+ * One EmbedContentRequest's text into input; its outputDimensionality
+ * must agree with the others' (OpenAI has one per request).  A batch
+ * request's own "model" must name the URL's (the SDK sends
+ * "models/<model>").
+ */
+static int
+airouter_gem_embed_one(json_t *r, const char *model, json_t *input,
+    json_t **dims, airouter_derr_t *err, const char *where)
+{
+    size_t       len;
+    json_t      *content, *parts, *text, *d;
+    const char  *m;
+
+    if (model) {
+        m = airouter_dj_str(r, "model");
+
+        if (m) {
+            len = sizeof("models/") - 1;
+
+            if (strncmp(m, "models/", len) == 0) {
+                m += len;
+            }
+
+            if (strcmp(m, model) != 0) {
+                return airouter_derr_set(err, "invalid_request",
+                                         "%smodel: \"%.64s\" is not the "
+                                         "model of the URL", where,
+                                         airouter_dj_str(r, "model"));
+            }
+        }
+    }
+
+    content = json_object_get(r, "content");
+    parts = json_object_get(content, "parts");
+
+    if (!json_is_object(content) || !json_is_array(parts)
+        || json_array_size(parts) == 0)
+    {
+        return airouter_derr_set(err, "invalid_request",
+                                 "%scontent: a Content with parts expected",
+                                 where);
+    }
+
+    text = airouter_dj_join_text(parts, "\n");
+    if (text == NULL) {
+        return airouter_derr_set(err, "invalid_request",
+                                 "%scontent: only text parts can be "
+                                 "embedded", where);
+    }
+
+    json_array_append_new(input, text);
+
+    d = json_object_get(r, "outputDimensionality");
+    if (d == NULL || json_is_null(d)) {
+        d = json_object_get(r, "output_dimensionality");
+    }
+
+    if (d == NULL || json_is_null(d)) {
+        d = NULL;
+
+    } else if (!json_is_integer(d) || json_integer_value(d) <= 0) {
+        return airouter_derr_set(err, "invalid_request",
+                                 "%soutputDimensionality: a positive "
+                                 "integer expected", where);
+    }
+
+    if (json_array_size(input) > 1
+        && !((*dims == NULL && d == NULL)
+             || (*dims && d && json_equal(*dims, d))))
+    {
+        return airouter_derr_set(err, "invalid_request",
+                                 "%soutputDimensionality: every request "
+                                 "of a batch must ask for the same one",
+                                 where);
+    }
+
+    *dims = d;
+
+    return 0;
+}
+
+
+/*
+ * OpenAI's {"data":[{"embedding":[...],"index":i}],...} as Google's
+ * {"embedding":{"values":[...]}} (embedContent) or
+ * {"embeddings":[{"values":[...]}, ...]} (batchEmbedContents, in the
+ * requests' order).  Base64 embeddings, a value that is not a number or
+ * a gap in the indexes: -1.
+ */
+static int
+airouter_gem_embed_answer(json_t *root, const airouter_dctx_t *ctx,
+    airouter_dbuf_t *out)
+{
+    int          rc;
+    size_t       i, n;
+    json_t      *data, *d, **vecs;
+    json_int_t   k;
+
+    data = json_object_get(root, "data");
+    n = json_array_size(data);
+
+    if (!json_is_array(data) || n == 0 || (!ctx->batch && n != 1)) {
+        return -1;
+    }
+
+    vecs = calloc(n, sizeof(json_t *));
+    if (vecs == NULL) {
+        return -1;
+    }
+
+    rc = 0;
+
+    json_array_foreach(data, i, d) {
+        k = json_is_integer(json_object_get(d, "index"))
+            ? json_integer_value(json_object_get(d, "index"))
+            : (json_int_t) i;
+
+        if (k < 0 || (size_t) k >= n || vecs[k] != NULL
+            || !json_is_array(json_object_get(d, "embedding")))
+        {
+            rc = -1;
+            break;
+        }
+
+        vecs[k] = json_object_get(d, "embedding");
+    }
+
+    if (rc == 0) {
+        airouter_dbuf_str(out, ctx->batch ? "{\"embeddings\":["
+                                          : "{\"embedding\":");
+
+        for (i = 0; i < n && rc == 0; i++) {
+            airouter_dbuf_str(out, i ? ",{\"values\":" : "{\"values\":");
+            rc = airouter_gem_embed_values(vecs[i], out);
+            airouter_dbuf_str(out, "}");
+        }
+
+        airouter_dbuf_str(out, ctx->batch ? "]}" : "}");
+    }
+
+    free(vecs);
+
+    return (rc == 0 && !out->failed) ? 0 : -1;
+}
+
+
+/*
+ * A vector's numbers, each as short as it reads back the same (jansson
+ * would write 0.1 as 0.10000000000000001, twice the bytes for the same
+ * double).
+ */
+static int
+airouter_gem_embed_values(json_t *vec, airouter_dbuf_t *out)
+{
+    char     num[32];
+    size_t   i;
+    double   x;
+    json_t  *v;
+
+    airouter_dbuf_str(out, "[");
+
+    json_array_foreach(vec, i, v) {
+        if (i) {
+            airouter_dbuf_str(out, ",");
+        }
+
+        if (json_is_integer(v)) {
+            airouter_dbuf_long(out, (long) json_integer_value(v));
+            continue;
+        }
+
+        if (!json_is_real(v)) {
+            return -1;
+        }
+
+        x = json_real_value(v);
+        snprintf(num, sizeof(num), "%.15g", x);
+
+        if (strtod(num, NULL) != x) {
+            snprintf(num, sizeof(num), "%.17g", x);
+        }
+
+        airouter_dbuf_str(out, num);
+    }
+
+    airouter_dbuf_str(out, "]");
+
+    return 0;
 }

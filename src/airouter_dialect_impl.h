@@ -161,6 +161,12 @@ typedef struct {
     int                     (*parse_error)(json_t *root, const char **type,
                                            const char **code,
                                            const char **message);
+
+    /* client side, embedding requests (ctx->embed): an OpenAI
+     * embeddings answer written in it; -1: not such an answer */
+    int                     (*embed_answer)(json_t *root,
+                                            const airouter_dctx_t *ctx,
+                                            airouter_dbuf_t *out);
 } airouter_dialect_ops_t;
 
 

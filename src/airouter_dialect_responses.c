@@ -96,6 +96,7 @@ const airouter_dialect_ops_t  airouter_dialect_responses = {
     NULL,
     NULL,
     airouter_resp_parse_event,
+    NULL,
     NULL
 };
 

@@ -257,7 +257,8 @@ ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
         return NGX_OK;
     }
 
-    /* Messages, Responses, Gemini: translated to chat once read */
+    /* Messages, Responses, Gemini: translated to chat (Gemini's
+     * embeddings to /v1/embeddings) once read */
     d = NULL;
 
     if (ngx_http_airouter_dialect_route(r, &d) == NGX_ERROR) {
@@ -265,7 +266,11 @@ ngx_http_airouter_api_admit(ngx_http_request_t *r, ngx_uint_t need_key,
         return NGX_DONE;
     }
 
-    if (d) {
+    if (d && d->route.embed) {
+        /* Gemini's embedContent / batchEmbedContents */
+        ngx_str_set(&path, "embeddings");
+
+    } else if (d) {
         ngx_str_set(&path, "chat/completions");
 
     } else if (ngx_http_airouter_api_gemini_models(r)) {
@@ -372,7 +377,8 @@ ngx_http_airouter_api_endpoint(ngx_http_request_t *r,
     d = ctx->dialect;
 
     if (d) {
-        ctx->endpoint = NGX_HTTP_AIROUTER_EP_CHAT;
+        ctx->endpoint = d->route.embed ? NGX_HTTP_AIROUTER_EP_EMBEDDINGS
+                                       : NGX_HTTP_AIROUTER_EP_CHAT;
         ctx->count = d->route.count;
 
     } else if (path->len == sizeof("route") - 1

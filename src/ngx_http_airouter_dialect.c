@@ -51,12 +51,15 @@ ngx_http_airouter_dialect_route(ngx_http_request_t *r,
     (*dp)->route = rt;
     (*dp)->dctx.stream = rt.stream;
     (*dp)->dctx.count = rt.count;
+    (*dp)->dctx.embed = rt.embed;
+    (*dp)->dctx.batch = rt.batch;
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "airouter: %s client%s%s",
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "airouter: %s client%s%s%s",
                    airouter_dialect_name(rt.dialect),
                    rt.count ? ", count_tokens" : "",
-                   rt.stream ? ", streaming (URL)" : "");
+                   rt.stream ? ", streaming (URL)" : "",
+                   rt.embed ? ", embeddings" : "");
 
     return NGX_OK;
 }

@@ -150,7 +150,7 @@ Content-Type: application/json
 --- request eval
 ["POST /v1beta/models\n{}", "DELETE /v1beta/models/gpt-test",
  "GET /v1beta/models/gpt-test:generateContent", "GET /v1beta/files",
- "POST /v1beta/models/gpt-test:embedContent\n{}"]
+ "POST /v1beta/models/gpt-test:predict\n{}"]
 --- error_code eval
 [405, 405, 405, 404, 404]
 --- response_body eval
@@ -158,7 +158,7 @@ Content-Type: application/json
  "{\"error\":{\"code\":405,\"message\":\"Method DELETE is not allowed on /v1beta/models/gpt-test\",\"status\":\"FAILED_PRECONDITION\"}}\n",
  "{\"error\":{\"code\":405,\"message\":\"Method GET is not allowed on /v1beta/models/gpt-test:generateContent\",\"status\":\"FAILED_PRECONDITION\"}}\n",
  "{\"error\":{\"code\":404,\"message\":\"Unknown request URL: GET /v1beta/files\",\"status\":\"NOT_FOUND\"}}\n",
- "{\"error\":{\"code\":404,\"message\":\"Unknown request URL: POST /v1beta/models/gpt-test:embedContent\",\"status\":\"NOT_FOUND\"}}\n"]
+ "{\"error\":{\"code\":404,\"message\":\"Unknown request URL: POST /v1beta/models/gpt-test:predict\",\"status\":\"NOT_FOUND\"}}\n"]
 
 
 

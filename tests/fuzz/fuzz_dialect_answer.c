@@ -3,13 +3,16 @@
  * translators.  Byte 0 picks the pair: bit 0 the upstream (chat or
  * Messages), the next bits the client's dialect; byte 1: bit 0 error mode
  * (the body is an upstream error, byte 1's other bits pick the status),
- * bit 1 includeThoughts.  The rest is the body.  Oracles:
+ * bit 1 includeThoughts, bit 2 an embedding request's answer (bit 3: a
+ * batch's).  The rest is the body.  Oracles:
  *
  *   - an answer translates, or is refused with nothing written;
  *   - what is written is one JSON object, the same every time;
  *   - the usage handed back is the upstream dialect's own reading of the
  *     body (airouter_dialect_usage), when there is one;
  *   - chat <-> Messages: what one side writes, the other reads back;
+ *   - an embedding answer is Google's {"embedding":{"values":[...]}} or
+ *     {"embeddings":[{"values":[...]}, ...]};
  *   - an error body of any kind becomes the client dialect's error shape
  *     (chat/Responses: error.message; Messages: type "error" with
  *     error.type and error.message; Gemini: error.code is the status,
@@ -23,6 +26,7 @@
 
 
 static void check_error(int to, int status, const airouter_dbuf_t *out);
+static void check_embeddings(const airouter_dctx_t *ctx, json_t *j);
 
 
 int
@@ -50,6 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     airouter_dctx_init(&ctx, to);
     memcpy(ctx.id, "fz", 3);
     ctx.thoughts = (data[1] >> 1) & 1;
+    ctx.embed = !(data[1] & 1) && (data[1] & 4);
+    ctx.batch = ctx.embed && (data[1] & 8);
 
     airouter_dbuf_init(&out);
     airouter_dbuf_init(&out2);
@@ -78,6 +84,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     j = json_loadb(out.data, out.len, 0, NULL);
     FUZZ_CHECK(json_is_object(j), "the answer is a JSON object");
+
+    if (ctx.embed) {
+        check_embeddings(&ctx, j);
+    }
+
     json_decref(j);
 
     if (airouter_dialect_usage(from, p, size, &own)) {
@@ -155,4 +166,34 @@ check_error(int to, int status, const airouter_dbuf_t *out)
     }
 
     json_decref(j);
+}
+
+
+static void
+check_embeddings(const airouter_dctx_t *ctx, json_t *j)
+{
+    size_t   i;
+    json_t  *list, *e;
+
+    if (!ctx->batch) {
+        FUZZ_CHECK(json_object_size(j) == 1
+                   && json_object_size(json_object_get(j, "embedding")) == 1
+                   && json_is_array(json_object_get(json_object_get(j,
+                                                        "embedding"),
+                                                    "values")),
+                   "embedContent's answer: embedding.values");
+        return;
+    }
+
+    list = json_object_get(j, "embeddings");
+
+    FUZZ_CHECK(json_object_size(j) == 1 && json_is_array(list)
+               && json_array_size(list) > 0,
+               "batchEmbedContents' answer: embeddings");
+
+    json_array_foreach(list, i, e) {
+        FUZZ_CHECK(json_object_size(e) == 1
+                   && json_is_array(json_object_get(e, "values")),
+                   "embeddings[%zu].values", i);
+    }
 }

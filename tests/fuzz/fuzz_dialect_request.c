@@ -2,7 +2,9 @@
  * The dialect request translators on arbitrary JSON.  Byte 0 picks the
  * pair: the client's dialect (chat, Messages, Responses, Gemini) and the
  * upstream's (chat or Messages); byte 1: bit 0 a stream (Gemini's comes
- * from the URL), bit 1 a count_tokens request.  The rest is the body;
+ * from the URL), bit 1 a count_tokens request, bit 2 Gemini's
+ * embedContent to chat's side (bit 3: batchEmbedContents).  The rest is
+ * the body;
  * text that is not JSON is skipped (the API handler refuses it first).
  * The whole input is also read as a request path (airouter_dialect_route).
  * Oracles:
@@ -10,6 +12,8 @@
  *   - a Gemini route's model lies inside the path, right before a ':';
  *   - a refusal is a 400 invalid_request_error with a code and a message;
  *   - a chat request has messages, each an object with a known role;
+ *   - an embedding request is OpenAI's: a model, a non-empty input of
+ *     strings, floats, dimensions positive when there;
  *   - a Messages request has a positive max_tokens and user/assistant
  *     turns that alternate, each made of typed blocks, and reads back
  *     through the Messages -> chat translator with as many tool calls as
@@ -27,6 +31,7 @@
 static void check_chat(json_t *chat);
 static size_t check_messages(json_t *req);
 static size_t count_calls(json_t *chat);
+static void check_embeddings(json_t *req);
 
 
 int
@@ -65,6 +70,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     airouter_dctx_init(&ctx, from);
     ctx.stream = (from == AIROUTER_DIALECT_GEMINI) && (data[1] & 1);
     ctx.count = (data[1] >> 1) & 1;
+    ctx.embed = (from == AIROUTER_DIALECT_GEMINI
+                 && to == AIROUTER_DIALECT_OPENAI && (data[1] & 4));
+    ctx.batch = ctx.embed && (data[1] & 8);
     again = ctx;
 
     rc = airouter_dialect_request(from, to, req, &ctx, &out, &err);
@@ -79,7 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(json_is_object(out), "the translation is an object");
 
-        if (from != to && to == AIROUTER_DIALECT_OPENAI) {
+        if (ctx.embed) {
+            check_embeddings(out);
+
+        } else if (from != to && to == AIROUTER_DIALECT_OPENAI) {
             check_chat(out);
 
         } else if (from != to) {
@@ -210,4 +221,30 @@ count_calls(json_t *chat)
     }
 
     return n;
+}
+
+
+static void
+check_embeddings(json_t *req)
+{
+    size_t   i;
+    json_t  *input, *v, *d;
+
+    input = json_object_get(req, "input");
+    d = json_object_get(req, "dimensions");
+
+    FUZZ_CHECK(json_is_string(json_object_get(req, "model"))
+               && json_is_array(input) && json_array_size(input) > 0
+               && json_is_string(json_object_get(req, "encoding_format"))
+               && strcmp(json_string_value(json_object_get(req,
+                                                 "encoding_format")),
+                         "float") == 0
+               && (d == NULL
+                   || (json_is_integer(d) && json_integer_value(d) > 0))
+               && json_object_size(req) == 3u + (d != NULL),
+               "an embedding request is OpenAI's");
+
+    json_array_foreach(input, i, v) {
+        FUZZ_CHECK(json_is_string(v), "input %zu is a string", i);
+    }
 }

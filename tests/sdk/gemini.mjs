@@ -3,8 +3,9 @@
 // generateContent, a stream (chunks over time, usageMetadata at the end),
 // a function call, a model name with "/" in it, a stream cut by its
 // upstream (the SDK raises the error object), a failure (ApiError with
-// the status), and a tag: query.  Run by the t/7NN suites with the mock
-// channels of t/lib/Airouter/Mock.pm.
+// the status), a tag: query, and models.embedContent() (the SDK calls
+// :batchEmbedContents).  Run by the t/7NN suites with the mock channels
+// of t/lib/Airouter/Mock.pm.
 import { GoogleGenAI, ApiError } from "@google/genai";
 import { origin, key, check, run } from "./lib.mjs";
 
@@ -193,5 +194,37 @@ async function count() {
           [r.totalTokens, r2.totalTokens]);
 }
 
+// models.embedContent(): the SDK calls :batchEmbedContents; t/710's
+// channels: text-embedding-3-small answers [0.1,0.2], text-embedding-pair
+// two vectors listed out of order
+async function embed() {
+    const r = await client.models.embedContent({
+        model: "text-embedding-3-small", contents: "hello" });
+
+    check(JSON.stringify(r.embeddings?.map((e) => e.values))
+          === "[[0.1,0.2]]", "embed: one text's values", r.embeddings);
+
+    const r2 = await client.models.embedContent({
+        model: "text-embedding-pair", contents: ["first", "second"],
+        config: { taskType: "RETRIEVAL_DOCUMENT", outputDimensionality: 2 } });
+
+    check(JSON.stringify(r2.embeddings?.map((e) => e.values))
+          === "[[0.1,0.2],[0.3,0.4]]", "embed: a batch, in order",
+          r2.embeddings);
+
+    let error = null;
+    try {
+        await client.models.embedContent({ model: "no-such-embedder",
+                                           contents: "hello" });
+    } catch (e) {
+        error = e;
+    }
+
+    check(error instanceof ApiError && error.status === 404
+          && /NOT_FOUND/.test(error.message),
+          "embed: an unknown model is a 404 NOT_FOUND ApiError",
+          error && error.message);
+}
+
 await run({ generate, stream, tools, slash_model, cut, failure, tag, list,
-            get, count });
+            get, count, embed });

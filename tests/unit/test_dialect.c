@@ -406,7 +406,7 @@ test_route(void)
           "m" },
         { "/v1beta/models/google/gemma:countTokens", 1,
           AIROUTER_DIALECT_GEMINI, 1, 0, "google/gemma" },
-        { "/v1beta/models/m:embedContent", 0, 0, 0, 0, NULL },
+        { "/v1beta/models/m:predict", 0, 0, 0, 0, NULL },
         { "/v1beta/models/m", 0, 0, 0, 0, NULL },
         { "/v1/models", 0, 0, 0, 0, NULL },
         { "", 0, 0, 0, 0, NULL },
@@ -437,7 +437,25 @@ test_route(void)
                    "%s: dialect %d count %d stream %d model %.*s",
                    cases[i].path, rt.dialect, rt.count, rt.stream,
                    (int) rt.model_len, cases[i].path + rt.model);
+
+        UNIT_CHECK(!rt.embed && !rt.batch, "%s: not an embedding",
+                   cases[i].path);
     }
+
+    /* Gemini's embedding methods; the model may be a tag query */
+    UNIT_CHECK(airouter_dialect_route("/v1beta/models/tag:e,x:embedContent",
+                                      35, &rt) == 1
+               && rt.dialect == AIROUTER_DIALECT_GEMINI && rt.embed
+               && !rt.batch && !rt.count && !rt.stream
+               && rt.model == 15 && rt.model_len == 7,
+               "embedContent: an embedding, model tag:e,x");
+    UNIT_CHECK(airouter_dialect_route("/v1/models/google/e:batchEmbedContents",
+                                      38, &rt) == 1
+               && rt.dialect == AIROUTER_DIALECT_GEMINI && rt.embed
+               && rt.batch && rt.model == 11 && rt.model_len == 8,
+               "batchEmbedContents: a batch, model google/e");
+    UNIT_CHECK(airouter_dialect_of_path("/v1beta/models/m:embedContent", 29)
+               == AIROUTER_DIALECT_GEMINI, "its errors are Google's");
 }
 
 

@@ -397,6 +397,165 @@ test_usage(void)
 }
 
 
+/* a tree equal to the JSON text want */
+static int
+tg_json_eq(json_t *j, const char *want)
+{
+    int    eq;
+    char  *s;
+
+    s = json_dumps(j, JSON_COMPACT);
+    eq = s && td_json_is(s, strlen(s), want);
+    free(s);
+
+    return eq;
+}
+
+
+/* embedContent and batchEmbedContents as an OpenAI embeddings request */
+static void
+test_embed(void)
+{
+    size_t           i;
+    json_t          *out;
+    airouter_dctx_t  ctx;
+    airouter_derr_t  err;
+    static const struct {
+        int          batch;
+        const char  *body;
+        const char  *words;
+    } bad[] = {
+        { 0, "{\"model\":\"m\"}", "content: a Content with parts" },
+        { 0, "{\"model\":\"m\",\"content\":{\"parts\":[]}}",
+          "content: a Content with parts" },
+        { 0, "{\"model\":\"m\",\"content\":{\"parts\":[{\"inlineData\":"
+             "{}}]}}", "content: only text parts" },
+        { 0, "{\"model\":\"m\",\"content\":{\"parts\":[{\"text\":\"a\"}]},"
+             "\"outputDimensionality\":0}", "a positive integer" },
+        { 1, "{\"model\":\"m\",\"requests\":{}}", "requests: a non-empty" },
+        { 1, "{\"model\":\"m\",\"requests\":[1]}",
+          "requests[0].: an EmbedContentRequest" },
+        { 1, "{\"model\":\"m\",\"requests\":[{\"model\":\"models/n\","
+             "\"content\":{\"parts\":[{\"text\":\"a\"}]}}]}",
+          "requests[0].model: \"models/n\" is not the model of the URL" },
+        { 1, "{\"model\":\"m\",\"requests\":[{\"content\":{\"parts\":"
+             "[{\"text\":\"a\"}]}},{\"content\":{\"parts\":[{\"text\":"
+             "\"b\"}]},\"outputDimensionality\":3}]}",
+          "requests[1].outputDimensionality: every request" },
+    };
+
+    td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
+    ctx.embed = 1;
+    out = td_request(AIROUTER_DIALECT_GEMINI, AIROUTER_DIALECT_OPENAI, &ctx,
+                     "{\"model\":\"tag:e\",\"content\":{\"parts\":["
+                     "{\"text\":\"a\"},{\"text\":\"b\"}]},\"taskType\":"
+                     "\"RETRIEVAL_QUERY\",\"title\":\"t\","
+                     "\"outputDimensionality\":4}", &err);
+    UNIT_CHECK(out && tg_json_eq(out, "{\"model\":\"tag:e\",\"input\":"
+                                 "[\"a\\nb\"],\"encoding_format\":\"float\","
+                                 "\"dimensions\":4}"),
+               "embedContent: one input, its parts joined, dimensions");
+    json_decref(out);
+    airouter_dctx_free(&ctx);
+
+    td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
+    ctx.embed = 1;
+    ctx.batch = 1;
+    out = td_request(AIROUTER_DIALECT_GEMINI, AIROUTER_DIALECT_OPENAI, &ctx,
+                     "{\"model\":\"google/e\",\"requests\":["
+                     "{\"model\":\"models/google/e\",\"content\":{\"parts\":"
+                     "[{\"text\":\"a\"}]}},{\"model\":\"google/e\","
+                     "\"content\":{\"parts\":[{\"text\":\"b\"}]}},"
+                     "{\"content\":{\"parts\":[{\"text\":\"c\"}]}}]}", &err);
+    UNIT_CHECK(out && tg_json_eq(out, "{\"model\":\"google/e\",\"input\":"
+                                 "[\"a\",\"b\",\"c\"],\"encoding_format\":"
+                                 "\"float\"}"),
+               "batchEmbedContents: one input per request, in order");
+    json_decref(out);
+    airouter_dctx_free(&ctx);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
+        ctx.embed = 1;
+        ctx.batch = bad[i].batch;
+        memset(&err, 0, sizeof(err));
+
+        out = td_request(AIROUTER_DIALECT_GEMINI, AIROUTER_DIALECT_OPENAI,
+                         &ctx, bad[i].body, &err);
+        UNIT_CHECK(out == NULL && err.status == 400
+                   && strstr(err.message, bad[i].words) != NULL,
+                   "bad embedding request %zu refused: %s", i, err.message);
+        json_decref(out);
+        airouter_dctx_free(&ctx);
+    }
+}
+
+
+/* OpenAI's embeddings list as Google's, in the requests' order */
+static void
+test_embed_answer(void)
+{
+    char               *out;
+    airouter_dctx_t     ctx;
+    airouter_dusage_t   u;
+
+    td_ctx(&ctx, AIROUTER_DIALECT_GEMINI);
+    ctx.embed = 1;
+
+    out = td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    "{\"object\":\"list\",\"data\":[{\"object\":"
+                    "\"embedding\",\"index\":0,\"embedding\":[0.1,-1,"
+                    "0.30000000000000004,1e-300]}],"
+                    "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":3}}", &u);
+    UNIT_CHECK(out && strcmp(out, "{\"embedding\":{\"values\":[0.1,-1,"
+                                  "0.30000000000000004,1e-300]}}") == 0,
+               "embedContent's answer, each number as short as it reads "
+               "back: %s", out ? out : "-");
+    UNIT_CHECK(u.u.prompt_tokens == 3 && u.u.total_tokens == 3,
+               "its usage is OpenAI's");
+    free(out);
+
+    UNIT_CHECK(td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                         &ctx, "{\"data\":[{\"index\":0,\"embedding\":[1]},"
+                         "{\"index\":1,\"embedding\":[2]}]}", NULL) == NULL,
+               "embedContent: two vectors are not its answer");
+
+    ctx.batch = 1;
+
+    out = td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI, &ctx,
+                    "{\"data\":[{\"index\":2,\"embedding\":[3]},"
+                    "{\"index\":0,\"embedding\":[1]},{\"index\":1,"
+                    "\"embedding\":[2]}]}", NULL);
+    UNIT_CHECK(out && strcmp(out, "{\"embeddings\":[{\"values\":[1]},"
+                                  "{\"values\":[2]},{\"values\":[3]}]}")
+                      == 0, "batch: ordered by index: %s", out ? out : "-");
+    free(out);
+
+    UNIT_CHECK(td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                         &ctx, "{\"data\":[{\"index\":0,\"embedding\":"
+                         "\"AAAA\"}]}", NULL) == NULL
+               && td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                            &ctx, "{\"data\":[{\"index\":0,\"embedding\":"
+                            "[1]},{\"index\":0,\"embedding\":[2]}]}", NULL)
+                  == NULL
+               && td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                            &ctx, "{\"data\":[{\"index\":1,\"embedding\":"
+                            "[1]}]}", NULL) == NULL
+               && td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                            &ctx, "{\"data\":[]}", NULL) == NULL
+               && td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                            &ctx, "{\"data\":[{\"index\":0,\"embedding\":"
+                            "[1,\"x\"]}]}", NULL) == NULL
+               && td_answer(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
+                            &ctx, "{\"choices\":[]}", NULL) == NULL,
+               "base64, a repeated or missing index, no data, a value "
+               "that is not a number, a chat answer: not an embeddings "
+               "answer");
+
+    airouter_dctx_free(&ctx);
+}
+
+
 int
 main(void)
 {
@@ -406,6 +565,8 @@ main(void)
     test_stream();
     test_errors();
     test_usage();
+    test_embed();
+    test_embed_answer();
 
     UNIT_DONE("test_dialect_gemini");
 }
