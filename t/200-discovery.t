@@ -186,16 +186,6 @@ sub proc_stat {
     return split / /, $stat;
 }
 
-# the master's workers (children), from logs/nginx.pid
-sub worker_pids {
-    open(my $fh, '<', "$ENV{TEST_NGINX_SERVER_ROOT}/logs/nginx.pid")
-        or die "nginx.pid: $!";
-    my $master = <$fh>;
-    chomp $master;
-    return grep { ((proc_stat("/proc/$_"))[1] // -1) == $master }
-           map { m{/proc/(\d+)$} ? $1 : () } glob("/proc/[0-9]*");
-}
-
 # Whether a worker may lower a thread to SCHED_IDLE and bring it back, as
 # ngx_http_airouter_discovery_may_restore() decides: probed with chrt in a
 # bash of this user (the workers' here: "user root" or this user), after
