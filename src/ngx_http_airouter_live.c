@@ -145,8 +145,6 @@ static void ngx_http_airouter_live_write_unlock(ngx_slab_pool_t *shpool,
     ngx_http_airouter_live_sh_t *live);
 static ngx_int_t ngx_http_airouter_live_look(void *ctx, uint32_t channel,
     uint32_t model, ngx_uint_t what, ngx_http_airouter_live_look_t *look);
-static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_peek(
-    ngx_http_airouter_live_sh_t *live, uint64_t key);
 static void ngx_http_airouter_live_look_at(ngx_http_airouter_live_sh_t *live,
     uint64_t ckey, uint64_t mkey, uint64_t skey, time_t now, ngx_uint_t what,
     ngx_http_airouter_live_look_t *look);
@@ -1524,48 +1522,14 @@ ngx_http_airouter_live_other_key(ngx_http_airouter_live_sh_t *live,
 /*
  * Linear probing; the table is kept at most three quarters full.  A
  * missing entry is created for owner (the definition it is of), not when
- * owner is 0.
+ * owner is 0.  ngx_http_airouter_live_look() also calls it without the
+ * lock (owner 0): a writer may move entries meanwhile, so the walk goes at
+ * most once round the table (under the lock a quarter of it is always
+ * empty and the bound is never reached).
  */
 static ngx_http_airouter_live_entry_t *
 ngx_http_airouter_live_find(ngx_http_airouter_live_sh_t *live, uint64_t key,
     uint64_t owner)
-{
-    ngx_uint_t                       i;
-    ngx_http_airouter_live_entry_t  *e;
-
-    for (i = key & live->mask; /* void */; i = (i + 1) & live->mask) {
-        e = &live->slots[i];
-
-        if (e->key == key) {
-            return e;
-        }
-
-        if (e->key == 0) {
-            break;
-        }
-    }
-
-    if (owner == 0 || live->used >= (live->mask + 1) / 4 * 3) {
-        return NULL;
-    }
-
-    e->key = key;
-    e->owner = owner;
-    live->used++;
-    live->version++;
-
-    return e;
-}
-
-
-/*
- * find() without making anything, for ngx_http_airouter_live_look()'s
- * reading without the lock: at most one walk round the table, since a
- * writer may move entries meanwhile (under the lock a quarter of the
- * table is always empty and find() needs no bound).
- */
-static ngx_http_airouter_live_entry_t *
-ngx_http_airouter_live_peek(ngx_http_airouter_live_sh_t *live, uint64_t key)
 {
     ngx_uint_t                       i, n;
     ngx_http_airouter_live_entry_t  *e;
@@ -1585,7 +1549,18 @@ ngx_http_airouter_live_peek(ngx_http_airouter_live_sh_t *live, uint64_t key)
         }
     }
 
-    return NULL;
+    if (owner == 0 || n > live->mask
+        || live->used >= (live->mask + 1) / 4 * 3)
+    {
+        return NULL;
+    }
+
+    e->key = key;
+    e->owner = owner;
+    live->used++;
+    live->version++;
+
+    return e;
 }
 
 
@@ -1810,13 +1785,13 @@ ngx_http_airouter_live_look_at(ngx_http_airouter_live_sh_t *live,
     ngx_uint_t                       probing;
     ngx_http_airouter_live_entry_t  *ce, *me, *se;
 
-    me = ngx_http_airouter_live_peek(live, mkey);
+    me = ngx_http_airouter_live_find(live, mkey, 0);
 
     look->known = (me != NULL);
 
     if (what & NGX_HTTP_AIROUTER_LIVE_LOOK_OPEN) {
-        ce = ngx_http_airouter_live_peek(live, ckey);
-        se = skey ? ngx_http_airouter_live_peek(live, skey) : NULL;
+        ce = ngx_http_airouter_live_find(live, ckey, 0);
+        se = skey ? ngx_http_airouter_live_find(live, skey, 0) : NULL;
 
         look->open = (ce == NULL
                       || ngx_http_airouter_live_open(ce, now, 0, &probing)
