@@ -318,7 +318,8 @@ static void ngx_http_airouter_discovery_respond(
     ngx_http_airouter_disc_run_t *run, ngx_uint_t nmodels);
 static ngx_int_t ngx_http_airouter_discovery_admin_run(
     ngx_http_request_t *r);
-static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state);
+static const char *ngx_http_airouter_discovery_state_name(ngx_uint_t state,
+    ngx_uint_t enabled);
 static void ngx_http_airouter_discovery_suspect(
     ngx_http_airouter_main_conf_t *amcf, ngx_uint_t channel,
     ngx_str_t *model);
@@ -2636,8 +2637,12 @@ ngx_http_airouter_discovery_confirm(ngx_http_airouter_disc_run_t *run)
 }
 
 
+/*
+ * A channel not tried yet is "pending" while discovery runs; with
+ * discovery off it serves its configured models and nothing is awaited.
+ */
 static const char *
-ngx_http_airouter_discovery_state_name(ngx_uint_t state)
+ngx_http_airouter_discovery_state_name(ngx_uint_t state, ngx_uint_t enabled)
 {
     switch (state) {
     case NGX_HTTP_AIROUTER_DISC_OK:
@@ -2649,7 +2654,7 @@ ngx_http_airouter_discovery_state_name(ngx_uint_t state)
     case NGX_HTTP_AIROUTER_DISC_KEY_INVALID:
         return "key_invalid";
     default:
-        return "pending";
+        return enabled ? "pending" : "static";
     }
 }
 
@@ -2694,7 +2699,8 @@ ngx_http_airouter_discovery_channel_json(ngx_http_airouter_main_conf_t *amcf,
     cs.error[sizeof(cs.error) - 1] = '\0';
 
     return json_pack("{s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}",
-                     "state", ngx_http_airouter_discovery_state_name(cs.state),
+                     "state", ngx_http_airouter_discovery_state_name(cs.state,
+                                  amcf->config->discovery.enabled),
                      "last_success",
                          ngx_http_airouter_discovery_time(cs.last_success),
                      "last_attempt",

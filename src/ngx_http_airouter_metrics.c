@@ -113,7 +113,7 @@ static void ngx_http_airouter_metrics_history(ngx_http_airouter_metrics_t *m,
 
 
 static const char  *ngx_http_airouter_metrics_disc_states[] = {
-    "ok", "failed", "configured_models", "key_invalid", "pending"
+    "ok", "failed", "configured_models", "key_invalid", "pending", "static"
 };
 
 
@@ -1167,7 +1167,7 @@ ngx_http_airouter_metrics_discovery(ngx_http_airouter_metrics_t *m,
 
     ngx_http_airouter_metrics_family(m, "airouter_discovery_state", "gauge",
         "Each channel's discovery state: 1 for the current one (ok, "
-        "failed, configured_models, key_invalid, pending).");
+        "failed, configured_models, key_invalid, pending, static).");
     l[0].name = "channel";
     l[1].name = "state";
 

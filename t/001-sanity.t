@@ -134,3 +134,28 @@ GET /health
 "channels":\{"enabled":1,"total":2\}
 --- error_log
 airouter: channel "openrouter" is off: api_key is empty
+
+
+
+=== TEST 6: with discovery off a channel is "static" (its configured models), not "pending"
+--- http_config
+    airouter_config $TEST_NGINX_HTML_DIR/router_config.yaml;
+--- config
+    location = /health { airouter_health; }
+    location = /metrics { airouter_metrics; }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: a
+    base_url: "http://127.0.0.1:9/v1"
+    configured_models: ["qwen3:8b"]
+tasks:
+  model_discovery:
+    enabled: false
+--- request eval
+["GET /health", "GET /metrics"]
+--- response_body_like eval
+[qr/"discovery":\{"enabled":false,.*"channels":\{"a":\{"state":"static",/,
+ qr/airouter_discovery_state\{channel="a",state="pending"\} 0\nairouter_discovery_state\{channel="a",state="static"\} 1\n/]
+--- no_error_log
+[error]
