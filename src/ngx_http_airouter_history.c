@@ -83,6 +83,9 @@ static void ngx_http_airouter_history_sums_add(
 static json_t *ngx_http_airouter_history_percentile(const uint32_t *lat,
     uint64_t n, double q);
 static u_char *ngx_http_airouter_history_label(u_char *p, const u_char *v);
+static u_char *ngx_http_airouter_history_labels(u_char *p, u_char *end,
+    const char *name, const char *suffix, const u_char *id,
+    const char *extra, ngx_str_t *value);
 
 
 /* the default buckets, seconds */
@@ -666,16 +669,19 @@ ngx_http_airouter_history_metrics(ngx_http_request_t *r,
     u_char                             *p, *end;
     size_t                              len;
     uint64_t                            cum;
+    ngx_str_t                           type;
     ngx_uint_t                          k, i, f, nslots, nb;
     ngx_http_airouter_zone_t           *zone;
     ngx_http_airouter_history_sh_t     *sh;
     ngx_http_airouter_history_conf_t   *hc;
     ngx_http_airouter_history_slot_t   *slots, *s;
 
+    static ngx_str_t    inf = ngx_string("+Inf");
     static const char  *hist[] = {
         "airouter_request_duration_seconds",
         "Time from a request's start to its last byte, per channel that "
-            "answered (empty: none), since the zone was created.",
+            "answered (no channel label: none did), since the zone was "
+            "created.",
         "airouter_ttfb_seconds",
         "Time from a request's start to the head of its answer, per "
             "channel that answered, since the zone was created."
@@ -743,26 +749,20 @@ ngx_http_airouter_history_metrics(ngx_http_request_t *r,
             for (i = 0; i <= nb; i++) {
                 cum += f ? s->ttfb[i] : s->duration[i];
 
-                p = ngx_slprintf(p, end, "%s_bucket{channel=\"",
-                                 hist[2 * f]);
-                p = ngx_http_airouter_history_label(p, s->id);
-
-                if (i < nb) {
-                    p = ngx_slprintf(p, end, "\",le=\"%V\"} %uL\n",
-                                     &hc->label[i], cum);
-                } else {
-                    p = ngx_slprintf(p, end, "\",le=\"+Inf\"} %uL\n", cum);
-                }
+                p = ngx_http_airouter_history_labels(p, end, hist[2 * f],
+                        "_bucket", s->id, "le",
+                        i < nb ? &hc->label[i] : &inf);
+                p = ngx_slprintf(p, end, " %uL\n", cum);
             }
 
-            p = ngx_slprintf(p, end, "%s_sum{channel=\"", hist[2 * f]);
-            p = ngx_http_airouter_history_label(p, s->id);
-            p = ngx_slprintf(p, end, "\"} %.6f\n",
+            p = ngx_http_airouter_history_labels(p, end, hist[2 * f], "_sum",
+                                                 s->id, NULL, NULL);
+            p = ngx_slprintf(p, end, " %.6f\n",
                              f ? s->ttfb_sum : s->duration_sum);
 
-            p = ngx_slprintf(p, end, "%s_count{channel=\"", hist[2 * f]);
-            p = ngx_http_airouter_history_label(p, s->id);
-            p = ngx_slprintf(p, end, "\"} %uL\n",
+            p = ngx_http_airouter_history_labels(p, end, hist[2 * f],
+                                                 "_count", s->id, NULL, NULL);
+            p = ngx_slprintf(p, end, " %uL\n",
                              f ? s->ttfb_count : s->requests);
         }
     }
@@ -797,26 +797,31 @@ ngx_http_airouter_history_metrics(ngx_http_request_t *r,
                 continue;
             }
 
-            p = ngx_slprintf(p, end, "%s{channel=\"", tot[2 * f]);
-            p = ngx_http_airouter_history_label(p, s->id);
+            if (f == 2) {
+                ngx_str_set(&type, "prompt");
+
+            } else {
+                ngx_str_set(&type, "completion");
+            }
+
+            p = ngx_http_airouter_history_labels(p, end, tot[2 * f], "",
+                    s->id, (f == 2 || f == 3) ? "type" : NULL, &type);
 
             switch (f) {
             case 0:
-                p = ngx_slprintf(p, end, "\"} %uL\n", s->requests);
+                p = ngx_slprintf(p, end, " %uL\n", s->requests);
                 break;
             case 1:
-                p = ngx_slprintf(p, end, "\"} %uL\n", s->errors);
+                p = ngx_slprintf(p, end, " %uL\n", s->errors);
                 break;
             case 2:
-                p = ngx_slprintf(p, end, "\",type=\"prompt\"} %uL\n",
-                                 s->prompt_tokens);
+                p = ngx_slprintf(p, end, " %uL\n", s->prompt_tokens);
                 break;
             case 3:
-                p = ngx_slprintf(p, end, "\",type=\"completion\"} %uL\n",
-                                 s->completion_tokens);
+                p = ngx_slprintf(p, end, " %uL\n", s->completion_tokens);
                 break;
             default:
-                p = ngx_slprintf(p, end, "\"} %.8f\n", s->cost);
+                p = ngx_slprintf(p, end, " %.8f\n", s->cost);
             }
         }
     }
@@ -824,6 +829,43 @@ ngx_http_airouter_history_metrics(ngx_http_request_t *r,
     out->len = p - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * name+suffix and its labels: channel="id" and extra="value" (when extra
+ * is given).  Slot 0, the requests no channel answered, has no channel
+ * label: Prometheus reads an empty label as an absent one, and absent is
+ * how the other families write "no channel" (airouter_requests_total);
+ * a fixed word such as "none" could be a channel's id.
+ */
+static u_char *
+ngx_http_airouter_history_labels(u_char *p, u_char *end, const char *name,
+    const char *suffix, const u_char *id, const char *extra, ngx_str_t *value)
+{
+    ngx_uint_t  channel;
+
+    channel = (*id != '\0');
+
+    p = ngx_slprintf(p, end, "%s%s", name, suffix);
+
+    if (!channel && extra == NULL) {
+        return p;
+    }
+
+    p = ngx_slprintf(p, end, "{");
+
+    if (channel) {
+        p = ngx_slprintf(p, end, "channel=\"");
+        p = ngx_http_airouter_history_label(p, id);
+        p = ngx_slprintf(p, end, extra ? "\"," : "\"");
+    }
+
+    if (extra) {
+        p = ngx_slprintf(p, end, "%s=\"%V\"", extra, value);
+    }
+
+    return ngx_slprintf(p, end, "}");
 }
 
 
