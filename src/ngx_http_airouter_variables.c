@@ -20,7 +20,8 @@
  *                                first byte of its answer
  *   $airouter_hedged             a hedged request: "hedge" when the answer
  *                                came from the hedge, "primary" when the
- *                                try it was started beside won
+ *                                try it was started beside won, "none"
+ *                                when no try answered
  *   $airouter_units              what a price per unit counts: "images:N",
  *                                "characters:N", "seconds:S" (3 decimals),
  *                                "seconds:unknown" (the answer said none)
@@ -241,6 +242,12 @@ ngx_http_airouter_variable(ngx_http_request_t *r,
         if (!ctx->hedges) {
             v->not_found = 1;
             return NGX_OK;
+        }
+
+        /* every try failed (or the client left first): nobody won */
+        if (res->channel.len == 0) {
+            return ngx_http_airouter_variable_set(r, v, (u_char *) "none",
+                                                  sizeof("none") - 1);
         }
 
         return ctx->hedge_wins

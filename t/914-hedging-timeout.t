@@ -331,7 +331,7 @@ hedge "hole" model "hole-model": timeout, model cooldown \d+ s
 
 
 
-=== TEST 3: both candidates never connect: the first try's connect times out (500 ms) while the hedge still connects; the hedge's candidate is the next try on a connection of nginx's, which times out too: a 504 listing both, nothing left in flight or connecting
+=== TEST 3: both candidates never connect: the first try's connect times out (500 ms) while the hedge still connects; the hedge's candidate is the next try on a connection of nginx's, which times out too: a 504 listing both, $airouter_hedged "none" (no try won), nothing left in flight or connecting
 --- user_files eval
 channels("200ms", "hole=hole", "abyss=hole")
 --- extra_http_config
@@ -344,7 +344,7 @@ channels("200ms", "hole=hole", "abyss=hole")
 X-Router-Attempts: 2
 X-Router-Fallbacks: hole:timeout, abyss:timeout
 --- access_log_like
-^- hedged=primary attempts=2 status=timeout cost=-$
+^- hedged=none attempts=2 status=timeout cost=-$
 --- metrics_like
 airouter_hedges_total 1
 airouter_hedge_wins_total 0
