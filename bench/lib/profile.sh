@@ -11,8 +11,9 @@
 #     case d (its top functions too) and for plain nginx (b): instructions
 #     per request of b, c and d.
 #
-# Writes $OUT/profile/{perf-b,perf-c,callgrind-self,callgrind-incl}.txt;
-# report.sh quotes them.
+# Writes $OUT/profile/{perf-b,perf-c,callgrind-self,callgrind-incl}.txt,
+# which report.sh quotes, and cg-requests.txt, callgrind-{c,d}-incl-all.txt,
+# which lib/goals.sh renders.
 
 profile_airouter() {
     local P=$OUT/profile pid i w
@@ -99,6 +100,10 @@ profile_airouter() {
                { buf = "" }' \
         | grep -v -E '< \?\?\?:0x' | sed -E "$short" > "$P/callgrind-json-callers.txt"
     CG_TOTAL=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{print $1}')
+    # the raw numbers lib/goals.sh renders: requests and instructions per
+    # case, every function's inclusive instructions
+    echo "c $CG_N $(echo "$CG_TOTAL" | tr -d ,)" > "$P/cg-requests.txt"
+    cg_incl "$f" | sed -E "$short" > "$P/callgrind-c-incl-all.txt"
     # d (the tag query) and b (plain nginx): instructions per request, and
     # d's own top functions
     declare -gA CG_PER
@@ -111,6 +116,9 @@ profile_airouter() {
         [ -n "$f" ] || continue
         CG_PER[$k]=$(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' \
             | awk -v n="$CG_N" '{ gsub(",", "", $1); if (n > 0) printf "%d", $1 / n }')
+        echo "$k $CG_N $(callgrind_annotate "$f" 2>/dev/null | grep -m1 'PROGRAM TOTALS' \
+            | awk '{ gsub(",", "", $1); print $1 }')" >> "$P/cg-requests.txt"
+        [ $k = d ] && cg_incl "$f" | sed -E "$short" > "$P/callgrind-d-incl-all.txt"
         [ $k = d ] && callgrind_annotate --inclusive=no "$f" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
             | grep -v 'PROGRAM TOTALS' | sed -E "$short" | head -15 > "$P/callgrind-d-self.txt"
         [ $k = d ] && CG_N_D=$CG_N
@@ -133,6 +141,13 @@ profile_airouter() {
             && CG_LOCKS="$CG_LOCKS and $(awk -v v="$ld" -v n="$CG_N_D" 'BEGIN { printf "%.1f", v / n }') in d"
     fi
     return 0
+}
+
+# cg_incl FILE: every function's inclusive instructions (callgrind_annotate
+# --inclusive=yes, its default 0.1 % threshold), one per line
+cg_incl() {
+    callgrind_annotate --inclusive=yes "$1" 2>/dev/null | grep -E '^ *[0-9,]+ ' \
+        | grep -v 'PROGRAM TOTALS'
 }
 
 # cg_calls FILE FUNCTION: how many times FUNCTION was called in a callgrind
@@ -173,6 +188,9 @@ cg_run() {
     line=$(CONNS=4 THREADS=1 wrk_run 8 \
            "http://127.0.0.1:$PROF_PORT/v1/chat/completions" "$body")
     callgrind_control -i off "$pid" >/dev/null 2>&1 || true
+    # the load's counts written now: a loaded machine's valgrind may take
+    # longer to exit than the wait below, and a killed one dumps nothing
+    callgrind_control -d "$pid" >/dev/null 2>&1 || true
     CG_N=$(field "$line" requests)
     kill -QUIT "$pid" 2>/dev/null || true
     for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

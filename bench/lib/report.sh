@@ -4,7 +4,6 @@
 us() { awk -v v="$1" 'BEGIN { if (v == "") print "–"; else if (v >= 10000) printf "%.1f ms", v / 1000; else printf "%d µs", v }'; }
 num() { awk -v v="$1" 'BEGIN { if (v == "") { print "–"; exit } v = sprintf("%d", v); n = ""; while (length(v) > 3) { n = "," substr(v, length(v) - 2) n; v = substr(v, 1, length(v) - 3) } print v n }'; }
 mb() { awk -v v="$1" 'BEGIN { printf "%.1f MB", v / 1024 }'; }
-yes_no() { [ "$1" = 1 ] && echo "**met**" || echo "**missed**"; }
 
 # cpu_table PREFIX: what the kernel accounted to each process per request,
 # medians over the rounds of b, c, d (bench/run: rounds; common.sh:
@@ -34,25 +33,10 @@ write_report() {
     )
     [ "$E_MODE" = cooldown ] && WHAT[e]="airouter, best candidate answers 503 (ranked second after its first failure: see below)"
 
-    # ratios and targets
-    local rps_d rps_f p50_d cb_ok p50_ok db fc_ok ttfb_ok rss_ok
-    rps_d=$(field "${R[d]}" rps)
-    rps_f=$( [ -n "${R[f]:-}" ] && field "${R[f]}" rps || echo "")
-    local cf; cf=$( [ -n "$rps_f" ] && ratio "$rps_c" "$rps_f" || echo "n/a")
-    db=${RATIO[d]}
-    cb_ok=$(awk -v r="$cb_rps" 'BEGIN { print (r >= 0.95) }')
-    p50_ok=$(awk -v d="$cb_p50" 'BEGIN { print (d <= 50) }')
-    fc_ok=$(awk -v r="$cf" 'BEGIN { print (r != "n/a" && r >= 50) }')
-    local tb tc ttfb_over
-    tb=$(echo "${S[b]}" | cut -d' ' -f1); tc=$(echo "${S[c]}" | cut -d' ' -f1)
-    ttfb_over=$((tc - tb))
-    ttfb_ok=$(awk -v d="$ttfb_over" 'BEGIN { print (d <= 100) }')
-    # RSS growth after warm-up: the memory series from its 2nd sample on
-    local rss_first rss_last rss_growth
-    rss_first=$(awk '!/^#/ && $1 == 1 {print $3}' "$DATA/memory.dat")
+    local tb rss_last qb0 qc0
+    tb=$(echo "${S[b]}" | cut -d' ' -f1)
     rss_last=$(awk '!/^#/ {v = $3} END {print v}' "$DATA/memory.dat")
-    rss_growth=$((rss_last - rss_first))
-    rss_ok=$(awk -v g="$rss_growth" -v b="$rss_first" 'BEGIN { print (g <= b * 0.01 + 256) }')
+    qb0=$(echo "${Q[b]}" | cut -d' ' -f1); qc0=$(echo "${Q[c]}" | cut -d' ' -f1)
 
     {
     echo "# airouter benchmark results"
@@ -73,45 +57,8 @@ write_report() {
         echo "**The machine was busy during this run** (load average $LOADAVG before it, on $(nproc) CPUs): other work shared the cores with every case, so the absolute rates are far below a quiet run's and the ratios are noisy. Compare them with a quiet run before drawing conclusions."
         echo
     fi
-    echo "## Ratios against the targets"
-    echo
-    echo "The goals of issue #16, each from this run (the sections below give the numbers behind them)."
-    echo
-    echo "| measure | measured | target | |"
-    echo "| --- | ---: | ---: | --- |"
-    echo "| c/b req/s (physical name; median of $NROUNDS rounds, their range; proxy CPU per request b/c) | $cb_rps (${SPREAD[c]}; CPU ${CPUR[c]}) | ≥ 0.95 | $(yes_no "$cb_ok") |"
-    echo "| c − b p50 latency under load | $cb_p50 µs | ≤ +50 µs | $(yes_no "$p50_ok") |"
-    local qb0 qc0
-    qb0=$(echo "${Q[b]}" | cut -d' ' -f1); qc0=$(echo "${Q[c]}" | cut -d' ' -f1)
-    echo "| c − b median latency, idle (one request at a time) | $((qc0 - qb0)) µs | ≤ +10 µs | $(yes_no "$(awk -v d="$((qc0 - qb0))" 'BEGIN { print (d <= 10) }')") |"
-    echo "| d/b req/s (tag query, 3,400 entries) | $db (${SPREAD[d]}; CPU ${CPUR[d]}) | ≥ 0.90 | $(yes_no "$(awk -v r="$db" 'BEGIN { print (r >= 0.90) }')") |"
-    if [ -n "${R[d100k]:-}" ]; then
-        local dbig
-        dbig=${RATIO[bigd]}
-        echo "| d/b req/s, tag query on $(num "$BIG_ENTRIES") entries (below) | $dbig (${SPREAD[bigd]}; CPU ${CPUR[bigd]}) | ≥ 0.80 | $(yes_no "$(awk -v r="$dbig" 'BEGIN { print (r >= 0.80) }')") |"
-        echo "| zone used by $(num "$BIG_ENTRIES") entries | $(awk -v v="$BIG_ZONE_USED" 'BEGIN { printf "%.1f MB", v / 1048576 }') | (report) | |"
-    fi
-    if [ -n "${R[w2b]:-}" ]; then
-        echo "| c/b req/s, 2 workers (below) | ${RATIO[w2c]} (${SPREAD[w2c]}; CPU ${CPUR[w2c]}) | ≥ 0.95 | $(yes_no "$(awk -v r="${RATIO[w2c]}" 'BEGIN { print (r >= 0.95) }')") |"
-        echo "| d/b req/s, 2 workers | ${RATIO[w2d]} (${SPREAD[w2d]}; CPU ${CPUR[w2d]}) | ≥ 0.90 | $(yes_no "$(awk -v r="${RATIO[w2d]}" 'BEGIN { print (r >= 0.90) }')") |"
-    fi
-    echo "| streaming TTFB, c − b (median) | $ttfb_over µs | ≤ +100 µs | $(yes_no "$ttfb_ok") |"
-    local relay_cb relay_ok
-    relay_cb=$(ratio "${RL[b]}" "${RL[c]}")
-    relay_ok=$(awk -v r="$relay_cb" 'BEGIN { print (r >= 0.90) }')
-    echo "| SSE relay throughput, c/b ($(num "$RELAY_EVENTS") events per stream, below) | $relay_cb | ≥ 0.90 | $(yes_no "$relay_ok") |"
-    echo "| worker RSS growth after warm-up | $rss_growth kB over $(num "$cum") requests | none | $(yes_no "$rss_ok") |"
-    echo "| c/f req/s (Portkey) | $cf | ≥ 50 | $( [ "$cf" = n/a ] && echo "–" || yes_no "$fc_ok") |"
-    if [ -n "${DISC_P99:-}" ] && [ -n "${DISC_P99_DURING:-}" ]; then
-        local dp
-        dp=$(awk -v a="$DISC_P99" -v b="$DISC_P99_DURING" 'BEGIN { if (a > 0) printf "%+.0f", (b / a - 1) * 100; else print "n/a" }')
-        echo "| request p99 while discovery runs ([discovery/RESULTS.md](discovery/RESULTS.md)) | $DISC_P99 → $DISC_P99_DURING ms ($dp %) | ≤ +10 % | $(yes_no "$(awk -v d="$dp" 'BEGIN { print (d != "n/a" && d + 0 <= 10) }')") |"
-        echo
-    else
-        echo
-        echo "Request p99 during a discovery run (within +10%) was not measured in this run: [discovery/run](discovery/README.md) writes [discovery/RESULTS.md](discovery/RESULTS.md)."
-        echo
-    fi
+    . "$LIB/goals.sh"
+    goals_table "$DATA" "$OUT/profile"
     echo "## Throughput and latency"
     echo
     echo "| case | what | req/s | p50 | p90 | p99 | req/s vs b |"
@@ -330,7 +277,7 @@ write_report() {
             echo "callgrind on airouter (\`master_process off\`, instrumentation on for the load only), $(num "$CG_REQUESTS") requests of case c: $(num "$(echo "$CG_TOTAL" | tr -d ,)") instructions, $(num "$(awk -v t="$(echo "$CG_TOTAL" | tr -d ,)" -v n="$CG_REQUESTS" 'BEGIN { if (n > 0) printf "%d", t / n }')") per request (kernel time not counted). Top functions by own instructions:"
             echo
             echo '```'
-            sed 's/ *$//' "$OUT/profile/callgrind-self.txt" | head -25
+            sed -n '1,25{s/ *$//;p}' "$OUT/profile/callgrind-self.txt"
             echo '```'
             echo
             local jl jd jx pct
@@ -360,10 +307,13 @@ write_report() {
                     echo
                 fi
             fi
+            goals_profile "$OUT/profile"
             echo "Inclusive (a function and what it calls):"
             echo
             echo '```'
-            sed 's/ *$//' "$OUT/profile/callgrind-incl.txt" | grep -v -E '\?\?\?:0x|_dl_|valgrind|vgpreload' | head -35
+            # sed reads to the end (head would leave grep a closed pipe:
+            # SIGPIPE, and set -o pipefail ends the report)
+            sed 's/ *$//' "$OUT/profile/callgrind-incl.txt" | grep -v -E '\?\?\?:0x|_dl_|valgrind|vgpreload' | sed -n '1,35p'
             echo '```'
             echo
         fi
