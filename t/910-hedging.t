@@ -12,6 +12,7 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock qw(yaml_channels chat_body chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
+use Airouter::Routed;
 use IO::Socket::INET ();
 use Time::HiRes qw(time sleep);
 use Cwd ();
@@ -163,28 +164,6 @@ sub timed_post {
     return ($ttfb, $status // 0, \%h, $content // '');
 }
 
-sub read_log {
-    my ($name) = @_;
-    open my $fh, '<', server_root() . "/logs/$name" or return '';
-    local $/;
-    my $text = <$fh>;
-    close $fh;
-    return $text;
-}
-
-# the mock's log once it holds every pattern (a drop is logged when nginx
-# notices it: at once, but after our client may have read its answer)
-sub wait_log {
-    my ($name, @want) = @_;
-    my $text = '';
-    for (1 .. 40) {
-        $text = read_log($name);
-        last unless grep { $text !~ $_ } @want;
-        sleep 0.05;
-    }
-    return $text;
-}
-
 add_response_body_check(sub {
     my ($block) = @_;
     return unless defined $block->routed;
@@ -221,13 +200,7 @@ add_response_body_check(sub {
         chomp $want;
         Test::More::like($content, qr/$want/, "$name - answer");
     }
-    if (defined(my $hdrs = $block->routed_headers)) {
-        for my $line (grep { length } split /\n/, $hdrs) {
-            my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/;
-            Test::More::is($h->{lc $k}, $v eq '' ? undef : $v,
-                           "$name - header $k");
-        }
-    }
+    check_headers($name, $h, $block->routed_headers);
     if (defined(my $want = $block->mock_log_exact)) {
         # every request the mock saw, in any order
         my @want = sort grep { length } split /\n/, $want;
@@ -252,16 +225,7 @@ add_response_body_check(sub {
             Test::More::is($got, $n, "$name - requests the mock saw");
         }
     }
-    if (defined(my $pats = $block->metrics_like)) {
-        my @want = map { qr/^\Q$_\E$/m } grep { length } split /\n/, $pats;
-        my $text = '';
-        for (1 .. 40) {
-            (undef, undef, $text) = http_request(server_port(), 'GET', '/metrics');
-            last unless grep { $text !~ $_ } @want;
-            sleep 0.05;
-        }
-        Test::More::like($text, $_, "$name - metrics") for @want;
-    }
+    check_metrics($name, $block->metrics_like);
     if (defined(my $pats = $block->access_log_like)) {
         my @want = map { qr/$_/m } grep { length } split /\n/, $pats;
         my $text = wait_log("access.log", @want);

@@ -14,7 +14,7 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock qw(yaml_channels chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
-use Time::HiRes qw(sleep);
+use Airouter::Routed;
 
 no_shuffle();
 log_level('info');
@@ -83,28 +83,9 @@ add_response_body_check(sub {
     Test::More::like($content, qr/"content":"from $from"/,
                      "$name - the answer from $from");
 
-    for my $line (grep { length } split /\n/, $block->routed_headers // '') {
-        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/;
-        Test::More::is($h->{lc $k}, $v eq '' ? undef : $v, "$name - header $k");
-    }
-
-    if (defined(my $pats = $block->metrics_like)) {
-        my @want = map { qr/^\Q$_\E$/m } grep { length } split /\n/, $pats;
-        my $text = '';
-        for (1 .. 40) {
-            (undef, undef, $text) = http_request(server_port(), 'GET',
-                                                 '/metrics');
-            last unless grep { $text !~ $_ } @want;
-            sleep 0.05;
-        }
-        Test::More::like($text, $_, "$name - metrics") for @want;
-    }
-
-    if (defined(my $pats = $block->error_log_like)) {
-        my $log = join '', block_error_log();
-        Test::More::like($log, qr/$_/, "$name - error log")
-            for grep { length } split /\n/, $pats;
-    }
+    check_headers($name, $h, $block->routed_headers);
+    check_metrics($name, $block->metrics_like);
+    check_error_log($name, $block->error_log_like);
 });
 
 airouter_blocks(mock => mock(), request => "GET /v1/models",

@@ -20,6 +20,7 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock qw(yaml_channels chat_answer);
 use Airouter::Blocks;
 use Airouter::HTTP;
+use Airouter::Routed;
 use IO::Socket::INET ();
 use IO::Select ();
 use JSON::PP ();
@@ -113,27 +114,6 @@ sub channels {
     return ">>> router_config.yaml\n$yaml";
 }
 
-sub read_log {
-    my ($name) = @_;
-    open my $fh, '<', server_root() . "/logs/$name" or return '';
-    local $/;
-    my $text = <$fh>;
-    close $fh;
-    return $text;
-}
-
-# a log once it holds every pattern (the log phase runs after the answer)
-sub wait_log {
-    my ($name, @want) = @_;
-    my $text = '';
-    for (1 .. 40) {
-        $text = read_log($name);
-        last unless grep { $text !~ $_ } @want;
-        sleep 0.05;
-    }
-    return $text;
-}
-
 add_response_body_check(sub {
     my ($block) = @_;
     return unless defined $block->routed;
@@ -178,10 +158,7 @@ add_response_body_check(sub {
     chomp $want;
     Test::More::like($content, qr/$want/, "$name - the answer");
 
-    for my $line (grep { length } split /\n/, $block->routed_headers // '') {
-        my ($k, $v) = $line =~ /^([^:]+):\s*(.*)$/;
-        Test::More::is($h{lc $k}, $v eq '' ? undef : $v, "$name - header $k");
-    }
+    check_headers($name, \%h, $block->routed_headers);
 
     if (defined(my $pats = $block->access_log_like)) {
         my @want = map { qr/$_/m } grep { length } split /\n/, $pats;
@@ -200,17 +177,7 @@ add_response_body_check(sub {
                               . "requests");
     }
 
-    if (defined(my $pats = $block->metrics_like)) {
-        my @want = map { qr/^\Q$_\E$/m } grep { length } split /\n/, $pats;
-        my $text = '';
-        for (1 .. 40) {
-            (undef, undef, $text) = http_request(server_port(), 'GET',
-                                                 '/metrics');
-            last unless grep { $text !~ $_ } @want;
-            sleep 0.05;
-        }
-        Test::More::like($text, $_, "$name - metrics") for @want;
-    }
+    check_metrics($name, $block->metrics_like);
 
     if (defined(my $want = $block->stats_total)) {
         my %want = map { split /=/ } split ' ', $want;
@@ -236,11 +203,7 @@ add_response_body_check(sub {
         }
     }
 
-    if (defined(my $pats = $block->error_log_like)) {
-        my $log = join '', block_error_log();
-        Test::More::like($log, qr/$_/, "$name - error log")
-            for grep { length } split /\n/, $pats;
-    }
+    check_error_log($name, $block->error_log_like);
 
     # no channel key in any log line, at debug level
     for my $file (qw(error.log access.log mock.log)) {
