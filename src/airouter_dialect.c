@@ -130,7 +130,7 @@ airouter_dialect_upstream(airouter_dialect_e d)
 int
 airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
 {
-    size_t       i, k, v;
+    size_t       i, k, m, v;
     const char  *colon;
     static const struct {
         const char         *suffix;
@@ -143,6 +143,20 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
     };
     static const char  *versions[] = {
         "/v1beta/models/", "/v1/models/", "/v1alpha/models/"
+    };
+    /* Gemini's methods, after the model's ':' */
+    static const struct {
+        const char         *name;
+        unsigned            count:1;
+        unsigned            stream:1;
+        unsigned            embed:1;
+        unsigned            batch:1;
+    } methods[] = {
+        { "generateContent", 0, 0, 0, 0 },
+        { "countTokens", 1, 0, 0, 0 },
+        { "streamGenerateContent", 0, 1, 0, 0 },
+        { "embedContent", 0, 0, 1, 0 },
+        { "batchEmbedContents", 0, 0, 1, 1 },
     };
 
     memset(rt, 0, sizeof(airouter_droute_t));
@@ -195,35 +209,22 @@ airouter_dialect_route(const char *path, size_t n, airouter_droute_t *rt)
 
     k = n - (colon + 1 - path);
 
-    if (k == sizeof("generateContent") - 1
-        && memcmp(colon + 1, "generateContent", k) == 0)
-    {
-        rt->stream = 0;
+    for (m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
+        if (k == strlen(methods[m].name)
+            && memcmp(colon + 1, methods[m].name, k) == 0)
+        {
+            break;
+        }
+    }
 
-    } else if (k == sizeof("countTokens") - 1
-               && memcmp(colon + 1, "countTokens", k) == 0)
-    {
-        rt->count = 1;
-
-    } else if (k == sizeof("streamGenerateContent") - 1
-               && memcmp(colon + 1, "streamGenerateContent", k) == 0)
-    {
-        rt->stream = 1;
-
-    } else if (k == sizeof("embedContent") - 1
-               && memcmp(colon + 1, "embedContent", k) == 0)
-    {
-        rt->embed = 1;
-
-    } else if (k == sizeof("batchEmbedContents") - 1
-               && memcmp(colon + 1, "batchEmbedContents", k) == 0)
-    {
-        rt->embed = 1;
-        rt->batch = 1;
-
-    } else {
+    if (m == sizeof(methods) / sizeof(methods[0])) {
         return 0;
     }
+
+    rt->count = methods[m].count;
+    rt->stream = methods[m].stream;
+    rt->embed = methods[m].embed;
+    rt->batch = methods[m].batch;
 
     rt->model = i + strlen(versions[v]);
 
