@@ -19,8 +19,7 @@ install_checks();
 our $Admin = "Authorization: Bearer adm-secret";
 our $Key = "Authorization: Bearer sk-team-a";
 
-sub chat { my $m = shift // 'gpt-test';
-           "POST /v1/chat/completions\n{\"model\": \"$m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" }
+sub chat { "POST /v1/chat/completions\n" . chat_body($_[0]) }
 
 # channels: [id, base (kind on the counting upstream, "mock:kind" on the
 # mock one, "N:kind" on $TEST_NGINX_RAND_PORT_N), price in and out per
@@ -126,6 +125,25 @@ sub timed_get {
 # GET /metrics on a fresh connection: its body
 sub scrape { return (timed_get($_[0], '/metrics', 'adm-secret'))[2] }
 
+# the two-worker checks' listener on $TEST_NGINX_RAND_PORT_5: reuseport,
+# so each fresh connection may reach either worker, which X-Worker names
+our $Workers = <<'_EOC_';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
+        add_header X-Worker $pid always;
+        location /v1/admin/ { airouter_admin; }
+        location /v1/ { airouter; }
+        location = /metrics { airouter_metrics; }
+    }
+_EOC_
+
+# a chat body for $model POSTed to $path there with key sk-team-a
+sub worker_post {
+    my ($path, $model) = @_;
+    return timed_get($ENV{TEST_NGINX_RAND_PORT_5}, $path, 'sk-team-a',
+                     'POST', chat_body($model));
+}
+
 sub metrics_miss {
     my ($s, $want) = @_;
     my @miss;
@@ -154,8 +172,7 @@ add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $want = $block->metrics;
     return unless defined $want;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     my ($s, $bad) = parse_metrics($body);
     Test::More::ok(!@$bad, $block->name . " - the exposition parses")
         or Test::More::diag(join "\n", @$bad[0 .. ($#$bad < 9 ? $#$bad : 9)]);
@@ -184,17 +201,14 @@ add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $want = $block->workers_sum;
     return unless defined $want;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     # the block's own requests, once their log phases have run
     Time::HiRes::sleep(0.3);
     my ($before) = parse_metrics(scrape($ENV{TEST_NGINX_SERVER_PORT}));
     my $chats = $want + 0;
     my (%pids, @bad);
     for (1 .. $chats) {
-        my ($st, $h) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
-            '/v1/chat/completions', 'sk-team-a', 'POST',
-            '{"model": "first-model", "messages": [{"role": "user", "content": "hi"}]}');
+        my ($st, $h) = worker_post('/v1/chat/completions', 'first-model');
         $pids{$h->{'x-worker'} // '?'}++;
         push @bad, "chat $st" if $st != 200;
     }
@@ -252,8 +266,7 @@ add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $want = $block->workers_race;
     return unless defined $want;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     Time::HiRes::sleep(0.3);
     my $before = race_state();
     my $chats = $want + 0;
@@ -264,9 +277,7 @@ add_response_body_check(sub {
         if ($pid == 0) {
             my $bad = 0;
             for (1 .. $chats / 4) {
-                my ($st) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
-                    '/v1/chat/completions', 'sk-team-a', 'POST',
-                    '{"model": "first-model", "messages": [{"role": "user", "content": "hi"}]}');
+                my ($st) = worker_post('/v1/chat/completions', 'first-model');
                 $bad++ if $st != 200;
             }
             POSIX::_exit($bad ? 1 : 0);
@@ -314,22 +325,17 @@ add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $want = $block->workers_route;
     return unless defined $want;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     my ($channel, $model) = split ' ', $want;
     my (%pids, @bad);
     for (1 .. 40) {
-        my ($st, $h) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
-            '/v1/chat/completions', 'sk-team-a', 'POST',
-            "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        my ($st, $h) = worker_post('/v1/chat/completions', $model);
         $pids{$h->{'x-worker'} // '?'}++;
         push @bad, "$st " . ($h->{'x-router-channel'} // 'none')
             . (defined $h->{'x-router-fallbacks'} ? " after $h->{'x-router-fallbacks'}" : '')
             if $st != 200 || ($h->{'x-router-channel'} // '') ne $channel
                || defined $h->{'x-router-fallbacks'};
-        my ($rst, $rh, $rbody) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
-            '/v1/route', 'sk-team-a', 'POST',
-            "{\"model\": \"$model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+        my ($rst, $rh, $rbody) = worker_post('/v1/route', $model);
         $pids{$rh->{'x-worker'} // '?'}++;
         push @bad, "route $rst " . substr($rbody // '', 0, 200)
             if $rst != 200 || ($rbody // '') !~ /"available":\s*1\b/;
@@ -495,13 +501,8 @@ sk-weird
 
 
 === TEST 6: with two workers, every scrape shows the sum of what both workers counted
---- extra_http_config
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
-        add_header X-Worker $pid always;
-        location /v1/ { airouter; }
-        location = /metrics { airouter_metrics; }
-    }
+--- extra_http_config eval
+$::Workers
 --- request eval
 [main::chat("first-model"), "GET /metrics"]
 --- more_headers eval
@@ -598,14 +599,8 @@ airouter_key_cached_tokens_total{key="team-a"} 800
 
 
 === TEST 12: two workers' log phases at once lose no update: counters, history and request log
---- extra_http_config
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
-        add_header X-Worker $pid always;
-        location /v1/admin/ { airouter_admin; }
-        location /v1/ { airouter; }
-        location = /metrics { airouter_metrics; }
-    }
+--- extra_http_config eval
+$::Workers
 --- request eval
 [main::chat("first-model"), "GET /metrics"]
 --- more_headers eval
@@ -620,12 +615,8 @@ airouter_requests_total 1
 --- user_files eval
 main::cfg($::Auth, ["busy", "mock:e503", 0.0000001, 0.0000001, "    configured_models: [\"shared-model\"]\n"],
           ["good", "ok", 0.000001, 0.000002, "    configured_models: [\"shared-model\"]\n"])
---- extra_http_config
-    server {
-        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_5 reuseport;
-        add_header X-Worker $pid always;
-        location /v1/ { airouter; }
-    }
+--- extra_http_config eval
+$::Workers
 --- request eval
 [main::chat("shared-model"), "GET /metrics"]
 --- more_headers eval

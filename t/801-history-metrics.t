@@ -65,8 +65,7 @@ add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $code = $block->check_metrics;
     return unless defined $code;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     no warnings "once";
     local $main::body = $body;
     my $ok = eval "package main; no strict 'vars'; $code";
@@ -79,8 +78,7 @@ add_response_body_check(sub {
 add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     return unless defined $block->promtool;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     my $promtool = `command -v promtool 2>/dev/null`;
     chomp $promtool;
   SKIP: {

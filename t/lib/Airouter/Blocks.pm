@@ -37,6 +37,10 @@ package Airouter::Blocks;
 # block to block names one (zone => ...): t/200 does, t/001 and t/010 set
 # their own.
 #
+# last_request($block, $idx) is true for the block's last request (the
+# response-body checks that look at what a block's requests left behind
+# run once, after it).
+#
 
 use strict;
 use warnings;
@@ -45,7 +49,7 @@ use Exporter 'import';
 use Test::Nginx::Socket ();
 
 our @EXPORT = qw(airouter_blocks block_zone block_error_log
-                 config_error_blocks);
+                 config_error_blocks last_request);
 
 # the API, admin and health locations (the discovery suites' --- config)
 our $AdminConfig = <<'_EOC_';
@@ -53,6 +57,12 @@ our $AdminConfig = <<'_EOC_';
     location /v1/admin/ { airouter_admin; }
     location = /health  { airouter_health; }
 _EOC_
+
+sub last_request {
+    my ($block, $idx) = @_;
+    my $r = $block->request;
+    return $idx == (ref $r eq 'ARRAY' ? @$r : 1) - 1;
+}
 
 sub block_zone {
     my ($block) = @_;

@@ -219,8 +219,11 @@ _EOC_
 }
 
 # the chat request body most blocks send: "gpt-test", one user message
+# a chat request's body: "hi" to $model (gpt-test)
 sub chat_body {
-    return '{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}';
+    my $m = shift // 'gpt-test';
+    return '{"model": "' . $m
+         . '", "messages": [{"role": "user", "content": "hi"}]}';
 }
 
 sub mock_config {
