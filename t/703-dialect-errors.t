@@ -152,13 +152,7 @@ POST /v1beta/models/broken-test:streamGenerateContent?alt=sse
 
 === TEST 16: with auth on, the key as each SDK sends it; none, or a wrong one, in the dialect's shape (no key: the message names the dialect's own headers)
 --- user_files eval
-">>> router_config.yaml\n" . dialect_yaml() . <<'_EOY_';
-auth:
-  enabled: true
-  api_keys:
-    - name: team
-      key: "team-key-123"
-_EOY_
+">>> router_config.yaml\n" . dialect_yaml() . dialect_auth()
 --- request eval
 ["POST /v1/messages\n{\"model\":\"gpt-test\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
  "POST /v1/messages\n{\"model\":\"gpt-test\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",

@@ -18,19 +18,7 @@ our $LogFormat = <<'_EOC_';
         '$airouter_status $airouter_usage_source';
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /v1/ {
-        airouter;
-        access_log logs/access.log dialect_usage;
-    }
-
-    location /v1beta/ {
-        airouter;
-        access_log logs/access.log dialect_usage;
-    }
-_EOC_
-
-dialect_blocks(http => $LogFormat, config => $Config);
+dialect_blocks(http => $LogFormat, config => dialect_config('dialect_usage'));
 
 run_tests();
 

@@ -40,12 +40,7 @@ routing:
     min_context_length: 0
 _EOY_
 
-our $Auth = <<'_EOY_';
-auth:
-  enabled: true
-  api_keys:
-    - name: team
-      key: "team-key-123"
+our $Auth = dialect_auth(<<'_EOY_');
     - name: gemma
       key: "gemma-key-456"
       allowed_models: ["google/*"]
@@ -58,15 +53,7 @@ our $Fox = '{"contents":[{"role":"user","parts":[{"text":"The quick brown fox ju
 
 airouter_blocks(
     mock => mock_http_config(),
-    config => <<'_EOC_',
-    location /v1/ {
-        airouter;
-        access_log logs/access.log airouter_usage;
-    }
-    location /v1beta/ {
-        airouter;
-        access_log logs/access.log airouter_usage;
-    }
+    config => dialect_config() . <<'_EOC_',
     location /v1alpha/ {
         airouter;
     }

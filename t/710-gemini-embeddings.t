@@ -32,18 +32,6 @@ our $Http = <<'_EOC_';
     }
 _EOC_
 
-our $Config = <<'_EOC_';
-    location /v1/ {
-        airouter;
-        access_log logs/access.log embed_usage;
-    }
-
-    location /v1beta/ {
-        airouter;
-        access_log logs/access.log embed_usage;
-    }
-_EOC_
-
 our $Channels = <<'_EOY_';
   - id: "emb"
     base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/emb/v1"
@@ -64,7 +52,7 @@ our $Channels = <<'_EOY_';
     configured_models: ["text-embedding-bad"]
 _EOY_
 
-dialect_blocks(http => $Http, config => $Config,
+dialect_blocks(http => $Http, config => dialect_config('embed_usage'),
                user_files => ">>> router_config.yaml\n"
                              . dialect_yaml($Channels));
 dialect_sdk_check();
@@ -153,13 +141,7 @@ POST /v1beta/models/text-embedding-bad:embedContent
 
 === TEST 7: with auth on, the key as the SDK sends it; none is UNAUTHENTICATED naming the ways to send one
 --- user_files eval
-">>> router_config.yaml\n" . dialect_yaml($::Channels) . <<'_EOY_';
-auth:
-  enabled: true
-  api_keys:
-    - name: team
-      key: "team-key-123"
-_EOY_
+">>> router_config.yaml\n" . dialect_yaml($::Channels) . dialect_auth()
 --- request eval
 ["POST /v1beta/models/text-embedding-3-small:embedContent\n{\"content\":{\"parts\":[{\"text\":\"a\"}]}}",
  "POST /v1beta/models/text-embedding-3-small:embedContent?key=team-key-123\n{\"content\":{\"parts\":[{\"text\":\"a\"}]}}",

@@ -22,7 +22,7 @@ use Airouter::Sdk;
 
 use Exporter 'import';
 our @EXPORT = qw(dialect_blocks dialect_mock dialect_config dialect_yaml
-                 dialect_sdk_check);
+                 dialect_auth dialect_sdk_check);
 
 # the mock upstreams: OpenAI-compatible ones and native Anthropic ones
 sub dialect_mock {
@@ -37,22 +37,29 @@ sub dialect_blocks {
                     %d);
 }
 
+# the API's locations, each logging to access.log in $format
+# (airouter_usage)
 sub dialect_config {
-    return <<'_EOC_';
-    location /v1/ {
+    my $format = shift // 'airouter_usage';
+    return join '', map { <<"_EOC_" } qw(/v1/ /v1beta/);
+    location $_ {
         airouter;
-        access_log logs/access.log airouter_usage;
+        access_log logs/access.log $format;
     }
 
-    location /v1beta/ {
-        airouter;
-        access_log logs/access.log airouter_usage;
-    }
 _EOC_
 }
 
 # one channel per mock behaviour, and the native Anthropic ones; $extra
 # channels, $routing lines under routing:
+# auth on, with the key "team-key-123" (named team) the SDK scripts send
+# when asked to, then the $extra keys' YAML
+sub dialect_auth {
+    my ($extra) = @_;
+    return "auth:\n  enabled: true\n  api_keys:\n    - name: team\n"
+         . "      key: \"team-key-123\"\n" . ($extra // '');
+}
+
 sub dialect_yaml {
     my ($extra, $routing) = @_;
     my $yaml = "channels:\n";
