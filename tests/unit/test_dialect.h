@@ -280,6 +280,48 @@ td_names(const td_events_t *evs, char *buf, size_t size)
 }
 
 
+/* Whether a stream cut short ended as the client's dialect says it must. */
+typedef int (*td_cut_end_pt)(const td_events_t *evs, const char *out);
+
+
+/*
+ * A chat stream cut at every step-th byte before n, translated to dialect
+ * to and finished with message: 1 when each cut's events satisfy ends
+ * (the cuts that do not are told on stderr).
+ */
+static inline int
+td_every_cut(airouter_dialect_e to, const airouter_dctx_t *ctx,
+    const char *stream, size_t n, size_t step, const char *message,
+    td_cut_end_pt ends)
+{
+    int           ok;
+    char         *in, *out, names[2048];
+    size_t        cut;
+    td_events_t   evs;
+
+    ok = 1;
+
+    for (cut = 0; cut < n; cut += step) {
+        in = strndup(stream, cut);
+        out = td_stream(AIROUTER_DIALECT_OPENAI, to, ctx, in, 0, 0, message,
+                        0);
+        td_parse(out, &evs);
+
+        if (!ends(&evs, out)) {
+            ok = 0;
+            fprintf(stderr, "cut at %zu: %s\n%s\n", cut,
+                    td_names(&evs, names, sizeof(names)), out);
+        }
+
+        td_free(&evs);
+        free(out);
+        free(in);
+    }
+
+    return ok;
+}
+
+
 /* A member's string by path ("a.b" or "a.0.b"), or "" */
 static inline const char *
 td_str(json_t *j, const char *path)

@@ -405,13 +405,25 @@ test_stream(void)
 }
 
 
+/* a stream cut short: an api_error event last, never message_stop */
+static int
+cut_ends(const td_events_t *evs, const char *out)
+{
+    return evs->n > 0 && strcmp(evs->ev[evs->n - 1].name, "error") == 0
+           && strcmp(td_str(evs->ev[evs->n - 1].data, "error.type"),
+                     "api_error") == 0
+           && strcmp(td_str(evs->ev[evs->n - 1].data, "error.message"),
+                     "The upstream \"u\" ended early") == 0
+           && strstr(out, "message_stop") == NULL;
+}
+
+
 /* cut anywhere before [DONE]: an error event, never message_stop */
 static void
 test_stream_cut(void)
 {
-    int              ok;
     char            *out, *in, names[2048];
-    size_t           cut, n;
+    size_t           n;
     td_events_t      evs;
     airouter_dctx_t  ctx;
 
@@ -419,33 +431,10 @@ test_stream_cut(void)
 
     n = strstr(chat_stream, "\"finish_reason\":\"tool_calls\"")
         - chat_stream;
-    ok = 1;
 
-    for (cut = 0; cut < n; cut += 7) {
-        in = strndup(chat_stream, cut);
-        out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_ANTHROPIC,
-                        &ctx, in, 0, 0, "The upstream \"u\" ended early",
-                        0);
-        td_parse(out, &evs);
-
-        if (evs.n == 0 || strcmp(evs.ev[evs.n - 1].name, "error") != 0
-            || strcmp(td_str(evs.ev[evs.n - 1].data, "error.type"),
-                      "api_error") != 0
-            || strcmp(td_str(evs.ev[evs.n - 1].data, "error.message"),
-                      "The upstream \"u\" ended early") != 0
-            || strstr(out, "message_stop") != NULL)
-        {
-            ok = 0;
-            fprintf(stderr, "cut at %zu: %s\n", cut,
-                    td_names(&evs, names, sizeof(names)));
-        }
-
-        td_free(&evs);
-        free(out);
-        free(in);
-    }
-
-    UNIT_CHECK(ok, "every cut ends with an api_error event");
+    UNIT_CHECK(td_every_cut(AIROUTER_DIALECT_ANTHROPIC, &ctx, chat_stream, n,
+                            7, "The upstream \"u\" ended early", cut_ends),
+               "every cut ends with an api_error event");
 
     /* said why it stopped, then closed without [DONE]: complete */
     n = strstr(chat_stream, "data: [DONE]") - chat_stream;

@@ -259,12 +259,26 @@ test_answer(void)
 }
 
 
+/* a stream cut short: Google's error object last, no finishReason */
+static int
+cut_ends(const td_events_t *evs, const char *out)
+{
+    return evs->n > 0
+           && td_int(evs->ev[evs->n - 1].data, "error.code") == 502
+           && strcmp(td_str(evs->ev[evs->n - 1].data, "error.status"),
+                     "UNAVAILABLE") == 0
+           && strcmp(td_str(evs->ev[evs->n - 1].data, "error.message"),
+                     "cut") == 0
+           && strstr(out, "finishReason") == NULL;
+}
+
+
 static void
 test_stream(void)
 {
-    int              same, ok;
-    char            *out, *in;
-    size_t           cut, n;
+    int              same;
+    char            *out;
+    size_t           n;
     json_t          *d;
     td_events_t      evs;
     airouter_dctx_t  ctx;
@@ -315,32 +329,10 @@ test_stream(void)
 
     /* cut: Google's error object as the last event */
     n = strstr(chat_stream, "\"finish_reason\"") - chat_stream;
-    ok = 1;
 
-    for (cut = 0; cut < n; cut += 9) {
-        in = strndup(chat_stream, cut);
-        out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_GEMINI,
-                        &ctx, in, 0, 0, "cut", 0);
-        td_parse(out, &evs);
-
-        if (evs.n == 0
-            || td_int(evs.ev[evs.n - 1].data, "error.code") != 502
-            || strcmp(td_str(evs.ev[evs.n - 1].data, "error.status"),
-                      "UNAVAILABLE") != 0
-            || strcmp(td_str(evs.ev[evs.n - 1].data, "error.message"), "cut")
-               != 0
-            || strstr(out, "finishReason"))
-        {
-            ok = 0;
-            fprintf(stderr, "cut at %zu:\n%s\n", cut, out);
-        }
-
-        td_free(&evs);
-        free(out);
-        free(in);
-    }
-
-    UNIT_CHECK(ok, "every cut ends with an error object");
+    UNIT_CHECK(td_every_cut(AIROUTER_DIALECT_GEMINI, &ctx, chat_stream, n, 9,
+                            "cut", cut_ends),
+               "every cut ends with an error object");
 }
 
 

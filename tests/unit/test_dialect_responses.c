@@ -385,12 +385,33 @@ test_stream_model(void)
 }
 
 
+/* a stream cut short: error, then response.failed, never completed */
+static int
+cut_ends(const td_events_t *evs, const char *out)
+{
+    return evs->n >= 4
+           && strcmp(evs->ev[0].name, "response.created") == 0
+           && strcmp(evs->ev[evs->n - 2].name, "error") == 0
+           && strcmp(td_str(evs->ev[evs->n - 2].data, "message"),
+                     "cut short") == 0
+           && strcmp(td_str(evs->ev[evs->n - 2].data, "error.message"),
+                     "cut short") == 0
+           && strcmp(td_str(evs->ev[evs->n - 2].data, "code"),
+                     "server_error") == 0
+           && strcmp(evs->ev[evs->n - 1].name, "response.failed") == 0
+           && strcmp(td_str(evs->ev[evs->n - 1].data, "response.status"),
+                     "failed") == 0
+           && strcmp(td_str(evs->ev[evs->n - 1].data,
+                            "response.error.message"), "cut short") == 0
+           && strstr(out, "response.completed") == NULL;
+}
+
+
 static void
 test_stream_ends(void)
 {
-    int               ok;
-    char             *out, *in, names[4096];
-    size_t            cut, n;
+    char             *out;
+    size_t            n;
     td_events_t       evs;
     airouter_dctx_t   ctx;
 
@@ -412,41 +433,9 @@ test_stream_ends(void)
     /* cut anywhere before the finish: error, then response.failed */
     n = strstr(chat_stream, "\"finish_reason\":\"tool_calls\"")
         - chat_stream;
-    ok = 1;
-
-    for (cut = 0; cut < n; cut += 5) {
-        in = strndup(chat_stream, cut);
-        out = td_stream(AIROUTER_DIALECT_OPENAI, AIROUTER_DIALECT_RESPONSES,
-                        &ctx, in, 0, 0, "cut short", 0);
-        td_parse(out, &evs);
-
-        if (evs.n < 4
-            || strcmp(evs.ev[0].name, "response.created") != 0
-            || strcmp(evs.ev[evs.n - 2].name, "error") != 0
-            || strcmp(td_str(evs.ev[evs.n - 2].data, "message"),
-                      "cut short") != 0
-            || strcmp(td_str(evs.ev[evs.n - 2].data, "error.message"),
-                      "cut short") != 0
-            || strcmp(td_str(evs.ev[evs.n - 2].data, "code"),
-                      "server_error") != 0
-            || strcmp(evs.ev[evs.n - 1].name, "response.failed") != 0
-            || strcmp(td_str(evs.ev[evs.n - 1].data, "response.status"),
-                      "failed") != 0
-            || strcmp(td_str(evs.ev[evs.n - 1].data,
-                             "response.error.message"), "cut short") != 0
-            || strstr(out, "response.completed"))
-        {
-            ok = 0;
-            fprintf(stderr, "cut at %zu: %s\n", cut,
-                    td_names(&evs, names, sizeof(names)));
-        }
-
-        td_free(&evs);
-        free(out);
-        free(in);
-    }
-
-    UNIT_CHECK(ok, "every cut ends with error and response.failed");
+    UNIT_CHECK(td_every_cut(AIROUTER_DIALECT_RESPONSES, &ctx, chat_stream, n,
+                            5, "cut short", cut_ends),
+               "every cut ends with error and response.failed");
     airouter_dctx_free(&ctx);
 }
 
