@@ -484,6 +484,10 @@ ngx_http_airouter_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_airouter_switch_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_airouter_redis_init_process(cycle);
 }
 

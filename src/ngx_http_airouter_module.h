@@ -90,7 +90,7 @@ typedef struct {
 
     /*
      * ngx_http_airouter_switch.c's per-process copy of the strategy
-     * switched to (NULL until a request first asks)
+     * switched to (made by each process's init_process)
      */
     void                        *switch_cache;
 

@@ -31,7 +31,8 @@ typedef struct {
 /*
  * amcf->switch_cache, this process's copy of the zone's strategy as of
  * its version (0: nothing copied yet), so that a request reads the
- * strategy without the zone's lock while nobody switches.
+ * strategy without the zone's lock while nobody switches.  Made at
+ * init_process: a reload's new workers start from an empty copy.
  */
 typedef struct {
     ngx_atomic_uint_t            version;
@@ -72,6 +73,27 @@ ngx_http_airouter_switch_init_zone(ngx_http_airouter_zone_t *zone)
 
 
 ngx_int_t
+ngx_http_airouter_switch_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_airouter_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_airouter_module);
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
+
+    amcf->switch_cache = ngx_pcalloc(cycle->pool,
+                                     sizeof(ngx_http_airouter_switch_cache_t));
+    if (amcf->switch_cache == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_airouter_switch_strategy(ngx_http_airouter_main_conf_t *amcf,
     u_char *buf, size_t size)
 {
@@ -84,13 +106,7 @@ ngx_http_airouter_switch_strategy(ngx_http_airouter_main_conf_t *amcf,
         return NGX_DECLINED;
     }
 
-    cache = amcf->switch_cache;
-
-    if (cache == NULL) {
-        cache = ngx_pcalloc(ngx_cycle->pool,
-                            sizeof(ngx_http_airouter_switch_cache_t));
-        amcf->switch_cache = cache;
-    }
+    cache = amcf->switch_cache;     /* NULL: no init_process ran */
 
     /*
      * The version is read without the lock: a switch made this very

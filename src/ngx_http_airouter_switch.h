@@ -26,6 +26,9 @@
 
 ngx_int_t ngx_http_airouter_switch_init_zone(ngx_http_airouter_zone_t *zone);
 
+/* Each process's copy of the strategy, empty until a request reads it. */
+ngx_int_t ngx_http_airouter_switch_init_process(ngx_cycle_t *cycle);
+
 /*
  * The strategy switched to: NGX_OK with its name (in buf, NUL-terminated),
  * NGX_DECLINED when none is set or it does not name a strategy of this
