@@ -115,6 +115,9 @@ fresh; echo "40 5200000 13924 4931584 200" >> "$tmp/f/data/memory.dat"
 ok "RSS met over 5M requests" has "$(row "$(render)" "worker RSS")" "| **met** |"
 echo "41 5300000 16000 4931584 205" >> "$tmp/f/data/memory.dat"
 ok "RSS missed when it grows" has "$(row "$(render)" "worker RSS")" "2084 kB over"
+fresh; echo "MEM_REQUESTS=1000000" >> "$tmp/f/data/settings.txt"
+ok "RSS judged over the run's own series length (MEM_REQUESTS)" \
+    has "$(row "$(render)" "worker RSS flat over 1,000,000 requests")" "| **met** |"
 
 # the relay's rounds
 fresh; printf 'b 1 0.343\nc 1 0.400\nb 2 0.349\nc 2 0.380\n' > "$tmp/f/data/relay.txt"

@@ -16,7 +16,7 @@
 # Inputs (DATA = bench/out/data, PROF = bench/out/profile):
 #   DATA/settings.txt      KEY=VALUE: THREADS CONNS ROUND_SECONDS SEQ
 #                          STREAMS RELAY_STREAMS RELAY_EVENTS MEM_SECONDS
-#                          MEM_TARGET BIG_ENTRIES BIG_ZONE_USED BIG_MODELS
+#                          MEM_REQUESTS BIG_ENTRIES BIG_ZONE_USED BIG_MODELS
 #   DATA/rounds.txt        "CASE ROUND BENCH requests=... rps=... p50_us=...
 #                          proxy_cpu_us=..." (CASE: b c d, w2b w2c w2d,
 #                          bigb bigd)
@@ -175,7 +175,7 @@ goals_table_rows() {
     secs=$(goals_get "$s" ROUND_SECONDS); seq=$(goals_get "$s" SEQ)
     streams=$(goals_get "$s" STREAMS); rs=$(goals_get "$s" RELAY_STREAMS)
     re=$(goals_get "$s" RELAY_EVENTS); mems=$(goals_get "$s" MEM_SECONDS)
-    memt=$(goals_get "$s" MEM_TARGET)
+    memt=$(goals_get "$s" MEM_REQUESTS)
     local ib ic id pc pd
     ib=$(goals_cg "$data" "$prof" b); ic=$(goals_cg "$data" "$prof" c); id=$(goals_cg "$data" "$prof" d)
     pc="–"; pd="–"
@@ -281,7 +281,7 @@ goals_table_rows() {
     goals_misses "$jt" 100 le && gap="$((tt - 100)) µs over"
     echo "| streaming TTFB overhead | median TTFB c − b, $streams streams each [4]: ${tt:-–} µs | ≤ 100 µs | TTFB, wall clock (one request at a time) | $v | $gap | [Streaming](#streaming) |"
 
-    # memory: flat over MEM_TARGET requests after the warm-up
+    # memory: flat over MEM_REQUESTS requests after the warm-up
     local mr
     mr=$(awk -v t="${memt:-5000000}" '!/^#/ && $1 == 1 { r0 = $2; k0 = $3 } !/^#/ { r = $2; k = $3 }
          END { if (r0 == "") { print "none"; exit } g = k - k0; n = r - r0

@@ -217,11 +217,14 @@ write_report() {
     fi
     echo "| end ($(num "$air_total") requests served by airouter in all) | $(mb "$rss_last") | $(num "$(awk '!/^#/ {v = $4} END {print v}' "$DATA/memory.dat")") B |"
     echo
-    echo "Series: $MEM_RUNS wrk runs of $MEM_SECONDS s each, the bodies of c, d and e in turn, sampled after each run:"
+    echo "Series: $MEM_DONE wrk runs of $MEM_SECONDS s each (at least $MEM_RUNS, then on to $(num "$MEM_REQUESTS") requests), the bodies of c, d and e in turn, sampled after each run$( [ "$MEM_DONE" -le 15 ] || echo " (one in $(( (MEM_DONE + 11) / 12 )) here, and the last; all of them in \`bench/out/data/memory.dat\`)"):"
     echo
     echo "| after | requests | worker RSS (kB) | zone used (B) |"
     echo "| ---: | ---: | ---: | ---: |"
-    awk '!/^#/ { print $5, $2, $3, $4 }' "$DATA/memory.dat" | while read -r t n r z; do
+    # at most about a dozen rows: every k-th sample and the last
+    awk -v n="$MEM_DONE" 'BEGIN { k = (n <= 15) ? 1 : int((n + 11) / 12) }
+        !/^#/ && ($1 % k == 0 || $1 == n) { print $5, $2, $3, $4 }' "$DATA/memory.dat" \
+    | while read -r t n r z; do
         echo "| $t s | $(num "$n") | $(num "$r") | $(num "$z") |"
     done
     echo
