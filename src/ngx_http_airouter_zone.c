@@ -8,6 +8,20 @@
 #include "ngx_http_airouter_zone.h"
 
 
+/*
+ * A sanitizer build overwrites a retired catalogue before its pages go back
+ * to the slab, as nginx's NGX_DEBUG_MALLOC does (ngx_slab_junk): the slab is
+ * no malloc, so AddressSanitizer cannot see a read of a freed catalogue, and
+ * junk makes such a reader fail (a wild offset, a wrong answer) instead of
+ * reading an old copy that still looks right.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ngx_http_airouter_zone_junk(p, size)  ngx_memset(p, 0xA5, size)
+#else
+#define ngx_http_airouter_zone_junk(p, size)  (void) (size)
+#endif
+
+
 static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
 
@@ -175,22 +189,27 @@ void
 ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone, u_char *copy,
     size_t len, uint64_t fingerprint)
 {
+    size_t   retired_len;
     u_char  *retired;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
     retired = zone->sh->retired;
+    retired_len = zone->sh->retired_len;
     zone->sh->retired = zone->sh->catalog;
+    zone->sh->retired_len = zone->sh->catalog_len;
     zone->sh->catalog = copy;
     zone->sh->catalog_len = len;
     zone->sh->fingerprint = fingerprint;
     zone->sh->generation++;
 
-    if (retired) {
-        ngx_slab_free_locked(zone->shpool, retired);
-    }
-
     ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    /* no one may read it now: junked (sanitizer builds) outside the lock */
+    if (retired) {
+        ngx_http_airouter_zone_junk(retired, retired_len);
+        ngx_slab_free(zone->shpool, retired);
+    }
 }
 
 

@@ -11,7 +11,11 @@
  * slab.  Publishing swaps sh->catalog and bumps sh->generation; the blob it
  * replaces is kept as sh->retired until the next publication, so a reader
  * that took the old pointer a moment before the swap never reads freed
- * memory.  Readers check sh->fingerprint against their own configuration's:
+ * memory.  Nothing may hold a pointer into a catalogue past one handler
+ * call: a routed request carries copies in its pool (the candidates of
+ * ngx_http_airouter_request.h) through its tries, stream and log line, and
+ * t/220 holds requests across publications.  Readers check
+ * sh->fingerprint against their own configuration's:
  * a catalogue indexes channels by position, so it only fits the config it
  * was built for.
  *
@@ -32,6 +36,7 @@ typedef struct {
     size_t                       catalog_len;
     uint64_t                     fingerprint;
     u_char                      *retired;
+    size_t                       retired_len;
     time_t                       started;      /* zone first created */
     void                        *live;         /* ngx_http_airouter_live.c */
     void                        *discovery;    /* ..._discovery.c: lease,
