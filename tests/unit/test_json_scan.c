@@ -24,6 +24,7 @@ static void test_random(void);
 static void test_usage(void);
 static void test_usage_random(void);
 static void test_valid(void);
+static void test_string_bytes(void);
 static void random_value(char *buf, size_t *len, size_t cap, int depth);
 
 
@@ -36,6 +37,7 @@ main(void)
     test_usage();
     test_usage_random();
     test_valid();
+    test_string_bytes();
 
     UNIT_DONE("test_json_scan");
 }
@@ -455,4 +457,76 @@ test_valid(void)
                && span.start == 26, "escape below the top");
 
 #undef MV
+}
+
+
+/*
+ * Every probe at every place of strings 0 to 40 bytes long, with and
+ * without 20 more bytes after them: the scan steps through strings 16 and
+ * 8 bytes at a time, so each probe falls at every offset of a step, and
+ * near the end of the text (where only the byte loop may read).  The scan
+ * and jansson agree on each.
+ */
+static void
+test_string_bytes(void)
+{
+    int          want, got, agree, total;
+    char         doc[256];
+    size_t       len, n, j, pr, pad;
+    json_t      *root;
+    const char  *probe;
+
+    static const char  *probes[] = {
+        "\"", "\\n", "\\q", "\\u00e9", "\\ud83d\\ude00", "\\ud83d",
+        "\x1f", "\x01", "\x7f", " ", "~", "\xc3\xa9", "\xc3", "\xe2\x82\xac",
+        "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xff", "\x80",
+        NULL
+    };
+
+    agree = 0;
+    total = 0;
+
+    for (len = 0; len <= 40; len++) {
+        for (j = 0; j <= len; j++) {
+            for (pr = 0; probes[pr]; pr++) {
+                for (pad = 0; pad <= 20; pad += 20) {
+                    probe = (j < len) ? probes[pr] : "";
+
+                    n = (size_t) snprintf(doc, sizeof(doc),
+                                          "{\"a\":\"%.*s%s%.*s\",\"b\":\"%.*s\"}",
+                                          (int) j, "xxxxxxxxxxxxxxxxxxxx"
+                                          "xxxxxxxxxxxxxxxxxxxx", probe,
+                                          (int) (len - j),
+                                          "yyyyyyyyyyyyyyyyyyyy"
+                                          "yyyyyyyyyyyyyyyyyyyy",
+                                          (int) pad, "zzzzzzzzzzzzzzzzzzzz");
+                    if (pad == 0) {
+                        /* the string last: no bytes after it to read */
+                        n = (size_t) snprintf(doc, sizeof(doc),
+                                              "[\"%.*s%s%.*s\"]", (int) j,
+                                              "xxxxxxxxxxxxxxxxxxxx"
+                                              "xxxxxxxxxxxxxxxxxxxx", probe,
+                                              (int) (len - j),
+                                              "yyyyyyyyyyyyyyyyyyyy"
+                                              "yyyyyyyyyyyyyyyyyyyy");
+                    }
+
+                    root = json_loadb(doc, n, 0, NULL);
+                    want = (root != NULL);
+                    json_decref(root);
+                    got = airouter_json_valid(doc, n) == 0;
+                    agree += (want == got);
+                    total++;
+
+                    if (want != got) {
+                        UNIT_CHECK(0, "scan %d, jansson %d: %s", got, want,
+                                   doc);
+                    }
+                }
+            }
+        }
+    }
+
+    UNIT_CHECK(agree == total, "strings: scan and jansson agree on %d of %d",
+               agree, total);
 }
