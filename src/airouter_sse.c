@@ -377,9 +377,14 @@ airouter_usage_scan(const char *p, size_t n, airouter_usage_raw_t *raw,
 {
     int                    rc;
     long                  *slot;
-    size_t                 len;
+    size_t                 len, klen;
+    const char            *key;
     airouter_json_iter_t   it;
     airouter_json_span_t   m;
+
+/* a key compared with a literal of known length, not strlen() each time */
+#define AIROUTER_USAGE_KEY(lit)                                              \
+    (klen == sizeof(lit) - 1 && memcmp(key, lit, sizeof(lit) - 1) == 0)
 
     if (airouter_json_iter_init(&it, p, n) != 0) {
         return -1;
@@ -388,41 +393,43 @@ airouter_usage_scan(const char *p, size_t n, airouter_usage_raw_t *raw,
     while ((rc = airouter_json_iter_next(&it, &m)) == 1) {
         slot = NULL;
         len = m.end - m.start;
+        key = p + m.key_start + 1;
+        klen = m.key_end - m.key_start - 2;
 
         if (d != NULL) {
-            if (airouter_json_key_is(p, &m, "cached_tokens")) {
+            if (AIROUTER_USAGE_KEY("cached_tokens")) {
                 slot = &d->cached;
 
-            } else if (airouter_json_key_is(p, &m, "cache_write_tokens")) {
+            } else if (AIROUTER_USAGE_KEY("cache_write_tokens")) {
                 slot = &d->written;
             }
 
-        } else if (airouter_json_key_is(p, &m, "prompt_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("prompt_tokens")) {
             slot = &raw->prompt;
 
-        } else if (airouter_json_key_is(p, &m, "completion_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("completion_tokens")) {
             slot = &raw->completion;
 
-        } else if (airouter_json_key_is(p, &m, "total_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("total_tokens")) {
             slot = &raw->total;
 
-        } else if (airouter_json_key_is(p, &m, "input_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("input_tokens")) {
             slot = &raw->input;
 
-        } else if (airouter_json_key_is(p, &m, "output_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("output_tokens")) {
             slot = &raw->output;
 
-        } else if (airouter_json_key_is(p, &m, "prompt_cache_hit_tokens")) {
+        } else if (AIROUTER_USAGE_KEY("prompt_cache_hit_tokens")) {
             slot = &raw->hit;
 
-        } else if (airouter_json_key_is(p, &m, "cost")) {
+        } else if (AIROUTER_USAGE_KEY("cost")) {
             raw->cost = airouter_usage_real(p + m.start, len);
 
-        } else if (airouter_json_key_is(p, &m, "seconds")) {
+        } else if (AIROUTER_USAGE_KEY("seconds")) {
             raw->seconds = airouter_usage_real(p + m.start, len);
 
-        } else if (airouter_json_key_is(p, &m, "prompt_tokens_details")
-                   || airouter_json_key_is(p, &m, "input_tokens_details"))
+        } else if (AIROUTER_USAGE_KEY("prompt_tokens_details")
+                   || AIROUTER_USAGE_KEY("input_tokens_details"))
         {
             d = &raw->details[p[m.key_start + 1] == 'p' ? 0 : 1];
             d->object = (p[m.start] == '{');
@@ -442,6 +449,8 @@ airouter_usage_scan(const char *p, size_t n, airouter_usage_raw_t *raw,
             *slot = airouter_usage_integer(p + m.start, len);
         }
     }
+
+#undef AIROUTER_USAGE_KEY
 
     return rc == 0 ? 0 : -1;
 }
