@@ -55,6 +55,8 @@ static void ngx_http_airouter_reqlog_fill(ngx_http_request_t *r,
 static void ngx_http_airouter_reqlog_tried_text(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_result_t *res,
     ngx_http_airouter_reqlog_entry_t *e);
+static u_char *ngx_http_airouter_reqlog_put(u_char *p, u_char *last,
+    const u_char *s, size_t len);
 static int32_t ngx_http_airouter_reqlog_ttfb(ngx_http_request_t *r,
     int32_t duration);
 static ngx_int_t ngx_http_airouter_reqlog_parse(ngx_http_request_t *r,
@@ -379,17 +381,56 @@ ngx_http_airouter_reqlog_tried_text(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx, ngx_http_airouter_result_t *res,
     ngx_http_airouter_reqlog_entry_t *e)
 {
-    u_char  *p, buf[NGX_HTTP_AIROUTER_REQLOG_TRIED];
+    u_char      *p, *last, *d, buf[NGX_HTTP_AIROUTER_REQLOG_TRIED];
+    u_char       digits[NGX_INT_T_LEN];
+    ngx_uint_t   n;
 
-    p = ngx_slprintf(buf, buf + sizeof(buf), "%V", &ctx->fallbacks);
+    /* the text ngx_slprintf("%V%s%V:%V %ui") wrote, without parsing a
+     * format on every request */
+    last = buf + sizeof(buf);
+    p = ngx_http_airouter_reqlog_put(buf, last, ctx->fallbacks.data,
+                                     ctx->fallbacks.len);
 
     if (res->channel.len) {
-        p = ngx_slprintf(p, buf + sizeof(buf), "%s%V:%V %ui",
-                         ctx->fallbacks.len ? ", " : "", &res->channel,
-                         &res->status, ctx->upstream_status);
+        if (ctx->fallbacks.len) {
+            p = ngx_http_airouter_reqlog_put(p, last, (u_char *) ", ", 2);
+        }
+
+        p = ngx_http_airouter_reqlog_put(p, last, res->channel.data,
+                                         res->channel.len);
+        p = ngx_http_airouter_reqlog_put(p, last, (u_char *) ":", 1);
+        p = ngx_http_airouter_reqlog_put(p, last, res->status.data,
+                                         res->status.len);
+        p = ngx_http_airouter_reqlog_put(p, last, (u_char *) " ", 1);
+
+        d = digits + sizeof(digits);
+        n = ctx->upstream_status;
+
+        do {
+            *--d = (u_char) ('0' + n % 10);
+            n /= 10;
+        } while (n);
+
+        p = ngx_http_airouter_reqlog_put(p, last, d,
+                                         digits + sizeof(digits) - d);
     }
 
     ngx_http_airouter_history_copy(e->tried, sizeof(e->tried), buf, p - buf);
+}
+
+
+/* len bytes of s at p, as many as fit before last. */
+static u_char *
+ngx_http_airouter_reqlog_put(u_char *p, u_char *last, const u_char *s,
+    size_t len)
+{
+    len = ngx_min(len, (size_t) (last - p));
+
+    if (len == 0) {
+        return p;
+    }
+
+    return ngx_cpymem(p, s, len);
 }
 
 
