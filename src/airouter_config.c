@@ -721,15 +721,7 @@ airouter_config_url(const airouter_channel_t *ch, const char *api_path,
     const char  *base, *rest;
 
     base = ch->base_url ? ch->base_url : "";
-    rest = api_path;
-
-    /* a versioned base already says "/v1" (or "/v4", "/v1beta") */
-    if (ch->versioned && strncmp(api_path, "/v1", 3) == 0
-        && (api_path[3] == '/' || api_path[3] == '\0'
-            || api_path[3] == '?'))
-    {
-        rest = api_path + 3;
-    }
+    rest = airouter_config_url_rest(ch, api_path);
 
     blen = strlen(base);
     rlen = strlen(rest);
@@ -750,6 +742,21 @@ airouter_config_url(const airouter_channel_t *ch, const char *api_path,
     buf[n + rlen] = '\0';
 
     return need;
+}
+
+
+const char *
+airouter_config_url_rest(const airouter_channel_t *ch, const char *api_path)
+{
+    /* a versioned base already says "/v1" (or "/v4", "/v1beta") */
+    if (ch->versioned && strncmp(api_path, "/v1", 3) == 0
+        && (api_path[3] == '/' || api_path[3] == '\0'
+            || api_path[3] == '?'))
+    {
+        return api_path + 3;
+    }
+
+    return api_path;
 }
 
 

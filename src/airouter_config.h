@@ -377,6 +377,13 @@ const airouter_model_conf_t *airouter_config_model_conf(
 size_t airouter_config_url(const airouter_channel_t *ch, const char *api_path,
     char *buf, size_t size);
 
+/*
+ * What airouter_config_url() puts after the base URL: api_path, or its
+ * end after "/v1" when the base is versioned.
+ */
+const char *airouter_config_url_rest(const airouter_channel_t *ch,
+    const char *api_path);
+
 const char *airouter_score_name(airouter_score_e score);
 
 /* "deepseek" -> AIROUTER_BALANCE_DEEPSEEK; NONE for another name */

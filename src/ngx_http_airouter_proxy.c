@@ -341,6 +341,10 @@ ngx_http_airouter_proxy_channels(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
+        ngx_http_airouter_proxy_url_path(acf->channels[i].base_url
+                                         ? acf->channels[i].base_url : "",
+                                         &pm->channels[i].base_path);
+
         if (!acf->channels[i].enabled || acf->channels[i].base_url == NULL) {
             continue;
         }

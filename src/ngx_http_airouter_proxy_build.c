@@ -33,7 +33,6 @@ static ngx_int_t ngx_http_airouter_proxy_anchor(ngx_http_request_t *r,
 static json_t *ngx_http_airouter_proxy_tree(ngx_http_request_t *r,
     ngx_http_airouter_ctx_t *ctx);
 static void ngx_http_airouter_proxy_tree_free(void *data);
-static const u_char *ngx_http_airouter_proxy_url_path(const u_char *url);
 static u_char *ngx_http_airouter_proxy_header(u_char *p, const char *name,
     size_t len, const ngx_str_t *value);
 
@@ -462,12 +461,11 @@ ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p)
 {
     off_t                           blen;
-    size_t                          len, ulen;
-    u_char                         *url;
+    size_t                          len, rlen;
     ngx_buf_t                      *b, *bb;
     ngx_str_t                      *auth, *accept, *agent, *beta, *ctype;
     ngx_str_t                       path;
-    const char                     *api;
+    const char                     *api, *rest;
     ngx_chain_t                    *cl, *bcl, *form;
     const airouter_channel_t       *ch;
     ngx_http_airouter_ctx_t        *ctx;
@@ -526,16 +524,25 @@ body:
 
 head:
 
-    ulen = airouter_config_url(ch, api, NULL, 0);
-    url = ngx_pnalloc(r->pool, ulen + 1);
-    if (url == NULL) {
-        return NGX_ERROR;
+    /* the path of base URL + API path: the base's, found once, then
+     * what airouter_config_url() appends (it starts with '/' or '?') */
+    rest = airouter_config_url_rest(ch, api);
+    rlen = ngx_strlen(rest);
+
+    if (rlen == 0) {
+        path = pch->base_path;
+
+    } else {
+        path.len = pch->base_path.len + rlen;
+        path.data = ngx_pnalloc(r->pool, path.len);
+        if (path.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(path.data, pch->base_path.data,
+                              pch->base_path.len),
+                   rest, rlen);
     }
-
-    (void) airouter_config_url(ch, api, (char *) url, ulen + 1);
-
-    path.data = (u_char *) ngx_http_airouter_proxy_url_path(url);
-    path.len = ngx_strlen(path.data);
 
     if (path.len == 0) {
         ngx_str_set(&path, "/");
@@ -862,19 +869,20 @@ ngx_http_airouter_proxy_anchor(ngx_http_request_t *r, ngx_chain_t *chain)
 
 
 /* "http://host:port/a/b" -> "/a/b" ("" when there is no path). */
-static const u_char *
-ngx_http_airouter_proxy_url_path(const u_char *url)
+void
+ngx_http_airouter_proxy_url_path(const char *url, ngx_str_t *path)
 {
-    const u_char  *p;
+    u_char  *p;
 
     p = (u_char *) ngx_strstr(url, "://");
-    p = p ? p + 3 : url;
+    p = p ? p + 3 : (u_char *) url;
 
     while (*p && *p != '/' && *p != '?') {
         p++;
     }
 
-    return p;
+    path->data = p;
+    path->len = ngx_strlen(p);
 }
 
 

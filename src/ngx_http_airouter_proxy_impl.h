@@ -76,6 +76,9 @@ typedef struct {
     ngx_str_t                        header_provider;  /* X-Router-
                                                        Provider's; data
                                                        NULL: no header */
+    ngx_str_t                        base_path;     /* the path of its
+                                                       base URL ("" when
+                                                       none), found once */
 #if (NGX_HTTP_SSL)
     ngx_ssl_session_t               *session;
 #endif
@@ -298,6 +301,7 @@ ngx_int_t ngx_http_airouter_proxy_native(ngx_http_request_t *r,
     ngx_str_t *body);
 ngx_int_t ngx_http_airouter_proxy_build(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p);
+void ngx_http_airouter_proxy_url_path(const char *url, ngx_str_t *path);
 
 /* ngx_http_airouter_proxy_filter.c */
 ngx_int_t ngx_http_airouter_proxy_relay_init(ngx_http_request_t *r,

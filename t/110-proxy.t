@@ -323,3 +323,43 @@ X-Router-Model: s%2520%C3%A9-model
 X-Router-Attempts: 2
 --- no_error_log
 [alert]
+
+
+
+=== TEST 15: the upstream's path is the base URL's path, then the API path (without its "/v1" when the base ends in a version): a base without a path, one with a path, a versioned one
+--- extra_http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_3;
+        default_type application/json;
+        access_log off;
+
+        location / {
+            return 200 '{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"$request_uri"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+        }
+    }
+--- user_files
+>>> router_config.yaml
+channels:
+  - id: bare
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3"
+    api_key: "sk-bare-secret"
+    configured_models: ["bare-model"]
+  - id: custom
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/custom"
+    api_key: "sk-custom-secret"
+    configured_models: ["custom-model"]
+  - id: versioned
+    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_3/api/v4"
+    api_key: "sk-versioned-secret"
+    configured_models: ["versioned-model"]
+routing:
+  model_filters:
+    min_context_length: 0
+--- request eval
+[map { "POST /v1/chat/completions\n{\"model\": \"$_-model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}" } qw(bare custom versioned)]
+--- more_headers
+Content-Type: application/json
+--- response_body_like eval
+[qr{"content":"/v1/chat/completions"}, qr{"content":"/custom/v1/chat/completions"}, qr{"content":"/api/v4/chat/completions"}]
+--- no_error_log
+[error]
