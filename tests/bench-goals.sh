@@ -57,7 +57,16 @@ ok "the fixture renders as tests/fixtures/bench-goals/expected.md" \
 
 # c: every round's CPU b/c >= 0.95 is met; one round under it is not
 # judgeable; every round under it is missed with its gap, whatever req/s say
-ok "c met by CPU per request" has "$(row "$out" "physical name (c): req/s")" "**met**"
+r=$(row "$out" "physical name (c): req/s")
+ok "c: the rounds' CPU meets, perf's does not: not judgeable" \
+    has "$r" "| not judgeable here (the two CPU measures disagree) |"
+ok "c: perf's measure shown" has "$r" "perf CPU per request b/c [9]: 0.906 (b 30.0 µs, c 33.1 µs)"
+fresh; rm "$tmp/f/profile/perf-c-cpu.txt"
+ok "c met by the rounds' CPU per request without perf" \
+    has "$(row "$(render)" "physical name (c): req/s")" "| **met** |"
+fresh; echo "31.0 92" > "$tmp/f/profile/perf-c-cpu.txt"
+ok "c met when perf's CPU meets too" \
+    has "$(row "$(render)" "physical name (c): req/s")" "| **met** |"
 fresh; setcpu c 36.0 2
 r=$(row "$(render)" "physical name (c): req/s")
 ok "c with one round under 0.95: not judgeable" has "$r" "not judgeable here (rounds on both sides) |"

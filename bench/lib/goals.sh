@@ -147,6 +147,18 @@ goals_ratio_row() {
     jw=$(goals_judge "$(goals_rounds "$data" "$k" rps)" "$t" ge)
     jc=$(goals_judge "$(goals_rounds "$data" "$k" cpu)" "$t" ge)
     v=$(goals_verdict "$jc")
+    # c has a second CPU measure when the run was profiled: perf's (the
+    # worker's utime + stime over one more load); where the two disagree
+    # neither is taken
+    local pb pk pm="" jp
+    if [ "$k" = c ] && [ -s "$prof/perf-b-cpu.txt" ] && [ -s "$prof/perf-c-cpu.txt" ]; then
+        pb=$(cut -d' ' -f1 "$prof/perf-b-cpu.txt"); pk=$(cut -d' ' -f1 "$prof/perf-c-cpu.txt")
+        jp=$(goals_judge "$(awk -v b="$pb" -v c="$pk" 'BEGIN { if (c > 0) printf "%.3f", b / c }')" "$t" ge)
+        pm="<br>perf CPU per request b/c [9]: $(goals_fmt "$(echo "$jp" | cut -d' ' -f2)" 3) (b $pb µs, c $pk µs)"
+        case ${jc%% *}/${jp%% *} in
+            met/missed|missed/met) v="not judgeable here (the two CPU measures disagree)" ;;
+        esac
+    fi
     # the gap, when the median misses: the ratio's, and the CPU per
     # request the case spends over b / target (the median of the rounds')
     if goals_misses "$jc" "$t" ge; then
@@ -158,7 +170,7 @@ goals_ratio_row() {
         gap=$(awk -v t="$t" -v m="$(echo "$jc" | cut -d' ' -f2)" -v cb="$cb" -v ck="$ck" -v o="$over" -v k="$x" 'BEGIN {
             printf "CPU b/%s %.3f, %.3f under %s: %s %.1f µs of CPU per request, b %.1f µs; %.1f µs over b / %s", k, m, t - m, t, k, ck, cb, o, t }')
     fi
-    echo "| $label | req/s $x/b [1]: $(goals_range "$jw" 3)<br>CPU per request b/$x [2]: $(goals_range "$jc" 3) | ≥ $t | CPU per request | $v | $gap | $profile |"
+    echo "| $label | req/s $x/b [1]: $(goals_range "$jw" 3)<br>CPU per request b/$x [2]: $(goals_range "$jc" 3)$pm | ≥ $t | CPU per request${pm:+ (rounds and perf)} | $v | $gap | $profile |"
 }
 
 # goals_table DATA PROF: the table and the commands behind it; in a
@@ -314,6 +326,7 @@ goals_table_rows() {
     echo "6. memory: \`VmRSS\` of the worker (\`/proc/PID/status\`) and \`GET /health\` → \`zone.used\` after each \`wrk -d${mems}s\` of the series (bodies of c, d, e); raw: \`memory.dat\`, \`health-100k.json\`."
     echo "7. discovery: \`bench/discovery/run\` (\`wrk -t1 -c10\` on \`POST /v1/route\`, idle, then while \`POST /v1/admin/discovery\` runs back to back); raw: \`discovery-p99.txt\`."
     echo "8. callgrind: \`valgrind --tool=callgrind --instr-atstart=no nginx -g 'daemon off; master_process off;'\`, \`callgrind_control -i on\`, \`wrk -t1 -c4 -d8s\`, \`callgrind_control -i off\`, then \`callgrind_annotate --inclusive=yes\` over the requests served; raw: \`bench/out/profile/cg-requests.txt\`, \`callgrind-CASE-incl-all.txt\`."
+    echo "9. perf (profiled runs): \`perf record -e cpu-clock -F 999 -g -p WORKER -- sleep 5\` on b's and on c's worker under \`wrk -t$threads -c$conns -d7s\`; the worker's utime + stime (\`/proc/PID/stat\`) over the window, per request; raw: \`bench/out/profile/perf-{b,c}-cpu.txt\`."
     echo
 }
 
