@@ -50,8 +50,6 @@ sub dialect_config {
 _EOC_
 }
 
-# one channel per mock behaviour, and the native Anthropic ones; $extra
-# channels, $routing lines under routing:
 # auth on, with the key "team-key-123" (named team) the SDK scripts send
 # when asked to, then the $extra keys' YAML
 sub dialect_auth {
@@ -60,6 +58,8 @@ sub dialect_auth {
          . "      key: \"team-key-123\"\n" . ($extra // '');
 }
 
+# one channel per mock behaviour, and the native Anthropic ones; $extra
+# channels, $routing lines under routing:
 sub dialect_yaml {
     my ($extra, $routing) = @_;
     my $yaml = "channels:\n";

@@ -218,8 +218,8 @@ $stall        }
 _EOC_
 }
 
-# the chat request body most blocks send: "gpt-test", one user message
-# a chat request's body: "hi" to $model (gpt-test)
+# the chat request body most blocks send: one user message, "hi", to
+# $model (gpt-test when none is given)
 sub chat_body {
     my $m = shift // 'gpt-test';
     return '{"model": "' . $m
