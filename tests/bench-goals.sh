@@ -128,6 +128,19 @@ fresh; echo "MEM_REQUESTS=1000000" >> "$tmp/f/data/settings.txt"
 ok "RSS judged over the run's own series length (MEM_REQUESTS)" \
     has "$(row "$(render)" "worker RSS flat over 1,000,000 requests")" "| **met** |"
 
+# wall-clock goals: met only over 3 rounds
+r=$(row "$out" "streaming TTFB")
+ok "TTFB met over 3 rounds, wall clock only" has "$r" "| **met** (wall clock only) |"
+ok "TTFB's rounds" has "$r" "[4]: 65 µs (60 … 67 µs, 3 rounds)"
+fresh; rm "$tmp/f/data/stream-rounds.txt"
+ok "TTFB from one run's medians: not judgeable" \
+    has "$(row "$(render)" "streaming TTFB")" "not judgeable here (1 round: met on the wall clock needs 3)"
+fresh; grep -v ' 3 ' "$fix/data/relay.txt" > "$tmp/f/data/relay.txt"
+ok "relay met in 2 rounds: not judgeable" \
+    has "$(row "$(render)" "streaming relay")" "not judgeable here (2 rounds: met on the wall clock needs 3)"
+printf '3558 1 18.0 24.0\n' > "$tmp/f/data/discovery-p99.txt"
+ok "discovery missed in 1 round: missed" has "$(row "$(render)" "p99 during a discovery run")" "| **missed** |"
+
 # the relay's rounds
 fresh; printf 'b 1 0.343\nc 1 0.400\nb 2 0.349\nc 2 0.380\n' > "$tmp/f/data/relay.txt"
 ok "relay with a round each side: not judgeable" \

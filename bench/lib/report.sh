@@ -174,7 +174,7 @@ write_report() {
     echo
     echo "## Streaming"
     echo
-    echo "$STREAMS sequential requests per path for a 50-chunk SSE stream (the mock flushes a chunk every ~1 ms, then a usage chunk and \`[DONE]\`), one keepalive connection; curl's \`time_starttransfer\` (TTFB) and \`time_total\`."
+    echo "$STREAMS sequential requests per path for a 50-chunk SSE stream (the mock flushes a chunk every ~1 ms, then a usage chunk and \`[DONE]\`), one keepalive connection (b and c in $STREAM_ROUNDS rounds, taking turns); curl's \`time_starttransfer\` (TTFB) and \`time_total\`."
     echo
     echo "| path | TTFB median | TTFB p99 | total median | total p99 | TTFB − b |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -190,7 +190,7 @@ write_report() {
     fi
     echo "## Streaming relay"
     echo
-    echo "$RELAY_STREAMS streams in a row per path over one keepalive connection (one curl), each $RELAY_EVENTS SSE chat chunks of ~165 bytes that the mock sends back to back, one HTTP chunk each, then a usage event and \`[DONE]\` ($(num "$RELAY_BYTES") bytes per stream); the time is the sum of curl's \`time_total\`, the better of two rounds. Every stream is checked whole (status, size, event count, \`[DONE]\`)."
+    echo "$RELAY_STREAMS streams in a row per path over one keepalive connection (one curl), each $RELAY_EVENTS SSE chat chunks of ~165 bytes that the mock sends back to back, one HTTP chunk each, then a usage event and \`[DONE]\` ($(num "$RELAY_BYTES") bytes per stream); the time is the sum of curl's \`time_total\`, the best of three rounds. Every stream is checked whole (status, size, event count, \`[DONE]\`)."
     echo
     echo "| path | $RELAY_STREAMS streams | per stream | MB/s | µs per event | throughput vs b |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -200,7 +200,7 @@ write_report() {
                 by * n / t / 1048576, t / n / e * 1e6, tb / t }'
     done
     echo
-    echo "a: the mock directly; b: plain nginx \`proxy_pass\` with \`proxy_buffering off\`; c: airouter (\`bench/relay-model\`). Rounds: a ${RL[a1]} / ${RL[a2]} s, b ${RL[b1]} / ${RL[b2]} s, c ${RL[c1]} / ${RL[c2]} s."
+    echo "a: the mock directly; b: plain nginx \`proxy_pass\` with \`proxy_buffering off\`; c: airouter (\`bench/relay-model\`). Rounds: a ${RL[a1]} / ${RL[a2]} / ${RL[a3]} s, b ${RL[b1]} / ${RL[b2]} / ${RL[b3]} s, c ${RL[c1]} / ${RL[c2]} / ${RL[c3]} s."
     echo
     echo "## Memory"
     echo
