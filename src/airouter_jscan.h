@@ -77,7 +77,6 @@ typedef struct {
     /* filled by airouter_jscan_body() */
     size_t                    open;         /* one past the object's '{' */
     size_t                    nmembers;
-    airouter_jscan_member_t   member[AIROUTER_JSCAN_MEMBERS];
     size_t                    nmessages;    /* "messages" items walked */
     uint64_t                  message_tokens;  /* their contents' text */
     unsigned                  vision:1;     /* a message has an image */
@@ -87,7 +86,15 @@ typedef struct {
     /* private */
     const char               *p;
     size_t                    n;
+
+    /* last: a copy that keeps only the nmembers found may end after
+     * them (AIROUTER_JSCAN_SIZE) */
+    airouter_jscan_member_t   member[AIROUTER_JSCAN_MEMBERS];
 } airouter_jscan_t;
+
+/* The bytes of a scan whose first n members are all it keeps. */
+#define AIROUTER_JSCAN_SIZE(n)                                               \
+    (offsetof(airouter_jscan_t, member) + (n) * sizeof(airouter_jscan_member_t))
 
 
 airouter_jscan_status_e airouter_jscan_body(airouter_jscan_t *s,

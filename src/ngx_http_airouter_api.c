@@ -1694,7 +1694,7 @@ ngx_http_airouter_api_scan(ngx_http_request_t *r,
     unsigned                        ep;
     ngx_int_t                       rc;
     const char                     *model;
-    airouter_jscan_t               *s;
+    airouter_jscan_t               *s, scan;
     airouter_params_error_t         err;
     const airouter_jscan_member_t  *m;
 
@@ -1702,10 +1702,10 @@ ngx_http_airouter_api_scan(ngx_http_request_t *r,
     static const char *const  input[] = { "input", NULL };
     static const char *const  rerank[] = { "query", "documents", NULL };
 
-    s = ngx_palloc(r->pool, sizeof(airouter_jscan_t));
-    if (s == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* scanned here, kept below with only the members it found: room
+     * for AIROUTER_JSCAN_MEMBERS of them would take most of a request
+     * pool's first block */
+    s = &scan;
 
     s->scratch = ngx_pnalloc(r->pool, ctx->raw.len + 1);
     if (s->scratch == NULL) {
@@ -1765,6 +1765,12 @@ ngx_http_airouter_api_scan(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    s = ngx_palloc(r->pool, AIROUTER_JSCAN_SIZE(scan.nmembers));
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(s, &scan, AIROUTER_JSCAN_SIZE(scan.nmembers));
     ctx->scan = s;
 
     m = airouter_jscan_get(s, "model");
