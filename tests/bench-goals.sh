@@ -61,13 +61,17 @@ r=$(row "$out" "physical name (c): req/s")
 ok "c: the rounds' CPU meets, perf's does not: not judgeable" \
     has "$r" "| not judgeable here (the two CPU measures disagree) |"
 ok "c: perf's measure shown" has "$r" "perf CPU per request b/c [9]: 0.906 (b 30.0 µs, c 33.1 µs)"
+ok "c: perf's gap" has "$r" "perf: b/c 0.906, 0.044 under 0.95: c 33.1 µs of CPU per request, b 30.0 µs; 1.5 µs over b / 0.95"
+r=$(row "$out" "physical name (c): added p50")
+ok "p50: the rounds meet, perf's 50 x 3.1 µs does not: not judgeable" \
+    has "$r" "| not judgeable here (the two CPU measures disagree) | perf: 155 µs, 105 µs over |"
 fresh; rm "$tmp/f/profile/perf-c-cpu.txt"
 ok "c met by the rounds' CPU per request without perf" \
     has "$(row "$(render)" "physical name (c): req/s")" "| **met** |"
 fresh; echo "31.0 92" > "$tmp/f/profile/perf-c-cpu.txt"
 ok "c met when perf's CPU meets too" \
     has "$(row "$(render)" "physical name (c): req/s")" "| **met** |"
-fresh; setcpu c 36.0 2
+fresh; rm "$tmp/f/profile/perf-c-cpu.txt"; setcpu c 36.0 2
 r=$(row "$(render)" "physical name (c): req/s")
 ok "c with one round under 0.95: not judgeable" has "$r" "not judgeable here (rounds on both sides) |"
 ok "no gap when the median meets" has "$r" "(rounds on both sides) |  |"

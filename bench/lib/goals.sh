@@ -11,7 +11,8 @@
 # A goal is met when every round meets it, missed when none does, and not
 # judgeable here when the rounds fall on both sides of the target or the
 # measure is missing; wall-clock measures judge only goals that have no
-# CPU measure, and the table says so.
+# CPU measure, need 3 rounds for "met", and the table says so.  c has a
+# second CPU measure when the run was profiled (perf): both must agree.
 #
 # Inputs (DATA = bench/out/data, PROF = bench/out/profile):
 #   DATA/settings.txt      KEY=VALUE: THREADS CONNS ROUND_SECONDS SEQ
@@ -30,6 +31,7 @@
 #   DATA/discovery-p99.txt "MODELS ROUND p99_idle_ms p99_during_ms ..."
 #   PROF/cg-requests.txt   "CASE requests instructions" (b c d)
 #   PROF/callgrind-CASE-incl-all.txt  callgrind_annotate --inclusive=yes
+#   PROF/perf-CASE-cpu.txt "cpu_us_per_request busy_pct" (b c)
 
 # goals_get FILE KEY: a value of settings.txt
 goals_get() {
@@ -145,6 +147,22 @@ goals_num() {
         v = substr(v, 1, length(v) - 3) } print s v n }'
 }
 
+# goals_perf PROF: "b_us c_us", perf's CPU per request of b's and c's
+# worker, when the run was profiled
+goals_perf() {
+    [ -s "$1/perf-b-cpu.txt" ] && [ -s "$1/perf-c-cpu.txt" ] || return 0
+    echo "$(cut -d' ' -f1 "$1/perf-b-cpu.txt") $(cut -d' ' -f1 "$1/perf-c-cpu.txt")"
+}
+
+# goals_agree VERDICT ROUNDS_JUDGEMENT PERF_JUDGEMENT: the verdict, or "not
+# judgeable" where the rounds and perf say met and missed
+goals_agree() {
+    case ${2%% *}/${3%% *} in
+        met/missed|missed/met) echo "not judgeable here (the two CPU measures disagree)" ;;
+        *) echo "$1" ;;
+    esac
+}
+
 # goals_ratio_row DATA PROF LABEL CASE TARGET PROFILE: a req/s goal,
 # judged by the proxy's CPU per request b/CASE over the rounds
 goals_ratio_row() {
@@ -157,14 +175,12 @@ goals_ratio_row() {
     # c has a second CPU measure when the run was profiled: perf's (the
     # worker's utime + stime over one more load); where the two disagree
     # neither is taken
-    local pb pk pm="" jp
-    if [ "$k" = c ] && [ -s "$prof/perf-b-cpu.txt" ] && [ -s "$prof/perf-c-cpu.txt" ]; then
-        pb=$(cut -d' ' -f1 "$prof/perf-b-cpu.txt"); pk=$(cut -d' ' -f1 "$prof/perf-c-cpu.txt")
+    local pb pk pm="" jp=""
+    if [ "$k" = c ] && [ -n "$(goals_perf "$prof")" ]; then
+        read -r pb pk <<< "$(goals_perf "$prof")"
         jp=$(goals_judge "$(awk -v b="$pb" -v c="$pk" 'BEGIN { if (c > 0) printf "%.3f", b / c }')" "$t" ge)
         pm="<br>perf CPU per request b/c [9]: $(goals_fmt "$(echo "$jp" | cut -d' ' -f2)" 3) (b $pb µs, c $pk µs)"
-        case ${jc%% *}/${jp%% *} in
-            met/missed|missed/met) v="not judgeable here (the two CPU measures disagree)" ;;
-        esac
+        v=$(goals_agree "$v" "$jc" "$jp")
     fi
     # the gap, when the median misses: the ratio's, and the CPU per
     # request the case spends over b / target (the median of the rounds')
@@ -176,6 +192,9 @@ goals_ratio_row() {
                                | awk -v t="$t" 'NF == 2 { printf "%s%.2f", (NR > 1 ? " " : ""), $1 - $2 / t }')")
         gap=$(awk -v t="$t" -v m="$(echo "$jc" | cut -d' ' -f2)" -v cb="$cb" -v ck="$ck" -v o="$over" -v k="$x" 'BEGIN {
             printf "CPU b/%s %.3f, %.3f under %s: %s %.1f µs of CPU per request, b %.1f µs; %.1f µs over b / %s", k, m, t - m, t, k, ck, cb, o, t }')
+    elif [ -n "$jp" ] && goals_misses "$jp" "$t" ge; then
+        gap=$(awk -v t="$t" -v b="$pb" -v c="$pk" 'BEGIN {
+            printf "perf: b/c %.3f, %.3f under %s: c %.1f µs of CPU per request, b %.1f µs; %.1f µs over b / %s", b / c, t - b / c, t, c, b, c - b / t, t }')
     fi
     echo "| $label | req/s $x/b [1]: $(goals_range "$jw" 3)<br>CPU per request b/$x [2]: $(goals_range "$jc" 3)$pm | ≥ $t | CPU per request${pm:+ (rounds and perf)} | $v | $gap | $profile |"
 }
@@ -223,9 +242,18 @@ goals_table_rows() {
            | awk -v n="$conns" 'NF == 2 { printf "%s%.0f", (NR > 1 ? " " : ""), n * ($1 - $2) }')
     jw=$(goals_judge "$pw" 50 le); jc=$(goals_judge "$pcpu" 50 le)
     v=$(goals_verdict "$jc"); gap=""
-    goals_misses "$jc" 50 le && \
+    local pp="" jpp=""
+    if [ -n "$(goals_perf "$prof")" ]; then
+        jpp=$(goals_judge "$(goals_perf "$prof" | awk -v n="$conns" '{ printf "%.0f", n * ($2 - $1) }')" 50 le)
+        pp="<br>$conns × (perf CPU per request c − b) [9]: $(goals_fmt "$(echo "$jpp" | cut -d' ' -f2)" 0) µs"
+        v=$(goals_agree "$v" "$jc" "$jpp")
+    fi
+    if goals_misses "$jc" 50 le; then
         gap="$(goals_fmt "$(echo "$jc" | cut -d' ' -f2)" 0) µs, $(awk -v m="$(echo "$jc" | cut -d' ' -f2)" 'BEGIN { printf "%.0f", m - 50 }') µs over"
-    echo "| physical name (c): added p50 under load | p50 c − b [1]: $(goals_range "$jw" 0 " µs")<br>$conns × (CPU per request c − b) [2]: $(goals_range "$jc" 0 " µs") | ≤ 50 µs | CPU per request × $conns connections (under load a request queues behind the others at the proxy) | $v | $gap | $pc |"
+    elif [ -n "$jpp" ] && goals_misses "$jpp" 50 le; then
+        gap="perf: $(goals_fmt "$(echo "$jpp" | cut -d' ' -f2)" 0) µs, $(awk -v m="$(echo "$jpp" | cut -d' ' -f2)" 'BEGIN { printf "%.0f", m - 50 }') µs over"
+    fi
+    echo "| physical name (c): added p50 under load | p50 c − b [1]: $(goals_range "$jw" 0 " µs")<br>$conns × (CPU per request c − b) [2]: $(goals_range "$jc" 0 " µs")$pp | ≤ 50 µs | CPU per request × $conns connections (under load a request queues behind the others at the proxy)${pp:+; rounds and perf} | $v | $gap | $pc |"
 
     # idle: the CPU the worker adds per request is a floor under the
     # latency it adds, one request at a time
