@@ -1429,8 +1429,10 @@ airouter_catalog_derive(airouter_catalog_fin_t *f, uint32_t i)
     n = airouter_tags_extract(m->id, m->id_len, tags, AIROUTER_TAGS_MAX);
 
     for (k = 0; k < n; k++) {
-        if (airouter_catalog_tag_add(f, first, tags[k].data, tags[k].len)
-            != 0)
+        /* "e", "1", "20240307", "3.1": no tag (airouter_tags.h) */
+        if (airouter_tags_meaningful(tags[k].data, tags[k].len)
+            && airouter_catalog_tag_add(f, first, tags[k].data, tags[k].len)
+               != 0)
         {
             return -1;
         }

@@ -47,6 +47,11 @@ static size_t airouter_query_similar_names(const airouter_catalog_t *cat,
 static size_t airouter_query_similar_overlap(const airouter_catalog_t *cat,
     const airouter_query_t *q, airouter_similar_t *out, size_t max);
 static int airouter_query_has(const airouter_query_list_t *l, uint32_t x);
+static airouter_query_status_e airouter_query_frag(
+    const airouter_catalog_t *cat, const char *p, size_t len, int neg,
+    airouter_query_t *q);
+static int airouter_query_frags_match(const airouter_query_t *q,
+    uint32_t x);
 
 
 airouter_query_status_e
@@ -205,6 +210,10 @@ airouter_query_next(airouter_query_iter_t *it, uint32_t *model)
         }
 
         if (k < q->nneg) {
+            continue;
+        }
+
+        if (q->nfrags && !airouter_query_frags_match(q, x)) {
             continue;
         }
 
@@ -423,6 +432,10 @@ airouter_query_tag(const airouter_catalog_t *cat, const char *p, size_t len,
 
             return AIROUTER_QUERY_OK;
         }
+
+        if (!airouter_tags_meaningful(p, len)) {
+            return airouter_query_frag(cat, p, len, neg, q);
+        }
     }
 
     if (neg) {
@@ -466,6 +479,50 @@ too_many:
     q->why = "too many tags";
 
     return AIROUTER_QUERY_BAD;
+}
+
+
+static airouter_query_status_e
+airouter_query_frag(const airouter_catalog_t *cat, const char *p, size_t len,
+    int neg, airouter_query_t *q)
+{
+    if (q->nfrags == AIROUTER_QUERY_MAX_TAGS) {
+        q->status = AIROUTER_QUERY_BAD;
+        q->why = "too many tags";
+        return AIROUTER_QUERY_BAD;
+    }
+
+    q->frags[q->nfrags].data = p;
+    q->frags[q->nfrags].len = (uint32_t) len;
+    q->frags[q->nfrags].neg = (uint32_t) neg;
+    q->nfrags++;
+    q->cat = cat;
+
+    return AIROUTER_QUERY_OK;
+}
+
+
+/* Entry x's name has every positive fragment and no negative one. */
+static int
+airouter_query_frags_match(const airouter_query_t *q, uint32_t x)
+{
+    size_t                           k;
+    const char                      *id;
+    const airouter_catalog_model_t  *m;
+
+    m = airouter_catalog_model(q->cat, x);
+    id = airouter_catalog_model_id(q->cat, m);
+
+    for (k = 0; k < q->nfrags; k++) {
+        if (airouter_tags_has(id, m->id_len, q->frags[k].data,
+                              q->frags[k].len)
+            == (int) q->frags[k].neg)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -62,6 +62,18 @@ typedef struct {
 } airouter_query_list_t;
 
 
+/*
+ * A query item that names no tag and is a fragment names do not give as
+ * one ("3.1", "v2", "1": airouter_tags_meaningful): the entries whose
+ * name has it as a token (neg: has not), as when it was a tag.
+ */
+typedef struct {
+    const char               *data;
+    uint32_t                  len;
+    uint32_t                  neg;
+} airouter_query_frag_t;
+
+
 typedef struct {
     airouter_query_status_e   status;
     airouter_stage_e          stage;
@@ -72,6 +84,9 @@ typedef struct {
     airouter_query_list_t     neg[AIROUTER_QUERY_MAX_TAGS];
     size_t                    nneg;
     uint32_t                  nmodels;      /* the universe for npos 0 */
+    airouter_query_frag_t     frags[AIROUTER_QUERY_MAX_TAGS];
+    size_t                    nfrags;
+    const airouter_catalog_t *cat;          /* the names, for frags */
 
     /* the first positive tag that is not in the catalogue, if any */
     const char               *unknown;

@@ -104,6 +104,53 @@ airouter_tags_is_sep(int c)
 }
 
 
+int
+airouter_tags_meaningful(const char *p, size_t len)
+{
+    size_t  i;
+
+    if (len <= 1) {
+        return 0;
+    }
+
+    /* "v2", "V3.1": a version letter before digits */
+    i = (airouter_tags_lc(p[0]) == 'v') ? 1 : 0;
+
+    if (!airouter_tags_digit(p[i])) {
+        return 1;
+    }
+
+    for ( /* void */ ; i < len; i++) {
+        if (!airouter_tags_digit(p[i]) && p[i] != '.') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+airouter_tags_has(const char *name, size_t len, const char *word,
+    size_t wlen)
+{
+    airouter_tag_t         tok;
+    airouter_tags_scan_t   s;
+
+    s.name = name;
+    s.len = len;
+    s.pos = 0;
+
+    while (airouter_tags_next(&s, &tok)) {
+        if (airouter_tags_eq(tok.data, tok.len, word, wlen)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 void
 airouter_tags_core(const char *name, size_t len, size_t *start, size_t *end)
 {
@@ -567,20 +614,7 @@ airouter_tags_contains(const char *name, size_t len, const char *needle)
 static int
 airouter_tags_has_token(const char *name, size_t len, const char *word)
 {
-    airouter_tag_t         tok;
-    airouter_tags_scan_t   s;
-
-    s.name = name;
-    s.len = len;
-    s.pos = 0;
-
-    while (airouter_tags_next(&s, &tok)) {
-        if (airouter_tags_token_is(&tok, word)) {
-            return 1;
-        }
-    }
-
-    return 0;
+    return airouter_tags_has(name, len, word, strlen(word));
 }
 
 

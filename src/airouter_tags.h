@@ -90,6 +90,19 @@ size_t airouter_tags_join(const char *name, size_t len, char *buf,
 int airouter_tags_is_sep(int c);
 
 /*
+ * Does a token of a name mean something alone, so that it is one of the
+ * model's tags?  Not: a single character ("e" of "dall-e-3"), a run of
+ * digits ("1", "20240307", "0528"), a version alone ("3.1", "v2",
+ * "v3.1").  The catalogue derives tags from the others only; a query
+ * naming such a fragment finds it in the names instead (airouter_query.c).
+ */
+int airouter_tags_meaningful(const char *p, size_t len);
+
+/* Is word (len wlen) one of name's tokens, ignoring case? */
+int airouter_tags_has(const char *name, size_t len, const char *word,
+    size_t wlen);
+
+/*
  * The core name is the substring [*start, *end) of name left after
  * removing a provider prefix (up to the last '/'), a ":variant" and a
  * trailing date (-YYYYMMDD, -YYYYMM, -YYYY-MM-DD), in that order:

@@ -307,12 +307,15 @@ GET /v1/models/no-such-model
 
 
 
-=== TEST 21: GET /v1/tags counts models per tag
+=== TEST 21: GET /v1/tags counts models per tag; no single characters, digit runs (dates) or versions alone among them
 --- request
 GET /v1/tags
 --- check_json
 my %t = map { ($_->{tag} => $_->{models}) } @{$j->{data}};
+my @noise = grep { length($_) == 1 || /^v?[0-9][0-9.]*$/i } keys %t;
+print STDERR "# noise tags: @noise\n" if @noise;
 $t{free} >= 50 && $t{qwen3} >= 10 && $t{local} >= 10
+&& $t{'4o'} && $t{'8b'} && $t{'r1'} && $t{'llama3.2'} && !@noise
 
 
 
@@ -398,3 +401,27 @@ POST /v1/chat/completions
  (["You must provide a non-empty messages array", "missing_messages"]) x 2,
  ["You must provide a prompt parameter", "missing_prompt"],
  ["You must provide an input parameter", "missing_input"]]
+
+
+
+=== TEST 29: a fragment that is no tag ("3.1") still finds the names that have it, as a tag did: tag:llama,3.1,!free
+--- request
+POST /v1/route
+{"model":"tag:llama,3.1,!free","messages":[{"role":"user","content":"hi"}]}
+--- error_code: 200
+--- check_json
+my @c = @{$j->{candidates}};
+@c >= 2 && !grep { $_->{model} !~ m{(?:^|[-/:_])3\.1(?:[-/:_]|$)}
+                   || !has_tag($_, 'llama') || is_free($_) || has_tag($_, '3.1') } @c
+
+
+
+=== TEST 30: an implicit query with a version fragment keeps it: llama-3.3-free is llama, 3.3 and free
+--- request
+POST /v1/route
+{"model":"llama-3.3-free","messages":[{"role":"user","content":"hi"}]}
+--- error_code: 200
+--- check_json
+my @c = @{$j->{candidates}};
+$j->{stage} eq 'implicit_tag' && @c >= 1
+&& !grep { $_->{model} !~ m{(?:^|[-/:_])3\.3(?:[-/:_]|$)} || !is_free($_) } @c

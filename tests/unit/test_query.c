@@ -303,6 +303,72 @@ test_similar(const airouter_catalog_t *cat)
 }
 
 
+/*
+ * Name fragments that are no tags ("3.1", "v3", "e", a date): not in the
+ * catalogue's tags, yet a query naming one finds the names that have it,
+ * as when every token was a tag.
+ */
+static void
+test_fragments(void)
+{
+    void                        *blob;
+    size_t                       len;
+    airouter_config_t           *cf;
+    airouter_catalog_builder_t  *b;
+    const airouter_catalog_t    *cat;
+
+    cf = unit_config(2);
+    b = airouter_catalog_builder_create(cf);
+    add(b, 0, "meta-llama/llama-3.1-8b-instruct", 0);
+    add(b, 0, "meta-llama/llama-3.3-70b-instruct:free", -1);
+    add(b, 0, "deepseek-ai/DeepSeek-V3", 0);
+    add(b, 1, "dall-e-3", 0);
+    add(b, 1, "claude-3-haiku-20240307", 0);
+    blob = airouter_catalog_builder_finish(b, &len);
+    airouter_catalog_builder_destroy(b);
+    cat = airouter_catalog_open(blob, len);
+    UNIT_CHECK(cat != NULL, "fragments catalogue");
+
+    if (cat == NULL) {
+        free(blob);
+        return;
+    }
+
+    UNIT_CHECK(airouter_catalog_find_tag(cat, "3.1", 3) < 0
+               && airouter_catalog_find_tag(cat, "v3", 2) < 0
+               && airouter_catalog_find_tag(cat, "e", 1) < 0
+               && airouter_catalog_find_tag(cat, "3", 1) < 0
+               && airouter_catalog_find_tag(cat, "20240307", 8) < 0,
+               "fragments are no tags");
+    UNIT_CHECK(airouter_catalog_find_tag(cat, "llama", 5) >= 0
+               && airouter_catalog_find_tag(cat, "8b", 2) >= 0
+               && airouter_catalog_find_tag(cat, "haiku", 5) >= 0,
+               "words and sizes are");
+
+    EXPECT("tag:3.1", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "0:meta-llama/llama-3.1-8b-instruct");
+    EXPECT("tag:llama,!3.1", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "0:meta-llama/llama-3.3-70b-instruct:free");
+    EXPECT("tag:llama-3.3", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "0:meta-llama/llama-3.3-70b-instruct:free");
+    EXPECT("tag:V3", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "0:deepseek-ai/DeepSeek-V3");
+    EXPECT("tag:e", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG, "1:dall-e-3");
+    EXPECT("tag:3", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "1:claude-3-haiku-20240307,1:dall-e-3");
+    EXPECT("tag:20240307", AIROUTER_QUERY_OK, AIROUTER_STAGE_TAG,
+           "1:claude-3-haiku-20240307");
+    EXPECT("llama-3.3-free", AIROUTER_QUERY_OK, AIROUTER_STAGE_IMPLICIT_TAG,
+           "0:meta-llama/llama-3.3-70b-instruct:free");
+    EXPECT("instruct-3.1", AIROUTER_QUERY_OK, AIROUTER_STAGE_IMPLICIT_TAG,
+           "0:meta-llama/llama-3.1-8b-instruct");
+    EXPECT("tag:9.9", AIROUTER_QUERY_NO_MATCH, AIROUTER_STAGE_TAG, "");
+    EXPECT("tag:llama,9.9", AIROUTER_QUERY_NO_MATCH, AIROUTER_STAGE_TAG, "");
+
+    free(blob);
+}
+
+
 /* Random ids over a small alphabet; random tag queries vs brute force. */
 static void
 test_iterator(void)
@@ -452,6 +518,7 @@ main(void)
     }
 
     free(blob);
+    test_fragments();
     test_iterator();
     unit_free_all();
 

@@ -122,6 +122,39 @@ test_extract_edges(void)
 }
 
 
+/* which tokens are tags: not single characters, digit runs, versions */
+static void
+test_meaningful(void)
+{
+    size_t       i;
+    static const char  *yes[] = {
+        "qwen3", "4o", "k2", "m3", "r1", "o1", "e5", "8b", "0.6b", "a3b",
+        "llama3.2", "qwen2.5", "vl", "v2m", "latest", "preview", "ep",
+        "\xe6\xa8\xa1\xe5\x9e\x8b", "2b1"
+    };
+    static const char  *no[] = {
+        "e", "1", "v", "x", "20240307", "0528", "2507", "3", "3.1", "2.5",
+        "v2", "V3", "v3.1", "001", "1.0.0", ""
+    };
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        UNIT_CHECK(airouter_tags_meaningful(yes[i], strlen(yes[i])),
+                   "\"%s\" is a tag", yes[i]);
+    }
+
+    for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        UNIT_CHECK(!airouter_tags_meaningful(no[i], strlen(no[i])),
+                   "\"%s\" is no tag", no[i]);
+    }
+
+    UNIT_CHECK(airouter_tags_has("dall-e-3", 8, "E", 1)
+               && airouter_tags_has("meta/llama-3.1-8b", 17, "3.1", 3)
+               && !airouter_tags_has("meta/llama-3.1-8b", 17, "3", 1)
+               && !airouter_tags_has("gpt-4o", 6, "4", 1),
+               "has: whole tokens, any case");
+}
+
+
 static void
 test_core(void)
 {
@@ -351,6 +384,7 @@ main(void)
 {
     test_extract_examples();
     test_extract_edges();
+    test_meaningful();
     test_core();
     test_params();
     test_context();
