@@ -473,8 +473,15 @@ airouter_json_quoted_len(const char *s, size_t len)
     unsigned char  c;
 
     n = 2;
+    i = 0;
 
-    for (i = 0; i < len; i++) {
+    /* eight bytes at a time while none is special: a model id, mostly */
+    while (len - i >= 8 && airouter_json_special8(s + i) == 0) {
+        n += 8;
+        i += 8;
+    }
+
+    for ( /* void */ ; i < len; i++) {
         c = (unsigned char) s[i];
         n += (c == '"' || c == '\\') ? 2 : (c < 0x20) ? 6 : 1;
     }
@@ -492,8 +499,17 @@ airouter_json_quote(char *out, const char *s, size_t len)
 
     o = 0;
     out[o++] = '"';
+    i = 0;
 
-    for (i = 0; i < len; i++) {
+    /* the plain words copied whole, as airouter_json_quoted_len()
+     * counts them */
+    while (len - i >= 8 && airouter_json_special8(s + i) == 0) {
+        memcpy(out + o, s + i, 8);
+        o += 8;
+        i += 8;
+    }
+
+    for ( /* void */ ; i < len; i++) {
         c = (unsigned char) s[i];
 
         if (c == '"' || c == '\\') {

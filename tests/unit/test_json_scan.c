@@ -25,6 +25,7 @@ static void test_usage(void);
 static void test_usage_random(void);
 static void test_valid(void);
 static void test_string_bytes(void);
+static void test_quote_bytes(void);
 static void random_value(char *buf, size_t *len, size_t cap, int depth);
 
 
@@ -38,6 +39,7 @@ main(void)
     test_usage_random();
     test_valid();
     test_string_bytes();
+    test_quote_bytes();
 
     UNIT_DONE("test_json_scan");
 }
@@ -529,4 +531,65 @@ test_string_bytes(void)
 
     UNIT_CHECK(agree == total, "strings: scan and jansson agree on %d of %d",
                agree, total);
+}
+
+
+/*
+ * Every probe at every place of ids 0 to 40 bytes long: the quoting
+ * copies plain words of eight whole, so each probe falls at every offset
+ * of a word and in the bytes after the last one.  What it writes is as long
+ * as airouter_json_quoted_len() said, and jansson reads back the very
+ * bytes quoted.
+ */
+static void
+test_quote_bytes(void)
+{
+    int          agree, total;
+    char         id[64], out[512];
+    size_t       len, j, pr, n, plen;
+    json_t      *v;
+    const char  *probe;
+
+    static const char  *probes[] = {
+        "\"", "\\", "\x01", "\x1f", "\n", "\x7f", "\xc3\xa9", "/", ":", NULL
+    };
+
+    agree = 0;
+    total = 0;
+
+    for (len = 0; len <= 40; len++) {
+        for (j = 0; j <= len; j++) {
+            for (pr = 0; probes[pr]; pr++) {
+                probe = (j < len) ? probes[pr] : "";
+                plen = strlen(probe);
+
+                memset(id, 'm', sizeof(id));
+                memcpy(id + j, probe, plen);
+                n = len + plen;
+
+                total++;
+
+                v = json_loadb(out, airouter_json_quote(out, id, n),
+                               JSON_DECODE_ANY, NULL);
+
+                if (airouter_json_quoted_len(id, n)
+                        == airouter_json_quote(out, id, n)
+                    && v != NULL && json_is_string(v)
+                    && json_string_length(v) == n
+                    && memcmp(json_string_value(v), id, n) == 0)
+                {
+                    agree++;
+
+                } else {
+                    UNIT_CHECK(0, "quote: len %zu, probe %zu at %zu", len, pr,
+                               j);
+                }
+
+                json_decref(v);
+            }
+        }
+    }
+
+    UNIT_CHECK(agree == total, "quote: %d of %d read back whole", agree,
+               total);
 }
