@@ -26,6 +26,7 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_balance.h"
 #include "ngx_http_airouter_dialect.h"
+#include "ngx_http_airouter_header.h"
 #include "airouter_tokenizer.h"
 #include "airouter_params_json.h"
 #include "airouter_jscan.h"
@@ -472,7 +473,10 @@ ngx_http_airouter_api_methods(ngx_http_airouter_ctx_t *ctx, ngx_str_t *path)
 static ngx_int_t
 ngx_http_airouter_api_refuse(ngx_http_request_t *r, ngx_uint_t methods)
 {
-    ngx_table_elt_t  *h;
+    ngx_str_t         *allowed;
+    static ngx_str_t   allow = ngx_string("Allow");
+    static ngx_str_t   post = ngx_string("POST");
+    static ngx_str_t   get = ngx_string("GET, HEAD");
 
     if (methods == 0) {
         return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
@@ -480,22 +484,12 @@ ngx_http_airouter_api_refuse(ngx_http_request_t *r, ngx_uint_t methods)
                    "Unknown request URL: %V %V", &r->method_name, &r->uri);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    allowed = (methods & NGX_HTTP_POST) ? &post : &get;
+
+    if (ngx_http_airouter_header_add(r, &allow, allowed->data, allowed->len)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Allow");
-
-    if (methods & NGX_HTTP_POST) {
-        ngx_str_set(&h->value, "POST");
-
-    } else {
-        ngx_str_set(&h->value, "GET, HEAD");
     }
 
     return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_ALLOWED,

@@ -19,10 +19,7 @@
 #include "ngx_http_airouter_handlers.h"
 #include "ngx_http_airouter_auth.h"
 #include "ngx_http_airouter_dashboard_page.h"
-
-
-static ngx_int_t ngx_http_airouter_dashboard_header(ngx_http_request_t *r,
-    const char *name, size_t name_len, const char *value, size_t value_len);
+#include "ngx_http_airouter_header.h"
 
 
 /* the <meta> line for each ngx_http_airouter_admin_access_e */
@@ -73,10 +70,9 @@ ngx_http_airouter_dashboard_handler(ngx_http_request_t *r)
     for (i = 0; i < sizeof(ngx_http_airouter_dashboard_headers)
                     / sizeof(ngx_http_airouter_dashboard_headers[0]); i++)
     {
-        if (ngx_http_airouter_dashboard_header(r,
-                (const char *) ngx_http_airouter_dashboard_headers[i].name.data,
-                ngx_http_airouter_dashboard_headers[i].name.len,
-                (const char *) ngx_http_airouter_dashboard_headers[i].value.data,
+        if (ngx_http_airouter_header_add(r,
+                &ngx_http_airouter_dashboard_headers[i].name,
+                ngx_http_airouter_dashboard_headers[i].value.data,
                 ngx_http_airouter_dashboard_headers[i].value.len)
             != NGX_OK)
         {
@@ -130,28 +126,4 @@ ngx_http_airouter_dashboard_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_output_filter(r, &out[0]);
-}
-
-
-static ngx_int_t
-ngx_http_airouter_dashboard_header(ngx_http_request_t *r, const char *name,
-    size_t name_len, const char *value, size_t value_len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = name_len;
-    h->value.data = (u_char *) value;
-    h->value.len = value_len;
-
-    return NGX_OK;
 }

@@ -35,6 +35,7 @@
 #include "ngx_http_airouter_reqlog.h"
 #include "ngx_http_airouter_audit.h"
 #include "ngx_http_airouter_response.h"
+#include "ngx_http_airouter_header.h"
 
 
 #define NGX_HTTP_AIROUTER_EVENTS_HEARTBEAT  10     /* seconds */
@@ -89,10 +90,12 @@ ngx_http_airouter_events_handler(ngx_http_request_t *r, ngx_str_t *path)
     size_t                          size;
     ngx_int_t                       rc;
     ngx_uint_t                      i;
-    ngx_table_elt_t                *h;
     ngx_pool_cleanup_t             *cln;
     ngx_http_airouter_events_t     *es;
     ngx_http_airouter_main_conf_t  *amcf;
+    static ngx_str_t                cache_control = ngx_string("Cache-Control");
+    static ngx_str_t                accel_buffering =
+                                        ngx_string("X-Accel-Buffering");
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -144,24 +147,17 @@ ngx_http_airouter_events_handler(ngx_http_request_t *r, ngx_str_t *path)
     ngx_str_set(&r->headers_out.content_type, "text/event-stream");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    /* not cached; a proxy in front must pass each event on at once */
+    if (ngx_http_airouter_header_add(r, &cache_control,
+                                     (u_char *) "no-cache",
+                                     sizeof("no-cache") - 1)
+           != NGX_OK
+        || ngx_http_airouter_header_add(r, &accel_buffering,
+                                        (u_char *) "no", sizeof("no") - 1)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-cache");
-
-    /* a proxy in front must pass each event on at once */
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Accel-Buffering");
-    ngx_str_set(&h->value, "no");
 
     rc = ngx_http_send_header(r);
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {

@@ -9,6 +9,7 @@
  */
 
 #include "ngx_http_airouter_proxy_impl.h"
+#include "ngx_http_airouter_header.h"
 
 
 static ngx_int_t ngx_http_airouter_proxy_header_filter(
@@ -17,8 +18,6 @@ static ngx_int_t ngx_http_airouter_proxy_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_airouter_proxy_router_headers(
     ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p);
-static ngx_int_t ngx_http_airouter_proxy_add_header(ngx_http_request_t *r,
-    ngx_str_t *name, u_char *value, size_t len);
 static u_char *ngx_http_airouter_proxy_uint(u_char *buf, ngx_uint_t n);
 static u_char *ngx_http_airouter_proxy_fixed(u_char *buf, double f,
     ngx_uint_t digits);
@@ -197,12 +196,12 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     }
 
     if (pc) {
-        if (ngx_http_airouter_proxy_add_header(r, &channel_name,
-                                               pc->header_id.data,
-                                               pc->header_id.len)
+        if (ngx_http_airouter_header_add(r, &channel_name,
+                                         pc->header_id.data,
+                                         pc->header_id.len)
             != NGX_OK
             || (pc->header_provider.data
-                && ngx_http_airouter_proxy_add_header(r, &provider_name,
+                && ngx_http_airouter_header_add(r, &provider_name,
                        pc->header_provider.data, pc->header_provider.len)
                    != NGX_OK))
         {
@@ -213,7 +212,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         buf += ngx_http_airouter_proxy_ascii(buf, p->try.cand->model.data,
                                              mlen);
 
-        if (ngx_http_airouter_proxy_add_header(r, &model_name, v, buf - v)
+        if (ngx_http_airouter_header_add(r, &model_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -222,7 +221,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         v = buf;
         buf = ngx_http_airouter_proxy_fixed(buf, p->try.cand->score, 4);
 
-        if (ngx_http_airouter_proxy_add_header(r, &score_name, v, buf - v)
+        if (ngx_http_airouter_header_add(r, &score_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -234,7 +233,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
             buf = ngx_cpymem(buf, "key#", 4);
             buf = ngx_http_airouter_proxy_uint(buf, p->try.key);
 
-            if (ngx_http_airouter_proxy_add_header(r, &key_name, v, buf - v)
+            if (ngx_http_airouter_header_add(r, &key_name, v, buf - v)
                 != NGX_OK)
             {
                 return NGX_ERROR;
@@ -246,7 +245,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         v = buf;
         buf += ngx_http_airouter_proxy_ascii(buf, (u_char *) strategy, slen);
 
-        if (ngx_http_airouter_proxy_add_header(r, &strategy_name, v, buf - v)
+        if (ngx_http_airouter_header_add(r, &strategy_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -256,7 +255,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
     v = buf;
     buf = ngx_http_airouter_proxy_uint(buf, ctx->attempts);
 
-    if (ngx_http_airouter_proxy_add_header(r, &attempts_name, v, buf - v)
+    if (ngx_http_airouter_header_add(r, &attempts_name, v, buf - v)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -273,7 +272,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         ngx_memcpy(v + sizeof("won-by=") - 1, pc->header_id.data,
                    pc->header_id.len);
 
-        if (ngx_http_airouter_proxy_add_header(r, &hedge_name, v,
+        if (ngx_http_airouter_header_add(r, &hedge_name, v,
                 sizeof("won-by=") - 1 + pc->header_id.len)
             != NGX_OK)
         {
@@ -292,7 +291,7 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        if (ngx_http_airouter_proxy_add_header(r, &fallbacks_name, v,
+        if (ngx_http_airouter_header_add(r, &fallbacks_name, v,
                 ngx_http_airouter_proxy_ascii(v, fallbacks.data,
                                               fallbacks.len))
             != NGX_OK)
@@ -305,40 +304,12 @@ ngx_http_airouter_proxy_router_headers(ngx_http_request_t *r,
         v = buf;
         buf = ngx_http_airouter_proxy_fixed(buf, ctx->cost, 8);
 
-        if (ngx_http_airouter_proxy_add_header(r, &cost_name, v, buf - v)
+        if (ngx_http_airouter_header_add(r, &cost_name, v, buf - v)
             != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
-
-    return NGX_OK;
-}
-
-
-/*
- * A header of the answer whose value is already what goes out (printable
- * ASCII): its bytes are not copied.
- */
-static ngx_int_t
-ngx_http_airouter_proxy_add_header(ngx_http_request_t *r, ngx_str_t *name,
-    u_char *value, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key = *name;
-    h->value.data = value;
-    h->value.len = len;
-    h->lowcase_key = NULL;
 
     return NGX_OK;
 }

@@ -6,6 +6,7 @@
 #include "ngx_http_airouter_stats.h"
 #include "ngx_http_airouter_switch.h"
 #include "ngx_http_airouter_request.h"
+#include "ngx_http_airouter_header.h"
 #include "ngx_http_airouter_response.h"
 
 
@@ -895,9 +896,10 @@ ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
     ngx_http_airouter_stats_use_t *use, ngx_uint_t bit)
 {
     u_char                   *p, held[64];
+    size_t                    len;
     ngx_uint_t                wait, level;
-    ngx_table_elt_t          *h;
     const airouter_apikey_t  *key;
+    static ngx_str_t          retry_after = ngx_string("Retry-After");
 
     key = ctx->key;
     ctx->refused = 1;
@@ -946,14 +948,11 @@ ngx_http_airouter_stats_refuse(ngx_http_request_t *r,
     default: /* NGX_HTTP_AIROUTER_DENY_RATE */
         wait = 60 - (ngx_uint_t) (ngx_time() % 60);
 
-        h = ngx_list_push(&r->headers_out.headers);
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
 
-        if (h && p) {
-            h->hash = 1;
-            ngx_str_set(&h->key, "Retry-After");
-            h->value.data = p;
-            h->value.len = ngx_sprintf(p, "%ui", wait) - p;
+        if (p) {
+            len = ngx_sprintf(p, "%ui", wait) - p;
+            (void) ngx_http_airouter_header_add(r, &retry_after, p, len);
         }
 
         level = bit ? NGX_LOG_INFO : NGX_LOG_DEBUG;
