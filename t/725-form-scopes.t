@@ -13,7 +13,7 @@
 use Test::Nginx::Socket 'no_plan';
 use Airouter::Blocks;
 use Airouter::Check;
-use Airouter::FormMock qw(form);
+use Airouter::FormMock qw(form scope_mock scope_channels);
 
 no_shuffle();
 install_checks();     # --- upstream_hits
@@ -36,50 +36,13 @@ our $Transcribe = "POST /v1/audio/transcriptions\n"
 our $Translate = "POST /v1/audio/translations\n"
     . form($B, ['model', 'whisper-1'], ['file', 'RIFFdata', 'a.wav']);
 
-my $not_found = '{"error":{"message":"The model does not exist",'
-    . '"type":"invalid_request_error","code":"model_not_found"}}';
-
-our $Mock = <<"_EOC_";
-    server {
-        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
-        default_type application/json;
-        access_log logs/upstream.log;
-
-        location ~ ^/v1/(images/edits|images/variations|audio/translations)\$ {
-            echo_read_request_body;
-            echo_status 404;
-            echo '$not_found';
-        }
-        location = /v1/images/generations {
-            echo_read_request_body;
-            echo '{"created":1,"data":[{"url":"http://img/1.png"}]}';
-        }
-        location = /v1/audio/transcriptions {
-            echo_read_request_body;
-            echo '{"text":"hello"}';
-        }
-    }
-_EOC_
-
-our $Channels = <<'_EOC_';
-channels:
-  - id: "openai"
-    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/v1"
-    api_key: "sk-openai-secret"
-    configured_models: ["dall-e-3", "whisper-1"]
-routing:
-  model_filters:
-    min_context_length: 0
-tasks:
-  model_discovery:
-    enabled: false      # the block stays the short model_not_found one
-_EOC_
-
 airouter_blocks(
-    mock       => $Mock,
+    mock       => scope_mock("logs/upstream.log", "images/edits",
+                             "images/variations", "audio/translations"),
     config     => "    location /v1/ { airouter; }\n"
                   . "    location = /metrics { airouter_metrics; }\n",
-    user_files => ">>> router_config.yaml\n$Channels",
+    user_files => ">>> router_config.yaml\n"
+                  . scope_channels("dall-e-3", "whisper-1"),
     no_error_log => "[alert]",
 );
 

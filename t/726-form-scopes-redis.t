@@ -8,15 +8,14 @@ use Test::Nginx::Socket 'no_plan';
 use Airouter::Mock;
 use Airouter::HTTP;
 use Airouter::TwoHosts;
+use Airouter::FormMock qw(form scope_mock scope_channels);
 
 no_shuffle();
 log_level('info');
 
 our $B = '----airouterScopeRedis5Qe';
-our $Edit = "--$B\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
-    . "dall-e-3\r\n--$B\r\nContent-Disposition: form-data; name=\"image\"; "
-    . "filename=\"in.png\"\r\nContent-Type: image/png\r\n\r\nPNGxxxx\r\n"
-    . "--$B--";
+our $Edit = form($B, ['model', 'dall-e-3'],
+                 ['image', 'PNGxxxx', 'in.png', 'image/png']);
 our $Generate = '{"model": "dall-e-3", "prompt": "a fox"}';
 
 sub edit_on {
@@ -26,43 +25,9 @@ sub edit_on {
                          body => $Edit))[0 .. 2];
 }
 
-my $not_found = '{"error":{"message":"The model does not exist",'
-    . '"type":"invalid_request_error","code":"model_not_found"}}';
-
-our $Mock = <<"_EOC_";
-    server {
-        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
-        default_type application/json;
-        access_log off;
-
-        location = /v1/images/edits {
-            echo_read_request_body;
-            echo_status 404;
-            echo '$not_found';
-        }
-        location = /v1/images/generations {
-            echo_read_request_body;
-            echo '{"created":1,"data":[{"url":"http://img/1.png"}]}';
-        }
-    }
-_EOC_
-
-our $Channels = <<'_EOC_';
-channels:
-  - id: "openai"
-    base_url: "http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/v1"
-    api_key: "sk-openai-secret"
-    configured_models: ["dall-e-3"]
-routing:
-  model_filters:
-    min_context_length: 0
-tasks:
-  model_discovery:
-    enabled: false
-_EOC_
-
-two_hosts(prefix => 't726:', mock => $Mock,
-          user_files => ">>> router_config.yaml\n$Channels");
+two_hosts(prefix => 't726:', mock => scope_mock("off", "images/edits"),
+          user_files => ">>> router_config.yaml\n"
+                        . scope_channels("dall-e-3"));
 
 run_tests();
 

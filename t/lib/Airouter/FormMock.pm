@@ -9,6 +9,9 @@ package Airouter::FormMock;
 #
 #   form($boundary, [name, value], [name, value, filename, type], ...)
 #   form_mock()           the mock server on $TEST_NGINX_RAND_PORT_1
+#   scope_mock($log, @missing), scope_channels(@models)
+#                         the form scope suites' (t/725, t/726) upstream
+#                         and configuration (see below)
 #   got_exactly($j, $want)    the body the answer $j names is $want
 #
 # The mock's locations:
@@ -27,7 +30,7 @@ use warnings;
 
 use Exporter 'import';
 use Test::More ();
-our @EXPORT = qw(form form_mock got_exactly slurp);
+our @EXPORT = qw(form form_mock got_exactly slurp scope_mock scope_channels);
 
 sub form {
     my ($b, @parts) = @_;
@@ -41,6 +44,58 @@ sub form {
         $s .= "\r\n$value\r\n";
     }
     return "$s--$b--";
+}
+
+# The scope suites' upstream (t/725, t/726) on $TEST_NGINX_RAND_PORT_1:
+# /v1/images/generations and /v1/audio/transcriptions answer, each of the
+# @missing endpoints ("images/edits", ...) is a 404 model_not_found; its
+# access_log directive is $log ("off", or "logs/upstream.log" for
+# --- upstream_hits).
+sub scope_mock {
+    my ($log, @missing) = @_;
+    my $paths = join '|', @missing;
+    my $not_found = '{"error":{"message":"The model does not exist",'
+        . '"type":"invalid_request_error","code":"model_not_found"}}';
+    return <<"_EOC_";
+    server {
+        listen 127.0.0.1:\$TEST_NGINX_RAND_PORT_1;
+        default_type application/json;
+        access_log $log;
+
+        location ~ ^/v1/($paths)\$ {
+            echo_read_request_body;
+            echo_status 404;
+            echo '$not_found';
+        }
+        location = /v1/images/generations {
+            echo_read_request_body;
+            echo '{"created":1,"data":[{"url":"http://img/1.png"}]}';
+        }
+        location = /v1/audio/transcriptions {
+            echo_read_request_body;
+            echo '{"text":"hello"}';
+        }
+    }
+_EOC_
+}
+
+# ... and its router_config.yaml: the one channel "openai" serving
+# @models, discovery off (a block stays the short model_not_found one)
+sub scope_channels {
+    my $models = join ', ', map { "\"$_\"" } @_;
+    return <<"_EOY_";
+channels:
+  - id: "openai"
+    base_url: "http://127.0.0.1:\$TEST_NGINX_RAND_PORT_1/v1"
+    api_key: "sk-openai-secret"
+    configured_models: [$models]
+routing:
+  model_filters:
+    min_context_length: 0
+tasks:
+  model_discovery:
+    enabled: false
+_EOY_
 }
 
 our $Mock = <<'_EOC_';
