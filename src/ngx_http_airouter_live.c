@@ -35,7 +35,9 @@ typedef struct {
                                                    once discovery confirms
                                                    the fault; 0: none */
     uint32_t                     fault;         /* airouter_fault_e */
-    int32_t                      inflight;
+    ngx_atomic_t                 inflight;      /* signed; changed by
+                                                   atomic steps only: the
+                                                   lock-free acquire too */
     uint32_t                     bucket[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     ok[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     err[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
@@ -130,6 +132,10 @@ static ngx_http_airouter_live_entry_t *ngx_http_airouter_live_find(
 static void ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
     uint64_t channel, const u_char *model, size_t len, ngx_uint_t create,
     ngx_http_airouter_live_entry_t **ce, ngx_http_airouter_live_entry_t **me);
+static ngx_int_t ngx_http_airouter_live_enter(
+    ngx_http_airouter_live_sh_t *live, uint64_t channel, ngx_str_t *model,
+    ngx_uint_t scope);
+static void ngx_http_airouter_live_leave(ngx_http_airouter_live_entry_t *e);
 static ngx_int_t ngx_http_airouter_live_open(
     ngx_http_airouter_live_entry_t *e, time_t now, ngx_uint_t claim,
     ngx_uint_t *probing);
@@ -644,6 +650,11 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
     }
 
     cid = ngx_http_airouter_live_channel(amcf, channel);
+
+    if (ngx_http_airouter_live_enter(live, cid, model, scope) == NGX_OK) {
+        return NGX_OK;
+    }
+
     now = ngx_time();
 
     ngx_http_airouter_live_write_lock(shpool, live);
@@ -695,7 +706,7 @@ ngx_http_airouter_live_acquire(ngx_http_airouter_main_conf_t *amcf,
 
         if (me) {
             (void) ngx_http_airouter_live_open(me, now, 1, &mprobe);
-            me->inflight++;
+            (void) ngx_atomic_fetch_add(&me->inflight, 1);
         }
 
         if (se) {
@@ -868,9 +879,7 @@ ngx_http_airouter_live_release(ngx_http_airouter_main_conf_t *amcf,
     }
 
     if (me) {
-        if (me->inflight > 0) {
-            me->inflight--;
-        }
+        ngx_http_airouter_live_leave(me);
 
         if (ok && report->ttfb != (ngx_msec_t) -1) {
             ngx_http_airouter_live_sample(me, now, report);
@@ -1237,7 +1246,7 @@ ngx_http_airouter_live_scope_info(ngx_http_airouter_main_conf_t *amcf,
     info->until = e->until > now ? e->until : 0;
     info->fault = e->fault;
     info->probing = (e->probe && now - e->probe < NGX_HTTP_AIROUTER_LIVE_PROBE);
-    info->inflight = e->inflight;
+    info->inflight = (ngx_atomic_int_t) e->inflight;
     info->ttfb = e->ttfb;
     info->total = e->total;
 
@@ -1576,6 +1585,82 @@ ngx_http_airouter_live_pair(ngx_http_airouter_live_sh_t *live,
     *me = ngx_http_airouter_live_find(live,
                      ngx_http_airouter_live_key(channel, model, len),
                      create ? channel : 0);
+}
+
+
+/*
+ * acquire() without the lock, for what most attempts are: the channel's
+ * and the model's entries exist and none of them (nor a scoped one) was
+ * ever blocked or is half-open, so there is nothing to create and no
+ * probe to claim, and the in-flight count is the one write.  It is an
+ * atomic step, kept only when live->seq says no writer changed the table
+ * between the reading and it (as look() reads): the same outcome as
+ * taking the lock before that writer did.  Otherwise the step is undone
+ * and acquire() takes the lock (NGX_DECLINED).
+ */
+static ngx_int_t
+ngx_http_airouter_live_enter(ngx_http_airouter_live_sh_t *live,
+    uint64_t channel, ngx_str_t *model, ngx_uint_t scope)
+{
+    ngx_atomic_uint_t                seq;
+    ngx_http_airouter_live_entry_t  *ce, *me, *se;
+
+    seq = live->seq;
+    ngx_memory_barrier();
+
+    if (seq & 1) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_airouter_live_pair(live, channel, model->data, model->len, 0,
+                                &ce, &me);
+
+    if (ce == NULL || me == NULL || ce->until != 0 || me->until != 0) {
+        return NGX_DECLINED;
+    }
+
+    if (scope) {
+        se = ngx_http_airouter_live_find(live,
+                 ngx_http_airouter_live_scope_key(channel, model->data,
+                                                  model->len, scope), 0);
+
+        if (se != NULL && se->until != 0) {
+            return NGX_DECLINED;
+        }
+    }
+
+    /* a locked instruction: the load of seq below cannot pass it */
+    (void) ngx_atomic_fetch_add(&me->inflight, 1);
+    ngx_memory_barrier();
+
+    if (live->seq == seq) {
+        return NGX_OK;
+    }
+
+    ngx_http_airouter_live_leave(me);
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * One attempt fewer in flight, never below 0 (a reload's purge may have
+ * emptied the entry meanwhile).
+ */
+static void
+ngx_http_airouter_live_leave(ngx_http_airouter_live_entry_t *e)
+{
+    ngx_atomic_uint_t  n;
+
+    for ( ;; ) {
+        n = e->inflight;
+
+        if ((ngx_atomic_int_t) n <= 0
+            || ngx_atomic_cmp_set(&e->inflight, n, n - 1))
+        {
+            return;
+        }
+    }
 }
 
 

@@ -33,7 +33,10 @@
  * the zone's mutex, held for a lookup and a few stores; a writer also
  * steps the table's sequence number around its stores, so that the
  * ranking reads entries without the mutex and reads again under it only
- * when a writer was at work meanwhile (a sequence lock).
+ * when a writer was at work meanwhile (a sequence lock).  An attempt's
+ * acquire reads the same way and takes the mutex only when it has more
+ * to do than count itself in flight (an entry to make, a block, a probe
+ * to claim): the in-flight count changes by atomic steps alone.
  *
  * Read by ranking through airouter_live_t (ngx_http_airouter_live_bind),
  * by /health, /metrics and the stats API; written by the proxy after

@@ -256,7 +256,9 @@ sub race_state {
                'airouter_key_requests_total{key="team-a"}',
                'airouter_zone_requests_total{channel="first"}',
                'airouter_request_duration_seconds_count{channel="first"}',
-               'airouter_channel_tokens_total{channel="first",type="prompt"}') {
+               'airouter_channel_tokens_total{channel="first",type="prompt"}',
+               'airouter_model_window_attempts{channel="first",model="first-model",result="ok"}',
+               'airouter_model_inflight{channel="first",model="first-model"}') {
         $n{$k} = $s->{$k} // 0;
     }
     return \%n;
@@ -298,7 +300,8 @@ add_response_body_check(sub {
         my $after = race_state();
         @bad = ();
         for my $k (sort keys %$after) {
-            my $exp = $before->{$k} + ($k =~ /tokens/ ? 10 * $chats : $chats);
+            my $exp = $before->{$k} + ($k =~ /inflight/ ? 0
+                                       : $k =~ /tokens/ ? 10 * $chats : $chats);
             push @bad, "$k: $after->{$k}, not $exp" if $after->{$k} != $exp;
         }
         last unless @bad;
@@ -344,6 +347,51 @@ add_response_body_check(sub {
         or Test::More::diag(scalar(@bad) . " wrong, first: " . join("\n", @bad[0 .. ($#bad < 2 ? $#bad : 2)]));
     Test::More::ok(keys %pids >= 2, $block->name . " - by more than one worker")
         or Test::More::diag(join ", ", keys %pids);
+});
+
+# --- workers_inflight: CHANNEL MODEL: the model's entries exist (the
+# block's requests ran), so each try takes the live state's lock-free way
+# in (ngx_http_airouter_live_enter()); 4 slow chats (the mock's /slow/, 2 s)
+# on fresh connections to the reuseport listener ($TEST_NGINX_RAND_PORT_5)
+# are in flight at once, on both workers: every scrape meanwhile shows the
+# model's in-flight count at 4, and after the answers at 0 again
+add_response_body_check(sub {
+    my ($block, $body, $idx) = @_;
+    my $want = $block->workers_inflight;
+    return unless defined $want;
+    return unless last_request($block, $idx);
+    my ($channel, $model) = split ' ', $want;
+    my $name = "airouter_model_inflight{channel=\"$channel\",model=\"$model\"}";
+    my @kids;
+    for my $c (1 .. 4) {
+        my $pid = fork();
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my ($st) = worker_post('/v1/chat/completions', $model);
+            POSIX::_exit($st == 200 ? 0 : 1);
+        }
+        push @kids, $pid;
+    }
+    my (@during, %scrapers);
+    for (1 .. 30) {
+        Time::HiRes::sleep(0.05);
+        my (undef, $h, $b) = timed_get($ENV{TEST_NGINX_RAND_PORT_5},
+                                       '/metrics', 'adm-secret');
+        my ($s) = parse_metrics($b);
+        $scrapers{$h->{'x-worker'} // '?'}++;
+        push @during, $s->{$name} // 'none';
+        last if @during >= 4 && $during[-1] eq '4' && keys %scrapers >= 2;
+    }
+    my $failed = 0;
+    for my $pid (@kids) {
+        waitpid($pid, 0);
+        $failed++ if $?;
+    }
+    Test::More::ok(!$failed, $block->name . " - every slow chat answered 200");
+    Test::More::is($during[-1], '4', $block->name . " - 4 in flight while they run")
+        or Test::More::diag("scrapes: @during");
+    my ($s) = parse_metrics(scrape($ENV{TEST_NGINX_RAND_PORT_5}));
+    Test::More::is($s->{$name} // 'none', '0', $block->name . " - 0 after them");
 });
 
 airouter_blocks(mock => mock_http_config() . count_http_config(),
@@ -626,3 +674,18 @@ $::Workers
 --- metrics
 airouter_model_blocked{channel="busy",model="shared-model",reason="server_error"} 1
 --- workers_route: good shared-model
+
+
+
+=== TEST 14: tries on both workers that take the lock-free way in count in flight, and out again
+--- user_files eval
+main::cfg($::Auth, ["lazy", "mock:slow", 0.000001, 0.000002])
+--- extra_http_config eval
+$::Workers
+--- request eval
+[main::chat("lazy-model"), "GET /metrics"]
+--- more_headers eval
+[$::Key, $::Admin]
+--- metrics
+airouter_model_inflight{channel="lazy",model="lazy-model"} 0
+--- workers_inflight: lazy lazy-model
