@@ -35,14 +35,20 @@ typedef struct {
                                                    once discovery confirms
                                                    the fault; 0: none */
     uint32_t                     fault;         /* airouter_fault_e */
-    ngx_atomic_t                 inflight;      /* signed; changed by
-                                                   atomic steps only: the
-                                                   lock-free acquire too */
     uint32_t                     bucket[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     ok[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     err[NGX_HTTP_AIROUTER_LIVE_BUCKETS];
     uint32_t                     samples;
     uint32_t                     next_key;      /* a channel's: whose turn */
+    /*
+     * Written by every attempt (acquire and release), so kept on the
+     * lines the release's sample writes anyway, at least a line away
+     * from key and until: those the other workers' rankings read on
+     * every look stay clean in their caches.
+     */
+    ngx_atomic_t                 inflight;      /* signed; changed by
+                                                   atomic steps only: the
+                                                   lock-free acquire too */
     double                       ttfb;          /* EWMA, ms */
     double                       total;
     double                       tps;           /* EWMA, completion tokens

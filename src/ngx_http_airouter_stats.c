@@ -296,7 +296,10 @@ ngx_http_airouter_stats_log_locked(ngx_http_airouter_stats_log_t *sl)
         }
     }
 
-    sh->changed = 1;
+    /* a store only when it changes: the other worker need not fetch it */
+    if (!sh->changed) {
+        sh->changed = 1;
+    }
 }
 
 
@@ -414,7 +417,10 @@ ngx_http_airouter_stats_alert(ngx_http_airouter_stats_node_t *sn,
         crossed |= NGX_HTTP_AIROUTER_ALERT_EXCEEDED;
     }
 
-    sn->alerts |= crossed;
+    /* every lookup walks the node's first line: store a change only */
+    if (crossed) {
+        sn->alerts |= crossed;
+    }
 
     return crossed;
 }
