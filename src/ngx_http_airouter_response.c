@@ -4,9 +4,14 @@
 
 #include "ngx_http_airouter_response.h"
 #include "ngx_http_airouter_dialect.h"
+#include "airouter_json_fixed.h"
 
 
-/* compact, and reals short enough to read: 0.66, not 0.66000000000000003 */
+/*
+ * compact, and reals short enough to read: 0.66, not 0.66000000000000003;
+ * a small one (a cost, a price per token) then goes from jansson's
+ * 3.45e-6 to 0.00000345, the same digits (airouter_json_fixed.h)
+ */
 #define NGX_HTTP_AIROUTER_JSON_FLAGS  (JSON_COMPACT|JSON_REAL_PRECISION(10))
 
 
@@ -108,7 +113,8 @@ ngx_int_t
 ngx_http_airouter_json_text(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body, ngx_str_t *text)
 {
-    size_t  len;
+    u_char  *fixed;
+    size_t   len, need;
 
     if (body == NULL) {
         return NGX_ERROR;
@@ -129,8 +135,22 @@ ngx_http_airouter_json_text(ngx_http_request_t *r, ngx_uint_t status,
 
     text->len = json_dumpb(body, (char *) text->data, len,
                            NGX_HTTP_AIROUTER_JSON_FLAGS);
-    text->data[text->len++] = LF;
     json_decref(body);
+
+    need = airouter_json_fixed((char *) text->data, text->len, NULL);
+
+    if (need != text->len) {
+        fixed = ngx_pnalloc(r->pool, need + 1);
+        if (fixed == NULL) {
+            return NGX_ERROR;
+        }
+
+        text->len = airouter_json_fixed((char *) text->data, text->len,
+                                        (char *) fixed);
+        text->data = fixed;
+    }
+
+    text->data[text->len++] = LF;
 
     return NGX_OK;
 }

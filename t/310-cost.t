@@ -206,7 +206,7 @@ main::chats(1, "GET /v1/stats/summary", "GET /v1/stats/alerts")
 --- more_headers eval
 ["Authorization: Bearer sk-alice", $::Admin, $::Admin]
 --- response_body_like eval
-["Hello", '"budget":\{"global_daily_budget":3e-5,"spent_today":2e-5,"remaining_today":1e-5,"alert_threshold":0\.5,"state":"alert","enforced":false\}', "budget"]
+["Hello", '"budget":\{"global_daily_budget":0\.00003,"spent_today":0\.00002,"remaining_today":0\.00001,"alert_threshold":0\.5,"state":"alert","enforced":false\}', "budget"]
 --- check_json
 my ($a) = grep { $_->{type} eq 'budget' } @{$j->{alerts}};
 $a && $a->{level} eq 'warning' && $a->{scope} eq 'global'

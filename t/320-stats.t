@@ -248,3 +248,18 @@ $d[-1]{cached_tokens} == 2500 && $d[-1]{prompt_tokens} == 3000
 && $j->{by_channel}{first}{cached_tokens} == 2500
 --- error_log_once
 usage counters read from
+
+
+
+=== TEST 14: /v1/stats/daily and the request log write costs as decimals (0.00006), not with an exponent (6e-5)
+--- config
+    location /v1/ { airouter; }
+    location /v1/admin/ { airouter_admin; }
+--- request eval
+[main::chat("first-model"), main::chat("second-model"), "GET /v1/stats/daily", "GET /v1/admin/requests"]
+--- more_headers eval
+["", "", $::Admin, $::Admin]
+--- response_body_like eval
+["Hello", "Hello",
+ '^(?!.*[0-9][eE]-[0-9])\{"period":"daily",.*"total":\{[^}]*"cost":0\.00006[,}]',
+ '^(?!.*[0-9][eE]-[0-9]).*"cost":0\.00004[,}]']
