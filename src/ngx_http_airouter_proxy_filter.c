@@ -27,6 +27,8 @@ static ngx_int_t ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
 static ngx_int_t ngx_http_airouter_proxy_translated_end(
     ngx_http_request_t *r, ngx_http_airouter_proxy_ctx_t *p,
     ngx_chain_t ***ll);
+static ngx_int_t ngx_http_airouter_proxy_link(ngx_http_upstream_t *u,
+    ngx_chain_t ***ll, ngx_chain_t *cl, ngx_int_t rc);
 static ngx_int_t ngx_http_airouter_proxy_emit(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_chain_t ***ll, u_char *pos,
     u_char *last);
@@ -527,22 +529,7 @@ ngx_http_airouter_proxy_translate(ngx_http_request_t *r,
 
     rc = ngx_http_airouter_dialect_feed(p->relay, pos, last - pos, cl->buf);
 
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DONE) {
-        cl->next = u->free_bufs;
-        u->free_bufs = cl;
-        return NGX_OK;
-    }
-
-    cl->buf->tag = u->output.tag;
-
-    **ll = cl;
-    *ll = &cl->next;
-
-    return NGX_OK;
+    return ngx_http_airouter_proxy_link(u, ll, cl, rc);
 }
 
 
@@ -752,6 +739,18 @@ ngx_http_airouter_proxy_translated_end(ngx_http_request_t *r,
                                              cl->buf);
     }
 
+    return ngx_http_airouter_proxy_link(u, ll, cl, rc);
+}
+
+
+/*
+ * A block the translator wrote into (rc its answer) goes out after the
+ * others; NGX_DONE: it wrote nothing, and the block is free again.
+ */
+static ngx_int_t
+ngx_http_airouter_proxy_link(ngx_http_upstream_t *u, ngx_chain_t ***ll,
+    ngx_chain_t *cl, ngx_int_t rc)
+{
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
