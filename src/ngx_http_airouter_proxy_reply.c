@@ -25,6 +25,7 @@ static ngx_int_t ngx_http_airouter_proxy_fallbacks(ngx_http_request_t *r,
     ngx_http_airouter_proxy_ctx_t *p, ngx_str_t *out);
 static size_t ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src,
     size_t len);
+static uint64_t ngx_http_airouter_proxy_ascii8(const u_char *p);
 
 
 /* the longest number ngx_http_airouter_proxy_fixed/_uint write, with room
@@ -473,8 +474,15 @@ ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src, size_t len)
     static u_char hex[] = "0123456789ABCDEF";
 
     d = dst;
+    i = 0;
 
-    for (i = 0; i < len; i++) {
+    /* a model id or a strategy name is mostly plain: whole words */
+    while (len - i >= 8 && ngx_http_airouter_proxy_ascii8(src + i) == 0) {
+        d = ngx_cpymem(d, src + i, 8);
+        i += 8;
+    }
+
+    for ( /* void */ ; i < len; i++) {
         if (src[i] < 0x20 || src[i] >= 0x7f || src[i] == '%') {
             *d++ = '%';
             *d++ = hex[src[i] >> 4];
@@ -486,4 +494,37 @@ ngx_http_airouter_proxy_ascii(u_char *dst, const u_char *src, size_t len)
     }
 
     return d - dst;
+}
+
+
+/*
+ * The bytes of the 8 at p that ngx_http_airouter_proxy_ascii() escapes
+ * (below 0x20, from 0x7f, '%'), each flagged by the high bit of its byte;
+ * 0: none.  With the high bits cleared first, no sum carries into the
+ * next byte, so every flag is exact.
+ */
+static uint64_t
+ngx_http_airouter_proxy_ascii8(const u_char *p)
+{
+    uint64_t  w, t, x;
+
+#define NGX_HTTP_AIROUTER_ONES  0x0101010101010101ULL
+#define NGX_HTTP_AIROUTER_LOWS  0x7f7f7f7f7f7f7f7fULL
+#define NGX_HTTP_AIROUTER_HIGHS 0x8080808080808080ULL
+
+    ngx_memcpy(&w, p, 8);
+
+    t = w & NGX_HTTP_AIROUTER_LOWS;
+    x = (w ^ (NGX_HTTP_AIROUTER_ONES * '%')) & NGX_HTTP_AIROUTER_LOWS;
+
+    return (w                                          /* from 0x80 */
+            | (t + NGX_HTTP_AIROUTER_ONES)             /* 0x7f */
+            | ~(t + NGX_HTTP_AIROUTER_ONES * 0x60)     /* below 0x20 */
+            | ~((x + NGX_HTTP_AIROUTER_LOWS)           /* '%' */
+                | (w ^ (NGX_HTTP_AIROUTER_ONES * '%'))))
+           & NGX_HTTP_AIROUTER_HIGHS;
+
+#undef NGX_HTTP_AIROUTER_ONES
+#undef NGX_HTTP_AIROUTER_LOWS
+#undef NGX_HTTP_AIROUTER_HIGHS
 }

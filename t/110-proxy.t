@@ -363,3 +363,21 @@ Content-Type: application/json
 [qr{"content":"/v1/chat/completions"}, qr{"content":"/custom/v1/chat/completions"}, qr{"content":"/api/v4/chat/completions"}]
 --- no_error_log
 [error]
+
+
+
+=== TEST 16: ids longer than a word are escaped the same wherever the byte to escape stands: '%' and non-ASCII past the first 8 bytes of a channel id, a model id and the fallbacks
+--- user_files eval
+">>> router_config.yaml\n"
+. yaml_channels("", ["abcdefghijklmnop%", "e503"],
+                ["abcdefgh%ijklmnop\xc3\xa9qrstuvwxyz", "ok"])
+--- request
+POST /v1/chat/completions
+{"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+--- response_headers
+X-Router-Channel: abcdefgh%25ijklmnop%C3%A9qrstuvwxyz
+X-Router-Model: abcdefgh%25ijklmnop%C3%A9qrstuvwxyz-model
+X-Router-Fallbacks: abcdefghijklmnop%25:server_error 503
+X-Router-Attempts: 2
+--- no_error_log
+[alert]
