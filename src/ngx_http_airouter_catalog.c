@@ -387,6 +387,11 @@ ngx_http_airouter_catalog_publish_reserved(
         ngx_http_airouter_catalog_rename_cache(cache->tmp, cache->path, log);
         cache->written = 0;
 
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "airouter: cache file renamed into place%s",
+                       cache->kept ? ", the file it replaced left to the "
+                                     "thread" : "");
+
     } else if (cache->tmp != NULL) {
         ngx_log_error(NGX_LOG_ERR, log, cache->err,
                       "airouter: cannot write the catalogue cache \"%s\": "
@@ -408,6 +413,8 @@ ngx_http_airouter_catalog_unreserve(ngx_http_airouter_main_conf_t *amcf,
         (void) ngx_delete_file(cache->tmp);
         cache->written = 0;
     }
+
+    ngx_http_airouter_catalog_cache_drop(cache);
 }
 
 
@@ -427,13 +434,15 @@ ngx_http_airouter_catalog_cache_init(ngx_pool_t *pool,
 
     c->path = ngx_http_airouter_catalog_cache_path(pool, amcf);
     c->tmp = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
+    c->old = ngx_pnalloc(pool, amcf->cache_dir.len + 64 + NGX_INT64_LEN);
 
-    if (c->path == NULL || c->tmp == NULL) {
+    if (c->path == NULL || c->tmp == NULL || c->old == NULL) {
         c->tmp = NULL;
         return NGX_ERROR;
     }
 
     ngx_sprintf(c->tmp, "%s.%P.tmp%Z", c->path, ngx_pid);
+    ngx_sprintf(c->old, "%s.%P.old%Z", c->path, ngx_pid);
 
     return NGX_OK;
 }
@@ -480,6 +489,15 @@ ngx_http_airouter_catalog_cache_write(ngx_http_airouter_catalog_cache_t *c,
         left -= n;
     }
 
+    /*
+     * In a thread: on disk before the rename, which would otherwise flush
+     * it on the event loop (ext4's auto_da_alloc: 2 ms for 30 MB).
+     */
+    if (left == 0 && c->sync && fsync(fd) == -1) {
+        c->err = ngx_errno;
+        left = 1;
+    }
+
     if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         c->err = ngx_errno;
         left = 1;
@@ -492,6 +510,26 @@ ngx_http_airouter_catalog_cache_write(ngx_http_airouter_catalog_cache_t *c,
     }
 
     c->written = 1;
+
+    /*
+     * A second name for the file the rename will replace (one a previous
+     * run left goes first), so that the rename on the event loop frees no
+     * blocks: cache_drop does, here.
+     */
+    if (c->old) {
+        (void) ngx_delete_file(c->old);
+        c->kept = (link((char *) c->path, (char *) c->old) == 0);
+    }
+}
+
+
+void
+ngx_http_airouter_catalog_cache_drop(ngx_http_airouter_catalog_cache_t *c)
+{
+    if (c->kept) {
+        (void) ngx_delete_file(c->old);
+        c->kept = 0;
+    }
 }
 
 
@@ -629,6 +667,7 @@ ngx_http_airouter_catalog_write_cache(ngx_http_airouter_main_conf_t *amcf,
     }
 
     ngx_http_airouter_catalog_rename_cache(cache.tmp, cache.path, log);
+    ngx_http_airouter_catalog_cache_drop(&cache);
 
 done:
 

@@ -30,7 +30,11 @@ ngx_int_t ngx_http_airouter_catalog_build(ngx_conf_t *cf,
 typedef struct {
     u_char                      *path;      /* NUL-terminated */
     u_char                      *tmp;       /* NULL: no cache file */
+    u_char                      *old;       /* a second name of the file
+                                               the rename replaces */
+    ngx_uint_t                   sync;      /* fsync tmp (a thread) */
     ngx_uint_t                   written;   /* tmp holds the blob */
+    ngx_uint_t                   kept;      /* old names that file */
     const char                  *failed;    /* what failed, when not */
     ngx_err_t                    err;
 } ngx_http_airouter_catalog_cache_t;
@@ -46,6 +50,13 @@ void ngx_http_airouter_catalog_publish_reserved(
     ngx_http_airouter_catalog_cache_t *cache, ngx_log_t *log);
 void ngx_http_airouter_catalog_unreserve(ngx_http_airouter_main_conf_t *amcf,
     u_char *copy, ngx_http_airouter_catalog_cache_t *cache);
+/*
+ * After publish_reserved: the replaced file's last name goes, and with it
+ * its blocks (tens of milliseconds for a large catalogue on some file
+ * systems), in the caller's thread rather than in the rename.
+ */
+void ngx_http_airouter_catalog_cache_drop(
+    ngx_http_airouter_catalog_cache_t *cache);
 
 /*
  * The catalogue requests should use now: the zone's when it was built for

@@ -72,6 +72,8 @@
 #define NGX_HTTP_AIROUTER_DISC_SUSPECT_TTL  300     /* s, then given up */
 /* catalogue entries derived per turn of the event loop (about 1 ms) */
 #define NGX_HTTP_AIROUTER_DISC_SLICE      256
+/* fetches started per turn of the event loop (a connect each) */
+#define NGX_HTTP_AIROUTER_DISC_STARTS     8
 
 /* ngx_http_airouter_disc_run_t.job: what the thread does now */
 #define NGX_HTTP_AIROUTER_DISC_JOB_NONE     0
@@ -197,6 +199,10 @@ struct ngx_http_airouter_disc_run_s {
     ngx_queue_t                  answers;
     ngx_event_t                  parse;
 
+    /* the fetches not started yet, a slice per turn (launch) */
+    ngx_queue_t                  starting;
+    ngx_event_t                  launch;
+
     /*
      * After the answers: the new catalogue is derived in slices, one per
      * turn of the event loop (step), so the requests this worker serves
@@ -204,6 +210,7 @@ struct ngx_http_airouter_disc_run_s {
      */
     ngx_uint_t                  *invalid;       /* [ntargets] */
     ngx_uint_t                   publish;
+    ngx_uint_t                   nmodels;       /* published, to answer */
     airouter_catalog_builder_t  *builder;
     ngx_uint_t                   slices;
     void                        *blob;          /* laid out, to publish */
@@ -244,9 +251,11 @@ typedef struct {
     ngx_uint_t                   channel;
     ngx_uint_t                   key;
     ngx_str_t                    body;          /* 200: waits to be parsed
-                                                   (run->pool, freed once
-                                                   parsed) */
-    ngx_queue_t                  queue;         /* in run->answers */
+                                                   (in the fetch's pool,
+                                                   destroyed once parsed) */
+    ngx_pool_t                  *fetch_pool;
+    ngx_queue_t                  queue;         /* in run->starting, then
+                                                   in run->answers */
 #if (NGX_THREADS)
     int                          rc;            /* parsed in the thread */
     airouter_model_info_t       *models;
@@ -275,10 +284,13 @@ static void ngx_http_airouter_discovery_schedule(ngx_http_airouter_disc_t *d,
 static ngx_int_t ngx_http_airouter_discovery_start(
     ngx_http_airouter_disc_t *d, ngx_uint_t forced, ngx_http_request_t *r);
 static void ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d);
+static void ngx_http_airouter_discovery_launch(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_cleanup(void *data);
 static void ngx_http_airouter_discovery_free_models(
     ngx_http_airouter_disc_run_t *run);
 static void ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f);
+static void ngx_http_airouter_discovery_drop_body(
+    ngx_http_airouter_disc_ask_t *ask);
 static void ngx_http_airouter_discovery_parse(ngx_event_t *ev);
 static void ngx_http_airouter_discovery_parsed(
     ngx_http_airouter_disc_ask_t *ask, int rc, airouter_model_info_t *models,
@@ -1017,7 +1029,11 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
     run->parse.handler = ngx_http_airouter_discovery_parse;
     run->parse.data = run;
     run->parse.log = ngx_cycle->log;
+    run->launch.handler = ngx_http_airouter_discovery_launch;
+    run->launch.data = run;
+    run->launch.log = ngx_cycle->log;
     ngx_queue_init(&run->answers);
+    ngx_queue_init(&run->starting);
 
 #if (NGX_THREADS)
     if (d->thread_pool) {
@@ -1117,30 +1133,16 @@ ngx_http_airouter_discovery_start(ngx_http_airouter_disc_t *d,
             ask->channel = i;
             ask->key = k;
 
-            t->reqs[k].addr = t->ep->addr;
-
-            ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                           "airouter: discovery: \"%s\" key %ui: "
-                           "GET %V%V", t->ch->id, k + 1, &t->reqs[k].host,
-                           &t->reqs[k].uri);
-
-            if (ngx_http_airouter_fetch_start(&t->reqs[k],
-                                     ngx_http_airouter_discovery_answer, ask,
-                                     ngx_cycle->log)
-                == NULL)
-            {
-                ngx_sprintf(res->error, "out of memory%Z");
-                break;
-            }
+            ngx_queue_insert_tail(&run->starting, &ask->queue);
 
             res->asked++;
             run->pending++;
         }
     }
 
-    if (run->pending == 0) {
-        ngx_post_event(&run->done, &ngx_posted_events);
-    }
+    /* the first slice at the end of this turn, the rest in the next ones */
+    ngx_post_event(run->pending ? &run->launch : &run->done,
+                   &ngx_posted_events);
 
     return NGX_OK;
 
@@ -1178,6 +1180,69 @@ ngx_http_airouter_discovery_release(ngx_http_airouter_disc_t *d)
 }
 
 
+/*
+ * Starts the next NGX_HTTP_AIROUTER_DISC_STARTS fetches: a connect each,
+ * so dozens of channels never make one long turn of the event loop.
+ */
+static void
+ngx_http_airouter_discovery_launch(ngx_event_t *ev)
+{
+    ngx_uint_t                        n;
+    ngx_queue_t                      *q;
+    ngx_http_airouter_disc_ask_t     *ask;
+    ngx_http_airouter_disc_run_t     *run;
+    ngx_http_airouter_disc_target_t  *t;
+    ngx_http_airouter_disc_result_t  *res;
+
+    run = ev->data;
+
+    for (n = 0; n < NGX_HTTP_AIROUTER_DISC_STARTS; n++) {
+        if (ngx_queue_empty(&run->starting)) {
+            return;
+        }
+
+        q = ngx_queue_head(&run->starting);
+        ngx_queue_remove(q);
+        ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
+
+        t = &run->d->targets[ask->channel];
+        res = &run->results[ask->channel];
+
+        t->reqs[ask->key].addr = t->ep->addr;
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "airouter: discovery: \"%s\" key %ui: GET %V%V",
+                       t->ch->id, ask->key + 1, &t->reqs[ask->key].host,
+                       &t->reqs[ask->key].uri);
+
+        if (ngx_exiting || ngx_quit || ngx_terminate
+            || ngx_http_airouter_fetch_start(&t->reqs[ask->key],
+                                             ngx_http_airouter_discovery_answer,
+                                             ask, ev->log)
+               == NULL)
+        {
+            ngx_sprintf(res->error, "%s%Z", ngx_exiting || ngx_quit
+                                            || ngx_terminate
+                                            ? "the worker is exiting"
+                                            : "out of memory");
+            res->asked--;
+
+            if (--run->pending == 0) {
+                ngx_http_airouter_discovery_finish(run);
+                return;
+            }
+        }
+    }
+
+    if (!ngx_queue_empty(&run->starting)) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "airouter: discovery: %ui fetches started, the next "
+                       "ones in the next turn", n);
+        ngx_post_event(&run->launch, &ngx_posted_next_events);
+    }
+}
+
+
 /* The /models answers are malloc'd by airouter_models_json_parse(). */
 static void
 ngx_http_airouter_discovery_cleanup(void *data)
@@ -1200,6 +1265,10 @@ ngx_http_airouter_discovery_cleanup(void *data)
         ngx_delete_posted_event(&run->parse);
     }
 
+    if (run->launch.posted) {
+        ngx_delete_posted_event(&run->launch);
+    }
+
 #if (NGX_THREADS)
     if (run->guard.timer_set) {
         ngx_del_timer(&run->guard);
@@ -1211,6 +1280,9 @@ ngx_http_airouter_discovery_cleanup(void *data)
                                             &run->cache);
         run->copy = NULL;
     }
+
+    /* published, and no thread took the replaced file's blocks */
+    ngx_http_airouter_catalog_cache_drop(&run->cache);
 #endif
 
     if (run->blob) {
@@ -1218,12 +1290,12 @@ ngx_http_airouter_discovery_cleanup(void *data)
         run->blob = NULL;
     }
 
-    /* the bodies still queued go with run->pool */
+    /* the bodies still queued */
     while (!ngx_queue_empty(&run->answers)) {
         q = ngx_queue_head(&run->answers);
         ngx_queue_remove(q);
         ask = ngx_queue_data(q, ngx_http_airouter_disc_ask_t, queue);
-        ngx_str_null(&ask->body);
+        ngx_http_airouter_discovery_drop_body(ask);
     }
 
     ngx_http_airouter_discovery_free_models(run);
@@ -1290,22 +1362,15 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
         ngx_sprintf(res->error, "/models answered %ui%Z", f->status);
 
     } else {
-        /* the fetch frees its body when this handler returns */
-        ask->body.data = ngx_palloc(run->pool, f->body.len + 1);
+        /* the body as read, not a copy: the fetch's pool goes with it */
+        ask->fetch_pool = ngx_http_airouter_fetch_keep(f);
+        ask->body = f->body;
 
-        if (ask->body.data == NULL) {
-            ngx_sprintf(res->error, "out of memory%Z");
+        ngx_queue_insert_tail(&run->answers, &ask->queue);
 
-        } else {
-            ngx_memcpy(ask->body.data, f->body.data, f->body.len);
-            ask->body.len = f->body.len;
+        ngx_http_airouter_discovery_queued(run);
 
-            ngx_queue_insert_tail(&run->answers, &ask->queue);
-
-            ngx_http_airouter_discovery_queued(run);
-
-            return;                     /* pending until it is parsed */
-        }
+        return;                         /* pending until it is parsed */
     }
 
     /* a channel without /models (Doubao's endpoints) is no news */
@@ -1324,6 +1389,23 @@ ngx_http_airouter_discovery_answer(ngx_http_airouter_fetch_t *f)
     if (--run->pending == 0) {
         ngx_http_airouter_discovery_finish(run);
     }
+}
+
+
+/*
+ * An answer's body and the fetch's pool that holds it, which only the one
+ * that holds the answer touches (the event loop, or the thread while it
+ * parses it): safe in the thread.
+ */
+static void
+ngx_http_airouter_discovery_drop_body(ngx_http_airouter_disc_ask_t *ask)
+{
+    if (ask->fetch_pool) {
+        ngx_destroy_pool(ask->fetch_pool);
+        ask->fetch_pool = NULL;
+    }
+
+    ngx_str_null(&ask->body);
 }
 
 
@@ -1422,9 +1504,9 @@ ngx_http_airouter_discovery_parsed(ngx_http_airouter_disc_ask_t *ask, int rc,
                        ask->key + 1, (ngx_uint_t) NGX_HTTP_OK, n);
     }
 
-    /* a large answer is a large allocation: it goes back at once */
-    (void) ngx_pfree(run->pool, ask->body.data);
-    ngx_str_null(&ask->body);
+    /* a large answer is a large allocation: it goes back at once (the
+     * thread gave it back already) */
+    ngx_http_airouter_discovery_drop_body(ask);
 
     if (--run->pending == 0) {
         ngx_http_airouter_discovery_finish(run);
@@ -1617,8 +1699,9 @@ ngx_http_airouter_discovery_nice_limit(ngx_conf_t *cf)
 
 
 /*
- * The job itself: no pool, no log, no shared memory, nothing the event
- * loop touches meanwhile (see ngx_http_airouter_disc_run_t).
+ * The job itself: no shared memory, no pool but the answers' own (each
+ * fetch's, which nothing else touches), nothing the event loop touches
+ * meanwhile (see ngx_http_airouter_disc_run_t).
  */
 static void
 ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run)
@@ -1642,6 +1725,9 @@ ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run)
                                                  ask->body.len, &ask->models,
                                                  &ask->nmodels, ask->err,
                                                  sizeof(ask->err));
+
+            /* its pages go back here, not on the event loop */
+            ngx_http_airouter_discovery_drop_body(ask);
         }
 
         return;
@@ -1654,7 +1740,14 @@ ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run)
     }
 
     if (run->job == NGX_HTTP_AIROUTER_DISC_JOB_FREE) {
+        ngx_http_airouter_catalog_cache_drop(&run->cache);
         ngx_http_airouter_discovery_free_models(run);
+
+        if (run->blob) {
+            airouter_catalog_blob_free(run->blob);
+            run->blob = NULL;
+        }
+
         return;
     }
 
@@ -1670,6 +1763,10 @@ ngx_http_airouter_discovery_job(ngx_http_airouter_disc_run_t *run)
     if (blob == NULL) {
         goto failed;
     }
+
+    /* thousands of entries go back here, not on the event loop */
+    airouter_catalog_builder_destroy(b);
+    run->builder = NULL;
 
     run->built = airouter_catalog_open(blob, len);
 
@@ -1694,6 +1791,9 @@ failed:
     ngx_cpystrn((u_char *) run->error,
                 (u_char *) airouter_catalog_builder_error(b),
                 sizeof(run->error));
+
+    airouter_catalog_builder_destroy(b);
+    run->builder = NULL;
 }
 
 
@@ -1764,6 +1864,7 @@ ngx_http_airouter_discovery_worked(ngx_event_t *ev)
     }
 
     if (job == NGX_HTTP_AIROUTER_DISC_JOB_FREE) {
+        ngx_http_airouter_discovery_respond(run, run->nmodels);
         ngx_destroy_pool(run->pool);    /* the run is over */
         return;
     }
@@ -1771,8 +1872,7 @@ ngx_http_airouter_discovery_worked(ngx_event_t *ev)
     exiting = (ngx_exiting || ngx_quit || ngx_terminate);
 
     if (job == NGX_HTTP_AIROUTER_DISC_JOB_BUILD) {
-        airouter_catalog_builder_destroy(run->builder);
-        run->builder = NULL;
+        /* the thread destroyed the builder */
 
         if (run->blob == NULL) {
             ngx_log_error(NGX_LOG_ERR, ev->log, 0, "airouter: discovery: %s",
@@ -1906,6 +2006,7 @@ ngx_http_airouter_discovery_finish(ngx_http_airouter_disc_run_t *run)
         /* no names, no cache file: publish() writes none either */
         (void) ngx_http_airouter_catalog_cache_init(run->pool, amcf,
                                                     &run->cache);
+        run->cache.sync = 1;
 
         if (ngx_http_airouter_discovery_post(run,
                                              NGX_HTTP_AIROUTER_DISC_JOB_BUILD)
@@ -2197,12 +2298,6 @@ done:
 
     d->run = NULL;
 
-    ngx_http_airouter_discovery_respond(run, nmodels);
-
-    if (blob) {
-        airouter_catalog_blob_free(blob);
-    }
-
     ngx_http_airouter_discovery_schedule(d, 0);
 
     /* suspects of channels this run did not ask: another run */
@@ -2211,7 +2306,25 @@ done:
     }
 
 #if (NGX_THREADS)
-    /* thousands of parsed models go back in the thread, then the pool */
+    if (run->task && blob) {
+        run->blob = blob;               /* the FREE job frees it */
+        blob = NULL;
+    }
+#endif
+
+    if (blob) {
+        airouter_catalog_blob_free(blob);
+    }
+
+    run->nmodels = nmodels;
+
+#if (NGX_THREADS)
+    /*
+     * Thousands of parsed models, the catalogue's blob and the replaced
+     * cache file's blocks go back in the thread; the admin requests that
+     * wait are answered when it is done (a turn of their own, and nothing
+     * of the run left behind them), then the pool goes.
+     */
     if (run->task
         && ngx_http_airouter_discovery_post(run,
                                             NGX_HTTP_AIROUTER_DISC_JOB_FREE)
@@ -2221,6 +2334,7 @@ done:
     }
 #endif
 
+    ngx_http_airouter_discovery_respond(run, nmodels);
     ngx_destroy_pool(run->pool);
 }
 

@@ -16,6 +16,8 @@
 
 
 #define NGX_HTTP_AIROUTER_FETCH_HEADER_MAX  16384
+/* bytes read per read event, the rest in the next turn of the event loop */
+#define NGX_HTTP_AIROUTER_FETCH_SLICE       16384
 
 /* chunk_state */
 #define NGX_HTTP_AIROUTER_CHUNK_SIZE        0
@@ -416,6 +418,7 @@ ngx_http_airouter_fetch_send(ngx_http_airouter_fetch_t *f)
 static void
 ngx_http_airouter_fetch_read_handler(ngx_event_t *rev)
 {
+    size_t                      slice;
     ssize_t                     n;
     ngx_int_t                   rc;
     ngx_buf_t                  *b;
@@ -436,6 +439,8 @@ ngx_http_airouter_fetch_read_handler(ngx_event_t *rev)
         return;
     }
 
+    slice = NGX_HTTP_AIROUTER_FETCH_SLICE;
+
     for ( ;; ) {
         b = f->in;
 
@@ -446,7 +451,16 @@ ngx_http_airouter_fetch_read_handler(ngx_event_t *rev)
 
         b = f->in;
 
-        n = c->recv(c, b->last, b->end - b->last);
+        if (slice == 0) {
+            /* the event stays ready: requests go first, then the rest */
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                           "airouter: fetch: a slice read, the rest in the "
+                           "next turn");
+            ngx_post_event(rev, &ngx_posted_next_events);
+            return;
+        }
+
+        n = c->recv(c, b->last, ngx_min((size_t) (b->end - b->last), slice));
 
         if (n == NGX_AGAIN) {
             if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
@@ -466,6 +480,7 @@ ngx_http_airouter_fetch_read_handler(ngx_event_t *rev)
         }
 
         b->last += n;
+        slice -= n;
 
         rc = ngx_http_airouter_fetch_process(f);
 
@@ -512,7 +527,16 @@ ngx_http_airouter_fetch_grow(ngx_http_airouter_fetch_t *f)
         return NGX_ERROR;
     }
 
-    size = ngx_min(size * 2, limit);
+    /* a known length: the whole answer at once, not a copy per doubling */
+    if (f->body_start && !f->chunked && f->content_length >= 0
+        && (size_t) (f->body_start - b->start) + f->content_length > size
+        && (size_t) (f->body_start - b->start) + f->content_length <= limit)
+    {
+        size = (f->body_start - b->start) + f->content_length;
+
+    } else {
+        size = ngx_min(size * 2, limit);
+    }
 
     nb = ngx_create_temp_buf(f->pool, size);
     if (nb == NULL) {
@@ -876,8 +900,28 @@ ngx_http_airouter_fetch_done(ngx_event_t *ev)
 {
     ngx_http_airouter_fetch_t *f = ev->data;
 
+    ngx_uint_t   kept;
+    ngx_pool_t  *pool;
+
+    /* f is not read after the handler: a kept pool may be gone already */
+    pool = f->pool;
+    kept = 0;
+    f->kept = &kept;
+
     f->handler(f);
-    ngx_destroy_pool(f->pool);
+
+    if (!kept) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+ngx_pool_t *
+ngx_http_airouter_fetch_keep(ngx_http_airouter_fetch_t *f)
+{
+    *f->kept = 1;
+
+    return f->pool;
 }
 
 

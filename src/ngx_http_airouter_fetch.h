@@ -14,7 +14,14 @@
  * The handler runs exactly once, from the event loop (never from
  * ngx_http_airouter_fetch_start()), with f->status and f->body set on an
  * answer, or f->error on a failure.  Everything the fetch owns, body
- * included, is released when the handler returns: copy what you keep.
+ * included, is released when the handler returns, unless the handler
+ * takes it with ngx_http_airouter_fetch_keep(): copy what you keep, or
+ * keep it all.
+ *
+ * A large answer is read a slice per turn of the event loop
+ * (NGX_HTTP_AIROUTER_FETCH_SLICE bytes at most per read event), so
+ * several arriving at once never hold the worker for all of their bytes
+ * at once.
  */
 
 #ifndef NGX_HTTP_AIROUTER_FETCH_H
@@ -81,6 +88,7 @@ struct ngx_http_airouter_fetch_s {
     u_char                      *chunk_pos;    /* next raw byte to decode */
     u_char                      *body_last;    /* decoded body end */
     ngx_uint_t                   finished;
+    ngx_uint_t                  *kept;         /* while the handler runs */
 };
 
 
@@ -92,5 +100,13 @@ struct ngx_http_airouter_fetch_s {
 ngx_http_airouter_fetch_t *ngx_http_airouter_fetch_start(
     ngx_http_airouter_fetch_req_t *req,
     ngx_http_airouter_fetch_handler_pt handler, void *data, ngx_log_t *log);
+
+/*
+ * In the handler: the pool that holds f and f->body becomes the caller's,
+ * to destroy when done with the body (in another thread too, even before
+ * the handler returns: the fetch does not read f after it).  The
+ * connection is closed already; nothing else of the fetch runs after it.
+ */
+ngx_pool_t *ngx_http_airouter_fetch_keep(ngx_http_airouter_fetch_t *f);
 
 #endif /* NGX_HTTP_AIROUTER_FETCH_H */

@@ -797,3 +797,24 @@ main::may_idle()
 ? ["the job ran at the thread's own priority", 'could not leave SCHED_IDLE',
    '[alert]']
 : ['at idle priority (SCHED_IDLE)', 'could not leave SCHED_IDLE', '[alert]']
+
+
+
+=== TEST 24: a run takes short turns of the event loop: the fetches start 8 per turn, a large answer is read 16 KB per turn, and the cache file it replaces is deleted in the thread (gone before the answer)
+--- log_level: debug
+--- extra_http_config
+    airouter_cache_dir $TEST_NGINX_SERVER_ROOT/b24-cache;
+--- init
+main::run_discovery();
+--- request
+POST /v1/admin/discovery
+--- error_code: 200
+--- check_json
+my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b24-cache/*");
+$j->{status} eq 'done' && $j->{models} > 554
+&& @f == 1 && $f[0] =~ /airouter-[0-9a-f]{16}\.catalog$/
+or die "answer $j->{status}, cache dir: @f"
+--- error_log eval
+['airouter: discovery: 8 fetches started, the next ones in the next turn',
+ 'airouter: fetch: a slice read, the rest in the next turn',
+ 'airouter: cache file renamed into place, the file it replaced left to the thread']
