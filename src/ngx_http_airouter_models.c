@@ -453,8 +453,8 @@ ngx_http_airouter_models_gemini(ngx_http_request_t *r,
 
 
 /*
- * One page: the chat models the key may reach, each name once (its first
- * visible entry), from the catalogue index pageToken says (the index past
+ * One page: the chat and embedding models the key may reach, each name
+ * once (its first visible entry), from the catalogue index pageToken says (the index past
  * the previous page's last entry, as nextPageToken gave it).
  */
 static ngx_int_t
@@ -548,9 +548,10 @@ ngx_http_airouter_models_gemini_list(ngx_http_request_t *r,
 
 
 /*
- * The first catalogue entry called name (any case) that is a chat model
- * the key may reach on an enabled channel, or -1: the one a Gemini name
- * stands for.
+ * The first catalogue entry called name (any case) that is a chat or an
+ * embedding model (generateContent, embedContent: what Google's list
+ * holds) the key may reach on an enabled channel, or -1: the one a
+ * Gemini name stands for.
  */
 static ngx_int_t
 ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
@@ -571,7 +572,8 @@ ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
     for (k = 0; k < slot->count; k++) {
         idx = list[k];
 
-        if ((airouter_catalog_model(cat, idx)->caps & AIROUTER_CAP_CHAT)
+        if ((airouter_catalog_model(cat, idx)->caps
+             & (AIROUTER_CAP_CHAT | AIROUTER_CAP_EMBEDDING))
             && ngx_http_airouter_models_visible(cat, acf, key, idx))
         {
             return idx;
@@ -583,8 +585,10 @@ ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
 
 
 /*
- * Google's Model: "models/" and the id (the name generateContent takes),
- * the limits when known, the methods the router serves for it.
+ * Google's Model: "models/" and the id (the name generateContent or
+ * embedContent takes), the limits when known, the methods the router
+ * serves for it: an embedding model's is embedContent, as Google lists
+ * its own (batchEmbedContents goes with it).
  */
 static json_t *
 ngx_http_airouter_models_gemini_entry(const airouter_catalog_t *cat,
@@ -597,12 +601,21 @@ ngx_http_airouter_models_gemini_entry(const airouter_catalog_t *cat,
     m = airouter_catalog_model(cat, i);
     id = airouter_catalog_model_id(cat, m);
 
-    entry = json_pack("{s:s+,s:s,s:s,s:[sss]}",
-                      "name", "models/", id,
-                      "baseModelId", id,
-                      "displayName", id,
-                      "supportedGenerationMethods", "generateContent",
-                      "streamGenerateContent", "countTokens");
+    if (m->caps & AIROUTER_CAP_EMBEDDING) {
+        entry = json_pack("{s:s+,s:s,s:s,s:[s]}",
+                          "name", "models/", id,
+                          "baseModelId", id,
+                          "displayName", id,
+                          "supportedGenerationMethods", "embedContent");
+
+    } else {
+        entry = json_pack("{s:s+,s:s,s:s,s:[sss]}",
+                          "name", "models/", id,
+                          "baseModelId", id,
+                          "displayName", id,
+                          "supportedGenerationMethods", "generateContent",
+                          "streamGenerateContent", "countTokens");
+    }
 
     if (entry == NULL) {
         return NULL;

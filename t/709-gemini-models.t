@@ -48,6 +48,7 @@ _EOY_
 
 our $Gemma = '{"name":"models/google/gemma-test","baseModelId":"google/gemma-test","displayName":"google/gemma-test","supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]}';
 our $Gpt = '{"name":"models/gpt-test","baseModelId":"gpt-test","displayName":"gpt-test","supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]}';
+our $Emb = '{"name":"models/text-embedding-3-small","baseModelId":"text-embedding-3-small","displayName":"text-embedding-3-small","supportedGenerationMethods":["embedContent"]}';
 
 our $Fox = '{"contents":[{"role":"user","parts":[{"text":"The quick brown fox jumps over the lazy dog"}]}]}';
 
@@ -66,43 +67,45 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: models.list: each chat model once (two channels serve gpt-test), no embedding model, no disabled channel's
+=== TEST 1: models.list: each chat model once (two channels serve gpt-test), the embedding model with embedContent (as Google lists its own), no disabled channel's
 --- request
 GET /v1beta/models
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
 --- response_body eval
-"{\"models\":[$::Gemma,$::Gpt]}\n"
+"{\"models\":[$::Gemma,$::Gpt,$::Emb]}\n"
 
 
 
-=== TEST 2: models.list page by page: pageSize 1 gives nextPageToken until the last page; a token we never gave is INVALID_ARGUMENT
+=== TEST 2: models.list page by page: pageSize 1 gives nextPageToken until the last page (the embedding model's); a token we never gave is INVALID_ARGUMENT
 --- request eval
 ["GET /v1beta/models?pageSize=1", "GET /v1beta/models?pageSize=1&pageToken=1",
+ "GET /v1beta/models?pageSize=1&pageToken=3",
  "GET /v1beta/models?pageSize=1&pageToken=99", "GET /v1beta/models?pageSize=x",
  "GET /v1alpha/models?pageSize=5000"]
 --- error_code eval
-[200, 200, 400, 400, 200]
+[200, 200, 200, 400, 400, 200]
 --- response_body eval
 ["{\"models\":[$::Gemma],\"nextPageToken\":\"1\"}\n",
- "{\"models\":[$::Gpt]}\n",
+ "{\"models\":[$::Gpt],\"nextPageToken\":\"3\"}\n",
+ "{\"models\":[$::Emb]}\n",
  "{\"error\":{\"code\":400,\"message\":\"pageToken is not one this server gave\",\"status\":\"INVALID_ARGUMENT\"}}\n",
  "{\"error\":{\"code\":400,\"message\":\"pageSize must be a non-negative integer\",\"status\":\"INVALID_ARGUMENT\"}}\n",
- "{\"models\":[$::Gemma,$::Gpt]}\n"]
+ "{\"models\":[$::Gemma,$::Gpt,$::Emb]}\n"]
 
 
 
-=== TEST 3: models.get by name (with "/"); an unknown, an embedding or a disabled model is NOT_FOUND
+=== TEST 3: models.get by name (with "/"), an embedding model's too (embedContent); an unknown or a disabled model is NOT_FOUND
 --- request eval
 ["GET /v1beta/models/google/gemma-test", "GET /v1beta/models/nope",
  "GET /v1beta/models/text-embedding-3-small", "GET /v1beta/models/disabled-model"]
 --- error_code eval
-[200, 404, 404, 404]
+[200, 404, 200, 404]
 --- response_body eval
 ["$::Gemma\n",
  "{\"error\":{\"code\":404,\"message\":\"The model \\\"nope\\\" does not exist on any channel\",\"status\":\"NOT_FOUND\"}}\n",
- "{\"error\":{\"code\":404,\"message\":\"The model \\\"text-embedding-3-small\\\" does not exist on any channel\",\"status\":\"NOT_FOUND\"}}\n",
+ "$::Emb\n",
  "{\"error\":{\"code\":404,\"message\":\"The model \\\"disabled-model\\\" does not exist on any channel\",\"status\":\"NOT_FOUND\"}}\n"]
 
 
@@ -162,7 +165,7 @@ Content-Type: application/json
 [401, 200, 200, 404, 401, 200]
 --- response_body_like eval
 ['^\{"error":\{"code":401,"message":"You didn\'t provide an API key: send it as \\\\"x-goog-api-key: <key>\\\\", as the query parameter key=<key>, or as \\\\"Authorization: Bearer <key>\\\\"","status":"UNAUTHENTICATED"\}\}$',
- "^\Q{\"models\":[$::Gemma,$::Gpt]}\E\$",
+ "^\Q{\"models\":[$::Gemma,$::Gpt,$::Emb]}\E\$",
  "^\Q{\"models\":[$::Gemma]}\E\$",
  '^\{"error":\{"code":404,"message":"The model \\\\"gpt-test\\\\" does not exist on any channel","status":"NOT_FOUND"\}\}$',
  '^\{"error":\{"code":401,"message":"Incorrect API key provided.*","status":"UNAUTHENTICATED"\}\}$',

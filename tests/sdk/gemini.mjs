@@ -139,13 +139,21 @@ async function tag() {
 
 // models.list through the SDK's pager (pageSize 1: one page per model),
 // models.get by the name the list gives, countTokens; the t/709 suite's
-// catalogue: google/gemma-test, gpt-test (chat), an embedding model
+// catalogue: google/gemma-test, gpt-test (chat), text-embedding-3-small
 async function list() {
     const names = [];
     const pager = await client.models.list({ config: { pageSize: 1 } });
 
     for await (const m of pager) {
         names.push(m.name);
+
+        if (m.name === "models/text-embedding-3-small") {
+            check(JSON.stringify(m.supportedActions)
+                  === JSON.stringify(["embedContent"]),
+                  `list: ${m.name} says embedContent`, m.supportedActions);
+            continue;
+        }
+
         check(m.supportedActions?.includes("generateContent")
               && m.supportedActions?.includes("countTokens"),
               `list: ${m.name} says generateContent and countTokens`,
@@ -153,8 +161,9 @@ async function list() {
     }
 
     check(JSON.stringify(names)
-          === JSON.stringify(["models/google/gemma-test", "models/gpt-test"]),
-          "list: every chat model once, page by page", names);
+          === JSON.stringify(["models/google/gemma-test", "models/gpt-test",
+                              "models/text-embedding-3-small"]),
+          "list: every chat and embedding model once, page by page", names);
 }
 
 async function get() {
