@@ -55,8 +55,7 @@ sub http_get { (http_request(server_port(), 'GET', $_[0]))[2] }
 
 add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
-    my $n = ref $block->request eq 'ARRAY' ? @{ $block->request } : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     my $name = $block->name;
 
     for my $line (grep { /\S/ } split /\n/, $block->hits // '') {

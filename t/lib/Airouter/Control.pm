@@ -66,8 +66,7 @@ Test::Nginx::Socket::add_response_body_check(sub {
     my ($block, $body, $idx) = @_;
     my $want = $block->workers_see;
     return unless defined $want;
-    my $n = ref $block->request eq 'ARRAY' ? @{$block->request} : 1;
-    return if $idx != $n - 1;
+    return unless last_request($block, $idx);
     $want =~ s/\s+//g;
     my (%pids, @bad);
     for (1 .. 40) {
