@@ -454,8 +454,9 @@ ngx_http_airouter_models_gemini(ngx_http_request_t *r,
 
 /*
  * One page: the chat and embedding models the key may reach, each name
- * once (its first visible entry), from the catalogue index pageToken says (the index past
- * the previous page's last entry, as nextPageToken gave it).
+ * once (its first visible entry), from the catalogue index pageToken says
+ * (the index past the previous page's last entry, as nextPageToken gave
+ * it).
  */
 static ngx_int_t
 ngx_http_airouter_models_gemini_list(ngx_http_request_t *r,
