@@ -3,13 +3,20 @@
  * one object per routable (channel, model) pair, with airouter's own facts
  * under "airouter"), GET /v1/models/{id} and GET /v1/tags; Gemini's
  * models.list and models.get (GET /v1beta/models[/{model}]) in Google's
- * shape.
+ * shape; Anthropic's (GET /v1/models[/{id}] with anthropic-version, as
+ * its SDK sends) in Anthropic's.
  */
 
 #include "ngx_http_airouter_api.h"
 #include "ngx_http_airouter_catalog.h"
+#include "ngx_http_airouter_header.h"
 #include "ngx_http_airouter_response.h"
 #include "airouter_dialect.h"
+
+
+/* Anthropic's models.list: 20 a page unless limit says, at most 1000 */
+#define NGX_HTTP_AIROUTER_ANTHROPIC_PAGE      20
+#define NGX_HTTP_AIROUTER_ANTHROPIC_PAGE_MAX  1000
 
 
 static ngx_int_t ngx_http_airouter_models_list(ngx_http_request_t *r,
@@ -34,6 +41,14 @@ static ngx_int_t ngx_http_airouter_models_gemini_first(
     const airouter_catalog_t *cat, const airouter_config_t *acf,
     const airouter_apikey_t *key, const char *name, size_t len);
 static json_t *ngx_http_airouter_models_gemini_entry(
+    const airouter_catalog_t *cat, uint32_t i);
+static ngx_int_t ngx_http_airouter_models_first(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, const airouter_apikey_t *key,
+    const char *name, size_t len, uint32_t kinds);
+static ngx_int_t ngx_http_airouter_models_anthropic(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id,
+    const airouter_apikey_t *key);
+static json_t *ngx_http_airouter_models_anthropic_entry(
     const airouter_catalog_t *cat, uint32_t i);
 
 
@@ -63,6 +78,25 @@ ngx_http_airouter_models_handler(ngx_http_request_t *r, ngx_str_t *path,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airouter_module);
     cat = ngx_http_airouter_catalog_current(amcf);
+
+    /* Anthropic's SDK: its shape, its kind of model (chat) */
+    if (path->len >= sizeof("models") - 1
+        && ngx_strncmp(path->data, "models", sizeof("models") - 1) == 0
+        && ngx_http_airouter_header_find(&r->headers_in.headers,
+                                         (u_char *) "anthropic-version",
+                                         sizeof("anthropic-version") - 1))
+    {
+        id.data = path->data + sizeof("models") - 1;
+        id.len = path->len - (sizeof("models") - 1);
+
+        if (id.len == 0 || id.data[0] == '/') {
+            id.data += id.len ? 1 : 0;
+            id.len -= id.len ? 1 : 0;
+
+            return ngx_http_airouter_models_anthropic(r, cat, amcf->config,
+                                                      &id, key);
+        }
+    }
 
     if (path->len == sizeof("models") - 1
         && ngx_strncmp(path->data, "models", path->len) == 0)
@@ -559,6 +593,22 @@ ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
     const airouter_config_t *acf, const airouter_apikey_t *key,
     const char *name, size_t len)
 {
+    return ngx_http_airouter_models_first(cat, acf, key, name, len,
+                                          AIROUTER_CAP_CHAT
+                                          | AIROUTER_CAP_EMBEDDING);
+}
+
+
+/*
+ * The first catalogue entry called name (any case) of one of the kinds
+ * the key may reach on an enabled channel, or -1: the entry a dialect's
+ * listing shows for that name.
+ */
+static ngx_int_t
+ngx_http_airouter_models_first(const airouter_catalog_t *cat,
+    const airouter_config_t *acf, const airouter_apikey_t *key,
+    const char *name, size_t len, uint32_t kinds)
+{
     uint32_t                        k, idx;
     const uint32_t                 *list;
     const airouter_catalog_slot_t  *slot;
@@ -573,8 +623,7 @@ ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
     for (k = 0; k < slot->count; k++) {
         idx = list[k];
 
-        if ((airouter_catalog_model(cat, idx)->caps
-             & (AIROUTER_CAP_CHAT | AIROUTER_CAP_EMBEDDING))
+        if ((airouter_catalog_model(cat, idx)->caps & kinds)
             && ngx_http_airouter_models_visible(cat, acf, key, idx))
         {
             return idx;
@@ -582,6 +631,172 @@ ngx_http_airouter_models_gemini_first(const airouter_catalog_t *cat,
     }
 
     return -1;
+}
+
+
+/*
+ * Anthropic's models.list and models.retrieve: the chat models the key may
+ * reach, each id once, {"data":[{"type":"model","id","display_name",
+ * "created_at"}],"has_more","first_id","last_id"}, paged by limit and
+ * after_id or before_id (ids of the list); an id of no such model is 404.
+ */
+static ngx_int_t
+ngx_http_airouter_models_anthropic(ngx_http_request_t *r,
+    const airouter_catalog_t *cat, airouter_config_t *acf, ngx_str_t *id,
+    const airouter_apikey_t *key)
+{
+    u_char                          *src, *dst;
+    ngx_int_t                        i, limit, from, to, at, n;
+    ngx_str_t                        arg, after, before, *mark;
+    uint32_t                        *ids, k, total;
+    json_t                          *data, *out, *entry;
+    const airouter_catalog_model_t  *m;
+
+    if (id->len) {
+        i = ngx_http_airouter_models_first(cat, acf, key, (char *) id->data,
+                                           id->len, AIROUTER_CAP_CHAT);
+        if (i < 0) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_NOT_FOUND,
+                       "not_found_error", "model_not_found",
+                       "The model \"%V\" does not exist on any channel", id);
+        }
+
+        return ngx_http_airouter_send_json(r, NGX_HTTP_OK,
+                   ngx_http_airouter_models_anthropic_entry(cat,
+                                                            (uint32_t) i));
+    }
+
+    limit = NGX_HTTP_AIROUTER_ANTHROPIC_PAGE;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &arg) == NGX_OK && arg.len) {
+        limit = ngx_atoi(arg.data, arg.len);
+
+        if (limit < 1 || limit > NGX_HTTP_AIROUTER_ANTHROPIC_PAGE_MAX) {
+            return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_request_error", "invalid_value",
+                       "limit must be an integer from 1 to %d",
+                       NGX_HTTP_AIROUTER_ANTHROPIC_PAGE_MAX);
+        }
+    }
+
+    ngx_str_null(&after);
+    ngx_str_null(&before);
+    (void) ngx_http_arg(r, (u_char *) "after_id", 8, &after);
+    (void) ngx_http_arg(r, (u_char *) "before_id", 9, &before);
+
+    /* the id the page starts after or ends before, "%2F" decoded */
+    mark = after.len ? &after : &before;
+
+    if (mark->len) {
+        src = mark->data;
+        dst = ngx_pnalloc(r->pool, mark->len);
+        if (dst == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        mark->data = dst;
+        ngx_unescape_uri(&dst, &src, mark->len, 0);
+        mark->len = dst - mark->data;
+    }
+
+    /* the list: the first visible chat entry of each id, in order */
+    total = airouter_catalog_nmodels(cat);
+
+    ids = ngx_palloc(r->pool, (total + 1) * sizeof(uint32_t));
+    if (ids == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 0;
+    from = 0;
+    at = -1;
+
+    for (k = 0; k < total; k++) {
+        m = airouter_catalog_model(cat, k);
+
+        if (ngx_http_airouter_models_first(cat, acf, key,
+                airouter_catalog_model_id(cat, m), m->id_len,
+                AIROUTER_CAP_CHAT)
+            != (ngx_int_t) k)
+        {
+            continue;
+        }
+
+        if (mark->len && at < 0 && m->id_len == mark->len
+            && ngx_strncmp(airouter_catalog_model_id(cat, m), mark->data,
+                           mark->len) == 0)
+        {
+            at = n;
+        }
+
+        ids[n++] = k;
+    }
+
+    if (mark->len && at < 0) {
+        return ngx_http_airouter_send_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request_error", "invalid_value",
+                   "%s is not the id of a model this list holds",
+                   after.len ? "after_id" : "before_id");
+    }
+
+    if (after.len) {
+        from = at + 1;
+        to = ngx_min(n, from + limit);
+
+    } else if (before.len) {
+        to = at;
+        from = ngx_max(0, to - limit);
+
+    } else {
+        to = ngx_min(n, limit);
+    }
+
+    data = json_array();
+    out = json_object();
+
+    if (data == NULL || out == NULL
+        || json_object_set_new(out, "data", data) != 0)
+    {
+        json_decref(data);
+        json_decref(out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = from; i < to; i++) {
+        entry = ngx_http_airouter_models_anthropic_entry(cat, ids[i]);
+        if (entry == NULL || json_array_append_new(data, entry) != 0) {
+            json_decref(out);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    json_object_set_new(out, "has_more",
+                        json_boolean(before.len ? from > 0 : to < n));
+    json_object_set_new(out, "first_id", from < to
+        ? json_string(airouter_catalog_model_id(cat,
+                          airouter_catalog_model(cat, ids[from])))
+        : json_null());
+    json_object_set_new(out, "last_id", from < to
+        ? json_string(airouter_catalog_model_id(cat,
+                          airouter_catalog_model(cat, ids[to - 1])))
+        : json_null());
+
+    return ngx_http_airouter_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/* Anthropic's model object; no release date is known: the epoch */
+static json_t *
+ngx_http_airouter_models_anthropic_entry(const airouter_catalog_t *cat,
+    uint32_t i)
+{
+    const char  *id;
+
+    id = airouter_catalog_model_id(cat, airouter_catalog_model(cat, i));
+
+    return json_pack("{s:s,s:s,s:s,s:s}", "type", "model", "id", id,
+                     "display_name", id,
+                     "created_at", "1970-01-01T00:00:00Z");
 }
 
 

@@ -3,7 +3,7 @@
 // tool call and its tool_result round trip, count_tokens, a stream cut
 // by its upstream (the SDK raises the error event), a failure (an
 // APIError in Anthropic's shape), a native Anthropic channel reached
-// untranslated (answer and stream), and a tag: query.  Run by the
+// untranslated (answer and stream), a tag: query, and models.list.  Run by the
 // t/7NN suites with the mock channels of t/lib/Airouter/Mock.pm
 // (gpt-test, tool-test, cut-test, broken-test) and
 // t/lib/Airouter/AnthropicMock.pm (claude-native, claude-native-stream,
@@ -180,5 +180,29 @@ async function tag() {
             channel: response.headers.get("x-router-channel") });
 }
 
+// models.list as Anthropic's API answers it: chat models only (t/700
+// TEST 2 adds an embedding model, which must not show), paged by the
+// SDK's after_id; models.retrieve of one of them
+async function models() {
+    const ids = [];
+
+    for await (const m of client.models.list({ limit: 2 })) {
+        ids.push(m.id);
+        check(m.type === "model" && m.display_name === m.id
+              && typeof m.created_at === "string",
+              `models: ${m.id} is Anthropic's model object`, m);
+    }
+
+    check(ids.includes("gpt-test") && ids.includes("claude-native")
+          && !ids.some((id) => id.includes("embedding"))
+          && new Set(ids).size === ids.length,
+          "models: the chat models, each once, page by page", ids);
+
+    const one = await client.models.retrieve("gpt-test");
+
+    check(one.id === "gpt-test" && one.type === "model",
+          "models: retrieve", one);
+}
+
 await run({ create, stream, tools, count_tokens, cut, failure, native,
-            native_stream, tag });
+            native_stream, tag, models });
