@@ -249,10 +249,21 @@ ngx_http_airouter_dialect_error_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body)
 {
     json_t              *err, *out;
+    ngx_str_t            version;
     airouter_dbuf_t      b;
     airouter_dialect_e   d;
 
     d = airouter_dialect_of_path((char *) r->uri.data, r->uri.len);
+
+    /* Anthropic's SDK lists its models on OpenAI's path: its header says */
+    if (d == AIROUTER_DIALECT_OPENAI
+        && (r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD))
+        && ngx_http_airouter_dialect_header(r, "anthropic-version", 17,
+                                            &version)
+           == NGX_OK)
+    {
+        d = AIROUTER_DIALECT_ANTHROPIC;
+    }
 
     if (body == NULL || d == AIROUTER_DIALECT_OPENAI
         || d == AIROUTER_DIALECT_RESPONSES)

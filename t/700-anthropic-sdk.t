@@ -26,7 +26,7 @@ GET /v1/models
 
 
 
-=== TEST 2: models.list with anthropic-version (as Anthropic's SDK asks): chat models only, in Anthropic's shape, paged by limit and after_id; without the header the OpenAI list (every kind); the SDK pages through it and retrieves one
+=== TEST 2: models.list with anthropic-version (as Anthropic's SDK asks): chat models only, in Anthropic's shape, paged by limit and after_id; without the header the OpenAI list (every kind); errors in Anthropic's shape; the SDK pages through it and retrieves one
 --- user_files eval
 ">>> router_config.yaml\n" . dialect_yaml(<<'_EOY_')
   - id: "emb"
@@ -48,8 +48,8 @@ _EOY_
  '^\{"data":\[\{"type":"model","id":"(?!gpt-test")[^"]+",[^{}]*\},\{[^{}]*\}\],"has_more":(?:true|false),',
  '"object":"list".*"id":"text-embedding-3-small"',
  '^\{"type":"model","id":"gpt-test","display_name":"gpt-test","created_at":"1970-01-01T00:00:00Z"\}$',
- 'text-embedding-3-small',
- 'limit must be an integer from 1 to 1000']
+ '^\{"type":"error","error":\{"type":"not_found_error","message":"The model \\\\"text-embedding-3-small\\\\" does not exist on any channel"\}\}$',
+ '^\{"type":"error","error":\{"type":"invalid_request_error","message":"limit must be an integer from 1 to 1000"\}\}$']
 --- sdk: anthropic.mjs models
 --- no_error_log
 [alert]
