@@ -377,7 +377,7 @@ ngx_http_airouter_catalog_publish_reserved(
 
     zone = ngx_http_airouter_zone_get(amcf);
 
-    ngx_http_airouter_zone_swap(zone, copy, len, amcf->fingerprint);
+    ngx_http_airouter_zone_swap(zone, copy, len, amcf->fingerprint, log);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "airouter: catalogue of %uz bytes published, "

@@ -24,6 +24,8 @@
 
 static ngx_int_t ngx_http_airouter_zone_init(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_http_airouter_zone_free(ngx_http_airouter_zone_t *zone,
+    airouter_grace_slot_t *gone, const char *why, ngx_log_t *log);
 
 
 ngx_shm_zone_t *
@@ -153,19 +155,50 @@ ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
 
     ngx_memcpy(copy, blob, len);
 
-    ngx_http_airouter_zone_swap(zone, copy, len, fingerprint);
+    ngx_http_airouter_zone_swap(zone, copy, len, fingerprint, log);
 
     return NGX_OK;
 }
 
 
+/*
+ * A zone without room for the new catalogue first gives up the retired
+ * ones, oldest first, before it calls itself too small: the holding area
+ * never makes a publication fail that one retired copy would have let
+ * through.  The slab's own "no memory" line is kept out of the log while
+ * the holding area still has something to give.
+ */
 u_char *
 ngx_http_airouter_zone_reserve(ngx_http_airouter_zone_t *zone, size_t len,
     ngx_log_t *log)
 {
-    u_char  *copy;
+    u_char                 *copy;
+    ngx_int_t               held;
+    ngx_slab_pool_t        *shpool;
+    airouter_grace_slot_t   gone;
 
-    copy = ngx_slab_alloc(zone->shpool, len);
+    shpool = zone->shpool;
+
+    for ( ;; ) {
+        ngx_shmtx_lock(&shpool->mutex);
+
+        shpool->log_nomem = 0;
+        copy = ngx_slab_alloc_locked(shpool, len);
+        shpool->log_nomem = 1;
+
+        held = (copy == NULL
+                && airouter_grace_oldest(&zone->sh->grace, &gone));
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        if (!held) {
+            break;
+        }
+
+        ngx_http_airouter_zone_free(zone, &gone, "the zone has no room for "
+                                    "a new catalogue", log);
+    }
+
     if (copy == NULL) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "airouter: zone \"%V\" is too small for a catalogue "
@@ -187,17 +220,32 @@ ngx_http_airouter_zone_unreserve(ngx_http_airouter_zone_t *zone,
 
 void
 ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone, u_char *copy,
-    size_t len, uint64_t fingerprint)
+    size_t len, uint64_t fingerprint, ngx_log_t *log)
 {
-    size_t   retired_len;
-    u_char  *retired;
+    time_t                  now;
+    ngx_uint_t              i, n, early;
+    airouter_grace_slot_t   gone[AIROUTER_GRACE_SLOTS + 1];
+
+    now = ngx_time();
+    n = 0;
+    early = 0;
 
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    retired = zone->sh->retired;
-    retired_len = zone->sh->retired_len;
-    zone->sh->retired = zone->sh->catalog;
-    zone->sh->retired_len = zone->sh->catalog_len;
+    while (n < AIROUTER_GRACE_SLOTS
+           && airouter_grace_expired(&zone->sh->grace, now, &gone[n]))
+    {
+        n++;
+    }
+
+    if (zone->sh->catalog
+        && airouter_grace_retire(&zone->sh->grace, zone->sh->catalog,
+                                 zone->sh->catalog_len, now, &gone[n]))
+    {
+        early = 1;
+        n++;
+    }
+
     zone->sh->catalog = copy;
     zone->sh->catalog_len = len;
     zone->sh->fingerprint = fingerprint;
@@ -205,11 +253,34 @@ ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone, u_char *copy,
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    /* no one may read it now: junked (sanitizer builds) outside the lock */
-    if (retired) {
-        ngx_http_airouter_zone_junk(retired, retired_len);
-        ngx_slab_free(zone->shpool, retired);
+    /* the early one, if any, is last */
+    for (i = 0; i < n; i++) {
+        ngx_http_airouter_zone_free(zone, &gone[i],
+                                    (early && i == n - 1)
+                                    ? "every holding slot is taken" : NULL,
+                                    log);
     }
+}
+
+
+/*
+ * No one may read it now (its grace has passed, or why says why it is cut
+ * short): junked (sanitizer builds) outside the lock, then freed.
+ */
+static void
+ngx_http_airouter_zone_free(ngx_http_airouter_zone_t *zone,
+    airouter_grace_slot_t *gone, const char *why, ngx_log_t *log)
+{
+    if (why) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "airouter: zone \"%V\": a catalogue retired %T s ago "
+                      "freed before its %d s grace: %s",
+                      &zone->amcf->zone_name, ngx_time() - gone->since,
+                      AIROUTER_GRACE_SECONDS, why);
+    }
+
+    ngx_http_airouter_zone_junk(gone->blob, gone->len);
+    ngx_slab_free(zone->shpool, gone->blob);
 }
 
 

@@ -9,15 +9,17 @@
  *
  * Catalogue publication: a catalogue is one relocatable blob copied into the
  * slab.  Publishing swaps sh->catalog and bumps sh->generation; the blob it
- * replaces is kept as sh->retired until the next publication, so a reader
- * that took the old pointer a moment before the swap never reads freed
- * memory.  Nothing may hold a pointer into a catalogue past one handler
- * call: a routed request carries copies in its pool (the candidates of
+ * replaces goes to sh->grace, the holding area (airouter_grace.h), and is
+ * freed by a later publication once it has been retired longer than any
+ * handler call lasts (or early, logged, when the area or the zone is full),
+ * so a reader that took the old pointer a moment before the swap never
+ * reads freed memory, whatever other processes publish meanwhile.  Nothing
+ * may hold a pointer into a catalogue past one handler call: a routed
+ * request carries copies in its pool (the candidates of
  * ngx_http_airouter_request.h) through its tries, stream and log line, and
  * t/220 holds requests across publications.  Readers check
- * sh->fingerprint against their own configuration's:
- * a catalogue indexes channels by position, so it only fits the config it
- * was built for.
+ * sh->fingerprint against their own configuration's: a catalogue indexes
+ * channels by position, so it only fits the config it was built for.
  *
  * Parts owned by upper layers (live state, discovery, stats, Redis...) hang
  * off the void pointers below; the zone never calls those layers by name:
@@ -28,6 +30,7 @@
 #define NGX_HTTP_AIROUTER_ZONE_H
 
 #include "ngx_http_airouter_module.h"
+#include "airouter_grace.h"
 
 
 typedef struct {
@@ -35,8 +38,7 @@ typedef struct {
     u_char                      *catalog;
     size_t                       catalog_len;
     uint64_t                     fingerprint;
-    u_char                      *retired;
-    size_t                       retired_len;
+    airouter_grace_t             grace;        /* retired catalogues */
     time_t                       started;      /* zone first created */
     void                        *live;         /* ngx_http_airouter_live.c */
     void                        *discovery;    /* ..._discovery.c: lease,
@@ -85,13 +87,13 @@ ngx_int_t ngx_http_airouter_zone_publish(ngx_http_airouter_zone_t *zone,
 /*
  * publish() in three steps, for a copy made off the event loop: reserve
  * the room (slab; NULL: too small, logged), fill it (anyone, any thread:
- * nothing reads a reserved copy), then swap it in (the lock, a few words),
- * or unreserve it.
+ * nothing reads a reserved copy), then swap it in (the lock, a few words;
+ * the retired ones past their grace are freed after it), or unreserve it.
  */
 u_char *ngx_http_airouter_zone_reserve(ngx_http_airouter_zone_t *zone,
     size_t len, ngx_log_t *log);
 void ngx_http_airouter_zone_swap(ngx_http_airouter_zone_t *zone,
-    u_char *copy, size_t len, uint64_t fingerprint);
+    u_char *copy, size_t len, uint64_t fingerprint, ngx_log_t *log);
 void ngx_http_airouter_zone_unreserve(ngx_http_airouter_zone_t *zone,
     u_char *copy);
 void ngx_http_airouter_zone_usage(ngx_http_airouter_zone_t *zone,

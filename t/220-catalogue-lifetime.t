@@ -1,7 +1,8 @@
 # A request outlives the catalogue it was routed with: it is held in flight
 # (a raw mock upstream that answers only once the block lets it) while
 # three or more catalogues are published, discovery runs or reloads with a
-# changed configuration.  The zone keeps one retired copy, so the
+# changed configuration.  The zone holds two retired copies (airouter_grace.h)
+# and frees the oldest at once when a third comes within its grace, so the
 # request's catalogue is freed (and, in a sanitizer build, overwritten with
 # junk: ngx_http_airouter_zone.c) before the answer comes; whatever the
 # answer, its headers and its log line need (model, prices, the next
@@ -84,8 +85,23 @@ our $Mock = <<'_EOC_';
         location = /disc/v1/models {
             echo '{"object":"list","data":[{"id":"disc-$request_id-a"},{"id":"disc-$request_id-b"}]}';
         }
-    }
 _EOC_
+
+# The big discovered channel: 3,000 models, other ids at each run, so each
+# catalogue it publishes is some hundreds of KB (the echo's lines: nginx
+# reads no argument longer than 4 KB).
+our $BigModels = 3000;
+$Mock .= "        location = /big/v1/models {\n"
+    . "            echo -n '{\"object\":\"list\",\"data\":[';\n"
+    . join('', map {
+          my $l = $_;
+          "            echo -n '" . join(',', map {
+              '{"id":"big-$request_id-' . ($l * 40 + $_) . '"}'
+          } 0 .. 39) . ($l < $BigModels / 40 - 1 ? ',' : '') . "';\n"
+      } 0 .. $BigModels / 40 - 1)
+    . "            echo ']}';\n"
+    . "        }\n"
+    . "    }\n";
 
 our $Config = mock_config() . <<'_EOC_';
     location /v1/admin/ { airouter_admin; }
@@ -101,6 +117,44 @@ sub yaml {
                          ["disc", "disc"]);
     $y =~ s/^>>> router_config.yaml\n//;
     return $y . "tasks:\n  model_discovery:\n    run_on_startup: false\n";
+}
+
+# one discovered channel alone ("disc" or "big"), discovery on demand only
+sub only_yaml {
+    my ($kind) = @_;
+    my $y = raw_channels("", [$kind, $kind]);
+    $y =~ s/^>>> router_config.yaml\n//;
+    return $y . "tasks:\n  model_discovery:\n    run_on_startup: false\n";
+}
+
+# Resizes the block's zone (a reload: nginx makes a new zone) to hold the
+# rest of the zone, the small start-up catalogue and three and a half big
+# ones, the big one's size measured by a first publication; returns the
+# size in KB.  Measured, not written down, so the block keeps its meaning
+# when the catalogue's layout changes.  The rest of the zone grows with its
+# size (the request log's ring...), so it is measured again in the zone of
+# the first guess, and the zone resized once more.
+sub zone_for_three {
+    my $before = health()->{zone}{used};
+    publish('discovery', 1);
+    my $big = health()->{zone}{used} - $before;
+    my $kb;
+    for (1 .. 2) {
+        $kb = int(($before + 3.5 * $big) / 1024);
+        my $conf = "$ENV{TEST_NGINX_SERVER_ROOT}/conf/nginx.conf";
+        open my $in, '<', $conf or die "$conf: $!";
+        (my $c = do { local $/; <$in> })
+            =~ s/(airouter_zone\s+\S+)\s+\S+;/$1 ${kb}k;/;
+        close $in;
+        open my $out, '>', $conf or die "$conf: $!";
+        print $out $c;
+        close $out;
+        hup_and_wait();
+        my $zone = health()->{zone};
+        die "the zone was not resized to ${kb}k" unless $zone->{size} == $kb * 1024;
+        $before = $zone->{used};
+    }
+    return $kb;
 }
 
 sub health {
@@ -292,16 +346,16 @@ X-Router-Cost: 0.00002000
 
 
 
-=== TEST 5: a request held on the old worker across two reloads, each publishing another configuration's catalogue from the master: answered as routed
+=== TEST 5: a request held on the old worker across three reloads, each publishing another configuration's catalogue from the master: answered as routed
 --- raw_mocks eval
 { 3 => [main::held('', json_answer($RawOk))] }
 --- user_files eval
 ">>> router_config.yaml\n" . main::yaml("", ["held", "raw3"])
 --- init
-main::hold(ports => [$ENV{TEST_NGINX_RAND_PORT_3}], how => 'reload', n => 2,
+main::hold(ports => [$ENV{TEST_NGINX_RAND_PORT_3}], how => 'reload', n => 3,
            yaml => main::yaml("", ["held", "raw3"]),
            body => '{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}');
---- published: 2
+--- published: 3
 --- held_status: 200
 --- held_headers
 X-Router-Channel: held
@@ -311,3 +365,48 @@ X-Router-Cost: 0.00002000
 --- held_body_like: "content":"Hello!"
 --- access_log
 {"status":200,"channel":"held","model":"held-model","attempts":"1","prompt_tokens":"10","completion_tokens":"5","cost":"0.00002000","result":"ok"}
+
+
+
+=== TEST 6: three publications within the grace: the first two retired catalogues are kept, the third publication frees the oldest at once and says so
+--- user_files eval
+">>> router_config.yaml\n" . main::only_yaml("disc")
+--- init
+my $n = main::publish('discovery', 3);
+die "published $n, not 3" unless $n == 3;
+--- request
+GET /health
+--- error_code: 200
+--- grep_error_log eval
+qr/a catalogue retired \d+ s ago freed before its 60 s grace: [^,\n]+/
+--- grep_error_log_out eval
+qr/\Aa catalogue retired [0-9] s ago freed before its 60 s grace: every holding slot is taken\n\z/
+--- no_error_log
+too small
+[crit]
+[alert]
+
+
+
+=== TEST 7: a zone with room for three big catalogues but not four: each of four publications fits, the held ones given up first, and nothing says the zone is too small
+--- http_config eval
+"    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
+. "    airouter_zone   airouter_b7 16m;\n" . $main::Mock
+--- user_files eval
+">>> router_config.yaml\n" . main::only_yaml("big")
+--- init
+my $kb = main::zone_for_three();
+my $n = main::publish('discovery', 4);
+die "published $n, not 4 (zone ${kb}k)" unless $n == 4;
+my $h = main::health();
+die "models $h->{models}" unless $h->{models} == $main::BigModels + 1;
+--- request
+GET /health
+--- error_code: 200
+--- error_log
+freed before its 60 s grace: the zone has no room for a new catalogue
+--- no_error_log
+too small
+no memory
+[crit]
+[alert]
