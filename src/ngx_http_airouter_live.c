@@ -605,13 +605,14 @@ ngx_http_airouter_live_remove(ngx_http_airouter_live_sh_t *live,
 
 void
 ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
-    airouter_live_t *live)
+    const airouter_catalog_t *cat, ngx_uint_t scope,
+    ngx_http_airouter_live_view_t *view, airouter_live_t *live)
 {
     ngx_slab_pool_t              *shpool;
     ngx_http_airouter_live_sh_t  *table;
 
     view->amcf = amcf;
+    view->cat = cat;
     view->scope = scope;
     ngx_memzero(view->seen, sizeof(view->seen));
 
@@ -1822,7 +1823,7 @@ ngx_http_airouter_live_look(void *ctx, uint32_t channel, uint32_t model,
         return NGX_DECLINED;
     }
 
-    cat = ngx_http_airouter_catalog_current(amcf);
+    cat = view->cat;
     if (cat == NULL || model >= airouter_catalog_nmodels(cat)) {
         return NGX_DECLINED;
     }

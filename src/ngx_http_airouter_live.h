@@ -260,6 +260,7 @@ typedef struct {
 
 typedef struct {
     ngx_http_airouter_main_conf_t  *amcf;
+    const airouter_catalog_t       *cat;
     ngx_uint_t                      scope;
     ngx_http_airouter_live_seen_t   seen[NGX_HTTP_AIROUTER_LIVE_VIEW_CACHE];
 } ngx_http_airouter_live_view_t;
@@ -267,11 +268,13 @@ typedef struct {
 /*
  * The ranking's view: speed, reliability, reachability and availability
  * by index, for requests of scope (a model blocked on another endpoint
- * stays available).  view must live as long as live is used.
+ * stays available).  cat is the catalogue the ranking walks: its model
+ * indexes are read there, never in one another process published since.
+ * view must live as long as live is used.
  */
 void ngx_http_airouter_live_bind(ngx_http_airouter_main_conf_t *amcf,
-    ngx_uint_t scope, ngx_http_airouter_live_view_t *view,
-    airouter_live_t *live);
+    const airouter_catalog_t *cat, ngx_uint_t scope,
+    ngx_http_airouter_live_view_t *view, airouter_live_t *live);
 
 /*
  * Before an attempt: NGX_OK and the attempt counted in flight, or

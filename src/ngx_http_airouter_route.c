@@ -72,7 +72,7 @@ ngx_http_airouter_route_live(ngx_http_request_t *r,
 {
     rl->cat = ngx_http_airouter_catalog_current(ctx->amcf);
 
-    ngx_http_airouter_live_bind(ctx->amcf,
+    ngx_http_airouter_live_bind(ctx->amcf, rl->cat,
                                 ngx_http_airouter_live_request_scope(ctx),
                                 &rl->view, &rl->live);
 
