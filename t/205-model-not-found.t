@@ -93,11 +93,9 @@ airouter: "gone" model "gone-model": model_not_found 404 Not Found, endpoint (un
 [$main::Text, "GET /metrics"]
 --- response_body_like eval
 ["Hello!",
- 'airouter_model_endpoint_blocked\{channel="gone",model="gone-model",endpoint="completions",reason="model_not_found"\} 1\n'
- . '(.|\n)*airouter_model_endpoint_blocked_seconds\{channel="gone",model="gone-model",endpoint="completions"\} ([1-5]\d|60)\n']
---- response_body_unlike eval
-["^\$",
- 'airouter_model_blocked\{channel="gone",model="gone-model",reason="model_not_found"\}']
+ qr/\A(?!.*airouter_model_blocked\{channel="gone",model="gone-model",reason="model_not_found"\})/s
+ . qr/.*airouter_model_endpoint_blocked\{channel="gone",model="gone-model",endpoint="completions",reason="model_not_found"\} 1\n/s
+ . qr/.*airouter_model_endpoint_blocked_seconds\{channel="gone",model="gone-model",endpoint="completions"\} ([1-5]\d|60)\n/s]
 
 
 
