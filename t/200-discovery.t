@@ -697,9 +697,11 @@ open socket
 === TEST 21: a run over a 30,000-model answer while requests are served: the worker answers them while the answer is parsed and the catalogue built; each sees the old catalogue or the new one whole
 --- log_level: debug
 --- http_config eval
+# b21_cache: the harness empties *_cache before the block starts, so a rerun
+# in the same servroot does not start with the last run's big catalogue
 "    airouter_config \$TEST_NGINX_HTML_DIR/router_config.yaml;\n"
 . "    airouter_zone   airouter_b21 64m;\n"
-. "    airouter_cache_dir \$TEST_NGINX_SERVER_ROOT/b21-cache;\n" . $main::BigMock
+. "    airouter_cache_dir \$TEST_NGINX_SERVER_ROOT/b21_cache;\n" . $main::BigMock
 --- user_files eval
 ">>> router_config.yaml\n$main::BigConfig"
 . ">>> big-models.json\n" . main::big_models_json()
@@ -733,7 +735,7 @@ or die "old $b->{old} gen $b->{gen0}, new $b->{new} gen $b->{gen1}, "
        . scalar(@{$b->{health}}) . " samples, bad: "
        . join(';', map { "@$_" } @bad) . ", served during jobs: $b->{served}, "
        . "routes: $seq, after the run: $b->{after}";
-my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b21-cache/*");
+my @f = glob("$ENV{TEST_NGINX_SERVER_ROOT}/b21_cache/*");
 @f == 1 && $f[0] =~ /airouter-[0-9a-f]{16}\.catalog$/
 
 
