@@ -101,5 +101,4 @@ POST /v1/responses
 --- response_headers
 Content-Type: text/event-stream
 --- response_body_like eval
-qr/\Aevent: response.created\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\nevent: response.in_progress\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\n.*event: response.completed\ndata: [^\n]*"model":"upstream-model"/s
---- response_body_unlike: "model":"stream-test"
+qr/\A(?!.*"model":"stream-test")event: response.created\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\nevent: response.in_progress\ndata: [^\n]*"model":"upstream-model"[^\n]*\n\n.*event: response.completed\ndata: [^\n]*"model":"upstream-model"/s
